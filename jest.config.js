@@ -6,6 +6,6 @@ module.exports = {
   setupFiles: ['reflect-metadata'],
   // XState's development build reports actors that cannot be persisted.
   testEnvironmentOptions: { customExportConditions: ['development', 'node', 'require', 'default'] },
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   testTimeout: 30000,
 };

@@ -84,6 +84,10 @@ export const ErrorCodes = {
   ERR_SESSION_STATE: 'ERR_SESSION_STATE',
 
   ERR_INTERNAL: 'ERR_INTERNAL',
+  ERR_PATH_NAME_CONSTRAINTS: 'ERR_PATH_NAME_CONSTRAINTS',
+  ERR_PATH_POLICY: 'ERR_PATH_POLICY',
+  ERR_PATH_INVALID_EXTENSION: 'ERR_PATH_INVALID_EXTENSION',
+  ERR_TLS: 'ERR_TLS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,0 +1,134 @@
+/**
+ * The contract between the session machines and the services that do their work. Every actor takes
+ * and returns plain JSON (bytes as base64), so machine context, snapshots and inspector events stay
+ * serialisable and free of secrets: credentials live inside the service closures that
+ * `machine.provide()` installs, never in what passes through here.
+ */
+import type { SerializedCmpError } from '../src/errors';
+
+/** Base64 (standard alphabet) of DER bytes. */
+export type B64 = string;
+
+export type CertRequestKind = 'ir' | 'cr' | 'p10cr' | 'kur';
+export type RequestKind = CertRequestKind | 'rr' | 'genm' | 'pollReq' | 'certConf' | 'error';
+
+/** What a session must remember between messages: the transaction's identity and nonces. */
+export interface TransactionState {
+  transactionId: B64;
+  /** The senderNonce of our last request, which the next response must echo as recipNonce. */
+  lastSenderNonce?: B64;
+  /** The senderNonce of the last response, which our next request echoes as recipNonce. */
+  recipNonce?: B64;
+  /** certReqId as a decimal string (INTEGER of any size; -1 for p10cr). */
+  certReqId?: string;
+  /** pvno the session uses: 2, or 3 once a v3 feature (certConf hashAlg) is needed. */
+  pvno: 2 | 3;
+  /** Messages sent so far in this transaction. */
+  messagesSent: number;
+}
+
+/** Input of `buildRequest`: which message to build next and what it must carry. */
+export type BuildRequestInput =
+  | { kind: CertRequestKind | 'rr' | 'genm'; transaction: TransactionState }
+  | { kind: 'pollReq'; transaction: TransactionState }
+  | { kind: 'certConf'; transaction: TransactionState; certificate: B64; accept: CertAcceptance }
+  | { kind: 'error'; transaction: TransactionState; reason: 'aborted' | 'rejected'; text: string; failInfo?: string[] };
+
+export interface BuiltRequest {
+  /** The protected PKIMessage, serialised once; these exact bytes are sent. */
+  der: B64;
+  /** The body type as in the PKIBody CHOICE, e.g. 'ir', 'pollReq'. */
+  bodyType: string;
+  /** The senderNonce placed in the header. */
+  senderNonce: B64;
+  /** pvno placed in the header. */
+  pvno: 2 | 3;
+  /** For certificate requests: the certReqId used (decimal string). */
+  certReqId?: string;
+}
+
+export interface ExchangeInput {
+  der: B64;
+  bodyType: string;
+}
+
+export interface ExchangeOutput {
+  der: B64;
+}
+
+/** Input of `checkResponse`: the received bytes and what the request was. */
+export interface CheckResponseInput {
+  der: B64;
+  /** The body type of the request this answers. */
+  requestType: string;
+  transaction: TransactionState;
+}
+
+export interface PkiStatusView {
+  status: number;
+  statusName: string;
+  failInfo?: string[];
+  statusString?: string[];
+}
+
+/** What a validated response means, as plain JSON. Failures of validation reject the actor with a CmpError. */
+export type CheckedResponse =
+  | ({
+      kind: 'certificate';
+      senderNonce: B64;
+      certReqId: string;
+      certificate: B64;
+      /** The validated chain of the new certificate when it could be built: [cert, ..., anchor]. */
+      chain: B64[];
+      caPubs: B64[];
+      extraCerts: B64[];
+      implicitConfirmGranted: boolean;
+    } & PkiStatusView)
+  | ({ kind: 'waiting'; senderNonce: B64; certReqId: string; checkAfter: number; receivedAt: number } & PkiStatusView)
+  | { kind: 'pollWait'; senderNonce: B64; certReqId: string; checkAfter: number; receivedAt: number; reason?: string[] }
+  | ({ kind: 'rejected'; senderNonce: B64; error: SerializedCmpError } & Partial<PkiStatusView>)
+  | { kind: 'pkiConf'; senderNonce: B64 }
+  | ({ kind: 'revocation'; senderNonce: B64; warning?: string; extraCerts: B64[] } & PkiStatusView)
+  | { kind: 'generalResponse'; senderNonce: B64; itavs: { infoType: string; value?: B64 }[]; extraCerts: B64[] };
+
+export interface CertAcceptance {
+  accept: boolean;
+  /** PKIFailureInfo bit names for a rejection (e.g. ['incorrectData']). */
+  failInfo?: string[];
+  text?: string;
+}
+
+export interface AcceptCertificateInput {
+  certificate: B64;
+  chain: B64[];
+  caPubs: B64[];
+  extraCerts: B64[];
+}
+
+export interface WaitInput {
+  /** Absolute epoch milliseconds: waits survive a restore because they carry no relative time. */
+  until: number;
+}
+
+export interface WaitOutput {
+  /** The clock when the wait ended, so that machines compare deadlines without reading a clock. */
+  now: number;
+}
+
+/** The names under which the machines invoke their actors; `machine.provide({ actors })` replaces them. */
+export const ActorNames = {
+  buildRequest: 'buildRequest',
+  exchangeMessage: 'exchangeMessage',
+  checkResponse: 'checkResponse',
+  waitUntil: 'waitUntil',
+  acceptCertificate: 'acceptCertificate',
+} as const;
+
+/** The services behind the actors, as plain async functions (they know nothing of XState). */
+export interface SessionServices {
+  buildRequest(input: BuildRequestInput): Promise<BuiltRequest>;
+  exchangeMessage(input: ExchangeInput, signal?: AbortSignal): Promise<ExchangeOutput>;
+  checkResponse(input: CheckResponseInput): Promise<CheckedResponse>;
+  waitUntil(input: WaitInput, signal?: AbortSignal): Promise<WaitOutput>;
+  acceptCertificate(input: AcceptCertificateInput): Promise<CertAcceptance>;
+}

@@ -1,0 +1,228 @@
+/**
+ * The enrollment session (ir, cr, p10cr, kur): request, then poll while the CA answers `waiting`,
+ * then confirm the new certificate, or end at once when confirmation was waived.
+ *
+ * requesting ─► answered ─► waiting ⇄ polling ─► answered ─► accepting ─► confirming ─► confirmed
+ *                  │           │                      │            └── (rejected by us) ─► failed
+ *                  │           └── abortRequested ─► aborting ─► aborted
+ *                  └── rejection / invalid response ─────────────────────────────────────► failed
+ *
+ * Each of requesting, polling, confirming and aborting is one round trip: building → sending →
+ * checking. `waiting` is the only quiet state (tag `persistable`): nothing is in flight there and
+ * the next poll time is absolute, so a snapshot taken there resumes correctly in any process.
+ */
+import { assign, setup } from 'xstate';
+import type { SerializedCmpError } from '../src/errors';
+import type { B64, BuildRequestInput, CertAcceptance, CertRequestKind, CheckedResponse, PkiStatusView } from './actors';
+import { toSerializedError } from './errors';
+import { afterReceiving, afterSending, roundTripStates, type RoundTripContext } from './round-trip';
+import { placeholderActors } from './services';
+
+export interface EnrollmentInput {
+  kind: CertRequestKind;
+  transactionId: B64;
+  /** Absolute epoch ms after which the session gives up (OpenSSL -total_timeout); none if absent. */
+  deadline?: number;
+  /** We asked for implicit confirmation; the server may grant it. */
+  implicitConfirm?: boolean;
+  /** Do not confirm the new certificate (OpenSSL -disable_confirm). */
+  disableConfirm?: boolean;
+}
+
+export interface EnrolledCertificate extends PkiStatusView {
+  certificate: B64;
+  chain: B64[];
+  caPubs: B64[];
+  extraCerts: B64[];
+  implicitConfirmGranted: boolean;
+}
+
+export type EnrollmentOutcome = 'confirmed' | 'failed' | 'aborted';
+
+export interface EnrollmentContext extends RoundTripContext {
+  kind: CertRequestKind;
+  deadline?: number;
+  implicitConfirm: boolean;
+  disableConfirm: boolean;
+  /** Poll rounds so far. */
+  polls: number;
+  /** Seconds the server last asked us to wait. */
+  checkAfter?: number;
+  /** Absolute epoch ms of the next poll. */
+  nextPollAt?: number;
+  enrolled?: EnrolledCertificate;
+  acceptance?: CertAcceptance;
+  error?: SerializedCmpError;
+  outcome?: EnrollmentOutcome;
+}
+
+export type EnrollmentEvent = { type: 'abortRequested' };
+
+export interface EnrollmentOutput {
+  outcome: EnrollmentOutcome;
+  transactionId: B64;
+  polls: number;
+  certificate?: EnrolledCertificate;
+  error?: SerializedCmpError;
+}
+
+type Checked<K extends CheckedResponse['kind']> = Extract<CheckedResponse, { kind: K }>;
+
+const enrollment = setup({
+  types: {
+    context: {} as EnrollmentContext,
+    input: {} as EnrollmentInput,
+    events: {} as EnrollmentEvent,
+    output: {} as EnrollmentOutput,
+    tags: {} as 'persistable' | 'busy',
+  },
+  actors: placeholderActors,
+  guards: {
+    certificateIssued: ({ context }) => context.checked?.kind === 'certificate',
+    confirmationWaived: ({ context }) => {
+      const r = context.checked;
+      if (r?.kind !== 'certificate') return false;
+      return context.disableConfirm || (context.implicitConfirm && r.implicitConfirmGranted);
+    },
+    stillWaiting: ({ context }) => context.checked?.kind === 'waiting' || context.checked?.kind === 'pollWait',
+    pastDeadline: ({ context }, now: number) => context.deadline !== undefined && now >= context.deadline,
+    certificateAccepted: ({ context }) => context.acceptance?.accept === true,
+  },
+  actions: {
+    recordSent: assign(({ context }, request: NonNullable<RoundTripContext['request']>) => ({
+      request,
+      transaction: afterSending(context.transaction, request),
+    })),
+    recordReceived: assign((_, der: B64) => ({ responseDer: der })),
+    recordChecked: assign(({ context }, checked: CheckedResponse) => ({
+      checked,
+      transaction: afterReceiving(context.transaction, checked),
+    })),
+    forgetMessages: assign({ request: undefined, responseDer: undefined, checked: undefined }),
+    scheduleNextPoll: assign(({ context }) => {
+      const wait = context.checked as Checked<'waiting'> | Checked<'pollWait'>;
+      const due = wait.receivedAt + wait.checkAfter * 1000;
+      // As OpenSSL does, never sleep past the total timeout: wake at the deadline and fail then.
+      const nextPollAt = context.deadline !== undefined ? Math.min(due, context.deadline) : due;
+      return { checkAfter: wait.checkAfter, nextPollAt };
+    }),
+    countPoll: assign(({ context }) => ({ polls: context.polls + 1 })),
+    recordCertificate: assign(({ context }) => {
+      const { kind: _k, senderNonce: _n, certReqId: _i, ...enrolled } = context.checked as Checked<'certificate'>;
+      return { enrolled };
+    }),
+    recordAcceptance: assign((_, acceptance: CertAcceptance) => ({ acceptance })),
+    recordRejection: assign(({ context }) => {
+      const r = context.checked;
+      if (r?.kind === 'rejected') return { error: r.error };
+      return { error: { code: 'ERR_UNEXPECTED_BODY', message: `unexpected ${r?.kind ?? 'empty'} response` } as SerializedCmpError };
+    }),
+    recordError: assign((_, error: unknown) => ({ error: toSerializedError(error) })),
+    recordTimeout: assign({
+      error: { code: 'ERR_TOTAL_TIMEOUT', message: 'total timeout exceeded while waiting for the certificate' } as SerializedCmpError,
+    }),
+    recordClientRejection: assign(({ context }) => ({
+      error: {
+        code: 'ERR_CERT_REJECTED_BY_CLIENT',
+        message: `the new certificate was rejected${context.acceptance?.text ? `: ${context.acceptance.text}` : ''}`,
+        ...(context.acceptance?.failInfo ? { failInfo: context.acceptance.failInfo } : {}),
+      } as SerializedCmpError,
+    })),
+    settle: assign((_, outcome: EnrollmentOutcome) => ({ outcome })),
+  },
+});
+
+/** Any actor's failure: keep the error as JSON and go to `target`. */
+const failTo = (target: string) =>
+  ({ target, actions: { type: 'recordError', params: ({ event }: { event: { error: unknown } }) => event.error } }) as const;
+
+/** One message exchange: build and protect, send, check; then `then` decides where to go. */
+const roundTrip = (build: (args: { context: EnrollmentContext }) => BuildRequestInput, then: string, onFailure = '#enrollment.failed') =>
+  roundTripStates<EnrollmentContext>(build, then, onFailure);
+
+export const enrollmentMachine = enrollment.createMachine({
+  id: 'enrollment',
+  context: ({ input }) => ({
+    kind: input.kind,
+    transaction: { transactionId: input.transactionId, pvno: 2, messagesSent: 0 },
+    ...(input.deadline !== undefined ? { deadline: input.deadline } : {}),
+    implicitConfirm: input.implicitConfirm ?? false,
+    disableConfirm: input.disableConfirm ?? false,
+    polls: 0,
+  }),
+  initial: 'requesting',
+  states: {
+    requesting: roundTrip(({ context }) => ({ kind: context.kind, transaction: context.transaction }), '#enrollment.answered'),
+    answered: {
+      always: [
+        { guard: 'confirmationWaived', target: 'confirmed', actions: 'recordCertificate' },
+        { guard: 'certificateIssued', target: 'accepting', actions: 'recordCertificate' },
+        { guard: 'stillWaiting', target: 'waiting', actions: 'scheduleNextPoll' },
+        { target: 'failed', actions: 'recordRejection' },
+      ],
+    },
+    waiting: {
+      tags: 'persistable',
+      entry: 'forgetMessages',
+      invoke: {
+        id: 'waitUntil',
+        src: 'waitUntil',
+        input: ({ context }) => ({ until: context.nextPollAt ?? 0 }),
+        onDone: [
+          { guard: { type: 'pastDeadline', params: ({ event }) => event.output.now }, target: 'failed', actions: 'recordTimeout' },
+          { target: 'polling', actions: 'countPoll' },
+        ],
+        onError: failTo('failed'),
+      },
+      on: { abortRequested: 'aborting' },
+    },
+    polling: roundTrip(({ context }) => ({ kind: 'pollReq', transaction: context.transaction }), '#enrollment.answered'),
+    accepting: {
+      tags: 'busy',
+      invoke: {
+        id: 'acceptCertificate',
+        src: 'acceptCertificate',
+        input: ({ context }) => ({
+          certificate: context.enrolled!.certificate,
+          chain: context.enrolled!.chain,
+          caPubs: context.enrolled!.caPubs,
+          extraCerts: context.enrolled!.extraCerts,
+        }),
+        onDone: { target: 'confirming', actions: { type: 'recordAcceptance', params: ({ event }) => event.output } },
+        onError: failTo('failed'),
+      },
+    },
+    confirming: roundTrip(
+      ({ context }) => ({
+        kind: 'certConf',
+        transaction: context.transaction,
+        certificate: context.enrolled!.certificate,
+        accept: context.acceptance!,
+      }),
+      '#enrollment.confirmationAnswered',
+    ),
+    confirmationAnswered: {
+      always: [
+        { guard: 'certificateAccepted', target: 'confirmed' },
+        { target: 'failed', actions: 'recordClientRejection' },
+      ],
+    },
+    aborting: roundTrip(
+      ({ context }) => ({ kind: 'error', transaction: context.transaction, reason: 'aborted', text: 'polling aborted' }),
+      '#enrollment.aborted',
+      '#enrollment.aborted',
+    ),
+    confirmed: { type: 'final', entry: ['forgetMessages', { type: 'settle', params: 'confirmed' }] },
+    failed: { type: 'final', entry: ['forgetMessages', { type: 'settle', params: 'failed' }] },
+    aborted: { type: 'final', entry: ['forgetMessages', { type: 'settle', params: 'aborted' }] },
+  },
+  output: ({ context }) => ({
+    outcome: context.outcome ?? 'failed',
+    transactionId: context.transaction.transactionId,
+    polls: context.polls,
+    ...(context.enrolled ? { certificate: context.enrolled } : {}),
+    ...(context.error ? { error: context.error } : {}),
+  }),
+});
+
+export type EnrollmentMachine = typeof enrollmentMachine;

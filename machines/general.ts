@@ -1,0 +1,5 @@
+/** The general message session: genm → genp. See single-exchange.ts for the statechart. */
+import { createSingleExchangeMachine } from './single-exchange';
+
+export const generalMachine = createSingleExchangeMachine('general', 'genm', 'generalResponse');
+export type GeneralMachine = typeof generalMachine;

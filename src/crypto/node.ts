@@ -1,0 +1,224 @@
+import * as crypto from 'node:crypto';
+import { promisify } from 'node:util';
+import { CmpError, ErrorCodes } from '../errors';
+import { hashLength } from './algorithms';
+import { PrivateKey } from './private-key';
+import type { CryptoProvider, HashName, KeySpec, KeyType, PrivateKeyHandle, SignatureAlgorithm } from './provider';
+
+const pbkdf2 = promisify(crypto.pbkdf2);
+const generateKeyPair = promisify(crypto.generateKeyPair);
+
+const nodeHashNames: Record<HashName, string> = {
+  'SHA-1': 'sha1',
+  'SHA-224': 'sha224',
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+  'SHA-512': 'sha512',
+  'SHA3-256': 'sha3-256',
+  'SHA3-384': 'sha3-384',
+  'SHA3-512': 'sha3-512',
+  SHAKE128: 'shake128',
+  SHAKE256: 'shake256',
+};
+
+const curvesByNodeName: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
+const nodeNamesByCurve: Record<string, string> = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' };
+
+const schemeKeyTypes: Record<SignatureAlgorithm['scheme'], KeyType> = {
+  'rsa-pkcs1': 'rsa',
+  'rsa-pss': 'rsa',
+  ecdsa: 'ec',
+  ed25519: 'ed25519',
+  ed448: 'ed448',
+};
+
+/** A copy that owns its ArrayBuffer: Node Buffers may be views into a shared pool. */
+function bytes(buf: Uint8Array): Uint8Array {
+  return new Uint8Array(buf);
+}
+
+function nodeHash(hash: HashName): string {
+  const name = nodeHashNames[hash];
+  if (name === undefined) throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `unsupported hash ${String(hash)}`);
+  return name;
+}
+
+/** A fixed-length hash: SHAKE is used with the output length of RFC 8702. */
+function createHash(hash: HashName): crypto.Hash {
+  const name = nodeHash(hash);
+  return hash.startsWith('SHAKE') ? crypto.createHash(name, { outputLength: hashLength(hash) }) : crypto.createHash(name);
+}
+
+/** Hashes usable inside HMAC, PBKDF2 and signatures: not the XOFs. */
+function fixedHash(hash: HashName | undefined, use: string): string {
+  if (hash === undefined || hash.startsWith('SHAKE')) {
+    throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `unsupported hash ${String(hash)} for ${use}`);
+  }
+  return nodeHash(hash);
+}
+
+function keyObjectOf(key: PrivateKeyHandle): crypto.KeyObject {
+  const handle = key.handle;
+  if (!(handle instanceof crypto.KeyObject) || handle.type !== 'private') {
+    throw new CmpError(ErrorCodes.ERR_CREDENTIALS, 'private key handle does not belong to the Node crypto provider');
+  }
+  return handle;
+}
+
+function checkScheme(alg: SignatureAlgorithm): void {
+  if (schemeKeyTypes[alg.scheme] === undefined) {
+    throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `unsupported signature scheme ${String(alg.scheme)}`);
+  }
+}
+
+/** The hash argument and key options of crypto.sign/verify for a signature algorithm. */
+function signParams(alg: SignatureAlgorithm): { hash: string | null; options: Omit<crypto.SignKeyObjectInput, 'key'> } {
+  checkScheme(alg);
+  switch (alg.scheme) {
+    case 'rsa-pkcs1':
+      return { hash: fixedHash(alg.hash, 'RSA signatures'), options: { padding: crypto.constants.RSA_PKCS1_PADDING } };
+    case 'rsa-pss': {
+      const hash = fixedHash(alg.hash, 'RSA-PSS signatures');
+      return {
+        hash,
+        options: { padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: alg.saltLength ?? hashLength(alg.hash!) },
+      };
+    }
+    case 'ecdsa':
+      // X.509 and CMS carry ECDSA signatures as DER Ecdsa-Sig-Value, not IEEE P1363 r||s.
+      return { hash: fixedHash(alg.hash, 'ECDSA signatures'), options: { dsaEncoding: 'der' } };
+    default:
+      return { hash: null, options: {} };
+  }
+}
+
+function keyTypeOf(key: crypto.KeyObject): KeyType {
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+    case 'rsa-pss':
+      return 'rsa';
+    case 'ec':
+      return 'ec';
+    case 'ed25519':
+      return 'ed25519';
+    case 'ed448':
+      return 'ed448';
+    default:
+      throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `unsupported key type ${String(key.asymmetricKeyType)}`);
+  }
+}
+
+function wrapKeyObject(key: crypto.KeyObject): PrivateKeyHandle {
+  const keyType = keyTypeOf(key);
+  const details = key.asymmetricKeyDetails ?? {};
+  let curve: string | undefined;
+  if (keyType === 'ec') {
+    curve = curvesByNodeName[details.namedCurve ?? ''];
+    if (curve === undefined) throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `unsupported EC curve ${String(details.namedCurve)}`);
+  }
+  const spki = bytes(crypto.createPublicKey(key).export({ type: 'spki', format: 'der' }));
+  return new PrivateKey({
+    keyType,
+    handle: key,
+    spki,
+    ...(curve !== undefined ? { curve } : {}),
+    ...(keyType === 'rsa' && details.modulusLength !== undefined ? { modulusLength: details.modulusLength } : {}),
+  });
+}
+
+/** The default provider, on node:crypto. */
+export class NodeCryptoProvider implements CryptoProvider {
+  randomBytes(length: number): Uint8Array {
+    return bytes(crypto.randomBytes(length));
+  }
+
+  async digest(hash: HashName, data: Uint8Array): Promise<Uint8Array> {
+    return bytes(createHash(hash).update(data).digest());
+  }
+
+  async iteratedDigest(hash: HashName, data: Uint8Array, count: number): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(count) || count < 1) {
+      throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `iteration count must be a positive integer, got ${count}`);
+    }
+    nodeHash(hash);
+    // PBM may ask for tens of thousands of rounds: synchronous hashing keeps each round cheap.
+    let value: Uint8Array = data;
+    for (let i = 0; i < count; i++) value = createHash(hash).update(value).digest();
+    return bytes(value);
+  }
+
+  async hmac(hash: HashName, key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
+    return bytes(crypto.createHmac(fixedHash(hash, 'HMAC'), key).update(data).digest());
+  }
+
+  async pbkdf2(hash: HashName, password: Uint8Array, salt: Uint8Array, iterations: number, keyLength: number): Promise<Uint8Array> {
+    const name = fixedHash(hash, 'PBKDF2');
+    if (!Number.isSafeInteger(iterations) || iterations < 1 || !Number.isSafeInteger(keyLength) || keyLength < 1) {
+      throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'PBKDF2 iteration count and key length must be positive integers');
+    }
+    return bytes(await pbkdf2(password, salt, iterations, keyLength, name));
+  }
+
+  async sign(alg: SignatureAlgorithm, key: PrivateKeyHandle, data: Uint8Array): Promise<Uint8Array> {
+    const keyObject = keyObjectOf(key);
+    const { hash, options } = signParams(alg);
+    if (schemeKeyTypes[alg.scheme] !== keyTypeOf(keyObject)) {
+      throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `a ${keyTypeOf(keyObject)} key cannot sign with ${alg.scheme}`);
+    }
+    try {
+      return bytes(crypto.sign(hash, data, { key: keyObject, ...options }));
+    } catch (e) {
+      throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `signing with ${alg.scheme} failed`, { cause: e });
+    }
+  }
+
+  async verify(alg: SignatureAlgorithm, spki: Uint8Array, signature: Uint8Array, data: Uint8Array): Promise<boolean> {
+    const { hash, options } = signParams(alg);
+    try {
+      const publicKey = crypto.createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+      if (schemeKeyTypes[alg.scheme] !== keyTypeOf(publicKey)) return false;
+      return crypto.verify(hash, data, { key: publicKey, ...options }, signature);
+    } catch {
+      // A malformed key or signature is a signature that does not verify.
+      return false;
+    }
+  }
+
+  async importPrivateKey(pkcs8: Uint8Array): Promise<PrivateKeyHandle> {
+    let key: crypto.KeyObject;
+    try {
+      key = crypto.createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
+    } catch (e) {
+      throw new CmpError(ErrorCodes.ERR_CREDENTIALS, 'cannot import private key: not a valid unencrypted PKCS#8 PrivateKeyInfo', { cause: e });
+    }
+    return wrapKeyObject(key);
+  }
+
+  async exportPrivateKey(key: PrivateKeyHandle): Promise<Uint8Array> {
+    return bytes(keyObjectOf(key).export({ type: 'pkcs8', format: 'der' }));
+  }
+
+  async generateKey(spec: KeySpec): Promise<PrivateKeyHandle> {
+    switch (spec.type) {
+      case 'rsa': {
+        if (!Number.isSafeInteger(spec.modulusLength) || spec.modulusLength < 1024) {
+          throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `RSA modulus length must be at least 1024 bits, got ${spec.modulusLength}`);
+        }
+        const { privateKey } = await generateKeyPair('rsa', { modulusLength: spec.modulusLength, publicExponent: 0x10001 });
+        return wrapKeyObject(privateKey);
+      }
+      case 'ec': {
+        const namedCurve = nodeNamesByCurve[spec.curve];
+        if (namedCurve === undefined) throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `unsupported EC curve ${String(spec.curve)}`);
+        const { privateKey } = await generateKeyPair('ec', { namedCurve });
+        return wrapKeyObject(privateKey);
+      }
+      case 'ed25519':
+        return wrapKeyObject((await generateKeyPair('ed25519', {})).privateKey);
+      case 'ed448':
+        return wrapKeyObject((await generateKeyPair('ed448', {})).privateKey);
+      default:
+        throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `unsupported key type ${String((spec as { type: unknown }).type)}`);
+    }
+  }
+}

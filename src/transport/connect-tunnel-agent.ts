@@ -1,0 +1,84 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { Duplex } from 'node:stream';
+import * as tls from 'node:tls';
+import type { ProxyAddress } from './address';
+
+/** The error a failed CONNECT surfaces with, so the transfer can name the proxy in its CmpError. */
+export class ProxyTunnelError extends Error {
+  readonly code = 'ERR_PROXY_TUNNEL';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ProxyTunnelError';
+  }
+}
+
+/**
+ * An https.Agent that reaches the server through an HTTP proxy's CONNECT tunnel, so TLS stays
+ * end-to-end. Being an Agent, it pools the tunnelled TLS sockets like any other, so keep-alive
+ * works through the proxy too (one CONNECT per connection, not per message).
+ */
+export class ConnectTunnelAgent extends https.Agent {
+  private readonly pending = new Set<http.ClientRequest>();
+
+  constructor(
+    private readonly proxy: ProxyAddress,
+    options: https.AgentOptions,
+  ) {
+    super(options);
+  }
+
+  override createConnection(
+    options: https.RequestOptions,
+    callback?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
+    const done = callback ?? (() => undefined);
+    const host = options.host ?? options.hostname ?? 'localhost';
+    const authority = `${host.includes(':') ? `[${host}]` : host}:${options.port ?? 443}`;
+    const connect = http.request({
+      host: this.proxy.host,
+      port: this.proxy.port,
+      method: 'CONNECT',
+      path: authority,
+      headers: { Host: authority },
+      agent: false,
+      noDelay: true,
+    } as http.RequestOptions);
+    this.pending.add(connect);
+    let settled = false;
+    const finish = (err: Error | null, socket?: Duplex): void => {
+      this.pending.delete(connect);
+      if (settled) return;
+      settled = true;
+      done(err, socket as Duplex);
+    };
+    connect.once('connect', (res, socket, head) => {
+      if (res.statusCode !== 200) {
+        socket.destroy();
+        finish(new ProxyTunnelError(`proxy answered CONNECT with HTTP ${res.statusCode}`));
+        return;
+      }
+      // A proxy must not send tunnel bytes before the client's TLS ClientHello.
+      if (head.length > 0) {
+        socket.destroy();
+        finish(new ProxyTunnelError('proxy sent unexpected data after CONNECT'));
+        return;
+      }
+      socket.setNoDelay(true);
+      // `path` here is the HTTP request path, which tls.connect would read as an IPC path.
+      const { path: _requestPath, ...tlsOptions } = options as tls.ConnectionOptions & { path?: unknown };
+      const secure = tls.connect({ ...tlsOptions, socket });
+      finish(null, secure);
+    });
+    connect.once('error', (e) => finish(new ProxyTunnelError(`proxy CONNECT failed: ${e.message}`, { cause: e })));
+    connect.end();
+    return undefined;
+  }
+
+  /** Also abandons tunnels still being set up. */
+  override destroy(): void {
+    for (const req of this.pending) req.destroy();
+    this.pending.clear();
+    super.destroy();
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * The seam between the CMP machines and the wire. Anything bytes-in/bytes-out can be a Transfer:
+ * HTTP(S) (http.ts), OpenSSL-style request/response files (file.ts), an in-process mock server.
+ */
+
+/** Sends one DER-encoded PKIMessage and resolves to the DER response bytes. Anything bytes-in/bytes-out can be one. */
+export type Transfer = (request: Uint8Array, ctx: TransferContext) => Promise<Uint8Array>;
+
+export interface TransferContext {
+  signal?: AbortSignal;
+  /** ms for this message; 0 = none */
+  timeoutMs?: number;
+  /** e.g. 'ir', 'certConf', 'pollReq' */
+  bodyType?: string;
+}

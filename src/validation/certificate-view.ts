@@ -1,0 +1,250 @@
+/**
+ * What path validation needs to know about one certificate, decoded once and cached per
+ * `X509Certificate` instance: canonical names, the exact to-be-signed bytes, and the extensions
+ * RFC 5280 path processing acts on.
+ *
+ * A malformed or duplicated extension does not make the view fail: path building still needs the
+ * names, and the error (`extensionError`) is reported only if a path through the certificate is
+ * checked, as OpenSSL reports an "invalid or inconsistent certificate extension" then.
+ */
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  Certificate,
+  CertificatePolicies,
+  InhibitAnyPolicy,
+  KeyUsage,
+  PolicyConstraints,
+  PolicyMappings,
+  SubjectKeyIdentifier,
+  type Extension,
+  type Name,
+} from '@peculiar/asn1-x509';
+import type { X509Certificate } from '@peculiar/x509';
+import { CmpError, ErrorCodes } from '../errors';
+import { decodeGeneralNames, decodeNameConstraints, type DecodedGeneralName, type DecodedNameConstraints } from './general-names';
+import { canonicalName, canonicalNameKey, type CanonicalName } from './name-matching';
+
+export const ExtensionOids = {
+  subjectKeyIdentifier: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  subjectAltName: '2.5.29.17',
+  issuerAltName: '2.5.29.18',
+  basicConstraints: '2.5.29.19',
+  nameConstraints: '2.5.29.30',
+  cRLDistributionPoints: '2.5.29.31',
+  certificatePolicies: '2.5.29.32',
+  policyMappings: '2.5.29.33',
+  authorityKeyIdentifier: '2.5.29.35',
+  policyConstraints: '2.5.29.36',
+  extKeyUsage: '2.5.29.37',
+  freshestCRL: '2.5.29.46',
+  inhibitAnyPolicy: '2.5.29.54',
+} as const;
+
+export interface PolicyMapping {
+  issuerDomainPolicy: string;
+  subjectDomainPolicy: string;
+}
+
+export interface CertificateExtensions {
+  basicConstraints?: { cA: boolean; pathLenConstraint?: number };
+  /** The keyUsage bits asserted, by RFC 5280 name ('keyCertSign', 'digitalSignature', ...). */
+  keyUsage?: ReadonlySet<string>;
+  subjectKeyIdentifier?: Uint8Array;
+  authorityKeyIdentifier?: { keyIdentifier?: Uint8Array; issuerNames: CanonicalName[]; serialNumber?: Uint8Array };
+  subjectAltNames?: DecodedGeneralName[];
+  nameConstraints?: DecodedNameConstraints;
+  /** Policy OIDs of certificatePolicies (qualifiers do not affect validity). */
+  certificatePolicies?: string[];
+  policyMappings?: PolicyMapping[];
+  policyConstraints?: { requireExplicitPolicy?: number; inhibitPolicyMapping?: number };
+  inhibitAnyPolicy?: number;
+  /** OIDs of all extensions marked critical. */
+  critical: string[];
+}
+
+export interface CertificateView {
+  readonly cert: X509Certificate;
+  readonly der: Uint8Array;
+  /** Identity of the encoding: two views with the same id are the same certificate. */
+  readonly id: string;
+  readonly asn: Certificate;
+  readonly tbs: Uint8Array;
+  /** 1, 2 or 3. */
+  readonly version: number;
+  readonly subjectName: Name;
+  readonly subject: CanonicalName;
+  readonly subjectKey: string;
+  readonly issuer: CanonicalName;
+  readonly issuerKey: string;
+  /** DER SubjectPublicKeyInfo. */
+  readonly spki: Uint8Array;
+  readonly spkiAlgorithm: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** Undefined when an extension is malformed or repeated; `extensionError` says which. */
+  readonly extensions?: CertificateExtensions;
+  readonly extensionError?: CmpError;
+}
+
+const views = new WeakMap<X509Certificate, CertificateView>();
+
+export function viewOf(cert: X509Certificate): CertificateView {
+  let view = views.get(cert);
+  if (!view) {
+    view = decodeView(cert);
+    views.set(cert, view);
+  }
+  return view;
+}
+
+function decodeView(cert: X509Certificate): CertificateView {
+  const der = new Uint8Array(cert.rawData);
+  let asn: Certificate;
+  try {
+    asn = AsnConvert.parse(der, Certificate);
+  } catch (e) {
+    throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, 'cannot decode certificate', { cause: e });
+  }
+  const tbs = asn.tbsCertificate;
+  if (!asn.tbsCertificateRaw) throw new CmpError(ErrorCodes.ERR_INTERNAL, 'certificate decoder did not keep the TBSCertificate encoding');
+  const subject = canonicalName(tbs.subject);
+  const issuer = canonicalName(tbs.issuer);
+  let extensions: CertificateExtensions | undefined;
+  let extensionError: CmpError | undefined;
+  try {
+    extensions = decodeExtensions(tbs.extensions ?? []);
+  } catch (e) {
+    extensionError = e instanceof CmpError ? e : new CmpError(ErrorCodes.ERR_PATH_INVALID_EXTENSION, 'malformed certificate extension', { cause: e });
+  }
+  return {
+    cert,
+    der,
+    id: Buffer.from(der).toString('base64'),
+    asn,
+    tbs: new Uint8Array(asn.tbsCertificateRaw),
+    version: tbs.version + 1,
+    subjectName: tbs.subject,
+    subject,
+    subjectKey: canonicalNameKey(subject),
+    issuer,
+    issuerKey: canonicalNameKey(issuer),
+    spki: new Uint8Array(AsnConvert.serialize(tbs.subjectPublicKeyInfo)),
+    spkiAlgorithm: tbs.subjectPublicKeyInfo.algorithm.algorithm,
+    notBefore: tbs.validity.notBefore.getTime(),
+    notAfter: tbs.validity.notAfter.getTime(),
+    ...(extensions ? { extensions } : {}),
+    ...(extensionError ? { extensionError } : {}),
+  };
+}
+
+function decodeExtensions(list: readonly Extension[]): CertificateExtensions {
+  const out: CertificateExtensions = { critical: [] };
+  const seen = new Set<string>();
+  for (const ext of list) {
+    // RFC 5280 section 4.2: a certificate MUST NOT include more than one instance of an extension.
+    if (seen.has(ext.extnID)) throw invalid(ext.extnID, 'appears more than once');
+    seen.add(ext.extnID);
+    if (ext.critical) out.critical.push(ext.extnID);
+    try {
+      decodeExtension(ext.extnID, ext.extnValue.buffer, out);
+    } catch (e) {
+      throw invalid(ext.extnID, 'is malformed', e);
+    }
+  }
+  return out;
+}
+
+function decodeExtension(oid: string, value: ArrayBuffer, out: CertificateExtensions): void {
+  switch (oid) {
+    case ExtensionOids.basicConstraints: {
+      const bc = AsnConvert.parse(value, BasicConstraints);
+      out.basicConstraints = { cA: bc.cA, ...(bc.pathLenConstraint !== undefined ? { pathLenConstraint: bc.pathLenConstraint } : {}) };
+      if (bc.pathLenConstraint !== undefined && bc.pathLenConstraint < 0) throw new Error('negative pathLenConstraint');
+      break;
+    }
+    case ExtensionOids.keyUsage:
+      out.keyUsage = new Set(AsnConvert.parse(value, KeyUsage).toJSON());
+      break;
+    case ExtensionOids.subjectKeyIdentifier:
+      out.subjectKeyIdentifier = new Uint8Array(AsnConvert.parse(value, SubjectKeyIdentifier).buffer);
+      break;
+    case ExtensionOids.authorityKeyIdentifier:
+      out.authorityKeyIdentifier = decodeAuthorityKeyIdentifier(value);
+      break;
+    case ExtensionOids.subjectAltName:
+      out.subjectAltNames = decodeGeneralNames(value);
+      break;
+    case ExtensionOids.nameConstraints:
+      out.nameConstraints = decodeNameConstraints(value);
+      break;
+    case ExtensionOids.certificatePolicies:
+      out.certificatePolicies = decodeCertificatePolicies(value);
+      break;
+    case ExtensionOids.policyMappings:
+      out.policyMappings = Array.from(AsnConvert.parse(value, PolicyMappings), (m) => ({
+        issuerDomainPolicy: m.issuerDomainPolicy,
+        subjectDomainPolicy: m.subjectDomainPolicy,
+      }));
+      break;
+    case ExtensionOids.policyConstraints:
+      out.policyConstraints = decodePolicyConstraints(value);
+      break;
+    case ExtensionOids.inhibitAnyPolicy:
+      out.inhibitAnyPolicy = skipCerts(AsnConvert.parse(value, InhibitAnyPolicy).value);
+      break;
+    default:
+      // Extensions path validation does not act on; critical ones are refused by the checks.
+      break;
+  }
+}
+
+function decodeAuthorityKeyIdentifier(value: ArrayBuffer): NonNullable<CertificateExtensions['authorityKeyIdentifier']> {
+  const aki = AsnConvert.parse(value, AuthorityKeyIdentifier);
+  const issuerNames = (aki.authorityCertIssuer ?? []).flatMap((n) => (n.directoryName ? [canonicalName(n.directoryName)] : []));
+  return {
+    ...(aki.keyIdentifier ? { keyIdentifier: new Uint8Array(aki.keyIdentifier.buffer) } : {}),
+    issuerNames,
+    ...(aki.authorityCertSerialNumber ? { serialNumber: unsignedInteger(new Uint8Array(aki.authorityCertSerialNumber)) } : {}),
+  };
+}
+
+function decodeCertificatePolicies(value: ArrayBuffer): string[] {
+  const oids = Array.from(AsnConvert.parse(value, CertificatePolicies), (p) => p.policyIdentifier);
+  // RFC 5280 section 4.2.1.4: a policy identifier MUST NOT appear more than once.
+  if (new Set(oids).size !== oids.length) throw new Error('repeated policy identifier');
+  return oids;
+}
+
+function decodePolicyConstraints(value: ArrayBuffer): NonNullable<CertificateExtensions['policyConstraints']> {
+  const pc = AsnConvert.parse(value, PolicyConstraints);
+  // RFC 5280 section 4.2.1.11: conforming CAs MUST NOT issue an empty policyConstraints.
+  if (pc.requireExplicitPolicy === undefined && pc.inhibitPolicyMapping === undefined) throw new Error('empty policyConstraints');
+  return {
+    ...(pc.requireExplicitPolicy !== undefined ? { requireExplicitPolicy: skipCerts(pc.requireExplicitPolicy) } : {}),
+    ...(pc.inhibitPolicyMapping !== undefined ? { inhibitPolicyMapping: skipCerts(pc.inhibitPolicyMapping) } : {}),
+  };
+}
+
+/** SkipCerts ::= INTEGER (0..MAX), given as the integer's content octets. */
+function skipCerts(octets: ArrayBuffer): number {
+  const bytes = new Uint8Array(octets);
+  if (bytes.length === 0 || (bytes[0]! & 0x80) !== 0) throw new Error('SkipCerts must be a non-negative integer');
+  // Any count beyond a path's possible length has the same effect as a huge one.
+  let n = 0;
+  for (const b of bytes) n = Math.min(n * 256 + b, Number.MAX_SAFE_INTEGER);
+  return n;
+}
+
+/** Serial numbers compared without DER's sign padding. */
+export function unsignedInteger(bytes: Uint8Array): Uint8Array {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  return bytes.slice(start);
+}
+
+function invalid(oid: string, problem: string, cause?: unknown): CmpError {
+  return new CmpError(ErrorCodes.ERR_PATH_INVALID_EXTENSION, `certificate extension ${oid} ${problem}`, cause !== undefined ? { cause } : {});
+}

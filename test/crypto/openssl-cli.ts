@@ -56,7 +56,8 @@ export function generateOpenSslKey(dir: TempDir, name: string, algorithm: string
   return {
     pemPath,
     publicPemPath,
-    pkcs8: openssl(['pkey', '-in', pemPath, '-outform', 'DER']),
+    // `pkey -outform DER` writes the traditional format (PKCS#1, SEC1); `pkcs8 -topk8` writes PKCS#8.
+    pkcs8: openssl(['pkcs8', '-topk8', '-nocrypt', '-in', pemPath, '-outform', 'DER']),
     spki: openssl(['pkey', '-in', pemPath, '-pubout', '-outform', 'DER']),
   };
 }

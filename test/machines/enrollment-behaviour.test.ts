@@ -1,0 +1,149 @@
+/**
+ * What the enrollment machine promises beyond its graph: nonces chain from response to request,
+ * waits are absolute and capped by the total deadline, and a snapshot taken while waiting is plain
+ * JSON that resumes in a fresh actor and finishes the transaction.
+ */
+import { createActor, toPromise } from 'xstate';
+import { enrollmentMachine } from '../../machines/enrollment';
+import { actorsFrom } from '../../machines/services';
+import type { BuildRequestInput } from '../../machines/actors';
+import { fail, ok, responses, scriptedServices } from './fake-services';
+
+const run = async (services: ReturnType<typeof scriptedServices>['services'], input: Parameters<typeof createActor<typeof enrollmentMachine>>[1]) => {
+  const actor = createActor(enrollmentMachine.provide({ actors: actorsFrom(services) }), input);
+  actor.start();
+  return toPromise(actor);
+};
+
+describe('enrollment machine', () => {
+  it('echoes each response senderNonce as the next recipNonce and expects its own nonce back', async () => {
+    const rec = scriptedServices({
+      buildRequest: [ok({}), ok({}), ok({})],
+      exchangeMessage: [ok({ der: 'AQ==' }), ok({ der: 'Ag==' }), ok({ der: 'Aw==' })],
+      checkResponse: [ok(responses.waiting(2, 1000)), ok(responses.certificate()), ok(responses.pkiConf())],
+      waitUntil: [ok({ now: 3000 })],
+      acceptCertificate: [ok({ accept: true })],
+    });
+    const out = await run(rec.services, { input: { kind: 'ir', transactionId: 'dHg=' } });
+    expect(out.outcome).toBe('confirmed');
+    const [ir, pollReq, certConf] = rec.built as BuildRequestInput[];
+    expect(ir.transaction.recipNonce).toBeUndefined();
+    expect(pollReq.kind).toBe('pollReq');
+    expect(pollReq.transaction.recipNonce).toBe(responses.waiting().senderNonce);
+    expect(pollReq.transaction.certReqId).toBe('0');
+    expect(certConf.kind).toBe('certConf');
+    expect(certConf.transaction.recipNonce).toBe(responses.certificate().senderNonce);
+    // The response to the pollReq is checked against the pollReq's own senderNonce.
+    const checks = rec.calls.filter((c) => c.actor === 'checkResponse').map((c) => c.input as { transaction: { lastSenderNonce: string } });
+    expect(new Set(checks.map((c) => c.transaction.lastSenderNonce)).size).toBe(3);
+  });
+
+  it('waits until receivedAt + checkAfter, but never past the total deadline', async () => {
+    const rec = scriptedServices({
+      buildRequest: [ok({}), ok({})],
+      exchangeMessage: [ok({ der: 'AQ==' }), ok({ der: 'Ag==' })],
+      checkResponse: [ok(responses.waiting(5, 10_000)), ok(responses.pollWait(60, 15_000))],
+      waitUntil: [ok({ now: 15_000 }), ok({ now: 40_000 })],
+    });
+    const out = await run(rec.services, { input: { kind: 'cr', transactionId: 'dHg=', deadline: 40_000 } });
+    const waits = rec.calls.filter((c) => c.actor === 'waitUntil').map((c) => c.input);
+    expect(waits).toEqual([{ until: 15_000 }, { until: 40_000 }]);
+    expect(out.outcome).toBe('failed');
+    expect(out.error!.code).toBe('ERR_TOTAL_TIMEOUT');
+  });
+
+  it('skips certConf when the server granted the implicit confirmation we asked for', async () => {
+    const rec = scriptedServices({
+      buildRequest: [ok({})],
+      exchangeMessage: [ok({ der: 'AQ==' })],
+      checkResponse: [ok(responses.certificate(true))],
+    });
+    const out = await run(rec.services, { input: { kind: 'ir', transactionId: 'dHg=', implicitConfirm: true } });
+    expect(out.outcome).toBe('confirmed');
+    expect(out.certificate!.implicitConfirmGranted).toBe(true);
+    expect(rec.built.map((b) => b.kind)).toEqual(['ir']);
+  });
+
+  it('still confirms when the server grants implicit confirmation we did not ask for', async () => {
+    const rec = scriptedServices({
+      buildRequest: [ok({}), ok({})],
+      exchangeMessage: [ok({ der: 'AQ==' }), ok({ der: 'Ag==' })],
+      checkResponse: [ok(responses.certificate(true)), ok(responses.pkiConf())],
+      acceptCertificate: [ok({ accept: true })],
+    });
+    const out = await run(rec.services, { input: { kind: 'ir', transactionId: 'dHg=' } });
+    expect(out.outcome).toBe('confirmed');
+    expect(rec.built.map((b) => b.kind)).toEqual(['ir', 'certConf']);
+  });
+
+  it('sends a negative certConf when the accept hook rejects the certificate, then fails', async () => {
+    const rec = scriptedServices({
+      buildRequest: [ok({}), ok({})],
+      exchangeMessage: [ok({ der: 'AQ==' }), ok({ der: 'Ag==' })],
+      checkResponse: [ok(responses.certificate()), ok(responses.pkiConf())],
+      acceptCertificate: [ok({ accept: false, failInfo: ['badCertTemplate'], text: 'unexpected subject' })],
+    });
+    const out = await run(rec.services, { input: { kind: 'kur', transactionId: 'dHg=' } });
+    expect(rec.built[1]).toMatchObject({ kind: 'certConf', accept: { accept: false, failInfo: ['badCertTemplate'] } });
+    expect(out.outcome).toBe('failed');
+    expect(out.error).toMatchObject({ code: 'ERR_CERT_REJECTED_BY_CLIENT', failInfo: ['badCertTemplate'] });
+    // The rejected certificate is still reported, so that the caller can see what was refused.
+    expect(out.certificate!.certificate).toBe(responses.certificate().certificate);
+  });
+
+  it('keeps the error code of a failing actor', async () => {
+    const rec = scriptedServices({ buildRequest: [ok({})], exchangeMessage: [fail('ERR_TIMEOUT', 'no answer within 5 s')] });
+    const out = await run(rec.services, { input: { kind: 'ir', transactionId: 'dHg=' } });
+    expect(out).toMatchObject({ outcome: 'failed', error: { code: 'ERR_TIMEOUT', message: 'no answer within 5 s' } });
+  });
+
+  it('persists while waiting as plain JSON and resumes in a fresh actor', async () => {
+    const first = scriptedServices({
+      buildRequest: [ok({})],
+      exchangeMessage: [ok({ der: 'AQ==' })],
+      checkResponse: [ok(responses.waiting(30, 1_000))],
+    });
+    // The first process never gets an answer to its wait: it is stopped while waiting.
+    first.services.waitUntil = () => new Promise(() => undefined);
+    const actor = createActor(enrollmentMachine.provide({ actors: actorsFrom(first.services) }), {
+      input: { kind: 'ir', transactionId: 'dHg=' },
+    });
+    actor.start();
+    await new Promise<void>((resolve) => actor.subscribe((s) => s.hasTag('persistable') && resolve()));
+    const json = JSON.stringify(actor.getPersistedSnapshot());
+    actor.stop();
+    expect(json).not.toContain('"request"');
+    expect(JSON.parse(json).context).toMatchObject({ nextPollAt: 31_000, transaction: { recipNonce: responses.waiting().senderNonce } });
+
+    const second = scriptedServices({
+      buildRequest: [ok({}), ok({})],
+      exchangeMessage: [ok({ der: 'Ag==' }), ok({ der: 'Aw==' })],
+      checkResponse: [ok(responses.certificate()), ok(responses.pkiConf())],
+      waitUntil: [ok({ now: 31_000 })],
+      acceptCertificate: [ok({ accept: true })],
+    });
+    const resumed = createActor(enrollmentMachine.provide({ actors: actorsFrom(second.services) }), { snapshot: JSON.parse(json) });
+    resumed.start();
+    const out = await toPromise(resumed);
+    expect(out.outcome).toBe('confirmed');
+    expect(second.calls[0]).toEqual({ actor: 'waitUntil', input: { until: 31_000 } });
+    expect(second.built.map((b) => b.kind)).toEqual(['pollReq', 'certConf']);
+    expect(out.polls).toBe(1);
+  });
+
+  it('aborts a waiting session by sending an error message', async () => {
+    const rec = scriptedServices({
+      buildRequest: [ok({}), ok({})],
+      exchangeMessage: [ok({ der: 'AQ==' }), ok({ der: 'Ag==' })],
+      checkResponse: [ok(responses.waiting(30, 1_000)), ok(responses.pkiConf())],
+    });
+    rec.services.waitUntil = (_i, signal) => new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new Error('cancelled'))));
+    const actor = createActor(enrollmentMachine.provide({ actors: actorsFrom(rec.services) }), { input: { kind: 'p10cr', transactionId: 'dHg=' } });
+    actor.start();
+    await new Promise<void>((resolve) => actor.subscribe((s) => s.matches('waiting') && resolve()));
+    actor.send({ type: 'abortRequested' });
+    const out = await toPromise(actor);
+    expect(out.outcome).toBe('aborted');
+    expect(rec.built[1]).toMatchObject({ kind: 'error', reason: 'aborted' });
+  });
+});

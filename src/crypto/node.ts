@@ -37,7 +37,8 @@ function bytes(buf: Uint8Array): Uint8Array {
   return new Uint8Array(buf);
 }
 
-function nodeHash(hash: HashName): string {
+/** The node:crypto name of a hash, e.g. 'sha256'. */
+export function nodeHash(hash: HashName): string {
   const name = nodeHashNames[hash];
   if (name === undefined) throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `unsupported hash ${String(hash)}`);
   return name;

@@ -192,12 +192,17 @@ function createClient(resolved: ResolvedOptions, agent: http.Agent): AxiosInstan
 
 function sanitize(text: string): string {
   const clean = text.replace(/[\u0000-\u001f\u007f]/g, ' ');
-  return clean.length > 100 ? `${clean.slice(0, 100)}...` : clean;
+  return clean.length > 200 ? `${clean.slice(0, 200)}...` : clean;
+}
+
+/** Walks `cause` links. Not `instanceof Object`: Node's own errors may come from another realm (e.g. under jest). */
+function isObject(v: unknown): v is object {
+  return typeof v === 'object' && v !== null;
 }
 
 function errorChainCodes(e: unknown): string[] {
   const codes: string[] = [];
-  for (let cur: unknown = e, depth = 0; cur instanceof Object && depth < 5; depth++) {
+  for (let cur: unknown = e, depth = 0; isObject(cur) && depth < 5; depth++) {
     const code = (cur as { code?: unknown }).code;
     if (typeof code === 'string') codes.push(code);
     cur = (cur as { cause?: unknown }).cause;
@@ -206,7 +211,7 @@ function errorChainCodes(e: unknown): string[] {
 }
 
 function hasInChain(e: unknown, type: new (...args: never[]) => Error): boolean {
-  for (let cur: unknown = e, depth = 0; cur instanceof Object && depth < 5; depth++) {
+  for (let cur: unknown = e, depth = 0; isObject(cur) && depth < 5; depth++) {
     if (cur instanceof type) return true;
     cur = (cur as { cause?: unknown }).cause;
   }
@@ -273,7 +278,8 @@ export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
   };
 
   const transfer = async (request: Uint8Array, ctx: TransferContext = {}): Promise<Uint8Array> => {
-    if (!(request instanceof Uint8Array)) {
+    // By tag rather than instanceof, so Buffers from another realm (e.g. under jest) pass.
+    if (!ArrayBuffer.isView(request) || (request as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] !== 'Uint8Array') {
       throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'the request to send must be a Uint8Array');
     }
     const timeoutMs = ctx.timeoutMs ?? resolved.timeoutMs;

@@ -122,7 +122,7 @@ function looksLikeHostName(cn: string): boolean {
 function describe(name: DecodedGeneralName): string {
   switch (name.kind) {
     case 'iPAddress':
-      return `iPAddress ${Array.from(name.octets).join('.')}`;
+      return `iPAddress ${formatAddress(name.octets)}`;
     case 'directoryName':
       return 'its directoryName';
     case 'dNSName':
@@ -132,6 +132,13 @@ function describe(name: DecodedGeneralName): string {
     default:
       return `a ${name.kind}`;
   }
+}
+
+function formatAddress(octets: Uint8Array): string {
+  if (octets.length !== 16) return Array.from(octets).join('.');
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((octets[i]! << 8) | octets[i + 1]!).toString(16));
+  return groups.join(':');
 }
 
 function violation(cert: CertificateView, problem: string): CmpError {

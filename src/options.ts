@@ -1,0 +1,141 @@
+/**
+ * The options of a CMP client, named in camelCase after the `openssl cmp` options they mirror
+ * (`-srvcert` → `srvCert`, `-unprotected_errors` → `unprotectedErrors`), so that OpenSSL's manual
+ * documents them too. Credentials may be given as file paths, PEM/DER bytes or loaded objects.
+ */
+import type { X509Certificate } from '@peculiar/x509';
+import type { HashName, PrivateKeyHandle } from './crypto/provider';
+import type { Transfer } from './transport/types';
+
+/** A certificate source: a file path, PEM text, DER or PEM bytes, or a loaded certificate. */
+export type CertificateInput = string | Uint8Array | X509Certificate;
+/** Several certificates: one source holding many, or a list of sources. */
+export type CertificatesInput = CertificateInput | CertificateInput[];
+/** A private key source: file path, PEM text, DER/PEM bytes, or a loaded key handle. */
+export type KeyInput = string | Uint8Array | PrivateKeyHandle;
+/** A secret: the bytes or text themselves (an OpenSSL pass phrase source is resolved by the CLI). */
+export type SecretInput = string | Uint8Array;
+
+export interface GeneralNameInput {
+  type: 'dns' | 'ip' | 'email' | 'uri';
+  value: string;
+}
+
+/** A decision on a newly issued certificate (OpenSSL's certConf callback). */
+export interface CertificateDecision {
+  accept: boolean;
+  /** PKIFailureInfo bit names, e.g. ['badCertTemplate']. */
+  failInfo?: string[];
+  text?: string;
+}
+
+export interface NewCertificateInfo {
+  certificate: X509Certificate;
+  chain: X509Certificate[];
+  caPubs: X509Certificate[];
+  extraCerts: X509Certificate[];
+}
+
+export interface InfoTypeAndValueInput {
+  /** OID in dotted form. */
+  infoType: string;
+  /** DER of the value, if any. */
+  value?: Uint8Array;
+}
+
+export interface CmpClientOptions {
+  // ---- server and transfer (OpenSSL -server, -path, -proxy, -no_proxy, -recipient, -keep_alive, -msg_timeout, -total_timeout)
+  /** `[http[s]://]host[:port][/path]` */
+  server?: string;
+  path?: string;
+  proxy?: string;
+  noProxy?: string;
+  /** The recipient name (RFC 4514 or OpenSSL `/CN=...` form) when no server certificate names it. */
+  recipient?: string;
+  keepAlive?: 0 | 1 | 2;
+  /** Seconds per message exchange (default 120; 0 = none). */
+  msgTimeout?: number;
+  /** Seconds for a whole transaction including polling (default none). */
+  totalTimeout?: number;
+  /** Maximum response size in bytes (default 100 KiB as OpenSSL). */
+  maxResponseBytes?: number;
+  tls?: {
+    used?: boolean;
+    cert?: CertificateInput;
+    key?: KeyInput;
+    keyPass?: string;
+    extra?: CertificatesInput;
+    trusted?: CertificatesInput;
+    host?: string;
+  };
+  /** Replaces HTTP: any function from request bytes to response bytes. */
+  transfer?: Transfer;
+
+  // ---- server authentication (OpenSSL -srvcert, -trusted, -untrusted, -expect_sender, -ignore_keyusage, -unprotected_errors)
+  srvCert?: CertificateInput;
+  trusted?: CertificatesInput;
+  untrusted?: CertificatesInput;
+  expectSender?: string;
+  ignoreKeyUsage?: boolean;
+  unprotectedErrors?: boolean;
+  /** 3GPP TS 33.310: for an ip only, a self-signed certificate in extraCerts may anchor the server's path. */
+  permitTaInExtraCertsForIr?: boolean;
+  /** Trust store for validating the newly issued certificate (OpenSSL -out_trusted). */
+  outTrusted?: CertificatesInput;
+  /** Verification parameters (OpenSSL -attime, -no_check_time, -partial_chain). */
+  verification?: { at?: Date; noCheckTime?: boolean; partialChain?: boolean };
+
+  // ---- client authentication (OpenSSL -ref, -secret, -cert, -key, -keypass, -own_trusted, -extracerts, -digest, -mac, -unprotected_requests)
+  /** Reference value (senderKID) for MAC protection. */
+  ref?: string;
+  /** Shared secret for MAC protection. */
+  secret?: SecretInput;
+  cert?: CertificateInput;
+  key?: KeyInput;
+  keyPass?: string;
+  /** Certificates to build the chain of our own protection certificate (OpenSSL -own_trusted). */
+  ownTrusted?: CertificatesInput;
+  extraCerts?: CertificatesInput;
+  /** Hash for signatures and PBM's one-way function (default SHA-256). */
+  digest?: HashName | string;
+  /** MAC for PBM (OpenSSL -mac, default HMAC-SHA1) or 'pbmac1' for RFC 9481 PBMAC1. */
+  mac?: string;
+  /** MAC-based protection scheme (default 'pbm', as OpenSSL; 'pbmac1' per RFC 9481). */
+  macProtection?: 'pbm' | 'pbmac1';
+  /** PBM / PBMAC1 iteration count (default 500 for PBM as OpenSSL, 10000 for PBMAC1). */
+  macIterations?: number;
+  unprotectedRequests?: boolean;
+
+  // ---- certificate enrollment (OpenSSL -newkey, -newkeypass, -subject, -issuer, -days, -reqexts, -sans, -san_nodefault, -policies, -policy_oids, -policy_oids_critical, -popo, -csr, -implicit_confirm, -disable_confirm, -certout, -oldcert)
+  newKey?: KeyInput;
+  newKeyPass?: string;
+  subject?: string;
+  issuer?: string;
+  days?: number;
+  /** DER of an Extensions value to include (OpenSSL -reqexts resolved). */
+  reqExtensions?: Uint8Array;
+  sans?: (string | GeneralNameInput)[];
+  sanNoDefault?: boolean;
+  policyOids?: string[];
+  policyOidsCritical?: boolean;
+  /** -1 = none/raVerified…; 0 = raVerified; 1 = signature (default); 2 = keyEnc; 3 = keyAgree (OpenSSL -popo). */
+  popo?: -1 | 0 | 1 | 2 | 3;
+  /** PKCS#10 request for p10cr (or to take the template from for other requests). */
+  csr?: string | Uint8Array;
+  implicitConfirm?: boolean;
+  disableConfirm?: boolean;
+  /** Certificate to be updated (kur) or revoked (rr). */
+  oldCert?: CertificateInput;
+  /** CRLReason for rr (-1 = none, as OpenSSL's default). */
+  revReason?: number;
+  /** Additional generalInfo ITAVs in every request header (OpenSSL -geninfo). */
+  generalInfo?: InfoTypeAndValueInput[];
+
+  /** Called before certConf (OpenSSL's certConf callback); may reject the new certificate. */
+  acceptCertificate?: (info: NewCertificateInfo) => CertificateDecision | Promise<CertificateDecision>;
+
+  /** XState inspection observer for every session (events are sanitised). */
+  inspect?: (event: unknown) => void;
+  /** Clock in epoch ms, for tests. */
+  now?: () => number;
+}

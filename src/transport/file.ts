@@ -1,0 +1,89 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { CmpError, ErrorCodes } from '../errors';
+import type { Transfer, TransferContext } from './types';
+
+/**
+ * The file-based message options of `openssl cmp`, as a wrapper around any Transfer. Each list
+ * is consumed one file per message, in order, across all calls of the returned Transfer:
+ *
+ * - reqout: the request the client built is written to the next file (before -reqin swaps it);
+ * - reqin: the next file's request is sent instead of the built one, except while rspin
+ *   files remain (then nothing is sent at all);
+ * - rspin: the next file is taken as the response and nothing is sent; once the list is used
+ *   up, messages go to `inner`, as OpenSSL 3.0 then contacts the server;
+ * - rspout: the response actually used is written to the next file.
+ *
+ * When a write list runs out, further messages are simply not saved, as in OpenSSL.
+ * Requests read with reqin are sent as they are: the caller must arrange for their nonces
+ * and transactionID to fit the ongoing transaction (OpenSSL re-protects them; bytes here stay bytes).
+ */
+export interface FileTransferOptions {
+  reqout?: string[];
+  rspin?: string[];
+  reqin?: string[];
+  rspout?: string[];
+}
+
+function aborted(ctx: TransferContext): CmpError {
+  return new CmpError(ErrorCodes.ERR_ABORTED, 'file-based transfer was aborted', { cause: ctx.signal?.reason });
+}
+
+function isAbort(e: unknown): boolean {
+  return (e as { name?: string })?.name === 'AbortError';
+}
+
+async function readMessage(file: string, what: string, ctx: TransferContext): Promise<Uint8Array> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file, { signal: ctx.signal });
+  } catch (e) {
+    if (isAbort(e)) throw aborted(ctx);
+    throw new CmpError(ErrorCodes.ERR_FILE, `cannot read ${what} from '${file}': ${(e as Error).message}`, { cause: e });
+  }
+  if (bytes.length === 0) throw new CmpError(ErrorCodes.ERR_FILE, `${what} file '${file}' is empty`);
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+async function writeMessage(file: string, bytes: Uint8Array, what: string, ctx: TransferContext): Promise<void> {
+  try {
+    await writeFile(file, bytes, { signal: ctx.signal });
+  } catch (e) {
+    if (isAbort(e)) throw aborted(ctx);
+    throw new CmpError(ErrorCodes.ERR_FILE, `cannot write ${what} to '${file}': ${(e as Error).message}`, { cause: e });
+  }
+}
+
+export function createFileTransfer(options: FileTransferOptions, inner?: Transfer): Transfer {
+  // Private copies: the lists are consumed as messages go by.
+  const reqout = [...(options.reqout ?? [])];
+  const rspin = [...(options.rspin ?? [])];
+  const reqin = [...(options.reqin ?? [])];
+  const rspout = [...(options.rspout ?? [])];
+
+  return async (request: Uint8Array, ctx: TransferContext = {}): Promise<Uint8Array> => {
+    if (ctx.signal?.aborted) throw aborted(ctx);
+    // Input names are taken before any await so that overlapping calls cannot share one.
+    const reqoutFile = reqout.shift();
+    const reqinFile = rspin.length === 0 ? reqin.shift() : undefined;
+    const rspinFile = rspin.shift();
+
+    if (reqoutFile !== undefined) await writeMessage(reqoutFile, request, 'request', ctx);
+    let response: Uint8Array;
+    if (rspinFile !== undefined) {
+      response = await readMessage(rspinFile, 'response', ctx);
+    } else {
+      if (inner === undefined) {
+        throw new CmpError(
+          ErrorCodes.ERR_MISSING_OPTION,
+          'no rspin file left for this message and no transfer to send it with',
+        );
+      }
+      const actual = reqinFile !== undefined ? await readMessage(reqinFile, 'request', ctx) : request;
+      response = await inner(actual, ctx);
+    }
+    // Taken only now: a failed exchange saves nothing, so it must not use up a name.
+    const rspoutFile = rspout.shift();
+    if (rspoutFile !== undefined) await writeMessage(rspoutFile, response, 'response', ctx);
+    return response;
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * Certification path building and validation (RFC 5280 section 6.1), as OpenSSL's
+ * X509_verify_cert does it for CMP: the sender certificate of signed responses and, optionally, a
+ * newly issued certificate. @peculiar/x509's chain builder only builds; this validates.
+ *
+ * Unlike OpenSSL, which commits to the first issuer it finds, building backtracks: every candidate
+ * issuer (by name) is tried until one path validates. When none does, the error reported is the
+ * one of the most advanced attempt: a complete path that fails a check beats a failing signature,
+ * which beats a path that reached no trust anchor; among equals, the longer attempt, then the first.
+ */
+import type { X509Certificate } from '@peculiar/x509';
+import { CmpError, ErrorCodes } from '../errors';
+import { viewOf, type CertificateView } from './certificate-view';
+import { checkPath } from './path-checks';
+import { findIssuers, isSelfSigned } from './path-building';
+import { SignatureChecks } from './signature-check';
+
+export { findIssuers, isSelfIssued, isSelfSigned } from './path-building';
+export { checkPath, type PathCheckOptions } from './path-checks';
+
+export interface PathValidationOptions {
+  /** Trust anchors. Self-signed ones end a path; with `partialChain` any of them does. */
+  trusted: X509Certificate[];
+  /** Candidate intermediates, e.g. a CMP message's extraCerts. */
+  untrusted?: X509Certificate[];
+  /** Validation time (OpenSSL -attime); default now. */
+  at?: Date;
+  /** Skip validity-period checks (OpenSSL -no_check_time). */
+  noCheckTime?: boolean;
+  /** Accept a trusted certificate that is not self-signed as the end of a path (OpenSSL -partial_chain). */
+  partialChain?: boolean;
+  /** Most intermediate certificates a path may have, target and anchor not counted (OpenSSL -verify_depth); default 100. */
+  maxDepth?: number;
+}
+
+const defaultMaxDepth = 100;
+
+/** Bounds the work a pool of same-named certificates (e.g. hostile extraCerts) can cause. */
+const maxSignatureChecks = 1000;
+
+/**
+ * Returns the validated path [target, ...intermediates, anchor]; throws a CmpError with an
+ * ERR_PATH_* code (ERR_INVALID_OPTION for unusable options).
+ */
+export async function validatePath(target: X509Certificate, opts: PathValidationOptions): Promise<X509Certificate[]> {
+  const search = new PathSearch(settingsFrom(opts));
+  return search.run(target);
+}
+
+interface Settings {
+  trustedIds: ReadonlySet<string>;
+  /** Trusted certificates first, each encoding once. */
+  pool: readonly X509Certificate[];
+  at: Date;
+  noCheckTime: boolean;
+  partialChain: boolean;
+  maxDepth: number;
+}
+
+function settingsFrom(opts: PathValidationOptions): Settings {
+  if (!opts || !Array.isArray(opts.trusted)) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'trusted certificates must be an array');
+  if (opts.untrusted !== undefined && !Array.isArray(opts.untrusted)) {
+    throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'untrusted certificates must be an array');
+  }
+  const at = opts.at ?? new Date();
+  if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'validation time is not a valid date');
+  const maxDepth = opts.maxDepth ?? defaultMaxDepth;
+  if (!Number.isSafeInteger(maxDepth) || maxDepth < 0) {
+    throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `maxDepth must be a non-negative integer, got ${String(maxDepth)}`);
+  }
+  const trusted = opts.trusted.map(viewOf);
+  const seen = new Set<string>();
+  const pool = [...trusted, ...(opts.untrusted ?? []).map(viewOf)].filter((v) => !seen.has(v.id) && seen.add(v.id)).map((v) => v.cert);
+  return {
+    trustedIds: new Set(trusted.map((v) => v.id)),
+    pool,
+    at,
+    noCheckTime: opts.noCheckTime === true,
+    partialChain: opts.partialChain === true,
+    maxDepth,
+  };
+}
+
+/** How far a failed attempt got: compared by `stage`, then by the path length it reached. */
+interface Failure {
+  stage: Stage;
+  length: number;
+  error: CmpError;
+}
+
+enum Stage {
+  NoAnchor = 0,
+  BrokenLink = 1,
+  CompletePath = 2,
+}
+
+class PathSearch {
+  private readonly signatures = new SignatureChecks();
+  private best?: Failure;
+  private checksLeft = maxSignatureChecks;
+
+  constructor(private readonly settings: Settings) {}
+
+  async run(target: X509Certificate): Promise<X509Certificate[]> {
+    const path = await this.extend([viewOf(target)]);
+    if (path) return path.map((v) => v.cert);
+    throw this.best?.error ?? new CmpError(ErrorCodes.ERR_PATH_NO_ANCHOR, `no path from "${target.subject}" to a trust anchor`);
+  }
+
+  /** Depth-first search upwards from the top of `path`; the first path that passes all checks wins. */
+  private async extend(path: CertificateView[]): Promise<CertificateView[] | undefined> {
+    const top = path[path.length - 1]!;
+    if (this.isAnchor(top)) return this.complete(path);
+    if (path.length >= this.settings.maxDepth + 2) {
+      this.record(Stage.BrokenLink, path, new CmpError(ErrorCodes.ERR_PATH_LENGTH, `certificate path exceeds the maximum depth of ${this.settings.maxDepth}`));
+      return undefined;
+    }
+    const candidates = this.candidateIssuers(top, path);
+    if (candidates.length === 0) {
+      this.record(Stage.NoAnchor, path, noAnchorError(top));
+      return undefined;
+    }
+    for (const issuer of candidates) {
+      if (this.checksLeft-- <= 0) {
+        this.record(Stage.NoAnchor, path, new CmpError(ErrorCodes.ERR_PATH_NO_ANCHOR, `gave up building a path after ${maxSignatureChecks} candidate issuers`));
+        return undefined;
+      }
+      const signatureError = await this.signatures.check(top, issuer);
+      if (signatureError) {
+        this.record(Stage.BrokenLink, path, signatureError);
+        continue;
+      }
+      const found = await this.extend([...path, issuer]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  /**
+   * Issuers by name, minus any that would repeat a subject name and key already in the path (RFC
+   * 4158 section 2.4.2), which stops loops through cross-certificates.
+   */
+  private candidateIssuers(top: CertificateView, path: readonly CertificateView[]): CertificateView[] {
+    return findIssuers(top.cert, this.settings.pool, this.settings.at)
+      .map(viewOf)
+      .filter((candidate) => !path.some((p) => p.subjectKey === candidate.subjectKey && sameBytes(p.spki, candidate.spki)));
+  }
+
+  private isAnchor(view: CertificateView): boolean {
+    return this.settings.trustedIds.has(view.id) && (this.settings.partialChain || isSelfSigned(view.cert));
+  }
+
+  private async complete(path: CertificateView[]): Promise<CertificateView[] | undefined> {
+    try {
+      const { at, noCheckTime } = this.settings;
+      await checkPath(
+        path.map((v) => v.cert),
+        { at, noCheckTime },
+        this.signatures,
+      );
+      return path;
+    } catch (e) {
+      if (!(e instanceof CmpError)) throw e;
+      this.record(Stage.CompletePath, path, e);
+      return undefined;
+    }
+  }
+
+  private record(stage: Stage, path: readonly CertificateView[], error: CmpError): void {
+    const best = this.best;
+    if (!best || stage > best.stage || (stage === best.stage && path.length > best.length)) {
+      this.best = { stage, length: path.length, error };
+    }
+  }
+}
+
+function noAnchorError(top: CertificateView): CmpError {
+  const why = isSelfSigned(top.cert)
+    ? `self-signed certificate "${top.cert.subject}" is not trusted`
+    : `no issuer of "${top.cert.subject}" (issuer "${top.cert.issuer}") among the trusted and untrusted certificates`;
+  return new CmpError(ErrorCodes.ERR_PATH_NO_ANCHOR, `no path to a trust anchor: ${why}`);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.compare(a, b) === 0;
+}

@@ -42,6 +42,21 @@ export const GeneralizedTimeConverter: IAsnConverter<Date, asn1js.GeneralizedTim
 };
 
 /**
+ * asn1js's RawData ignores the writer its parent passes when encoding, so its bytes would vanish
+ * inside a SEQUENCE; this variant writes them.
+ */
+class RawElement extends asn1js.RawData {
+  public override toBER(sizeOnly?: boolean, writer?: { write(buf: ArrayBuffer): void }): ArrayBuffer {
+    const data = super.toBER(sizeOnly);
+    if (writer) {
+      writer.write(data);
+      return new ArrayBuffer(0);
+    }
+    return data;
+  }
+}
+
+/**
  * An open type (ANY) kept as the exact DER of the element, NULL included, so that values of types
  * this library does not know survive a round trip unchanged.
  */
@@ -53,6 +68,6 @@ export const RawAnyConverter: IAsnConverter<ArrayBuffer, asn1js.AsnType> = {
   toASN: (value: ArrayBuffer) => {
     const bytes = new Uint8Array(value);
     readDer(bytes); // one complete, well-formed element or an error
-    return new asn1js.RawData({ data: bytes }) as unknown as asn1js.AsnType;
+    return new RawElement({ data: bytes }) as unknown as asn1js.AsnType;
   },
 };

@@ -22,7 +22,7 @@ const pbkdf2 = promisify(pbkdf2Callback);
 
 /**
  * Iteration counts above this are refused: a hostile file could otherwise make us hash for hours.
- * OpenSSL writes 2048 (PKCS#12) or 2048 (PBES2); 10 million is far above any real-world setting.
+ * OpenSSL writes 2048; 10 million is far above any setting seen in practice.
  */
 export const MAX_PBE_ITERATIONS = 10_000_000;
 

@@ -150,7 +150,8 @@ export interface InspectedActorRef extends ActorRefLike {
 }
 
 function inspectedRef(ref: ActorRefLike): InspectedActorRef {
-  const id = typeof (ref as { id?: unknown }).id === 'string' ? ((ref as { id: string }).id) : undefined;
+  const maybeId = (ref as { id?: unknown }).id;
+  const id = typeof maybeId === 'string' ? maybeId : undefined;
   const sessionId = ref.sessionId;
   return {
     sessionId,

@@ -21,9 +21,15 @@ export class ProxyTunnelError extends Error {
 export class ConnectTunnelAgent extends https.Agent {
   private readonly pending = new Set<http.ClientRequest>();
 
+  /**
+   * `connectTimeoutMs` (0 = none) bounds a CONNECT on its own: the message that asked for the
+   * connection may have timed out or been aborted already, and an unanswered CONNECT would
+   * otherwise hold the process open until close().
+   */
   constructor(
     private readonly proxy: ProxyAddress,
     options: https.AgentOptions,
+    private readonly connectTimeoutMs: number,
   ) {
     super(options);
   }
@@ -45,6 +51,11 @@ export class ConnectTunnelAgent extends https.Agent {
       noDelay: true,
     } as http.RequestOptions);
     this.pending.add(connect);
+    if (this.connectTimeoutMs > 0) {
+      connect.setTimeout(this.connectTimeoutMs, () =>
+        connect.destroy(new ProxyTunnelError(`proxy did not answer CONNECT within ${this.connectTimeoutMs} ms`)),
+      );
+    }
     let settled = false;
     const finish = (err: Error | null, socket?: Duplex): void => {
       this.pending.delete(connect);
@@ -64,13 +75,18 @@ export class ConnectTunnelAgent extends https.Agent {
         finish(new ProxyTunnelError('proxy sent unexpected data after CONNECT'));
         return;
       }
+      socket.setTimeout(0);
       socket.setNoDelay(true);
       // `path` here is the HTTP request path, which tls.connect would read as an IPC path.
       const { path: _requestPath, ...tlsOptions } = options as tls.ConnectionOptions & { path?: unknown };
       const secure = tls.connect({ ...tlsOptions, socket });
       finish(null, secure);
     });
-    connect.once('error', (e) => finish(new ProxyTunnelError(`proxy CONNECT failed: ${e.message}`, { cause: e })));
+    connect.once('error', (e) =>
+      finish(
+        e instanceof ProxyTunnelError ? e : new ProxyTunnelError(`proxy CONNECT failed: ${e.message}`, { cause: e }),
+      ),
+    );
     connect.end();
     return undefined;
   }

@@ -38,7 +38,8 @@ async function readMessage(file: string, what: string, ctx: TransferContext): Pr
     bytes = await readFile(file, { signal: ctx.signal });
   } catch (e) {
     if (isAbort(e)) throw aborted(ctx);
-    throw new CmpError(ErrorCodes.ERR_FILE, `cannot read ${what} from '${file}': ${(e as Error).message}`, { cause: e });
+    const reason = (e as Error).message;
+    throw new CmpError(ErrorCodes.ERR_FILE, `cannot read ${what} from '${file}': ${reason}`, { cause: e });
   }
   if (bytes.length === 0) throw new CmpError(ErrorCodes.ERR_FILE, `${what} file '${file}' is empty`);
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -49,7 +50,8 @@ async function writeMessage(file: string, bytes: Uint8Array, what: string, ctx: 
     await writeFile(file, bytes, { signal: ctx.signal });
   } catch (e) {
     if (isAbort(e)) throw aborted(ctx);
-    throw new CmpError(ErrorCodes.ERR_FILE, `cannot write ${what} to '${file}': ${(e as Error).message}`, { cause: e });
+    const reason = (e as Error).message;
+    throw new CmpError(ErrorCodes.ERR_FILE, `cannot write ${what} to '${file}': ${reason}`, { cause: e });
   }
 }
 

@@ -48,7 +48,10 @@ export interface HttpTransferOptions {
   proxy?: string;
   /** Hosts to reach directly, separated by commas/whitespace (`-no_proxy`); default: no_proxy/NO_PROXY. */
   noProxy?: string;
-  /** 0: close after each message; 1: keep the connection if the server agrees (default); 2: require that (`-keep_alive`). */
+  /**
+   * Persistent connections (`-keep_alive`): 0 closes after each message; 1 (default) keeps the
+   * connection while the transaction may continue and the server agrees; 2 requires that.
+   */
   keepAlive?: 0 | 1 | 2;
   /** Seconds one request-response round trip may take, body included (`-msg_timeout`); 0 = no limit; default 120. */
   msgTimeout?: number;
@@ -165,7 +168,9 @@ function createAgent(resolved: ResolvedOptions, tlsOptions: HttpTlsOptions | und
   const base: http.AgentOptions = { keepAlive: resolved.keepAlive !== 0, noDelay: true, scheduling: 'lifo' };
   if (!resolved.server.useTls) return new http.Agent(base);
   const options = { ...base, ...tlsAgentOptions(tlsOptions) };
-  return resolved.proxy !== undefined ? new ConnectTunnelAgent(resolved.proxy, options) : new https.Agent(options);
+  return resolved.proxy !== undefined
+    ? new ConnectTunnelAgent(resolved.proxy, options, resolved.timeoutMs)
+    : new https.Agent(options);
 }
 
 function createClient(resolved: ResolvedOptions, agent: http.Agent): AxiosInstance {
@@ -279,7 +284,8 @@ export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
 
   const transfer = async (request: Uint8Array, ctx: TransferContext = {}): Promise<Uint8Array> => {
     // By tag rather than instanceof, so Buffers from another realm (e.g. under jest) pass.
-    if (!ArrayBuffer.isView(request) || (request as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] !== 'Uint8Array') {
+    const tag = ArrayBuffer.isView(request) ? (request as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] : '';
+    if (tag !== 'Uint8Array') {
       throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'the request to send must be a Uint8Array');
     }
     const timeoutMs = ctx.timeoutMs ?? resolved.timeoutMs;
@@ -311,7 +317,8 @@ export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
     const keepAliveWanted =
       resolved.keepAlive !== 0 && (ctx.bodyType === undefined || CONTINUING_BODY_TYPES.has(ctx.bodyType));
     try {
-      const res = await client.post(`${server.origin}${server.path}`, Buffer.from(request.buffer, request.byteOffset, request.byteLength), {
+      const payload = Buffer.from(request.buffer, request.byteOffset, request.byteLength);
+      const res = await client.post(`${server.origin}${server.path}`, payload, {
         signal: stop.signal,
         headers: {
           'Content-Type': MEDIA_TYPE,

@@ -1,7 +1,9 @@
 /**
- * Certificate policy processing of RFC 5280 section 6.1 (the valid_policy_tree), with the inputs
- * OpenSSL uses by default: user-initial-policy-set {anyPolicy} and no initial requirement for an
- * explicit policy, no inhibition of policy mapping or of anyPolicy.
+ * Certificate policy processing of RFC 5280 section 6.1 (the valid_policy_tree) with
+ * user-initial-policy-set {anyPolicy} and no initial requirement for an explicit policy, no
+ * inhibition of policy mapping or of anyPolicy. OpenSSL runs this only when asked
+ * (-policy_check); RFC 5280 makes it part of path validation, so we always do, with the result of
+ * `openssl verify -policy_check -policy anyPolicy`.
  *
  * With those inputs a path can fail policy processing only when some certificate demands an
  * explicit policy (policyConstraints requireExplicitPolicy) or maps to or from anyPolicy. The

@@ -151,13 +151,9 @@ class PathSearch {
   }
 
   private async complete(path: CertificateView[]): Promise<CertificateView[] | undefined> {
+    const { at, noCheckTime } = this.settings;
     try {
-      const { at, noCheckTime } = this.settings;
-      await checkPath(
-        path.map((v) => v.cert),
-        { at, noCheckTime },
-        this.signatures,
-      );
+      await checkPath(path.map((v) => v.cert), { at, noCheckTime }, this.signatures);
       return path;
     } catch (e) {
       if (!(e instanceof CmpError)) throw e;

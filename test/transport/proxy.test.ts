@@ -1,7 +1,15 @@
 import type * as http from 'node:http';
 import { createHttpTransfer, type HttpTransfer, type HttpTransferOptions } from '../../src/transport';
 import { expectCmpError } from './helpers/cmp-error';
-import { startHttpServer, startHttpsServer, startProxy, unusedPort, type LocalServer, type TestProxy } from './helpers/local-servers';
+import {
+  startHttpServer,
+  startHttpsServer,
+  startProxy,
+  startTcpServer,
+  unusedPort,
+  type LocalServer,
+  type TestProxy,
+} from './helpers/local-servers';
 import { makeTestPki, type TestPki } from './helpers/test-pki';
 
 const PKIMESSAGE = Uint8Array.from([0x30, 0x03, 0x02, 0x01, 0x02]);
@@ -96,6 +104,29 @@ describe('an explicit proxy', () => {
       expect(err.message).not.toContain('hunter2');
     } finally {
       await refusing.close();
+    }
+  });
+
+  it('gives up a CONNECT the proxy never answers after msgTimeout, even once the message is over', async () => {
+    let open = 0;
+    const silent = await startTcpServer((socket) => {
+      open++;
+      socket.on('close', () => open--);
+    });
+    try {
+      const t = transfer({
+        server: `127.0.0.1:${secure.port}`,
+        proxy: `127.0.0.1:${silent.port}`,
+        tls: tlsToSecure(),
+        msgTimeout: 0.3,
+        env: {},
+      });
+      await expectCmpError(t(PKIMESSAGE, { timeoutMs: 100 }), 'ERR_TIMEOUT');
+      expect(open).toBe(1);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(open).toBe(0);
+    } finally {
+      await silent.close();
     }
   });
 

@@ -91,7 +91,8 @@ export async function issue(spec: CertificateSpec, isCa: boolean): Promise<Issue
   if (usage !== null) extensions.push(new x509.KeyUsagesExtension(usage, true));
   if (spec.keyIdentifiers ?? true) {
     extensions.push(await x509.SubjectKeyIdentifierExtension.create(spec.key.pair.publicKey));
-    const authority = issuer?.cert.getExtension(x509.SubjectKeyIdentifierExtension);
+    // Derived from the issuer's key as its SKI was, so an issuer with garbled extensions still works.
+    const authority = issuer && (await x509.SubjectKeyIdentifierExtension.create(issuer.key.pair.publicKey));
     if (authority) extensions.push(new x509.AuthorityKeyIdentifierExtension(authority.keyId));
   }
   extensions.push(...(spec.extensions ?? []));

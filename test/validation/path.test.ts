@@ -1,5 +1,5 @@
 import * as x509 from '@peculiar/x509';
-import { validatePath } from '../../src/validation/path';
+import { checkPath, validatePath } from '../../src/validation/path';
 import { ErrorCodes } from '../../src/errors';
 import {
   DAY,
@@ -216,6 +216,66 @@ describe('validatePath checks what issuers may do', () => {
   });
 });
 
+describe('validatePath refuses malformed extensions', () => {
+  it('rejects a repeated extension with ERR_PATH_INVALID_EXTENSION', async () => {
+    const leaf = await issueLeaf({
+      subject: 'CN=Twice Constrained',
+      key: await generateKey(),
+      issuer: chain.intermediate,
+      extensions: [new x509.ExtendedKeyUsageExtension(['1.3.6.1.5.5.7.3.1']), new x509.ExtendedKeyUsageExtension(['1.3.6.1.5.5.7.3.2'])],
+    });
+    await rejectsWith(validatePath(leaf.cert, { trusted: [chain.root.cert], untrusted: [chain.intermediate.cert] }), ErrorCodes.ERR_PATH_INVALID_EXTENSION);
+  });
+
+  it('rejects an undecodable basicConstraints with ERR_PATH_INVALID_EXTENSION', async () => {
+    const intermediate = await issueCa({
+      subject: 'CN=Garbled CA',
+      key: await generateKey(),
+      issuer: chain.root,
+      basicConstraints: null,
+      extensions: [new x509.Extension('2.5.29.19', true, new Uint8Array([0x04, 0x01, 0xff]))],
+    });
+    const leaf = await issueLeaf({ subject: 'CN=Leaf Of Garbled', key: await generateKey(), issuer: intermediate });
+    await rejectsWith(validatePath(leaf.cert, { trusted: [chain.root.cert], untrusted: [intermediate.cert] }), ErrorCodes.ERR_PATH_INVALID_EXTENSION);
+  });
+
+  it('treats a wrong authority key identifier as a hint, not a requirement', async () => {
+    const leaf = await issueLeaf({
+      subject: 'CN=Misdirected Leaf',
+      key: await generateKey(),
+      issuer: chain.intermediate,
+      keyIdentifiers: false,
+      extensions: [new x509.AuthorityKeyIdentifierExtension('0102030405060708090a0b0c0d0e0f1011121314')],
+    });
+    await expect(validatePath(leaf.cert, { trusted: [chain.root.cert], untrusted: [chain.intermediate.cert] })).resolves.toHaveLength(3);
+  });
+});
+
+describe('validatePath and the trust anchor’s CA status', () => {
+  it('accepts a root without basicConstraints whose keyUsage allows keyCertSign, as OpenSSL does', async () => {
+    const root = await issueCa({ subject: 'CN=Old Style Root', key: await generateKey(), basicConstraints: null });
+    const leaf = await issueLeaf({ subject: 'CN=Leaf Of Old Style', key: await generateKey(), issuer: root });
+    await expect(validatePath(leaf.cert, { trusted: [root.cert] })).resolves.toHaveLength(2);
+  });
+
+  it('rejects a v3 root with neither basicConstraints nor keyUsage with ERR_PATH_NOT_CA', async () => {
+    const root = await issueCa({ subject: 'CN=Bare Root', key: await generateKey(), basicConstraints: null, keyUsage: null });
+    const leaf = await issueLeaf({ subject: 'CN=Leaf Of Bare', key: await generateKey(), issuer: root });
+    await rejectsWith(validatePath(leaf.cert, { trusted: [root.cert] }), ErrorCodes.ERR_PATH_NOT_CA);
+  });
+});
+
+describe('checkPath on a given path', () => {
+  it('accepts a correctly ordered path', async () => {
+    await expect(checkPath([chain.leaf.cert, chain.intermediate.cert, chain.root.cert])).resolves.toBeUndefined();
+  });
+
+  it('rejects a path whose names do not chain with ERR_PATH_NAME_CHAINING', async () => {
+    await rejectsWith(checkPath([chain.leaf.cert, chain.root.cert]), ErrorCodes.ERR_PATH_NAME_CHAINING);
+    await rejectsWith(checkPath([chain.intermediate.cert, chain.leaf.cert, chain.root.cert]), ErrorCodes.ERR_PATH_NAME_CHAINING);
+  });
+});
+
 describe('validatePath needs a trust anchor', () => {
   it('rejects a path to a root that is not trusted with ERR_PATH_NO_ANCHOR', async () => {
     const other = await makeChain('p256', 'Other');
@@ -324,6 +384,7 @@ describe('validatePath options', () => {
     ['a fractional maxDepth', { maxDepth: 1.5 }],
     ['an invalid date', { at: new Date(Number.NaN) }],
     ['untrusted that is no array', { untrusted: 'x' as unknown as x509.X509Certificate[] }],
+    ['trusted that is no array', { trusted: undefined as unknown as x509.X509Certificate[] }],
   ])('rejects %s with ERR_INVALID_OPTION', async (_what, bad) => {
     await rejectsWith(validatePath(chain.leaf.cert, { trusted: [chain.root.cert], ...bad }), ErrorCodes.ERR_INVALID_OPTION);
   });

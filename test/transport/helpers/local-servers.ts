@@ -89,7 +89,14 @@ export async function startProxy(options: { refuseConnect?: boolean } = {}): Pro
     const headers = { ...req.headers };
     delete headers['proxy-connection'];
     const upstream = http.request(
-      { host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method: req.method, headers, agent: false },
+      {
+        host: target.hostname,
+        port: target.port,
+        path: `${target.pathname}${target.search}`,
+        method: req.method,
+        headers,
+        agent: false,
+      },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);

@@ -1,0 +1,139 @@
+/**
+ * PKIMessage codec that keeps what it received. Protection is computed over the bytes of header and
+ * body exactly as the peer sent them, and a message relayed or re-sent must stay byte-identical, so
+ * a decoded message remembers its input (in a WeakMap, leaving the object a plain asn1-schema
+ * instance) and encoding reuses those bytes for every part that has not changed since.
+ */
+import { CmpError, ErrorCodes } from '../errors';
+import { bytesEqual, DerNode, encodeTlv, nodeBytes, readDer } from './der';
+import { decodeDerChecked, encodeDer, toBytes } from './der-codec';
+import { PKIMessage } from './cmp/message';
+
+export { decodeDer, encodeDer } from './der-codec';
+
+/** The exact received encodings of a decoded PKIMessage and of its top-level elements. */
+export interface RawPkiMessage {
+  message: Uint8Array;
+  header: Uint8Array;
+  body: Uint8Array;
+  /** The whole `[0] PKIProtection` element. */
+  protection?: Uint8Array;
+  /** The whole `[1] SEQUENCE OF CMPCertificate` element. */
+  extraCerts?: Uint8Array;
+}
+
+interface MessageParts {
+  header: Uint8Array;
+  body: Uint8Array;
+  protection?: Uint8Array;
+  extraCerts?: Uint8Array;
+}
+
+interface Remembered {
+  received: Uint8Array;
+  receivedParts: MessageParts;
+  /** Our own encoding of each part, made right after decoding: the reference for "unchanged". */
+  reencodedParts: MessageParts;
+}
+
+const remembered = new WeakMap<PKIMessage, Remembered>();
+
+function splitMessage(bytes: Uint8Array): MessageParts {
+  const root = readDer(bytes);
+  if (root.tagClass !== 0 || root.tagNumber !== 16) {
+    throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, 'not a PKIMessage: the outer element is not a SEQUENCE');
+  }
+  const children = root.children!;
+  if (children.length < 2) {
+    throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, 'not a PKIMessage: header and body are required');
+  }
+  const parts: MessageParts = { header: nodeBytes(bytes, children[0]), body: nodeBytes(bytes, children[1]) };
+  const isContext = (n: DerNode, tag: number) => n.tagClass === 2 && n.tagNumber === tag && n.constructed;
+  let i = 2;
+  if (i < children.length && isContext(children[i], 0)) parts.protection = nodeBytes(bytes, children[i++]);
+  if (i < children.length && isContext(children[i], 1)) parts.extraCerts = nodeBytes(bytes, children[i++]);
+  if (i !== children.length) {
+    throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, 'PKIMessage has elements after header, body, protection and extraCerts');
+  }
+  return parts;
+}
+
+/**
+ * Decodes a DER PKIMessage strictly. Throws CmpError ERR_ASN1_DECODE, ERR_ASN1_LENGTH,
+ * ERR_ASN1_INDEFINITE_LENGTH or ERR_ASN1_TRAILING_DATA.
+ */
+export function decodePkiMessage(der: Uint8Array): PKIMessage {
+  const received = Uint8Array.from(toBytes(der));
+  const receivedParts = splitMessage(received);
+  const { value, reencoded } = decodeDerChecked(received, PKIMessage);
+  remembered.set(value, { received, receivedParts, reencodedParts: splitMessage(reencoded) });
+  return value;
+}
+
+function samePart(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : bytesEqual(a, b);
+}
+
+function checkSizes(msg: PKIMessage): void {
+  if (msg.extraCerts !== undefined && msg.extraCerts.length === 0) {
+    throw new CmpError(ErrorCodes.ERR_ASN1_ENCODE, 'extraCerts must hold at least one certificate or be absent');
+  }
+  if (msg.header.generalInfo !== undefined && msg.header.generalInfo.length === 0) {
+    throw new CmpError(ErrorCodes.ERR_ASN1_ENCODE, 'generalInfo must hold at least one entry or be absent');
+  }
+}
+
+/**
+ * DER of `msg`. For a decoded message, each of header, body, protection and extraCerts that is
+ * unchanged since decoding is emitted exactly as received; an entirely unchanged message yields
+ * exactly the received bytes. Throws CmpError ERR_ASN1_ENCODE.
+ */
+export function encodePkiMessage(msg: PKIMessage): Uint8Array {
+  checkSizes(msg);
+  const fresh = encodeDer(msg);
+  const memory = remembered.get(msg);
+  if (!memory) return fresh;
+  const now = splitMessage(fresh);
+  const keys: (keyof MessageParts)[] = ['header', 'body', 'protection', 'extraCerts'];
+  const chosen: Uint8Array[] = [];
+  let allReceived = true;
+  for (const key of keys) {
+    if (samePart(now[key], memory.reencodedParts[key])) {
+      const part = memory.receivedParts[key];
+      if (part) chosen.push(part);
+    } else {
+      allReceived = false;
+      const part = now[key];
+      if (part) chosen.push(part);
+    }
+  }
+  return allReceived ? memory.received.slice() : encodeTlv(0x30, ...chosen);
+}
+
+/** The exact bytes `msg` was decoded from, or undefined for a message built in memory. */
+export function rawPkiMessage(msg: PKIMessage): RawPkiMessage | undefined {
+  const memory = remembered.get(msg);
+  if (!memory) return undefined;
+  const { header, body, protection, extraCerts } = memory.receivedParts;
+  return {
+    message: memory.received.slice(),
+    header: header.slice(),
+    body: body.slice(),
+    ...(protection ? { protection: protection.slice() } : {}),
+    ...(extraCerts ? { extraCerts: extraCerts.slice() } : {}),
+  };
+}
+
+/**
+ * DER of ProtectedPart ::= SEQUENCE { header, body }, the input of protection. Header and body of a
+ * decoded message that are unchanged contribute their received bytes, so protection computed by a
+ * peer with a different (even non-DER) encoder still verifies.
+ */
+export function protectedPartBytes(msg: PKIMessage): Uint8Array {
+  const memory = remembered.get(msg);
+  const header = encodeDer(msg.header);
+  const body = encodeDer(msg.body);
+  const useHeader = memory && bytesEqual(header, memory.reencodedParts.header) ? memory.receivedParts.header : header;
+  const useBody = memory && bytesEqual(body, memory.reencodedParts.body) ? memory.receivedParts.body : body;
+  return encodeTlv(0x30, useHeader, useBody);
+}

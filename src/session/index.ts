@@ -1,0 +1,20 @@
+export {
+  MAX_SESSION_BYTES,
+  PERSISTABLE_STATES,
+  SESSION_FORMAT,
+  parsePersistedSession,
+  persistSession,
+  restoreSnapshot,
+  resumeOptions,
+  sessionTransactionId,
+} from './snapshot';
+export type { PersistableMachineName, PersistedSession, SessionMachineName, SessionMeta } from './snapshot';
+export { MAX_SESSION_ID_BYTES, assertSessionId } from './store';
+export type { SessionStore } from './store';
+export { MemorySessionStore } from './memory-store';
+export { FileSessionStore } from './file-store';
+export { autosaveSession } from './autosave';
+export type { Autosave, AutosaveOptions } from './autosave';
+export { REDACTED, sanitizeForInspection, sanitizeInspectionEvent, sanitizingInspector, summarizeBytes } from './inspect';
+export type { InspectedActorRef } from './inspect';
+export { isSecretLikeName } from './secret-names';

@@ -29,9 +29,10 @@ const PEM_LABEL = /-----BEGIN ([A-Z0-9 ]+)-----/g;
 
 /** '<N bytes: 1a2b3c4d…>' */
 export function summarizeBytes(bytes: Uint8Array): string {
-  if (bytes.length === 0) return '<0 bytes>';
+  const size = `${bytes.length} byte${bytes.length === 1 ? '' : 's'}`;
+  if (bytes.length === 0) return `<${size}>`;
   const prefix = Buffer.from(bytes.subarray(0, SUMMARY_PREFIX_BYTES)).toString('hex');
-  return `<${bytes.length} bytes: ${prefix}${bytes.length > SUMMARY_PREFIX_BYTES ? '…' : ''}>`;
+  return `<${size}: ${prefix}${bytes.length > SUMMARY_PREFIX_BYTES ? '…' : ''}>`;
 }
 
 function sanitizeString(s: string): string {
@@ -65,7 +66,7 @@ function sanitizeProperty(key: string, value: unknown, ancestors: WeakSet<object
   return sanitize(value, ancestors, depth);
 }
 
-function sanitizeObject(value: object, ancestors: WeakSet<object>, depth: number): unknown {
+function sanitizeObject(value: object, ancestors: WeakSet<object>, depth: number, useToJSON: boolean): unknown {
   if (isBinary(value)) return summarizeBytes(bytesOf(value));
   if (isActorRef(value)) return { ...(typeof value.id === 'string' ? { id: value.id } : {}), sessionId: value.sessionId };
   // The machine and its state nodes are the definition, not data; their graph reaches every implementation.
@@ -75,10 +76,11 @@ function sanitizeObject(value: object, ancestors: WeakSet<object>, depth: number
     const code = (value as { code?: unknown }).code;
     return { name: value.name, message: sanitizeString(value.message), ...(typeof code === 'string' ? { code } : {}) };
   }
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    // As JSON.stringify would: machine snapshots and transitions drop their live parts this way.
+  if (useToJSON && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    // As JSON.stringify does, once: machine snapshots and transitions drop their live parts this
+    // way (a transition's toJSON returns an object with toJSON again).
     try {
-      return sanitize((value as { toJSON(): unknown }).toJSON(), ancestors, depth + 1);
+      return sanitize((value as { toJSON(): unknown }).toJSON(), ancestors, depth + 1, false);
     } catch {
       return '<unserialisable>';
     }
@@ -107,7 +109,7 @@ function sanitizeObject(value: object, ancestors: WeakSet<object>, depth: number
   return copy;
 }
 
-function sanitize(value: unknown, ancestors: WeakSet<object>, depth: number): unknown {
+function sanitize(value: unknown, ancestors: WeakSet<object>, depth: number, useToJSON = true): unknown {
   switch (typeof value) {
     case 'string':
       return sanitizeString(value);
@@ -127,7 +129,7 @@ function sanitize(value: unknown, ancestors: WeakSet<object>, depth: number): un
   if (ancestors.has(object)) return '<circular>';
   ancestors.add(object);
   try {
-    return sanitizeObject(object, ancestors, depth);
+    return sanitizeObject(object, ancestors, depth, useToJSON);
   } finally {
     ancestors.delete(object);
   }

@@ -1,0 +1,735 @@
+/**
+ * From argv (and the config file it names) to what cmpflow runs: the library's CmpClientOptions,
+ * the CLI-only settings, and the mock server's settings. Option values come from the config file
+ * first and the command line overrides them; an empty string resets an option either way. The
+ * checks are those apps/cmp.c 3.0 makes before it sends anything, each failing with one line
+ * that names the option (CmpError ERR_INVALID_OPTION or ERR_MISSING_OPTION), and its warnings.
+ *
+ * Nothing is loaded here: certificates, keys and CSRs stay file names, DNs stay strings, and pass
+ * phrase sources (`pass:`, `env:`, `file:`, `fd:`, `stdin`) stay unresolved in `passphrases`
+ * until `resolveSecrets` runs. Their values never appear in a message.
+ */
+import { isIP } from 'net';
+import { digestByName } from '../crypto/algorithms';
+import { encodeTlv } from '../asn1/der';
+import { CmpOids } from '../asn1/oids';
+import { CmpError, ErrorCodes } from '../errors';
+import type { CmpClientOptions, GeneralNameInput, InfoTypeAndValueInput } from '../options';
+import { parseProxyAddress, parseServerAddress } from '../transport/address';
+import { OptionValue, parseArgs } from './args';
+import type { Environment } from './config';
+import { openCmpConfig, readConfigOptions } from './config-options';
+import { splitItems } from './value-syntax';
+import { encodeExtensions, ExtensionSpec, readRequestExtensions } from './x509v3-config';
+
+export const CMP_COMMANDS = ['ir', 'cr', 'kur', 'p10cr', 'rr', 'genm'] as const;
+export type CmpCommand = (typeof CMP_COMMANDS)[number];
+
+/** Unresolved OpenSSL pass phrase sources, by the option that gave them. */
+export interface PassphraseSources {
+  secret?: string;
+  keyPass?: string;
+  newKeyPass?: string;
+  tlsKeyPass?: string;
+  otherPass?: string;
+  srvSecret?: string;
+  srvKeyPass?: string;
+}
+
+export interface CliSettings {
+  cmd?: CmpCommand;
+  /** -infotype, e.g. { name: 'signKeyPairTypes', oid: '1.3.6.1.5.5.7.4.2' }. */
+  infoType?: { name: string; oid: string };
+  /** 0..8; 6 (INFO) by default. */
+  verbosity: number;
+  batch: boolean;
+  /** Number of times the transaction runs (1 by default). */
+  repeat: number;
+  certOut?: string;
+  chainOut?: string;
+  extraCertsOut?: string;
+  caCertsOut?: string;
+  certForm: 'PEM' | 'DER';
+  keyForm?: 'PEM' | 'DER' | 'P12';
+  reqIn?: string[];
+  reqInNewTid: boolean;
+  reqOut?: string[];
+  rspIn?: string[];
+  rspOut?: string[];
+  useMockServer: boolean;
+  /** -sans contained the word "critical" (CmpClientOptions has no field for it yet). */
+  sansCritical: boolean;
+  session?: string;
+  resume?: string;
+  noWait: boolean;
+  inspect: boolean;
+  /** The config file read, if any, and the sections used. */
+  configFile?: string;
+  sections: string[];
+}
+
+export interface MockServerSettings {
+  /** Listening port (0 = any free port); undefined with -use_mock_srv. */
+  port?: number;
+  /** 0 = unlimited. */
+  maxMsgs: number;
+  srvRef?: string;
+  srvCert?: string;
+  srvKey?: string;
+  srvTrusted?: string[];
+  srvUntrusted?: string[];
+  rspCert?: string;
+  rspExtraCerts?: string[];
+  rspCaPubs?: string[];
+  pollCount: number;
+  /** Seconds (1 by default). */
+  checkAfter: number;
+  grantImplicitConf: boolean;
+  pkiStatus: number;
+  /** PKIFailureInfo bits as a number (from -failurebits or 1 << -failure). */
+  failureBits: number;
+  statusString?: string;
+  sendError: boolean;
+  sendUnprotected: boolean;
+  sendUnprotErr: boolean;
+  acceptUnprotected: boolean;
+  acceptUnprotErr: boolean;
+  acceptRaVerified: boolean;
+}
+
+export interface RunCommandLine {
+  kind: 'run';
+  /** 'server' when -port is given: act as a CMP mock server, not as a client. */
+  mode: 'client' | 'server';
+  client: CmpClientOptions;
+  cli: CliSettings;
+  /** Present with -port or -use_mock_srv. */
+  server?: MockServerSettings;
+  /** -reqexts and -policies as read, before encoding into client.reqExtensions. */
+  requestExtensions: ExtensionSpec[];
+  passphrases: PassphraseSources;
+  warnings: string[];
+}
+
+export type ParsedCommandLine = { kind: 'help'; warnings: string[] } | RunCommandLine;
+
+export interface ParseCommandLineOptions {
+  /** For $ENV:: in the config file, OPENSSL_CONF and OPENSSL_CONF_INCLUDE (default process.env). */
+  env?: Environment;
+  cwd?: string;
+}
+
+function invalid(message: string): CmpError {
+  return new CmpError(ErrorCodes.ERR_INVALID_OPTION, message);
+}
+
+function missing(message: string): CmpError {
+  return new CmpError(ErrorCodes.ERR_MISSING_OPTION, message);
+}
+
+type Value = string | number | boolean | string[];
+
+/** The merged option values: config file first, command line on top. */
+class Values {
+  constructor(private readonly map: Map<string, Value>) {}
+
+  has(name: string): boolean {
+    return this.map.has(name);
+  }
+
+  str(name: string): string | undefined {
+    const v = this.map.get(name);
+    return typeof v === 'string' ? v : undefined;
+  }
+
+  /** Given and not a flag set to 0 in the config file. */
+  isSet(name: string): boolean {
+    const v = this.map.get(name);
+    return v !== undefined && v !== false;
+  }
+
+  flag(name: string): boolean {
+    return this.map.get(name) === true;
+  }
+
+  num(name: string): number | undefined {
+    const v = this.map.get(name);
+    return typeof v === 'number' ? v : undefined;
+  }
+
+  /** A comma/space-separated list (-untrusted, -reqout, -sans ...); an empty item is an error. */
+  list(name: string): string[] | undefined {
+    const v = this.str(name);
+    if (v === undefined) return undefined;
+    const items = splitItems(v);
+    if (items.some((i) => i === '')) throw invalid(`-${name}: empty item in the list (items are separated by commas or spaces)`);
+    return items;
+  }
+
+  all(name: string): string[] {
+    const v = this.map.get(name);
+    return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+  }
+
+  names(): string[] {
+    return [...this.map.keys()];
+  }
+
+  delete(name: string): void {
+    this.map.delete(name);
+  }
+}
+
+/** Parses argv (without the program name) and the config file into a validated command line. */
+export function parseCommandLine(argv: readonly string[], options: ParseCommandLineOptions = {}): ParsedCommandLine {
+  const args = parseArgs(argv);
+  const warnings = [...args.warnings];
+  if (args.help) return { kind: 'help', warnings };
+
+  const last = (name: string): string | undefined => {
+    const occ = args.occurrences.filter((o) => o.option.name === name);
+    const v = occ[occ.length - 1]?.value;
+    return typeof v === 'string' ? v : undefined;
+  };
+  const opened = openCmpConfig({
+    ...(last('config') !== undefined ? { configPath: last('config') } : {}),
+    ...(last('section') !== undefined ? { section: last('section') } : {}),
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+  });
+  warnings.push(...opened.warnings);
+
+  const merged = new Map<string, Value>();
+  if (opened.config) {
+    for (const [name, { value }] of readConfigOptions(opened.config, opened.sections)) {
+      if (value !== null) merged.set(name, value);
+    }
+  }
+  for (const { option, value, flag } of args.occurrences) {
+    if (!option.inConfig) continue;
+    if (value === '') {
+      warnings.push(`${flag} option argument is empty string, resetting option`);
+      merged.delete(option.name);
+    } else if (option.repeatable) {
+      const prev = merged.get(option.name);
+      merged.set(option.name, [...(Array.isArray(prev) ? prev : typeof prev === 'string' ? [prev] : []), value as string]);
+    } else {
+      merged.set(option.name, value as OptionValue);
+    }
+  }
+
+  const builder = new Builder(new Values(merged), warnings, opened);
+  return builder.build();
+}
+
+const INFO_TYPES: Readonly<Record<string, string>> = {
+  caProtEncCert: CmpOids.idItCaProtEncCert,
+  signKeyPairTypes: CmpOids.idItSignKeyPairTypes,
+  encKeyPairTypes: CmpOids.idItEncKeyPairTypes,
+  preferredSymmAlg: CmpOids.idItPreferredSymmAlg,
+  caKeyUpdateInfo: CmpOids.idItCaKeyUpdateInfo,
+  currentCRL: CmpOids.idItCurrentCRL,
+  unsupportedOIDs: CmpOids.idItUnsupportedOIDs,
+  keyPairParamReq: CmpOids.idItKeyPairParamReq,
+  keyPairParamRep: CmpOids.idItKeyPairParamRep,
+  revPassphrase: CmpOids.idItRevPassphrase,
+  implicitConfirm: CmpOids.idItImplicitConfirm,
+  confirmWaitTime: CmpOids.idItConfirmWaitTime,
+  origPKIMessage: CmpOids.idItOrigPKIMessage,
+  suppLangTags: CmpOids.idItSuppLangTags,
+  caCerts: CmpOids.idItCaCerts,
+  rootCaKeyUpdate: CmpOids.idItRootCaKeyUpdate,
+  certReqTemplate: CmpOids.idItCertReqTemplate,
+  rootCaCert: CmpOids.idItRootCaCert,
+  certProfile: CmpOids.idItCertProfile,
+  crlStatusList: CmpOids.idItCrlStatusList,
+  crls: CmpOids.idItCrls,
+};
+
+const CRL_OPTIONS = ['crl_check', 'crl_check_all', 'extended_crl', 'use_deltas'];
+const UNSUPPORTED_VERIFICATION = [
+  'policy',
+  'purpose',
+  'verify_name',
+  'verify_depth',
+  'auth_level',
+  'verify_hostname',
+  'verify_email',
+  'verify_ip',
+  'ignore_critical',
+  'policy_check',
+  'explicit_policy',
+  'inhibit_any',
+  'inhibit_map',
+  'x509_strict',
+  'policy_print',
+  'check_ss_sig',
+  'suiteB_128_only',
+  'suiteB_128',
+  'suiteB_192',
+  'allow_proxy_certs',
+];
+const IGNORED = ['provider-path', 'provider', 'propquery', 'rand', 'writerand'];
+const TLS_DETAILS = ['tls_cert', 'tls_key', 'tls_keypass', 'tls_extra', 'tls_trusted', 'tls_host'];
+const OID = /^[0-2](\.(0|[1-9][0-9]*))+$/;
+
+class Builder {
+  private readonly client: CmpClientOptions = {};
+  private readonly passphrases: PassphraseSources = {};
+  private requestExtensions: ExtensionSpec[] = [];
+
+  constructor(
+    private readonly v: Values,
+    private readonly warnings: string[],
+    private readonly opened: ReturnType<typeof openCmpConfig>,
+  ) {}
+
+  private warn(message: string): void {
+    this.warnings.push(message);
+  }
+
+  build(): RunCommandLine {
+    this.rejectUnsupported();
+    const mode = this.v.has('port') ? 'server' : 'client';
+    this.checkModeConflicts();
+    const cli = this.cliSettings();
+    this.collectPassphrases();
+    const server = mode === 'server' || cli.useMockServer ? this.serverSettings() : undefined;
+    if (mode === 'client') {
+      this.transfer();
+      this.serverAuthentication();
+      this.clientAuthentication();
+      this.request(cli);
+    }
+    return {
+      kind: 'run',
+      mode,
+      client: this.client,
+      cli,
+      ...(server ? { server } : {}),
+      requestExtensions: this.requestExtensions,
+      passphrases: this.passphrases,
+      warnings: this.warnings,
+    };
+  }
+
+  private rejectUnsupported(): void {
+    for (const name of CRL_OPTIONS) {
+      if (this.v.flag(name)) throw invalid(`-${name}: CRL checking is not supported by cmpflow`);
+    }
+    for (const name of UNSUPPORTED_VERIFICATION) {
+      if (this.v.isSet(name)) {
+        throw invalid(`-${name}: this certificate verification option is not supported by cmpflow`);
+      }
+    }
+    if (this.v.has('engine')) throw invalid('-engine: crypto engines are not supported by cmpflow');
+    for (const name of IGNORED) {
+      if (this.v.isSet(name)) this.warn(`-${name} is ignored by cmpflow`);
+    }
+  }
+
+  private checkModeConflicts(): void {
+    const v = this.v;
+    if (v.has('port')) {
+      if (v.flag('tls_used')) throw invalid('-tls_used: not supported with -port');
+      if (v.flag('use_mock_srv') || v.has('server') || v.has('rspin')) {
+        throw invalid('-port: cannot be used with -use_mock_srv, -server or -rspin');
+      }
+    }
+    if (v.has('server') && v.flag('use_mock_srv')) throw invalid('-use_mock_srv: cannot be used with -server');
+    if (v.has('rspin') && v.flag('use_mock_srv')) throw invalid('-use_mock_srv: cannot be used with -rspin');
+    if (!v.flag('tls_used') && TLS_DETAILS.some((n) => v.has(n))) this.warn('ignoring TLS options since -tls_used is not given');
+    if (v.flag('nowait') && !v.has('session')) throw missing('-nowait: needs -session FILE to save the waiting transaction in');
+  }
+
+  private cliSettings(): CliSettings {
+    const v = this.v;
+    const cmd = v.str('cmd');
+    if (cmd !== undefined && !(CMP_COMMANDS as readonly string[]).includes(cmd)) {
+      throw invalid(`-cmd: unknown cmp command '${cmd}' (expected ir, cr, kur, p10cr, rr or genm)`);
+    }
+    const certForm = (v.str('certform') ?? 'PEM').toUpperCase();
+    if (certForm !== 'PEM' && certForm !== 'DER') throw invalid(`-certform: '${v.str('certform')}' is not PEM or DER`);
+    const keyFormText = v.str('keyform')?.toUpperCase();
+    if (keyFormText === 'ENGINE') throw invalid('-keyform: ENGINE is not supported by cmpflow');
+    if (keyFormText !== undefined && !['PEM', 'DER', 'P12'].includes(keyFormText)) {
+      throw invalid(`-keyform: '${v.str('keyform')}' is not PEM, DER or P12`);
+    }
+    let infoType: CliSettings['infoType'];
+    const infoName = v.str('infotype');
+    if (infoName !== undefined) {
+      const oid = INFO_TYPES[infoName] ?? (OID.test(infoName) ? infoName : undefined);
+      if (oid === undefined) throw invalid(`-infotype: unknown InfoType name '${infoName}'`);
+      infoType = { name: infoName, oid };
+    }
+    const sans = v.list('sans');
+    const cli: CliSettings = {
+      verbosity: v.num('verbosity') ?? 6,
+      batch: v.flag('batch'),
+      repeat: v.num('repeat') ?? 1,
+      certForm,
+      reqInNewTid: v.flag('reqin_new_tid'),
+      useMockServer: v.flag('use_mock_srv'),
+      sansCritical: sans?.includes('critical') ?? false,
+      noWait: v.flag('nowait'),
+      inspect: v.flag('inspect'),
+      sections: this.opened.sections,
+    };
+    put(cli, 'cmd', cmd as CmpCommand | undefined);
+    put(cli, 'infoType', infoType);
+    put(cli, 'certOut', v.str('certout'));
+    put(cli, 'chainOut', v.str('chainout'));
+    put(cli, 'extraCertsOut', v.str('extracertsout'));
+    put(cli, 'caCertsOut', v.str('cacertsout'));
+    put(cli, 'keyForm', keyFormText as CliSettings['keyForm']);
+    put(cli, 'reqIn', v.list('reqin'));
+    put(cli, 'reqOut', v.list('reqout'));
+    put(cli, 'rspIn', v.list('rspin'));
+    put(cli, 'rspOut', v.list('rspout'));
+    put(cli, 'session', v.str('session'));
+    put(cli, 'resume', v.str('resume'));
+    put(cli, 'configFile', this.opened.config?.fileName);
+    return cli;
+  }
+
+  private collectPassphrases(): void {
+    const map: [keyof PassphraseSources, string][] = [
+      ['secret', 'secret'],
+      ['keyPass', 'keypass'],
+      ['newKeyPass', 'newkeypass'],
+      ['tlsKeyPass', 'tls_keypass'],
+      ['otherPass', 'otherpass'],
+      ['srvSecret', 'srv_secret'],
+      ['srvKeyPass', 'srv_keypass'],
+    ];
+    for (const [field, option] of map) put(this.passphrases, field, this.v.str(option));
+  }
+
+  private serverSettings(): MockServerSettings {
+    const v = this.v;
+    let port: number | undefined;
+    const portText = v.str('port');
+    if (portText !== undefined) {
+      if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) > 65535) throw invalid(`-port: '${portText}' is not a port number 0..65535`);
+      port = Number(portText);
+    }
+    if (!v.has('srv_ref') && !v.has('srv_cert')) throw missing('-srv_ref: must be given for the mock server if no -srv_cert is given');
+    if (!v.has('srv_secret')) {
+      if (!v.has('srv_cert')) throw missing('-srv_secret or -srv_cert: mock server credentials must be given with -use_mock_srv or -port');
+      this.warn('mock server will not be able to handle PBM-protected requests since -srv_secret is not given');
+      if (!v.has('srv_key')) throw missing('-srv_key: must give both -srv_cert and -srv_key options or neither');
+    }
+    if (!v.has('srv_cert') && v.has('srv_key') && !v.has('srv_secret')) {
+      throw missing('-srv_cert: must give both -srv_cert and -srv_key options or neither');
+    }
+    if (!v.has('srv_trusted')) this.warn('mock server will not be able to handle signature-protected requests since -srv_trusted is not given');
+    if (!v.has('rsp_cert')) this.warn('no -rsp_cert given for mock server');
+    let failureBits = v.num('failurebits') ?? 0;
+    const failure = v.num('failure');
+    if (failure !== undefined) {
+      if (failureBits !== 0) this.warn('-failurebits overrides -failure');
+      else failureBits = 2 ** failure;
+    }
+    const s: MockServerSettings = {
+      maxMsgs: v.num('max_msgs') ?? 0,
+      pollCount: v.num('poll_count') ?? 0,
+      checkAfter: v.num('check_after') ?? 1,
+      grantImplicitConf: v.flag('grant_implicitconf'),
+      pkiStatus: v.num('pkistatus') ?? 0,
+      failureBits,
+      sendError: v.flag('send_error'),
+      sendUnprotected: v.flag('send_unprotected'),
+      sendUnprotErr: v.flag('send_unprot_err'),
+      acceptUnprotected: v.flag('accept_unprotected'),
+      acceptUnprotErr: v.flag('accept_unprot_err'),
+      acceptRaVerified: v.flag('accept_raverified'),
+    };
+    put(s, 'port', port);
+    put(s, 'srvRef', v.str('srv_ref'));
+    put(s, 'srvCert', v.str('srv_cert'));
+    put(s, 'srvKey', v.str('srv_key'));
+    put(s, 'srvTrusted', v.list('srv_trusted'));
+    put(s, 'srvUntrusted', v.list('srv_untrusted'));
+    put(s, 'rspCert', v.str('rsp_cert'));
+    put(s, 'rspExtraCerts', v.list('rsp_extracerts'));
+    put(s, 'rspCaPubs', v.list('rsp_capubs'));
+    put(s, 'statusString', v.str('statusstring'));
+    return s;
+  }
+
+  private transfer(): void {
+    const v = this.v;
+    const c = this.client;
+    const tlsUsed = v.flag('tls_used');
+    if (v.has('server') && v.has('rspin')) {
+      this.warn('ignoring -server option since -rspin is given');
+      v.delete('server');
+    }
+    const server = v.str('server');
+    if (server === undefined) {
+      if (!v.flag('use_mock_srv') && !v.has('rspin')) throw missing('-server: missing -server or -use_mock_srv or -rspin option');
+      for (const name of ['proxy', 'no_proxy']) if (v.has(name)) this.warn(`ignoring -${name} option since -server is not given`);
+    } else {
+      if (/^https:\/\//i.test(server.trim()) && !tlsUsed) throw missing('-tls_used: missing -tls_used option since -server URL indicates https');
+      parseServerAddress(server, tlsUsed ? true : undefined, v.str('path'));
+      c.server = server;
+      const proxy = v.str('proxy');
+      if (proxy !== undefined) {
+        parseProxyAddress(proxy);
+        c.proxy = proxy;
+      }
+      put(c, 'noProxy', v.str('no_proxy'));
+    }
+    put(c, 'path', v.str('path'));
+    put(c, 'keepAlive', v.num('keep_alive') as CmpClientOptions['keepAlive']);
+    const msgTimeout = v.num('msg_timeout');
+    const totalTimeout = v.num('total_timeout');
+    if (msgTimeout !== undefined && totalTimeout !== undefined && msgTimeout > 0 && totalTimeout > 0 && totalTimeout < msgTimeout) {
+      throw invalid(`-total_timeout: argument ${totalTimeout} must not be < ${msgTimeout} (-msg_timeout)`);
+    }
+    put(c, 'msgTimeout', msgTimeout);
+    // OpenSSL's 0 means "no overall limit", which CmpClientOptions expresses by leaving it unset.
+    if (totalTimeout !== undefined && totalTimeout > 0) c.totalTimeout = totalTimeout;
+
+    if (tlsUsed) {
+      const hasCredentials = ['tls_cert', 'tls_key', 'tls_keypass'].some((n) => v.has(n));
+      if (hasCredentials && !v.has('tls_key')) throw missing('-tls_key: missing -tls_key option');
+      if (hasCredentials && !v.has('tls_cert')) throw missing('-tls_cert: missing -tls_cert option');
+      const tls: NonNullable<CmpClientOptions['tls']> = { used: true };
+      put(tls, 'cert', v.str('tls_cert'));
+      put(tls, 'key', v.str('tls_key'));
+      put(tls, 'extra', v.list('tls_extra'));
+      put(tls, 'trusted', v.list('tls_trusted'));
+      put(tls, 'host', v.str('tls_host'));
+      c.tls = tls;
+    }
+  }
+
+  private serverAuthentication(): void {
+    const v = this.v;
+    const c = this.client;
+    put(c, 'untrusted', v.list('untrusted'));
+    const srvCert = v.str('srvcert');
+    if (srvCert !== undefined) {
+      c.srvCert = srvCert;
+      if (v.has('trusted')) {
+        this.warn('-trusted option is ignored since -srvcert option is present');
+        v.delete('trusted');
+      }
+      if (v.has('recipient')) {
+        this.warn('-recipient option is ignored since -srvcert option is present');
+        v.delete('recipient');
+      }
+    }
+    put(c, 'trusted', v.list('trusted'));
+    put(c, 'recipient', v.str('recipient'));
+    put(c, 'expectSender', v.str('expect_sender'));
+    if (v.flag('ignore_keyusage')) c.ignoreKeyUsage = true;
+    if (v.flag('unprotected_errors')) c.unprotectedErrors = true;
+    put(c, 'outTrusted', v.list('out_trusted'));
+    if (v.flag('implicit_confirm')) c.implicitConfirm = true;
+    if (v.flag('disable_confirm')) c.disableConfirm = true;
+
+    const verification: NonNullable<CmpClientOptions['verification']> = {};
+    const attime = v.num('attime');
+    if (attime !== undefined) verification.at = new Date(attime * 1000);
+    if (v.flag('no_check_time')) verification.noCheckTime = true;
+    if (v.flag('partial_chain')) verification.partialChain = true;
+    if (Object.keys(verification).length > 0) c.verification = verification;
+  }
+
+  private clientAuthentication(): void {
+    const v = this.v;
+    const c = this.client;
+    const hasSecret = v.has('secret');
+    if (!v.flag('unprotected_requests') && !hasSecret && !v.has('key')) {
+      throw missing('-key or -secret: must be given unless -unprotected_requests is used');
+    }
+    if (!v.has('ref') && !v.has('cert') && !v.has('subject')) throw missing('-ref: must be given if no -cert and no -subject is given');
+    if (!hasSecret && v.has('cert') !== v.has('key')) throw missing(`-${v.has('cert') ? 'key' : 'cert'}: must give both -cert and -key options or neither`);
+    if (hasSecret && (v.has('cert') || v.has('key'))) this.warn('-cert and -key not used for protection since -secret is given');
+    if (!v.has('secret') && !v.has('srvcert') && !v.has('trusted')) {
+      this.warn('will not authenticate server due to missing -secret, -trusted, or -srvcert');
+    }
+    if (!v.has('cert') && v.has('own_trusted')) this.warn('-own_trusted option is ignored without -cert');
+    put(c, 'ref', v.str('ref'));
+    put(c, 'cert', v.str('cert'));
+    put(c, 'key', v.str('key'));
+    if (v.has('cert')) put(c, 'ownTrusted', v.list('own_trusted'));
+    put(c, 'extraCerts', v.list('extracerts'));
+    if (v.flag('unprotected_requests')) c.unprotectedRequests = true;
+    const digest = v.str('digest');
+    if (digest !== undefined) {
+      try {
+        c.digest = digestByName(digest);
+      } catch {
+        throw invalid(`-digest: digest algorithm name not recognized: '${digest}'`);
+      }
+    }
+    const mac = v.str('mac');
+    if (v.flag('pbmac1') || mac?.toLowerCase() === 'pbmac1') c.macProtection = 'pbmac1';
+    if (mac !== undefined && mac.toLowerCase() !== 'pbmac1') c.mac = mac;
+  }
+
+  private request(cli: CliSettings): void {
+    const v = this.v;
+    const c = this.client;
+    const cmd = cli.cmd;
+    if (cmd === undefined && cli.resume === undefined) throw missing('-cmd: no cmp command to execute (ir, cr, kur, p10cr, rr or genm)');
+    if (cmd !== undefined && cli.resume !== undefined) this.warn('-cmd is ignored since -resume continues a saved transaction');
+    const enrolling = cmd === 'ir' || cmd === 'cr' || cmd === 'kur';
+    const ignored = "option is ignored for commands other than 'ir', 'cr', and 'kur'";
+
+    if (cli.resume === undefined) {
+      if (enrolling) {
+        if (!v.has('newkey') && !v.has('key') && !v.has('csr')) throw missing('-newkey: missing -newkey (or -key) to be certified and no -csr given');
+        if (!v.has('certout')) throw missing('-certout: not given, nowhere to save newly enrolled certificate');
+      } else if (cmd !== undefined) {
+        if (v.has('subject') && (v.has('ref') || v.has('cert'))) this.warn(`-subject ${ignored} since -ref or -cert is given`);
+        for (const name of ['issuer', 'reqexts', 'san_nodefault', 'sans', 'policies', 'policy_oids']) {
+          if (v.isSet(name)) this.warn(`-${name} ${ignored}`);
+        }
+      }
+      if (cmd === 'kur' && !v.has('oldcert') && !v.has('cert') && !v.has('csr')) {
+        throw missing('-oldcert: missing -oldcert for certificate to be updated and no -csr given');
+      }
+      if (cmd === 'rr') {
+        if (!v.has('oldcert') && !v.has('csr')) throw missing('-oldcert: missing -oldcert for certificate to be revoked and no -csr given');
+        if (v.has('oldcert') && v.has('csr')) this.warn('ignoring -csr since certificate to be revoked is given');
+      }
+      if (cmd === 'p10cr' && !v.has('csr')) throw missing('-csr: missing PKCS#10 CSR for p10cr');
+      if (cmd === 'p10cr' || cmd === 'rr') {
+        for (const name of ['newkeypass', 'newkey', 'days', 'popo']) {
+          if (v.has(name)) this.warn(`-${name} option is ignored for 'p10cr' and 'rr' commands`);
+        }
+      }
+    }
+    if (!v.has('recipient') && !v.has('srvcert') && !v.has('issuer') && !v.has('oldcert') && !v.has('cert')) {
+      this.warn('missing -recipient, -srvcert, -issuer, -oldcert or -cert; recipient will be set to "NULL-DN"');
+    }
+
+    put(c, 'subject', v.str('subject'));
+    put(c, 'issuer', v.str('issuer'));
+    put(c, 'newKey', v.str('newkey'));
+    const days = v.num('days');
+    if (days !== undefined && days > 0) c.days = days;
+    const popo = v.num('popo');
+    if (popo !== undefined) c.popo = popo as CmpClientOptions['popo'];
+    if (cmd === 'genm' && v.has('csr')) this.warn("-csr option is ignored for command 'genm'");
+    else put(c, 'csr', v.str('csr'));
+    if (cmd === 'genm' && v.has('oldcert')) this.warn("-oldcert option is ignored for command 'genm'");
+    else put(c, 'oldCert', v.str('oldcert'));
+    const revReason = v.num('revreason');
+    if (revReason === 7) throw invalid('-revreason: invalid reason 7; valid values are -1 .. 6, 8 .. 10');
+    if (revReason !== undefined) c.revReason = revReason;
+
+    this.extensions();
+    this.sans(v.list('sans'));
+    if (v.flag('san_nodefault')) {
+      if (v.has('sans')) this.warn('-san_nodefault has no effect when -sans is used');
+      c.sanNoDefault = true;
+    }
+    const policyOids = v.list('policy_oids');
+    if (policyOids !== undefined) {
+      for (const oid of policyOids) if (!OID.test(oid)) throw invalid(`-policy_oids: unknown policy OID '${oid}'`);
+      c.policyOids = policyOids;
+    }
+    if (v.flag('policy_oids_critical')) {
+      if (policyOids === undefined) this.warn('-policy_oids_critical has no effect unless -policy_oids is given');
+      c.policyOidsCritical = true;
+    }
+    const generalInfo = this.generalInfo(v.str('geninfo'));
+    if (generalInfo !== undefined) c.generalInfo = generalInfo;
+  }
+
+  private extensions(): void {
+    const v = this.v;
+    const reqexts = v.str('reqexts');
+    const policies = v.str('policies');
+    if (policies !== undefined && v.has('policy_oids')) throw invalid('-policies: cannot have policies both via -policies and via -policy_oids');
+    if (reqexts === undefined && policies === undefined) return;
+    const config = this.opened.config;
+    if (config === undefined) {
+      throw missing(`-${reqexts !== undefined ? 'reqexts' : 'policies'}: names a config file section, but no config file is used (-config)`);
+    }
+    this.requestExtensions = readRequestExtensions(config, {
+      ...(reqexts !== undefined ? { reqexts } : {}),
+      ...(policies !== undefined ? { policies } : {}),
+    });
+    if (v.has('sans') && this.requestExtensions.some((e) => e.oid === '2.5.29.17')) {
+      throw invalid('-sans: cannot have Subject Alternative Names both via -reqexts and via -sans');
+    }
+    this.client.reqExtensions = encodeExtensions(this.requestExtensions);
+  }
+
+  /** set_gennames(): an IP address if it parses as one, else a URI if it has a colon, else a DNS name. */
+  private sans(items: string[] | undefined): void {
+    if (items === undefined) return;
+    const names: GeneralNameInput[] = [];
+    for (const item of items) {
+      if (item === 'critical') continue;
+      if (isIP(item) !== 0) names.push({ type: 'ip', value: item });
+      else if (item.includes(':')) names.push({ type: 'uri', value: item });
+      else if (/^[\x21-\x7e]+$/.test(item)) names.push({ type: 'dns', value: item });
+      else throw invalid(`-sans: bad syntax of Subject Alternative Name '${item}'`);
+    }
+    if (names.length > 0) this.client.sans = names;
+  }
+
+  /**
+   * -geninfo: `OID:int:N` (OpenSSL 3.0) or `OID:str:text` (OpenSSL 3.2), several separated by
+   * commas or spaces. The value is kept as DER (INTEGER or UTF8String).
+   */
+  private generalInfo(text: string | undefined): InfoTypeAndValueInput[] | undefined {
+    if (text === undefined) return undefined;
+    return splitItems(text)
+      .filter((item) => item !== '')
+      .map((item) => {
+        const m = /^([^:]*):(int|str):(.*)$/i.exec(item);
+        if (!m) throw invalid(`-geninfo: '${item}' is not of the form <OID>:int:<n> or <OID>:str:<text>`);
+        const [, oid, kind, value] = m as unknown as [string, string, string, string];
+        if (!OID.test(oid)) throw invalid(`-geninfo: cannot parse OID '${oid}'`);
+        if (kind.toLowerCase() === 'str') {
+          return { infoType: oid, value: encodeTlv(0x0c, new TextEncoder().encode(value)) };
+        }
+        if (!/^[+-]?[0-9]+$/.test(value)) throw invalid(`-geninfo: cannot parse int '${value}'`);
+        return { infoType: oid, value: encodeInteger(BigInt(value)) };
+      });
+  }
+}
+
+/** DER INTEGER in minimal two's complement. */
+function encodeInteger(n: bigint): Uint8Array {
+  const bytes: number[] = [];
+  let x = n;
+  for (;;) {
+    bytes.unshift(Number(BigInt.asUintN(8, x)));
+    x >>= 8n;
+    const top = bytes[0]! & 0x80;
+    if ((x === 0n && top === 0) || (x === -1n && top !== 0)) break;
+  }
+  return encodeTlv(0x02, Uint8Array.from(bytes));
+}
+
+function put<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
+  if (value !== undefined) target[key] = value;
+}
+
+/**
+ * Resolves the pass phrase sources into the client options (secret, keyPass, newKeyPass,
+ * tls.keyPass). `resolve` is src/credentials' resolvePassphrase or a test double.
+ */
+export async function resolveSecrets(
+  parsed: Pick<RunCommandLine, 'client' | 'passphrases'>,
+  resolve: (source: string, description: string) => Promise<string>,
+): Promise<CmpClientOptions> {
+  const client: CmpClientOptions = { ...parsed.client };
+  const p = parsed.passphrases;
+  if (p.secret !== undefined) client.secret = await resolve(p.secret, 'the -secret pass phrase');
+  if (p.keyPass !== undefined) client.keyPass = await resolve(p.keyPass, 'the -keypass pass phrase');
+  if (p.newKeyPass !== undefined) client.newKeyPass = await resolve(p.newKeyPass, 'the -newkeypass pass phrase');
+  if (p.tlsKeyPass !== undefined && client.tls !== undefined) {
+    client.tls = { ...client.tls, keyPass: await resolve(p.tlsKeyPass, 'the -tls_keypass pass phrase') };
+  }
+  return client;
+}

@@ -1,0 +1,49 @@
+/**
+ * The `-help` text, laid out as OpenSSL's `opt_help()` lays out `openssl cmp -help`: the option
+ * and its value placeholder padded to a common column (options too long for it get a line of
+ * their own), continuation lines indented to that column, and a heading per option group.
+ */
+import { OPTIONS, OptionSpec, ValueType } from './option-table';
+
+/** opt.c MAX_OPT_HELP_WIDTH: option columns at least this wide are not used for the alignment. */
+const MAX_OPT_HELP_WIDTH = 30;
+
+const PLACEHOLDER: Record<ValueType, string> = {
+  '-': '',
+  s: 'val',
+  n: 'int',
+  N: 'nonneg',
+  p: '+int',
+  M: 'intmax',
+  '>': 'outfile',
+};
+
+function optionColumn(o: OptionSpec): string {
+  return ` -${o.name}${o.type === '-' ? '' : ` ${PLACEHOLDER[o.type]}`}`;
+}
+
+/** The full `-help` text, ending with a newline. */
+export function usage(prog = 'cmpflow', options: readonly OptionSpec[] = OPTIONS): string {
+  let width = 5;
+  for (const o of options) {
+    const w = optionColumn(o).length;
+    if (w < MAX_OPT_HELP_WIDTH && w > width) width = w;
+  }
+  const lines = [`Usage: ${prog} [options]`, 'Valid options are:'];
+  let group: string | undefined;
+  for (const o of options) {
+    if (o.group !== group) {
+      group = o.group;
+      if (group !== 'general') lines.push('', `${group === 'cmpflow' ? 'cmpflow-specific' : group} options:`);
+    }
+    const column = optionColumn(o);
+    const [first, ...more] = o.help;
+    if (column.length >= MAX_OPT_HELP_WIDTH) {
+      lines.push(column, `${' '.repeat(width)}  ${first ?? ''}`);
+    } else {
+      lines.push(`${column.padEnd(width)}  ${first ?? ''}`);
+    }
+    for (const line of more) lines.push(`${' '.repeat(width)}  ${line}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,104 @@
+/**
+ * CRMF certificate requests (ir, cr, kur) the way OpenSSL 3.0 builds them (cmp_msg.c crm_new and
+ * ossl_cmp_certreq_new): a template with subject, issuer, public key, validity and extensions, the
+ * oldCertID control for kur, and proof of possession by signing the DER of CertRequest with the
+ * new key.
+ */
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Extension, Extensions, GeneralName, Name, SubjectPublicKeyInfo, Time } from '@peculiar/asn1-x509';
+import type { X509Certificate } from '@peculiar/x509';
+import {
+  AttributeTypeAndValue,
+  CertId,
+  CertReqMessages,
+  CertReqMsg,
+  CertRequest,
+  CertTemplate,
+  CmpOids,
+  Controls,
+  OptionalValidity,
+  POPOSigningKey,
+  ProofOfPossession,
+} from '../asn1';
+import { defaultSignatureAlgorithm, getCryptoProvider, signatureAlgorithmId, type HashName, type PrivateKeyHandle } from '../crypto';
+import { CmpError } from '../errors';
+import { toArrayBuffer } from './bytes';
+
+/** OpenSSL -popo: -1 none, 0 raVerified, 1 signature, 2 keyEncipherment, 3 keyAgreement. */
+export type PopoMethod = -1 | 0 | 1 | 2 | 3;
+
+export interface CertRequestInput {
+  certReqId: bigint;
+  /** DER SubjectPublicKeyInfo of the key to certify. */
+  publicKey: Uint8Array;
+  subject?: Name;
+  issuer?: Name;
+  /** Requested validity in days from `now` (OpenSSL -days); absent: the CA decides. */
+  days?: number;
+  now?: Date;
+  extensions?: Extension[];
+  /** kur: the certificate to update, named in the oldCertID control (RFC 4210 D.6). */
+  oldCert?: X509Certificate;
+  popo: PopoMethod;
+  /** Signs the POPO (popo 1). */
+  popoKey?: PrivateKeyHandle;
+  digest?: HashName;
+}
+
+export function buildCertTemplate(input: CertRequestInput): CertTemplate {
+  const now = input.now ?? new Date();
+  const template = new CertTemplate({
+    publicKey: AsnConvert.parse(input.publicKey, SubjectPublicKeyInfo),
+    ...(input.subject ? { subject: input.subject } : {}),
+    ...(input.issuer ? { issuer: input.issuer } : {}),
+  });
+  if (input.days !== undefined && input.days > 0) {
+    const notAfter = new Date(now.getTime() + input.days * 86_400_000);
+    template.validity = new OptionalValidity({ notBefore: timeOf(now), notAfter: timeOf(notAfter) });
+  }
+  if (input.extensions?.length) template.extensions = new Extensions(input.extensions);
+  return template;
+}
+
+/** X.509 Time: UTCTime through 2049, GeneralizedTime after (RFC 5280 4.1.2.5), whole seconds. */
+function timeOf(date: Date): Time {
+  const whole = new Date(Math.floor(date.getTime() / 1000) * 1000);
+  return whole.getUTCFullYear() < 2050 ? new Time({ utcTime: whole }) : new Time({ generalTime: whole });
+}
+
+function oldCertIdControl(oldCert: X509Certificate): AttributeTypeAndValue {
+  const certId = new CertId({
+    issuer: new GeneralName({ directoryName: AsnConvert.parse(oldCert.issuerName.toArrayBuffer(), Name) }),
+    serialNumber: toArrayBuffer(Buffer.from(oldCert.serialNumber, 'hex')),
+  });
+  return new AttributeTypeAndValue({ type: CmpOids.idRegCtrlOldCertID, value: AsnConvert.serialize(certId) });
+}
+
+async function proofOfPossession(request: CertRequest, input: CertRequestInput): Promise<ProofOfPossession | undefined> {
+  switch (input.popo) {
+    case -1:
+      return undefined;
+    case 0:
+      return new ProofOfPossession({ raVerified: null });
+    case 1: {
+      if (!input.popoKey) {
+        throw new CmpError('ERR_MISSING_OPTION', 'proof of possession by signature needs the new private key (-newkey)');
+      }
+      const alg = defaultSignatureAlgorithm(input.popoKey, input.digest);
+      const signature = await getCryptoProvider().sign(alg, input.popoKey, new Uint8Array(AsnConvert.serialize(request)));
+      return new ProofOfPossession({
+        signature: new POPOSigningKey({ algorithmIdentifier: signatureAlgorithmId(alg), signature: toArrayBuffer(signature) }),
+      });
+    }
+    default:
+      throw new CmpError('ERR_INVALID_OPTION', `-popo ${input.popo} (key encipherment or agreement) is not supported; use 1 (signature) or 0 (raVerified)`);
+  }
+}
+
+/** One CertReqMsg for ir, cr or kur. */
+export async function buildCertReqMessages(input: CertRequestInput): Promise<CertReqMessages> {
+  const request = new CertRequest({ certReqId: input.certReqId, certTemplate: buildCertTemplate(input) });
+  if (input.oldCert) request.controls = new Controls([oldCertIdControl(input.oldCert)]);
+  const popo = await proofOfPossession(request, input);
+  return new CertReqMessages([new CertReqMsg({ certReq: request, ...(popo ? { popo } : {}) })]);
+}

@@ -88,6 +88,8 @@ export const ErrorCodes = {
   ERR_PATH_POLICY: 'ERR_PATH_POLICY',
   ERR_PATH_INVALID_EXTENSION: 'ERR_PATH_INVALID_EXTENSION',
   ERR_TLS: 'ERR_TLS',
+  ERR_SENDER_NONCE_MISSING: 'ERR_SENDER_NONCE_MISSING',
+  ERR_WRONG_POLL_REP_COUNT: 'ERR_WRONG_POLL_REP_COUNT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

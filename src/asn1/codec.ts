@@ -13,24 +13,26 @@ export { decodeDer, encodeDer } from './der-codec';
 
 /** The exact received encodings of a decoded PKIMessage and of its top-level elements. */
 export interface RawPkiMessage {
-  message: Uint8Array;
-  header: Uint8Array;
-  body: Uint8Array;
+  message: Uint8Array<ArrayBuffer>;
+  header: Uint8Array<ArrayBuffer>;
+  body: Uint8Array<ArrayBuffer>;
   /** The whole `[0] PKIProtection` element. */
-  protection?: Uint8Array;
+  protection?: Uint8Array<ArrayBuffer>;
   /** The whole `[1] SEQUENCE OF CMPCertificate` element. */
-  extraCerts?: Uint8Array;
+  extraCerts?: Uint8Array<ArrayBuffer>;
 }
 
+type Bytes = Uint8Array<ArrayBuffer>;
+
 interface MessageParts {
-  header: Uint8Array;
-  body: Uint8Array;
-  protection?: Uint8Array;
-  extraCerts?: Uint8Array;
+  header: Bytes;
+  body: Bytes;
+  protection?: Bytes;
+  extraCerts?: Bytes;
 }
 
 interface Remembered {
-  received: Uint8Array;
+  received: Bytes;
   receivedParts: MessageParts;
   /** Our own encoding of each part, made right after decoding: the reference for "unchanged". */
   reencodedParts: MessageParts;
@@ -38,7 +40,7 @@ interface Remembered {
 
 const remembered = new WeakMap<PKIMessage, Remembered>();
 
-function splitMessage(bytes: Uint8Array): MessageParts {
+function splitMessage(bytes: Bytes): MessageParts {
   const root = readDer(bytes);
   if (root.tagClass !== 0 || root.tagNumber !== 16) {
     throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, 'not a PKIMessage: the outer element is not a SEQUENCE');
@@ -62,7 +64,7 @@ function splitMessage(bytes: Uint8Array): MessageParts {
  * Decodes a DER PKIMessage strictly. Throws CmpError ERR_ASN1_DECODE, ERR_ASN1_LENGTH,
  * ERR_ASN1_INDEFINITE_LENGTH or ERR_ASN1_TRAILING_DATA.
  */
-export function decodePkiMessage(der: Uint8Array): PKIMessage {
+export function decodePkiMessage(der: Uint8Array | ArrayBuffer): PKIMessage {
   const received = Uint8Array.from(toBytes(der));
   const receivedParts = splitMessage(received);
   const { value, reencoded } = decodeDerChecked(received, PKIMessage);
@@ -88,14 +90,14 @@ function checkSizes(msg: PKIMessage): void {
  * unchanged since decoding is emitted exactly as received; an entirely unchanged message yields
  * exactly the received bytes. Throws CmpError ERR_ASN1_ENCODE.
  */
-export function encodePkiMessage(msg: PKIMessage): Uint8Array {
+export function encodePkiMessage(msg: PKIMessage): Bytes {
   checkSizes(msg);
   const fresh = encodeDer(msg);
   const memory = remembered.get(msg);
   if (!memory) return fresh;
   const now = splitMessage(fresh);
   const keys: (keyof MessageParts)[] = ['header', 'body', 'protection', 'extraCerts'];
-  const chosen: Uint8Array[] = [];
+  const chosen: Bytes[] = [];
   let allReceived = true;
   for (const key of keys) {
     if (samePart(now[key], memory.reencodedParts[key])) {
@@ -129,7 +131,7 @@ export function rawPkiMessage(msg: PKIMessage): RawPkiMessage | undefined {
  * decoded message that are unchanged contribute their received bytes, so protection computed by a
  * peer with a different (even non-DER) encoder still verifies.
  */
-export function protectedPartBytes(msg: PKIMessage): Uint8Array {
+export function protectedPartBytes(msg: PKIMessage): Bytes {
   const memory = remembered.get(msg);
   const header = encodeDer(msg.header);
   const body = encodeDer(msg.body);

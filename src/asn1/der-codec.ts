@@ -19,7 +19,7 @@ export function toBytes(data: Uint8Array | ArrayBuffer | ArrayBufferView): Uint8
 export interface StrictDecodeResult<T> {
   value: T;
   /** asn1-schema's encoding of `value` right after decoding. */
-  reencoded: Uint8Array;
+  reencoded: Uint8Array<ArrayBuffer>;
 }
 
 /** decodeDer that also returns the re-encoding it checked the input against. */
@@ -40,7 +40,7 @@ export function decodeDerChecked<T>(data: Uint8Array | ArrayBuffer, type: AsnCla
   } catch (e) {
     throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, `not a valid ${type.name}: ${errorText(e)}`, { cause: e });
   }
-  let reencoded: Uint8Array;
+  let reencoded: Uint8Array<ArrayBuffer>;
   try {
     reencoded = new Uint8Array(AsnSerializer.serialize(value));
   } catch (e) {
@@ -68,7 +68,7 @@ export function decodeDer<T>(data: Uint8Array | ArrayBuffer, type: AsnClass<T>):
 }
 
 /** The DER encoding of an asn1-schema value. Throws CmpError ERR_ASN1_ENCODE. */
-export function encodeDer(value: object): Uint8Array {
+export function encodeDer(value: object): Uint8Array<ArrayBuffer> {
   try {
     return new Uint8Array(AsnSerializer.serialize(value));
   } catch (e) {

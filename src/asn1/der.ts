@@ -141,17 +141,17 @@ export function readDer(bytes: Uint8Array, options: DerReadOptions = {}): DerNod
 }
 
 /** The complete encoding (identifier, length and content) of `node` inside `bytes`. */
-export function nodeBytes(bytes: Uint8Array, node: DerNode): Uint8Array {
+export function nodeBytes<T extends ArrayBufferLike>(bytes: Uint8Array<T>, node: DerNode): Uint8Array<T> {
   return bytes.subarray(node.start, node.end);
 }
 
 /** The content octets of `node` inside `bytes`. */
-export function nodeContent(bytes: Uint8Array, node: DerNode): Uint8Array {
+export function nodeContent<T extends ArrayBufferLike>(bytes: Uint8Array<T>, node: DerNode): Uint8Array<T> {
   return bytes.subarray(node.start + node.headerLength, node.end);
 }
 
 /** The exact encodings of the elements of the SEQUENCE that `bytes` holds (strictly read). */
-export function sequenceElements(bytes: Uint8Array): Uint8Array[] {
+export function sequenceElements<T extends ArrayBufferLike>(bytes: Uint8Array<T>): Uint8Array<T>[] {
   const root = readDer(bytes);
   if (root.tagClass !== 0 || root.tagNumber !== 16) {
     throw decodeError(`a SEQUENCE was expected but the element has tag ${describeTag(root)}`);
@@ -165,7 +165,7 @@ export function describeTag(node: Pick<DerNode, 'tagClass' | 'tagNumber'>): stri
 }
 
 /** DER length octets for a content of `length` octets. */
-export function encodeLength(length: number): Uint8Array {
+export function encodeLength(length: number): Uint8Array<ArrayBuffer> {
   if (length < 0x80) return Uint8Array.of(length);
   const octets: number[] = [];
   for (let n = length; n > 0; n = Math.floor(n / 256)) octets.unshift(n % 256);
@@ -173,7 +173,7 @@ export function encodeLength(length: number): Uint8Array {
 }
 
 /** One TLV with a single-octet identifier around the concatenation of `parts`. */
-export function encodeTlv(identifier: number, ...parts: Uint8Array[]): Uint8Array {
+export function encodeTlv(identifier: number, ...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const contentLength = parts.reduce((n, p) => n + p.length, 0);
   const length = encodeLength(contentLength);
   const out = new Uint8Array(1 + length.length + contentLength);
@@ -188,10 +188,11 @@ export function encodeTlv(identifier: number, ...parts: Uint8Array[]): Uint8Arra
 }
 
 /**
- * Encodings of DEFAULT values that BER writers sometimes spell out and DER omits: BOOLEAN FALSE,
- * INTEGER 0, and [0] EXPLICIT INTEGER 0 (certificate version v1). A re-encoding may drop these.
+ * Encodings of DEFAULT values that BER writers sometimes spell out and DER omits, and that an
+ * asn1-schema re-encoding therefore drops: BOOLEAN FALSE (Extension.critical) and [0] EXPLICIT
+ * INTEGER 0 (certificate version v1).
  */
-const OMITTABLE_DEFAULTS = [Uint8Array.of(0x01, 0x01, 0x00), Uint8Array.of(0x02, 0x01, 0x00), Uint8Array.of(0xa0, 0x03, 0x02, 0x01, 0x00)];
+const OMITTABLE_DEFAULTS = [Uint8Array.of(0x01, 0x01, 0x00), Uint8Array.of(0xa0, 0x03, 0x02, 0x01, 0x00)];
 
 function isOmittableDefault(bytes: Uint8Array, node: DerNode): boolean {
   const enc = nodeBytes(bytes, node);

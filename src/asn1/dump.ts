@@ -575,8 +575,8 @@ const PEM_BLOCK = /-----BEGIN ([^\r\n-]*)-----\r?\n([\s\S]*?)-----END \1-----/;
  * The DER of a message file: DER is returned as is, PEM (any label, e.g. `PKIMESSAGE`) is
  * decoded. Throws CmpError ERR_PEM for PEM armour without a valid base64 body.
  */
-export function readMessageFile(bytes: Uint8Array): Uint8Array {
-  const data = toBytes(bytes);
+export function readMessageFile(bytes: Uint8Array | ArrayBuffer): Uint8Array<ArrayBuffer> {
+  const data = Uint8Array.from(toBytes(bytes));
   if (data.length > 0 && data[0] === 0x30) return data;
   const text = Buffer.from(data).toString('latin1');
   if (!text.includes('-----BEGIN ')) return data;
@@ -591,5 +591,5 @@ export function readMessageFile(bytes: Uint8Array): Uint8Array {
   if (body.length === 0 || body.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(body)) {
     throw new CmpError(ErrorCodes.ERR_PEM, `PEM block '${match[1]}' does not hold valid base64`);
   }
-  return new Uint8Array(Buffer.from(body, 'base64'));
+  return Uint8Array.from(Buffer.from(body, 'base64'));
 }

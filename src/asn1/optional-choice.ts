@@ -15,7 +15,6 @@ interface SchemaStorage {
 
 // asn1-schema does not export its schema registry from the package root; the CommonJS build path
 // is stable across the 2.x line and the package has no "exports" map that would hide it.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { schemaStorage } = require('@peculiar/asn1-schema/build/cjs/storage') as { schemaStorage: SchemaStorage };
 
 type Ctor = new () => object;

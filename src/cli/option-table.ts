@@ -243,7 +243,7 @@ export const OPTIONS: readonly OptionSpec[] = [
       'mac',
       's',
       'text',
-      ['MAC algorithm to use in PBM-based message protection. Default "hmac-sha1"', '"pbmac1" selects RFC 9481 PBMAC1 (see -pbmac1)'],
+      ['MAC algorithm to use in PBM-based message protection. Default "hmac-sha1"', '"pbmac1" is short for -pbmac1 with the default MAC'],
     ],
     [
       'extracerts',
@@ -267,11 +267,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   ...group('Provider', [
     ['provider-path', 's', 'text', 'Provider load path (ignored by cmpflow)'],
     ['provider', 's', 'text', 'Provider to load (ignored by cmpflow)', { repeatable: true }],
-    ['propquery', 's', 'text', 'Property query used when fetching algorithms (ignored by cmpflow)'],
+    ['propquery', 's', 'text', ['Property query used when fetching algorithms', '(ignored by cmpflow)']],
   ]),
   ...group('Random state', [
-    ['rand', 's', 'paths', 'Load the given file(s) into the random number generator (ignored by cmpflow)'],
-    ['writerand', '>', 'path', 'Write random data to the specified file (ignored by cmpflow)'],
+    ['rand', 's', 'paths', ['Load the given file(s) into the random number generator', '(ignored by cmpflow)']],
+    ['writerand', '>', 'path', ['Write random data to the specified file', '(ignored by cmpflow)']],
   ]),
   ...group('TLS connection', [
     ['tls_used', '-', 'text', 'Enable using TLS (also when other TLS options are not set)'],
@@ -374,11 +374,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   ...group(
     'cmpflow',
     [
-      ['session', 's', 'path', 'File to save the state of a transaction that waits (polling) for the server'],
-      ['resume', 's', 'path', 'Resume the transaction saved in the given session file (-cmd not needed)'],
-      ['nowait', '-', 'text', 'Do not poll: save the waiting transaction to -session and exit'],
-      ['inspect', '-', 'text', 'Print the state machine events of each transaction (secrets removed)'],
-      ['pbmac1', '-', 'text', 'Use RFC 9481 PBMAC1 (PBKDF2) instead of PBM for MAC-based protection'],
+      ['session', 's', 'path', ['File to save the state of a transaction that is waiting', 'for the server (polling), to continue it with -resume']],
+      ['resume', 's', 'path', ['Continue the transaction saved in the given session file;', '-cmd and the request options are not needed then']],
+      ['nowait', '-', 'text', 'Do not poll: save the waiting transaction to -session, exit'],
+      ['inspect', '-', 'text', 'Print the state machine events (secrets removed)'],
+      ['pbmac1', '-', 'text', ['Use RFC 9481 PBMAC1 instead of PBM for MAC protection;', '-mac then names the PBKDF2 PRF/HMAC, e.g. hmac-sha256']],
     ],
     'cmpflow',
   ),

@@ -263,9 +263,9 @@ class SectionReader {
   }
 
   private generalName(name: string, value: string | undefined, at: string): GeneralNameSpec {
+    if (value === undefined) throw this.fail(`${at}: missing value for '${name}'`);
     const kind = ['email', 'URI', 'DNS', 'RID', 'IP', 'dirName', 'otherName'].find((k) => nameMatches(name, k));
     if (kind === undefined) throw this.fail(`${at}: unsupported general name type '${name}'`);
-    if (value === undefined) throw this.fail(`${at}: missing value for '${name}'`);
     switch (kind) {
       case 'email':
         if (value === 'copy' || value === 'move') throw this.fail(`${at}: email:${value} is not supported`);

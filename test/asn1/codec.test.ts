@@ -1,5 +1,7 @@
 import {
   decodePkiMessage,
+  nodeContent,
+  readDer,
   encodeDer,
   encodePkiMessage,
   encodeTlv,
@@ -9,7 +11,8 @@ import {
   rawPkiMessage,
   sequenceElements,
 } from '../../src/asn1';
-import { filled, sampleMessage } from './samples';
+import { certificate, filled, sampleMessage } from './samples';
+import { readVector } from './vectors';
 
 const hex = (b: ArrayBuffer | Uint8Array) => Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('hex');
 const ascii = (s: string) => Uint8Array.from(Buffer.from(s, 'latin1'));
@@ -28,7 +31,40 @@ function messageWithFractionalTime(): { der: Uint8Array; header: Uint8Array; bod
   return { der: encodeTlv(0x30, oddHeader, body, ...rest), header: oddHeader, body };
 }
 
+/** A v3 certificate with `critical FALSE` spelled out in one extension, as some BER writers do. */
+function certificateWithExplicitCriticalFalse(): Uint8Array {
+  const v3 = decodePkiMessage(readVector('lightweightcmpra/CrDelayed/downstream_CERT_REP.PKI')).extraCerts![0];
+  const [tbs, alg, sig] = sequenceElements(encodeDer(v3));
+  const fields = sequenceElements(tbs);
+  const at = fields.findIndex((f) => f[0] === 0xa3);
+  const extensions = sequenceElements(nodeContent(fields[at], readDer(fields[at])));
+  const plain = extensions.findIndex((e) => sequenceElements(e).length === 2);
+  const [extnID, extnValue] = sequenceElements(extensions[plain]);
+  extensions[plain] = encodeTlv(0x30, extnID, Uint8Array.of(0x01, 0x01, 0x00), extnValue);
+  fields[at] = encodeTlv(0xa3, encodeTlv(0x30, ...extensions));
+  return encodeTlv(0x30, encodeTlv(0x30, ...fields), alg, sig);
+}
+
+/** The v1 sample certificate with its DEFAULT version v1 spelled out. */
+function certificateWithExplicitVersion1(): Uint8Array {
+  const [tbs, alg, sig] = sequenceElements(encodeDer(certificate));
+  const version1 = Uint8Array.of(0xa0, 0x03, 0x02, 0x01, 0x00);
+  return encodeTlv(0x30, encodeTlv(0x30, version1, ...sequenceElements(tbs)), alg, sig);
+}
+
 describe('a decoded message keeps the bytes it was read from', () => {
+  it.each([
+    ['critical FALSE', certificateWithExplicitCriticalFalse, 3],
+    ['version v1', certificateWithExplicitVersion1, 5],
+  ])('accepts an explicitly encoded DEFAULT (%s) in an embedded certificate and keeps it', (_what, makeCert, omitted) => {
+    const [header, body, protection] = sequenceElements(encodePkiMessage(sampleMessage('pkiconf')));
+    const der = encodeTlv(0x30, header, body, protection, encodeTlv(0xa1, encodeTlv(0x30, makeCert())));
+    const msg = decodePkiMessage(der);
+    expect(msg.extraCerts).toHaveLength(1);
+    expect(encodeDer(msg).length).toBeLessThanOrEqual(der.length - omitted);
+    expect(hex(encodePkiMessage(msg))).toBe(hex(der));
+  });
+
   it('encodes, unchanged, to exactly those bytes even where our encoder would differ', () => {
     const { der } = messageWithFractionalTime();
     const msg = decodePkiMessage(der);

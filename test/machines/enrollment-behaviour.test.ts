@@ -88,7 +88,7 @@ describe('enrollment machine', () => {
     expect(out.outcome).toBe('failed');
     expect(out.error).toMatchObject({ code: 'ERR_CERT_REJECTED_BY_CLIENT', failInfo: ['badCertTemplate'] });
     // The rejected certificate is still reported, so that the caller can see what was refused.
-    expect(out.certificate!.certificate).toBe(responses.certificate().certificate);
+    expect(out.certificate!.certificate).toBe((responses.certificate() as { certificate: string }).certificate);
   });
 
   it('keeps the error code of a failing actor', async () => {
@@ -122,7 +122,7 @@ describe('enrollment machine', () => {
       waitUntil: [ok({ now: 31_000 })],
       acceptCertificate: [ok({ accept: true })],
     });
-    const resumed = createActor(enrollmentMachine.provide({ actors: actorsFrom(second.services) }), { snapshot: JSON.parse(json) });
+    const resumed = createActor(enrollmentMachine.provide({ actors: actorsFrom(second.services) }), { snapshot: JSON.parse(json), input: undefined as never });
     resumed.start();
     const out = await toPromise(resumed);
     expect(out.outcome).toBe('confirmed');

@@ -70,7 +70,7 @@ export function scriptedServices(script: Script): Recorder {
 }
 
 export const ok = <T>(value: T): Outcome<T> => ({ ok: value });
-export const fail = (code: ConstructorParameters<typeof CmpError>[0], message = code): Outcome<never> => ({
+export const fail = (code: ConstructorParameters<typeof CmpError>[0], message: string = code): Outcome<never> => ({
   fail: new CmpError(code, message),
 });
 

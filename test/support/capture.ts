@@ -94,8 +94,10 @@ export function pkiBodyName(der: Uint8Array): string {
 
 interface ClientRun {
   kind: string;
-  /** Extra client arguments beyond server URL, credentials and -reqout/-rspout. */
+  /** Client arguments beyond server URL, credentials and -reqout/-rspout. */
   args: string[];
+  /** Replaces the group's client credentials. */
+  credentials?: string[];
   /** Bodies the exchange must contain, requests and responses interleaved. */
   bodies: string[];
   /** Whether the client is expected to report success; error exchanges end with exit code 1. */
@@ -134,8 +136,8 @@ function groups(): ServerGroup[] {
     { kind: 'genm', args: ['-cmd', 'genm', '-infotype', 'signKeyPairTypes'], bodies: ['genm', 'genp'], clientSucceeds: true },
   ];
   // kur and rr signed by the certificate they concern, as RFC 9483 has it.
-  const signedByOld = ['-cert', 'enrolled.crt', '-key', 'enrolled.key'];
-  const sigRuns = common(true).map((r) => (r.kind === 'kur' || r.kind === 'rr' ? { ...r, args: [...r.args, ...signedByOld] } : r));
+  const signedByOld = ['-cert', 'enrolled.crt', '-key', 'enrolled.key', '-untrusted', 'intermediate.crt', '-trusted', 'root.crt'];
+  const sigRuns = common(true).map((r) => (r.kind === 'kur' || r.kind === 'rr' ? { ...r, credentials: signedByOld } : r));
   const poll: ClientRun = {
     kind: 'poll',
     args: ['-cmd', 'ir', '-newkey', 'enrolled.key', '-subject', '/CN=cmpflow poll', '-certout', 'poll.new.pem'],
@@ -183,10 +185,11 @@ function serverCredentials(p: CapturedProtection): string[] {
     case 'pbm':
       return ['-srv_ref', SRV_REF, '-srv_secret', `pass:${SECRET}`];
     case 'signature':
-      // -srv_untrusted lets the server build the client's chain to -srv_trusted.
+      // -srv_untrusted: the server adds the intermediate to its responses' extraCerts (else the
+      // client, trusting only the root, cannot validate it) and uses it for the client's chain.
       return ['-srv_cert', 'server.crt', '-srv_key', 'server.key', '-srv_trusted', 'root.crt', '-srv_untrusted', 'intermediate.crt'];
     case 'none':
-      // The mock insists on some credential even when it sends nothing protected.
+      // "must give -srv_ref for mock server if no -srv_cert given", even if it protects nothing.
       return ['-srv_ref', SRV_REF, '-srv_secret', `pass:${SECRET}`];
   }
 }
@@ -196,22 +199,13 @@ function clientCredentials(p: CapturedProtection): string[] {
     case 'pbm':
       return ['-ref', REF, '-secret', `pass:${SECRET}`];
     case 'signature':
-      // -trusted root + -untrusted intermediate: the server's chain is verified, not pinned.
+      // -untrusted: the client puts the intermediate into its requests' extraCerts (the server
+      // trusts only the root). -trusted root: the server's chain is validated, not pinned (-srvcert).
       return ['-cert', 'client.crt', '-key', 'client.key', '-untrusted', 'intermediate.crt', '-trusted', 'root.crt'];
     case 'none':
       // -ref is required to have some sender; -unprotected_errors accepts the unprotected error.
       return ['-unprotected_requests', '-unprotected_errors', '-ref', REF];
   }
-}
-
-/** Later options override earlier ones in OpenSSL's apps, so per-run -cert/-key replace the defaults. */
-function dedupeCredentials(creds: string[], args: string[]): string[] {
-  const overridden = new Set(args.filter((a) => a.startsWith('-')));
-  const out: string[] = [];
-  for (let i = 0; i < creds.length; i += 2) {
-    if (!overridden.has(creds[i])) out.push(creds[i], creds[i + 1]);
-  }
-  return out;
 }
 
 async function runGroup(dir: string, g: ServerGroup, index: number): Promise<CapturedExchange[]> {
@@ -229,7 +223,7 @@ async function runGroup(dir: string, g: ServerGroup, index: number): Promise<Cap
       const args = [
         '-server', `127.0.0.1:${server.port}/pkix/`,
         '-batch', '-msg_timeout', '10',
-        ...dedupeCredentials(clientCredentials(g.protection), run.args), ...run.args,
+        ...(run.credentials ?? clientCredentials(g.protection)), ...run.args,
         '-reqout', reqFiles.join(','), '-rspout', rspFiles.join(','),
       ];
       const r = await runCmp(args, { cwd: dir, timeoutMs: 30_000 });
@@ -375,10 +369,22 @@ async function captureOrLoad(): Promise<OpenSslCapture> {
     }
     return describe(work, exchanges);
   }
+  await removeStaleCaptures(path.basename(finalDir));
   return describe(finalDir, exchanges.map((e) => ({
     ...e,
     messages: e.messages.map((m) => ({ ...m, file: path.join(finalDir, path.basename(m.file)) })),
   })));
+}
+
+/** Captures keyed by an older source or OpenSSL version; an hour's grace spares concurrent runs. */
+async function removeStaleCaptures(current: string): Promise<void> {
+  const tmp = os.tmpdir();
+  for (const name of await fs.readdir(tmp).catch(() => [] as string[])) {
+    if (name === current || !/^cmpflow-openssl-capture-[0-9a-f]{16}$/.test(name)) continue;
+    const dir = path.join(tmp, name);
+    const stat = await fs.stat(dir).catch(() => undefined);
+    if (stat && Date.now() - stat.mtimeMs > 3_600_000) await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
 }
 
 let memo: Promise<OpenSslCapture> | undefined;

@@ -1,3 +1,4 @@
+import { spawn } from 'child_process';
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import {
@@ -70,6 +71,31 @@ describe('mock server', () => {
     expect(processExists(server.pid)).toBe(false);
     expect(liveOpenSslProcesses()).toBe(before);
     await server.stop(); // idempotent
+  });
+
+  it('does not outlive a test process that is killed outright', async () => {
+    const script = [
+      "const { startMockServer } = require('./test/support/openssl');",
+      "startMockServer(['-srv_ref', 'srv', '-srv_secret', 'pass:x']).then((s) => console.log('PID=' + s.pid));",
+    ].join('\n');
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], {
+      cwd: path.resolve(__dirname, '../..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const pid = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (b: Buffer) => {
+        out += b.toString();
+        const m = /PID=(\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`helper exited ${code} before starting the server`)));
+    });
+    expect(processExists(pid)).toBe(true);
+    child.kill('SIGKILL');
+    const deadline = Date.now() + 5_000;
+    while (processExists(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(processExists(pid)).toBe(false);
   });
 
   it('rejects with the server output when openssl refuses the options', async () => {

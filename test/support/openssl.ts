@@ -4,6 +4,7 @@
  * neither leaves an orphan process behind nor keeps jest alive.
  */
 import { spawn, ChildProcess } from 'child_process';
+import { onTeardown } from './lifecycle';
 
 export interface MockServer {
   port: number;
@@ -22,30 +23,13 @@ export interface RunResult {
 }
 
 const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // 'exit' handlers must be synchronous; SIGKILL cannot be ignored, so nothing outlives jest.
-  process.once('exit', () => {
-    for (const child of live) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
-}
 
 function track(child: ChildProcess): void {
-  installExitHook();
   live.add(child);
   child.once('exit', () => live.delete(child));
 }
 
-/** Lets jest exit even if a test forgot to stop a server; the exit hook still kills the child. */
+/** Lets jest exit even if a test forgot to stop a server; teardown and the watchdog still end it. */
 function unrefAll(child: ChildProcess): void {
   child.unref();
   for (const stream of [child.stdin, child.stdout, child.stderr]) {
@@ -128,6 +112,19 @@ export async function opensslVersion(): Promise<string> {
 
 const ACCEPT = /ACCEPT \S*:(\d+) PID=(\d+)/;
 
+// "$@" is `cmp <options>`. The watcher subshell gets the pipe explicitly (an asynchronous list's
+// stdin is otherwise /dev/null); `wait $c` makes the shell exit only after openssl has, with its
+// status, whether openssl ended by itself (bad options) or was killed by the watcher.
+const WATCHDOG = [
+  'exec 3<&0',
+  'openssl "$@" </dev/null 3<&- & c=$!',
+  '(read -r _ <&3; kill $c 2>/dev/null) & w=$!',
+  'exec 3<&-',
+  'wait $c; s=$?',
+  'kill $w 2>/dev/null',
+  'exit $s',
+].join('; ');
+
 /**
  * Starts `openssl cmp -port 0 <args>` and resolves once it listens. The server binds to all
  * interfaces, handles one connection at a time and only speaks pvno 2 (cmp2000).
@@ -137,15 +134,18 @@ export async function startMockServer(
   opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<MockServer> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
-  const child = spawn('openssl', ['cmp', '-config', '', '-port', '0', ...args], {
+  // A shell watchdog owns the server: when our end of its stdin closes — stop(), or this process
+  // dying in any way, even SIGKILL — it kills openssl and reaps it, so no server outlives the tests.
+  const child = spawn('sh', ['-c', WATCHDOG, 'sh', 'cmp', '-config', '', '-port', '0', ...args], {
     cwd: opts.cwd,
     env: opts.env ?? process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   track(child);
   unrefAll(child);
 
   let output = '';
+  let serverPid: number | undefined;
   let exited = child.exitCode !== null || child.signalCode !== null;
   const exitedPromise = new Promise<void>((resolve) => {
     if (exited) resolve();
@@ -156,14 +156,24 @@ export async function startMockServer(
   });
 
   const stop = async (): Promise<void> => {
+    unregister();
     if (exited) return;
-    child.kill('SIGTERM');
+    child.stdin!.end();
     const timer = setTimeout(() => {
-      if (!exited) child.kill('SIGKILL');
+      if (exited) return;
+      if (serverPid !== undefined) {
+        try {
+          process.kill(serverPid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      child.kill('SIGKILL');
     }, 2_000);
     await exitedPromise;
     clearTimeout(timer);
   };
+  const unregister = onTeardown(stop);
 
   const listening = new Promise<{ port: number; pid: number }>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -174,7 +184,8 @@ export async function startMockServer(
       const m = ACCEPT.exec(output);
       if (m) {
         clearTimeout(timer);
-        resolve({ port: Number(m[1]), pid: Number(m[2]) });
+        serverPid = Number(m[2]);
+        resolve({ port: Number(m[1]), pid: serverPid });
       }
     };
     child.stdout!.on('data', onData);

@@ -9,6 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
 import { runOpenSsl } from './openssl';
+import { onTeardown } from './lifecycle';
 
 export interface TestEntity {
   certPem: string;
@@ -138,8 +139,9 @@ async function buildMaster(keyType: TestKeyType): Promise<string> {
 
 const masters = new Map<TestKeyType, Promise<string>>();
 const masterDirs: string[] = [];
-process.once('exit', () => {
-  for (const d of masterDirs) rmSync(d, { recursive: true, force: true });
+onTeardown(() => {
+  masters.clear();
+  for (const d of masterDirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 function pemToDer(pem: string): Uint8Array {

@@ -1,0 +1,58 @@
+/**
+ * certConf (RFC 9810 section 5.3.18): the hash of the new certificate, computed with the hash of
+ * the certificate's own signature algorithm; where that algorithm has none (EdDSA), with the hash
+ * RFC 9481 section 3.3 names for it, sent in CertStatus.hashAlg, which needs pvno 3 (cmp2021).
+ */
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
+import { CertConfirmContent, CertStatus, PKIFailureInfo, PKIFreeText, PKIStatus, PKIStatusInfo } from '../asn1';
+import { certHashAlgorithm, getCryptoProvider, hashAlgorithmId, Oids, type HashName } from '../crypto';
+import { toArrayBuffer } from './bytes';
+
+export interface CertHash {
+  hash: HashName;
+  value: Uint8Array;
+  /** True when the hash is not implied by the certificate and must be named in hashAlg. */
+  explicit: boolean;
+}
+
+/** The hash RFC 9481 3.3 pairs with an EdDSA certificate signature. */
+function eddsaHash(signatureOid: string): HashName {
+  return signatureOid === Oids.ed448 ? 'SHAKE256' : 'SHA-512';
+}
+
+export async function certHash(certificateDer: Uint8Array): Promise<CertHash> {
+  const cert = AsnConvert.parse(certificateDer, Certificate);
+  const implied = certHashAlgorithm(cert.signatureAlgorithm);
+  const hash = implied ?? eddsaHash(cert.signatureAlgorithm.algorithm);
+  return { hash, value: await getCryptoProvider().digest(hash, certificateDer), explicit: implied === undefined };
+}
+
+export interface CertConfInput {
+  certificateDer: Uint8Array;
+  certReqId: bigint;
+  accept: boolean;
+  failInfo?: string[];
+  text?: string;
+}
+
+export interface BuiltCertConf {
+  content: CertConfirmContent;
+  /** pvno the message must carry: 3 when hashAlg is used. */
+  pvno: 2 | 3;
+}
+
+export async function buildCertConf(input: CertConfInput): Promise<BuiltCertConf> {
+  const h = await certHash(input.certificateDer);
+  const status = new CertStatus({ certHash: toArrayBuffer(h.value), certReqId: input.certReqId });
+  if (h.explicit) status.hashAlg = hashAlgorithmId(h.hash);
+  // As OpenSSL: a statusInfo only when there is something to say (a rejection or a text).
+  if (!input.accept || input.text) {
+    status.statusInfo = new PKIStatusInfo({
+      status: input.accept ? PKIStatus.accepted : PKIStatus.rejection,
+      ...(input.text ? { statusString: new PKIFreeText([input.text]) } : {}),
+      ...(!input.accept && input.failInfo?.length ? { failInfo: PKIFailureInfo.fromNames(input.failInfo) } : {}),
+    });
+  }
+  return { content: new CertConfirmContent([status]), pvno: h.explicit ? 3 : 2 };
+}

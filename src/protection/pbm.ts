@@ -1,0 +1,78 @@
+/**
+ * PasswordBasedMac (RFC 9810 section 5.1.3.1, RFC 4211 section 4.4): the MAC key is the one-way
+ * function applied iterationCount times to secret || salt, and the MAC is computed with that key.
+ */
+import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import { PBMParameter } from '../asn1/crmf/pbm_parameter';
+import { decodeDer, encodeDer } from '../asn1/der-codec';
+import { CmpOids } from '../asn1/oids';
+import { hashAlgorithmId, hashFromOid, hmacAlgorithmId, hmacFromOid } from '../crypto/algorithms';
+import { getCryptoProvider } from '../crypto';
+import type { HashName } from '../crypto/provider';
+import { CmpError, ErrorCodes } from '../errors';
+import { checkIterations, checkPositiveInteger, defaultIterationLimits, type IterationLimits } from './mac-safety';
+
+export interface PbmSettings {
+  /** One-way function iterated to derive the key. */
+  owf: HashName;
+  /** Hash of the HMAC. */
+  mac: HashName;
+  iterations: number;
+  saltLength: number;
+}
+
+/** What `openssl cmp` sends: SHA-256 as OWF, HMAC-SHA1, 500 iterations, 16 bytes of salt. */
+export const pbmDefaults: Readonly<PbmSettings> = { owf: 'SHA-256', mac: 'SHA-1', iterations: 500, saltLength: 16 };
+
+/** Fresh PBMParameter with a random salt. Throws ERR_INVALID_OPTION / ERR_UNSUPPORTED_ALGORITHM. */
+export function newPbmParameter(settings: Partial<PbmSettings> = {}): PBMParameter {
+  const s = { ...pbmDefaults, ...settings };
+  const saltLength = checkPositiveInteger(s.saltLength, 'PBM salt length');
+  const iterations = checkPositiveInteger(s.iterations, 'PBM iteration count');
+  return new PBMParameter({
+    salt: toArrayBuffer(getCryptoProvider().randomBytes(saltLength)),
+    owf: hashAlgorithmId(s.owf),
+    iterationCount: BigInt(iterations),
+    mac: hmacAlgorithmId(s.mac),
+  });
+}
+
+export function pbmAlgorithmId(parameter: PBMParameter): AlgorithmIdentifier {
+  return new AlgorithmIdentifier({ algorithm: CmpOids.passwordBasedMac, parameters: toArrayBuffer(encodeDer(parameter)) });
+}
+
+/** The PBMParameter of an id-PasswordBasedMac AlgorithmIdentifier; ERR_ASN1_DECODE when absent or malformed. */
+export function readPbmParameter(algorithm: AlgorithmIdentifier): PBMParameter {
+  if (algorithm.algorithm !== CmpOids.passwordBasedMac) {
+    throw new CmpError(ErrorCodes.ERR_INTERNAL, `not a PasswordBasedMac algorithm: ${algorithm.algorithm}`);
+  }
+  if (!algorithm.parameters) throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, 'PasswordBasedMac without PBMParameter');
+  return decodeDer(algorithm.parameters, PBMParameter);
+}
+
+/**
+ * The PasswordBasedMac of `data`. The iteration count is checked against `limits` before anything
+ * is hashed (ERR_PBM_ITERATIONS); unknown OWF or MAC algorithms give ERR_UNSUPPORTED_ALGORITHM.
+ */
+export async function computePbm(
+  parameter: PBMParameter,
+  secret: Uint8Array,
+  data: Uint8Array,
+  limits: IterationLimits = defaultIterationLimits,
+): Promise<Uint8Array> {
+  const iterations = checkIterations(parameter.iterationCount, limits, 'PasswordBasedMac');
+  const owf = hashFromOid(parameter.owf.algorithm);
+  const mac = hmacFromOid(parameter.mac.algorithm);
+  const salt = new Uint8Array(parameter.salt);
+  const base = new Uint8Array(secret.length + salt.length);
+  base.set(secret, 0);
+  base.set(salt, secret.length);
+  const provider = getCryptoProvider();
+  const key = await provider.iteratedDigest(owf, base, iterations);
+  base.fill(0);
+  return provider.hmac(mac, key, data);
+}
+
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}

@@ -1,0 +1,255 @@
+/**
+ * Finding the certificate that signed a received message, the way OpenSSL 3.0's
+ * OSSL_CMP_validate_msg does (crypto/cmp/cmp_vfy.c): a pinned server certificate is used alone;
+ * otherwise candidates come from extraCerts, then the untrusted, then the trusted certificates, and
+ * the first one that is acceptable (subject = sender, SKID = senderKID, current, digitalSignature),
+ * verifies the signature and has a valid path wins. In 3GPP mode (TS 33.310) a failed ip gets a
+ * second round with the self-issued extraCerts as trust anchors, provided the newly enrolled
+ * certificate validates with them too.
+ *
+ * When nothing wins, the error of the candidate that got furthest is reported: a failing path
+ * beats a failing signature, which beats a key or usage problem, which beats a mere senderKID
+ * mismatch; with no certificate of the sender's name at all, ERR_SENDER_CERT_NOT_FOUND.
+ */
+import type { X509Certificate } from '@peculiar/x509';
+import type { PKIMessage } from '../asn1/cmp/message';
+import { bytesEqual } from '../asn1/der';
+import type { SignatureAlgorithm } from '../crypto/provider';
+import { CmpError, ErrorCodes } from '../errors';
+import { nameToString } from '../message/names';
+import { viewOf } from '../validation/certificate-view';
+import { canonicalName, canonicalNameKey } from '../validation/name-matching';
+import { isSelfIssued, validatePath } from '../validation/path';
+import { validityError } from '../validation/path-checks';
+import { certRepBytes, extraCertsBytes, toX509 } from '../validation/message-certs';
+import { keyFitsAlgorithm, verifyProtectedPart } from './signature';
+
+export interface VerificationSettings {
+  /** Validation time (OpenSSL -attime); default now. */
+  at?: Date;
+  /** Skip validity-period checks (OpenSSL -no_check_time). */
+  noCheckTime?: boolean;
+  /** Accept a trusted certificate that is not self-signed as the end of a path (OpenSSL -partial_chain). */
+  partialChain?: boolean;
+}
+
+export interface SenderSearchOptions {
+  trusted: X509Certificate[];
+  untrusted: X509Certificate[];
+  ignoreKeyUsage?: boolean;
+  verification?: VerificationSettings;
+  permitTaInExtraCertsForIr?: boolean;
+}
+
+/** A received signature-protected message, reduced to what checking the signature needs. */
+export interface SignedMessage {
+  msg: PKIMessage;
+  algorithm: SignatureAlgorithm;
+  /** DER(ProtectedPart) as received. */
+  protectedPart: Uint8Array;
+  signature: Uint8Array;
+}
+
+export interface SenderCertificate {
+  signer: X509Certificate;
+  /** [signer, ...intermediates, trust anchor]; just [signer] for a pinned certificate. */
+  chain: X509Certificate[];
+}
+
+/** How far a candidate got; a higher stage is a more telling failure. */
+enum Stage {
+  KeyIdentifier = 1,
+  Validity = 2,
+  KeyUsage = 3,
+  Algorithm = 4,
+  Signature = 5,
+  Path = 6,
+}
+
+interface Failure {
+  stage: Stage;
+  error: CmpError;
+}
+
+/**
+ * The pinned server certificate (OpenSSL -srvcert) must have signed the message; it is trusted as
+ * it is, without path validation, but its key usage and validity period are still checked.
+ */
+export async function checkPinnedSender(signed: SignedMessage, srvCert: X509Certificate, opts: SenderSearchOptions): Promise<SenderCertificate> {
+  const failure = (await usabilityFailure(signed, srvCert, opts)) ?? (await signatureFailure(signed, srvCert));
+  if (failure?.stage === Stage.Signature) {
+    throw new CmpError(ErrorCodes.ERR_SRVCERT_DID_NOT_SIGN, `the pinned server certificate "${srvCert.subject}" did not sign the message`);
+  }
+  if (failure) throw failure.error;
+  return { signer: srvCert, chain: [srvCert] };
+}
+
+/** Searches and validates the sender certificate; throws the most telling failure. */
+export async function findSenderCertificate(signed: SignedMessage, opts: SenderSearchOptions): Promise<SenderCertificate> {
+  const sender = signed.msg.header.sender.directoryName;
+  if (!sender) {
+    throw new CmpError(ErrorCodes.ERR_SENDER_CERT_NOT_FOUND, 'the sender of a signed message must be a directoryName to find its certificate');
+  }
+  const search = new SenderSearch(signed, canonicalNameKey(canonicalName(sender)), opts);
+  const found = (await search.run('normal')) ?? (search.threeGppApplies() ? await search.run('3gpp') : undefined);
+  if (found) return found;
+  throw search.bestFailure() ?? notFound(signed.msg, nameToString(sender));
+}
+
+class SenderSearch {
+  private readonly extra: X509Certificate[];
+  private readonly candidates: X509Certificate[];
+  /** Acceptability (with the signature check) depends on the candidate only: computed once for both modes. */
+  private readonly checked = new Map<X509Certificate, Failure | null>();
+  private best?: Failure;
+
+  constructor(
+    private readonly signed: SignedMessage,
+    private readonly senderKey: string,
+    private readonly opts: SenderSearchOptions,
+  ) {
+    this.extra = extraCertsBytes(signed.msg).map((der, i) => toX509(der, `extraCerts entry ${i + 1}`));
+    this.candidates = distinct([...this.extra, ...opts.untrusted, ...opts.trusted]);
+  }
+
+  threeGppApplies(): boolean {
+    return this.opts.permitTaInExtraCertsForIr === true && this.signed.msg.body.ip !== undefined;
+  }
+
+  async run(mode: 'normal' | '3gpp'): Promise<SenderCertificate | undefined> {
+    for (const candidate of this.candidates) {
+      if (viewOf(candidate).subjectKey !== this.senderKey) continue;
+      const failure = await this.acceptability(candidate);
+      if (failure) {
+        this.record(failure);
+        continue;
+      }
+      try {
+        const chain = mode === 'normal' ? await this.validate(candidate, this.opts.trusted) : await this.validate3gpp(candidate);
+        return { signer: candidate, chain };
+      } catch (e) {
+        if (!(e instanceof CmpError)) throw e;
+        this.record({ stage: Stage.Path, error: e });
+      }
+    }
+    return undefined;
+  }
+
+  bestFailure(): CmpError | undefined {
+    return this.best?.error;
+  }
+
+  private async acceptability(cert: X509Certificate): Promise<Failure | undefined> {
+    let failure = this.checked.get(cert);
+    if (failure === undefined) {
+      failure = (await usabilityFailure(this.signed, cert, this.opts, true)) ?? (await signatureFailure(this.signed, cert)) ?? null;
+      this.checked.set(cert, failure);
+    }
+    return failure ?? undefined;
+  }
+
+  private validate(cert: X509Certificate, trusted: X509Certificate[]): Promise<X509Certificate[]> {
+    return validatePath(cert, { ...this.opts.verification, trusted, untrusted: [...this.opts.untrusted, ...this.extra] });
+  }
+
+  /** OpenSSL's check_cert_path_3gpp: self-issued extraCerts anchor both the signer and the new certificate. */
+  private async validate3gpp(cert: X509Certificate): Promise<X509Certificate[]> {
+    const anchors = this.extra.filter(isSelfIssued);
+    if (anchors.length === 0) throw new CmpError(ErrorCodes.ERR_PATH_NO_ANCHOR, 'no self-issued certificate in extraCerts to anchor the ip in 3GPP mode');
+    const chain = await this.validate(cert, anchors);
+    const enrolled = enrolledCertificate(this.signed.msg);
+    if (!enrolled) {
+      throw new CmpError(ErrorCodes.ERR_PATH_NO_ANCHOR, '3GPP mode needs the newly enrolled certificate (certReqId 0) in the ip, and there is none');
+    }
+    await this.validate(enrolled, anchors);
+    return chain;
+  }
+
+  private record(failure: Failure): void {
+    if (!this.best || failure.stage > this.best.stage) this.best = failure;
+  }
+}
+
+/**
+ * OpenSSL's cert_acceptable before the signature: the senderKID check (only when the message has a
+ * senderKID and the certificate an SKID), the validity period, digitalSignature in keyUsage, and a
+ * key that can have made a signature of the protectionAlg.
+ */
+async function usabilityFailure(
+  signed: SignedMessage,
+  cert: X509Certificate,
+  opts: SenderSearchOptions,
+  checkKeyIdentifier = false,
+): Promise<Failure | undefined> {
+  const view = viewOf(cert);
+  const senderKID = signed.msg.header.senderKID;
+  const skid = view.extensions?.subjectKeyIdentifier;
+  if (checkKeyIdentifier && senderKID && skid && !bytesEqual(new Uint8Array(senderKID), skid)) {
+    return {
+      stage: Stage.KeyIdentifier,
+      error: new CmpError(
+        ErrorCodes.ERR_SENDER_KID_MISMATCH,
+        `senderKID ${hex(new Uint8Array(senderKID))} does not match the subject key identifier ${hex(skid)} of "${cert.subject}"`,
+      ),
+    };
+  }
+  const verification = opts.verification ?? {};
+  if (!verification.noCheckTime) {
+    const error = validityError(view, verification.at ?? new Date());
+    if (error) return { stage: Stage.Validity, error };
+  }
+  if (view.extensionError) return { stage: Stage.KeyUsage, error: view.extensionError };
+  const keyUsage = view.extensions?.keyUsage;
+  if (!opts.ignoreKeyUsage && keyUsage && !keyUsage.has('digitalSignature')) {
+    return {
+      stage: Stage.KeyUsage,
+      error: new CmpError(ErrorCodes.ERR_SENDER_KEY_USAGE, `the keyUsage of "${cert.subject}" does not allow digitalSignature`),
+    };
+  }
+  if (!keyFitsAlgorithm(view.spkiAlgorithm, signed.algorithm)) {
+    return {
+      stage: Stage.Algorithm,
+      error: new CmpError(
+        ErrorCodes.ERR_PROTECTION_ALG_MISMATCH,
+        `the protectionAlg (${signed.algorithm.scheme}) does not fit the key of "${cert.subject}"`,
+      ),
+    };
+  }
+  return undefined;
+}
+
+async function signatureFailure(signed: SignedMessage, cert: X509Certificate): Promise<Failure | undefined> {
+  if (await verifyProtectedPart(signed.algorithm, cert, signed.signature, signed.protectedPart)) return undefined;
+  return {
+    stage: Stage.Signature,
+    error: new CmpError(ErrorCodes.ERR_PROTECTION_INVALID, `the message signature does not verify with the key of "${cert.subject}"`),
+  };
+}
+
+/** The certificate of the ip's response with certReqId 0, which 3GPP mode must also validate. */
+function enrolledCertificate(msg: PKIMessage): X509Certificate | undefined {
+  const ip = msg.body.ip;
+  const index = ip?.response.findIndex((r) => r.certReqId === 0n) ?? -1;
+  if (!ip || index < 0) return undefined;
+  const der = certRepBytes(msg, ip).issued[index];
+  return der ? toX509(der, 'the newly enrolled certificate') : undefined;
+}
+
+function distinct(certs: X509Certificate[]): X509Certificate[] {
+  const seen = new Set<string>();
+  return certs.filter((cert) => {
+    const id = viewOf(cert).id;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+function notFound(msg: PKIMessage, sender: string): CmpError {
+  const kid = msg.header.senderKID ? ` and senderKID ${hex(new Uint8Array(msg.header.senderKID))}` : '';
+  return new CmpError(ErrorCodes.ERR_SENDER_CERT_NOT_FOUND, `no certificate for the message sender "${sender}"${kid} among extraCerts, untrusted and trusted certificates`);
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex').toUpperCase();
+}

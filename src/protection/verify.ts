@@ -1,0 +1,95 @@
+/**
+ * Verifies the protection of a received PKIMessage (RFC 9810 section 5.1.3), always over the bytes
+ * of header and body as received. MAC-based protection needs the shared secret; signature-based
+ * protection needs a sender certificate found and validated as OpenSSL does (see sender-cert.ts).
+ * Whether an unprotected message may be accepted anyway is the caller's decision: here it is
+ * ERR_PROTECTION_MISSING.
+ */
+import type { X509Certificate } from '@peculiar/x509';
+import { protectedPartBytes } from '../asn1/codec';
+import type { PKIMessage } from '../asn1/cmp/message';
+import { CmpOids, oidName } from '../asn1/oids';
+import { signatureAlgorithmFromId } from '../crypto/algorithms';
+import { CmpError, ErrorCodes } from '../errors';
+import { constantTimeEqual, defaultIterationLimits, requireSecret, type IterationLimits } from './mac-safety';
+import { computePbm, readPbmParameter } from './pbm';
+import { computePbmac1, readPbmac1Parameters } from './pbmac1';
+import { checkPinnedSender, findSenderCertificate, type SignedMessage, type VerificationSettings } from './sender-cert';
+
+export interface VerifyOptions {
+  /** Shared secret for PasswordBasedMac / PBMAC1. */
+  secret?: Uint8Array;
+  /** Pinned server certificate: must be the signer, trusted directly (OpenSSL -srvcert). */
+  srvCert?: X509Certificate;
+  trusted: X509Certificate[];
+  untrusted: X509Certificate[];
+  /** Accept a signer whose keyUsage lacks digitalSignature (OpenSSL -ignore_keyusage). */
+  ignoreKeyUsage?: boolean;
+  verification?: VerificationSettings;
+  /**
+   * 3GPP TS 33.310 (OpenSSL -permitTAInExtraCertsForIR): for an ip only, a self-issued certificate
+   * from extraCerts may anchor the path if the newly enrolled certificate validates with it too.
+   */
+  permitTaInExtraCertsForIr?: boolean;
+  /** Smallest MAC iteration count accepted; default 100. */
+  minIterations?: number;
+  /** Largest MAC iteration count accepted; default 100000. */
+  maxIterations?: number;
+}
+
+export type VerifiedProtection =
+  | { kind: 'mac'; algorithm: 'pbm' | 'pbmac1' }
+  | { kind: 'signature'; signer: X509Certificate; chain: X509Certificate[] };
+
+/**
+ * Throws CmpError: ERR_PROTECTION_MISSING, ERR_NO_SECRET, ERR_PBM_ITERATIONS,
+ * ERR_PROTECTION_INVALID, ERR_UNSUPPORTED_ALGORITHM, ERR_PROTECTION_ALG_MISMATCH,
+ * ERR_SRVCERT_DID_NOT_SIGN, ERR_SENDER_CERT_NOT_FOUND, ERR_SENDER_KID_MISMATCH,
+ * ERR_SENDER_KEY_USAGE, ERR_PATH_* or ERR_ASN1_DECODE (malformed parameters).
+ */
+export async function verifyPkiMessageProtection(msg: PKIMessage, opts: VerifyOptions): Promise<VerifiedProtection> {
+  const algorithm = msg.header.protectionAlg;
+  if (!algorithm || msg.protection === undefined) {
+    throw new CmpError(ErrorCodes.ERR_PROTECTION_MISSING, 'the message is not protected');
+  }
+  const protection = new Uint8Array(msg.protection);
+  switch (algorithm.algorithm) {
+    case CmpOids.passwordBasedMac: {
+      const secret = requireSecret(opts.secret, 'verifying PasswordBasedMac protection');
+      const parameter = readPbmParameter(algorithm);
+      const expected = await computePbm(parameter, secret, protectedPartBytes(msg), iterationLimits(opts));
+      checkMac(expected, protection, 'PasswordBasedMac');
+      return { kind: 'mac', algorithm: 'pbm' };
+    }
+    case CmpOids.pbmac1: {
+      const secret = requireSecret(opts.secret, 'verifying PBMAC1 protection');
+      const parameters = readPbmac1Parameters(algorithm);
+      const expected = await computePbmac1(parameters, secret, protectedPartBytes(msg), iterationLimits(opts));
+      checkMac(expected, protection, 'PBMAC1');
+      return { kind: 'mac', algorithm: 'pbmac1' };
+    }
+    case CmpOids.dhBasedMac:
+    case CmpOids.kemBasedMac:
+      throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `unsupported protection ${oidName(algorithm.algorithm) ?? algorithm.algorithm}`);
+    default: {
+      const signed: SignedMessage = {
+        msg,
+        algorithm: signatureAlgorithmFromId(algorithm),
+        protectedPart: protectedPartBytes(msg),
+        signature: protection,
+      };
+      const found = opts.srvCert ? await checkPinnedSender(signed, opts.srvCert, opts) : await findSenderCertificate(signed, opts);
+      return { kind: 'signature', ...found };
+    }
+  }
+}
+
+function iterationLimits(opts: VerifyOptions): IterationLimits {
+  return { min: opts.minIterations ?? defaultIterationLimits.min, max: opts.maxIterations ?? defaultIterationLimits.max };
+}
+
+function checkMac(expected: Uint8Array, received: Uint8Array, what: string): void {
+  if (!constantTimeEqual(expected, received)) {
+    throw new CmpError(ErrorCodes.ERR_PROTECTION_INVALID, `${what} protection does not verify: wrong MAC or wrong secret`);
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * What a response must match: the request it answers and the transaction it belongs to. Every
+ * `validate*` function of this folder takes the decoded message and these expectations.
+ */
+import type { Name } from '@peculiar/asn1-x509';
+import type { X509Certificate } from '@peculiar/x509';
+import type { VerifiedProtection, VerifyOptions } from '../protection/verify';
+
+export type CertRequestType = 'ir' | 'cr' | 'p10cr' | 'kur';
+export type RequestType = CertRequestType | 'pollReq' | 'certConf' | 'rr' | 'genm' | 'error';
+
+export interface ResponseExpectations {
+  /** The body type of the request this response answers. */
+  requestType: RequestType;
+  transactionId: Uint8Array;
+  /** Our request's senderNonce, which the response must echo as recipNonce. */
+  lastSenderNonce: Uint8Array;
+  /** The sender the response must name: configured, or the pinned server certificate's subject (OpenSSL -expect_sender). */
+  expectedSender?: Name;
+  /** For ip/cp/kup and pollRep; default 0, or -1 when answering a p10cr. */
+  certReqId?: bigint;
+  /**
+   * When polling (requestType 'pollReq'): the request that started the transaction. The final
+   * response must then be its answer (ir -> ip, ...), as OpenSSL insists; without it any of
+   * ip/cp/kup is taken.
+   */
+  pollingFor?: CertRequestType;
+  /** DER SubjectPublicKeyInfo of the key we asked a certificate for. */
+  requestedPublicKey?: Uint8Array;
+  /** The certificate an rr asked to revoke, for checking the rp's revCerts. */
+  revokedCert?: { issuer: Name; serialNumber: Uint8Array };
+  /**
+   * Accept missing or invalid protection of negative responses, exactly where OpenSSL's
+   * -unprotected_errors does (violates RFC 9810; for broken servers only).
+   */
+  unprotectedErrors?: boolean;
+  /** Validate the new certificate against these (OpenSSL -out_trusted). */
+  outTrusted?: X509Certificate[];
+  /** Passed to verifyPkiMessageProtection. */
+  verify: VerifyOptions;
+  /** Clock in epoch milliseconds; default Date.now. */
+  now?: () => number;
+}
+
+/** Protection as validated: verified MAC or signature, or none when an unprotectedErrors exception applied. */
+export type ResponseProtection = VerifiedProtection | UnprotectedResponse;
+
+export interface UnprotectedResponse {
+  kind: 'none';
+  /** Whether the protection was absent or present but invalid. */
+  ignored: 'missing' | 'invalid';
+  /** Which exception allowed it, e.g. 'error message'. */
+  exception: string;
+}
+
+export type { VerifiedProtection, VerifyOptions };

@@ -6,7 +6,8 @@
  *   the default is `cmp`). Sections named later take precedence: they are searched from the last
  *   to the first, and each search falls back to `[default]` before the next section is tried.
  *   So with `-section a,b` a value in `[default]` hides one in `[a]`, but not one in `[b]`.
- * - Every named section must exist, except when the list is exactly `cmp`.
+ * - Every named section must exist, except when the list is exactly `cmp`. A section whose name
+ *   contains a space (`[my sect]` is valid NCONF) therefore cannot be selected.
  * - The first section that yields the name decides. An empty string value resets the option;
  *   for a flag or number an empty value leaves the default.
  * - Flags and numbers are read as decimal numbers (a flag is set by any non-zero number).

@@ -166,15 +166,6 @@ class Values {
     return items;
   }
 
-  all(name: string): string[] {
-    const v = this.map.get(name);
-    return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
-  }
-
-  names(): string[] {
-    return [...this.map.keys()];
-  }
-
   delete(name: string): void {
     this.map.delete(name);
   }
@@ -471,11 +462,11 @@ class Builder {
       for (const name of ['proxy', 'no_proxy']) if (v.has(name)) this.warn(`ignoring -${name} option since -server is not given`);
     } else {
       if (/^https:\/\//i.test(server.trim()) && !tlsUsed) throw missing('-tls_used: missing -tls_used option since -server URL indicates https');
-      parseServerAddress(server, tlsUsed ? true : undefined, v.str('path'));
+      namingOption('server', () => parseServerAddress(server, tlsUsed ? true : undefined, v.str('path')));
       c.server = server;
       const proxy = v.str('proxy');
       if (proxy !== undefined) {
-        parseProxyAddress(proxy);
+        namingOption('proxy', () => parseProxyAddress(proxy));
         c.proxy = proxy;
       }
       put(c, 'noProxy', v.str('no_proxy'));
@@ -566,6 +557,8 @@ class Builder {
         throw invalid(`-digest: digest algorithm name not recognized: '${digest}'`);
       }
     }
+    // PBMAC1 is chosen by -pbmac1, with -mac naming its HMAC as for PBM; `-mac pbmac1` is the
+    // shorthand for PBMAC1 with the default HMAC.
     const mac = v.str('mac');
     if (v.flag('pbmac1') || mac?.toLowerCase() === 'pbmac1') c.macProtection = 'pbmac1';
     if (mac !== undefined && mac.toLowerCase() !== 'pbmac1') c.mac = mac;
@@ -709,6 +702,16 @@ function encodeInteger(n: bigint): Uint8Array {
     if ((x === 0n && top === 0) || (x === -1n && top !== 0)) break;
   }
   return encodeTlv(0x02, Uint8Array.from(bytes));
+}
+
+/** Runs a library parser, prefixing its error with the option it checked. */
+function namingOption(option: string, check: () => unknown): void {
+  try {
+    check();
+  } catch (e) {
+    if (e instanceof CmpError) throw new CmpError(e.code, `-${option}: ${e.message}`);
+    throw e;
+  }
 }
 
 function put<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {

@@ -38,6 +38,8 @@ export interface ClientSetup {
   outTrusted?: X509Certificate[];
   expectedSender?: Name;
   transfer: Transfer;
+  /** The clock (epoch ms); Date.now unless the options give one. */
+  now: () => number;
   /** Closes kept-alive connections of the HTTP transfer, if any. */
   close(): void;
 }
@@ -232,6 +234,7 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
     ...(outTrusted ? { outTrusted } : {}),
     ...(o.expectSender !== undefined ? { expectedSender: parseName(o.expectSender) } : srvCert ? { expectedSender: nameOf(srvCert, 'subject') } : {}),
     transfer,
+    now: o.now ?? Date.now,
     close,
   };
 }

@@ -49,7 +49,7 @@ export function decodeRequest(der: Uint8Array): RequestSeen {
   const recipientGn = header.children![2]!;
   const name = recipientGn.children![0]!;
   const seen: RequestSeen = {
-    recipient: new x509.Name(nodeBytes(der, name)).toString(),
+    recipient: new x509.Name(Uint8Array.from(nodeBytes(der, name))).toString(),
     generalInfo: [],
   };
   const kid = contextChild(header, 2);

@@ -203,7 +203,7 @@ describe('validation errors name the option', () => {
     ['an unknown digest', [...genm, '-digest', 'md4x'], 'ERR_INVALID_OPTION', "-digest: digest algorithm name not recognized: 'md4x'"],
     ['no server', ['-config', '', '-cmd', 'genm', '-secret', 'pass:x', '-ref', 'r'], 'ERR_MISSING_OPTION', '-server: missing -server or -use_mock_srv or -rspin option'],
     ['https without -tls_used', [...genm, '-server', 'https://h/'], 'ERR_MISSING_OPTION', '-tls_used: missing -tls_used option since -server URL indicates https'],
-    ['a bad server address', [...genm, '-server', 'ftp://h/'], 'ERR_INVALID_OPTION', "server address must use http or https, not 'ftp'"],
+    ['a bad server address', [...genm, '-server', 'ftp://h/'], 'ERR_INVALID_OPTION', "-server: server address must use http or https, not 'ftp'"],
     ['no protection', ['-config', '', '-cmd', 'genm', '-server', 'h:1', '-ref', 'r'], 'ERR_MISSING_OPTION', '-key or -secret: must be given unless -unprotected_requests is used'],
     ['no sender', ['-config', '', '-cmd', 'genm', '-server', 'h:1', '-secret', 'pass:x'], 'ERR_MISSING_OPTION', '-ref: must be given if no -cert and no -subject is given'],
     ['-cert without -key', ['-config', '', '-cmd', 'genm', '-server', 'h:1', '-cert', 'c.pem', '-unprotected_requests'], 'ERR_MISSING_OPTION', '-key: must give both -cert and -key options or neither'],

@@ -22,7 +22,7 @@ function groups(text: string): Map<string, string[]> {
 function columns(text: string): Map<string, string> {
   const result = new Map<string, string>();
   for (const line of text.split('\n')) {
-    const m = /^( -(\S+)(?: \S+)?\s+)\S/.exec(line);
+    const m = /^( -(\S+)(?: (?:val|int|nonneg|\+int|intmax|outfile))? +)/.exec(line);
     if (m) result.set(m[2]!, m[1]!);
   }
   return result;
@@ -42,7 +42,7 @@ describe('-help', () => {
     expect(await opensslAvailable()).toBe(true);
     const theirs = (await runOpenSsl(['cmp', '-config', '', '-help'])).stderr;
     const ours = usage('cmp');
-    expect(columns(theirs).size).toBeGreaterThan(150);
+    expect(columns(theirs).size).toBeGreaterThan(130);
 
     const ourGroups = groups(ours);
     for (const [heading, names] of groups(theirs)) {

@@ -6,7 +6,7 @@
 import * as http from 'node:http';
 import { randomBytes, webcrypto } from 'node:crypto';
 import type { X509Certificate } from '@peculiar/x509';
-import { Certificate } from '@peculiar/asn1-x509';
+import { Certificate, Name } from '@peculiar/asn1-x509';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { GenMsgContent, InfoTypeAndValue, PKIBody, PKIHeader, PKIMessage } from '../../src/asn1';
 import { getCryptoProvider, type PrivateKeyHandle } from '../../src/crypto';
@@ -14,8 +14,8 @@ import { directoryName, parseName } from '../../src/message/names';
 import type { Issued } from '../validation/certificate-factory';
 
 export interface GenmOptions {
-  /** OpenSSL-style DN, e.g. '/CN=client'; '' is the NULL-DN. */
-  sender: string;
+  /** OpenSSL-style DN, e.g. '/CN=client' ('' is the NULL-DN), or a certificate whose subject to use. */
+  sender: string | X509Certificate;
   recipient?: string;
   senderKID?: Uint8Array;
   itavs?: InfoTypeAndValue[];
@@ -26,7 +26,7 @@ export function genmMessage(opts: GenmOptions): PKIMessage {
   return new PKIMessage({
     header: new PKIHeader({
       pvno: PKIHeader.cmp2000,
-      sender: directoryName(parseName(opts.sender)),
+      sender: directoryName(typeof opts.sender === 'string' ? parseName(opts.sender) : subjectName(opts.sender)),
       recipient: directoryName(parseName(opts.recipient ?? '/CN=cmpflow test recipient')),
       messageTime: new Date(),
       transactionID: arrayBuffer(randomBytes(16)),
@@ -36,6 +36,10 @@ export function genmMessage(opts: GenmOptions): PKIMessage {
     body: new PKIBody({ genm: new GenMsgContent(opts.itavs ?? []) }),
     ...(opts.extraCerts ? { extraCerts: opts.extraCerts.map(asnCertificate) } : {}),
   });
+}
+
+export function subjectName(cert: X509Certificate): Name {
+  return AsnConvert.parse(cert.subjectName.toArrayBuffer(), Name);
 }
 
 export function asnCertificate(cert: X509Certificate): Certificate {
@@ -74,7 +78,7 @@ export function postPkiMessage(url: string, der: Uint8Array): Promise<Uint8Array
   return new Promise((resolve, reject) => {
     const req = http.request(
       url,
-      { method: 'POST', headers: { 'Content-Type': 'application/pkixcmp', 'Content-Length': der.length } },
+      { method: 'POST', agent: false, headers: { 'Content-Type': 'application/pkixcmp', 'Content-Length': der.length } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -88,4 +92,62 @@ export function postPkiMessage(url: string, der: Uint8Array): Promise<Uint8Array
     req.on('error', reject);
     req.end(Buffer.from(der));
   });
+}
+
+/**
+ * An independent reading of a DER PKIMessage, for expected values that must not come from the
+ * code under test: the encodings of header and body, DER(ProtectedPart) built from them, and the
+ * bits of the protection.
+ */
+export interface MessageParts {
+  header: Uint8Array;
+  body: Uint8Array;
+  protectedPart: Uint8Array;
+  protection?: Uint8Array;
+}
+
+function tlv(der: Uint8Array, at: number): { start: number; end: number } {
+  let length = der[at + 1]!;
+  let start = at + 2;
+  if (length & 0x80) {
+    const n = length & 0x7f;
+    length = 0;
+    for (let i = 0; i < n; i++) length = length * 256 + der[start + i]!;
+    start += n;
+  }
+  return { start, end: start + length };
+}
+
+function derLength(n: number): number[] {
+  if (n < 0x80) return [n];
+  const octets: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) octets.unshift(v % 256);
+  return [0x80 | octets.length, ...octets];
+}
+
+export function sequenceOf(...parts: Uint8Array[]): Uint8Array {
+  const content = Buffer.concat(parts);
+  return new Uint8Array(Buffer.concat([Buffer.from([0x30, ...derLength(content.length)]), content]));
+}
+
+export function messageParts(der: Uint8Array): MessageParts {
+  const outer = tlv(der, 0);
+  const headerEnd = tlv(der, outer.start).end;
+  const bodyEnd = tlv(der, headerEnd).end;
+  const header = der.slice(outer.start, headerEnd);
+  const body = der.slice(headerEnd, bodyEnd);
+  const parts: MessageParts = { header, body, protectedPart: sequenceOf(header, body) };
+  if (bodyEnd < outer.end && der[bodyEnd] === 0xa0) {
+    const bitString = tlv(der, tlv(der, bodyEnd).start);
+    parts.protection = der.slice(bitString.start + 1, bitString.end);
+  }
+  return parts;
+}
+
+/** A PKIMessage DER from its parts: header, body, then `[0] BIT STRING` protection and any trailing elements. */
+export function assembleMessage(header: Uint8Array, body: Uint8Array, protection: Uint8Array, trailing: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const bits = Buffer.concat([Buffer.from([0x03, ...derLength(protection.length + 1), 0x00]), protection]);
+  const tagged = Buffer.concat([Buffer.from([0xa0, ...derLength(bits.length)]), bits]);
+  const content = Buffer.concat([header, body, tagged, trailing]);
+  return new Uint8Array(Buffer.concat([Buffer.from([0x30, ...derLength(content.length)]), content]));
 }

@@ -143,6 +143,7 @@ export async function startMockServer(
   });
   track(child);
   unrefAll(child);
+  child.stdin!.on('error', () => undefined); // EPIPE when stop() follows the shell's own exit
 
   let output = '';
   let serverPid: number | undefined;

@@ -1,0 +1,59 @@
+/**
+ * The `checkResponse` service: the machine's JSON request for a check, turned into the
+ * expectations of src/validation's processResponse.
+ */
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Name } from '@peculiar/asn1-x509';
+import type { CertRequestKind, CheckedResponse, CheckResponseInput } from '../../machines/actors';
+import { fromB64 } from '../message/bytes';
+import { processResponse } from '../validation/response';
+import type { RequestType, ResponseExpectations } from '../validation/expectations';
+import type { ClientSetup } from './setup';
+
+/** What stays the same for every response of one session. */
+export interface SessionExpectations {
+  /** The certificate request that started the session, if it is an enrollment. */
+  kind?: CertRequestKind;
+  requestedPublicKey?: Uint8Array;
+}
+
+function verifyOptions(setup: ClientSetup): ResponseExpectations['verify'] {
+  const o = setup.options;
+  const secret = o.secret === undefined ? undefined : typeof o.secret === 'string' ? new TextEncoder().encode(o.secret) : o.secret;
+  return {
+    ...(secret ? { secret } : {}),
+    ...(setup.srvCert ? { srvCert: setup.srvCert } : {}),
+    trusted: setup.trusted,
+    untrusted: setup.untrusted,
+    ...(o.ignoreKeyUsage ? { ignoreKeyUsage: true } : {}),
+    ...(o.verification ? { verification: o.verification } : {}),
+    ...(o.permitTaInExtraCertsForIr ? { permitTaInExtraCertsForIr: true } : {}),
+  };
+}
+
+export async function checkResponse(setup: ClientSetup, session: SessionExpectations, input: CheckResponseInput): Promise<CheckedResponse> {
+  const t = input.transaction;
+  const oldCert = setup.oldCert;
+  const exp: ResponseExpectations = {
+    requestType: input.requestType as RequestType,
+    transactionId: fromB64(t.transactionId),
+    lastSenderNonce: fromB64(t.lastSenderNonce ?? ''),
+    ...(setup.expectedSender ? { expectedSender: setup.expectedSender } : {}),
+    ...(t.certReqId !== undefined ? { certReqId: BigInt(t.certReqId) } : {}),
+    ...(session.kind && input.requestType === 'pollReq' ? { pollingFor: session.kind } : {}),
+    ...(session.requestedPublicKey ? { requestedPublicKey: session.requestedPublicKey } : {}),
+    ...(input.requestType === 'rr' && oldCert
+      ? {
+          revokedCert: {
+            issuer: AsnConvert.parse(oldCert.issuerName.toArrayBuffer(), Name),
+            serialNumber: new Uint8Array(Buffer.from(oldCert.serialNumber, 'hex')),
+          },
+        }
+      : {}),
+    ...(setup.options.unprotectedErrors ? { unprotectedErrors: true } : {}),
+    ...(setup.outTrusted ? { outTrusted: setup.outTrusted } : {}),
+    verify: verifyOptions(setup),
+    now: setup.now,
+  };
+  return processResponse(fromB64(input.der), exp);
+}

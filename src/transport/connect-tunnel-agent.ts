@@ -64,7 +64,8 @@ export class ConnectTunnelAgent extends https.Agent {
       done(err, socket as Duplex);
     };
     connect.once('connect', (res, socket, head) => {
-      if (res.statusCode !== 200) {
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status > 299) {
         socket.destroy();
         finish(new ProxyTunnelError(`proxy answered CONNECT with HTTP ${res.statusCode}`));
         return;

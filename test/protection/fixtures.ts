@@ -19,6 +19,8 @@ export interface GenmOptions {
   recipient?: string;
   senderKID?: Uint8Array;
   itavs?: InfoTypeAndValue[];
+  /** Replaces the genm body, e.g. by an ip. */
+  body?: PKIBody;
   extraCerts?: X509Certificate[];
 }
 
@@ -33,7 +35,7 @@ export function genmMessage(opts: GenmOptions): PKIMessage {
       senderNonce: arrayBuffer(randomBytes(16)),
       ...(opts.senderKID ? { senderKID: arrayBuffer(opts.senderKID) } : {}),
     }),
-    body: new PKIBody({ genm: new GenMsgContent(opts.itavs ?? []) }),
+    body: opts.body ?? new PKIBody({ genm: new GenMsgContent(opts.itavs ?? []) }),
     ...(opts.extraCerts ? { extraCerts: opts.extraCerts.map(asnCertificate) } : {}),
   });
 }
@@ -123,6 +125,12 @@ function derLength(n: number): number[] {
   const octets: number[] = [];
   for (let v = n; v > 0; v = Math.floor(v / 256)) octets.unshift(v % 256);
   return [0x80 | octets.length, ...octets];
+}
+
+/** The content octets of one DER element. */
+export function contentOf(element: Uint8Array): Uint8Array {
+  const { start, end } = tlv(element, 0);
+  return element.slice(start, end);
 }
 
 export function sequenceOf(...parts: Uint8Array[]): Uint8Array {

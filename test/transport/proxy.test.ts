@@ -111,6 +111,7 @@ describe('an explicit proxy', () => {
     let open = 0;
     const silent = await startTcpServer((socket) => {
       open++;
+      socket.resume(); // reads the CONNECT, and so notices when the client hangs up
       socket.on('close', () => open--);
     });
     try {

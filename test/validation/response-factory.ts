@@ -13,6 +13,8 @@ import {
   CertRepMessage,
   CertResponse,
   CmpOids,
+  decodePkiMessage,
+  encodePkiMessage,
   ErrorMsgContent,
   InfoTypeAndValue,
   PKIBody,
@@ -59,6 +61,8 @@ export interface ResponseSpec {
   extraCerts?: x509.X509Certificate[];
   /** Default 'pbm' with SECRET. */
   protection?: 'pbm' | 'none' | { pbmSecret: Uint8Array };
+  /** Rewrites the encoded message before it is protected, e.g. to put non-DER bytes on the wire. */
+  rewrite?: (der: Uint8Array) => Uint8Array;
 }
 
 /** Encodes and protects a response of `t` with `body`. */
@@ -78,8 +82,10 @@ export async function buildResponse(t: Transaction, body: PKIBody, spec: Respons
   if (senderNonce) header.senderNonce = senderNonce;
   if (recipNonce) header.recipNonce = recipNonce;
   if (spec.implicitConfirm) header.generalInfo = [new InfoTypeAndValue({ infoType: CmpOids.idItImplicitConfirm, infoValue: Uint8Array.of(5, 0).buffer })];
-  const msg = new PKIMessage({ header, body });
-  if (spec.extraCerts?.length) msg.extraCerts = spec.extraCerts.map(asn1Certificate);
+  const built = new PKIMessage({ header, body });
+  if (spec.extraCerts?.length) built.extraCerts = spec.extraCerts.map(asn1Certificate);
+  // A decoded message keeps its received bytes, so protection then covers the rewritten ones.
+  const msg = spec.rewrite ? decodePkiMessage(spec.rewrite(encodePkiMessage(built))) : built;
   const protection = spec.protection ?? 'pbm';
   if (protection === 'none') return protectPkiMessage(msg, { kind: 'none' });
   return protectPkiMessage(msg, { kind: 'pbm', secret: protection === 'pbm' ? SECRET : protection.pbmSecret });

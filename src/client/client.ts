@@ -1,0 +1,274 @@
+/**
+ * CmpClient: the facade most users touch. Each method runs one session machine with services
+ * closed over the client's setup, and turns the machine's JSON output into certificates and
+ * CmpErrors. The OpenSSL counterparts are named on each method.
+ */
+import { X509Certificate } from '@peculiar/x509';
+import { createActor, toPromise, type AnyActorLogic, type InspectionEvent } from 'xstate';
+import type { CertRequestKind, CheckedResponse, SessionServices } from '../../machines/actors';
+import { enrollmentMachine, type EnrolledCertificate, type EnrollmentOutput } from '../../machines/enrollment';
+import { generalMachine } from '../../machines/general';
+import { revocationMachine } from '../../machines/revocation';
+import { actorsFrom } from '../../machines/services';
+import type { SingleExchangeOutput } from '../../machines/single-exchange';
+import { getCryptoProvider } from '../crypto';
+import { CmpError } from '../errors';
+import { fromB64, toArrayBuffer, toB64 } from '../message/bytes';
+import type { CmpClientOptions, InfoTypeAndValueInput } from '../options';
+import { persistSession, parsePersistedSession, resumeOptions, type PersistedSession } from '../session';
+import { sanitizingInspector } from '../session/inspect';
+import { createSessionServices, type SessionOptions } from './services';
+import { setupClient, type ClientSetup } from './setup';
+import { buildRequestTemplate, requestedPublicKey } from './template';
+
+export interface EnrollmentResult {
+  certificate: X509Certificate;
+  /** The new certificate's chain as validated or built: [certificate, ..., anchor]. */
+  chain: X509Certificate[];
+  caPubs: X509Certificate[];
+  extraCerts: X509Certificate[];
+  status: number;
+  statusName: string;
+  failInfo?: string[];
+  statusString?: string[];
+  implicitConfirmGranted: boolean;
+  /** Hex of the transactionID. */
+  transactionId: string;
+  polls: number;
+}
+
+export interface RevocationResult {
+  status: number;
+  statusName: string;
+  /** Set for revocationWarning and revocationNotification. */
+  warning?: string;
+  statusString?: string[];
+  extraCerts: X509Certificate[];
+}
+
+export interface GeneralResult {
+  itavs: { infoType: string; value?: Uint8Array }[];
+  extraCerts: X509Certificate[];
+}
+
+/** What tryCertReq gives back: the result, or how long to wait before calling it again. */
+export type TryCertReqResult =
+  | { status: 'issued'; result: EnrollmentResult }
+  | { status: 'waiting'; checkAfter: number; session: PersistedSession };
+
+const certOf = (b64: string) => new X509Certificate(toArrayBuffer(fromB64(b64)));
+
+function enrollmentResult(out: EnrollmentOutput): EnrollmentResult {
+  if (out.outcome !== 'confirmed' || !out.certificate) {
+    throw out.error ? CmpError.fromJSON(out.error) : new CmpError('ERR_INTERNAL', `enrollment ended ${out.outcome} without an error`);
+  }
+  const c: EnrolledCertificate = out.certificate;
+  return {
+    certificate: certOf(c.certificate),
+    chain: c.chain.map(certOf),
+    caPubs: c.caPubs.map(certOf),
+    extraCerts: c.extraCerts.map(certOf),
+    status: c.status,
+    statusName: c.statusName,
+    ...(c.failInfo ? { failInfo: c.failInfo } : {}),
+    ...(c.statusString ? { statusString: c.statusString } : {}),
+    implicitConfirmGranted: c.implicitConfirmGranted,
+    transactionId: Buffer.from(out.transactionId, 'base64').toString('hex'),
+    polls: out.polls,
+  };
+}
+
+function answerOf<K extends CheckedResponse['kind']>(out: SingleExchangeOutput, kind: K): Extract<CheckedResponse, { kind: K }> {
+  if (out.outcome !== 'done' || out.response?.kind !== kind) {
+    throw out.error ? CmpError.fromJSON(out.error) : new CmpError('ERR_INTERNAL', 'session ended without an answer');
+  }
+  return out.response as Extract<CheckedResponse, { kind: K }>;
+}
+
+export class CmpClient {
+  readonly #options: CmpClientOptions;
+  #setup?: Promise<ClientSetup>;
+  /** The session a tryCertReq left waiting (OpenSSL keeps it in the CTX). */
+  #pending?: { session: PersistedSession; spec: SessionOptions };
+
+  constructor(options: CmpClientOptions) {
+    this.#options = options;
+  }
+
+  /** Loads credentials once; a failure is reported by the first method that needs them. */
+  #ready(): Promise<ClientSetup> {
+    this.#setup ??= setupClient(this.#options);
+    return this.#setup;
+  }
+
+  #inspect(): { inspect?: (e: InspectionEvent) => void } {
+    const observer = this.#options.inspect;
+    return observer ? { inspect: sanitizingInspector(observer as (e: InspectionEvent) => void) } : {};
+  }
+
+  #transactionId(): string {
+    return toB64(getCryptoProvider().randomBytes(16));
+  }
+
+  #deadline(setup: ClientSetup): number | undefined {
+    const t = this.#options.totalTimeout;
+    return t !== undefined && t > 0 ? setup.now() + t * 1000 : undefined;
+  }
+
+  async #sessionFor(kind: CertRequestKind, certReqMsg?: Uint8Array): Promise<{ setup: ClientSetup; spec: SessionOptions }> {
+    const setup = await this.#ready();
+    let requestedKey: Uint8Array | undefined;
+    if (certReqMsg === undefined) {
+      requestedKey = kind === 'p10cr' ? requestedPublicKey(setup, undefined) : buildRequestTemplate(setup, kind).publicKey;
+    }
+    return { setup, spec: { kind, ...(requestedKey ? { requestedPublicKey: requestedKey } : {}), ...(certReqMsg ? { certReqMsg } : {}) } };
+  }
+
+  #run<T extends AnyActorLogic>(machine: T, services: SessionServices, options: object): ReturnType<typeof createActor<T>> {
+    const provided = (machine as unknown as { provide(i: object): T }).provide({ actors: actorsFrom(services) });
+    const actor = createActor(provided, { ...options, ...this.#inspect() } as never);
+    actor.start();
+    return actor as ReturnType<typeof createActor<T>>;
+  }
+
+  /** Runs an enrollment to its end (OpenSSL OSSL_CMP_exec_certreq). */
+  async certReq(kind: CertRequestKind, certReqMsg?: Uint8Array): Promise<EnrollmentResult> {
+    const { setup, spec } = await this.#sessionFor(kind, certReqMsg);
+    const deadline = this.#deadline(setup);
+    const actor = this.#run(enrollmentMachine, createSessionServices(setup, spec), {
+      input: {
+        kind,
+        transactionId: this.#transactionId(),
+        ...(deadline !== undefined ? { deadline } : {}),
+        implicitConfirm: this.#options.implicitConfirm ?? false,
+        disableConfirm: this.#options.disableConfirm ?? false,
+      },
+    });
+    return enrollmentResult(await toPromise(actor));
+  }
+
+  /** OSSL_CMP_exec_IR_ses */
+  ir(): Promise<EnrollmentResult> {
+    return this.certReq('ir');
+  }
+  /** OSSL_CMP_exec_CR_ses */
+  cr(): Promise<EnrollmentResult> {
+    return this.certReq('cr');
+  }
+  /** OSSL_CMP_exec_P10CR_ses */
+  p10cr(): Promise<EnrollmentResult> {
+    return this.certReq('p10cr');
+  }
+  /** OSSL_CMP_exec_KUR_ses */
+  kur(): Promise<EnrollmentResult> {
+    return this.certReq('kur');
+  }
+
+  /**
+   * One step of an enrollment without waiting (OpenSSL OSSL_CMP_try_certreq): the first call sends
+   * the request; while the server answers `waiting` it returns checkAfter, and the next call polls
+   * once. The waiting session is also returned as JSON, so that another process may resume it.
+   */
+  async tryCertReq(kind: CertRequestKind, certReqMsg?: Uint8Array): Promise<TryCertReqResult> {
+    const pending = this.#pending;
+    if (pending) return this.#tryContinue(pending.session, pending.spec);
+    const { setup, spec } = await this.#sessionFor(kind, certReqMsg);
+    const deadline = this.#deadline(setup);
+    const actor = this.#run(enrollmentMachine, createSessionServices(setup, { ...spec, pollImmediately: true }), {
+      input: {
+        kind,
+        transactionId: this.#transactionId(),
+        ...(deadline !== undefined ? { deadline } : {}),
+        implicitConfirm: this.#options.implicitConfirm ?? false,
+        disableConfirm: this.#options.disableConfirm ?? false,
+      },
+    });
+    return this.#untilWaitingOrDone(actor, spec);
+  }
+
+  async #tryContinue(session: PersistedSession, spec: SessionOptions): Promise<TryCertReqResult> {
+    const setup = await this.#ready();
+    this.#pending = undefined;
+    const actor = this.#run(enrollmentMachine, createSessionServices(setup, { ...spec, pollImmediately: true }), resumeOptions(session));
+    return this.#untilWaitingOrDone(actor, spec);
+  }
+
+  async #untilWaitingOrDone(actor: ReturnType<typeof createActor<typeof enrollmentMachine>>, spec: SessionOptions): Promise<TryCertReqResult> {
+    // A resumed session starts in `waiting`: it counts only once it has polled again.
+    const startedWaiting = actor.getSnapshot().hasTag('persistable');
+    const polls = actor.getSnapshot().context.polls;
+    const settled = await new Promise<'waiting' | 'done'>((resolve) => {
+      const check = (s: ReturnType<typeof actor.getSnapshot>) => {
+        if (s.status !== 'active') resolve('done');
+        else if (s.hasTag('persistable') && (!startedWaiting || s.context.polls > polls)) resolve('waiting');
+      };
+      actor.subscribe({ next: check, complete: () => resolve('done'), error: () => resolve('done') });
+      check(actor.getSnapshot());
+    });
+    if (settled === 'done') return { status: 'issued', result: enrollmentResult(await toPromise(actor)) };
+    const session = persistSession(actor, 'enrollment');
+    actor.stop();
+    this.#pending = { session, spec };
+    return { status: 'waiting', checkAfter: actor.getSnapshot().context.checkAfter ?? 0, session };
+  }
+
+  /**
+   * Ends a waiting enrollment: sends an error message ("polling aborted") and expects pkiConf
+   * (OpenSSL: OSSL_CMP_try_certreq with a NULL request type after a waiting answer).
+   */
+  async abort(session?: PersistedSession | string): Promise<void> {
+    const target = session !== undefined ? parsePersistedSession(session, 'enrollment') : this.#pending?.session;
+    if (!target) throw new CmpError('ERR_SESSION_STATE', 'no waiting enrollment to abort');
+    const spec = this.#pending?.spec ?? {};
+    this.#pending = undefined;
+    const setup = await this.#ready();
+    const actor = this.#run(enrollmentMachine, createSessionServices(setup, { ...spec, pollImmediately: false }), resumeOptions(target));
+    actor.send({ type: 'abortRequested' });
+    const out = await toPromise(actor);
+    if (out.outcome !== 'aborted') throw new CmpError('ERR_SESSION_STATE', `the session ended ${out.outcome} instead of aborted`);
+    if (out.error) throw CmpError.fromJSON(out.error);
+  }
+
+  /**
+   * Continues a persisted waiting enrollment in this process (it may come from another one):
+   * waits until the next poll is due, polls, and confirms as usual.
+   */
+  async resume(session: PersistedSession | string): Promise<EnrollmentResult> {
+    const parsed = parsePersistedSession(session, 'enrollment');
+    const setup = await this.#ready();
+    const kind = (parsed.snapshot as { context: { kind: CertRequestKind } }).context.kind;
+    const { spec } = await this.#sessionFor(kind).catch(() => ({ spec: { kind } as SessionOptions }));
+    const actor = this.#run(enrollmentMachine, createSessionServices(setup, spec), resumeOptions(parsed));
+    return enrollmentResult(await toPromise(actor));
+  }
+
+  /** OSSL_CMP_exec_RR_ses: revokes -oldcert. */
+  async rr(): Promise<RevocationResult> {
+    const setup = await this.#ready();
+    const actor = this.#run(revocationMachine, createSessionServices(setup, {}), { input: { transactionId: this.#transactionId() } });
+    const r = answerOf(await toPromise(actor), 'revocation');
+    return {
+      status: r.status,
+      statusName: r.statusName,
+      ...(r.warning ? { warning: r.warning } : {}),
+      ...(r.statusString ? { statusString: r.statusString } : {}),
+      extraCerts: r.extraCerts.map(certOf),
+    };
+  }
+
+  /** OSSL_CMP_exec_GENM_ses: sends the ITAVs given and returns those received. */
+  async genm(itavs: InfoTypeAndValueInput[] = []): Promise<GeneralResult> {
+    const setup = await this.#ready();
+    const actor = this.#run(generalMachine, createSessionServices(setup, { itavs }), { input: { transactionId: this.#transactionId() } });
+    const r = answerOf(await toPromise(actor), 'generalResponse');
+    return {
+      itavs: r.itavs.map((i) => ({ infoType: i.infoType, ...(i.value !== undefined ? { value: fromB64(i.value) } : {}) })),
+      extraCerts: r.extraCerts.map(certOf),
+    };
+  }
+
+  /** Closes kept-alive connections. */
+  async close(): Promise<void> {
+    if (this.#setup) (await this.#setup.catch(() => undefined))?.close();
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * cmpflow: a Certificate Management Protocol (RFC 9810) client built on XState machines.
+ */
+import 'reflect-metadata';
+
+export { CmpClient } from './client';
+export type { EnrollmentResult, RevocationResult, GeneralResult, TryCertReqResult } from './client';
+export type { CmpClientOptions, CertificateDecision, NewCertificateInfo, InfoTypeAndValueInput, GeneralNameInput } from './options';
+export { CmpError, ErrorCodes, isCmpError } from './errors';
+export type { ErrorCode, SerializedCmpError } from './errors';
+export { decodePkiMessage, encodePkiMessage, rawPkiMessage, protectedPartBytes, dumpPkiMessage, readMessageFile } from './asn1';
+export * as asn1 from './asn1';
+export { enrollmentMachine, revocationMachine, generalMachine, actorsFrom, MACHINE_VERSION } from '../machines';
+export type { SessionServices } from '../machines';
+export { createSessionServices } from './client/services';
+export { setupClient } from './client/setup';
+export { createHttpTransfer, createFileTransfer } from './transport';
+export type { Transfer, TransferContext } from './transport';
+export { persistSession, parsePersistedSession, resumeOptions, MemorySessionStore, FileSessionStore, autosaveSession, sanitizingInspector } from './session';
+export type { PersistedSession, SessionStore } from './session';
+export { getCryptoProvider, setCryptoProvider, NodeCryptoProvider, WebCryptoProvider } from './crypto';
+export type { CryptoProvider, PrivateKeyHandle } from './crypto';
+export { loadCertificates, loadPrivateKey, loadPkcs12, resolvePassphrase } from './credentials';
+export { validatePath } from './validation/path';

@@ -5,7 +5,7 @@
  */
 import { X509Certificate } from '@peculiar/x509';
 import { createActor, toPromise, type AnyActorLogic, type InspectionEvent } from 'xstate';
-import type { CertRequestKind, CheckedResponse, SessionServices } from '../../machines/actors';
+import type { CertRequestKind, CheckedResponse } from '../../machines/actors';
 import { enrollmentMachine, type EnrolledCertificate, type EnrollmentOutput } from '../../machines/enrollment';
 import { generalMachine } from '../../machines/general';
 import { revocationMachine } from '../../machines/revocation';
@@ -17,7 +17,7 @@ import { fromB64, toArrayBuffer, toB64 } from '../message/bytes';
 import type { CmpClientOptions, InfoTypeAndValueInput } from '../options';
 import { persistSession, parsePersistedSession, resumeOptions, type PersistedSession } from '../session';
 import { sanitizingInspector } from '../session/inspect';
-import { createSessionServices, type SessionOptions } from './services';
+import { createSessionServices, type OpenSessionServices, type SessionOptions } from './services';
 import { setupClient, type ClientSetup } from './setup';
 import { buildRequestTemplate, requestedPublicKey } from './template';
 
@@ -124,11 +124,18 @@ export class CmpClient {
     return { setup, spec: { kind, ...(requestedKey ? { requestedPublicKey: requestedKey } : {}), ...(certReqMsg ? { certReqMsg } : {}) } };
   }
 
-  #run<T extends AnyActorLogic>(machine: T, services: SessionServices, options: object): ReturnType<typeof createActor<T>> {
+  /** Starts a session; its connections end with it (done, failed, or stopped while waiting). */
+  #run<T extends AnyActorLogic>(machine: T, services: OpenSessionServices, options: object): ReturnType<typeof createActor<T>> {
     const provided = (machine as unknown as { provide(i: object): T }).provide({ actors: actorsFrom(services) });
-    const actor = createActor(provided, { ...options, ...this.#inspect() } as never);
+    const actor = createActor(provided, { ...options, ...this.#inspect() } as never) as ReturnType<typeof createActor<T>>;
+    actor.subscribe({ complete: () => services.close(), error: () => services.close() });
+    const stop = actor.stop.bind(actor);
+    actor.stop = () => {
+      services.close();
+      return stop();
+    };
     actor.start();
-    return actor as ReturnType<typeof createActor<T>>;
+    return actor;
   }
 
   /** Runs an enrollment to its end (OpenSSL OSSL_CMP_exec_certreq). */
@@ -174,7 +181,7 @@ export class CmpClient {
     if (pending) return this.#tryContinue(pending.session, pending.spec);
     const { setup, spec } = await this.#sessionFor(kind, certReqMsg);
     const deadline = this.#deadline(setup);
-    const actor = this.#run(enrollmentMachine, createSessionServices(setup, { ...spec, pollImmediately: true }), {
+    const actor = this.#run(enrollmentMachine, createSessionServices(setup, { ...spec, immediateWaits: 0 }), {
       input: {
         kind,
         transactionId: this.#transactionId(),
@@ -189,7 +196,7 @@ export class CmpClient {
   async #tryContinue(session: PersistedSession, spec: SessionOptions): Promise<TryCertReqResult> {
     const setup = await this.#ready();
     this.#pending = undefined;
-    const actor = this.#run(enrollmentMachine, createSessionServices(setup, { ...spec, pollImmediately: true }), resumeOptions(session));
+    const actor = this.#run(enrollmentMachine, createSessionServices(setup, { ...spec, immediateWaits: 1 }), resumeOptions(session));
     return this.#untilWaitingOrDone(actor, spec);
   }
 
@@ -197,19 +204,20 @@ export class CmpClient {
     // A resumed session starts in `waiting`: it counts only once it has polled again.
     const startedWaiting = actor.getSnapshot().hasTag('persistable');
     const polls = actor.getSnapshot().context.polls;
-    const settled = await new Promise<'waiting' | 'done'>((resolve) => {
+    const waiting = await new Promise<PersistedSession | undefined>((resolve) => {
       const check = (s: ReturnType<typeof actor.getSnapshot>) => {
-        if (s.status !== 'active') resolve('done');
-        else if (s.hasTag('persistable') && (!startedWaiting || s.context.polls > polls)) resolve('waiting');
+        if (s.status !== 'active') resolve(undefined);
+        // Persisted at once, while the session rests in the quiet state.
+        else if (s.hasTag('persistable') && (!startedWaiting || s.context.polls > polls)) resolve(persistSession(actor, 'enrollment'));
       };
-      actor.subscribe({ next: check, complete: () => resolve('done'), error: () => resolve('done') });
+      actor.subscribe({ next: check, complete: () => resolve(undefined), error: () => resolve(undefined) });
       check(actor.getSnapshot());
     });
-    if (settled === 'done') return { status: 'issued', result: enrollmentResult(await toPromise(actor)) };
-    const session = persistSession(actor, 'enrollment');
+    if (!waiting) return { status: 'issued', result: enrollmentResult(await toPromise(actor)) };
+    const checkAfter = actor.getSnapshot().context.checkAfter ?? 0;
     actor.stop();
-    this.#pending = { session, spec };
-    return { status: 'waiting', checkAfter: actor.getSnapshot().context.checkAfter ?? 0, session };
+    this.#pending = { session: waiting, spec };
+    return { status: 'waiting', checkAfter, session: waiting };
   }
 
   /**
@@ -222,7 +230,7 @@ export class CmpClient {
     const spec = this.#pending?.spec ?? {};
     this.#pending = undefined;
     const setup = await this.#ready();
-    const actor = this.#run(enrollmentMachine, createSessionServices(setup, { ...spec, pollImmediately: false }), resumeOptions(target));
+    const actor = this.#run(enrollmentMachine, createSessionServices(setup, spec), resumeOptions(target));
     actor.send({ type: 'abortRequested' });
     const out = await toPromise(actor);
     if (out.outcome !== 'aborted') throw new CmpError('ERR_SESSION_STATE', `the session ended ${out.outcome} instead of aborted`);
@@ -267,8 +275,8 @@ export class CmpClient {
     };
   }
 
-  /** Closes kept-alive connections. */
+  /** Connections end with each session; this only forgets a waiting tryCertReq session. */
   async close(): Promise<void> {
-    if (this.#setup) (await this.#setup.catch(() => undefined))?.close();
+    this.#pending = undefined;
   }
 }

@@ -9,25 +9,51 @@ import { fromB64, toArrayBuffer, toB64 } from '../message/bytes';
 import { buildRequest, type SessionSpec } from './build-request';
 import { checkResponse, type SessionExpectations } from './check-response';
 import type { ClientSetup } from './setup';
+import { CmpError } from '../errors';
 
 export interface SessionOptions extends SessionSpec, SessionExpectations {
-  /** Do not wait between polls (tryCertReq: the caller decides when to poll). */
-  pollImmediately?: boolean;
+  /**
+   * For tryCertReq, where the caller decides when to poll: this many waits for a future time end
+   * at once, and any later one lasts until the session is stopped. By default waits follow the clock.
+   */
+  immediateWaits?: number;
 }
 
-export function createSessionServices(setup: ClientSetup, session: SessionOptions): SessionServices {
+/** A wait that ends only when its actor is stopped: the session rests in `waiting` until persisted. */
+function hold(signal?: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new CmpError('ERR_ABORTED', 'wait cancelled')), { once: true }));
+}
+
+export interface OpenSessionServices extends SessionServices {
+  /** Ends the session's connections. */
+  close(): void;
+}
+
+export function createSessionServices(setup: ClientSetup, session: SessionOptions): OpenSessionServices {
+  const { transfer, close } = setup.openTransfer();
+  let immediateWaits = session.immediateWaits;
+  const waitUntil: SessionServices['waitUntil'] = (input, signal) => {
+    if (immediateWaits === undefined) return waitUntilClock(input, signal, setup.now);
+    // A poll already due (a `waiting` ip asks for one at once, as OpenSSL does) is not a rest.
+    if (input.until <= setup.now()) return Promise.resolve({ now: setup.now() });
+    if (immediateWaits > 0) {
+      immediateWaits -= 1;
+      return Promise.resolve({ now: setup.now() });
+    }
+    return hold(signal);
+  };
   return {
+    close,
     buildRequest: (input) => buildRequest(setup, session, input),
     async exchangeMessage(input, signal) {
-      const response = await setup.transfer(fromB64(input.der), {
+      const response = await transfer(fromB64(input.der), {
         ...(signal ? { signal } : {}),
         bodyType: input.bodyType,
       });
       return { der: toB64(response) };
     },
     checkResponse: (input) => checkResponse(setup, session, input),
-    waitUntil: (input, signal) =>
-      session.pollImmediately ? Promise.resolve({ now: setup.now() }) : waitUntilClock(input, signal, setup.now),
+    waitUntil,
     async acceptCertificate(input) {
       const hook = setup.options.acceptCertificate;
       if (!hook) return { accept: true };

@@ -13,7 +13,7 @@ import { CmpError } from '../errors';
 import { parseName } from '../message/names';
 import type { CertificateInput, CertificatesInput, CmpClientOptions, KeyInput } from '../options';
 import type { ProtectionConfig } from '../protection/protect';
-import { createFileTransfer, createHttpTransfer, type Transfer } from '../transport';
+import { createFileTransfer, createHttpTransfer, type HttpTransferOptions, type Transfer } from '../transport';
 
 export interface ClientSetup {
   options: CmpClientOptions;
@@ -37,11 +37,40 @@ export interface ClientSetup {
   untrusted: X509Certificate[];
   outTrusted?: X509Certificate[];
   expectedSender?: Name;
-  transfer: Transfer;
+  /** A transfer for one session, and how to end its connections. */
+  openTransfer(): SessionTransfer;
   /** The clock (epoch ms); Date.now unless the options give one. */
   now: () => number;
-  /** Closes kept-alive connections of the HTTP transfer, if any. */
+}
+
+export interface SessionTransfer {
+  transfer: Transfer;
   close(): void;
+}
+
+function httpOptions(o: CmpClientOptions): HttpTransferOptions {
+  return {
+    server: o.server!,
+    ...(o.path !== undefined ? { path: o.path } : {}),
+    ...(o.proxy !== undefined ? { proxy: o.proxy } : {}),
+    ...(o.noProxy !== undefined ? { noProxy: o.noProxy } : {}),
+    ...(o.keepAlive !== undefined ? { keepAlive: o.keepAlive } : {}),
+    ...(o.msgTimeout !== undefined ? { msgTimeout: o.msgTimeout } : {}),
+    ...(o.maxResponseBytes !== undefined ? { maxResponseBytes: o.maxResponseBytes } : {}),
+    ...(o.tls?.used
+      ? {
+          tls: {
+            used: true,
+            ...(o.tls.cert !== undefined ? { cert: o.tls.cert as never } : {}),
+            ...(o.tls.key !== undefined ? { key: o.tls.key as never } : {}),
+            ...(o.tls.keyPass !== undefined ? { keyPassphrase: o.tls.keyPass } : {}),
+            ...(o.tls.trusted !== undefined ? { trusted: o.tls.trusted as never } : {}),
+            ...(o.tls.host !== undefined ? { host: o.tls.host } : {}),
+            ...(o.tls.extra !== undefined ? { extra: o.tls.extra as never } : {}),
+          },
+        }
+      : {}),
+  };
 }
 
 export function certificateOf(input: CertificateInput, what: string): X509Certificate {
@@ -179,39 +208,24 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
 
   const senderKID = signing ? (cert ? subjectKeyId(cert) : undefined) : o.ref !== undefined ? textBytes(o.ref) : undefined;
 
-  let transfer: Transfer;
-  let close = () => undefined as void;
-  if (o.transfer) transfer = o.transfer;
-  else {
-    if (!o.server) throw new CmpError('ERR_MISSING_OPTION', 'missing -server (or a custom transfer)');
-    const http = createHttpTransfer({
-      server: o.server,
-      ...(o.path !== undefined ? { path: o.path } : {}),
-      ...(o.proxy !== undefined ? { proxy: o.proxy } : {}),
-      ...(o.noProxy !== undefined ? { noProxy: o.noProxy } : {}),
-      ...(o.keepAlive !== undefined ? { keepAlive: o.keepAlive } : {}),
-      ...(o.msgTimeout !== undefined ? { msgTimeout: o.msgTimeout } : {}),
-      ...(o.maxResponseBytes !== undefined ? { maxResponseBytes: o.maxResponseBytes } : {}),
-      ...(o.tls?.used
-        ? {
-            tls: {
-              used: true,
-              ...(o.tls.cert !== undefined ? { cert: o.tls.cert as never } : {}),
-              ...(o.tls.key !== undefined ? { key: o.tls.key as never } : {}),
-              ...(o.tls.keyPass !== undefined ? { keyPassphrase: o.tls.keyPass } : {}),
-              ...(o.tls.trusted !== undefined ? { trusted: o.tls.trusted as never } : {}),
-              ...(o.tls.host !== undefined ? { host: o.tls.host } : {}),
-              ...(o.tls.extra !== undefined ? { extra: o.tls.extra as never } : {}),
-            },
-          }
-        : {}),
-    });
-    transfer = http;
-    close = () => http.close();
-  }
-  if (o.files && (o.files.reqout || o.files.rspin || o.files.reqin || o.files.rspout)) {
-    transfer = createFileTransfer(o.files, o.transfer || o.server ? transfer : undefined);
-  }
+  // One connection pool per session: a transaction keeps its connection alive between messages,
+  // and ends it with the transaction (as OpenSSL does), whatever way the transaction ends.
+  const openTransfer = (): SessionTransfer => {
+    let transfer: Transfer;
+    let close = (): void => undefined;
+    if (o.transfer) transfer = o.transfer;
+    else {
+      if (!o.server) throw new CmpError('ERR_MISSING_OPTION', 'missing -server (or a custom transfer)');
+      const http = createHttpTransfer(httpOptions(o));
+      transfer = http;
+      close = () => http.close();
+    }
+    if (o.files && (o.files.reqout || o.files.rspin || o.files.reqin || o.files.rspout)) {
+      transfer = createFileTransfer(o.files, o.transfer || o.server ? transfer : undefined);
+    }
+    return { transfer, close };
+  };
+  if (!o.transfer && !o.server && !o.files?.rspin) throw new CmpError('ERR_MISSING_OPTION', 'missing -server (or a custom transfer)');
 
   return {
     options: o,
@@ -233,8 +247,7 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
     untrusted,
     ...(outTrusted ? { outTrusted } : {}),
     ...(o.expectSender !== undefined ? { expectedSender: parseName(o.expectSender) } : srvCert ? { expectedSender: nameOf(srvCert, 'subject') } : {}),
-    transfer,
+    openTransfer,
     now: o.now ?? Date.now,
-    close,
   };
 }

@@ -24,8 +24,8 @@ export interface Pbmac1Settings {
 }
 
 /**
- * RFC 9481 fixes no iteration count; 10000 follows the order of magnitude its PBMAC1 examples and
- * the Lightweight CMP RA use, and stays inside the 100..100000 a receiver accepts by default.
+ * RFC 9481 fixes no iteration count; 10000 is what the Lightweight CMP RA's PBMAC1 messages use,
+ * and it stays inside the 100..100000 a receiver accepts by default.
  */
 export const pbmac1Defaults: Readonly<Pbmac1Settings> = { prf: 'SHA-256', mac: 'SHA-256', iterations: 10_000, saltLength: 16 };
 

@@ -6,7 +6,7 @@
  * and a pkiconf. A positive answer is never accepted unprotected, whatever the options say.
  */
 import { PKIStatus, pkiBodyType, type PKIMessage } from '../asn1';
-import { asCmpError, CmpError, ErrorCodes } from '../errors';
+import { asCmpError, ErrorCodes } from '../errors';
 import { verifyPkiMessageProtection } from '../protection/verify';
 import type { ResponseExpectations, ResponseProtection } from './expectations';
 
@@ -46,14 +46,4 @@ export function unprotectedException(msg: PKIMessage): string | undefined {
     default:
       return undefined;
   }
-}
-
-/** Whether a response was authenticated (by MAC or by a validated signature). */
-export function isAuthenticated(protection: ResponseProtection): boolean {
-  return protection.kind !== 'none';
-}
-
-/** For callers that must refuse anything unauthenticated outright. */
-export function requireAuthenticated(protection: ResponseProtection, what: string): void {
-  if (!isAuthenticated(protection)) throw new CmpError(ErrorCodes.ERR_PROTECTION_MISSING, `${what} is not protected`);
 }

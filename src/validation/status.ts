@@ -56,10 +56,3 @@ export function statusError(info: PKIStatusInfo, what: string, code: ErrorCode =
     ...(view.statusString ? { statusString: view.statusString } : {}),
   });
 }
-
-/** True for PKIStatus values RFC 9810 defines. */
-export function isKnownStatus(status: number): boolean {
-  return pkiStatusName(status) !== undefined;
-}
-
-export const isRejection = (info: PKIStatusInfo): boolean => info.status === PKIStatus.rejection;

@@ -5,7 +5,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
-import { CmpOids, createInfoTypeAndValue, decodePkiMessage, PBMParameter } from '../../src/asn1';
+import { CmpOids, createInfoTypeAndValue, decodePkiMessage, encodePkiMessage, PBMParameter } from '../../src/asn1';
 import { getCryptoProvider } from '../../src/crypto';
 import { computePbm, pbmAlgorithmId, protectPkiMessage, readPbmParameter, verifyPkiMessageProtection } from '../../src/protection';
 import { arrayBuffer, assembleMessage, contentOf, genmMessage, messageParts, sequenceOf, uniqueOffset } from './fixtures';
@@ -193,6 +193,13 @@ describe('protecting with PasswordBasedMac', () => {
     await expect(protectPkiMessage(signKeyPairTypesGenm(), { kind: 'pbm', secret: new Uint8Array(0) })).rejects.toMatchObject({ code: 'ERR_NO_SECRET' });
     await expect(protectPkiMessage(signKeyPairTypesGenm(), { kind: 'pbm', secret, iterations: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
     await expect(protectPkiMessage(signKeyPairTypesGenm(), { kind: 'pbm', secret, saltLength: 1.5 })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+  });
+
+  it('leaves the protection in the message object, which encodes to the very bytes returned', async () => {
+    const msg = signKeyPairTypesGenm();
+    const der = await protectPkiMessage(msg, { kind: 'pbm', secret });
+    expect(Buffer.from(msg.protection!)).toEqual(Buffer.from(messageParts(der).protection!));
+    expect(Buffer.from(encodePkiMessage(msg))).toEqual(Buffer.from(der));
   });
 
   it('re-protecting a message replaces its protection', async () => {

@@ -129,7 +129,7 @@ describe('verifying PBMAC1', () => {
     await expect(verifyPkiMessageProtection(decodePkiMessage(der), { ...noCerts, secret })).rejects.toMatchObject({ code: 'ERR_PROTECTION_INVALID' });
   });
 
-  function withPbkdf2(change: Partial<PBKDF2Params>, kdfOid = CmpOids.pbkdf2): PKIMessage {
+  function withPbkdf2(change: Partial<PBKDF2Params>, kdfOid: string = CmpOids.pbkdf2): PKIMessage {
     const kdf = new PBKDF2Params({
       salt: new PBKDF2Salt({ specified: arrayBuffer(new Uint8Array(16)) }),
       iterationCount: 1000n,

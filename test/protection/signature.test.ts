@@ -58,6 +58,10 @@ async function signedBy(signer: Issued, opts: SignOptions = {}): Promise<PKIMess
 
 const trustingRoot = (): VerifyOptions => ({ trusted: [root], untrusted: [] });
 
+function sameName(a: x509.X509Certificate, b: x509.X509Certificate): boolean {
+  return Buffer.from(a.subjectName.toArrayBuffer()).equals(Buffer.from(b.subjectName.toArrayBuffer()));
+}
+
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   try {
     await promise;
@@ -116,6 +120,7 @@ describe('finding the signer', () => {
   it('moves on to the next candidate when a certificate of the sender name did not sign', async () => {
     // Same subject, another key: the impostor comes first (extraCerts) and must not stop the search.
     const impostor = await issueLeaf({ subject: chain.leaf.cert.subject, key: await generateKey('p256'), issuer: chain.intermediate });
+    expect(sameName(impostor.cert, chain.leaf.cert)).toBe(true);
     const msg = await signedBy(chain.leaf, { extraCerts: [impostor.cert, intermediate], kid: null });
     const verified = await verifyPkiMessageProtection(msg, { trusted: [root], untrusted: [chain.leaf.cert] });
     expect(verified).toMatchObject({ kind: 'signature', signer: chain.leaf.cert });
@@ -214,6 +219,7 @@ describe('rejecting the signer', () => {
       notAfter: new Date(now - 2 * DAY),
     });
     const otherKey = await issueLeaf({ subject: chain.leaf.cert.subject, key: await generateKey('p256'), issuer: chain.intermediate });
+    expect(sameName(otherKey.cert, expired.cert)).toBe(true);
     const msg = await signedBy(expired, { extraCerts: [otherKey.cert, expired.cert, intermediate] });
     expect(await codeOf(verifyPkiMessageProtection(msg, trustingRoot()))).toBe('ERR_PATH_EXPIRED');
   });

@@ -35,7 +35,7 @@ function irExpectations(t: Transaction, overrides: Partial<ResponseExpectations>
   return expectationsFor(t, 'ir', { requestedPublicKey: spkiOf(pki.enrolled.cert), now: () => NOW, ...overrides });
 }
 
-const issued = (status = PKIStatus.accepted, certReqId = 0n) =>
+const issued = (status: number = PKIStatus.accepted, certReqId = 0n) =>
   certResponse({ certReqId, status: statusInfo(status), certificate: pki.enrolled.cert });
 
 describe('certificate response (ip/cp/kup)', () => {

@@ -145,7 +145,7 @@ describe('responses of the OpenSSL mock server', () => {
 
   it('turns the mock server error message into ERR_ERROR_RESPONSE', async () => {
     const { req, rsp } = await session('error', 'ir', 1, [
-      '-newkey', pki.newKeyPath, '-subject', '/CN=interop', '-rsp_cert', pki.enrolled.certPath, '-send_error',
+      '-newkey', pki.newKeyPath, '-subject', '/CN=interop', '-certout', join(dir, 'error-cert.pem'), '-rsp_cert', pki.enrolled.certPath, '-send_error',
     ]);
     await expect(processResponse(rsp[0], expecting(req[0], 'ir'))).rejects.toMatchObject({ code: 'ERR_ERROR_RESPONSE', status: PKIStatus.rejection });
   });

@@ -2,10 +2,9 @@
  * The `checkResponse` service: the machine's JSON request for a check, turned into the
  * expectations of src/validation's processResponse.
  */
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Name } from '@peculiar/asn1-x509';
 import type { CertRequestKind, CheckedResponse, CheckResponseInput } from '../../machines/actors';
 import { fromB64 } from '../message/bytes';
+import { issuerAndSerial } from '../message/cert-identity';
 import { processResponse } from '../validation/response';
 import type { RequestType, ResponseExpectations } from '../validation/expectations';
 import type { ClientSetup } from './setup';
@@ -44,10 +43,7 @@ export async function checkResponse(setup: ClientSetup, session: SessionExpectat
     ...(session.requestedPublicKey ? { requestedPublicKey: session.requestedPublicKey } : {}),
     ...(input.requestType === 'rr' && oldCert
       ? {
-          revokedCert: {
-            issuer: AsnConvert.parse(oldCert.issuerName.toArrayBuffer(), Name),
-            serialNumber: new Uint8Array(Buffer.from(oldCert.serialNumber, 'hex')),
-          },
+          revokedCert: (({ issuer, serialNumber }) => ({ issuer, serialNumber: new Uint8Array(serialNumber) }))(issuerAndSerial(oldCert)),
         }
       : {}),
     ...(setup.options.unprotectedErrors ? { unprotectedErrors: true } : {}),

@@ -190,25 +190,28 @@ export class CmpClient {
         disableConfirm: this.#options.disableConfirm ?? false,
       },
     });
-    return this.#untilWaitingOrDone(actor, spec);
+    return this.#untilWaitingOrDone(actor, spec, setup.now);
   }
 
   async #tryContinue(session: PersistedSession, spec: SessionOptions): Promise<TryCertReqResult> {
     const setup = await this.#ready();
     this.#pending = undefined;
     const actor = this.#run(enrollmentMachine, createSessionServices(setup, { ...spec, immediateWaits: 1 }), resumeOptions(session));
-    return this.#untilWaitingOrDone(actor, spec);
+    return this.#untilWaitingOrDone(actor, spec, setup.now);
   }
 
-  async #untilWaitingOrDone(actor: ReturnType<typeof createActor<typeof enrollmentMachine>>, spec: SessionOptions): Promise<TryCertReqResult> {
-    // A resumed session starts in `waiting`: it counts only once it has polled again.
+  async #untilWaitingOrDone(actor: ReturnType<typeof createActor<typeof enrollmentMachine>>, spec: SessionOptions, now: () => number): Promise<TryCertReqResult> {
+    // A resumed session starts in `waiting`: it counts only once it has polled again. A wait for
+    // a poll that is already due (after a `waiting` ip) is no rest either.
     const startedWaiting = actor.getSnapshot().hasTag('persistable');
     const polls = actor.getSnapshot().context.polls;
     const waiting = await new Promise<PersistedSession | undefined>((resolve) => {
       const check = (s: ReturnType<typeof actor.getSnapshot>) => {
         if (s.status !== 'active') resolve(undefined);
         // Persisted at once, while the session rests in the quiet state.
-        else if (s.hasTag('persistable') && (!startedWaiting || s.context.polls > polls)) resolve(persistSession(actor, 'enrollment'));
+        else if (s.hasTag('persistable') && (!startedWaiting || s.context.polls > polls) && (s.context.nextPollAt ?? 0) > now()) {
+          resolve(persistSession(actor, 'enrollment'));
+        }
       };
       actor.subscribe({ next: check, complete: () => resolve(undefined), error: () => resolve(undefined) });
       check(actor.getSnapshot());

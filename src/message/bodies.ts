@@ -21,6 +21,7 @@ import {
   RevReqContent,
 } from '../asn1';
 import { toArrayBuffer } from './bytes';
+import { issuerAndSerial } from './cert-identity';
 
 export function buildPollReq(certReqId: bigint): PollReqContent {
   return new PollReqContent([new PollReqContentEntry({ certReqId })]);
@@ -42,10 +43,7 @@ export function buildErrorMsg(text: string, failInfo?: string[]): ErrorMsgConten
  * not -1, goes into crlEntryDetails as OpenSSL does.
  */
 export function buildRevReq(cert: X509Certificate, reason: number): RevReqContent {
-  const certDetails = new CertTemplate({
-    issuer: AsnConvert.parse(cert.issuerName.toArrayBuffer(), Name),
-    serialNumber: toArrayBuffer(Buffer.from(cert.serialNumber, 'hex')),
-  });
+  const certDetails = new CertTemplate(issuerAndSerial(cert));
   const details = new RevDetails({ certDetails });
   if (reason >= 0) {
     const value = AsnConvert.serialize(new CRLReason(reason));

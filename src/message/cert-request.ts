@@ -23,6 +23,7 @@ import {
 import { defaultSignatureAlgorithm, getCryptoProvider, signatureAlgorithmId, type HashName, type PrivateKeyHandle } from '../crypto';
 import { CmpError } from '../errors';
 import { toArrayBuffer } from './bytes';
+import { issuerAndSerial } from './cert-identity';
 
 /** OpenSSL -popo: -1 none, 0 raVerified, 1 signature, 2 keyEncipherment, 3 keyAgreement. */
 export type PopoMethod = -1 | 0 | 1 | 2 | 3;
@@ -67,10 +68,8 @@ function timeOf(date: Date): Time {
 }
 
 function oldCertIdControl(oldCert: X509Certificate): AttributeTypeAndValue {
-  const certId = new CertId({
-    issuer: new GeneralName({ directoryName: AsnConvert.parse(oldCert.issuerName.toArrayBuffer(), Name) }),
-    serialNumber: toArrayBuffer(Buffer.from(oldCert.serialNumber, 'hex')),
-  });
+  const { issuer, serialNumber } = issuerAndSerial(oldCert);
+  const certId = new CertId({ issuer: new GeneralName({ directoryName: issuer }), serialNumber });
   return new AttributeTypeAndValue({ type: CmpOids.idRegCtrlOldCertID, value: AsnConvert.serialize(certId) });
 }
 

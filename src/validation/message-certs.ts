@@ -62,16 +62,14 @@ export function certRepBytes(msg: PKIMessage, rep: CertRepMessage): CertRepBytes
   const caPubs = caPubsNode ? taggedCertificateList(raw, caPubsNode) : [];
   if (!caPubs || caPubs.length !== (rep.caPubs?.length ?? 0) || !isSequence(responses)) return fallback();
   if (responses.children!.length !== rep.response.length) return fallback();
-  const issued = responses.children!.map((response, i) => issuedCertificate(raw, response, rep.response[i].certifiedKeyPair?.certOrEncCert.certificate !== undefined));
-  if (issued.some((bytes, i) => (bytes === undefined) !== (rep.response[i].certifiedKeyPair?.certOrEncCert.certificate === undefined))) {
-    return fallback();
-  }
+  const hasCertificate = rep.response.map((r) => r.certifiedKeyPair?.certOrEncCert.certificate !== undefined);
+  const issued = responses.children!.map((response, i) => (hasCertificate[i] ? issuedCertificate(raw, response) : undefined));
+  if (issued.some((bytes, i) => (bytes !== undefined) !== hasCertificate[i])) return fallback();
   return { caPubs, issued };
 }
 
 /** CertResponse { certReqId, status, certifiedKeyPair { [0] certificate | [1] encryptedCert, ... }, ... }. */
-function issuedCertificate(bytes: Uint8Array, response: DerNode, present: boolean): Uint8Array | undefined {
-  if (!present) return undefined;
+function issuedCertificate(bytes: Uint8Array, response: DerNode): Uint8Array | undefined {
   const keyPair = response.children?.[2];
   if (!isSequence(keyPair)) return undefined;
   const certOrEncCert = keyPair.children![0];

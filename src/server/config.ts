@@ -1,0 +1,225 @@
+/**
+ * What a CMP server is configured with, and the checked, resolved form the handler works from.
+ * The option names follow `openssl cmp`'s mock-server options (-srv_*, -rsp_*, -poll_count, ...)
+ * so that a command line maps onto them one to one.
+ */
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Name } from '@peculiar/asn1-x509';
+import type { X509Certificate } from '@peculiar/x509';
+import { PKI_FAILURE_INFO_NAMES, type CertReqTemplateContent, type PKIFailureInfoName } from '../asn1';
+import type { PrivateKeyHandle } from '../crypto';
+import { publicKeyMatches } from '../credentials/keys';
+import { CmpError, ErrorCodes } from '../errors';
+import { viewOf } from '../validation/certificate-view';
+import type { CaCredentials } from './ca';
+
+/** A shared secret for MAC-protected messages (PasswordBasedMac, PBMAC1), found by the senderKID. */
+export interface SharedSecret {
+  /** The reference (senderKID) the client sends. */
+  ref: string | Uint8Array;
+  secret: string | Uint8Array;
+}
+
+export interface IssuancePolicyConfig {
+  /** Validity when the template asks for none; default 365 days. */
+  defaultValidityDays?: number;
+  /** Longest validity granted (longer requests are shortened, status grantedWithMods); default 825 days. */
+  maxValidityDays?: number;
+  /** Smallest RSA modulus accepted; default 2048. */
+  minRsaBits?: number;
+  /**
+   * Accept a template that names another issuer. `openssl cmp` fills the template's issuer from
+   * the issuer of its -cert when no -issuer is given, which is not this CA when the client
+   * authenticates with a certificate from another PKI; by default such a request is refused.
+   */
+  ignoreTemplateIssuer?: boolean;
+}
+
+/** The value of id-it-rootCaKeyUpdate this server hands out (RFC 9810 section 5.3.19.15). */
+export interface RootCaKeyUpdateConfig {
+  /** The root being replaced; a request naming another old root gets no update. */
+  oldRoot?: X509Certificate;
+  newWithNew: X509Certificate;
+  newWithOld?: X509Certificate;
+  oldWithNew?: X509Certificate;
+}
+
+export interface CmpServerConfig {
+  /** The CA that issues certificates. Without it, only fixed answers (`rspCert`) can be given. */
+  ca?: CaCredentials;
+  policy?: IssuancePolicyConfig;
+
+  /** senderKID of MAC-protected responses; default: the senderKID of the request. */
+  srvRef?: string | Uint8Array;
+  /** Shared secret for MAC-protected requests with any senderKID not listed in `secrets`. */
+  srvSecret?: string | Uint8Array;
+  secrets?: SharedSecret[];
+  /** Certificate and key signing responses; default the CA's own. */
+  srvCert?: X509Certificate;
+  srvKey?: PrivateKeyHandle;
+  /** Trust anchors for signed requests; the CA's own anchors are always added. */
+  srvTrusted?: X509Certificate[];
+  /** Intermediates for checking signed requests, also sent with signed responses. */
+  srvUntrusted?: X509Certificate[];
+  /** Sender name of MAC-protected responses; default the CA's subject, else the NULL-DN. */
+  senderName?: Name;
+
+  /** Answer every certificate request with this certificate instead of issuing one (OpenSSL -rsp_cert). */
+  rspCert?: X509Certificate;
+  /** Added to the extraCerts of ip, cp and kup. */
+  rspExtraCerts?: X509Certificate[];
+  /** caPubs of ip, cp and kup; default the CA's trust anchors in an ip answering a MAC-protected ir. */
+  rspCaPubs?: X509Certificate[];
+  /** Answers `waiting` to a certificate request, then pollRep until the pollCount-th answer. */
+  pollCount?: number;
+  /** checkAfter of pollRep, in seconds; default 1. */
+  checkAfter?: number;
+  /** Grant implicit confirmation when the request asks for it. */
+  grantImplicitConf?: boolean;
+  /** Forced PKIStatus (0..6) of ip/cp/kup/rp; 2 (rejection) means no certificate. */
+  pkiStatus?: number;
+  /** One forced PKIFailureInfo bit (0..26). */
+  failure?: number;
+  /** Forced PKIFailureInfo bits as a number (0 .. 2^27-1). */
+  failureBits?: number;
+  statusString?: string;
+  /** Answer every request with an error message. */
+  sendError?: boolean;
+  /** Send all responses without protection. */
+  sendUnprotected?: boolean;
+  /** Send error messages without protection. */
+  sendUnprotErr?: boolean;
+  /** Accept requests whose protection is missing or invalid. */
+  acceptUnprotected?: boolean;
+  /** Accept unprotected error messages from clients. */
+  acceptUnprotErr?: boolean;
+  /** Accept raVerified as proof of possession. */
+  acceptRaVerified?: boolean;
+  /** Number of requests the HTTP listener answers before it closes; 0 or absent: unlimited. */
+  maxMsgs?: number;
+
+  rootCaKeyUpdate?: RootCaKeyUpdateConfig;
+  /** The answer to id-it-certReqTemplate; absent: the genp says there is none. */
+  certReqTemplate?: CertReqTemplateContent;
+
+  /** pvno values accepted; default 2 (cmp2000) and 3 (cmp2021). */
+  pvnos?: number[];
+  /** Refuse (badTime) requests whose messageTime is further than this from the server's clock. */
+  messageTimeToleranceMs?: number;
+  /** Smallest and largest MAC iteration counts accepted in requests; default 100..100000. */
+  minIterations?: number;
+  maxIterations?: number;
+  /** A transaction waiting for the client ends after this much silence; default 5 minutes. */
+  transactionTimeoutMs?: number;
+  /** Finished transactions are remembered this long, so their IDs cannot be reused; default 1 hour. */
+  retentionMs?: number;
+  /** Most transactions kept at once; default 10000. */
+  maxTransactions?: number;
+  /** Time from one CRL to the next; default 24 hours. */
+  crlValidityMs?: number;
+  /** Clock, for tests. */
+  now?: () => Date;
+}
+
+export interface ResolvedSecret {
+  /** Identifies the secret in a transaction: `ref:<hex>` or `default`. */
+  id: string;
+  secret: Uint8Array;
+}
+
+export interface ResolvedConfig {
+  source: CmpServerConfig;
+  srvRef?: Uint8Array;
+  defaultSecret?: Uint8Array;
+  secrets: Map<string, Uint8Array>;
+  signer?: { cert: X509Certificate; key: PrivateKeyHandle };
+  senderName: Name;
+  pvnos: ReadonlySet<number>;
+  forcedFailInfo: PKIFailureInfoName[];
+  policy: Required<IssuancePolicyConfig>;
+  pollCount: number;
+  checkAfter: number;
+  transactionTimeoutMs: number;
+  retentionMs: number;
+  maxTransactions: number;
+  now: () => Date;
+}
+
+const utf8 = (v: string | Uint8Array): Uint8Array => (typeof v === 'string' ? new Uint8Array(Buffer.from(v, 'utf8')) : Uint8Array.from(v));
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+function invalid(message: string): CmpError {
+  return new CmpError(ErrorCodes.ERR_INVALID_OPTION, message);
+}
+
+function count(value: number | undefined, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER, min = 0): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw invalid(`${name} must be an integer in ${min}..${max}, got ${String(value)}`);
+  return value;
+}
+
+function failInfoFrom(config: CmpServerConfig): PKIFailureInfoName[] {
+  const bits = new Set<number>();
+  if (config.failure !== undefined) bits.add(count(config.failure, 'failure', 0, 26));
+  if (config.failureBits !== undefined) {
+    const value = count(config.failureBits, 'failureBits', 0, 2 ** 27 - 1);
+    for (let bit = 0; bit < 27; bit++) if (value & (1 << bit)) bits.add(bit);
+  }
+  return [...bits].sort((a, b) => a - b).map((b) => PKI_FAILURE_INFO_NAMES[b]!);
+}
+
+/** Checks the configuration; ERR_INVALID_OPTION or ERR_CREDENTIALS for one that cannot work. */
+export function resolveConfig(config: CmpServerConfig): ResolvedConfig {
+  if ((config.srvCert === undefined) !== (config.srvKey === undefined)) throw invalid('srvCert and srvKey must be given together');
+  if (config.srvCert && config.srvKey && !publicKeyMatches(config.srvKey, config.srvCert)) {
+    throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `srvKey does not belong to srvCert "${config.srvCert.subject}"`);
+  }
+  if (config.pkiStatus !== undefined) count(config.pkiStatus, 'pkiStatus', 0, 6);
+  const secrets = new Map<string, Uint8Array>();
+  for (const entry of config.secrets ?? []) {
+    const secret = utf8(entry.secret);
+    if (secret.length === 0) throw invalid('a shared secret must not be empty');
+    secrets.set(hex(utf8(entry.ref)), secret);
+  }
+  const defaultSecret = config.srvSecret !== undefined ? utf8(config.srvSecret) : undefined;
+  if (defaultSecret?.length === 0) throw invalid('srvSecret must not be empty');
+  const policy = config.policy ?? {};
+  const maxValidityDays = count(policy.maxValidityDays, 'maxValidityDays', 825, 36_500, 1);
+  const defaultValidityDays = count(policy.defaultValidityDays, 'defaultValidityDays', Math.min(365, maxValidityDays), maxValidityDays, 1);
+  const pvnos = new Set(config.pvnos ?? [2, 3]);
+  for (const p of pvnos) count(p, 'pvno', 2, 3, 1);
+  if (pvnos.size === 0) throw invalid('pvnos must name at least one version');
+  const signer = config.srvCert && config.srvKey ? { cert: config.srvCert, key: config.srvKey } : config.ca ? { cert: config.ca.cert, key: config.ca.key } : undefined;
+  const caName = config.ca ? viewOf(config.ca.cert).subjectName : undefined;
+  return {
+    source: config,
+    ...(config.srvRef !== undefined ? { srvRef: utf8(config.srvRef) } : {}),
+    ...(defaultSecret ? { defaultSecret } : {}),
+    secrets,
+    ...(signer ? { signer } : {}),
+    senderName: AsnConvert.parse(AsnConvert.serialize(config.senderName ?? caName ?? new Name([])), Name),
+    pvnos,
+    forcedFailInfo: failInfoFrom(config),
+    policy: {
+      defaultValidityDays,
+      maxValidityDays,
+      minRsaBits: count(policy.minRsaBits, 'minRsaBits', 2048, 16_384, 1024),
+      ignoreTemplateIssuer: policy.ignoreTemplateIssuer === true,
+    },
+    pollCount: count(config.pollCount, 'pollCount', 0, 1000),
+    checkAfter: count(config.checkAfter, 'checkAfter', 1, 86_400),
+    transactionTimeoutMs: count(config.transactionTimeoutMs, 'transactionTimeoutMs', 300_000, 7 * 86_400_000, 1),
+    retentionMs: count(config.retentionMs, 'retentionMs', 3_600_000, 30 * 86_400_000, 0),
+    maxTransactions: count(config.maxTransactions, 'maxTransactions', 10_000, 10_000_000, 1),
+    now: config.now ?? (() => new Date()),
+  };
+}
+
+/** The secret for a MAC-protected message with this senderKID: the one listed for it, else srvSecret. */
+export function secretFor(config: ResolvedConfig, senderKID: Uint8Array | undefined): ResolvedSecret | undefined {
+  if (senderKID) {
+    const listed = config.secrets.get(hex(senderKID));
+    if (listed) return { id: `ref:${hex(senderKID)}`, secret: listed };
+  }
+  return config.defaultSecret ? { id: 'default', secret: config.defaultSecret } : undefined;
+}

@@ -1,0 +1,275 @@
+/**
+ * The CA's certificate profile: what a request (CRMF CertTemplate or PKCS#10) may ask for and what
+ * the certificate then holds. A field the CA chooses itself (serial number, signature algorithm,
+ * unique identifiers) must not be requested; the extensions allowed are subjectAltName, keyUsage,
+ * extKeyUsage, basicConstraints with cA false, and certificatePolicies; the validity is the
+ * requested one within the policy's maximum and the CA's own validity. Anything else is refused
+ * with badCertTemplate.
+ */
+import { createPublicKey } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import type { CertificationRequest } from '@peculiar/asn1-csr';
+import {
+  BasicConstraints,
+  CertificatePolicies,
+  ExtendedKeyUsage,
+  Extension,
+  Extensions,
+  KeyUsage,
+  KeyUsageFlags,
+  Name,
+  SubjectAlternativeName,
+  SubjectPublicKeyInfo,
+} from '@peculiar/asn1-x509';
+import type { X509Certificate } from '@peculiar/x509';
+import { CmpOids, decodeDer, encodeDer, PkixOids, type CertTemplate } from '../asn1';
+import { nameToString } from '../message/names';
+import { viewOf } from '../validation/certificate-view';
+import { canonicalName, canonicalNameKey } from '../validation/name-matching';
+import type { CertificatePlan } from './ca';
+import type { ResolvedConfig } from './config';
+import { extension } from './certificate-builder';
+import { refuse } from './refusal';
+
+/** What a request asks for, whatever its syntax. */
+export interface RequestedCertificate {
+  subject?: Name;
+  /** DER SubjectPublicKeyInfo. */
+  spki?: Uint8Array;
+  issuer?: Name;
+  notBefore?: Date;
+  notAfter?: Date;
+  extensions: Extension[];
+}
+
+export interface PlanContext {
+  caCert: X509Certificate;
+  policy: ResolvedConfig['policy'];
+  now: Date;
+  /** kur: the certificate being updated, whose subject and extensions are the defaults. */
+  oldCert?: X509Certificate;
+}
+
+export interface PlannedCertificate {
+  plan: CertificatePlan;
+  /** True when the request was changed (validity shortened): the answer is grantedWithMods. */
+  modified: boolean;
+}
+
+const EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
+const DAY = 86_400_000;
+/** notBefore may lie this far in the past before it counts as a modification to move it to now. */
+const CLOCK_SLACK_MS = 5 * 60_000;
+
+const allowedExtensions = new Set<string>([
+  PkixOids.subjectAltName,
+  PkixOids.keyUsage,
+  PkixOids.extKeyUsage,
+  PkixOids.basicConstraints,
+  PkixOids.certificatePolicies,
+]);
+
+/** Extended key usages that make a certificate speak for the PKI itself; never granted on request. */
+const reservedKeyPurposes = new Set<string>([CmpOids.idKpCmcCA, CmpOids.idKpCmcRA, CmpOids.idKpCmKGA]);
+
+const badTemplate = (text: string): never => refuse('badCertTemplate', text);
+
+export function requestFromTemplate(template: CertTemplate): RequestedCertificate {
+  if (template.version !== undefined && template.version !== 2) badTemplate('the template may only ask for version 3 (v3) certificates');
+  if (template.serialNumber !== undefined) badTemplate('the serial number is chosen by the CA and must not be in the template');
+  if (template.signingAlg !== undefined) badTemplate('the signature algorithm is chosen by the CA and must not be in the template');
+  if (template.issuerUID !== undefined || template.subjectUID !== undefined) badTemplate('unique identifiers are not supported');
+  const notBefore = template.validity?.notBefore?.getTime();
+  const notAfter = template.validity?.notAfter?.getTime();
+  return {
+    ...(template.subject ? { subject: template.subject } : {}),
+    ...(template.publicKey ? { spki: encodeDer(template.publicKey) } : {}),
+    ...(template.issuer ? { issuer: template.issuer } : {}),
+    ...(notBefore ? { notBefore } : {}),
+    ...(notAfter ? { notAfter } : {}),
+    extensions: [...(template.extensions ?? [])],
+  };
+}
+
+/** The subject, key and requested extensions (extensionRequest attribute) of a PKCS#10 request. */
+export function requestFromCsr(csr: CertificationRequest): RequestedCertificate {
+  const info = csr.certificationRequestInfo;
+  if (info.version !== 0) refuse('badDataFormat', `unsupported PKCS#10 version ${info.version}`);
+  const extensions: Extension[] = [];
+  const requests = info.attributes.filter((a) => a.type === EXTENSION_REQUEST);
+  if (requests.length > 1 || (requests.length === 1 && requests[0]!.values.length !== 1)) {
+    refuse('badDataFormat', 'the PKCS#10 request must carry at most one extensionRequest attribute with one value');
+  }
+  if (requests[0]) {
+    try {
+      extensions.push(...decodeDer(requests[0].values[0]!, Extensions));
+    } catch (e) {
+      refuse('badDataFormat', 'the extensionRequest attribute of the PKCS#10 request is malformed', { cause: e });
+    }
+  }
+  return { subject: info.subject, spki: encodeDer(info.subjectPKInfo), extensions };
+}
+
+type KeyKind = 'rsa' | 'ec' | 'ed';
+
+/** Usages RFC 5280 / RFC 8813 / RFC 8410 allow for each kind of key in an end-entity certificate. */
+const usagesByKey: Record<KeyKind, number> = {
+  rsa: KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation | KeyUsageFlags.keyEncipherment | KeyUsageFlags.dataEncipherment,
+  ec: KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation | KeyUsageFlags.keyAgreement | KeyUsageFlags.encipherOnly | KeyUsageFlags.decipherOnly,
+  ed: KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation,
+};
+
+const defaultUsages: Record<KeyKind, number> = {
+  rsa: KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment,
+  ec: KeyUsageFlags.digitalSignature,
+  ed: KeyUsageFlags.digitalSignature,
+};
+
+/** The kind of a public key this CA certifies; refuses keys it cannot use or that are too weak. */
+export function checkPublicKey(spki: Uint8Array, minRsaBits: number): KeyKind {
+  let key;
+  try {
+    AsnConvert.parse(spki, SubjectPublicKeyInfo);
+    key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  } catch (e) {
+    return refuse('badCertTemplate', 'the public key in the request is malformed or of an unsupported type', { cause: e });
+  }
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+    case 'rsa-pss': {
+      const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+      if (bits < minRsaBits) badTemplate(`RSA keys must have at least ${minRsaBits} bits, this one has ${bits}`);
+      return 'rsa';
+    }
+    case 'ec': {
+      const curve = key.asymmetricKeyDetails?.namedCurve;
+      if (!curve || !['prime256v1', 'secp384r1', 'secp521r1'].includes(curve)) badTemplate(`unsupported EC curve ${curve ?? '(unnamed)'}`);
+      return 'ec';
+    }
+    case 'ed25519':
+    case 'ed448':
+      return 'ed';
+    default:
+      return badTemplate(`unsupported key type ${key.asymmetricKeyType ?? 'unknown'}`);
+  }
+}
+
+function decodeExtension<T>(ext: Extension, type: new () => T, what: string): T {
+  try {
+    return decodeDer(ext.extnValue.buffer, type);
+  } catch (e) {
+    return refuse('badCertTemplate', `the ${what} extension in the request is malformed`, { cause: e });
+  }
+}
+
+const nameOfOid = (oid: string) => ({
+  [PkixOids.subjectAltName]: 'subjectAltName',
+  [PkixOids.keyUsage]: 'keyUsage',
+  [PkixOids.extKeyUsage]: 'extKeyUsage',
+  [PkixOids.basicConstraints]: 'basicConstraints',
+  [PkixOids.certificatePolicies]: 'certificatePolicies',
+})[oid] ?? oid;
+
+/** Checks one requested extension and returns it as it goes into the certificate. */
+function acceptedExtension(ext: Extension, keyKind: KeyKind, subjectEmpty: boolean): Extension {
+  const value = new Uint8Array(ext.extnValue.buffer);
+  switch (ext.extnID) {
+    case PkixOids.subjectAltName: {
+      const names = decodeExtension(ext, SubjectAlternativeName, 'subjectAltName');
+      if (names.length === 0) badTemplate('the subjectAltName extension must name at least one name');
+      // RFC 5280 4.2.1.6: critical when the subject is empty.
+      return extension(ext.extnID, subjectEmpty || ext.critical, value);
+    }
+    case PkixOids.keyUsage: {
+      const usage = decodeExtension(ext, KeyUsage, 'keyUsage').toNumber();
+      if (usage === 0) badTemplate('the keyUsage extension must assert at least one usage');
+      if (usage & (KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)) badTemplate('keyCertSign and cRLSign are reserved for CA certificates');
+      if (usage & ~usagesByKey[keyKind]) badTemplate(`the keyUsage ${new KeyUsage(usage & ~usagesByKey[keyKind]).toJSON().join(', ')} does not fit the ${keyKind.toUpperCase()} key`);
+      return extension(ext.extnID, true, value);
+    }
+    case PkixOids.extKeyUsage: {
+      const purposes = decodeExtension(ext, ExtendedKeyUsage, 'extKeyUsage');
+      if (purposes.length === 0) badTemplate('the extKeyUsage extension must name at least one purpose');
+      const reserved = purposes.find((p) => reservedKeyPurposes.has(p));
+      if (reserved) badTemplate(`the extended key usage ${reserved} is reserved for PKI entities`);
+      return extension(ext.extnID, ext.critical, value);
+    }
+    case PkixOids.basicConstraints: {
+      const constraints = decodeExtension(ext, BasicConstraints, 'basicConstraints');
+      if (constraints.cA || constraints.pathLenConstraint !== undefined) badTemplate('this CA issues end-entity certificates only (basicConstraints cA must be false)');
+      return extension(ext.extnID, true, value);
+    }
+    case PkixOids.certificatePolicies: {
+      const policies = decodeExtension(ext, CertificatePolicies, 'certificatePolicies');
+      if (policies.length === 0) badTemplate('the certificatePolicies extension must name at least one policy');
+      return extension(ext.extnID, ext.critical, value);
+    }
+    default:
+      return badTemplate(`the extension ${nameOfOid(ext.extnID)} is not allowed by this CA's profile`);
+  }
+}
+
+function sameName(a: Name, b: Name): boolean {
+  return canonicalNameKey(canonicalName(a)) === canonicalNameKey(canonicalName(b));
+}
+
+/** The extensions of `oldCert` a kur inherits for each type the template does not name. */
+function inheritedExtensions(oldCert: X509Certificate, requested: Extension[]): Extension[] {
+  const named = new Set(requested.map((e) => e.extnID));
+  const inheritable = [PkixOids.subjectAltName, PkixOids.keyUsage, PkixOids.extKeyUsage, PkixOids.certificatePolicies];
+  return (viewOf(oldCert).asn.tbsCertificate.extensions ?? []).filter((e) => inheritable.includes(e.extnID as never) && !named.has(e.extnID));
+}
+
+function validity(req: RequestedCertificate, ctx: PlanContext): { notBefore: Date; notAfter: Date; modified: boolean } {
+  const now = ctx.now.getTime();
+  const caNotAfter = viewOf(ctx.caCert).notAfter.getTime();
+  const maxMs = ctx.policy.maxValidityDays * DAY;
+  let modified = false;
+  let notBefore = req.notBefore?.getTime() ?? now;
+  if (notBefore < now) {
+    if (now - notBefore > CLOCK_SLACK_MS) modified = true;
+    notBefore = now;
+  }
+  if (notBefore - now > maxMs) badTemplate('the requested notBefore lies too far in the future');
+  let notAfter = req.notAfter?.getTime() ?? notBefore + ctx.policy.defaultValidityDays * DAY;
+  if (notAfter <= notBefore) badTemplate('the requested validity ends before it begins');
+  if (notAfter - notBefore > maxMs) {
+    notAfter = notBefore + maxMs;
+    modified = true;
+  }
+  if (notAfter > caNotAfter) {
+    notAfter = caNotAfter;
+    modified = true;
+  }
+  if (notAfter <= notBefore) badTemplate('the requested validity begins after the CA certificate expires');
+  return { notBefore: new Date(notBefore), notAfter: new Date(notAfter), modified };
+}
+
+/** Decides what the certificate for `req` holds, or refuses with badCertTemplate. */
+export function planCertificate(req: RequestedCertificate, ctx: PlanContext): PlannedCertificate {
+  const caSubject = viewOf(ctx.caCert).subjectName;
+  if (!req.spki) badTemplate('the request carries no public key (central key generation is not supported)');
+  const keyKind = checkPublicKey(req.spki!, ctx.policy.minRsaBits);
+  if (ctx.oldCert && Buffer.from(viewOf(ctx.oldCert).spki).equals(Buffer.from(req.spki!))) {
+    badTemplate('a key update must certify a new key, not the key of the certificate being updated');
+  }
+  if (req.issuer && req.issuer.length > 0 && !ctx.policy.ignoreTemplateIssuer && !sameName(req.issuer, caSubject)) {
+    badTemplate(`the template names the issuer "${nameToString(req.issuer)}", but this CA is "${nameToString(caSubject)}"`);
+  }
+  const subject = req.subject && req.subject.length > 0 ? req.subject : ctx.oldCert ? viewOf(ctx.oldCert).subjectName : new Name([]);
+  if (subject.length > 0 && sameName(subject, caSubject)) badTemplate('the subject must differ from the name of the CA');
+
+  const requested = ctx.oldCert ? [...req.extensions, ...inheritedExtensions(ctx.oldCert, req.extensions)] : req.extensions;
+  const seen = new Set<string>();
+  for (const ext of requested) {
+    if (seen.has(ext.extnID)) badTemplate(`the extension ${nameOfOid(ext.extnID)} is requested more than once`);
+    seen.add(ext.extnID);
+  }
+  if (subject.length === 0 && !seen.has(PkixOids.subjectAltName)) badTemplate('the request names no subject and no subjectAltName');
+  const extensions = requested.map((ext) => acceptedExtension(ext, keyKind, subject.length === 0));
+  if (!seen.has(PkixOids.basicConstraints)) extensions.unshift(extension(PkixOids.basicConstraints, true, new BasicConstraints({ cA: false })));
+  if (!seen.has(PkixOids.keyUsage)) extensions.push(extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages[keyKind])));
+
+  const { notBefore, notAfter, modified } = validity(req, ctx);
+  return { plan: { subject, spki: req.spki!, notBefore, notAfter, extensions }, modified };
+}

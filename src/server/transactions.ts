@@ -1,0 +1,144 @@
+/**
+ * The server's memory of transactions, keyed by transactionID: what message it expects next, the
+ * senderNonce the client must echo, who the client is, and what was issued. Active transactions
+ * expire after a period of silence; finished ones are kept for a while longer so that their IDs
+ * cannot be reused (RFC 9810 section 5.1.1: transactionIdInUse). The store never grows beyond its
+ * size limit: expired entries go first, then the oldest finished ones; when every entry is an
+ * active transaction, new ones are refused (systemUnavail).
+ */
+import type { X509Certificate } from '@peculiar/x509';
+import type { CertRepMessage, PKIStatusInfo } from '../asn1';
+import { refuse } from './refusal';
+
+export type TransactionKind = 'enrollment' | 'revocation' | 'general';
+
+/**
+ * `polling`: the answer was `waiting`, pollReq expected. `confirming`: a certificate was delivered,
+ * certConf expected. `done`: nothing more is expected; the ID stays reserved.
+ */
+export type TransactionPhase = 'polling' | 'confirming' | 'done';
+
+/** The final answer of an enrollment, kept while the client polls for it. */
+export interface PendingCertReply {
+  bodyType: 'ip' | 'cp' | 'kup';
+  content: CertRepMessage;
+  status: PKIStatusInfo;
+  extraCerts: X509Certificate[];
+  /** The delivered certificate, when there is one: certConf's certHash is checked against it. */
+  delivered?: { der: Uint8Array; cert: X509Certificate };
+  implicitConfirm: boolean;
+}
+
+export interface Transaction {
+  /** Hex of the transactionID. */
+  readonly id: string;
+  readonly kind: TransactionKind;
+  phase: TransactionPhase;
+  /** Who started it (protection identity); later messages must come from the same client. */
+  readonly client: string;
+  /** The senderNonce of our last message, which the client's next message must carry as recipNonce. */
+  lastSenderNonce?: Uint8Array;
+  certReqId?: bigint;
+  /** Serial (record key) of a certificate issued in this transaction. */
+  issuedSerial?: string;
+  pending?: PendingCertReply;
+  /** Answers still to be `waiting`/pollRep before the result is delivered. */
+  pollsLeft: number;
+  readonly createdAt: number;
+  updatedAt: number;
+  expiresAt: number;
+  /** Set while a message of this transaction is being processed. */
+  busy: boolean;
+}
+
+export interface TransactionStoreOptions {
+  timeoutMs: number;
+  retentionMs: number;
+  maxTransactions: number;
+  now: () => Date;
+  /** Called once for an active transaction that expires (e.g. to revoke an unconfirmed certificate). */
+  onExpire?: (transaction: Transaction) => void;
+}
+
+export interface NewTransaction {
+  kind: TransactionKind;
+  client: string;
+  certReqId?: bigint;
+}
+
+export class TransactionStore {
+  private readonly entries = new Map<string, Transaction>();
+
+  constructor(private readonly options: TransactionStoreOptions) {}
+
+  get size(): number {
+    this.sweep();
+    return this.entries.size;
+  }
+
+  get(id: string): Transaction | undefined {
+    this.sweep();
+    return this.entries.get(id);
+  }
+
+  list(): Transaction[] {
+    this.sweep();
+    return [...this.entries.values()];
+  }
+
+  /** Starts a transaction; refuses an ID that is in use or remembered (transactionIdInUse). */
+  begin(id: string, init: NewTransaction): Transaction {
+    this.sweep();
+    if (this.entries.has(id)) {
+      refuse('transactionIdInUse', 'the transactionID belongs to a running or recently finished transaction', { endsTransaction: false });
+    }
+    if (this.entries.size >= this.options.maxTransactions) this.evictFinished();
+    if (this.entries.size >= this.options.maxTransactions) {
+      refuse('systemUnavail', 'too many transactions in progress, try again later', { endsTransaction: false });
+    }
+    const now = this.options.now().getTime();
+    const transaction: Transaction = {
+      id,
+      kind: init.kind,
+      phase: 'done',
+      client: init.client,
+      ...(init.certReqId !== undefined ? { certReqId: init.certReqId } : {}),
+      pollsLeft: 0,
+      createdAt: now,
+      updatedAt: now,
+      expiresAt: now + this.options.timeoutMs,
+      busy: true,
+    };
+    this.entries.set(id, transaction);
+    return transaction;
+  }
+
+  /** Records activity: an active transaction gets a fresh timeout, a finished one its retention. */
+  touch(transaction: Transaction): void {
+    const now = this.options.now().getTime();
+    transaction.updatedAt = now;
+    transaction.expiresAt = now + (transaction.phase === 'done' ? this.options.retentionMs : this.options.timeoutMs);
+  }
+
+  finish(transaction: Transaction): void {
+    transaction.phase = 'done';
+    transaction.pending = undefined;
+    this.touch(transaction);
+  }
+
+  /** Removes what has expired; active transactions that expire are reported to onExpire. */
+  sweep(): void {
+    const now = this.options.now().getTime();
+    for (const [id, t] of this.entries) {
+      if (t.expiresAt > now || t.busy) continue;
+      this.entries.delete(id);
+      if (t.phase !== 'done') this.options.onExpire?.(t);
+    }
+  }
+
+  private evictFinished(): void {
+    const finished = [...this.entries.values()].filter((t) => t.phase === 'done' && !t.busy).sort((a, b) => a.updatedAt - b.updatedAt);
+    const excess = this.entries.size - this.options.maxTransactions + 1;
+    for (const t of finished.slice(0, Math.max(excess, 0))) this.entries.delete(t.id);
+  }
+}

@@ -10,6 +10,7 @@ import { getCryptoProvider, signatureAlgorithmFromId, type PrivateKeyHandle, typ
 import { publicKeyMatches } from '../credentials/keys';
 import { CmpError, ErrorCodes } from '../errors';
 import { unsignedInteger, viewOf } from '../validation/certificate-view';
+import { canonicalName, canonicalNameKey } from '../validation/name-matching';
 import { isSelfSigned } from '../validation/path';
 import {
   authorityKeyIdentifierExtension,
@@ -68,6 +69,12 @@ export interface IssuedRecord {
 export function serialKey(serial: Uint8Array | ArrayBuffer | string): string {
   const bytes = typeof serial === 'string' ? new Uint8Array(Buffer.from(serial.length % 2 ? `0${serial}` : serial, 'hex')) : new Uint8Array(serial);
   return Buffer.from(unsignedInteger(bytes)).toString('hex');
+}
+
+/** Whether `cert` is the certificate named by issuer and serial number (a CertId, an rr's template). */
+export function identifies(cert: X509Certificate, issuer: Name, serial: Uint8Array | ArrayBuffer): boolean {
+  const view = viewOf(cert);
+  return view.issuerKey === canonicalNameKey(canonicalName(issuer)) && serialKey(cert.serialNumber) === serialKey(serial);
 }
 
 const defaultCrlValidityMs = 24 * 3600_000;

@@ -1,0 +1,88 @@
+/**
+ * The end of an enrollment: certConf (RFC 9810 section 5.3.18) confirms or rejects the delivered
+ * certificate, identified by certReqId and certHash (over the certificate's DER, with the hash of
+ * its signature algorithm or, with pvno 3, the one named in hashAlg); an `error` from the client
+ * abandons the transaction. Both are answered with pkiconf. A certificate the client rejected or
+ * abandoned is revoked, since the client will not use it and nobody else has its key.
+ */
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
+import { PKIBody, PKIStatus } from '../asn1';
+import { certHashAlgorithm, getCryptoProvider, hashFromOid, type HashName } from '../crypto';
+import type { IncomingRequest, Reply, ServerContext } from './context';
+import { refuse } from './refusal';
+import type { Transaction } from './transactions';
+
+const pkiconf = (): Reply => ({ body: new PKIBody({ pkiconf: null }) });
+
+/** CRLReason unspecified (RFC 5280 5.3.1): the client gave no reason we could name. */
+const UNSPECIFIED = 0;
+
+function withdraw(ctx: ServerContext, transaction: Transaction): void {
+  if (transaction.issuedSerial) {
+    const record = ctx.ca?.record(transaction.issuedSerial);
+    if (record && !record.confirmed) ctx.ca!.revoke(record.serial, UNSPECIFIED);
+  }
+}
+
+function hashOf(req: IncomingRequest, der: Uint8Array, hashAlgOid: string | undefined): HashName {
+  if (hashAlgOid !== undefined) {
+    if (req.msg.header.pvno < 3) refuse('badRequest', 'hashAlg in certConf requires pvno 3 (cmp2021)');
+    try {
+      return hashFromOid(hashAlgOid);
+    } catch (e) {
+      return refuse('badAlg', `unsupported certConf hashAlg ${hashAlgOid}`, { cause: e });
+    }
+  }
+  let hash: HashName | undefined;
+  try {
+    hash = certHashAlgorithm(AsnConvert.parse(der, Certificate).signatureAlgorithm);
+  } catch (e) {
+    return refuse('badAlg', 'the certificate signature algorithm names no hash for certHash', { cause: e });
+  }
+  return hash ?? refuse('badRequest', 'the certificate is signed with EdDSA: certConf must name the hash in hashAlg (pvno 3)');
+}
+
+export async function handleCertConf(ctx: ServerContext, req: IncomingRequest, transaction: Transaction): Promise<Reply> {
+  const delivered = transaction.pending?.delivered;
+  if (transaction.phase !== 'confirming' || !delivered) return refuse('badRequest', 'this transaction is not waiting for a certConf');
+  const statuses = req.msg.body.certConf!;
+  if (statuses.length > 1) refuse('badRequest', `certConf must confirm exactly one certificate, got ${statuses.length}`);
+  const status = statuses[0];
+  // RFC 9810 5.3.18: an empty certConf rejects every certificate of the transaction.
+  if (!status) {
+    withdraw(ctx, transaction);
+    ctx.transactions.finish(transaction);
+    return pkiconf();
+  }
+  if (status.certReqId !== transaction.certReqId) {
+    refuse('badRequest', `certConf names certReqId ${status.certReqId}, expected ${transaction.certReqId}`);
+  }
+  const hash = hashOf(req, delivered.der, status.hashAlg?.algorithm);
+  const expected = await getCryptoProvider().digest(hash, delivered.der);
+  if (!Buffer.from(expected).equals(Buffer.from(status.certHash))) {
+    refuse('badCertId', 'the certHash in certConf does not match the delivered certificate');
+  }
+  const accepted = status.statusInfo === undefined || status.statusInfo.status === PKIStatus.accepted || status.statusInfo.status === PKIStatus.grantedWithMods;
+  if (accepted) {
+    const record = transaction.issuedSerial ? ctx.ca?.record(transaction.issuedSerial) : undefined;
+    if (record) record.confirmed = true;
+  } else {
+    withdraw(ctx, transaction);
+  }
+  ctx.transactions.finish(transaction);
+  return pkiconf();
+}
+
+/** An `error` message from the client: the transaction ends here, and is acknowledged with pkiconf. */
+export function handleClientError(ctx: ServerContext, transaction: Transaction): Reply {
+  if (transaction.phase === 'done') refuse('badRequest', 'this transaction has already ended');
+  withdraw(ctx, transaction);
+  ctx.transactions.finish(transaction);
+  return pkiconf();
+}
+
+/** For an enrollment that times out while its certificate awaits confirmation. */
+export function withdrawUnconfirmed(ctx: ServerContext, transaction: Transaction): void {
+  withdraw(ctx, transaction);
+}

@@ -1,0 +1,204 @@
+/**
+ * Certificate requests (ir, cr, kur, p10cr) and polling for their answers. One request per message
+ * with certReqId 0 (-1 for p10cr), a valid proof of possession, a template the issuance policy
+ * accepts, and for kur a signature by the certificate being updated, which this CA must have
+ * issued. The answer (ip, cp, kup) is given at once, or `waiting` first when polling is configured;
+ * then certConf is expected unless implicit confirmation was granted.
+ */
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
+import type { X509Certificate } from '@peculiar/x509';
+import {
+  CertId,
+  CertifiedKeyPair,
+  CertOrEncCert,
+  CertRepMessage,
+  CertResponse,
+  CmpOids,
+  decodeDer,
+  PKIBody,
+  PKIFailureInfo,
+  PKIFreeText,
+  PKIStatus,
+  PKIStatusInfo,
+  PollRepContent,
+  PollRepContentEntry,
+  type CertReqMsg,
+} from '../asn1';
+import { identifies, type IssuedRecord } from './ca';
+import type { IncomingRequest, Reply, ServerContext } from './context';
+import { planCertificate, requestFromCsr, requestFromTemplate, type RequestedCertificate } from './issuance-policy';
+import { verifyCrmfPopo, verifyCsrSignature } from './popo';
+import { refuse } from './refusal';
+import type { PendingCertReply, Transaction } from './transactions';
+
+export type CertRequestType = 'ir' | 'cr' | 'kur' | 'p10cr';
+
+const responseTypes = { ir: 'ip', cr: 'cp', kur: 'kup', p10cr: 'cp' } as const;
+
+/** OpenSSL and RFC 9483 use certReqId 0 for CRMF requests; a p10cr has none, its answer uses -1. */
+export const CRMF_CERT_REQ_ID = 0n;
+export const P10CR_CERT_REQ_ID = -1n;
+
+function statusInfo(status: number, text: string | undefined, failInfo: readonly string[]): PKIStatusInfo {
+  return new PKIStatusInfo({
+    status,
+    ...(text ? { statusString: new PKIFreeText([text]) } : {}),
+    ...(failInfo.length ? { failInfo: PKIFailureInfo.fromNames(failInfo) } : {}),
+  });
+}
+
+function singleCertReqMsg(req: IncomingRequest, type: Exclude<CertRequestType, 'p10cr'>): CertReqMsg {
+  const messages = req.msg.body[type]!;
+  if (messages.length !== 1) refuse('badRequest', `exactly one certificate request per message is supported, got ${messages.length}`);
+  const request = messages[0]!;
+  if (request.certReq.certReqId !== CRMF_CERT_REQ_ID) refuse('badRequest', `certReqId must be 0, got ${request.certReq.certReqId}`);
+  return request;
+}
+
+/** The certificate a kur updates, after checking that it may be updated by this request. */
+async function certificateToUpdate(ctx: ServerContext, req: IncomingRequest, request: CertReqMsg): Promise<X509Certificate | undefined> {
+  const control = request.certReq.controls?.find((c) => c.type === CmpOids.idRegCtrlOldCertID);
+  let oldCertId: CertId | undefined;
+  if (control) {
+    try {
+      oldCertId = decodeDer(control.value, CertId);
+    } catch (e) {
+      refuse('badDataFormat', 'the oldCertID control is malformed', { cause: e });
+    }
+    if (!oldCertId!.issuer.directoryName) refuse('badCertId', 'the oldCertID control must name the issuer as a directoryName');
+  }
+  const fixed = ctx.config.source.rspCert;
+  if (fixed) {
+    // Fixed answers, as OpenSSL's mock server: the certificate to update must be the fixed one.
+    if (oldCertId && !identifies(fixed, oldCertId.issuer.directoryName!, oldCertId.serialNumber)) refuse('badCertId', 'the oldCertID does not name a certificate this server knows');
+    return undefined;
+  }
+  if (req.protection.kind !== 'signature') return refuse('wrongIntegrity', 'a key update request must be signed with the certificate being updated');
+  const signer = req.protection.signer;
+  if (oldCertId && !identifies(signer, oldCertId.issuer.directoryName!, oldCertId.serialNumber)) {
+    const known = ctx.ca?.record(oldCertId.serialNumber);
+    if (!known) refuse('badCertId', 'the oldCertID does not name a certificate issued by this CA');
+    refuse('notAuthorized', 'a key update request must be signed with the certificate being updated');
+  }
+  if (!ctx.ca || !(await ctx.ca.isIssuer(signer))) refuse('badCertId', 'the certificate to update was not issued by this CA');
+  return signer;
+}
+
+function requested(req: IncomingRequest, type: CertRequestType, request: CertReqMsg | undefined): RequestedCertificate {
+  if (type === 'p10cr') return requestFromCsr(req.msg.body.p10cr!);
+  return requestFromTemplate(request!.certReq.certTemplate);
+}
+
+async function checkPossession(ctx: ServerContext, req: IncomingRequest, type: CertRequestType, request: CertReqMsg | undefined, spki: Uint8Array): Promise<void> {
+  if (type === 'p10cr') return verifyCsrSignature(req.msg);
+  return verifyCrmfPopo(req.msg, 0, request!, spki, ctx.config.source.acceptRaVerified === true);
+}
+
+interface Outcome {
+  status: PKIStatusInfo;
+  record?: IssuedRecord;
+  delivered?: { der: Uint8Array; cert: X509Certificate };
+}
+
+async function decide(ctx: ServerContext, wanted: RequestedCertificate, oldCert: X509Certificate | undefined): Promise<Outcome> {
+  const source = ctx.config.source;
+  const forced = source.pkiStatus;
+  const failInfo = ctx.config.forcedFailInfo;
+  if (forced === PKIStatus.rejection || forced === PKIStatus.waiting) {
+    return { status: statusInfo(forced, source.statusString, failInfo) };
+  }
+  if (source.rspCert) {
+    return {
+      status: statusInfo(forced ?? PKIStatus.accepted, source.statusString, failInfo),
+      delivered: { der: new Uint8Array(source.rspCert.rawData), cert: source.rspCert },
+    };
+  }
+  if (!ctx.ca) return refuse('badRequest', 'this server does not issue certificates');
+  const { plan, modified } = planCertificate(wanted, { caCert: ctx.ca.cert, policy: ctx.config.policy, now: ctx.config.now(), ...(oldCert ? { oldCert } : {}) });
+  const record = await ctx.ca.issue(plan);
+  const status = forced ?? (modified ? PKIStatus.grantedWithMods : PKIStatus.accepted);
+  const text = source.statusString ?? (modified ? 'the validity was shortened to what this CA grants' : undefined);
+  return { status: statusInfo(status, text, failInfo), record, delivered: { der: record.der, cert: record.cert } };
+}
+
+function certRep(certReqId: bigint, status: PKIStatusInfo, cert: X509Certificate | undefined, caPubs: X509Certificate[] | undefined): CertRepMessage {
+  const response = new CertResponse({ certReqId, status });
+  if (cert) {
+    response.certifiedKeyPair = new CertifiedKeyPair({
+      certOrEncCert: new CertOrEncCert({ certificate: AsnConvert.parse(cert.rawData, Certificate) }),
+    });
+  }
+  return new CertRepMessage({
+    ...(caPubs?.length ? { caPubs: caPubs.map((c) => AsnConvert.parse(c.rawData, Certificate)) } : {}),
+    response: [response],
+  });
+}
+
+/** Hands out the final answer and moves the transaction on: certConf expected, or done. */
+export function deliver(ctx: ServerContext, transaction: Transaction, pending: PendingCertReply): Reply {
+  if (pending.delivered && !pending.implicitConfirm) {
+    transaction.phase = 'confirming';
+    transaction.pending = pending;
+    ctx.transactions.touch(transaction);
+  } else {
+    if (pending.delivered && transaction.issuedSerial) {
+      const record = ctx.ca?.record(transaction.issuedSerial);
+      if (record) record.confirmed = true;
+    }
+    ctx.transactions.finish(transaction);
+  }
+  return {
+    body: new PKIBody({ [pending.bodyType]: pending.content }),
+    extraCerts: pending.extraCerts,
+    ...(pending.implicitConfirm ? { implicitConfirm: true } : {}),
+  };
+}
+
+export async function handleCertRequest(ctx: ServerContext, req: IncomingRequest, type: CertRequestType, transaction: Transaction): Promise<Reply> {
+  const request = type === 'p10cr' ? undefined : singleCertReqMsg(req, type);
+  const certReqId = type === 'p10cr' ? P10CR_CERT_REQ_ID : CRMF_CERT_REQ_ID;
+  transaction.certReqId = certReqId;
+  const oldCert = type === 'kur' ? await certificateToUpdate(ctx, req, request!) : undefined;
+  const wanted = requested(req, type, request);
+  if (!wanted.spki) refuse('badCertTemplate', 'the request carries no public key (central key generation is not supported)');
+  await checkPossession(ctx, req, type, request, wanted.spki!);
+  const outcome = await decide(ctx, wanted, oldCert);
+  if (outcome.record) transaction.issuedSerial = outcome.record.serial;
+
+  const source = ctx.config.source;
+  const anchors = ctx.ca?.trustAnchors;
+  const caPubs = source.rspCaPubs ?? (type === 'ir' && req.protection.kind === 'mac' && anchors?.length ? anchors : undefined);
+  const implicitConfirm = req.implicitConfirmRequested && source.grantImplicitConf === true && outcome.delivered !== undefined;
+  const pending: PendingCertReply = {
+    bodyType: responseTypes[type],
+    content: certRep(certReqId, outcome.status, outcome.delivered?.cert, caPubs),
+    status: outcome.status,
+    extraCerts: source.rspExtraCerts ?? ctx.ca?.certificates ?? [],
+    ...(outcome.delivered ? { delivered: outcome.delivered } : {}),
+    implicitConfirm,
+  };
+  if (ctx.config.pollCount > 0) {
+    transaction.phase = 'polling';
+    transaction.pending = pending;
+    transaction.pollsLeft = ctx.config.pollCount - 1;
+    ctx.transactions.touch(transaction);
+    const waiting = certRep(certReqId, statusInfo(PKIStatus.waiting, undefined, []), undefined, undefined);
+    return { body: new PKIBody({ [pending.bodyType]: waiting }) };
+  }
+  return deliver(ctx, transaction, pending);
+}
+
+export function handlePollReq(ctx: ServerContext, req: IncomingRequest, transaction: Transaction): Reply {
+  if (transaction.phase !== 'polling' || !transaction.pending) refuse('badRequest', 'this transaction is not waiting for a pollReq');
+  const content = req.msg.body.pollReq!;
+  if (content.length !== 1) refuse('badRequest', `a pollReq must name exactly one certReqId, got ${content.length}`);
+  if (content[0]!.certReqId !== transaction.certReqId) refuse('badRequest', `the pollReq names certReqId ${content[0]!.certReqId}, expected ${transaction.certReqId}`);
+  if (transaction.pollsLeft > 0) {
+    transaction.pollsLeft--;
+    ctx.transactions.touch(transaction);
+    const entry = new PollRepContentEntry({ certReqId: transaction.certReqId!, checkAfter: BigInt(ctx.config.checkAfter) });
+    return { body: new PKIBody({ pollRep: new PollRepContent([entry]) }) };
+  }
+  return deliver(ctx, transaction, transaction.pending!);
+}

@@ -1,0 +1,141 @@
+/**
+ * Building and protecting the server's answers: the header (echoed transactionID, the request's
+ * senderNonce as recipNonce, a fresh senderNonce, implicitConfirm when granted), extraCerts, and
+ * protection chosen from the request's (MAC with the same secret and parameters, or signature),
+ * unless the configuration says to send unprotected answers.
+ */
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate, GeneralName, Name, type AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import type { X509Certificate } from '@peculiar/x509';
+import {
+  CmpOids,
+  ErrorMsgContent,
+  InfoTypeAndValue,
+  PKIBody,
+  PKIFailureInfo,
+  PKIFreeText,
+  PKIHeader,
+  PKIMessage,
+  PKIStatus,
+  PKIStatusInfo,
+  type PKIFailureInfoName,
+} from '../asn1';
+import { getCryptoProvider, hashFromOid, hmacFromOid } from '../crypto';
+import { toArrayBuffer } from '../message/bytes';
+import { protectPkiMessage, type ProtectionConfig } from '../protection/protect';
+import { readPbmParameter } from '../protection/pbm';
+import { readPbmac1Parameters } from '../protection/pbmac1';
+import { viewOf } from '../validation/certificate-view';
+import type { CertificateAuthority } from './ca';
+import type { ResolvedConfig } from './config';
+import type { ProtectionHint } from './request-protection';
+
+export interface ResponseInput {
+  /** The request's header; absent when the request could not be decoded that far. */
+  requestHeader?: PKIHeader;
+  hint: ProtectionHint | { kind: 'unknown' };
+  pvno: number;
+  body: PKIBody;
+  extraCerts?: X509Certificate[];
+  implicitConfirm?: boolean;
+}
+
+export interface WrittenResponse {
+  der: Uint8Array;
+  senderNonce: Uint8Array;
+}
+
+const NULL_DER = Uint8Array.of(0x05, 0x00);
+/** Iteration counts we copy from a request stay within what any receiver accepts by default. */
+const ITERATIONS = { min: 100, max: 100_000 };
+
+const clamp = (value: bigint): number => Number(value < BigInt(ITERATIONS.min) ? BigInt(ITERATIONS.min) : value > BigInt(ITERATIONS.max) ? BigInt(ITERATIONS.max) : value);
+
+export function errorBody(failInfo: readonly PKIFailureInfoName[], text: string): PKIBody {
+  return new PKIBody({
+    error: new ErrorMsgContent({
+      pKIStatusInfo: new PKIStatusInfo({
+        status: PKIStatus.rejection,
+        statusString: new PKIFreeText([text]),
+        ...(failInfo.length ? { failInfo: PKIFailureInfo.fromNames(failInfo) } : {}),
+      }),
+    }),
+  });
+}
+
+/** A MAC protection with the request's secret and, where they are usable, its parameters. */
+function macProtection(algorithm: AlgorithmIdentifier, secret: Uint8Array): ProtectionConfig {
+  if (algorithm.algorithm === CmpOids.pbmac1) {
+    try {
+      const p = readPbmac1Parameters(algorithm);
+      return { kind: 'pbmac1', secret, prf: p.prf, mac: p.mac, iterations: clamp(p.iterationCount) };
+    } catch {
+      return { kind: 'pbmac1', secret };
+    }
+  }
+  try {
+    const p = readPbmParameter(algorithm);
+    return { kind: 'pbm', secret, owf: hashFromOid(p.owf.algorithm), mac: hmacFromOid(p.mac.algorithm), iterations: clamp(p.iterationCount) };
+  } catch {
+    return { kind: 'pbm', secret };
+  }
+}
+
+function chooseProtection(config: ResolvedConfig, hint: ResponseInput['hint'], isError: boolean): ProtectionConfig {
+  const source = config.source;
+  if (source.sendUnprotected || (isError && source.sendUnprotErr) || hint.kind === 'unknown') return { kind: 'none' };
+  const signature = config.signer ? ({ kind: 'signature', key: config.signer.key, cert: config.signer.cert } as const) : undefined;
+  if (hint.kind === 'mac') {
+    const secret = hint.secret?.secret ?? config.defaultSecret;
+    if (secret) return macProtection(hint.algorithm, secret);
+    return signature ?? { kind: 'none' };
+  }
+  if (signature) return signature;
+  return config.defaultSecret ? { kind: 'pbm', secret: config.defaultSecret } : { kind: 'none' };
+}
+
+function distinct(certs: X509Certificate[]): X509Certificate[] {
+  const seen = new Set<string>();
+  return certs.filter((c) => {
+    const id = viewOf(c).id;
+    return !seen.has(id) && seen.add(id) !== undefined;
+  });
+}
+
+function copy(name: GeneralName): GeneralName {
+  return AsnConvert.parse(AsnConvert.serialize(name), GeneralName);
+}
+
+export async function writeResponse(config: ResolvedConfig, ca: CertificateAuthority | undefined, input: ResponseInput): Promise<WrittenResponse> {
+  const isError = input.body.error !== undefined;
+  const protection = chooseProtection(config, input.hint, isError);
+  const request = input.requestHeader;
+  const senderNonce = getCryptoProvider().randomBytes(16);
+  const header = new PKIHeader({
+    pvno: input.pvno,
+    sender: new GeneralName({ directoryName: protection.kind === 'signature' ? viewOf(protection.cert).subjectName : config.senderName }),
+    recipient: request ? copy(request.sender) : new GeneralName({ directoryName: new Name([]) }),
+    messageTime: config.now(),
+    ...(request?.transactionID ? { transactionID: request.transactionID.slice(0) } : {}),
+    senderNonce: toArrayBuffer(senderNonce),
+    ...(request?.senderNonce ? { recipNonce: request.senderNonce.slice(0) } : {}),
+  });
+  if (protection.kind === 'signature') {
+    const skid = viewOf(protection.cert).extensions?.subjectKeyIdentifier;
+    if (skid) header.senderKID = toArrayBuffer(skid);
+  } else if (protection.kind === 'pbm' || protection.kind === 'pbmac1') {
+    const kid = config.srvRef ?? (request?.senderKID ? new Uint8Array(request.senderKID) : undefined);
+    if (kid) header.senderKID = toArrayBuffer(kid);
+    if (request?.senderKID) header.recipKID = request.senderKID.slice(0);
+  }
+  if (input.implicitConfirm) {
+    header.generalInfo = [new InfoTypeAndValue({ infoType: CmpOids.idItImplicitConfirm, infoValue: toArrayBuffer(NULL_DER) })];
+  }
+  const certs = distinct([
+    ...(protection.kind === 'signature' ? [protection.cert, ...(config.source.srvUntrusted ?? []), ...(ca?.certificates ?? [])] : []),
+    ...(input.extraCerts ?? []),
+  ]);
+  const message = new PKIMessage({ header, body: input.body });
+  if (certs.length) message.extraCerts = certs.map((c) => AsnConvert.parse(c.rawData, Certificate));
+  return { der: await protectPkiMessage(message, protection), senderNonce };
+}

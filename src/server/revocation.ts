@@ -1,0 +1,92 @@
+/**
+ * Revocation requests (rr, RFC 9810 section 5.3.9, RFC 9483 section 4.2): one RevDetails naming a
+ * certificate of this CA by issuer and serial number, optionally with a reason code and an
+ * invalidity date. The request must be signed by the certificate to revoke or by an RA
+ * (id-kp-cmcRA), or MAC-protected with a shared secret (an administrator). The answer (rp) echoes
+ * the CertId of what was revoked.
+ */
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CRLReason, ExtendedKeyUsage, GeneralName, Name, Time, type Extension } from '@peculiar/asn1-x509';
+import type { X509Certificate } from '@peculiar/x509';
+import { CertId, CmpOids, decodeDer, PkixOids, PKIBody, PKIFailureInfo, PKIFreeText, PKIStatus, PKIStatusInfo, RevRepContent } from '../asn1';
+import { viewOf } from '../validation/certificate-view';
+import { identifies } from './ca';
+import type { IncomingRequest, Reply, ServerContext } from './context';
+import { Refusal, refuse } from './refusal';
+
+/** Reason codes an rr may give (RFC 5280 5.3.1); removeFromCRL (8) only belongs in delta CRLs. */
+const acceptedReasons = new Set([0, 1, 2, 3, 4, 5, 6, 9, 10]);
+
+function reasonOf(extensions: Extension[]): { reason: number; invalidityDate?: Date } {
+  let reason = 0;
+  let invalidityDate: Date | undefined;
+  const seen = new Set<string>();
+  for (const ext of extensions) {
+    if (seen.has(ext.extnID)) refuse('badRequest', `crlEntryDetails names ${ext.extnID} more than once`);
+    seen.add(ext.extnID);
+    try {
+      if (ext.extnID === PkixOids.cRLReason) reason = decodeDer(ext.extnValue.buffer, CRLReason).reason;
+      else if (ext.extnID === PkixOids.invalidityDate) invalidityDate = decodeDer(ext.extnValue.buffer, Time).getTime();
+      else if (ext.critical) refuse('badRequest', `unsupported critical crlEntryDetails extension ${ext.extnID}`);
+    } catch (e) {
+      if (e instanceof Refusal) throw e;
+      refuse('badDataFormat', 'crlEntryDetails holds a malformed extension', { cause: e });
+    }
+  }
+  if (!acceptedReasons.has(reason)) refuse('badRequest', `CRL reason ${reason} cannot be requested`);
+  return { reason, ...(invalidityDate ? { invalidityDate } : {}) };
+}
+
+function statusInfo(status: number, text: string | undefined, failInfo: readonly string[]): PKIStatusInfo {
+  return new PKIStatusInfo({
+    status,
+    ...(text ? { statusString: new PKIFreeText([text]) } : {}),
+    ...(failInfo.length ? { failInfo: PKIFailureInfo.fromNames(failInfo) } : {}),
+  });
+}
+
+export async function handleRevocation(ctx: ServerContext, req: IncomingRequest): Promise<Reply> {
+  const content = req.msg.body.rr!;
+  if (content.length !== 1) refuse('badRequest', `exactly one certificate per revocation request is supported, got ${content.length}`);
+  const details = content[0]!;
+  const issuer = details.certDetails.issuer;
+  const serial = details.certDetails.serialNumber;
+  if (!issuer || !serial) return refuse('badCertId', 'the revocation request must name the certificate by issuer and serial number');
+  const { reason, invalidityDate } = reasonOf(details.crlEntryDetails ?? []);
+  const certId = new CertId({ issuer: new GeneralName({ directoryName: AsnConvert.parse(AsnConvert.serialize(issuer), Name) }), serialNumber: serial.slice(0) });
+  const source = ctx.config.source;
+  const forced = source.pkiStatus;
+
+  if (source.rspCert) {
+    // Fixed answers, as OpenSSL's mock server: only the fixed certificate can be revoked.
+    if (!identifies(source.rspCert, issuer, serial)) refuse('badCertId', 'this server knows no such certificate to revoke');
+  } else {
+    const ca = ctx.ca;
+    if (!ca) return refuse('badCertId', 'this server issues no certificates');
+    const record = ca.record(serial);
+    if (!record || !identifies(record.cert, issuer, serial)) return refuse('badCertId', 'no certificate with this issuer and serial number was issued by this CA');
+    if (record.revocation) refuse('certRevoked', 'the certificate is already revoked');
+    if (req.protection.kind === 'signature') {
+      const signer = req.protection.signer;
+      const self = Buffer.from(new Uint8Array(signer.rawData)).equals(Buffer.from(record.der));
+      if (!self && !isRa(signer)) refuse('notAuthorized', 'a revocation request must be signed with the certificate to revoke or by an RA');
+    }
+    if (forced === undefined || forced === PKIStatus.accepted || forced === PKIStatus.grantedWithMods) {
+      ca.revoke(serial, reason, invalidityDate);
+    }
+  }
+  const status = statusInfo(forced ?? PKIStatus.accepted, source.statusString, ctx.config.forcedFailInfo);
+  const rejected = status.status === PKIStatus.rejection;
+  return { body: new PKIBody({ rp: new RevRepContent({ status: [status], ...(rejected ? {} : { revCerts: [certId] }) }) }) };
+}
+
+/** Whether the certificate has the extended key usage id-kp-cmcRA (RFC 6402), which lets it revoke others' certificates. */
+function isRa(cert: X509Certificate): boolean {
+  const ext = viewOf(cert).asn.tbsCertificate.extensions?.find((e) => e.extnID === PkixOids.extKeyUsage);
+  if (!ext) return false;
+  try {
+    return decodeDer(ext.extnValue.buffer, ExtendedKeyUsage).includes(CmpOids.idKpCmcRA);
+  } catch {
+    return false;
+  }
+}

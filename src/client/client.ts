@@ -3,7 +3,9 @@
  * closed over the client's setup, and turns the machine's JSON output into certificates and
  * CmpErrors. The OpenSSL counterparts are named on each method.
  */
-import { X509Certificate } from '@peculiar/x509';
+import { X509Certificate, type X509Crl } from '@peculiar/x509';
+import type { CertReqTemplateContent } from '../asn1';
+import { getCaCerts, getCertReqTemplate, getCrlUpdate, getRootCaUpdate, type RootCaUpdate } from './general-requests';
 import { createActor, toPromise, type AnyActorLogic, type InspectionEvent } from 'xstate';
 import type { CertRequestKind, CheckedResponse } from '../../machines/actors';
 import { enrollmentMachine, type EnrolledCertificate, type EnrollmentOutput } from '../../machines/enrollment';
@@ -276,6 +278,26 @@ export class CmpClient {
       itavs: r.itavs.map((i) => ({ infoType: i.infoType, ...(i.value !== undefined ? { value: fromB64(i.value) } : {}) })),
       extraCerts: r.extraCerts.map(certOf),
     };
+  }
+
+  /** RFC 9480 caCerts: the CA certificates the server publishes (OSSL_CMP_get1_caCerts). */
+  getCaCerts(): Promise<X509Certificate[]> {
+    return getCaCerts((itavs) => this.genm(itavs));
+  }
+
+  /** RFC 9480 rootCaKeyUpdate, checked against the old root as section 4.3 asks (OSSL_CMP_get1_rootCaKeyUpdate). */
+  getRootCaUpdate(oldRoot: X509Certificate): Promise<RootCaUpdate | undefined> {
+    return getRootCaUpdate((itavs) => this.genm(itavs), oldRoot, this.#options.verification?.at);
+  }
+
+  /** RFC 9480 certReqTemplate (OSSL_CMP_get1_certReqTemplate). */
+  getCertReqTemplate(): Promise<CertReqTemplateContent | undefined> {
+    return getCertReqTemplate((itavs) => this.genm(itavs));
+  }
+
+  /** RFC 9480 crlStatusList → crls: a newer CRL, if any (OSSL_CMP_get1_crlUpdate). */
+  getCrlUpdate(from: { cert?: X509Certificate; crl?: X509Crl }): Promise<X509Crl | undefined> {
+    return getCrlUpdate((itavs) => this.genm(itavs), from);
   }
 
   /** Connections end with each session; this only forgets a waiting tryCertReq session. */

@@ -1,0 +1,144 @@
+/**
+ * The RFC 9480 general-message requests, as OpenSSL 3.2+ offers them (OSSL_CMP_get1_caCerts,
+ * OSSL_CMP_get1_rootCaKeyUpdate, OSSL_CMP_get1_certReqTemplate, OSSL_CMP_get1_crlUpdate): one
+ * ITAV out, exactly one ITAV of the matching type back, its value decoded and checked.
+ */
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  Certificate,
+  CertificateList,
+  CRLDistributionPoints,
+  DistributionPointName,
+  GeneralName,
+  GeneralNames,
+  id_ce_cRLDistributionPoints,
+  Name,
+  Time,
+} from '@peculiar/asn1-x509';
+import { X509Certificate, X509Crl } from '@peculiar/x509';
+import { CaCertsValue, CertReqTemplateContent, CmpOids, CRLSource, CRLStatus, CRLStatusListValue, CRLsValue, RootCaKeyUpdateContent } from '../asn1';
+import { CmpError } from '../errors';
+import { toArrayBuffer } from '../message/bytes';
+import type { InfoTypeAndValueInput } from '../options';
+import { validatePath } from '../validation/path';
+
+type Genm = (itavs: InfoTypeAndValueInput[]) => Promise<{ itavs: { infoType: string; value?: Uint8Array }[] }>;
+
+/** The one ITAV of `infoType` a genp must carry (OpenSSL get_genm_itav). */
+async function exchange(genm: Genm, request: InfoTypeAndValueInput, expected: string): Promise<Uint8Array | undefined> {
+  const { itavs } = await genm([request]);
+  if (itavs.length !== 1) {
+    throw new CmpError('ERR_UNEXPECTED_BODY', `genp should hold one InfoTypeAndValue, but holds ${itavs.length}`);
+  }
+  if (itavs[0].infoType !== expected) {
+    throw new CmpError('ERR_UNEXPECTED_BODY', `genp holds InfoType ${itavs[0].infoType} instead of ${expected}`);
+  }
+  return itavs[0].value;
+}
+
+function decode<T>(der: Uint8Array, type: new () => T, what: string): T {
+  try {
+    return AsnConvert.parse(der, type);
+  } catch (e) {
+    throw new CmpError('ERR_ASN1_DECODE', `malformed ${what} in genp`, { cause: e });
+  }
+}
+
+const x509 = (c: Certificate) => new X509Certificate(AsnConvert.serialize(c));
+
+/** id-it-caCerts: the CA certificates the server wants us to know (may be none). */
+export async function getCaCerts(genm: Genm): Promise<X509Certificate[]> {
+  const value = await exchange(genm, { infoType: CmpOids.idItCaCerts }, CmpOids.idItCaCerts);
+  if (!value) return [];
+  return [...decode(value, CaCertsValue, 'caCerts')].map(x509);
+}
+
+export interface RootCaUpdate {
+  newWithNew: X509Certificate;
+  newWithOld?: X509Certificate;
+  oldWithNew?: X509Certificate;
+}
+
+async function signedBy(cert: X509Certificate, issuer: X509Certificate): Promise<boolean> {
+  return cert.verify({ publicKey: issuer.publicKey, signatureOnly: true }).catch(() => false);
+}
+
+const sameKey = (a: X509Certificate, b: X509Certificate) =>
+  Buffer.from(a.publicKey.rawData).equals(Buffer.from(b.publicKey.rawData));
+
+/**
+ * id-it-rootCaCert → id-it-rootCaKeyUpdate: the new root CA certificate, accepted only as RFC 9480
+ * section 4.3 asks: newWithOld must chain to the old root we trust, carry the same key as
+ * newWithNew, and newWithNew must be self-signed; oldWithNew, if sent, must carry the old key
+ * and be signed with the new one. `undefined` when the server has no update.
+ */
+export async function getRootCaUpdate(genm: Genm, oldRoot: X509Certificate, at?: Date): Promise<RootCaUpdate | undefined> {
+  const value = await exchange(
+    genm,
+    { infoType: CmpOids.idItRootCaCert, value: new Uint8Array(oldRoot.rawData) },
+    CmpOids.idItRootCaKeyUpdate,
+  );
+  if (!value) return undefined;
+  const content = decode(value, RootCaKeyUpdateContent, 'rootCaKeyUpdate');
+  const update: RootCaUpdate = {
+    newWithNew: x509(content.newWithNew),
+    ...(content.newWithOld ? { newWithOld: x509(content.newWithOld) } : {}),
+    ...(content.oldWithNew ? { oldWithNew: x509(content.oldWithNew) } : {}),
+  };
+  const fail = (why: string): never => {
+    throw new CmpError('ERR_ROOT_CA_KEY_UPDATE', `root CA key update refused: ${why}`);
+  };
+  if (!update.newWithOld) fail('newWithOld is missing, so the new root cannot be authenticated by the old one');
+  const newWithOld = update.newWithOld!;
+  if (!(await signedBy(update.newWithNew, update.newWithNew))) fail('newWithNew is not self-signed with its own key');
+  if (!sameKey(newWithOld, update.newWithNew)) fail('newWithOld and newWithNew carry different keys');
+  try {
+    await validatePath(newWithOld, { trusted: [oldRoot], partialChain: true, ...(at ? { at } : {}) });
+  } catch (e) {
+    throw new CmpError('ERR_ROOT_CA_KEY_UPDATE', 'root CA key update refused: newWithOld does not validate under the old root', { cause: e });
+  }
+  if (update.oldWithNew) {
+    if (!sameKey(update.oldWithNew, oldRoot)) fail('oldWithNew does not carry the old root key');
+    if (!(await signedBy(update.oldWithNew, update.newWithNew))) fail('oldWithNew is not signed with the new root key');
+  }
+  return update;
+}
+
+/** id-it-certReqTemplate: the template the CA wants requests to follow, `undefined` if it has none. */
+export async function getCertReqTemplate(genm: Genm): Promise<CertReqTemplateContent | undefined> {
+  const value = await exchange(genm, { infoType: CmpOids.idItCertReqTemplate }, CmpOids.idItCertReqTemplate);
+  return value ? decode(value, CertReqTemplateContent, 'certReqTemplate') : undefined;
+}
+
+/**
+ * id-it-crlStatusList → id-it-crls: a CRL newer than the one we have, for the CRL source named by
+ * `cert`'s CRL distribution point (else its issuer), or by `crl`'s issuer. `undefined` when the
+ * server has nothing newer.
+ */
+export async function getCrlUpdate(genm: Genm, from: { cert?: X509Certificate; crl?: X509Crl }): Promise<X509Crl | undefined> {
+  let source: CRLSource | undefined;
+  if (from.cert) {
+    const dp = from.cert.extensions.find((e) => e.type === id_ce_cRLDistributionPoints);
+    const name = dp ? AsnConvert.parse(dp.value, CRLDistributionPoints)[0]?.distributionPoint : undefined;
+    source = name
+      ? new CRLSource({ dpn: name as DistributionPointName })
+      : new CRLSource({ issuer: new GeneralNames([new GeneralName({ directoryName: AsnConvert.parse(from.cert.issuerName.toArrayBuffer(), Name) })]) });
+  } else if (from.crl) {
+    const tbs = AsnConvert.parse(from.crl.rawData, CertificateList).tbsCertList;
+    source = new CRLSource({ issuer: new GeneralNames([new GeneralName({ directoryName: tbs.issuer })]) });
+  }
+  if (!source) throw new CmpError('ERR_MISSING_OPTION', 'a CRL update needs a certificate or a CRL to name the CRL source');
+  const status = new CRLStatus({
+    source,
+    ...(from.crl ? { thisUpdate: new Time({ utcTime: from.crl.thisUpdate }) } : {}),
+  });
+  const value = await exchange(
+    genm,
+    { infoType: CmpOids.idItCrlStatusList, value: new Uint8Array(AsnConvert.serialize(new CRLStatusListValue([status]))) },
+    CmpOids.idItCrls,
+  );
+  if (!value) return undefined;
+  const crls = decode(value, CRLsValue, 'crls');
+  if (crls.length !== 1) throw new CmpError('ERR_UNEXPECTED_BODY', `expected one CRL in the genp, got ${crls.length}`);
+  return new X509Crl(toArrayBuffer(new Uint8Array(AsnConvert.serialize(crls[0]))));
+}

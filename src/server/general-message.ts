@@ -1,0 +1,126 @@
+/**
+ * General messages (genm, RFC 9810 section 5.3.19, RFC 9483 section 4.3): the CA certificates
+ * (id-it-caCerts), a root CA key update (id-it-rootCaCert / id-it-rootCaKeyUpdate), the
+ * certificate request template (id-it-certReqTemplate), CRLs newer than the client's
+ * (id-it-crlStatusList -> id-it-crls), and the key types this CA certifies
+ * (id-it-signKeyPairTypes). An ITAV the server does not know is listed in id-it-unsupportedOIDs.
+ * Where the server has nothing to say, the ITAV comes back without value, as RFC 9483 asks.
+ */
+import * as asn1js from 'asn1js';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier, Certificate, CertificateList } from '@peculiar/asn1-x509';
+import type { X509Certificate } from '@peculiar/x509';
+import {
+  CaCertsValue,
+  CmpOids,
+  createInfoTypeAndValue,
+  CRLStatusListValue,
+  CRLsValue,
+  decodeInfoValue,
+  GenRepContent,
+  PKIBody,
+  RootCaKeyUpdateContent,
+  UnsupportedOIDsValue,
+  SignKeyPairTypesValue,
+  type InfoTypeAndValue,
+} from '../asn1';
+import { Oids } from '../crypto';
+import { viewOf } from '../validation/certificate-view';
+import { canonicalName, canonicalNameKey } from '../validation/name-matching';
+import type { Reply, ServerContext, IncomingRequest } from './context';
+import { refuse } from './refusal';
+
+const asn1Certificate = (cert: X509Certificate): Certificate => AsnConvert.parse(cert.rawData, Certificate);
+
+function value<T>(itav: InfoTypeAndValue, type: new () => T, what: string): T {
+  try {
+    return decodeInfoValue(itav, type);
+  } catch (e) {
+    return refuse('badDataFormat', `the ${what} value of the genm is malformed`, { cause: e });
+  }
+}
+
+function caCerts(ctx: ServerContext): InfoTypeAndValue {
+  const certs = ctx.ca?.certificates ?? ctx.config.source.rspCaPubs ?? [];
+  return createInfoTypeAndValue(CmpOids.idItCaCerts, certs.length ? new CaCertsValue(certs.map(asn1Certificate)) : undefined);
+}
+
+/** RFC 9483 4.3.2: the update for the root the client names (or for our root, when it names none). */
+function rootCaKeyUpdate(ctx: ServerContext, oldRoot: Certificate | undefined): InfoTypeAndValue {
+  const update = ctx.config.source.rootCaKeyUpdate;
+  const sameRoot = !oldRoot || !update?.oldRoot || Buffer.from(AsnConvert.serialize(oldRoot)).equals(Buffer.from(update.oldRoot.rawData));
+  if (!update || !sameRoot) return createInfoTypeAndValue(CmpOids.idItRootCaKeyUpdate);
+  const content = new RootCaKeyUpdateContent({
+    newWithNew: asn1Certificate(update.newWithNew),
+    ...(update.newWithOld ? { newWithOld: asn1Certificate(update.newWithOld) } : {}),
+    ...(update.oldWithNew ? { oldWithNew: asn1Certificate(update.oldWithNew) } : {}),
+  });
+  return createInfoTypeAndValue(CmpOids.idItRootCaKeyUpdate, content);
+}
+
+/** id-it-crls with our CRL when one of the client's CRLStatus entries is ours and older. */
+async function crls(ctx: ServerContext, itav: InfoTypeAndValue): Promise<InfoTypeAndValue> {
+  const statuses = value(itav, CRLStatusListValue, 'crlStatusList');
+  const ca = ctx.ca;
+  if (!ca) return createInfoTypeAndValue(CmpOids.idItCrls);
+  const ours = viewOf(ca.cert).subjectKey;
+  const crl = await ca.crl();
+  const thisUpdate = AsnConvert.parse(crl, CertificateList).tbsCertList.thisUpdate.getTime();
+  const wanted = statuses.some((status) => {
+    // Our certificates carry no CRL distribution point, so only an issuer name can point to us.
+    const names = status.source.issuer ?? [];
+    const isOurs = names.some((n) => n.directoryName && canonicalNameKey(canonicalName(n.directoryName)) === ours);
+    return isOurs && (!status.thisUpdate || status.thisUpdate.getTime() < thisUpdate);
+  });
+  return createInfoTypeAndValue(CmpOids.idItCrls, wanted ? new CRLsValue([AsnConvert.parse(crl, CertificateList)]) : undefined);
+}
+
+function keyTypes(): InfoTypeAndValue {
+  const curve = (oid: string) => new AlgorithmIdentifier({ algorithm: Oids.ecPublicKey, parameters: new asn1js.ObjectIdentifier({ value: oid }).toBER(false) });
+  return createInfoTypeAndValue(
+    CmpOids.idItSignKeyPairTypes,
+    new SignKeyPairTypesValue([
+      curve(Oids.prime256v1),
+      curve(Oids.secp384r1),
+      curve(Oids.secp521r1),
+      new AlgorithmIdentifier({ algorithm: Oids.rsaEncryption, parameters: null }),
+      new AlgorithmIdentifier({ algorithm: Oids.ed25519 }),
+      new AlgorithmIdentifier({ algorithm: Oids.ed448 }),
+    ]),
+  );
+}
+
+export async function handleGeneralMessage(ctx: ServerContext, req: IncomingRequest): Promise<Reply> {
+  const answers: InfoTypeAndValue[] = [];
+  const unsupported: string[] = [];
+  let rootUpdateAnswered = false;
+  for (const itav of req.msg.body.genm!) {
+    switch (itav.infoType) {
+      case CmpOids.idItCaCerts:
+        answers.push(caCerts(ctx));
+        break;
+      case CmpOids.idItRootCaCert:
+      case CmpOids.idItRootCaKeyUpdate: {
+        const oldRoot = itav.infoType === CmpOids.idItRootCaCert && itav.infoValue ? value(itav, Certificate, 'rootCaCert') : undefined;
+        if (!rootUpdateAnswered) answers.push(rootCaKeyUpdate(ctx, oldRoot));
+        rootUpdateAnswered = true;
+        break;
+      }
+      case CmpOids.idItCertReqTemplate: {
+        const template = ctx.config.source.certReqTemplate;
+        answers.push(createInfoTypeAndValue(CmpOids.idItCertReqTemplate, template));
+        break;
+      }
+      case CmpOids.idItCrlStatusList:
+        answers.push(await crls(ctx, itav));
+        break;
+      case CmpOids.idItSignKeyPairTypes:
+        answers.push(keyTypes());
+        break;
+      default:
+        unsupported.push(itav.infoType);
+    }
+  }
+  if (unsupported.length) answers.push(createInfoTypeAndValue(CmpOids.idItUnsupportedOIDs, new UnsupportedOIDsValue(unsupported)));
+  return { body: new PKIBody({ genp: new GenRepContent(answers) }) };
+}

@@ -83,6 +83,8 @@ export type CheckedResponse =
       caPubs: B64[];
       extraCerts: B64[];
       implicitConfirmGranted: boolean;
+      /** Set when our own checks refuse the certificate (wrong key, not out-trusted): confirmation is negative. */
+      refusal?: SerializedCmpError;
     } & PkiStatusView)
   | ({ kind: 'waiting'; senderNonce: B64; certReqId: string; checkAfter: number; receivedAt: number } & PkiStatusView)
   | { kind: 'pollWait'; senderNonce: B64; certReqId: string; checkAfter: number; receivedAt: number; reason?: string[] }
@@ -93,12 +95,16 @@ export type CheckedResponse =
 
 export interface CertAcceptance {
   accept: boolean;
+  /** The error code the session fails with after the negative certConf (default ERR_CERT_REJECTED_BY_CLIENT). */
+  code?: SerializedCmpError['code'];
   /** PKIFailureInfo bit names for a rejection (e.g. ['incorrectData']). */
   failInfo?: string[];
   text?: string;
 }
 
 export interface AcceptCertificateInput {
+  /** Our own checks already refused it: the service must not accept it. */
+  refusal?: SerializedCmpError;
   certificate: B64;
   chain: B64[];
   caPubs: B64[];

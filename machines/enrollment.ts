@@ -11,7 +11,7 @@
  * checking. `waiting` is the only quiet state (tag `persistable`): nothing is in flight there and
  * the next poll time is absolute, so a snapshot taken there resumes correctly in any process.
  */
-import { assign, setup } from 'xstate';
+import { and, assign, setup } from 'xstate';
 import type { SerializedCmpError } from '../src/errors';
 import type { B64, BuildRequestInput, CertAcceptance, CertRequestKind, CheckedResponse, PkiStatusView } from './actors';
 import { toSerializedError } from './errors';
@@ -30,6 +30,7 @@ export interface EnrollmentInput {
 }
 
 export interface EnrolledCertificate extends PkiStatusView {
+  refusal?: SerializedCmpError;
   certificate: B64;
   chain: B64[];
   caPubs: B64[];
@@ -79,6 +80,7 @@ const enrollment = setup({
   actors: placeholderActors,
   guards: {
     certificateIssued: ({ context }) => context.checked?.kind === 'certificate',
+    certificateRefused: ({ context }) => context.checked?.kind === 'certificate' && context.checked.refusal !== undefined,
     confirmationWaived: ({ context }) => {
       const r = context.checked;
       if (r?.kind !== 'certificate') return false;
@@ -121,9 +123,10 @@ const enrollment = setup({
     recordTimeout: assign({
       error: { code: 'ERR_TOTAL_TIMEOUT', message: 'total timeout exceeded while waiting for the certificate' } as SerializedCmpError,
     }),
+    recordRefusal: assign(({ context }) => ({ error: (context.checked as Checked<'certificate'>).refusal })),
     recordClientRejection: assign(({ context }) => ({
       error: {
-        code: 'ERR_CERT_REJECTED_BY_CLIENT',
+        code: context.acceptance?.code ?? 'ERR_CERT_REJECTED_BY_CLIENT',
         message: `the new certificate was rejected${context.acceptance?.text ? `: ${context.acceptance.text}` : ''}`,
         ...(context.acceptance?.failInfo ? { failInfo: context.acceptance.failInfo } : {}),
       } as SerializedCmpError,
@@ -155,6 +158,8 @@ export const enrollmentMachine = enrollment.createMachine({
     requesting: roundTrip(({ context }) => ({ kind: context.kind, transaction: context.transaction }), '#enrollment.answered'),
     answered: {
       always: [
+        // Refused by our own checks with nothing to confirm: fail without a certConf (as OpenSSL).
+        { guard: and(['certificateRefused', 'confirmationWaived']), target: 'failed', actions: ['recordCertificate', 'recordRefusal'] },
         { guard: 'confirmationWaived', target: 'confirmed', actions: 'recordCertificate' },
         { guard: 'certificateIssued', target: 'accepting', actions: 'recordCertificate' },
         { guard: 'stillWaiting', target: 'waiting', actions: 'scheduleNextPoll' },
@@ -183,6 +188,7 @@ export const enrollmentMachine = enrollment.createMachine({
         id: 'acceptCertificate',
         src: 'acceptCertificate',
         input: ({ context }) => ({
+          ...(context.enrolled!.refusal ? { refusal: context.enrolled!.refusal } : {}),
           certificate: context.enrolled!.certificate,
           chain: context.enrolled!.chain,
           caPubs: context.enrolled!.caPubs,

@@ -55,6 +55,9 @@ export function createSessionServices(setup: ClientSetup, session: SessionOption
     checkResponse: (input) => checkResponse(setup, session, input),
     waitUntil,
     async acceptCertificate(input) {
+      if (input.refusal) {
+        return { accept: false, failInfo: input.refusal.failInfo ?? ['incorrectData'], text: input.refusal.message, code: input.refusal.code };
+      }
       const hook = setup.options.acceptCertificate;
       if (!hook) return { accept: true };
       const toCert = (b64: string) => new X509Certificate(toArrayBuffer(fromB64(b64)));

@@ -17,7 +17,7 @@ import type { X509Certificate } from '@peculiar/x509';
 import type { CheckedResponse } from '../../machines/actors';
 import '../crypto'; // registers WebCrypto with @peculiar/x509 for certificate signature checks
 import { CmpOids, PKIStatus, pkiBodyType, type CertRepMessage, type CertResponse, type PKIMessage } from '../asn1';
-import { CmpError, ErrorCodes } from '../errors';
+import { CmpError, ErrorCodes, isCmpError, type SerializedCmpError } from '../errors';
 import { b64, sameBytes } from './bytes';
 import type { ResponseExpectations, ResponseProtection } from './expectations';
 import { checkSenderNonce } from './header';
@@ -58,17 +58,27 @@ export async function validateCertResponse(
 
   const bytes = certRepBytes(msg, rep);
   const certificate = toX509(checkCertificatePresent(response, bytes.issued[0]), 'the issued certificate');
-  checkPublicKey(certificate, exp.requestedPublicKey);
   const caPubs = checkCaPubs(bytes.caPubs, protection);
   checkIssuanceAuthenticated(protection);
   const extraCerts = extraCertsBytes(msg);
-  const chain = await newCertificateChain(certificate, {
-    caPubs: caPubs.map((c, i) => toX509(c, `caPubs certificate ${i + 1}`)),
-    caPubsTrusted: protection.kind === 'mac',
-    extraCerts: extraCerts.map((c, i) => toX509(c, `extraCerts certificate ${i + 1}`)),
-    exp,
-  });
+  // A certificate that fails our own checks is refused, not dropped: as OpenSSL's default certConf
+  // callback does, the session answers with a negative certConf (incorrectData) so the CA learns it.
+  let refusal: SerializedCmpError | undefined;
+  let chain: X509Certificate[] = [];
+  try {
+    checkPublicKey(certificate, exp.requestedPublicKey);
+    chain = await newCertificateChain(certificate, {
+      caPubs: caPubs.map((c, i) => toX509(c, `caPubs certificate ${i + 1}`)),
+      caPubsTrusted: protection.kind === 'mac',
+      extraCerts: extraCerts.map((c, i) => toX509(c, `extraCerts certificate ${i + 1}`)),
+      exp,
+    });
+  } catch (e) {
+    if (!isCmpError(e, ErrorCodes.ERR_PUBLIC_KEY_MISMATCH) && !isCmpError(e, ErrorCodes.ERR_NEW_CERT_UNTRUSTED)) throw e;
+    refusal = { ...e.toJSON(), failInfo: ['incorrectData'] };
+  }
   return {
+    ...(refusal ? { refusal } : {}),
     kind: 'certificate',
     senderNonce,
     certReqId,

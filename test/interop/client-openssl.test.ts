@@ -246,3 +246,21 @@ describe('cmpflow client against openssl cmp -port (mock server)', () => {
     await expectCode(new CmpClient({ ...pbm({ url: 'http://127.0.0.1:1/pkix/' } as MockServer) }).ir(), 'ERR_CONNECTION');
   });
 });
+
+describe('client-side refusal of a new certificate', () => {
+  it('answers a certificate for another key with a negative certConf (incorrectData) and fails with ERR_PUBLIC_KEY_MISMATCH', async () => {
+    await withServer(['-verbosity', '7'], async (server) => {
+      // The mock always returns -rsp_cert, whose key is not the client key we ask for here.
+      const e = await expectCode(new CmpClient(pbm(server, { newKey: pki.client.keyPath })).ir(), 'ERR_PUBLIC_KEY_MISMATCH');
+      expect(e.failInfo).toEqual(['incorrectData']);
+      expect(server.log()).toMatch(/received CERTCONF/);
+    });
+  });
+
+  it('fails without certConf when the refused certificate was issued with implicit confirmation', async () => {
+    await withServer(['-grant_implicitconf', '-verbosity', '7'], async (server) => {
+      await expectCode(new CmpClient(pbm(server, { newKey: pki.client.keyPath, implicitConfirm: true })).ir(), 'ERR_PUBLIC_KEY_MISMATCH');
+      expect(server.log()).not.toMatch(/received CERTCONF/);
+    });
+  });
+});

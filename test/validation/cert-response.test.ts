@@ -93,11 +93,12 @@ describe('certificate response (ip/cp/kup)', () => {
     });
   });
 
-  it('refuses a certificate for another key than the requested one with ERR_PUBLIC_KEY_MISMATCH', async () => {
+  it('refuses a certificate for another key than the requested one with ERR_PUBLIC_KEY_MISMATCH, to be answered by a negative certConf', async () => {
     const t = newTransaction();
     const der = await buildResponse(t, certRepBody('ip', [issued()]));
-    await expect(processResponse(der, irExpectations(t, { requestedPublicKey: spkiOf(pki.intermediate.cert) }))).rejects.toMatchObject({
-      code: 'ERR_PUBLIC_KEY_MISMATCH',
+    await expect(processResponse(der, irExpectations(t, { requestedPublicKey: spkiOf(pki.intermediate.cert) }))).resolves.toMatchObject({
+      kind: 'certificate',
+      refusal: { code: 'ERR_PUBLIC_KEY_MISMATCH', failInfo: ['incorrectData'] },
     });
   });
 
@@ -230,19 +231,19 @@ describe('certificate response (ip/cp/kup)', () => {
       });
     });
 
-    it('refuses a certificate that does not chain to them with ERR_NEW_CERT_UNTRUSTED', async () => {
+    it('refuses (for a negative certConf) a certificate that does not chain to them with ERR_NEW_CERT_UNTRUSTED', async () => {
       const t = newTransaction();
       const der = await buildResponse(t, certRepBody('ip', [issued()]), { extraCerts: [pki.intermediate.cert, pki.root.cert] });
-      await expect(processResponse(der, irExpectations(t, { outTrusted: [pki.otherRoot.cert] }))).rejects.toMatchObject({
-        code: 'ERR_NEW_CERT_UNTRUSTED',
+      await expect(processResponse(der, irExpectations(t, { outTrusted: [pki.otherRoot.cert] }))).resolves.toMatchObject({
+        refusal: { code: 'ERR_NEW_CERT_UNTRUSTED', failInfo: ['incorrectData'] },
       });
     });
 
     it('does not take caPubs of a MAC-protected response as anchors in their place', async () => {
       const t = newTransaction();
       const der = await buildResponse(t, certRepBody('ip', [issued()], [pki.root.cert]), { extraCerts: [pki.intermediate.cert] });
-      await expect(processResponse(der, irExpectations(t, { outTrusted: [pki.otherRoot.cert] }))).rejects.toMatchObject({
-        code: 'ERR_NEW_CERT_UNTRUSTED',
+      await expect(processResponse(der, irExpectations(t, { outTrusted: [pki.otherRoot.cert] }))).resolves.toMatchObject({
+        refusal: { code: 'ERR_NEW_CERT_UNTRUSTED', failInfo: ['incorrectData'] },
       });
     });
   });

@@ -1,0 +1,235 @@
+/**
+ * The CMP server core: DER request in, DER response out. Each request is decoded strictly, its
+ * header and protection checked, and dispatched by body type; anything wrong is answered with a
+ * protected `error` message carrying the matching PKIFailureInfo, never with an exception. The
+ * transaction store ties the messages of one transaction together (expected next message, the
+ * senderNonce to be echoed, the client's identity), so concurrent transactions stay independent.
+ */
+import {
+  decodeDer,
+  decodePkiMessage,
+  nodeBytes,
+  PKIHeader,
+  pkiBodyType,
+  readDer,
+  type PKIBodyType,
+  type PKIMessage,
+} from '../asn1';
+import { CmpOids } from '../asn1';
+import { CmpError, ErrorCodes } from '../errors';
+import { CertificateAuthority } from './ca';
+import { resolveConfig, type CmpServerConfig, type ResolvedConfig } from './config';
+import { handleCertConf, handleClientError, withdrawUnconfirmed } from './confirmation';
+import type { IncomingRequest, Reply, ServerContext } from './context';
+import { handleCertRequest, handlePollReq } from './enrollment';
+import { handleGeneralMessage } from './general-message';
+import { checkRequestProtection, clientIdentity, protectionHint, type ProtectionHint } from './request-protection';
+import { Refusal, refuse } from './refusal';
+import { errorBody, writeResponse } from './response';
+import { handleRevocation } from './revocation';
+import { TransactionStore, type Transaction } from './transactions';
+
+export interface CmpServerState {
+  readonly transactions: TransactionStore;
+  /** Absent when the server only gives fixed answers. */
+  readonly ca?: CertificateAuthority;
+  /** Requests received and error messages sent so far. */
+  readonly counters: { readonly requests: number; readonly errors: number };
+}
+
+export interface CmpServer {
+  /** Answers one DER-encoded PKIMessage with the DER of the response; never rejects. */
+  handle(request: Uint8Array): Promise<Uint8Array>;
+  readonly state: CmpServerState;
+  readonly config: Readonly<CmpServerConfig>;
+  /** DER of a CRL of the certificates this server's CA revoked. Throws ERR_INVALID_OPTION without a CA. */
+  crl(): Promise<Uint8Array>;
+}
+
+const newTransactionBodies = new Set<PKIBodyType>(['ir', 'cr', 'kur', 'p10cr', 'rr', 'genm']);
+const continuingBodies = new Set<PKIBodyType>(['certConf', 'pollReq', 'error']);
+/** Longer transactionIDs are refused: they are keys of the transaction store. */
+const MAX_TRANSACTION_ID = 256;
+const MIN_NONCE = 16;
+
+const hex = (b: ArrayBuffer | Uint8Array): string => Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('hex');
+
+/** The header of a request that does not decode as a whole, if that much of it is readable. */
+function readableHeader(der: Uint8Array): PKIHeader | undefined {
+  try {
+    const first = readDer(der).children?.[0];
+    return first ? decodeDer(nodeBytes(der, first), PKIHeader) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function checkHeader(config: ResolvedConfig, msg: PKIMessage): PKIBodyType {
+  const header = msg.header;
+  const text = { endsTransaction: false } as const;
+  if (!config.pvnos.has(header.pvno)) refuse('unsupportedVersion', `pvno ${header.pvno} is not supported; use ${[...config.pvnos].join(' or ')}`, text);
+  const id = header.transactionID;
+  if (!id || id.byteLength === 0) refuse('badRequest', 'the header carries no transactionID', text);
+  if (id!.byteLength > MAX_TRANSACTION_ID) refuse('badRequest', `the transactionID is longer than ${MAX_TRANSACTION_ID} bytes`, text);
+  if (!header.senderNonce || header.senderNonce.byteLength < MIN_NONCE) refuse('badSenderNonce', `the senderNonce must be present and at least ${MIN_NONCE} bytes long`, text);
+  const tolerance = config.source.messageTimeToleranceMs;
+  if (tolerance !== undefined) {
+    const time = header.messageTime?.getTime();
+    if (time === undefined || Math.abs(time - config.now().getTime()) > tolerance) refuse('badTime', 'the messageTime is missing or too far from the server clock', text);
+  }
+  const type = pkiBodyType(msg.body);
+  if (!type || (!newTransactionBodies.has(type) && !continuingBodies.has(type))) {
+    refuse('badRequest', `a CMP server does not accept ${type ?? 'an empty'} message body`, text);
+  }
+  return type!;
+}
+
+function wantsImplicitConfirm(msg: PKIMessage): boolean {
+  return msg.header.generalInfo?.some((i) => i.infoType === CmpOids.idItImplicitConfirm) ?? false;
+}
+
+export function createCmpServer(config: CmpServerConfig): CmpServer {
+  const resolved = resolveConfig(config);
+  const ca = config.ca
+    ? new CertificateAuthority(config.ca, { now: resolved.now, ...(config.crlValidityMs !== undefined ? { crlValidityMs: config.crlValidityMs } : {}) })
+    : undefined;
+  const counters = { requests: 0, errors: 0 };
+  const ctx: ServerContext = {
+    config: resolved,
+    ...(ca ? { ca } : {}),
+    transactions: undefined as unknown as TransactionStore,
+  };
+  ctx.transactions = new TransactionStore({
+    timeoutMs: resolved.transactionTimeoutMs,
+    retentionMs: resolved.retentionMs,
+    maxTransactions: resolved.maxTransactions,
+    now: resolved.now,
+    onExpire: (t) => withdrawUnconfirmed(ctx, t),
+  });
+
+  /** The transaction a certConf, pollReq or error belongs to, once it is sure the message may continue it. */
+  function continuing(msg: PKIMessage, req: IncomingRequest): Transaction {
+    const keep = { endsTransaction: false } as const;
+    const transaction = ctx.transactions.get(hex(msg.header.transactionID!));
+    if (!transaction) return refuse('badRequest', 'no transaction with this transactionID is known', keep);
+    // A message accepted without protection (acceptUnprotected) has no identity to compare.
+    if (req.protection.kind !== 'none' && transaction.client !== req.client) {
+      refuse('notAuthorized', 'the message is protected by another client than the one that started the transaction', keep);
+    }
+    if (transaction.phase === 'done') refuse('badRequest', 'this transaction has already ended', keep);
+    if (transaction.busy) refuse('badRequest', 'another message of this transaction is being processed', keep);
+    const recipNonce = msg.header.recipNonce;
+    if (!recipNonce || !transaction.lastSenderNonce || hex(recipNonce) !== hex(transaction.lastSenderNonce)) {
+      refuse('badRecipientNonce', 'the recipNonce does not match the senderNonce of the last answer in this transaction', keep);
+    }
+    transaction.busy = true;
+    return transaction;
+  }
+
+  async function dispatch(msg: PKIMessage, type: PKIBodyType, req: IncomingRequest, started: { transaction?: Transaction }): Promise<Reply> {
+    const id = hex(msg.header.transactionID!);
+    switch (type) {
+      case 'ir':
+      case 'cr':
+      case 'kur':
+      case 'p10cr': {
+        const transaction = (started.transaction = ctx.transactions.begin(id, { kind: 'enrollment', client: req.client }));
+        return handleCertRequest(ctx, req, type, transaction);
+      }
+      case 'rr': {
+        const transaction = (started.transaction = ctx.transactions.begin(id, { kind: 'revocation', client: req.client }));
+        const reply = await handleRevocation(ctx, req);
+        ctx.transactions.finish(transaction);
+        return reply;
+      }
+      case 'genm': {
+        const transaction = (started.transaction = ctx.transactions.begin(id, { kind: 'general', client: req.client }));
+        const reply = await handleGeneralMessage(ctx, req);
+        ctx.transactions.finish(transaction);
+        return reply;
+      }
+      case 'certConf':
+        return handleCertConf(ctx, req, (started.transaction = continuing(msg, req)));
+      case 'pollReq':
+        return handlePollReq(ctx, req, (started.transaction = continuing(msg, req)));
+      case 'error':
+        return handleClientError(ctx, (started.transaction = continuing(msg, req)));
+      default:
+        return refuse('badRequest', `unsupported message body ${type}`);
+    }
+  }
+
+  async function answerError(header: PKIHeader | undefined, hint: ProtectionHint | { kind: 'unknown' }, refusal: Refusal): Promise<Uint8Array> {
+    counters.errors++;
+    const pvno = header && resolved.pvnos.has(header.pvno) ? header.pvno : 2;
+    const written = await writeResponse(resolved, ca, {
+      ...(header ? { requestHeader: header } : {}),
+      hint,
+      pvno,
+      body: errorBody(refusal.failInfo, refusal.message),
+    });
+    return written.der;
+  }
+
+  async function process(der: Uint8Array): Promise<Uint8Array> {
+    let msg: PKIMessage;
+    try {
+      msg = decodePkiMessage(der);
+    } catch (e) {
+      const header = readableHeader(der);
+      const why = e instanceof CmpError ? e.message : 'it cannot be decoded';
+      return answerError(header, header ? protectionHint(resolved, header) : { kind: 'unknown' }, new Refusal('badDataFormat', `the request is not a valid PKIMessage: ${why}`));
+    }
+    const hint = protectionHint(resolved, msg.header);
+    const started: { transaction?: Transaction } = {};
+    try {
+      const type = checkHeader(resolved, msg);
+      const protection = await checkRequestProtection(msg, resolved, ca);
+      if (config.sendError) refuse('badRequest', 'error processing message', { endsTransaction: false });
+      const req: IncomingRequest = { msg, protection, client: clientIdentity(protection), implicitConfirmRequested: wantsImplicitConfirm(msg) };
+      const reply = await dispatch(msg, type, req, started);
+      const written = await writeResponse(resolved, ca, {
+        requestHeader: msg.header,
+        hint,
+        pvno: msg.header.pvno,
+        body: reply.body,
+        ...(reply.extraCerts ? { extraCerts: reply.extraCerts } : {}),
+        ...(reply.implicitConfirm ? { implicitConfirm: true } : {}),
+      });
+      if (started.transaction) started.transaction.lastSenderNonce = written.senderNonce;
+      return written.der;
+    } catch (e) {
+      const refusal = e instanceof Refusal ? e : new Refusal('systemFailure', 'the server failed to process the request', { cause: e });
+      const transaction = started.transaction;
+      if (transaction && transaction.busy && (refusal.endsTransaction || transaction.phase === 'done')) {
+        withdrawUnconfirmed(ctx, transaction);
+        ctx.transactions.finish(transaction);
+      }
+      return answerError(msg.header, hint, refusal);
+    } finally {
+      if (started.transaction) started.transaction.busy = false;
+    }
+  }
+
+  return {
+    config,
+    state: {
+      transactions: ctx.transactions,
+      ...(ca ? { ca } : {}),
+      counters,
+    },
+    async handle(request: Uint8Array): Promise<Uint8Array> {
+      counters.requests++;
+      try {
+        return await process(request instanceof Uint8Array ? request : new Uint8Array(request));
+      } catch {
+        // Even the error answer failed (e.g. the signing key is unusable): answer unprotected.
+        return answerError(undefined, { kind: 'unknown' }, new Refusal('systemFailure', 'the server failed to process the request'));
+      }
+    },
+    async crl(): Promise<Uint8Array> {
+      if (!ca) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'this server has no CA, so it has no CRL');
+      return ca.crl();
+    },
+  };
+}

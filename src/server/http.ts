@@ -1,0 +1,132 @@
+/**
+ * CMP over HTTP (RFC 9811): POST of a DER PKIMessage with Content-Type application/pkixcmp, the
+ * answer in a 200 response of the same type. Anything else gets a plain HTTP error: 404 for
+ * another path, 405 for another method, 415 for another content type, 413 for a body over the
+ * limit. Listens on 127.0.0.1 unless told otherwise; port 0 picks a free port.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CmpError, ErrorCodes } from '../errors';
+import type { CmpServer } from './handler';
+
+export const PKIXCMP = 'application/pkixcmp';
+
+export interface ListenOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0 (any free port). */
+  port?: number;
+  /** Paths that accept requests; default `/pkix/` and `/`. */
+  paths?: string[];
+  /** Largest request body accepted, in bytes; default 1 MiB. */
+  bodyLimit?: number;
+  /** Close after answering this many CMP requests (OpenSSL -max_msgs); default the server's maxMsgs, 0 = unlimited. */
+  maxMsgs?: number;
+}
+
+export interface Listener {
+  /** http://HOST:PORT/pkix/ */
+  url: string;
+  port: number;
+  /** Resolves once the listener has closed, by close() or after maxMsgs requests. */
+  closed: Promise<void>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+function plain(res: ServerResponse, status: number, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Length': '0', ...extra });
+  res.end();
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      req.resume();
+      resolve('too-large');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) over = true;
+      if (!over) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? 'too-large' : new Uint8Array(Buffer.concat(chunks))));
+    req.on('error', reject);
+  });
+}
+
+function mediaType(value: string | undefined): string {
+  return (value ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** Serves `server` over HTTP. Rejects with ERR_CONNECTION when the address cannot be bound. */
+export function listen(server: CmpServer, options: ListenOptions = {}): Promise<Listener> {
+  const host = options.host ?? '127.0.0.1';
+  const paths = new Set(options.paths ?? ['/pkix/', '/']);
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const maxMsgs = options.maxMsgs ?? server.config.maxMsgs ?? 0;
+  if (!Number.isSafeInteger(bodyLimit) || bodyLimit < 1) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'bodyLimit must be a positive integer');
+  if (!Number.isSafeInteger(maxMsgs) || maxMsgs < 0) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'maxMsgs must be a non-negative integer');
+  let handled = 0;
+  let http: Server;
+  let closing: Promise<void> | undefined;
+
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      http.close(() => resolve());
+      http.closeIdleConnections();
+      // Connections still busy get their answer first; then nothing keeps the listener alive.
+      setTimeout(() => http.closeAllConnections(), 2000).unref();
+    });
+    return closing;
+  };
+
+  const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (!paths.has(path)) return plain(res, 404);
+    if (req.method !== 'POST') return plain(res, 405, { Allow: 'POST' });
+    if (mediaType(req.headers['content-type']) !== PKIXCMP) {
+      req.resume();
+      return plain(res, 415);
+    }
+    const body = await readBody(req, bodyLimit);
+    if (body === 'too-large') return plain(res, 413, { Connection: 'close' });
+    if (maxMsgs > 0 && handled >= maxMsgs) return plain(res, 503, { Connection: 'close' });
+    handled++;
+    const answer = await server.handle(body);
+    const last = maxMsgs > 0 && handled >= maxMsgs;
+    res.writeHead(200, {
+      'Content-Type': PKIXCMP,
+      'Content-Length': String(answer.length),
+      'Cache-Control': 'no-cache',
+      ...(last ? { Connection: 'close' } : {}),
+    });
+    res.end(Buffer.from(answer.buffer, answer.byteOffset, answer.byteLength));
+    if (last) res.on('finish', () => void close());
+  };
+
+  http = createServer((req, res) => {
+    onRequest(req, res).catch(() => {
+      if (!res.headersSent) plain(res, 500);
+      else res.destroy();
+    });
+  });
+  http.requestTimeout = 30_000;
+  http.headersTimeout = 10_000;
+
+  const closed = new Promise<void>((resolve) => http.once('close', () => resolve()));
+  return new Promise<Listener>((resolve, reject) => {
+    http.once('error', (e) => reject(new CmpError(ErrorCodes.ERR_CONNECTION, `cannot listen on ${host}:${options.port ?? 0}: ${e.message}`, { cause: e })));
+    http.listen(options.port ?? 0, host, () => {
+      const port = (http.address() as AddressInfo).port;
+      const shownHost = host.includes(':') ? `[${host}]` : host;
+      resolve({ url: `http://${shownHost}:${port}/pkix/`, port, closed, close });
+    });
+  });
+}

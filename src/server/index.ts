@@ -1,0 +1,7 @@
+/** The embedded CMP CA server: the protocol core, its CA, an HTTP listener and a throwaway CA. */
+export { createCmpServer, type CmpServer, type CmpServerState } from './handler';
+export type { CmpServerConfig, IssuancePolicyConfig, RootCaKeyUpdateConfig, SharedSecret } from './config';
+export { CertificateAuthority, serialKey, type CaCredentials, type CaOptions, type CertificatePlan, type IssuedRecord, type Revocation } from './ca';
+export { TransactionStore, type Transaction, type TransactionPhase, type TransactionKind } from './transactions';
+export { listen, PKIXCMP, type ListenOptions, type Listener } from './http';
+export { createThrowawayCa, type ThrowawayCa, type ThrowawayCaOptions, type ThrowawayFiles } from './throwaway-ca';

@@ -224,6 +224,7 @@ function validity(req: RequestedCertificate, ctx: PlanContext): { notBefore: Dat
   const now = ctx.now.getTime();
   const caNotAfter = viewOf(ctx.caCert).notAfter.getTime();
   const maxMs = ctx.policy.maxValidityDays * DAY;
+  // Only a change to what the client asked for is a modification; capping our own default is not.
   let modified = false;
   let notBefore = req.notBefore?.getTime() ?? now;
   if (notBefore < now) {
@@ -231,16 +232,11 @@ function validity(req: RequestedCertificate, ctx: PlanContext): { notBefore: Dat
     notBefore = now;
   }
   if (notBefore - now > maxMs) badTemplate('the requested notBefore lies too far in the future');
-  let notAfter = req.notAfter?.getTime() ?? notBefore + ctx.policy.defaultValidityDays * DAY;
+  const asked = req.notAfter?.getTime();
+  let notAfter = asked ?? notBefore + ctx.policy.defaultValidityDays * DAY;
   if (notAfter <= notBefore) badTemplate('the requested validity ends before it begins');
-  if (notAfter - notBefore > maxMs) {
-    notAfter = notBefore + maxMs;
-    modified = true;
-  }
-  if (notAfter > caNotAfter) {
-    notAfter = caNotAfter;
-    modified = true;
-  }
+  notAfter = Math.min(notAfter, notBefore + maxMs, caNotAfter);
+  if (asked !== undefined && notAfter !== asked) modified = true;
   if (notAfter <= notBefore) badTemplate('the requested validity begins after the CA certificate expires');
   return { notBefore: new Date(notBefore), notAfter: new Date(notAfter), modified };
 }

@@ -1,0 +1,56 @@
+/**
+ * What the CLI tells the user on stderr, in the style of `openssl cmp`: `CMP warning: ...`,
+ * `CMP info: ...`, `CMP DEBUG: ...`, each shown from its OpenSSL log level on (-verbosity).
+ * Failures are not logged here: main() turns each into exactly one `cmpflow: error:` line.
+ * Callers never pass secrets; messages come from option names, file names and protocol facts.
+ */
+import { CmpError, ErrorCodes } from '../errors';
+
+/** Where the CLI writes: process.stdout/stderr, or anything with `write` in tests. */
+export interface OutputStream {
+  write(chunk: string | Uint8Array): unknown;
+  /** Set on a terminal; decides whether progress is a countdown or plain lines. */
+  isTTY?: boolean;
+}
+
+/** OpenSSL's OSSL_CMP_LOG_* levels, as -verbosity takes them. */
+export const LogLevel = { ERR: 3, WARN: 4, NOTE: 5, INFO: 6, DEBUG: 7, TRACE: 8 } as const;
+
+export class CliLog {
+  constructor(
+    readonly stderr: OutputStream,
+    readonly verbosity: number,
+  ) {}
+
+  enabled(level: number): boolean {
+    return this.verbosity >= level;
+  }
+
+  warn(message: string): void {
+    if (this.enabled(LogLevel.WARN)) this.stderr.write(`CMP warning: ${oneLine(message)}\n`);
+  }
+
+  info(message: string): void {
+    if (this.enabled(LogLevel.INFO)) this.stderr.write(`CMP info: ${oneLine(message)}\n`);
+  }
+
+  debug(message: string): void {
+    if (this.enabled(LogLevel.DEBUG)) this.stderr.write(`CMP DEBUG: ${oneLine(message)}\n`);
+  }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ');
+}
+
+/**
+ * The one line a failure becomes: `cmpflow: error: <message> (<CODE>)`. Anything that is not a
+ * CmpError is a bug in cmpflow; it still gets one line, without its stack.
+ */
+export function errorLine(e: unknown): string {
+  const error =
+    e instanceof CmpError
+      ? e
+      : new CmpError(ErrorCodes.ERR_INTERNAL, `internal error: ${e instanceof Error ? e.message : String(e)}`);
+  return `cmpflow: error: ${oneLine(error.message)} (${error.code})\n`;
+}

@@ -1,0 +1,73 @@
+/**
+ * The files and lines a finished command leaves behind, as apps/cmp.c writes them: certificates
+ * to -extracertsout, -cacertsout, -certout and -chainout (in that order, PEM unless -certform DER;
+ * several DER certificates are concatenated with a warning, as save_free_certs() does), and the
+ * ITAVs of a genp as print_itavs() lists them.
+ */
+import { promises as fs } from 'fs';
+import type { X509Certificate } from '@peculiar/x509';
+import { oidName } from '../asn1/oids';
+import { encodePem } from '../credentials/pem';
+import { CmpError, ErrorCodes } from '../errors';
+import type { CliLog } from './log';
+
+export type CertForm = 'PEM' | 'DER';
+
+/** The bytes of a certificate file: PEM blocks one after another, or the DER encodings concatenated. */
+export function encodeCertificates(certs: readonly X509Certificate[], form: CertForm): Uint8Array {
+  if (form === 'PEM') return new TextEncoder().encode(certs.map((c) => encodePem('CERTIFICATE', new Uint8Array(c.rawData))).join(''));
+  return Buffer.concat(certs.map((c) => new Uint8Array(c.rawData)));
+}
+
+/**
+ * Writes `certs` to `file` (an empty list empties the file, as OpenSSL does). `option` names the
+ * option in an error, `what` the certificates in the info line ("enrolled", "chain", "CA", "extra").
+ */
+export async function saveCertificates(
+  certs: readonly X509Certificate[],
+  file: string | undefined,
+  what: string,
+  option: string,
+  form: CertForm,
+  log: CliLog,
+): Promise<void> {
+  if (file === undefined) return;
+  log.info(`received ${certs.length} ${what} certificate(s), saving to file '${file}'`);
+  if (certs.length > 1 && form !== 'PEM') log.warn('saving more than one certificate in non-PEM format');
+  try {
+    await fs.writeFile(file, encodeCertificates(certs, form));
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code ?? 'write error';
+    throw new CmpError(ErrorCodes.ERR_FILE, `-${option}: cannot write ${what} certificate(s) to ${file} (${reason})`, { cause: e });
+  }
+}
+
+/** Where the certificates of a transaction go. */
+export interface CertificateOutputs {
+  certOut?: string;
+  chainOut?: string;
+  extraCertsOut?: string;
+  caCertsOut?: string;
+  certForm: CertForm;
+}
+
+export interface ReceivedCertificates {
+  certificate?: X509Certificate;
+  chain?: readonly X509Certificate[];
+  caPubs?: readonly X509Certificate[];
+  extraCerts: readonly X509Certificate[];
+}
+
+/** Saves what a transaction received, in OpenSSL's order: extra, CA, enrolled, chain. */
+export async function saveReceived(received: ReceivedCertificates, out: CertificateOutputs, log: CliLog): Promise<void> {
+  await saveCertificates(received.extraCerts, out.extraCertsOut, 'extra', 'extracertsout', out.certForm, log);
+  if (received.caPubs) await saveCertificates(received.caPubs, out.caCertsOut, 'CA', 'cacertsout', out.certForm, log);
+  if (received.certificate) await saveCertificates([received.certificate], out.certOut, 'enrolled', 'certout', out.certForm, log);
+  if (received.chain) await saveCertificates(received.chain, out.chainOut, 'chain', 'chainout', out.certForm, log);
+}
+
+/** print_itavs(): one line per ITAV of a genp, named like OpenSSL names the InfoType. */
+export function genpLines(itavs: readonly { infoType: string }[]): string[] {
+  if (itavs.length === 0) return ['genp contains no ITAV'];
+  return itavs.map((i) => `genp contains ITAV of type: ${oidName(i.infoType) ?? i.infoType}`);
+}

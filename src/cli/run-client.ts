@@ -1,0 +1,115 @@
+/**
+ * Client mode: runs -cmd ir|cr|kur|p10cr|rr|genm (or -resume) through CmpClient with the parsed
+ * options, -repeat times, and saves or prints what came back as `openssl cmp` does. Returns the
+ * exit status; failures are thrown as CmpError for main() to report.
+ */
+import * as path from 'path';
+import { CmpClient } from '../client';
+import type { CertRequestKind } from '../../machines';
+import { CmpError, ErrorCodes } from '../errors';
+import { parseServerAddress } from '../transport';
+import { buildClientOptions, type ClientEnvironment } from './client-options';
+import { openInspector, type CliInspector } from './inspector';
+import type { CliLog, OutputStream } from './log';
+import type { RunCommandLine } from './options';
+import { genpLines, saveReceived, type CertificateOutputs } from './outputs';
+import { PollProgress } from './progress';
+import { createProtocolLog } from './protocol-log';
+import { enrollWithSession, resumeFromFile, type SessionContext } from './session-command';
+
+export interface ClientIo extends ClientEnvironment {
+  stdout: OutputStream;
+  stderr: OutputStream;
+}
+
+export interface RunClientOptions {
+  /** -certform was given on the command line (at -resume it then replaces the saved form). */
+  certFormGiven?: boolean;
+  /** Clock for progress and polling (tests). */
+  now?: () => number;
+}
+
+const ENROLLMENT: readonly string[] = ['ir', 'cr', 'kur', 'p10cr'];
+
+function refuseUnsupported(parsed: RunCommandLine, log: CliLog): void {
+  const cli = parsed.cli;
+  if (cli.reqInNewTid) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, '-reqin_new_tid: not supported by cmpflow (requests read with -reqin are sent as they are)');
+  if (cli.useMockServer) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, '-use_mock_srv: the in-process mock server is not available in this cmpflow build');
+  if (cli.sansCritical) log.warn('-sans: "critical" is ignored; cmpflow cannot mark the Subject Alternative Names critical yet');
+  if (parsed.passphrases.otherPass !== undefined) log.warn('-otherpass is ignored by cmpflow (certificates of others are not encrypted)');
+  if (cli.session !== undefined && cli.resume === undefined && cli.cmd !== undefined && !ENROLLMENT.includes(cli.cmd)) {
+    log.warn(`-session has no effect for '${cli.cmd}', which never waits`);
+  }
+  if (cli.repeat > 1 && (cli.session !== undefined || cli.resume !== undefined)) {
+    throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, '-repeat: cannot be combined with -session or -resume');
+  }
+}
+
+export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLog, run: RunClientOptions = {}): Promise<number> {
+  refuseUnsupported(parsed, log);
+  const cli = parsed.cli;
+  const sessionMode = (cli.session !== undefined && cli.cmd !== undefined && ENROLLMENT.includes(cli.cmd)) || cli.resume !== undefined;
+  const progress = new PollProgress(log, run.now);
+  // In session mode the CLI waits between steps itself; the machine's own waits are not rests.
+  const protocol = createProtocolLog(log, sessionMode ? undefined : progress);
+  let inspector: CliInspector | undefined;
+  try {
+    if (cli.inspect) inspector = await openInspector(io.env, io.stderr, log);
+    const observer = (event: unknown) => {
+      protocol.observe(event);
+      inspector?.observe(event);
+    };
+    const options = await buildClientOptions(parsed, io, observer);
+    const server = options.server !== undefined ? parseServerAddress(options.server, options.tls?.used ? true : undefined, options.path).display : undefined;
+    if (server !== undefined) log.info(`will contact ${server}`);
+
+    const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(io.cwd, p));
+    const given: Partial<CertificateOutputs> = {};
+    for (const [key, value] of [
+      ['certOut', abs(cli.certOut)],
+      ['chainOut', abs(cli.chainOut)],
+      ['extraCertsOut', abs(cli.extraCertsOut)],
+      ['caCertsOut', abs(cli.caCertsOut)],
+    ] as const) {
+      if (value !== undefined) given[key] = value;
+    }
+    const outputs: CertificateOutputs = { ...given, certForm: cli.certForm };
+    const sessionContext = (): SessionContext => ({
+      options,
+      log,
+      stderr: io.stderr,
+      progress,
+      noWait: cli.noWait,
+      outputs: run.certFormGiven || cli.resume === undefined ? outputs : given,
+      ...(server !== undefined ? { server } : {}),
+      ...(run.now ? { now: run.now } : {}),
+    });
+
+    if (cli.resume !== undefined) {
+      const source = path.resolve(io.cwd, cli.resume);
+      return await resumeFromFile(source, cli.session !== undefined ? path.resolve(io.cwd, cli.session) : source, sessionContext());
+    }
+
+    const cmd = cli.cmd!;
+    const client = new CmpClient(options);
+    for (let i = 0; i < cli.repeat; i++) {
+      if (ENROLLMENT.includes(cmd)) {
+        const kind = cmd as CertRequestKind;
+        if (cli.session !== undefined) return await enrollWithSession(client, kind, path.resolve(io.cwd, cli.session), sessionContext());
+        await saveReceived(await client.certReq(kind), outputs, log);
+      } else if (cmd === 'rr') {
+        const result = await client.rr();
+        if (result.warning) log.warn(result.warning);
+        await saveReceived(result, outputs, log);
+      } else {
+        const result = await client.genm(cli.infoType ? [{ infoType: cli.infoType.oid }] : []);
+        for (const line of genpLines(result.itavs)) io.stdout.write(`${line}\n`);
+        await saveReceived(result, outputs, log);
+      }
+    }
+    return 0;
+  } finally {
+    protocol.close();
+    inspector?.stop();
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * Enrollment with a session file (-session FILE, -nowait, -resume FILE). While the server answers
+ * `waiting`, the transaction is saved to the file each time it starts to wait; with -nowait the
+ * command then exits with status 3, otherwise it sleeps until the poll is due (showing progress)
+ * and polls again. A later `-resume FILE` continues from the file, polling at once with -nowait.
+ * When the certificate is issued it is saved where the saved or given output options say, and the
+ * session file is removed.
+ *
+ * The file holds no secret: the session snapshot has only ids, nonces and times, and the `meta`
+ * part only output file names, the form, the command, the server address and the public key the
+ * request asked a certificate for, so that a resumed transaction checks what it gets.
+ */
+import * as path from 'path';
+import type { CmpClient, TryCertReqResult } from '../client';
+import type { CertRequestKind } from '../../machines';
+import { CmpError, ErrorCodes, type ErrorCode } from '../errors';
+import type { CmpClientOptions } from '../options';
+import type { PersistedSession, SessionMeta } from '../session';
+import type { CliLog, OutputStream } from './log';
+import { saveReceived, type CertificateOutputs, type CertForm } from './outputs';
+import type { PollProgress } from './progress';
+import { readSessionFile, removeSessionFile, writeSessionFile } from './session-file';
+import { SessionResumer, waitingContext } from './try-resume';
+
+/** Exit status of a command that left its transaction waiting in a session file. */
+export const EXIT_WAITING = 3;
+
+/**
+ * Failures after which the saved transaction is still worth resuming: the server may never have
+ * seen the poll. After any other failure the server has ended the transaction, and the file goes.
+ */
+const RESUMABLE: readonly ErrorCode[] = [
+  ErrorCodes.ERR_CONNECTION,
+  ErrorCodes.ERR_TIMEOUT,
+  ErrorCodes.ERR_TRANSPORT,
+  ErrorCodes.ERR_HTTP_STATUS,
+  ErrorCodes.ERR_CONTENT_TYPE,
+  ErrorCodes.ERR_TLS,
+  ErrorCodes.ERR_RESPONSE_TOO_LARGE,
+];
+
+export interface SessionContext {
+  options: CmpClientOptions;
+  log: CliLog;
+  stderr: OutputStream;
+  progress: PollProgress;
+  noWait: boolean;
+  /** Output options of this command line (absolute paths); at -resume they replace the saved ones. */
+  outputs: Partial<CertificateOutputs>;
+  /** Printable server address (no userinfo), kept for information. */
+  server?: string;
+  now?: () => number;
+}
+
+interface SavedOutputs {
+  cmd: CertRequestKind;
+  certForm: CertForm;
+  certOut?: string;
+  chainOut?: string;
+  extraCertsOut?: string;
+  caCertsOut?: string;
+  server?: string;
+  /** Base64 SPKI the request asked a certificate for. */
+  requestedPublicKey?: string;
+}
+
+function metaOf(saved: SavedOutputs): SessionMeta {
+  const meta: SessionMeta = {};
+  for (const [key, value] of Object.entries(saved)) if (value !== undefined) meta[key] = value as string;
+  return meta;
+}
+
+function savedOf(session: PersistedSession): Partial<SavedOutputs> {
+  const m = session.meta ?? {};
+  const text = (key: string) => (typeof m[key] === 'string' ? (m[key] as string) : undefined);
+  const form = text('certForm');
+  const out: Partial<SavedOutputs> = {};
+  for (const key of ['certOut', 'chainOut', 'extraCertsOut', 'caCertsOut', 'server', 'requestedPublicKey'] as const) {
+    const v = text(key);
+    if (v !== undefined) out[key] = v;
+  }
+  if (form === 'PEM' || form === 'DER') out.certForm = form;
+  return out;
+}
+
+/**
+ * Runs steps until the certificate is issued, or (with -nowait) until the first wait. `source` is
+ * the file the transaction was loaded from, if any: whichever file holds the transaction is
+ * removed once it is stale (another file took over, or the transaction ended), and kept when a
+ * failure may have left the transaction open at the server.
+ */
+async function drive(
+  ctx: SessionContext,
+  files: { target: string; source?: string },
+  meta: () => Promise<SessionMeta>,
+  outputs: CertificateOutputs,
+  first: () => Promise<TryCertReqResult>,
+  next: (session: PersistedSession) => Promise<TryCertReqResult>,
+): Promise<number> {
+  const now = ctx.now ?? Date.now;
+  let live = files.source;
+  const settle = async (holder: string | undefined) => {
+    if (live !== undefined && (holder === undefined || path.resolve(live) !== path.resolve(holder))) await removeSessionFile(live);
+    live = holder;
+  };
+  try {
+    let step = await first();
+    while (step.status === 'waiting') {
+      await writeSessionFile(files.target, { ...step.session, meta: await meta() });
+      await settle(files.target);
+      const { nextPollAt, polls } = waitingContext(step.session);
+      if (ctx.noWait) {
+        ctx.stderr.write(`waiting; checkAfter=${step.checkAfter} s; session saved to ${files.target}\n`);
+        return EXIT_WAITING;
+      }
+      ctx.log.debug(`session saved to ${files.target}`);
+      await ctx.progress.sleepUntil(nextPollAt ?? now() + step.checkAfter * 1000, polls + 1);
+      step = await next(step.session);
+    }
+    await saveReceived(step.result, outputs, ctx.log);
+    await settle(undefined);
+    return 0;
+  } catch (e) {
+    if (live !== undefined) {
+      if (e instanceof CmpError && RESUMABLE.includes(e.code)) ctx.log.warn(`the transaction is kept in ${live}; continue it with -resume ${live}`);
+      else await settle(undefined).catch(() => undefined);
+    }
+    throw e;
+  }
+}
+
+/** `-cmd ir|cr|kur|p10cr -session FILE [-nowait]`: enrolls, saving the transaction while it waits. */
+export async function enrollWithSession(client: CmpClient, kind: CertRequestKind, file: string, ctx: SessionContext): Promise<number> {
+  const outputs: CertificateOutputs = { certForm: ctx.outputs.certForm ?? 'PEM', ...ctx.outputs };
+  let meta: SessionMeta | undefined;
+  const makeMeta = async () => {
+    if (meta) return meta;
+    const spki = await new SessionResumer(ctx.options).requestedPublicKey(kind);
+    meta = metaOf({
+      cmd: kind,
+      ...outputs,
+      ...(ctx.server !== undefined ? { server: ctx.server } : {}),
+      ...(spki ? { requestedPublicKey: Buffer.from(spki).toString('base64') } : {}),
+    });
+    return meta;
+  };
+  return drive(ctx, { target: file }, makeMeta, outputs, () => client.tryCertReq(kind), () => client.tryCertReq(kind));
+}
+
+/**
+ * `-resume FILE`: continues the saved transaction. The file is updated while the server keeps
+ * answering `waiting` (or `-session OTHER` is written instead, and FILE, now stale, removed).
+ */
+export async function resumeFromFile(source: string, target: string, ctx: SessionContext): Promise<number> {
+  const saved = await readSessionFile(source);
+  const before = savedOf(saved);
+  const { kind } = waitingContext(saved);
+  if (before.server !== undefined && ctx.server !== undefined && before.server !== ctx.server) {
+    ctx.log.warn(`the session was started with server ${before.server}, now resuming with ${ctx.server}`);
+  }
+  const outputs: CertificateOutputs = {
+    certForm: ctx.outputs.certForm ?? before.certForm ?? 'PEM',
+    ...pick(before),
+    ...pick(ctx.outputs),
+  };
+  if (outputs.certOut === undefined) {
+    throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, '-certout: not given and not saved in the session, nowhere to save the enrolled certificate');
+  }
+  const spki = before.requestedPublicKey !== undefined ? new Uint8Array(Buffer.from(before.requestedPublicKey, 'base64')) : undefined;
+  if (!spki) ctx.log.warn('the session does not say which public key was requested; the issued certificate\'s key is not checked against it');
+  const meta = metaOf({
+    cmd: kind,
+    ...outputs,
+    ...(ctx.server ?? before.server ? { server: ctx.server ?? before.server } : {}),
+    ...(before.requestedPublicKey !== undefined ? { requestedPublicKey: before.requestedPublicKey } : {}),
+  });
+  const resumer = new SessionResumer(ctx.options);
+  const step = (s: PersistedSession) => resumer.step(s, spki);
+  return drive(ctx, { target, source }, async () => meta, outputs, () => step(saved), step);
+}
+
+function pick(o: Partial<CertificateOutputs>): Partial<CertificateOutputs> {
+  const out: Partial<CertificateOutputs> = {};
+  for (const key of ['certOut', 'chainOut', 'extraCertsOut', 'caCertsOut'] as const) if (o[key] !== undefined) out[key] = o[key];
+  return out;
+}

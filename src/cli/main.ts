@@ -1,0 +1,95 @@
+/**
+ * The `cmpflow` command: `openssl cmp`'s options and behaviour, plus `cmpflow dump FILE` and
+ * resumable sessions. main() never throws and never prints a stack trace: a failure becomes one
+ * `cmpflow: error: <message> (<CODE>)` line on stderr.
+ *
+ * Exit statuses: 0 success (also -help), 1 failure (and no arguments at all, which prints the
+ * help as openssl does), 3 (EXIT_WAITING) when -nowait left the transaction waiting in its
+ * session file.
+ */
+import type { Readable } from 'stream';
+import { parseArgs } from './args';
+import { dumpCommand } from './dump-command';
+import { CliLog, errorLine, type OutputStream } from './log';
+import { parseCommandLine } from './options';
+import { runClient } from './run-client';
+import { runServer } from './server-command';
+import { usage } from './usage';
+
+export { EXIT_WAITING } from './session-command';
+
+export interface CliIo {
+  stdout: OutputStream;
+  stderr: OutputStream;
+  /** For `stdin` pass phrase sources and `dump -`. */
+  stdin?: Readable;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /**
+   * What stops server mode. Called only by server mode, so that a process starts listening for
+   * SIGINT/SIGTERM then and a client run keeps the default reaction to them.
+   */
+  stopSignal?: () => AbortSignal;
+  /** Announced in server mode; default process.pid. */
+  pid?: number;
+  /** Clock for polling and progress (tests). */
+  now?: () => number;
+}
+
+const DUMP = new Set(['dump', '-dump', '--dump']);
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    if (argv.length === 0) {
+      io.stdout.write(usage());
+      return 1;
+    }
+    if (DUMP.has(argv[0]!)) return await dumpCommand(argv.slice(1), io);
+    const parsed = parseCommandLine(argv, { env: io.env, cwd: io.cwd });
+    if (parsed.kind === 'help') {
+      io.stdout.write(usage());
+      return 0;
+    }
+    const log = new CliLog(io.stderr, parsed.cli.verbosity);
+    if (parsed.cli.configFile !== undefined) {
+      log.info(`using section(s) '${parsed.cli.sections.join(',')}' of OpenSSL configuration file '${parsed.cli.configFile}'`);
+    }
+    for (const warning of parsed.warnings) log.warn(warning);
+    if (parsed.mode === 'server') return await runServer(parsed, io, log);
+    const certFormGiven = parseArgs(argv).occurrences.some((o) => o.option.name === 'certform');
+    return await runClient(parsed, io, log, { certFormGiven, ...(io.now ? { now: io.now } : {}) });
+  } catch (e) {
+    io.stderr.write(errorLine(e));
+    return 1;
+  }
+}
+
+/** Runs main() as the `cmpflow` process: its arguments, streams and environment, its exit status. */
+export function runAsProcess(): void {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  const stopSignal = () => {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    return stop.signal;
+  };
+  main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+    stopSignal,
+  })
+    .then((status) => {
+      process.exitCode = status;
+    })
+    .catch((e: unknown) => {
+      process.stderr.write(errorLine(e));
+      process.exitCode = 1;
+    })
+    .finally(() => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    });
+}

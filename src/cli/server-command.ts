@@ -1,0 +1,92 @@
+/**
+ * Server mode (`-port N` with the mock server options): cmpflow's embedded CMP server on
+ * 127.0.0.1, announced as OpenSSL announces its mock server (`ACCEPT 127.0.0.1:PORT PID=N` on
+ * stdout), serving until it is stopped (SIGINT/SIGTERM in a process) or has answered -max_msgs
+ * requests. Unlike OpenSSL's mock, without -rsp_cert it issues real certificates from a
+ * throwaway CA made for this run.
+ */
+import * as path from 'path';
+import { certificateOf, certificatesOf, keyOf } from '../client/setup';
+import { CmpError, ErrorCodes } from '../errors';
+import { createCmpServer, createThrowawayCa, listen, type CmpServerConfig, type ThrowawayCa } from '../server';
+import { passphraseResolver, type ClientEnvironment } from './client-options';
+import type { CliLog, OutputStream } from './log';
+import type { MockServerSettings, RunCommandLine } from './options';
+
+export interface ServerIo extends ClientEnvironment {
+  stdout: OutputStream;
+  /** The signal that stops the server (SIGINT/SIGTERM in a process); without it, only -max_msgs does. */
+  stopSignal?: () => AbortSignal;
+  /** The process id to announce (OpenSSL prints it so that scripts can kill the server). */
+  pid?: number;
+}
+
+async function serverConfig(s: MockServerSettings, parsed: RunCommandLine, io: ServerIo): Promise<CmpServerConfig> {
+  const resolve = passphraseResolver(io);
+  const file = (p: string) => path.resolve(io.cwd, p);
+  const files = (list: string[] | undefined) => list?.map(file);
+  const p = parsed.passphrases;
+  const config: CmpServerConfig = {
+    pollCount: s.pollCount,
+    checkAfter: s.checkAfter,
+    grantImplicitConf: s.grantImplicitConf,
+    sendError: s.sendError,
+    sendUnprotected: s.sendUnprotected,
+    sendUnprotErr: s.sendUnprotErr,
+    acceptUnprotected: s.acceptUnprotected,
+    acceptUnprotErr: s.acceptUnprotErr,
+    acceptRaVerified: s.acceptRaVerified,
+    maxMsgs: s.maxMsgs,
+  };
+  // 0 is OpenSSL's default for both; forcing it would override the CA's own decision.
+  if (s.pkiStatus !== 0) config.pkiStatus = s.pkiStatus;
+  if (s.failureBits !== 0) config.failureBits = s.failureBits;
+  if (s.statusString !== undefined) config.statusString = s.statusString;
+  if (s.srvRef !== undefined) config.srvRef = s.srvRef;
+  if (p.srvSecret !== undefined) config.srvSecret = await resolve(p.srvSecret, 'the -srv_secret pass phrase');
+  if (s.srvCert !== undefined) config.srvCert = certificateOf(file(s.srvCert), '-srv_cert');
+  if (s.srvKey !== undefined) {
+    const pass = p.srvKeyPass !== undefined ? await resolve(p.srvKeyPass, 'the -srv_keypass pass phrase') : undefined;
+    config.srvKey = await keyOf(file(s.srvKey), pass, '-srv_key');
+  }
+  if (s.srvTrusted) config.srvTrusted = certificatesOf(files(s.srvTrusted), '-srv_trusted');
+  if (s.srvUntrusted) config.srvUntrusted = certificatesOf(files(s.srvUntrusted), '-srv_untrusted');
+  if (s.rspCert !== undefined) config.rspCert = certificateOf(file(s.rspCert), '-rsp_cert');
+  if (s.rspExtraCerts) config.rspExtraCerts = certificatesOf(files(s.rspExtraCerts), '-rsp_extracerts');
+  if (s.rspCaPubs) config.rspCaPubs = certificatesOf(files(s.rspCaPubs), '-rsp_capubs');
+  return config;
+}
+
+/** Serves until stopped; returns the exit status. */
+export async function runServer(parsed: RunCommandLine, io: ServerIo, log: CliLog): Promise<number> {
+  const settings = parsed.server;
+  if (!settings || settings.port === undefined) throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, '-port: server mode needs a port');
+  const config = await serverConfig(settings, parsed, io);
+  let throwaway: ThrowawayCa | undefined;
+  if (config.rspCert === undefined) {
+    throwaway = await createThrowawayCa();
+    const made = throwaway.serverConfig();
+    config.ca = made.ca!;
+    if (config.srvCert === undefined) {
+      config.srvCert = made.srvCert!;
+      config.srvKey = made.srvKey!;
+    }
+    log.info(`no -rsp_cert given: issuing certificates from a throwaway CA '${throwaway.ca.cert.subject}'`);
+  }
+  const server = createCmpServer(config);
+  const listener = await listen(server, { port: settings.port, maxMsgs: settings.maxMsgs });
+  try {
+    io.stdout.write(`ACCEPT 127.0.0.1:${listener.port} PID=${io.pid ?? process.pid}\n`);
+    const stop = io.stopSignal?.();
+    const stopped = new Promise<void>((resolve) => {
+      if (stop?.aborted) resolve();
+      stop?.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await Promise.race([listener.closed, stopped]);
+    log.info(`server stopping after ${server.state.counters.requests} request(s)`);
+    return 0;
+  } finally {
+    await listener.close();
+    await throwaway?.cleanup();
+  }
+}

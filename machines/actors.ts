@@ -25,6 +25,11 @@ export interface TransactionState {
   pvno: 2 | 3;
   /** Messages sent so far in this transaction. */
   messagesSent: number;
+  /**
+   * DER SubjectPublicKeyInfo the certificate request asked for (public, so it may be persisted):
+   * a resumed session checks the issued certificate against it without the new key at hand.
+   */
+  requestedPublicKey?: B64;
 }
 
 /** Input of `buildRequest`: which message to build next and what it must carry. */

@@ -27,6 +27,8 @@ export interface EnrollmentInput {
   implicitConfirm?: boolean;
   /** Do not confirm the new certificate (OpenSSL -disable_confirm). */
   disableConfirm?: boolean;
+  /** DER SubjectPublicKeyInfo (base64) the request asks a certificate for, when known. */
+  requestedPublicKey?: B64;
 }
 
 export interface EnrolledCertificate extends PkiStatusView {
@@ -147,7 +149,12 @@ export const enrollmentMachine = enrollment.createMachine({
   id: 'enrollment',
   context: ({ input }) => ({
     kind: input.kind,
-    transaction: { transactionId: input.transactionId, pvno: 2, messagesSent: 0 },
+    transaction: {
+      transactionId: input.transactionId,
+      pvno: 2,
+      messagesSent: 0,
+      ...(input.requestedPublicKey !== undefined ? { requestedPublicKey: input.requestedPublicKey } : {}),
+    },
     ...(input.deadline !== undefined ? { deadline: input.deadline } : {}),
     implicitConfirm: input.implicitConfirm ?? false,
     disableConfirm: input.disableConfirm ?? false,

@@ -34,9 +34,11 @@ export interface ProtocolLog {
 
 /**
  * Prints protocol progress through `log`; with `progress`, waits of an in-process polling loop
- * are shown too.
+ * are shown too. `server` is announced before the first message, once the credentials have
+ * loaded, as OpenSSL announces it at the end of its setup.
  */
-export function createProtocolLog(log: CliLog, progress?: PollProgress): ProtocolLog {
+export function createProtocolLog(log: CliLog, progress?: PollProgress, server?: string): ProtocolLog {
+  let announced = server === undefined;
   let certRequest: string | undefined;
   let lastSent: string | undefined;
   let polls = 0;
@@ -97,6 +99,10 @@ export function createProtocolLog(log: CliLog, progress?: PollProgress): Protoco
       const bodyType = asString(asObject(event.output)?.bodyType);
       if (bodyType === undefined) return;
       lastSent = bodyType;
+      if (!announced) {
+        announced = true;
+        log.info(`will contact ${server}`);
+      }
       if (CERT_RESPONSE[bodyType] !== undefined) certRequest = bodyType;
       log.info(`sending ${bodyTypeName(bodyType)}`);
     } else if (type === 'xstate.done.actor.exchangeMessage') {

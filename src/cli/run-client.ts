@@ -45,13 +45,21 @@ function refuseUnsupported(parsed: RunCommandLine, log: CliLog): void {
   }
 }
 
+/** The server as messages show it: without userinfo, with the -path that applies. */
+function serverDisplay(parsed: RunCommandLine): string | undefined {
+  const c = parsed.client;
+  if (c.server === undefined || parsed.cli.rspIn !== undefined) return undefined;
+  return parseServerAddress(c.server, c.tls?.used ? true : undefined, c.path).display;
+}
+
 export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLog, run: RunClientOptions = {}): Promise<number> {
   refuseUnsupported(parsed, log);
   const cli = parsed.cli;
   const sessionMode = (cli.session !== undefined && cli.cmd !== undefined && ENROLLMENT.includes(cli.cmd)) || cli.resume !== undefined;
   const progress = new PollProgress(log, run.now);
+  const server = serverDisplay(parsed);
   // In session mode the CLI waits between steps itself; the machine's own waits are not rests.
-  const protocol = createProtocolLog(log, sessionMode ? undefined : progress);
+  const protocol = createProtocolLog(log, sessionMode ? undefined : progress, server);
   let inspector: CliInspector | undefined;
   try {
     if (cli.inspect) inspector = await openInspector(io.env, io.stderr, log);
@@ -60,8 +68,6 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
       inspector?.observe(event);
     };
     const options = await buildClientOptions(parsed, io, observer);
-    const server = options.server !== undefined ? parseServerAddress(options.server, options.tls?.used ? true : undefined, options.path).display : undefined;
-    if (server !== undefined) log.info(`will contact ${server}`);
 
     const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(io.cwd, p));
     const given: Partial<CertificateOutputs> = {};

@@ -40,7 +40,11 @@ export async function checkResponse(setup: ClientSetup, session: SessionExpectat
     ...(setup.expectedSender ? { expectedSender: setup.expectedSender } : {}),
     ...(t.certReqId !== undefined ? { certReqId: BigInt(t.certReqId) } : {}),
     ...(session.kind && input.requestType === 'pollReq' ? { pollingFor: session.kind } : {}),
-    ...(session.requestedPublicKey ? { requestedPublicKey: session.requestedPublicKey } : {}),
+    ...(t.requestedPublicKey
+      ? { requestedPublicKey: fromB64(t.requestedPublicKey) }
+      : session.requestedPublicKey
+        ? { requestedPublicKey: session.requestedPublicKey }
+        : {}),
     ...(input.requestType === 'rr' && oldCert
       ? {
           revokedCert: (({ issuer, serialNumber }) => ({ issuer, serialNumber: new Uint8Array(serialNumber) }))(issuerAndSerial(oldCert)),

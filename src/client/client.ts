@@ -4,11 +4,12 @@
  * CmpErrors. The OpenSSL counterparts are named on each method.
  */
 import { X509Certificate, type X509Crl } from '@peculiar/x509';
-import type { CertReqTemplateContent } from '../asn1';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CertReqMsg, type CertReqTemplateContent } from '../asn1';
 import { getCaCerts, getCertReqTemplate, getCrlUpdate, getRootCaUpdate, type RootCaUpdate } from './general-requests';
 import { createActor, toPromise, type AnyActorLogic, type InspectionEvent } from 'xstate';
 import type { CertRequestKind, CheckedResponse } from '../../machines/actors';
-import { enrollmentMachine, type EnrolledCertificate, type EnrollmentOutput } from '../../machines/enrollment';
+import { enrollmentMachine, type EnrolledCertificate, type EnrollmentInput, type EnrollmentOutput } from '../../machines/enrollment';
 import { generalMachine } from '../../machines/general';
 import { revocationMachine } from '../../machines/revocation';
 import { actorsFrom } from '../../machines/services';
@@ -80,6 +81,17 @@ function enrollmentResult(out: EnrollmentOutput): EnrollmentResult {
   };
 }
 
+/** The session spec of a persisted enrollment: its kind (the requested key travels in the snapshot). */
+function specOf(session: PersistedSession): SessionOptions {
+  return { kind: (session.snapshot as { context: { kind: CertRequestKind } }).context.kind };
+}
+
+/** The SubjectPublicKeyInfo in the template of an explicit CertReqMsg, if it names one. */
+function publicKeyOfCertReqMsg(der: Uint8Array): Uint8Array | undefined {
+  const spki = AsnConvert.parse(der, CertReqMsg).certReq.certTemplate.publicKey;
+  return spki ? new Uint8Array(AsnConvert.serialize(spki)) : undefined;
+}
+
 function answerOf<K extends CheckedResponse['kind']>(out: SingleExchangeOutput, kind: K): Extract<CheckedResponse, { kind: K }> {
   if (out.outcome !== 'done' || out.response?.kind !== kind) {
     throw out.error ? CmpError.fromJSON(out.error) : new CmpError('ERR_INTERNAL', 'session ended without an answer');
@@ -117,13 +129,26 @@ export class CmpClient {
     return t !== undefined && t > 0 ? setup.now() + t * 1000 : undefined;
   }
 
-  async #sessionFor(kind: CertRequestKind, certReqMsg?: Uint8Array): Promise<{ setup: ClientSetup; spec: SessionOptions }> {
+  /** What a new enrollment session starts with: its services' spec and the machine's input. */
+  async #newEnrollment(kind: CertRequestKind, certReqMsg?: Uint8Array) {
     const setup = await this.#ready();
-    let requestedKey: Uint8Array | undefined;
-    if (certReqMsg === undefined) {
-      requestedKey = kind === 'p10cr' ? requestedPublicKey(setup, undefined) : buildRequestTemplate(setup, kind).publicKey;
-    }
-    return { setup, spec: { kind, ...(requestedKey ? { requestedPublicKey: requestedKey } : {}), ...(certReqMsg ? { certReqMsg } : {}) } };
+    const requestedKey =
+      certReqMsg !== undefined
+        ? publicKeyOfCertReqMsg(certReqMsg)
+        : kind === 'p10cr'
+          ? requestedPublicKey(setup, undefined)
+          : buildRequestTemplate(setup, kind).publicKey;
+    const spec: SessionOptions = { kind, ...(certReqMsg ? { certReqMsg } : {}) };
+    const deadline = this.#deadline(setup);
+    const input: EnrollmentInput = {
+      kind,
+      transactionId: this.#transactionId(),
+      ...(deadline !== undefined ? { deadline } : {}),
+      implicitConfirm: this.#options.implicitConfirm ?? false,
+      disableConfirm: this.#options.disableConfirm ?? false,
+      ...(requestedKey ? { requestedPublicKey: toB64(requestedKey) } : {}),
+    };
+    return { setup, spec, input };
   }
 
   /** Starts a session; its connections end with it (done, failed, or stopped while waiting). */
@@ -142,17 +167,8 @@ export class CmpClient {
 
   /** Runs an enrollment to its end (OpenSSL OSSL_CMP_exec_certreq). */
   async certReq(kind: CertRequestKind, certReqMsg?: Uint8Array): Promise<EnrollmentResult> {
-    const { setup, spec } = await this.#sessionFor(kind, certReqMsg);
-    const deadline = this.#deadline(setup);
-    const actor = this.#run(enrollmentMachine, createSessionServices(setup, spec), {
-      input: {
-        kind,
-        transactionId: this.#transactionId(),
-        ...(deadline !== undefined ? { deadline } : {}),
-        implicitConfirm: this.#options.implicitConfirm ?? false,
-        disableConfirm: this.#options.disableConfirm ?? false,
-      },
-    });
+    const { setup, spec, input } = await this.#newEnrollment(kind, certReqMsg);
+    const actor = this.#run(enrollmentMachine, createSessionServices(setup, spec), { input });
     return enrollmentResult(await toPromise(actor));
   }
 
@@ -181,17 +197,8 @@ export class CmpClient {
   async tryCertReq(kind: CertRequestKind, certReqMsg?: Uint8Array): Promise<TryCertReqResult> {
     const pending = this.#pending;
     if (pending) return this.#tryContinue(pending.session, pending.spec);
-    const { setup, spec } = await this.#sessionFor(kind, certReqMsg);
-    const deadline = this.#deadline(setup);
-    const actor = this.#run(enrollmentMachine, createSessionServices(setup, { ...spec, immediateWaits: 0 }), {
-      input: {
-        kind,
-        transactionId: this.#transactionId(),
-        ...(deadline !== undefined ? { deadline } : {}),
-        implicitConfirm: this.#options.implicitConfirm ?? false,
-        disableConfirm: this.#options.disableConfirm ?? false,
-      },
-    });
+    const { setup, spec, input } = await this.#newEnrollment(kind, certReqMsg);
+    const actor = this.#run(enrollmentMachine, createSessionServices(setup, { ...spec, immediateWaits: 0 }), { input });
     return this.#untilWaitingOrDone(actor, spec, setup.now);
   }
 
@@ -249,10 +256,19 @@ export class CmpClient {
   async resume(session: PersistedSession | string): Promise<EnrollmentResult> {
     const parsed = parsePersistedSession(session, 'enrollment');
     const setup = await this.#ready();
-    const kind = (parsed.snapshot as { context: { kind: CertRequestKind } }).context.kind;
-    const { spec } = await this.#sessionFor(kind).catch(() => ({ spec: { kind } as SessionOptions }));
-    const actor = this.#run(enrollmentMachine, createSessionServices(setup, spec), resumeOptions(parsed));
+    const actor = this.#run(enrollmentMachine, createSessionServices(setup, specOf(parsed)), resumeOptions(parsed));
     return enrollmentResult(await toPromise(actor));
+  }
+
+  /**
+   * One polling step of a persisted waiting enrollment, from this or another process: polls now
+   * (whatever checkAfter said, as OSSL_CMP_try_certreq does) and returns the certificate, or the
+   * waiting session to save again.
+   */
+  async tryResume(session: PersistedSession | string): Promise<TryCertReqResult> {
+    const parsed = parsePersistedSession(session, 'enrollment');
+    this.#pending = undefined;
+    return this.#tryContinue(parsed, specOf(parsed));
   }
 
   /** OSSL_CMP_exec_RR_ses: revokes -oldcert. */

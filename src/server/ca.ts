@@ -88,7 +88,7 @@ export class CertificateAuthority {
   private readonly records = new Map<string, IssuedRecord>();
   private keyIdPromise?: Promise<Uint8Array>;
   private crlNumber = 0;
-  private crlCache?: { der: Uint8Array; validUntil: number };
+  private crlCache?: { der: Uint8Array<ArrayBuffer>; validUntil: number };
 
   constructor(credentials: CaCredentials, options: CaOptions = {}) {
     if (!publicKeyMatches(credentials.key, credentials.cert)) {
@@ -185,7 +185,7 @@ export class CertificateAuthority {
   }
 
   /** DER of a CRL signed now (or the cached one while nothing changed and half its validity remains). */
-  async crl(): Promise<Uint8Array> {
+  async crl(): Promise<Uint8Array<ArrayBuffer>> {
     const now = this.now();
     if (this.crlCache && now.getTime() < this.crlCache.validUntil) return this.crlCache.der.slice();
     const revoked = this.issued

@@ -150,7 +150,7 @@ function entryExtensions(entry: RevokedEntry): Extension[] {
 }
 
 /** A version 2 CRL (RFC 5280 5.1) with authorityKeyIdentifier and cRLNumber. */
-export async function signCrl(fields: CrlFields, signer: Signer): Promise<Uint8Array> {
+export async function signCrl(fields: CrlFields, signer: Signer): Promise<Uint8Array<ArrayBuffer>> {
   const algorithm = signer.algorithm ?? defaultSignatureAlgorithm(signer.key);
   const tbs = new TBSCertList({
     version: Version.v2,

@@ -43,7 +43,7 @@ export interface CmpServer {
   readonly state: CmpServerState;
   readonly config: Readonly<CmpServerConfig>;
   /** DER of a CRL of the certificates this server's CA revoked. Throws ERR_INVALID_OPTION without a CA. */
-  crl(): Promise<Uint8Array>;
+  crl(): Promise<Uint8Array<ArrayBuffer>>;
 }
 
 const newTransactionBodies = new Set<PKIBodyType>(['ir', 'cr', 'kur', 'p10cr', 'rr', 'genm']);
@@ -227,7 +227,7 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
         return answerError(undefined, { kind: 'unknown' }, new Refusal('systemFailure', 'the server failed to process the request'));
       }
     },
-    async crl(): Promise<Uint8Array> {
+    async crl(): Promise<Uint8Array<ArrayBuffer>> {
       if (!ca) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'this server has no CA, so it has no CRL');
       return ca.crl();
     },

@@ -162,9 +162,10 @@ function emptyObject(value: unknown, path: string): void {
 
 function checkTransaction(value: unknown, path: string): void {
   const t = object(value, path);
-  onlyKeys(t, path, ['transactionId', 'lastSenderNonce', 'recipNonce', 'certReqId', 'pvno', 'messagesSent']);
+  onlyKeys(t, path, ['transactionId', 'lastSenderNonce', 'recipNonce', 'certReqId', 'pvno', 'messagesSent', 'requestedPublicKey']);
   base64(t.transactionId, `${path}.transactionId`);
   optional(t, 'lastSenderNonce', path, base64);
+  optional(t, 'requestedPublicKey', path, base64);
   optional(t, 'recipNonce', path, base64);
   optional(t, 'certReqId', path, decimal);
   oneOf(t.pvno, `${path}.pvno`, [2, 3]);

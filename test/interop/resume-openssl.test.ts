@@ -59,4 +59,18 @@ describe('resuming a waiting enrollment in another process', () => {
       await server.stop();
     }
   });
+
+  it('still checks the issued key on resume without the new key at hand (it travels in the snapshot)', async () => {
+    const server = await startMockServer(['-srv_ref', 'mock', '-srv_secret', `pass:${SECRET}`, '-rsp_cert', pki.enrolled.certPath, '-poll_count', '2', '-check_after', '1']);
+    try {
+      // We ask for the client key, but the mock will hand out -rsp_cert, which carries another key.
+      const options = { server: server.url, ref: 'client-ref', secret: SECRET, subject: '/CN=resumed', keepAlive: 0 as const };
+      const first = await new CmpClient({ ...options, newKey: pki.client.keyPath }).tryCertReq('ir');
+      if (first.status !== 'waiting') throw new Error('expected waiting');
+      const e = await new CmpClient(options).tryResume(first.session).catch((err: unknown) => err);
+      expect((e as { code?: string }).code).toBe('ERR_PUBLIC_KEY_MISMATCH');
+    } finally {
+      await server.stop();
+    }
+  });
 });

@@ -133,12 +133,6 @@ describe('answers are protected like the request', () => {
     expect(answer.msg.body.ip!.caPubs!.map((c) => hex(AsnConvert.serialize(c)))).toEqual([hex(ca.ca.cert.rawData)]);
   });
 
-  it('not at all with sendUnprotected', async () => {
-    const server = await makeServer({ sendUnprotected: true });
-    const answer = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=bare' }), { auth: PBM });
-    expect(answer.type).toBe('ip');
-    expect(answer.msg.protection).toBeUndefined();
-  });
 });
 
 describe('confirmation', () => {
@@ -263,26 +257,5 @@ describe('the transaction store', () => {
     const fourth = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=four' }), { auth: PBM });
     expect(fourth.type).toBe('ip');
     expect(server.state.transactions.size).toBe(2);
-  });
-});
-
-describe('fixed answers, as the OpenSSL mock server gives them', () => {
-  it('rspCert is returned instead of issuing', async () => {
-    const ca = await throwawayCa();
-    const server = await makeServer({ rspCert: ca.server.cert });
-    const answer = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=whatever' }), { auth: PBM });
-    expect(hex(answer.cert!.rawData)).toBe(hex(ca.server.cert.rawData));
-    expect(server.state.ca!.issued).toHaveLength(0);
-  });
-
-  it('pkiStatus rejection with failure bits and text gives a rejection without certificate and ends the transaction', async () => {
-    const server = await makeServer({ pkiStatus: 2, failure: 9, failureBits: 1 << 19, statusString: 'not today' });
-    const answer = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=refused' }), { auth: PBM });
-    expect(answer.type).toBe('ip');
-    expect(answer.status).toBe(2);
-    expect(answer.failInfo).toEqual(['badPOP', 'badCertTemplate']);
-    expect(answer.statusText).toBe('not today');
-    expect(answer.cert).toBeUndefined();
-    expect(server.state.transactions.get(hex(answer.sent.transactionId))!.phase).toBe('done');
   });
 });

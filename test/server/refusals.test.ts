@@ -317,20 +317,3 @@ describe('the server guards key updates and revocations', () => {
     expect(answer.failInfo).toEqual(['badCertId']);
   });
 });
-
-describe('forced errors', () => {
-  it('sendError answers every request with an error, as OpenSSL -send_error', async () => {
-    const server = await makeServer({ sendError: true });
-    const answer = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=x' }), { auth: PBM });
-    expect(answer.type).toBe('error');
-    expect(answer.failInfo).toEqual(['badRequest']);
-    await expect(verifyAnswer(answer.msg)).resolves.toBe('pbm');
-  });
-
-  it('sendUnprotErr sends errors without protection', async () => {
-    const server = await makeServer({ sendUnprotErr: true });
-    const answer = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=x', popo: -1 }), { auth: PBM });
-    expect(answer.failInfo).toEqual(['badPOP']);
-    expect(answer.msg.protection).toBeUndefined();
-  });
-});

@@ -4,6 +4,7 @@
  * documents them too. Credentials may be given as file paths, PEM/DER bytes or loaded objects.
  */
 import type { X509Certificate } from '@peculiar/x509';
+import type { InspectionEvent } from 'xstate';
 import type { HashName, PrivateKeyHandle } from './crypto/provider';
 import type { Transfer } from './transport/types';
 
@@ -136,8 +137,8 @@ export interface CmpClientOptions {
   /** Called before certConf (OpenSSL's certConf callback); may reject the new certificate. */
   acceptCertificate?: (info: NewCertificateInfo) => CertificateDecision | Promise<CertificateDecision>;
 
-  /** XState inspection observer for every session (events are sanitised). */
-  inspect?: (event: unknown) => void;
+  /** XState inspection observer for every session (`createActor`'s `inspect`); events are sanitised. */
+  inspect?: (event: InspectionEvent) => void;
   /** Clock in epoch ms, for tests. */
   now?: () => number;
 }

@@ -3,7 +3,7 @@
  * message ("polling aborted") in the transaction and waits for the CA's pkiConf, as OpenSSL's
  * OSSL_CMP_try_certreq does when asked to stop.
  */
-import { CmpClient, type CmpClientOptions } from 'cmpflow';
+import { CmpClient, type CmpClientOptions } from '../../src';
 
 export interface Enrollment {
   serverUrl: string;

@@ -5,7 +5,7 @@
  * honouring the abort signal and bounding the response size.
  */
 import * as http from 'http';
-import { CmpClient, CmpError, type EnrollmentResult, type Transfer } from 'cmpflow';
+import { CmpClient, CmpError, type EnrollmentResult, type Transfer } from '../../src';
 
 const MAX_RESPONSE_BYTES = 100 * 1024;
 

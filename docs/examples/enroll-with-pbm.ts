@@ -2,7 +2,7 @@
  * Initial enrollment (ir) authenticated by a shared secret: the CA gave us a reference and a
  * secret out of band, and we ask for a certificate for a key we generated.
  */
-import { CmpClient, type EnrollmentResult } from 'cmpflow';
+import { CmpClient, type EnrollmentResult } from '../../src';
 
 export interface PbmEnrollment {
   /** e.g. 'http://ca.example:8080/pkix/' */

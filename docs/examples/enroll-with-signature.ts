@@ -2,7 +2,7 @@
  * Certificate request (cr) from an entity that already has a certificate: the request is signed
  * with that certificate's key, and the server's signature is checked against our trust anchors.
  */
-import { CmpClient, type EnrollmentResult } from 'cmpflow';
+import { CmpClient, type EnrollmentResult } from '../../src';
 
 export interface SignedEnrollment {
   serverUrl: string;

@@ -3,7 +3,7 @@
  * PKIStatusInfo, `status`, `failInfo` (RFC 9810 PKIFailureInfo bit names) and `statusString`
  * carry what it said. Branch on the code, never on the message text.
  */
-import { CmpClient, CmpError } from 'cmpflow';
+import { CmpClient, CmpError } from '../../src';
 
 export interface Enrollment {
   serverUrl: string;

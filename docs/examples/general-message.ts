@@ -2,7 +2,7 @@
  * General message (genm): ask the CA which key types it accepts (RFC 9483 section 4.3), and
  * decode the answer with the ASN.1 classes cmpflow exports.
  */
-import { asn1, CmpClient, type GeneralResult } from 'cmpflow';
+import { asn1, CmpClient, type GeneralResult } from '../../src';
 
 /** id-it-signKeyPairTypes */
 export const SIGN_KEY_PAIR_TYPES = '1.3.6.1.5.5.7.4.2';

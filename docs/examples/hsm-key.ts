@@ -11,7 +11,7 @@ import {
   setCryptoProvider,
   type EnrollmentResult,
   type PrivateKeyHandle,
-} from 'cmpflow';
+} from '../../src';
 
 type Certificate = ReturnType<typeof loadCertificates>[number];
 

@@ -5,7 +5,7 @@
  * through.
  */
 import type { InspectionEvent } from 'xstate';
-import { CmpClient } from 'cmpflow';
+import { CmpClient } from '../../src';
 
 export interface Enrollment {
   serverUrl: string;

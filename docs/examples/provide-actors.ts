@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'crypto';
 import { createActor, toPromise } from 'xstate';
-import { actorsFrom, createSessionServices, enrollmentMachine, setupClient, type SessionServices } from 'cmpflow';
+import { actorsFrom, createSessionServices, enrollmentMachine, setupClient, type SessionServices } from '../../src';
 
 export interface Enrollment {
   serverUrl: string;
@@ -25,8 +25,7 @@ export interface AuditEntry {
 export async function enrollWithAudit(p: Enrollment) {
   // Loads the credentials once; they stay inside the services' closures.
   const setup = await setupClient({ server: p.serverUrl, ref: p.ref, secret: p.secret, newKey: p.newKeyPath, subject: p.subject, msgTimeout: 10 });
-  // `requestedPublicKey` makes checkResponse insist that the new certificate is for our key.
-  const services = createSessionServices(setup, { kind: 'ir', ...(setup.newKey ? { requestedPublicKey: setup.newKey.spki } : {}) });
+  const services = createSessionServices(setup, { kind: 'ir' });
 
   const audit: AuditEntry[] = [];
   const audited: SessionServices = {
@@ -40,7 +39,15 @@ export async function enrollWithAudit(p: Enrollment) {
   };
 
   const machine = enrollmentMachine.provide({ actors: actorsFrom(audited) });
-  const actor = createActor(machine, { input: { kind: 'ir', transactionId: randomBytes(16).toString('base64') } });
+  const actor = createActor(machine, {
+    input: {
+      kind: 'ir',
+      transactionId: randomBytes(16).toString('base64'),
+      // checkResponse insists that the new certificate is for this key. It is public, so it may
+      // travel in the machine's context and in a persisted session.
+      ...(setup.newKey ? { requestedPublicKey: Buffer.from(setup.newKey.spki).toString('base64') } : {}),
+    },
+  });
   actor.start();
   try {
     // { outcome: 'confirmed' | 'failed' | 'aborted', certificate?, error?, polls, transactionId }

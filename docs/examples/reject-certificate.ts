@@ -3,7 +3,7 @@
  * CA as a negative certConf with the failInfo given, and the call fails with
  * ERR_CERT_REJECTED_BY_CLIENT (a CA may still keep the certificate: EJBCA does not revoke it).
  */
-import { CmpClient, isCmpError } from 'cmpflow';
+import { CmpClient, isCmpError } from '../../src';
 
 export interface Enrollment {
   serverUrl: string;

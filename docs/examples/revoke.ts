@@ -2,7 +2,7 @@
  * Revocation (rr): revoke our own certificate, signing the request with its key. The answer is
  * checked as OpenSSL does: revocationWarning and revocationNotification succeed with a warning.
  */
-import { CmpClient, type RevocationResult } from 'cmpflow';
+import { CmpClient, type RevocationResult } from '../../src';
 
 /** CRLReason values (RFC 5280 section 5.3.1). */
 export const CrlReason = { unspecified: 0, keyCompromise: 1, affiliationChanged: 3, superseded: 4, cessationOfOperation: 5 } as const;

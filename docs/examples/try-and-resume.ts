@@ -5,7 +5,7 @@
  * gives the same credentials again.
  */
 import { promises as fs } from 'fs';
-import { CmpClient, type CmpClientOptions, type EnrollmentResult } from 'cmpflow';
+import { CmpClient, type CmpClientOptions, type EnrollmentResult } from '../../src';
 
 export interface Enrollment {
   serverUrl: string;

@@ -3,7 +3,7 @@
  * certificate keeps its subject. OpenSSL takes the certificate to update from -cert when
  * -oldcert is not given; cmpflow does the same with `cert` and `oldCert`.
  */
-import { CmpClient, type EnrollmentResult } from 'cmpflow';
+import { CmpClient, type EnrollmentResult } from '../../src';
 
 export interface KeyUpdate {
   serverUrl: string;

@@ -330,7 +330,8 @@ class Builder {
     if (v.has('server') && v.flag('use_mock_srv')) throw invalid('-use_mock_srv: cannot be used with -server');
     if (v.has('rspin') && v.flag('use_mock_srv')) throw invalid('-use_mock_srv: cannot be used with -rspin');
     if (!v.flag('tls_used') && TLS_DETAILS.some((n) => v.has(n))) this.warn('ignoring TLS options since -tls_used is not given');
-    if (v.flag('nowait') && !v.has('session')) throw missing('-nowait: needs -session FILE to save the waiting transaction in');
+    // With -resume the session file read is the one updated (unless -session names another).
+    if (v.flag('nowait') && !v.has('session') && !v.has('resume')) throw missing('-nowait: needs -session FILE to save the waiting transaction in');
   }
 
   private cliSettings(): CliSettings {

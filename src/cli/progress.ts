@@ -16,8 +16,9 @@ export class PollProgress {
 
   /** Starts showing a wait that ends at `until` (epoch ms) before poll number `poll`; returns its stop. */
   show(until: number, poll: number): () => void {
-    const seconds = Math.max(0, Math.ceil((until - this.now()) / 1000));
-    if (!this.log.enabled(LogLevel.INFO)) return () => undefined;
+    const seconds = Math.ceil((until - this.now()) / 1000);
+    // A poll that is already due (a `waiting` ip asks for one at once) is no wait worth showing.
+    if (seconds <= 0 || !this.log.enabled(LogLevel.INFO)) return () => undefined;
     const out = this.log.stderr;
     if (!out.isTTY) {
       this.log.info(`waiting ${seconds} s before polling (poll ${poll})`);

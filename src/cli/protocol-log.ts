@@ -74,6 +74,12 @@ export function createProtocolLog(log: CliLog, progress?: PollProgress, server?:
 
   const observe = (raw: unknown): void => {
     const e = asObject(raw);
+    if (e?.type === '@xstate.snapshot' && certRequest === undefined) {
+      // A session restored from a file has no init event to tell what it requested.
+      const kind = asString(asObject(asObject(e.snapshot)?.context)?.kind);
+      if (kind !== undefined && CERT_RESPONSE[kind] !== undefined) certRequest = kind;
+      return;
+    }
     if (e?.type !== '@xstate.event') return;
     const event = asObject(e.event);
     const type = asString(event?.type);

@@ -15,6 +15,7 @@ import type { RunCommandLine } from './options';
 import { genpLines, saveReceived, type CertificateOutputs } from './outputs';
 import { PollProgress } from './progress';
 import { createProtocolLog } from './protocol-log';
+import { createMockServer, type MockServer } from './server-command';
 import { enrollWithSession, resumeFromFile, type SessionContext } from './session-command';
 
 export interface ClientIo extends ClientEnvironment {
@@ -31,10 +32,9 @@ export interface RunClientOptions {
 
 const ENROLLMENT: readonly string[] = ['ir', 'cr', 'kur', 'p10cr'];
 
-function refuseUnsupported(parsed: RunCommandLine, log: CliLog): void {
+function checkSupport(parsed: RunCommandLine, log: CliLog): void {
   const cli = parsed.cli;
   if (cli.reqInNewTid) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, '-reqin_new_tid: not supported by cmpflow (requests read with -reqin are sent as they are)');
-  if (cli.useMockServer) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, '-use_mock_srv: the in-process mock server is not available in this cmpflow build');
   if (cli.sansCritical) log.warn('-sans: "critical" is ignored; cmpflow cannot mark the Subject Alternative Names critical yet');
   if (parsed.passphrases.otherPass !== undefined) log.warn('-otherpass is ignored by cmpflow (certificates of others are not encrypted)');
   if (cli.session !== undefined && cli.resume === undefined && cli.cmd !== undefined && !ENROLLMENT.includes(cli.cmd)) {
@@ -53,7 +53,7 @@ function serverDisplay(parsed: RunCommandLine): string | undefined {
 }
 
 export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLog, run: RunClientOptions = {}): Promise<number> {
-  refuseUnsupported(parsed, log);
+  checkSupport(parsed, log);
   const cli = parsed.cli;
   const sessionMode = (cli.session !== undefined && cli.cmd !== undefined && ENROLLMENT.includes(cli.cmd)) || cli.resume !== undefined;
   const progress = new PollProgress(log, run.now);
@@ -61,6 +61,7 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
   // In session mode the CLI waits between steps itself; the machine's own waits are not rests.
   const protocol = createProtocolLog(log, sessionMode ? undefined : progress, server);
   let inspector: CliInspector | undefined;
+  let mock: MockServer | undefined;
   try {
     if (cli.inspect) inspector = await openInspector(io.env, io.stderr, log);
     const observer = (event: unknown) => {
@@ -68,6 +69,11 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
       inspector?.observe(event);
     };
     const options = await buildClientOptions(parsed, io, observer);
+    if (cli.useMockServer) {
+      mock = await createMockServer(parsed, io, log);
+      const server = mock.server;
+      options.transfer = (request) => server.handle(request);
+    }
 
     const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(io.cwd, p));
     const given: Partial<CertificateOutputs> = {};
@@ -81,7 +87,6 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
     }
     const outputs: CertificateOutputs = { ...given, certForm: cli.certForm };
     const sessionContext = (): SessionContext => ({
-      options,
       log,
       stderr: io.stderr,
       progress,
@@ -91,13 +96,13 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
       ...(run.now ? { now: run.now } : {}),
     });
 
+    const client = new CmpClient(options);
     if (cli.resume !== undefined) {
       const source = path.resolve(io.cwd, cli.resume);
-      return await resumeFromFile(source, cli.session !== undefined ? path.resolve(io.cwd, cli.session) : source, sessionContext());
+      return await resumeFromFile(client, source, cli.session !== undefined ? path.resolve(io.cwd, cli.session) : source, sessionContext());
     }
 
     const cmd = cli.cmd!;
-    const client = new CmpClient(options);
     for (let i = 0; i < cli.repeat; i++) {
       if (ENROLLMENT.includes(cmd)) {
         const kind = cmd as CertRequestKind;
@@ -117,5 +122,6 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
   } finally {
     protocol.close();
     inspector?.stop();
+    await mock?.cleanup();
   }
 }

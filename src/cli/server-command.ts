@@ -1,6 +1,6 @@
 /**
  * Server mode (`-port N` with the mock server options): cmpflow's embedded CMP server on
- * 127.0.0.1, announced as OpenSSL announces its mock server (`ACCEPT 127.0.0.1:PORT PID=N` on
+ * 127.0.0.1 (and the same server in-process for -use_mock_srv), announced as OpenSSL announces its mock server (`ACCEPT 127.0.0.1:PORT PID=N` on
  * stdout), serving until it is stopped (SIGINT/SIGTERM in a process) or has answered -max_msgs
  * requests. Unlike OpenSSL's mock, without -rsp_cert it issues real certificates from a
  * throwaway CA made for this run.
@@ -8,7 +8,7 @@
 import * as path from 'path';
 import { certificateOf, certificatesOf, keyOf } from '../client/setup';
 import { CmpError, ErrorCodes } from '../errors';
-import { createCmpServer, createThrowawayCa, listen, type CmpServerConfig, type ThrowawayCa } from '../server';
+import { createCmpServer, createThrowawayCa, listen, type CmpServer, type CmpServerConfig, type Listener, type ThrowawayCa } from '../server';
 import { passphraseResolver, type ClientEnvironment } from './client-options';
 import type { CliLog, OutputStream } from './log';
 import type { MockServerSettings, RunCommandLine } from './options';
@@ -21,7 +21,7 @@ export interface ServerIo extends ClientEnvironment {
   pid?: number;
 }
 
-async function serverConfig(s: MockServerSettings, parsed: RunCommandLine, io: ServerIo): Promise<CmpServerConfig> {
+async function serverConfig(s: MockServerSettings, parsed: RunCommandLine, io: ClientEnvironment): Promise<CmpServerConfig> {
   const resolve = passphraseResolver(io);
   const file = (p: string) => path.resolve(io.cwd, p);
   const files = (list: string[] | undefined) => list?.map(file);
@@ -57,10 +57,16 @@ async function serverConfig(s: MockServerSettings, parsed: RunCommandLine, io: S
   return config;
 }
 
-/** Serves until stopped; returns the exit status. */
-export async function runServer(parsed: RunCommandLine, io: ServerIo, log: CliLog): Promise<number> {
+export interface MockServer {
+  server: CmpServer;
+  /** Removes what the server made for this run (its throwaway CA). */
+  cleanup(): Promise<void>;
+}
+
+/** The server the mock server options describe, for -port and for -use_mock_srv. */
+export async function createMockServer(parsed: RunCommandLine, io: ClientEnvironment, log: CliLog): Promise<MockServer> {
   const settings = parsed.server;
-  if (!settings || settings.port === undefined) throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, '-port: server mode needs a port');
+  if (!settings) throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, '-port or -use_mock_srv: no mock server options');
   const config = await serverConfig(settings, parsed, io);
   let throwaway: ThrowawayCa | undefined;
   if (config.rspCert === undefined) {
@@ -73,8 +79,21 @@ export async function runServer(parsed: RunCommandLine, io: ServerIo, log: CliLo
     }
     log.info(`no -rsp_cert given: issuing certificates from a throwaway CA '${throwaway.ca.cert.subject}'`);
   }
-  const server = createCmpServer(config);
-  const listener = await listen(server, { port: settings.port, maxMsgs: settings.maxMsgs });
+  return { server: createCmpServer(config), cleanup: async () => throwaway?.cleanup() };
+}
+
+/** Serves until stopped; returns the exit status. */
+export async function runServer(parsed: RunCommandLine, io: ServerIo, log: CliLog): Promise<number> {
+  const settings = parsed.server;
+  if (!settings || settings.port === undefined) throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, '-port: server mode needs a port');
+  const { server, cleanup } = await createMockServer(parsed, io, log);
+  let listener: Listener;
+  try {
+    listener = await listen(server, { port: settings.port, maxMsgs: settings.maxMsgs });
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
   try {
     io.stdout.write(`ACCEPT 127.0.0.1:${listener.port} PID=${io.pid ?? process.pid}\n`);
     const stop = io.stopSignal?.();
@@ -87,6 +106,6 @@ export async function runServer(parsed: RunCommandLine, io: ServerIo, log: CliLo
     return 0;
   } finally {
     await listener.close();
-    await throwaway?.cleanup();
+    await cleanup();
   }
 }

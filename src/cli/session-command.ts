@@ -6,21 +6,19 @@
  * When the certificate is issued it is saved where the saved or given output options say, and the
  * session file is removed.
  *
- * The file holds no secret: the session snapshot has only ids, nonces and times, and the `meta`
- * part only output file names, the form, the command, the server address and the public key the
- * request asked a certificate for, so that a resumed transaction checks what it gets.
+ * The file holds no secret: the session snapshot has only ids, nonces, times and the public key
+ * the request asked a certificate for, and the `meta` part only the command, the output file
+ * names, their form and the server address.
  */
 import * as path from 'path';
 import type { CmpClient, TryCertReqResult } from '../client';
 import type { CertRequestKind } from '../../machines';
 import { CmpError, ErrorCodes, type ErrorCode } from '../errors';
-import type { CmpClientOptions } from '../options';
 import type { PersistedSession, SessionMeta } from '../session';
 import type { CliLog, OutputStream } from './log';
 import { saveReceived, type CertificateOutputs, type CertForm } from './outputs';
 import type { PollProgress } from './progress';
 import { readSessionFile, removeSessionFile, writeSessionFile } from './session-file';
-import { SessionResumer, waitingContext } from './try-resume';
 
 /** Exit status of a command that left its transaction waiting in a session file. */
 export const EXIT_WAITING = 3;
@@ -40,7 +38,6 @@ const RESUMABLE: readonly ErrorCode[] = [
 ];
 
 export interface SessionContext {
-  options: CmpClientOptions;
   log: CliLog;
   stderr: OutputStream;
   progress: PollProgress;
@@ -60,8 +57,17 @@ interface SavedOutputs {
   extraCertsOut?: string;
   caCertsOut?: string;
   server?: string;
-  /** Base64 SPKI the request asked a certificate for. */
-  requestedPublicKey?: string;
+}
+
+interface WaitingContext {
+  kind: CertRequestKind;
+  polls: number;
+  nextPollAt?: number;
+}
+
+/** The request kind, poll count and next poll time of a (checked) waiting enrollment session. */
+function waitingContext(session: PersistedSession): WaitingContext {
+  return (session.snapshot as { context: WaitingContext }).context;
 }
 
 function metaOf(saved: SavedOutputs): SessionMeta {
@@ -75,7 +81,7 @@ function savedOf(session: PersistedSession): Partial<SavedOutputs> {
   const text = (key: string) => (typeof m[key] === 'string' ? (m[key] as string) : undefined);
   const form = text('certForm');
   const out: Partial<SavedOutputs> = {};
-  for (const key of ['certOut', 'chainOut', 'extraCertsOut', 'caCertsOut', 'server', 'requestedPublicKey'] as const) {
+  for (const key of ['certOut', 'chainOut', 'extraCertsOut', 'caCertsOut', 'server'] as const) {
     const v = text(key);
     if (v !== undefined) out[key] = v;
   }
@@ -92,7 +98,7 @@ function savedOf(session: PersistedSession): Partial<SavedOutputs> {
 async function drive(
   ctx: SessionContext,
   files: { target: string; source?: string },
-  meta: () => Promise<SessionMeta>,
+  meta: SessionMeta,
   outputs: CertificateOutputs,
   first: () => Promise<TryCertReqResult>,
   next: (session: PersistedSession) => Promise<TryCertReqResult>,
@@ -106,7 +112,7 @@ async function drive(
   try {
     let step = await first();
     while (step.status === 'waiting') {
-      await writeSessionFile(files.target, { ...step.session, meta: await meta() });
+      await writeSessionFile(files.target, { ...step.session, meta });
       await settle(files.target);
       const { nextPollAt, polls } = waitingContext(step.session);
       if (ctx.noWait) {
@@ -132,29 +138,17 @@ async function drive(
 /** `-cmd ir|cr|kur|p10cr -session FILE [-nowait]`: enrolls, saving the transaction while it waits. */
 export async function enrollWithSession(client: CmpClient, kind: CertRequestKind, file: string, ctx: SessionContext): Promise<number> {
   const outputs: CertificateOutputs = { certForm: ctx.outputs.certForm ?? 'PEM', ...ctx.outputs };
-  let meta: SessionMeta | undefined;
-  const makeMeta = async () => {
-    if (meta) return meta;
-    const spki = await new SessionResumer(ctx.options).requestedPublicKey(kind);
-    meta = metaOf({
-      cmd: kind,
-      ...outputs,
-      ...(ctx.server !== undefined ? { server: ctx.server } : {}),
-      ...(spki ? { requestedPublicKey: Buffer.from(spki).toString('base64') } : {}),
-    });
-    return meta;
-  };
-  return drive(ctx, { target: file }, makeMeta, outputs, () => client.tryCertReq(kind), () => client.tryCertReq(kind));
+  const meta = metaOf({ cmd: kind, ...outputs, ...(ctx.server !== undefined ? { server: ctx.server } : {}) });
+  return drive(ctx, { target: file }, meta, outputs, () => client.tryCertReq(kind), (s) => client.tryResume(s));
 }
 
 /**
  * `-resume FILE`: continues the saved transaction. The file is updated while the server keeps
  * answering `waiting` (or `-session OTHER` is written instead, and FILE, now stale, removed).
  */
-export async function resumeFromFile(source: string, target: string, ctx: SessionContext): Promise<number> {
+export async function resumeFromFile(client: CmpClient, source: string, target: string, ctx: SessionContext): Promise<number> {
   const saved = await readSessionFile(source);
   const before = savedOf(saved);
-  const { kind } = waitingContext(saved);
   if (before.server !== undefined && ctx.server !== undefined && before.server !== ctx.server) {
     ctx.log.warn(`the session was started with server ${before.server}, now resuming with ${ctx.server}`);
   }
@@ -166,17 +160,9 @@ export async function resumeFromFile(source: string, target: string, ctx: Sessio
   if (outputs.certOut === undefined) {
     throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, '-certout: not given and not saved in the session, nowhere to save the enrolled certificate');
   }
-  const spki = before.requestedPublicKey !== undefined ? new Uint8Array(Buffer.from(before.requestedPublicKey, 'base64')) : undefined;
-  if (!spki) ctx.log.warn('the session does not say which public key was requested; the issued certificate\'s key is not checked against it');
-  const meta = metaOf({
-    cmd: kind,
-    ...outputs,
-    ...(ctx.server ?? before.server ? { server: ctx.server ?? before.server } : {}),
-    ...(before.requestedPublicKey !== undefined ? { requestedPublicKey: before.requestedPublicKey } : {}),
-  });
-  const resumer = new SessionResumer(ctx.options);
-  const step = (s: PersistedSession) => resumer.step(s, spki);
-  return drive(ctx, { target, source }, async () => meta, outputs, () => step(saved), step);
+  const server = ctx.server ?? before.server;
+  const meta = metaOf({ cmd: waitingContext(saved).kind, ...outputs, ...(server !== undefined ? { server } : {}) });
+  return drive(ctx, { target, source }, meta, outputs, () => client.tryResume(saved), (s) => client.tryResume(s));
 }
 
 function pick(o: Partial<CertificateOutputs>): Partial<CertificateOutputs> {

@@ -3,7 +3,7 @@
  * closed over the client's setup, and turns the machine's JSON output into certificates and
  * CmpErrors. The OpenSSL counterparts are named on each method.
  */
-import { X509Certificate, type X509Crl } from '@peculiar/x509';
+import type { X509Certificate, X509Crl } from '@peculiar/x509';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertReqMsg, type CertReqTemplateContent } from '../asn1';
 import { getCaCerts, getCertReqTemplate, getCrlUpdate, getRootCaUpdate, type RootCaUpdate } from './general-requests';
@@ -16,7 +16,8 @@ import { actorsFrom } from '../../machines/services';
 import type { SingleExchangeOutput } from '../../machines/single-exchange';
 import { getCryptoProvider } from '../crypto';
 import { CmpError } from '../errors';
-import { fromB64, toArrayBuffer, toB64 } from '../message/bytes';
+import { fromB64, toB64 } from '../message/bytes';
+import { certificateFromDer } from '../validation/certificate-cache';
 import type { CmpClientOptions, InfoTypeAndValueInput } from '../options';
 import { persistSession, parsePersistedSession, resumeOptions, type PersistedSession } from '../session';
 import { sanitizingInspector } from '../session/inspect';
@@ -24,6 +25,10 @@ import { createSessionServices, type OpenSessionServices, type SessionOptions } 
 import { setupClient, type ClientSetup } from './setup';
 import { buildRequestTemplate, requestedPublicKey } from './template';
 
+/**
+ * The certificates of results are shared, read-only values: identical DER yields the same
+ * X509Certificate instance (see validation/certificate-cache.ts), so they must not be modified.
+ */
 export interface EnrollmentResult {
   certificate: X509Certificate;
   /** The new certificate's chain as validated or built: [certificate, ..., anchor]. */
@@ -59,7 +64,8 @@ export type TryCertReqResult =
   | { status: 'issued'; result: EnrollmentResult }
   | { status: 'waiting'; checkAfter: number; session: PersistedSession };
 
-const certOf = (b64: string) => new X509Certificate(toArrayBuffer(fromB64(b64)));
+/** Certificates are immutable values: the same bytes give the instance validation already parsed. */
+const certOf = (b64: string) => certificateFromDer(fromB64(b64), 'a certificate of the session');
 
 function enrollmentResult(out: EnrollmentOutput): EnrollmentResult {
   if (out.outcome !== 'confirmed' || !out.certificate) {
@@ -117,7 +123,7 @@ export class CmpClient {
 
   #inspect(): { inspect?: (e: InspectionEvent) => void } {
     const observer = this.#options.inspect;
-    return observer ? { inspect: sanitizingInspector(observer as (e: InspectionEvent) => void) } : {};
+    return observer ? { inspect: sanitizingInspector(observer) } : {};
   }
 
   #transactionId(): string {

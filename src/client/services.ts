@@ -2,10 +2,10 @@
  * The services behind one session's actors, closed over the client's setup (which holds the
  * credentials): this is where secrets meet the machines, without ever entering their context.
  */
-import { X509Certificate } from '@peculiar/x509';
 import type { CertRequestKind, SessionServices } from '../../machines/actors';
 import { waitUntilClock } from '../../machines/services';
-import { fromB64, toArrayBuffer, toB64 } from '../message/bytes';
+import { fromB64, toB64 } from '../message/bytes';
+import { certificateFromDer } from '../validation/certificate-cache';
 import { buildRequest, type SessionSpec } from './build-request';
 import { checkResponse, type SessionExpectations } from './check-response';
 import type { ClientSetup } from './setup';
@@ -60,7 +60,7 @@ export function createSessionServices(setup: ClientSetup, session: SessionOption
       }
       const hook = setup.options.acceptCertificate;
       if (!hook) return { accept: true };
-      const toCert = (b64: string) => new X509Certificate(toArrayBuffer(fromB64(b64)));
+      const toCert = (b64: string) => certificateFromDer(fromB64(b64), 'a certificate of the session');
       return hook({
         certificate: toCert(input.certificate),
         chain: input.chain.map(toCert),

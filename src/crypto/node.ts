@@ -50,6 +50,17 @@ function createHash(hash: HashName): crypto.Hash {
   return hash.startsWith('SHAKE') ? crypto.createHash(name, { outputLength: hashLength(hash) }) : crypto.createHash(name);
 }
 
+/**
+ * One digest. crypto.hash (Node 20.12 and later) skips the Hash object and its stream plumbing,
+ * which is most of the cost of hashing 32 bytes: PBM's hundreds of rounds run about twice as fast.
+ * It has no output length option, so the XOFs keep createHash.
+ */
+const oneShotHash = (crypto as { hash?: typeof crypto.hash }).hash;
+
+function digestOnce(hash: HashName, name: string, data: Uint8Array): Buffer {
+  return oneShotHash && !hash.startsWith('SHAKE') ? oneShotHash(name, data, 'buffer') : createHash(hash).update(data).digest();
+}
+
 /** Hashes usable inside HMAC, PBKDF2 and signatures: not the XOFs. */
 function fixedHash(hash: HashName | undefined, use: string): string {
   if (hash === undefined || hash.startsWith('SHAKE')) {
@@ -134,17 +145,17 @@ export class NodeCryptoProvider implements CryptoProvider {
   }
 
   async digest(hash: HashName, data: Uint8Array): Promise<Uint8Array> {
-    return bytes(createHash(hash).update(data).digest());
+    return bytes(digestOnce(hash, nodeHash(hash), data));
   }
 
   async iteratedDigest(hash: HashName, data: Uint8Array, count: number): Promise<Uint8Array> {
     if (!Number.isSafeInteger(count) || count < 1) {
       throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `iteration count must be a positive integer, got ${count}`);
     }
-    nodeHash(hash);
+    const name = nodeHash(hash);
     // PBM may ask for tens of thousands of rounds: synchronous hashing keeps each round cheap.
     let value: Uint8Array = data;
-    for (let i = 0; i < count; i++) value = createHash(hash).update(value).digest();
+    for (let i = 0; i < count; i++) value = digestOnce(hash, name, value);
     return bytes(value);
   }
 

@@ -119,6 +119,11 @@ export interface CmpServerConfig {
   crlValidityMs?: number;
   /** Clock, for tests. */
   now?: () => Date;
+  /**
+   * Told about unexpected failures (bugs, unusable keys), which clients only see as systemFailure.
+   * Refusals of bad requests are not reported here: they are answered to the client.
+   */
+  onInternalError?: (error: unknown) => void;
 }
 
 export interface ResolvedSecret {
@@ -175,6 +180,7 @@ export function resolveConfig(config: CmpServerConfig): ResolvedConfig {
     throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `srvKey does not belong to srvCert "${config.srvCert.subject}"`);
   }
   if (config.pkiStatus !== undefined) count(config.pkiStatus, 'pkiStatus', 0, 6);
+  count(config.maxMsgs, 'maxMsgs', 0);
   const secrets = new Map<string, Uint8Array>();
   for (const entry of config.secrets ?? []) {
     const secret = utf8(entry.secret);

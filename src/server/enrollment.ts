@@ -17,8 +17,6 @@ import {
   CmpOids,
   decodeDer,
   PKIBody,
-  PKIFailureInfo,
-  PKIFreeText,
   PKIStatus,
   PKIStatusInfo,
   PollRepContent,
@@ -30,6 +28,7 @@ import type { IncomingRequest, Reply, ServerContext } from './context';
 import { planCertificate, requestFromCsr, requestFromTemplate, type RequestedCertificate } from './issuance-policy';
 import { verifyCrmfPopo, verifyCsrSignature } from './popo';
 import { refuse } from './refusal';
+import { statusInfo } from './response';
 import type { PendingCertReply, Transaction } from './transactions';
 
 export type CertRequestType = 'ir' | 'cr' | 'kur' | 'p10cr';
@@ -40,13 +39,6 @@ const responseTypes = { ir: 'ip', cr: 'cp', kur: 'kup', p10cr: 'cp' } as const;
 export const CRMF_CERT_REQ_ID = 0n;
 export const P10CR_CERT_REQ_ID = -1n;
 
-function statusInfo(status: number, text: string | undefined, failInfo: readonly string[]): PKIStatusInfo {
-  return new PKIStatusInfo({
-    status,
-    ...(text ? { statusString: new PKIFreeText([text]) } : {}),
-    ...(failInfo.length ? { failInfo: PKIFailureInfo.fromNames(failInfo) } : {}),
-  });
-}
 
 function singleCertReqMsg(req: IncomingRequest, type: Exclude<CertRequestType, 'p10cr'>): CertReqMsg {
   const messages = req.msg.body[type]!;

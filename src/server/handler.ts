@@ -6,6 +6,7 @@
  * senderNonce to be echoed, the client's identity), so concurrent transactions stay independent.
  */
 import {
+  CmpOids,
   decodeDer,
   decodePkiMessage,
   nodeBytes,
@@ -15,7 +16,6 @@ import {
   type PKIBodyType,
   type PKIMessage,
 } from '../asn1';
-import { CmpOids } from '../asn1';
 import { CmpError, ErrorCodes } from '../errors';
 import { CertificateAuthority } from './ca';
 import { resolveConfig, type CmpServerConfig, type ResolvedConfig } from './config';
@@ -25,7 +25,7 @@ import { handleCertRequest, handlePollReq } from './enrollment';
 import { handleGeneralMessage } from './general-message';
 import { checkRequestProtection, clientIdentity, protectionHint, type ProtectionHint } from './request-protection';
 import { Refusal, refuse } from './refusal';
-import { errorBody, writeResponse } from './response';
+import { errorBody, lastResortError, writeResponse } from './response';
 import { handleRevocation } from './revocation';
 import { TransactionStore, type Transaction } from './transactions';
 
@@ -41,7 +41,8 @@ export interface CmpServer {
   /** Answers one DER-encoded PKIMessage with the DER of the response; never rejects. */
   handle(request: Uint8Array): Promise<Uint8Array>;
   readonly state: CmpServerState;
-  readonly config: Readonly<CmpServerConfig>;
+  /** How many requests the HTTP listener should answer before closing (config.maxMsgs); 0: unlimited. */
+  readonly maxMsgs: number;
   /** DER of a CRL of the certificates this server's CA revoked. Throws ERR_INVALID_OPTION without a CA. */
   crl(): Promise<Uint8Array<ArrayBuffer>>;
 }
@@ -107,13 +108,21 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
     onExpire: (t) => withdrawUnconfirmed(ctx, t),
   });
 
+  function report(error: unknown): void {
+    try {
+      config.onInternalError?.(error);
+    } catch {
+      // The observer's failure must not turn into the client's.
+    }
+  }
+
   /** The transaction a certConf, pollReq or error belongs to, once it is sure the message may continue it. */
   function continuing(msg: PKIMessage, req: IncomingRequest): Transaction {
     const keep = { endsTransaction: false } as const;
     const transaction = ctx.transactions.get(hex(msg.header.transactionID!));
     if (!transaction) return refuse('badRequest', 'no transaction with this transactionID is known', keep);
-    // A message accepted without protection (acceptUnprotected) has no identity to compare.
-    if (req.protection.kind !== 'none' && transaction.client !== req.client) {
+    // A message accepted without protection (acceptUnprotected, acceptUnprotErr) has no identity to compare.
+    if (req.client !== 'none' && transaction.client !== 'none' && transaction.client !== req.client) {
       refuse('notAuthorized', 'the message is protected by another client than the one that started the transaction', keep);
     }
     if (transaction.phase === 'done') refuse('badRequest', 'this transaction has already ended', keep);
@@ -171,7 +180,7 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
     return written.der;
   }
 
-  async function process(der: Uint8Array): Promise<Uint8Array> {
+  async function answer(der: Uint8Array): Promise<Uint8Array> {
     let msg: PKIMessage;
     try {
       msg = decodePkiMessage(der);
@@ -199,6 +208,7 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
       if (started.transaction) started.transaction.lastSenderNonce = written.senderNonce;
       return written.der;
     } catch (e) {
+      if (!(e instanceof Refusal)) report(e);
       const refusal = e instanceof Refusal ? e : new Refusal('systemFailure', 'the server failed to process the request', { cause: e });
       const transaction = started.transaction;
       if (transaction && transaction.busy && (refusal.endsTransaction || transaction.phase === 'done')) {
@@ -212,7 +222,7 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
   }
 
   return {
-    config,
+    maxMsgs: config.maxMsgs ?? 0,
     state: {
       transactions: ctx.transactions,
       ...(ca ? { ca } : {}),
@@ -221,10 +231,12 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
     async handle(request: Uint8Array): Promise<Uint8Array> {
       counters.requests++;
       try {
-        return await process(request instanceof Uint8Array ? request : new Uint8Array(request));
-      } catch {
-        // Even the error answer failed (e.g. the signing key is unusable): answer unprotected.
-        return answerError(undefined, { kind: 'unknown' }, new Refusal('systemFailure', 'the server failed to process the request'));
+        return await answer(request instanceof Uint8Array ? request : new Uint8Array(request));
+      } catch (e) {
+        // Even the error answer failed (e.g. the signing key is unusable).
+        report(e);
+        counters.errors++;
+        return lastResortError();
       }
     },
     async crl(): Promise<Uint8Array<ArrayBuffer>> {

@@ -70,7 +70,7 @@ export function listen(server: CmpServer, options: ListenOptions = {}): Promise<
   const host = options.host ?? '127.0.0.1';
   const paths = new Set(options.paths ?? ['/pkix/', '/']);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
-  const maxMsgs = options.maxMsgs ?? server.config.maxMsgs ?? 0;
+  const maxMsgs = options.maxMsgs ?? server.maxMsgs;
   if (!Number.isSafeInteger(bodyLimit) || bodyLimit < 1) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'bodyLimit must be a positive integer');
   if (!Number.isSafeInteger(maxMsgs) || maxMsgs < 0) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'maxMsgs must be a non-negative integer');
   let handled = 0;

@@ -61,14 +61,6 @@ const DAY = 86_400_000;
 /** notBefore may lie this far in the past before it counts as a modification to move it to now. */
 const CLOCK_SLACK_MS = 5 * 60_000;
 
-const allowedExtensions = new Set<string>([
-  PkixOids.subjectAltName,
-  PkixOids.keyUsage,
-  PkixOids.extKeyUsage,
-  PkixOids.basicConstraints,
-  PkixOids.certificatePolicies,
-]);
-
 /** Extended key usages that make a certificate speak for the PKI itself; never granted on request. */
 const reservedKeyPurposes = new Set<string>([CmpOids.idKpCmcCA, CmpOids.idKpCmcRA, CmpOids.idKpCmKGA]);
 

@@ -20,6 +20,7 @@ import {
   PKIStatusInfo,
   type PKIFailureInfoName,
 } from '../asn1';
+import { encodePkiMessage } from '../asn1/codec';
 import { getCryptoProvider, hashFromOid, hmacFromOid } from '../crypto';
 import { toArrayBuffer } from '../message/bytes';
 import { protectPkiMessage, type ProtectionConfig } from '../protection/protect';
@@ -51,14 +52,19 @@ const ITERATIONS = { min: 100, max: 100_000 };
 
 const clamp = (value: bigint): number => Number(value < BigInt(ITERATIONS.min) ? BigInt(ITERATIONS.min) : value > BigInt(ITERATIONS.max) ? BigInt(ITERATIONS.max) : value);
 
+/** A PKIStatusInfo with optional text and failInfo bit names. */
+export function statusInfo(status: number, text: string | undefined, failInfo: readonly string[]): PKIStatusInfo {
+  return new PKIStatusInfo({
+    status,
+    ...(text ? { statusString: new PKIFreeText([text]) } : {}),
+    ...(failInfo.length ? { failInfo: PKIFailureInfo.fromNames(failInfo) } : {}),
+  });
+}
+
 export function errorBody(failInfo: readonly PKIFailureInfoName[], text: string): PKIBody {
   return new PKIBody({
     error: new ErrorMsgContent({
-      pKIStatusInfo: new PKIStatusInfo({
-        status: PKIStatus.rejection,
-        statusString: new PKIFreeText([text]),
-        ...(failInfo.length ? { failInfo: PKIFailureInfo.fromNames(failInfo) } : {}),
-      }),
+      pKIStatusInfo: statusInfo(PKIStatus.rejection, text, failInfo),
     }),
   });
 }
@@ -138,4 +144,17 @@ export async function writeResponse(config: ResolvedConfig, ca: CertificateAutho
   const message = new PKIMessage({ header, body: input.body });
   if (certs.length) message.extraCerts = certs.map((c) => AsnConvert.parse(c.rawData, Certificate));
   return { der: await protectPkiMessage(message, protection), senderNonce };
+}
+
+/**
+ * The answer when even building an error message failed: unprotected, without anything from the
+ * configuration or the request that could fail again.
+ */
+export function lastResortError(): Uint8Array {
+  const header = new PKIHeader({
+    pvno: 2,
+    sender: new GeneralName({ directoryName: new Name([]) }),
+    recipient: new GeneralName({ directoryName: new Name([]) }),
+  });
+  return encodePkiMessage(new PKIMessage({ header, body: errorBody(['systemFailure'], 'the server failed to process the request') }));
 }

@@ -8,11 +8,12 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CRLReason, ExtendedKeyUsage, GeneralName, Name, Time, type Extension } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
-import { CertId, CmpOids, decodeDer, PkixOids, PKIBody, PKIFailureInfo, PKIFreeText, PKIStatus, PKIStatusInfo, RevRepContent } from '../asn1';
+import { CertId, CmpOids, decodeDer, PkixOids, PKIBody, PKIStatus, RevRepContent } from '../asn1';
 import { viewOf } from '../validation/certificate-view';
 import { identifies } from './ca';
 import type { IncomingRequest, Reply, ServerContext } from './context';
 import { Refusal, refuse } from './refusal';
+import { statusInfo } from './response';
 
 /** Reason codes an rr may give (RFC 5280 5.3.1); removeFromCRL (8) only belongs in delta CRLs. */
 const acceptedReasons = new Set([0, 1, 2, 3, 4, 5, 6, 9, 10]);
@@ -37,13 +38,6 @@ function reasonOf(extensions: Extension[]): { reason: number; invalidityDate?: D
   return { reason, ...(invalidityDate ? { invalidityDate } : {}) };
 }
 
-function statusInfo(status: number, text: string | undefined, failInfo: readonly string[]): PKIStatusInfo {
-  return new PKIStatusInfo({
-    status,
-    ...(text ? { statusString: new PKIFreeText([text]) } : {}),
-    ...(failInfo.length ? { failInfo: PKIFailureInfo.fromNames(failInfo) } : {}),
-  });
-}
 
 export async function handleRevocation(ctx: ServerContext, req: IncomingRequest): Promise<Reply> {
   const content = req.msg.body.rr!;

@@ -66,32 +66,37 @@ export interface NewTransaction {
   certReqId?: bigint;
 }
 
+/** A full sweep walks every entry, so it runs at most this often; single lookups check their own entry. */
+const SWEEP_INTERVAL_MS = 1000;
+
 export class TransactionStore {
   private readonly entries = new Map<string, Transaction>();
+  private nextSweep = 0;
 
   constructor(private readonly options: TransactionStoreOptions) {}
 
   get size(): number {
-    this.sweep();
+    this.sweep(true);
     return this.entries.size;
   }
 
   get(id: string): Transaction | undefined {
     this.sweep();
-    return this.entries.get(id);
+    const entry = this.entries.get(id);
+    return entry && this.expire(entry, this.options.now().getTime()) ? undefined : entry;
   }
 
   list(): Transaction[] {
-    this.sweep();
+    this.sweep(true);
     return [...this.entries.values()];
   }
 
   /** Starts a transaction; refuses an ID that is in use or remembered (transactionIdInUse). */
   begin(id: string, init: NewTransaction): Transaction {
-    this.sweep();
-    if (this.entries.has(id)) {
+    if (this.get(id)) {
       refuse('transactionIdInUse', 'the transactionID belongs to a running or recently finished transaction', { endsTransaction: false });
     }
+    if (this.entries.size >= this.options.maxTransactions) this.sweep(true);
     if (this.entries.size >= this.options.maxTransactions) this.evictFinished();
     if (this.entries.size >= this.options.maxTransactions) {
       refuse('systemUnavail', 'too many transactions in progress, try again later', { endsTransaction: false });
@@ -126,14 +131,20 @@ export class TransactionStore {
     this.touch(transaction);
   }
 
-  /** Removes what has expired; active transactions that expire are reported to onExpire. */
-  sweep(): void {
+  /** Removes what has expired (at most once a second unless forced); expiring active transactions go to onExpire. */
+  sweep(force = false): void {
     const now = this.options.now().getTime();
-    for (const [id, t] of this.entries) {
-      if (t.expiresAt > now || t.busy) continue;
-      this.entries.delete(id);
-      if (t.phase !== 'done') this.options.onExpire?.(t);
-    }
+    if (!force && now < this.nextSweep) return;
+    this.nextSweep = now + SWEEP_INTERVAL_MS;
+    for (const t of [...this.entries.values()]) this.expire(t, now);
+  }
+
+  /** Removes `t` if it has expired; true when it did. */
+  private expire(t: Transaction, now: number): boolean {
+    if (t.expiresAt > now || t.busy) return false;
+    this.entries.delete(t.id);
+    if (t.phase !== 'done') this.options.onExpire?.(t);
+    return true;
   }
 
   private evictFinished(): void {

@@ -94,20 +94,33 @@ const views = new WeakMap<X509Certificate, CertificateView>();
 export function viewOf(cert: X509Certificate): CertificateView {
   let view = views.get(cert);
   if (!view) {
-    view = decodeView(cert);
+    view = decodeView(cert, parseCertificate(new Uint8Array(cert.rawData)));
     views.set(cert, view);
   }
   return view;
 }
 
-function decodeView(cert: X509Certificate): CertificateView {
-  const der = new Uint8Array(cert.rawData);
-  let asn: Certificate;
+/**
+ * Makes the view of a certificate that was just parsed from its DER, from that very parse (and its
+ * base64 `id`, when known), before the instance is handed to anyone who could change `cert.asn`.
+ */
+export function seedView(cert: X509Certificate, id?: string): void {
+  // @peculiar/x509 keeps its parse in the (TypeScript-protected) `asn` field; if a version does
+  // not, viewOf parses again.
+  const asn = (cert as unknown as { asn?: unknown }).asn;
+  if (!views.has(cert) && asn instanceof Certificate && asn.tbsCertificateRaw) views.set(cert, decodeView(cert, asn, id));
+}
+
+function parseCertificate(der: Uint8Array): Certificate {
   try {
-    asn = AsnConvert.parse(der, Certificate);
+    return AsnConvert.parse(der, Certificate);
   } catch (e) {
     throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, 'cannot decode certificate', { cause: e });
   }
+}
+
+function decodeView(cert: X509Certificate, asn: Certificate, id?: string): CertificateView {
+  const der = new Uint8Array(cert.rawData);
   const tbs = asn.tbsCertificate;
   if (!asn.tbsCertificateRaw) throw new CmpError(ErrorCodes.ERR_INTERNAL, 'certificate decoder did not keep the TBSCertificate encoding');
   const subject = canonicalName(tbs.subject);
@@ -122,7 +135,7 @@ function decodeView(cert: X509Certificate): CertificateView {
   return {
     cert,
     der,
-    id: Buffer.from(der).toString('base64'),
+    id: id ?? Buffer.from(der).toString('base64'),
     asn,
     tbs: new Uint8Array(asn.tbsCertificateRaw),
     version: tbs.version + 1,

@@ -5,9 +5,9 @@
  * the decoded objects is only the fallback for messages built in memory.
  */
 import type { Certificate } from '@peculiar/asn1-x509';
-import { X509Certificate } from '@peculiar/x509';
+import type { X509Certificate } from '@peculiar/x509';
 import { encodeDer, nodeBytes, rawPkiMessage, readDer, type CertRepMessage, type DerNode, type PKIMessage } from '../asn1';
-import { CmpError, ErrorCodes } from '../errors';
+import { certificateFromDer } from './certificate-cache';
 
 const isContext = (node: DerNode | undefined, tag: number): node is DerNode =>
   node !== undefined && node.tagClass === 2 && node.tagNumber === tag && node.constructed;
@@ -77,11 +77,10 @@ function issuedCertificate(bytes: Uint8Array, response: DerNode): Uint8Array | u
   return nodeBytes(bytes, certOrEncCert.children[0]);
 }
 
-/** Parses received certificate bytes; a certificate that decoded as ASN.1 but not as X.509 is ERR_ASN1_DECODE. */
+/**
+ * Parses received certificate bytes (through the process-wide cache, see certificate-cache.ts); a
+ * certificate that decoded as ASN.1 but not as X.509 is ERR_ASN1_DECODE.
+ */
 export function toX509(der: Uint8Array, what: string): X509Certificate {
-  try {
-    return new X509Certificate(Uint8Array.from(der));
-  } catch (e) {
-    throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, `cannot read ${what} as an X.509 certificate`, { cause: e });
-  }
+  return certificateFromDer(der, what);
 }

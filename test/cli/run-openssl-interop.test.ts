@@ -48,9 +48,9 @@ const signed = (server: MockServer) => [
 ];
 
 const out = (name: string) => path.join(dir, name);
-const certsIn = (file: string) => parsePem(readFileSync(file, 'utf8')).map((b) => new X509Certificate(b.der));
-const enrolled = () => new X509Certificate(pki.enrolled.certDer);
-const root = () => new X509Certificate(pki.root.certDer);
+const certsIn = (file: string) => parsePem(readFileSync(file, 'utf8')).map((b) => new X509Certificate(new Uint8Array(b.der)));
+const enrolled = () => new X509Certificate(new Uint8Array(pki.enrolled.certDer));
+const root = () => new X509Certificate(new Uint8Array(pki.root.certDer));
 
 function expectSuccess(run: CliRun): void {
   expect({ code: run.code, errors: run.errors }).toEqual({ code: 0, errors: [] });
@@ -86,7 +86,7 @@ describe('cmpflow against openssl cmp -port (mock server)', () => {
         // The chain is the one the client validated: up to -trusted when signing; with PBM only
         // as far as the caPubs of an ip reach.
         const chain = certsIn(files.chain).map((c) => c.subject);
-        const full = [enrolled().subject, new X509Certificate(pki.intermediate.certDer).subject, root().subject];
+        const full = [enrolled().subject, new X509Certificate(new Uint8Array(pki.intermediate.certDer)).subject, root().subject];
         expect(chain).toEqual(name === 'signature' || cmd === 'ir' ? full : []);
         const response = cmd === 'ir' ? 'IP' : 'CP';
         for (const line of [`sending ${cmd.toUpperCase()}`, `received ${response}`, 'sending CERTCONF', 'received PKICONF']) {

@@ -20,10 +20,11 @@ export interface CliRun {
   errors: string[];
 }
 
-function capture(): { stream: { write(chunk: string | Uint8Array): boolean; isTTY?: boolean }; text(): string } {
+function capture(isTTY = false): { stream: { write(chunk: string | Uint8Array): boolean; isTTY?: boolean }; text(): string } {
   let text = '';
   return {
     stream: {
+      isTTY,
       write(chunk) {
         text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
         return true;
@@ -42,13 +43,15 @@ export interface RunOptions {
   env?: Record<string, string | undefined>;
   cwd?: string;
   stdin?: string;
+  /** stderr claims to be a terminal. */
+  tty?: boolean;
   io?: Partial<CliIo>;
 }
 
 /** Runs `cmpflow <argv>` in this process. */
 export async function cmpflow(argv: string[], opts: RunOptions = {}): Promise<CliRun> {
   const out = capture();
-  const err = capture();
+  const err = capture(opts.tty);
   const code = await main(argv, {
     stdout: out.stream,
     stderr: err.stream,
@@ -77,7 +80,7 @@ export interface SpawnedCli {
 
 /** Starts `cmpflow <argv>` as a child process, from the sources through ts-node. */
 export function spawnCmpflow(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string } = {}): SpawnedCli {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'src/cli/bin-dev.ts'), ...argv], {
+  const child = spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), path.join(ROOT, 'src/cli/bin-dev.ts'), ...argv], {
     cwd: opts.cwd ?? ROOT,
     env: { ...(opts.env ?? process.env), TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json') },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -82,7 +82,7 @@ describe('machineToMermaid', () => {
     types: { events: {} as { type: 'go' } | { type: 'stop' } },
     actors: { fetchThing: fromPromise(async () => 1) },
     guards: { ready: () => true, allowed: () => true },
-    actions: { note: assign({}) },
+    actions: { remember: assign({}) },
   }).createMachine({
     id: 'sample',
     initial: 'idle',
@@ -98,7 +98,7 @@ describe('machineToMermaid', () => {
             always: [{ guard: and(['ready', not('allowed')]), target: '#sample.idle' }, { target: '#sample.done' }],
           },
         },
-        on: { stop: { actions: 'note' } },
+        on: { stop: { actions: 'remember' } },
       },
       done: { type: 'final' },
     },

@@ -185,7 +185,7 @@ export const byteEdit: fc.Arbitrary<ByteEdit> = fc.oneof(
 );
 
 export function applyByteEdits(original: Uint8Array, edits: ByteEdit[], donors: Uint8Array[]): Uint8Array {
-  let b = Uint8Array.from(original);
+  let b: Uint8Array = Uint8Array.from(original);
   for (const e of edits) {
     if (b.length === 0) break;
     const at = e.at % b.length;

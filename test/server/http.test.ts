@@ -19,7 +19,7 @@ async function irBytes(): Promise<Uint8Array> {
 }
 
 function post(url: string, body: Uint8Array, contentType = 'application/pkixcmp'): Promise<Response> {
-  return fetch(url, { method: 'POST', headers: { 'Content-Type': contentType }, body });
+  return fetch(url, { method: 'POST', headers: { 'Content-Type': contentType }, body: Uint8Array.from(body) });
 }
 
 describe('the HTTP listener', () => {

@@ -1,0 +1,52 @@
+/**
+ * Child program: cmpflow as a library (the compiled CmpClient) running `sessions` transactions one
+ * after the other in this process, after `warmup` untimed ones. Reports wall time and CPU per
+ * session from inside the process, so Node's startup and module loading are not part of them.
+ *
+ *   library-client.ts '{"options": {...CmpClientOptions}, "command": "ir"|"genm", "warmup": 10, "sessions": 100}'
+ */
+import 'reflect-metadata';
+import type * as Client from '../src/client';
+import type { CmpClientOptions, InfoTypeAndValueInput } from '../src/options';
+import { report } from './support/child';
+import { requireDist } from './support/dist';
+
+interface Job {
+  options: CmpClientOptions;
+  command: 'ir' | 'genm';
+  itavs?: InfoTypeAndValueInput[];
+  warmup: number;
+  sessions: number;
+}
+
+export interface LibraryClientResult {
+  sessions: number;
+  wallMsPerSession: number;
+  cpuMsPerSession: number;
+  maxRssKb: number;
+}
+
+async function main(): Promise<void> {
+  const job = JSON.parse(process.argv[2]!) as Job;
+  const { CmpClient } = requireDist<typeof Client>('src/client');
+  const client = new CmpClient(job.options);
+  const once = () => (job.command === 'genm' ? client.genm(job.itavs ?? []) : client.ir());
+  for (let i = 0; i < job.warmup; i++) await once();
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  for (let i = 0; i < job.sessions; i++) await once();
+  const wall = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  const result: LibraryClientResult = {
+    sessions: job.sessions,
+    wallMsPerSession: wall / job.sessions,
+    cpuMsPerSession: (used.user + used.system) / 1000 / job.sessions,
+    maxRssKb: process.resourceUsage().maxRSS,
+  };
+  report(result);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,44 @@
+/**
+ * Benchmark programs that must run alone in a process (for their own CPU and peak RSS) are started
+ * through ts-node and report one JSON line on stdout; everything else they print goes to stderr.
+ */
+import { spawn } from 'child_process';
+import * as path from 'path';
+import { ROOT } from './dist';
+
+export async function runChild<T>(script: string, args: readonly string[], opts: { timeoutMs?: number; nodeArgs?: string[] } = {}): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [...(opts.nodeArgs ?? []), '-r', 'ts-node/register/transpile-only', path.join(ROOT, 'bench', script), ...args],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 600_000);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0) {
+        reject(new Error(`${script} ${args.join(' ')} failed (${signal ?? code}):\n${err.slice(-3000)}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(line) as T);
+      } catch {
+        reject(new Error(`${script} printed no result line:\n${out.slice(-2000)}\n${err.slice(-2000)}`));
+      }
+    });
+  });
+}
+
+/** The JSON result line of a child program. */
+export function report(result: unknown): void {
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}

@@ -1,0 +1,19 @@
+/**
+ * The benchmarks measure the compiled library (dist/), as users run it, not ts-node's on-the-fly
+ * compilation of src/. Types come from src/, which dist/ is built from.
+ */
+import { existsSync } from 'fs';
+import * as path from 'path';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const DIST = path.join(ROOT, 'dist');
+export const CLI = path.join(ROOT, 'bin', 'cmpflow.js');
+
+export function requireDist<T>(modulePath: string): T {
+  const file = path.join(DIST, modulePath);
+  if (!existsSync(`${file}.js`) && !existsSync(path.join(file, 'index.js'))) {
+    throw new Error(`${file} is not built: run \`npm run build\` first`);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(file) as T;
+}

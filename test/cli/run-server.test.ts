@@ -1,0 +1,135 @@
+/**
+ * Server mode (`cmpflow -port N` with the mock server options): it announces itself as
+ * `openssl cmp -port` does, serves the real `openssl cmp` client and cmpflow's own, issues from a
+ * throwaway CA when no -rsp_cert is given, and stops on its stop signal or after -max_msgs.
+ */
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { X509Certificate } from '@peculiar/x509';
+import { main } from '../../src/cli/main';
+import { parsePem } from '../../src/credentials/pem';
+import { makeTestPki, type TestPki } from '../support/pki';
+import { runCmp } from '../support/openssl';
+import { cmpflow, scratchDir } from './run-support';
+
+const SECRET = 'cli-server-secret';
+let pki: TestPki;
+let dir: string;
+const file = (name: string) => path.join(dir, name);
+
+beforeAll(async () => {
+  pki = await makeTestPki();
+  dir = scratchDir();
+});
+afterAll(async () => pki?.cleanup());
+
+interface RunningServer {
+  url: string;
+  acceptLine: string;
+  stderr(): string;
+  stop(): void;
+  exit: Promise<number>;
+}
+
+/** Starts `cmpflow <args>` in server mode in this process and waits for its ACCEPT line. */
+async function serve(args: string[]): Promise<RunningServer> {
+  let stdout = '';
+  let stderr = '';
+  const controller = new AbortController();
+  let announced!: (line: string) => void;
+  const accept = new Promise<string>((resolve) => (announced = resolve));
+  const exit = main(['-config', '', ...args], {
+    stdout: {
+      write(chunk) {
+        stdout += chunk.toString();
+        const line = /^ACCEPT .*$/m.exec(stdout)?.[0];
+        if (line) announced(line);
+        return true;
+      },
+    },
+    stderr: { write: (chunk) => (stderr += chunk.toString()) },
+    env: {},
+    cwd: dir,
+    stopSignal: () => controller.signal,
+    pid: 4242,
+  });
+  const acceptLine = await Promise.race([accept, exit.then((code) => Promise.reject(new Error(`server exited ${code}: ${stderr}`)))]);
+  const port = /:(\d+) /.exec(acceptLine)![1];
+  return { url: `http://127.0.0.1:${port}/pkix/`, acceptLine, stderr: () => stderr, stop: () => controller.abort(), exit };
+}
+
+const certIn = (certFile: string) => new X509Certificate(new Uint8Array(parsePem(readFileSync(certFile, 'utf8'))[0]!.der));
+
+describe('cmpflow -port', () => {
+  it('announces itself like openssl cmp -port, serves both clients from a throwaway CA, and stops when told', async () => {
+    const server = await serve(['-port', '0', '-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`]);
+    try {
+      expect(server.acceptLine).toMatch(/^ACCEPT 127\.0\.0\.1:\d+ PID=4242$/);
+
+      const openssl = await runCmp([
+        '-server', server.url, '-ref', 'client', '-secret', `pass:${SECRET}`, '-cmd', 'ir',
+        '-newkey', pki.newKeyPath, '-subject', '/CN=enrolled by openssl', '-certout', file('openssl.pem'), '-cacertsout', file('openssl-ca.pem'),
+      ]);
+      expect(openssl.code).toBe(0);
+      const issued = certIn(file('openssl.pem'));
+      expect(issued.subject).toBe('CN=enrolled by openssl');
+      expect(issued.issuer).toBe(certIn(file('openssl-ca.pem')).subject);
+
+      const ours = await cmpflow([
+        '-config', '', '-server', server.url, '-ref', 'client', '-secret', `pass:${SECRET}`, '-recipient', '/CN=CA',
+        '-cmd', 'cr', '-newkey', pki.newKeyPath, '-subject', '/CN=enrolled by cmpflow', '-certout', file('ours.pem'),
+      ]);
+      expect({ code: ours.code, errors: ours.errors }).toEqual({ code: 0, errors: [] });
+      expect(certIn(file('ours.pem')).subject).toBe('CN=enrolled by cmpflow');
+    } finally {
+      server.stop();
+    }
+    expect(await server.exit).toBe(0);
+    expect(server.stderr()).toMatch(/CMP info: server stopping after 4 request\(s\)/);
+  });
+
+  it('answers with -rsp_cert and ends by itself after -max_msgs requests', async () => {
+    const server = await serve(['-port', '0', '-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`, '-rsp_cert', pki.enrolled.certPath, '-max_msgs', '2']);
+    try {
+      const run = await cmpflow([
+        '-config', '', '-server', server.url, '-ref', 'client', '-secret', `pass:${SECRET}`, '-recipient', '/CN=CA',
+        '-cmd', 'ir', '-newkey', pki.newKeyPath, '-subject', '/CN=fixed answer', '-certout', file('fixed.pem'),
+      ]);
+      expect({ code: run.code, errors: run.errors }).toEqual({ code: 0, errors: [] });
+      expect(certIn(file('fixed.pem')).equal(new X509Certificate(new Uint8Array(pki.enrolled.certDer)))).toBe(true);
+      expect(await server.exit).toBe(0);
+    } finally {
+      server.stop();
+    }
+  });
+
+  it('sends error messages with -send_error, which the openssl client reports', async () => {
+    const server = await serve(['-port', '0', '-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`, '-send_error']);
+    try {
+      const run = await runCmp(['-server', server.url, '-ref', 'client', '-secret', `pass:${SECRET}`, '-cmd', 'genm']);
+      expect(run.code).toBe(1);
+      expect(run.stdout + run.stderr).toMatch(/received ERROR|rejection/);
+    } finally {
+      server.stop();
+    }
+    expect(await server.exit).toBe(0);
+  });
+
+  it('runs the same server in-process with -use_mock_srv', async () => {
+    const run = await cmpflow([
+      '-config', '', '-use_mock_srv', '-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`, '-pkistatus', '1',
+      '-ref', 'client', '-secret', `pass:${SECRET}`, '-recipient', '/CN=CA',
+      '-cmd', 'ir', '-newkey', pki.newKeyPath, '-subject', '/CN=in process', '-certout', file('in-process.pem'),
+    ]);
+    expect({ code: run.code, errors: run.errors }).toEqual({ code: 0, errors: [] });
+    expect(run.stderrLines).toEqual(expect.arrayContaining(['CMP info: sending IR', 'CMP info: received IP', 'CMP info: received PKICONF']));
+    expect(certIn(file('in-process.pem')).subject).toBe('CN=in process');
+  });
+
+  it('refuses a missing credential file in one line, before listening', async () => {
+    const run = await cmpflow(['-config', '', '-port', '0', '-srv_cert', file('none.pem'), '-srv_key', file('none.key')]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.errors).toEqual([expect.stringMatching(/^cmpflow: error: -srv_cert: .*none\.pem.*\(ERR_FILE\)$/)]);
+  });
+});

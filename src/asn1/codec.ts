@@ -127,6 +127,17 @@ export function rawPkiMessage(msg: PKIMessage): RawPkiMessage | undefined {
 }
 
 /**
+ * ProtectedPart ::= SEQUENCE { header, body } around the header and body exactly as received, or
+ * undefined for a message built in memory. Only for a message known not to have been changed since
+ * it was decoded (say, by the function that just decoded it): protectedPartBytes gives the same
+ * bytes then, but has to encode header and body again to find out.
+ */
+export function receivedProtectedPart(msg: PKIMessage): Bytes | undefined {
+  const memory = remembered.get(msg);
+  return memory ? encodeTlv(0x30, memory.receivedParts.header, memory.receivedParts.body) : undefined;
+}
+
+/**
  * DER of ProtectedPart ::= SEQUENCE { header, body }, the input of protection. Header and body of a
  * decoded message that are unchanged contribute their received bytes, so protection computed by a
  * peer with a different (even non-DER) encoder still verifies.

@@ -80,13 +80,6 @@ function checkNames(o: CmpClientOptions): void {
   }
 }
 
-/**
- * With -rspin and no -server, the responses come from files only; a message beyond the last file
- * has nowhere to go. (The library's own setup insists on a server before it looks at -rspin.)
- */
-const noServer: Transfer = async () => {
-  throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, '-rspin: no response file left for this message and no -server to send it to');
-};
 
 export async function buildClientOptions(
   parsed: Pick<RunCommandLine, 'client' | 'passphrases' | 'cli'>,
@@ -103,7 +96,6 @@ export async function buildClientOptions(
   if (cli.rspIn) files.rspin = absoluteList(io.cwd, cli.rspIn)!;
   if (cli.reqIn) files.reqin = absoluteList(io.cwd, cli.reqIn)!;
   if (Object.keys(files).length > 0) options.files = files;
-  if (files.rspin && options.server === undefined && options.transfer === undefined) options.transfer = noServer;
   if (inspect) options.inspect = inspect;
   return options;
 }

@@ -211,19 +211,20 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
   // One connection pool per session: a transaction keeps its connection alive between messages,
   // and ends it with the transaction (as OpenSSL does), whatever way the transaction ends.
   const openTransfer = (): SessionTransfer => {
-    let transfer: Transfer;
+    let inner: Transfer | undefined = o.transfer;
     let close = (): void => undefined;
-    if (o.transfer) transfer = o.transfer;
-    else {
-      if (!o.server) throw new CmpError('ERR_MISSING_OPTION', 'missing -server (or a custom transfer)');
+    if (!inner && o.server) {
       const http = createHttpTransfer(httpOptions(o));
-      transfer = http;
+      inner = http;
       close = () => http.close();
     }
-    if (o.files && (o.files.reqout || o.files.rspin || o.files.reqin || o.files.rspout)) {
-      transfer = createFileTransfer(o.files, o.transfer || o.server ? transfer : undefined);
+    const files = o.files;
+    if (files && (files.reqout || files.rspin || files.reqin || files.rspout)) {
+      // With -rspin alone, responses come from files only (OpenSSL: -rspin without -server).
+      return { transfer: createFileTransfer(files, inner), close };
     }
-    return { transfer, close };
+    if (!inner) throw new CmpError('ERR_MISSING_OPTION', 'missing -server (or a custom transfer)');
+    return { transfer: inner, close };
   };
   if (!o.transfer && !o.server && !o.files?.rspin) throw new CmpError('ERR_MISSING_OPTION', 'missing -server (or a custom transfer)');
 

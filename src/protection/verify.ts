@@ -46,25 +46,29 @@ export type VerifiedProtection =
  * ERR_PROTECTION_INVALID, ERR_UNSUPPORTED_ALGORITHM, ERR_PROTECTION_ALG_MISMATCH,
  * ERR_SRVCERT_DID_NOT_SIGN, ERR_SENDER_CERT_NOT_FOUND, ERR_SENDER_KID_MISMATCH,
  * ERR_SENDER_KEY_USAGE, ERR_PATH_* or ERR_ASN1_DECODE (malformed parameters).
+ *
+ * `protectedPart` is the ProtectedPart when the caller has it as received (receivedProtectedPart of
+ * a message it has just decoded); by default it is protectedPartBytes(msg).
  */
-export async function verifyPkiMessageProtection(msg: PKIMessage, opts: VerifyOptions): Promise<VerifiedProtection> {
+export async function verifyPkiMessageProtection(msg: PKIMessage, opts: VerifyOptions, protectedPart?: Uint8Array): Promise<VerifiedProtection> {
   const algorithm = msg.header.protectionAlg;
   if (!algorithm || msg.protection === undefined) {
     throw new CmpError(ErrorCodes.ERR_PROTECTION_MISSING, 'the message is not protected');
   }
   const protection = new Uint8Array(msg.protection);
+  const part = () => protectedPart ?? protectedPartBytes(msg);
   switch (algorithm.algorithm) {
     case CmpOids.passwordBasedMac: {
       const secret = requireSecret(opts.secret, 'verifying PasswordBasedMac protection');
       const parameter = readPbmParameter(algorithm);
-      const expected = await computePbm(parameter, secret, protectedPartBytes(msg), iterationLimits(opts));
+      const expected = await computePbm(parameter, secret, part(), iterationLimits(opts));
       checkMac(expected, protection, 'PasswordBasedMac');
       return { kind: 'mac', algorithm: 'pbm' };
     }
     case CmpOids.pbmac1: {
       const secret = requireSecret(opts.secret, 'verifying PBMAC1 protection');
       const parameters = readPbmac1Parameters(algorithm);
-      const expected = await computePbmac1(parameters, secret, protectedPartBytes(msg), iterationLimits(opts));
+      const expected = await computePbmac1(parameters, secret, part(), iterationLimits(opts));
       checkMac(expected, protection, 'PBMAC1');
       return { kind: 'mac', algorithm: 'pbmac1' };
     }
@@ -75,7 +79,7 @@ export async function verifyPkiMessageProtection(msg: PKIMessage, opts: VerifyOp
       const signed: SignedMessage = {
         msg,
         algorithm: signatureAlgorithmFromId(algorithm),
-        protectedPart: protectedPartBytes(msg),
+        protectedPart: part(),
         signature: protection,
       };
       const found = opts.srvCert ? await checkPinnedSender(signed, opts.srvCert, opts) : await findSenderCertificate(signed, opts);

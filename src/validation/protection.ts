@@ -10,10 +10,13 @@ import { asCmpError, ErrorCodes } from '../errors';
 import { verifyPkiMessageProtection } from '../protection/verify';
 import type { ResponseExpectations, ResponseProtection } from './expectations';
 
-/** Throws the verifier's CmpError (ERR_PROTECTION_MISSING, ERR_PROTECTION_INVALID, ...) unless an exception applies. */
-export async function validateResponseProtection(msg: PKIMessage, exp: ResponseExpectations): Promise<ResponseProtection> {
+/**
+ * Throws the verifier's CmpError (ERR_PROTECTION_MISSING, ERR_PROTECTION_INVALID, ...) unless an
+ * exception applies. `protectedPart`: see verifyPkiMessageProtection.
+ */
+export async function validateResponseProtection(msg: PKIMessage, exp: ResponseExpectations, protectedPart?: Uint8Array): Promise<ResponseProtection> {
   try {
-    return await verifyPkiMessageProtection(msg, exp.verify);
+    return await verifyPkiMessageProtection(msg, exp.verify, protectedPart);
   } catch (e) {
     const error = asCmpError(e, ErrorCodes.ERR_PROTECTION_INVALID, 'response protection could not be verified');
     const exception = exp.unprotectedErrors === true ? unprotectedException(msg) : undefined;

@@ -4,7 +4,7 @@
  * header, protection, body type, then the checks of the step that was expected.
  */
 import type { CheckedResponse } from '../../machines/actors';
-import { decodePkiMessage } from '../asn1';
+import { decodePkiMessage, receivedProtectedPart } from '../asn1';
 import { CmpError, ErrorCodes } from '../errors';
 import { validateResponseBody } from './body';
 import { validateCertResponse } from './cert-response';
@@ -20,7 +20,8 @@ import { validateRevocationResponse } from './revocation';
 export async function processResponse(der: Uint8Array, exp: ResponseExpectations): Promise<CheckedResponse> {
   const msg = decodePkiMessage(der);
   validateResponseHeader(msg, exp);
-  const protection = await validateResponseProtection(msg, exp);
+  // Nothing has touched `msg` since decoding: protection is checked over the bytes received.
+  const protection = await validateResponseProtection(msg, exp, receivedProtectedPart(msg));
   const bodyType = validateResponseBody(msg, exp);
   switch (bodyType) {
     case 'ip':

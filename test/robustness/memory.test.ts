@@ -80,7 +80,6 @@ describe(`${SESSIONS} failing sessions`, () => {
       ERR_RESPONSE_TOO_LARGE: SESSIONS / 5,
       ERR_TRANSACTION_ID_MISMATCH: SESSIONS / 5,
     });
-    console.log(`keepAlive ${keepAlive}: heap ${heapBefore} -> ${heapAfter} (${heapAfter - heapBefore}), handles ${handlesBefore} -> ${realProcess._getActiveHandles().length}`);
     expect(heapAfter - heapBefore).toBeLessThan(HEAP_GROWTH_BOUND);
     expect(realProcess._getActiveHandles().length).toBeLessThanOrEqual(handlesBefore);
     expect(server.openConnections()).toBe(0);

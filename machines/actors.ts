@@ -55,6 +55,8 @@ export interface BuiltRequest {
 export interface ExchangeInput {
   der: B64;
   bodyType: string;
+  /** Absolute epoch ms by which the whole transaction must end (total timeout), if any. */
+  deadline?: number;
 }
 
 export interface ExchangeOutput {

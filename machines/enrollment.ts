@@ -3,7 +3,7 @@
  * then confirm the new certificate, or end at once when confirmation was waived.
  *
  * requesting ─► answered ─► waiting ⇄ polling ─► answered ─► accepting ─► confirming ─► confirmed
- *                  │           │                      │            └── (rejected by us) ─► failed
+ *                  │           │                      │            └── (rejected by us, answered or not) ─► failed
  *                  │           └── abortRequested ─► aborting ─► aborted
  *                  └── rejection / invalid response ─────────────────────────────────────► failed
  *
@@ -11,7 +11,7 @@
  * checking. `waiting` is the only quiet state (tag `persistable`): nothing is in flight there and
  * the next poll time is absolute, so a snapshot taken there resumes correctly in any process.
  */
-import { and, assign, setup } from 'xstate';
+import { and, assign, not, setup } from 'xstate';
 import type { SerializedCmpError } from '../src/errors';
 import type { B64, BuildRequestInput, CertAcceptance, CertRequestKind, CheckedResponse, PkiStatusView } from './actors';
 import { toSerializedError } from './errors';
@@ -213,12 +213,17 @@ export const enrollmentMachine = enrollment.createMachine({
         accept: context.acceptance!,
       }),
       '#enrollment.confirmationAnswered',
+      '#enrollment.confirmationUnanswered',
     ),
     confirmationAnswered: {
       always: [
         { guard: 'certificateAccepted', target: 'confirmed' },
         { target: 'failed', actions: 'recordClientRejection' },
       ],
+    },
+    // A certificate we refused stays refused, whatever the certConf exchange came to (as OpenSSL).
+    confirmationUnanswered: {
+      always: [{ guard: not('certificateAccepted'), target: 'failed', actions: 'recordClientRejection' }, { target: 'failed' }],
     },
     aborting: roundTrip(
       ({ context }) => ({ kind: 'error', transaction: context.transaction, reason: 'aborted', text: 'polling aborted' }),

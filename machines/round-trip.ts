@@ -13,6 +13,8 @@ export interface RoundTripContext {
   responseDer?: B64;
   /** The last checked response, read by the state that decides where to go next. */
   checked?: CheckedResponse;
+  /** Absolute epoch ms by which the transaction must end: no exchange may outlast it. */
+  deadline?: number;
 }
 
 /** The transaction after we sent `request`: its nonce is what the response must echo. */
@@ -39,6 +41,7 @@ export function afterReceiving(transaction: TransactionState, response: CheckedR
 export const sendInput = ({ context }: { context: RoundTripContext }) => ({
   der: context.request!.der,
   bodyType: context.request!.bodyType,
+  ...(context.deadline !== undefined ? { deadline: context.deadline } : {}),
 });
 
 export const checkInput = ({ context }: { context: RoundTripContext }) => ({

@@ -19,6 +19,9 @@ export interface SessionOptions extends SessionSpec, SessionExpectations {
   immediateWaits?: number;
 }
 
+/** OpenSSL's default -msg_timeout, in seconds. */
+const DEFAULT_MSG_TIMEOUT_S = 120;
+
 /** A wait that ends only when its actor is stopped: the session rests in `waiting` until persisted. */
 function hold(signal?: AbortSignal): Promise<never> {
   return new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new CmpError('ERR_ABORTED', 'wait cancelled')), { once: true }));
@@ -46,11 +49,25 @@ export function createSessionServices(setup: ClientSetup, session: SessionOption
     close,
     buildRequest: (input) => buildRequest(setup, session, input),
     async exchangeMessage(input, signal) {
-      const response = await transfer(fromB64(input.der), {
-        ...(signal ? { signal } : {}),
-        bodyType: input.bodyType,
-      });
-      return { der: toB64(response) };
+      // As OpenSSL: each message gets -msg_timeout, cut to what the total timeout leaves.
+      const perMessage = (setup.options.msgTimeout ?? DEFAULT_MSG_TIMEOUT_S) * 1000;
+      const left = input.deadline !== undefined ? input.deadline - setup.now() : Infinity;
+      if (left <= 0) throw new CmpError('ERR_TOTAL_TIMEOUT', 'total timeout exceeded before the message could be sent');
+      const limitedByTotal = left < perMessage || (perMessage === 0 && left !== Infinity);
+      const timeoutMs = limitedByTotal ? Math.ceil(left) : perMessage;
+      try {
+        const response = await transfer(fromB64(input.der), {
+          ...(signal ? { signal } : {}),
+          bodyType: input.bodyType,
+          timeoutMs,
+        });
+        return { der: toB64(response) };
+      } catch (e) {
+        if (limitedByTotal && e instanceof CmpError && e.code === 'ERR_TIMEOUT') {
+          throw new CmpError('ERR_TOTAL_TIMEOUT', `total timeout exceeded while waiting for the ${input.bodyType} answer`, { cause: e });
+        }
+        throw e;
+      }
     },
     checkResponse: (input) => checkResponse(setup, session, input),
     waitUntil,

@@ -104,6 +104,15 @@ export async function keyOf(input: KeyInput, pass: string | undefined, what: str
   }
 }
 
+/** A distinguished name option; its errors name the option. */
+function nameOption(value: string, what: string): Name {
+  try {
+    return parseName(value);
+  } catch (e) {
+    throw relabel(e, what);
+  }
+}
+
 /** Errors of the credential loaders name the file; this prefixes the option it came from. */
 function relabel(e: unknown, what: string): unknown {
   if (e instanceof CmpError) return new CmpError(e.code, `${what}: ${e.message}`, { cause: e });
@@ -189,8 +198,8 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
   const extraCerts = certificatesOf(o.extraCerts, '-extracerts');
   const outTrusted = o.outTrusted !== undefined ? certificatesOf(o.outTrusted, '-out_trusted') : undefined;
   const csr = o.csr !== undefined ? csrOf(o.csr) : undefined;
-  const subject = o.subject !== undefined ? parseName(o.subject) : undefined;
-  const issuer = o.issuer !== undefined ? parseName(o.issuer) : undefined;
+  const subject = o.subject !== undefined ? nameOption(o.subject, '-subject') : undefined;
+  const issuer = o.issuer !== undefined ? nameOption(o.issuer, '-issuer') : undefined;
   const protection = protectionOf(o, cert, key, digest);
   const signing = protection.kind === 'signature';
 
@@ -198,7 +207,7 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
   const csrSubject = csr ? AsnConvert.parse(csr, CertificationRequest).certificationRequestInfo.subject : undefined;
   const senderName = cert ? nameOf(cert, 'subject') : oldCert ? nameOf(oldCert, 'subject') : (subject ?? csrSubject);
   const recipientName = o.recipient !== undefined
-    ? parseName(o.recipient)
+    ? nameOption(o.recipient, '-recipient')
     : srvCert ? nameOf(srvCert, 'subject')
       : issuer ?? (oldCert ? nameOf(oldCert, 'issuer') : cert ? nameOf(cert, 'issuer') : undefined);
 
@@ -247,7 +256,7 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
     trusted,
     untrusted,
     ...(outTrusted ? { outTrusted } : {}),
-    ...(o.expectSender !== undefined ? { expectedSender: parseName(o.expectSender) } : srvCert ? { expectedSender: nameOf(srvCert, 'subject') } : {}),
+    ...(o.expectSender !== undefined ? { expectedSender: nameOption(o.expectSender, '-expect_sender') } : srvCert ? { expectedSender: nameOf(srvCert, 'subject') } : {}),
     openTransfer,
     now: o.now ?? Date.now,
   };

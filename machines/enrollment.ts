@@ -13,9 +13,9 @@
  */
 import { and, assign, not, setup } from 'xstate';
 import type { SerializedCmpError } from '../src/errors';
-import type { B64, BuildRequestInput, CertAcceptance, CertRequestKind, CheckedResponse, PkiStatusView } from './actors';
+import type { B64, BuiltRequest, BuildRequestInput, CertAcceptance, CertRequestKind, CheckedResponse, PkiStatusView } from './actors';
 import { toSerializedError } from './errors';
-import { afterReceiving, afterSending, roundTripStates, type RoundTripContext } from './round-trip';
+import { roundTripStates, roundTripUpdates, type RoundTripContext } from './round-trip';
 import { placeholderActors } from './services';
 
 export interface EnrollmentInput {
@@ -93,15 +93,9 @@ const enrollment = setup({
     certificateAccepted: ({ context }) => context.acceptance?.accept === true,
   },
   actions: {
-    recordSent: assign(({ context }, request: NonNullable<RoundTripContext['request']>) => ({
-      request,
-      transaction: afterSending(context.transaction, request),
-    })),
-    recordReceived: assign((_, der: B64) => ({ responseDer: der })),
-    recordChecked: assign(({ context }, checked: CheckedResponse) => ({
-      checked,
-      transaction: afterReceiving(context.transaction, checked),
-    })),
+    recordSent: assign(({ context }, request: BuiltRequest) => roundTripUpdates.sent({ context }, request)),
+    recordReceived: assign((_, der: B64) => roundTripUpdates.received(_, der)),
+    recordChecked: assign(({ context }, checked: CheckedResponse) => roundTripUpdates.checked({ context }, checked)),
     forgetMessages: assign({ request: undefined, responseDer: undefined, checked: undefined }),
     scheduleNextPoll: assign(({ context }) => {
       const wait = context.checked as Checked<'waiting'> | Checked<'pollWait'>;

@@ -38,6 +38,19 @@ export function afterReceiving(transaction: TransactionState, response: CheckedR
   };
 }
 
+/** Context updates of the round-trip actions every session machine names in its setup(). */
+export const roundTripUpdates = {
+  sent: ({ context }: { context: RoundTripContext }, request: BuiltRequest) => ({
+    request,
+    transaction: afterSending(context.transaction, request),
+  }),
+  received: (_: unknown, der: B64) => ({ responseDer: der }),
+  checked: ({ context }: { context: RoundTripContext }, checked: CheckedResponse) => ({
+    checked,
+    transaction: afterReceiving(context.transaction, checked),
+  }),
+};
+
 export const sendInput = ({ context }: { context: RoundTripContext }) => ({
   der: context.request!.der,
   bodyType: context.request!.bodyType,

@@ -8,9 +8,9 @@
  */
 import { assign, setup } from 'xstate';
 import type { SerializedCmpError } from '../src/errors';
-import type { B64, CheckedResponse } from './actors';
+import type { B64, BuiltRequest, CheckedResponse } from './actors';
 import { toSerializedError } from './errors';
-import { afterReceiving, afterSending, roundTripStates, type RoundTripContext } from './round-trip';
+import { roundTripStates, roundTripUpdates, type RoundTripContext } from './round-trip';
 import { placeholderActors } from './services';
 
 export interface SingleExchangeInput {
@@ -42,15 +42,9 @@ export function createSingleExchangeMachine(id: string, kind: 'rr' | 'genm', ans
       answered: ({ context }) => context.checked?.kind === answer,
     },
     actions: {
-      recordSent: assign(({ context }, request: NonNullable<RoundTripContext['request']>) => ({
-        request,
-        transaction: afterSending(context.transaction, request),
-      })),
-      recordReceived: assign((_, der: B64) => ({ responseDer: der })),
-      recordChecked: assign(({ context }, checked: CheckedResponse) => ({
-        checked,
-        transaction: afterReceiving(context.transaction, checked),
-      })),
+      recordSent: assign(({ context }, request: BuiltRequest) => roundTripUpdates.sent({ context }, request)),
+      recordReceived: assign((_, der: B64) => roundTripUpdates.received(_, der)),
+      recordChecked: assign(({ context }, checked: CheckedResponse) => roundTripUpdates.checked({ context }, checked)),
       recordRejection: assign(({ context }) => {
         const r = context.checked;
         if (r?.kind === 'rejected') return { error: r.error };

@@ -90,6 +90,7 @@ export const ErrorCodes = {
   ERR_TLS: 'ERR_TLS',
   ERR_SENDER_NONCE_MISSING: 'ERR_SENDER_NONCE_MISSING',
   ERR_WRONG_POLL_REP_COUNT: 'ERR_WRONG_POLL_REP_COUNT',
+  ERR_VERIFICATION_BUDGET: 'ERR_VERIFICATION_BUDGET',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

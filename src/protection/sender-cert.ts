@@ -10,6 +10,10 @@
  * When nothing wins, the error of the candidate that got furthest is reported: a failing path
  * beats a failing signature, which beats a key or usage problem, which beats a mere senderKID
  * mismatch; with no certificate of the sender's name at all, ERR_SENDER_CERT_NOT_FOUND.
+ *
+ * The cheap filters come first, then the message signature (remembered per key), then the path.
+ * All of it spends from one VerificationBudget per message, so look-alike certificates in
+ * extraCerts end in ERR_VERIFICATION_BUDGET instead of a search per sender candidate.
  */
 import type { X509Certificate } from '@peculiar/x509';
 import type { PKIMessage } from '../asn1/cmp/message';
@@ -22,6 +26,7 @@ import { canonicalName, canonicalNameKey } from '../validation/name-matching';
 import { isSelfIssued, validatePath } from '../validation/path';
 import { validityError } from '../validation/path-checks';
 import { certRepBytes, extraCertsBytes, toX509 } from '../validation/message-certs';
+import { keyId, VerificationBudget } from '../validation/verification-budget';
 import { keyFitsAlgorithm, verifyProtectedPart } from './signature';
 
 export interface VerificationSettings {
@@ -75,8 +80,13 @@ interface Failure {
  * The pinned server certificate (OpenSSL -srvcert) must have signed the message; it is trusted as
  * it is, without path validation, but its key usage and validity period are still checked.
  */
-export async function checkPinnedSender(signed: SignedMessage, srvCert: X509Certificate, opts: SenderSearchOptions): Promise<SenderCertificate> {
-  const failure = (await usabilityFailure(signed, srvCert, opts)) ?? (await signatureFailure(signed, srvCert));
+export async function checkPinnedSender(
+  signed: SignedMessage,
+  srvCert: X509Certificate,
+  opts: SenderSearchOptions,
+  budget: VerificationBudget = new VerificationBudget(),
+): Promise<SenderCertificate> {
+  const failure = (await usabilityFailure(signed, srvCert, opts)) ?? (await signatureFailure(signed, srvCert, budget));
   if (failure?.stage === Stage.Signature) {
     throw new CmpError(ErrorCodes.ERR_SRVCERT_DID_NOT_SIGN, `the pinned server certificate "${srvCert.subject}" did not sign the message`);
   }
@@ -84,13 +94,20 @@ export async function checkPinnedSender(signed: SignedMessage, srvCert: X509Cert
   return { signer: srvCert, chain: [srvCert] };
 }
 
-/** Searches and validates the sender certificate; throws the most telling failure. */
-export async function findSenderCertificate(signed: SignedMessage, opts: SenderSearchOptions): Promise<SenderCertificate> {
+/**
+ * Searches and validates the sender certificate; throws the most telling failure, or
+ * ERR_VERIFICATION_BUDGET as soon as the search would cost more than `budget` allows.
+ */
+export async function findSenderCertificate(
+  signed: SignedMessage,
+  opts: SenderSearchOptions,
+  budget: VerificationBudget = new VerificationBudget(),
+): Promise<SenderCertificate> {
   const sender = signed.msg.header.sender.directoryName;
   if (!sender) {
     throw new CmpError(ErrorCodes.ERR_SENDER_CERT_NOT_FOUND, 'the sender of a signed message must be a directoryName to find its certificate');
   }
-  const search = new SenderSearch(signed, canonicalNameKey(canonicalName(sender)), opts);
+  const search = new SenderSearch(signed, canonicalNameKey(canonicalName(sender)), opts, budget);
   const found = (await search.run('normal')) ?? (search.threeGppApplies() ? await search.run('3gpp') : undefined);
   if (found) return found;
   throw search.bestFailure() ?? notFound(signed.msg, nameToString(sender));
@@ -107,6 +124,7 @@ class SenderSearch {
     private readonly signed: SignedMessage,
     private readonly senderKey: string,
     private readonly opts: SenderSearchOptions,
+    private readonly budget: VerificationBudget,
   ) {
     this.extra = extraCertsBytes(signed.msg).map((der, i) => toX509(der, `extraCerts entry ${i + 1}`));
     this.candidates = distinct([...this.extra, ...opts.untrusted, ...opts.trusted]);
@@ -128,7 +146,7 @@ class SenderSearch {
         const chain = mode === 'normal' ? await this.validate(candidate, this.opts.trusted) : await this.validate3gpp(candidate);
         return { signer: candidate, chain };
       } catch (e) {
-        if (!(e instanceof CmpError)) throw e;
+        if (!(e instanceof CmpError) || e.code === ErrorCodes.ERR_VERIFICATION_BUDGET) throw e;
         this.record({ stage: Stage.Path, error: e });
       }
     }
@@ -142,14 +160,19 @@ class SenderSearch {
   private async acceptability(cert: X509Certificate): Promise<Failure | undefined> {
     let failure = this.checked.get(cert);
     if (failure === undefined) {
-      failure = (await usabilityFailure(this.signed, cert, this.opts, true)) ?? (await signatureFailure(this.signed, cert)) ?? null;
+      failure = await usabilityFailure(this.signed, cert, this.opts, true);
+      if (!failure) {
+        this.budget.spend('senderCandidates');
+        failure = await signatureFailure(this.signed, cert, this.budget);
+      }
+      failure ??= null;
       this.checked.set(cert, failure);
     }
     return failure ?? undefined;
   }
 
   private validate(cert: X509Certificate, trusted: X509Certificate[]): Promise<X509Certificate[]> {
-    return validatePath(cert, { ...this.opts.verification, trusted, untrusted: [...this.opts.untrusted, ...this.extra] });
+    return validatePath(cert, { ...this.opts.verification, trusted, untrusted: [...this.opts.untrusted, ...this.extra] }, this.budget);
   }
 
   /** OpenSSL's check_cert_path_3gpp: self-issued extraCerts anchor both the signer and the new certificate. */
@@ -218,8 +241,12 @@ async function usabilityFailure(
   return undefined;
 }
 
-async function signatureFailure(signed: SignedMessage, cert: X509Certificate): Promise<Failure | undefined> {
-  if (await verifyProtectedPart(signed.algorithm, cert, signed.signature, signed.protectedPart)) return undefined;
+/** Whether `cert`'s key verifies the message; certificates sharing a key share one verification. */
+async function signatureFailure(signed: SignedMessage, cert: X509Certificate, budget: VerificationBudget): Promise<Failure | undefined> {
+  const verifies = await budget.verifyOnce(`message by key ${keyId(viewOf(cert))}`, () =>
+    verifyProtectedPart(signed.algorithm, cert, signed.signature, signed.protectedPart),
+  );
+  if (verifies) return undefined;
   return {
     stage: Stage.Signature,
     error: new CmpError(ErrorCodes.ERR_PROTECTION_INVALID, `the message signature does not verify with the key of "${cert.subject}"`),

@@ -11,6 +11,7 @@ import type { PKIMessage } from '../asn1/cmp/message';
 import { CmpOids, oidName } from '../asn1/oids';
 import { signatureAlgorithmFromId } from '../crypto/algorithms';
 import { CmpError, ErrorCodes } from '../errors';
+import { VerificationBudget } from '../validation/verification-budget';
 import { constantTimeEqual, defaultIterationLimits, requireSecret, type IterationLimits } from './mac-safety';
 import { computePbm, readPbmParameter } from './pbm';
 import { computePbmac1, readPbmac1Parameters } from './pbmac1';
@@ -45,7 +46,9 @@ export type VerifiedProtection =
  * Throws CmpError: ERR_PROTECTION_MISSING, ERR_NO_SECRET, ERR_PBM_ITERATIONS,
  * ERR_PROTECTION_INVALID, ERR_UNSUPPORTED_ALGORITHM, ERR_PROTECTION_ALG_MISMATCH,
  * ERR_SRVCERT_DID_NOT_SIGN, ERR_SENDER_CERT_NOT_FOUND, ERR_SENDER_KID_MISMATCH,
- * ERR_SENDER_KEY_USAGE, ERR_PATH_* or ERR_ASN1_DECODE (malformed parameters).
+ * ERR_SENDER_KEY_USAGE, ERR_PATH_*, ERR_VERIFICATION_BUDGET (the message would cost more signature
+ * verifications or path-building steps than one message may) or ERR_ASN1_DECODE (malformed
+ * parameters).
  *
  * `protectedPart` is the ProtectedPart when the caller has it as received (receivedProtectedPart of
  * a message it has just decoded); by default it is protectedPartBytes(msg).
@@ -82,7 +85,9 @@ export async function verifyPkiMessageProtection(msg: PKIMessage, opts: VerifyOp
         protectedPart: part(),
         signature: protection,
       };
-      const found = opts.srvCert ? await checkPinnedSender(signed, opts.srvCert, opts) : await findSenderCertificate(signed, opts);
+      // One budget for everything this message makes us verify, whichever certificates it carries.
+      const budget = new VerificationBudget();
+      const found = opts.srvCert ? await checkPinnedSender(signed, opts.srvCert, opts, budget) : await findSenderCertificate(signed, opts, budget);
       return { kind: 'signature', ...found };
     }
   }

@@ -51,7 +51,7 @@ const processedExtensions: ReadonlySet<string> = new Set([
 export async function checkPath(
   path: readonly X509Certificate[],
   options: PathCheckOptions = {},
-  signatures: SignatureChecks = new SignatureChecks(),
+  signatures: Pick<SignatureChecks, 'check'> = new SignatureChecks(),
 ): Promise<void> {
   const views = path.map(viewOf);
   const at = options.at ?? new Date();

@@ -7,13 +7,16 @@
  * issuer (by name) is tried until one path validates. When none does, the error reported is the
  * one of the most advanced attempt: a complete path that fails a check beats a failing signature,
  * which beats a path that reached no trust anchor; among equals, the longer attempt, then the first.
+ *
+ * Backtracking over hostile certificates could take long, so every search spends from a
+ * VerificationBudget: its own, or the one of the message whose sender it validates.
  */
 import type { X509Certificate } from '@peculiar/x509';
 import { CmpError, ErrorCodes } from '../errors';
 import { viewOf, type CertificateView } from './certificate-view';
 import { checkPath } from './path-checks';
 import { findIssuers, isSelfSigned } from './path-building';
-import { SignatureChecks } from './signature-check';
+import { VerificationBudget } from './verification-budget';
 
 export { findIssuers, isSelfIssued, isSelfSigned } from './path-building';
 export { checkPath, type PathCheckOptions } from './path-checks';
@@ -35,15 +38,18 @@ export interface PathValidationOptions {
 
 const defaultMaxDepth = 100;
 
-/** Bounds the work a pool of same-named certificates (e.g. hostile extraCerts) can cause. */
-const maxSignatureChecks = 1000;
-
 /**
  * Returns the validated path [target, ...intermediates, anchor]; throws a CmpError with an
- * ERR_PATH_* code (ERR_INVALID_OPTION for unusable options).
+ * ERR_PATH_* code (ERR_INVALID_OPTION for unusable options, ERR_VERIFICATION_BUDGET when the search
+ * would cost more than `budget` allows). `budget` is shared when several searches serve one
+ * message; by default the search has its own.
  */
-export async function validatePath(target: X509Certificate, opts: PathValidationOptions): Promise<X509Certificate[]> {
-  const search = new PathSearch(settingsFrom(opts));
+export async function validatePath(
+  target: X509Certificate,
+  opts: PathValidationOptions,
+  budget: VerificationBudget = new VerificationBudget(),
+): Promise<X509Certificate[]> {
+  const search = new PathSearch(settingsFrom(opts), budget);
   return search.run(target);
 }
 
@@ -95,13 +101,18 @@ enum Stage {
 }
 
 class PathSearch {
-  private readonly signatures = new SignatureChecks();
   private best?: Failure;
-  private checksLeft = maxSignatureChecks;
 
-  constructor(private readonly settings: Settings) {}
+  constructor(
+    private readonly settings: Settings,
+    private readonly budget: VerificationBudget,
+  ) {}
 
   async run(target: X509Certificate): Promise<X509Certificate[]> {
+    // Without a trust anchor no path can end: no reason to verify anything.
+    if (this.settings.trustedIds.size === 0) {
+      throw new CmpError(ErrorCodes.ERR_PATH_NO_ANCHOR, `no path from "${target.subject}" to a trust anchor: no trusted certificate is configured`);
+    }
     const path = await this.extend([viewOf(target)]);
     if (path) return path.map((v) => v.cert);
     throw this.best?.error ?? new CmpError(ErrorCodes.ERR_PATH_NO_ANCHOR, `no path from "${target.subject}" to a trust anchor`);
@@ -121,11 +132,8 @@ class PathSearch {
       return undefined;
     }
     for (const issuer of candidates) {
-      if (this.checksLeft-- <= 0) {
-        this.record(Stage.NoAnchor, path, new CmpError(ErrorCodes.ERR_PATH_NO_ANCHOR, `gave up building a path after ${maxSignatureChecks} candidate issuers`));
-        return undefined;
-      }
-      const signatureError = await this.signatures.check(top, issuer);
+      this.budget.spend('issuerCandidates');
+      const signatureError = await this.budget.check(top, issuer);
       if (signatureError) {
         this.record(Stage.BrokenLink, path, signatureError);
         continue;
@@ -153,10 +161,11 @@ class PathSearch {
   private async complete(path: CertificateView[]): Promise<CertificateView[] | undefined> {
     const { at, noCheckTime } = this.settings;
     try {
-      await checkPath(path.map((v) => v.cert), { at, noCheckTime }, this.signatures);
+      // Every link was verified on the way up, so checkPath finds the results remembered.
+      await checkPath(path.map((v) => v.cert), { at, noCheckTime }, this.budget);
       return path;
     } catch (e) {
-      if (!(e instanceof CmpError)) throw e;
+      if (!(e instanceof CmpError) || e.code === ErrorCodes.ERR_VERIFICATION_BUDGET) throw e;
       this.record(Stage.CompletePath, path, e);
       return undefined;
     }

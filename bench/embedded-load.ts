@@ -29,7 +29,11 @@ interface Job {
 export interface LoadResult {
   mode: Job['mode'];
   concurrency: number;
+  /** Sessions completed in the measurement. */
   sessions: number;
+  /** Sessions that failed, and how the first one did. */
+  failed: number;
+  firstFailure?: string;
   sessionsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -66,18 +70,25 @@ async function main(): Promise<void> {
   const clients = Array.from({ length: job.concurrency }, (_, i) =>
     new CmpClient({ ...target, ref: EMBEDDED_REF, secret: EMBEDDED_SECRET, trusted: [trusted], newKey, subject: `/CN=bench device ${i}`, msgTimeout: 120 }));
 
+  // A session that fails (an overloaded server times out or drops connections) is counted, not fatal.
+  const failures: string[] = [];
   const run = async (sessions: number, latencies?: number[]) => {
     let next = 0;
     await Promise.all(clients.map(async (client) => {
       while (next < sessions) {
         next++;
         const t0 = performance.now();
-        await client.ir();
-        latencies?.push(performance.now() - t0);
+        try {
+          await client.ir();
+          latencies?.push(performance.now() - t0);
+        } catch (e) {
+          failures.push(`${(e as { code?: string }).code ?? ''} ${(e as Error).message ?? String(e)}`);
+        }
       }
     }));
   };
   await run(Math.min(job.warmup, job.sessions));
+  failures.length = 0;
   const latencies: number[] = [];
   const cpu = process.cpuUsage();
   const started = performance.now();
@@ -89,10 +100,12 @@ async function main(): Promise<void> {
     mode: job.mode,
     concurrency: job.concurrency,
     sessions: latencies.length,
+    failed: failures.length,
+    ...(failures.length ? { firstFailure: failures[0] } : {}),
     sessionsPerSecond: (latencies.length / wall) * 1000,
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
-    cpuMsPerSession: (used.user + used.system) / 1000 / latencies.length,
+    cpuMsPerSession: (used.user + used.system) / 1000 / Math.max(1, latencies.length),
     maxRssKb: process.resourceUsage().maxRSS,
   };
   report(result);

@@ -14,9 +14,13 @@
 import 'reflect-metadata';
 import { execFileSync } from 'child_process';
 import { writeFileSync } from 'fs';
+import { measureThroughput, throughputTable, type LoadMode, type ThroughputRow } from './embedded-throughput';
 import { compareWithOpenSsl, comparisonTable, type ComparisonResult } from './openssl-comparison';
+import type { SuspendedSessionsResult } from './suspended-sessions';
+import { runChild } from './support/child';
 import { ROOT } from './support/dist';
 import { machineInfo } from './support/machine';
+import { fixed, megabytes, table } from './support/stats';
 
 interface Args {
   quick: boolean;
@@ -85,7 +89,7 @@ async function main(): Promise<void> {
   };
   print(`# cmpflow benchmarks ${args.quick ? '(quick)' : ''}\n`);
   print(`${machine.date}; ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memory}; ${machine.os}; Node ${machine.node}; ${machine.openssl}\n`);
-  const results: { machine: typeof machine; openssl?: ComparisonResult } = { machine };
+  const results: { machine: typeof machine; openssl?: ComparisonResult; embedded?: ThroughputRow[]; sessions?: SuspendedSessionsResult } = { machine };
 
   if (args.only.has('openssl')) {
     const rounds = args.rounds ?? (args.quick ? 2 : 3);
@@ -97,6 +101,43 @@ async function main(): Promise<void> {
     print(comparisonTable(r));
     print(`\ncmpflow start (node bin/cmpflow.js -help): ${r.startup.wallMs.toFixed(0)} ms wall, ${r.startup.cpuMs.toFixed(0)} ms CPU, ` +
       `${(r.startup.cpuMs / repeat).toFixed(2)} ms CPU per session amortised over -repeat ${repeat}\n`);
+  }
+
+  if (args.only.has('embedded')) {
+    const modes: LoadMode[] = ['direct', 'http', 'split'];
+    const levels = [1, 10, 100, 1000];
+    log(`\n== embedded CA throughput: ${modes.join(', ')} at ${levels.join(', ')} concurrent sessions`);
+    const rows = await measureThroughput({
+      modes,
+      levels,
+      sessions: (level) => Math.max(level, args.quick ? 40 : 300),
+      log,
+    });
+    results.embedded = rows;
+    print('\n## Embedded CA: PBM-protected IR sessions, client and CA on this machine\n');
+    print(throughputTable(rows));
+  }
+
+  if (args.only.has('sessions')) {
+    const count = args.restore ?? (args.quick ? 1000 : 10_000);
+    log(`\n== ${count} suspended sessions: restore and finish in one process`);
+    const r = await runChild<SuspendedSessionsResult>('suspended-sessions.ts', [JSON.stringify({ count })], {
+      nodeArgs: ['--expose-gc', '--max-old-space-size=8192'],
+      timeoutMs: 3 * 3600_000,
+    });
+    results.sessions = r;
+    print('\n## Persisted waiting sessions\n');
+    print(table([
+      ['measure', 'value'],
+      ['JSON of a session waiting to poll (ir, EC P-256 key)', `${r.sessionBytes.ecP256} bytes`],
+      ['the same with an RSA-2048 key', `${r.sessionBytes.rsa2048} bytes`],
+      ['sessions restored, then finished, in one process', String(r.count)],
+      ['restoring all (parse, check, start the machine)', `${fixed(r.restoreMs / 1000, 2)} s, ${fixed((r.restoreMs / r.count) * 1000, 0)} µs per session`],
+      ['memory per restored waiting session', `${fixed(r.heapBytesPerWaitingSession / 1024, 1)} KiB heap, ${fixed(r.rssBytesPerWaitingSession / 1024, 1)} KiB RSS`],
+      ['finishing all (pollReq, ip, certConf, pkiConf)', `${fixed(r.completeMs / 1000, 1)} s, ${fixed(r.sessionsPerSecond, 0)} sessions/s, ${fixed(r.cpuMsPerSession, 1)} ms CPU per session`],
+      ['completed / failed', `${r.completed} / ${r.failed}`],
+      ['peak RSS', megabytes(r.maxRssKb * 1024)],
+    ]));
   }
 
   if (args.json) writeFileSync(args.json, `${JSON.stringify(results, null, 2)}\n`);

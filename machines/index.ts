@@ -4,5 +4,5 @@ export type { EnrollmentInput, EnrollmentOutput, EnrollmentContext, EnrolledCert
 export { revocationMachine } from './revocation';
 export { generalMachine } from './general';
 export type { SingleExchangeOutput } from './single-exchange';
-export { actorsFrom, placeholderActors, waitUntilClock } from './services';
+export { actorsFrom, bindServices, placeholderActors, systemActors, waitUntilClock } from './services';
 export { MACHINE_VERSION } from './version';

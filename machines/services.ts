@@ -3,7 +3,7 @@
  * placeholders let a machine be created, drawn and inspected without services; running one without
  * providing them fails with a clear error instead of hanging.
  */
-import { fromPromise } from 'xstate';
+import { fromPromise, type ActorSystem, type AnyActorRef } from 'xstate';
 import { CmpError } from '../src/errors';
 import type {
   AcceptCertificateInput,
@@ -40,6 +40,35 @@ export function actorsFrom(services: SessionServices): typeof placeholderActors 
     waitUntil: fromPromise(({ input, signal }) => services.waitUntil(input, signal)),
     acceptCertificate: fromPromise(({ input }) => services.acceptCertificate(input)),
   };
+}
+
+/**
+ * Session services by the actor system of the session they serve (each root actor has its own).
+ * With them, one `machine.provide({ actors: systemActors })` serves every session: providing per
+ * session would build the whole machine, every state node and transition, once per session.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyActorSystem = ActorSystem<any>;
+const servicesBySystem = new WeakMap<AnyActorSystem, SessionServices>();
+
+function servicesOf(system: AnyActorSystem): SessionServices {
+  const services = servicesBySystem.get(system);
+  if (!services) throw new CmpError('ERR_INTERNAL', "the session's services were not bound to its actor (see bindServices)");
+  return services;
+}
+
+/** Actor implementations that run the services bound to their session with bindServices. */
+export const systemActors: typeof placeholderActors = {
+  buildRequest: fromPromise(({ input, system }) => servicesOf(system).buildRequest(input)),
+  exchangeMessage: fromPromise(({ input, signal, system }) => servicesOf(system).exchangeMessage(input, signal)),
+  checkResponse: fromPromise(({ input, system }) => servicesOf(system).checkResponse(input)),
+  waitUntil: fromPromise(({ input, signal, system }) => servicesOf(system).waitUntil(input, signal)),
+  acceptCertificate: fromPromise(({ input, system }) => servicesOf(system).acceptCertificate(input)),
+};
+
+/** Binds a session's services to its root actor (before it starts) running a machine provided with systemActors. */
+export function bindServices(actor: AnyActorRef, services: SessionServices): void {
+  servicesBySystem.set(actor.system, services);
 }
 
 /** A wait that resolves at an absolute time and reports the clock, cancelled by the actor's signal. */

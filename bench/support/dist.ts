@@ -6,7 +6,8 @@ import { existsSync } from 'fs';
 import * as path from 'path';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
-export const DIST = path.join(ROOT, 'dist');
+/** CMPFLOW_BENCH_DIST measures another build (say, one kept from before a change) with the same programs. */
+export const DIST = process.env.CMPFLOW_BENCH_DIST ? path.resolve(process.env.CMPFLOW_BENCH_DIST) : path.join(ROOT, 'dist');
 export const CLI = path.join(ROOT, 'bin', 'cmpflow.js');
 
 export function requireDist<T>(modulePath: string): T {

@@ -1,10 +1,10 @@
 /**
  * Runs a command and reports what it cost: wall time, and user and system CPU of the process and
- * its children as the kernel counted them (GNU time's rusage). Output is discarded unless asked
- * for, so that terminal writes do not weigh on either side of a comparison.
+ * its children as the kernel counted them (GNU time's rusage). Output goes to files, read
+ * afterwards: a pipe read by this (busy) process would make the child wait on its own log lines.
  */
 import { spawn } from 'child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
@@ -35,16 +35,16 @@ export async function measureProcess(
   const report = path.join(dir, 'rusage');
   try {
     const started = process.hrtime.bigint();
-    const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
+    const outFile = path.join(dir, 'stdout');
+    const errFile = path.join(dir, 'stderr');
+    const out = openSync(outFile, 'w');
+    const err = openSync(errFile, 'w');
+    const code = await new Promise<number>((resolve, reject) => {
       const child = spawn(GNU_TIME, ['-f', '%e %U %S %M', '-o', report, command, ...args], {
         cwd: opts.cwd,
         env: opts.env ?? process.env,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: ['ignore', out, err],
       });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout.on('data', (b: Buffer) => opts.keepOutput && out.push(b));
-      child.stderr.on('data', (b: Buffer) => err.push(b));
       const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 600_000);
       child.once('error', (e) => {
         clearTimeout(timer);
@@ -52,9 +52,14 @@ export async function measureProcess(
       });
       child.once('close', (c) => {
         clearTimeout(timer);
-        resolve({ code: c ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+        resolve(c ?? 1);
       });
+    }).finally(() => {
+      closeSync(out);
+      closeSync(err);
     });
+    const stdout = opts.keepOutput ? readFileSync(outFile, 'utf8') : '';
+    const stderr = readFileSync(errFile, 'utf8');
     const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
     // GNU time writes "Command exited with non-zero status N" before the format line.
     const lines = readFileSync(report, 'utf8').trim().split('\n');

@@ -45,7 +45,7 @@ export const GeneralizedTimeConverter: IAsnConverter<Date, asn1js.GeneralizedTim
  * asn1js's RawData ignores the writer its parent passes when encoding, so its bytes would vanish
  * inside a SEQUENCE; this variant writes them.
  */
-class RawElement extends asn1js.RawData {
+export class RawElement extends asn1js.RawData {
   public override toBER(sizeOnly?: boolean, writer?: { write(buf: ArrayBuffer): void }): ArrayBuffer {
     const data = super.toBER(sizeOnly);
     if (writer) {

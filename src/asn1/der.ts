@@ -164,6 +164,69 @@ export function describeTag(node: Pick<DerNode, 'tagClass' | 'tagNumber'>): stri
   return node.tagClass === 2 ? `[${node.tagNumber}]` : `[${names[node.tagClass]} ${node.tagNumber}]`;
 }
 
+/** Number of identifier octets of the element starting at `start` (high tag numbers take more). */
+function identifierLength(bytes: Uint8Array, start: number): number {
+  if ((bytes[start]! & 0x1f) !== 0x1f) return 1;
+  let i = start + 1;
+  while ((bytes[i]! & 0x80) !== 0) i++;
+  return i - start + 1;
+}
+
+/**
+ * `bytes` (read into `root` by readDer) with each element of `targets` replaced by `replacement`,
+ * the lengths of the elements around them encoded anew (definite, minimal), everything else
+ * copied. Returns the new encoding and, per target in order, where its replacement starts.
+ * Targets must be distinct elements of the tree, none inside another.
+ */
+export function replaceElements(
+  bytes: Uint8Array,
+  root: DerNode,
+  targets: readonly DerNode[],
+  replacement: Uint8Array,
+): { bytes: Uint8Array<ArrayBuffer>; offsets: number[] } {
+  const chunks: Uint8Array[] = [];
+  // Elements are identified by where they start (no two elements start at the same octet).
+  const where = new Map<number, number>();
+  const starts = new Set(targets.map((t) => t.start));
+  let size = 0;
+  const contains = (node: DerNode) => targets.some((t) => node.start < t.start && t.end <= node.end);
+  // Returns the encoded size of `node` and appends its chunks.
+  const emit = (node: DerNode): number => {
+    if (starts.has(node.start)) {
+      where.set(node.start, size);
+      chunks.push(replacement);
+      size += replacement.length;
+      return replacement.length;
+    }
+    if (!node.children || !contains(node)) {
+      chunks.push(nodeBytes(bytes, node));
+      size += node.end - node.start;
+      return node.end - node.start;
+    }
+    const headerIndex = chunks.length;
+    chunks.push(new Uint8Array(0));
+    const headerStart = size;
+    let contentLength = 0;
+    for (const child of node.children) contentLength += emit(child);
+    const idLength = identifierLength(bytes, node.start);
+    const header = new Uint8Array([...bytes.subarray(node.start, node.start + idLength), ...encodeLength(contentLength)]);
+    chunks[headerIndex] = header;
+    // Offsets recorded inside this element move by the header's size.
+    for (const [target, offset] of where) if (offset >= headerStart) where.set(target, offset + header.length);
+    size += header.length;
+    return header.length + contentLength;
+  };
+  emit(root);
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  if (where.size !== starts.size) throw new Error('replaceElements: a target is not an element of the tree');
+  return { bytes: out, offsets: targets.map((t) => where.get(t.start)!) };
+}
+
 /** DER length octets for a content of `length` octets. */
 export function encodeLength(length: number): Uint8Array<ArrayBuffer> {
   if (length < 0x80) return Uint8Array.of(length);

@@ -5,8 +5,7 @@
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificationRequest } from '@peculiar/asn1-csr';
-import { Certificate } from '@peculiar/asn1-x509';
-import { CertReqMessages, CertReqMsg, PKIBody, PKIMessage } from '../asn1';
+import { CertReqMessages, CertReqMsg, frozenCmpCertificate, PKIBody, PKIMessage } from '../asn1';
 import { getCryptoProvider } from '../crypto';
 import { CmpError } from '../errors';
 import type { BuildRequestInput, BuiltRequest } from '../../machines/actors';
@@ -100,7 +99,8 @@ export async function buildRequest(setup: ClientSetup, spec: SessionSpec, input:
   });
   const message = new PKIMessage({ header, body });
   if (setup.extraCertsOut.length) {
-    message.extraCerts = setup.extraCertsOut.map((c) => AsnConvert.parse(c.rawData, Certificate));
+    // Frozen: encoded as known, not through the schema, in every message of every session.
+    message.extraCerts = setup.extraCertsOut.map((c) => frozenCmpCertificate(new Uint8Array(c.rawData)));
   }
   const der = await protectPkiMessage(message, setup.protection);
   return {

@@ -12,7 +12,7 @@ import type { CertRequestKind, CheckedResponse } from '../../machines/actors';
 import { enrollmentMachine, type EnrolledCertificate, type EnrollmentInput, type EnrollmentOutput } from '../../machines/enrollment';
 import { generalMachine } from '../../machines/general';
 import { revocationMachine } from '../../machines/revocation';
-import { actorsFrom } from '../../machines/services';
+import { bindServices, systemActors } from '../../machines/services';
 import type { SingleExchangeOutput } from '../../machines/single-exchange';
 import { getCryptoProvider } from '../crypto';
 import { CmpError } from '../errors';
@@ -105,6 +105,18 @@ function answerOf<K extends CheckedResponse['kind']>(out: SingleExchangeOutput, 
   return out.response as Extract<CheckedResponse, { kind: K }>;
 }
 
+const provided = new WeakMap<AnyActorLogic, AnyActorLogic>();
+
+/** The machine with the actors that find each session's services (bindServices), made once per machine. */
+function withSystemActors<T extends AnyActorLogic>(machine: T): T {
+  let logic = provided.get(machine);
+  if (!logic) {
+    logic = (machine as unknown as { provide(i: object): T }).provide({ actors: systemActors });
+    provided.set(machine, logic);
+  }
+  return logic as T;
+}
+
 export class CmpClient {
   readonly #options: CmpClientOptions;
   #setup?: Promise<ClientSetup>;
@@ -159,8 +171,8 @@ export class CmpClient {
 
   /** Starts a session; its connections end with it (done, failed, or stopped while waiting). */
   #run<T extends AnyActorLogic>(machine: T, services: OpenSessionServices, options: object): ReturnType<typeof createActor<T>> {
-    const provided = (machine as unknown as { provide(i: object): T }).provide({ actors: actorsFrom(services) });
-    const actor = createActor(provided, { ...options, ...this.#inspect() } as never) as ReturnType<typeof createActor<T>>;
+    const actor = createActor(withSystemActors(machine), { ...options, ...this.#inspect() } as never) as ReturnType<typeof createActor<T>>;
+    bindServices(actor, services);
     actor.subscribe({ complete: () => services.close(), error: () => services.close() });
     const stop = actor.stop.bind(actor);
     actor.stop = () => {

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { CmpError, ErrorCodes } from '../errors';
 import { hashLength } from './algorithms';
 import { PrivateKey } from './private-key';
+import { iterateSha256 } from './sha256-iteration';
 import type { CryptoProvider, HashName, KeySpec, KeyType, PrivateKeyHandle, SignatureAlgorithm } from './provider';
 
 const pbkdf2 = promisify(crypto.pbkdf2);
@@ -138,6 +139,24 @@ function wrapKeyObject(key: crypto.KeyObject): PrivateKeyHandle {
   });
 }
 
+/**
+ * Public keys by their SubjectPublicKeyInfo: a CA's key verifies a certificate in every session,
+ * and importing it is most of the cost of an ECDSA verification. KeyObjects are immutable; the
+ * cache is bounded, least recently used first out.
+ */
+const PUBLIC_KEY_CACHE_SIZE = 256;
+const publicKeys = new Map<string, crypto.KeyObject>();
+
+function publicKeyOf(spki: Uint8Array): crypto.KeyObject {
+  const key = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength).toString('base64');
+  let publicKey = publicKeys.get(key);
+  if (publicKey) publicKeys.delete(key);
+  else publicKey = crypto.createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  publicKeys.set(key, publicKey);
+  if (publicKeys.size > PUBLIC_KEY_CACHE_SIZE) publicKeys.delete(publicKeys.keys().next().value!);
+  return publicKey;
+}
+
 /** The default provider, on node:crypto. */
 export class NodeCryptoProvider implements CryptoProvider {
   randomBytes(length: number): Uint8Array {
@@ -153,7 +172,9 @@ export class NodeCryptoProvider implements CryptoProvider {
       throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `iteration count must be a positive integer, got ${count}`);
     }
     const name = nodeHash(hash);
-    // PBM may ask for tens of thousands of rounds: synchronous hashing keeps each round cheap.
+    // PBM may ask for tens of thousands of rounds: synchronous hashing keeps each round cheap, and
+    // SHA-256 (the usual one-way function) rounds after the first run in JavaScript, cheaper still.
+    if (hash === 'SHA-256') return iterateSha256(digestOnce(hash, name, data), count - 1);
     let value: Uint8Array = data;
     for (let i = 0; i < count; i++) value = digestOnce(hash, name, value);
     return bytes(value);
@@ -187,7 +208,7 @@ export class NodeCryptoProvider implements CryptoProvider {
   async verify(alg: SignatureAlgorithm, spki: Uint8Array, signature: Uint8Array, data: Uint8Array): Promise<boolean> {
     const { hash, options } = signParams(alg);
     try {
-      const publicKey = crypto.createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+      const publicKey = publicKeyOf(spki);
       if (schemeKeyTypes[alg.scheme] !== keyTypeOf(publicKey)) return false;
       return crypto.verify(hash, data, { key: publicKey, ...options }, signature);
     } catch {

@@ -3,10 +3,10 @@
  * the certificate's own signature algorithm; where that algorithm has none (EdDSA), with the hash
  * RFC 9481 section 3.3 names for it, sent in CertStatus.hashAlg, which needs pvno 3 (cmp2021).
  */
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
 import { CertConfirmContent, CertStatus, PKIFailureInfo, PKIFreeText, PKIStatus, PKIStatusInfo } from '../asn1';
 import { certHashAlgorithm, getCryptoProvider, hashAlgorithmId, Oids, type HashName } from '../crypto';
+import { certificateFromDer } from '../validation/certificate-cache';
+import { viewOf } from '../validation/certificate-view';
 import { toArrayBuffer } from './bytes';
 
 export interface CertHash {
@@ -22,7 +22,8 @@ function eddsaHash(signatureOid: string): HashName {
 }
 
 export async function certHash(certificateDer: Uint8Array): Promise<CertHash> {
-  const cert = AsnConvert.parse(certificateDer, Certificate);
+  // The certificate was parsed when its response was checked: the cache has it.
+  const cert = viewOf(certificateFromDer(certificateDer, 'the certificate to confirm')).asn;
   const implied = certHashAlgorithm(cert.signatureAlgorithm);
   const hash = implied ?? eddsaHash(cert.signatureAlgorithm.algorithm);
   return { hash, value: await getCryptoProvider().digest(hash, certificateDer), explicit: implied === undefined };

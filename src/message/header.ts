@@ -3,9 +3,9 @@
  * names, messageTime, a 16-byte senderNonce per message, the transaction's ID, the echoed
  * recipNonce, senderKID, and generalInfo (implicitConfirm and caller ITAVs).
  */
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { GeneralName } from '@peculiar/asn1-x509';
+import type { GeneralName } from '@peculiar/asn1-x509';
 import { CmpOids, InfoTypeAndValue, PKIFreeText, PKIHeader } from '../asn1';
+import { copyAsnValue } from '../asn1/copy';
 import { toArrayBuffer } from './bytes';
 
 export interface HeaderInput {
@@ -36,8 +36,8 @@ export function buildHeader(input: HeaderInput): PKIHeader {
   return new PKIHeader({
     pvno: input.pvno,
     // Copies, so that one GeneralName object is never shared between messages.
-    sender: AsnConvert.parse(AsnConvert.serialize(input.sender), GeneralName),
-    recipient: AsnConvert.parse(AsnConvert.serialize(input.recipient), GeneralName),
+    sender: copyAsnValue(input.sender),
+    recipient: copyAsnValue(input.recipient),
     messageTime: input.messageTime ?? new Date(),
     transactionID: toArrayBuffer(input.transactionId),
     senderNonce: toArrayBuffer(input.senderNonce),

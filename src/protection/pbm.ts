@@ -4,13 +4,13 @@
  */
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { PBMParameter } from '../asn1/crmf/pbm_parameter';
-import { decodeDer, encodeDer } from '../asn1/der-codec';
 import { CmpOids } from '../asn1/oids';
 import { hashAlgorithmId, hashFromOid, hmacAlgorithmId, hmacFromOid } from '../crypto/algorithms';
 import { getCryptoProvider } from '../crypto';
 import type { HashName } from '../crypto/provider';
 import { CmpError, ErrorCodes } from '../errors';
 import { checkIterations, checkPositiveInteger, defaultIterationLimits, type IterationLimits } from './mac-safety';
+import { decodePbmParameter, encodePbmParameter } from './pbm-parameter-der';
 
 export interface PbmSettings {
   /** One-way function iterated to derive the key. */
@@ -38,7 +38,7 @@ export function newPbmParameter(settings: Partial<PbmSettings> = {}): PBMParamet
 }
 
 export function pbmAlgorithmId(parameter: PBMParameter): AlgorithmIdentifier {
-  return new AlgorithmIdentifier({ algorithm: CmpOids.passwordBasedMac, parameters: toArrayBuffer(encodeDer(parameter)) });
+  return new AlgorithmIdentifier({ algorithm: CmpOids.passwordBasedMac, parameters: toArrayBuffer(encodePbmParameter(parameter)) });
 }
 
 /** The PBMParameter of an id-PasswordBasedMac AlgorithmIdentifier; ERR_ASN1_DECODE when absent or malformed. */
@@ -47,7 +47,7 @@ export function readPbmParameter(algorithm: AlgorithmIdentifier): PBMParameter {
     throw new CmpError(ErrorCodes.ERR_INTERNAL, `not a PasswordBasedMac algorithm: ${algorithm.algorithm}`);
   }
   if (!algorithm.parameters) throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, 'PasswordBasedMac without PBMParameter');
-  return decodeDer(algorithm.parameters, PBMParameter);
+  return decodePbmParameter(new Uint8Array(algorithm.parameters));
 }
 
 /**

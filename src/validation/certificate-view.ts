@@ -84,6 +84,11 @@ export interface CertificateView {
   readonly spkiAlgorithm: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
+  /**
+   * RFC 5280 section 4.1.1.2: the signature field inside the signed data repeats the outer
+   * signatureAlgorithm (compared as values, encoded again).
+   */
+  readonly signatureAlgorithmsAgree: boolean;
   /** Undefined when an extension is malformed or repeated; `extensionError` says which. */
   readonly extensions?: CertificateExtensions;
   readonly extensionError?: CmpError;
@@ -146,6 +151,7 @@ function decodeView(cert: X509Certificate, asn: Certificate, id?: string): Certi
     issuerKey: canonicalNameKey(issuer),
     spki: new Uint8Array(AsnConvert.serialize(tbs.subjectPublicKeyInfo)),
     spkiAlgorithm: tbs.subjectPublicKeyInfo.algorithm.algorithm,
+    signatureAlgorithmsAgree: Buffer.from(AsnConvert.serialize(tbs.signature)).equals(Buffer.from(AsnConvert.serialize(asn.signatureAlgorithm))),
     notBefore: tbs.validity.notBefore.getTime(),
     notAfter: tbs.validity.notAfter.getTime(),
     ...(extensions ? { extensions } : {}),

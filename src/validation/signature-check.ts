@@ -3,7 +3,6 @@
  * Results are remembered per pair for one validation, because path building tries the same link
  * again on every path through it.
  */
-import { AsnConvert } from '@peculiar/asn1-schema';
 import { getCryptoProvider } from '../crypto';
 import { signatureAlgorithmFromId } from '../crypto/algorithms';
 import type { SignatureAlgorithm } from '../crypto/provider';
@@ -33,9 +32,7 @@ export async function certificateSignatureError(child: CertificateView, issuer: 
   const where = `certificate "${child.cert.subject}" by "${issuer.cert.subject}"`;
   // RFC 5280 section 4.1.1.2: the signature field inside the signed data must repeat the outer one,
   // or an attacker could make the verifier use an algorithm the signer did not choose.
-  const inner = new Uint8Array(AsnConvert.serialize(child.asn.tbsCertificate.signature));
-  const outer = new Uint8Array(AsnConvert.serialize(child.asn.signatureAlgorithm));
-  if (Buffer.compare(inner, outer) !== 0) {
+  if (!child.signatureAlgorithmsAgree) {
     return new CmpError(ErrorCodes.ERR_PATH_SIGNATURE, `signature algorithms of ${where} disagree inside and outside the signed part`);
   }
   let algorithm: SignatureAlgorithm;

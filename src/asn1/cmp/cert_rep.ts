@@ -3,6 +3,7 @@ import { Certificate } from '@peculiar/asn1-x509';
 import { BigIntConverter } from '../converters';
 import { EncryptedKey } from '../crmf/encrypted_key';
 import { PKIPublicationInfo } from '../crmf/publication_info';
+import { CMPCertificate } from './cmp_certificate';
 import { PKIStatusInfo } from './status';
 
 /**
@@ -15,7 +16,7 @@ import { PKIStatusInfo } from './status';
  */
 @AsnType({ type: AsnTypeTypes.Choice })
 export class CertOrEncCert {
-  @AsnProp({ type: Certificate, context: 0 })
+  @AsnProp({ type: CMPCertificate, context: 0 })
   public certificate?: Certificate;
 
   @AsnProp({ type: EncryptedKey, context: 1 })
@@ -87,7 +88,7 @@ export class CertResponse {
  * RFC 9810 section 5.3.4 (ip, cp, kup, ccp).
  */
 export class CertRepMessage {
-  @AsnProp({ type: Certificate, context: 1, repeated: 'sequence', optional: true })
+  @AsnProp({ type: CMPCertificate, context: 1, repeated: 'sequence', optional: true })
   public caPubs?: Certificate[];
 
   @AsnProp({ type: CertResponse, repeated: 'sequence' })

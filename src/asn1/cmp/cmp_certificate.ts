@@ -1,11 +1,141 @@
+import * as asn1js from 'asn1js';
+import { AsnParser, AsnSerializer, type IAsnConvertible } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
+import { RawElement } from '../converters';
+import { copyAsnValue } from '../copy';
+import { bytesEqual, sameStructure } from '../der';
+import { decodeDerChecked, reencodingJustDecoded, separatelyDecoded } from '../der-codec';
 
 /**
  * ```asn1
  * CMPCertificate ::= CHOICE { x509v3PKCert Certificate, ... }
  * ```
- * RFC 9810 Appendix F. The only alternative is bits-on-the-wire identical to Certificate, so the
- * module's own suggestion `CMPCertificate ::= Certificate` is what this library uses.
+ * RFC 9810 Appendix F. The only alternative is bits-on-the-wire identical to Certificate, so a
+ * CMPCertificate is a Certificate: the module's own suggestion `CMPCertificate ::= Certificate`.
+ *
+ * What this class adds is speed where certificates travel in CMP messages (extraCerts, caPubs,
+ * CertOrEncCert): the same CA certificates come back in every response, and reading them with
+ * asn1js and asn1-schema, then encoding them again for the strict decoder's check that nothing was
+ * skipped (der-codec.ts), was most of the cost of reading a response. So certificate encodings seen
+ * before are remembered, bounded and by their exact bytes, with their decoded value and their
+ * re-encoding:
+ *
+ * - a certificate the strict decoder hands over separately (decodePkiMessage does, for the places
+ *   certificates are in) is decoded from its own bytes, and not at all if they are known;
+ * - decoding a known certificate copies the remembered value, so each message still gets objects
+ *   of its own, equal to what the schema would have made;
+ * - while the strict decoder re-encodes a message it has just decoded, a certificate in it gives
+ *   the remembered re-encoding of its bytes, which is exactly what encoding the (unchanged, just
+ *   decoded) value would give. At any other time a CMPCertificate is encoded from its value, like
+ *   any Certificate, since it may have been changed; only frozen ones (frozenCmpCertificate, for
+ *   messages being built) always give their known encoding.
+ *
+ * A certificate is remembered only after its own bytes passed the strict decoder's check.
  */
-export const CMPCertificate = Certificate;
-export type CMPCertificate = Certificate;
+export class CMPCertificate extends Certificate implements IAsnConvertible {
+  fromASN(asn: asn1js.AsnType): this {
+    const own = separatelyDecoded(asn);
+    const der = own ?? (asn as asn1js.BaseBlock).valueBeforeDecodeView;
+    let decoded = der ? lookUp(der) : undefined;
+    if (!decoded) {
+      if (own) {
+        decoded = decodeDerChecked(own, Certificate);
+      } else {
+        const value = AsnParser.fromASN<Certificate>(asn, Certificate);
+        const reencoded = new Uint8Array(AsnSerializer.serialize(value));
+        if (der && !bytesEqual(der, reencoded) && !sameStructure(der, reencoded)) {
+          throw new Error('a certificate contains elements that do not fit its ASN.1 definition');
+        }
+        decoded = { value, reencoded };
+      }
+      if (der) remember(der, decoded);
+    }
+    const out = copyAsnValue(decoded.value, CMPCertificate.prototype) as CMPCertificate;
+    decodedFrom.set(out, decoded);
+    return out as this;
+  }
+
+  toASN(): asn1js.AsnType {
+    const fixed = fixedEncoding.get(this) ?? (reencodingJustDecoded() ? decodedFrom.get(this)?.reencoded : undefined);
+    if (fixed) return new RawElement({ data: fixed }) as unknown as asn1js.AsnType;
+    // A plain Certificate with the same fields: encoding `this` would come back here.
+    return AsnSerializer.toASN(Object.assign(Object.create(Certificate.prototype) as Certificate, this));
+  }
+
+  toSchema(name: string): asn1js.BaseBlock {
+    // Like asn1-schema for a nested SEQUENCE type: any element here, decoded by fromASN.
+    return new asn1js.Any({ name }) as unknown as asn1js.BaseBlock;
+  }
+}
+
+/**
+ * A certificate to put into messages being built (extraCerts, caPubs, an issued certificate), from
+ * its DER: decoded through the cache like a received one, deeply frozen, and therefore encoded as
+ * that re-encoding every time without running the schema. The same bytes give the same instance
+ * while it stays in the cache. Throws what decodeDerChecked throws.
+ */
+export function frozenCmpCertificate(der: Uint8Array): CMPCertificate {
+  const key = keyOf(der);
+  const cached = frozen.get(key);
+  if (cached) {
+    frozen.delete(key);
+    frozen.set(key, cached);
+    return cached;
+  }
+  let decoded = lookUp(der);
+  if (!decoded) {
+    decoded = decodeDerChecked(der, Certificate);
+    remember(der, decoded);
+  }
+  const cert = deepFreeze(copyAsnValue(decoded.value, CMPCertificate.prototype) as CMPCertificate);
+  fixedEncoding.set(cert, decoded.reencoded);
+  frozen.set(key, cert);
+  if (frozen.size > CMP_CERTIFICATE_CACHE_SIZE) frozen.delete(frozen.keys().next().value!);
+  return cert;
+}
+
+/** Objects and arrays frozen all the way down (the bytes of ArrayBuffers cannot be). */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !(value instanceof ArrayBuffer) && !ArrayBuffer.isView(value)) {
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+interface DecodedCertificate {
+  /** The schema's value, never handed out: every decoded CMPCertificate gets a copy. */
+  value: Certificate;
+  reencoded: Uint8Array;
+}
+
+/** About 256 distinct certificates: a few per server, with room for many servers. */
+export const CMP_CERTIFICATE_CACHE_SIZE = 256;
+
+const known = new Map<string, DecodedCertificate>();
+const decodedFrom = new WeakMap<CMPCertificate, DecodedCertificate>();
+const frozen = new Map<string, CMPCertificate>();
+const fixedEncoding = new WeakMap<CMPCertificate, Uint8Array>();
+
+const keyOf = (der: Uint8Array) => Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
+
+function lookUp(der: Uint8Array): DecodedCertificate | undefined {
+  const key = keyOf(der);
+  const hit = known.get(key);
+  if (hit) {
+    known.delete(key);
+    known.set(key, hit);
+  }
+  return hit;
+}
+
+function remember(der: Uint8Array, decoded: DecodedCertificate): void {
+  known.set(keyOf(der), decoded);
+  if (known.size > CMP_CERTIFICATE_CACHE_SIZE) known.delete(known.keys().next().value!);
+}
+
+/** Forgets every remembered certificate (tests). */
+export function clearCmpCertificateCache(): void {
+  known.clear();
+  frozen.clear();
+}

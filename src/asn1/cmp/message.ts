@@ -7,6 +7,7 @@ import { AsnArray, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from '@peculia
 import { Certificate } from '@peculiar/asn1-x509';
 import { CertificationRequest } from '@peculiar/asn1-csr';
 import { CertReqMessages } from '../crmf/cert_request';
+import { CMPCertificate } from './cmp_certificate';
 import { CAKeyUpdContent, CRLAnnContent, RevAnnContent } from './announcement';
 import { CertConfirmContent } from './cert_confirm';
 import { CertRepMessage, KeyRecRepContent } from './cert_rep';
@@ -202,7 +203,7 @@ export class PKIMessage {
   @AsnProp({ type: AsnPropTypes.BitString, context: 0, optional: true })
   public protection?: PKIProtection;
 
-  @AsnProp({ type: Certificate, context: 1, repeated: 'sequence', optional: true })
+  @AsnProp({ type: CMPCertificate, context: 1, repeated: 'sequence', optional: true })
   public extraCerts?: Certificate[];
 
   public constructor(params: Partial<PKIMessage> = {}) {

@@ -1,0 +1,99 @@
+/**
+ * PBMParameter to and from DER without a full asn1-schema run each time: every PBM-protected
+ * message needs one of each, and the schema machinery cost more than the MAC itself. The two
+ * AlgorithmIdentifiers repeat from message to message, so their encodings are kept (bounded, by
+ * value and by exact bytes); salt and iteration count are written and read directly.
+ *
+ * Reading is only a shortcut for input that is exactly what writing gives (which DER input of a
+ * value is): anything else goes to the strict decoder, so what is accepted and what it decodes to
+ * do not change.
+ */
+import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import { PBMParameter } from '../asn1/crmf/pbm_parameter';
+import { bytesEqual, encodeTlv, nodeBytes, nodeContent, readDer } from '../asn1/der';
+import { decodeDer, encodeDer } from '../asn1/der-codec';
+import { copyAsnValue } from '../asn1/copy';
+
+const CACHE_SIZE = 64;
+
+/** DER of AlgorithmIdentifiers by OID and parameters, and the other way round. */
+const encodings = new Map<string, Uint8Array>();
+const decodings = new Map<string, AlgorithmIdentifier>();
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): V {
+  cache.set(key, value);
+  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  return value;
+}
+
+const hexOf = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+
+function algorithmDer(id: AlgorithmIdentifier): Uint8Array {
+  const p = id.parameters;
+  const key = `${id.algorithm} ${p === undefined ? 'absent' : p === null ? 'null' : hexOf(new Uint8Array(p))}`;
+  return encodings.get(key) ?? remember(encodings, key, encodeDer(id));
+}
+
+function algorithmOf(der: Uint8Array): AlgorithmIdentifier {
+  const key = hexOf(der);
+  const known = decodings.get(key) ?? remember(decodings, key, decodeDer(der, AlgorithmIdentifier));
+  return copyAsnValue(known);
+}
+
+/** DER INTEGER content octets: minimal two's complement. */
+function integerContent(value: bigint): Uint8Array {
+  const octets: number[] = [];
+  let v = value;
+  for (;;) {
+    const byte = Number(BigInt.asUintN(8, v));
+    octets.unshift(byte);
+    v >>= 8n;
+    // Done when the rest is pure sign extension of the octet just written.
+    if ((v === 0n && (byte & 0x80) === 0) || (v === -1n && (byte & 0x80) !== 0)) break;
+  }
+  return Uint8Array.from(octets);
+}
+
+function integerValue(content: Uint8Array): bigint {
+  let v = 0n;
+  for (const byte of content) v = (v << 8n) | BigInt(byte);
+  return content.length > 0 && (content[0]! & 0x80) !== 0 ? v - (1n << BigInt(8 * content.length)) : v;
+}
+
+/** DER of a PBMParameter; equal to encodeDer(parameter). Throws CmpError ERR_ASN1_ENCODE. */
+export function encodePbmParameter(parameter: PBMParameter): Uint8Array<ArrayBuffer> {
+  // asn1js writes some negative INTEGERs with a superfluous octet; no valid count is negative.
+  if (parameter.iterationCount < 0n) return encodeDer(parameter);
+  return encodeTlv(
+    0x30,
+    encodeTlv(0x04, new Uint8Array(parameter.salt)),
+    algorithmDer(parameter.owf),
+    encodeTlv(0x02, integerContent(parameter.iterationCount)),
+    algorithmDer(parameter.mac),
+  );
+}
+
+/** The PBMParameter `der` encodes; what decodeDer(der, PBMParameter) gives, or throws. */
+export function decodePbmParameter(der: Uint8Array): PBMParameter {
+  const fast = readExactly(der);
+  return fast ?? decodeDer(der, PBMParameter);
+}
+
+function readExactly(der: Uint8Array): PBMParameter | undefined {
+  try {
+    const root = readDer(der);
+    const [salt, owf, count, mac] = root.children ?? [];
+    const is = (n: typeof salt, tag: number, constructed: boolean) => n !== undefined && n.tagClass === 0 && n.tagNumber === tag && n.constructed === constructed;
+    if (root.tagClass !== 0 || root.tagNumber !== 16 || root.children!.length !== 4) return undefined;
+    if (!is(salt, 4, false) || !is(owf, 16, true) || !is(count, 2, false) || !is(mac, 16, true)) return undefined;
+    const parameter = new PBMParameter({
+      salt: nodeContent(der, salt!).slice().buffer,
+      owf: algorithmOf(nodeBytes(der, owf!)),
+      iterationCount: integerValue(nodeContent(der, count!)),
+      mac: algorithmOf(nodeBytes(der, mac!)),
+    });
+    return bytesEqual(encodePbmParameter(parameter), der) ? parameter : undefined;
+  } catch {
+    return undefined;
+  }
+}

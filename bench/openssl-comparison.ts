@@ -166,7 +166,8 @@ export async function compareWithOpenSsl(settings: ComparisonSettings): Promise<
       });
     }
     const first = scenarios[0]!;
-    const rel = (a: string[]) => a.map((x) => (x.startsWith(pki.dir) ? path.relative(pki.dir, x) : x)).join(' ');
+    const quote = (x: string) => (/^[\w./:=-]+$/.test(x) ? x : `'${x}'`);
+    const rel = (a: string[]) => a.map((x) => quote(x.startsWith(pki.dir) ? path.relative(pki.dir, x) : x)).join(' ');
     return {
       repeat: n,
       rounds: settings.rounds,

@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     const rows = await measureThroughput({
       modes,
       levels,
-      sessions: (level) => Math.max(level, args.quick ? 40 : 300),
+      sessions: (level) => Math.max(level, args.quick ? 40 : 200),
       log,
     });
     results.embedded = rows;

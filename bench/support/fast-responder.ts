@@ -12,6 +12,12 @@ import type * as Crypto from '../../src/crypto';
 import type { Transfer } from '../../src/transport';
 import { requireDist } from './dist';
 
+/**
+ * Requests answered at a time; the rest wait in line, as they would for a server of limited
+ * capacity. Without a bound, 100,000 sessions polling at once would all hold their ip in memory.
+ */
+export const RESPONDER_CAPACITY = 64;
+
 export interface FastResponderOptions {
   /** DER of the certificate every ip carries. */
   certificate: Uint8Array;
@@ -39,7 +45,20 @@ export function fastResponder(options: FastResponderOptions): Transfer & { answe
     return asn1.nodeContent(der, field.children![0]!);
   };
 
+  let busy = 0;
+  const line: (() => void)[] = [];
   const transfer = async (request: Uint8Array): Promise<Uint8Array> => {
+    if (busy >= RESPONDER_CAPACITY) await new Promise<void>((resolve) => line.push(resolve));
+    busy++;
+    try {
+      return await answer(request);
+    } finally {
+      busy--;
+      line.shift()?.();
+    }
+  };
+
+  const answer = async (request: Uint8Array): Promise<Uint8Array> => {
     const root = asn1.readDer(request);
     const header = root.children![0]!;
     const bodyTag = root.children![1]!.tagNumber;

@@ -12,7 +12,7 @@ import * as path from 'path';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { X509Certificate } from '@peculiar/x509';
 import { asn1, getCryptoProvider, type GeneralResult } from '../../src';
-import { startMockServer, type MockServer } from '../support/openssl';
+import { withPkiMockServer, type MockServer } from '../support/openssl';
 import { makeTestPki, type TestPki } from '../support/pki';
 import { requestThenAbort } from '../../docs/examples/abort-waiting';
 import { enrollThroughGateway } from '../../docs/examples/custom-transfer';
@@ -57,20 +57,7 @@ afterAll(async () => {
 });
 
 /** The mock server with PBM and signature credentials, answering with pki.enrolled; `extra` adds options. */
-async function withServer<T>(extra: string[], run: (server: MockServer) => Promise<T>): Promise<T> {
-  const server = await startMockServer([
-    '-srv_ref', 'mock-server', '-srv_secret', `pass:${SECRET}`,
-    '-srv_cert', pki.server.certPath, '-srv_key', pki.server.keyPath, '-srv_untrusted', pki.untrustedPath,
-    '-srv_trusted', pki.trustedPath,
-    '-rsp_cert', pki.enrolled.certPath, '-rsp_extracerts', pki.chainPath, '-rsp_capubs', pki.trustedPath,
-    ...extra,
-  ]);
-  try {
-    return await run(server);
-  } finally {
-    await server.stop();
-  }
-}
+const withServer = <T>(extra: string[], run: (server: MockServer) => Promise<T>): Promise<T> => withPkiMockServer(pki, SECRET, extra, run);
 
 const enrollment = (server: MockServer, more: Partial<Enrollment> = {}): Enrollment => ({
   serverUrl: server.url,

@@ -10,7 +10,7 @@ import { CmpClient } from '../../src/client';
 import { CmpError } from '../../src/errors';
 import type { CmpClientOptions } from '../../src/options';
 import { makeTestPki, type TestPki } from '../support/pki';
-import { startMockServer, type MockServer } from '../support/openssl';
+import { withPkiMockServer, type MockServer } from '../support/openssl';
 
 const SECRET = 'interop-secret';
 let pki: TestPki;
@@ -23,20 +23,7 @@ afterAll(async () => {
 });
 
 /** Starts the mock server with PBM and signature credentials; `extra` adds mock options. */
-async function withServer<T>(extra: string[], run: (server: MockServer) => Promise<T>): Promise<T> {
-  const server = await startMockServer([
-    '-srv_ref', 'mock-server', '-srv_secret', `pass:${SECRET}`,
-    '-srv_cert', pki.server.certPath, '-srv_key', pki.server.keyPath, '-srv_untrusted', pki.untrustedPath,
-    '-srv_trusted', pki.trustedPath,
-    '-rsp_cert', pki.enrolled.certPath, '-rsp_extracerts', pki.chainPath, '-rsp_capubs', pki.trustedPath,
-    ...extra,
-  ]);
-  try {
-    return await run(server);
-  } finally {
-    await server.stop();
-  }
-}
+const withServer = <T>(extra: string[], run: (server: MockServer) => Promise<T>): Promise<T> => withPkiMockServer(pki, SECRET, extra, run);
 
 const pbm = (server: MockServer, more: Partial<CmpClientOptions> = {}): CmpClientOptions => ({
   server: server.url,

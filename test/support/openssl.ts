@@ -217,3 +217,28 @@ export async function startMockServer(
     stop,
   };
 }
+
+/**
+ * Runs `run` against a mock server that answers PBM (with `secret`) and signed requests from the
+ * test PKI, hands out `pki.enrolled` with its chain and the root as caPubs, then stops it; `extra`
+ * adds mock options (-poll_count, -send_error, ...).
+ */
+export async function withPkiMockServer<T>(
+  pki: import('./pki').TestPki,
+  secret: string,
+  extra: string[],
+  run: (server: MockServer) => Promise<T>,
+): Promise<T> {
+  const server = await startMockServer([
+    '-srv_ref', 'mock-server', '-srv_secret', `pass:${secret}`,
+    '-srv_cert', pki.server.certPath, '-srv_key', pki.server.keyPath, '-srv_untrusted', pki.untrustedPath,
+    '-srv_trusted', pki.trustedPath,
+    '-rsp_cert', pki.enrolled.certPath, '-rsp_extracerts', pki.chainPath, '-rsp_capubs', pki.trustedPath,
+    ...extra,
+  ]);
+  try {
+    return await run(server);
+  } finally {
+    await server.stop();
+  }
+}

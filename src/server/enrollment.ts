@@ -5,10 +5,9 @@
  * issued. The answer (ip, cp, kup) is given at once, or `waiting` first when polling is configured;
  * then certConf is expected unless implicit confirmation was granted.
  */
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
 import {
+  frozenCmpCertificate,
   CertId,
   CertifiedKeyPair,
   CertOrEncCert,
@@ -118,11 +117,11 @@ function certRep(certReqId: bigint, status: PKIStatusInfo, cert: X509Certificate
   const response = new CertResponse({ certReqId, status });
   if (cert) {
     response.certifiedKeyPair = new CertifiedKeyPair({
-      certOrEncCert: new CertOrEncCert({ certificate: AsnConvert.parse(cert.rawData, Certificate) }),
+      certOrEncCert: new CertOrEncCert({ certificate: frozenCmpCertificate(new Uint8Array(cert.rawData)) }),
     });
   }
   return new CertRepMessage({
-    ...(caPubs?.length ? { caPubs: caPubs.map((c) => AsnConvert.parse(c.rawData, Certificate)) } : {}),
+    ...(caPubs?.length ? { caPubs: caPubs.map((c) => frozenCmpCertificate(new Uint8Array(c.rawData))) } : {}),
     response: [response],
   });
 }

@@ -11,6 +11,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Certificate, CertificateList } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
 import {
+  frozenCmpCertificate,
   CaCertsValue,
   CmpOids,
   createInfoTypeAndValue,
@@ -30,7 +31,8 @@ import { canonicalName, canonicalNameKey } from '../validation/name-matching';
 import type { Reply, ServerContext, IncomingRequest } from './context';
 import { refuse } from './refusal';
 
-const asn1Certificate = (cert: X509Certificate): Certificate => AsnConvert.parse(cert.rawData, Certificate);
+/** Certificates this server sends again and again are decoded once (frozen, shared copies). */
+const asn1Certificate = (cert: X509Certificate): Certificate => frozenCmpCertificate(new Uint8Array(cert.rawData));
 
 function value<T>(itav: InfoTypeAndValue, type: new () => T, what: string): T {
   try {

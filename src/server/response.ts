@@ -5,9 +5,10 @@
  * unless the configuration says to send unprotected answers.
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, GeneralName, Name, type AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import { GeneralName, Name, type AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
 import {
+  frozenCmpCertificate,
   CmpOids,
   ErrorMsgContent,
   InfoTypeAndValue,
@@ -142,7 +143,7 @@ export async function writeResponse(config: ResolvedConfig, ca: CertificateAutho
     ...(input.extraCerts ?? []),
   ]);
   const message = new PKIMessage({ header, body: input.body });
-  if (certs.length) message.extraCerts = certs.map((c) => AsnConvert.parse(c.rawData, Certificate));
+  if (certs.length) message.extraCerts = certs.map((c) => frozenCmpCertificate(new Uint8Array(c.rawData)));
   return { der: await protectPkiMessage(message, protection), senderNonce };
 }
 

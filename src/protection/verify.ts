@@ -6,7 +6,8 @@
  * ERR_PROTECTION_MISSING.
  */
 import type { X509Certificate } from '@peculiar/x509';
-import { protectedPartBytes } from '../asn1/codec';
+import { protectedPartBytes, rawPkiMessage } from '../asn1/codec';
+import { readDer } from '../asn1/der';
 import type { PKIMessage } from '../asn1/cmp/message';
 import { CmpOids, oidName } from '../asn1/oids';
 import { signatureAlgorithmFromId } from '../crypto/algorithms';
@@ -53,11 +54,29 @@ export type VerifiedProtection =
  * `protectedPart` is the ProtectedPart when the caller has it as received (receivedProtectedPart of
  * a message it has just decoded); by default it is protectedPartBytes(msg).
  */
+/**
+ * A MAC or signature is a whole number of octets, so the received protection BIT STRING must
+ * declare no unused bits: asn1-schema hands over only the octets, and a BIT STRING that keeps
+ * them but claims unused bits is another value that a byte comparison would still accept.
+ */
+function checkWholeOctets(msg: PKIMessage): void {
+  const raw = rawPkiMessage(msg)?.protection;
+  if (!raw) return;
+  const wrapper = readDer(raw);
+  const bitString = wrapper.children?.[0];
+  if (!bitString || bitString.tagClass !== 0 || bitString.tagNumber !== 3 || bitString.contentLength < 1) {
+    throw new CmpError(ErrorCodes.ERR_PROTECTION_INVALID, 'the protection is not a BIT STRING');
+  }
+  const unused = raw[bitString.start + bitString.headerLength];
+  if (unused !== 0) throw new CmpError(ErrorCodes.ERR_PROTECTION_INVALID, `the protection BIT STRING declares ${unused} unused bits`);
+}
+
 export async function verifyPkiMessageProtection(msg: PKIMessage, opts: VerifyOptions, protectedPart?: Uint8Array): Promise<VerifiedProtection> {
   const algorithm = msg.header.protectionAlg;
   if (!algorithm || msg.protection === undefined) {
     throw new CmpError(ErrorCodes.ERR_PROTECTION_MISSING, 'the message is not protected');
   }
+  checkWholeOctets(msg);
   const protection = new Uint8Array(msg.protection);
   const part = () => protectedPart ?? protectedPartBytes(msg);
   switch (algorithm.algorithm) {

@@ -3,7 +3,7 @@
  * an error message, and they neither issue certificates nor disturb the transactions of others.
  */
 import fc from 'fast-check';
-import { decodePkiMessage, pkiBodyType } from '../../src/asn1';
+import { decodePkiMessage, pkiBodyType, rawPkiMessage } from '../../src/asn1';
 import { buildRequest, certRequestBody, newKey, readAnswer } from './client-messages';
 import { makeServer, PBM } from './fixtures';
 
@@ -42,6 +42,19 @@ describe('damaged requests', () => {
       ),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('a request whose protection BIT STRING declares unused bits around the right MAC', () => {
+  it('is refused, not issued', async () => {
+    const server = await makeServer();
+    const der = (await buildRequest(await certRequestBody({ key: await newKey(), subject: '/CN=unused bits' }), { auth: PBM })).der;
+    const protection = rawPkiMessage(decodePkiMessage(der))!.protection!;
+    const mutated = Uint8Array.from(der);
+    // [0] length, BIT STRING length, then the unused-bits octet.
+    mutated[Buffer.from(der).indexOf(Buffer.from(protection)) + 4] = 1;
+    expect(pkiBodyType(decodePkiMessage(await server.handle(mutated)).body)).toBe('error');
+    expect(server.state.ca!.issued).toHaveLength(0);
   });
 });
 

@@ -9,7 +9,7 @@ import { join } from 'path';
 import { X509Certificate } from '@peculiar/x509';
 import { CmpClient } from '../../src/client';
 import { makeTestPki, type TestPki } from '../support/pki';
-import { startMockServer } from '../support/openssl';
+import { startMockServer, waitForLog } from '../support/openssl';
 
 const SECRET = 'resume-secret-7f3a';
 let pki: TestPki;
@@ -52,7 +52,7 @@ describe('resuming a waiting enrollment in another process', () => {
       const enrolled = new X509Certificate(readFileSync(pki.enrolled.certPath, 'utf8'));
       expect(out).toMatchObject({ subject: enrolled.subject, serial: enrolled.serialNumber });
       expect(out.polls).toBeGreaterThanOrEqual(2);
-      const log = server.log();
+      const log = await waitForLog(server, /received CERTCONF/);
       expect(log.match(/received IR\b/g)).toHaveLength(1);
       expect(log.match(/received CERTCONF/g)).toHaveLength(1);
     } finally {

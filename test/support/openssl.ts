@@ -242,3 +242,10 @@ export async function withPkiMockServer<T>(
     await server.stop();
   }
 }
+
+/** Waits until the server's log matches `pattern` (its lines arrive through a pipe, after its answers). */
+export async function waitForLog(server: MockServer, pattern: RegExp, timeoutMs = 3000): Promise<string> {
+  const until = Date.now() + timeoutMs;
+  while (!pattern.test(server.log()) && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+  return server.log();
+}

@@ -11,6 +11,7 @@ import type { HashName } from '../crypto/provider';
 import { CmpError, ErrorCodes } from '../errors';
 import { checkIterations, checkPositiveInteger, defaultIterationLimits, type IterationLimits } from './mac-safety';
 import { decodePbmParameter, encodePbmParameter } from './pbm-parameter-der';
+import { cachedPbmKey, reusablePbmSalt } from './pbm-key-cache';
 
 export interface PbmSettings {
   /** One-way function iterated to derive the key. */
@@ -35,6 +36,19 @@ export function newPbmParameter(settings: Partial<PbmSettings> = {}): PBMParamet
     iterationCount: BigInt(iterations),
     mac: hmacAlgorithmId(s.mac),
   });
+}
+
+/**
+ * PBMParameter for a message we send with `secret`: like newPbmParameter, but the salt is kept for
+ * a while for the same secret and settings (reusablePbmSalt), so that the key is derived once for
+ * many messages, here and at a receiver that caches keys too.
+ */
+export async function senderPbmParameter(secret: Uint8Array, settings: Partial<PbmSettings> = {}): Promise<PBMParameter> {
+  const s = { ...pbmDefaults, ...settings };
+  const parameter = newPbmParameter(s);
+  const salt = await reusablePbmSalt(getCryptoProvider(), secret, `${s.owf}/${s.mac}/${s.iterations}`, parameter.salt.byteLength);
+  parameter.salt = toArrayBuffer(salt);
+  return parameter;
 }
 
 export function pbmAlgorithmId(parameter: PBMParameter): AlgorithmIdentifier {
@@ -64,13 +78,8 @@ export async function computePbm(
   const owf = hashFromOid(parameter.owf.algorithm);
   const mac = hmacFromOid(parameter.mac.algorithm);
   const salt = new Uint8Array(parameter.salt);
-  const base = new Uint8Array(secret.length + salt.length);
-  base.set(secret, 0);
-  base.set(salt, secret.length);
   const provider = getCryptoProvider();
-  const key = await provider.iteratedDigest(owf, base, iterations);
-  base.fill(0);
-  return provider.hmac(mac, key, data);
+  return provider.hmac(mac, await cachedPbmKey(provider, owf, secret, salt, iterations), data);
 }
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {

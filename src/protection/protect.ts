@@ -12,7 +12,7 @@ import type { HashName, PrivateKeyHandle, SignatureAlgorithm } from '../crypto/p
 import { CmpError, ErrorCodes } from '../errors';
 import { extraCertsBytes } from '../validation/message-certs';
 import { requireSecret } from './mac-safety';
-import { computePbm, newPbmParameter, pbmAlgorithmId } from './pbm';
+import { computePbm, pbmAlgorithmId, senderPbmParameter } from './pbm';
 import { computePbmac1, newPbmac1AlgorithmId, readPbmac1Parameters } from './pbmac1';
 import { chooseSignatureAlgorithm, signProtectedPart } from './signature';
 
@@ -67,7 +67,7 @@ export async function protectPkiMessage(msg: PKIMessage, config: ProtectionConfi
       return encodePkiMessage(msg);
     case 'pbm': {
       const secret = requireSecret(config.secret, 'PasswordBasedMac protection');
-      const parameter = newPbmParameter({
+      const parameter = await senderPbmParameter(secret, {
         ...(config.owf !== undefined ? { owf: config.owf } : {}),
         ...(config.mac !== undefined ? { mac: config.mac } : {}),
         ...(config.iterations !== undefined ? { iterations: config.iterations } : {}),

@@ -1,0 +1,124 @@
+/**
+ * PBM key reuse: what cmpflow sends keeps its salt for a while, and a key once derived for a
+ * secret, salt and settings is not derived again; but nothing about it lets another secret, salt or
+ * setting find that key, and the MACs stay exactly those of RFC 9810 section 5.1.3.1.
+ */
+import { createHash, createHmac } from 'node:crypto';
+import { CmpOids, createInfoTypeAndValue, decodePkiMessage } from '../../src/asn1';
+import { getCryptoProvider, NodeCryptoProvider, setCryptoProvider, type CryptoProvider } from '../../src/crypto';
+import { computePbm, protectPkiMessage, readPbmParameter, verifyPkiMessageProtection } from '../../src/protection';
+import { clearPbmKeyCache, PBM_SALT_USES, reusablePbmSalt } from '../../src/protection/pbm-key-cache';
+import { newPbmParameter } from '../../src/protection/pbm';
+import { genmMessage } from './fixtures';
+
+const secret = new TextEncoder().encode('key cache secret');
+const otherSecret = new TextEncoder().encode('key cache secreT');
+const data = new TextEncoder().encode('protected part');
+
+/** node:crypto, counting the iterated derivations it is asked for. */
+class CountingProvider extends NodeCryptoProvider {
+  derivations = 0;
+  override async iteratedDigest(...args: Parameters<CryptoProvider['iteratedDigest']>): Promise<Uint8Array> {
+    this.derivations++;
+    return super.iteratedDigest(...args);
+  }
+}
+
+function expectedPbm(key: Uint8Array, salt: Uint8Array, iterations: number): Buffer {
+  let k = Buffer.concat([key, salt]);
+  for (let i = 0; i < iterations; i++) k = createHash('sha256').update(k).digest();
+  return createHmac('sha1', k).update(data).digest();
+}
+
+function genm() {
+  return genmMessage({ sender: '/CN=cache client', senderKID: new TextEncoder().encode('ref'), itavs: [createInfoTypeAndValue(CmpOids.idItSignKeyPairTypes)] });
+}
+
+let provider: CountingProvider;
+const original = getCryptoProvider();
+beforeEach(() => {
+  clearPbmKeyCache();
+  provider = new CountingProvider();
+  setCryptoProvider(provider);
+});
+afterAll(() => setCryptoProvider(original));
+
+describe('derived PBM keys', () => {
+  it('are derived once for the same secret, salt and settings, and the MAC is still the RFC computation', async () => {
+    const parameter = newPbmParameter({ iterations: 500 });
+    const salt = new Uint8Array(parameter.salt);
+    const first = await computePbm(parameter, secret, data);
+    const second = await computePbm(parameter, secret, data);
+    expect(provider.derivations).toBe(1);
+    expect(Buffer.from(first)).toEqual(expectedPbm(secret, salt, 500));
+    expect(Buffer.from(second)).toEqual(expectedPbm(secret, salt, 500));
+  });
+
+  it('are never found for another secret with the same salt', async () => {
+    const parameter = newPbmParameter({ iterations: 500 });
+    await computePbm(parameter, secret, data);
+    const other = await computePbm(parameter, otherSecret, data);
+    expect(provider.derivations).toBe(2);
+    expect(Buffer.from(other)).toEqual(expectedPbm(otherSecret, new Uint8Array(parameter.salt), 500));
+  });
+
+  it('are never found for another salt or iteration count', async () => {
+    const parameter = newPbmParameter({ iterations: 500 });
+    await computePbm(parameter, secret, data);
+    const moreRounds = newPbmParameter({ iterations: 501 });
+    moreRounds.salt = parameter.salt;
+    await computePbm(moreRounds, secret, data);
+    const otherSalt = newPbmParameter({ iterations: 500 });
+    await computePbm(otherSalt, secret, data);
+    expect(provider.derivations).toBe(3);
+  });
+
+  it('do not bypass the limits on a received iteration count', async () => {
+    const parameter = newPbmParameter({ iterations: 500 });
+    await computePbm(parameter, secret, data);
+    await expect(computePbm(parameter, secret, data, { min: 1000, max: 2000 })).rejects.toMatchObject({ code: 'ERR_PBM_ITERATIONS' });
+  });
+});
+
+describe('messages cmpflow protects with PBM', () => {
+  it('keep one salt for the same secret, so the key is derived once for many messages', async () => {
+    const salts = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      const msg = decodePkiMessage(await protectPkiMessage(genm(), { kind: 'pbm', secret }));
+      salts.add(Buffer.from(readPbmParameter(msg.header.protectionAlg!).salt).toString('hex'));
+      await verifyPkiMessageProtection(msg, { secret, trusted: [], untrusted: [] });
+    }
+    expect(salts.size).toBe(1);
+    expect(provider.derivations).toBe(1);
+  });
+
+  it('use different salts for different secrets and different settings', async () => {
+    const saltOf = async (config: Parameters<typeof protectPkiMessage>[1]) =>
+      Buffer.from(readPbmParameter(decodePkiMessage(await protectPkiMessage(genm(), config)).header.protectionAlg!).salt).toString('hex');
+    const a = await saltOf({ kind: 'pbm', secret });
+    const b = await saltOf({ kind: 'pbm', secret: otherSecret });
+    const c = await saltOf({ kind: 'pbm', secret, iterations: 1000 });
+    expect(new Set([a, b, c]).size).toBe(3);
+  });
+
+  it('take a fresh salt after the given number of messages (PBM_SALT_USES for what cmpflow sends)', async () => {
+    expect(PBM_SALT_USES).toBe(10_000);
+    const limits = { uses: 3, lifetimeMs: 60_000 };
+    const salts: string[] = [];
+    for (let i = 0; i < 4; i++) salts.push(Buffer.from(await reusablePbmSalt(provider, secret, 'settings', 16, limits)).toString('hex'));
+    expect(salts.slice(0, 3)).toEqual([salts[0], salts[0], salts[0]]);
+    expect(salts[3]).not.toBe(salts[0]);
+  });
+
+  it('take a fresh salt once the salt lifetime has passed', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+    try {
+      const saltOf = async () => Buffer.from(readPbmParameter(decodePkiMessage(await protectPkiMessage(genm(), { kind: 'pbm', secret })).header.protectionAlg!).salt).toString('hex');
+      const first = await saltOf();
+      jest.setSystemTime(Date.now() + 11 * 60 * 1000);
+      expect(await saltOf()).not.toBe(first);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});

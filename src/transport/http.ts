@@ -1,8 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { Readable } from 'node:stream';
 import * as tls from 'node:tls';
-import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { CmpError, ErrorCodes } from '../errors';
 import { parseServerAddress, selectProxy, type ProxyAddress, type ServerAddress } from './address';
 import { ConnectTunnelAgent, ProxyTunnelError } from './connect-tunnel-agent';
@@ -173,26 +171,22 @@ function createAgent(resolved: ResolvedOptions, tlsOptions: HttpTlsOptions | und
     : new https.Agent(options);
 }
 
-function createClient(resolved: ResolvedOptions, agent: http.Agent): AxiosInstance {
+interface RequestTarget {
+  host: string;
+  port: number;
+  path: string;
+  /** Set when `host` is a proxy: the server's authority, which Node would not derive itself. */
+  hostHeader?: string;
+}
+
+/** Where each request goes: the server itself, or an HTTP proxy taking an absolute URI. */
+function requestTarget(resolved: ResolvedOptions): RequestTarget {
   const { server, proxy } = resolved;
-  return axios.create({
-    // Plain HTTP goes through the proxy as absolute-URI requests (axios does that); HTTPS is
-    // tunnelled by the agent. `false` also stops axios reading proxy variables itself.
-    proxy: proxy !== undefined && !server.useTls ? { protocol: 'http', host: proxy.host, port: proxy.port } : false,
-    httpAgent: server.useTls ? undefined : agent,
-    httpsAgent: server.useTls ? agent : undefined,
-    // RFC 9811 section 3.3: following redirects needs care (a 301 can be abused for a lasting
-    // denial of service), and OpenSSL does not follow them for POST either.
-    maxRedirects: 0,
-    decompress: false,
-    responseType: 'stream',
-    validateStatus: () => true,
-    transformRequest: [(data: unknown) => data],
-    transformResponse: [(data: unknown) => data],
-    timeout: 0,
-    maxContentLength: -1,
-    maxBodyLength: -1,
-  });
+  // HTTPS reaches the proxy through the agent's CONNECT tunnel, so it addresses the server.
+  if (proxy === undefined || server.useTls) return { host: server.host, port: server.port, path: server.path };
+  // WHATWG `host` is the usual authority form: IPv6 in brackets, no default port.
+  const authority = new URL(server.origin).host;
+  return { host: proxy.host, port: proxy.port, path: `http://${authority}${server.path}`, hostHeader: authority };
 }
 
 function sanitize(text: string): string {
@@ -229,19 +223,30 @@ function isMediaTypeOk(contentType: string | undefined): boolean {
   return mediaType === MEDIA_TYPE || mediaType === LEGACY_MEDIA_TYPE;
 }
 
-function serverKeptConnection(res: AxiosResponse): boolean {
-  const connection = String(res.headers['connection'] ?? '').toLowerCase();
+function serverKeptConnection(res: http.IncomingMessage): boolean {
+  const connection = (res.headers.connection ?? '').toLowerCase();
   if (/\bclose\b/.test(connection)) return false;
-  const version = res.data instanceof http.IncomingMessage ? res.data.httpVersion : '1.1';
-  return version !== '1.0' || /\bkeep-alive\b/.test(connection);
+  return res.httpVersion !== '1.0' || /\bkeep-alive\b/.test(connection);
+}
+
+/** The bytes of `chunks` in one fresh array: a chunk may be a view into a larger socket or pool buffer. */
+function joinChunks(chunks: Buffer[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
 }
 
 /** Creates a Transfer that POSTs each message to the CMP server. Option errors throw here, not per message. */
 export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
   const resolved = resolveOptions(options);
   const agent = createAgent(resolved, options.tls);
-  const client = createClient(resolved, agent);
   const { server, proxy, maxResponseBytes } = resolved;
+  const { hostHeader, ...target } = requestTarget(resolved);
+  const request = server.useTls ? https.request : http.request;
   const where = `CMP server ${server.display}${proxy !== undefined ? ` via proxy ${proxy.display}` : ''}`;
 
   const toCmpError = (e: unknown): CmpError => {
@@ -260,113 +265,129 @@ export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
     return new CmpError(ErrorCodes.ERR_TRANSPORT, `transfer with ${where} failed: ${detail}`, { cause: e });
   };
 
-  const readBody = async (body: Readable, declaredLength: number): Promise<Uint8Array> => {
-    const tooLarge = () =>
-      new CmpError(ErrorCodes.ERR_RESPONSE_TOO_LARGE, `response from ${where} exceeds ${maxResponseBytes} bytes`);
-    if (maxResponseBytes > 0 && declaredLength > maxResponseBytes) throw tooLarge();
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      total += chunk.length;
-      // Checked per chunk so an endless or oversized body is cut off, not buffered.
-      if (maxResponseBytes > 0 && total > maxResponseBytes) throw tooLarge();
-      chunks.push(chunk);
+  const aborted = (signal: AbortSignal | undefined) =>
+    new CmpError(ErrorCodes.ERR_ABORTED, `transfer to ${where} was aborted`, { cause: signal?.reason });
+  const tooLarge = () =>
+    new CmpError(ErrorCodes.ERR_RESPONSE_TOO_LARGE, `response from ${where} exceeds ${maxResponseBytes} bytes`);
+
+  /** Why a response is not a CMP answer, or undefined when its body is worth reading. */
+  const rejectResponse = (res: http.IncomingMessage, keepAliveWanted: boolean): CmpError | undefined => {
+    const status = res.statusCode ?? 0;
+    // node:http never follows redirects, which suits RFC 9811 section 3.3 (a 301 can be abused
+    // for a lasting denial of service); OpenSSL does not follow them for POST either.
+    if (status !== 200) {
+      const redirect = status >= 300 && status < 400 ? ' (redirects are not followed)' : '';
+      return new CmpError(
+        ErrorCodes.ERR_HTTP_STATUS,
+        `${where} answered HTTP ${status} ${sanitize(res.statusMessage ?? '')}${redirect}`.trimEnd(),
+      );
     }
-    // A fresh copy: Buffer.concat may hand out a slice of Node's shared pool.
-    const out = new Uint8Array(total);
-    let offset = 0;
-    for (const chunk of chunks) {
-      out.set(chunk, offset);
-      offset += chunk.length;
+    const contentType = res.headers['content-type'];
+    if (!isMediaTypeOk(contentType)) {
+      return new CmpError(
+        ErrorCodes.ERR_CONTENT_TYPE,
+        contentType === undefined
+          ? `${where} answered without Content-Type, expected ${MEDIA_TYPE}`
+          : `${where} answered with Content-Type '${sanitize(contentType)}', expected ${MEDIA_TYPE}`,
+      );
     }
-    return out;
+    if (resolved.keepAlive === 2 && keepAliveWanted && !serverKeptConnection(res)) {
+      return new CmpError(
+        ErrorCodes.ERR_TRANSPORT,
+        `${where} closes the connection, but keepAlive 2 requires a persistent one`,
+      );
+    }
+    const declared = Number(res.headers['content-length'] ?? -1);
+    if (maxResponseBytes > 0 && declared > maxResponseBytes) return tooLarge();
+    return undefined;
   };
 
-  const transfer = async (request: Uint8Array, ctx: TransferContext = {}): Promise<Uint8Array> => {
+  const exchange = (payload: Buffer, ctx: TransferContext, timeoutMs: number): Promise<Uint8Array> =>
+    new Promise((resolve, reject) => {
+      const signal = ctx.signal;
+      const keepAliveWanted =
+        resolved.keepAlive !== 0 && (ctx.bodyType === undefined || CONTINUING_BODY_TYPES.has(ctx.bodyType));
+      let req: http.ClientRequest | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      let settled = false;
+      const settle = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        return true;
+      };
+      // Timeout, abort and every failure end here; destroying the request also drops its socket,
+      // since a half-read body leaves the connection unusable for the next message.
+      const fail = (e: unknown): void => {
+        if (!settle()) return;
+        req?.destroy();
+        reject(toCmpError(e));
+      };
+      const onAbort = () => fail(aborted(signal));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (timeoutMs > 0) {
+        timer = setTimeout(
+          () => fail(new CmpError(ErrorCodes.ERR_TIMEOUT, `${where} did not answer within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      }
+
+      const headers: http.OutgoingHttpHeaders = {
+        'Content-Type': MEDIA_TYPE,
+        'Content-Length': payload.length,
+        // CMP messages are never cacheable; Pragma is for HTTP/1.0 caches on the way.
+        'Cache-Control': 'no-cache',
+        Pragma: 'no-cache',
+        Connection: keepAliveWanted ? 'keep-alive' : 'close',
+      };
+      if (hostHeader !== undefined) headers.Host = hostHeader;
+      try {
+        req = request({ ...target, method: 'POST', agent, headers });
+      } catch (e) {
+        fail(e);
+        return;
+      }
+      req.on('error', fail);
+      req.on('response', (res: http.IncomingMessage) => {
+        res.on('error', fail);
+        const refusal = rejectResponse(res, keepAliveWanted);
+        if (refusal !== undefined) return fail(refusal);
+        const chunks: Buffer[] = [];
+        let total = 0;
+        res.on('data', (chunk: Buffer) => {
+          total += chunk.length;
+          // Checked per chunk so an endless or oversized body is cut off, not buffered.
+          if (maxResponseBytes > 0 && total > maxResponseBytes) return fail(tooLarge());
+          chunks.push(chunk);
+        });
+        res.on('end', () => {
+          if (settle()) resolve(joinChunks(chunks, total));
+        });
+        // Node reports a connection lost mid-body as an 'error'; this covers a silent close.
+        res.on('close', () => {
+          if (res.complete) return;
+          fail(Object.assign(new Error('connection closed during the response'), { code: 'ECONNRESET' }));
+        });
+      });
+      req.end(payload);
+    });
+
+  const transfer = (request: Uint8Array, context?: TransferContext): Promise<Uint8Array> => {
+    const ctx = context ?? {};
     // By tag rather than instanceof, so Buffers from another realm (e.g. under jest) pass.
     const tag = ArrayBuffer.isView(request) ? (request as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] : '';
     if (tag !== 'Uint8Array') {
-      throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'the request to send must be a Uint8Array');
+      return Promise.reject(new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'the request to send must be a Uint8Array'));
     }
     const timeoutMs = ctx.timeoutMs ?? resolved.timeoutMs;
     if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
-      throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'timeoutMs must be a number of milliseconds >= 0');
+      return Promise.reject(
+        new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'timeoutMs must be a number of milliseconds >= 0'),
+      );
     }
-    const aborted = () =>
-      new CmpError(ErrorCodes.ERR_ABORTED, `transfer to ${where} was aborted`, { cause: ctx.signal?.reason });
-    if (ctx.signal?.aborted) throw aborted();
-
-    // One signal ends the exchange for both reasons; its reason says which one it was.
-    const stop = new AbortController();
-    let body: Readable | undefined;
-    const end = (reason: CmpError) => {
-      if (stop.signal.aborted) return;
-      stop.abort(reason);
-      body?.destroy(reason);
-    };
-    const onAbort = () => end(aborted());
-    ctx.signal?.addEventListener('abort', onAbort, { once: true });
-    const timer =
-      timeoutMs > 0
-        ? setTimeout(
-            () => end(new CmpError(ErrorCodes.ERR_TIMEOUT, `${where} did not answer within ${timeoutMs} ms`)),
-            timeoutMs,
-          )
-        : undefined;
-
-    const keepAliveWanted =
-      resolved.keepAlive !== 0 && (ctx.bodyType === undefined || CONTINUING_BODY_TYPES.has(ctx.bodyType));
-    try {
-      const payload = Buffer.from(request.buffer, request.byteOffset, request.byteLength);
-      const res = await client.post(`${server.origin}${server.path}`, payload, {
-        signal: stop.signal,
-        headers: {
-          'Content-Type': MEDIA_TYPE,
-          // CMP messages are never cacheable; Pragma is for HTTP/1.0 caches on the way.
-          'Cache-Control': 'no-cache',
-          Pragma: 'no-cache',
-          Connection: keepAliveWanted ? 'keep-alive' : 'close',
-          // axios' defaults advertise JSON and compression; RFC 9811 negotiates neither.
-          Accept: null,
-          'Accept-Encoding': null,
-        },
-      });
-      body = res.data as Readable;
-      if (stop.signal.aborted) throw stop.signal.reason;
-
-      if (res.status !== 200) {
-        const redirect = res.status >= 300 && res.status < 400 ? ' (redirects are not followed)' : '';
-        throw new CmpError(
-          ErrorCodes.ERR_HTTP_STATUS,
-          `${where} answered HTTP ${res.status} ${sanitize(res.statusText ?? '')}${redirect}`.trimEnd(),
-        );
-      }
-      const contentType = res.headers['content-type'] as string | undefined;
-      if (!isMediaTypeOk(contentType)) {
-        throw new CmpError(
-          ErrorCodes.ERR_CONTENT_TYPE,
-          contentType === undefined
-            ? `${where} answered without Content-Type, expected ${MEDIA_TYPE}`
-            : `${where} answered with Content-Type '${sanitize(contentType)}', expected ${MEDIA_TYPE}`,
-        );
-      }
-      if (resolved.keepAlive === 2 && keepAliveWanted && !serverKeptConnection(res)) {
-        throw new CmpError(
-          ErrorCodes.ERR_TRANSPORT,
-          `${where} closes the connection, but keepAlive 2 requires a persistent one`,
-        );
-      }
-      const declared = Number(res.headers['content-length'] ?? -1);
-      return await readBody(body, Number.isFinite(declared) ? declared : -1);
-    } catch (e) {
-      // A half-read body leaves the connection unusable for the next message.
-      body?.destroy();
-      if (stop.signal.aborted) throw stop.signal.reason as CmpError;
-      throw toCmpError(e);
-    } finally {
-      clearTimeout(timer);
-      ctx.signal?.removeEventListener('abort', onAbort);
-    }
+    if (ctx.signal?.aborted) return Promise.reject(aborted(ctx.signal));
+    return exchange(Buffer.from(request.buffer, request.byteOffset, request.byteLength), ctx, timeoutMs);
   };
 
   return Object.assign(transfer, {

@@ -90,6 +90,24 @@ describe('an RFC 9811 exchange', () => {
     expect(urls).toEqual(['/', '/pkix/', '/pkix/?ca=one']);
   });
 
+  it('returns a response that owns its bytes rather than a view into a connection buffer', async () => {
+    const server = await serve((_req, res) => answerPkix(res));
+    const response = await transferTo(server.origin)(PKIMESSAGE, {});
+    expect(response.byteOffset).toBe(0);
+    expect(response.buffer.byteLength).toBe(RESPONSE.length);
+  });
+
+  it('reads a body that the server delimits by closing the connection', async () => {
+    const server = await startTcpServer((socket) => {
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/pkixcmp\r\nConnection: close\r\n\r\n');
+        socket.end(Buffer.from(RESPONSE));
+      });
+    });
+    servers.push(server);
+    await expect(transferTo(server.origin)(PKIMESSAGE, {})).resolves.toEqual(RESPONSE);
+  });
+
   it('accepts the media type in any case and with parameters', async () => {
     const server = await serve((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'Application/PKIXCMP; charset=binary' });
@@ -254,6 +272,16 @@ describe('connection failures', () => {
     await expectCmpError(transferTo(server.origin)(PKIMESSAGE, {}), 'ERR_CONNECTION');
   });
 
+  it('rejects a server that ends the connection before the declared body is complete with ERR_CONNECTION', async () => {
+    const server = await startTcpServer((socket) => {
+      socket.once('data', () =>
+        socket.end('HTTP/1.1 200 OK\r\nContent-Type: application/pkixcmp\r\nContent-Length: 100\r\n\r\n0123456789'),
+      );
+    });
+    servers.push(server);
+    await expectCmpError(transferTo(server.origin)(PKIMESSAGE, {}), 'ERR_CONNECTION');
+  });
+
   it('rejects a server that closes without answering with ERR_CONNECTION', async () => {
     const server = await startTcpServer((socket) => socket.once('data', () => socket.destroy()));
     servers.push(server);
@@ -334,6 +362,25 @@ describe('persistent connections', () => {
     });
     await expectCmpError(transferTo(server.origin, { keepAlive: 2 })(PKIMESSAGE, { bodyType: 'ir' }), 'ERR_TRANSPORT');
     await expect(transferTo(server.origin, { keepAlive: 2 })(PKIMESSAGE, { bodyType: 'certConf' })).resolves.toEqual(RESPONSE);
+  });
+
+  it('with keepAlive 2, takes an HTTP/1.0 answer as closing unless it says keep-alive', async () => {
+    const server = await startTcpServer((socket) => {
+      socket.once('data', (request: Buffer) => {
+        const keep = request.toString('latin1').startsWith('POST /keep ');
+        socket.write(
+          `HTTP/1.0 200 OK\r\nContent-Type: application/pkixcmp\r\nContent-Length: ${RESPONSE.length}\r\n` +
+            `${keep ? 'Connection: keep-alive\r\n' : ''}\r\n`,
+        );
+        socket.write(Buffer.from(RESPONSE));
+        if (!keep) socket.end();
+      });
+    });
+    servers.push(server);
+    const closing = transferTo(server.origin, { keepAlive: 2 });
+    const keeping = transferTo(`${server.origin}/keep`, { keepAlive: 2 });
+    await expectCmpError(closing(PKIMESSAGE, { bodyType: 'ir' }), 'ERR_TRANSPORT');
+    await expect(keeping(PKIMESSAGE, { bodyType: 'ir' })).resolves.toEqual(RESPONSE);
   });
 
   it('reconnects after close()', async () => {

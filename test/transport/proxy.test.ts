@@ -66,6 +66,21 @@ describe('an explicit proxy', () => {
     expect(proxy.seen).toEqual([`POST ${plain.origin}/pkix/`]);
   });
 
+  it("names the server's authority, not the proxy's, in the Host header of a plain HTTP message", async () => {
+    let host: string | undefined;
+    const target = await startHttpServer((req, res) => {
+      host = req.headers.host;
+      answer(req, res);
+    });
+    try {
+      await transfer({ server: `${target.origin}/pkix/`, proxy: `127.0.0.1:${proxy.port}`, env: {} })(PKIMESSAGE, {});
+      expect(proxy.seen).toEqual([`POST ${target.origin}/pkix/`]);
+      expect(host).toBe(`127.0.0.1:${target.port}`);
+    } finally {
+      await target.close();
+    }
+  });
+
   it('tunnels HTTPS with CONNECT, keeping TLS end-to-end, and reuses the tunnel for the next message', async () => {
     const t = transfer({ server: `127.0.0.1:${secure.port}`, proxy: `http://127.0.0.1:${proxy.port}`, tls: tlsToSecure(), env: {} });
     await expect(t(PKIMESSAGE, { bodyType: 'ir' })).resolves.toEqual(RESPONSE);

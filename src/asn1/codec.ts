@@ -65,50 +65,10 @@ function splitMessage(bytes: Bytes, root: DerNode = readDer(bytes)): MessagePart
  */
 export function decodePkiMessage(der: Uint8Array | ArrayBuffer): PKIMessage {
   const received = Uint8Array.from(toBytes(der));
-  const root = readDer(received);
-  const receivedParts = splitMessage(received, root);
-  const { value, reencoded } = decodeDerChecked(received, PKIMessage, { separately: certificateElements(root) });
+  const receivedParts = splitMessage(received);
+  const { value, reencoded } = decodeDerChecked(received, PKIMessage);
   remembered.set(value, { received, receivedParts, reencodedParts: splitMessage(reencoded) });
   return value;
-}
-
-const isSequence = (n: DerNode | undefined): n is DerNode => n !== undefined && n.tagClass === 0 && n.tagNumber === 16 && n.constructed;
-const isTagged = (n: DerNode | undefined, tag: number): n is DerNode => n !== undefined && n.tagClass === 2 && n.tagNumber === tag && n.constructed;
-
-/** PKIBody tags of CertRepMessage: ip, cp, kup, ccp. */
-const CERT_REP_BODIES = new Set([1, 3, 8, 14]);
-
-/**
- * Where a PKIMessage (read by readDer) carries certificates, as far as its shape shows: the
- * elements of extraCerts, and of caPubs and CertOrEncCert.certificate in an ip, cp, kup or ccp.
- * They are decoded separately (CMPCertificate); a misjudged place only makes decoding fail.
- */
-function certificateElements(root: DerNode): DerNode[] {
-  const found: DerNode[] = [];
-  const children = root.children ?? [];
-  const last = children[children.length - 1];
-  if (children.length > 2 && isTagged(last, 1) && last.children?.length === 1 && isSequence(last.children[0])) {
-    found.push(...last.children[0].children!.filter(isSequence));
-  }
-  const body = children[1];
-  const rep = body && CERT_REP_BODIES.has(body.tagNumber) && isTagged(body, body.tagNumber) && body.children?.length === 1 ? body.children[0] : undefined;
-  if (!isSequence(rep)) return found;
-  const parts = rep.children!;
-  const caPubs = parts[0];
-  if (parts.length === 2 && isTagged(caPubs, 1) && caPubs.children?.length === 1 && isSequence(caPubs.children[0])) {
-    found.push(...caPubs.children[0].children!.filter(isSequence));
-  }
-  const responses = parts[parts.length - 1];
-  if (!isSequence(responses)) return found;
-  for (const response of responses.children!) {
-    const keyPair = response.children?.[2];
-    if (!isSequence(response) || !isSequence(keyPair)) continue;
-    const certOrEncCert = keyPair.children![0];
-    if (isTagged(certOrEncCert, 0) && certOrEncCert.children?.length === 1 && isSequence(certOrEncCert.children[0])) {
-      found.push(certOrEncCert.children[0]);
-    }
-  }
-  return found;
 }
 
 function samePart(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {

@@ -4,6 +4,7 @@
  * ITAV out, exactly one ITAV of the matching type back, its value decoded and checked.
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
+import { serializeDer } from '../asn1/der-writer';
 import {
   Certificate,
   CertificateList,
@@ -44,7 +45,7 @@ function decode<T>(der: Uint8Array, type: new () => T, what: string): T {
   }
 }
 
-const x509 = (c: Certificate) => new X509Certificate(AsnConvert.serialize(c));
+const x509 = (c: Certificate) => new X509Certificate(serializeDer(c));
 
 /** id-it-caCerts: the CA certificates the server wants us to know (may be none). */
 export async function getCaCerts(genm: Genm): Promise<X509Certificate[]> {

@@ -5,6 +5,7 @@
  * new key.
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
+import { serializeDer } from '../asn1/der-writer';
 import { Extension, Extensions, GeneralName, Name, SubjectPublicKeyInfo, Time } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
 import {
@@ -84,7 +85,7 @@ async function proofOfPossession(request: CertRequest, input: CertRequestInput):
         throw new CmpError('ERR_MISSING_OPTION', 'proof of possession by signature needs the new private key (-newkey)');
       }
       const alg = defaultSignatureAlgorithm(input.popoKey, input.digest);
-      const signature = await getCryptoProvider().sign(alg, input.popoKey, new Uint8Array(AsnConvert.serialize(request)));
+      const signature = await getCryptoProvider().sign(alg, input.popoKey, serializeDer(request));
       return new ProofOfPossession({
         signature: new POPOSigningKey({ algorithmIdentifier: signatureAlgorithmId(alg), signature: toArrayBuffer(signature) }),
       });

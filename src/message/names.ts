@@ -6,6 +6,7 @@
  * dnQualifier and IA5String for emailAddress and domainComponent.
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
+import { serializeDer } from '../asn1/der-writer';
 import { AttributeTypeAndValue, AttributeValue, GeneralName, Name, RelativeDistinguishedName } from '@peculiar/asn1-x509';
 import { Name as X509Name } from '@peculiar/x509';
 import { CmpError } from '../errors';
@@ -97,7 +98,7 @@ function rdn(text: string, input: string): RelativeDistinguishedName {
     return attribute(unescape(eq[0]), unescape(eq.slice(1).join('=')), input);
   });
   // DER orders a SET OF by the encodings of its elements.
-  const encoded = attrs.map((a) => ({ a, der: Buffer.from(AsnConvert.serialize(a)) }));
+  const encoded = attrs.map((a) => ({ a, der: Buffer.from(serializeDer(a)) }));
   encoded.sort((x, y) => Buffer.compare(x.der, y.der));
   return new RelativeDistinguishedName(encoded.map((e) => e.a));
 }
@@ -115,7 +116,7 @@ export function parseName(input: string): Name {
 }
 
 export function nameToDer(name: Name): Uint8Array {
-  return new Uint8Array(AsnConvert.serialize(name));
+  return serializeDer(name);
 }
 
 /** RFC 4514-style text of a name, for messages and dumps. */
@@ -130,7 +131,7 @@ export function nameToString(name: Name | ArrayBuffer | Uint8Array): string {
 
 /** Byte equality of two names' DER, which is how CMP compares sender and recipient. */
 export function namesEqual(a: Name, b: Name): boolean {
-  return Buffer.from(AsnConvert.serialize(a)).equals(Buffer.from(AsnConvert.serialize(b)));
+  return Buffer.from(serializeDer(a)).equals(serializeDer(b));
 }
 
 export function directoryName(name: Name): GeneralName {

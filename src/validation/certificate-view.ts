@@ -8,6 +8,7 @@
  * checked, as OpenSSL reports an "invalid or inconsistent certificate extension" then.
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
+import { serializeDer } from '../asn1/der-writer';
 import {
   AuthorityKeyIdentifier,
   BasicConstraints,
@@ -149,9 +150,9 @@ function decodeView(cert: X509Certificate, asn: Certificate, id?: string): Certi
     subjectKey: canonicalNameKey(subject),
     issuer,
     issuerKey: canonicalNameKey(issuer),
-    spki: new Uint8Array(AsnConvert.serialize(tbs.subjectPublicKeyInfo)),
+    spki: serializeDer(tbs.subjectPublicKeyInfo),
     spkiAlgorithm: tbs.subjectPublicKeyInfo.algorithm.algorithm,
-    signatureAlgorithmsAgree: Buffer.from(AsnConvert.serialize(tbs.signature)).equals(Buffer.from(AsnConvert.serialize(asn.signatureAlgorithm))),
+    signatureAlgorithmsAgree: Buffer.from(serializeDer(tbs.signature)).equals(serializeDer(asn.signatureAlgorithm)),
     notBefore: tbs.validity.notBefore.getTime(),
     notAfter: tbs.validity.notAfter.getTime(),
     ...(extensions ? { extensions } : {}),

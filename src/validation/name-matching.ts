@@ -5,7 +5,7 @@
  * certificate's issuer matches a UTF8String "test  ca" in its issuer's subject. Values of other
  * types are compared by their DER. The order of attributes inside a multi-valued RDN is irrelevant.
  */
-import { AsnConvert } from '@peculiar/asn1-schema';
+import { serializeDer } from '../asn1/der-writer';
 import type { AttributeTypeAndValue, Name } from '@peculiar/asn1-x509';
 
 /** One RDN: the canonical keys of its attributes, sorted. */
@@ -36,7 +36,7 @@ function canonicalAttribute(attribute: AttributeTypeAndValue): string {
   const text =
     value.utf8String ?? value.printableString ?? value.teletexString ?? value.bmpString ?? value.universalString ?? value.ia5String;
   if (text !== undefined) return `${attribute.type}=s:${canonicalString(text)}`;
-  const der = value.anyValue ?? AsnConvert.serialize(value);
+  const der = value.anyValue ?? serializeDer(value).buffer;
   return `${attribute.type}=x:${Buffer.from(der).toString('hex')}`;
 }
 

@@ -4,7 +4,7 @@ import { Certificate } from '@peculiar/asn1-x509';
 import { RawElement } from '../converters';
 import { copyAsnValue } from '../copy';
 import { bytesEqual, sameStructure } from '../der';
-import { decodeDerChecked, reencodingJustDecoded, separatelyDecoded } from '../der-codec';
+import { decodeDerChecked, reencodingJustDecoded } from '../der-codec';
 
 /**
  * ```asn1
@@ -20,8 +20,8 @@ import { decodeDerChecked, reencodingJustDecoded, separatelyDecoded } from '../d
  * before are remembered, bounded and by their exact bytes, with their decoded value and their
  * re-encoding:
  *
- * - a certificate the strict decoder hands over separately (decodePkiMessage does, for the places
- *   certificates are in) is decoded from its own bytes, and not at all if they are known;
+ * - the strict decoder (der-reader.ts) hands a certificate over as its own bytes (fromDer), which
+ *   are decoded and checked on their own, and not at all if they are known;
  * - decoding a known certificate copies the remembered value, so each message still gets objects
  *   of its own, equal to what the schema would have made;
  * - while the strict decoder re-encodes a message it has just decoded, a certificate in it gives
@@ -33,26 +33,41 @@ import { decodeDerChecked, reencodingJustDecoded, separatelyDecoded } from '../d
  * A certificate is remembered only after its own bytes passed the strict decoder's check.
  */
 export class CMPCertificate extends Certificate implements IAsnConvertible {
+  /** Decoding from the certificate's own DER: the cached value if these bytes are known. */
+  fromDer(der: Uint8Array): this {
+    let decoded = lookUp(der);
+    if (!decoded) {
+      decoded = decodeDerChecked(der, Certificate);
+      remember(der, decoded);
+    }
+    const out = copyAsnValue(decoded.value, CMPCertificate.prototype) as CMPCertificate;
+    decodedFrom.set(out, decoded);
+    return out as this;
+  }
+
   fromASN(asn: asn1js.AsnType): this {
-    const own = separatelyDecoded(asn);
-    const der = own ?? (asn as asn1js.BaseBlock).valueBeforeDecodeView;
+    const der = (asn as asn1js.BaseBlock).valueBeforeDecodeView;
     let decoded = der ? lookUp(der) : undefined;
     if (!decoded) {
-      if (own) {
-        decoded = decodeDerChecked(own, Certificate);
-      } else {
-        const value = AsnParser.fromASN<Certificate>(asn, Certificate);
-        const reencoded = new Uint8Array(AsnSerializer.serialize(value));
-        if (der && !bytesEqual(der, reencoded) && !sameStructure(der, reencoded)) {
-          throw new Error('a certificate contains elements that do not fit its ASN.1 definition');
-        }
-        decoded = { value, reencoded };
+      const value = AsnParser.fromASN<Certificate>(asn, Certificate);
+      const reencoded = new Uint8Array(AsnSerializer.serialize(value));
+      if (der && !bytesEqual(der, reencoded) && !sameStructure(der, reencoded)) {
+        throw new Error('a certificate contains elements that do not fit its ASN.1 definition');
       }
+      decoded = { value, reencoded };
       if (der) remember(der, decoded);
     }
     const out = copyAsnValue(decoded.value, CMPCertificate.prototype) as CMPCertificate;
     decodedFrom.set(out, decoded);
     return out as this;
+  }
+
+  /**
+   * The encoding toASN() gives as it is (frozen, or just decoded and being re-encoded), if any: the
+   * DER writer (der-writer.ts) copies it without going through asn1js.
+   */
+  knownEncoding(): Uint8Array | undefined {
+    return fixedEncoding.get(this) ?? (reencodingJustDecoded() ? decodedFrom.get(this)?.reencoded : undefined);
   }
 
   toASN(): asn1js.AsnType {

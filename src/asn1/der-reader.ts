@@ -1,0 +1,564 @@
+/**
+ * Maps DER straight onto asn1-schema classes, driven by asn1-schema's own schema metadata, without
+ * building an asn1js object per element or running asn1js.compareSchema. It produces the values
+ * AsnParser.fromASN would: every decision below (which element a field takes, which CHOICE
+ * alternative wins, what a converter returns, which fields stay unset) mirrors asn1-schema 2.11 and
+ * asn1js 3.1, at the level of tags rather than objects. Whatever it does not know how to read
+ * directly (foreign converters, convertible classes, unusual primitive forms) goes through asn1js
+ * for that one element, so correctness never depends on a fast path.
+ *
+ * Elements that asn1js ignores (extra elements after the last schema item) are not an error in
+ * asn1-schema either: the caller's re-encoding check rejects them, except the DEFAULT encodings
+ * that check tolerates; this reader tolerates exactly those and rejects the rest at once.
+ */
+import * as asn1js from 'asn1js';
+import * as schemaLib from '@peculiar/asn1-schema';
+import { AsnPropTypes, AsnTypeTypes } from '@peculiar/asn1-schema';
+import type { IAsnSchema, IAsnSchemaItem } from '@peculiar/asn1-schema/build/types/schema';
+import { DEFAULT_MAX_DEPTH, readDer, type DerNode } from './der';
+import { GeneralizedTimeConverter, RawAnyConverter, SmallIntegerConverter } from './converters';
+
+interface SchemaStorage {
+  get(target: object): IAsnSchema;
+  has(target: object): boolean;
+  cache(target: object): void;
+}
+// Not exported from the package root; see optional-choice.ts for why this path is safe.
+const { schemaStorage } = require('@peculiar/asn1-schema/build/cjs/storage') as { schemaStorage: SchemaStorage };
+const { isConvertible, isTypeOfArray } = require('@peculiar/asn1-schema/build/cjs/helper') as {
+  isConvertible(target: unknown): boolean;
+  isTypeOfArray(target: unknown): boolean;
+};
+
+type Ctor = (new () => object) & { name: string; from?: (items: unknown[], map: (x: unknown) => unknown) => unknown };
+type Converter = { fromASN(value: unknown): unknown };
+
+/** A class that decodes itself from its own DER, bypassing asn1js (CMPCertificate). */
+interface DerDecodable {
+  fromDer(der: Uint8Array): unknown;
+}
+
+/** asn1-schema's message for an optional CHOICE field whose element fits no alternative. */
+class ChoiceMismatch extends Error {}
+const CHOICE_MISMATCH = 'Wrong values for Choice type';
+
+interface Input {
+  bytes: Uint8Array;
+}
+
+// ---- Tag-level replica of asn1js.compareSchema -------------------------------------------------
+
+type Schema = asn1js.AsnSchemaType & {
+  idBlock?: { tagClass: number; tagNumber: number; isConstructed: boolean };
+  valueBlock?: { value: Schema[] };
+  value?: Schema | Schema[];
+  optional?: boolean;
+};
+
+/**
+ * Whether `node` fits the asn1js schema element `s` as compareSchema decides it, structure
+ * included (tags, constructedness, required and optional children), contents of primitives not.
+ */
+function fits(s: Schema, node: DerNode): boolean {
+  if (s instanceof asn1js.Choice) return (s.value as Schema[]).some((v) => fits(v, node));
+  if (s instanceof asn1js.Any) return true;
+  const id = s.idBlock!;
+  if (id.tagClass - 1 !== node.tagClass || id.tagNumber !== node.tagNumber || id.isConstructed !== node.constructed) {
+    return false;
+  }
+  if (s instanceof asn1js.Constructed) return matchChildren(s.valueBlock!.value, node.children!) !== undefined;
+  return true;
+}
+
+/**
+ * compareSchema's walk over the children of a constructed element: for each schema element the
+ * child it took (undefined: none). undefined overall when the element does not fit. Children past
+ * the last schema element are not looked at, as in asn1js.
+ */
+function matchChildren(items: Schema[], children: DerNode[]): (DerNode | undefined)[] | undefined {
+  const first = items[0];
+  if (first instanceof asn1js.Repeated) {
+    const inner = first.value as Schema;
+    for (const child of children) if (!fits(inner, child) && !first.optional) return undefined;
+    return [];
+  }
+  if (items.length === 0) return [];
+  if (children.length === 0) return items.every((s) => s.optional) ? items.map(() => undefined) : undefined;
+  const taken: (DerNode | undefined)[] = [];
+  let j = 0;
+  let lastFit = true;
+  for (const item of items) {
+    if (j >= children.length) {
+      if (!item.optional) return undefined;
+      taken.push(undefined);
+    } else if (fits(item, children[j])) {
+      taken.push(children[j++]);
+      lastFit = true;
+    } else if (item.optional) {
+      taken.push(undefined);
+      lastFit = false;
+    } else {
+      return undefined;
+    }
+  }
+  return lastFit ? taken : undefined;
+}
+
+// ---- Per-class plans -----------------------------------------------------------------------------
+
+interface ItemPlan {
+  key: string;
+  item: IAsnSchemaItem;
+  /** The asn1js schema element asn-schema made for this item. */
+  matcher: Schema;
+  /** Number type or convertible class: decoded by a converter. */
+  primitive: boolean;
+  converter?: Converter;
+  /** For implicitly tagged primitive items: the universal identifier octet of the type. */
+  universalId?: number;
+  optionalChoice: boolean;
+}
+
+interface ClassPlan {
+  type: Ctor;
+  schema: IAsnSchema;
+  items: ItemPlan[];
+}
+
+const plans = new WeakMap<object, ClassPlan>();
+
+function planOf(type: Ctor): ClassPlan {
+  let plan = plans.get(type);
+  if (plan) return plan;
+  schemaStorage.cache(type);
+  const schema = schemaStorage.get(type);
+  const asn = schema.schema as unknown as Schema;
+  const elements = (asn instanceof asn1js.Choice ? asn.value : asn.valueBlock!.value) as Schema[];
+  const items = Object.keys(schema.items).map((key, i): ItemPlan => {
+    const item = schema.items[key]!;
+    const primitive = typeof item.type === 'number' || isConvertible(item.type);
+    // A convertible class decodes into a fresh instance each time (fromASN returns `this`).
+    const converter = primitive ? ((item.converter ?? freshInstanceConverter(item.type as Ctor)) as Converter) : undefined;
+    return {
+      key,
+      item,
+      matcher: elements[i]!,
+      primitive,
+      converter,
+      universalId: primitive && item.implicit ? universalIdOf(item.type as AsnPropTypes | Ctor) : undefined,
+      optionalChoice:
+        !!item.optional &&
+        typeof item.type === 'function' &&
+        schemaStorage.has(item.type) &&
+        schemaStorage.get(item.type).type === AsnTypeTypes.Choice,
+    };
+  });
+  plan = { type, schema, items };
+  plans.set(type, plan);
+  return plan;
+}
+
+function freshInstanceConverter(type: Ctor): Converter {
+  if (type === (schemaLib.OctetString as unknown)) return OCTET_STRING_CLASS;
+  return { fromASN: (asn) => (new type() as unknown as Converter).fromASN(asn) };
+}
+
+/** asn1-schema's OctetString class (extnValue and the like): its buffer is the content. */
+const OCTET_STRING_CLASS: Converter = {
+  fromASN: (asn) => new schemaLib.OctetString().fromASN(asn as asn1js.OctetString),
+};
+
+function universalIdOf(type: AsnPropTypes | Ctor): number | undefined {
+  let block: Schema | undefined;
+  if (typeof type === 'number') {
+    const Asn1Type = (asn1js as unknown as Record<string, new () => Schema>)[AsnPropTypes[type]];
+    block = Asn1Type ? new Asn1Type() : undefined;
+  } else {
+    block = (new type() as { toSchema?(name: string): Schema }).toSchema?.('');
+  }
+  const id = block?.idBlock;
+  if (!id || block instanceof asn1js.Any || block instanceof asn1js.Choice || id.tagNumber > 30) return undefined;
+  return ((id.tagClass - 1) << 6) | (id.isConstructed ? 0x20 : 0) | id.tagNumber;
+}
+
+// ---- Classes -------------------------------------------------------------------------------------
+
+function isTaggedConstructed(node: DerNode): boolean {
+  return node.constructed && node.tagClass !== 0;
+}
+
+/** AsnParser.fromASN(element of `node`, type). `asUniversal`: an implicit tag already replaced. */
+function parseClass(input: Input, node: DerNode, type: Ctor, asUniversal = false): unknown {
+  if (isConvertible(type)) {
+    const value = new type() as Partial<DerDecodable> & { fromASN(asn: unknown): unknown };
+    if (typeof value.fromDer === 'function' && !asUniversal) {
+      return value.fromDer(input.bytes.subarray(node.start, node.end));
+    }
+    return value.fromASN(asn1jsOf(input, node, asUniversal ? universalHeader(type, node) : undefined));
+  }
+  const plan = planOf(type);
+  const { schema } = plan;
+  if (schema.type === AsnTypeTypes.Choice) return parseChoice(input, node, plan);
+  const expectedTag = schema.type === AsnTypeTypes.Set ? 17 : 16;
+  if (!asUniversal) {
+    // asn1-schema reads a context-tagged constructed element as this type under that tag.
+    const ok = isTaggedConstructed(node)
+      ? node.tagClass === 2
+      : node.tagClass === 0 && node.tagNumber === expectedTag && node.constructed;
+    if (!ok) throw new Error(`Data does not match to ${type.name} ASN1 schema.`);
+  }
+  const children = node.children!;
+  if (isTypeOfArray(type)) {
+    const itemType = schema.itemType;
+    if (typeof itemType === 'number') {
+      const converter = schemaLib.defaultConverter(itemType) as Converter | null;
+      if (!converter) throw new Error(`Cannot get default converter for array item of ${type.name} ASN1 schema`);
+      return type.from!(children, (c) => convert(input, c as DerNode, converter, undefined));
+    }
+    return type.from!(children, (c) => parseClass(input, c as DerNode, itemType as unknown as Ctor));
+  }
+  const taken = matchChildren(
+    plan.items.map((p) => p.matcher),
+    children,
+  );
+  if (!taken) throw new Error(`Data does not match to ${type.name} ASN1 schema.`);
+  const used = taken.reduce((n, t) => (t ? n + 1 : n), 0);
+  checkLeftovers(input, children, used);
+  const res = new type() as Record<string, unknown>;
+  for (let i = 0; i < plan.items.length; i++) {
+    const element = taken[i];
+    if (element) assign(input, res, plan.items[i]!, element);
+  }
+  return res;
+}
+
+/** compareSchema against the CHOICE: the first alternative the element fits. */
+function parseChoice(input: Input, node: DerNode, plan: ClassPlan): unknown {
+  if (isTaggedConstructed(node) && node.tagClass === 2) {
+    for (const p of plan.items) {
+      const { item } = p;
+      if (item.context === node.tagNumber && item.implicit && typeof item.type === 'function' && schemaStorage.has(item.type)) {
+        if (schemaStorage.get(item.type).type === AsnTypeTypes.Sequence) {
+          const res = new plan.type() as Record<string, unknown>;
+          res[p.key] = parseClass(input, node, item.type as Ctor, true);
+          return res;
+        }
+      }
+    }
+  }
+  for (const p of plan.items) {
+    if (fits(p.matcher, node)) {
+      const res = new plan.type() as Record<string, unknown>;
+      assign(input, res, p, node);
+      return res;
+    }
+  }
+  throw new ChoiceMismatch(CHOICE_MISMATCH);
+}
+
+/** What compareSchema names for an item whose schema element took `node`. */
+function namedElement(input: Input, p: ItemPlan, node: DerNode): DerNode | DerNode[] | undefined {
+  const { item } = p;
+  const tagged = item.context !== undefined && item.context !== null;
+  if (tagged && !item.implicit) {
+    checkLeftovers(input, node.children!, 1);
+    const inner = node.children![0]!;
+    if (!item.repeated) return inner;
+    return inner.children!.length > 0 ? inner.children : undefined;
+  }
+  if (item.repeated) {
+    if (tagged && p.primitive) return node;
+    return node.children!.length > 0 ? node.children : undefined;
+  }
+  return node;
+}
+
+/** processSchemaItems for one item whose schema element took `node`. */
+function assign(input: Input, res: Record<string, unknown>, p: ItemPlan, node: DerNode): void {
+  const element = namedElement(input, p, node);
+  if (element === undefined) return;
+  const { item, key } = p;
+  if (p.primitive) {
+    if (!p.converter) throw new Error('Converter is empty');
+    if (item.repeated) {
+      const list = Array.isArray(element) ? element : element.children!;
+      res[key] = list.map((el) => convert(input, el, p.converter!, undefined));
+    } else {
+      res[key] = convert(input, element as DerNode, p.converter, item.implicit ? p : undefined);
+    }
+    return;
+  }
+  const type = item.type as Ctor;
+  if (item.repeated) {
+    res[key] = (element as DerNode[]).map((el) => parseClass(input, el, type));
+    return;
+  }
+  const el = element as DerNode;
+  let asUniversal = false;
+  if (item.implicit && typeof item.context === 'number') {
+    const kind = schemaStorage.get(type).type;
+    asUniversal = kind === AsnTypeTypes.Sequence || kind === AsnTypeTypes.Set;
+    if (asUniversal && !el.constructed) asUniversal = false;
+  }
+  if (p.optionalChoice) {
+    try {
+      res[key] = parseClass(input, el, type, asUniversal);
+    } catch (e) {
+      if (!(e instanceof ChoiceMismatch)) throw e;
+      res[key] = undefined;
+    }
+    return;
+  }
+  res[key] = parseClass(input, el, type, asUniversal);
+  if (item.raw) res[`${key}Raw`] = input.bytes.slice(el.start, el.end);
+}
+
+// ---- Primitive values ----------------------------------------------------------------------------
+
+const S = schemaLib as unknown as Record<string, Converter>;
+const SIMPLE_STRINGS = new Set<Converter>(
+  [S.AsnIA5StringConverter, S.AsnPrintableStringConverter, S.AsnVisibleStringConverter].filter(Boolean),
+);
+
+/**
+ * converter.fromASN(element) for `node`; `implicit`: the item is implicitly tagged, so the element
+ * asn1-schema hands over carries the type's universal tag instead.
+ */
+function convert(input: Input, node: DerNode, converter: Converter, implicit: ItemPlan | undefined): unknown {
+  const { bytes } = input;
+  const start = node.start + node.headerLength;
+  const end = node.end;
+  const len = end - start;
+  if (!node.constructed) {
+    switch (converter) {
+      case S.AsnIntegerConverter:
+        if (len > 0 && len < 4) return Number(signedBigInt(bytes, start, end));
+        if (len >= 4) return signedBigInt(bytes, start, end).toString(10);
+        break;
+      case S.AsnIntegerBigIntConverter:
+        if (len > 0) return signedBigInt(bytes, start, end);
+        break;
+      case SmallIntegerConverter:
+        if (len > 0) {
+          const v = signedBigInt(bytes, start, end);
+          if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+            throw new Error(`INTEGER ${v} is out of range for this field`);
+          }
+          return Number(v);
+        }
+        break;
+      case S.AsnEnumeratedConverter:
+        if (len > 0 && len < 4) return Number(signedBigInt(bytes, start, end));
+        break;
+      case S.AsnIntegerArrayBufferConverter:
+      case S.AsnOctetStringConverter:
+        if (len > 0) return bytes.slice(start, end).buffer;
+        break;
+      case S.AsnBitStringConverter:
+        if (len > 0 && bytes[start]! <= 7) return bytes.slice(start + 1, end).buffer;
+        break;
+      case S.AsnObjectIdentifierConverter: {
+        const oid = oidString(bytes, start, end);
+        if (oid !== undefined) return oid;
+        break;
+      }
+      case S.AsnBooleanConverter:
+        if (len === 1 && (bytes[start] === 0 || bytes[start] === 0xff)) return bytes[start] !== 0;
+        break;
+      case S.AsnNullConverter:
+        return null;
+      case S.AsnUtf8StringConverter:
+        if (isAscii(bytes, start, end)) return latin1(bytes, start, end);
+        break;
+      case OCTET_STRING_CLASS: {
+        const out = new schemaLib.OctetString();
+        out.buffer = bytes.slice(start, end).buffer;
+        return out;
+      }
+      case S.AsnAnyConverter:
+        if (!implicit) {
+          if (node.tagClass === 0 && node.tagNumber === 5) return null;
+          return bytes.slice(node.start, end).buffer;
+        }
+        break;
+      case RawAnyConverter:
+        if (!implicit) return bytes.slice(node.start, end).buffer;
+        break;
+      default:
+        if (SIMPLE_STRINGS.has(converter)) return latin1(bytes, start, end);
+    }
+  }
+  void GeneralizedTimeConverter; // decoded through asn1js: its rules for time strings are subtle
+  return converter.fromASN(asn1jsElement(input, node, implicit));
+}
+
+/** The asn1js element asn1-schema would pass to a converter for `node`. */
+function asn1jsElement(input: Input, node: DerNode, implicit: ItemPlan | undefined): asn1js.AsnType {
+  if (!implicit) return asn1jsOf(input, node);
+  if (implicit.universalId !== undefined && !node.constructed) {
+    return asn1jsOf(input, node, Uint8Array.of(implicit.universalId));
+  }
+  // Anything else: asn1-schema's own retagging, step by step.
+  const value = asn1jsOf(input, node) as asn1js.BaseBlock;
+  const type = implicit.item.type;
+  let fresh: asn1js.BaseBlock;
+  if (isConvertible(type)) {
+    fresh = (new (type as Ctor)() as unknown as { toSchema(n: string): asn1js.BaseBlock }).toSchema('');
+  } else {
+    const Asn1Type = (asn1js as unknown as Record<string, new () => asn1js.BaseBlock>)[AsnPropTypes[type as number]];
+    if (!Asn1Type) throw new Error(`Cannot get '${AsnPropTypes[type as number]}' class from asn1js module`);
+    fresh = new Asn1Type();
+  }
+  fresh.valueBlock = value.valueBlock;
+  return asn1js.fromBER(fresh.toBER(false)).result;
+}
+
+function universalHeader(type: Ctor, node: DerNode): Uint8Array | undefined {
+  if (!node.constructed) return undefined;
+  const kind = schemaStorage.has(type) ? schemaStorage.get(type).type : AsnTypeTypes.Sequence;
+  return Uint8Array.of(kind === AsnTypeTypes.Set ? 0x31 : 0x30);
+}
+
+/**
+ * asn1js's reading of the one element `node`, with `identifier` in place of its own identifier
+ * octets if given. Bounded like the whole-message parse it stands in for.
+ */
+function asn1jsOf(input: Input, node: DerNode, identifier?: Uint8Array): asn1js.AsnType {
+  let element = input.bytes.subarray(node.start, node.end);
+  if (identifier) {
+    const idLength = identifierLength(input.bytes, node.start);
+    const out = new Uint8Array(identifier.length + element.length - idLength);
+    out.set(identifier, 0);
+    out.set(element.subarray(idLength), identifier.length);
+    element = out;
+  }
+  const parsed = asn1js.fromBER(element, {
+    maxDepth: DEFAULT_MAX_DEPTH + 2,
+    maxNodes: element.length * 16 + 1024,
+    maxContentLength: element.length,
+  });
+  // Only a failure that would have stopped asn1js on the whole input: errors it merely records on
+  // an element nested in a larger one are left to the converter, as before.
+  if (parsed.offset === -1) throw new Error(parsed.result.error || 'asn1js could not read the element');
+  return parsed.result;
+}
+
+function identifierLength(bytes: Uint8Array, start: number): number {
+  if ((bytes[start]! & 0x1f) !== 0x1f) return 1;
+  let i = start + 1;
+  while ((bytes[i]! & 0x80) !== 0) i++;
+  return i - start + 1;
+}
+
+function signedBigInt(bytes: Uint8Array, start: number, end: number): bigint {
+  if (end - start <= 6) {
+    let v = 0;
+    for (let i = start; i < end; i++) v = v * 256 + bytes[i]!;
+    if (bytes[start]! & 0x80) v -= 2 ** (8 * (end - start));
+    return BigInt(v);
+  }
+  let hex = '';
+  for (let i = start; i < end; i++) hex += (bytes[i]! < 16 ? '0' : '') + bytes[i]!.toString(16);
+  const v = BigInt(`0x${hex}`);
+  return bytes[start]! & 0x80 ? v - (1n << BigInt(8 * (end - start))) : v;
+}
+
+function isAscii(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
+}
+
+function latin1(bytes: Uint8Array, start: number, end: number): string {
+  let s = '';
+  for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]!);
+  return s;
+}
+
+/** Recently seen OIDs by their content octets: a message repeats the same few dozen. */
+const oidCache = new Map<string, string>();
+const OID_CACHE_SIZE = 1024;
+
+/** The dotted form asn1js gives, or undefined for forms left to asn1js (huge arcs, empty). */
+function oidString(bytes: Uint8Array, start: number, end: number): string | undefined {
+  if (end === start || end - start > 64 || bytes[end - 1]! & 0x80) return undefined;
+  const key = latin1(bytes, start, end);
+  const hit = oidCache.get(key);
+  if (hit !== undefined) return hit;
+  let out = '';
+  let value = 0;
+  let octets = 0;
+  let first = true;
+  for (let i = start; i < end; i++) {
+    const b = bytes[i]!;
+    if (++octets > 7) return undefined; // asn1js switches to other arithmetic past 7 octets
+    value = value * 128 + (b & 0x7f);
+    if (b & 0x80) continue;
+    if (first) {
+      out = value < 40 ? `0.${value}` : value < 80 ? `1.${value - 40}` : `2.${value - 80}`;
+      first = false;
+    } else {
+      out += `.${value}`;
+    }
+    value = 0;
+    octets = 0;
+  }
+  if (oidCache.size >= OID_CACHE_SIZE) oidCache.delete(oidCache.keys().next().value!);
+  oidCache.set(key, out);
+  return out;
+}
+
+// ---- Whole input ---------------------------------------------------------------------------------
+
+/**
+ * DER encodings of DEFAULT values that the caller's re-encoding check tolerates in places where
+ * asn1js ignores elements (see sameStructure in der.ts).
+ */
+function isOmittableDefault(bytes: Uint8Array, node: DerNode): boolean {
+  const n = node.end - node.start;
+  const s = node.start;
+  if (n === 3) return bytes[s] === 0x01 && bytes[s + 1] === 0x01 && bytes[s + 2] === 0x00;
+  if (n === 5) {
+    return bytes[s] === 0xa0 && bytes[s + 1] === 0x03 && bytes[s + 2] === 0x02 && bytes[s + 3] === 0x01 && bytes[s + 4] === 0x00;
+  }
+  return false;
+}
+
+/**
+ * Elements after the `used` ones. asn1js ignores them; decodeDerChecked rejects all but omittable
+ * DEFAULT encodings, so this reader does the same at once.
+ */
+function checkLeftovers(input: Input, children: DerNode[], used: number): void {
+  for (let i = used; i < children.length; i++) {
+    if (!isOmittableDefault(input.bytes, children[i]!)) throw new Error('elements left over that the schema does not take');
+  }
+}
+
+/**
+ * Content that asn1js refuses while reading any element, wherever it is (inside ANY values
+ * too): reserved universal tags, BIT STRINGs with more than 7 unused bits, OBJECT IDENTIFIERs
+ * cut off mid-arc, time strings it throws on. (Errors asn1js only notes on an element do not stop
+ * it; the converter meets them.)
+ */
+function checkContents(bytes: Uint8Array, node: DerNode): void {
+  if (node.tagClass === 0) {
+    const t = node.tagNumber;
+    if (t >= 37 || t === 15) throw new Error(`[UNIVERSAL ${t}] is reserved`);
+    const start = node.start + node.headerLength;
+    if (t === 3 && node.end > start && bytes[start]! > 7) throw new Error('Unused bits for BitString must be in range 0-7');
+    if ((t === 6 || t === 13) && node.end > start && bytes[node.end - 1]! & 0x80) {
+      throw new Error('End of input reached before message was fully decoded');
+    }
+    // asn1js throws on some malformed time strings (and only notes others): ask it.
+    if (t === 23 || t === 24) asn1jsOf({ bytes }, node);
+  }
+  if (node.children) for (const child of node.children) checkContents(bytes, child);
+}
+
+/**
+ * The value of `type` that AsnParser.fromASN makes of asn1js's reading of `bytes`, or an Error
+ * where either of them would fail. `root`: readDer's tree of the same bytes, if already made.
+ */
+export function parseDer<T>(bytes: Uint8Array, type: new () => T, root: DerNode = readDer(bytes)): T {
+  checkContents(bytes, root);
+  return parseClass({ bytes }, root, type as unknown as Ctor) as T;
+}

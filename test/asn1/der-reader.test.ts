@@ -1,0 +1,136 @@
+import * as asn1js from 'asn1js';
+import fc from 'fast-check';
+import { AsnParser, AsnSerializer } from '@peculiar/asn1-schema';
+import { Certificate, CertificateList } from '@peculiar/asn1-x509';
+import { CertificationRequest } from '@peculiar/asn1-csr';
+import { PKIMessage, PKI_BODY_TYPES } from '../../src/asn1/cmp/message';
+import { clearCmpCertificateCache } from '../../src/asn1/cmp/cmp_certificate';
+import { decodeDerChecked, encodeDer } from '../../src/asn1/der-codec';
+import { bytesEqual, readDer, sameStructure } from '../../src/asn1/der';
+import { parseDer } from '../../src/asn1/der-reader';
+import { readMessageFile } from '../../src/asn1';
+import { messageVectors, readVector, relativeName, vectorFiles } from './vectors';
+import { crl, csr, sampleMessage } from './samples';
+
+type Ctor<T> = new () => T;
+
+/** The decoder this reader replaces: asn1js, then AsnParser.fromASN. */
+function oldParse<T>(bytes: Uint8Array, type: Ctor<T>): T {
+  const parsed = asn1js.fromBER(bytes, { maxDepth: 66, maxNodes: bytes.length * 16 + 1024, maxContentLength: bytes.length });
+  if (parsed.offset === -1 || parsed.result.error) throw new Error(parsed.result.error || 'asn1js failed');
+  return AsnParser.fromASN<T>(parsed.result, type);
+}
+
+/** decodeDerChecked's outcome with the old parser: its value, or undefined where it fails. */
+function oldDecodeChecked<T>(bytes: Uint8Array, type: Ctor<T>): T | undefined {
+  try {
+    readDer(bytes);
+    const value = oldParse(bytes, type);
+    const reencoded = new Uint8Array(AsnSerializer.serialize(value));
+    return bytesEqual(bytes, reencoded) || sameStructure(bytes, reencoded) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function newDecodeChecked<T>(bytes: Uint8Array, type: Ctor<T>): T | undefined {
+  try {
+    return decodeDerChecked(bytes, type).value;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where `a` and `b` differ (prototypes, own keys, values, buffer contents), or undefined. */
+function difference(a: unknown, b: unknown, path = '$'): string | undefined {
+  if (a === b) return undefined;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') {
+    return typeof a === 'bigint' && a === b ? undefined : `${path}: ${String(a)} vs ${String(b)}`;
+  }
+  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return `${path}: different prototypes`;
+  if (a instanceof ArrayBuffer || ArrayBuffer.isView(a)) {
+    const x = a instanceof ArrayBuffer ? new Uint8Array(a) : new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    const y = b instanceof ArrayBuffer ? new Uint8Array(b) : new Uint8Array((b as Uint8Array).buffer, (b as Uint8Array).byteOffset, (b as Uint8Array).byteLength);
+    return bytesEqual(x, y) ? undefined : `${path}: different bytes`;
+  }
+  if (a instanceof Date) return a.getTime() === (b as Date).getTime() ? undefined : `${path}: different dates`;
+  const ka = Object.keys(a as object).sort();
+  const kb = Object.keys(b as object).sort();
+  if (ka.join() !== kb.join()) return `${path}: keys ${ka.join()} vs ${kb.join()}`;
+  for (const k of ka) {
+    const d = difference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);
+    if (d) return d;
+  }
+  return undefined;
+}
+
+function expectSameAsOld<T>(bytes: Uint8Array, type: Ctor<T>): void {
+  clearCmpCertificateCache();
+  const expected = oldParse(bytes, type);
+  clearCmpCertificateCache();
+  expect(difference(parseDer(bytes, type), expected)).toBeUndefined();
+}
+
+const messages = messageVectors().map((f) => ({ name: relativeName(f), bytes: readVector(f) }));
+
+describe('parseDer gives what asn1js and AsnParser.fromASN give', () => {
+  it.each(messages.map((m) => [m.name, m.bytes] as const))('for the captured message %s', (_, bytes) => {
+    expectSameAsOld(bytes, PKIMessage);
+  });
+
+  const certificates = vectorFiles()
+    .filter((f) => /\.(crt|pem|der|cer)$/.test(f))
+    .filter((f) => !Buffer.from(readVector(f)).toString('latin1').startsWith('-----BEGIN') || Buffer.from(readVector(f)).toString('latin1').includes('BEGIN CERTIFICATE'))
+    .map((f) => [relativeName(f), readMessageFile(readVector(f))] as const);
+  it.each(certificates)('for the certificate %s', (_, bytes) => {
+    expectSameAsOld(bytes, Certificate);
+  });
+
+  it('for the certificates, CRLs and CSRs that test fixtures carry', () => {
+    expectSameAsOld(encodeDer(crl()), CertificateList);
+    expectSameAsOld(encodeDer(csr), CertificationRequest);
+    for (const { bytes } of messages) {
+      const message = parseDer(bytes, PKIMessage);
+      for (const cert of message.extraCerts ?? []) expectSameAsOld(encodeDer(cert), Certificate);
+    }
+  });
+
+  it.each(PKI_BODY_TYPES.map((t) => [t]))('for a %s message built from scratch', (type) => {
+    expectSameAsOld(encodeDer(sampleMessage(type)), PKIMessage);
+  });
+});
+
+describe('decodeDerChecked with parseDer decides as it did with asn1js', () => {
+  const originals = [...messages.map((m) => m.bytes), ...PKI_BODY_TYPES.map((t) => encodeDer(sampleMessage(t)))];
+  const mutation = fc.record({
+    which: fc.nat(originals.length - 1),
+    kind: fc.constantFrom('flip', 'truncate', 'tag'),
+    at: fc.nat(),
+    bit: fc.nat(7),
+    tag: fc.integer({ min: 0, max: 255 }),
+  });
+
+  function mutate(m: { which: number; kind: string; at: number; bit: number; tag: number }): Uint8Array {
+    const out = Uint8Array.from(originals[m.which]!);
+    const at = m.at % out.length;
+    if (m.kind === 'truncate') return out.subarray(0, at);
+    if (m.kind === 'flip') out[at] ^= 1 << m.bit;
+    else out[at] = m.tag;
+    return out;
+  }
+
+  it('on mutated encodings: both fail, or both succeed with equal values', () => {
+    fc.assert(
+      fc.property(mutation, (m) => {
+        const input = mutate(m);
+        clearCmpCertificateCache();
+        const before = oldDecodeChecked(input, PKIMessage);
+        clearCmpCertificateCache();
+        const after = newDecodeChecked(input, PKIMessage);
+        expect(after === undefined).toBe(before === undefined);
+        if (before !== undefined) expect(difference(after, before)).toBeUndefined();
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});

@@ -384,12 +384,41 @@ function convert(input: Input, node: DerNode, converter: Converter, implicit: It
       case RawAnyConverter:
         if (!implicit) return bytes.slice(node.start, end).buffer;
         break;
+      case S.AsnUTCTimeConverter:
+      case S.AsnGeneralizedTimeConverter:
+      case GeneralizedTimeConverter: {
+        const time = len === (converter === S.AsnUTCTimeConverter ? 13 : 15) ? plainTime(bytes, start, end) : undefined;
+        if (time !== undefined) return time;
+        break;
+      }
       default:
         if (SIMPLE_STRINGS.has(converter)) return latin1(bytes, start, end);
     }
   }
-  void GeneralizedTimeConverter; // decoded through asn1js: its rules for time strings are subtle
   return converter.fromASN(asn1jsElement(input, node, implicit));
+}
+
+/**
+ * The Date asn1js gives for a time string of the plain DER forms, UTCTime YYMMDDHHMMSSZ or
+ * GeneralizedTime YYYYMMDDHHMMSSZ (as its toDate computes it: Date.UTC without range checks,
+ * UTCTime years below 50 in 20xx); undefined for any other content, which goes to asn1js.
+ */
+function plainTime(bytes: Uint8Array, start: number, end: number): Date | undefined {
+  const len = end - start;
+  if ((len !== 13 && len !== 15) || bytes[end - 1] !== 0x5a) return undefined;
+  for (let i = start; i < end - 1; i++) if (bytes[i]! < 0x30 || bytes[i]! > 0x39) return undefined;
+  const two = (at: number) => (bytes[at]! - 0x30) * 10 + (bytes[at + 1]! - 0x30);
+  let year: number;
+  let at = start;
+  if (len === 13) {
+    const yy = two(at);
+    year = yy >= 50 ? 1900 + yy : 2000 + yy;
+    at += 2;
+  } else {
+    year = two(at) * 100 + two(at + 2);
+    at += 4;
+  }
+  return new Date(Date.UTC(year, two(at) - 1, two(at + 2), two(at + 4), two(at + 6), two(at + 8)));
 }
 
 /** The asn1js element asn1-schema would pass to a converter for `node`. */
@@ -548,8 +577,9 @@ function checkContents(bytes: Uint8Array, node: DerNode): void {
     if ((t === 6 || t === 13) && node.end > start && bytes[node.end - 1]! & 0x80) {
       throw new Error('End of input reached before message was fully decoded');
     }
-    // asn1js throws on some malformed time strings (and only notes others): ask it.
-    if (t === 23 || t === 24) asn1jsOf({ bytes }, node);
+    // asn1js throws on some malformed time strings (and only notes others): ask it, unless the
+    // string has the one form DER allows, which it reads without complaint.
+    if ((t === 23 || t === 24) && plainTime(bytes, start, node.end) === undefined) asn1jsOf({ bytes }, node);
   }
   if (node.children) for (const child of node.children) checkContents(bytes, child);
 }

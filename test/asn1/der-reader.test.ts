@@ -1,7 +1,7 @@
 import * as asn1js from 'asn1js';
 import fc from 'fast-check';
 import { AsnParser, AsnSerializer } from '@peculiar/asn1-schema';
-import { Certificate, CertificateList } from '@peculiar/asn1-x509';
+import { Certificate, CertificateList, Time } from '@peculiar/asn1-x509';
 import { CertificationRequest } from '@peculiar/asn1-csr';
 import { PKIMessage, PKI_BODY_TYPES } from '../../src/asn1/cmp/message';
 import { clearCmpCertificateCache } from '../../src/asn1/cmp/cmp_certificate';
@@ -97,6 +97,27 @@ describe('parseDer gives what asn1js and AsnParser.fromASN give', () => {
 
   it.each(PKI_BODY_TYPES.map((t) => [t]))('for a %s message built from scratch', (type) => {
     expectSameAsOld(encodeDer(sampleMessage(type)), PKIMessage);
+  });
+});
+
+describe('times, read without asn1js in their plain DER forms', () => {
+  const time = (tag: number, text: string) => Uint8Array.from([tag, text.length, ...Buffer.from(text, 'latin1')]);
+  it.each([
+    ['UTCTime in 2049', time(0x17, '491231235959Z')],
+    ['UTCTime in 1950', time(0x17, '500101000000Z')],
+    ['GeneralizedTime', time(0x18, '20500101000000Z')],
+    ['a month out of range, rolled over as asn1js does', time(0x18, '20501301000000Z')],
+    ['GeneralizedTime with a fraction (not plain: asn1js reads it)', time(0x18, '20500101000000.5Z')],
+    ['GeneralizedTime with an offset (not plain)', time(0x18, '20500101000000+0100')],
+  ])('%s gives the Date asn1js gives', (_, bytes) => {
+    expectSameAsOld(bytes, Time);
+  });
+
+  it.each([
+    ['a letter among the digits', time(0x18, '2050010100000xZ')],
+  ])('a time string with %s fails as it did', (_, bad) => {
+    expect(() => oldParse(bad, Time)).toThrow();
+    expect(() => parseDer(bad, Time)).toThrow();
   });
 });
 

@@ -329,6 +329,10 @@ function convert(input: Input, node: DerNode, converter: Converter, implicit: It
   const start = node.start + node.headerLength;
   const end = node.end;
   const len = end - start;
+  if (node.constructed && !implicit && (converter === S.AsnAnyConverter || converter === RawAnyConverter)) {
+    // An open type holding a constructed value (PBMParameter, infoValues): its exact bytes.
+    return bytes.slice(node.start, end).buffer;
+  }
   if (!node.constructed) {
     switch (converter) {
       case S.AsnIntegerConverter:

@@ -4,8 +4,8 @@
  * oldCertID control for kur, and proof of possession by signing the DER of CertRequest with the
  * new key.
  */
-import { AsnConvert } from '@peculiar/asn1-schema';
 import { serializeDer } from '../asn1/der-writer';
+import { parseDer } from '../asn1/der-reader';
 import { Extension, Extensions, GeneralName, Name, SubjectPublicKeyInfo, Time } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
 import {
@@ -50,7 +50,7 @@ export interface CertRequestInput {
 export function buildCertTemplate(input: CertRequestInput): CertTemplate {
   const now = input.now ?? new Date();
   const template = new CertTemplate({
-    publicKey: AsnConvert.parse(input.publicKey, SubjectPublicKeyInfo),
+    publicKey: parseDer(input.publicKey, SubjectPublicKeyInfo),
     ...(input.subject ? { subject: input.subject } : {}),
     ...(input.issuer ? { issuer: input.issuer } : {}),
   });
@@ -71,7 +71,7 @@ function timeOf(date: Date): Time {
 function oldCertIdControl(oldCert: X509Certificate): AttributeTypeAndValue {
   const { issuer, serialNumber } = issuerAndSerial(oldCert);
   const certId = new CertId({ issuer: new GeneralName({ directoryName: issuer }), serialNumber });
-  return new AttributeTypeAndValue({ type: CmpOids.idRegCtrlOldCertID, value: AsnConvert.serialize(certId) });
+  return new AttributeTypeAndValue({ type: CmpOids.idRegCtrlOldCertID, value: serializeDer(certId).buffer });
 }
 
 async function proofOfPossession(request: CertRequest, input: CertRequestInput): Promise<ProofOfPossession | undefined> {

@@ -31,7 +31,11 @@ const { isConvertible, isTypeOfArray } = require('@peculiar/asn1-schema/build/cj
 };
 
 type Ctor = (new () => object) & { name: string; from?: (items: unknown[], map: (x: unknown) => unknown) => unknown };
-type Converter = { fromASN(value: unknown): unknown };
+type Converter = {
+  fromASN(value: unknown): unknown;
+  /** For a convertible class that reads its own DER (DerDecodable): a fresh instance's fromDer. */
+  fromDer?(der: Uint8Array): unknown;
+};
 
 /** A class that decodes itself from its own DER, bypassing asn1js (CMPCertificate). */
 interface DerDecodable {
@@ -160,7 +164,11 @@ function planOf(type: Ctor): ClassPlan {
 
 function freshInstanceConverter(type: Ctor): Converter {
   if (type === (schemaLib.OctetString as unknown)) return OCTET_STRING_CLASS;
-  return { fromASN: (asn) => (new type() as unknown as Converter).fromASN(asn) };
+  const converter: Converter = { fromASN: (asn) => (new type() as unknown as Converter).fromASN(asn) };
+  if (typeof (type.prototype as Partial<DerDecodable>).fromDer === 'function') {
+    converter.fromDer = (der) => (new type() as unknown as DerDecodable).fromDer(der);
+  }
+  return converter;
 }
 
 /** asn1-schema's OctetString class (extnValue and the like): its buffer is the content. */
@@ -329,6 +337,7 @@ function convert(input: Input, node: DerNode, converter: Converter, implicit: It
   const start = node.start + node.headerLength;
   const end = node.end;
   const len = end - start;
+  if (converter.fromDer && !implicit) return converter.fromDer(bytes.subarray(node.start, end));
   if (node.constructed && !implicit && (converter === S.AsnAnyConverter || converter === RawAnyConverter)) {
     // An open type holding a constructed value (PBMParameter, infoValues): its exact bytes.
     return bytes.slice(node.start, end).buffer;

@@ -11,7 +11,7 @@
  * them into trust anchors is the caller's decision. An unauthenticated response (possible only
  * through unprotectedErrors) never yields caPubs: ERR_CAPUBS_UNTRUSTED.
  */
-import { AsnConvert } from '@peculiar/asn1-schema';
+import { parseDer } from '../asn1/der-reader';
 import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
 import type { CheckedResponse } from '../../machines/actors';
@@ -170,11 +170,11 @@ export function checkPublicKey(certificate: X509Certificate, requested: Uint8Arr
   if (!requested) return;
   let ours: SubjectPublicKeyInfo;
   try {
-    ours = AsnConvert.parse(requested, SubjectPublicKeyInfo);
+    ours = parseDer(requested, SubjectPublicKeyInfo);
   } catch (e) {
     throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'the requested public key is not a DER SubjectPublicKeyInfo', { cause: e });
   }
-  const theirs = AsnConvert.parse(certificate.publicKey.rawData, SubjectPublicKeyInfo);
+  const theirs = parseDer(new Uint8Array(certificate.publicKey.rawData), SubjectPublicKeyInfo);
   const [a, b] = [ours.algorithm, theirs.algorithm];
   const sameAlgorithm =
     (rsaKeyAlgorithms.has(a.algorithm) && rsaKeyAlgorithms.has(b.algorithm)) ||

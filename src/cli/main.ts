@@ -9,14 +9,10 @@
  */
 import type { Readable } from 'stream';
 import { parseArgs } from './args';
-import { dumpCommand } from './dump-command';
 import { CliLog, errorLine, type OutputStream } from './log';
-import { parseCommandLine } from './options';
-import { runClient } from './run-client';
-import { runServer } from './server-command';
 import { usage } from './usage';
 
-export { EXIT_WAITING } from './session-command';
+export { EXIT_WAITING } from './exit-status';
 
 export interface CliIo {
   stdout: OutputStream;
@@ -44,8 +40,16 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.stdout.write(usage());
       return 1;
     }
-    if (DUMP.has(argv[0]!)) return await dumpCommand(argv.slice(1), io);
-    const parsed = parseCommandLine(argv, { env: io.env, cwd: io.cwd });
+    // Each mode's modules load only when that mode runs: the client pulls in the transport and
+    // the message codecs, server mode the embedded CA, dump the ASN.1 printer, and the option
+    // checks the algorithm and extension tables; -help needs none of them.
+    if (DUMP.has(argv[0]!)) return await (await import('./dump-command')).dumpCommand(argv.slice(1), io);
+    const args = parseArgs(argv);
+    if (args.help) {
+      io.stdout.write(usage());
+      return 0;
+    }
+    const parsed = (await import('./options')).parseCommandLine(argv, { env: io.env, cwd: io.cwd });
     if (parsed.kind === 'help') {
       io.stdout.write(usage());
       return 0;
@@ -55,9 +59,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       log.info(`using section(s) '${parsed.cli.sections.join(',')}' of OpenSSL configuration file '${parsed.cli.configFile}'`);
     }
     for (const warning of parsed.warnings) log.warn(warning);
-    if (parsed.mode === 'server') return await runServer(parsed, io, log);
-    const certFormGiven = parseArgs(argv).occurrences.some((o) => o.option.name === 'certform');
-    return await runClient(parsed, io, log, { certFormGiven, ...(io.now ? { now: io.now } : {}) });
+    if (parsed.mode === 'server') return await (await import('./server-command')).runServer(parsed, io, log);
+    const certFormGiven = args.occurrences.some((o) => o.option.name === 'certform');
+    return await (await import('./run-client')).runClient(parsed, io, log, { certFormGiven, ...(io.now ? { now: io.now } : {}) });
   } catch (e) {
     io.stderr.write(errorLine(e));
     return 1;

@@ -10,13 +10,13 @@ import { CmpError, ErrorCodes } from '../errors';
 import { parseServerAddress } from '../transport';
 import { buildClientOptions, type ClientEnvironment } from './client-options';
 import { openInspector, type CliInspector } from './inspector';
-import type { CliLog, OutputStream } from './log';
+import { LogLevel, type CliLog, type OutputStream } from './log';
 import type { RunCommandLine } from './options';
 import { genpLines, saveReceived, type CertificateOutputs } from './outputs';
 import { PollProgress } from './progress';
 import { createProtocolLog } from './protocol-log';
-import { createMockServer, type MockServer } from './server-command';
-import { enrollWithSession, resumeFromFile, type SessionContext } from './session-command';
+import type { MockServer } from './server-command';
+import type { SessionContext } from './session-command';
 
 export interface ClientIo extends ClientEnvironment {
   stdout: OutputStream;
@@ -64,13 +64,19 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
   let mock: MockServer | undefined;
   try {
     if (cli.inspect) inspector = await openInspector(io.env, io.stderr, log);
-    const observer = (event: unknown) => {
-      protocol.observe(event);
-      inspector?.observe(event);
-    };
+    // Below INFO the protocol log prints nothing (waits included): without -inspect, no observer
+    // then, and the client skips inspection altogether.
+    const observer =
+      inspector !== undefined || log.enabled(LogLevel.INFO)
+        ? (event: unknown) => {
+            protocol.observe(event);
+            inspector?.observe(event);
+          }
+        : undefined;
     const options = await buildClientOptions(parsed, io, observer);
     if (cli.useMockServer) {
-      mock = await createMockServer(parsed, io, log);
+      // The embedded server and the session files load only for the runs that use them.
+      mock = await (await import('./server-command')).createMockServer(parsed, io, log);
       const server = mock.server;
       options.transfer = (request) => server.handle(request);
     }
@@ -99,6 +105,7 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
     const client = new CmpClient(options);
     if (cli.resume !== undefined) {
       const source = path.resolve(io.cwd, cli.resume);
+      const { resumeFromFile } = await import('./session-command');
       return await resumeFromFile(client, source, cli.session !== undefined ? path.resolve(io.cwd, cli.session) : source, sessionContext());
     }
 
@@ -106,7 +113,7 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
     for (let i = 0; i < cli.repeat; i++) {
       if (ENROLLMENT.includes(cmd)) {
         const kind = cmd as CertRequestKind;
-        if (cli.session !== undefined) return await enrollWithSession(client, kind, path.resolve(io.cwd, cli.session), sessionContext());
+        if (cli.session !== undefined) return await (await import('./session-command')).enrollWithSession(client, kind, path.resolve(io.cwd, cli.session), sessionContext());
         await saveReceived(await client.certReq(kind), outputs, log);
       } else if (cmd === 'rr') {
         const result = await client.rr();

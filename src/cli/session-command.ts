@@ -16,12 +16,10 @@ import type { CertRequestKind } from '../../machines';
 import { CmpError, ErrorCodes, type ErrorCode } from '../errors';
 import type { PersistedSession, SessionMeta } from '../session';
 import type { CliLog, OutputStream } from './log';
+import { EXIT_WAITING } from './exit-status';
 import { saveReceived, type CertificateOutputs, type CertForm } from './outputs';
 import type { PollProgress } from './progress';
 import { readSessionFile, removeSessionFile, writeSessionFile } from './session-file';
-
-/** Exit status of a command that left its transaction waiting in a session file. */
-export const EXIT_WAITING = 3;
 
 /**
  * Failures after which the saved transaction is still worth resuming: the server may never have

@@ -6,6 +6,13 @@
  * and the live actor objects (which reach the machine, its services and the caller's input) are
  * replaced by inert stand-ins.
  *
+ * Inspection events are sanitised lazily: an event's payload, snapshot and every plain object in
+ * them become views whose properties sanitise their value when first read (and keep the result).
+ * A run emits dozens of events per message exchange; an observer that reads only event types, as
+ * the CLI's protocol log does, then pays for what it reads instead of a deep copy of each snapshot.
+ * Nothing unsanitised is reachable through a view; it holds the raw values, which XState never
+ * mutates, only inside closures (so an inspector that keeps events also keeps what they came from).
+ *
  * Protected message bytes are summarised, not redacted: a PKIMessage carries no secret, though a
  * full PasswordBasedMac message would allow an offline guess of the password, which is one more
  * reason to keep only the first bytes.
@@ -27,12 +34,28 @@ const HEX = /^(?:[0-9a-fA-F]{2})+$/;
 const BASE64ISH = /^[A-Za-z0-9+/_\-\r\n]+={0,2}$/;
 const PEM_LABEL = /-----BEGIN ([A-Z0-9 ]+)-----/g;
 
+function summary(length: number, first: Uint8Array): string {
+  const size = `${length} byte${length === 1 ? '' : 's'}`;
+  if (length === 0) return `<${size}>`;
+  const prefix = Buffer.from(first.subarray(0, SUMMARY_PREFIX_BYTES)).toString('hex');
+  return `<${size}: ${prefix}${length > SUMMARY_PREFIX_BYTES ? '…' : ''}>`;
+}
+
 /** '<N bytes: 1a2b3c4d…>' */
 export function summarizeBytes(bytes: Uint8Array): string {
-  const size = `${bytes.length} byte${bytes.length === 1 ? '' : 's'}`;
-  if (bytes.length === 0) return `<${size}>`;
-  const prefix = Buffer.from(bytes.subarray(0, SUMMARY_PREFIX_BYTES)).toString('hex');
-  return `<${size}: ${prefix}${bytes.length > SUMMARY_PREFIX_BYTES ? '…' : ''}>`;
+  return summary(bytes.length, bytes);
+}
+
+/**
+ * The summary of what a base64 token decodes to, without decoding all of it (messages run to
+ * kilobytes): Node decodes 6 bits per character up to the padding, and the first 8 characters
+ * (the token is longer than 32, so they hold no padding) give the first 6 bytes.
+ */
+function summarizeBase64(token: string): string {
+  const clean = /[\r\n]/.test(token) ? token.replace(/[\r\n]/g, '') : token;
+  let end = clean.length;
+  while (end > 0 && clean[end - 1] === '=') end--;
+  return summary(Math.floor((end * 6) / 8), Buffer.from(clean.slice(0, 8), 'base64'));
 }
 
 function sanitizeString(s: string): string {
@@ -41,10 +64,23 @@ function sanitizeString(s: string): string {
     return `<PEM ${labels.join(', ') || 'block'}: ${s.length} chars>`;
   }
   if (s.length <= MAX_PLAIN_TOKEN_CHARS) return s;
-  if (HEX.test(s)) return summarizeBytes(Buffer.from(s, 'hex'));
+  if (HEX.test(s)) return summary(s.length / 2, Buffer.from(s.slice(0, 2 * SUMMARY_PREFIX_BYTES), 'hex'));
   // Node decodes both base64 alphabets; a long unbroken token of them is treated as bytes.
-  if (BASE64ISH.test(s)) return summarizeBytes(Buffer.from(s.replace(/[\r\n]/g, ''), 'base64'));
+  if (BASE64ISH.test(s)) return summarizeBase64(s);
   return s;
+}
+
+/** Property names recur in every event (context fields, event payloads); the check runs once per name. */
+const secretNameCache = new Map<string, boolean>();
+const MAX_CACHED_NAMES = 4096;
+
+function isSecretKey(key: string): boolean {
+  let secret = secretNameCache.get(key);
+  if (secret === undefined) {
+    secret = isSecretLikeName(key);
+    if (secretNameCache.size < MAX_CACHED_NAMES) secretNameCache.set(key, secret);
+  }
+  return secret;
 }
 
 function isBinary(value: object): value is ArrayBufferView | ArrayBuffer {
@@ -62,7 +98,7 @@ function isActorRef(value: object): value is { id?: unknown; sessionId: string }
 }
 
 function sanitizeProperty(key: string, value: unknown, ancestors: WeakSet<object>, depth: number): unknown {
-  if (isSecretLikeName(key)) return value === undefined ? DROPPED : REDACTED;
+  if (isSecretKey(key)) return value === undefined ? DROPPED : REDACTED;
   return sanitize(value, ancestors, depth);
 }
 
@@ -146,6 +182,70 @@ export function sanitizeForInspection(value: unknown): unknown {
   return s === DROPPED ? undefined : s;
 }
 
+/** Primitives do not recurse; sanitize() needs no ancestors for them. */
+const NO_ANCESTORS = new WeakSet<object>();
+
+/**
+ * Defines `key` on `target` as an enumerable property computed when first read; from then on (or
+ * from a write) it is a plain data property, as in a copy.
+ */
+function defineLazy(target: object, key: string, compute: () => unknown): void {
+  const settle = (value: unknown) => {
+    Object.defineProperty(target, key, { value, enumerable: true, configurable: true, writable: true });
+    return value;
+  };
+  Object.defineProperty(target, key, { enumerable: true, configurable: true, get: () => settle(compute()), set: settle });
+}
+
+/** Objects sanitizeObject() turns into something else than a copy of their properties, without looking at their content. */
+function isOpaque(value: object): boolean {
+  return isBinary(value) || isActorRef(value) || value instanceof StateMachine || value instanceof StateNode || value instanceof Error;
+}
+
+/**
+ * sanitize() as a view: what reading it yields equals what sanitize() copies, but a plain object
+ * becomes a view whose properties are sanitised when first read. `path` holds the objects above
+ * `value`, as sanitize()'s ancestors do, so cycles and depth are cut at the same places.
+ */
+function sanitizeLazily(value: unknown, path: readonly object[], useToJSON = true): unknown {
+  if (typeof value !== 'object' || value === null) return sanitize(value, NO_ANCESTORS, path.length);
+  if (path.length > MAX_DEPTH) return '<too deep>';
+  if (path.includes(value)) return '<circular>';
+  const inner = [...path, value];
+  if (!isOpaque(value)) {
+    if (useToJSON && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+      try {
+        return sanitizeLazily((value as { toJSON(): unknown }).toJSON(), inner, false);
+      } catch {
+        return '<unserialisable>';
+      }
+    }
+    if (!(value instanceof Map || value instanceof Set || Array.isArray(value))) return lazyRecord(value, inner);
+  }
+  return sanitizeObject(value, new WeakSet(inner), path.length, useToJSON);
+}
+
+function lazyRecord(value: object, inner: readonly object[]): Record<string, unknown> {
+  const view: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    let raw: unknown;
+    try {
+      raw = (value as Record<string, unknown>)[key];
+    } catch {
+      raw = '<unreadable>';
+    }
+    if (isSecretKey(key)) {
+      if (raw !== undefined) view[key] = REDACTED;
+    } else if ((typeof raw === 'object' && raw !== null) || (typeof raw === 'string' && raw.length > MAX_PLAIN_TOKEN_CHARS)) {
+      defineLazy(view, key, () => sanitizeLazily(raw, inner));
+    } else {
+      const s = sanitize(raw, NO_ANCESTORS, inner.length);
+      if (s !== DROPPED) view[key] = s;
+    }
+  }
+  return view;
+}
+
 /** An inert stand-in for an actor: inspectors may read its id and (sanitised) snapshot, nothing more. */
 export interface InspectedActorRef extends ActorRefLike {
   id?: string;
@@ -166,39 +266,44 @@ function inspectedRef(ref: ActorRefLike): InspectedActorRef {
 }
 
 function sanitizeEventObject(event: { type: string }): { type: string } {
+  const view = sanitizeLazily(event, []);
   // The event type names a transition, never data; keep it readable even when long.
-  return { ...(sanitizeForInspection(event) as object), type: event.type };
+  if (typeof view === 'object' && view !== null && !Array.isArray(view)) {
+    Object.defineProperty(view, 'type', { value: event.type, enumerable: true, configurable: true, writable: true });
+    return view as { type: string };
+  }
+  return { ...(view as object), type: event.type };
 }
 
-/** The sanitised form of one inspection event; unknown kinds keep only their type, root and actor. */
+/**
+ * The sanitised form of one inspection event; unknown kinds keep only their type, root and actor.
+ * Its payload (event, snapshot, transitions, action parameters) is sanitised when first read.
+ */
 export function sanitizeInspectionEvent(ev: InspectionEvent): InspectionEvent {
-  const base = { type: ev.type, rootId: ev.rootId, actorRef: inspectedRef(ev.actorRef) };
+  const out: Record<string, unknown> = { type: ev.type, rootId: ev.rootId, actorRef: inspectedRef(ev.actorRef) };
   switch (ev.type) {
     case '@xstate.snapshot':
     case '@xstate.transition':
-      return { ...base, type: ev.type, event: sanitizeEventObject(ev.event), snapshot: sanitizeForInspection(ev.snapshot) } as InspectionEvent;
+      defineLazy(out, 'event', () => sanitizeEventObject(ev.event));
+      defineLazy(out, 'snapshot', () => sanitizeLazily(ev.snapshot, []));
+      break;
     case '@xstate.microstep':
-      return {
-        ...base,
-        type: ev.type,
-        event: sanitizeEventObject(ev.event),
-        snapshot: sanitizeForInspection(ev.snapshot),
-        _transitions: sanitizeForInspection(ev._transitions),
-      } as InspectionEvent;
+      defineLazy(out, 'event', () => sanitizeEventObject(ev.event));
+      defineLazy(out, 'snapshot', () => sanitizeLazily(ev.snapshot, []));
+      defineLazy(out, '_transitions', () => sanitizeLazily(ev._transitions, []));
+      break;
     case '@xstate.event':
-      return {
-        ...base,
-        type: ev.type,
-        sourceRef: ev.sourceRef ? inspectedRef(ev.sourceRef) : undefined,
-        event: sanitizeEventObject(ev.event),
-      };
-    case '@xstate.action':
-      return { ...base, type: ev.type, action: { type: ev.action.type, params: sanitizeForInspection(ev.action.params) } };
-    case '@xstate.actor':
-      return { ...base, type: ev.type };
-    default:
-      return base as InspectionEvent;
+      out.sourceRef = ev.sourceRef ? inspectedRef(ev.sourceRef) : undefined;
+      defineLazy(out, 'event', () => sanitizeEventObject(ev.event));
+      break;
+    case '@xstate.action': {
+      const action: Record<string, unknown> = { type: ev.action.type };
+      defineLazy(action, 'params', () => sanitizeLazily(ev.action.params, []));
+      out.action = action;
+      break;
+    }
   }
+  return out as unknown as InspectionEvent;
 }
 
 /**

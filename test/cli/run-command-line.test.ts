@@ -113,6 +113,19 @@ describe('-verbosity', () => {
     expect(debug.stderrLines).toContainEqual(expect.stringMatching(/^CMP DEBUG: Starting new transaction with ID=([0-9A-F]{2}:){15}[0-9A-F]{2}$/));
     for (const run of [quiet, warn, info, debug]) expect(run.stderr).not.toContain(SECRET);
   });
+
+  it('logs each message of an enrollment in order at 6, as openssl cmp does', async () => {
+    const run = await cmpflow(ir());
+    expect(run.code).toBe(0);
+    expect(run.stderrLines).toEqual([
+      `CMP info: will contact ${server.url}`,
+      'CMP info: sending IR',
+      'CMP info: received IP',
+      'CMP info: sending CERTCONF',
+      'CMP info: received PKICONF',
+      `CMP info: received 1 enrolled certificate(s), saving to file '${file('out.pem')}'`,
+    ]);
+  });
 });
 
 describe('-inspect', () => {
@@ -125,6 +138,15 @@ describe('-inspect', () => {
     expect(events.some((l) => l.includes('xstate.done.actor.checkResponse'))).toBe(true);
     expect(run.stderr).not.toContain(SECRET);
     expect(run.stderr).not.toMatch(/PRIVATE KEY/);
+  });
+
+  it('prints the events at any -verbosity, also where the protocol log is silent', async () => {
+    const run = await cmpflow([...ir(), '-inspect', '-verbosity', '3']);
+    expect(run.code).toBe(0);
+    const events = run.stderrLines.filter((l) => l.startsWith('CMP inspect: '));
+    expect(events.some((l) => l.includes('xstate.done.actor.checkResponse'))).toBe(true);
+    expect(run.stderrLines.filter((l) => !l.startsWith('CMP inspect: '))).toEqual([]);
+    expect(run.stderr).not.toContain(SECRET);
   });
 });
 

@@ -3,11 +3,12 @@
  * fields are redacted, and a secret planted in every place a run exposes never reaches it, in
  * plain text, base64 or hex.
  */
-import { createActor, toPromise, type InspectionEvent } from 'xstate';
+import fc from 'fast-check';
+import { createActor, toPromise, type AnyActorRef, type InspectionEvent } from 'xstate';
 import { enrollmentMachine } from '../../machines/enrollment';
 import { actorsFrom } from '../../machines/services';
 import { CmpError } from '../../src/errors';
-import { REDACTED, sanitizeForInspection, sanitizingInspector, summarizeBytes } from '../../src/session';
+import { REDACTED, sanitizeForInspection, sanitizeInspectionEvent, sanitizingInspector, summarizeBytes } from '../../src/session';
 import { ok, responses, scriptedServices } from '../machines/fake-services';
 import { TRANSACTION_ID, until } from './sessions';
 
@@ -94,6 +95,70 @@ describe('sanitizeForInspection', () => {
   });
 });
 
+describe('summaries of encoded strings', () => {
+  /** What the bytes a long token stands for look like, decoded in full. */
+  const decoded = (token: string, encoding: 'hex' | 'base64') => summarizeBytes(Buffer.from(token.replace(/[\r\n]/g, ''), encoding));
+  const looksHex = (token: string) => /^(?:[0-9a-fA-F]{2})+$/.test(token);
+
+  it('equal the summary of the decoded bytes for base64, base64url, MIME-wrapped and hex forms', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 17, maxLength: 400 }), (bytes) => {
+        const b = Buffer.from(bytes);
+        const hex = b.toString('hex');
+        expect(sanitizeForInspection(hex)).toBe(summarizeBytes(bytes));
+        for (const token of [b.toString('base64'), b.toString('base64url'), b.toString('base64').replace(/.{64}/g, '$&\r\n')]) {
+          if (token.length > 32 && !looksHex(token)) expect(sanitizeForInspection(token)).toBe(summarizeBytes(bytes));
+        }
+      }),
+    );
+  });
+
+  it('equal the summary of what Node decodes for any long token of base64 characters, odd lengths and padding included', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[A-Za-z0-9+/_\-\r\n]{33,120}={0,2}$/), (token) => {
+        fc.pre(!looksHex(token));
+        expect(sanitizeForInspection(token)).toBe(decoded(token, 'base64'));
+      }),
+    );
+  });
+});
+
+describe('sanitizeInspectionEvent reads lazily', () => {
+  const fakeRef = { sessionId: 'x.0', id: 'x', send: () => undefined, getSnapshot: () => ({}) } as unknown as AnyActorRef;
+  const der = Buffer.concat([Buffer.from([0x30, 0x82, 0x01, 0x0a]), Buffer.alloc(262, 7)]).toString('base64');
+
+  it('reads nothing of a payload until an observer reads it, and then the sanitised value only', () => {
+    let reads = 0;
+    const context = { der, sharedSecret: 'hunter2-hunter2', nested: { macKey: Buffer.from('k') } };
+    const snapshot = {
+      value: 'waiting',
+      get context() {
+        reads += 1;
+        return context;
+      },
+    };
+    const ev = sanitizeInspectionEvent({ type: '@xstate.snapshot', rootId: 'x.0', actorRef: fakeRef, event: { type: 'go' }, snapshot } as unknown as InspectionEvent);
+    expect(ev.type).toBe('@xstate.snapshot');
+    expect(reads).toBe(0);
+    const seen = (ev as unknown as { snapshot: { value: string; context: Record<string, unknown> } }).snapshot;
+    expect(seen.value).toBe('waiting');
+    expect(seen.context).toEqual({ der: '<266 bytes: 3082010a…>', sharedSecret: REDACTED, nested: { macKey: REDACTED } });
+    // Read once, kept: the view is not sanitised again and stays the same object.
+    expect((ev as { snapshot: unknown }).snapshot).toBe(seen);
+    expect(reads).toBe(1);
+  });
+
+  it('gives the same values as the deep copy, cycles and depth limits included', () => {
+    const deep: Record<string, unknown> = { der };
+    let level = deep;
+    for (let i = 0; i < 80; i++) level = (level.next = { i }) as Record<string, unknown>;
+    const payload: Record<string, unknown> = { type: 'cmpflow.note', list: [{ password: 'p' }, der], deep, when: new Date(0), map: new Map([['token', 'abc']]) };
+    payload.self = payload;
+    const ev = sanitizeInspectionEvent({ type: '@xstate.event', rootId: 'x.0', actorRef: fakeRef, sourceRef: undefined, event: payload } as unknown as InspectionEvent);
+    expect(JSON.parse(JSON.stringify((ev as { event: unknown }).event))).toEqual(JSON.parse(JSON.stringify({ ...(sanitizeForInspection(payload) as object), type: 'cmpflow.note' })));
+  });
+});
+
 describe('sanitizingInspector on a real enrollment run', () => {
   // 30 bytes: its base64 has no padding, so it appears verbatim inside the base64 of a longer blob.
   const SECRET = 'correct-horse-battery-staple-9';
@@ -172,6 +237,30 @@ describe('sanitizingInspector on a real enrollment run', () => {
     expect(seen.some((ev) => ev.type === '@xstate.event' && ev.event.type === 'cmpflow.note')).toBe(true);
     const transitions = seen.flatMap((ev) => (ev.type === '@xstate.microstep' ? (ev._transitions as unknown[]) : []));
     expect(transitions).toContainEqual(expect.objectContaining({ source: '#enrollment.waiting', target: ['#enrollment.polling'] }));
+  });
+
+  it('delivers for every event of the run what a deep copy through sanitizeForInspection holds', async () => {
+    const pairs: [InspectionEvent, InspectionEvent][] = [];
+    await run((raw) => pairs.push([raw, sanitizeInspectionEvent(raw)]));
+    const json = (v: unknown) => JSON.parse(JSON.stringify(v ?? null)) as unknown;
+    for (const [raw, seen] of pairs) {
+      const r = raw as unknown as Record<string, unknown>;
+      const s = seen as unknown as Record<string, unknown>;
+      if ('event' in r) expect(json(s.event)).toEqual(json({ ...(sanitizeForInspection(r.event) as object), type: (r.event as { type: string }).type }));
+      for (const key of ['snapshot', '_transitions'] as const) if (key in r) expect(json(s[key])).toEqual(json(sanitizeForInspection(r[key])));
+      if (raw.type === '@xstate.action') expect(json(s.action)).toEqual(json({ type: raw.action.type, params: sanitizeForInspection(raw.action.params) }));
+    }
+  });
+
+  it('lets no form of the secret through the copies an inspector may make: spread, structuredClone, JSON', async () => {
+    const seen: InspectionEvent[] = [];
+    await run(sanitizingInspector((ev) => seen.push(ev)));
+    const copies = seen.map((ev) => {
+      const e = ev as unknown as Record<string, unknown>;
+      const spread = { ...e, ...(typeof e.snapshot === 'object' ? { snapshot: { ...(e.snapshot as object) } } : {}), actorRef: undefined };
+      return JSON.stringify(spread) + JSON.stringify(structuredClone({ ...e, actorRef: undefined, sourceRef: undefined }));
+    });
+    for (const text of copies) for (const form of forms) expect(text).not.toContain(form);
   });
 
   it('gives the inspector inert actor stand-ins that cannot drive the session', async () => {

@@ -5,7 +5,8 @@
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificateList, type Extension, type Name } from '@peculiar/asn1-x509';
-import type { X509Certificate } from '@peculiar/x509';
+import { X509Certificate } from '@peculiar/x509';
+import { frozenCmpCertificate, nodeBytes, readDer } from '../asn1';
 import { getCryptoProvider, signatureAlgorithmFromId, type PrivateKeyHandle, type SignatureAlgorithm } from '../crypto';
 import { publicKeyMatches } from '../credentials/keys';
 import { CmpError, ErrorCodes } from '../errors';
@@ -79,6 +80,32 @@ export function identifies(cert: X509Certificate, issuer: Name, serial: Uint8Arr
 
 const defaultCrlValidityMs = 24 * 3600_000;
 
+/** The DER of a certificate's subject, taken from its TBSCertificate as it is. */
+function subjectDerOf(cert: X509Certificate): Uint8Array {
+  const view = viewOf(cert);
+  const fields = readDer(view.tbs).children ?? [];
+  // TBSCertificate: [0] version (absent for v1), serialNumber, signature, issuer, validity, subject, ...
+  const first = fields[0]?.tagClass === 2 && fields[0].tagNumber === 0 ? 1 : 0;
+  const subject = fields[first + 4];
+  if (!subject) throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `the CA certificate "${cert.subject}" has no readable subject`);
+  return nodeBytes(view.tbs, subject).slice();
+}
+
+/** A record whose X509Certificate is made when first asked for: issuing and delivering need only the DER. */
+function issuedRecord(serial: string, der: Uint8Array, issuedAt: Date): IssuedRecord {
+  let cert: X509Certificate | undefined;
+  return {
+    serial,
+    der,
+    issuedAt,
+    confirmed: false,
+    get cert(): X509Certificate {
+      cert ??= new X509Certificate(Uint8Array.from(der));
+      return cert;
+    },
+  };
+}
+
 export class CertificateAuthority {
   readonly cert: X509Certificate;
   readonly chain: readonly X509Certificate[];
@@ -87,6 +114,10 @@ export class CertificateAuthority {
   private readonly crlValidityMs: number;
   private readonly records = new Map<string, IssuedRecord>();
   private keyIdPromise?: Promise<Uint8Array>;
+  private akiPromise?: Promise<Extension>;
+  private anchors?: X509Certificate[];
+  /** The CA's subject exactly as encoded in its certificate: the issuer of everything it signs. */
+  private readonly subjectDer: Uint8Array;
   private crlNumber = 0;
   private crlCache?: { der: Uint8Array<ArrayBuffer>; validUntil: number };
 
@@ -99,6 +130,7 @@ export class CertificateAuthority {
       throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `the CA certificate "${credentials.cert.subject}" is not a CA certificate (basicConstraints cA is not set)`);
     }
     this.cert = credentials.cert;
+    this.subjectDer = subjectDerOf(credentials.cert);
     this.chain = [...(credentials.chain ?? [])];
     this.signer = { key: credentials.key, ...(credentials.signatureAlgorithm ? { algorithm: credentials.signatureAlgorithm } : {}) };
     this.now = options.now ?? (() => new Date());
@@ -119,7 +151,8 @@ export class CertificateAuthority {
 
   /** Self-signed certificates among the CA and its chain: the anchors below which it issues. */
   get trustAnchors(): X509Certificate[] {
-    return this.certificates.filter((c) => isSelfSigned(c));
+    this.anchors ??= this.certificates.filter((c) => isSelfSigned(c));
+    return [...this.anchors];
   }
 
   /** The CA's key identifier: its subjectKeyIdentifier, or one computed as RFC 5280 4.2.1.2 (1). */
@@ -128,23 +161,36 @@ export class CertificateAuthority {
     return this.keyIdPromise;
   }
 
+  /** authorityKeyIdentifier of everything this CA signs; built once. */
+  private authorityKeyIdExtension(): Promise<Extension> {
+    this.akiPromise ??= this.keyId().then(authorityKeyIdentifierExtension);
+    return this.akiPromise;
+  }
+
   async issue(plan: CertificatePlan): Promise<IssuedRecord> {
-    const [subjectKeyId, authorityKeyId] = await Promise.all([keyIdentifier(plan.spki), this.keyId()]);
+    const [subjectKeyId, authorityKeyId] = await Promise.all([keyIdentifier(plan.spki), this.authorityKeyIdExtension()]);
     let serial = randomSerial();
     while (this.records.has(serialKey(serial))) serial = randomSerial();
-    const { der, cert } = await signCertificate(
+    const der = await signCertificate(
       {
         serialNumber: serial,
-        issuer: this.subject,
+        issuer: this.subjectDer,
         subject: plan.subject,
         notBefore: plan.notBefore,
         notAfter: plan.notAfter,
         spki: plan.spki,
-        extensions: [...plan.extensions, subjectKeyIdentifierExtension(subjectKeyId), authorityKeyIdentifierExtension(authorityKeyId)],
+        extensions: [...plan.extensions, subjectKeyIdentifierExtension(subjectKeyId), authorityKeyId],
       },
       this.signer,
     );
-    const record: IssuedRecord = { serial: serialKey(serial), cert, der, issuedAt: this.now(), confirmed: false };
+    // Read back through the strict decoder before it is recorded; the response uses that very
+    // CMPCertificate (cached by its bytes), so the check costs nothing extra.
+    try {
+      frozenCmpCertificate(der);
+    } catch (e) {
+      throw new CmpError(ErrorCodes.ERR_INTERNAL, 'the certificate just built cannot be read back', { cause: e });
+    }
+    const record = issuedRecord(serialKey(serial), der, this.now());
     this.records.set(record.serial, record);
     return record;
   }

@@ -6,24 +6,19 @@
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
   AuthorityKeyIdentifier,
-  Certificate,
   CertificateList,
   CRLNumber,
   CRLReason,
   Extension,
-  Extensions,
   KeyIdentifier,
   Name,
   RevokedCertificate,
-  SubjectPublicKeyInfo,
-  TBSCertificate,
   TBSCertList,
   Time,
-  Validity,
   Version,
 } from '@peculiar/asn1-x509';
 import { X509Certificate } from '@peculiar/x509';
-import { PkixOids } from '../asn1';
+import { encodeDer, encodeTlv, nodeContent, PkixOids, readDer } from '../asn1';
 import { defaultSignatureAlgorithm, getCryptoProvider, signatureAlgorithmId, type PrivateKeyHandle, type SignatureAlgorithm } from '../crypto';
 import { CmpError, ErrorCodes } from '../errors';
 import { toArrayBuffer } from '../message/bytes';
@@ -36,18 +31,14 @@ export interface Signer {
 
 export interface CertificateFields {
   serialNumber: Uint8Array;
-  issuer: Name;
+  /** The issuer's name, or its DER exactly as in the subject of the issuer's certificate. */
+  issuer: Name | Uint8Array;
   subject: Name;
   notBefore: Date;
   notAfter: Date;
   /** DER SubjectPublicKeyInfo of the key to certify. */
   spki: Uint8Array;
   extensions: Extension[];
-}
-
-export interface SignedCertificate {
-  der: Uint8Array;
-  cert: X509Certificate;
 }
 
 /**
@@ -61,10 +52,21 @@ export function randomSerial(): Uint8Array {
   return serial;
 }
 
+/** The BIT STRING subjectPublicKey of a DER SubjectPublicKeyInfo, without its unused-bits octet. */
+function subjectPublicKeyBits(spki: Uint8Array): Uint8Array {
+  const node = readDer(spki);
+  const [algorithm, key] = node.children ?? [];
+  if (node.tagClass !== 0 || node.tagNumber !== 16 || node.children?.length !== 2 || algorithm?.tagNumber !== 16 || key?.tagNumber !== 3 || key.tagClass !== 0) {
+    throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, 'not a SubjectPublicKeyInfo');
+  }
+  const content = nodeContent(spki, key);
+  if (content.length < 1 || content[0] !== 0) throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, 'the subjectPublicKey BIT STRING does not hold whole octets');
+  return content.subarray(1);
+}
+
 /** RFC 5280 4.2.1.2 method (1): SHA-1 of the BIT STRING subjectPublicKey, without tag and length. */
 export async function keyIdentifier(spki: Uint8Array): Promise<Uint8Array> {
-  const info = AsnConvert.parse(spki, SubjectPublicKeyInfo);
-  return getCryptoProvider().digest('SHA-1', new Uint8Array(info.subjectPublicKey));
+  return getCryptoProvider().digest('SHA-1', subjectPublicKeyBits(spki));
 }
 
 export function extension(extnID: string, critical: boolean, value: object | Uint8Array): Extension {
@@ -72,8 +74,9 @@ export function extension(extnID: string, critical: boolean, value: object | Uin
   return new Extension({ extnID, critical, extnValue: new OctetString(toArrayBuffer(bytes)) });
 }
 
+/** SubjectKeyIdentifier ::= KeyIdentifier, an OCTET STRING: written directly, it is in every certificate issued. */
 export function subjectKeyIdentifierExtension(id: Uint8Array): Extension {
-  return extension(PkixOids.subjectKeyIdentifier, false, new KeyIdentifier(toArrayBuffer(id)));
+  return extension(PkixOids.subjectKeyIdentifier, false, encodeTlv(0x04, id));
 }
 
 export function authorityKeyIdentifierExtension(id: Uint8Array): Extension {
@@ -95,25 +98,107 @@ async function sign(signer: Signer, tbs: Uint8Array): Promise<{ algorithm: Signa
   return { algorithm, signature: await getCryptoProvider().sign(algorithm, signer.key, tbs) };
 }
 
-export async function signCertificate(fields: CertificateFields, signer: Signer): Promise<SignedCertificate> {
+/*
+ * The certificate itself is written as DER directly: asn1-schema's building and serialising of a
+ * TBSCertificate, and parsing its own output back, was most of what issuing cost. The parts that
+ * come as objects (names, extensions, the algorithm) are each encoded once, by the schema, and
+ * the CA's own (issuer name, algorithm) not even that.
+ */
+
+const V3 = Uint8Array.of(0xa0, 0x03, 0x02, 0x01, 0x02);
+const BOOLEAN_TRUE = Uint8Array.of(0x01, 0x01, 0xff);
+const ZERO_UNUSED_BITS = Uint8Array.of(0);
+const SIGN_OCTET = Uint8Array.of(0);
+
+/** DER AlgorithmIdentifier of each signature algorithm used so far (a handful per process). */
+const algorithmIds = new Map<string, Uint8Array>();
+
+function algorithmIdDer(algorithm: SignatureAlgorithm): Uint8Array {
+  const key = `${algorithm.scheme}/${algorithm.hash ?? ''}/${algorithm.saltLength ?? ''}`;
+  let der = algorithmIds.get(key);
+  if (!der) algorithmIds.set(key, (der = encodeDer(signatureAlgorithmId(algorithm))));
+  return der;
+}
+
+/** INTEGER from unsigned big-endian octets: leading zeros dropped, a zero octet added before a set top bit. */
+function unsignedIntegerDer(octets: Uint8Array): Uint8Array {
+  let start = 0;
+  while (start < octets.length - 1 && octets[start] === 0) start++;
+  const value = octets.subarray(start);
+  if (value.length === 0) return Uint8Array.of(0x02, 0x01, 0x00);
+  return value[0]! & 0x80 ? encodeTlv(0x02, SIGN_OCTET, value) : encodeTlv(0x02, value);
+}
+
+const two = (n: number): string => String(n).padStart(2, '0');
+
+/** DER Time (RFC 5280 4.1.2.5): UTCTime for 1950 through 2049, GeneralizedTime otherwise, whole seconds, UTC. */
+export function timeDer(date: Date): Uint8Array {
+  const d = new Date(Math.floor(date.getTime() / 1000) * 1000);
+  const year = d.getUTCFullYear();
+  if (!Number.isFinite(year) || year < 0 || year > 9999) throw new CmpError(ErrorCodes.ERR_ASN1_ENCODE, 'a certificate time must lie in the years 0 to 9999');
+  const rest = `${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}Z`;
+  return year >= 1950 && year < 2050
+    ? encodeTlv(0x17, Buffer.from(`${two(year % 100)}${rest}`, 'latin1'))
+    : encodeTlv(0x18, Buffer.from(`${String(year).padStart(4, '0')}${rest}`, 'latin1'));
+}
+
+/** OBJECT IDENTIFIER from its dotted form. */
+function oidDer(oid: string): Uint8Array {
+  const arcs = oid.split('.').map((a) => (/^\d+$/.test(a) ? BigInt(a) : -1n));
+  if (arcs.length < 2 || arcs.some((a) => a < 0n) || arcs[0]! > 2n || (arcs[0]! < 2n && arcs[1]! > 39n)) {
+    throw new CmpError(ErrorCodes.ERR_ASN1_ENCODE, `"${oid}" is not an object identifier`);
+  }
+  const out: number[] = [];
+  for (const arc of [arcs[0]! * 40n + arcs[1]!, ...arcs.slice(2)]) {
+    const septets = [Number(arc & 0x7fn)];
+    for (let rest = arc >> 7n; rest > 0n; rest >>= 7n) septets.unshift(Number(rest & 0x7fn) | 0x80);
+    out.push(...septets);
+  }
+  return encodeTlv(0x06, Uint8Array.from(out));
+}
+
+/** Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING } */
+function extensionDer(ext: Extension): Uint8Array {
+  return encodeTlv(0x30, oidDer(ext.extnID), ...(ext.critical ? [BOOLEAN_TRUE] : []), encodeTlv(0x04, new Uint8Array(ext.extnValue.buffer)));
+}
+
+/** The DER of a SubjectPublicKeyInfo, checked to be one (the key itself is the issuance policy's business). */
+function spkiDer(spki: Uint8Array): Uint8Array {
+  subjectPublicKeyBits(spki);
+  return spki;
+}
+
+/**
+ * The DER of a certificate signed by `signer`. Not parsed back: a caller that hands the
+ * certificate on reads it through the strict decoder (see CertificateAuthority.issue).
+ */
+export async function signCertificate(fields: CertificateFields, signer: Signer): Promise<Uint8Array> {
   const algorithm = signer.algorithm ?? defaultSignatureAlgorithm(signer.key);
-  const algorithmId = signatureAlgorithmId(algorithm);
-  const tbs = new TBSCertificate({
-    version: Version.v3,
-    serialNumber: toArrayBuffer(fields.serialNumber),
-    signature: algorithmId,
-    issuer: copyName(fields.issuer),
-    validity: new Validity({ notBefore: fields.notBefore, notAfter: fields.notAfter }),
-    subject: copyName(fields.subject),
-    subjectPublicKeyInfo: AsnConvert.parse(fields.spki, SubjectPublicKeyInfo),
-    ...(fields.extensions.length ? { extensions: new Extensions(fields.extensions) } : {}),
-  });
-  tbs.validity.notBefore = x509Time(fields.notBefore);
-  tbs.validity.notAfter = x509Time(fields.notAfter);
-  const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
-  const { signature } = await sign({ ...signer, algorithm }, tbsDer);
-  const certificate = new Certificate({ tbsCertificate: tbs, signatureAlgorithm: signatureAlgorithmId(algorithm), signatureValue: toArrayBuffer(signature) });
-  const der = new Uint8Array(AsnConvert.serialize(certificate));
+  const algorithmId = algorithmIdDer(algorithm);
+  const extensions = fields.extensions.map(extensionDer);
+  const tbs = encodeTlv(
+    0x30,
+    V3,
+    unsignedIntegerDer(fields.serialNumber),
+    algorithmId,
+    fields.issuer instanceof Uint8Array ? fields.issuer : encodeDer(fields.issuer),
+    encodeTlv(0x30, timeDer(fields.notBefore), timeDer(fields.notAfter)),
+    encodeDer(fields.subject),
+    spkiDer(fields.spki),
+    ...(extensions.length ? [encodeTlv(0xa3, encodeTlv(0x30, ...extensions))] : []),
+  );
+  const { signature } = await sign({ ...signer, algorithm }, tbs);
+  return encodeTlv(0x30, tbs, algorithmId, encodeTlv(0x03, ZERO_UNUSED_BITS, signature));
+}
+
+export interface SignedCertificate {
+  der: Uint8Array;
+  cert: X509Certificate;
+}
+
+/** signCertificate, read back as an X509Certificate (ERR_INTERNAL if it cannot be). */
+export async function signX509Certificate(fields: CertificateFields, signer: Signer): Promise<SignedCertificate> {
+  const der = await signCertificate(fields, signer);
   try {
     return { der, cert: new X509Certificate(Uint8Array.from(der)) };
   } catch (e) {

@@ -5,13 +5,11 @@
  * abandons the transaction. Both are answered with pkiconf. A certificate the client rejected or
  * abandoned is revoked, since the client will not use it and nobody else has its key.
  */
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
 import { PKIBody, PKIStatus } from '../asn1';
 import { certHashAlgorithm, getCryptoProvider, hashFromOid, type HashName } from '../crypto';
 import type { IncomingRequest, Reply, ServerContext } from './context';
 import { refuse } from './refusal';
-import type { Transaction } from './transactions';
+import type { DeliveredCertificate, Transaction } from './transactions';
 
 const pkiconf = (): Reply => ({ body: new PKIBody({ pkiconf: null }) });
 
@@ -25,7 +23,7 @@ function withdraw(ctx: ServerContext, transaction: Transaction): void {
   }
 }
 
-function hashOf(req: IncomingRequest, der: Uint8Array, hashAlgOid: string | undefined): HashName {
+function hashOf(req: IncomingRequest, delivered: DeliveredCertificate, hashAlgOid: string | undefined): HashName {
   if (hashAlgOid !== undefined) {
     if (req.msg.header.pvno < 3) refuse('badRequest', 'hashAlg in certConf requires pvno 3 (cmp2021)');
     try {
@@ -36,7 +34,7 @@ function hashOf(req: IncomingRequest, der: Uint8Array, hashAlgOid: string | unde
   }
   let hash: HashName | undefined;
   try {
-    hash = certHashAlgorithm(AsnConvert.parse(der, Certificate).signatureAlgorithm);
+    hash = certHashAlgorithm(delivered.certificate.signatureAlgorithm);
   } catch (e) {
     return refuse('badAlg', 'the certificate signature algorithm names no hash for certHash', { cause: e });
   }
@@ -58,7 +56,7 @@ export async function handleCertConf(ctx: ServerContext, req: IncomingRequest, t
   if (status.certReqId !== transaction.certReqId) {
     refuse('badRequest', `certConf names certReqId ${status.certReqId}, expected ${transaction.certReqId}`);
   }
-  const hash = hashOf(req, delivered.der, status.hashAlg?.algorithm);
+  const hash = hashOf(req, delivered, status.hashAlg?.algorithm);
   const expected = await getCryptoProvider().digest(hash, delivered.der);
   if (!Buffer.from(expected).equals(Buffer.from(status.certHash))) {
     refuse('badCertId', 'the certHash in certConf does not match the delivered certificate');

@@ -21,6 +21,7 @@ import {
   PollRepContent,
   PollRepContentEntry,
   type CertReqMsg,
+  type CMPCertificate,
 } from '../asn1';
 import { identifies, type IssuedRecord } from './ca';
 import type { IncomingRequest, Reply, ServerContext } from './context';
@@ -28,7 +29,7 @@ import { planCertificate, requestFromCsr, requestFromTemplate, type RequestedCer
 import { verifyCrmfPopo, verifyCsrSignature } from './popo';
 import { refuse } from './refusal';
 import { statusInfo } from './response';
-import type { PendingCertReply, Transaction } from './transactions';
+import type { DeliveredCertificate, PendingCertReply, Transaction } from './transactions';
 
 export type CertRequestType = 'ir' | 'cr' | 'kur' | 'p10cr';
 
@@ -82,14 +83,19 @@ function requested(req: IncomingRequest, type: CertRequestType, request: CertReq
 }
 
 async function checkPossession(ctx: ServerContext, req: IncomingRequest, type: CertRequestType, request: CertReqMsg | undefined, spki: Uint8Array): Promise<void> {
-  if (type === 'p10cr') return verifyCsrSignature(req.msg);
+  if (type === 'p10cr') return verifyCsrSignature(req.msg, spki);
   return verifyCrmfPopo(req.msg, 0, request!, spki, ctx.config.source.acceptRaVerified === true);
 }
 
 interface Outcome {
   status: PKIStatusInfo;
   record?: IssuedRecord;
-  delivered?: { der: Uint8Array; cert: X509Certificate };
+  delivered?: DeliveredCertificate;
+}
+
+/** What goes into the answer and what certConf's certHash is checked against. */
+function delivery(der: Uint8Array): DeliveredCertificate {
+  return { der, certificate: frozenCmpCertificate(der) };
 }
 
 async function decide(ctx: ServerContext, wanted: RequestedCertificate, oldCert: X509Certificate | undefined): Promise<Outcome> {
@@ -102,7 +108,7 @@ async function decide(ctx: ServerContext, wanted: RequestedCertificate, oldCert:
   if (source.rspCert) {
     return {
       status: statusInfo(forced ?? PKIStatus.accepted, source.statusString, failInfo),
-      delivered: { der: new Uint8Array(source.rspCert.rawData), cert: source.rspCert },
+      delivered: delivery(new Uint8Array(source.rspCert.rawData)),
     };
   }
   if (!ctx.ca) return refuse('badRequest', 'this server does not issue certificates');
@@ -110,15 +116,13 @@ async function decide(ctx: ServerContext, wanted: RequestedCertificate, oldCert:
   const record = await ctx.ca.issue(plan);
   const status = forced ?? (modified ? PKIStatus.grantedWithMods : PKIStatus.accepted);
   const text = source.statusString ?? (modified ? 'the validity was shortened to what this CA grants' : undefined);
-  return { status: statusInfo(status, text, failInfo), record, delivered: { der: record.der, cert: record.cert } };
+  return { status: statusInfo(status, text, failInfo), record, delivered: delivery(record.der) };
 }
 
-function certRep(certReqId: bigint, status: PKIStatusInfo, cert: X509Certificate | undefined, caPubs: X509Certificate[] | undefined): CertRepMessage {
+function certRep(certReqId: bigint, status: PKIStatusInfo, certificate: CMPCertificate | undefined, caPubs: X509Certificate[] | undefined): CertRepMessage {
   const response = new CertResponse({ certReqId, status });
-  if (cert) {
-    response.certifiedKeyPair = new CertifiedKeyPair({
-      certOrEncCert: new CertOrEncCert({ certificate: frozenCmpCertificate(new Uint8Array(cert.rawData)) }),
-    });
+  if (certificate) {
+    response.certifiedKeyPair = new CertifiedKeyPair({ certOrEncCert: new CertOrEncCert({ certificate }) });
   }
   return new CertRepMessage({
     ...(caPubs?.length ? { caPubs: caPubs.map((c) => frozenCmpCertificate(new Uint8Array(c.rawData))) } : {}),
@@ -163,7 +167,7 @@ export async function handleCertRequest(ctx: ServerContext, req: IncomingRequest
   const implicitConfirm = req.implicitConfirmRequested && source.grantImplicitConf === true && outcome.delivered !== undefined;
   const pending: PendingCertReply = {
     bodyType: responseTypes[type],
-    content: certRep(certReqId, outcome.status, outcome.delivered?.cert, caPubs),
+    content: certRep(certReqId, outcome.status, outcome.delivered?.certificate, caPubs),
     status: outcome.status,
     extraCerts: source.rspExtraCerts ?? ctx.ca?.certificates ?? [],
     ...(outcome.delivered ? { delivered: outcome.delivered } : {}),

@@ -22,6 +22,14 @@ export interface ListenOptions {
   bodyLimit?: number;
   /** Close after answering this many CMP requests (OpenSSL -max_msgs); default the server's maxMsgs, 0 = unlimited. */
   maxMsgs?: number;
+  /** A connection that has not sent a request's complete headers this long is closed (slowloris); default 60 s. */
+  headersTimeoutMs?: number;
+  /** ... or the complete request; default 120 s. At least headersTimeoutMs. */
+  requestTimeoutMs?: number;
+  /** A connection idle between requests is closed after this long; default 60 s. */
+  keepAliveTimeoutMs?: number;
+  /** Connections the kernel queues before they are accepted; default 4096 (capped by net.core.somaxconn). */
+  backlog?: number;
 }
 
 export interface Listener {
@@ -34,6 +42,27 @@ export interface Listener {
 }
 
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/*
+ * Under load, a client's next bytes are late because the client is busy too: its own queue of
+ * sessions can hold it off for many seconds between connecting and sending, or between the
+ * answer to its ir and its certConf, and a server that then resets the connection turns a slow
+ * session into a failed one (Node's 5 s keep-alive and a 10 s header limit did exactly that at
+ * 1000 sessions in flight). The limits below still close connections that never complete a
+ * request, only later; a server protected against many such connections needs a proxy in front.
+ */
+const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
+const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 60_000;
+const DEFAULT_BACKLOG = 4096;
+/** Node checks the header and request limits on an interval; a quarter of the limit keeps them close to exact. */
+const checksPerLimit = 4;
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `${name} must be a positive integer`);
+  return value;
+}
 
 function plain(res: ServerResponse, status: number, extra: Record<string, string> = {}): void {
   res.writeHead(status, { 'Content-Length': '0', ...extra });
@@ -73,6 +102,11 @@ export function listen(server: CmpServer, options: ListenOptions = {}): Promise<
   const maxMsgs = options.maxMsgs ?? server.maxMsgs;
   if (!Number.isSafeInteger(bodyLimit) || bodyLimit < 1) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'bodyLimit must be a positive integer');
   if (!Number.isSafeInteger(maxMsgs) || maxMsgs < 0) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'maxMsgs must be a non-negative integer');
+  const headersTimeout = positive(options.headersTimeoutMs, DEFAULT_HEADERS_TIMEOUT_MS, 'headersTimeoutMs');
+  const requestTimeout = positive(options.requestTimeoutMs, Math.max(DEFAULT_REQUEST_TIMEOUT_MS, headersTimeout), 'requestTimeoutMs');
+  if (requestTimeout < headersTimeout) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'requestTimeoutMs must be at least headersTimeoutMs');
+  const keepAliveTimeout = positive(options.keepAliveTimeoutMs, DEFAULT_KEEP_ALIVE_TIMEOUT_MS, 'keepAliveTimeoutMs');
+  const backlog = positive(options.backlog, DEFAULT_BACKLOG, 'backlog');
   let handled = 0;
   let http: Server;
   let closing: Promise<void> | undefined;
@@ -111,19 +145,19 @@ export function listen(server: CmpServer, options: ListenOptions = {}): Promise<
     if (last) res.on('finish', () => void close());
   };
 
-  http = createServer((req, res) => {
+  http = createServer({ headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(100, Math.floor(headersTimeout / checksPerLimit)) }, (req, res) => {
     onRequest(req, res).catch(() => {
       if (!res.headersSent) plain(res, 500);
       else res.destroy();
     });
   });
-  http.requestTimeout = 30_000;
-  http.headersTimeout = 10_000;
+
+  http.keepAliveTimeout = keepAliveTimeout;
 
   const closed = new Promise<void>((resolve) => http.once('close', () => resolve()));
   return new Promise<Listener>((resolve, reject) => {
     http.once('error', (e) => reject(new CmpError(ErrorCodes.ERR_CONNECTION, `cannot listen on ${host}:${options.port ?? 0}: ${e.message}`, { cause: e })));
-    http.listen(options.port ?? 0, host, () => {
+    http.listen(options.port ?? 0, host, backlog, () => {
       const port = (http.address() as AddressInfo).port;
       const shownHost = host.includes(':') ? `[${host}]` : host;
       resolve({ url: `http://${shownHost}:${port}/pkix/`, port, closed, close });

@@ -6,8 +6,6 @@
  * requested one within the policy's maximum and the CA's own validity. Anything else is refused
  * with badCertTemplate.
  */
-import { createPublicKey } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
 import type { CertificationRequest } from '@peculiar/asn1-csr';
 import {
   BasicConstraints,
@@ -19,7 +17,6 @@ import {
   KeyUsageFlags,
   Name,
   SubjectAlternativeName,
-  SubjectPublicKeyInfo,
 } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
 import { CmpOids, decodeDer, encodeDer, PkixOids, type CertTemplate } from '../asn1';
@@ -30,6 +27,7 @@ import type { CertificatePlan } from './ca';
 import type { ResolvedConfig } from './config';
 import { extension } from './certificate-builder';
 import { refuse } from './refusal';
+import { requestedKeyObject } from './requested-key';
 
 /** What a request asks for, whatever its syntax. */
 export interface RequestedCertificate {
@@ -117,12 +115,27 @@ const defaultUsages: Record<KeyKind, number> = {
   ed: KeyUsageFlags.digitalSignature,
 };
 
+let defaults: { basicConstraints: Extension; keyUsage: Record<KeyKind, Extension> } | undefined;
+
+/** The extensions a certificate gets when the request names none of their type; built once, only ever read. */
+function defaultExtensions(): NonNullable<typeof defaults> {
+  defaults ??= {
+    basicConstraints: extension(PkixOids.basicConstraints, true, new BasicConstraints({ cA: false })),
+    keyUsage: {
+      rsa: extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages.rsa)),
+      ec: extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages.ec)),
+      ed: extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages.ed)),
+    },
+  };
+  return defaults;
+}
+
 /** The kind of a public key this CA certifies; refuses keys it cannot use or that are too weak. */
 export function checkPublicKey(spki: Uint8Array, minRsaBits: number): KeyKind {
   let key;
   try {
-    AsnConvert.parse(spki, SubjectPublicKeyInfo);
-    key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    // OpenSSL's import reads the whole SubjectPublicKeyInfo, key included: stricter than a schema parse.
+    key = requestedKeyObject(spki);
   } catch (e) {
     return refuse('badCertTemplate', 'the public key in the request is malformed or of an unsupported type', { cause: e });
   }
@@ -255,8 +268,8 @@ export function planCertificate(req: RequestedCertificate, ctx: PlanContext): Pl
   }
   if (subject.length === 0 && !seen.has(PkixOids.subjectAltName)) badTemplate('the request names no subject and no subjectAltName');
   const extensions = requested.map((ext) => acceptedExtension(ext, keyKind, subject.length === 0));
-  if (!seen.has(PkixOids.basicConstraints)) extensions.unshift(extension(PkixOids.basicConstraints, true, new BasicConstraints({ cA: false })));
-  if (!seen.has(PkixOids.keyUsage)) extensions.push(extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages[keyKind])));
+  if (!seen.has(PkixOids.basicConstraints)) extensions.unshift(defaultExtensions().basicConstraints);
+  if (!seen.has(PkixOids.keyUsage)) extensions.push(defaultExtensions().keyUsage[keyKind]);
 
   const { notBefore, notAfter, modified } = validity(req, ctx);
   return { plan: { subject, spki: req.spki!, notBefore, notAfter, extensions }, modified };

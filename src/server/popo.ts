@@ -7,23 +7,22 @@
  */
 import type { CertReqMsg, PKIMessage } from '../asn1';
 import { encodeDer } from '../asn1';
-import { getCryptoProvider, signatureAlgorithmFromId, type SignatureAlgorithm } from '../crypto';
+import { signatureAlgorithmFromId, type SignatureAlgorithm } from '../crypto';
 import { keyFitsAlgorithm } from '../protection/signature';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { SubjectPublicKeyInfo, type AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { receivedCertificationRequestInfo, receivedCertRequest, receivedPoposkInput } from './received-parts';
 import { refuse } from './refusal';
+import { verifyWithRequestedKey } from './requested-key';
 
-async function checkSignature(algorithmId: AlgorithmIdentifier, spki: Uint8Array, signature: Uint8Array, data: Uint8Array, what: string): Promise<void> {
+async function checkSignature(algorithmId: AlgorithmIdentifier, keyAlgorithm: string, spki: Uint8Array, signature: Uint8Array, data: Uint8Array, what: string): Promise<void> {
   let algorithm: SignatureAlgorithm;
   try {
     algorithm = signatureAlgorithmFromId(algorithmId);
   } catch (e) {
     return refuse(['badPOP', 'badAlg'], `the ${what} uses an unsupported signature algorithm`, { cause: e });
   }
-  const keyAlgorithm = AsnConvert.parse(spki, SubjectPublicKeyInfo).algorithm.algorithm;
   if (!keyFitsAlgorithm(keyAlgorithm, algorithm)) refuse('badPOP', `the ${what} algorithm does not fit the key to be certified`);
-  if (!(await getCryptoProvider().verify(algorithm, spki, signature, data))) {
+  if (!verifyWithRequestedKey(algorithm, spki, signature, data)) {
     refuse('badPOP', `the ${what} does not verify with the key to be certified`);
   }
 }
@@ -47,12 +46,12 @@ export async function verifyCrmfPopo(msg: PKIMessage, index: number, request: Ce
   } else {
     data = receivedCertRequest(msg, index);
   }
-  await checkSignature(signed.algorithmIdentifier, spki, new Uint8Array(signed.signature), data, 'proof-of-possession signature');
+  const keyAlgorithm = request.certReq.certTemplate.publicKey?.algorithm.algorithm ?? '';
+  await checkSignature(signed.algorithmIdentifier, keyAlgorithm, spki, new Uint8Array(signed.signature), data, 'proof-of-possession signature');
 }
 
-/** Checks the self-signature of a p10cr's PKCS#10 request. */
-export async function verifyCsrSignature(msg: PKIMessage): Promise<void> {
+/** Checks the self-signature of a p10cr's PKCS#10 request, whose key is `spki` (DER). */
+export async function verifyCsrSignature(msg: PKIMessage, spki: Uint8Array): Promise<void> {
   const csr = msg.body.p10cr!;
-  const spki = encodeDer(csr.certificationRequestInfo.subjectPKInfo);
-  await checkSignature(csr.signatureAlgorithm, spki, new Uint8Array(csr.signature), receivedCertificationRequestInfo(msg), 'PKCS#10 signature');
+  await checkSignature(csr.signatureAlgorithm, csr.certificationRequestInfo.subjectPKInfo.algorithm.algorithm, spki, new Uint8Array(csr.signature), receivedCertificationRequestInfo(msg), 'PKCS#10 signature');
 }

@@ -4,7 +4,6 @@
  * protection chosen from the request's (MAC with the same secret and parameters, or signature),
  * unless the configuration says to send unprotected answers.
  */
-import { AsnConvert } from '@peculiar/asn1-schema';
 import { GeneralName, Name, type AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
 import {
@@ -109,10 +108,6 @@ function distinct(certs: X509Certificate[]): X509Certificate[] {
   });
 }
 
-function copy(name: GeneralName): GeneralName {
-  return AsnConvert.parse(AsnConvert.serialize(name), GeneralName);
-}
-
 export async function writeResponse(config: ResolvedConfig, ca: CertificateAuthority | undefined, input: ResponseInput): Promise<WrittenResponse> {
   const isError = input.body.error !== undefined;
   const protection = chooseProtection(config, input.hint, isError);
@@ -121,7 +116,8 @@ export async function writeResponse(config: ResolvedConfig, ca: CertificateAutho
   const header = new PKIHeader({
     pvno: input.pvno,
     sender: new GeneralName({ directoryName: protection.kind === 'signature' ? viewOf(protection.cert).subjectName : config.senderName }),
-    recipient: request ? copy(request.sender) : new GeneralName({ directoryName: new Name([]) }),
+    // The request's own object: the answer is encoded at once and nothing changes either of them.
+    recipient: request ? request.sender : new GeneralName({ directoryName: new Name([]) }),
     messageTime: config.now(),
     ...(request?.transactionID ? { transactionID: request.transactionID.slice(0) } : {}),
     senderNonce: toArrayBuffer(senderNonce),

@@ -19,7 +19,7 @@ import {
   extension,
   keyIdentifier,
   randomSerial,
-  signCertificate,
+  signX509Certificate,
   subjectKeyIdentifierExtension,
 } from './certificate-builder';
 import type { CmpServerConfig } from './config';
@@ -70,7 +70,7 @@ export async function createThrowawayCa(options: ThrowawayCaOptions = {}): Promi
   const [caKey, serverKey] = await Promise.all([provider.generateKey({ type: 'ec', curve: 'P-256' }), provider.generateKey({ type: 'ec', curve: 'P-256' })]);
   const [caKeyId, serverKeyId] = await Promise.all([keyIdentifier(caKey.spki), keyIdentifier(serverKey.spki)]);
 
-  const ca = await signCertificate(
+  const ca = await signX509Certificate(
     {
       serialNumber: randomSerial(),
       issuer: caName,
@@ -86,7 +86,7 @@ export async function createThrowawayCa(options: ThrowawayCaOptions = {}): Promi
     },
     { key: caKey },
   );
-  const server = await signCertificate(
+  const server = await signX509Certificate(
     {
       serialNumber: randomSerial(),
       issuer: caName,

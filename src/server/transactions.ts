@@ -7,7 +7,7 @@
  * active transaction, new ones are refused (systemUnavail).
  */
 import type { X509Certificate } from '@peculiar/x509';
-import type { CertRepMessage, PKIStatusInfo } from '../asn1';
+import type { CertRepMessage, CMPCertificate, PKIStatusInfo } from '../asn1';
 import { refuse } from './refusal';
 
 export type TransactionKind = 'enrollment' | 'revocation' | 'general';
@@ -18,6 +18,13 @@ export type TransactionKind = 'enrollment' | 'revocation' | 'general';
  */
 export type TransactionPhase = 'polling' | 'confirming' | 'done';
 
+/** A certificate handed out in an ip, cp or kup. */
+export interface DeliveredCertificate {
+  der: Uint8Array;
+  /** The decoded certificate the answer carries (frozen: it encodes as `der`). */
+  certificate: CMPCertificate;
+}
+
 /** The final answer of an enrollment, kept while the client polls for it. */
 export interface PendingCertReply {
   bodyType: 'ip' | 'cp' | 'kup';
@@ -25,7 +32,7 @@ export interface PendingCertReply {
   status: PKIStatusInfo;
   extraCerts: X509Certificate[];
   /** The delivered certificate, when there is one: certConf's certHash is checked against it. */
-  delivered?: { der: Uint8Array; cert: X509Certificate };
+  delivered?: DeliveredCertificate;
   implicitConfirm: boolean;
 }
 

@@ -1,6 +1,8 @@
 /** The HTTP listener (RFC 9811): what it answers to CMP requests and to everything else. */
 import { certRequestBody, buildRequest, newKey, readAnswer } from './client-messages';
 import { makeServer, PBM } from './fixtures';
+import { Agent, request, type ClientRequest } from 'node:http';
+import { connect } from 'node:net';
 import { listen, type Listener } from '../../src/server';
 
 const listeners: Listener[] = [];
@@ -65,5 +67,65 @@ describe('the HTTP listener', () => {
     await first.close();
     const second = await serve({ port });
     expect(second.port).toBe(port);
+  });
+});
+
+/** POSTs `body` through `agent`; resolves with the status and whether a kept-alive connection was reused. */
+function postThrough(agent: Agent, url: string, body: Uint8Array): Promise<{ status: number; reused: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req: ClientRequest = request(url, { method: 'POST', agent, headers: { 'Content-Type': 'application/pkixcmp', 'Content-Length': body.length } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
+    });
+    req.on('error', reject);
+    req.end(Buffer.from(body));
+  });
+}
+
+describe('the HTTP listener under load and against slow clients', () => {
+  it('keeps a connection while its client pauses between messages longer than Node\'s 5 s keep-alive default', async () => {
+    const listener = await serve();
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      expect(await postThrough(agent, listener.url, await irBytes())).toEqual({ status: 200, reused: false });
+      // A client busy with many sessions can take this long to send its certConf.
+      await new Promise((r) => setTimeout(r, 6000));
+      expect(await postThrough(agent, listener.url, await irBytes())).toEqual({ status: 200, reused: true });
+    } finally {
+      agent.destroy();
+    }
+  }, 20_000);
+
+  it('still closes a connection that never completes its headers (slowloris), after headersTimeoutMs', async () => {
+    const listener = await serve({ headersTimeoutMs: 500, requestTimeoutMs: 1000 });
+    const socket = connect(listener.port, '127.0.0.1');
+    const started = Date.now();
+    const answer: Buffer[] = [];
+    socket.on('data', (b: Buffer) => answer.push(b));
+    socket.write('POST /pkix/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/pkixcmp\r\n');
+    await new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(450);
+    expect(elapsed).toBeLessThan(5000);
+    expect(Buffer.concat(answer).toString('latin1')).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('answers every one of 200 requests sent at once over separate connections', async () => {
+    const listener = await serve();
+    const bodies = await Promise.all(Array.from({ length: 200 }, () => irBytes()));
+    const agent = new Agent({ keepAlive: true, maxSockets: 200 });
+    try {
+      const results = await Promise.all(bodies.map((b) => postThrough(agent, listener.url, b)));
+      expect(results.map((r) => r.status)).toEqual(bodies.map(() => 200));
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('refuses limits that are not positive integers, and a request limit below the header limit', async () => {
+    const server = await makeServer();
+    for (const options of [{ headersTimeoutMs: 0 }, { requestTimeoutMs: 1.5 }, { keepAliveTimeoutMs: -1 }, { backlog: 0 }, { headersTimeoutMs: 2000, requestTimeoutMs: 1000 }]) {
+      expect(() => listen(server, options)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+    }
   });
 });

@@ -4,8 +4,10 @@
  *   npm run fuzz -- --runs 1000000                 (a) decoding, then (b) for the same number of runs
  *   npm run fuzz -- --target decode --runs 1000000
  *   npm run fuzz -- --target response --minutes 20 (as many (b) cases as fit)
+ *   npm run fuzz -- --target codec --minutes 10     (c) cmpflow's DER reader and writer against
+ *                                                   asn1js + asn1-schema on the same mutations
  *
- * Options: --runs N, --target decode|response|both (default both), --minutes M (time budget per
+ * Options: --runs N, --target decode|response|codec|both (default both: decode and response), --minutes M (time budget per
  * target; stops early, not a failure), --seed S (default: random, printed for replay),
  * --report FILE (JSON summary). Findings are collected, not fatal, so one run counts them all;
  * the exit code is 1 when there was any.
@@ -15,6 +17,7 @@ import { writeFileSync } from 'fs';
 import * as os from 'os';
 import fc from 'fast-check';
 import {
+  checkCodec,
   checkDecode,
   checkResponseCase,
   decodeCase,
@@ -26,7 +29,7 @@ import {
 
 interface Args {
   runs: number;
-  target: 'decode' | 'response' | 'both';
+  target: 'decode' | 'response' | 'codec' | 'both';
   minutes?: number;
   seed: number;
   report?: string;
@@ -46,7 +49,7 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--target': {
         const t = value();
-        if (t !== 'decode' && t !== 'response' && t !== 'both') throw new Error('--target must be decode, response or both');
+        if (t !== 'decode' && t !== 'response' && t !== 'codec' && t !== 'both') throw new Error('--target must be decode, response, codec or both');
         args.target = t;
         break;
       }
@@ -69,7 +72,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 interface TargetResult {
-  target: 'decode' | 'response';
+  target: 'decode' | 'response' | 'codec';
   cases: number;
   seconds: number;
   interrupted: boolean;
@@ -117,18 +120,19 @@ function progress(target: string, started: number) {
 
 const budget = (args: Args) => (args.minutes !== undefined ? { interruptAfterTimeLimit: args.minutes * 60_000, markInterruptAsFailure: false } : {});
 
-function runDecode(corpus: FuzzCorpus, args: Args): TargetResult {
+function runMutations(corpus: FuzzCorpus, args: Args, target: 'decode' | 'codec'): TargetResult {
   const started = Date.now();
   const found = collector();
-  const p = progress('decode', started);
+  const p = progress(target, started);
+  const check = target === 'decode' ? checkDecode : checkCodec;
   const details = fc.check(
     fc.property(decodeCase(corpus.seeds.length), (c) => {
       p.tick();
-      found.add(checkDecode(corpus, c));
+      found.add(check(corpus, c));
     }),
     { numRuns: args.runs, seed: args.seed, ...budget(args) },
   );
-  return { target: 'decode', cases: p.cases, seconds: (Date.now() - started) / 1000, interrupted: details.interrupted, findings: found.findings, distinct: found.distinct() };
+  return { target, cases: p.cases, seconds: (Date.now() - started) / 1000, interrupted: details.interrupted, findings: found.findings, distinct: found.distinct() };
 }
 
 async function runResponse(corpus: FuzzCorpus, args: Args): Promise<TargetResult> {
@@ -154,8 +158,9 @@ async function main(): Promise<number> {
   console.log(`corpus: ${corpus.seeds.length} messages to mutate, ${corpus.scenarios.length} response scenarios`);
 
   const results: TargetResult[] = [];
-  if (args.target !== 'response') results.push(runDecode(corpus, args));
-  if (args.target !== 'decode') results.push(await runResponse(corpus, args));
+  if (args.target === 'codec') results.push(runMutations(corpus, args, 'codec'));
+  if (args.target === 'decode' || args.target === 'both') results.push(runMutations(corpus, args, 'decode'));
+  if (args.target === 'response' || args.target === 'both') results.push(await runResponse(corpus, args));
 
   for (const r of results) {
     console.log(

@@ -1,68 +1,19 @@
-import * as asn1js from 'asn1js';
 import fc from 'fast-check';
-import { AsnParser, AsnSerializer } from '@peculiar/asn1-schema';
 import { Certificate, CertificateList, Time } from '@peculiar/asn1-x509';
 import { CertificationRequest } from '@peculiar/asn1-csr';
 import { PKIMessage, PKI_BODY_TYPES } from '../../src/asn1/cmp/message';
 import { clearCmpCertificateCache } from '../../src/asn1/cmp/cmp_certificate';
-import { decodeDerChecked, encodeDer } from '../../src/asn1/der-codec';
-import { bytesEqual, readDer, sameStructure } from '../../src/asn1/der';
+import { encodeDer } from '../../src/asn1/der-codec';
 import { parseDer } from '../../src/asn1/der-reader';
 import { readMessageFile } from '../../src/asn1';
 import { messageVectors, readVector, relativeName, vectorFiles } from './vectors';
+import { currentDecodeChecked, referenceDecodeChecked, referenceParse, valueDifference, type Ctor } from '../support/asn1-reference';
 import { crl, csr, sampleMessage } from './samples';
 
-type Ctor<T> = new () => T;
-
-/** The decoder this reader replaces: asn1js, then AsnParser.fromASN. */
-function oldParse<T>(bytes: Uint8Array, type: Ctor<T>): T {
-  const parsed = asn1js.fromBER(bytes, { maxDepth: 66, maxNodes: bytes.length * 16 + 1024, maxContentLength: bytes.length });
-  if (parsed.offset === -1 || parsed.result.error) throw new Error(parsed.result.error || 'asn1js failed');
-  return AsnParser.fromASN<T>(parsed.result, type);
-}
-
-/** decodeDerChecked's outcome with the old parser: its value, or undefined where it fails. */
-function oldDecodeChecked<T>(bytes: Uint8Array, type: Ctor<T>): T | undefined {
-  try {
-    readDer(bytes);
-    const value = oldParse(bytes, type);
-    const reencoded = new Uint8Array(AsnSerializer.serialize(value));
-    return bytesEqual(bytes, reencoded) || sameStructure(bytes, reencoded) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function newDecodeChecked<T>(bytes: Uint8Array, type: Ctor<T>): T | undefined {
-  try {
-    return decodeDerChecked(bytes, type).value;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Where `a` and `b` differ (prototypes, own keys, values, buffer contents), or undefined. */
-function difference(a: unknown, b: unknown, path = '$'): string | undefined {
-  if (a === b) return undefined;
-  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') {
-    return typeof a === 'bigint' && a === b ? undefined : `${path}: ${String(a)} vs ${String(b)}`;
-  }
-  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return `${path}: different prototypes`;
-  if (a instanceof ArrayBuffer || ArrayBuffer.isView(a)) {
-    const x = a instanceof ArrayBuffer ? new Uint8Array(a) : new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-    const y = b instanceof ArrayBuffer ? new Uint8Array(b) : new Uint8Array((b as Uint8Array).buffer, (b as Uint8Array).byteOffset, (b as Uint8Array).byteLength);
-    return bytesEqual(x, y) ? undefined : `${path}: different bytes`;
-  }
-  if (a instanceof Date) return a.getTime() === (b as Date).getTime() ? undefined : `${path}: different dates`;
-  const ka = Object.keys(a as object).sort();
-  const kb = Object.keys(b as object).sort();
-  if (ka.join() !== kb.join()) return `${path}: keys ${ka.join()} vs ${kb.join()}`;
-  for (const k of ka) {
-    const d = difference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);
-    if (d) return d;
-  }
-  return undefined;
-}
+const oldParse = referenceParse;
+const oldDecodeChecked = referenceDecodeChecked;
+const newDecodeChecked = currentDecodeChecked;
+const difference = valueDifference;
 
 function expectSameAsOld<T>(bytes: Uint8Array, type: Ctor<T>): void {
   clearCmpCertificateCache();

@@ -12,7 +12,7 @@
  * Each property returns a Finding instead of throwing, so a campaign can go on and count them.
  */
 import { randomBytes } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
+import { AsnConvert, AsnSerializer } from '@peculiar/asn1-schema';
 import { Certificate, GeneralName, Name } from '@peculiar/asn1-x509';
 import { X509Certificate } from '@peculiar/x509';
 import fc from 'fast-check';
@@ -37,6 +37,8 @@ import {
   protectedPartBytes,
   rawPkiMessage,
 } from '../../src/asn1';
+import { clearCmpCertificateCache } from '../../src/asn1/cmp/cmp_certificate';
+import { serializeDer } from '../../src/asn1/der-writer';
 import { loadCertificates, loadPrivateKey } from '../../src/credentials';
 import type { PrivateKeyHandle } from '../../src/crypto';
 import { CmpError } from '../../src/errors';
@@ -46,10 +48,11 @@ import { processResponse } from '../../src/validation/response';
 import type { CertRequestType, RequestType, ResponseExpectations } from '../../src/validation/expectations';
 import { loadOpenSslCapture, type CapturedProtection } from '../support/capture';
 import { messageVectors, readVector, relativeName } from '../asn1/vectors';
+import { currentDecodeChecked, referenceDecodeChecked, valueDifference } from '../support/asn1-reference';
 
 export interface Finding {
-  property: 'decode' | 'response';
-  kind: 'not-a-cmp-error' | 'wrong-error-code' | 'slow' | 'hang' | 'unverified-accepted' | 'wrong-key-accepted';
+  property: 'decode' | 'response' | 'codec';
+  kind: 'not-a-cmp-error' | 'wrong-error-code' | 'slow' | 'hang' | 'unverified-accepted' | 'wrong-key-accepted' | 'codec-differs';
   detail: string;
   /** Where the input came from, e.g. 'openssl:ir-pbm#1'. */
   origin: string;
@@ -267,6 +270,40 @@ export function checkDecode(corpus: FuzzCorpus, c: DecodeCase): Finding | undefi
     return { property: 'decode', kind: 'slow', detail: `${elapsed.toFixed(0)} ms | input ${hexOf(input)}`, origin: seed.origin };
   }
   return undefined;
+}
+
+/**
+ * Property (c): cmpflow's DER reader and writer decide and produce exactly what the codec they
+ * replaced (asn1js with asn1-schema) did: both refuse the input, or both accept it with equal
+ * values, and the value encodes to the same bytes both ways.
+ */
+export function checkCodec(corpus: FuzzCorpus, c: DecodeCase): Finding | undefined {
+  const seed = corpus.seeds[c.seed]!;
+  const input = applyByteEdits(seed.der, c.edits, corpus.donors);
+  clearCmpCertificateCache();
+  const reference = referenceDecodeChecked(input, PKIMessage);
+  clearCmpCertificateCache();
+  const current = currentDecodeChecked(input, PKIMessage);
+  const differs = (detail: string): Finding => ({ property: 'codec', kind: 'codec-differs', detail: `${detail} | input ${hexOf(input)}`, origin: seed.origin });
+  if ((reference === undefined) !== (current === undefined)) {
+    return differs(current === undefined ? 'only the reference codec accepts it' : 'only cmpflow accepts it');
+  }
+  if (reference === undefined || current === undefined) return undefined;
+  const difference = valueDifference(current, reference);
+  if (difference) return differs(`different values at ${difference}`);
+  let ours: string;
+  let theirs: string;
+  try {
+    theirs = Buffer.from(AsnSerializer.serialize(reference)).toString('hex');
+  } catch (e) {
+    theirs = `throws ${e instanceof Error ? e.message : String(e)}`;
+  }
+  try {
+    ours = Buffer.from(serializeDer(current)).toString('hex');
+  } catch (e) {
+    ours = `throws ${e instanceof Error ? e.message : String(e)}`;
+  }
+  return ours === theirs ? undefined : differs('different encodings of the same value');
 }
 
 // ---------------------------------------------------------------- (b) checking mutated responses

@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import {
   baselineOutcome,
+  checkCodec,
   checkDecode,
   checkResponseCase,
   decodeCase,
@@ -49,6 +50,15 @@ describe('decodePkiMessage on mutated real messages', () => {
       { numRuns: 2000, seed: SEED },
     );
   });
+});
+
+describe("cmpflow's DER reader and writer on mutated real messages", () => {
+  it('decide and encode exactly as asn1js with asn1-schema, the codec they replaced', () => {
+    fc.assert(
+      fc.property(decodeCase(corpus.seeds.length), (c) => report(checkCodec(corpus, c))),
+      { numRuns: 1000, seed: SEED },
+    );
+  }, 60_000);
 });
 
 describe('processResponse on mutated, re-protected real responses', () => {

@@ -1,8 +1,8 @@
 /**
- * PasswordBasedMac's key depends only on secret, salt, one-way function and iteration count, and
- * deriving it (hundreds of hash rounds) is most of what a PBM costs. A peer that keeps its salt for
- * a while, as cmpflow does for what it sends (see reusablePbmSalt), therefore needs the rounds once,
- * not once per message.
+ * A password-based MAC key (PasswordBasedMac's iterated hash, PBMAC1's PBKDF2) depends only on
+ * secret, salt and the derivation's parameters, and deriving it (hundreds to many thousands of
+ * rounds) is most of what such a MAC costs. A peer that keeps its salt for a while, as cmpflow does
+ * for what it sends (see reusablePbmSalt), therefore needs the rounds once, not once per message.
  *
  * Entries are found by a SHA-256 over everything the key depends on, so a hit needs the secret
  * itself: a different secret with the same salt never finds another's key, and the map holds no
@@ -47,6 +47,31 @@ export async function cachedPbmKey(
   base.set(salt, secret.length);
   const key = await provider.iteratedDigest(owf, base, iterations);
   base.fill(0);
+  keys.set(id, key);
+  if (keys.size > PBM_KEY_CACHE_SIZE) keys.delete(keys.keys().next().value!);
+  return key;
+}
+
+/**
+ * The PBMAC1 key PBKDF2(prf, secret, salt, iterations, keyLength), derived once per distinct input
+ * (in the same bounded cache as the PBM keys, under another label).
+ */
+export async function cachedPbkdf2Key(
+  provider: CryptoProvider,
+  prf: HashName,
+  secret: Uint8Array,
+  salt: Uint8Array,
+  iterations: number,
+  keyLength: number,
+): Promise<Uint8Array> {
+  const id = await lookupId(provider, `pbkdf2/${prf}/${iterations}/${keyLength}`, secret, salt);
+  const hit = keys.get(id);
+  if (hit) {
+    keys.delete(id);
+    keys.set(id, hit);
+    return hit;
+  }
+  const key = await provider.pbkdf2(prf, secret, salt, iterations, keyLength);
   keys.set(id, key);
   if (keys.size > PBM_KEY_CACHE_SIZE) keys.delete(keys.keys().next().value!);
   return key;

@@ -11,6 +11,7 @@ import { getCryptoProvider } from '../crypto';
 import type { HashName } from '../crypto/provider';
 import { CmpError, ErrorCodes } from '../errors';
 import { checkIterations, checkPositiveInteger, defaultIterationLimits, type IterationLimits } from './mac-safety';
+import { cachedPbkdf2Key, reusablePbmSalt } from './pbm-key-cache';
 
 export interface Pbmac1Settings {
   /** Hash of PBKDF2's HMAC pseudo-random function. */
@@ -62,11 +63,26 @@ export interface Pbmac1Parameters {
 
 /** The AlgorithmIdentifier of a fresh PBMAC1 protection with a random salt. */
 export function newPbmac1AlgorithmId(settings: Partial<Pbmac1Settings> = {}): AlgorithmIdentifier {
+  const saltLength = checkPositiveInteger({ ...pbmac1Defaults, ...settings }.saltLength, 'PBMAC1 salt length');
+  return pbmac1AlgorithmIdWithSalt(settings, getCryptoProvider().randomBytes(saltLength));
+}
+
+/**
+ * The AlgorithmIdentifier for a message we send with `secret`: like newPbmac1AlgorithmId, but the
+ * salt is kept for a while for the same secret and settings (reusablePbmSalt), so that PBKDF2 runs
+ * once for many messages, here and at a receiver that caches keys too.
+ */
+export async function senderPbmac1AlgorithmId(secret: Uint8Array, settings: Partial<Pbmac1Settings> = {}): Promise<AlgorithmIdentifier> {
   const s = { ...pbmac1Defaults, ...settings };
   const saltLength = checkPositiveInteger(s.saltLength, 'PBMAC1 salt length');
+  const salt = await reusablePbmSalt(getCryptoProvider(), secret, `pbmac1/${s.prf}/${s.mac}/${s.iterations}/${s.keyLength ?? ''}`, saltLength);
+  return pbmac1AlgorithmIdWithSalt(settings, salt);
+}
+
+function pbmac1AlgorithmIdWithSalt(settings: Partial<Pbmac1Settings>, salt: Uint8Array): AlgorithmIdentifier {
+  const s = { ...pbmac1Defaults, ...settings };
   const iterations = checkPositiveInteger(s.iterations, 'PBMAC1 iteration count');
   const keyLength = checkPositiveInteger(s.keyLength ?? hashLength(s.mac), 'PBMAC1 key length');
-  const salt = getCryptoProvider().randomBytes(saltLength);
   const kdf = new PBKDF2Params({
     salt: new PBKDF2Salt({ specified: toArrayBuffer(salt) }),
     iterationCount: BigInt(iterations),
@@ -125,7 +141,7 @@ export async function computePbmac1(
     throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `PBMAC1 key length ${keyLength} is outside the supported range 1..${maxPbmac1KeyLength}`);
   }
   const provider = getCryptoProvider();
-  const key = await provider.pbkdf2(parameters.prf, secret, parameters.salt, iterations, Number(keyLength));
+  const key = await cachedPbkdf2Key(provider, parameters.prf, secret, parameters.salt, iterations, Number(keyLength));
   return provider.hmac(parameters.mac, key, data);
 }
 

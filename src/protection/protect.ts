@@ -13,7 +13,7 @@ import { CmpError, ErrorCodes } from '../errors';
 import { extraCertsBytes } from '../validation/message-certs';
 import { requireSecret } from './mac-safety';
 import { computePbm, pbmAlgorithmId, senderPbmParameter } from './pbm';
-import { computePbmac1, newPbmac1AlgorithmId, readPbmac1Parameters } from './pbmac1';
+import { computePbmac1, readPbmac1Parameters, senderPbmac1AlgorithmId } from './pbmac1';
 import { chooseSignatureAlgorithm, signProtectedPart } from './signature';
 
 export type ProtectionConfig =
@@ -81,7 +81,7 @@ export async function protectPkiMessage(msg: PKIMessage, config: ProtectionConfi
     }
     case 'pbmac1': {
       const secret = requireSecret(config.secret, 'PBMAC1 protection');
-      const algorithm = newPbmac1AlgorithmId({
+      const algorithm = await senderPbmac1AlgorithmId(secret, {
         ...(config.prf !== undefined ? { prf: config.prf } : {}),
         ...(config.mac !== undefined ? { mac: config.mac } : {}),
         ...(config.iterations !== undefined ? { iterations: config.iterations } : {}),

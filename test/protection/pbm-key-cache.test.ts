@@ -3,10 +3,10 @@
  * secret, salt and settings is not derived again; but nothing about it lets another secret, salt or
  * setting find that key, and the MACs stay exactly those of RFC 9810 section 5.1.3.1.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
 import { CmpOids, createInfoTypeAndValue, decodePkiMessage } from '../../src/asn1';
 import { getCryptoProvider, NodeCryptoProvider, setCryptoProvider, type CryptoProvider } from '../../src/crypto';
-import { computePbm, protectPkiMessage, readPbmParameter, verifyPkiMessageProtection } from '../../src/protection';
+import { computePbm, computePbmac1, protectPkiMessage, readPbmac1Parameters, readPbmParameter, verifyPkiMessageProtection } from '../../src/protection';
 import { clearPbmKeyCache, PBM_SALT_USES, reusablePbmSalt } from '../../src/protection/pbm-key-cache';
 import { newPbmParameter } from '../../src/protection/pbm';
 import { genmMessage } from './fixtures';
@@ -18,9 +18,14 @@ const data = new TextEncoder().encode('protected part');
 /** node:crypto, counting the iterated derivations it is asked for. */
 class CountingProvider extends NodeCryptoProvider {
   derivations = 0;
+  pbkdf2Runs = 0;
   override async iteratedDigest(...args: Parameters<CryptoProvider['iteratedDigest']>): Promise<Uint8Array> {
     this.derivations++;
     return super.iteratedDigest(...args);
+  }
+  override async pbkdf2(...args: Parameters<CryptoProvider['pbkdf2']>): Promise<Uint8Array> {
+    this.pbkdf2Runs++;
+    return super.pbkdf2(...args);
   }
 }
 
@@ -120,5 +125,38 @@ describe('messages cmpflow protects with PBM', () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+});
+
+describe('PBMAC1 keys (PBKDF2)', () => {
+  const pbmac1Salt = async (config: Parameters<typeof protectPkiMessage>[1]) => {
+    const msg = decodePkiMessage(await protectPkiMessage(genm(), config));
+    return { msg, salt: Buffer.from(readPbmac1Parameters(msg.header.protectionAlg!).salt).toString('hex') };
+  };
+
+  it('are derived once for many messages with one secret, and each MAC is still RFC 8018 PBKDF2 then HMAC', async () => {
+    const salts = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const { msg, salt } = await pbmac1Salt({ kind: 'pbmac1', secret, iterations: 2000 });
+      salts.add(salt);
+      await verifyPkiMessageProtection(msg, { secret, trusted: [], untrusted: [] });
+      const parameters = readPbmac1Parameters(msg.header.protectionAlg!);
+      const key = pbkdf2Sync(secret, parameters.salt, 2000, 32, 'sha256');
+      const part = Buffer.from(await computePbmac1(parameters, secret, data));
+      expect(part).toEqual(createHmac('sha256', key).update(data).digest());
+    }
+    expect(salts.size).toBe(1);
+    expect(provider.pbkdf2Runs).toBe(1);
+  });
+
+  it('are never found for another secret, and another secret gets its own salt', async () => {
+    const a = await pbmac1Salt({ kind: 'pbmac1', secret, iterations: 2000 });
+    const b = await pbmac1Salt({ kind: 'pbmac1', secret: otherSecret, iterations: 2000 });
+    expect(a.salt).not.toBe(b.salt);
+    const parameters = readPbmac1Parameters(a.msg.header.protectionAlg!);
+    const other = Buffer.from(await computePbmac1(parameters, otherSecret, data));
+    const key = pbkdf2Sync(otherSecret, parameters.salt, 2000, 32, 'sha256');
+    expect(other).toEqual(createHmac('sha256', key).update(data).digest());
+    expect(provider.pbkdf2Runs).toBe(3);
   });
 });

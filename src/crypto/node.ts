@@ -147,6 +147,15 @@ function wrapKeyObject(key: crypto.KeyObject): PrivateKeyHandle {
 const PUBLIC_KEY_CACHE_SIZE = 256;
 const publicKeys = new Map<string, crypto.KeyObject>();
 
+/**
+ * The node:crypto KeyObject of a DER SubjectPublicKeyInfo, from the same cache the provider's
+ * verify uses (so code that must inspect a key, like the embedded CA's issuance policy, does not
+ * import it a second time). Throws what node:crypto throws for a malformed key.
+ */
+export function cachedPublicKeyObject(spki: Uint8Array): crypto.KeyObject {
+  return publicKeyOf(spki);
+}
+
 function publicKeyOf(spki: Uint8Array): crypto.KeyObject {
   const key = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength).toString('base64');
   let publicKey = publicKeys.get(key);

@@ -27,7 +27,7 @@ import type { CertificatePlan } from './ca';
 import type { ResolvedConfig } from './config';
 import { extension } from './certificate-builder';
 import { refuse } from './refusal';
-import { requestedKeyObject } from './requested-key';
+import { cachedPublicKeyObject } from '../crypto/node';
 
 /** What a request asks for, whatever its syntax. */
 export interface RequestedCertificate {
@@ -135,7 +135,7 @@ export function checkPublicKey(spki: Uint8Array, minRsaBits: number): KeyKind {
   let key;
   try {
     // OpenSSL's import reads the whole SubjectPublicKeyInfo, key included: stricter than a schema parse.
-    key = requestedKeyObject(spki);
+    key = cachedPublicKeyObject(spki);
   } catch (e) {
     return refuse('badCertTemplate', 'the public key in the request is malformed or of an unsupported type', { cause: e });
   }

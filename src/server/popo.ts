@@ -7,12 +7,11 @@
  */
 import type { CertReqMsg, PKIMessage } from '../asn1';
 import { encodeDer } from '../asn1';
-import { signatureAlgorithmFromId, type SignatureAlgorithm } from '../crypto';
+import { getCryptoProvider, signatureAlgorithmFromId, type SignatureAlgorithm } from '../crypto';
 import { keyFitsAlgorithm } from '../protection/signature';
 import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { receivedCertificationRequestInfo, receivedCertRequest, receivedPoposkInput } from './received-parts';
 import { refuse } from './refusal';
-import { verifyWithRequestedKey } from './requested-key';
 
 async function checkSignature(algorithmId: AlgorithmIdentifier, keyAlgorithm: string, spki: Uint8Array, signature: Uint8Array, data: Uint8Array, what: string): Promise<void> {
   let algorithm: SignatureAlgorithm;
@@ -22,7 +21,8 @@ async function checkSignature(algorithmId: AlgorithmIdentifier, keyAlgorithm: st
     return refuse(['badPOP', 'badAlg'], `the ${what} uses an unsupported signature algorithm`, { cause: e });
   }
   if (!keyFitsAlgorithm(keyAlgorithm, algorithm)) refuse('badPOP', `the ${what} algorithm does not fit the key to be certified`);
-  if (!verifyWithRequestedKey(algorithm, spki, signature, data)) {
+  // The provider imports the key once; the issuance policy finds it in the same cache.
+  if (!(await getCryptoProvider().verify(algorithm, spki, signature, data))) {
     refuse('badPOP', `the ${what} does not verify with the key to be certified`);
   }
 }

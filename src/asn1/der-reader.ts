@@ -578,7 +578,8 @@ function checkLeftovers(input: Input, children: DerNode[], used: number): void {
 /**
  * Content that asn1js refuses while reading any element, wherever it is (inside ANY values
  * too): reserved universal tags, BIT STRINGs with more than 7 unused bits, OBJECT IDENTIFIERs
- * cut off mid-arc, time strings it throws on. (Errors asn1js only notes on an element do not stop
+ * cut off mid-arc, BMPStrings and UniversalStrings cut off mid-character, time strings it throws
+ * on. (Errors asn1js only notes on an element do not stop
  * it; the converter meets them.)
  */
 function checkContents(bytes: Uint8Array, node: DerNode): void {
@@ -587,6 +588,9 @@ function checkContents(bytes: Uint8Array, node: DerNode): void {
     if (t >= 37 || t === 15) throw new Error(`[UNIVERSAL ${t}] is reserved`);
     const start = node.start + node.headerLength;
     if (t === 3 && node.end > start && bytes[start]! > 7) throw new Error('Unused bits for BitString must be in range 0-7');
+    // asn1js decodes BMPString as UTF-16 and UniversalString as UCS-4 and throws on a partial unit.
+    if (!node.constructed && t === 30 && (node.end - start) % 2 !== 0) throw new Error('a BMPString of an odd number of octets');
+    if (!node.constructed && t === 28 && (node.end - start) % 4 !== 0) throw new Error('a UniversalString whose length is not a multiple of 4');
     if ((t === 6 || t === 13) && node.end > start && bytes[node.end - 1]! & 0x80) {
       throw new Error('End of input reached before message was fully decoded');
     }

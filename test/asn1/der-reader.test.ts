@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { Certificate, CertificateList, Time } from '@peculiar/asn1-x509';
+import { AlgorithmIdentifier, Certificate, CertificateList, Time } from '@peculiar/asn1-x509';
 import { CertificationRequest } from '@peculiar/asn1-csr';
 import { PKIMessage, PKI_BODY_TYPES } from '../../src/asn1/cmp/message';
 import { clearCmpCertificateCache } from '../../src/asn1/cmp/cmp_certificate';
@@ -69,6 +69,26 @@ describe('times, read without asn1js in their plain DER forms', () => {
   ])('a time string with %s fails as it did', (_, bad) => {
     expect(() => oldParse(bad, Time)).toThrow();
     expect(() => parseDer(bad, Time)).toThrow();
+  });
+});
+
+describe('strings cut off mid-character, even inside an open type that is kept as bytes', () => {
+  // AlgorithmIdentifier { 1.2.3.4, parameters ANY }: asn1js reads the whole tree and throws.
+  const withParameters = (tag: number, length: number) =>
+    Uint8Array.from([0x30, 7 + length, 0x06, 0x03, 0x2a, 0x03, 0x04, tag, length, ...Array<number>(length).fill(0x41)]);
+  it.each([
+    ['a BMPString of 3 octets', withParameters(0x1e, 3)],
+    ['a UniversalString of 5 octets', withParameters(0x1c, 5)],
+  ])('%s fails as it did', (_, bad) => {
+    expect(() => oldParse(bad, AlgorithmIdentifier)).toThrow();
+    expect(() => parseDer(bad, AlgorithmIdentifier)).toThrow();
+  });
+
+  it.each([
+    ['a BMPString of 4 octets', withParameters(0x1e, 4)],
+    ['a UniversalString of 8 octets', withParameters(0x1c, 8)],
+  ])('%s is kept as it was', (_, good) => {
+    expectSameAsOld(good, AlgorithmIdentifier);
   });
 });
 

@@ -280,11 +280,14 @@ export function checkDecode(corpus: FuzzCorpus, c: DecodeCase): Finding | undefi
 export function checkCodec(corpus: FuzzCorpus, c: DecodeCase): Finding | undefined {
   const seed = corpus.seeds[c.seed]!;
   const input = applyByteEdits(seed.der, c.edits, corpus.donors);
+  // In full, and taken before decoding: a decoder that wrote into its input would show otherwise.
+  const given = Buffer.from(input).toString('hex');
   clearCmpCertificateCache();
   const reference = referenceDecodeChecked(input, PKIMessage);
   clearCmpCertificateCache();
   const current = currentDecodeChecked(input, PKIMessage);
-  const differs = (detail: string): Finding => ({ property: 'codec', kind: 'codec-differs', detail: `${detail} | input ${hexOf(input)}`, origin: seed.origin });
+  const differs = (detail: string): Finding => ({ property: 'codec', kind: 'codec-differs', detail: `${detail} | input ${given}`, origin: seed.origin });
+  if (Buffer.from(input).toString('hex') !== given) return differs('decoding changed its input');
   if ((reference === undefined) !== (current === undefined)) {
     return differs(current === undefined ? 'only the reference codec accepts it' : 'only cmpflow accepts it');
   }

@@ -30,11 +30,27 @@ export function referenceDecodeChecked<T>(bytes: Uint8Array, type: Ctor<T>): T |
 
 /** decodeDerChecked's outcome with cmpflow's codec, in the same terms. */
 export function currentDecodeChecked<T>(bytes: Uint8Array, type: Ctor<T>): T | undefined {
+  return currentDecodeOutcome(bytes, type).value;
+}
+
+/** decodeDerChecked's value, or the message of the error it threw. */
+export function currentDecodeOutcome<T>(bytes: Uint8Array, type: Ctor<T>): { value?: T; error?: string } {
   try {
-    return decodeDerChecked(bytes, type).value;
-  } catch {
-    return undefined;
+    return { value: decodeDerChecked(bytes, type).value };
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
   }
+}
+
+/**
+ * Where cmpflow refuses what the reference codec accepted, on purpose: a BIT STRING under an
+ * IMPLICIT tag (issuerUniqueID [1], subjectUniqueID [2]) whose unused-bits octet is above 7.
+ * asn1js reads the element as a plain context-tagged primitive, so it never applies its own BIT
+ * STRING rule, and the lenient re-encoding check lets the changed content through; cmpflow reads
+ * it as the BIT STRING it is and refuses it, as X.690 requires.
+ */
+export function intendedlyStricter(error: string | undefined): boolean {
+  return error !== undefined && error.includes('Unused bits for BitString must be in range 0-7');
 }
 
 /** Where `a` and `b` differ (prototypes, own keys, values, buffer contents), or undefined. */

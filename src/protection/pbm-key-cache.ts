@@ -35,18 +35,25 @@ export async function cachedPbmKey(
   salt: Uint8Array,
   iterations: number,
 ): Promise<Uint8Array> {
-  const id = await lookupId(provider, `key/${owf}/${iterations}`, secret, salt);
+  return remembered(await lookupId(provider, `key/${owf}/${iterations}`, secret, salt), async () => {
+    const base = new Uint8Array(secret.length + salt.length);
+    base.set(secret, 0);
+    base.set(salt, secret.length);
+    const key = await provider.iteratedDigest(owf, base, iterations);
+    base.fill(0);
+    return key;
+  });
+}
+
+/** The key under `id`, or `derive`'s, remembered (least recently used first out). */
+async function remembered(id: string, derive: () => Promise<Uint8Array>): Promise<Uint8Array> {
   const hit = keys.get(id);
   if (hit) {
     keys.delete(id);
     keys.set(id, hit);
     return hit;
   }
-  const base = new Uint8Array(secret.length + salt.length);
-  base.set(secret, 0);
-  base.set(salt, secret.length);
-  const key = await provider.iteratedDigest(owf, base, iterations);
-  base.fill(0);
+  const key = await derive();
   keys.set(id, key);
   if (keys.size > PBM_KEY_CACHE_SIZE) keys.delete(keys.keys().next().value!);
   return key;
@@ -65,16 +72,7 @@ export async function cachedPbkdf2Key(
   keyLength: number,
 ): Promise<Uint8Array> {
   const id = await lookupId(provider, `pbkdf2/${prf}/${iterations}/${keyLength}`, secret, salt);
-  const hit = keys.get(id);
-  if (hit) {
-    keys.delete(id);
-    keys.set(id, hit);
-    return hit;
-  }
-  const key = await provider.pbkdf2(prf, secret, salt, iterations, keyLength);
-  keys.set(id, key);
-  if (keys.size > PBM_KEY_CACHE_SIZE) keys.delete(keys.keys().next().value!);
-  return key;
+  return remembered(id, () => provider.pbkdf2(prf, secret, salt, iterations, keyLength));
 }
 
 /** Forgets every derived key (tests, and applications that rotate secrets and want them gone). */

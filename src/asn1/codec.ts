@@ -65,8 +65,9 @@ function splitMessage(bytes: Bytes, root: DerNode = readDer(bytes)): MessagePart
  */
 export function decodePkiMessage(der: Uint8Array | ArrayBuffer): PKIMessage {
   const received = Uint8Array.from(toBytes(der));
-  const receivedParts = splitMessage(received);
-  const { value, reencoded } = decodeDerChecked(received, PKIMessage);
+  const root = readDer(received);
+  const receivedParts = splitMessage(received, root);
+  const { value, reencoded } = decodeDerChecked(received, PKIMessage, root);
   remembered.set(value, { received, receivedParts, reencodedParts: splitMessage(reencoded) });
   return value;
 }

@@ -18,7 +18,7 @@ export function toBytes(data: Uint8Array | ArrayBuffer | ArrayBufferView): Uint8
 
 export interface StrictDecodeResult<T> {
   value: T;
-  /** asn1-schema's encoding of `value` right after decoding. */
+  /** The DER writer's encoding of `value` right after decoding (asn1-schema's bytes). */
   reencoded: Uint8Array<ArrayBuffer>;
 }
 
@@ -33,20 +33,16 @@ export function reencodingJustDecoded(): boolean {
 }
 
 /**
- * asn1-schema's value of `type` for `bytes` (read into `root`), by der-reader: readDer's limits on
- * depth and element count bound the work, as asn1js's own limits did.
+ * decodeDer that also returns the re-encoding it checked the input against. `root`: readDer's tree
+ * of these very bytes, when the caller has already read it.
  */
-function parse<T>(bytes: Uint8Array, type: AsnClass<T>, root: DerNode): T {
-  return parseDer(bytes, type, root);
-}
-
-/** decodeDer that also returns the re-encoding it checked the input against. */
-export function decodeDerChecked<T>(data: Uint8Array | ArrayBuffer, type: AsnClass<T>): StrictDecodeResult<T> {
+export function decodeDerChecked<T>(data: Uint8Array | ArrayBuffer, type: AsnClass<T>, root?: DerNode): StrictDecodeResult<T> {
   const bytes = toBytes(data);
-  const root = readDer(bytes);
+  const tree = root ?? readDer(bytes);
   let value: T;
   try {
-    value = parse(bytes, type, root);
+    // readDer's limits on depth and element count bound the reader's work.
+    value = parseDer(bytes, type, tree);
   } catch (e) {
     throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, `not a valid ${type.name}: ${errorText(e)}`, { cause: e });
   }

@@ -35,16 +35,14 @@ import { decodeDerChecked, reencodingJustDecoded } from '../der-codec';
 export class CMPCertificate extends Certificate implements IAsnConvertible {
   /** Decoding from the certificate's own DER: the cached value if these bytes are known. */
   fromDer(der: Uint8Array): this {
-    let decoded = lookUp(der);
-    if (!decoded) {
-      decoded = decodeDerChecked(der, Certificate);
-      remember(der, decoded);
-    }
-    const out = copyAsnValue(decoded.value, CMPCertificate.prototype) as CMPCertificate;
-    decodedFrom.set(out, decoded);
-    return out as this;
+    return copyOf(strictlyDecoded(der)) as this;
   }
 
+  /**
+   * Only for asn1js's reading of a certificate (asn1-schema's own parser, or the DER reader's
+   * fallback for unusual forms): known bytes come from the cache, anything else is decoded from
+   * the asn1js tree and never remembered, since that is not the strict decoder's check.
+   */
   fromASN(asn: asn1js.AsnType): this {
     const der = (asn as asn1js.BaseBlock).valueBeforeDecodeView;
     let decoded = der ? lookUp(der) : undefined;
@@ -55,11 +53,8 @@ export class CMPCertificate extends Certificate implements IAsnConvertible {
         throw new Error('a certificate contains elements that do not fit its ASN.1 definition');
       }
       decoded = { value, reencoded };
-      if (der) remember(der, decoded);
     }
-    const out = copyAsnValue(decoded.value, CMPCertificate.prototype) as CMPCertificate;
-    decodedFrom.set(out, decoded);
-    return out as this;
+    return copyOf(decoded) as this;
   }
 
   /**
@@ -71,7 +66,7 @@ export class CMPCertificate extends Certificate implements IAsnConvertible {
   }
 
   toASN(): asn1js.AsnType {
-    const fixed = fixedEncoding.get(this) ?? (reencodingJustDecoded() ? decodedFrom.get(this)?.reencoded : undefined);
+    const fixed = this.knownEncoding();
     if (fixed) return new RawElement({ data: fixed }) as unknown as asn1js.AsnType;
     // A plain Certificate with the same fields: encoding `this` would come back here.
     return AsnSerializer.toASN(Object.assign(Object.create(Certificate.prototype) as Certificate, this));
@@ -97,11 +92,7 @@ export function frozenCmpCertificate(der: Uint8Array): CMPCertificate {
     frozen.set(key, cached);
     return cached;
   }
-  let decoded = lookUp(der);
-  if (!decoded) {
-    decoded = decodeDerChecked(der, Certificate);
-    remember(der, decoded);
-  }
+  const decoded = strictlyDecoded(der);
   const cert = deepFreeze(copyAsnValue(decoded.value, CMPCertificate.prototype) as CMPCertificate);
   fixedEncoding.set(cert, decoded.reencoded);
   frozen.set(key, cert);
@@ -142,6 +133,23 @@ function lookUp(der: Uint8Array): DecodedCertificate | undefined {
     known.set(key, hit);
   }
   return hit;
+}
+
+/** The remembered decoding of `der`, or the strict decoder's, which is then remembered. */
+function strictlyDecoded(der: Uint8Array): DecodedCertificate {
+  let decoded = lookUp(der);
+  if (!decoded) {
+    decoded = decodeDerChecked(der, Certificate);
+    remember(der, decoded);
+  }
+  return decoded;
+}
+
+/** A CMPCertificate of its own for a decoding, which knows how that decoding re-encodes. */
+function copyOf(decoded: DecodedCertificate): CMPCertificate {
+  const out = copyAsnValue(decoded.value, CMPCertificate.prototype) as CMPCertificate;
+  decodedFrom.set(out, decoded);
+  return out;
 }
 
 function remember(der: Uint8Array, decoded: DecodedCertificate): void {

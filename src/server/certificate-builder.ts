@@ -106,7 +106,6 @@ async function sign(signer: Signer, tbs: Uint8Array): Promise<{ algorithm: Signa
  */
 
 const V3 = Uint8Array.of(0xa0, 0x03, 0x02, 0x01, 0x02);
-const BOOLEAN_TRUE = Uint8Array.of(0x01, 0x01, 0xff);
 const ZERO_UNUSED_BITS = Uint8Array.of(0);
 const SIGN_OCTET = Uint8Array.of(0);
 
@@ -142,26 +141,6 @@ export function timeDer(date: Date): Uint8Array {
     : encodeTlv(0x18, Buffer.from(`${String(year).padStart(4, '0')}${rest}`, 'latin1'));
 }
 
-/** OBJECT IDENTIFIER from its dotted form. */
-function oidDer(oid: string): Uint8Array {
-  const arcs = oid.split('.').map((a) => (/^\d+$/.test(a) ? BigInt(a) : -1n));
-  if (arcs.length < 2 || arcs.some((a) => a < 0n) || arcs[0]! > 2n || (arcs[0]! < 2n && arcs[1]! > 39n)) {
-    throw new CmpError(ErrorCodes.ERR_ASN1_ENCODE, `"${oid}" is not an object identifier`);
-  }
-  const out: number[] = [];
-  for (const arc of [arcs[0]! * 40n + arcs[1]!, ...arcs.slice(2)]) {
-    const septets = [Number(arc & 0x7fn)];
-    for (let rest = arc >> 7n; rest > 0n; rest >>= 7n) septets.unshift(Number(rest & 0x7fn) | 0x80);
-    out.push(...septets);
-  }
-  return encodeTlv(0x06, Uint8Array.from(out));
-}
-
-/** Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING } */
-function extensionDer(ext: Extension): Uint8Array {
-  return encodeTlv(0x30, oidDer(ext.extnID), ...(ext.critical ? [BOOLEAN_TRUE] : []), encodeTlv(0x04, new Uint8Array(ext.extnValue.buffer)));
-}
-
 /** The DER of a SubjectPublicKeyInfo, checked to be one (the key itself is the issuance policy's business). */
 function spkiDer(spki: Uint8Array): Uint8Array {
   subjectPublicKeyBits(spki);
@@ -175,7 +154,7 @@ function spkiDer(spki: Uint8Array): Uint8Array {
 export async function signCertificate(fields: CertificateFields, signer: Signer): Promise<Uint8Array> {
   const algorithm = signer.algorithm ?? defaultSignatureAlgorithm(signer.key);
   const algorithmId = algorithmIdDer(algorithm);
-  const extensions = fields.extensions.map(extensionDer);
+  const extensions = fields.extensions.map((e) => encodeDer(e));
   const tbs = encodeTlv(
     0x30,
     V3,

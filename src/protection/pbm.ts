@@ -27,15 +27,8 @@ export const pbmDefaults: Readonly<PbmSettings> = { owf: 'SHA-256', mac: 'SHA-1'
 
 /** Fresh PBMParameter with a random salt. Throws ERR_INVALID_OPTION / ERR_UNSUPPORTED_ALGORITHM. */
 export function newPbmParameter(settings: Partial<PbmSettings> = {}): PBMParameter {
-  const s = { ...pbmDefaults, ...settings };
-  const saltLength = checkPositiveInteger(s.saltLength, 'PBM salt length');
-  const iterations = checkPositiveInteger(s.iterations, 'PBM iteration count');
-  return new PBMParameter({
-    salt: toArrayBuffer(getCryptoProvider().randomBytes(saltLength)),
-    owf: hashAlgorithmId(s.owf),
-    iterationCount: BigInt(iterations),
-    mac: hmacAlgorithmId(s.mac),
-  });
+  const saltLength = checkPositiveInteger({ ...pbmDefaults, ...settings }.saltLength, 'PBM salt length');
+  return pbmParameterWithSalt(settings, getCryptoProvider().randomBytes(saltLength));
 }
 
 /**
@@ -45,10 +38,19 @@ export function newPbmParameter(settings: Partial<PbmSettings> = {}): PBMParamet
  */
 export async function senderPbmParameter(secret: Uint8Array, settings: Partial<PbmSettings> = {}): Promise<PBMParameter> {
   const s = { ...pbmDefaults, ...settings };
-  const parameter = newPbmParameter(s);
-  const salt = await reusablePbmSalt(getCryptoProvider(), secret, `${s.owf}/${s.mac}/${s.iterations}`, parameter.salt.byteLength);
-  parameter.salt = toArrayBuffer(salt);
-  return parameter;
+  const saltLength = checkPositiveInteger(s.saltLength, 'PBM salt length');
+  return pbmParameterWithSalt(s, await reusablePbmSalt(getCryptoProvider(), secret, `${s.owf}/${s.mac}/${s.iterations}`, saltLength));
+}
+
+function pbmParameterWithSalt(settings: Partial<PbmSettings>, salt: Uint8Array): PBMParameter {
+  const s = { ...pbmDefaults, ...settings };
+  const iterations = checkPositiveInteger(s.iterations, 'PBM iteration count');
+  return new PBMParameter({
+    salt: toArrayBuffer(salt),
+    owf: hashAlgorithmId(s.owf),
+    iterationCount: BigInt(iterations),
+    mac: hmacAlgorithmId(s.mac),
+  });
 }
 
 export function pbmAlgorithmId(parameter: PBMParameter): AlgorithmIdentifier {

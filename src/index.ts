@@ -23,5 +23,6 @@ export { getCryptoProvider, setCryptoProvider, NodeCryptoProvider, WebCryptoProv
 export type { CryptoProvider, PrivateKeyHandle, SignatureAlgorithm, HashName, KeySpec } from './crypto';
 export { loadCertificates, loadPrivateKey, loadPkcs12, resolvePassphrase } from './credentials';
 export { validatePath } from './validation/path';
+export { clearPbmKeyCache } from './protection';
 export { createCmpServer, listen, createThrowawayCa } from './server';
 export type { CmpServer, CmpServerConfig, Listener, ThrowawayCa } from './server';

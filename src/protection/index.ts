@@ -13,4 +13,5 @@ export {
   type Pbmac1Settings,
 } from './pbmac1';
 export { defaultIterationLimits, type IterationLimits } from './mac-safety';
+export { clearPbmKeyCache } from './pbm-key-cache';
 export { chooseSignatureAlgorithm, keyFitsAlgorithm } from './signature';

@@ -160,3 +160,14 @@ describe('PBMAC1 keys (PBKDF2)', () => {
     expect(provider.pbkdf2Runs).toBe(3);
   });
 });
+
+describe('clearPbmKeyCache, as the package exports it', () => {
+  it('forgets salts and keys, so the next message has a new salt and derives its key again', async () => {
+    const { clearPbmKeyCache: clearFromPackage } = await import('../../src');
+    const saltOf = async () => Buffer.from(readPbmParameter(decodePkiMessage(await protectPkiMessage(genm(), { kind: 'pbm', secret })).header.protectionAlg!).salt).toString('hex');
+    const before = await saltOf();
+    clearFromPackage();
+    expect(await saltOf()).not.toBe(before);
+    expect(provider.derivations).toBe(2);
+  });
+});

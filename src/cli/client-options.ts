@@ -11,7 +11,6 @@ import { resolvePassphrase } from '../credentials/passphrase';
 import { CmpError, ErrorCodes } from '../errors';
 import { parseName } from '../message/names';
 import type { CmpClientOptions } from '../options';
-import type { Transfer } from '../transport';
 import { resolveSecrets, type RunCommandLine } from './options';
 
 export interface ClientEnvironment {

@@ -1,8 +1,8 @@
-/** Locating the shared CMP test vectors (../shared/vectors from the repository root). */
+/** Locating the recorded CMP test vectors, kept in test/vectors (see its README for origin and licence). */
 import * as fs from 'fs';
 import * as path from 'path';
 
-export const VECTORS = path.join(__dirname, '../../../shared/vectors');
+export const VECTORS = path.join(__dirname, '../vectors');
 
 function walk(dir: string): string[] {
   return fs.readdirSync(dir).flatMap((name) => {

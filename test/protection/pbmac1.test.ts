@@ -101,7 +101,7 @@ describe('PBMAC1 construction', () => {
 });
 
 describe('the Lightweight CMP RA PBMAC1-protected ir', () => {
-  const file = path.join(__dirname, '../../../shared/vectors/lightweightcmpra/IrWithMacProtection/downstream_INIT_REQ.PKI');
+  const file = path.join(__dirname, '../vectors/lightweightcmpra/IrWithMacProtection/downstream_INIT_REQ.PKI');
   const msg = () => decodePkiMessage(new Uint8Array(readFileSync(file)));
 
   it('has its PBMAC1 parameters read as published: 20 bytes of salt, 10000 iterations, a 4096-byte key, HMAC-SHA256 twice', () => {

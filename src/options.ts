@@ -4,7 +4,7 @@
  * documents them too. Credentials may be given as file paths, PEM/DER bytes or loaded objects.
  */
 import type { X509Certificate } from '@peculiar/x509';
-import type { InspectionEvent } from 'xstate';
+import type { InspectionEvent, Observer } from 'xstate';
 import type { HashName, PrivateKeyHandle } from './crypto/provider';
 import type { Transfer } from './transport/types';
 
@@ -137,8 +137,13 @@ export interface CmpClientOptions {
   /** Called before certConf (OpenSSL's certConf callback); may reject the new certificate. */
   acceptCertificate?: (info: NewCertificateInfo) => CertificateDecision | Promise<CertificateDecision>;
 
-  /** XState inspection observer for every session (`createActor`'s `inspect`); events are sanitised. */
-  inspect?: (event: InspectionEvent) => void;
+  /**
+   * XState inspection for every session, in either form `createActor`'s `inspect` takes: a function
+   * or an observer object (such as `@statelyai/inspect`'s `inspector.inspect`). Events are sanitised.
+   * An observer that throws does not affect the session; its first failure is reported once as a
+   * process warning (`CmpflowInspectorWarning`).
+   */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /** Clock in epoch ms, for tests. */
   now?: () => number;
 }

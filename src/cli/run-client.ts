@@ -15,6 +15,7 @@ import type { RunCommandLine } from './options';
 import { genpLines, saveReceived, type CertificateOutputs } from './outputs';
 import { PollProgress } from './progress';
 import { createProtocolLog } from './protocol-log';
+import { sanitizeForInspection } from '../session/inspect';
 import type { MockServer } from './server-command';
 import type { SessionContext } from './session-command';
 
@@ -66,11 +67,19 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
     if (cli.inspect) inspector = await openInspector(io.env, io.stderr, log);
     // Below INFO the protocol log prints nothing (waits included): without -inspect, no observer
     // then, and the client skips inspection altogether.
+    // A failing Stately inspector (its socket gone, say) is reported once as a CLI warning; the
+    // session and the protocol log go on.
+    let inspectorFailed = false;
     const observer =
       inspector !== undefined || log.enabled(LogLevel.INFO)
         ? (event: unknown) => {
             protocol.observe(event);
-            inspector?.observe(event);
+            try {
+              inspector?.observe(event);
+            } catch (e) {
+              if (!inspectorFailed) log.warn(`-inspect: the inspector failed (${String(sanitizeForInspection(e instanceof Error ? e.message : String(e)))}); the session goes on without it`);
+              inspectorFailed = true;
+            }
           }
         : undefined;
     const options = await buildClientOptions(parsed, io, observer);

@@ -122,6 +122,7 @@ export class CmpClient {
   #setup?: Promise<ClientSetup>;
   /** The session a tryCertReq left waiting (OpenSSL keeps it in the CTX). */
   #pending?: { session: PersistedSession; spec: SessionOptions };
+  #inspector?: (e: InspectionEvent) => void;
 
   constructor(options: CmpClientOptions) {
     this.#options = options;
@@ -133,9 +134,12 @@ export class CmpClient {
     return this.#setup;
   }
 
+  /** One wrapper for all sessions of the client, so that a failing observer is reported once. */
   #inspect(): { inspect?: (e: InspectionEvent) => void } {
     const observer = this.#options.inspect;
-    return observer ? { inspect: sanitizingInspector(observer) } : {};
+    if (!observer) return {};
+    this.#inspector ??= sanitizingInspector(observer);
+    return { inspect: this.#inspector };
   }
 
   #transactionId(): string {

@@ -15,6 +15,6 @@ export { MemorySessionStore } from './memory-store';
 export { FileSessionStore } from './file-store';
 export { autosaveSession } from './autosave';
 export type { Autosave, AutosaveOptions } from './autosave';
-export { REDACTED, sanitizeForInspection, sanitizeInspectionEvent, sanitizingInspector, summarizeBytes } from './inspect';
-export type { InspectedActorRef } from './inspect';
+export { INSPECTOR_WARNING, REDACTED, reportInspectorFailure, sanitizeForInspection, sanitizeInspectionEvent, sanitizingInspector, summarizeBytes } from './inspect';
+export type { InspectedActorRef, InspectionObserver, InspectorFailureHandler } from './inspect';
 export { isSecretLikeName } from './secret-names';

@@ -306,11 +306,53 @@ export function sanitizeInspectionEvent(ev: InspectionEvent): InspectionEvent {
   return out as unknown as InspectionEvent;
 }
 
+/** What XState's `createActor(machine, { inspect })` accepts: a function or an observer object. */
+export type InspectionObserver = Observer<InspectionEvent> | ((ev: InspectionEvent) => void);
+
+/** Told about a failure of an inspection observer; by default reportInspectorFailure. */
+export type InspectorFailureHandler = (error: unknown) => void;
+
+/** The `type` of the process warning reportInspectorFailure emits. */
+export const INSPECTOR_WARNING = 'CmpflowInspectorWarning';
+
 /**
- * Wraps an XState `inspect` observer so that it only ever sees sanitised events:
- * `createActor(machine, { inspect: sanitizingInspector(console.log) })`.
+ * Reports that an inspection observer threw, as a process warning (`process.on('warning')`;
+ * Node prints it to stderr unless run with --no-warnings), or on the console where there is no
+ * `process`. The observer's error is described by its name and message, sanitised like the
+ * events, never by its stack or cause.
  */
-export function sanitizingInspector(observer: ((ev: InspectionEvent) => void) | Observer<InspectionEvent>): (ev: InspectionEvent) => void {
+export function reportInspectorFailure(error: unknown): void {
+  const what = error instanceof Error ? `${error.name}: ${sanitizeString(error.message)}` : typeof error === 'string' ? sanitizeString(error) : typeof error;
+  const message = `the inspect observer threw (${what}); the session goes on without it, and later failures of this observer are not reported`;
+  const proc = (globalThis as { process?: { emitWarning?: (message: string, options: { type: string; code: string }) => void } }).process;
+  if (typeof proc?.emitWarning === 'function') proc.emitWarning(message, { type: INSPECTOR_WARNING, code: 'CMPFLOW_INSPECT_OBSERVER_FAILED' });
+  else console.warn(`${INSPECTOR_WARNING}: ${message}`);
+}
+
+/**
+ * Wraps an XState `inspect` observer (function or observer object) so that it only ever sees
+ * sanitised events and cannot break the session it watches:
+ * `createActor(machine, { inspect: sanitizingInspector(console.log) })`.
+ *
+ * XState calls the observer inside the actor's own processing, so an exception there would fail
+ * the session (or escape from `send`). Here it is caught instead: the first one goes to `onFailure`
+ * (a process warning by default), later ones are dropped, and events keep being delivered, since an
+ * observer may fail on one kind of event only.
+ */
+export function sanitizingInspector(observer: InspectionObserver, onFailure: InspectorFailureHandler = reportInspectorFailure): (ev: InspectionEvent) => void {
   const deliver = typeof observer === 'function' ? observer : (ev: InspectionEvent) => observer.next?.(ev);
-  return (ev) => deliver(sanitizeInspectionEvent(ev));
+  let failed = false;
+  return (ev) => {
+    try {
+      deliver(sanitizeInspectionEvent(ev));
+    } catch (e) {
+      if (failed) return;
+      failed = true;
+      try {
+        onFailure(e);
+      } catch {
+        // A failing failure handler has nowhere left to report to; the session still goes on.
+      }
+    }
+  };
 }

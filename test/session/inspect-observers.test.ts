@@ -1,0 +1,130 @@
+/**
+ * CmpClient's `inspect` option takes both forms XState's `createActor` takes: a function and an
+ * observer object (`@statelyai/inspect`'s `inspector.inspect` is one). Either way it sees only
+ * sanitised events, and an observer that throws never breaks a session: its first failure is
+ * reported once as a process warning and the session ends as it would have without it.
+ */
+import type { InspectionEvent, Observer } from 'xstate';
+import { CmpClient } from '../../src/client';
+import { getCryptoProvider } from '../../src/crypto';
+import type { CmpClientOptions } from '../../src/options';
+import { createCmpServer, createThrowawayCa, type ThrowawayCa } from '../../src/server';
+import { INSPECTOR_WARNING } from '../../src/session';
+
+const REF = 'inspect-observers';
+const SECRET = 'inspect-observers-secret-f00d';
+let ca: ThrowawayCa;
+
+beforeAll(async () => {
+  ca = await createThrowawayCa();
+});
+afterAll(async () => ca?.cleanup());
+
+/** Client options for an ir with PBM against the embedded CA, in-process. */
+async function options(inspect: CmpClientOptions['inspect']): Promise<CmpClientOptions> {
+  const server = createCmpServer({ ...ca.serverConfig(), secrets: [{ ref: REF, secret: SECRET }] });
+  return {
+    transfer: (request) => server.handle(request),
+    ref: REF,
+    secret: SECRET,
+    trusted: [ca.ca.cert],
+    newKey: await getCryptoProvider().generateKey({ type: 'ec', curve: 'P-256' }),
+    subject: '/CN=inspected device',
+    ...(inspect ? { inspect } : {}),
+  };
+}
+
+interface Warning {
+  message: string;
+  type?: string;
+  code?: string;
+}
+
+/**
+ * The process warnings of cmpflow's inspector emitted while `run` runs. Jest gives each test file
+ * its own `process` object whose `on('warning')` never hears Node's emitter, so the calls to
+ * emitWarning are watched instead (they still go through, to stderr).
+ */
+async function warningsDuring<T>(run: () => Promise<T>): Promise<{ result: T; warnings: Warning[] }> {
+  const spy = jest.spyOn(process, 'emitWarning');
+  try {
+    const result = await run();
+    const warnings = spy.mock.calls
+      .map(([message, options]) => ({ message: String(message), ...(typeof options === 'object' ? (options as { type?: string; code?: string }) : {}) }))
+      .filter((w) => w.type === INSPECTOR_WARNING);
+    return { result, warnings };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('the inspect option of CmpClient', () => {
+  it('accepts an observer object, whose next receives every event sanitised', async () => {
+    const events: InspectionEvent[] = [];
+    const observer: Observer<InspectionEvent> = { next: (e) => events.push(e) };
+    const { result, warnings } = await warningsDuring(async () => new CmpClient(await options(observer)).ir());
+
+    expect(result.certificate.subject).toBe('CN=inspected device');
+    expect(warnings).toEqual([]);
+    const root = events.filter((e) => e.type === '@xstate.snapshot' && e.actorRef.sessionId === e.rootId);
+    expect(root.length).toBeGreaterThan(1);
+    expect((root[root.length - 1] as { snapshot: { status: string } }).snapshot.status).toBe('done');
+    expect(JSON.stringify(events)).not.toContain(SECRET);
+  });
+
+  it('leaves the session unaffected by a function that throws, and reports the failure once', async () => {
+    let calls = 0;
+    const { result, warnings } = await warningsDuring(async () =>
+      new CmpClient(
+        await options(() => {
+          calls += 1;
+          throw new TypeError('cannot read properties of undefined');
+        }),
+      ).ir(),
+    );
+
+    expect(result.certificate.subject).toBe('CN=inspected device');
+    expect(result.statusName).toBe('accepted');
+    expect(calls).toBeGreaterThan(1);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toContain('TypeError: cannot read properties of undefined');
+    expect(warnings[0]!.code).toBe('CMPFLOW_INSPECT_OBSERVER_FAILED');
+  });
+
+  it('leaves every session of a client unaffected by an observer whose next throws, reporting it once for the client', async () => {
+    const seen: string[] = [];
+    const observer: Observer<InspectionEvent> = {
+      next: (e) => {
+        seen.push(e.type);
+        throw new Error('inspector socket closed');
+      },
+    };
+    const { result, warnings } = await warningsDuring(async () => {
+      const client = new CmpClient(await options(observer));
+      const first = await client.ir();
+      const second = await client.cr();
+      return [first, second];
+    });
+
+    expect(result.map((r) => r.certificate.subject)).toEqual(['CN=inspected device', 'CN=inspected device']);
+    expect(seen.filter((t) => t === '@xstate.actor').length).toBeGreaterThanOrEqual(2);
+    expect(warnings.map((w) => w.message)).toEqual([
+      'the inspect observer threw (Error: inspector socket closed); the session goes on without it, and later failures of this observer are not reported',
+    ]);
+  });
+
+  it('summarises encoded data in the reported failure as it does in events', async () => {
+    const blob = Buffer.alloc(48, 0xab).toString('base64');
+    const { warnings } = await warningsDuring(async () =>
+      new CmpClient(
+        await options(() => {
+          throw new Error(blob);
+        }),
+      ).ir(),
+    );
+
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).not.toContain(blob);
+    expect(warnings[0]!.message).toContain('<48 bytes: abababab…>');
+  });
+});

@@ -63,7 +63,7 @@ function bareHost(hostname: string): string {
 
 /**
  * Parses -server. `tlsUsed` is the caller's tls.used (undefined when no TLS options were given):
- * an https URL needs TLS and an http URL excludes it; a bare host[:port] follows `tlsUsed`.
+ * an https URL needs TLS (false contradicts it); true makes even an http URL use TLS.
  * `path`, when given, replaces the URL's path (as -path does).
  */
 export function parseServerAddress(server: string, tlsUsed: boolean | undefined, path?: string): ServerAddress {
@@ -71,11 +71,10 @@ export function parseServerAddress(server: string, tlsUsed: boolean | undefined,
   if (scheme === 'https' && tlsUsed === false) {
     throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'server URL says https but tls.used is false');
   }
-  if (scheme === 'http' && tlsUsed === true) {
-    throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'server URL says http but tls.used is true');
-  }
-  const useTls = scheme === 'https' || (scheme === undefined && tlsUsed === true);
-  const port = url.port !== '' ? Number(url.port) : useTls ? 443 : 80;
+  // tls.used wins over an http:// scheme, as -tls_used does in openssl cmp 3.0, whose URL scheme
+  // then only sets the default port (80); without a scheme the default port follows TLS.
+  const useTls = scheme === 'https' || tlsUsed === true;
+  const port = url.port !== '' ? Number(url.port) : scheme === 'https' || (scheme === undefined && useTls) ? 443 : 80;
   const target = path !== undefined ? normalizePath(path) : `${url.pathname}${url.search}`;
   const origin = `${useTls ? 'https' : 'http'}://${url.hostname}:${port}`;
   return { useTls, host: bareHost(url.hostname), port, path: target, origin, display: `${origin}${target}` };

@@ -14,7 +14,12 @@ import type { Transfer, TransferContext } from './types';
  */
 
 export interface HttpTlsOptions {
-  /** Use TLS (`-tls_used`). An https:// server URL implies it; an http:// one contradicts it. */
+  /**
+   * Use TLS (`-tls_used`). An https:// server URL implies it; true makes even an http:// URL use
+   * TLS (on port 80 unless it gives one), as `openssl cmp` 3.0 does; false contradicts https://.
+   * The credentials below are loaded material (PEM text, DER bytes): CmpClient loads file paths,
+   * PKCS#12 and key objects through src/credentials before they come here.
+   */
   used: boolean;
   /** Client certificate for TLS client authentication (`-tls_cert`). */
   cert?: CertificateSource;

@@ -33,7 +33,10 @@ export function certificatesToPem(src: CertificateSource, what: string): string[
     }
   }
   const blocks = asText(src).match(PEM_CERT);
-  if (blocks === null) throw new CmpError(ErrorCodes.ERR_PEM, `${what} holds no PEM certificate`);
+  if (blocks === null) {
+    // A file name lands here when the transport is used directly; CmpClient reads files itself.
+    throw new CmpError(ErrorCodes.ERR_PEM, `${what} holds no PEM certificate (the transport takes PEM or DER, not file names)`);
+  }
   return blocks.map((block, i) => {
     try {
       return new X509Certificate(block).toString();

@@ -10,6 +10,8 @@ describe('parseServerAddress, for -server [http[s]://][userinfo@]host[:port][/pa
     ['http://user:pw@ca.example.org:80/p?x=1#frag', false, { useTls: false, host: 'ca.example.org', port: 80, path: '/p?x=1' }],
     ['[::1]:8080', undefined, { useTls: false, host: '::1', port: 8080, path: '/' }],
     ['HTTP://CA.Example.ORG', undefined, { useTls: false, host: 'ca.example.org', port: 80, path: '/' }],
+    // openssl cmp 3.0: -tls_used makes an http:// URL speak TLS, on the scheme's default port.
+    ['http://ca.example.org', true, { useTls: true, host: 'ca.example.org', port: 80, path: '/', origin: 'https://ca.example.org:80' }],
   ] as const)('parses %s (tls.used %s)', (server, tlsUsed, expected) => {
     expect(parseServerAddress(server, tlsUsed)).toMatchObject(expected);
   });
@@ -31,7 +33,6 @@ describe('parseServerAddress, for -server [http[s]://][userinfo@]host[:port][/pa
     ['ca.example.org:0', undefined],
     ['ca.example.org:99999', undefined],
     ['https://ca.example.org', false],
-    ['http://ca.example.org', true],
   ] as const)('rejects %j (tls.used %s) with ERR_INVALID_OPTION', async (server, tlsUsed) => {
     await expectCmpError(() => parseServerAddress(server, tlsUsed), 'ERR_INVALID_OPTION');
   });

@@ -13,7 +13,8 @@ import { CmpError } from '../errors';
 import { parseName } from '../message/names';
 import type { CertificateInput, CertificatesInput, CmpClientOptions, KeyInput } from '../options';
 import type { ProtectionConfig } from '../protection/protect';
-import { createFileTransfer, createHttpTransfer, type HttpTransferOptions, type Transfer } from '../transport';
+import { createFileTransfer, createHttpTransfer, type HttpTlsOptions, type HttpTransferOptions, type Transfer } from '../transport';
+import { loadTlsCredentials, tlsInEffect } from './tls-credentials';
 
 export interface ClientSetup {
   options: CmpClientOptions;
@@ -48,7 +49,7 @@ export interface SessionTransfer {
   close(): void;
 }
 
-function httpOptions(o: CmpClientOptions): HttpTransferOptions {
+function httpOptions(o: CmpClientOptions, tls: HttpTlsOptions | undefined): HttpTransferOptions {
   return {
     server: o.server!,
     ...(o.path !== undefined ? { path: o.path } : {}),
@@ -57,19 +58,7 @@ function httpOptions(o: CmpClientOptions): HttpTransferOptions {
     ...(o.keepAlive !== undefined ? { keepAlive: o.keepAlive } : {}),
     ...(o.msgTimeout !== undefined ? { msgTimeout: o.msgTimeout } : {}),
     ...(o.maxResponseBytes !== undefined ? { maxResponseBytes: o.maxResponseBytes } : {}),
-    ...(o.tls?.used
-      ? {
-          tls: {
-            used: true,
-            ...(o.tls.cert !== undefined ? { cert: o.tls.cert as never } : {}),
-            ...(o.tls.key !== undefined ? { key: o.tls.key as never } : {}),
-            ...(o.tls.keyPass !== undefined ? { keyPassphrase: o.tls.keyPass } : {}),
-            ...(o.tls.trusted !== undefined ? { trusted: o.tls.trusted as never } : {}),
-            ...(o.tls.host !== undefined ? { host: o.tls.host } : {}),
-            ...(o.tls.extra !== undefined ? { extra: o.tls.extra as never } : {}),
-          },
-        }
-      : {}),
+    ...(tls !== undefined ? { tls } : {}),
   };
 }
 
@@ -197,6 +186,7 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
   const ownTrusted = certificatesOf(o.ownTrusted, '-own_trusted');
   const extraCerts = certificatesOf(o.extraCerts, '-extracerts');
   const outTrusted = o.outTrusted !== undefined ? certificatesOf(o.outTrusted, '-out_trusted') : undefined;
+  const tls = tlsInEffect(o) ? await loadTlsCredentials(o.tls ?? {}, untrusted) : undefined;
   const csr = o.csr !== undefined ? csrOf(o.csr) : undefined;
   const subject = o.subject !== undefined ? nameOption(o.subject, '-subject') : undefined;
   const issuer = o.issuer !== undefined ? nameOption(o.issuer, '-issuer') : undefined;
@@ -223,7 +213,7 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
     let inner: Transfer | undefined = o.transfer;
     let close = (): void => undefined;
     if (!inner && o.server) {
-      const http = createHttpTransfer(httpOptions(o));
+      const http = createHttpTransfer(httpOptions(o, tls));
       inner = http;
       close = () => http.close();
     }

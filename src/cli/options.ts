@@ -414,8 +414,9 @@ class Builder {
     if (!v.has('srv_cert') && v.has('srv_key') && !v.has('srv_secret')) {
       throw missing('-srv_cert: must give both -srv_cert and -srv_key options or neither');
     }
-    if (!v.has('srv_trusted')) this.warn('mock server will not be able to handle signature-protected requests since -srv_trusted is not given');
-    if (!v.has('rsp_cert')) this.warn('no -rsp_cert given for mock server');
+    // Without -rsp_cert the server issues from a throwaway CA and trusts it (server-command.ts
+    // says so); only with -rsp_cert does a missing -srv_trusted leave signed requests unverifiable.
+    if (!v.has('srv_trusted') && v.has('rsp_cert')) this.warn('mock server will not be able to handle signature-protected requests since -srv_trusted is not given');
     let failureBits = v.num('failurebits') ?? 0;
     const failure = v.num('failure');
     if (failure !== undefined) {

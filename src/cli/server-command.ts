@@ -78,6 +78,9 @@ export async function createMockServer(parsed: RunCommandLine, io: ClientEnviron
       config.srvKey = made.srvKey!;
     }
     log.info(`no -rsp_cert given: issuing certificates from a throwaway CA '${throwaway.ca.cert.subject}'`);
+    if (config.srvTrusted === undefined) {
+      log.warn('no -srv_trusted given: the mock server accepts signature-protected requests only from certificates of its throwaway CA');
+    }
   }
   return { server: createCmpServer(config), cleanup: async () => throwaway?.cleanup() };
 }

@@ -126,6 +126,11 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
         await saveReceived(await client.certReq(kind), outputs, log);
       } else if (cmd === 'rr') {
         const result = await client.rr();
+        // OpenSSL's OSSL_CMP_exec_RR_ses logs the outcome at INFO, but a revocationNotification
+        // (which some CAs send for a certificate revoked before) at WARNING.
+        const revoked = `revocation accepted (PKIStatus=${result.statusName})`;
+        if (result.statusName === 'revocationNotification') log.warn(revoked);
+        else log.info(revoked);
         if (result.warning) log.warn(result.warning);
         await saveReceived(result, outputs, log);
       } else {

@@ -4,6 +4,7 @@ import * as tls from 'node:tls';
 import { CmpError, ErrorCodes } from '../errors';
 import { parseServerAddress, selectProxy, type ProxyAddress, type ServerAddress } from './address';
 import { ConnectTunnelAgent, ProxyTunnelError } from './connect-tunnel-agent';
+import { explainTlsFailure } from './tls-errors';
 import { certificatesToPem, privateKeyToPem, type CertificateSource, type PrivateKeySource } from './tls-material';
 import type { Transfer, TransferContext } from './types';
 
@@ -262,7 +263,8 @@ export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
     }
     const codes = errorChainCodes(e);
     if (codes.some((c) => TLS_ERROR_CODE.test(c))) {
-      return new CmpError(ErrorCodes.ERR_TLS, `TLS with ${where} failed: ${detail}`, { cause: e });
+      const reason = sanitize(explainTlsFailure(codes, (e as Error)?.message ?? String(e)));
+      return new CmpError(ErrorCodes.ERR_TLS, `TLS with ${where} failed: ${reason}`, { cause: e });
     }
     if (codes.some((c) => CONNECTION_ERROR_CODES.has(c))) {
       return new CmpError(ErrorCodes.ERR_CONNECTION, `connection to ${where} failed: ${detail}`, { cause: e });

@@ -1,0 +1,90 @@
+/**
+ * A new user's project: strict TypeScript with `module`/`moduleResolution: nodenext`, one ES
+ * module and one CommonJS module that each start the embedded CA on a free loopback port and
+ * enroll a certificate from it, through nothing but the installed package's public entry point.
+ * Kept as text because the repository's own tsconfig (CommonJS, node resolution) would otherwise
+ * compile these files as part of the tests.
+ *
+ * Each consumer prints one JSON line: what it got, and where `xstate` resolves from the
+ * application and from cmpflow (one copy means one file).
+ */
+export const SHARED_SECRET_REF = 'first-consumer';
+
+export const consumerFiles: Record<string, string> = {
+  'tsconfig.json': `${JSON.stringify(
+    {
+      compilerOptions: {
+        strict: true,
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        target: 'ES2022',
+        types: ['node'],
+        skipLibCheck: false,
+        outDir: 'out',
+      },
+      files: ['enroll.mts', 'enroll.cts'],
+    },
+    null,
+    2,
+  )}\n`,
+
+  'enroll.mts': `import { createRequire } from 'node:module';
+import { CmpClient, CmpError, createCmpServer, createThrowawayCa, getCryptoProvider, isCmpError, listen, type EnrollmentResult } from 'cmpflow';
+import { createActor } from 'xstate';
+
+const secret = process.env.CONSUMER_SECRET ?? '';
+const ca = await createThrowawayCa();
+const listener = await listen(createCmpServer({ ...ca.serverConfig(), secrets: [{ ref: '${SHARED_SECRET_REF}', secret }] }), { host: '127.0.0.1', port: 0 });
+try {
+  const newKey = await getCryptoProvider().generateKey({ type: 'ec', curve: 'P-256' });
+  const client = new CmpClient({ server: listener.url, ref: '${SHARED_SECRET_REF}', secret, newKey, subject: '/CN=ESM consumer', trusted: [ca.ca.cert] });
+  const result: EnrollmentResult = await client.ir();
+  const require = createRequire(import.meta.url);
+  const error = new CmpError('ERR_CONNECTION', 'example');
+  console.log(JSON.stringify({
+    subject: result.certificate.subject,
+    keyIsOurs: Buffer.from(result.certificate.publicKey.rawData).equals(Buffer.from(newKey.spki)),
+    certificate: result.certificate.toString('pem'),
+    caCertificate: ca.ca.cert.toString('pem'),
+    errorsAreCmpErrors: isCmpError(error, 'ERR_CONNECTION') && error instanceof Error,
+    xstateImported: typeof createActor,
+    xstateFromApplication: require.resolve('xstate'),
+    xstateFromCmpflow: createRequire(require.resolve('cmpflow')).resolve('xstate'),
+  }));
+} finally {
+  await listener.close();
+  await ca.cleanup();
+}
+`,
+
+  'enroll.cts': `import { createRequire } from 'node:module';
+import { CmpClient, createCmpServer, createThrowawayCa, getCryptoProvider, listen } from 'cmpflow';
+
+async function main(): Promise<void> {
+  const secret = process.env.CONSUMER_SECRET ?? '';
+  const ca = await createThrowawayCa();
+  const listener = await listen(createCmpServer({ ...ca.serverConfig(), secrets: [{ ref: '${SHARED_SECRET_REF}', secret }] }));
+  try {
+    const newKey = await getCryptoProvider().generateKey({ type: 'ec', curve: 'P-256' });
+    const client = new CmpClient({ server: listener.url, ref: '${SHARED_SECRET_REF}', secret, newKey, subject: '/CN=CommonJS consumer', trusted: [ca.ca.cert] });
+    const result = await client.ir();
+    console.log(JSON.stringify({
+      subject: result.certificate.subject,
+      keyIsOurs: Buffer.from(result.certificate.publicKey.rawData).equals(Buffer.from(newKey.spki)),
+      certificate: result.certificate.toString('pem'),
+      caCertificate: ca.ca.cert.toString('pem'),
+      xstateFromApplication: require.resolve('xstate'),
+      xstateFromCmpflow: createRequire(require.resolve('cmpflow')).resolve('xstate'),
+    }));
+  } finally {
+    await listener.close();
+    await ca.cleanup();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
+`,
+};

@@ -1,0 +1,147 @@
+/**
+ * A new user's first hour, for real: the packed tarball installed into an empty project with
+ * `npm install cmpflow xstate` (the tarball in place of the registry's cmpflow), then used from
+ * strict TypeScript as an ES module and as CommonJS, and from the command line as the README
+ * shows. Dependencies come from the npm cache when they are there (`--prefer-offline`).
+ */
+import { execFile, spawn, type ChildProcess } from 'child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { promisify } from 'util';
+import { consumerFiles } from './consumer-project';
+import { REPO, npm, npmIsInstalled, packRepository, type Packed } from './packed';
+
+const run = promisify(execFile);
+const withNpm = npmIsInstalled ? it : it.skip;
+
+const versionOf = (name: string) => (JSON.parse(readFileSync(path.join(REPO, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+const TSC = path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
+// Never on a command line, where the process list would show it.
+const SECRET_ENV = { ...process.env, CONSUMER_SECRET: 'consumer one-time secret', CMP_SECRET: 'first steps secret' };
+
+let packed: Packed | undefined;
+let project: string;
+
+beforeAll(async () => {
+  if (!npmIsInstalled) return;
+  packed = await packRepository({ dryRun: false });
+  project = mkdtempSync(path.join(os.tmpdir(), 'cmpflow-consumer-'));
+  writeFileSync(path.join(project, 'package.json'), `${JSON.stringify({ name: 'first-hour', version: '1.0.0', private: true }, null, 2)}\n`);
+  for (const [file, text] of Object.entries(consumerFiles)) writeFileSync(path.join(project, file), text);
+  // The versions this repository was tested with, so that the npm cache has them.
+  await npm(
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', packed.tarball!, `xstate@${versionOf('xstate')}`, `@types/node@${versionOf('@types/node')}`],
+    project,
+  );
+}, 240_000);
+
+afterAll(() => {
+  packed?.cleanup();
+  if (project) rmSync(project, { recursive: true, force: true });
+});
+
+interface ConsumerOutput {
+  subject: string;
+  keyIsOurs: boolean;
+  certificate: string;
+  caCertificate: string;
+  errorsAreCmpErrors?: boolean;
+  xstateImported?: string;
+  xstateFromApplication: string;
+  xstateFromCmpflow: string;
+}
+
+async function runConsumer(script: string): Promise<ConsumerOutput> {
+  const { stdout } = await run(process.execPath, [path.join(project, 'out', script)], { cwd: project, env: SECRET_ENV, timeout: 60_000 });
+  return JSON.parse(stdout) as ConsumerOutput;
+}
+
+/** `openssl verify` of the issued certificate under the CA that issued it. */
+async function verifiedByOpenSsl(output: ConsumerOutput, name: string): Promise<string> {
+  const ca = path.join(project, `${name}-ca.pem`);
+  const cert = path.join(project, `${name}.pem`);
+  writeFileSync(ca, output.caCertificate);
+  writeFileSync(cert, output.certificate);
+  const { stdout } = await run('openssl', ['verify', '-CAfile', ca, cert]);
+  return stdout.trim();
+}
+
+describe('the installed package', () => {
+  withNpm('type-checks an ESM and a CommonJS consumer under strict nodenext, without skipLibCheck', async () => {
+    await expect(run(process.execPath, [TSC, '-p', project], { cwd: project })).resolves.toEqual({ stdout: '', stderr: '' });
+  }, 120_000);
+
+  withNpm('enrolls a certificate from an ES module, against the embedded CA the module started', async () => {
+    const output = await runConsumer('enroll.mjs');
+    expect(output.subject).toBe('CN=ESM consumer');
+    expect(output.keyIsOurs).toBe(true);
+    expect(output.errorsAreCmpErrors).toBe(true);
+    expect(output.xstateImported).toBe('function');
+    expect(await verifiedByOpenSsl(output, 'esm')).toMatch(/: OK$/);
+  }, 60_000);
+
+  withNpm('enrolls a certificate from a CommonJS module, against the embedded CA the module started', async () => {
+    const output = await runConsumer('enroll.cjs');
+    expect(output.subject).toBe('CN=CommonJS consumer');
+    expect(output.keyIsOurs).toBe(true);
+    expect(await verifiedByOpenSsl(output, 'cjs')).toMatch(/: OK$/);
+  }, 60_000);
+
+  withNpm("shares the application's one copy of xstate (a peer dependency)", async () => {
+    const output = await runConsumer('enroll.cjs');
+    expect(output.xstateFromCmpflow).toBe(output.xstateFromApplication);
+    expect(output.xstateFromApplication).toBe(path.join(project, 'node_modules', 'xstate', 'dist', 'xstate.cjs.js'));
+  }, 60_000);
+});
+
+/** Starts `cmpflow -port 0 ...` and resolves with the port from its `ACCEPT 127.0.0.1:PORT PID=N` line. */
+function startServer(cmpflow: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(cmpflow, ['-port', '0', ...args], { cwd: project, env: SECRET_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error('no ACCEPT line within 30 s')), 30_000);
+    const fail = (e: Error) => {
+      clearTimeout(timer);
+      child.kill();
+      reject(new Error(`${e.message}\n${output}`));
+    };
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const port = /ACCEPT 127\.0\.0\.1:(\d+) PID=\d+/.exec(output)?.[1];
+      if (port) {
+        clearTimeout(timer);
+        resolve({ child, port: Number(port) });
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', fail);
+    child.on('exit', (code) => fail(new Error(`cmpflow -port exited with ${code}`)));
+  });
+}
+
+describe("the installed cmpflow command, as the README's first steps use it", () => {
+  withNpm('serves a throwaway CA with -port and enrolls from it with -cmd ir', async () => {
+    const cmpflow = path.join(project, 'node_modules', '.bin', 'cmpflow');
+    const key = path.join(project, 'device.key.pem');
+    const cert = path.join(project, 'device.crt');
+    const caCerts = path.join(project, 'ca.pem');
+    await run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key]);
+    const server = await startServer(cmpflow, ['-srv_ref', 'first-steps', '-srv_secret', 'env:CMP_SECRET']);
+    try {
+      await run(
+        cmpflow,
+        ['-server', `127.0.0.1:${server.port}/pkix/`, '-ref', 'first-steps', '-secret', 'env:CMP_SECRET', '-cmd', 'ir', '-newkey', key, '-subject', '/CN=first steps', '-certout', cert, '-cacertsout', caCerts],
+        { cwd: project, env: SECRET_ENV, timeout: 60_000 },
+      );
+    } finally {
+      const exited = new Promise((resolve) => server.child.once('exit', resolve));
+      server.child.kill('SIGTERM');
+      await exited;
+    }
+    const { stdout } = await run('openssl', ['verify', '-CAfile', caCerts, cert]);
+    expect(stdout.trim()).toBe(`${cert}: OK`);
+    const { stdout: subject } = await run('openssl', ['x509', '-in', cert, '-noout', '-subject']);
+    expect(subject.trim()).toBe('subject=CN = first steps');
+  }, 90_000);
+});

@@ -108,6 +108,12 @@ export interface CmpErrorDetails {
   failInfo?: string[];
   /** The server's PKIFreeText, joined. */
   statusString?: string[];
+  /**
+   * The options the message names, by their library (CmpClientOptions) names; the first is the
+   * message's `option: ` prefix when it has one. Front ends with other option names (the CLI's
+   * `-newkey`) translate these mentions and nothing else of the text.
+   */
+  options?: readonly string[];
   cause?: unknown;
 }
 
@@ -116,6 +122,7 @@ export class CmpError extends Error {
   readonly status?: number;
   readonly failInfo?: string[];
   readonly statusString?: string[];
+  readonly options?: readonly string[];
 
   constructor(code: ErrorCode, message: string, details: CmpErrorDetails = {}) {
     super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
@@ -124,6 +131,7 @@ export class CmpError extends Error {
     if (details.status !== undefined) this.status = details.status;
     if (details.failInfo !== undefined) this.failInfo = details.failInfo;
     if (details.statusString !== undefined) this.statusString = details.statusString;
+    if (details.options !== undefined) this.options = details.options;
   }
 
   /** A JSON-safe view, e.g. for a machine's context or the CLI. Never contains the cause chain. */

@@ -21,7 +21,7 @@ export { persistSession, parsePersistedSession, resumeOptions, sessionTransactio
 export type { PersistedSession, SessionStore } from './session';
 export { getCryptoProvider, setCryptoProvider, NodeCryptoProvider, WebCryptoProvider } from './crypto';
 export type { CryptoProvider, PrivateKeyHandle, SignatureAlgorithm, HashName, KeySpec } from './crypto';
-export { loadCertificates, loadPrivateKey, loadPkcs12, resolvePassphrase } from './credentials';
+export { loadCertificates, loadCertificateSet, loadPrivateKey, loadPkcs12, resolvePassphrase } from './credentials';
 export { validatePath } from './validation/path';
 export { clearPbmKeyCache } from './protection';
 export { createCmpServer, listen, createThrowawayCa } from './server';

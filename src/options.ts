@@ -8,11 +8,14 @@ import type { InspectionEvent, Observer } from 'xstate';
 import type { HashName, PrivateKeyHandle } from './crypto/provider';
 import type { Transfer } from './transport/types';
 
-/** A certificate source: a file path, PEM text, DER or PEM bytes, or a loaded certificate. */
+/**
+ * A certificate source: a file path, PEM text, DER, PEM or PKCS#12 bytes (the format is told by
+ * content), or a loaded certificate.
+ */
 export type CertificateInput = string | Uint8Array | X509Certificate;
 /** Several certificates: one source holding many, or a list of sources. */
 export type CertificatesInput = CertificateInput | CertificateInput[];
-/** A private key source: file path, PEM text, DER/PEM bytes, or a loaded key handle. */
+/** A private key source: file path, PEM text, DER, PEM or PKCS#12 bytes, or a loaded key handle. */
 export type KeyInput = string | Uint8Array | PrivateKeyHandle;
 /** A secret: the bytes or text themselves (an OpenSSL pass phrase source is resolved by the CLI). */
 export type SecretInput = string | Uint8Array;
@@ -93,9 +96,16 @@ export interface CmpClientOptions {
   ref?: string;
   /** Shared secret for MAC protection. */
   secret?: SecretInput;
+  /**
+   * Our protection certificate. Further certificates of its source (a chain file, or a PKCS#12
+   * file's other certificates) are untrusted certificates, and build the chain sent after it.
+   */
   cert?: CertificateInput;
   key?: KeyInput;
+  /** Pass phrase of key, and of cert and oldCert when they are encrypted PKCS#12 files (OpenSSL -keypass). */
   keyPass?: string;
+  /** Pass phrase of PKCS#12 files given for srvCert, trusted, untrusted, ownTrusted, extraCerts, outTrusted (OpenSSL -otherpass). */
+  otherPass?: string;
   /** Certificates to build the chain of our own protection certificate (OpenSSL -own_trusted). */
   ownTrusted?: CertificatesInput;
   extraCerts?: CertificatesInput;

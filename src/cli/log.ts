@@ -5,6 +5,7 @@
  * Callers never pass secrets; messages come from option names, file names and protocol facts.
  */
 import { CmpError, ErrorCodes } from '../errors';
+import { inCliTerms } from './library-option-names';
 
 /** Where the CLI writes: process.stdout/stderr, or anything with `write` in tests. */
 export interface OutputStream {
@@ -47,7 +48,9 @@ function oneLine(text: string): string {
  * The one line a failure becomes: `cmpflow: error: <message> (<CODE>)`. Anything that is not a
  * CmpError is a bug in cmpflow; it still gets one line, without its stack.
  */
-export function errorLine(e: unknown): string {
+export function errorLine(thrown: unknown): string {
+  // The library names its own options (newKey); the user typed the CLI's (-newkey).
+  const e = inCliTerms(thrown);
   const error =
     e instanceof CmpError
       ? e

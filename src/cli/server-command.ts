@@ -44,16 +44,18 @@ async function serverConfig(s: MockServerSettings, parsed: RunCommandLine, io: C
   if (s.statusString !== undefined) config.statusString = s.statusString;
   if (s.srvRef !== undefined) config.srvRef = s.srvRef;
   if (p.srvSecret !== undefined) config.srvSecret = await resolve(p.srvSecret, 'the -srv_secret pass phrase');
-  if (s.srvCert !== undefined) config.srvCert = certificateOf(file(s.srvCert), '-srv_cert');
-  if (s.srvKey !== undefined) {
-    const pass = p.srvKeyPass !== undefined ? await resolve(p.srvKeyPass, 'the -srv_keypass pass phrase') : undefined;
-    config.srvKey = await keyOf(file(s.srvKey), pass, '-srv_key');
-  }
-  if (s.srvTrusted) config.srvTrusted = certificatesOf(files(s.srvTrusted), '-srv_trusted');
-  if (s.srvUntrusted) config.srvUntrusted = certificatesOf(files(s.srvUntrusted), '-srv_untrusted');
-  if (s.rspCert !== undefined) config.rspCert = certificateOf(file(s.rspCert), '-rsp_cert');
-  if (s.rspExtraCerts) config.rspExtraCerts = certificatesOf(files(s.rspExtraCerts), '-rsp_extracerts');
-  if (s.rspCaPubs) config.rspCaPubs = certificatesOf(files(s.rspCaPubs), '-rsp_capubs');
+  // Pass phrases as apps/cmp.c 3.0 pairs them: -srv_keypass for -srv_cert and -srv_key, -keypass
+  // for -rsp_cert, -otherpass for the certificate lists.
+  const srvKeyPass = p.srvKeyPass !== undefined ? await resolve(p.srvKeyPass, 'the -srv_keypass pass phrase') : undefined;
+  const keyPass = p.keyPass !== undefined && s.rspCert !== undefined ? await resolve(p.keyPass, 'the -keypass pass phrase') : undefined;
+  const otherPass = p.otherPass !== undefined ? await resolve(p.otherPass, 'the -otherpass pass phrase') : undefined;
+  if (s.srvCert !== undefined) config.srvCert = await certificateOf(file(s.srvCert), '-srv_cert', srvKeyPass);
+  if (s.srvKey !== undefined) config.srvKey = await keyOf(file(s.srvKey), srvKeyPass, '-srv_key');
+  if (s.srvTrusted) config.srvTrusted = await certificatesOf(files(s.srvTrusted), '-srv_trusted', otherPass);
+  if (s.srvUntrusted) config.srvUntrusted = await certificatesOf(files(s.srvUntrusted), '-srv_untrusted', otherPass);
+  if (s.rspCert !== undefined) config.rspCert = await certificateOf(file(s.rspCert), '-rsp_cert', keyPass);
+  if (s.rspExtraCerts) config.rspExtraCerts = await certificatesOf(files(s.rspExtraCerts), '-rsp_extracerts', otherPass);
+  if (s.rspCaPubs) config.rspCaPubs = await certificatesOf(files(s.rspCaPubs), '-rsp_capubs', otherPass);
   return config;
 }
 

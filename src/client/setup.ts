@@ -7,9 +7,9 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificationRequest } from '@peculiar/asn1-csr';
 import { GeneralName, Name } from '@peculiar/asn1-x509';
 import { SubjectKeyIdentifierExtension, X509Certificate } from '@peculiar/x509';
-import { loadCertificate, loadCertificates, loadPrivateKey, parsePem } from '../credentials';
+import { isPem, loadCertificateSet, loadCertificationRequest, loadPrivateKey, publicKeyMatches } from '../credentials';
 import { digestByName, type HashName, type PrivateKeyHandle } from '../crypto';
-import { CmpError } from '../errors';
+import { CmpError, ErrorCodes } from '../errors';
 import { parseName } from '../message/names';
 import type { CertificateInput, CertificatesInput, CmpClientOptions, KeyInput } from '../options';
 import type { ProtectionConfig } from '../protection/protect';
@@ -62,78 +62,65 @@ function httpOptions(o: CmpClientOptions, tls: HttpTlsOptions | undefined): Http
   };
 }
 
-export function certificateOf(input: CertificateInput, what: string): X509Certificate {
-  if (input instanceof X509Certificate) return input;
-  try {
-    return loadCertificate(input);
-  } catch (e) {
-    throw relabel(e, what);
-  }
-}
-
-export function certificatesOf(input: CertificatesInput | undefined, what: string): X509Certificate[] {
-  if (input === undefined) return [];
-  const list = Array.isArray(input) ? input : [input];
-  return list.flatMap((item) => {
-    if (item instanceof X509Certificate) return [item];
-    try {
-      return loadCertificates(item);
-    } catch (e) {
-      throw relabel(e, what);
-    }
-  });
-}
-
-export async function keyOf(input: KeyInput, pass: string | undefined, what: string): Promise<PrivateKeyHandle> {
-  if (typeof input === 'object' && !(input instanceof Uint8Array)) return input;
-  try {
-    return await loadPrivateKey(input, pass);
-  } catch (e) {
-    throw relabel(e, what);
-  }
-}
-
-/** A distinguished name option; its errors name the option. */
-function nameOption(value: string, what: string): Name {
-  try {
-    return parseName(value);
-  } catch (e) {
-    throw relabel(e, what);
-  }
-}
-
-/** Errors of the credential loaders name the file; this prefixes the option it came from. */
-function relabel(e: unknown, what: string): unknown {
-  if (e instanceof CmpError) return new CmpError(e.code, `${what}: ${e.message}`, { cause: e });
+/**
+ * Errors of the credential loaders name the file; this prefixes the option it came from, by its
+ * CmpClientOptions name (front ends with other option names translate `options`).
+ */
+function optionError(e: unknown, option: string): unknown {
+  if (e instanceof CmpError) return new CmpError(e.code, `${option}: ${e.message}`, { cause: e, options: [option] });
   return e;
 }
 
-const textBytes = (s: string | Uint8Array) => (typeof s === 'string' ? new TextEncoder().encode(s) : s);
-
-function csrOf(input: string | Uint8Array): Uint8Array {
-  let der: Uint8Array;
-  if (typeof input === 'string' && !input.includes('-----BEGIN')) {
-    // A file path.
-    const fs = require('fs') as typeof import('fs');
-    try {
-      input = new Uint8Array(fs.readFileSync(input));
-    } catch (e) {
-      throw new CmpError('ERR_FILE', `-csr: cannot read ${input}`, { cause: e });
-    }
-  }
-  const text = typeof input === 'string' ? input : Buffer.from(input).toString('latin1');
-  if (text.includes('-----BEGIN')) {
-    const block = parsePem(text).find((b) => /CERTIFICATE REQUEST/.test(b.label));
-    if (!block) throw new CmpError('ERR_CREDENTIALS', '-csr: no CERTIFICATE REQUEST block');
-    der = block.der;
-  } else der = input as Uint8Array;
+async function labelled<T>(option: string, load: () => T | Promise<T>): Promise<T> {
   try {
-    AsnConvert.parse(der, CertificationRequest);
+    return await load();
   } catch (e) {
-    throw new CmpError('ERR_CREDENTIALS', '-csr: not a PKCS#10 certificate request', { cause: e });
+    throw optionError(e, option);
   }
-  return der;
 }
+
+/** All certificates of an option that takes several: each source in PEM, DER or PKCS#12. */
+export async function certificatesOf(input: CertificatesInput | undefined, option: string, passphrase?: string): Promise<X509Certificate[]> {
+  if (input === undefined) return [];
+  const list = Array.isArray(input) ? input : [input];
+  const loaded: X509Certificate[][] = [];
+  for (const item of list) {
+    if (item instanceof X509Certificate) loaded.push([item]);
+    else loaded.push(await labelled(option, () => loadCertificateSet(item, passphrase !== undefined ? { passphrase } : {})));
+  }
+  return loaded.flat();
+}
+
+/** The one certificate of an option that takes one; ERR_CREDENTIALS when its source holds more. */
+export async function certificateOf(input: CertificateInput, option: string, passphrase?: string): Promise<X509Certificate> {
+  const certificates = await certificatesOf(input, option, passphrase);
+  if (certificates.length > 1) {
+    throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `${option}: expected one certificate in ${sourceName(input)}, found ${certificates.length}`, { options: [option] });
+  }
+  return certificates[0]!;
+}
+
+export async function keyOf(input: KeyInput, passphrase: string | undefined, option: string): Promise<PrivateKeyHandle> {
+  if (typeof input === 'object' && !(input instanceof Uint8Array)) return input;
+  return labelled(option, () => loadPrivateKey(input, passphrase));
+}
+
+/** How messages refer to a credential source: its file name, never its content. */
+function sourceName(input: CertificateInput | KeyInput): string {
+  if (typeof input === 'string') return isPem(input) ? 'the PEM text given' : input;
+  return input instanceof Uint8Array ? 'the bytes given' : 'the object given';
+}
+
+/** A distinguished name option; its errors name the option. */
+function nameOption(value: string, option: string): Name {
+  try {
+    return parseName(value);
+  } catch (e) {
+    throw optionError(e, option);
+  }
+}
+
+const textBytes = (s: string | Uint8Array) => (typeof s === 'string' ? new TextEncoder().encode(s) : s);
 
 const nameOf = (c: X509Certificate, which: 'subject' | 'issuer'): Name =>
   AsnConvert.parse((which === 'subject' ? c.subjectName : c.issuerName).toArrayBuffer(), Name);
@@ -143,6 +130,13 @@ const dn = (name: Name | undefined) => new GeneralName({ directoryName: name ?? 
 function subjectKeyId(cert: X509Certificate): Uint8Array | undefined {
   const ext = cert.getExtension(SubjectKeyIdentifierExtension);
   return ext ? new Uint8Array(Buffer.from(ext.keyId, 'hex')) : undefined;
+}
+
+const missingServer = () =>
+  new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'server: missing, and no custom transfer or response files are given', { options: ['server'] });
+
+function withoutDuplicates(certificates: X509Certificate[]): X509Certificate[] {
+  return certificates.filter((c, i) => certificates.findIndex((d) => d.equal(c)) === i);
 }
 
 /** Our own chain for extraCerts: issuers of `cert` found among the given certificates, leaf first. */
@@ -159,9 +153,12 @@ function ownChain(cert: X509Certificate, pool: X509Certificate[]): X509Certifica
   return chain;
 }
 
+/**
+ * A secret wins over cert and key, as in OpenSSL (ossl_cmp_msg_protect tries the secret first):
+ * cert and key are then loaded, so that a bad file is still reported, but not used.
+ */
 function protectionOf(o: CmpClientOptions, cert: X509Certificate | undefined, key: PrivateKeyHandle | undefined, digest: HashName): ProtectionConfig {
   if (o.unprotectedRequests) return { kind: 'none' };
-  if (cert && key) return { kind: 'signature', key, cert, digest };
   if (o.secret !== undefined) {
     const secret = textBytes(o.secret);
     const pbmac1 = o.macProtection === 'pbmac1' || o.mac?.toLowerCase() === 'pbmac1';
@@ -170,26 +167,38 @@ function protectionOf(o: CmpClientOptions, cert: X509Certificate | undefined, ke
     if (pbmac1) return { kind: 'pbmac1', secret, ...iterations };
     return { kind: 'pbm', secret, owf: digest, ...(macHash ? { mac: macHash } : {}), ...iterations };
   }
-  if (cert && !key) throw new CmpError('ERR_MISSING_OPTION', 'missing -key for the protection certificate -cert');
-  throw new CmpError('ERR_MISSING_OPTION', 'no protection credentials: give -secret (with -ref) or -cert and -key, or -unprotected_requests');
+  if (cert && key) {
+    if (!publicKeyMatches(key, cert)) {
+      throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `cert: the certificate in ${sourceName(o.cert!)} does not match key`, { options: ['cert', 'key'] });
+    }
+    return { kind: 'signature', key, cert, digest };
+  }
+  if (cert) throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'key: missing; the protection certificate given as cert needs its private key', { options: ['key', 'cert'] });
+  throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'no protection credentials: give secret (with ref) or cert and key, or set unprotectedRequests', {
+    options: ['secret', 'ref', 'cert', 'key', 'unprotectedRequests'],
+  });
 }
 
 export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
   const digest = o.digest ? digestByName(o.digest) : 'SHA-256';
-  const cert = o.cert !== undefined ? certificateOf(o.cert, '-cert') : undefined;
-  const key = o.key !== undefined ? await keyOf(o.key, o.keyPass, '-key') : undefined;
-  const newKey = o.newKey !== undefined ? await keyOf(o.newKey, o.newKeyPass, '-newkey') : undefined;
-  const oldCert = o.oldCert !== undefined ? certificateOf(o.oldCert, '-oldcert') : undefined;
-  const srvCert = o.srvCert !== undefined ? certificateOf(o.srvCert, '-srvcert') : undefined;
-  const trusted = certificatesOf(o.trusted, '-trusted');
-  const untrusted = certificatesOf(o.untrusted, '-untrusted');
-  const ownTrusted = certificatesOf(o.ownTrusted, '-own_trusted');
-  const extraCerts = certificatesOf(o.extraCerts, '-extracerts');
-  const outTrusted = o.outTrusted !== undefined ? certificatesOf(o.outTrusted, '-out_trusted') : undefined;
+  // OpenSSL reads -cert with -keypass, since it may be a PKCS#12 file; the certificates after the
+  // first are the signer's chain and join the untrusted certificates (OSSL_CMP_CTX_build_cert_chain).
+  const signerFile = o.cert !== undefined ? await certificatesOf(o.cert, 'cert', o.keyPass) : [];
+  if (o.cert !== undefined && signerFile.length === 0) throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `cert: no certificate in ${sourceName(o.cert)}`, { options: ['cert'] });
+  const cert = signerFile[0];
+  const key = o.key !== undefined ? await keyOf(o.key, o.keyPass, 'key') : undefined;
+  const newKey = o.newKey !== undefined ? await keyOf(o.newKey, o.newKeyPass, 'newKey') : undefined;
+  const oldCert = o.oldCert !== undefined ? await certificateOf(o.oldCert, 'oldCert', o.keyPass) : undefined;
+  const srvCert = o.srvCert !== undefined ? await certificateOf(o.srvCert, 'srvCert', o.otherPass) : undefined;
+  const trusted = await certificatesOf(o.trusted, 'trusted', o.otherPass);
+  const untrusted = withoutDuplicates([...(await certificatesOf(o.untrusted, 'untrusted', o.otherPass)), ...signerFile.slice(1)]);
+  const ownTrusted = await certificatesOf(o.ownTrusted, 'ownTrusted', o.otherPass);
+  const extraCerts = await certificatesOf(o.extraCerts, 'extraCerts', o.otherPass);
+  const outTrusted = o.outTrusted !== undefined ? await certificatesOf(o.outTrusted, 'outTrusted', o.otherPass) : undefined;
   const tls = tlsInEffect(o) ? await loadTlsCredentials(o.tls ?? {}, untrusted) : undefined;
-  const csr = o.csr !== undefined ? csrOf(o.csr) : undefined;
-  const subject = o.subject !== undefined ? nameOption(o.subject, '-subject') : undefined;
-  const issuer = o.issuer !== undefined ? nameOption(o.issuer, '-issuer') : undefined;
+  const csr = o.csr !== undefined ? await labelled('csr', () => loadCertificationRequest(o.csr!)) : undefined;
+  const subject = o.subject !== undefined ? nameOption(o.subject, 'subject') : undefined;
+  const issuer = o.issuer !== undefined ? nameOption(o.issuer, 'issuer') : undefined;
   const protection = protectionOf(o, cert, key, digest);
   const signing = protection.kind === 'signature';
 
@@ -197,7 +206,7 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
   const csrSubject = csr ? AsnConvert.parse(csr, CertificationRequest).certificationRequestInfo.subject : undefined;
   const senderName = cert ? nameOf(cert, 'subject') : oldCert ? nameOf(oldCert, 'subject') : (subject ?? csrSubject);
   const recipientName = o.recipient !== undefined
-    ? nameOption(o.recipient, '-recipient')
+    ? nameOption(o.recipient, 'recipient')
     : srvCert ? nameOf(srvCert, 'subject')
       : issuer ?? (oldCert ? nameOf(oldCert, 'issuer') : cert ? nameOf(cert, 'issuer') : undefined);
 
@@ -222,10 +231,10 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
       // With -rspin alone, responses come from files only (OpenSSL: -rspin without -server).
       return { transfer: createFileTransfer(files, inner), close };
     }
-    if (!inner) throw new CmpError('ERR_MISSING_OPTION', 'missing -server (or a custom transfer)');
+    if (!inner) throw missingServer();
     return { transfer: inner, close };
   };
-  if (!o.transfer && !o.server && !o.files?.rspin) throw new CmpError('ERR_MISSING_OPTION', 'missing -server (or a custom transfer)');
+  if (!o.transfer && !o.server && !o.files?.rspin) throw missingServer();
 
   return {
     options: o,
@@ -246,7 +255,7 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
     trusted,
     untrusted,
     ...(outTrusted ? { outTrusted } : {}),
-    ...(o.expectSender !== undefined ? { expectedSender: nameOption(o.expectSender, '-expect_sender') } : srvCert ? { expectedSender: nameOf(srvCert, 'subject') } : {}),
+    ...(o.expectSender !== undefined ? { expectedSender: nameOption(o.expectSender, 'expectSender') } : srvCert ? { expectedSender: nameOf(srvCert, 'subject') } : {}),
     openTransfer,
     now: o.now ?? Date.now,
   };

@@ -47,7 +47,7 @@ export function requestedPublicKey(setup: ClientSetup, refCert: X509Certificate 
   }
   if (refCert) return new Uint8Array(refCert.publicKey.rawData);
   if (setup.key) return setup.key.spki;
-  throw new CmpError('ERR_MISSING_OPTION', 'missing -newkey: no key to request a certificate for');
+  throw new CmpError('ERR_MISSING_OPTION', 'newKey: missing; no key to request a certificate for', { options: ['newKey'] });
 }
 
 function csrExtensions(csrDer: Uint8Array): Extension[] {

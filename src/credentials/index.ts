@@ -1,7 +1,11 @@
 export { parsePem, encodePem, isPem } from './pem';
 export type { PemBlock } from './pem';
 export { loadCertificates, loadCertificate } from './certificates';
-export { loadPrivateKey, importPrivateKeyInfo, publicKeyMatches } from './keys';
+export { importPrivateKeyInfo, publicKeyMatches } from './keys';
+export { loadCertificateSet, loadCertificationRequest, loadPrivateKey } from './loader';
+export type { CredentialLoadOptions } from './loader';
+export { credentialFormat } from './format';
+export type { CredentialFormat } from './format';
 export { loadPkcs12 } from './pkcs12';
 export type { Pkcs12Contents } from './pkcs12';
 export { resolvePassphrase } from './passphrase';

@@ -16,7 +16,7 @@ import { sequenceChildTags } from './der-shape';
 import { decryptLegacyPem, isLegacyEncrypted } from './legacy-pem';
 import { decryptPrivateKeyInfo } from './pbe';
 import { parsePem, PemBlock } from './pem';
-import { CredentialInput, pemText, readCredentialInput } from './source';
+import { CredentialInput, pemText } from './source';
 
 type KeyFormat = 'pkcs8' | 'encrypted-pkcs8' | 'rsa' | 'ec';
 
@@ -45,17 +45,12 @@ function derFormat(der: Uint8Array): KeyFormat | undefined {
 }
 
 /**
- * Loads a private key from a file path, PEM text, DER bytes or PEM bytes. Encrypted keys need
- * `passphrase` (ERR_MISSING_OPTION without, ERR_BAD_PASSPHRASE when wrong). Other failures are
- * ERR_FILE (unreadable), ERR_PEM (broken PEM), ERR_CREDENTIALS (no or a malformed key) or
- * ERR_UNSUPPORTED_ALGORITHM (encryption or key type we do not support).
+ * The private key of PEM or DER input (loader.ts adds PKCS#12). Encrypted keys need `passphrase`
+ * (ERR_MISSING_OPTION without, ERR_BAD_PASSPHRASE when wrong). Other failures are ERR_PEM
+ * (broken PEM), ERR_CREDENTIALS (no or a malformed key) or ERR_UNSUPPORTED_ALGORITHM (encryption
+ * or key type we do not support).
  */
-export async function loadPrivateKey(
-  input: string | Uint8Array,
-  passphrase?: string,
-  provider: CryptoProvider = getCryptoProvider(),
-): Promise<PrivateKeyHandle> {
-  const source = readCredentialInput(input, 'private key');
+export async function privateKeyIn(source: CredentialInput, passphrase: string | undefined, provider: CryptoProvider = getCryptoProvider()): Promise<PrivateKeyHandle> {
   const pkcs8 = await privateKeyInfoOf(source, passphrase);
   return importPrivateKeyInfo(pkcs8, source.name, provider);
 }

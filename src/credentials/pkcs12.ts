@@ -19,7 +19,7 @@ import { importPrivateKeyInfo, publicKeyMatches } from './keys';
 import { MAX_PBE_ITERATIONS, decryptPrivateKeyInfo, pbeDecrypt } from './pbe';
 import { CmsEncryptedData } from './pbe-params';
 import { Pkcs12KeyId, bmpPassword, pkcs12Kdf } from './pkcs12-kdf';
-import { readCredentialInput } from './source';
+import { type CredentialInput, readCredentialInput } from './source';
 
 export interface Pkcs12Contents {
   key: PrivateKeyHandle;
@@ -44,7 +44,10 @@ interface Bags {
  * ERR_CREDENTIALS.
  */
 export async function loadPkcs12(input: string | Uint8Array, passphrase: string, provider: CryptoProvider = getCryptoProvider()): Promise<Pkcs12Contents> {
-  const source = readCredentialInput(input, 'PKCS#12');
+  return pkcs12In(readCredentialInput(input, 'PKCS#12'), passphrase, provider);
+}
+
+export async function pkcs12In(source: CredentialInput, passphrase: string, provider: CryptoProvider = getCryptoProvider()): Promise<Pkcs12Contents> {
   const name = source.name;
   const pfx = parse(source.bytes, PFX, `${name} is not a PKCS#12 file`);
   if (pfx.version !== 3) throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `${name}: unsupported PKCS#12 version ${pfx.version}`);

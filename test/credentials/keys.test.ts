@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { webcrypto } from 'node:crypto';
 import { loadCertificate } from '../../src/credentials/certificates';
-import { loadPrivateKey, publicKeyMatches } from '../../src/credentials/keys';
+import { publicKeyMatches } from '../../src/credentials/keys';
+import { loadPrivateKey } from '../../src/credentials/loader';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { EncryptedPrivateKeyInfo } from '@peculiar/asn1-pkcs8';

@@ -461,7 +461,7 @@ class Builder {
     const server = v.str('server');
     if (server === undefined) {
       if (!v.flag('use_mock_srv') && !v.has('rspin')) throw missing('-server: missing -server or -use_mock_srv or -rspin option');
-      for (const name of ['proxy', 'no_proxy']) if (v.has(name)) this.warn(`ignoring -${name} option since -server is not given`);
+      for (const name of ['proxy', 'no_proxy', 'tls_used']) if (v.has(name)) this.warn(`ignoring -${name} option since -server is not given`);
     } else {
       if (/^https:\/\//i.test(server.trim()) && !tlsUsed) throw missing('-tls_used: missing -tls_used option since -server URL indicates https');
       namingOption('server', () => parseServerAddress(server, tlsUsed ? true : undefined, v.str('path')));

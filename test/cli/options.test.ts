@@ -253,6 +253,12 @@ describe('warnings openssl cmp also gives', () => {
     expect(parsed.cli.rspIn).toEqual(['a.der', 'b.der']);
     expect(parsed.warnings).toEqual(expect.arrayContaining(['ignoring -server option since -rspin is given', '-provider is ignored by cmpflow']));
   });
+
+  it('ignores -tls_used when responses come from -rspin files', () => {
+    const parsed = run([...genm, '-rspin', 'a.der', '-tls_used', '-tls_trusted', 'root.pem']);
+    expect(parsed.client.server).toBeUndefined();
+    expect(parsed.warnings).toEqual(expect.arrayContaining(['ignoring -tls_used option since -server is not given']));
+  });
 });
 
 describe('sessions', () => {

@@ -379,6 +379,7 @@ export const OPTIONS: readonly OptionSpec[] = [
       ['nowait', '-', 'text', 'Do not poll: save the waiting transaction to -session, exit'],
       ['inspect', '-', 'text', 'Print the state machine events (secrets removed)'],
       ['pbmac1', '-', 'text', ['Use RFC 9481 PBMAC1 instead of PBM for MAC protection;', '-mac then names the PBKDF2 PRF/HMAC, e.g. hmac-sha256']],
+      ['version', '-', 'text', 'Print the cmpflow version and exit', notInConfig],
     ],
     'cmpflow',
   ),

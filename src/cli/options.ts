@@ -19,6 +19,7 @@ import { parseProxyAddress, parseServerAddress } from '../transport/address';
 import { OptionValue, parseArgs } from './args';
 import type { Environment } from './config';
 import { openCmpConfig, readConfigOptions } from './config-options';
+import { nameArgument } from './name-options';
 import { splitItems } from './value-syntax';
 import { encodeExtensions, ExtensionSpec, readRequestExtensions } from './x509v3-config';
 
@@ -515,8 +516,8 @@ class Builder {
       }
     }
     put(c, 'trusted', v.list('trusted'));
-    put(c, 'recipient', v.str('recipient'));
-    put(c, 'expectSender', v.str('expect_sender'));
+    put(c, 'recipient', nameArgument('recipient', v.str('recipient'), (m) => this.warn(m)));
+    put(c, 'expectSender', nameArgument('expect_sender', v.str('expect_sender'), (m) => this.warn(m)));
     if (v.flag('ignore_keyusage')) c.ignoreKeyUsage = true;
     if (v.flag('unprotected_errors')) c.unprotectedErrors = true;
     put(c, 'outTrusted', v.list('out_trusted'));
@@ -603,8 +604,8 @@ class Builder {
       this.warn('missing -recipient, -srvcert, -issuer, -oldcert or -cert; recipient will be set to "NULL-DN"');
     }
 
-    put(c, 'subject', v.str('subject'));
-    put(c, 'issuer', v.str('issuer'));
+    put(c, 'subject', nameArgument('subject', v.str('subject'), (m) => this.warn(m)));
+    put(c, 'issuer', nameArgument('issuer', v.str('issuer'), (m) => this.warn(m)));
     put(c, 'newKey', v.str('newkey'));
     const days = v.num('days');
     if (days !== undefined && days > 0) c.days = days;

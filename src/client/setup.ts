@@ -195,7 +195,7 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
   const ownTrusted = await certificatesOf(o.ownTrusted, 'ownTrusted', o.otherPass);
   const extraCerts = await certificatesOf(o.extraCerts, 'extraCerts', o.otherPass);
   const outTrusted = o.outTrusted !== undefined ? await certificatesOf(o.outTrusted, 'outTrusted', o.otherPass) : undefined;
-  const tls = tlsInEffect(o) ? await loadTlsCredentials(o.tls ?? {}, untrusted) : undefined;
+  const tls = tlsInEffect(o) ? await loadTlsCredentials(o.tls ?? {}, untrusted, o.otherPass) : undefined;
   const csr = o.csr !== undefined ? await labelled('csr', () => loadCertificationRequest(o.csr!)) : undefined;
   const subject = o.subject !== undefined ? nameOption(o.subject, 'subject') : undefined;
   const issuer = o.issuer !== undefined ? nameOption(o.issuer, 'issuer') : undefined;

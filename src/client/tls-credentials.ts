@@ -5,43 +5,47 @@
  * PKCS#12 bytes, loaded objects. The transport then receives only loaded material.
  */
 import type { X509Certificate } from '@peculiar/x509';
-import { encodePem, loadCertificates, loadPrivateKey, publicKeyMatches } from '../credentials';
+import { encodePem, loadCertificateSet, loadPrivateKey, publicKeyMatches } from '../credentials';
 import { getCryptoProvider, type PrivateKeyHandle } from '../crypto';
 import { CmpError, ErrorCodes } from '../errors';
-import type { CertificateInput, CertificatesInput, CmpClientOptions, KeyInput } from '../options';
+import type { CertificatesInput, CmpClientOptions, KeyInput } from '../options';
 import type { HttpTlsOptions } from '../transport';
 
 type TlsInput = NonNullable<CmpClientOptions['tls']>;
+type TlsOption = 'tls.cert' | 'tls.key' | 'tls.extra' | 'tls.trusted';
 
-/** A loaded certificate: an X509Certificate of @peculiar/x509 (checked by shape, it may come from another copy of the package). */
-function isLoaded(input: CertificateInput): input is X509Certificate {
-  return typeof input === 'object' && !(input instanceof Uint8Array) && 'rawData' in input;
-}
-
-/** Prefixes the option, since the loaders name only the file. */
-function labelled<T>(what: string, load: () => T): T {
+/**
+ * Runs a loader; its errors name the file, this prefixes the option by its CmpClientOptions name
+ * (the CLI turns `tls.cert` into `-tls_cert`).
+ */
+async function labelled<T>(option: TlsOption, load: () => Promise<T>): Promise<T> {
   try {
-    return load();
+    return await load();
   } catch (e) {
-    if (e instanceof CmpError) throw new CmpError(e.code, `${what}: ${e.message}`, { cause: e });
+    if (e instanceof CmpError) throw new CmpError(e.code, `${option}: ${e.message}`, { cause: e, options: [option] });
     throw e;
   }
 }
 
-function certificatesOf(input: CertificatesInput | undefined, what: string): X509Certificate[] {
+/** A loaded certificate (an X509Certificate of @peculiar/x509, told by shape: it may come from another copy of the package). */
+function isLoaded(input: unknown): input is X509Certificate {
+  return typeof input === 'object' && input !== null && !(input instanceof Uint8Array) && 'rawData' in input;
+}
+
+/** Each source in PEM, DER or PKCS#12 (opened with `passphrase`), or already loaded. */
+async function certificatesOf(input: CertificatesInput | undefined, option: TlsOption, passphrase: string | undefined): Promise<X509Certificate[]> {
   if (input === undefined) return [];
-  const list = Array.isArray(input) ? input : [input];
-  return list.flatMap((item) => (isLoaded(item) ? [item] : labelled(what, () => loadCertificates(item))));
+  const loaded: X509Certificate[] = [];
+  for (const item of Array.isArray(input) ? input : [input]) {
+    if (isLoaded(item)) loaded.push(item);
+    else loaded.push(...(await labelled(option, () => loadCertificateSet(item, passphrase !== undefined ? { passphrase } : {}))));
+  }
+  return loaded;
 }
 
-async function keyOf(input: KeyInput, pass: string | undefined, what: string): Promise<PrivateKeyHandle> {
+async function keyOf(input: KeyInput, passphrase: string | undefined): Promise<PrivateKeyHandle> {
   if (typeof input === 'object' && !(input instanceof Uint8Array)) return input;
-  try {
-    return await loadPrivateKey(input, pass);
-  } catch (e) {
-    if (e instanceof CmpError) throw new CmpError(e.code, `${what}: ${e.message}`, { cause: e });
-    throw e;
-  }
+  return labelled('tls.key', () => loadPrivateKey(input, passphrase));
 }
 
 const pemOf = (cert: X509Certificate) => encodePem('CERTIFICATE', new Uint8Array(cert.rawData));
@@ -64,34 +68,39 @@ function issuerChain(leaf: X509Certificate, pool: X509Certificate[]): X509Certif
 }
 
 /**
- * Loads the TLS options. `untrusted` (-untrusted) also serves to complete the client certificate's
- * chain, as in `openssl cmp`; -tls_extra certificates are sent in addition, whatever they are.
- * Errors name the option and the file, never key material.
+ * Loads the TLS options as `openssl cmp` 3.0 does (apps/cmp.c setup_ssl_ctx): tls.keyPass opens
+ * the key and a PKCS#12 tls.cert, `otherPass` PKCS#12 tls.extra files. `untrusted` (-untrusted)
+ * also serves to complete the client certificate's chain; tls.extra certificates are sent in
+ * addition, whatever they are. Errors name the option and the file, never key material.
  */
-export async function loadTlsCredentials(tls: TlsInput, untrusted: X509Certificate[]): Promise<HttpTlsOptions> {
+export async function loadTlsCredentials(tls: TlsInput, untrusted: X509Certificate[], otherPass?: string): Promise<HttpTlsOptions> {
   const out: HttpTlsOptions = { used: true };
   if (tls.trusted !== undefined) {
-    const trusted = certificatesOf(tls.trusted, '-tls_trusted');
-    if (trusted.length === 0) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, '-tls_trusted: no certificate given');
+    const trusted = await certificatesOf(tls.trusted, 'tls.trusted', undefined);
+    if (trusted.length === 0) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'tls.trusted: no certificate given', { options: ['tls.trusted'] });
     out.trusted = trusted.map(pemOf);
   }
   if (tls.host !== undefined) out.host = tls.host;
   const hasExtra = tls.extra !== undefined && (!Array.isArray(tls.extra) || tls.extra.length > 0);
   if (tls.cert === undefined && tls.key === undefined) {
-    if (hasExtra) throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, '-tls_extra: needs -tls_cert and -tls_key');
+    if (hasExtra) throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'tls.extra: needs tls.cert and tls.key', { options: ['tls.extra', 'tls.cert', 'tls.key'] });
     return out;
   }
-  if (tls.key === undefined) throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'missing -tls_key for the TLS client certificate -tls_cert');
-  if (tls.cert === undefined) throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'missing -tls_cert for the TLS client key -tls_key');
+  if (tls.key === undefined) {
+    throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'tls.key: missing; the TLS client certificate given as tls.cert needs its private key', { options: ['tls.key', 'tls.cert'] });
+  }
+  if (tls.cert === undefined) {
+    throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'tls.cert: missing; the TLS client key given as tls.key needs its certificate', { options: ['tls.cert', 'tls.key'] });
+  }
 
   // The first certificate is ours; any further ones in the same source are its chain (OpenSSL load_cert_certs).
-  const [leaf, ...bundled] = certificatesOf(tls.cert, '-tls_cert');
-  if (leaf === undefined) throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, '-tls_cert: no certificate given');
-  const key = await keyOf(tls.key, tls.keyPass, '-tls_key');
+  const [leaf, ...bundled] = await certificatesOf(tls.cert, 'tls.cert', tls.keyPass);
+  if (leaf === undefined) throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'tls.cert: no certificate given', { options: ['tls.cert'] });
+  const key = await keyOf(tls.key, tls.keyPass);
   if (!publicKeyMatches(key, leaf)) {
-    throw new CmpError(ErrorCodes.ERR_CREDENTIALS, '-tls_key does not match the certificate in -tls_cert');
+    throw new CmpError(ErrorCodes.ERR_CREDENTIALS, 'tls.key: does not match the TLS client certificate given as tls.cert', { options: ['tls.key', 'tls.cert'] });
   }
-  const extra = certificatesOf(tls.extra, '-tls_extra');
+  const extra = await certificatesOf(tls.extra, 'tls.extra', otherPass);
   const chain = issuerChain(leaf, [...bundled, ...untrusted]);
   // Node's TLS layer needs the key itself in its secure context (there is no signing hook), so it
   // is exported, as PKCS#8 PEM that lives only in the connection agent's memory.

@@ -108,6 +108,11 @@ describe('the library API over HTTPS with a client certificate (embedded CA behi
     expect(front.clients[0]).toBe(tls.clientName);
   });
 
+  it('reads certificate, chain and key from one PKCS#12 file opened with tls.keyPass', async () => {
+    await enrollThroughApi({ used: true, cert: tls.clientP12Path, key: tls.clientP12Path, keyPass: tls.clientKeyPass, trusted: tls.rootPath });
+    expect(front.clients[0]).toBe(tls.clientName);
+  });
+
   it('checks tls.host instead of the server address: localhost is named in the certificate, cmp.example.org is not', async () => {
     await enrollThroughApi({ ...clientAuth(), host: 'localhost' });
     const err = await expectCmpError(enrollThroughApi({ ...clientAuth(), host: 'cmp.example.org' }), 'ERR_TLS');
@@ -116,6 +121,12 @@ describe('the library API over HTTPS with a client certificate (embedded CA behi
 
   it('speaks TLS with tls.used even to an http:// URL, as openssl cmp 3.0 does', async () => {
     await enrollThroughApi(clientAuth(), `http://127.0.0.1:${front.port}/pkix/`);
+    expect(front.clients[0]).toBe(tls.clientName);
+  });
+
+  it('applies the tls options to an https:// URL without tls.used', async () => {
+    const { used: _used, ...implied } = clientAuth();
+    await enrollThroughApi(implied);
     expect(front.clients[0]).toBe(tls.clientName);
   });
 
@@ -138,27 +149,28 @@ describe('the library API over HTTPS with a client certificate (embedded CA behi
   it('names the option and the file when a file is missing, before connecting', async () => {
     const missing = path.join(tls.dir, 'no-such-key.pem');
     const err = await expectCmpError(enrollThroughApi({ ...clientAuth(), key: missing }), 'ERR_FILE');
-    expect(err.message).toMatch(/^-tls_key: .*no-such-key\.pem/);
+    expect(err.message).toMatch(/^tls\.key: .*no-such-key\.pem/);
+    expect(err.options).toEqual(['tls.key']);
     expect(front.clients).toEqual([]);
   });
 
   it('rejects a key that does not belong to tls.cert, and a wrong pass phrase, without showing key or pass phrase', async () => {
     const mismatch = await expectCmpError(enrollThroughApi({ ...clientAuth(), key: tls.spareKeyPath }), 'ERR_CREDENTIALS');
-    expect(mismatch.message).toBe('-tls_key does not match the certificate in -tls_cert');
+    expect(mismatch.message).toBe('tls.key: does not match the TLS client certificate given as tls.cert');
     const wrongPass = await expectCmpError(
       enrollThroughApi({ ...clientAuth(), key: tls.clientKeyEncryptedPath, keyPass: 'not the pass' }),
       'ERR_BAD_PASSPHRASE',
     );
-    expect(wrongPass.message).toMatch(/^-tls_key: /);
+    expect(wrongPass.message).toMatch(/^tls\.key: /);
     expect(wrongPass.message).not.toContain('not the pass');
     expectNoSecrets(`${mismatch.message} ${wrongPass.message} ${JSON.stringify(wrongPass)}`);
   });
 
   it('requires tls.cert and tls.key together', async () => {
     const noKey = await expectCmpError(enrollThroughApi({ used: true, cert: tls.clientCertPath, trusted: tls.rootPath }), 'ERR_MISSING_OPTION');
-    expect(noKey.message).toContain('-tls_key');
+    expect(noKey.message).toMatch(/^tls\.key: missing/);
     const noCert = await expectCmpError(enrollThroughApi({ used: true, key: tls.clientKeyPath, trusted: tls.rootPath }), 'ERR_MISSING_OPTION');
-    expect(noCert.message).toContain('-tls_cert');
+    expect(noCert.message).toMatch(/^tls\.cert: missing/);
   });
 });
 
@@ -196,10 +208,18 @@ describe('cmpflow -tls_used with a client certificate (embedded CA behind a TLS 
     expect(front.clients).toEqual([tls.clientName, tls.clientName]);
   });
 
-  it('decrypts the key with -tls_keypass, the chain following the client certificate in -tls_cert', async () => {
+  it('decrypts the key with -tls_keypass, and reads the key and its chain from PKCS#12 with it', async () => {
     const tail = ['-tls_used', '-tls_trusted', 'root.crt', '-tls_keypass', `pass:${tls.clientKeyPass}`];
     expectSuccess(await enroll('cli-enc.pem', [...tail, '-tls_cert', 'client-chain.crt', '-tls_key', 'client-enc.key']));
-    expect(front.clients).toEqual([tls.clientName, tls.clientName]);
+    expectSuccess(await enroll('cli-p12.pem', [...tail, '-tls_cert', 'client.p12', '-tls_key', 'client.p12']));
+    expect(front.clients).toEqual([tls.clientName, tls.clientName, tls.clientName, tls.clientName]);
+  });
+
+  it('refuses a -tls_key that does not belong to -tls_cert before connecting', async () => {
+    const args = tlsFiles.map((a) => (a === 'client.key' ? 'spare.key' : a));
+    const message = expectOneError(await enroll('cli-mismatch.pem', args), 'ERR_CREDENTIALS');
+    expect(message).toBe('cmpflow: error: -tls_key: does not match the TLS client certificate given as -tls_cert (ERR_CREDENTIALS)');
+    expect(front.clients).toEqual([]);
   });
 
   it('checks -tls_host in the server certificate instead of the -server host', async () => {

@@ -24,6 +24,8 @@ export interface ParsedArgs {
   occurrences: ArgOccurrence[];
   /** Set when -help was given; nothing else needs to be valid then. */
   help: boolean;
+  /** Set when -version was given; nothing else needs to be valid then either. */
+  version: boolean;
   /** Advisory notes such as OpenSSL's "option argument starts with hyphen". */
   warnings: string[];
 }
@@ -39,6 +41,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const occurrences: ArgOccurrence[] = [];
   const warnings: string[] = [];
   let help = false;
+  let version = false;
   let i = 0;
   while (i < argv.length) {
     const arg = argv[i]!;
@@ -58,6 +61,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     if (option.type === '-') {
       if (inlineValue !== undefined) throw invalid(`option -${name} does not take a value`);
       if (option.name === 'help') help = true;
+      if (option.name === 'version') version = true;
       occurrences.push({ option, value: true, flag: `-${name}` });
       continue;
     }
@@ -77,7 +81,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (i < argv.length) {
     throw invalid(`unexpected argument '${argv[i]}' (cmpflow takes options only)`);
   }
-  return { occurrences, help, warnings };
+  return { occurrences, help, version, warnings };
 }
 
 function isStringType(option: OptionSpec): boolean {

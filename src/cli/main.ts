@@ -3,16 +3,19 @@
  * resumable sessions. main() never throws and never prints a stack trace: a failure becomes one
  * `cmpflow: error: <message> (<CODE>)` line on stderr.
  *
- * Exit statuses: 0 success (also -help), 1 failure (and no arguments at all, which prints the
- * help as openssl does), 3 (EXIT_WAITING) when -nowait left the transaction waiting in its
- * session file.
+ * Exit statuses (docs/cli.md lists them): 0 success (also -help and -version), 1 failure (and no
+ * arguments at all, which prints the help as openssl does), 3 (EXIT_WAITING) when -nowait left the
+ * transaction waiting in its session file, 130 (EXIT_INTERRUPTED) when Ctrl-C stopped a client
+ * command.
  */
 import type { Readable } from 'stream';
 import { parseArgs } from './args';
+import { EXIT_INTERRUPTED } from './exit-status';
+import { InterruptNotice } from './interrupt';
 import { CliLog, errorLine, type OutputStream } from './log';
 import { usage } from './usage';
 
-export { EXIT_WAITING } from './exit-status';
+export { EXIT_INTERRUPTED, EXIT_WAITING } from './exit-status';
 
 export interface CliIo {
   stdout: OutputStream;
@@ -30,6 +33,11 @@ export interface CliIo {
   pid?: number;
   /** Clock for polling and progress (tests). */
   now?: () => number;
+  /**
+   * Called by client mode with what to print if Ctrl-C (SIGINT) interrupts it; the process then
+   * prints it and exits with EXIT_INTERRUPTED. Server mode stops cleanly on SIGINT instead.
+   */
+  onInterrupt?: (notice: () => string) => void;
 }
 
 const DUMP = new Set(['dump', '-dump', '--dump']);
@@ -49,6 +57,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.stdout.write(usage());
       return 0;
     }
+    if (args.version) {
+      io.stdout.write((await import('./version')).versionText());
+      return 0;
+    }
     const parsed = (await import('./options')).parseCommandLine(argv, { env: io.env, cwd: io.cwd });
     if (parsed.kind === 'help') {
       io.stdout.write(usage());
@@ -61,7 +73,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     for (const warning of parsed.warnings) log.warn(warning);
     if (parsed.mode === 'server') return await (await import('./server-command')).runServer(parsed, io, log);
     const certFormGiven = args.occurrences.some((o) => o.option.name === 'certform');
-    return await (await import('./run-client')).runClient(parsed, io, log, { certFormGiven, ...(io.now ? { now: io.now } : {}) });
+    const interrupt = new InterruptNotice();
+    io.onInterrupt?.(() => interrupt.message());
+    return await (await import('./run-client')).runClient(parsed, io, log, { certFormGiven, interrupt, ...(io.now ? { now: io.now } : {}) });
   } catch (e) {
     io.stderr.write(errorLine(e));
     return 1;
@@ -77,6 +91,15 @@ export function runAsProcess(): void {
     process.once('SIGTERM', onSignal);
     return stop.signal;
   };
+  let onInterruptSignal: (() => void) | undefined;
+  const onInterrupt = (notice: () => string) => {
+    onInterruptSignal = () => {
+      // A progress line being rewritten on a terminal would otherwise run into the notice.
+      process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${notice()}`);
+      process.exit(EXIT_INTERRUPTED);
+    };
+    process.once('SIGINT', onInterruptSignal);
+  };
   main(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,
@@ -84,6 +107,7 @@ export function runAsProcess(): void {
     env: process.env,
     cwd: process.cwd(),
     stopSignal,
+    onInterrupt,
   })
     .then((status) => {
       process.exitCode = status;
@@ -95,5 +119,6 @@ export function runAsProcess(): void {
     .finally(() => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      if (onInterruptSignal) process.off('SIGINT', onInterruptSignal);
     });
 }

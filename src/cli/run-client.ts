@@ -10,6 +10,7 @@ import { CmpError, ErrorCodes } from '../errors';
 import { parseServerAddress } from '../transport';
 import { buildClientOptions, type ClientEnvironment } from './client-options';
 import { openInspector, type CliInspector } from './inspector';
+import type { InterruptNotice } from './interrupt';
 import { LogLevel, type CliLog, type OutputStream } from './log';
 import type { RunCommandLine } from './options';
 import { genpLines, saveReceived, type CertificateOutputs } from './outputs';
@@ -29,6 +30,8 @@ export interface RunClientOptions {
   certFormGiven?: boolean;
   /** Clock for progress and polling (tests). */
   now?: () => number;
+  /** Kept up to date with whether and how the transaction could be continued after Ctrl-C. */
+  interrupt?: InterruptNotice;
 }
 
 const ENROLLMENT: readonly string[] = ['ir', 'cr', 'kur', 'p10cr'];
@@ -44,6 +47,18 @@ function checkSupport(parsed: RunCommandLine, log: CliLog): void {
   if (cli.repeat > 1 && (cli.session !== undefined || cli.resume !== undefined)) {
     throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, '-repeat: cannot be combined with -session or -resume');
   }
+}
+
+/**
+ * Follows the root session's snapshots: from the first one tagged `persistable` (resting between
+ * polls) until the session ends, the server holds the request waiting.
+ */
+function observeWaiting(raw: unknown, notice: InterruptNotice): void {
+  const e = raw as { type?: unknown; rootId?: unknown; actorRef?: { sessionId?: unknown }; snapshot?: { status?: unknown; tags?: unknown } };
+  if (e.type !== '@xstate.snapshot' || e.actorRef?.sessionId !== e.rootId) return;
+  const snapshot = e.snapshot;
+  if (snapshot?.status !== 'active') notice.waiting(false);
+  else if (Array.isArray(snapshot.tags) && snapshot.tags.includes('persistable')) notice.waiting(true);
 }
 
 /** The server as messages show it: without userinfo, with the -path that applies. */
@@ -70,10 +85,13 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
     // A failing Stately inspector (its socket gone, say) is reported once as a CLI warning; the
     // session and the protocol log go on.
     let inspectorFailed = false;
+    // Without a session file, only the events tell whether the server has the request waiting.
+    const noteWaiting = !sessionMode && run.interrupt !== undefined && cli.cmd !== undefined && ENROLLMENT.includes(cli.cmd) ? run.interrupt : undefined;
     const observer =
-      inspector !== undefined || log.enabled(LogLevel.INFO)
+      inspector !== undefined || log.enabled(LogLevel.INFO) || noteWaiting !== undefined
         ? (event: unknown) => {
             protocol.observe(event);
+            if (noteWaiting) observeWaiting(event, noteWaiting);
             try {
               inspector?.observe(event);
             } catch (e) {
@@ -109,6 +127,7 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
       outputs: run.certFormGiven || cli.resume === undefined ? outputs : given,
       ...(server !== undefined ? { server } : {}),
       ...(run.now ? { now: run.now } : {}),
+      ...(run.interrupt ? { interrupt: run.interrupt } : {}),
     });
 
     const client = new CmpClient(options);

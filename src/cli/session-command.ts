@@ -17,6 +17,7 @@ import { CmpError, ErrorCodes, type ErrorCode } from '../errors';
 import type { PersistedSession, SessionMeta } from '../session';
 import type { CliLog, OutputStream } from './log';
 import { EXIT_WAITING } from './exit-status';
+import type { InterruptNotice } from './interrupt';
 import { saveReceived, type CertificateOutputs, type CertForm } from './outputs';
 import type { PollProgress } from './progress';
 import { readSessionFile, removeSessionFile, writeSessionFile } from './session-file';
@@ -45,6 +46,8 @@ export interface SessionContext {
   /** Printable server address (no userinfo), kept for information. */
   server?: string;
   now?: () => number;
+  /** Told which file holds the transaction, for what Ctrl-C says. */
+  interrupt?: InterruptNotice;
 }
 
 interface SavedOutputs {
@@ -103,9 +106,15 @@ async function drive(
 ): Promise<number> {
   const now = ctx.now ?? Date.now;
   let live = files.source;
+  ctx.interrupt?.heldIn(live);
   const settle = async (holder: string | undefined) => {
-    if (live !== undefined && (holder === undefined || path.resolve(live) !== path.resolve(holder))) await removeSessionFile(live);
+    if (live !== undefined && (holder === undefined || path.resolve(live) !== path.resolve(holder))) {
+      // Told first: a Ctrl-C during the removal must not point at a file that is going away.
+      ctx.interrupt?.heldIn(holder);
+      await removeSessionFile(live);
+    }
     live = holder;
+    ctx.interrupt?.heldIn(holder);
   };
   try {
     let step = await first();

@@ -22,6 +22,28 @@ function optionColumn(o: OptionSpec): string {
   return ` -${o.name}${o.type === '-' ? '' : ` ${PLACEHOLDER[o.type]}`}`;
 }
 
+/**
+ * What the command can do, before OpenSSL's option list. Indented by two spaces, so that no line
+ * reads as an option line (` -name`) to tools that parse `openssl cmp -help`.
+ */
+function modes(prog: string): string[] {
+  const rows: [string, string][] = [
+    [`${prog} -cmd ir|cr|kur|p10cr|rr|genm ...`, 'run a CMP transaction as client (-server, or -use_mock_srv)'],
+    [`${prog} -cmd ir|cr|kur|p10cr -session FILE ...`, 'the same, saving it to FILE while the server has it waiting'],
+    [`${prog} -resume FILE ...`, 'continue a transaction saved with -session'],
+    [`${prog} -port N ...`, 'serve the embedded CMP server on 127.0.0.1 (mock server options)'],
+    [`${prog} dump FILE`, 'print a DER or PEM PKIMessage file as JSON (- reads stdin)'],
+    [`${prog} -version`, 'print the version'],
+    [`${prog} -help`, 'print this summary'],
+  ];
+  const width = Math.max(...rows.map(([what]) => what.length));
+  return [
+    'Modes:',
+    ...rows.map(([what, why]) => `  ${what.padEnd(width)}  ${why}`),
+    'Exit status: 0 success, 1 failure, 3 left waiting (-nowait), 130 interrupted (Ctrl-C)',
+  ];
+}
+
 /** The full `-help` text, ending with a newline. */
 export function usage(prog = 'cmpflow', options: readonly OptionSpec[] = OPTIONS): string {
   let width = 5;
@@ -29,7 +51,7 @@ export function usage(prog = 'cmpflow', options: readonly OptionSpec[] = OPTIONS
     const w = optionColumn(o).length;
     if (w < MAX_OPT_HELP_WIDTH && w > width) width = w;
   }
-  const lines = [`Usage: ${prog} [options]`, 'Valid options are:'];
+  const lines = [`Usage: ${prog} [options]`, ...modes(prog), 'Valid options are:'];
   let group: string | undefined;
   for (const o of options) {
     if (o.group !== group) {

@@ -1,3 +1,4 @@
+import { main } from '../../src/cli/main';
 import { usage } from '../../src/cli/usage';
 import { OPTIONS } from '../../src/cli/option-table';
 import { opensslAvailable, runOpenSsl } from '../support/openssl';
@@ -31,7 +32,8 @@ function columns(text: string): Map<string, string> {
 describe('-help', () => {
   it('lists every option of the table once, with its help lines', () => {
     const text = usage();
-    expect(text.startsWith('Usage: cmpflow [options]\nValid options are:\n -help ')).toBe(true);
+    expect(text.startsWith('Usage: cmpflow [options]\n')).toBe(true);
+    expect(text).toContain('\nValid options are:\n -help ');
     for (const option of OPTIONS) {
       expect(text.match(new RegExp(`^ -${option.name.replace(/[-]/g, '\\-')}(\\s|$)`, 'gm'))).toHaveLength(1);
       for (const help of option.help) expect(text).toContain(help);
@@ -48,9 +50,44 @@ describe('-help', () => {
     for (const [heading, names] of groups(theirs)) {
       expect({ heading, names: ourGroups.get(heading) }).toEqual({ heading, names });
     }
-    expect(ourGroups.get('cmpflow-specific')).toEqual(['session', 'resume', 'nowait', 'inspect', 'pbmac1']);
+    expect(ourGroups.get('cmpflow-specific')).toEqual(['session', 'resume', 'nowait', 'inspect', 'pbmac1', 'version']);
 
     const ourColumns = columns(ours);
     for (const [name, column] of columns(theirs)) expect({ name, column: ourColumns.get(name) }).toEqual({ name, column });
+  });
+});
+
+describe('-help before the options', () => {
+  const modeLines = () => {
+    const text = usage();
+    return text.slice(0, text.indexOf('Valid options are:')).split('\n');
+  };
+
+  it('shows every mode of the command: each client command, -session, -resume, server mode, dump, -version', () => {
+    const lines = modeLines();
+    const mode = (pattern: RegExp) => lines.filter((l) => pattern.test(l));
+    expect(mode(/^ {2}cmpflow -cmd ir\|cr\|kur\|p10cr\|rr\|genm /)).toHaveLength(1);
+    expect(mode(/^ {2}cmpflow -cmd ir\|cr\|kur\|p10cr -session FILE /)).toHaveLength(1);
+    expect(mode(/^ {2}cmpflow -resume FILE /)).toHaveLength(1);
+    expect(mode(/^ {2}cmpflow -port N /)).toHaveLength(1);
+    expect(mode(/^ {2}cmpflow dump FILE /)).toHaveLength(1);
+    expect(mode(/^ {2}cmpflow -version /)).toHaveLength(1);
+    expect(mode(/^Exit status: 0 success, 1 failure, 3 .*, 130 /)).toHaveLength(1);
+  });
+
+  it('names only modes that exist: each one is recognised by the command', async () => {
+    const io = () => {
+      let out = '';
+      let err = '';
+      return { stdout: { write: (c: string | Uint8Array) => ((out += c.toString()), true) }, stderr: { write: (c: string | Uint8Array) => ((err += c.toString()), true) }, env: {}, cwd: process.cwd(), text: () => out + err };
+    };
+    // The mode's own options, without what it would need to run: each fails for what is missing,
+    // never for an unknown option or argument.
+    const modes = [['-config', '', '-cmd', 'genm'], ['-config', '', '-cmd', 'ir', '-session', 'x.json'], ['-config', '', '-resume', 'x.json'], ['-config', '', '-port', '0'], ['dump']];
+    for (const argv of modes) {
+      const stream = io();
+      await main(argv, stream);
+      expect({ argv, text: stream.text() }).toEqual({ argv, text: expect.not.stringMatching(/unknown option|unexpected argument/) });
+    }
   });
 });

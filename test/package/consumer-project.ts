@@ -1,16 +1,31 @@
 /**
- * A new user's project: strict TypeScript with `module`/`moduleResolution: nodenext`, one ES
- * module and one CommonJS module that each start the embedded CA on a free loopback port and
+ * A new user's project: strict TypeScript with `module`/`moduleResolution: nodenext`, ES modules
+ * and a CommonJS module that each start the embedded CA on a free loopback port and
  * enroll a certificate from it, through nothing but the installed package's public entry point.
  * Kept as text because the repository's own tsconfig (CommonJS, node resolution) would otherwise
  * compile these files as part of the tests.
  *
- * Each consumer prints one JSON line: what it got, and where `xstate` resolves from the
- * application and from cmpflow (one copy means one file).
+ * first-steps.mts is the README's example as printed there. The other two print one JSON line:
+ * what they got, and where `xstate` resolves from the application and from cmpflow (one copy
+ * means one file).
  */
+import { readFileSync } from 'fs';
+import * as path from 'path';
+
 export const SHARED_SECRET_REF = 'first-consumer';
 
+/** The README's marker for the library's first steps, which the project holds as first-steps.mts. */
+export const README_BLOCK = /<!-- test\/package runs this block as first-steps\.mts -->\n```ts\n([\s\S]*?)```/;
+
+export function readmeFirstSteps(): string {
+  const block = README_BLOCK.exec(readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8'))?.[1];
+  if (!block) throw new Error('README.md has no block marked as first-steps.mts');
+  return block;
+}
+
 export const consumerFiles: Record<string, string> = {
+  'first-steps.mts': readmeFirstSteps(),
+
   'tsconfig.json': `${JSON.stringify(
     {
       compilerOptions: {
@@ -22,7 +37,7 @@ export const consumerFiles: Record<string, string> = {
         skipLibCheck: false,
         outDir: 'out',
       },
-      files: ['enroll.mts', 'enroll.cts'],
+      files: ['first-steps.mts', 'enroll.mts', 'enroll.cts'],
     },
     null,
     2,

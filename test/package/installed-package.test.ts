@@ -68,9 +68,17 @@ async function verifiedByOpenSsl(output: ConsumerOutput, name: string): Promise<
 }
 
 describe('the installed package', () => {
-  withNpm('type-checks an ESM and a CommonJS consumer under strict nodenext, without skipLibCheck', async () => {
+  withNpm("type-checks the README's first steps, an ESM and a CommonJS consumer under strict nodenext, without skipLibCheck", async () => {
     await expect(run(process.execPath, [TSC, '-p', project], { cwd: project })).resolves.toEqual({ stdout: '', stderr: '' });
   }, 120_000);
+
+  withNpm("runs the README's first steps as printed there", async () => {
+    const { stdout } = await run(process.execPath, [path.join(project, 'out', 'first-steps.mjs')], { cwd: project, timeout: 60_000 });
+    const [summary, ...pem] = stdout.trim().split('\n');
+    expect(summary).toBe('issued "CN=device-1" by "O=cmpflow, CN=cmpflow throwaway CA"');
+    expect(pem[0]).toBe('-----BEGIN CERTIFICATE-----');
+    expect(pem[pem.length - 1]).toBe('-----END CERTIFICATE-----');
+  }, 60_000);
 
   withNpm('enrolls a certificate from an ES module, against the embedded CA the module started', async () => {
     const output = await runConsumer('enroll.mjs');

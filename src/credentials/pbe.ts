@@ -44,8 +44,8 @@ const pkcs12Ciphers: Record<string, CipherSpec> = {
   [Oids.pbeWithSHAAnd2KeyTripleDesCbc]: { name: 'des-ede-cbc', keyLength: 16, ivLength: 8 },
 };
 
-function unsupported(oid: string): CmpError {
-  return new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `unsupported password-based encryption ${oidName(oid)}`);
+function unsupported(oid: string, what: string): CmpError {
+  return new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `unsupported password-based encryption ${oidName(oid)} of ${what}`);
 }
 
 function badPassphrase(what: string): CmpError {
@@ -86,7 +86,7 @@ function decipher(spec: CipherSpec, key: Uint8Array, iv: Uint8Array, ciphertext:
 export async function pbeDecrypt(algorithm: AlgorithmIdentifier, ciphertext: Uint8Array, passphrase: string, what: string): Promise<Uint8Array> {
   if (algorithm.algorithm === Oids.pbes2) return pbes2Decrypt(algorithm, ciphertext, passphrase, what);
   const spec = pkcs12Ciphers[algorithm.algorithm];
-  if (spec === undefined) throw unsupported(algorithm.algorithm);
+  if (spec === undefined) throw unsupported(algorithm.algorithm, what);
   const params = parseParams(algorithm.parameters, Pkcs12PbeParams, 'PKCS#12 PBE');
   checkIterations(params.iterations);
   const salt = new Uint8Array(params.salt.buffer);
@@ -100,9 +100,9 @@ async function pbes2Decrypt(algorithm: AlgorithmIdentifier, ciphertext: Uint8Arr
   const params = parseParams(algorithm.parameters, Pbes2Params, 'PBES2');
   const kdf = params.keyDerivationFunc;
   // scrypt (RFC 7914) is the other KDF OpenSSL can write here, with `-scrypt`.
-  if (kdf.algorithm !== Oids.pbkdf2) throw unsupported(kdf.algorithm);
+  if (kdf.algorithm !== Oids.pbkdf2) throw unsupported(kdf.algorithm, what);
   const spec = pbes2Ciphers[params.encryptionScheme.algorithm];
-  if (spec === undefined) throw unsupported(params.encryptionScheme.algorithm);
+  if (spec === undefined) throw unsupported(params.encryptionScheme.algorithm, what);
   const kdfParams = parseParams(kdf.parameters, Pbkdf2Params, 'PBKDF2');
   checkIterations(kdfParams.iterationCount);
   if (kdfParams.keyLength !== undefined && kdfParams.keyLength !== spec.keyLength) {
@@ -112,7 +112,7 @@ async function pbes2Decrypt(algorithm: AlgorithmIdentifier, ciphertext: Uint8Arr
   try {
     prf = hmacFromOid(kdfParams.prf.algorithm);
   } catch {
-    throw unsupported(kdfParams.prf.algorithm);
+    throw unsupported(kdfParams.prf.algorithm, what);
   }
   const iv = new Uint8Array(parseParams(params.encryptionScheme.parameters, OctetString, spec.name).buffer);
   // PBES2 takes the pass phrase as the octets the user typed: UTF-8, as OpenSSL reads them.

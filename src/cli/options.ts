@@ -379,6 +379,8 @@ class Builder {
     put(cli, 'reqOut', v.list('reqout'));
     put(cli, 'rspIn', v.list('rspin'));
     put(cli, 'rspOut', v.list('rspout'));
+    if (v.has('rspin') && v.has('reqin')) this.warn('-reqin is ignored since -rspin is present');
+    if (v.flag('reqin_new_tid') && !v.has('reqin')) this.warn('-reqin_new_tid is ignored since -reqin is not present');
     put(cli, 'session', v.str('session'));
     put(cli, 'resume', v.str('resume'));
     put(cli, 'configFile', this.opened.config?.fileName);

@@ -221,7 +221,7 @@ function decodeExtension(oid: string, value: ArrayBuffer, out: CertificateExtens
   }
 }
 
-function decodeAuthorityKeyIdentifier(value: ArrayBuffer): NonNullable<CertificateExtensions['authorityKeyIdentifier']> {
+export function decodeAuthorityKeyIdentifier(value: ArrayBuffer): NonNullable<CertificateExtensions['authorityKeyIdentifier']> {
   const aki = AsnConvert.parse(value, AuthorityKeyIdentifier);
   const issuerNames = (aki.authorityCertIssuer ?? []).flatMap((n) => (n.directoryName ? [canonicalName(n.directoryName)] : []));
   return {

@@ -7,7 +7,7 @@ import type { X509Certificate } from '@peculiar/x509';
 import { Oids, signatureAlgorithmFromId } from '../crypto/algorithms';
 import type { SignatureScheme } from '../crypto/provider';
 import { canonicalNameKey } from './name-matching';
-import { unsignedInteger, viewOf, type CertificateView } from './certificate-view';
+import { unsignedInteger, viewOf, type CertificateExtensions, type CertificateView } from './certificate-view';
 
 /** Issuer and subject names match (RFC 5280 section 6.1: self-issued), whatever the keys. */
 export function isSelfIssued(cert: X509Certificate): boolean {
@@ -47,7 +47,11 @@ const keyRank: Record<KeyIdentifierMatch, number> = { match: 0, unknown: 1, mism
 
 /** OpenSSL's X509_check_akid: what the child's authority key identifier says about `issuer`. */
 export function keyIdentifierMatch(child: CertificateView, issuer: CertificateView): KeyIdentifierMatch {
-  const aki = child.extensions?.authorityKeyIdentifier;
+  return authorityKeyIdentifierMatch(child.extensions?.authorityKeyIdentifier, issuer);
+}
+
+/** The same for any authority key identifier, a certificate's or a CRL's. */
+export function authorityKeyIdentifierMatch(aki: CertificateExtensions['authorityKeyIdentifier'], issuer: CertificateView): KeyIdentifierMatch {
   if (!aki) return 'unknown';
   const ski = issuer.extensions?.subjectKeyIdentifier;
   if (aki.keyIdentifier && ski && !sameBytes(aki.keyIdentifier, ski)) return 'mismatch';

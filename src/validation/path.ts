@@ -14,12 +14,17 @@
 import type { X509Certificate } from '@peculiar/x509';
 import { CmpError, ErrorCodes } from '../errors';
 import { viewOf, type CertificateView } from './certificate-view';
+import type { CrlView } from './crl';
+import { crlsOf, type CrlsInput } from './crl-input';
 import { checkPath } from './path-checks';
 import { findIssuers, isSelfSigned } from './path-building';
+import { revocationError, type CrlCheck } from './path-revocation';
 import { VerificationBudget } from './verification-budget';
 
 export { findIssuers, isSelfIssued, isSelfSigned } from './path-building';
 export { checkPath, type PathCheckOptions } from './path-checks';
+export type { CrlCheck } from './path-revocation';
+export type { CrlInput, CrlsInput } from './crl-input';
 
 export interface PathValidationOptions {
   /** Trust anchors. Self-signed ones end a path; with `partialChain` any of them does. */
@@ -34,6 +39,14 @@ export interface PathValidationOptions {
   partialChain?: boolean;
   /** Most intermediate certificates a path may have, target and anchor not counted (OpenSSL -verify_depth); default 100. */
   maxDepth?: number;
+  /**
+   * Revocation checking against `crls`: 'leaf' checks the target only (OpenSSL -crl_check), 'all'
+   * every certificate of the path, the trust anchor included (-crl_check_all). Without a CRL for a
+   * certificate that must be checked, the path fails (ERR_PATH_CRL_MISSING). Default: none.
+   */
+  crlCheck?: CrlCheck;
+  /** The CRLs `crlCheck` may use (what OpenSSL finds in the trust store or `openssl verify -CRLfile`); unused without `crlCheck`. */
+  crls?: CrlsInput;
 }
 
 const defaultMaxDepth = 100;
@@ -61,6 +74,8 @@ interface Settings {
   noCheckTime: boolean;
   partialChain: boolean;
   maxDepth: number;
+  crlCheck?: CrlCheck;
+  crls: readonly CrlView[];
 }
 
 function settingsFrom(opts: PathValidationOptions): Settings {
@@ -74,6 +89,9 @@ function settingsFrom(opts: PathValidationOptions): Settings {
   if (!Number.isSafeInteger(maxDepth) || maxDepth < 0) {
     throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `maxDepth must be a non-negative integer, got ${String(maxDepth)}`);
   }
+  if (opts.crlCheck !== undefined && opts.crlCheck !== 'leaf' && opts.crlCheck !== 'all') {
+    throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `crlCheck must be 'leaf' or 'all', got ${String(opts.crlCheck)}`);
+  }
   const trusted = opts.trusted.map(viewOf);
   const seen = new Set<string>();
   const pool = [...trusted, ...(opts.untrusted ?? []).map(viewOf)].filter((v) => !seen.has(v.id) && seen.add(v.id)).map((v) => v.cert);
@@ -84,6 +102,8 @@ function settingsFrom(opts: PathValidationOptions): Settings {
     noCheckTime: opts.noCheckTime === true,
     partialChain: opts.partialChain === true,
     maxDepth,
+    ...(opts.crlCheck ? { crlCheck: opts.crlCheck } : {}),
+    crls: opts.crlCheck ? crlsOf(opts.crls) : [],
   };
 }
 
@@ -159,10 +179,14 @@ class PathSearch {
   }
 
   private async complete(path: CertificateView[]): Promise<CertificateView[] | undefined> {
-    const { at, noCheckTime } = this.settings;
+    const { at, noCheckTime, crlCheck, crls } = this.settings;
     try {
       // Every link was verified on the way up, so checkPath finds the results remembered.
       await checkPath(path.map((v) => v.cert), { at, noCheckTime }, this.budget);
+      // OpenSSL checks revocation before signatures and validity; only a path that has several
+      // faults can tell the order, and then both reject it.
+      const revoked = crlCheck && (await revocationError(path, { check: crlCheck, crls, at, noCheckTime }, this.budget));
+      if (revoked) throw revoked;
       return path;
     } catch (e) {
       if (!(e instanceof CmpError) || e.code === ErrorCodes.ERR_VERIFICATION_BUDGET) throw e;

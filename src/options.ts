@@ -7,6 +7,7 @@ import type { X509Certificate } from '@peculiar/x509';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { HashName, PrivateKeyHandle } from './crypto/provider';
 import type { Transfer } from './transport/types';
+import type { CrlsInput } from './validation/crl-input';
 
 /**
  * A certificate source: a file path, PEM text, DER, PEM or PKCS#12 bytes (the format is told by
@@ -88,8 +89,20 @@ export interface CmpClientOptions {
   permitTaInExtraCertsForIr?: boolean;
   /** Trust store for validating the newly issued certificate (OpenSSL -out_trusted). */
   outTrusted?: CertificatesInput;
-  /** Verification parameters (OpenSSL -attime, -no_check_time, -partial_chain). */
-  verification?: { at?: Date; noCheckTime?: boolean; partialChain?: boolean };
+  /** Verification parameters (OpenSSL -attime, -no_check_time, -partial_chain, -crl_check, -crl_check_all). */
+  verification?: {
+    at?: Date;
+    noCheckTime?: boolean;
+    partialChain?: boolean;
+    /**
+     * Revocation checking of the server's certificate path against `crls`: 'leaf' the signer only
+     * (OpenSSL -crl_check), 'all' its whole path (-crl_check_all). As in OpenSSL 3.0, not applied to
+     * the newly enrolled certificate (-out_trusted) nor in 3GPP mode.
+     */
+    crlCheck?: 'leaf' | 'all';
+    /** CRLs for `crlCheck`: file paths, PEM text (several CRLs), DER or PEM bytes. */
+    crls?: CrlsInput;
+  };
 
   // ---- client authentication (OpenSSL -ref, -secret, -cert, -key, -keypass, -own_trusted, -extracerts, -digest, -mac, -unprotected_requests)
   /** Reference value (senderKID) for MAC protection. */

@@ -139,13 +139,17 @@ function withoutDuplicates(certificates: X509Certificate[]): X509Certificate[] {
   return certificates.filter((c, i) => certificates.findIndex((d) => d.equal(c)) === i);
 }
 
-/** Our own chain for extraCerts: issuers of `cert` found among the given certificates, leaf first. */
+/**
+ * Our own chain for extraCerts: issuers of `cert` found among the given certificates, nearest
+ * first, without a self-signed root (the receiver has its trust anchor), as OpenSSL 3.0 builds it
+ * (X509_build_chain without self-signed certificates).
+ */
 function ownChain(cert: X509Certificate, pool: X509Certificate[]): X509Certificate[] {
   const chain: X509Certificate[] = [];
   let current = cert;
   for (let depth = 0; depth < 10; depth++) {
     if (current.subject === current.issuer) break;
-    const issuer = pool.find((c) => c.subject === current.issuer && !chain.includes(c) && c !== cert);
+    const issuer = pool.find((c) => c.subject === current.issuer && c.subject !== c.issuer && !chain.includes(c) && c !== cert);
     if (!issuer) break;
     chain.push(issuer);
     current = issuer;

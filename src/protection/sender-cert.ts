@@ -23,7 +23,7 @@ import { CmpError, ErrorCodes } from '../errors';
 import { nameToString } from '../message/names';
 import { viewOf } from '../validation/certificate-view';
 import { canonicalName, canonicalNameKey } from '../validation/name-matching';
-import { isSelfIssued, validatePath } from '../validation/path';
+import { isSelfIssued, validatePath, type CrlCheck, type CrlsInput } from '../validation/path';
 import { validityError } from '../validation/path-checks';
 import { certRepBytes, extraCertsBytes, toX509 } from '../validation/message-certs';
 import { keyId, VerificationBudget } from '../validation/verification-budget';
@@ -36,6 +36,10 @@ export interface VerificationSettings {
   noCheckTime?: boolean;
   /** Accept a trusted certificate that is not self-signed as the end of a path (OpenSSL -partial_chain). */
   partialChain?: boolean;
+  /** Revocation checking of the sender's path (OpenSSL -crl_check: 'leaf', -crl_check_all: 'all'). */
+  crlCheck?: CrlCheck;
+  /** CRLs for `crlCheck`. */
+  crls?: CrlsInput;
 }
 
 export interface SenderSearchOptions {
@@ -171,20 +175,22 @@ class SenderSearch {
     return failure ?? undefined;
   }
 
-  private validate(cert: X509Certificate, trusted: X509Certificate[]): Promise<X509Certificate[]> {
-    return validatePath(cert, { ...this.opts.verification, trusted, untrusted: [...this.opts.untrusted, ...this.extra] }, this.budget);
+  private validate(cert: X509Certificate, trusted: X509Certificate[], verification = this.opts.verification): Promise<X509Certificate[]> {
+    return validatePath(cert, { ...verification, trusted, untrusted: [...this.opts.untrusted, ...this.extra] }, this.budget);
   }
 
   /** OpenSSL's check_cert_path_3gpp: self-issued extraCerts anchor both the signer and the new certificate. */
   private async validate3gpp(cert: X509Certificate): Promise<X509Certificate[]> {
     const anchors = this.extra.filter(isSelfIssued);
     if (anchors.length === 0) throw new CmpError(ErrorCodes.ERR_PATH_NO_ANCHOR, 'no self-issued certificate in extraCerts to anchor the ip in 3GPP mode');
-    const chain = await this.validate(cert, anchors);
+    // OpenSSL's 3GPP store is a fresh one: the verification flags, CRL checking among them, do not reach it.
+    const { crlCheck: _crlCheck, crls: _crls, ...verification } = this.opts.verification ?? {};
+    const chain = await this.validate(cert, anchors, verification);
     const enrolled = enrolledCertificate(this.signed.msg);
     if (!enrolled) {
       throw new CmpError(ErrorCodes.ERR_PATH_NO_ANCHOR, '3GPP mode needs the newly enrolled certificate (certReqId 0) in the ip, and there is none');
     }
-    await this.validate(enrolled, anchors);
+    await this.validate(enrolled, anchors, verification);
     return chain;
   }
 

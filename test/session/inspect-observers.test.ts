@@ -4,7 +4,11 @@
  * sanitised events, and an observer that throws never breaks a session: its first failure is
  * reported once as a process warning and the session ends as it would have without it.
  */
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
 import type { InspectionEvent, Observer } from 'xstate';
+import { main } from '../../src/cli/main';
 import { CmpClient } from '../../src/client';
 import { getCryptoProvider } from '../../src/crypto';
 import type { CmpClientOptions } from '../../src/options';
@@ -126,5 +130,41 @@ describe('the inspect option of CmpClient', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.message).not.toContain(blob);
     expect(warnings[0]!.message).toContain('<48 bytes: abababab…>');
+  });
+});
+
+describe('cmpflow -inspect', () => {
+  it('reports an inspector that fails once as a CMP warning, and the command succeeds', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cmpflow-inspect-'));
+    let stderr = '';
+    try {
+      const code = await main(
+        [
+          '-config', '', '-use_mock_srv', '-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`,
+          '-ref', REF, '-secret', `pass:${SECRET}`, '-recipient', '/CN=CA', '-cmd', 'genm', '-inspect',
+        ],
+        {
+          stdout: { write: () => true },
+          // Without @statelyai/inspect the inspector prints to stderr: here that stream refuses its lines.
+          stderr: {
+            write(chunk) {
+              const text = chunk.toString();
+              if (text.startsWith('CMP inspect:')) throw new Error('EPIPE: broken pipe');
+              stderr += text;
+              return true;
+            },
+          },
+          env: {},
+          cwd: dir,
+        },
+      );
+      expect({ code, errors: stderr.split('\n').filter((l) => l.startsWith('cmpflow: error')) }).toEqual({ code: 0, errors: [] });
+      expect(stderr.split('\n').filter((l) => l.includes('the inspector failed'))).toEqual([
+        'CMP warning: -inspect: the inspector failed (EPIPE: broken pipe); the session goes on without it',
+      ]);
+      expect(stderr).toContain('CMP info: received GENP');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -76,7 +76,7 @@ export interface CmpClientOptions {
   /** Replaces HTTP: any function from request bytes to response bytes. */
   transfer?: Transfer;
   /** File-based transfer as OpenSSL's -reqout, -rspin, -reqin, -rspout (lists of files, in message order). */
-  files?: { reqout?: string[]; rspin?: string[]; reqin?: string[]; rspout?: string[] };
+  files?: { reqout?: string[]; rspin?: string[]; reqin?: string[]; rspout?: string[]; /** OpenSSL -reqin_new_tid. */ reqinNewTid?: boolean };
 
   // ---- server authentication (OpenSSL -srvcert, -trusted, -untrusted, -expect_sender, -ignore_keyusage, -unprotected_errors)
   srvCert?: CertificateInput;

@@ -8,6 +8,7 @@ import { fromB64, toB64 } from '../message/bytes';
 import { certificateFromDer } from '../validation/certificate-cache';
 import { buildRequest, type SessionSpec } from './build-request';
 import { checkResponse, type SessionExpectations } from './check-response';
+import { adoptStoredRequest, type AdoptedRequest } from './stored-request';
 import type { ClientSetup } from './setup';
 import { CmpError } from '../errors';
 
@@ -34,6 +35,9 @@ export interface OpenSessionServices extends SessionServices {
 
 export function createSessionServices(setup: ClientSetup, session: SessionOptions): OpenSessionServices {
   const { transfer, close } = setup.openTransfer();
+  // The request a file transfer sent in place of the built one (-reqin), until the next exchange:
+  // its response must answer that request, not ours.
+  let adopted: AdoptedRequest | undefined;
   let immediateWaits = session.immediateWaits;
   const waitUntil: SessionServices['waitUntil'] = (input, signal) => {
     if (immediateWaits === undefined) return waitUntilClock(input, signal, setup.now);
@@ -55,11 +59,18 @@ export function createSessionServices(setup: ClientSetup, session: SessionOption
       if (left <= 0) throw new CmpError('ERR_TOTAL_TIMEOUT', 'total timeout exceeded before the message could be sent');
       const limitedByTotal = left < perMessage || (perMessage === 0 && left !== Infinity);
       const timeoutMs = limitedByTotal ? Math.ceil(left) : perMessage;
+      adopted = undefined;
+      const built = fromB64(input.der);
+      const adoptRequest = async (stored: Uint8Array, how: { newTransactionId: boolean }) => {
+        adopted = await adoptStoredRequest(setup, stored, built, how.newTransactionId);
+        return adopted.der;
+      };
       try {
-        const response = await transfer(fromB64(input.der), {
+        const response = await transfer(built, {
           ...(signal ? { signal } : {}),
           bodyType: input.bodyType,
           timeoutMs,
+          adoptRequest,
         });
         return { der: toB64(response) };
       } catch (e) {
@@ -69,7 +80,14 @@ export function createSessionServices(setup: ClientSetup, session: SessionOption
         throw e;
       }
     },
-    checkResponse: (input) => checkResponse(setup, session, input),
+    checkResponse: (input) =>
+      checkResponse(
+        setup,
+        session,
+        adopted
+          ? { ...input, transaction: { ...input.transaction, transactionId: toB64(adopted.transactionId), lastSenderNonce: toB64(adopted.senderNonce) } }
+          : input,
+      ),
     waitUntil,
     async acceptCertificate(input) {
       if (input.refusal) {

@@ -14,13 +14,16 @@ import type { Transfer, TransferContext } from './types';
  * - rspout: the response actually used is written to the next file.
  *
  * When a write list runs out, further messages are simply not saved, as in OpenSSL.
- * Requests read with reqin are sent as they are: the caller must arrange for their nonces
- * and transactionID to fit the ongoing transaction (OpenSSL re-protects them; bytes here stay bytes).
+ * A request read with reqin is handed to the caller's `adoptRequest` (TransferContext), which fits
+ * it to the ongoing transaction as OpenSSL does (a new recipNonce, with reqinNewTid the current
+ * transactionID, protected again); without one it is sent as it is.
  */
 export interface FileTransferOptions {
   reqout?: string[];
   rspin?: string[];
   reqin?: string[];
+  /** OpenSSL -reqin_new_tid: requests read with reqin take the transactionID of the ongoing transaction. */
+  reqinNewTid?: boolean;
   rspout?: string[];
 }
 
@@ -56,6 +59,11 @@ async function writeMessage(file: string, bytes: Uint8Array, what: string, ctx: 
 }
 
 export function createFileTransfer(options: FileTransferOptions, inner?: Transfer): Transfer {
+  const newTransactionId = options.reqinNewTid === true;
+  const storedRequest = async (file: string, ctx: TransferContext): Promise<Uint8Array> => {
+    const stored = await readMessage(file, 'request', ctx);
+    return ctx.adoptRequest ? ctx.adoptRequest(stored, { newTransactionId }) : stored;
+  };
   // Private copies: the lists are consumed as messages go by.
   const reqout = [...(options.reqout ?? [])];
   const rspin = [...(options.rspin ?? [])];
@@ -80,7 +88,7 @@ export function createFileTransfer(options: FileTransferOptions, inner?: Transfe
           'no rspin file left for this message and no transfer to send it with',
         );
       }
-      const actual = reqinFile !== undefined ? await readMessage(reqinFile, 'request', ctx) : request;
+      const actual = reqinFile !== undefined ? await storedRequest(reqinFile, ctx) : request;
       response = await inner(actual, ctx);
     }
     // Taken only now: a failed exchange saves nothing, so it must not use up a name.

@@ -12,4 +12,10 @@ export interface TransferContext {
   timeoutMs?: number;
   /** e.g. 'ir', 'certConf', 'pollReq' */
   bodyType?: string;
+  /**
+   * For a transfer that sends a stored request in place of this one (OpenSSL -reqin): fits the
+   * stored bytes to the ongoing transaction and resolves to what is sent instead. Without it the
+   * stored bytes go out as they are.
+   */
+  adoptRequest?: (stored: Uint8Array, how: { newTransactionId: boolean }) => Promise<Uint8Array>;
 }

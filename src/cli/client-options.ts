@@ -94,6 +94,7 @@ export async function buildClientOptions(
   if (cli.rspOut) files.rspout = absoluteList(io.cwd, cli.rspOut)!;
   if (cli.rspIn) files.rspin = absoluteList(io.cwd, cli.rspIn)!;
   if (cli.reqIn) files.reqin = absoluteList(io.cwd, cli.reqIn)!;
+  if (cli.reqIn && cli.reqInNewTid) files.reqinNewTid = true;
   if (Object.keys(files).length > 0) options.files = files;
   if (inspect) options.inspect = inspect;
   return options;

@@ -38,7 +38,6 @@ const ENROLLMENT: readonly string[] = ['ir', 'cr', 'kur', 'p10cr'];
 
 function checkSupport(parsed: RunCommandLine, log: CliLog): void {
   const cli = parsed.cli;
-  if (cli.reqInNewTid) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, '-reqin_new_tid: not supported by cmpflow (requests read with -reqin are sent as they are)');
   if (cli.sansCritical) log.warn('-sans: "critical" is ignored; cmpflow cannot mark the Subject Alternative Names critical yet');
   if (parsed.passphrases.otherPass !== undefined) log.warn('-otherpass is ignored by cmpflow (certificates of others are not encrypted)');
   if (cli.session !== undefined && cli.resume === undefined && cli.cmd !== undefined && !ENROLLMENT.includes(cli.cmd)) {

@@ -378,6 +378,7 @@ export const OPTIONS: readonly OptionSpec[] = [
       ['resume', 's', 'path', ['Continue the transaction saved in the given session file;', '-cmd and the request options are not needed then']],
       ['nowait', '-', 'text', 'Do not poll: save the waiting transaction to -session, exit'],
       ['inspect', '-', 'text', 'Print the state machine events (secrets removed)'],
+      ['crls', 's', 'path', ['CRLs (PEM or DER files) for -crl_check and -crl_check_all, which', 'in OpenSSL 3.0 find no CRL: -trusted files are read for certificates only']],
       ['pbmac1', '-', 'text', ['Use RFC 9481 PBMAC1 instead of PBM for MAC protection;', '-mac then names the PBKDF2 PRF/HMAC, e.g. hmac-sha256']],
       ['version', '-', 'text', 'Print the cmpflow version and exit', notInConfig],
     ],

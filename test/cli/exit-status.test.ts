@@ -20,7 +20,7 @@ function literalStatuses(source: string): number[] {
 }
 
 function usedStatuses(): number[] {
-  const used = new Set<number>(Object.values(statuses).filter((v): v is number => typeof v === 'number'));
+  const used = new Set<number>((Object.values(statuses) as unknown[]).filter((v): v is number => typeof v === 'number'));
   for (const name of readdirSync(CLI).filter((f) => f.endsWith('.ts'))) {
     for (const status of literalStatuses(readFileSync(path.join(CLI, name), 'utf8'))) used.add(status);
   }

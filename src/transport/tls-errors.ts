@@ -21,15 +21,21 @@ const EXPLANATIONS: Record<string, string> = {
   CERT_NOT_YET_VALID: 'the server certificate is not yet valid',
 };
 
-/** OpenSSL error-queue framing: `<thread>:error:<code>:<library>:<function>:` ... `:<file>:<line>:`. */
-const QUEUE_PREFIX = /^[0-9A-Fa-f]+:error:[0-9A-Fa-f]+:[^:]*:[^:]*:/;
-const QUEUE_SUFFIX = /:[^:\s]*\.c:\d+:.*$/;
+/** OpenSSL error-queue framing: `<thread>:error:<code>:<library>:<function>:<reason>:<file>:<line>:...`. */
+const QUEUE_ENTRY = /[0-9A-Fa-f]+:error:[0-9A-Fa-f]+:[^:]*:[^:]*:([^:]+):[^:\s]*\.c:\d+:[\s\S]*/;
 
-/** The explanation of the first code in `codes` that has one, else `message` without OpenSSL's framing. */
+/**
+ * The explanation of the first of `codes` that has one, or of the reason in an OpenSSL error-queue
+ * entry in `message` (Node reports some alerts only there, as EPROTO), else `message` with just
+ * that reason in place of the entry.
+ */
 export function explainTlsFailure(codes: string[], message: string): string {
-  for (const code of codes) {
+  const reason = QUEUE_ENTRY.exec(message)?.[1]?.trim();
+  // Node's codes are OpenSSL's reason texts in this form: 'tlsv1 alert unknown ca' -> ERR_SSL_TLSV1_ALERT_UNKNOWN_CA.
+  const reasonCode = reason !== undefined ? `ERR_SSL_${reason.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}` : undefined;
+  for (const code of reasonCode !== undefined ? [...codes, reasonCode] : codes) {
     const text = EXPLANATIONS[code];
     if (text !== undefined) return text;
   }
-  return message.replace(QUEUE_PREFIX, '').replace(QUEUE_SUFFIX, '').trim();
+  return reason !== undefined ? message.replace(QUEUE_ENTRY, reason).trim() : message.trim();
 }

@@ -18,8 +18,8 @@ export interface TlsFrontOptions {
   keyPem: string;
   /** CA certificates that may issue client certificates. */
   clientCaPem: string;
-  /** Default true: handshakes without a valid client certificate fail. */
-  requireClientCert?: boolean;
+  /** Highest TLS version the front speaks; default TLS 1.3. */
+  maxVersion?: 'TLSv1.2' | 'TLSv1.3';
 }
 
 export interface TlsFront {
@@ -44,7 +44,6 @@ export async function startTlsFront(options: TlsFrontOptions): Promise<TlsFront>
   const refusedHandshakes: string[] = [];
   const sockets = new Set<Socket>();
   const agents = new WeakMap<Socket, http.Agent>();
-  const require = options.requireClientCert ?? true;
 
   const agentFor = (socket: Socket): http.Agent => {
     let agent = agents.get(socket);
@@ -63,8 +62,9 @@ export async function startTlsFront(options: TlsFrontOptions): Promise<TlsFront>
       key: options.keyPem,
       ca: options.clientCaPem,
       requestCert: true,
-      rejectUnauthorized: require,
+      rejectUnauthorized: true,
       minVersion: 'TLSv1.2',
+      maxVersion: options.maxVersion ?? 'TLSv1.3',
     },
     (req, res) => {
       clients.push(commonName(req.socket as TLSSocket));

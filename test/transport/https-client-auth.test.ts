@@ -136,6 +136,24 @@ describe('the library API over HTTPS with a client certificate (embedded CA behi
     expect(front.clients).toEqual([]);
   });
 
+  it('is refused in the handshake itself by a TLS 1.2 server, with the same one ERR_TLS', async () => {
+    const tls12 = await startTlsFront({ upstream: listener.url, certPem: tls.serverCertPem, keyPem: tls.serverKeyPem, clientCaPem: tls.rootPem, maxVersion: 'TLSv1.2' });
+    try {
+      const err = await expectCmpError(enrollThroughApi({ used: true, trusted: tls.rootPath }, tls12.url), 'ERR_TLS');
+      expect(err.message).toMatch(/failed: the server refused the handshake \(it may require a TLS client certificate/);
+      expect(tls12.refusedHandshakes).toHaveLength(1);
+      await enrollThroughApi(clientAuth(), tls12.url);
+      expect(tls12.clients).toEqual([tls.clientName, tls.clientName]);
+    } finally {
+      await tls12.close();
+    }
+  });
+
+  it('checks an IP address given as tls.host against the certificate\'s IP addresses', async () => {
+    await enrollThroughApi({ ...clientAuth(), host: '127.0.0.1' }, frontUrl('localhost'));
+    await expectCmpError(enrollThroughApi({ ...clientAuth(), host: '127.0.0.2' }, frontUrl('localhost')), 'ERR_TLS');
+  });
+
   it('fails with ERR_TLS when tls.trusted did not issue the server certificate', async () => {
     await expectCmpError(enrollThroughApi({ ...clientAuth(), trusted: tls.otherRootPath }), 'ERR_TLS');
     expect(front.clients).toEqual([]);

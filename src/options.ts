@@ -64,6 +64,13 @@ export interface CmpClientOptions {
   totalTimeout?: number;
   /** Maximum response size in bytes (default 100 KiB as OpenSSL). */
   maxResponseBytes?: number;
+  /**
+   * HTTPS (OpenSSL -tls_used, -tls_cert, -tls_key, -tls_keypass, -tls_extra, -tls_trusted,
+   * -tls_host), applied with `used` or an https:// server. Unlike OpenSSL, the server is always
+   * verified: against `trusted`, else Node's default root CAs; its certificate must name `host`,
+   * else the server's host. `keyPass` opens `key` and a PKCS#12 `cert`; certificates after the
+   * first in `cert`, and `untrusted` ones, complete the client certificate's chain.
+   */
   tls?: {
     used?: boolean;
     cert?: CertificateInput;

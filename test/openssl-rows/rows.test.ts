@@ -5,6 +5,7 @@
 import { execFileSync } from 'child_process';
 import { readFileSync } from 'fs';
 import * as path from 'path';
+import { encodeTlv } from '../../src/asn1/der';
 import { ASPECTS, describeCommand, loadRows, MOCK_DIR, readSection, replayQuote, shellWord } from './rows';
 import { compareWritten, messageOutline, outputFiles, type OutputFile, type WrittenFile } from './written-files';
 
@@ -135,6 +136,27 @@ describe('written files', () => {
     expect(compareWritten([file('-reqout', 'r.der', otherTid)], [file('-reqout', 'r.der', ir)])).toEqual([]);
     expect(compareWritten([file('-reqout', 'r.der', Buffer.from('not DER'))], [file('-reqout', 'r.der', ir)])).toEqual([
       expect.stringMatching(/^-reqout r\.der: does not decode as a PKIMessage/),
+    ]);
+  });
+
+  test('an algorithm with NULL parameters is the same as one without; another algorithm is a difference', () => {
+    const tlv = (id: number, ...parts: Uint8Array[]): Buffer => Buffer.from(encodeTlv(id, ...parts));
+    const hex = (h: string): Buffer => Buffer.from(h, 'hex');
+    const sha256WithRsa = hex('06092a864886f70d01010b');
+    const sha512WithRsa = hex('06092a864886f70d01010d');
+    const anyone = tlv(0xa4, tlv(0x30));
+    // PKIMessage { header { pvno 2, sender, recipient, [1] protectionAlg }, body [19] pkiconf NULL }
+    const pkiconf = (protectionAlg: Buffer): Buffer =>
+      tlv(0x30, tlv(0x30, hex('020102'), anyone, anyone, tlv(0xa1, protectionAlg)), tlv(0xb3, hex('0500')));
+
+    const withNull = pkiconf(tlv(0x30, sha256WithRsa, hex('0500')));
+    const without = pkiconf(tlv(0x30, sha256WithRsa));
+    const other = pkiconf(tlv(0x30, sha512WithRsa));
+    expect(messageOutline(withNull).body).toBe('pkiconf');
+    expect(compareWritten([file('-rspout', 'c.der', withNull)], [file('-rspout', 'c.der', without)])).toEqual([]);
+    expect(compareWritten([file('-rspout', 'c.der', other)], [file('-rspout', 'c.der', without)])).toEqual([
+      "-rspout c.der: pkiconf differs from openssl cmp's at element 9: SEQUENCE > [1] > SEQUENCE > OID 1.2.840.113549.1.1.13 " +
+        'where openssl cmp has SEQUENCE > [1] > SEQUENCE > OID 1.2.840.113549.1.1.11',
     ]);
   });
 });

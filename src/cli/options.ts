@@ -238,7 +238,11 @@ const INFO_TYPES: Readonly<Record<string, string>> = {
   crls: CmpOids.idItCrls,
 };
 
-const CRL_OPTIONS = ['crl_check', 'crl_check_all', 'extended_crl', 'use_deltas'];
+/** CRL features beyond OpenSSL 3.0's defaults, which cmpflow's revocation checking does not have. */
+const UNSUPPORTED_CRL_OPTIONS: Record<string, string> = {
+  extended_crl: 'extended CRL features (indirect CRLs, CRLs for some reasons only) are not supported by cmpflow',
+  use_deltas: 'delta CRLs are not supported by cmpflow',
+};
 const UNSUPPORTED_VERIFICATION = [
   'policy',
   'purpose',
@@ -306,8 +310,8 @@ class Builder {
   }
 
   private rejectUnsupported(): void {
-    for (const name of CRL_OPTIONS) {
-      if (this.v.flag(name)) throw invalid(`-${name}: CRL checking is not supported by cmpflow`);
+    for (const [name, why] of Object.entries(UNSUPPORTED_CRL_OPTIONS)) {
+      if (this.v.flag(name)) throw invalid(`-${name}: ${why}`);
     }
     for (const name of UNSUPPORTED_VERIFICATION) {
       if (this.v.isSet(name)) {
@@ -531,7 +535,25 @@ class Builder {
     if (attime !== undefined) verification.at = new Date(attime * 1000);
     if (v.flag('no_check_time')) verification.noCheckTime = true;
     if (v.flag('partial_chain')) verification.partialChain = true;
+    this.revocation(verification);
     if (Object.keys(verification).length > 0) c.verification = verification;
+  }
+
+  /**
+   * -crl_check, -crl_check_all and cmpflow's -crls. OpenSSL 3.0's cmp app loads only certificates
+   * from -trusted, so its checks find no CRL and fail; without -crls, cmpflow's fail the same way.
+   */
+  private revocation(verification: NonNullable<CmpClientOptions['verification']>): void {
+    const v = this.v;
+    const check = v.flag('crl_check_all') ? 'all' : v.flag('crl_check') ? 'leaf' : undefined;
+    const crls = v.list('crls');
+    if (check === undefined) {
+      if (crls !== undefined) this.warn('-crls is ignored without -crl_check or -crl_check_all');
+      return;
+    }
+    verification.crlCheck = check;
+    if (crls !== undefined) verification.crls = crls;
+    else this.warn(`-${check === 'all' ? 'crl_check_all' : 'crl_check'} without -crls: no CRL is available, so any certificate checked fails with "unable to get certificate CRL"`);
   }
 
   private clientAuthentication(): void {

@@ -190,13 +190,32 @@ describe('config file and command line together', () => {
   });
 });
 
+describe('revocation checking options', () => {
+  it('map -crl_check to the leaf, -crl_check_all to the whole path, with the CRL files of -crls', () => {
+    expect(run([...genm, '-crl_check', '-crls', 'a.crl, b.crl']).client.verification).toEqual({ crlCheck: 'leaf', crls: ['a.crl', 'b.crl'] });
+    expect(run([...genm, '-crl_check', '-crl_check_all', '-crls', 'a.crl']).client.verification).toEqual({ crlCheck: 'all', crls: ['a.crl'] });
+  });
+
+  it('warn that without -crls every check fails, as in openssl cmp 3.0, whose -trusted files give no CRLs', () => {
+    const parsed = run([...genm, '-crl_check_all']);
+    expect(parsed.client.verification).toEqual({ crlCheck: 'all' });
+    expect(parsed.warnings).toContain('-crl_check_all without -crls: no CRL is available, so any certificate checked fails with "unable to get certificate CRL"');
+  });
+
+  it('warn that -crls alone is ignored', () => {
+    const parsed = run([...genm, '-crls', 'a.crl']);
+    expect(parsed.client.verification).toBeUndefined();
+    expect(parsed.warnings).toContain('-crls is ignored without -crl_check or -crl_check_all');
+  });
+});
+
 describe('validation errors name the option', () => {
   const cases: [string, string[], string, string][] = [
     ['an unknown -cmd', [...genm.slice(0, 2), '-cmd', 'xr', ...genm.slice(4)], 'ERR_INVALID_OPTION', "-cmd: unknown cmp command 'xr' (expected ir, cr, kur, p10cr, rr or genm)"],
     ['no -cmd', ['-config', '', '-server', 'h:1', '-secret', 'pass:x', '-ref', 'r'], 'ERR_MISSING_OPTION', '-cmd: no cmp command to execute (ir, cr, kur, p10cr, rr or genm)'],
     ['revocation reason 7', [...genm, '-revreason', '7'], 'ERR_INVALID_OPTION', '-revreason: invalid reason 7; valid values are -1 .. 6, 8 .. 10'],
-    ['CRL checking', [...genm, '-crl_check'], 'ERR_INVALID_OPTION', '-crl_check: CRL checking is not supported by cmpflow'],
-    ['CRL checking of the chain', [...genm, '-crl_check_all'], 'ERR_INVALID_OPTION', '-crl_check_all: CRL checking is not supported by cmpflow'],
+    ['delta CRLs', [...genm, '-crl_check', '-use_deltas'], 'ERR_INVALID_OPTION', '-use_deltas: delta CRLs are not supported by cmpflow'],
+    ['extended CRL features', [...genm, '-crl_check', '-extended_crl'], 'ERR_INVALID_OPTION', '-extended_crl: extended CRL features (indirect CRLs, CRLs for some reasons only) are not supported by cmpflow'],
     ['an unsupported verification option', [...genm, '-x509_strict'], 'ERR_INVALID_OPTION', '-x509_strict: this certificate verification option is not supported by cmpflow'],
     ['an engine', [...genm, '-engine', 'pkcs11'], 'ERR_INVALID_OPTION', '-engine: crypto engines are not supported by cmpflow'],
     ['a bad -certform', [...genm, '-certform', 'TXT'], 'ERR_INVALID_OPTION', "-certform: 'TXT' is not PEM or DER"],

@@ -154,6 +154,12 @@ describe('the library API over HTTPS with a client certificate (embedded CA behi
     await expectCmpError(enrollThroughApi({ ...clientAuth(), host: '127.0.0.2' }, frontUrl('localhost')), 'ERR_TLS');
   });
 
+  it('says so when the server does not speak TLS at all', async () => {
+    const plain = listener.url.replace(/^http:/, 'https:');
+    const err = await expectCmpError(enrollThroughApi(clientAuth(), plain), 'ERR_TLS');
+    expect(err.message).toMatch(/failed: the server does not speak TLS/);
+  });
+
   it('fails with ERR_TLS when tls.trusted did not issue the server certificate', async () => {
     await expectCmpError(enrollThroughApi({ ...clientAuth(), trusted: tls.otherRootPath }), 'ERR_TLS');
     expect(front.clients).toEqual([]);

@@ -39,7 +39,6 @@ const ENROLLMENT: readonly string[] = ['ir', 'cr', 'kur', 'p10cr'];
 function checkSupport(parsed: RunCommandLine, log: CliLog): void {
   const cli = parsed.cli;
   if (cli.sansCritical) log.warn('-sans: "critical" is ignored; cmpflow cannot mark the Subject Alternative Names critical yet');
-  if (parsed.passphrases.otherPass !== undefined) log.warn('-otherpass is ignored by cmpflow (certificates of others are not encrypted)');
   if (cli.session !== undefined && cli.resume === undefined && cli.cmd !== undefined && !ENROLLMENT.includes(cli.cmd)) {
     log.warn(`-session has no effect for '${cli.cmd}', which never waits`);
   }

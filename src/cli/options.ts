@@ -401,7 +401,24 @@ class Builder {
       ['srvSecret', 'srv_secret'],
       ['srvKeyPass', 'srv_keypass'],
     ];
-    for (const [field, option] of map) put(this.passphrases, field, this.v.str(option));
+    for (const [field, option] of map) put(this.passphrases, field, this.plainPassphraseFallback(option, this.v.str(option)));
+  }
+
+  /**
+   * apps/cmp.c 3.0 (get_passwd) takes a pass phrase argument without a source prefix as the pass
+   * phrase itself after complaining about it, instead of failing; so does cmpflow. The value is
+   * never part of the warning.
+   */
+  private plainPassphraseFallback(option: string, source: string | undefined): string | undefined {
+    if (source === undefined || hasPassphrasePrefix(source)) return source;
+    // OpenSSL quotes what precedes a ':' in the first 5 characters; that may be part of the secret.
+    const colon = source.indexOf(':');
+    const why =
+      colon < 0 || colon > 5
+        ? "Invalid password argument, missing ':' within the first 5 chars"
+        : "Invalid password argument, unknown source before ':'";
+    this.warn(`-${option}: ${why}; trying plain input string (better precede with 'pass:')`);
+    return `pass:${source}`;
   }
 
   private serverSettings(): MockServerSettings {
@@ -731,6 +748,8 @@ function encodeInteger(n: bigint): Uint8Array {
   return encodeTlv(0x02, Uint8Array.from(bytes));
 }
 
+const hasPassphrasePrefix = (source: string) => /^(pass|env|file|fd):/.test(source) || source === 'stdin';
+
 /** Runs a library parser, prefixing its error with the option it checked. */
 function namingOption(option: string, check: () => unknown): void {
   try {
@@ -747,7 +766,7 @@ function put<T extends object, K extends keyof T>(target: T, key: K, value: T[K]
 
 /**
  * Resolves the pass phrase sources into the client options (secret, keyPass, newKeyPass,
- * tls.keyPass). `resolve` is src/credentials' resolvePassphrase or a test double.
+ * otherPass, tls.keyPass). `resolve` is src/credentials' resolvePassphrase or a test double.
  */
 export async function resolveSecrets(
   parsed: Pick<RunCommandLine, 'client' | 'passphrases'>,
@@ -758,6 +777,7 @@ export async function resolveSecrets(
   if (p.secret !== undefined) client.secret = await resolve(p.secret, 'the -secret pass phrase');
   if (p.keyPass !== undefined) client.keyPass = await resolve(p.keyPass, 'the -keypass pass phrase');
   if (p.newKeyPass !== undefined) client.newKeyPass = await resolve(p.newKeyPass, 'the -newkeypass pass phrase');
+  if (p.otherPass !== undefined) client.otherPass = await resolve(p.otherPass, 'the -otherpass pass phrase');
   if (p.tlsKeyPass !== undefined && client.tls !== undefined) {
     client.tls = { ...client.tls, keyPass: await resolve(p.tlsKeyPass, 'the -tls_keypass pass phrase') };
   }

@@ -84,7 +84,6 @@ describe('bad input gives exactly one line naming the problem, and exit status 1
     ['a number that is not one', () => [...ir(), '-days', '12x'], /-days.*12x.*\(ERR_INVALID_OPTION\)$/],
     ['a malformed URL', () => [...ir().filter((a) => a !== server.url && a !== '-server'), '-server', 'http://[::1'], /^cmpflow: error: -server: .*\(ERR_INVALID_OPTION\)$/],
     ['an unset environment variable as pass phrase source', () => [...ir(), '-secret', 'env:CMPFLOW_NOT_SET'], /^cmpflow: error: the -secret pass phrase: environment variable CMPFLOW_NOT_SET is not set \(ERR_INVALID_OPTION\)$/],
-    ['a pass phrase without a source prefix', () => [...ir(), '-secret', SECRET], /^cmpflow: error: the -secret pass phrase: invalid pass phrase source.*\(ERR_INVALID_OPTION\)$/],
     ['a missing -certout', () => ir().slice(0, -2), /^cmpflow: error: -certout: .*\(ERR_MISSING_OPTION\)$/],
     ['an unsupported OpenSSL option', () => [...ir(), '-crl_check', '-use_deltas'], /^cmpflow: error: -use_deltas: delta CRLs are not supported by cmpflow \(ERR_INVALID_OPTION\)$/],
     ['an unknown -cmd', () => [...base(), '-cmd', 'xx'], /^cmpflow: error: -cmd: unknown cmp command 'xx'.*\(ERR_INVALID_OPTION\)$/],
@@ -97,6 +96,13 @@ describe('bad input gives exactly one line naming the problem, and exit status 1
     expect(fromEnv.code).toBe(0);
     const wrongFile = await cmpflow([...base(), '-secret', 'file:no-such-secret.txt', '-cmd', 'genm'], { cwd: dir });
     expectOnlyError(wrongFile, /-secret pass phrase: cannot read pass phrase file .*no-such-secret\.txt.*\(ERR_FILE\)$/);
+  });
+
+  it('takes a pass phrase without a source prefix as the pass phrase itself after a warning, as openssl cmp 3.0 does', async () => {
+    const run = await cmpflow([...base().slice(0, -2), '-secret', SECRET, '-cmd', 'genm']);
+    expect(run.code).toBe(0);
+    expect(run.stderrLines).toContain("CMP warning: -secret: Invalid password argument, missing ':' within the first 5 chars; trying plain input string (better precede with 'pass:')");
+    expect(run.stderr).not.toContain(SECRET);
   });
 });
 

@@ -65,6 +65,8 @@ try {
     xstateImported: typeof createActor,
     xstateFromApplication: require.resolve('xstate'),
     xstateFromCmpflow: createRequire(require.resolve('cmpflow')).resolve('xstate'),
+    namesFromImport: Object.keys(await import('cmpflow')),
+    namesFromRequire: Object.keys(require('cmpflow') as object),
   }));
 } finally {
   await listener.close();

@@ -50,6 +50,8 @@ interface ConsumerOutput {
   xstateImported?: string;
   xstateFromApplication: string;
   xstateFromCmpflow: string;
+  namesFromImport?: string[];
+  namesFromRequire?: string[];
 }
 
 async function runConsumer(script: string): Promise<ConsumerOutput> {
@@ -87,6 +89,13 @@ describe('the installed package', () => {
     expect(output.errorsAreCmpErrors).toBe(true);
     expect(output.xstateImported).toBe('function');
     expect(await verifiedByOpenSsl(output, 'esm')).toMatch(/: OK$/);
+  }, 60_000);
+
+  withNpm('gives an ES module every name that require() gives (the ESM entry re-exports the CommonJS build)', async () => {
+    const output = await runConsumer('enroll.mjs');
+    const names = (list: string[] | undefined) => (list ?? []).filter((name) => name !== '__esModule' && name !== 'default').sort();
+    expect(names(output.namesFromImport)).toEqual(names(output.namesFromRequire));
+    expect(names(output.namesFromRequire)).toEqual(expect.arrayContaining(['CmpClient', 'createCmpServer', 'asn1']));
   }, 60_000);
 
   withNpm('enrolls a certificate from a CommonJS module, against the embedded CA the module started', async () => {

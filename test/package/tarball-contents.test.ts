@@ -56,6 +56,11 @@ withNpm('ships every file that main, types, bin and the exports map name', () =>
   expect(named.filter((file) => !files.has(file))).toEqual([]);
 });
 
+withNpm('exports package.json, and nothing but the entry point from inside the build', () => {
+  expect(Object.keys(manifest.exports as object)).toEqual(['.', './package.json']);
+  expect((manifest.exports as Record<string, unknown>)['./package.json']).toBe('./package.json');
+});
+
 withNpm('ships a declaration file next to every module of the build', () => {
   const modules = [...files].filter((f) => f.startsWith('dist/') && f.endsWith('.js'));
   expect(modules.length).toBeGreaterThan(100);

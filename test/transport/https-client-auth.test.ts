@@ -20,6 +20,7 @@ import { makeTestPki, type TestPki } from '../support/pki';
 import { startTlsFront, type TlsFront } from '../support/tls-front';
 import { makeTlsPki, type TlsPki } from '../support/tls-pki';
 import { expectCmpError } from './helpers/cmp-error';
+import { startProxy } from './helpers/local-servers';
 
 const REF = 'tls-device';
 const SECRET = 'tls-client-auth-secret';
@@ -262,6 +263,17 @@ describe('cmpflow -tls_used with a client certificate (embedded CA behind a TLS 
     const args = tlsFiles.map((a) => (a === 'root.crt' ? 'other-root.crt' : a));
     expectOneError(await enroll('cli-wrong-trust.pem', args), 'ERR_TLS');
     expect(front.clients).toEqual([]);
+  });
+
+  it('authenticates both ends through an HTTP proxy, inside its CONNECT tunnel', async () => {
+    const proxy = await startProxy();
+    try {
+      expectSuccess(await enroll('cli-proxy.pem', [...tlsFiles, '-proxy', `127.0.0.1:${proxy.port}`]));
+      expect(proxy.seen).toEqual([`CONNECT 127.0.0.1:${front.port}`]);
+      expect(front.clients).toEqual([tls.clientName, tls.clientName]);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('names the option and the file when a TLS file is missing', async () => {

@@ -91,13 +91,12 @@ export async function certificatesOf(input: CertificatesInput | undefined, optio
   return loaded.flat();
 }
 
-/** The one certificate of an option that takes one; ERR_CREDENTIALS when its source holds more. */
+/**
+ * The certificate of an option that takes one: the first of its source (for PKCS#12, the key's
+ * certificate). Further certificates are ignored, as OpenSSL's load_cert does.
+ */
 export async function certificateOf(input: CertificateInput, option: string, passphrase?: string): Promise<X509Certificate> {
-  const certificates = await certificatesOf(input, option, passphrase);
-  if (certificates.length > 1) {
-    throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `${option}: expected one certificate in ${sourceName(input)}, found ${certificates.length}`, { options: [option] });
-  }
-  return certificates[0]!;
+  return (await certificatesOf(input, option, passphrase))[0]!;
 }
 
 export async function keyOf(input: KeyInput, passphrase: string | undefined, option: string): Promise<PrivateKeyHandle> {

@@ -67,6 +67,27 @@ describe('credentials openssl cmp 3.0 accepts', () => {
   });
 });
 
+describe('the embedded mock server reads its credentials through the same loader', () => {
+  it('serves with -srv_cert and -srv_key from one PKCS#12 file and -srv_keypass', async () => {
+    const run = await cmpflow(
+      ['-config', '', '-use_mock_srv', '-srv_cert', 'signer.p12', '-srv_key', 'signer.p12', '-srv_keypass', 'pass:12345', '-srv_trusted', 'signer_root.crt',
+        '-cmd', 'genm', ...signer, '-srvcert', 'signer_only.crt'],
+      { cwd: MOCK },
+    );
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+  });
+
+  it('names the option (-srv_cert, read first) and its file when the PKCS#12 pass phrase is wrong', async () => {
+    const run = await cmpflow(
+      ['-config', '', '-use_mock_srv', '-srv_cert', 'signer.p12', '-srv_key', 'signer.p12', '-srv_keypass', 'pass:wrong', '-srv_trusted', 'signer_root.crt', '-cmd', 'genm', ...signer],
+      { cwd: MOCK },
+    );
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual([expect.stringMatching(/^cmpflow: error: -srv_cert: .*signer\.p12: PKCS#12 MAC does not verify: wrong pass phrase or damaged file \(ERR_BAD_PASSPHRASE\)$/)]);
+  });
+});
+
 describe('bad credentials: one error line naming the option and the file, status 1, nothing sent', () => {
   function expectRefused(run: CliRun, pattern: RegExp): void {
     expect(run.code).toBe(1);

@@ -67,6 +67,14 @@ describe('the signer certificate and its chain', () => {
   });
 });
 
+describe('options that take one certificate', () => {
+  it("take the first of a chain file and the key's certificate of a PKCS#12 file, as OpenSSL's load_cert does", async () => {
+    const fromChain = await setupClient({ ...signer(), oldCert: mock('signer.crt'), srvCert: mock('signer.p12'), otherPass: '12345' });
+    expect(cn(fromChain.oldCert!.subject)).toBe('leaf');
+    expect(cn(fromChain.srvCert!.subject)).toBe('leaf');
+  });
+});
+
 describe('a secret wins over cert and key, as in OpenSSL', () => {
   it('protects with PBM even when cert and key do not belong together, after loading both', async () => {
     const setup = await setupClient({ ...signer(), cert: mock('root.crt'), secret: 'pbm-secret', ref: 'ref' });
@@ -90,7 +98,6 @@ describe('bad credentials: one CmpError naming the library option and the file, 
     ['a chain whose first certificate is not the key\'s', { cert: mock('trusted.crt') }, 'ERR_CREDENTIALS', /^cert: the certificate in .*trusted\.crt does not match key$/, ['cert', 'key']],
     ['a missing newKey file', { newKey: mock('no-such.key') }, 'ERR_FILE', /^newKey: cannot read private key file .*no-such\.key: ENOENT$/, ['newKey']],
     ['a CSR that is a certificate', { csr: mock('signer.crt') }, 'ERR_CREDENTIALS', /^csr: no CERTIFICATE REQUEST in .*signer\.crt$/, ['csr']],
-    ['an oldCert chain file', { oldCert: mock('signer.crt') }, 'ERR_CREDENTIALS', /^oldCert: expected one certificate in .*signer\.crt, found 3$/, ['oldCert']],
     ['a cert without key', { key: undefined }, 'ERR_MISSING_OPTION', /^key: missing; the protection certificate given as cert needs its private key$/, ['key', 'cert']],
   ])('%s', async (_what, bad, code, message, options) => {
     const recorder = recordingTransfer();

@@ -37,7 +37,7 @@ async function replayAspect(aspect: Aspect, compare: boolean): Promise<{ ok: num
         const reference = await replay.run(replay.row(row.n, 'reference'), 'openssl', 'reference');
         const differences = run.code === 0 && reference.code === 0 ? compareWritten(run.written, reference.written) : [];
         if (differences.length > 0) tally.files++;
-        for (const d of differences) console.log(`    written files: ${d}`);
+        for (const d of differences) console.log(`    ${aspect} ${row.n} written files differ: ${d}`);
       }
     }
   } finally {

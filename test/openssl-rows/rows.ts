@@ -1,8 +1,9 @@
 /**
  * OpenSSL's `openssl cmp` CLI test rows (test/openssl-rows/data/test_<aspect>.csv) expanded into
  * command lines exactly as OpenSSL's 80-test_cmp_http.t expands them for its Mock server (the same
- * steps as the reference runner `replay.py`, kept outside the repository, in its `v30` mode): placeholders from the
- * `[Mock]` and `[<aspect>]` sections of Mock/test.cnf and the running server, then `-no_proxy`,
+ * steps as the reference runner `replay.py`, kept outside the repository, in its `v30` mode):
+ * placeholders from the `[Mock]` and `[<aspect>]` sections of Mock/test.cnf and the running
+ * server, then `-no_proxy`,
  * `-proxy ''`, `-certout`, `-config ../Mock/test.cnf -section 'Mock <aspect>'` after `-section,,`,
  * then cells cut into arguments. replay.py hands the joined, quoted words to /bin/sh; shellWord()
  * does the part of sh's word processing those words need, so the argument vectors here are what

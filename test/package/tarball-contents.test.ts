@@ -27,7 +27,7 @@ beforeAll(async () => {
   if (!npmIsInstalled) return;
   packed = await packRepository({ dryRun: true });
   files = new Set(packed.report.files.map((f) => f.path));
-}, 120_000);
+}, 240_000);
 
 afterAll(() => packed?.cleanup());
 

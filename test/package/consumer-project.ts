@@ -5,7 +5,7 @@
  * Kept as text because the repository's own tsconfig (CommonJS, node resolution) would otherwise
  * compile these files as part of the tests.
  *
- * first-steps.mts is the README's example as printed there. The other two print one JSON line:
+ * first-steps.mts and .mjs are the README's example as printed there. The other two print one JSON line:
  * what they got, and where `xstate` resolves from the application and from cmpflow (one copy
  * means one file).
  */
@@ -14,8 +14,8 @@ import * as path from 'path';
 
 export const SHARED_SECRET_REF = 'first-consumer';
 
-/** The README's marker for the library's first steps, which the project holds as first-steps.mts. */
-export const README_BLOCK = /<!-- test\/package runs this block as first-steps\.mts -->\n```ts\n([\s\S]*?)```/;
+/** The README's marker for the library's first steps, which the project holds as TypeScript and as plain JavaScript. */
+export const README_BLOCK = /<!-- test\/package runs this block as first-steps\.mts, and as first-steps\.mjs -->\n```ts\n([\s\S]*?)```/;
 
 export function readmeFirstSteps(): string {
   const block = README_BLOCK.exec(readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8'))?.[1];
@@ -25,6 +25,7 @@ export function readmeFirstSteps(): string {
 
 export const consumerFiles: Record<string, string> = {
   'first-steps.mts': readmeFirstSteps(),
+  'first-steps.mjs': readmeFirstSteps(),
 
   'tsconfig.json': `${JSON.stringify(
     {

@@ -74,8 +74,11 @@ describe('the installed package', () => {
     await expect(run(process.execPath, [TSC, '-p', project], { cwd: project })).resolves.toEqual({ stdout: '', stderr: '' });
   }, 120_000);
 
-  withNpm("runs the README's first steps as printed there", async () => {
-    const { stdout } = await run(process.execPath, [path.join(project, 'out', 'first-steps.mjs')], { cwd: project, timeout: 60_000 });
+  withNpm.each([
+    ['compiled from first-steps.mts', 'out/first-steps.mjs'],
+    ['saved as first-steps.mjs, without compiling', 'first-steps.mjs'],
+  ])("runs the README's first steps as printed there, %s", async (_how, script) => {
+    const { stdout } = await run(process.execPath, [path.join(project, script)], { cwd: project, timeout: 60_000 });
     const [summary, ...pem] = stdout.trim().split('\n');
     expect(summary).toBe('issued "CN=device-1" by "O=cmpflow, CN=cmpflow throwaway CA"');
     expect(pem[0]).toBe('-----BEGIN CERTIFICATE-----');

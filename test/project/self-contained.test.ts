@@ -1,6 +1,6 @@
 /**
  * The repository stands alone: a clone with nothing beside it must build, demo and test. These
- * checks catch the usual ways a project leans on its surroundings; .ci/run proves the rest by
+ * checks catch the usual ways a project leans on a folder beside it; .ci/run proves the rest by
  * running the suite in a clone made in an empty directory.
  */
 import { execFileSync } from 'child_process';
@@ -27,10 +27,10 @@ function trackedFiles(): string[] {
 const textFiles = trackedFiles().filter((f) => /\.(ts|js|mjs|cjs|json|md|sh|py|cnf|txt)$|^\.ci\//.test(f) && fs.existsSync(path.join(root, f)));
 
 describe('the repository is self-contained', () => {
-  it('no tracked file refers to a folder beside the repository (../shared or similar)', () => {
+  it('no tracked file refers to a folder beside the repository', () => {
     const offenders = textFiles.filter((f) => {
       const text = fs.readFileSync(path.join(root, f), 'utf8');
-      // `../shared` from the root, or a path climbing out of the checkout from a nested file.
+      // The shared folder from the root, or a path climbing out of the checkout from a nested file.
       return /(^|[\s'"`(])\.\.\/shared\b/.test(text) || /['"`](\.\.\/){2,}shared\//.test(text) || /\/work\/shared\b/.test(text);
     });
     expect(offenders).toEqual([]);

@@ -17,10 +17,22 @@ export const SHARED_SECRET_REF = 'first-consumer';
 /** The README's marker for the library's first steps, which the project holds as TypeScript and as plain JavaScript. */
 export const README_BLOCK = /<!-- test\/package runs this block as first-steps\.mts, and as first-steps\.mjs -->\n```ts\n([\s\S]*?)```/;
 
+const readme = () => readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+
 export function readmeFirstSteps(): string {
-  const block = README_BLOCK.exec(readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8'))?.[1];
+  const block = README_BLOCK.exec(readme())?.[1];
   if (!block) throw new Error('README.md has no block marked as first-steps.mts');
   return block;
+}
+
+/** The README's shell commands for one terminal of the command line's first steps. */
+export function readmeTerminal(terminal: 1 | 2): string {
+  const marker = `<!-- test/package runs this block as terminal ${terminal} -->\n\`\`\`sh\n`;
+  const text = readme();
+  const start = text.indexOf(marker);
+  if (start < 0) throw new Error(`README.md has no block marked as terminal ${terminal}`);
+  const body = text.slice(start + marker.length);
+  return body.slice(0, body.indexOf('```'));
 }
 
 export const consumerFiles: Record<string, string> = {

@@ -1,15 +1,16 @@
 /**
  * A new user's first hour, for real: the packed tarball installed into an empty project with
  * `npm install cmpflow xstate` (the tarball in place of the registry's cmpflow), then used from
- * strict TypeScript as an ES module and as CommonJS, and from the command line as the README
- * shows. Dependencies come from the npm cache when they are there (`--prefer-offline`).
+ * strict TypeScript as an ES module and as CommonJS, and the README's first steps run as printed
+ * there, the library's and the command line's. Dependencies come from the npm cache when they are there (`--prefer-offline`).
  */
 import { execFile, spawn, type ChildProcess } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { createServer, type AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
-import { consumerFiles } from './consumer-project';
+import { consumerFiles, readmeTerminal } from './consumer-project';
 import { REPO, npm, npmIsInstalled, packRepository, type Packed } from './packed';
 
 const run = promisify(execFile);
@@ -18,7 +19,7 @@ const withNpm = npmIsInstalled ? it : it.skip;
 const versionOf = (name: string) => (JSON.parse(readFileSync(path.join(REPO, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 const TSC = path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
 // Never on a command line, where the process list would show it.
-const SECRET_ENV = { ...process.env, CONSUMER_SECRET: 'consumer one-time secret', CMP_SECRET: 'first steps secret' };
+const SECRET_ENV = { ...process.env, CONSUMER_SECRET: 'consumer one-time secret' };
 
 let packed: Packed | undefined;
 let project: string;
@@ -115,53 +116,68 @@ describe('the installed package', () => {
   }, 60_000);
 });
 
-/** Starts `cmpflow -port 0 ...` and resolves with the port from its `ACCEPT 127.0.0.1:PORT PID=N` line. */
-function startServer(cmpflow: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(cmpflow, ['-port', '0', ...args], { cwd: project, env: SECRET_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+/** A port that was free a moment ago, for the README's commands, which name a fixed one. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs terminal 1's commands in their own process group and resolves once the server accepts. */
+function startTerminal1(commands: string): Promise<ChildProcess> {
+  const terminal = spawn('sh', ['-c', commands], { cwd: project, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error('no ACCEPT line within 30 s')), 30_000);
     const fail = (e: Error) => {
       clearTimeout(timer);
-      child.kill();
+      stopTerminal(terminal);
       reject(new Error(`${e.message}\n${output}`));
     };
-    child.stdout!.on('data', (chunk: Buffer) => {
+    terminal.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      const port = /ACCEPT 127\.0\.0\.1:(\d+) PID=\d+/.exec(output)?.[1];
-      if (port) {
+      if (/^ACCEPT 127\.0\.0\.1:\d+ PID=\d+$/m.test(output)) {
         clearTimeout(timer);
-        resolve({ child, port: Number(port) });
+        resolve(terminal);
       }
     });
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', fail);
-    child.on('exit', (code) => fail(new Error(`cmpflow -port exited with ${code}`)));
+    terminal.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    terminal.on('error', fail);
+    terminal.on('exit', (code) => fail(new Error(`terminal 1 exited with ${code}`)));
   });
 }
 
-describe("the installed cmpflow command, as the README's first steps use it", () => {
-  withNpm('serves a throwaway CA with -port and enrolls from it with -cmd ir', async () => {
-    const cmpflow = path.join(project, 'node_modules', '.bin', 'cmpflow');
-    const key = path.join(project, 'device.key.pem');
-    const cert = path.join(project, 'device.crt');
-    const caCerts = path.join(project, 'ca.pem');
-    await run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key]);
-    const server = await startServer(cmpflow, ['-srv_ref', 'first-steps', '-srv_secret', 'env:CMP_SECRET']);
+/** Ctrl-C in terminal 1: the whole process group (sh, npx, cmpflow) gets the signal. */
+function stopTerminal(terminal: ChildProcess): Promise<void> {
+  if (terminal.exitCode !== null || terminal.signalCode !== null) return Promise.resolve();
+  const exited = new Promise<void>((resolve) => terminal.once('exit', () => resolve()));
+  try {
+    process.kill(-terminal.pid!, 'SIGINT');
+  } catch {
+    // The group is gone already.
+  }
+  return exited;
+}
+
+describe("the README's first steps on the command line", () => {
+  withNpm('enroll a certificate from the installed cmpflow -port with the installed cmpflow -cmd ir, as printed there', async () => {
+    // Another port than the README's 8080 only, which may be taken on the machine running the tests.
+    const port = String(await freePort());
+    const terminal1 = await startTerminal1(readmeTerminal(1).replaceAll('8080', port));
+    let terminal2: { stdout: string; stderr: string };
     try {
-      await run(
-        cmpflow,
-        ['-server', `127.0.0.1:${server.port}/pkix/`, '-ref', 'first-steps', '-secret', 'env:CMP_SECRET', '-cmd', 'ir', '-newkey', key, '-subject', '/CN=first steps', '-certout', cert, '-cacertsout', caCerts],
-        { cwd: project, env: SECRET_ENV, timeout: 60_000 },
-      );
+      terminal2 = await run('sh', ['-ec', readmeTerminal(2).replaceAll('8080', port)], { cwd: project, timeout: 60_000 });
     } finally {
-      const exited = new Promise((resolve) => server.child.once('exit', resolve));
-      server.child.kill('SIGTERM');
-      await exited;
+      await stopTerminal(terminal1);
     }
-    const { stdout } = await run('openssl', ['verify', '-CAfile', caCerts, cert]);
-    expect(stdout.trim()).toBe(`${cert}: OK`);
-    const { stdout: subject } = await run('openssl', ['x509', '-in', cert, '-noout', '-subject']);
+    expect(terminal2.stdout.trim()).toBe('device.crt: OK');
+    expect(terminal2.stderr).toContain("received 1 enrolled certificate(s), saving to file");
+    const { stdout: subject } = await run('openssl', ['x509', '-in', path.join(project, 'device.crt'), '-noout', '-subject']);
     expect(subject.trim()).toBe('subject=CN = first steps');
   }, 90_000);
 });

@@ -2,7 +2,8 @@
  * A new user's first hour, for real: the packed tarball installed into an empty project with
  * `npm install cmpflow xstate` (the tarball in place of the registry's cmpflow), then used from
  * strict TypeScript as an ES module and as CommonJS, and the README's first steps run as printed
- * there, the library's and the command line's. Dependencies come from the npm cache when they are there (`--prefer-offline`).
+ * there, the library's and the command line's. Dependencies come from the npm cache when they
+ * are there (`--prefer-offline`).
  */
 import { execFile, spawn, type ChildProcess } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';

@@ -53,7 +53,7 @@ async function buildBody(setup: ClientSetup, spec: SessionSpec, input: BuildRequ
       return { body: new PKIBody({ [input.kind]: messages }), certReqId: CERT_REQ_ID, pvno: 2 };
     }
     case 'p10cr': {
-      if (!setup.csr) throw new CmpError('ERR_MISSING_OPTION', 'p10cr needs a PKCS#10 request (-csr)');
+      if (!setup.csr) throw new CmpError('ERR_MISSING_OPTION', 'p10cr needs a PKCS#10 request (csr)', { options: ['csr'] });
       return { body: new PKIBody({ p10cr: AsnConvert.parse(setup.csr, CertificationRequest) }), certReqId: P10CR_CERT_REQ_ID, pvno: 2 };
     }
     case 'pollReq':
@@ -72,7 +72,7 @@ async function buildBody(setup: ClientSetup, spec: SessionSpec, input: BuildRequ
       return { body: new PKIBody({ error: buildErrorMsg(input.text, input.failInfo) }), pvno: input.transaction.pvno };
     case 'rr': {
       const cert = setup.oldCert;
-      if (!cert) throw new CmpError('ERR_MISSING_OPTION', 'rr needs the certificate to revoke (-oldcert)');
+      if (!cert) throw new CmpError('ERR_MISSING_OPTION', 'rr needs the certificate to revoke (oldCert)', { options: ['oldCert'] });
       return { body: new PKIBody({ rr: buildRevReq(cert, o.revReason ?? -1) }), pvno: 2 };
     }
     case 'genm':

@@ -81,7 +81,7 @@ function ipName(text: string): GeneralName {
   const net = require('net') as typeof import('net');
   if (net.isIPv4(text)) return new GeneralName({ iPAddress: text });
   if (net.isIPv6(text)) return new GeneralName({ iPAddress: text });
-  throw new CmpError('ERR_INVALID_OPTION', `-sans: '${text}' is not an IP address`);
+  throw new CmpError('ERR_INVALID_OPTION', `sans: '${text}' is not an IP address`, { options: ['sans'] });
 }
 
 /** Replaces an extension of the same type, as X509v3_add_extensions does when augmenting. */
@@ -95,7 +95,7 @@ export function buildRequestTemplate(setup: ClientSetup, kind: 'ir' | 'cr' | 'ku
   const o = setup.options;
   // OpenSSL: the reference certificate is -oldcert, else our own protection certificate.
   const refCert = setup.oldCert ?? setup.cert;
-  if (kind === 'kur' && !refCert) throw new CmpError('ERR_MISSING_OPTION', 'kur needs the certificate to update (-oldcert or -cert)');
+  if (kind === 'kur' && !refCert) throw new CmpError('ERR_MISSING_OPTION', 'kur needs the certificate to update (oldCert or cert)', { options: ['oldCert', 'cert'] });
   const hasSans = (o.sans?.length ?? 0) > 0;
 
   let subject: Name | undefined;

@@ -82,7 +82,7 @@ async function proofOfPossession(request: CertRequest, input: CertRequestInput):
       return new ProofOfPossession({ raVerified: null });
     case 1: {
       if (!input.popoKey) {
-        throw new CmpError('ERR_MISSING_OPTION', 'proof of possession by signature needs the new private key (-newkey)');
+        throw new CmpError('ERR_MISSING_OPTION', 'newKey: proof of possession by signature needs the new private key', { options: ['newKey'] });
       }
       const alg = defaultSignatureAlgorithm(input.popoKey, input.digest);
       const signature = await getCryptoProvider().sign(alg, input.popoKey, serializeDer(request));
@@ -91,7 +91,7 @@ async function proofOfPossession(request: CertRequest, input: CertRequestInput):
       });
     }
     default:
-      throw new CmpError('ERR_INVALID_OPTION', `-popo ${input.popo} (key encipherment or agreement) is not supported; use 1 (signature) or 0 (raVerified)`);
+      throw new CmpError('ERR_INVALID_OPTION', `popo: ${input.popo} (key encipherment or agreement) is not supported; use 1 (signature) or 0 (raVerified)`, { options: ['popo'] });
   }
 }
 

@@ -187,7 +187,6 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
   // OpenSSL reads -cert with -keypass, since it may be a PKCS#12 file; the certificates after the
   // first are the signer's chain and join the untrusted certificates (OSSL_CMP_CTX_build_cert_chain).
   const signerFile = o.cert !== undefined ? await certificatesOf(o.cert, 'cert', o.keyPass) : [];
-  if (o.cert !== undefined && signerFile.length === 0) throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `cert: no certificate in ${sourceName(o.cert)}`, { options: ['cert'] });
   const cert = signerFile[0];
   const key = o.key !== undefined ? await keyOf(o.key, o.keyPass, 'key') : undefined;
   const newKey = o.newKey !== undefined ? await keyOf(o.newKey, o.newKeyPass, 'newKey') : undefined;

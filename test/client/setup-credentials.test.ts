@@ -4,6 +4,7 @@
  * file serves as cert and key, a secret wins over cert and key, and every failure is one CmpError
  * naming the CmpClientOptions option (the CLI translates it) and the file, with nothing sent.
  */
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CmpClient, type CmpClientOptions } from '../../src';
 import { setupClient } from '../../src/client/setup';
@@ -56,6 +57,13 @@ describe('the signer certificate and its chain', () => {
     const setup = await setupClient({ ...signer(), cert: mock('signer.p12') });
     expect(cn(setup.cert!.subject)).toBe('leaf');
     expect(setup.untrusted.map((c) => cn(c.subject)).sort()).toEqual(['interCA', 'rootCA', 'subinterCA']);
+    expect(setup.extraCertsOut.map((c) => cn(c.subject))).toEqual(['leaf', 'subinterCA', 'interCA']);
+  });
+
+  it('takes the same credentials as bytes: PKCS#12 for cert and key, PEM text for untrusted', async () => {
+    const p12 = new Uint8Array(readFileSync(mock('signer.p12')));
+    const setup = await setupClient({ ...signer(), cert: p12, key: p12, untrusted: readFileSync(mock('signer_issuing.crt'), 'utf8') });
+    expect(setup.protection.kind).toBe('signature');
     expect(setup.extraCertsOut.map((c) => cn(c.subject))).toEqual(['leaf', 'subinterCA', 'interCA']);
   });
 

@@ -166,6 +166,13 @@ function stopTerminal(terminal: ChildProcess): Promise<void> {
 }
 
 describe("the README's first steps on the command line", () => {
+  withNpm('start with the installed cmpflow -version, which tells the version npm installed', async () => {
+    const { stdout } = await run(path.join(project, 'node_modules', '.bin', 'cmpflow'), ['-version'], { cwd: project });
+    const { version } = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
+    expect(stdout.startsWith(`cmpflow ${version} (`)).toBe(true);
+  });
+
+
   withNpm('enroll a certificate from the installed cmpflow -port with the installed cmpflow -cmd ir, as printed there', async () => {
     // Another port than the README's 8080 only, which may be taken on the machine running the tests.
     const port = String(await freePort());

@@ -24,12 +24,10 @@ export function parseCommandLineInteger(text: string): number {
     value = BigInt(`0x${hex[2]}`) * (hex[1] === '-' ? -1n : 1n);
   } else if (octal) {
     value = (octal[2] === '' ? 0n : BigInt(`0o${octal[2]}`)) * (octal[1] === '-' ? -1n : 1n);
-  } else if (/^[ \t\n\v\f\r]*[+-]?0[0-9]+$/.test(text)) {
-    throw new NumberSyntaxError(`cannot parse "${text}" as an octal number`);
-  } else if (DECIMAL.test(text)) {
+  } else if (DECIMAL.test(text) && !/^[ \t\n\v\f\r]*[+-]?0[0-9]+$/.test(text)) {
     value = BigInt(text.trim());
   } else {
-    throw new NumberSyntaxError(`cannot parse "${text}" as a number`);
+    throw numberError(text);
   }
   return toSafeNumber(value, text);
 }
@@ -38,6 +36,12 @@ export function parseCommandLineInteger(text: string): number {
 export function parseConfigInteger(text: string): number {
   if (!DECIMAL.test(text)) throw new NumberSyntaxError(`cannot parse "${text}" as a decimal number`);
   return toSafeNumber(BigInt(text.trim()), text);
+}
+
+/** apps/lib/opt.c opt_number_error(): the kind of number is guessed from how the text begins. */
+function numberError(text: string): NumberSyntaxError {
+  const kind = /^0[xX]/.test(text) ? 'a hexadecimal' : text.startsWith('0') ? 'an octal' : 'a';
+  return new NumberSyntaxError(`cannot parse "${text}" as ${kind} number`);
 }
 
 function toSafeNumber(value: bigint, text: string): number {

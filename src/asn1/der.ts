@@ -262,6 +262,16 @@ function isOmittableDefault(bytes: Uint8Array, node: DerNode): boolean {
   return OMITTABLE_DEFAULTS.some((d) => bytesEqual(d, enc));
 }
 
+/**
+ * `[n] SEQUENCE {}`: an explicitly tagged list with no element. Every such list in CMP is
+ * SIZE (1..MAX) OPTIONAL, so an empty one carries nothing; OpenSSL's mock server sends one as the
+ * revCerts of an rp for a request without issuer and serial, and OpenSSL reads it as absent.
+ */
+function isEmptyTaggedList(node: DerNode): boolean {
+  const only = node.tagClass === 2 && node.constructed && node.children?.length === 1 ? node.children[0]! : undefined;
+  return only !== undefined && only.tagClass === 0 && only.tagNumber === 16 && only.constructed && only.children?.length === 0;
+}
+
 function sameShape(a: Uint8Array, na: DerNode, b: Uint8Array, nb: DerNode): boolean {
   if (na.tagClass !== nb.tagClass || na.tagNumber !== nb.tagNumber || na.constructed !== nb.constructed) return false;
   if (!na.constructed) return true;
@@ -271,7 +281,7 @@ function sameShape(a: Uint8Array, na: DerNode, b: Uint8Array, nb: DerNode): bool
   for (let i = 0; i < ca.length; i++) {
     if (j < cb.length && sameShape(a, ca[i], b, cb[j])) {
       j++;
-    } else if (!isOmittableDefault(a, ca[i])) {
+    } else if (!isOmittableDefault(a, ca[i]) && !isEmptyTaggedList(ca[i])) {
       return false;
     }
   }
@@ -281,7 +291,7 @@ function sameShape(a: Uint8Array, na: DerNode, b: Uint8Array, nb: DerNode): bool
 /**
  * True when `reencoded` has the same tree of elements as `received`: same tags in the same places,
  * primitive contents free to differ (time formats, integer padding), and only spelled-out DEFAULT
- * values missing. A decoder that silently skipped or misplaced an element fails this test.
+ * values and empty tagged lists missing. A decoder that silently skipped or misplaced an element fails this test.
  */
 export function sameStructure(received: Uint8Array, reencoded: Uint8Array): boolean {
   const options = { maxDepth: Number.MAX_SAFE_INTEGER, maxNodes: Number.MAX_SAFE_INTEGER };

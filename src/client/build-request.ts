@@ -11,7 +11,7 @@ import { CmpError } from '../errors';
 import type { BuildRequestInput, BuiltRequest } from '../../machines/actors';
 import { buildCertConf } from '../message/cert-conf';
 import { buildCertReqMessages } from '../message/cert-request';
-import { buildErrorMsg, buildGenMsg, buildPollReq, buildRevReq } from '../message/bodies';
+import { buildErrorMsg, buildGenMsg, buildPollReq, buildRevReq, type RevocationTarget } from '../message/bodies';
 import { fromB64, toB64 } from '../message/bytes';
 import { buildHeader } from '../message/header';
 import { protectPkiMessage } from '../protection/protect';
@@ -71,13 +71,21 @@ async function buildBody(setup: ClientSetup, spec: SessionSpec, input: BuildRequ
     case 'error':
       return { body: new PKIBody({ error: buildErrorMsg(input.text, input.failInfo) }), pvno: input.transaction.pvno };
     case 'rr': {
-      const cert = setup.oldCert;
-      if (!cert) throw new CmpError('ERR_MISSING_OPTION', 'rr needs the certificate to revoke (oldCert)', { options: ['oldCert'] });
-      return { body: new PKIBody({ rr: buildRevReq(cert, o.revReason ?? -1) }), pvno: 2 };
+      return { body: new PKIBody({ rr: buildRevReq(revocationTarget(setup), o.revReason ?? -1) }), pvno: 2 };
     }
     case 'genm':
       return { body: new PKIBody({ genm: buildGenMsg(spec.itavs ?? []) }), pvno: 2 };
   }
+}
+
+/** The certificate to revoke, or as OpenSSL 3.0's fallback the subject and key of `csr`. */
+function revocationTarget(setup: ClientSetup): RevocationTarget {
+  if (setup.oldCert) return { cert: setup.oldCert };
+  if (setup.csr) {
+    const info = AsnConvert.parse(setup.csr, CertificationRequest).certificationRequestInfo;
+    return { subject: info.subject, publicKey: info.subjectPKInfo };
+  }
+  throw new CmpError('ERR_MISSING_OPTION', 'rr needs the certificate to revoke (oldCert), or a csr naming its subject and key', { options: ['oldCert', 'csr'] });
 }
 
 const CERT_REQUESTS = new Set(['ir', 'cr', 'kur', 'p10cr']);

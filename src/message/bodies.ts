@@ -3,7 +3,7 @@
  * OpenSSL 3.0 sends them.
  */
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { CRLReason, Extension, Extensions, Name } from '@peculiar/asn1-x509';
+import { CRLReason, Extension, Extensions, Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
 import {
   CertTemplate,
@@ -39,11 +39,16 @@ export function buildErrorMsg(text: string, failInfo?: string[]): ErrorMsgConten
 }
 
 /**
- * rr for one certificate, named by issuer and serial number (RFC 9483 4.2); the CRL reason, when
- * not -1, goes into crlEntryDetails as OpenSSL does.
+ * What an rr names: a certificate (by issuer and serial number, RFC 9483 4.2), or, without one,
+ * the subject and public key of a PKCS#10 request, as OpenSSL 3.0 does for `-cmd rr -csr`.
  */
-export function buildRevReq(cert: X509Certificate, reason: number): RevReqContent {
-  const certDetails = new CertTemplate(issuerAndSerial(cert));
+export type RevocationTarget = { cert: X509Certificate } | { subject: Name; publicKey: SubjectPublicKeyInfo };
+
+/** rr for one certificate; the CRL reason, when not -1, goes into crlEntryDetails as OpenSSL does. */
+export function buildRevReq(target: RevocationTarget, reason: number): RevReqContent {
+  const certDetails = 'cert' in target
+    ? new CertTemplate(issuerAndSerial(target.cert))
+    : new CertTemplate({ subject: target.subject, publicKey: target.publicKey });
   const details = new RevDetails({ certDetails });
   if (reason >= 0) {
     const value = AsnConvert.serialize(new CRLReason(reason));

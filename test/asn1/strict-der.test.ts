@@ -121,3 +121,13 @@ describe('DER element slices', () => {
     expect(sameStructure(withDefault, encodeTlv(0x30, Uint8Array.of(0x04, 0x00)))).toBe(true);
   });
 });
+
+describe('lists that carry nothing', () => {
+  const rp = new Uint8Array(require('fs').readFileSync(require('path').join(__dirname, 'fixtures/openssl-mock-rp-empty-revcerts.der')));
+
+  it('reads an empty tagged revCerts list (OpenSSL mock server, rr by CSR) as absent, as OpenSSL does', () => {
+    const message = decodePkiMessage(rp);
+    expect(message.body.rp?.status).toHaveLength(1);
+    expect(message.body.rp?.revCerts).toBeUndefined();
+  });
+});

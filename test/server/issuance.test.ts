@@ -223,7 +223,7 @@ describe('key update and revocation', () => {
     const ca = await throwawayCa();
     const key = await newKey();
     const cert = await enroll(server, { key, subject: '/CN=revoked' }, PBM);
-    const answer = await exchange(server, new PKIBody({ rr: buildRevReq(cert, 1) }), { auth: { kind: 'signature', key, cert } });
+    const answer = await exchange(server, new PKIBody({ rr: buildRevReq({ cert }, 1) }), { auth: { kind: 'signature', key, cert } });
     expect(answer.type).toBe('rp');
     expect(answer.status).toBe(0);
     expect(hex(answer.msg.body.rp!.revCerts![0]!.serialNumber)).toBe(cert.serialNumber);

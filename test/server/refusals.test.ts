@@ -80,7 +80,7 @@ describe('the server refuses mis-protected requests', () => {
     const key = await newKey();
     const cert = await enroll(server, { key, subject: '/CN=to be revoked' }, PBM);
     const auth: Auth = { kind: 'signature', key, cert };
-    const revoked = await exchange(server, new PKIBody({ rr: buildRevReq(cert, 1) }), { auth });
+    const revoked = await exchange(server, new PKIBody({ rr: buildRevReq({ cert }, 1) }), { auth });
     expect(revoked.type).toBe('rp');
     const answer = await exchange(server, await certRequestBody({ type: 'cr', key: await newKey(), subject: '/CN=after' }), { auth });
     expect(answer.failInfo).toEqual(['certRevoked']);
@@ -296,7 +296,7 @@ describe('the server guards key updates and revocations', () => {
 
   it('an rr for a serial number this CA never issued: badCertId', async () => {
     const server = await makeServer();
-    const answer = await exchange(server, new PKIBody({ rr: buildRevReq((await throwawayCa()).server.cert, -1) }), { auth: PBM });
+    const answer = await exchange(server, new PKIBody({ rr: buildRevReq({ cert: (await throwawayCa()).server.cert }, -1) }), { auth: PBM });
     expect(answer.failInfo).toEqual(['badCertId']);
   });
 
@@ -305,7 +305,7 @@ describe('the server guards key updates and revocations', () => {
     const [keyA, keyB] = [await newKey(), await newKey()];
     const a = await enroll(server, { key: keyA, subject: '/CN=A' }, PBM);
     const b = await enroll(server, { key: keyB, subject: '/CN=B' }, PBM);
-    const answer = await exchange(server, new PKIBody({ rr: buildRevReq(a, -1) }), { auth: { kind: 'signature', key: keyB, cert: b } });
+    const answer = await exchange(server, new PKIBody({ rr: buildRevReq({ cert: a }, -1) }), { auth: { kind: 'signature', key: keyB, cert: b } });
     expect(answer.failInfo).toEqual(['notAuthorized']);
     expect(server.state.ca!.record(a.serialNumber)!.revocation).toBeUndefined();
   });

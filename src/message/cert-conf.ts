@@ -47,13 +47,11 @@ export async function buildCertConf(input: CertConfInput): Promise<BuiltCertConf
   const h = await certHash(input.certificateDer);
   const status = new CertStatus({ certHash: toArrayBuffer(h.value), certReqId: input.certReqId });
   if (h.explicit) status.hashAlg = hashAlgorithmId(h.hash);
-  // As OpenSSL: a statusInfo only when there is something to say (a rejection or a text).
-  if (!input.accept || input.text) {
-    status.statusInfo = new PKIStatusInfo({
-      status: input.accept ? PKIStatus.accepted : PKIStatus.rejection,
-      ...(input.text ? { statusString: new PKIFreeText([input.text]) } : {}),
-      ...(!input.accept && input.failInfo?.length ? { failInfo: PKIFailureInfo.fromNames(input.failInfo) } : {}),
-    });
-  }
+  // As OpenSSL 3.0 (ossl_cmp_certConf_new): a statusInfo always, `accepted` spelled out too.
+  status.statusInfo = new PKIStatusInfo({
+    status: input.accept ? PKIStatus.accepted : PKIStatus.rejection,
+    ...(input.text ? { statusString: new PKIFreeText([input.text]) } : {}),
+    ...(!input.accept && input.failInfo?.length ? { failInfo: PKIFailureInfo.fromNames(input.failInfo) } : {}),
+  });
   return { content: new CertConfirmContent([status]), pvno: h.explicit ? 3 : 2 };
 }

@@ -38,6 +38,11 @@ export function createSessionServices(setup: ClientSetup, session: SessionOption
   // The request a file transfer sent in place of the built one (-reqin), until the next exchange:
   // its response must answer that request, not ours.
   let adopted: AdoptedRequest | undefined;
+  // Once a stored request has gone out, the transaction is the one it named, as OpenSSL then takes
+  // the transactionID of its response: requests built later, and their answers, use it too.
+  let storedTransactionId: string | undefined;
+  const inStoredTransaction = <T extends { transaction: { transactionId: string } }>(input: T): T =>
+    storedTransactionId === undefined ? input : { ...input, transaction: { ...input.transaction, transactionId: storedTransactionId } };
   let immediateWaits = session.immediateWaits;
   const waitUntil: SessionServices['waitUntil'] = (input, signal) => {
     if (immediateWaits === undefined) return waitUntilClock(input, signal, setup.now);
@@ -51,7 +56,7 @@ export function createSessionServices(setup: ClientSetup, session: SessionOption
   };
   return {
     close,
-    buildRequest: (input) => buildRequest(setup, session, input),
+    buildRequest: (input) => buildRequest(setup, session, inStoredTransaction(input)),
     async exchangeMessage(input, signal) {
       // As OpenSSL: each message gets -msg_timeout, cut to what the total timeout leaves.
       const perMessage = (setup.options.msgTimeout ?? DEFAULT_MSG_TIMEOUT_S) * 1000;
@@ -63,6 +68,7 @@ export function createSessionServices(setup: ClientSetup, session: SessionOption
       const built = fromB64(input.der);
       const adoptRequest = async (stored: Uint8Array, how: { newTransactionId: boolean }) => {
         adopted = await adoptStoredRequest(setup, stored, built, how.newTransactionId);
+        storedTransactionId = toB64(adopted.transactionId);
         return adopted.der;
       };
       try {
@@ -86,7 +92,7 @@ export function createSessionServices(setup: ClientSetup, session: SessionOption
         session,
         adopted
           ? { ...input, transaction: { ...input.transaction, transactionId: toB64(adopted.transactionId), lastSenderNonce: toB64(adopted.senderNonce) } }
-          : input,
+          : inStoredTransaction(input),
       ),
     waitUntil,
     async acceptCertificate(input) {

@@ -10,7 +10,7 @@ import * as path from 'path';
 import { decodePkiMessage } from '../../src/asn1/codec';
 import { dumpPkiMessage } from '../../src/asn1/dump';
 import { makeTestPki, type TestPki } from '../support/pki';
-import { startMockServer, type MockServer } from '../support/openssl';
+import { runOpenSsl, startMockServer, type MockServer } from '../support/openssl';
 import { cmpflow, scratchDir } from './run-support';
 
 const SECRET = 'cli-reqin-secret';
@@ -71,6 +71,15 @@ describe('-reqin', () => {
     // The recorded senderNonce is kept: the ip answers the recorded ir, not the one built.
     expect(ip.recipNonce).toBe(recorded.senderNonce);
     expect(readFileSync(file('new-tid.pem'), 'utf8')).toContain('BEGIN CERTIFICATE');
+  });
+
+  it('goes on in the recorded transaction when the -reqin files run out, as openssl does: the certConf it builds itself is accepted', async () => {
+    const reference = await runOpenSsl(['cmp', ...request('ir', 'openssl-short.pem'), '-reqin', file('ir.der')]);
+    expect(reference.code).toBe(0);
+    const run = await cmpflow([...request('ir', 'short.pem'), '-reqin', file('ir.der'), '-rspout', `${file('short-ip.der')},${file('short-pkiConf.der')}`]);
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(headerOf('short-pkiConf.der').transactionID).toBe(headerOf('ir.der').transactionID);
   });
 
   it('fails with one line when the recorded request is not what the command asks for (a cr in place of an ir)', async () => {

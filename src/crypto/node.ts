@@ -166,6 +166,12 @@ function publicKeyOf(spki: Uint8Array): crypto.KeyObject {
   return publicKey;
 }
 
+/**
+ * Rounds of an iterated digest computed without giving the event loop a turn: about 3 ms of
+ * SHA-256 in JavaScript, 5 to 10 ms of SHA-1 or SHA-512 through node:crypto.
+ */
+export const ITERATED_DIGEST_SLICE = 10_000;
+
 /** The default provider, on node:crypto. */
 export class NodeCryptoProvider implements CryptoProvider {
   randomBytes(length: number): Uint8Array {
@@ -183,9 +189,16 @@ export class NodeCryptoProvider implements CryptoProvider {
     const name = nodeHash(hash);
     // PBM may ask for tens of thousands of rounds: synchronous hashing keeps each round cheap, and
     // SHA-256 (the usual one-way function) rounds after the first run in JavaScript, cheaper still.
-    if (hash === 'SHA-256') return iterateSha256(digestOnce(hash, name, data), count - 1);
-    let value: Uint8Array = data;
-    for (let i = 0; i < count; i++) value = digestOnce(hash, name, value);
+    // The rounds run in slices with a turn of the event loop between them, so that a server
+    // deriving a key for one request still answers the others in between.
+    let value: Uint8Array = digestOnce(hash, name, data);
+    for (let done = 1; done < count; ) {
+      const rounds = Math.min(ITERATED_DIGEST_SLICE, count - done);
+      if (hash === 'SHA-256') value = iterateSha256(value, rounds);
+      else for (let i = 0; i < rounds; i++) value = digestOnce(hash, name, value);
+      done += rounds;
+      if (done < count) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     return bytes(value);
   }
 

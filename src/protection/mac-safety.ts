@@ -25,6 +25,36 @@ export function checkIterations(count: bigint, limits: IterationLimits, what: st
   return Number(count);
 }
 
+/**
+ * The longest derived PBMAC1 key accepted, in bytes: the longest HMAC output (SHA-512). PBKDF2 runs
+ * all its iterations once per PRF output length of key, so a 4096-byte key asked for by a 421-byte
+ * request cost 128 runs (4.5 s of CPU at 100000 iterations); HMAC gains nothing from a key longer
+ * than its hash, and a longer one is hashed down to that length anyway.
+ */
+export const MAX_MAC_KEY_LENGTH = 64;
+
+/**
+ * Salts longer than this are refused before any hashing. RFC 8018 asks for 8 bytes or more and
+ * every implementation we know sends 16 or 20; what lies beyond only costs the receiver hashing.
+ */
+export const MAX_MAC_SALT_LENGTH = 256;
+
+/** The salt of a received MAC parameter set, once its length is within 1..MAX_MAC_SALT_LENGTH; ERR_UNSUPPORTED_ALGORITHM otherwise. */
+export function checkSaltLength(salt: Uint8Array, what: string): Uint8Array {
+  if (salt.length < 1 || salt.length > MAX_MAC_SALT_LENGTH) {
+    throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `${what} salt length ${salt.length} is outside the accepted range 1..${MAX_MAC_SALT_LENGTH}`);
+  }
+  return salt;
+}
+
+/** A derived key length within 1..MAX_MAC_KEY_LENGTH as a number; ERR_UNSUPPORTED_ALGORITHM otherwise. */
+export function checkKeyLength(length: bigint, what: string): number {
+  if (length < 1n || length > BigInt(MAX_MAC_KEY_LENGTH)) {
+    throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `${what} key length ${length} is outside the accepted range 1..${MAX_MAC_KEY_LENGTH}`);
+  }
+  return Number(length);
+}
+
 /** An iteration count or length we are asked to use for our own messages. */
 export function checkPositiveInteger(value: number, what: string): number {
   if (!Number.isSafeInteger(value) || value < 1) {

@@ -9,7 +9,7 @@ import { hashAlgorithmId, hashFromOid, hmacAlgorithmId, hmacFromOid } from '../c
 import { getCryptoProvider } from '../crypto';
 import type { HashName } from '../crypto/provider';
 import { CmpError, ErrorCodes } from '../errors';
-import { checkIterations, checkPositiveInteger, defaultIterationLimits, type IterationLimits } from './mac-safety';
+import { checkIterations, checkPositiveInteger, checkSaltLength, defaultIterationLimits, type IterationLimits } from './mac-safety';
 import { decodePbmParameter, encodePbmParameter } from './pbm-parameter-der';
 import { cachedPbmKey, reusablePbmSalt } from './pbm-key-cache';
 
@@ -68,7 +68,8 @@ export function readPbmParameter(algorithm: AlgorithmIdentifier): PBMParameter {
 
 /**
  * The PasswordBasedMac of `data`. The iteration count is checked against `limits` before anything
- * is hashed (ERR_PBM_ITERATIONS); unknown OWF or MAC algorithms give ERR_UNSUPPORTED_ALGORITHM.
+ * is hashed (ERR_PBM_ITERATIONS); a salt longer than MAX_MAC_SALT_LENGTH and unknown OWF or MAC
+ * algorithms give ERR_UNSUPPORTED_ALGORITHM.
  */
 export async function computePbm(
   parameter: PBMParameter,
@@ -77,9 +78,9 @@ export async function computePbm(
   limits: IterationLimits = defaultIterationLimits,
 ): Promise<Uint8Array> {
   const iterations = checkIterations(parameter.iterationCount, limits, 'PasswordBasedMac');
+  const salt = checkSaltLength(new Uint8Array(parameter.salt), 'PasswordBasedMac');
   const owf = hashFromOid(parameter.owf.algorithm);
   const mac = hmacFromOid(parameter.mac.algorithm);
-  const salt = new Uint8Array(parameter.salt);
   const provider = getCryptoProvider();
   return provider.hmac(mac, await cachedPbmKey(provider, owf, secret, salt, iterations), data);
 }

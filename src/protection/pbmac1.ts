@@ -10,7 +10,7 @@ import { hashLength, hmacFromOid, Oids } from '../crypto/algorithms';
 import { getCryptoProvider } from '../crypto';
 import type { HashName } from '../crypto/provider';
 import { CmpError, ErrorCodes } from '../errors';
-import { checkIterations, checkPositiveInteger, defaultIterationLimits, type IterationLimits } from './mac-safety';
+import { checkIterations, checkKeyLength, checkPositiveInteger, checkSaltLength, defaultIterationLimits, MAX_MAC_KEY_LENGTH, type IterationLimits } from './mac-safety';
 import { cachedPbkdf2Key, reusablePbmSalt } from './pbm-key-cache';
 
 export interface Pbmac1Settings {
@@ -30,11 +30,8 @@ export interface Pbmac1Settings {
  */
 export const pbmac1Defaults: Readonly<Pbmac1Settings> = { prf: 'SHA-256', mac: 'SHA-256', iterations: 10_000, saltLength: 16 };
 
-/**
- * A derived key longer than this is refused on receipt: each hash length of key costs another full
- * run of the iterations, and HMAC hashes any key longer than its block size anyway.
- */
-export const maxPbmac1KeyLength = 4096;
+/** A derived key longer than this is refused, on receipt and for what we send (see MAX_MAC_KEY_LENGTH). */
+export const maxPbmac1KeyLength = MAX_MAC_KEY_LENGTH;
 
 /** The RFC 8018 / RFC 4231 identifiers (PBKDF2-PRFs, PBMAC1-MACs), not the IPsec HMAC-SHA1 one. */
 const hmacWithOids: Partial<Record<HashName, string>> = {
@@ -82,7 +79,7 @@ export async function senderPbmac1AlgorithmId(secret: Uint8Array, settings: Part
 function pbmac1AlgorithmIdWithSalt(settings: Partial<Pbmac1Settings>, salt: Uint8Array): AlgorithmIdentifier {
   const s = { ...pbmac1Defaults, ...settings };
   const iterations = checkPositiveInteger(s.iterations, 'PBMAC1 iteration count');
-  const keyLength = checkPositiveInteger(s.keyLength ?? hashLength(s.mac), 'PBMAC1 key length');
+  const keyLength = checkKeyLength(BigInt(checkPositiveInteger(s.keyLength ?? hashLength(s.mac), 'PBMAC1 key length')), 'PBMAC1');
   const kdf = new PBKDF2Params({
     salt: new PBKDF2Salt({ specified: toArrayBuffer(salt) }),
     iterationCount: BigInt(iterations),
@@ -126,7 +123,7 @@ export function readPbmac1Parameters(algorithm: AlgorithmIdentifier): Pbmac1Para
 }
 
 /**
- * The PBMAC1 of `data`. Iteration count (ERR_PBM_ITERATIONS) and key length
+ * The PBMAC1 of `data`. Iteration count (ERR_PBM_ITERATIONS), key length and salt length
  * (ERR_UNSUPPORTED_ALGORITHM) are checked before any key derivation.
  */
 export async function computePbmac1(
@@ -136,12 +133,10 @@ export async function computePbmac1(
   limits: IterationLimits = defaultIterationLimits,
 ): Promise<Uint8Array> {
   const iterations = checkIterations(parameters.iterationCount, limits, 'PBMAC1');
-  const keyLength = parameters.keyLength ?? BigInt(hashLength(parameters.mac));
-  if (keyLength < 1n || keyLength > BigInt(maxPbmac1KeyLength)) {
-    throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `PBMAC1 key length ${keyLength} is outside the supported range 1..${maxPbmac1KeyLength}`);
-  }
+  const keyLength = checkKeyLength(parameters.keyLength ?? BigInt(hashLength(parameters.mac)), 'PBMAC1');
+  const salt = checkSaltLength(parameters.salt, 'PBMAC1');
   const provider = getCryptoProvider();
-  const key = await cachedPbkdf2Key(provider, parameters.prf, secret, parameters.salt, iterations, Number(keyLength));
+  const key = await cachedPbkdf2Key(provider, parameters.prf, secret, salt, iterations, keyLength);
   return provider.hmac(parameters.mac, key, data);
 }
 

@@ -159,6 +159,28 @@ describe('PasswordBasedMac iteration counts', () => {
     await expect(verifyPkiMessageProtection(few, { ...noCerts, secret, minIterations: 10 })).resolves.toEqual({ kind: 'mac', algorithm: 'pbm' });
   });
 
+  it('refuses an empty salt and one longer than 256 bytes with ERR_UNSUPPORTED_ALGORITHM, without hashing anything', async () => {
+    const provider = getCryptoProvider();
+    const spies = (['iteratedDigest', 'hmac'] as const).map((m) => jest.spyOn(provider, m));
+    for (const length of [0, 257, 500_000]) {
+      const salted = new PBMParameter({ ...parameter(100_000n), salt: arrayBuffer(new Uint8Array(length)) });
+      await expect(verifyPkiMessageProtection(withParameter(salted), { ...noCerts, secret })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED_ALGORITHM' });
+    }
+    for (const spy of spies) expect(spy).not.toHaveBeenCalled();
+  });
+
+  it('lets other work run while it derives a key from the largest accepted iteration count', async () => {
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    for (const owf of [oids.sha256, oids.sha512]) {
+      const msg = withParameter(new PBMParameter({ ...parameter(100_000n, owf), salt: arrayBuffer(getCryptoProvider().randomBytes(16)) }));
+      await expect(verifyPkiMessageProtection(msg, { ...noCerts, secret })).rejects.toMatchObject({ code: 'ERR_PROTECTION_INVALID' });
+    }
+    clearInterval(ticker);
+    // 100000 rounds run in 10 slices: a timer gets its turn between them.
+    expect(turns).toBeGreaterThanOrEqual(10);
+  });
+
   it('refuses an OWF or a MAC it does not know with ERR_UNSUPPORTED_ALGORITHM', async () => {
     const md5 = '1.2.840.113549.2.5';
     const hmacMd5 = '1.3.6.1.5.5.8.1.1';

@@ -114,9 +114,12 @@ describe('the Lightweight CMP RA PBMAC1-protected ir', () => {
     });
   });
 
-  it('cannot be verified without its (unpublished) secret, and not with a guessed one', async () => {
+  it('is refused for its 4096-byte key (128 runs of PBKDF2) before any key is derived, and without a secret for lack of one', async () => {
+    const spy = jest.spyOn(getCryptoProvider(), 'pbkdf2');
     await expect(verifyPkiMessageProtection(msg(), noCerts)).rejects.toMatchObject({ code: 'ERR_NO_SECRET' });
-    await expect(verifyPkiMessageProtection(msg(), { ...noCerts, secret })).rejects.toMatchObject({ code: 'ERR_PROTECTION_INVALID' });
+    await expect(verifyPkiMessageProtection(msg(), { ...noCerts, secret })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED_ALGORITHM', message: expect.stringContaining('key length 4096') });
+    expect(spy).not.toHaveBeenCalled();
+    spy.mockRestore();
   });
 });
 
@@ -161,10 +164,25 @@ describe('verifying PBMAC1', () => {
     expect(spy).not.toHaveBeenCalled();
   });
 
-  it('refuses a derived key longer than 4096 bytes with ERR_UNSUPPORTED_ALGORITHM without deriving it', async () => {
+  it('refuses a derived key longer than 64 bytes (the longest HMAC output) with ERR_UNSUPPORTED_ALGORITHM without deriving it', async () => {
     const spy = jest.spyOn(getCryptoProvider(), 'pbkdf2');
-    await expect(verifyPkiMessageProtection(withPbkdf2({ keyLength: 4097n }), { ...noCerts, secret })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED_ALGORITHM' });
+    for (const keyLength of [65n, 4096n]) {
+      await expect(verifyPkiMessageProtection(withPbkdf2({ keyLength }), { ...noCerts, secret })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED_ALGORITHM' });
+    }
     expect(spy).not.toHaveBeenCalled();
+  });
+
+  it('refuses an empty salt and one longer than 256 bytes with ERR_UNSUPPORTED_ALGORITHM without deriving a key', async () => {
+    const spy = jest.spyOn(getCryptoProvider(), 'pbkdf2');
+    for (const length of [0, 257, 100_000]) {
+      const salt = new PBKDF2Salt({ specified: arrayBuffer(new Uint8Array(length)) });
+      await expect(verifyPkiMessageProtection(withPbkdf2({ salt }), { ...noCerts, secret })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED_ALGORITHM' });
+    }
+    expect(spy).not.toHaveBeenCalled();
+  });
+
+  it('will not send with a key longer than it accepts', async () => {
+    await expect(protectPkiMessage(genm(), { kind: 'pbmac1', secret, keyLength: 65 })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED_ALGORITHM' });
   });
 
   it('refuses another KDF, a salt from another source and an unknown PRF with ERR_UNSUPPORTED_ALGORITHM', async () => {

@@ -22,7 +22,7 @@ export type { PersistedSession, SessionStore } from './session';
 export { getCryptoProvider, setCryptoProvider, NodeCryptoProvider, WebCryptoProvider } from './crypto';
 export type { CryptoProvider, PrivateKeyHandle, SignatureAlgorithm, HashName, KeySpec } from './crypto';
 export { loadCertificates, loadCertificateSet, loadPrivateKey, loadPkcs12, resolvePassphrase } from './credentials';
-export { validatePath } from './validation/path';
+export { validatePath } from './pki/path';
 export { clearPbmKeyCache } from './protection';
 export { createCmpServer, listen, createThrowawayCa } from './server';
 export type { CmpServer, CmpServerConfig, Listener, ThrowawayCa } from './server';

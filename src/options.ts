@@ -7,7 +7,7 @@ import type { X509Certificate } from '@peculiar/x509';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { HashName, PrivateKeyHandle } from './crypto/provider';
 import type { Transfer } from './transport/types';
-import type { CrlsInput } from './validation/crl-input';
+import type { CrlsInput } from './pki/crl-input';
 
 /**
  * A certificate source: a file path, PEM text, DER, PEM or PKCS#12 bytes (the format is told by

@@ -9,7 +9,7 @@ import * as path from 'path';
 import type { Readable } from 'stream';
 import { resolvePassphrase } from '../credentials/passphrase';
 import { CmpError, ErrorCodes } from '../errors';
-import { parseName } from '../message/names';
+import { parseName } from '../pki/names';
 import type { CmpClientOptions } from '../options';
 import { resolveSecrets, type RunCommandLine } from './options';
 

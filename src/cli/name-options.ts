@@ -5,7 +5,7 @@
  * warnings, so that skipped attributes are reported once, as OpenSSL reports them.
  */
 import { CmpError, ErrorCodes } from '../errors';
-import { formatName, parseName } from '../message/names';
+import { formatName, parseName } from '../pki/names';
 
 /** How apps/cmp.c names each of them in its messages (the `desc` of parse_name). */
 const WHAT = {

@@ -17,7 +17,7 @@ import type { SingleExchangeOutput } from '../../machines/single-exchange';
 import { getCryptoProvider } from '../crypto';
 import { CmpError } from '../errors';
 import { fromB64, toB64 } from '../message/bytes';
-import { certificateFromDer } from '../validation/certificate-cache';
+import { certificateFromDer } from '../pki/certificate-cache';
 import type { CmpClientOptions, InfoTypeAndValueInput } from '../options';
 import { persistSession, parsePersistedSession, resumeOptions, type PersistedSession } from '../session';
 import { sanitizingInspector } from '../session/inspect';

@@ -21,7 +21,7 @@ import { CaCertsValue, CertReqTemplateContent, CmpOids, CRLSource, CRLStatus, CR
 import { CmpError } from '../errors';
 import { toArrayBuffer } from '../message/bytes';
 import type { InfoTypeAndValueInput } from '../options';
-import { validatePath } from '../validation/path';
+import { validatePath } from '../pki/path';
 
 type Genm = (itavs: InfoTypeAndValueInput[]) => Promise<{ itavs: { infoType: string; value?: Uint8Array }[] }>;
 

@@ -5,7 +5,7 @@
 import type { CertRequestKind, SessionServices } from '../../machines/actors';
 import { waitUntilClock } from '../../machines/services';
 import { fromB64, toB64 } from '../message/bytes';
-import { certificateFromDer } from '../validation/certificate-cache';
+import { certificateFromDer } from '../pki/certificate-cache';
 import { buildRequest, type SessionSpec } from './build-request';
 import { checkResponse, type SessionExpectations } from './check-response';
 import { adoptStoredRequest, type AdoptedRequest } from './stored-request';

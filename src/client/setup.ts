@@ -10,7 +10,7 @@ import { SubjectKeyIdentifierExtension, X509Certificate } from '@peculiar/x509';
 import { isPem, loadCertificateSet, loadCertificationRequest, loadPrivateKey, publicKeyMatches } from '../credentials';
 import { digestByName, type HashName, type PrivateKeyHandle } from '../crypto';
 import { CmpError, ErrorCodes } from '../errors';
-import { parseName } from '../message/names';
+import { parseName } from '../pki/names';
 import type { CertificateInput, CertificatesInput, CmpClientOptions, KeyInput } from '../options';
 import type { ProtectionConfig } from '../protection/protect';
 import { createFileTransfer, createHttpTransfer, type HttpTlsOptions, type HttpTransferOptions, type Transfer } from '../transport';

@@ -8,7 +8,7 @@
  */
 import { decodePkiMessage, encodePkiMessage } from '../asn1/codec';
 import { frozenCmpCertificate } from '../asn1';
-import { extraCertsBytes } from '../validation/message-certs';
+import { extraCertsBytes } from '../asn1/message-certs';
 import { protectPkiMessage } from '../protection/protect';
 import { sameBytes } from '../validation/bytes';
 import type { ClientSetup } from './setup';

@@ -5,8 +5,8 @@
  */
 import { CertConfirmContent, CertStatus, PKIFailureInfo, PKIFreeText, PKIStatus, PKIStatusInfo } from '../asn1';
 import { certHashAlgorithm, getCryptoProvider, hashAlgorithmId, Oids, type HashName } from '../crypto';
-import { certificateFromDer } from '../validation/certificate-cache';
-import { viewOf } from '../validation/certificate-view';
+import { certificateFromDer } from '../pki/certificate-cache';
+import { viewOf } from '../pki/certificate-view';
 import { toArrayBuffer } from './bytes';
 
 export interface CertHash {

@@ -10,7 +10,7 @@ import type { PKIMessage } from '../asn1/cmp/message';
 import { encodeTlv } from '../asn1/der';
 import type { HashName, PrivateKeyHandle, SignatureAlgorithm } from '../crypto/provider';
 import { CmpError, ErrorCodes } from '../errors';
-import { extraCertsBytes } from '../validation/message-certs';
+import { extraCertsBytes } from '../asn1/message-certs';
 import { requireSecret } from './mac-safety';
 import { computePbm, pbmAlgorithmId, senderPbmParameter } from './pbm';
 import { computePbmac1, readPbmac1Parameters, senderPbmac1AlgorithmId } from './pbmac1';

@@ -20,13 +20,14 @@ import type { PKIMessage } from '../asn1/cmp/message';
 import { bytesEqual } from '../asn1/der';
 import type { SignatureAlgorithm } from '../crypto/provider';
 import { CmpError, ErrorCodes } from '../errors';
-import { nameToString } from '../message/names';
-import { viewOf } from '../validation/certificate-view';
-import { canonicalName, canonicalNameKey } from '../validation/name-matching';
-import { isSelfIssued, validatePath, type CrlCheck, type CrlsInput } from '../validation/path';
-import { validityError } from '../validation/path-checks';
-import { certRepBytes, extraCertsBytes, toX509 } from '../validation/message-certs';
-import { keyId, VerificationBudget } from '../validation/verification-budget';
+import { nameToString } from '../pki/names';
+import { viewOf } from '../pki/certificate-view';
+import { canonicalName, canonicalNameKey } from '../pki/name-matching';
+import { isSelfIssued, validatePath, type CrlCheck, type CrlsInput } from '../pki/path';
+import { validityError } from '../pki/path-checks';
+import { certRepBytes, extraCertsBytes } from '../asn1/message-certs';
+import { certificateFromDer } from '../pki/certificate-cache';
+import { keyId, VerificationBudget } from '../pki/verification-budget';
 import { keyFitsAlgorithm, verifyProtectedPart } from './signature';
 
 export interface VerificationSettings {
@@ -130,7 +131,7 @@ class SenderSearch {
     private readonly opts: SenderSearchOptions,
     private readonly budget: VerificationBudget,
   ) {
-    this.extra = extraCertsBytes(signed.msg).map((der, i) => toX509(der, `extraCerts entry ${i + 1}`));
+    this.extra = extraCertsBytes(signed.msg).map((der, i) => certificateFromDer(der, `extraCerts entry ${i + 1}`));
     this.candidates = distinct([...this.extra, ...opts.untrusted, ...opts.trusted]);
   }
 
@@ -265,7 +266,7 @@ function enrolledCertificate(msg: PKIMessage): X509Certificate | undefined {
   const index = ip?.response.findIndex((r) => r.certReqId === 0n) ?? -1;
   if (!ip || index < 0) return undefined;
   const der = certRepBytes(msg, ip).issued[index];
-  return der ? toX509(der, 'the newly enrolled certificate') : undefined;
+  return der ? certificateFromDer(der, 'the newly enrolled certificate') : undefined;
 }
 
 function distinct(certs: X509Certificate[]): X509Certificate[] {

@@ -10,7 +10,7 @@ import { getCryptoProvider } from '../crypto';
 import type { HashName, PrivateKeyHandle, SignatureAlgorithm, SignatureScheme } from '../crypto/provider';
 import { publicKeyMatches } from '../credentials/keys';
 import { CmpError, ErrorCodes } from '../errors';
-import { viewOf } from '../validation/certificate-view';
+import { viewOf } from '../pki/certificate-view';
 
 /** The SubjectPublicKeyInfo algorithms each scheme can verify with. */
 const schemeKeyAlgorithms: Record<SignatureScheme, readonly string[]> = {

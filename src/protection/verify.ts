@@ -12,7 +12,7 @@ import type { PKIMessage } from '../asn1/cmp/message';
 import { CmpOids, oidName } from '../asn1/oids';
 import { signatureAlgorithmFromId } from '../crypto/algorithms';
 import { CmpError, ErrorCodes } from '../errors';
-import { VerificationBudget } from '../validation/verification-budget';
+import { VerificationBudget } from '../pki/verification-budget';
 import { constantTimeEqual, defaultIterationLimits, requireSecret, type IterationLimits } from './mac-safety';
 import { computePbm, readPbmParameter } from './pbm';
 import { computePbmac1, readPbmac1Parameters } from './pbmac1';

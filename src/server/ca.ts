@@ -10,9 +10,9 @@ import { frozenCmpCertificate, nodeBytes, readDer } from '../asn1';
 import { getCryptoProvider, signatureAlgorithmFromId, type PrivateKeyHandle, type SignatureAlgorithm } from '../crypto';
 import { publicKeyMatches } from '../credentials/keys';
 import { CmpError, ErrorCodes } from '../errors';
-import { unsignedInteger, viewOf } from '../validation/certificate-view';
-import { canonicalName, canonicalNameKey } from '../validation/name-matching';
-import { isSelfSigned } from '../validation/path';
+import { unsignedInteger, viewOf } from '../pki/certificate-view';
+import { canonicalName, canonicalNameKey } from '../pki/name-matching';
+import { isSelfSigned } from '../pki/path';
 import {
   authorityKeyIdentifierExtension,
   keyIdentifier,

@@ -10,7 +10,7 @@ import { PKI_FAILURE_INFO_NAMES, type CertReqTemplateContent, type PKIFailureInf
 import type { PrivateKeyHandle } from '../crypto';
 import { publicKeyMatches } from '../credentials/keys';
 import { CmpError, ErrorCodes } from '../errors';
-import { viewOf } from '../validation/certificate-view';
+import { viewOf } from '../pki/certificate-view';
 import type { CaCredentials } from './ca';
 
 /** A shared secret for MAC-protected messages (PasswordBasedMac, PBMAC1), found by the senderKID. */

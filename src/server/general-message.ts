@@ -26,8 +26,8 @@ import {
   type InfoTypeAndValue,
 } from '../asn1';
 import { Oids } from '../crypto';
-import { viewOf } from '../validation/certificate-view';
-import { canonicalName, canonicalNameKey } from '../validation/name-matching';
+import { viewOf } from '../pki/certificate-view';
+import { canonicalName, canonicalNameKey } from '../pki/name-matching';
 import type { Reply, ServerContext, IncomingRequest } from './context';
 import { refuse } from './refusal';
 

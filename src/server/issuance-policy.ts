@@ -20,9 +20,9 @@ import {
 } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
 import { CmpOids, decodeDer, encodeDer, PkixOids, type CertTemplate } from '../asn1';
-import { nameToString } from '../message/names';
-import { viewOf } from '../validation/certificate-view';
-import { canonicalName, canonicalNameKey } from '../validation/name-matching';
+import { nameToString } from '../pki/names';
+import { viewOf } from '../pki/certificate-view';
+import { canonicalName, canonicalNameKey } from '../pki/name-matching';
 import type { CertificatePlan } from './ca';
 import type { ResolvedConfig } from './config';
 import { extension } from './certificate-builder';

@@ -26,7 +26,7 @@ import { toArrayBuffer } from '../message/bytes';
 import { protectPkiMessage, type ProtectionConfig } from '../protection/protect';
 import { readPbmParameter } from '../protection/pbm';
 import { readPbmac1Parameters } from '../protection/pbmac1';
-import { viewOf } from '../validation/certificate-view';
+import { viewOf } from '../pki/certificate-view';
 import type { CertificateAuthority } from './ca';
 import type { ResolvedConfig } from './config';
 import type { ProtectionHint } from './request-protection';

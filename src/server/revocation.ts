@@ -9,7 +9,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { CRLReason, ExtendedKeyUsage, GeneralName, Name, Time, type Extension } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
 import { CertId, CmpOids, decodeDer, PkixOids, PKIBody, PKIStatus, RevRepContent } from '../asn1';
-import { viewOf } from '../validation/certificate-view';
+import { viewOf } from '../pki/certificate-view';
 import { identifies } from './ca';
 import type { IncomingRequest, Reply, ServerContext } from './context';
 import { Refusal, refuse } from './refusal';

@@ -12,7 +12,7 @@ import type { X509Certificate } from '@peculiar/x509';
 import { CmpOids, PkixOids } from '../asn1';
 import { encodePem } from '../credentials/pem';
 import { getCryptoProvider, type PrivateKeyHandle } from '../crypto';
-import { parseName } from '../message/names';
+import { parseName } from '../pki/names';
 import type { CaCredentials } from './ca';
 import {
   authorityKeyIdentifierExtension,

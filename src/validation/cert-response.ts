@@ -21,8 +21,9 @@ import { CmpError, ErrorCodes, isCmpError, type SerializedCmpError } from '../er
 import { b64, sameBytes } from './bytes';
 import type { ResponseExpectations, ResponseProtection } from './expectations';
 import { checkSenderNonce } from './header';
-import { certRepBytes, extraCertsBytes, toX509 } from './message-certs';
-import { validatePath } from './path';
+import { certRepBytes, extraCertsBytes } from '../asn1/message-certs';
+import { certificateFromDer } from '../pki/certificate-cache';
+import { validatePath } from '../pki/path';
 import { statusError, statusName, statusView } from './status';
 
 export type CertResponseResult = Extract<CheckedResponse, { kind: 'certificate' | 'waiting' | 'rejected' }>;
@@ -57,7 +58,7 @@ export async function validateCertResponse(
   }
 
   const bytes = certRepBytes(msg, rep);
-  const certificate = toX509(checkCertificatePresent(response, bytes.issued[0]), 'the issued certificate');
+  const certificate = certificateFromDer(checkCertificatePresent(response, bytes.issued[0]), 'the issued certificate');
   const caPubs = checkCaPubs(bytes.caPubs, protection);
   checkIssuanceAuthenticated(protection);
   const extraCerts = extraCertsBytes(msg);
@@ -68,9 +69,9 @@ export async function validateCertResponse(
   try {
     checkPublicKey(certificate, exp.requestedPublicKey);
     chain = await newCertificateChain(certificate, {
-      caPubs: caPubs.map((c, i) => toX509(c, `caPubs certificate ${i + 1}`)),
+      caPubs: caPubs.map((c, i) => certificateFromDer(c, `caPubs certificate ${i + 1}`)),
       caPubsTrusted: protection.kind === 'mac',
-      extraCerts: extraCerts.map((c, i) => toX509(c, `extraCerts certificate ${i + 1}`)),
+      extraCerts: extraCerts.map((c, i) => certificateFromDer(c, `extraCerts certificate ${i + 1}`)),
       exp,
     });
   } catch (e) {

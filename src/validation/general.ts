@@ -7,7 +7,7 @@ import type { PKIMessage } from '../asn1';
 import { CmpError, ErrorCodes } from '../errors';
 import { b64 } from './bytes';
 import { checkSenderNonce } from './header';
-import { extraCertsBytes } from './message-certs';
+import { extraCertsBytes } from '../asn1/message-certs';
 
 export type GeneralResponse = Extract<CheckedResponse, { kind: 'generalResponse' }>;
 

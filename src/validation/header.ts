@@ -4,11 +4,11 @@
  */
 import type { Name } from '@peculiar/asn1-x509';
 import type { PKIHeader, PKIMessage } from '../asn1';
-import { nameToString } from '../message/names';
+import { nameToString } from '../pki/names';
 import { CmpError, ErrorCodes } from '../errors';
 import { hex, sameBytes } from './bytes';
 import type { ResponseExpectations } from './expectations';
-import { canonicalName, canonicalNameKey } from './name-matching';
+import { canonicalName, canonicalNameKey } from '../pki/name-matching';
 
 export interface ValidatedHeader {
   pvno: number;

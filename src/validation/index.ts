@@ -21,4 +21,4 @@ export { validateRevocationResponse, type RevocationResult } from './revocation'
 export { validateGeneralResponse, type GeneralResponse } from './general';
 export { errorResponseError } from './error-message';
 export { statusView, statusError, statusName, failInfoNames, freeTextStrings, describeStatus, PKIStatus, PKI_FAILURE_INFO_NAMES } from './status';
-export { validatePath, findIssuers, isSelfIssued, isSelfSigned, type PathValidationOptions } from './path';
+export { validatePath, findIssuers, isSelfIssued, isSelfSigned, type PathValidationOptions } from '../pki/path';

@@ -8,13 +8,13 @@
 import type { Name } from '@peculiar/asn1-x509';
 import type { CheckedResponse } from '../../machines/actors';
 import { PKIStatus, type CertId, type PKIMessage, type PKIStatusInfo, type RevRepContent } from '../asn1';
-import { nameToString } from '../message/names';
+import { nameToString } from '../pki/names';
 import { CmpError, ErrorCodes } from '../errors';
 import { b64, bytesOf, hex } from './bytes';
 import type { ResponseExpectations, ResponseProtection } from './expectations';
 import { checkSenderNonce } from './header';
-import { extraCertsBytes } from './message-certs';
-import { canonicalName, canonicalNameKey } from './name-matching';
+import { extraCertsBytes } from '../asn1/message-certs';
+import { canonicalName, canonicalNameKey } from '../pki/name-matching';
 import { statusError, statusName, statusView } from './status';
 
 export type RevocationResult = Extract<CheckedResponse, { kind: 'revocation' | 'rejected' }>;

@@ -8,7 +8,7 @@ import { CaCertsValue, CmpOids, RootCaKeyUpdateContent } from '../../src/asn1';
 import { getCaCerts, getRootCaUpdate } from '../../src/client/general-requests';
 import { CmpError } from '../../src/errors';
 import type { InfoTypeAndValueInput } from '../../src/options';
-import { generateKey, issueCa, type Issued } from '../validation/certificate-factory';
+import { generateKey, issueCa, type Issued } from '../pki/certificate-factory';
 
 const asn = (i: Issued) => AsnConvert.parse(i.cert.rawData, Certificate);
 const der = (v: object) => new Uint8Array(AsnConvert.serialize(v));

@@ -15,8 +15,8 @@ import { CmpError } from '../../src/errors';
 import type { CmpClientOptions } from '../../src/options';
 import { createCmpServer, createThrowawayCa, listen, type CmpServerConfig, type ThrowawayCa } from '../../src/server';
 import { CertTemplate, CertReqTemplateContent } from '../../src/asn1';
-import { parseName } from '../../src/message/names';
-import { generateKey, issueCa } from '../validation/certificate-factory';
+import { parseName } from '../../src/pki/names';
+import { generateKey, issueCa } from '../pki/certificate-factory';
 
 const REF = 'device-1';
 const SECRET = 'client-server-secret';

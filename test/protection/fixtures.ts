@@ -10,8 +10,8 @@ import { Certificate, Name } from '@peculiar/asn1-x509';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { GenMsgContent, InfoTypeAndValue, PKIBody, PKIHeader, PKIMessage } from '../../src/asn1';
 import { getCryptoProvider, type PrivateKeyHandle } from '../../src/crypto';
-import { directoryName, parseName } from '../../src/message/names';
-import type { Issued } from '../validation/certificate-factory';
+import { directoryName, parseName } from '../../src/pki/names';
+import type { Issued } from '../pki/certificate-factory';
 
 export interface GenmOptions {
   /** OpenSSL-style DN, e.g. '/CN=client' ('' is the NULL-DN), or a certificate whose subject to use. */

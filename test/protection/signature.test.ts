@@ -20,7 +20,7 @@ import {
   type PKIMessage,
 } from '../../src/asn1';
 import { protectPkiMessage, verifyPkiMessageProtection, type VerifyOptions } from '../../src/protection';
-import { DAY, generateKey, issueCa, issueLeaf, makeChain, type Issued, type TestChain } from '../validation/certificate-factory';
+import { DAY, generateKey, issueCa, issueLeaf, makeChain, type Issued, type TestChain } from '../pki/certificate-factory';
 import { asnCertificate, genmMessage, messageParts, privateKeyOf, subjectKeyId, uniqueOffset, type GenmOptions } from './fixtures';
 
 let chain: TestChain;

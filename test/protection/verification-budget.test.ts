@@ -9,9 +9,9 @@ import { decodePkiMessage, type PKIMessage } from '../../src/asn1';
 import { getCryptoProvider, setCryptoProvider, type CryptoProvider } from '../../src/crypto';
 import { CmpError, ErrorCodes } from '../../src/errors';
 import { protectPkiMessage, verifyPkiMessageProtection } from '../../src/protection';
-import { validatePath } from '../../src/validation/path';
-import { defaultVerificationLimits, VerificationBudget } from '../../src/validation/verification-budget';
-import { generateKey, issueCa, issueLeaf, makeChain, type Issued, type TestChain, type TestKey } from '../validation/certificate-factory';
+import { validatePath } from '../../src/pki/path';
+import { defaultVerificationLimits, VerificationBudget } from '../../src/pki/verification-budget';
+import { generateKey, issueCa, issueLeaf, makeChain, type Issued, type TestChain, type TestKey } from '../pki/certificate-factory';
 import { genmMessage, privateKeyOf } from './fixtures';
 
 const SENDER = 'CN=Stuffed Server, O=cmpflow';

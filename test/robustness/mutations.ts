@@ -28,7 +28,7 @@ import {
 import { PBMParameter } from '../../src/asn1/crmf/pbm_parameter';
 import { hashAlgorithmId, hmacAlgorithmId } from '../../src/crypto';
 import type { ErrorCode } from '../../src/errors';
-import { parseName } from '../../src/message/names';
+import { parseName } from '../../src/pki/names';
 import { computePbm, pbmAlgorithmId } from '../../src/protection';
 import type { Mutation } from './hostile-server';
 

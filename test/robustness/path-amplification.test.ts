@@ -12,10 +12,10 @@ import { decodePkiMessage } from '../../src/asn1';
 import { loadPrivateKey } from '../../src/credentials';
 import { getCryptoProvider, setCryptoProvider, type CryptoProvider } from '../../src/crypto';
 import { CmpError } from '../../src/errors';
-import { parseName } from '../../src/message/names';
+import { parseName } from '../../src/pki/names';
 import { protectPkiMessage } from '../../src/protection';
 import { processResponse } from '../../src/validation/response';
-import { generateKey, issueCa, issueLeaf, type Issued, type TestKey } from '../validation/certificate-factory';
+import { generateKey, issueCa, issueLeaf, type Issued, type TestKey } from '../pki/certificate-factory';
 import { buildResponse, expectationsFor, newTransaction, pkiconfBody } from '../validation/response-factory';
 
 /** 140 sender candidates and 140 fake issuers: about 95 KB, inside the default 100 KiB limit. */

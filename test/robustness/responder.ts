@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { GeneralName } from '@peculiar/asn1-x509';
 import { PKIBody, PKIHeader, PKIMessage, PollRepContent, PollRepContentEntry } from '../../src/asn1';
-import { parseName } from '../../src/message/names';
+import { parseName } from '../../src/pki/names';
 import { protectPkiMessage } from '../../src/protection';
 
 export interface ResponderIdentity {

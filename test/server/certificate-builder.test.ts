@@ -8,7 +8,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { BasicConstraints, Certificate, ExtendedKeyUsage, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { X509Certificate } from '@peculiar/x509';
 import { getCryptoProvider, type KeySpec } from '../../src/crypto';
-import { parseName } from '../../src/message/names';
+import { parseName } from '../../src/pki/names';
 import { PkixOids } from '../../src/asn1';
 import { extension, keyIdentifier, signCertificate, timeDer } from '../../src/server/certificate-builder';
 import { certRequestBody, exchange } from './client-messages';

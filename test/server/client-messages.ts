@@ -11,7 +11,7 @@ import { getCryptoProvider, type PrivateKeyHandle } from '../../src/crypto';
 import { buildCertConf } from '../../src/message/cert-conf';
 import { buildCertReqMessages, type PopoMethod } from '../../src/message/cert-request';
 import { buildHeader } from '../../src/message/header';
-import { directoryName, nullDirectoryName, parseName } from '../../src/message/names';
+import { directoryName, nullDirectoryName, parseName } from '../../src/pki/names';
 import { protectPkiMessage, type ProtectionConfig } from '../../src/protection/protect';
 import type { CmpServer } from '../../src/server';
 

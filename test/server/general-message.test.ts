@@ -18,7 +18,7 @@ import {
   type InfoTypeAndValue,
 } from '../../src/asn1';
 import { buildGenMsg, buildRevReq } from '../../src/message/bodies';
-import { parseName } from '../../src/message/names';
+import { parseName } from '../../src/pki/names';
 import { createThrowawayCa } from '../../src/server';
 import { enroll, exchange, newKey } from './client-messages';
 import { makeServer, PBM, throwawayCa } from './fixtures';

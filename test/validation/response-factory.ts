@@ -27,10 +27,10 @@ import {
   PollRepContentEntry,
   RevRepContent,
 } from '../../src/asn1';
-import { parseName } from '../../src/message/names';
+import { parseName } from '../../src/pki/names';
 import { protectPkiMessage } from '../../src/protection';
 import type { RequestType, ResponseExpectations } from '../../src/validation';
-import { issueCa, issueLeaf, generateKey, type Issued } from './certificate-factory';
+import { issueCa, issueLeaf, generateKey, type Issued } from '../pki/certificate-factory';
 
 export const SECRET = new TextEncoder().encode('insecure test secret');
 export const SERVER_DN = 'CN=Test CMP Server, O=cmpflow';

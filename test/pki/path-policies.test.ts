@@ -1,6 +1,6 @@
 import * as x509 from '@peculiar/x509';
-import { validatePath } from '../../src/validation/path';
-import { anyPolicy } from '../../src/validation/certificate-policies';
+import { validatePath } from '../../src/pki/path';
+import { anyPolicy } from '../../src/pki/certificate-policies';
 import { ErrorCodes } from '../../src/errors';
 import {
   certificatePoliciesExtension,

@@ -1,8 +1,8 @@
 import * as x509 from '@peculiar/x509';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { GeneralName, GeneralSubtree, GeneralSubtrees, NameConstraints } from '@peculiar/asn1-x509';
-import { validatePath } from '../../src/validation/path';
-import { dnsWithin, emailWithin, ipWithin, uriWithin } from '../../src/validation/name-constraints';
+import { validatePath } from '../../src/pki/path';
+import { dnsWithin, emailWithin, ipWithin, uriWithin } from '../../src/pki/name-constraints';
 import { ErrorCodes } from '../../src/errors';
 import {
   generateKey,

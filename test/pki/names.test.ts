@@ -5,7 +5,7 @@ import { join } from 'path';
 import { Pkcs10CertificateRequest } from '@peculiar/x509';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Name } from '@peculiar/asn1-x509';
-import { formatName, nameToDer, nameToString, namesEqual, parseName, NAME_WARNING } from '../../src/message/names';
+import { formatName, nameToDer, nameToString, namesEqual, parseName, NAME_WARNING } from '../../src/pki/names';
 import { CmpError } from '../../src/errors';
 
 const hex = (der: Uint8Array | ArrayBuffer) => Buffer.from(der instanceof ArrayBuffer ? new Uint8Array(der) : der).toString('hex');

@@ -3,7 +3,7 @@
  * CRL sources that hold no CRL. Each gives one typed error naming the source, never its content.
  */
 import { isCmpError, type ErrorCode } from '../../src/errors';
-import { validatePath, type PathValidationOptions } from '../../src/validation/path';
+import { validatePath, type PathValidationOptions } from '../../src/pki/path';
 import { makeChain, type TestChain } from './certificate-factory';
 
 let chain: TestChain;

@@ -1,7 +1,7 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName } from '@peculiar/asn1-x509';
-import { findIssuers, isSelfIssued, isSelfSigned } from '../../src/validation/path';
-import { canonicalName, canonicalNameKey, isNamePrefix } from '../../src/validation/name-matching';
+import { findIssuers, isSelfIssued, isSelfSigned } from '../../src/pki/path';
+import { canonicalName, canonicalNameKey, isNamePrefix } from '../../src/pki/name-matching';
 import { DAY, generateKey, issueCa, issueLeaf, makeChain, type TestChain } from './certificate-factory';
 
 const CN = '2.5.4.3';

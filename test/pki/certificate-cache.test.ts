@@ -1,6 +1,6 @@
 import { X509Certificate } from '@peculiar/x509';
-import { CERTIFICATE_CACHE_SIZE, certificateFromDer, clearCertificateCache } from '../../src/validation/certificate-cache';
-import { viewOf } from '../../src/validation/certificate-view';
+import { CERTIFICATE_CACHE_SIZE, certificateFromDer, clearCertificateCache } from '../../src/pki/certificate-cache';
+import { viewOf } from '../../src/pki/certificate-view';
 import { isCmpError } from '../../src/errors';
 import { generateKey, issueCa, makeChain } from './certificate-factory';
 

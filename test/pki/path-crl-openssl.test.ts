@@ -7,7 +7,7 @@
 import { promises as fs } from 'fs';
 import type { X509Certificate } from '@peculiar/x509';
 import { isCmpError, type ErrorCode } from '../../src/errors';
-import { validatePath, type CrlCheck } from '../../src/validation/path';
+import { validatePath, type CrlCheck } from '../../src/pki/path';
 import { runOpenSsl } from '../support/openssl';
 import { OpensslPki, type OpensslCa } from './path-crl-pki';
 

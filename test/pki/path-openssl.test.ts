@@ -8,7 +8,7 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as x509 from '@peculiar/x509';
-import { validatePath, type PathValidationOptions } from '../../src/validation/path';
+import { validatePath, type PathValidationOptions } from '../../src/pki/path';
 import { isCmpError, type ErrorCode } from '../../src/errors';
 import { runOpenSsl } from '../support/openssl';
 import {

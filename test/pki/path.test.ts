@@ -1,5 +1,5 @@
 import * as x509 from '@peculiar/x509';
-import { checkPath, validatePath } from '../../src/validation/path';
+import { checkPath, validatePath } from '../../src/pki/path';
 import { ErrorCodes } from '../../src/errors';
 import {
   DAY,

@@ -5,9 +5,11 @@
  * the decoded objects is only the fallback for messages built in memory.
  */
 import type { Certificate } from '@peculiar/asn1-x509';
-import type { X509Certificate } from '@peculiar/x509';
-import { encodeDer, nodeBytes, rawPkiMessage, readDer, type CertRepMessage, type DerNode, type PKIMessage } from '../asn1';
-import { certificateFromDer } from './certificate-cache';
+import type { CertRepMessage } from './cmp/cert_rep';
+import type { PKIMessage } from './cmp/message';
+import { rawPkiMessage } from './codec';
+import { nodeBytes, readDer, type DerNode } from './der';
+import { encodeDer } from './der-codec';
 
 const isContext = (node: DerNode | undefined, tag: number): node is DerNode =>
   node !== undefined && node.tagClass === 2 && node.tagNumber === tag && node.constructed;
@@ -75,12 +77,4 @@ function issuedCertificate(bytes: Uint8Array, response: DerNode): Uint8Array | u
   const certOrEncCert = keyPair.children![0];
   if (!isContext(certOrEncCert, 0) || certOrEncCert.children?.length !== 1) return undefined;
   return nodeBytes(bytes, certOrEncCert.children[0]);
-}
-
-/**
- * Parses received certificate bytes (through the process-wide cache, see certificate-cache.ts); a
- * certificate that decoded as ASN.1 but not as X.509 is ERR_ASN1_DECODE.
- */
-export function toX509(der: Uint8Array, what: string): X509Certificate {
-  return certificateFromDer(der, what);
 }

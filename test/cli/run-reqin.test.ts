@@ -95,3 +95,35 @@ describe('-reqin', () => {
     expect(run.stderrLines).toContain('CMP warning: -reqin_new_tid is ignored since -reqin is not present');
   });
 });
+
+describe('-reqin_new_tid with signature-protected requests', () => {
+  let signing: MockServer;
+  const signed = (certOut: string) => [
+    '-config', '', '-server', signing.url, '-cert', pki.client.certPath, '-key', pki.client.keyPath,
+    '-untrusted', pki.untrustedPath, '-trusted', pki.trustedPath,
+    '-cmd', 'ir', '-newkey', pki.newKeyPath, '-subject', '/CN=replayed signed', '-certout', file(certOut),
+  ];
+
+  beforeAll(async () => {
+    signing = await startMockServer([
+      '-srv_cert', pki.server.certPath, '-srv_key', pki.server.keyPath, '-srv_untrusted', pki.untrustedPath,
+      '-srv_trusted', pki.trustedPath, '-rsp_cert', pki.enrolled.certPath, '-rsp_extracerts', pki.chainPath,
+    ]);
+  });
+  afterAll(async () => {
+    await signing?.stop();
+  });
+
+  it('signs the recorded requests again with -cert and -key, which the server verifies, and enrolls', async () => {
+    const record = await cmpflow([...signed('signed-first.pem'), '-reqout', `${file('signed-ir.der')},${file('signed-certConf.der')}`]);
+    expect(record.errors).toEqual([]);
+    const run = await cmpflow([
+      ...signed('signed-new-tid.pem'), '-reqin', `${file('signed-ir.der')},${file('signed-certConf.der')}`, '-reqin_new_tid',
+      '-rspout', `${file('signed-ip.der')},${file('signed-pkiConf.der')}`,
+    ]);
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(headerOf('signed-ip.der').transactionID).not.toBe(headerOf('signed-ir.der').transactionID);
+    expect(bodyTypeOf('signed-pkiConf.der')).toBe('pkiconf');
+  });
+});

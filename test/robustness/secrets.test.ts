@@ -11,7 +11,7 @@ import { inspect } from 'util';
 import { CmpClient } from '../../src/client';
 import type { CmpClientOptions } from '../../src/options';
 import { runOpenSsl, startMockServer, type MockServer } from '../support/openssl';
-import { makeTestPki, TEST_DN, type TestPki } from '../support/pki';
+import { makeTestPki, type TestPki } from '../support/pki';
 import { startHostileServer, type Fault, type HostileServer } from './hostile-server';
 import { derOfPem, mutationCases } from './mutations';
 import { leaksIn, passphraseForms, privateKeyForms, type SecretForm } from './secret-forms';
@@ -28,7 +28,7 @@ let forms: SecretForm[];
 
 /** What each kind of output held, as text. */
 const seen = { errors: [] as string[], logged: [] as string[], sessions: [] as string[], events: [] as string[] };
-let errorCodes: string[] = [];
+const errorCodes: string[] = [];
 
 function stringify(value: unknown): string {
   const ancestors = new WeakSet<object>();

@@ -29,7 +29,7 @@ function thrown(f: () => unknown): CmpError {
     f();
   } catch (e) {
     if (e instanceof CmpError) return e;
-    throw new Error(`expected a CmpError, got ${String(e)}`);
+    throw new Error(`expected a CmpError, got ${String(e)}`, { cause: e });
   }
   throw new Error('expected a CmpError, but nothing was thrown');
 }

@@ -3,7 +3,7 @@
  * plain JSON (`PkiStatusView`), and the CmpError a negative status becomes.
  */
 import type { PkiStatusView } from '../../machines/actors';
-import { PKIStatus, pkiStatusName, type PKIFreeText, type PKIStatusInfo } from '../asn1';
+import { pkiStatusName, type PKIFreeText, type PKIStatusInfo } from '../asn1';
 import { CmpError, ErrorCodes, type ErrorCode } from '../errors';
 
 export { PKIStatus, PKI_FAILURE_INFO_NAMES } from '../asn1';

@@ -1,5 +1,9 @@
 /**
  * cmpflow: a Certificate Management Protocol (RFC 9810) client built on XState machines.
+ *
+ * This entry holds what a client application uses. The machines, the ASN.1 classes and the
+ * embedded CA have entries of their own (cmpflow/machines, cmpflow/asn1, cmpflow/server), so
+ * that each can grow without the others' names, and a client never loads the CA.
  */
 import 'reflect-metadata';
 
@@ -9,12 +13,6 @@ export type { RootCaUpdate } from './client/general-requests';
 export type { CmpClientOptions, CertificateDecision, NewCertificateInfo, InfoTypeAndValueInput, GeneralNameInput } from './options';
 export { CmpError, ErrorCodes, isCmpError } from './errors';
 export type { ErrorCode, SerializedCmpError } from './errors';
-export { decodePkiMessage, encodePkiMessage, rawPkiMessage, protectedPartBytes, dumpPkiMessage, readMessageFile } from './asn1';
-export * as asn1 from './asn1';
-export { enrollmentMachine, revocationMachine, generalMachine, actorsFrom, MACHINE_VERSION } from '../machines';
-export type { SessionServices } from '../machines';
-export { createSessionServices } from './client/services';
-export { setupClient } from './client/setup';
 export { createHttpTransfer, createFileTransfer } from './transport';
 export type { Transfer, TransferContext } from './transport';
 export { persistSession, parsePersistedSession, resumeOptions, sessionTransactionId, MemorySessionStore, FileSessionStore, autosaveSession, sanitizingInspector } from './session';
@@ -24,5 +22,3 @@ export type { CryptoProvider, PrivateKeyHandle, SignatureAlgorithm, HashName, Ke
 export { loadCertificates, loadCertificateSet, loadPrivateKey, loadPkcs12, resolvePassphrase } from './credentials';
 export { validatePath } from './pki/path';
 export { clearPbmKeyCache } from './protection';
-export { createCmpServer, listen, createThrowawayCa } from './server';
-export type { CmpServer, CmpServerConfig, Listener, ThrowawayCa } from './server';

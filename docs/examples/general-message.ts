@@ -2,7 +2,8 @@
  * General message (genm): ask the CA which key types it accepts (RFC 9483 section 4.3), and
  * decode the answer with the ASN.1 classes cmpflow exports.
  */
-import { asn1, CmpClient, type GeneralResult } from '../../src';
+import { CmpClient, type GeneralResult } from '../../src';
+import * as asn1 from '../../src/entries/asn1';
 
 /** id-it-signKeyPairTypes */
 export const SIGN_KEY_PAIR_TYPES = '1.3.6.1.5.5.7.4.2';

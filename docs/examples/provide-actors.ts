@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'crypto';
 import { createActor, toPromise } from 'xstate';
-import { actorsFrom, createSessionServices, enrollmentMachine, setupClient, type SessionServices } from '../../src';
+import { actorsFrom, createSessionServices, enrollmentMachine, setupClient, type SessionServices } from '../../src/entries/machines';
 
 export interface Enrollment {
   serverUrl: string;

@@ -1,0 +1,20 @@
+/**
+ * cmpflow/server: the embedded CMP CA, for tests, demos and trying a client out. A client
+ * application never loads it: it lives behind its own entry point.
+ */
+import 'reflect-metadata';
+
+export { createCmpServer, listen, createThrowawayCa } from '../server';
+export type {
+  CmpServer,
+  CmpServerConfig,
+  SharedSecret,
+  IssuancePolicyConfig,
+  RootCaKeyUpdateConfig,
+  CaCredentials,
+  Listener,
+  ListenOptions,
+  ThrowawayCa,
+  ThrowawayCaOptions,
+  ThrowawayFiles,
+} from '../server';

@@ -115,6 +115,12 @@ export interface CmpServerConfig {
   retentionMs?: number;
   /** Most transactions kept at once; default 10000. */
   maxTransactions?: number;
+  /**
+   * Most unfinished transactions one client (protection identity: one shared secret, one signer
+   * certificate) holds at once; default 2000 or maxTransactions if lower. Every device enrolling
+   * with the same shared secret is one client here, so this bounds a fleet's transactions in flight.
+   */
+  maxTransactionsPerClient?: number;
   /** Time from one CRL to the next; default 24 hours. */
   crlValidityMs?: number;
   /** Clock, for tests. */
@@ -147,6 +153,7 @@ export interface ResolvedConfig {
   transactionTimeoutMs: number;
   retentionMs: number;
   maxTransactions: number;
+  maxTransactionsPerClient: number;
   now: () => Date;
 }
 
@@ -197,6 +204,7 @@ export function resolveConfig(config: CmpServerConfig): ResolvedConfig {
   if (pvnos.size === 0) throw invalid('pvnos must name at least one version');
   const signer = config.srvCert && config.srvKey ? { cert: config.srvCert, key: config.srvKey } : config.ca ? { cert: config.ca.cert, key: config.ca.key } : undefined;
   const caName = config.ca ? viewOf(config.ca.cert).subjectName : undefined;
+  const maxTransactions = count(config.maxTransactions, 'maxTransactions', 10_000, 10_000_000, 1);
   return {
     source: config,
     ...(config.srvRef !== undefined ? { srvRef: utf8(config.srvRef) } : {}),
@@ -216,7 +224,8 @@ export function resolveConfig(config: CmpServerConfig): ResolvedConfig {
     checkAfter: count(config.checkAfter, 'checkAfter', 1, 86_400),
     transactionTimeoutMs: count(config.transactionTimeoutMs, 'transactionTimeoutMs', 300_000, 7 * 86_400_000, 1),
     retentionMs: count(config.retentionMs, 'retentionMs', 3_600_000, 30 * 86_400_000, 0),
-    maxTransactions: count(config.maxTransactions, 'maxTransactions', 10_000, 10_000_000, 1),
+    maxTransactions,
+    maxTransactionsPerClient: count(config.maxTransactionsPerClient, 'maxTransactionsPerClient', Math.min(maxTransactions, 2000), maxTransactions, 1),
     now: config.now ?? (() => new Date()),
   };
 }

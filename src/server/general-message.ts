@@ -92,11 +92,25 @@ function keyTypes(): InfoTypeAndValue {
   );
 }
 
+/**
+ * More ITAVs than this in one genm are refused: a genm repeating one request 80,000 times got a
+ * 35 MB answer. RFC 9483 clients ask for one thing per genm, OpenSSL for one per -infotype.
+ */
+export const MAX_GENM_ITAVS = 32;
+
 export async function handleGeneralMessage(ctx: ServerContext, req: IncomingRequest): Promise<Reply> {
+  const asked = req.msg.body.genm!;
+  if (asked.length > MAX_GENM_ITAVS) {
+    refuse('badRequest', `a genm may ask for at most ${MAX_GENM_ITAVS} items, this one asks for ${asked.length}`);
+  }
   const answers: InfoTypeAndValue[] = [];
   const unsupported: string[] = [];
+  // Each kind of item is answered once, however often it is asked for.
+  const seen = new Set<string>();
   let rootUpdateAnswered = false;
-  for (const itav of req.msg.body.genm!) {
+  for (const itav of asked) {
+    if (seen.has(itav.infoType)) continue;
+    seen.add(itav.infoType);
     switch (itav.infoType) {
       case CmpOids.idItCaCerts:
         answers.push(caCerts(ctx));

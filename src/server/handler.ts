@@ -104,6 +104,7 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
     timeoutMs: resolved.transactionTimeoutMs,
     retentionMs: resolved.retentionMs,
     maxTransactions: resolved.maxTransactions,
+    maxPerClient: resolved.maxTransactionsPerClient,
     now: resolved.now,
     onExpire: (t) => withdrawUnconfirmed(ctx, t),
   });

@@ -30,6 +30,12 @@ export interface ListenOptions {
   keepAliveTimeoutMs?: number;
   /** Connections the kernel queues before they are accepted; default 4096 (capped by net.core.somaxconn). */
   backlog?: number;
+  /**
+   * Connections open at once; one more is closed as soon as it is accepted. Default 1024. Without
+   * a bound, slow connections (each held up to requestTimeoutMs) pile up until file descriptors
+   * or memory run out.
+   */
+  maxConnections?: number;
 }
 
 export interface Listener {
@@ -55,6 +61,7 @@ const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 60_000;
 const DEFAULT_BACKLOG = 4096;
+const DEFAULT_MAX_CONNECTIONS = 1024;
 /** Node checks the header and request limits on an interval; a quarter of the limit keeps them close to exact. */
 const checksPerLimit = 4;
 
@@ -107,6 +114,7 @@ export function listen(server: CmpServer, options: ListenOptions = {}): Promise<
   if (requestTimeout < headersTimeout) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'requestTimeoutMs must be at least headersTimeoutMs');
   const keepAliveTimeout = positive(options.keepAliveTimeoutMs, DEFAULT_KEEP_ALIVE_TIMEOUT_MS, 'keepAliveTimeoutMs');
   const backlog = positive(options.backlog, DEFAULT_BACKLOG, 'backlog');
+  const maxConnections = positive(options.maxConnections, DEFAULT_MAX_CONNECTIONS, 'maxConnections');
   let handled = 0;
   let http: Server;
   let closing: Promise<void> | undefined;
@@ -153,6 +161,7 @@ export function listen(server: CmpServer, options: ListenOptions = {}): Promise<
   });
 
   http.keepAliveTimeout = keepAliveTimeout;
+  http.maxConnections = maxConnections;
 
   const closed = new Promise<void>((resolve) => http.once('close', () => resolve()));
   return new Promise<Listener>((resolve, reject) => {

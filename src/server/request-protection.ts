@@ -3,7 +3,8 @@
  * answer. MAC-protected requests are checked with the shared secret their senderKID refers to;
  * signed ones need a signer certificate that validates up to a trusted certificate (srvTrusted or
  * the CA's own anchors) and, when this CA issued it, is not revoked. The answer is protected the
- * way the request was, with the same secret, even when the check failed, as OpenSSL does.
+ * way the request was, with the same secret, even when the check failed, as OpenSSL does (but with
+ * our own MAC parameters: response.ts).
  */
 import { createHash } from 'node:crypto';
 import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';

@@ -1,7 +1,7 @@
 /**
  * Building and protecting the server's answers: the header (echoed transactionID, the request's
  * senderNonce as recipNonce, a fresh senderNonce, implicitConfirm when granted), extraCerts, and
- * protection chosen from the request's (MAC with the same secret and parameters, or signature),
+ * protection chosen from the request's (MAC with the same secret and our own parameters, or signature),
  * unless the configuration says to send unprotected answers.
  */
 import { GeneralName, Name, type AlgorithmIdentifier } from '@peculiar/asn1-x509';
@@ -21,11 +21,9 @@ import {
   type PKIFailureInfoName,
 } from '../asn1';
 import { encodePkiMessage } from '../asn1/codec';
-import { getCryptoProvider, hashFromOid, hmacFromOid } from '../crypto';
+import { getCryptoProvider } from '../crypto';
 import { toArrayBuffer } from '../message/bytes';
 import { protectPkiMessage, type ProtectionConfig } from '../protection/protect';
-import { readPbmParameter } from '../protection/pbm';
-import { readPbmac1Parameters } from '../protection/pbmac1';
 import { viewOf } from '../pki/certificate-view';
 import type { CertificateAuthority } from './ca';
 import type { ResolvedConfig } from './config';
@@ -47,10 +45,6 @@ export interface WrittenResponse {
 }
 
 const NULL_DER = Uint8Array.of(0x05, 0x00);
-/** Iteration counts we copy from a request stay within what any receiver accepts by default. */
-const ITERATIONS = { min: 100, max: 100_000 };
-
-const clamp = (value: bigint): number => Number(value < BigInt(ITERATIONS.min) ? BigInt(ITERATIONS.min) : value > BigInt(ITERATIONS.max) ? BigInt(ITERATIONS.max) : value);
 
 /** A PKIStatusInfo with optional text and failInfo bit names. */
 export function statusInfo(status: number, text: string | undefined, failInfo: readonly string[]): PKIStatusInfo {
@@ -69,22 +63,16 @@ export function errorBody(failInfo: readonly PKIFailureInfoName[], text: string)
   });
 }
 
-/** A MAC protection with the request's secret and, where they are usable, its parameters. */
+/**
+ * A MAC protection with the request's secret, of the request's kind (PasswordBasedMac or PBMAC1)
+ * but with this server's own parameters, never the requester's: those travel unauthenticated, so
+ * copying them would let anyone choose how much work our answer costs, and hand an attacker a
+ * MAC under the real secret with a salt and an iteration count of its choice, to guess the secret
+ * offline at the lowest cost. Our own parameters keep their salt for a while (reusablePbmSalt),
+ * so the key behind every answer is derived once, not per request.
+ */
 function macProtection(algorithm: AlgorithmIdentifier, secret: Uint8Array): ProtectionConfig {
-  if (algorithm.algorithm === CmpOids.pbmac1) {
-    try {
-      const p = readPbmac1Parameters(algorithm);
-      return { kind: 'pbmac1', secret, prf: p.prf, mac: p.mac, iterations: clamp(p.iterationCount) };
-    } catch {
-      return { kind: 'pbmac1', secret };
-    }
-  }
-  try {
-    const p = readPbmParameter(algorithm);
-    return { kind: 'pbm', secret, owf: hashFromOid(p.owf.algorithm), mac: hmacFromOid(p.mac.algorithm), iterations: clamp(p.iterationCount) };
-  } catch {
-    return { kind: 'pbm', secret };
-  }
+  return algorithm.algorithm === CmpOids.pbmac1 ? { kind: 'pbmac1', secret } : { kind: 'pbm', secret };
 }
 
 function chooseProtection(config: ResolvedConfig, hint: ResponseInput['hint'], isError: boolean): ProtectionConfig {

@@ -4,7 +4,9 @@
  * expire after a period of silence; finished ones are kept for a while longer so that their IDs
  * cannot be reused (RFC 9810 section 5.1.1: transactionIdInUse). The store never grows beyond its
  * size limit: expired entries go first, then the oldest finished ones; when every entry is an
- * active transaction, new ones are refused (systemUnavail).
+ * active transaction, new ones are refused (systemUnavail). One client (one protection identity)
+ * holds at most maxPerClient active transactions, so that it cannot fill the store and lock the
+ * others out until its transactions time out.
  */
 import type { X509Certificate } from '@peculiar/x509';
 import type { CertRepMessage, CMPCertificate, PKIStatusInfo } from '../asn1';
@@ -62,6 +64,8 @@ export interface TransactionStoreOptions {
   timeoutMs: number;
   retentionMs: number;
   maxTransactions: number;
+  /** Active (unfinished) transactions one client may hold at once; default maxTransactions. */
+  maxPerClient?: number;
   now: () => Date;
   /** Called once for an active transaction that expires (e.g. to revoke an unconfirmed certificate). */
   onExpire?: (transaction: Transaction) => void;
@@ -102,6 +106,11 @@ export class TransactionStore {
   begin(id: string, init: NewTransaction): Transaction {
     if (this.get(id)) {
       refuse('transactionIdInUse', 'the transactionID belongs to a running or recently finished transaction', { endsTransaction: false });
+    }
+    const perClient = this.options.maxPerClient ?? this.options.maxTransactions;
+    if (this.entries.size >= perClient && this.activeOf(init.client) >= perClient) this.sweep(true);
+    if (this.entries.size >= perClient && this.activeOf(init.client) >= perClient) {
+      refuse('systemUnavail', `this client has ${perClient} transactions in progress already; finish or abandon some, then try again`, { endsTransaction: false });
     }
     if (this.entries.size >= this.options.maxTransactions) this.sweep(true);
     if (this.entries.size >= this.options.maxTransactions) this.evictFinished();
@@ -152,6 +161,13 @@ export class TransactionStore {
     this.entries.delete(t.id);
     if (t.phase !== 'done') this.options.onExpire?.(t);
     return true;
+  }
+
+  /** Transactions of `client` that are not finished (a new one counts as soon as it begins). */
+  private activeOf(client: string): number {
+    let count = 0;
+    for (const t of this.entries.values()) if (t.client === client && (t.phase !== 'done' || t.busy)) count++;
+    return count;
   }
 
   private evictFinished(): void {

@@ -1,12 +1,13 @@
 /**
  * The `checkResponse` service: the machine's JSON request for a check, turned into the
- * expectations of src/validation's processResponse.
+ * expectations of src/validation's processResponse, and its answer turned back into JSON.
  */
 import type { CertRequestKind, CheckedResponse, CheckResponseInput } from '../../machines/actors';
 import { fromB64 } from '../message/bytes';
 import { issuerAndSerial } from '../message/cert-identity';
 import { processResponse } from '../validation/response';
 import type { RequestType, ResponseExpectations } from '../validation/expectations';
+import { toCheckedResponse } from './actor-results';
 import type { ClientSetup } from './setup';
 
 /** What stays the same for every response of one session. */
@@ -55,5 +56,5 @@ export async function checkResponse(setup: ClientSetup, session: SessionExpectat
     verify: verifyOptions(setup),
     now: setup.now,
   };
-  return processResponse(fromB64(input.der), exp);
+  return toCheckedResponse(await processResponse(fromB64(input.der), exp));
 }

@@ -14,19 +14,17 @@
 import { parseDer } from '../asn1/der-reader';
 import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
-import type { CheckedResponse } from '../../machines/actors';
 import '../crypto'; // registers WebCrypto with @peculiar/x509 for certificate signature checks
 import { CmpOids, PKIStatus, pkiBodyType, type CertRepMessage, type CertResponse, type PKIMessage } from '../asn1';
-import { CmpError, ErrorCodes, isCmpError, type SerializedCmpError } from '../errors';
-import { b64, sameBytes } from './bytes';
+import { CmpError, ErrorCodes, isCmpError } from '../errors';
+import { sameBytes } from './bytes';
 import type { ResponseExpectations, ResponseProtection } from './expectations';
 import { checkSenderNonce } from './header';
 import { certRepBytes, extraCertsBytes } from '../asn1/message-certs';
 import { certificateFromDer } from '../pki/certificate-cache';
 import { validatePath } from '../pki/path';
+import type { CertResponseResult } from './results';
 import { statusError, statusName, statusView } from './status';
-
-export type CertResponseResult = Extract<CheckedResponse, { kind: 'certificate' | 'waiting' | 'rejected' }>;
 
 /**
  * Throws CmpError ERR_UNEXPECTED_BODY, ERR_WRONG_CERT_RESPONSE_COUNT, ERR_CERT_REQ_ID_MISMATCH,
@@ -39,7 +37,7 @@ export async function validateCertResponse(
   protection: ResponseProtection,
 ): Promise<CertResponseResult> {
   const rep = certRepMessageOf(msg);
-  const senderNonce = b64(checkSenderNonce(msg.header));
+  const senderNonce = checkSenderNonce(msg.header);
   const response = checkSingleCertResponse(rep);
   const certReqId = checkCertReqId(response, expectedCertReqId(exp));
   const outcome = checkCertStatus(response, exp, pkiBodyType(msg.body) === 'kup');
@@ -48,7 +46,7 @@ export async function validateCertResponse(
     return {
       kind: 'rejected',
       senderNonce,
-      error: statusError(response.status, 'certificate request rejected').toJSON(),
+      error: statusError(response.status, 'certificate request rejected'),
       ...statusView(response.status),
     };
   }
@@ -64,7 +62,7 @@ export async function validateCertResponse(
   const extraCerts = extraCertsBytes(msg);
   // A certificate that fails our own checks is refused, not dropped: as OpenSSL's default certConf
   // callback does, the session answers with a negative certConf (incorrectData) so the CA learns it.
-  let refusal: SerializedCmpError | undefined;
+  let refusal: CmpError | undefined;
   let chain: X509Certificate[] = [];
   try {
     checkPublicKey(certificate, exp.requestedPublicKey);
@@ -76,17 +74,17 @@ export async function validateCertResponse(
     });
   } catch (e) {
     if (!isCmpError(e, ErrorCodes.ERR_PUBLIC_KEY_MISMATCH) && !isCmpError(e, ErrorCodes.ERR_NEW_CERT_UNTRUSTED)) throw e;
-    refusal = { ...e.toJSON(), failInfo: ['incorrectData'] };
+    refusal = new CmpError(e.code, e.message, { ...e.toJSON(), failInfo: ['incorrectData'], cause: e });
   }
   return {
     ...(refusal ? { refusal } : {}),
     kind: 'certificate',
     senderNonce,
     certReqId,
-    certificate: b64(certificate.rawData),
-    chain: chain.map((c) => b64(c.rawData)),
-    caPubs: caPubs.map(b64),
-    extraCerts: extraCerts.map(b64),
+    certificate,
+    chain,
+    caPubs,
+    extraCerts,
     implicitConfirmGranted: implicitConfirmGranted(msg),
     ...statusView(response.status),
   };
@@ -114,14 +112,14 @@ export function expectedCertReqId(exp: Pick<ResponseExpectations, 'certReqId' | 
   return exp.requestType === 'p10cr' || exp.pollingFor === 'p10cr' ? -1n : 0n;
 }
 
-export function checkCertReqId(response: CertResponse, expected: bigint): string {
+export function checkCertReqId(response: CertResponse, expected: bigint): bigint {
   if (response.certReqId !== expected) {
     throw new CmpError(
       ErrorCodes.ERR_CERT_REQ_ID_MISMATCH,
       `CertResponse has certReqId ${response.certReqId.toString()}, our request had ${expected.toString()}`,
     );
   }
-  return expected.toString();
+  return expected;
 }
 
 type CertOutcome = 'issued' | 'waiting' | 'rejected';

@@ -14,11 +14,24 @@ export type {
 export { validateResponseHeader, type ValidatedHeader } from './header';
 export { validateResponseProtection, unprotectedException } from './protection';
 export { validateResponseBody, expectedBodyTypes } from './body';
-export { validateCertResponse, implicitConfirmGranted, expectedCertReqId, type CertResponseResult } from './cert-response';
-export { validatePollRep, MAX_CHECK_AFTER_SECONDS, type PollWait } from './poll';
-export { validatePkiConf, type PkiConf } from './confirmation';
-export { validateRevocationResponse, type RevocationResult } from './revocation';
-export { validateGeneralResponse, type GeneralResponse } from './general';
+export type {
+  ValidatedResponse,
+  StatusView,
+  IssuedCertificate,
+  CertificateWaiting,
+  PollWait,
+  Rejected,
+  PkiConf,
+  RevocationDone,
+  GeneralResponse,
+  CertResponseResult,
+  RevocationResult,
+} from './results';
+export { validateCertResponse, implicitConfirmGranted, expectedCertReqId } from './cert-response';
+export { validatePollRep, MAX_CHECK_AFTER_SECONDS } from './poll';
+export { validatePkiConf } from './confirmation';
+export { validateRevocationResponse } from './revocation';
+export { validateGeneralResponse } from './general';
 export { errorResponseError } from './error-message';
 export { statusView, statusError, statusName, failInfoNames, freeTextStrings, describeStatus, PKIStatus, PKI_FAILURE_INFO_NAMES } from './status';
 export { validatePath, findIssuers, isSelfIssued, isSelfSigned, type PathValidationOptions } from '../pki/path';

@@ -3,16 +3,13 @@
  * request and says when to ask again. As OpenSSL's poll_for_response: one entry, for our
  * certReqId, with a checkAfter that is a sane number of seconds.
  */
-import type { CheckedResponse } from '../../machines/actors';
 import type { PKIMessage, PollRepContentEntry } from '../asn1';
 import { CmpError, ErrorCodes } from '../errors';
-import { b64 } from './bytes';
 import { expectedCertReqId } from './cert-response';
 import type { ResponseExpectations } from './expectations';
 import { checkSenderNonce } from './header';
+import type { PollWait } from './results';
 import { freeTextStrings } from './status';
-
-export type PollWait = Extract<CheckedResponse, { kind: 'pollWait' }>;
 
 /**
  * The longest wait accepted: ten years. Longer is no schedule but a malfunction or an attempt to
@@ -24,7 +21,7 @@ export const MAX_CHECK_AFTER_SECONDS = 10 * 366 * 24 * 60 * 60;
 export function validatePollRep(msg: PKIMessage, exp: ResponseExpectations): PollWait {
   const content = msg.body.pollRep;
   if (!content) throw new CmpError(ErrorCodes.ERR_UNEXPECTED_BODY, 'expected pollRep');
-  const senderNonce = b64(checkSenderNonce(msg.header));
+  const senderNonce = checkSenderNonce(msg.header);
   const entry = checkSinglePollRep(Array.from(content));
   const certReqId = checkPollCertReqId(entry, expectedCertReqId(exp));
   const checkAfter = checkCheckAfter(entry.checkAfter);
@@ -40,14 +37,14 @@ export function checkSinglePollRep(entries: PollRepContentEntry[]): PollRepConte
   return entries[0];
 }
 
-export function checkPollCertReqId(entry: PollRepContentEntry, expected: bigint): string {
+export function checkPollCertReqId(entry: PollRepContentEntry, expected: bigint): bigint {
   if (entry.certReqId !== expected) {
     throw new CmpError(
       ErrorCodes.ERR_CERT_REQ_ID_MISMATCH,
       `pollRep is for certReqId ${entry.certReqId.toString()}, we polled for ${expected.toString()}`,
     );
   }
-  return expected.toString();
+  return expected;
 }
 
 /** Seconds to wait as a number; negative or absurdly large values are ERR_CHECK_AFTER. */

@@ -3,7 +3,6 @@
  * order OpenSSL's send_receive_check and RFC 9483 section 3.5 apply the checks: strict decoding,
  * header, protection, body type, then the checks of the step that was expected.
  */
-import type { CheckedResponse } from '../../machines/actors';
 import { decodePkiMessage, receivedProtectedPart } from '../asn1';
 import { CmpError, ErrorCodes } from '../errors';
 import { validateResponseBody } from './body';
@@ -14,10 +13,11 @@ import { validateGeneralResponse } from './general';
 import { validateResponseHeader } from './header';
 import { validatePollRep } from './poll';
 import { validateResponseProtection } from './protection';
+import type { ValidatedResponse } from './results';
 import { validateRevocationResponse } from './revocation';
 
 /** Rejects with the CmpError of the first check that fails (ERR_ASN1_* for bytes that are no PKIMessage). */
-export async function processResponse(der: Uint8Array, exp: ResponseExpectations): Promise<CheckedResponse> {
+export async function processResponse(der: Uint8Array, exp: ResponseExpectations): Promise<ValidatedResponse> {
   const msg = decodePkiMessage(der);
   validateResponseHeader(msg, exp);
   // Nothing has touched `msg` since decoding: protection is checked over the bytes received.

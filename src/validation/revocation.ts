@@ -6,18 +6,16 @@
  * must answer exactly our request.
  */
 import type { Name } from '@peculiar/asn1-x509';
-import type { CheckedResponse } from '../../machines/actors';
 import { PKIStatus, type CertId, type PKIMessage, type PKIStatusInfo, type RevRepContent } from '../asn1';
 import { nameToString } from '../pki/names';
 import { CmpError, ErrorCodes } from '../errors';
-import { b64, bytesOf, hex } from './bytes';
+import { bytesOf, hex } from './bytes';
 import type { ResponseExpectations, ResponseProtection } from './expectations';
 import { checkSenderNonce } from './header';
 import { extraCertsBytes } from '../asn1/message-certs';
 import { canonicalName, canonicalNameKey } from '../pki/name-matching';
+import type { RevocationResult } from './results';
 import { statusError, statusName, statusView } from './status';
-
-export type RevocationResult = Extract<CheckedResponse, { kind: 'revocation' | 'rejected' }>;
 
 /**
  * Throws CmpError ERR_UNEXPECTED_BODY, ERR_REVOCATION_MISMATCH, ERR_UNEXPECTED_STATUS, or
@@ -30,11 +28,11 @@ export function validateRevocationResponse(
 ): RevocationResult {
   const rp = msg.body.rp;
   if (!rp) throw new CmpError(ErrorCodes.ERR_UNEXPECTED_BODY, 'expected rp');
-  const senderNonce = b64(checkSenderNonce(msg.header));
+  const senderNonce = checkSenderNonce(msg.header);
   const status = checkSingleStatus(rp);
   const outcome = checkRevocationStatus(status);
   if (outcome.rejected) {
-    return { kind: 'rejected', senderNonce, error: statusError(status, 'revocation request rejected').toJSON(), ...statusView(status) };
+    return { kind: 'rejected', senderNonce, error: statusError(status, 'revocation request rejected'), ...statusView(status) };
   }
   if (protection?.kind === 'none') {
     throw new CmpError(ErrorCodes.ERR_PROTECTION_MISSING, 'a revocation response that accepts the revocation must be protected');
@@ -45,7 +43,7 @@ export function validateRevocationResponse(
     kind: 'revocation',
     senderNonce,
     ...(outcome.warning ? { warning: outcome.warning } : {}),
-    extraCerts: extraCertsBytes(msg).map(b64),
+    extraCerts: extraCertsBytes(msg),
     ...statusView(status),
   };
 }

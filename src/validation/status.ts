@@ -1,10 +1,10 @@
 /**
  * PKIStatusInfo as the rest of cmpflow sees it: status names, failInfo bit names and free text as
- * plain JSON (`PkiStatusView`), and the CmpError a negative status becomes.
+ * plain values (`StatusView`), and the CmpError a negative status becomes.
  */
-import type { PkiStatusView } from '../../machines/actors';
 import { pkiStatusName, type PKIFreeText, type PKIStatusInfo } from '../asn1';
 import { CmpError, ErrorCodes, type ErrorCode } from '../errors';
+import type { StatusView } from './results';
 
 export { PKIStatus, PKI_FAILURE_INFO_NAMES } from '../asn1';
 
@@ -25,7 +25,7 @@ export function failInfoNames(info: PKIStatusInfo['failInfo']): string[] | undef
   return names && names.length > 0 ? names : undefined;
 }
 
-export function statusView(info: PKIStatusInfo): PkiStatusView {
+export function statusView(info: PKIStatusInfo): StatusView {
   const failInfo = failInfoNames(info.failInfo);
   const statusString = freeTextStrings(info.statusString);
   return {
@@ -37,7 +37,7 @@ export function statusView(info: PKIStatusInfo): PkiStatusView {
 }
 
 /** Human-readable summary, e.g. `rejection; failInfo: badPOP; "key too short"`. */
-export function describeStatus(view: PkiStatusView): string {
+export function describeStatus(view: StatusView): string {
   const parts = [view.statusName];
   if (view.failInfo) parts.push(`failInfo: ${view.failInfo.join(', ')}`);
   if (view.statusString) parts.push(view.statusString.map((s) => JSON.stringify(s)).join(', '));

@@ -16,7 +16,7 @@ import { AsnConvert, AsnSerializer } from '@peculiar/asn1-schema';
 import { Certificate, GeneralName, Name } from '@peculiar/asn1-x509';
 import { X509Certificate } from '@peculiar/x509';
 import fc from 'fast-check';
-import type { CheckedResponse } from '../../machines/actors';
+import type { ValidatedResponse } from '../../src/validation';
 import {
   CertifiedKeyPair,
   CertOrEncCert,
@@ -532,7 +532,7 @@ function sameProtectedParts(der: Uint8Array, original: Uint8Array): boolean {
  * Answers that move a transaction forward. pkiConf is among them unless unprotectedErrors is set,
  * which tolerates an unprotected pkiConf on purpose, as OpenSSL's -unprotected_errors does.
  */
-function isPositive(kind: CheckedResponse['kind'], unprotectedErrors: boolean): boolean {
+function isPositive(kind: ValidatedResponse['kind'], unprotectedErrors: boolean): boolean {
   if (kind === 'pkiConf') return !unprotectedErrors;
   return kind !== 'rejected';
 }
@@ -549,7 +549,7 @@ export async function checkResponseCase(corpus: FuzzCorpus, c: ResponseCase): Pr
   const hang = new Promise<'hang'>((resolve) => {
     timer = setTimeout(() => resolve('hang'), RESPONSE_BOUND_MS);
   });
-  let result: CheckedResponse | 'hang';
+  let result: ValidatedResponse | 'hang';
   try {
     result = await Promise.race([processResponse(prepared.der, exp), hang]);
   } catch (e) {
@@ -563,7 +563,7 @@ export async function checkResponseCase(corpus: FuzzCorpus, c: ResponseCase): Pr
     return finding('unverified-accepted', `${result.kind} from a response whose protection is not ours | input ${hexOf(prepared.der)}`);
   }
   if (result.kind === 'certificate' && !result.refusal && scenario.requestedPublicKey) {
-    const cert = new X509Certificate(Buffer.from(result.certificate, 'base64'));
+    const cert = result.certificate;
     if (!Buffer.from(cert.publicKey.rawData).equals(Buffer.from(scenario.requestedPublicKey))) {
       return finding('wrong-key-accepted', `certificate ${cert.subject} accepted for another key | input ${hexOf(prepared.der)}`);
     }

@@ -1,4 +1,7 @@
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import { X509Certificate } from '@peculiar/x509';
+import { checkedResponse } from './checked';
+import { toCheckedResponse } from '../../src/client/actor-results';
 import {
   CertifiedKeyPair,
   CertOrEncCert,
@@ -42,7 +45,7 @@ describe('certificate response (ip/cp/kup)', () => {
   it('yields the issued certificate with status, extraCerts and a chain validated against the trust anchors', async () => {
     const t = newTransaction();
     const der = await buildResponse(t, certRepBody('ip', [issued()]), { extraCerts: [pki.intermediate.cert] });
-    const result = await processResponse(der, irExpectations(t, { verify: { secret: SECRET, trusted: [pki.root.cert], untrusted: [] } }));
+    const result = await checkedResponse(der, irExpectations(t, { verify: { secret: SECRET, trusted: [pki.root.cert], untrusted: [] } }));
     expect(result).toMatchObject({
       kind: 'certificate',
       certReqId: '0',
@@ -57,37 +60,50 @@ describe('certificate response (ip/cp/kup)', () => {
     expect(result.senderNonce).toBe(b64(new Uint8Array(decodePkiMessage(der).header.senderNonce!)));
   });
 
+  it('returns domain values, not JSON: the certificate and chain parsed, nonce and extraCerts as received bytes, certReqId as bigint', async () => {
+    const t = newTransaction();
+    const der = await buildResponse(t, certRepBody('ip', [issued()]), { extraCerts: [pki.intermediate.cert] });
+    const result = await processResponse(der, irExpectations(t, { verify: { secret: SECRET, trusted: [pki.root.cert], untrusted: [] } }));
+    if (result.kind !== 'certificate') throw new Error(`expected a certificate, got ${result.kind}`);
+    expect(result.certificate).toBeInstanceOf(X509Certificate);
+    expect(result.certificate.equal(pki.enrolled.cert)).toBe(true);
+    expect(result.chain.map((c) => c.subject)).toEqual([pki.enrolled.cert.subject, pki.intermediate.cert.subject, pki.root.cert.subject]);
+    expect(result.certReqId).toBe(0n);
+    expect(Buffer.from(result.senderNonce)).toEqual(Buffer.from(decodePkiMessage(der).header.senderNonce!));
+    expect(result.extraCerts.map((c) => Buffer.from(c))).toEqual([Buffer.from(pki.intermediate.cert.rawData)]);
+  });
+
   it('reports implicit confirmation granted when the response header carries id-it-implicitConfirm', async () => {
     const t = newTransaction();
     const der = await buildResponse(t, certRepBody('ip', [issued()]), { implicitConfirm: true });
-    await expect(processResponse(der, irExpectations(t))).resolves.toMatchObject({ kind: 'certificate', implicitConfirmGranted: true });
+    await expect(checkedResponse(der, irExpectations(t))).resolves.toMatchObject({ kind: 'certificate', implicitConfirmGranted: true });
   });
 
   it('leaves the chain empty when nothing we trust anchors it', async () => {
     const t = newTransaction();
     const der = await buildResponse(t, certRepBody('ip', [issued()]), { extraCerts: [pki.intermediate.cert, pki.root.cert] });
-    await expect(processResponse(der, irExpectations(t))).resolves.toMatchObject({ kind: 'certificate', chain: [] });
+    await expect(checkedResponse(der, irExpectations(t))).resolves.toMatchObject({ kind: 'certificate', chain: [] });
   });
 
   it.each([0, 2])('refuses %i CertResponses with ERR_WRONG_CERT_RESPONSE_COUNT', async (count) => {
     const t = newTransaction();
     const der = await buildResponse(t, certRepBody('ip', Array.from({ length: count }, (_, i) => issued(PKIStatus.accepted, BigInt(i)))));
-    await expect(processResponse(der, irExpectations(t))).rejects.toMatchObject({ code: 'ERR_WRONG_CERT_RESPONSE_COUNT' });
+    await expect(checkedResponse(der, irExpectations(t))).rejects.toMatchObject({ code: 'ERR_WRONG_CERT_RESPONSE_COUNT' });
   });
 
   it('refuses a CertResponse for another certReqId with ERR_CERT_REQ_ID_MISMATCH', async () => {
     const t = newTransaction();
     const der = await buildResponse(t, certRepBody('ip', [issued(PKIStatus.accepted, 1n)]));
-    await expect(processResponse(der, irExpectations(t))).rejects.toMatchObject({ code: 'ERR_CERT_REQ_ID_MISMATCH' });
+    await expect(checkedResponse(der, irExpectations(t))).rejects.toMatchObject({ code: 'ERR_CERT_REQ_ID_MISMATCH' });
   });
 
   it('expects certReqId -1 in the cp answering a p10cr', async () => {
     const t = newTransaction();
     const exp = irExpectations(t, { requestType: 'p10cr' });
-    await expect(processResponse(await buildResponse(t, certRepBody('cp', [issued(PKIStatus.accepted, 0n)])), exp)).rejects.toMatchObject({
+    await expect(checkedResponse(await buildResponse(t, certRepBody('cp', [issued(PKIStatus.accepted, 0n)])), exp)).rejects.toMatchObject({
       code: 'ERR_CERT_REQ_ID_MISMATCH',
     });
-    await expect(processResponse(await buildResponse(t, certRepBody('cp', [issued(PKIStatus.accepted, -1n)])), exp)).resolves.toMatchObject({
+    await expect(checkedResponse(await buildResponse(t, certRepBody('cp', [issued(PKIStatus.accepted, -1n)])), exp)).resolves.toMatchObject({
       kind: 'certificate',
       certReqId: '-1',
     });
@@ -96,7 +112,7 @@ describe('certificate response (ip/cp/kup)', () => {
   it('refuses a certificate for another key than the requested one with ERR_PUBLIC_KEY_MISMATCH, to be answered by a negative certConf', async () => {
     const t = newTransaction();
     const der = await buildResponse(t, certRepBody('ip', [issued()]));
-    await expect(processResponse(der, irExpectations(t, { requestedPublicKey: spkiOf(pki.intermediate.cert) }))).resolves.toMatchObject({
+    await expect(checkedResponse(der, irExpectations(t, { requestedPublicKey: spkiOf(pki.intermediate.cert) }))).resolves.toMatchObject({
       kind: 'certificate',
       refusal: { code: 'ERR_PUBLIC_KEY_MISMATCH', failInfo: ['incorrectData'] },
     });
@@ -109,30 +125,30 @@ describe('certificate response (ip/cp/kup)', () => {
   ])('issues with status %s and keeps the status', async (name, status) => {
     const t = newTransaction();
     const der = await buildResponse(t, certRepBody('ip', [issued(status)]));
-    await expect(processResponse(der, irExpectations(t))).resolves.toMatchObject({ kind: 'certificate', status, statusName: name });
+    await expect(checkedResponse(der, irExpectations(t))).resolves.toMatchObject({ kind: 'certificate', status, statusName: name });
   });
 
   it('accepts keyUpdateWarning in a kup but not in an ip (ERR_UNEXPECTED_STATUS)', async () => {
     const t = newTransaction();
     const kup = await buildResponse(t, certRepBody('kup', [issued(PKIStatus.keyUpdateWarning)]));
-    await expect(processResponse(kup, irExpectations(t, { requestType: 'kur' }))).resolves.toMatchObject({
+    await expect(checkedResponse(kup, irExpectations(t, { requestType: 'kur' }))).resolves.toMatchObject({
       kind: 'certificate',
       statusName: 'keyUpdateWarning',
     });
     const ip = await buildResponse(t, certRepBody('ip', [issued(PKIStatus.keyUpdateWarning)]));
-    await expect(processResponse(ip, irExpectations(t))).rejects.toMatchObject({ code: 'ERR_UNEXPECTED_STATUS', status: PKIStatus.keyUpdateWarning });
+    await expect(checkedResponse(ip, irExpectations(t))).rejects.toMatchObject({ code: 'ERR_UNEXPECTED_STATUS', status: PKIStatus.keyUpdateWarning });
   });
 
   it('refuses a status RFC 9810 does not define with ERR_UNEXPECTED_STATUS', async () => {
     const t = newTransaction();
     const der = await buildResponse(t, certRepBody('ip', [issued(7)]));
-    await expect(processResponse(der, irExpectations(t))).rejects.toMatchObject({ code: 'ERR_UNEXPECTED_STATUS', status: 7 });
+    await expect(checkedResponse(der, irExpectations(t))).rejects.toMatchObject({ code: 'ERR_UNEXPECTED_STATUS', status: 7 });
   });
 
   it('reads waiting as an instruction to poll at once: checkAfter 0, received now', async () => {
     const t = newTransaction();
     const der = await buildResponse(t, certRepBody('ip', [certResponse({ status: statusInfo(PKIStatus.waiting) })]));
-    await expect(processResponse(der, irExpectations(t))).resolves.toMatchObject({
+    await expect(checkedResponse(der, irExpectations(t))).resolves.toMatchObject({
       kind: 'waiting',
       certReqId: '0',
       checkAfter: 0,
@@ -144,7 +160,7 @@ describe('certificate response (ip/cp/kup)', () => {
   it('refuses waiting once polling has started with ERR_UNEXPECTED_STATUS', async () => {
     const t = newTransaction();
     const der = await buildResponse(t, certRepBody('ip', [certResponse({ status: statusInfo(PKIStatus.waiting) })]));
-    await expect(processResponse(der, irExpectations(t, { requestType: 'pollReq', pollingFor: 'ir' }))).rejects.toMatchObject({
+    await expect(checkedResponse(der, irExpectations(t, { requestType: 'pollReq', pollingFor: 'ir' }))).rejects.toMatchObject({
       code: 'ERR_UNEXPECTED_STATUS',
     });
   });
@@ -152,7 +168,7 @@ describe('certificate response (ip/cp/kup)', () => {
   it('reads rejection as a refusal with the server status, failInfo and text', async () => {
     const t = newTransaction();
     const der = await buildResponse(t, certRepBody('ip', [certResponse({ status: statusInfo(PKIStatus.rejection, ['badCertTemplate'], ['no such profile']) })]));
-    await expect(processResponse(der, irExpectations(t))).resolves.toMatchObject({
+    await expect(checkedResponse(der, irExpectations(t))).resolves.toMatchObject({
       kind: 'rejected',
       status: PKIStatus.rejection,
       failInfo: ['badCertTemplate'],
@@ -164,7 +180,7 @@ describe('certificate response (ip/cp/kup)', () => {
   it('refuses an accepted CertResponse without certificate with ERR_NO_CERTIFICATE', async () => {
     const t = newTransaction();
     const der = await buildResponse(t, certRepBody('ip', [certResponse({ status: statusInfo(PKIStatus.accepted) })]));
-    await expect(processResponse(der, irExpectations(t))).rejects.toMatchObject({ code: 'ERR_NO_CERTIFICATE' });
+    await expect(checkedResponse(der, irExpectations(t))).rejects.toMatchObject({ code: 'ERR_NO_CERTIFICATE' });
   });
 
   it('refuses an encrypted certificate with ERR_ENCRYPTED_CERT_UNSUPPORTED', async () => {
@@ -184,14 +200,14 @@ describe('certificate response (ip/cp/kup)', () => {
       }),
     });
     const der = await buildResponse(t, certRepBody('ip', [encrypted]));
-    await expect(processResponse(der, irExpectations(t))).rejects.toMatchObject({ code: 'ERR_ENCRYPTED_CERT_UNSUPPORTED' });
+    await expect(checkedResponse(der, irExpectations(t))).rejects.toMatchObject({ code: 'ERR_ENCRYPTED_CERT_UNSUPPORTED' });
   });
 
   describe('caPubs', () => {
     it('from a MAC-protected response are returned and anchor the new certificate chain', async () => {
       const t = newTransaction();
       const der = await buildResponse(t, certRepBody('ip', [issued()], [pki.root.cert]), { extraCerts: [pki.intermediate.cert] });
-      const result = await processResponse(der, irExpectations(t));
+      const result = await checkedResponse(der, irExpectations(t));
       expect(result).toMatchObject({
         kind: 'certificate',
         caPubs: [b64(pki.root.cert.rawData)],
@@ -203,7 +219,7 @@ describe('certificate response (ip/cp/kup)', () => {
       const t = newTransaction();
       const msg = decodePkiMessage(await buildResponse(t, certRepBody('ip', [issued()], [pki.root.cert]), { extraCerts: [pki.intermediate.cert] }));
       const signed = { kind: 'signature' as const, signer: pki.intermediate.cert, chain: [pki.intermediate.cert, pki.root.cert] };
-      const result = await validateCertResponse(msg, irExpectations(t), signed);
+      const result = toCheckedResponse(await validateCertResponse(msg, irExpectations(t), signed));
       expect(result).toMatchObject({ kind: 'certificate', caPubs: [b64(pki.root.cert.rawData)], chain: [] });
     });
 
@@ -226,7 +242,7 @@ describe('certificate response (ip/cp/kup)', () => {
     it('validates the new certificate against them and returns the validated chain', async () => {
       const t = newTransaction();
       const der = await buildResponse(t, certRepBody('ip', [issued()]), { extraCerts: [pki.intermediate.cert] });
-      await expect(processResponse(der, irExpectations(t, { outTrusted: [pki.root.cert] }))).resolves.toMatchObject({
+      await expect(checkedResponse(der, irExpectations(t, { outTrusted: [pki.root.cert] }))).resolves.toMatchObject({
         chain: [b64(pki.enrolled.cert.rawData), b64(pki.intermediate.cert.rawData), b64(pki.root.cert.rawData)],
       });
     });
@@ -234,7 +250,7 @@ describe('certificate response (ip/cp/kup)', () => {
     it('refuses (for a negative certConf) a certificate that does not chain to them with ERR_NEW_CERT_UNTRUSTED', async () => {
       const t = newTransaction();
       const der = await buildResponse(t, certRepBody('ip', [issued()]), { extraCerts: [pki.intermediate.cert, pki.root.cert] });
-      await expect(processResponse(der, irExpectations(t, { outTrusted: [pki.otherRoot.cert] }))).resolves.toMatchObject({
+      await expect(checkedResponse(der, irExpectations(t, { outTrusted: [pki.otherRoot.cert] }))).resolves.toMatchObject({
         refusal: { code: 'ERR_NEW_CERT_UNTRUSTED', failInfo: ['incorrectData'] },
       });
     });
@@ -242,7 +258,7 @@ describe('certificate response (ip/cp/kup)', () => {
     it('does not take caPubs of a MAC-protected response as anchors in their place', async () => {
       const t = newTransaction();
       const der = await buildResponse(t, certRepBody('ip', [issued()], [pki.root.cert]), { extraCerts: [pki.intermediate.cert] });
-      await expect(processResponse(der, irExpectations(t, { outTrusted: [pki.otherRoot.cert] }))).resolves.toMatchObject({
+      await expect(checkedResponse(der, irExpectations(t, { outTrusted: [pki.otherRoot.cert] }))).resolves.toMatchObject({
         refusal: { code: 'ERR_NEW_CERT_UNTRUSTED', failInfo: ['incorrectData'] },
       });
     });
@@ -258,7 +274,7 @@ describe('certificate response (ip/cp/kup)', () => {
     };
     const t = newTransaction();
     const der = await buildResponse(t, certRepBody('ip', [issued()], [pki.intermediate.cert]), { extraCerts: [pki.intermediate.cert], rewrite: toBer });
-    const result = await processResponse(der, irExpectations(t));
+    const result = await checkedResponse(der, irExpectations(t));
     if (result.kind !== 'certificate') throw new Error(`expected a certificate, got ${result.kind}`);
     const sent = [result.certificate, ...result.caPubs, ...result.extraCerts].map((c) => Buffer.from(c, 'base64'));
     expect(sent).toHaveLength(3);

@@ -1,5 +1,5 @@
 import { CmpOids, GenRepContent, InfoTypeAndValue, PKIBody } from '../../src/asn1';
-import { processResponse } from '../../src/validation';
+import { checkedResponse } from './checked';
 import { b64, buildResponse, expectationsFor, makePki, newTransaction, pkiconfBody } from './response-factory';
 
 describe('general response (genp)', () => {
@@ -13,7 +13,7 @@ describe('general response (genp)', () => {
         new InfoTypeAndValue({ infoType: CmpOids.idItSignKeyPairTypes }),
       ]),
     });
-    const result = await processResponse(await buildResponse(t, body, { extraCerts: [pki.root.cert] }), expectationsFor(t, 'genm'));
+    const result = await checkedResponse(await buildResponse(t, body, { extraCerts: [pki.root.cert] }), expectationsFor(t, 'genm'));
     expect(result).toEqual({
       kind: 'generalResponse',
       senderNonce: expect.any(String),
@@ -27,7 +27,7 @@ describe('PKI confirmation (pkiconf)', () => {
   it('yields the senderNonce that our next message must echo', async () => {
     const t = newTransaction();
     const senderNonce = Uint8Array.from({ length: 16 }, (_, i) => i * 3);
-    const result = await processResponse(await buildResponse(t, pkiconfBody(), { senderNonce }), expectationsFor(t, 'certConf'));
+    const result = await checkedResponse(await buildResponse(t, pkiconfBody(), { senderNonce }), expectationsFor(t, 'certConf'));
     expect(result).toEqual({ kind: 'pkiConf', senderNonce: b64(senderNonce) });
   });
 });

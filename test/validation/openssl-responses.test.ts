@@ -3,12 +3,13 @@
  * with -reqout/-rspout and validated here against the requests OpenSSL sent: what a real server
  * produces must pass, and must fail for the reasons the rules say when the expectations differ.
  */
+import { checkedResponse } from './checked';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodePkiMessage, PKIStatus } from '../../src/asn1';
 import { loadCertificate } from '../../src/credentials';
-import { processResponse, type RequestType, type ResponseExpectations } from '../../src/validation';
+import { type RequestType, type ResponseExpectations } from '../../src/validation';
 import { runCmp } from '../support/openssl';
 import { makeTestPki, type TestPki } from '../support/pki';
 
@@ -72,11 +73,11 @@ describe('responses of the OpenSSL mock server', () => {
     }, 60_000);
 
     it('reads the first ip as waiting', async () => {
-      await expect(processResponse(rsp[0], expecting(req[0], 'ir'))).resolves.toMatchObject({ kind: 'waiting', status: PKIStatus.waiting });
+      await expect(checkedResponse(rsp[0], expecting(req[0], 'ir'))).resolves.toMatchObject({ kind: 'waiting', status: PKIStatus.waiting });
     });
 
     it('reads the pollRep as a wait of checkAfter seconds', async () => {
-      await expect(processResponse(rsp[1], expecting(req[1], 'pollReq', { pollingFor: 'ir' }))).resolves.toMatchObject({
+      await expect(checkedResponse(rsp[1], expecting(req[1], 'pollReq', { pollingFor: 'ir' }))).resolves.toMatchObject({
         kind: 'pollWait',
         certReqId: '0',
         checkAfter: 0,
@@ -84,7 +85,7 @@ describe('responses of the OpenSSL mock server', () => {
     });
 
     it('takes the certificate, caPubs and extraCerts from the final ip and anchors the chain in the MAC-protected caPubs', async () => {
-      const result = await processResponse(rsp[2], expecting(req[2], 'pollReq', { pollingFor: 'ir', requestedPublicKey: enrolledSpki }));
+      const result = await checkedResponse(rsp[2], expecting(req[2], 'pollReq', { pollingFor: 'ir', requestedPublicKey: enrolledSpki }));
       expect(result).toMatchObject({
         kind: 'certificate',
         certificate: b64(pki.enrolled.certDer),
@@ -96,24 +97,24 @@ describe('responses of the OpenSSL mock server', () => {
     });
 
     it('reads the pkiconf as the end of the transaction', async () => {
-      await expect(processResponse(rsp[3], expecting(req[3], 'certConf'))).resolves.toMatchObject({ kind: 'pkiConf' });
+      await expect(checkedResponse(rsp[3], expecting(req[3], 'certConf'))).resolves.toMatchObject({ kind: 'pkiConf' });
     });
 
     it('refuses the final ip as the answer to an earlier request (ERR_RECIP_NONCE_MISMATCH)', async () => {
       const stale = { ...expecting(req[2], 'pollReq', { pollingFor: 'ir' }), lastSenderNonce: expecting(req[1], 'pollReq').lastSenderNonce };
-      await expect(processResponse(rsp[2], stale)).rejects.toMatchObject({ code: 'ERR_RECIP_NONCE_MISMATCH' });
+      await expect(checkedResponse(rsp[2], stale)).rejects.toMatchObject({ code: 'ERR_RECIP_NONCE_MISMATCH' });
     });
 
     it('refuses the final ip under another shared secret (ERR_PROTECTION_INVALID)', async () => {
       const exp = expecting(req[2], 'pollReq', { pollingFor: 'ir' });
       exp.verify = { ...exp.verify, secret: new TextEncoder().encode('another secret') };
-      await expect(processResponse(rsp[2], exp)).rejects.toMatchObject({ code: 'ERR_PROTECTION_INVALID' });
+      await expect(checkedResponse(rsp[2], exp)).rejects.toMatchObject({ code: 'ERR_PROTECTION_INVALID' });
     });
 
     it('refuses the final ip for a key we did not ask for (ERR_PUBLIC_KEY_MISMATCH)', async () => {
       const otherKey = new Uint8Array(loadCertificate(pki.client.certPem).publicKey.rawData);
       const exp = expecting(req[2], 'pollReq', { pollingFor: 'ir', requestedPublicKey: otherKey });
-      await expect(processResponse(rsp[2], exp)).resolves.toMatchObject({ refusal: { code: 'ERR_PUBLIC_KEY_MISMATCH' } });
+      await expect(checkedResponse(rsp[2], exp)).resolves.toMatchObject({ refusal: { code: 'ERR_PUBLIC_KEY_MISMATCH' } });
     });
   });
 
@@ -122,7 +123,7 @@ describe('responses of the OpenSSL mock server', () => {
       '-newkey', pki.newKeyPath, '-subject', '/CN=interop', '-certout', join(dir, 'implicit-cert.pem'),
       '-rsp_cert', pki.enrolled.certPath, '-implicit_confirm', '-grant_implicitconf',
     ]);
-    await expect(processResponse(rsp[0], expecting(req[0], 'ir'))).resolves.toMatchObject({ kind: 'certificate', implicitConfirmGranted: true });
+    await expect(checkedResponse(rsp[0], expecting(req[0], 'ir'))).resolves.toMatchObject({ kind: 'certificate', implicitConfirmGranted: true });
   });
 
   it('validates an rp that accepts the revocation of the named certificate', async () => {
@@ -132,7 +133,7 @@ describe('responses of the OpenSSL mock server', () => {
       issuer: decodePkiMessage(req[0]).body.rr![0].certDetails.issuer!,
       serialNumber: new Uint8Array(Buffer.from(enrolled.serialNumber, 'hex')),
     };
-    await expect(processResponse(rsp[0], expecting(req[0], 'rr', { revokedCert }))).resolves.toMatchObject({
+    await expect(checkedResponse(rsp[0], expecting(req[0], 'rr', { revokedCert }))).resolves.toMatchObject({
       kind: 'revocation',
       status: PKIStatus.accepted,
     });
@@ -140,13 +141,13 @@ describe('responses of the OpenSSL mock server', () => {
 
   it('validates a genp', async () => {
     const { req, rsp } = await session('genm', 'genm', 1, []);
-    await expect(processResponse(rsp[0], expecting(req[0], 'genm'))).resolves.toMatchObject({ kind: 'generalResponse' });
+    await expect(checkedResponse(rsp[0], expecting(req[0], 'genm'))).resolves.toMatchObject({ kind: 'generalResponse' });
   });
 
   it('turns the mock server error message into ERR_ERROR_RESPONSE', async () => {
     const { req, rsp } = await session('error', 'ir', 1, [
       '-newkey', pki.newKeyPath, '-subject', '/CN=interop', '-certout', join(dir, 'error-cert.pem'), '-rsp_cert', pki.enrolled.certPath, '-send_error',
     ]);
-    await expect(processResponse(rsp[0], expecting(req[0], 'ir'))).rejects.toMatchObject({ code: 'ERR_ERROR_RESPONSE', status: PKIStatus.rejection });
+    await expect(checkedResponse(rsp[0], expecting(req[0], 'ir'))).rejects.toMatchObject({ code: 'ERR_ERROR_RESPONSE', status: PKIStatus.rejection });
   });
 });

@@ -1,4 +1,5 @@
-import { processResponse, MAX_CHECK_AFTER_SECONDS } from '../../src/validation';
+import { MAX_CHECK_AFTER_SECONDS } from '../../src/validation';
+import { checkedResponse } from './checked';
 import { buildResponse, expectationsFor, newTransaction, pollRepBody } from './response-factory';
 
 const NOW = 1_700_000_000_000;
@@ -6,7 +7,7 @@ const NOW = 1_700_000_000_000;
 async function poll(entries: Parameters<typeof pollRepBody>[0], certReqId?: bigint) {
   const t = newTransaction();
   const der = await buildResponse(t, pollRepBody(entries));
-  return processResponse(der, expectationsFor(t, 'pollReq', { now: () => NOW, ...(certReqId !== undefined ? { certReqId } : {}) }));
+  return checkedResponse(der, expectationsFor(t, 'pollReq', { now: () => NOW, ...(certReqId !== undefined ? { certReqId } : {}) }));
 }
 
 describe('pollRep', () => {

@@ -1,5 +1,6 @@
 import { GenRepContent, PKIBody, PKIStatus } from '../../src/asn1';
-import { expectedBodyTypes, processResponse } from '../../src/validation';
+import { checkedResponse } from './checked';
+import { expectedBodyTypes } from '../../src/validation';
 import {
   buildResponse,
   certRepBody,
@@ -34,27 +35,27 @@ describe('response body type', () => {
   it('refuses a genp in answer to an ir with ERR_UNEXPECTED_BODY', async () => {
     const t = newTransaction();
     const der = await buildResponse(t, new PKIBody({ genp: new GenRepContent([]) }));
-    await expect(processResponse(der, expectationsFor(t, 'ir'))).rejects.toMatchObject({ code: 'ERR_UNEXPECTED_BODY' });
+    await expect(checkedResponse(der, expectationsFor(t, 'ir'))).rejects.toMatchObject({ code: 'ERR_UNEXPECTED_BODY' });
   });
 
   it('refuses an ip in answer to a cr with ERR_UNEXPECTED_BODY', async () => {
     const t = newTransaction();
     const der = await buildResponse(t, certRepBody('ip', [certResponse({ status: statusInfo(PKIStatus.rejection) })]));
-    await expect(processResponse(der, expectationsFor(t, 'cr'))).rejects.toMatchObject({ code: 'ERR_UNEXPECTED_BODY' });
+    await expect(checkedResponse(der, expectationsFor(t, 'cr'))).rejects.toMatchObject({ code: 'ERR_UNEXPECTED_BODY' });
   });
 
   it('refuses a final cp after polling for an ir with ERR_UNEXPECTED_BODY', async () => {
     const t = newTransaction();
     const der = await buildResponse(t, certRepBody('cp', [certResponse({ status: statusInfo(PKIStatus.rejection) })]));
-    await expect(processResponse(der, expectationsFor(t, 'pollReq', { pollingFor: 'ir' }))).rejects.toMatchObject({ code: 'ERR_UNEXPECTED_BODY' });
+    await expect(checkedResponse(der, expectationsFor(t, 'pollReq', { pollingFor: 'ir' }))).rejects.toMatchObject({ code: 'ERR_UNEXPECTED_BODY' });
   });
 
   it('takes a pollRep or the final ip in answer to pollReq', async () => {
     const t = newTransaction();
     const exp = expectationsFor(t, 'pollReq', { pollingFor: 'ir' });
-    await expect(processResponse(await buildResponse(t, pollRepBody([{ checkAfter: 1n }])), exp)).resolves.toMatchObject({ kind: 'pollWait' });
+    await expect(checkedResponse(await buildResponse(t, pollRepBody([{ checkAfter: 1n }])), exp)).resolves.toMatchObject({ kind: 'pollWait' });
     const ip = await buildResponse(t, certRepBody('ip', [certResponse({ status: statusInfo(PKIStatus.rejection) })]));
-    await expect(processResponse(ip, exp)).resolves.toMatchObject({ kind: 'rejected' });
+    await expect(checkedResponse(ip, exp)).resolves.toMatchObject({ kind: 'rejected' });
   });
 
   it('turns an error message into ERR_ERROR_RESPONSE carrying status, failInfo, statusString and the details', async () => {
@@ -63,7 +64,7 @@ describe('response body type', () => {
       errorCode: 42n,
       errorDetails: ['signature did not verify'],
     });
-    const error = await processResponse(await buildResponse(t, body), expectationsFor(t, 'ir')).then(
+    const error = await checkedResponse(await buildResponse(t, body), expectationsFor(t, 'ir')).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -80,12 +81,12 @@ describe('response body type', () => {
   it('turns an error message in answer to certConf into ERR_ERROR_RESPONSE too', async () => {
     const t = newTransaction();
     const der = await buildResponse(t, errorBody(statusInfo(PKIStatus.rejection, ['systemFailure'])));
-    await expect(processResponse(der, expectationsFor(t, 'certConf'))).rejects.toMatchObject({ code: 'ERR_ERROR_RESPONSE', failInfo: ['systemFailure'] });
+    await expect(checkedResponse(der, expectationsFor(t, 'certConf'))).rejects.toMatchObject({ code: 'ERR_ERROR_RESPONSE', failInfo: ['systemFailure'] });
   });
 
   it('confirms our error message with pkiconf', async () => {
     const t = newTransaction();
-    const result = await processResponse(await buildResponse(t, pkiconfBody()), expectationsFor(t, 'error'));
+    const result = await checkedResponse(await buildResponse(t, pkiconfBody()), expectationsFor(t, 'error'));
     expect(result.kind).toBe('pkiConf');
   });
 });

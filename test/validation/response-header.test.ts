@@ -1,4 +1,5 @@
 import { GeneralName } from '@peculiar/asn1-x509';
+import { checkedResponse } from './checked';
 import { decodePkiMessage } from '../../src/asn1';
 import { isCmpError } from '../../src/errors';
 import { processResponse, validateResponseHeader } from '../../src/validation';
@@ -77,6 +78,6 @@ describe('response header validation', () => {
 
   it('is applied by processResponse before the protection', async () => {
     const der = await buildResponse(t, pkiconfBody(), { transactionId: newTransaction().transactionId, protection: 'none' });
-    await expect(processResponse(der, expectationsFor(t, 'certConf'))).rejects.toMatchObject({ code: 'ERR_TRANSACTION_ID_MISMATCH' });
+    await expect(checkedResponse(der, expectationsFor(t, 'certConf'))).rejects.toMatchObject({ code: 'ERR_TRANSACTION_ID_MISMATCH' });
   });
 });

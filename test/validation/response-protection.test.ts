@@ -1,5 +1,6 @@
 import { decodePkiMessage, PKIStatus } from '../../src/asn1';
-import { processResponse, validateResponseProtection, type ResponseExpectations } from '../../src/validation';
+import { checkedResponse } from './checked';
+import { validateResponseProtection, type ResponseExpectations } from '../../src/validation';
 import {
   buildResponse,
   certRepBody,
@@ -31,7 +32,7 @@ describe('response protection', () => {
   it('refuses a response MACed with another secret with ERR_PROTECTION_INVALID', async () => {
     const t = newTransaction();
     const der = await buildResponse(t, pkiconfBody(), { protection: wrongSecret });
-    await expect(processResponse(der, expectationsFor(t, 'certConf'))).rejects.toMatchObject({ code: 'ERR_PROTECTION_INVALID' });
+    await expect(checkedResponse(der, expectationsFor(t, 'certConf'))).rejects.toMatchObject({ code: 'ERR_PROTECTION_INVALID' });
   });
 
   describe('an unprotected positive ip', () => {
@@ -42,13 +43,13 @@ describe('response protection', () => {
 
     it('is refused with ERR_PROTECTION_MISSING', async () => {
       const t = newTransaction();
-      await expect(processResponse(await issuedIp(t), expectationsFor(t, 'ir'))).rejects.toMatchObject({ code: 'ERR_PROTECTION_MISSING' });
+      await expect(checkedResponse(await issuedIp(t), expectationsFor(t, 'ir'))).rejects.toMatchObject({ code: 'ERR_PROTECTION_MISSING' });
     });
 
     it('is still refused with unprotectedErrors', async () => {
       const t = newTransaction();
       const exp = expectationsFor(t, 'ir', { unprotectedErrors: true });
-      await expect(processResponse(await issuedIp(t), exp)).rejects.toMatchObject({ code: 'ERR_PROTECTION_MISSING' });
+      await expect(checkedResponse(await issuedIp(t), exp)).rejects.toMatchObject({ code: 'ERR_PROTECTION_MISSING' });
     });
   });
 
@@ -58,13 +59,13 @@ describe('response protection', () => {
 
     it('is refused with ERR_PROTECTION_MISSING by default', async () => {
       const t = newTransaction();
-      await expect(processResponse(await unprotectedError(t), expectationsFor(t, 'ir'))).rejects.toMatchObject({ code: 'ERR_PROTECTION_MISSING' });
+      await expect(checkedResponse(await unprotectedError(t), expectationsFor(t, 'ir'))).rejects.toMatchObject({ code: 'ERR_PROTECTION_MISSING' });
     });
 
     it('is read as the server error with unprotectedErrors', async () => {
       const t = newTransaction();
       const exp = expectationsFor(t, 'ir', { unprotectedErrors: true });
-      await expect(processResponse(await unprotectedError(t), exp)).rejects.toMatchObject({
+      await expect(checkedResponse(await unprotectedError(t), exp)).rejects.toMatchObject({
         code: 'ERR_ERROR_RESPONSE',
         status: PKIStatus.rejection,
         failInfo: ['badRequest'],
@@ -95,19 +96,19 @@ describe('response protection', () => {
 
     it('is refused with ERR_PROTECTION_MISSING by default', async () => {
       const t = newTransaction();
-      await expect(processResponse(await rejectedIp(t), expectationsFor(t, 'ir'))).rejects.toMatchObject({ code: 'ERR_PROTECTION_MISSING' });
+      await expect(checkedResponse(await rejectedIp(t), expectationsFor(t, 'ir'))).rejects.toMatchObject({ code: 'ERR_PROTECTION_MISSING' });
     });
 
     it('is read as a rejection with unprotectedErrors', async () => {
       const t = newTransaction();
-      const result = await processResponse(await rejectedIp(t), expectationsFor(t, 'ir', { unprotectedErrors: true }));
+      const result = await checkedResponse(await rejectedIp(t), expectationsFor(t, 'ir', { unprotectedErrors: true }));
       expect(result).toMatchObject({ kind: 'rejected', status: PKIStatus.rejection, failInfo: ['badPOP'], error: { code: 'ERR_REQUEST_REJECTED' } });
     });
 
     it('is not excepted when the CertRepMessage holds two responses', async () => {
       const t = newTransaction();
       const exp = expectationsFor(t, 'ir', { unprotectedErrors: true });
-      await expect(processResponse(await rejectedIp(t, 2), exp)).rejects.toMatchObject({ code: 'ERR_PROTECTION_MISSING' });
+      await expect(checkedResponse(await rejectedIp(t, 2), exp)).rejects.toMatchObject({ code: 'ERR_PROTECTION_MISSING' });
     });
   });
 
@@ -117,20 +118,20 @@ describe('response protection', () => {
     it('with a rejection is read as a rejection with unprotectedErrors', async () => {
       const t = newTransaction();
       const der = await buildResponse(t, rpBody([statusInfo(PKIStatus.rejection, ['badCertId'])]), { protection: 'none' });
-      await expect(processResponse(der, exp(t))).resolves.toMatchObject({ kind: 'rejected', failInfo: ['badCertId'] });
+      await expect(checkedResponse(der, exp(t))).resolves.toMatchObject({ kind: 'rejected', failInfo: ['badCertId'] });
     });
 
     it('that accepts the revocation is refused even with unprotectedErrors', async () => {
       const t = newTransaction();
       const der = await buildResponse(t, rpBody([statusInfo(PKIStatus.accepted)]), { protection: 'none' });
-      await expect(processResponse(der, exp(t))).rejects.toMatchObject({ code: 'ERR_PROTECTION_MISSING' });
+      await expect(checkedResponse(der, exp(t))).rejects.toMatchObject({ code: 'ERR_PROTECTION_MISSING' });
     });
   });
 
   it('accepts an unprotected pkiconf only with unprotectedErrors', async () => {
     const t = newTransaction();
     const der = await buildResponse(t, pkiconfBody(), { protection: 'none' });
-    await expect(processResponse(der, expectationsFor(t, 'certConf'))).rejects.toMatchObject({ code: 'ERR_PROTECTION_MISSING' });
-    await expect(processResponse(der, expectationsFor(t, 'certConf', { unprotectedErrors: true }))).resolves.toMatchObject({ kind: 'pkiConf' });
+    await expect(checkedResponse(der, expectationsFor(t, 'certConf'))).rejects.toMatchObject({ code: 'ERR_PROTECTION_MISSING' });
+    await expect(checkedResponse(der, expectationsFor(t, 'certConf', { unprotectedErrors: true }))).resolves.toMatchObject({ kind: 'pkiConf' });
   });
 });

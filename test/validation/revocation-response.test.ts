@@ -1,6 +1,7 @@
 import { AlgorithmIdentifier, CertificateList, GeneralName, TBSCertList, Time } from '@peculiar/asn1-x509';
+import { checkedResponse } from './checked';
 import { CertId, PKIStatus } from '../../src/asn1';
-import { processResponse, type ResponseExpectations } from '../../src/validation';
+import { type ResponseExpectations } from '../../src/validation';
 import { asnName, b64, buildResponse, expectationsFor, makePki, newTransaction, rpBody, statusInfo, type TestPki, type Transaction } from './response-factory';
 
 const ISSUER = 'CN=Validation Issuing CA, O=cmpflow';
@@ -28,7 +29,7 @@ const certId = (issuer: string, serial: Uint8Array) =>
 
 async function revoke(body: Parameters<typeof buildResponse>[1], spec: Parameters<typeof buildResponse>[2] = {}) {
   const t = newTransaction();
-  return processResponse(await buildResponse(t, body, spec), rrExpectations(t));
+  return checkedResponse(await buildResponse(t, body, spec), rrExpectations(t));
 }
 
 describe('revocation response (rp)', () => {

@@ -15,6 +15,5 @@ export function requireDist<T>(modulePath: string): T {
   if (!existsSync(`${file}.js`) && !existsSync(path.join(file, 'index.js'))) {
     throw new Error(`${file} is not built: run \`npm run build\` first`);
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(file) as T;
 }

@@ -8,11 +8,6 @@ export function sameBytes(a: ArrayBuffer | Uint8Array, b: ArrayBuffer | Uint8Arr
   return Buffer.from(bytesOf(a)).equals(Buffer.from(bytesOf(b)));
 }
 
-/** Standard base64, the form bytes take in the machines' JSON. */
-export function b64(data: ArrayBuffer | Uint8Array): string {
-  return Buffer.from(bytesOf(data)).toString('base64');
-}
-
 /** Hex for messages about identifiers (transactionID, nonces), which are public values. */
 export function hex(data: ArrayBuffer | Uint8Array | undefined): string {
   return data === undefined ? '(none)' : Buffer.from(bytesOf(data)).toString('hex');

@@ -1,8 +1,11 @@
 /**
  * The certification authority behind the server: it signs the certificates the issuance policy
- * planned, remembers every certificate it issued (serial, confirmation, revocation) and signs CRLs
- * of what it revoked. Records live in memory for the lifetime of the object.
+ * planned, remembers every certificate it issued (serial, confirmation, revocation, the reference
+ * it went to) and signs CRLs of what it revoked. Every change of its records goes through the
+ * record store first, so what an answer reports survives a crash; certificates past their notAfter
+ * are forgotten (they leave the CRL too), which keeps the records bounded.
  */
+import { createHash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificateList, type Extension, type Name } from '@peculiar/asn1-x509';
 import { X509Certificate } from '@peculiar/x509';
@@ -22,6 +25,8 @@ import {
   subjectKeyIdentifierExtension,
   type Signer,
 } from './certificate-builder';
+import { refuse } from './refusal';
+import { MemoryRecordStore, RecordState, type NameBinding, type RecordChange, type RecordStore, type StoredCertificate } from './records';
 
 export interface CaCredentials {
   cert: X509Certificate;
@@ -36,6 +41,10 @@ export interface CaOptions {
   now?: () => Date;
   /** Time from one CRL to the next (nextUpdate - thisUpdate); default 24 hours. */
   crlValidityMs?: number;
+  /** Default: a memory store, lost with the process. */
+  store?: RecordStore;
+  /** Most certificates remembered at once; issuing beyond it is refused until some expire. Default 1000000. */
+  maxRecords?: number;
 }
 
 /** What the issuance policy decided a certificate holds; key identifiers are added by the CA. */
@@ -48,22 +57,10 @@ export interface CertificatePlan {
   extensions: Extension[];
 }
 
-export interface Revocation {
-  date: Date;
-  /** CRLReason code (RFC 5280 5.3.1). */
-  reason: number;
-  invalidityDate?: Date;
-}
+export type { RevocationRecord as Revocation } from './records';
 
-export interface IssuedRecord {
-  /** Lower-case hex of the serial number without sign padding: the key of the record. */
-  serial: string;
+export interface IssuedRecord extends Readonly<StoredCertificate> {
   cert: X509Certificate;
-  der: Uint8Array;
-  issuedAt: Date;
-  /** Set by certConf or implicit confirmation. */
-  confirmed: boolean;
-  revocation?: Revocation;
 }
 
 /** The record key of a serial number given as INTEGER content octets or as X509Certificate.serialNumber hex. */
@@ -91,20 +88,40 @@ function subjectDerOf(cert: X509Certificate): Uint8Array {
   return nodeBytes(view.tbs, subject).slice();
 }
 
-/** A record whose X509Certificate is made when first asked for: issuing and delivering need only the DER. */
-function issuedRecord(serial: string, der: Uint8Array, issuedAt: Date): IssuedRecord {
+/** A view of a stored record whose X509Certificate is made when first asked for: issuing and delivering need only the DER. */
+function issuedRecord(stored: StoredCertificate): IssuedRecord {
   let cert: X509Certificate | undefined;
   return {
-    serial,
-    der,
-    issuedAt,
-    confirmed: false,
+    get serial() {
+      return stored.serial;
+    },
+    get der() {
+      return stored.der;
+    },
+    get issuedAt() {
+      return stored.issuedAt;
+    },
+    get notAfter() {
+      return stored.notAfter;
+    },
+    get ref() {
+      return stored.ref;
+    },
+    get confirmed() {
+      return stored.confirmed;
+    },
+    get revocation() {
+      return stored.revocation;
+    },
     get cert(): X509Certificate {
-      cert ??= new X509Certificate(Uint8Array.from(der));
+      cert ??= new X509Certificate(Uint8Array.from(stored.der));
       return cert;
     },
   };
 }
+
+/** How often expired records are looked for; a sweep is a scan of all records. */
+const SWEEP_INTERVAL_MS = 3600_000;
 
 export class CertificateAuthority {
   readonly cert: X509Certificate;
@@ -112,13 +129,18 @@ export class CertificateAuthority {
   private readonly signer: Signer;
   private readonly now: () => Date;
   private readonly crlValidityMs: number;
-  private readonly records = new Map<string, IssuedRecord>();
+  private readonly store: RecordStore;
+  private readonly state = new RecordState();
+  /** Which reference holds each bound name (keys from issuance-authorization.ts). */
+  private readonly owners = new Map<string, string>();
+  private readonly maxRecords: number;
+  private readonly opened: Promise<void>;
+  private lastSweep = 0;
   private keyIdPromise?: Promise<Uint8Array>;
   private akiPromise?: Promise<Extension>;
   private anchors?: X509Certificate[];
   /** The CA's subject exactly as encoded in its certificate: the issuer of everything it signs. */
   private readonly subjectDer: Uint8Array;
-  private crlNumber = 0;
   private crlCache?: { der: Uint8Array<ArrayBuffer>; validUntil: number };
 
   constructor(credentials: CaCredentials, options: CaOptions = {}) {
@@ -138,6 +160,65 @@ export class CertificateAuthority {
     if (!Number.isSafeInteger(this.crlValidityMs) || this.crlValidityMs < 1000) {
       throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'the CRL validity must be at least one second');
     }
+    this.maxRecords = options.maxRecords ?? 1_000_000;
+    this.store = options.store ?? new MemoryRecordStore();
+    this.opened = this.open();
+    // Requests wait for `ready()`, which reports the failure; this only keeps it from going unhandled.
+    this.opened.catch(() => undefined);
+  }
+
+  private async open(): Promise<void> {
+    const snapshot = await this.store.open();
+    const key = createHash('sha256').update(viewOf(this.cert).spki).digest('hex');
+    if (snapshot.ca !== undefined && snapshot.ca !== key) {
+      throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `the record store belongs to another CA than "${this.cert.subject}"`);
+    }
+    for (const c of snapshot.certificates) this.state.apply({ type: 'issued', certificate: c });
+    for (const b of snapshot.bindings) this.apply({ type: 'bound', binding: b });
+    this.state.crlNumber = snapshot.crlNumber;
+    if (snapshot.ca === undefined) await this.change({ type: 'ca', key });
+    await this.sweep();
+  }
+
+  /** Resolves once the records are loaded; rejects when the store cannot be used. */
+  ready(): Promise<void> {
+    return this.opened;
+  }
+
+  async close(): Promise<void> {
+    await this.opened.catch(() => undefined);
+    await this.store.close();
+  }
+
+  private apply(change: RecordChange): void {
+    if (change.type === 'bound') {
+      const previous = this.state.bindings.get(change.binding.ref);
+      if (previous) for (const name of namesOf(previous)) this.owners.delete(name);
+      for (const name of namesOf(change.binding)) this.owners.set(name, change.binding.ref);
+    } else if (change.type === 'dropped') {
+      for (const ref of change.refs) {
+        const previous = this.state.bindings.get(ref);
+        if (previous) for (const name of namesOf(previous)) if (this.owners.get(name) === ref) this.owners.delete(name);
+      }
+    }
+    this.state.apply(change);
+    if (change.type === 'revoked' || change.type === 'dropped') this.crlCache = undefined;
+  }
+
+  /** Stores a change, then applies it: nothing is believed before it is durable. */
+  private async change(change: RecordChange): Promise<void> {
+    await this.store.write(change);
+    this.apply(change);
+  }
+
+  /** Forgets certificates and bindings past their notAfter, at most once an hour. */
+  private async sweep(): Promise<void> {
+    const now = this.now().getTime();
+    if (now - this.lastSweep < SWEEP_INTERVAL_MS) return;
+    this.lastSweep = now;
+    const serials = [...this.state.certificates.values()].filter((c) => c.notAfter.getTime() < now).map((c) => c.serial);
+    const refs = [...this.state.bindings.values()].filter((b) => b.until.getTime() < now).map((b) => b.ref);
+    if (serials.length || refs.length) await this.change({ type: 'dropped', serials, refs });
   }
 
   get subject(): Name {
@@ -167,10 +248,21 @@ export class CertificateAuthority {
     return this.akiPromise;
   }
 
-  async issue(plan: CertificatePlan): Promise<IssuedRecord> {
+  /**
+   * Signs a certificate for `plan` and records it (to `ref`, the reference it is issued to) before
+   * returning; refuses (systemUnavail) when the records are full of unexpired certificates.
+   */
+  async issue(plan: CertificatePlan, ref?: string): Promise<IssuedRecord> {
+    await this.opened;
+    await this.sweep();
+    if (this.state.certificates.size >= this.maxRecords) {
+      this.lastSweep = 0;
+      await this.sweep();
+      if (this.state.certificates.size >= this.maxRecords) refuse('systemUnavail', 'this CA remembers as many certificates as it can; try again when some have expired');
+    }
     const [subjectKeyId, authorityKeyId] = await Promise.all([keyIdentifier(plan.spki), this.authorityKeyIdExtension()]);
     let serial = randomSerial();
-    while (this.records.has(serialKey(serial))) serial = randomSerial();
+    while (this.state.certificates.has(serialKey(serial))) serial = randomSerial();
     const der = await signCertificate(
       {
         serialNumber: serial,
@@ -190,18 +282,50 @@ export class CertificateAuthority {
     } catch (e) {
       throw new CmpError(ErrorCodes.ERR_INTERNAL, 'the certificate just built cannot be read back', { cause: e });
     }
-    const record = issuedRecord(serialKey(serial), der, this.now());
-    this.records.set(record.serial, record);
-    return record;
+    const certificate: StoredCertificate = {
+      serial: serialKey(serial),
+      der,
+      issuedAt: this.now(),
+      notAfter: plan.notAfter,
+      ...(ref !== undefined ? { ref } : {}),
+      confirmed: false,
+    };
+    await this.change({ type: 'issued', certificate });
+    return issuedRecord(this.state.certificates.get(certificate.serial)!);
   }
 
   /** The record of a certificate this CA issued, by serial number. */
   record(serial: Uint8Array | ArrayBuffer | string): IssuedRecord | undefined {
-    return this.records.get(serialKey(serial));
+    const stored = this.state.certificates.get(serialKey(serial));
+    return stored && issuedRecord(stored);
   }
 
   get issued(): IssuedRecord[] {
-    return [...this.records.values()];
+    return [...this.state.certificates.values()].map(issuedRecord);
+  }
+
+  /** Marks an issued certificate as accepted by its holder (certConf or implicit confirmation). */
+  async confirm(serial: string): Promise<void> {
+    const record = this.state.certificates.get(serial);
+    if (record && !record.confirmed) await this.change({ type: 'confirmed', serial });
+  }
+
+  /** The names first issued to a reference; absent when nothing was issued to it (or it expired). */
+  binding(ref: string): NameBinding | undefined {
+    return this.state.bindings.get(ref);
+  }
+
+  /** The reference a name (subject or subjectAltName key) is bound to. */
+  ownerOf(name: string): string | undefined {
+    return this.owners.get(name);
+  }
+
+  /** Binds names to a reference on its first certificate, and keeps the binding as long as its latest certificate. */
+  async bind(ref: string, names: { subject?: string; altNames: string[] }, until: Date): Promise<void> {
+    const existing = this.state.bindings.get(ref);
+    if (existing && existing.until.getTime() >= until.getTime()) return;
+    const binding: NameBinding = existing ? { ...existing, until } : { ref, ...(names.subject !== undefined ? { subject: names.subject } : {}), altNames: [...names.altNames], until };
+    await this.change({ type: 'bound', binding });
   }
 
   /**
@@ -221,33 +345,39 @@ export class CertificateAuthority {
     return getCryptoProvider().verify(algorithm, ca.spki, new Uint8Array(view.asn.signatureValue), view.tbs);
   }
 
-  /** Marks an issued certificate revoked; false when it is unknown or already revoked. */
-  revoke(serial: Uint8Array | ArrayBuffer | string, reason: number, invalidityDate?: Date): boolean {
-    const record = this.record(serial);
+  /** Marks an issued certificate revoked, durably; false when it is unknown or already revoked. */
+  async revoke(serial: Uint8Array | ArrayBuffer | string, reason: number, invalidityDate?: Date): Promise<boolean> {
+    await this.opened;
+    const record = this.state.certificates.get(serialKey(serial));
     if (!record || record.revocation) return false;
-    record.revocation = { date: this.now(), reason, ...(invalidityDate ? { invalidityDate } : {}) };
-    this.crlCache = undefined;
+    await this.change({ type: 'revoked', serial: record.serial, revocation: { date: this.now(), reason, ...(invalidityDate ? { invalidityDate } : {}) } });
     return true;
   }
 
   /** DER of a CRL signed now (or the cached one while nothing changed and half its validity remains). */
   async crl(): Promise<Uint8Array<ArrayBuffer>> {
+    await this.opened;
+    await this.sweep();
     const now = this.now();
     if (this.crlCache && now.getTime() < this.crlCache.validUntil) return this.crlCache.der.slice();
-    const revoked = this.issued
-      .filter((r): r is IssuedRecord & { revocation: Revocation } => r.revocation !== undefined)
+    // RFC 5280 3.3: an entry may leave the CRL once the certificate has expired.
+    const revoked = [...this.state.certificates.values()]
+      .filter((r): r is StoredCertificate & { revocation: NonNullable<StoredCertificate['revocation']> } => r.revocation !== undefined && r.notAfter.getTime() >= now.getTime())
       .map((r) => ({
-        serialNumber: new Uint8Array(Buffer.from(r.cert.serialNumber, 'hex')),
+        serialNumber: new Uint8Array(Buffer.from(r.serial.length % 2 ? `0${r.serial}` : r.serial, 'hex')),
         revocationDate: r.revocation.date,
         reason: r.revocation.reason,
         ...(r.revocation.invalidityDate ? { invalidityDate: r.revocation.invalidityDate } : {}),
       }));
+    // The number is stored before the CRL exists, so no two CRLs ever carry the same one.
+    const crlNumber = this.state.crlNumber + 1;
+    await this.change({ type: 'crlNumber', value: crlNumber });
     const der = await signCrl(
       {
         issuer: this.subject,
         thisUpdate: now,
         nextUpdate: new Date(now.getTime() + this.crlValidityMs),
-        crlNumber: ++this.crlNumber,
+        crlNumber,
         authorityKeyId: await this.keyId(),
         revoked,
       },
@@ -261,4 +391,8 @@ export class CertificateAuthority {
   async crlThisUpdate(): Promise<Date> {
     return AsnConvert.parse(await this.crl(), CertificateList).tbsCertList.thisUpdate.getTime();
   }
+}
+
+function namesOf(binding: NameBinding): string[] {
+  return [...(binding.subject !== undefined ? [binding.subject] : []), ...binding.altNames];
 }

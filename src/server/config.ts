@@ -12,12 +12,20 @@ import { publicKeyMatches } from '../credentials/keys';
 import { CmpError, ErrorCodes } from '../errors';
 import { viewOf } from '../pki/certificate-view';
 import type { CaCredentials } from './ca';
+import { resolveReferenceNames, type AuthorizeIssuance, type ReferenceNames, type ResolvedReferenceNames } from './issuance-authorization';
+import type { RecordStore } from './records';
 
 /** A shared secret for MAC-protected messages (PasswordBasedMac, PBMAC1), found by the senderKID. */
 export interface SharedSecret {
   /** The reference (senderKID) the client sends. */
   ref: string | Uint8Array;
   secret: string | Uint8Array;
+  /**
+   * An RA secret: MAC-protected revocation requests under it may revoke any certificate of this
+   * CA. Without it, only the holder of a certificate (or an RA) can revoke it: every enrolling
+   * device knows the ordinary secret.
+   */
+  ra?: boolean;
 }
 
 export interface IssuancePolicyConfig {
@@ -33,6 +41,41 @@ export interface IssuancePolicyConfig {
    * authenticates with a certificate from another PKI; by default such a request is refused.
    */
   ignoreTemplateIssuer?: boolean;
+  /**
+   * The names each MAC reference (senderKID) may request. A reference not listed here may request
+   * the names of the first certificate issued to it, and never a name issued to another reference.
+   */
+  references?: ReferenceNames[];
+  /**
+   * Let a request signed with a certificate (ir, cr, p10cr) ask for other names than the signer's
+   * own subject and subjectAltNames, e.g. a device's IDevID enrolling for an operational name.
+   */
+  signersMayRequestOtherNames?: boolean;
+  /** Extended key usages granted; default any but OCSPSigning, anyExtendedKeyUsage, cmcCA, cmcRA and cmKGA. */
+  allowedExtKeyUsages?: string[];
+  /** Certificate policies granted; default any but anyPolicy. */
+  allowedPolicies?: string[];
+  /** Issue wildcard DNS names (`*.example.com`); default false. */
+  allowWildcards?: boolean;
+  /**
+   * Decides instead of the rules above which names, purposes and policies a requester gets. It is
+   * shown what the built-in rules would say. The names of the CA, its chain and the CMP server
+   * stay reserved whatever it answers.
+   */
+  authorize?: AuthorizeIssuance;
+}
+
+export interface ResolvedPolicy {
+  defaultValidityDays: number;
+  maxValidityDays: number;
+  minRsaBits: number;
+  ignoreTemplateIssuer: boolean;
+  references: Map<string, ResolvedReferenceNames>;
+  signersMayRequestOtherNames: boolean;
+  allowedExtKeyUsages?: ReadonlySet<string>;
+  allowedPolicies?: ReadonlySet<string>;
+  allowWildcards: boolean;
+  authorize?: AuthorizeIssuance;
 }
 
 /** The value of id-it-rootCaKeyUpdate this server hands out (RFC 9810 section 5.3.19.15). */
@@ -48,6 +91,14 @@ export interface CmpServerConfig {
   /** The CA that issues certificates. Without it, only fixed answers (`rspCert`) can be given. */
   ca?: CaCredentials;
   policy?: IssuancePolicyConfig;
+  /**
+   * Where the CA keeps what it issued, confirmed and revoked, its CRL number and the names bound to
+   * each reference. Default: in memory, lost when the process ends; use a JournalRecordStore for a
+   * CA that must remember across restarts.
+   */
+  store?: RecordStore;
+  /** RA certificates: revocation requests they sign may revoke any certificate of this CA. */
+  raCerts?: X509Certificate[];
 
   /** senderKID of MAC-protected responses; default: the senderKID of the request. */
   srvRef?: string | Uint8Array;
@@ -143,11 +194,13 @@ export interface ResolvedConfig {
   srvRef?: Uint8Array;
   defaultSecret?: Uint8Array;
   secrets: Map<string, Uint8Array>;
+  /** ResolvedSecret ids of the RA secrets. */
+  raSecrets: ReadonlySet<string>;
   signer?: { cert: X509Certificate; key: PrivateKeyHandle };
   senderName: Name;
   pvnos: ReadonlySet<number>;
   forcedFailInfo: PKIFailureInfoName[];
-  policy: Required<IssuancePolicyConfig>;
+  policy: ResolvedPolicy;
   pollCount: number;
   checkAfter: number;
   transactionTimeoutMs: number;
@@ -189,10 +242,12 @@ export function resolveConfig(config: CmpServerConfig): ResolvedConfig {
   if (config.pkiStatus !== undefined) count(config.pkiStatus, 'pkiStatus', 0, 6);
   count(config.maxMsgs, 'maxMsgs', 0);
   const secrets = new Map<string, Uint8Array>();
+  const raSecrets = new Set<string>();
   for (const entry of config.secrets ?? []) {
     const secret = utf8(entry.secret);
     if (secret.length === 0) throw invalid('a shared secret must not be empty');
     secrets.set(hex(utf8(entry.ref)), secret);
+    if (entry.ra === true) raSecrets.add(`ref:${hex(utf8(entry.ref))}`);
   }
   const defaultSecret = config.srvSecret !== undefined ? utf8(config.srvSecret) : undefined;
   if (defaultSecret?.length === 0) throw invalid('srvSecret must not be empty');
@@ -210,6 +265,7 @@ export function resolveConfig(config: CmpServerConfig): ResolvedConfig {
     ...(config.srvRef !== undefined ? { srvRef: utf8(config.srvRef) } : {}),
     ...(defaultSecret ? { defaultSecret } : {}),
     secrets,
+    raSecrets,
     ...(signer ? { signer } : {}),
     senderName: AsnConvert.parse(AsnConvert.serialize(config.senderName ?? caName ?? new Name([])), Name),
     pvnos,
@@ -219,6 +275,12 @@ export function resolveConfig(config: CmpServerConfig): ResolvedConfig {
       maxValidityDays,
       minRsaBits: count(policy.minRsaBits, 'minRsaBits', 2048, 16_384, 1024),
       ignoreTemplateIssuer: policy.ignoreTemplateIssuer === true,
+      references: resolveReferenceNames(policy.references ?? []),
+      signersMayRequestOtherNames: policy.signersMayRequestOtherNames === true,
+      ...(policy.allowedExtKeyUsages ? { allowedExtKeyUsages: new Set(policy.allowedExtKeyUsages) } : {}),
+      ...(policy.allowedPolicies ? { allowedPolicies: new Set(policy.allowedPolicies) } : {}),
+      allowWildcards: policy.allowWildcards === true,
+      ...(policy.authorize ? { authorize: policy.authorize } : {}),
     },
     pollCount: count(config.pollCount, 'pollCount', 0, 1000),
     checkAfter: count(config.checkAfter, 'checkAfter', 1, 86_400),

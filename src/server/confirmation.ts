@@ -16,10 +16,10 @@ const pkiconf = (): Reply => ({ body: new PKIBody({ pkiconf: null }) });
 /** CRLReason unspecified (RFC 5280 5.3.1): the client gave no reason we could name. */
 const UNSPECIFIED = 0;
 
-function withdraw(ctx: ServerContext, transaction: Transaction): void {
+async function withdraw(ctx: ServerContext, transaction: Transaction): Promise<void> {
   if (transaction.issuedSerial) {
     const record = ctx.ca?.record(transaction.issuedSerial);
-    if (record && !record.confirmed) ctx.ca!.revoke(record.serial, UNSPECIFIED);
+    if (record && !record.confirmed) await ctx.ca!.revoke(record.serial, UNSPECIFIED);
   }
 }
 
@@ -49,7 +49,7 @@ export async function handleCertConf(ctx: ServerContext, req: IncomingRequest, t
   const status = statuses[0];
   // RFC 9810 5.3.18: an empty certConf rejects every certificate of the transaction.
   if (!status) {
-    withdraw(ctx, transaction);
+    await withdraw(ctx, transaction);
     ctx.transactions.finish(transaction);
     return pkiconf();
   }
@@ -63,24 +63,23 @@ export async function handleCertConf(ctx: ServerContext, req: IncomingRequest, t
   }
   const accepted = status.statusInfo === undefined || status.statusInfo.status === PKIStatus.accepted || status.statusInfo.status === PKIStatus.grantedWithMods;
   if (accepted) {
-    const record = transaction.issuedSerial ? ctx.ca?.record(transaction.issuedSerial) : undefined;
-    if (record) record.confirmed = true;
+    if (transaction.issuedSerial) await ctx.ca?.confirm(transaction.issuedSerial);
   } else {
-    withdraw(ctx, transaction);
+    await withdraw(ctx, transaction);
   }
   ctx.transactions.finish(transaction);
   return pkiconf();
 }
 
 /** An `error` message from the client: the transaction ends here, and is acknowledged with pkiconf. */
-export function handleClientError(ctx: ServerContext, transaction: Transaction): Reply {
+export async function handleClientError(ctx: ServerContext, transaction: Transaction): Promise<Reply> {
   if (transaction.phase === 'done') refuse('badRequest', 'this transaction has already ended');
-  withdraw(ctx, transaction);
+  await withdraw(ctx, transaction);
   ctx.transactions.finish(transaction);
   return pkiconf();
 }
 
 /** For an enrollment that times out while its certificate awaits confirmation. */
-export function withdrawUnconfirmed(ctx: ServerContext, transaction: Transaction): void {
-  withdraw(ctx, transaction);
+export function withdrawUnconfirmed(ctx: ServerContext, transaction: Transaction): Promise<void> {
+  return withdraw(ctx, transaction);
 }

@@ -24,6 +24,7 @@ import {
   type CMPCertificate,
 } from '../asn1';
 import { identifies, type IssuedRecord } from './ca';
+import { authorizeIssuance } from './issuance-authorization';
 import type { IncomingRequest, Reply, ServerContext } from './context';
 import { planCertificate, requestFromCsr, requestFromTemplate, type RequestedCertificate } from './issuance-policy';
 import { verifyCrmfPopo, verifyCsrSignature } from './popo';
@@ -98,7 +99,7 @@ function delivery(der: Uint8Array): DeliveredCertificate {
   return { der, certificate: frozenCmpCertificate(der) };
 }
 
-async function decide(ctx: ServerContext, wanted: RequestedCertificate, oldCert: X509Certificate | undefined): Promise<Outcome> {
+async function decide(ctx: ServerContext, req: IncomingRequest, type: CertRequestType, wanted: RequestedCertificate, oldCert: X509Certificate | undefined): Promise<Outcome> {
   const source = ctx.config.source;
   const forced = source.pkiStatus;
   const failInfo = ctx.config.forcedFailInfo;
@@ -113,7 +114,9 @@ async function decide(ctx: ServerContext, wanted: RequestedCertificate, oldCert:
   }
   if (!ctx.ca) return refuse('badRequest', 'this server does not issue certificates');
   const { plan, modified } = planCertificate(wanted, { caCert: ctx.ca.cert, policy: ctx.config.policy, now: ctx.config.now(), ...(oldCert ? { oldCert } : {}) });
-  const record = await ctx.ca.issue(plan);
+  const authorized = await authorizeIssuance(ctx, req, type, plan, oldCert);
+  const record = await ctx.ca.issue(plan, authorized.ref);
+  if (authorized.ref !== undefined) await ctx.ca.bind(authorized.ref, authorized, plan.notAfter);
   const status = forced ?? (modified ? PKIStatus.grantedWithMods : PKIStatus.accepted);
   const text = source.statusString ?? (modified ? 'the validity was shortened to what this CA grants' : undefined);
   return { status: statusInfo(status, text, failInfo), record, delivered: delivery(record.der) };
@@ -131,16 +134,13 @@ function certRep(certReqId: bigint, status: PKIStatusInfo, certificate: CMPCerti
 }
 
 /** Hands out the final answer and moves the transaction on: certConf expected, or done. */
-export function deliver(ctx: ServerContext, transaction: Transaction, pending: PendingCertReply): Reply {
+export async function deliver(ctx: ServerContext, transaction: Transaction, pending: PendingCertReply): Promise<Reply> {
   if (pending.delivered && !pending.implicitConfirm) {
     transaction.phase = 'confirming';
     transaction.pending = pending;
     ctx.transactions.touch(transaction);
   } else {
-    if (pending.delivered && transaction.issuedSerial) {
-      const record = ctx.ca?.record(transaction.issuedSerial);
-      if (record) record.confirmed = true;
-    }
+    if (pending.delivered && transaction.issuedSerial) await ctx.ca?.confirm(transaction.issuedSerial);
     ctx.transactions.finish(transaction);
   }
   return {
@@ -158,7 +158,7 @@ export async function handleCertRequest(ctx: ServerContext, req: IncomingRequest
   const wanted = requested(req, type, request);
   if (!wanted.spki) refuse('badCertTemplate', 'the request carries no public key (central key generation is not supported)');
   await checkPossession(ctx, req, type, request, wanted.spki!);
-  const outcome = await decide(ctx, wanted, oldCert);
+  const outcome = await decide(ctx, req, type, wanted, oldCert);
   if (outcome.record) transaction.issuedSerial = outcome.record.serial;
 
   const source = ctx.config.source;
@@ -184,7 +184,7 @@ export async function handleCertRequest(ctx: ServerContext, req: IncomingRequest
   return deliver(ctx, transaction, pending);
 }
 
-export function handlePollReq(ctx: ServerContext, req: IncomingRequest, transaction: Transaction): Reply {
+export async function handlePollReq(ctx: ServerContext, req: IncomingRequest, transaction: Transaction): Promise<Reply> {
   if (transaction.phase !== 'polling' || !transaction.pending) refuse('badRequest', 'this transaction is not waiting for a pollReq');
   const content = req.msg.body.pollReq!;
   if (content.length !== 1) refuse('badRequest', `a pollReq must name exactly one certReqId, got ${content.length}`);

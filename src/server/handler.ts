@@ -45,6 +45,10 @@ export interface CmpServer {
   readonly maxMsgs: number;
   /** DER of a CRL of the certificates this server's CA revoked. Throws ERR_INVALID_OPTION without a CA. */
   crl(): Promise<Uint8Array<ArrayBuffer>>;
+  /** Resolves once the CA's records are loaded; rejects when its record store cannot be used. */
+  ready(): Promise<void>;
+  /** Closes the record store once pending writes are done; the server answers nothing after it. */
+  close(): Promise<void>;
 }
 
 const newTransactionBodies = new Set<PKIBodyType>(['ir', 'cr', 'kur', 'p10cr', 'rr', 'genm']);
@@ -92,7 +96,11 @@ function wantsImplicitConfirm(msg: PKIMessage): boolean {
 export function createCmpServer(config: CmpServerConfig): CmpServer {
   const resolved = resolveConfig(config);
   const ca = config.ca
-    ? new CertificateAuthority(config.ca, { now: resolved.now, ...(config.crlValidityMs !== undefined ? { crlValidityMs: config.crlValidityMs } : {}) })
+    ? new CertificateAuthority(config.ca, {
+        now: resolved.now,
+        ...(config.crlValidityMs !== undefined ? { crlValidityMs: config.crlValidityMs } : {}),
+        ...(config.store ? { store: config.store } : {}),
+      })
     : undefined;
   const counters = { requests: 0, errors: 0 };
   const ctx: ServerContext = {
@@ -106,7 +114,7 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
     maxTransactions: resolved.maxTransactions,
     maxPerClient: resolved.maxTransactionsPerClient,
     now: resolved.now,
-    onExpire: (t) => withdrawUnconfirmed(ctx, t),
+    onExpire: (t) => void withdrawUnconfirmed(ctx, t).catch(report),
   });
 
   function report(error: unknown): void {
@@ -191,6 +199,14 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
       return answerError(header, header ? protectionHint(resolved, header) : { kind: 'unknown' }, new Refusal('badDataFormat', `the request is not a valid PKIMessage: ${why}`));
     }
     const hint = protectionHint(resolved, msg.header);
+    if (ca) {
+      try {
+        await ca.ready();
+      } catch (e) {
+        report(e);
+        return answerError(msg.header, hint, new Refusal('systemUnavail', 'the CA cannot read its records'));
+      }
+    }
     const started: { transaction?: Transaction } = {};
     try {
       const type = checkHeader(resolved, msg);
@@ -213,7 +229,7 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
       const refusal = e instanceof Refusal ? e : new Refusal('systemFailure', 'the server failed to process the request', { cause: e });
       const transaction = started.transaction;
       if (transaction && transaction.busy && (refusal.endsTransaction || transaction.phase === 'done')) {
-        withdrawUnconfirmed(ctx, transaction);
+        await withdrawUnconfirmed(ctx, transaction).catch(report);
         ctx.transactions.finish(transaction);
       }
       return answerError(msg.header, hint, refusal);
@@ -240,6 +256,8 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
         return lastResortError();
       }
     },
+    ready: async () => ca?.ready(),
+    close: async () => ca?.close(),
     async crl(): Promise<Uint8Array<ArrayBuffer>> {
       if (!ca) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'this server has no CA, so it has no CRL');
       return ca.crl();

@@ -19,12 +19,12 @@ import {
   SubjectAlternativeName,
 } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
-import { CmpOids, decodeDer, encodeDer, PkixOids, type CertTemplate } from '../asn1';
+import { decodeDer, encodeDer, PkixOids, type CertTemplate } from '../asn1';
 import { nameToString } from '../pki/names';
 import { viewOf } from '../pki/certificate-view';
 import { canonicalName, canonicalNameKey } from '../pki/name-matching';
 import type { CertificatePlan } from './ca';
-import type { ResolvedConfig } from './config';
+import type { ResolvedPolicy } from './config';
 import { extension } from './certificate-builder';
 import { refuse } from './refusal';
 import { cachedPublicKeyObject } from '../crypto/node';
@@ -42,7 +42,7 @@ export interface RequestedCertificate {
 
 export interface PlanContext {
   caCert: X509Certificate;
-  policy: ResolvedConfig['policy'];
+  policy: ResolvedPolicy;
   now: Date;
   /** kur: the certificate being updated, whose subject and extensions are the defaults. */
   oldCert?: X509Certificate;
@@ -58,9 +58,6 @@ const EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
 const DAY = 86_400_000;
 /** notBefore may lie this far in the past before it counts as a modification to move it to now. */
 const CLOCK_SLACK_MS = 5 * 60_000;
-
-/** Extended key usages that make a certificate speak for the PKI itself; never granted on request. */
-const reservedKeyPurposes = new Set<string>([CmpOids.idKpCmcCA, CmpOids.idKpCmcRA, CmpOids.idKpCmKGA]);
 
 const badTemplate = (text: string): never => refuse('badCertTemplate', text);
 
@@ -194,9 +191,8 @@ function acceptedExtension(ext: Extension, keyKind: KeyKind, subjectEmpty: boole
     }
     case PkixOids.extKeyUsage: {
       const purposes = decodeExtension(ext, ExtendedKeyUsage, 'extKeyUsage');
+      // Which purposes this requester may have is issuance-authorization.ts's decision.
       if (purposes.length === 0) badTemplate('the extKeyUsage extension must name at least one purpose');
-      const reserved = purposes.find((p) => reservedKeyPurposes.has(p));
-      if (reserved) badTemplate(`the extended key usage ${reserved} is reserved for PKI entities`);
       return extension(ext.extnID, ext.critical, value);
     }
     case PkixOids.basicConstraints: {

@@ -1,15 +1,15 @@
 /**
  * Revocation requests (rr, RFC 9810 section 5.3.9, RFC 9483 section 4.2): one RevDetails naming a
  * certificate of this CA by issuer and serial number, optionally with a reason code and an
- * invalidity date. The request must be signed by the certificate to revoke or by an RA
- * (id-kp-cmcRA), or MAC-protected with a shared secret (an administrator). The answer (rp) echoes
- * the CertId of what was revoked.
+ * invalidity date. The request must be signed by the certificate to revoke or by one of the RA
+ * certificates the operator configured (raCerts), or MAC-protected with an RA secret
+ * (secrets[].ra). The ordinary shared secret is not enough: every enrolling device knows it, and
+ * would otherwise revoke everyone. The answer (rp) echoes the CertId of what was revoked.
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { CRLReason, ExtendedKeyUsage, GeneralName, Name, Time, type Extension } from '@peculiar/asn1-x509';
+import { CRLReason, GeneralName, Name, Time, type Extension } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
-import { CertId, CmpOids, decodeDer, PkixOids, PKIBody, PKIStatus, RevRepContent } from '../asn1';
-import { viewOf } from '../pki/certificate-view';
+import { CertId, decodeDer, PkixOids, PKIBody, PKIStatus, RevRepContent } from '../asn1';
 import { identifies } from './ca';
 import type { IncomingRequest, Reply, ServerContext } from './context';
 import { Refusal, refuse } from './refusal';
@@ -60,13 +60,11 @@ export async function handleRevocation(ctx: ServerContext, req: IncomingRequest)
     const record = ca.record(serial);
     if (!record || !identifies(record.cert, issuer, serial)) return refuse('badCertId', 'no certificate with this issuer and serial number was issued by this CA');
     if (record.revocation) refuse('certRevoked', 'the certificate is already revoked');
-    if (req.protection.kind === 'signature') {
-      const signer = req.protection.signer;
-      const self = Buffer.from(new Uint8Array(signer.rawData)).equals(Buffer.from(record.der));
-      if (!self && !isRa(signer)) refuse('notAuthorized', 'a revocation request must be signed with the certificate to revoke or by an RA');
+    if (!mayRevoke(ctx, req, record.der)) {
+      refuse('notAuthorized', 'a revocation request must be signed with the certificate to revoke, or come from an RA certificate or RA secret this server is configured with');
     }
     if (forced === undefined || forced === PKIStatus.accepted || forced === PKIStatus.grantedWithMods) {
-      ca.revoke(serial, reason, invalidityDate);
+      await ca.revoke(serial, reason, invalidityDate);
     }
   }
   const status = statusInfo(forced ?? PKIStatus.accepted, source.statusString, ctx.config.forcedFailInfo);
@@ -74,13 +72,13 @@ export async function handleRevocation(ctx: ServerContext, req: IncomingRequest)
   return { body: new PKIBody({ rp: new RevRepContent({ status: [status], ...(rejected ? {} : { revCerts: [certId] }) }) }) };
 }
 
-/** Whether the certificate has the extended key usage id-kp-cmcRA (RFC 6402), which lets it revoke others' certificates. */
-function isRa(cert: X509Certificate): boolean {
-  const ext = viewOf(cert).asn.tbsCertificate.extensions?.find((e) => e.extnID === PkixOids.extKeyUsage);
-  if (!ext) return false;
-  try {
-    return decodeDer(ext.extnValue.buffer, ExtendedKeyUsage).includes(CmpOids.idKpCmcRA);
-  } catch {
-    return false;
-  }
+/** The holder of the certificate, a configured RA certificate, or a configured RA secret. */
+function mayRevoke(ctx: ServerContext, req: IncomingRequest, der: Uint8Array): boolean {
+  const protection = req.protection;
+  if (protection.kind === 'mac') return ctx.config.raSecrets.has(protection.secret.id);
+  // Only a server told to accept unprotected requests gets here: its operator chose no authentication.
+  if (protection.kind !== 'signature') return ctx.config.source.acceptUnprotected === true;
+  const signer = Buffer.from(new Uint8Array(protection.signer.rawData));
+  if (signer.equals(Buffer.from(der))) return true;
+  return (ctx.config.source.raCerts ?? []).some((ra: X509Certificate) => signer.equals(Buffer.from(new Uint8Array(ra.rawData))));
 }

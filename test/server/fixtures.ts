@@ -6,6 +6,8 @@ import type { Auth } from './client-messages';
 
 export const SECRET = 'server-test-secret';
 export const PBM: Auth = { kind: 'pbm', secret: SECRET, ref: 'client-1' };
+/** Another client with the shared secret: names are bound to the reference that obtained them first. */
+export const pbmAs = (ref: string): Auth => ({ kind: 'pbm', secret: SECRET, ref });
 
 let shared: Promise<ThrowawayCa> | undefined;
 

@@ -77,7 +77,7 @@ describe('genm', () => {
     const ca = await throwawayCa();
     const key = await newKey();
     const cert = await enroll(server, { key, subject: '/CN=on the CRL' }, PBM);
-    await exchange(server, new PKIBody({ rr: buildRevReq({ cert }, -1) }), { auth: PBM });
+    await exchange(server, new PKIBody({ rr: buildRevReq({ cert }, -1) }), { auth: { kind: 'signature', key, cert } });
     const caName = AsnConvert.parse(ca.ca.cert.subjectName.toArrayBuffer(), Name);
 
     const [older] = await ask(server, [{ infoType: CmpOids.idItCrlStatusList, value: crlStatusList(caName, new Date(Date.now() - 86_400_000)) }]);

@@ -29,7 +29,7 @@ import { buildRevReq } from '../../src/message/bodies';
 import { extension } from '../../src/server/certificate-builder';
 import { createCmpServer } from '../../src/server';
 import { certConfBody, certRequestBody, enroll, exchange, newKey, type Auth } from './client-messages';
-import { makeServer, PBM, SECRET, throwawayCa, verifyAnswer } from './fixtures';
+import { makeServer, PBM, pbmAs, SECRET, throwawayCa, verifyAnswer } from './fixtures';
 
 const DAY = 86_400_000;
 const hex = (b: ArrayBuffer | Uint8Array) => Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('hex');
@@ -72,7 +72,7 @@ describe('certificates the server issues', () => {
   it('get a fresh random serial number each', async () => {
     const server = await makeServer();
     const serials = new Set<string>();
-    for (let i = 0; i < 5; i++) serials.add((await enroll(server, { key: await newKey(), subject: `/CN=serial ${i}` }, PBM)).serialNumber);
+    for (let i = 0; i < 5; i++) serials.add((await enroll(server, { key: await newKey(), subject: `/CN=serial ${i}` }, pbmAs(`serial ${i}`))).serialNumber);
     expect(serials.size).toBe(5);
   });
 
@@ -118,7 +118,7 @@ describe('answers are protected like the request', () => {
     const ca = await throwawayCa();
     const key = await newKey();
     const cert = await enroll(server, { key, subject: '/CN=signer' }, PBM);
-    const answer = await exchange(server, await certRequestBody({ type: 'cr', key: await newKey(), subject: '/CN=signed cr' }), { auth: { kind: 'signature', key, cert } });
+    const answer = await exchange(server, await certRequestBody({ type: 'cr', key: await newKey(), subject: '/CN=signer' }), { auth: { kind: 'signature', key, cert } });
     expect(answer.type).toBe('cp');
     await expect(verifyAnswer(answer.msg)).resolves.toBe('signature');
     expect(answer.msg.header.sender.directoryName).toBeDefined();
@@ -249,12 +249,12 @@ describe('the transaction store', () => {
   it('refuses new transactions when full of open ones, and makes room by dropping finished ones', async () => {
     const server = await makeServer({ maxTransactions: 2 });
     const open = [];
-    for (const name of ['one', 'two']) open.push(await exchange(server, await certRequestBody({ key: await newKey(), subject: `/CN=${name}` }), { auth: PBM }));
-    const third = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=three' }), { auth: PBM });
+    for (const name of ['one', 'two']) open.push(await exchange(server, await certRequestBody({ key: await newKey(), subject: `/CN=${name}` }), { auth: pbmAs(name) }));
+    const third = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=three' }), { auth: pbmAs('three') });
     expect(third.failInfo).toEqual(['systemUnavail']);
     const conf = await certConfBody(open[0]!.cert!);
-    await exchange(server, conf.body, { auth: PBM, transactionId: open[0]!.sent.transactionId, recipNonce: open[0]!.senderNonce });
-    const fourth = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=four' }), { auth: PBM });
+    await exchange(server, conf.body, { auth: pbmAs('one'), transactionId: open[0]!.sent.transactionId, recipNonce: open[0]!.senderNonce });
+    const fourth = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=four' }), { auth: pbmAs('four') });
     expect(fourth.type).toBe('ip');
     expect(server.state.transactions.size).toBe(2);
   });

@@ -92,8 +92,8 @@ describe('openssl cmp against the cmpflow server', () => {
     expect(await subjectOf(cert)).toBe('subject=/O=cmpflow test/CN=openssl ir');
   });
 
-  it('cr signed with a certificate of another, trusted PKI (chain in extraCerts)', async () => {
-    const { listener } = await serve();
+  it('cr signed with a certificate of another, trusted PKI (chain in extraCerts), for a name the policy lets signers ask for', async () => {
+    const { listener } = await serve({ policy: { signersMayRequestOtherNames: true } });
     const key = await newKeyFile();
     const cert = file('cert.pem');
     const result = await cmp(listener, [
@@ -106,7 +106,7 @@ describe('openssl cmp against the cmpflow server', () => {
   });
 
   it.each(['ir', 'p10cr'])('%s signed with a certificate of the trusted PKI, answered with signatures', async (command) => {
-    const { listener } = await serve();
+    const { listener } = await serve({ policy: { signersMayRequestOtherNames: true } });
     const key = await newKeyFile();
     const cert = file('cert.pem');
     const csr = file('req.csr');
@@ -161,11 +161,11 @@ describe('openssl cmp against the cmpflow server', () => {
     expect(stillGood.stdout.trim()).toBe(`${first.cert}: OK`);
   });
 
-  it('rr a second time: the error names certRevoked', async () => {
-    const { listener } = await serve();
+  it('rr with an RA secret, a second time: the error names certRevoked', async () => {
+    const { listener } = await serve({ secrets: [{ ref: 'openssl-ra', secret: 'openssl-ra-secret', ra: true }] });
     const enrolled = await enrollWithPbm(listener, '/CN=openssl rr twice');
     expect(enrolled.result.code).toBe(0);
-    const revoke = () => cmp(listener, ['-cmd', 'rr', ...pbm, '-oldcert', enrolled.cert]);
+    const revoke = () => cmp(listener, ['-cmd', 'rr', '-secret', 'pass:openssl-ra-secret', '-ref', 'openssl-ra', '-oldcert', enrolled.cert]);
     expect((await revoke()).code).toBe(0);
     const again = await revoke();
     expect(again.code).not.toBe(0);

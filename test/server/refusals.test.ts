@@ -9,7 +9,7 @@ import { buildErrorMsg, buildRevReq } from '../../src/message/bodies';
 import { extension } from '../../src/server/certificate-builder';
 import { createThrowawayCa } from '../../src/server';
 import { buildRequest, certConfBody, certRequestBody, enroll, exchange, newKey, readAnswer, type Auth } from './client-messages';
-import { makeServer, PBM, SECRET, throwawayCa, verifyAnswer } from './fixtures';
+import { makeServer, PBM, pbmAs, SECRET, throwawayCa, verifyAnswer } from './fixtures';
 
 describe('the server refuses a reused transactionID', () => {
   it('when the same ir is sent again (replay): transactionIdInUse', async () => {
@@ -281,7 +281,7 @@ describe('the server guards key updates and revocations', () => {
     const server = await makeServer();
     const [keyA, keyB] = [await newKey(), await newKey()];
     const a = await enroll(server, { key: keyA, subject: '/CN=A' }, PBM);
-    const b = await enroll(server, { key: keyB, subject: '/CN=B' }, PBM);
+    const b = await enroll(server, { key: keyB, subject: '/CN=B' }, pbmAs('B'));
     const answer = await exchange(server, await certRequestBody({ type: 'kur', key: await newKey(), oldCert: a }), { auth: { kind: 'signature', key: keyB, cert: b } });
     expect(answer.failInfo).toEqual(['notAuthorized']);
   });
@@ -304,7 +304,7 @@ describe('the server guards key updates and revocations', () => {
     const server = await makeServer();
     const [keyA, keyB] = [await newKey(), await newKey()];
     const a = await enroll(server, { key: keyA, subject: '/CN=A' }, PBM);
-    const b = await enroll(server, { key: keyB, subject: '/CN=B' }, PBM);
+    const b = await enroll(server, { key: keyB, subject: '/CN=B' }, pbmAs('B'));
     const answer = await exchange(server, new PKIBody({ rr: buildRevReq({ cert: a }, -1) }), { auth: { kind: 'signature', key: keyB, cert: b } });
     expect(answer.failInfo).toEqual(['notAuthorized']);
     expect(server.state.ca!.record(a.serialNumber)!.revocation).toBeUndefined();

@@ -22,6 +22,7 @@
  */
 import * as fs from 'fs';
 import * as nodePath from 'path';
+import { fileReadReason, readFileBounded } from '../bounded-file-read';
 import { CmpError, ErrorCodes } from '../errors';
 
 export interface ConfigEntry {
@@ -97,14 +98,16 @@ function lookup(
   return sections.get('default')?.get(name);
 }
 
+/** Largest configuration file (or included file) read; OpenSSL's own are a few tens of kilobytes. */
+export const MAX_CONFIG_FILE_BYTES = 4 * 1024 * 1024;
+
 /** Reads and parses a configuration file. A missing or unreadable file is CmpError ERR_FILE. */
 export function loadConfig(path: string, options: ConfigParseOptions = {}): OpenSslConfig {
   let text: string;
   try {
-    text = fs.readFileSync(nodePath.resolve(options.cwd ?? process.cwd(), path), 'utf8');
+    text = readFileBounded(nodePath.resolve(options.cwd ?? process.cwd(), path), MAX_CONFIG_FILE_BYTES).toString('utf8');
   } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code ?? 'read error';
-    throw new CmpError(ErrorCodes.ERR_FILE, `cannot read config file '${path}': ${reason}`, { cause: e });
+    throw new CmpError(ErrorCodes.ERR_FILE, `cannot read config file '${path}': ${fileReadReason(e)}`, { cause: e });
   }
   return parseConfig(text, { ...options, fileName: options.fileName ?? path });
 }
@@ -357,7 +360,7 @@ class Parser {
   private pushFile(path: string, dirFiles?: string[]): void {
     let text: string;
     try {
-      text = fs.readFileSync(nodePath.resolve(this.cwd, path), 'utf8');
+      text = readFileBounded(nodePath.resolve(this.cwd, path), MAX_CONFIG_FILE_BYTES).toString('utf8');
     } catch {
       // Errors opening files of an included directory are not fatal in OpenSSL either.
       const next = dirFiles?.shift();

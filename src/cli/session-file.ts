@@ -8,6 +8,7 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
+import { FileTooLargeError, readFileBoundedAsync } from '../bounded-file-read';
 import { CmpError, ErrorCodes } from '../errors';
 import { MAX_SESSION_BYTES, parsePersistedSession, type PersistedSession } from '../session';
 
@@ -34,11 +35,9 @@ export async function writeSessionFile(file: string, session: PersistedSession):
 export async function readSessionFile(file: string): Promise<PersistedSession> {
   let text: string;
   try {
-    const stat = await fs.stat(file);
-    if (stat.size > MAX_SESSION_BYTES) throw new CmpError(ErrorCodes.ERR_SNAPSHOT_INVALID, `-resume: session file ${file} is larger than ${MAX_SESSION_BYTES} bytes`);
-    text = await fs.readFile(file, 'utf8');
+    text = (await readFileBoundedAsync(file, MAX_SESSION_BYTES)).toString('utf8');
   } catch (e) {
-    if (e instanceof CmpError) throw e;
+    if (e instanceof FileTooLargeError) throw new CmpError(ErrorCodes.ERR_SNAPSHOT_INVALID, `-resume: session file ${file} is larger than ${MAX_SESSION_BYTES} bytes`);
     throw new CmpError(ErrorCodes.ERR_FILE, `-resume: cannot read session file ${file} (${errno(e)})`, { cause: e });
   }
   try {

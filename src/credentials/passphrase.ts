@@ -4,9 +4,10 @@
  * rather than a literal pass phrase, so that secrets do not end up on command lines by accident.
  * Errors name the option, never the value.
  */
-import { read, readFileSync } from 'node:fs';
+import { read } from 'node:fs';
 import { promisify } from 'node:util';
 import type { Readable } from 'node:stream';
+import { fileReadReason, readFileBounded } from '../bounded-file-read';
 import { CmpError, ErrorCodes } from '../errors';
 
 export interface ResolvePassphraseOptions {
@@ -29,9 +30,9 @@ export async function resolvePassphrase(spec: string, opts: ResolvePassphraseOpt
     const path = spec.slice(5);
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      text = readFileBounded(path, MAX_LINE).toString('utf8');
     } catch (e) {
-      throw new CmpError(ErrorCodes.ERR_FILE, `${option}: cannot read pass phrase file ${path}: ${(e as NodeJS.ErrnoException).code ?? 'read error'}`, { cause: e });
+      throw new CmpError(ErrorCodes.ERR_FILE, `${option}: cannot read pass phrase file ${path}: ${fileReadReason(e)}`, { cause: e });
     }
     if (text.length === 0) throw new CmpError(ErrorCodes.ERR_FILE, `${option}: pass phrase file ${path} is empty`);
     return firstLine(text);

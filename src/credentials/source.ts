@@ -2,9 +2,15 @@
  * Where credential bytes come from: a file path, PEM text, or bytes (DER or PEM). Errors name the
  * file, never its contents.
  */
-import { readFileSync } from 'node:fs';
+import { fileReadReason, readFileBounded } from '../bounded-file-read';
 import { CmpError, ErrorCodes } from '../errors';
 import { isPem } from './pem';
+
+/**
+ * Largest credential file read: far above any key, certificate chain or PKCS#12 file, far below
+ * what /dev/zero given as a credential would fill memory with.
+ */
+export const MAX_CREDENTIAL_FILE_BYTES = 16 * 1024 * 1024;
 
 export interface CredentialInput {
   bytes: Uint8Array;
@@ -18,10 +24,9 @@ export function readCredentialInput(input: string | Uint8Array, what: string): C
   if (typeof input !== 'string') throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `${what} must be a file name, PEM text or bytes`);
   if (isPem(input)) return { bytes: new Uint8Array(Buffer.from(input, 'utf8')), name: `${what} PEM text` };
   try {
-    return { bytes: new Uint8Array(readFileSync(input)), name: input };
+    return { bytes: new Uint8Array(readFileBounded(input, MAX_CREDENTIAL_FILE_BYTES)), name: input };
   } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code ?? 'read error';
-    throw new CmpError(ErrorCodes.ERR_FILE, `cannot read ${what} file ${input}: ${reason}`, { cause: e });
+    throw new CmpError(ErrorCodes.ERR_FILE, `cannot read ${what} file ${input}: ${fileReadReason(e)}`, { cause: e });
   }
 }
 

@@ -10,6 +10,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
+import { FileTooLargeError, readFileBoundedAsync } from '../bounded-file-read';
 import { CmpError, isCmpError } from '../errors';
 import { MAX_SESSION_BYTES, parsePersistedSession, type PersistedSession } from './snapshot';
 import { assertSessionBelongsTo, assertSessionId, MAX_SESSION_ID_BYTES, type SessionStore } from './store';
@@ -80,17 +81,10 @@ export class FileSessionStore implements SessionStore {
     const file = this.fileOf(id);
     let text: string;
     try {
-      const handle = await fs.promises.open(file, 'r');
-      try {
-        // Checked before reading, so that a huge file is not read into memory first.
-        if ((await handle.stat()).size > MAX_SESSION_BYTES) {
-          throw new CmpError('ERR_SNAPSHOT_INVALID', `session file ${file} is larger than ${MAX_SESSION_BYTES} bytes`);
-        }
-        text = await handle.readFile('utf8');
-      } finally {
-        await handle.close();
-      }
+      // Read with a cap rather than checked by stat(), which says 0 for a FIFO or /dev/zero.
+      text = (await readFileBoundedAsync(file, MAX_SESSION_BYTES)).toString('utf8');
     } catch (e) {
+      if (e instanceof FileTooLargeError) throw new CmpError('ERR_SNAPSHOT_INVALID', `session file ${file} is larger than ${MAX_SESSION_BYTES} bytes`);
       if (errnoOf(e) === 'ENOENT') return undefined;
       throw fileError(e, 'read', file);
     }

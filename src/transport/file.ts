@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { fileReadReason, FileTooLargeError, readFileBoundedAsync } from '../bounded-file-read';
 import { CmpError, ErrorCodes } from '../errors';
 import type { Transfer, TransferContext } from './types';
 
@@ -35,13 +36,16 @@ function isAbort(e: unknown): boolean {
   return (e as { name?: string })?.name === 'AbortError';
 }
 
+/** Largest message read from a -reqin or -rspin file: more than any CMP message, less than /dev/zero. */
+export const MAX_MESSAGE_FILE_BYTES = 16 * 1024 * 1024;
+
 async function readMessage(file: string, what: string, ctx: TransferContext): Promise<Uint8Array> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(file, { signal: ctx.signal });
+    bytes = await readFileBoundedAsync(file, MAX_MESSAGE_FILE_BYTES, ctx.signal);
   } catch (e) {
     if (isAbort(e)) throw aborted(ctx);
-    const reason = (e as Error).message;
+    const reason = e instanceof FileTooLargeError ? fileReadReason(e) : (e as Error).message;
     throw new CmpError(ErrorCodes.ERR_FILE, `cannot read ${what} from '${file}': ${reason}`, { cause: e });
   }
   if (bytes.length === 0) throw new CmpError(ErrorCodes.ERR_FILE, `${what} file '${file}' is empty`);

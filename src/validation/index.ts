@@ -1,7 +1,7 @@
 /**
  * Validation of what the server sends: CMP responses, one `validate*` function per protocol step
- * (each throws a CmpError with a specific code), `processResponse` composing them, and RFC 5280
- * path validation.
+ * (each throws a CmpError with a specific code) and `processResponse` composing them. Their
+ * answers are domain values; path validation is src/pki's.
  */
 export { processResponse } from './response';
 export type {
@@ -34,4 +34,3 @@ export { validateRevocationResponse } from './revocation';
 export { validateGeneralResponse } from './general';
 export { errorResponseError } from './error-message';
 export { statusView, statusError, statusName, failInfoNames, freeTextStrings, describeStatus, PKIStatus, PKI_FAILURE_INFO_NAMES } from './status';
-export { validatePath, findIssuers, isSelfIssued, isSelfSigned, type PathValidationOptions } from '../pki/path';

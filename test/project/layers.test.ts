@@ -4,7 +4,7 @@
  * an import may only go down to a lower floor. That also rules out any cycle between rooms; the
  * cycle check is kept apart so that a broken floor plan and a loop are told apart in the report.
  *
- * The TOOLING lint rules encode the same floors for the editor; this test is the specification.
+ * The lint configuration may encode the same floors for the editor; this test is the specification.
  */
 import { readdirSync, readFileSync, statSync } from 'fs';
 import { dirname, join, normalize, relative } from 'path';

@@ -10,6 +10,7 @@
  */
 import type { Readable } from 'stream';
 import { parseArgs } from './args';
+import { hideSecretArguments } from './argv-secrets';
 import { EXIT_INTERRUPTED } from './exit-status';
 import { InterruptNotice } from './interrupt';
 import { CliLog, errorLine, type OutputStream } from './log';
@@ -100,6 +101,8 @@ export function runAsProcess(): void {
     };
     process.once('SIGINT', onInterruptSignal);
   };
+  const exposed = hideSecretArguments();
+  if (exposed !== undefined) process.stderr.write(`CMP warning: ${exposed}\n`);
   main(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,

@@ -645,8 +645,12 @@ class Builder {
       this.warn('missing -recipient, -srvcert, -issuer, -oldcert or -cert; recipient will be set to "NULL-DN"');
     }
 
-    put(c, 'subject', nameArgument('subject', v.str('subject'), (m) => this.warn(m)));
-    put(c, 'issuer', nameArgument('issuer', v.str('issuer'), (m) => this.warn(m)));
+    // apps/cmp.c reads -subject and -issuer only where it uses them: an ignored one is not parsed,
+    // so a malformed one does not fail the command, and it does not name the sender either.
+    if (enrolling || cmd === undefined || (!v.has('ref') && !v.has('cert'))) {
+      put(c, 'subject', nameArgument('subject', v.str('subject'), (m) => this.warn(m)));
+    }
+    if (enrolling || cmd === undefined) put(c, 'issuer', nameArgument('issuer', v.str('issuer'), (m) => this.warn(m)));
     put(c, 'newKey', v.str('newkey'));
     const days = v.num('days');
     if (days !== undefined && days > 0) c.days = days;

@@ -50,6 +50,24 @@ describe('-subject, -issuer, -recipient and -expect_sender on the command line',
     expect(parsed.warnings.filter((w) => w.includes('name attribute'))).toEqual([]);
   });
 
+  it('leave -subject and -issuer unread where openssl ignores them, so even a malformed one only gets the warning', () => {
+    const parsed = run([...genm, '-subject', 'CN=not read', '-issuer', 'CN=not read']);
+    expect(parsed.client.subject).toBeUndefined();
+    expect(parsed.client.issuer).toBeUndefined();
+    expect(parsed.warnings).toEqual(
+      expect.arrayContaining([
+        "-subject option is ignored for commands other than 'ir', 'cr', and 'kur' since -ref or -cert is given",
+        "-issuer option is ignored for commands other than 'ir', 'cr', and 'kur'",
+      ]),
+    );
+  });
+
+  it('read -subject for other commands when it names the sender (no -ref, no -cert)', () => {
+    const withoutRef = genm.filter((a, i) => a !== '-ref' && genm[i - 1] !== '-ref');
+    expect(run([...withoutRef, '-subject', '/CN=me/ABC=1']).client.subject).toBe('/CN=me');
+    expect(errorOf([...withoutRef, '-subject', 'CN=me']).message).toMatch(/^-subject: subject name is expected to be in the format/);
+  });
+
   it.each([
     ['-recipient', 'CN=Root CA', /^-recipient: recipient name is expected to be in the format \/type0=value0/],
     ['-recipient', '/CN=ECC Issuing CA v10/C=DEE', /^-recipient: Error adding recipient name attribute "\/C=DEE": string too long \(maxsize=2\)$/],

@@ -3,9 +3,11 @@
  * `CMP info: ...`, `CMP DEBUG: ...`, each shown from its OpenSSL log level on (-verbosity).
  * Failures are not logged here: main() turns each into exactly one `cmpflow: error:` line.
  * Callers never pass secrets; messages come from option names, file names and protocol facts.
+ * What a server sent (status texts, names) may be quoted, so every line is escaped for the terminal.
  */
 import { CmpError, ErrorCodes } from '../errors';
 import { inCliTerms } from './library-option-names';
+import { escapeForTerminal } from './terminal-text';
 
 /** Where the CLI writes: process.stdout/stderr, or anything with `write` in tests. */
 export interface OutputStream {
@@ -40,8 +42,9 @@ export class CliLog {
   }
 }
 
+/** One line, whatever the text holds: line breaks become spaces, other control characters are escaped. */
 function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ');
+  return escapeForTerminal(text.replace(/\s*[\r\n]+\s*/g, ' '));
 }
 
 /**

@@ -96,6 +96,8 @@ export interface MockServerSettings {
   acceptUnprotected: boolean;
   acceptUnprotErr: boolean;
   acceptRaVerified: boolean;
+  /** -srv_store: the folder the CA and its record journal live in. */
+  srvStore?: string;
 }
 
 export interface RunCommandLine {
@@ -471,6 +473,7 @@ class Builder {
     put(s, 'rspExtraCerts', v.list('rsp_extracerts'));
     put(s, 'rspCaPubs', v.list('rsp_capubs'));
     put(s, 'statusString', v.str('statusstring'));
+    put(s, 'srvStore', v.str('srv_store'));
     return s;
   }
 

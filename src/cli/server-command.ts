@@ -8,7 +8,7 @@
 import * as path from 'path';
 import { certificateOf, certificatesOf, keyOf } from '../client/setup';
 import { CmpError, ErrorCodes } from '../errors';
-import { createCmpServer, createThrowawayCa, listen, type CmpServer, type CmpServerConfig, type Listener, type ThrowawayCa } from '../server';
+import { createCmpServer, createThrowawayCa, JournalRecordStore, listen, type CmpServer, type CmpServerConfig, type Listener, type ThrowawayCa } from '../server';
 import { passphraseResolver, type ClientEnvironment } from './client-options';
 import type { CliLog, OutputStream } from './log';
 import type { MockServerSettings, RunCommandLine } from './options';
@@ -71,20 +71,38 @@ export async function createMockServer(parsed: RunCommandLine, io: ClientEnviron
   if (!settings) throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, '-port or -use_mock_srv: no mock server options');
   const config = await serverConfig(settings, parsed, io);
   let throwaway: ThrowawayCa | undefined;
+  const store = settings.srvStore !== undefined ? path.resolve(io.cwd, settings.srvStore) : undefined;
+  if (store !== undefined && config.rspCert !== undefined) log.warn('-srv_store is not used with -rsp_cert: the server then issues nothing to remember');
   if (config.rspCert === undefined) {
-    throwaway = await createThrowawayCa();
+    // Without -srv_store the CA is new for each run, so records outliving the run would name a key nobody has.
+    throwaway = await createThrowawayCa(store !== undefined ? { folder: store, reuse: true } : {});
+    if (store !== undefined) config.store = new JournalRecordStore({ folder: store });
     const made = throwaway.serverConfig();
     config.ca = made.ca!;
     if (config.srvCert === undefined) {
       config.srvCert = made.srvCert!;
       config.srvKey = made.srvKey!;
     }
-    log.info(`no -rsp_cert given: issuing certificates from a throwaway CA '${throwaway.ca.cert.subject}'`);
+    if (store !== undefined) log.info(`no -rsp_cert given: issuing certificates from the CA '${throwaway.ca.cert.subject}' kept in ${store}`);
+    else log.info(`no -rsp_cert given: issuing certificates from a throwaway CA '${throwaway.ca.cert.subject}'`);
     if (config.srvTrusted === undefined) {
       log.warn('no -srv_trusted given: the mock server accepts signature-protected requests only from certificates of its throwaway CA');
     }
   }
-  return { server: createCmpServer(config), cleanup: async () => throwaway?.cleanup() };
+  const server = createCmpServer(config);
+  try {
+    await server.ready();
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
+  return {
+    server,
+    cleanup: async () => {
+      await server.close();
+      await throwaway?.cleanup();
+    },
+  };
 }
 
 /** Serves until stopped; returns the exit status. */

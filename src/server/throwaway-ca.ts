@@ -2,7 +2,8 @@
  * A throwaway CA for demos, tests and `cmpflow -port` without credentials: a self-signed root
  * (EC P-256) that issues, and a CMP server certificate it signed (digitalSignature,
  * id-kp-cmcCA) for signing responses. Kept in memory, and on request also written to a folder
- * (PEM; keys mode 0600) so that other tools, such as the `openssl` CLI, can use it.
+ * (PEM; keys mode 0600, never through a symlink) so that other tools, such as the `openssl` CLI,
+ * can use it, and read back from there by a later run that asks to `reuse` it.
  */
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -10,6 +11,8 @@ import * as path from 'node:path';
 import { BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsageFlags } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
 import { CmpOids, PkixOids } from '../asn1';
+import { loadCertificate } from '../credentials/certificates';
+import { loadPrivateKey } from '../credentials/loader';
 import { encodePem } from '../credentials/pem';
 import { getCryptoProvider, type PrivateKeyHandle } from '../crypto';
 import { parseName } from '../pki/names';
@@ -23,6 +26,7 @@ import {
   subjectKeyIdentifierExtension,
 } from './certificate-builder';
 import type { CmpServerConfig } from './config';
+import { checkPrivateKeyFile } from './key-file-permissions';
 
 export interface ThrowawayCaOptions {
   /** Name of the root; default `/O=cmpflow/CN=cmpflow throwaway CA`. */
@@ -33,6 +37,12 @@ export interface ThrowawayCaOptions {
   days?: number;
   /** Also write the PEM files: into this folder, or into a new temporary folder with `true`. */
   folder?: string | true;
+  /**
+   * With a folder: when it already holds a CA written by an earlier run (ca.crt, ca.key,
+   * server.crt, server.key), use that one instead of making a new one, so that a CA and its
+   * records (JournalRecordStore in the same folder) last across restarts.
+   */
+  reuse?: boolean;
   now?: Date;
 }
 
@@ -57,10 +67,43 @@ export interface ThrowawayCa {
 const DAY = 86_400_000;
 
 async function writePem(file: string, label: string, der: Uint8Array, secret: boolean): Promise<void> {
-  await fs.writeFile(file, encodePem(label, der), { mode: secret ? 0o600 : 0o644 });
+  // A fresh file (O_EXCL, which also refuses a symlink): an existing one would keep its old mode.
+  await fs.rm(file, { force: true });
+  await fs.writeFile(file, encodePem(label, der), { mode: secret ? 0o600 : 0o644, flag: 'wx' });
+}
+
+function filesIn(folder: string): ThrowawayFiles {
+  return {
+    folder,
+    caCert: path.join(folder, 'ca.crt'),
+    caKey: path.join(folder, 'ca.key'),
+    serverCert: path.join(folder, 'server.crt'),
+    serverKey: path.join(folder, 'server.key'),
+  };
+}
+
+async function existingCa(folder: string): Promise<ThrowawayCa | undefined> {
+  const files = filesIn(folder);
+  const present = await Promise.all([files.caCert, files.caKey, files.serverCert, files.serverKey].map((f) => fs.lstat(f).then((s) => s.isFile(), () => false)));
+  if (!present.every(Boolean)) return undefined;
+  await Promise.all([checkPrivateKeyFile(files.caKey), checkPrivateKeyFile(files.serverKey)]);
+  const [caKey, serverKey] = await Promise.all([loadPrivateKey(files.caKey), loadPrivateKey(files.serverKey)]);
+  const ca = { cert: loadCertificate(files.caCert), key: caKey };
+  const server = { cert: loadCertificate(files.serverCert), key: serverKey };
+  return {
+    ca,
+    server,
+    serverConfig: () => ({ ca: { cert: ca.cert, key: ca.key }, srvCert: server.cert, srvKey: server.key }),
+    files,
+    cleanup: async () => {},
+  };
 }
 
 export async function createThrowawayCa(options: ThrowawayCaOptions = {}): Promise<ThrowawayCa> {
+  if (options.reuse && typeof options.folder === 'string') {
+    const existing = await existingCa(options.folder);
+    if (existing) return existing;
+  }
   const provider = getCryptoProvider();
   const now = options.now ?? new Date();
   const notBefore = new Date(now.getTime() - 60_000);
@@ -109,14 +152,8 @@ export async function createThrowawayCa(options: ThrowawayCaOptions = {}): Promi
   let created: string | undefined;
   if (options.folder !== undefined) {
     const folder = options.folder === true ? (created = await fs.mkdtemp(path.join(os.tmpdir(), 'cmpflow-ca-'))) : options.folder;
-    if (options.folder !== true) await fs.mkdir(folder, { recursive: true });
-    files = {
-      folder,
-      caCert: path.join(folder, 'ca.crt'),
-      caKey: path.join(folder, 'ca.key'),
-      serverCert: path.join(folder, 'server.crt'),
-      serverKey: path.join(folder, 'server.key'),
-    };
+    if (options.folder !== true) await fs.mkdir(folder, { recursive: true, mode: 0o700 });
+    files = filesIn(folder);
     await Promise.all([
       writePem(files.caCert, 'CERTIFICATE', ca.der, false),
       writePem(files.serverCert, 'CERTIFICATE', server.der, false),

@@ -76,7 +76,7 @@ describe('cmpflow -port', () => {
       expect(issued.issuer).toBe(certIn(file('openssl-ca.pem')).subject);
 
       const ours = await cmpflow([
-        '-config', '', '-server', server.url, '-ref', 'client', '-secret', `pass:${SECRET}`, '-recipient', '/CN=CA',
+        '-config', '', '-server', server.url, '-ref', 'cmpflow-client', '-secret', `pass:${SECRET}`, '-recipient', '/CN=CA',
         '-cmd', 'cr', '-newkey', pki.newKeyPath, '-subject', '/CN=enrolled by cmpflow', '-certout', file('ours.pem'),
       ]);
       expect({ code: ours.code, errors: ours.errors }).toEqual({ code: 0, errors: [] });
@@ -124,6 +124,39 @@ describe('cmpflow -port', () => {
     expect({ code: run.code, errors: run.errors }).toEqual({ code: 0, errors: [] });
     expect(run.stderrLines).toEqual(expect.arrayContaining(['CMP info: sending IR', 'CMP info: received IP', 'CMP info: received PKICONF']));
     expect(certIn(file('in-process.pem')).subject).toBe('CN=in process');
+  });
+
+  it('-srv_store keeps the CA and its records in a folder: after a restart the same CA still knows what it revoked', async () => {
+    const store = file('ca-store');
+    const start = () => serve(['-port', '0', '-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`, '-srv_store', store]);
+    const first = await start();
+    let serial: string;
+    try {
+      const enrolled = await runCmp([
+        '-server', first.url, '-ref', 'stored', '-secret', `pass:${SECRET}`, '-cmd', 'ir',
+        '-newkey', pki.newKeyPath, '-subject', '/CN=stored', '-certout', file('stored.pem'), '-cacertsout', file('stored-ca.pem'),
+      ]);
+      expect(enrolled.code).toBe(0);
+      serial = certIn(file('stored.pem')).serialNumber;
+      const revoked = await runCmp(['-server', first.url, '-cert', file('stored.pem'), '-key', pki.newKeyPath, '-trusted', file('stored-ca.pem'), '-cmd', 'rr', '-oldcert', file('stored.pem')]);
+      expect(revoked.code).toBe(0);
+    } finally {
+      first.stop();
+    }
+    expect(await first.exit).toBe(0);
+
+    const second = await start();
+    try {
+      expect(second.stderr()).toContain(`kept in ${store}`);
+      const again = await runCmp(['-server', second.url, '-cert', file('stored.pem'), '-key', pki.newKeyPath, '-trusted', file('stored-ca.pem'), '-cmd', 'rr', '-oldcert', file('stored.pem')]);
+      expect(again.code).toBe(1);
+      expect(again.stdout + again.stderr).toContain('certRevoked');
+      const crl = readFileSync(path.join(store, 'records.jsonl'), 'utf8');
+      expect(crl).toContain(`"serial":"${serial.replace(/^0+/, '')}"`);
+    } finally {
+      second.stop();
+    }
+    expect(await second.exit).toBe(0);
   });
 
   it('refuses a missing credential file in one line, before listening', async () => {

@@ -55,7 +55,7 @@ async function serve(args: string[]): Promise<{ url: string; stderr(): string; s
 
 const signedCr = (server: string, cert: string, key: string, trusted: string, out: string) => [
   '-config', '', '-server', server, '-cert', cert, '-key', key, '-trusted', trusted,
-  '-cmd', 'cr', '-newkey', pki.newKeyPath, '-subject', '/CN=signed request', '-certout', file(out),
+  '-cmd', 'cr', '-newkey', pki.newKeyPath, '-subject', '/CN=bootstrap', '-certout', file(out),
 ];
 
 describe('server mode without -srv_trusted', () => {

@@ -11,7 +11,7 @@ import { createServer, type AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
-import { consumerFiles, readmeTerminal } from './consumer-project';
+import { ENTRY_POINTS, consumerFiles, readmeTerminal } from './consumer-project';
 import { REPO, npm, npmIsInstalled, packRepository, type Packed } from './packed';
 
 const run = promisify(execFile);
@@ -48,12 +48,14 @@ interface ConsumerOutput {
   keyIsOurs: boolean;
   certificate: string;
   caCertificate: string;
+  responses?: string[];
   errorsAreCmpErrors?: boolean;
   xstateImported?: string;
+  machineOutcome?: string;
+  machineSubject?: string;
   xstateFromApplication: string;
   xstateFromCmpflow: string;
-  namesFromImport?: string[];
-  namesFromRequire?: string[];
+  names?: Record<string, { fromImport: string[]; fromRequire: string[] }>;
 }
 
 async function runConsumer(script: string): Promise<ConsumerOutput> {
@@ -76,6 +78,10 @@ describe('the installed package', () => {
     await expect(run(process.execPath, [TSC, '-p', project], { cwd: project })).resolves.toEqual({ stdout: '', stderr: '' });
   }, 120_000);
 
+  withNpm('type-checks a consumer of all four entry points under strict node10 resolution, without skipLibCheck', async () => {
+    await expect(run(process.execPath, [TSC, '-p', path.join(project, 'tsconfig.node10.json')], { cwd: project })).resolves.toEqual({ stdout: '', stderr: '' });
+  }, 120_000);
+
   withNpm.each([
     ['compiled from first-steps.mts', 'out/first-steps.mjs'],
     ['saved as first-steps.mjs, without compiling', 'first-steps.mjs'],
@@ -96,11 +102,20 @@ describe('the installed package', () => {
     expect(await verifiedByOpenSsl(output, 'esm')).toMatch(/: OK$/);
   }, 60_000);
 
-  withNpm('gives an ES module every name that require() gives (the ESM entry re-exports the CommonJS build)', async () => {
+  withNpm("names each response of the ES module's own transfer with cmpflow/asn1", async () => {
+    const output = await runConsumer('enroll.mjs');
+    expect(output.responses).toEqual(['ip', 'pkiconf']);
+  }, 60_000);
+
+  withNpm('gives an ES module every name that require() gives, from each entry point (the ESM entries re-export the CommonJS build)', async () => {
     const output = await runConsumer('enroll.mjs');
     const names = (list: string[] | undefined) => (list ?? []).filter((name) => name !== '__esModule' && name !== 'default').sort();
-    expect(names(output.namesFromImport)).toEqual(names(output.namesFromRequire));
-    expect(names(output.namesFromRequire)).toEqual(expect.arrayContaining(['CmpClient', 'createCmpServer', 'asn1']));
+    expect(Object.keys(output.names ?? {})).toEqual(ENTRY_POINTS);
+    for (const entry of ENTRY_POINTS) expect([entry, names(output.names![entry]!.fromImport)]).toEqual([entry, names(output.names![entry]!.fromRequire)]);
+    expect(names(output.names!.cmpflow!.fromRequire)).toEqual(expect.arrayContaining(['CmpClient', 'CmpError', 'getCryptoProvider']));
+    expect(names(output.names!['cmpflow/machines']!.fromRequire)).toEqual(expect.arrayContaining(['enrollmentMachine', 'actorsFrom', 'setupClient']));
+    expect(names(output.names!['cmpflow/asn1']!.fromRequire)).toEqual(expect.arrayContaining(['PKIMessage', 'decodePkiMessage']));
+    expect(names(output.names!['cmpflow/server']!.fromRequire)).toEqual(['createCmpServer', 'createThrowawayCa', 'listen']);
   }, 60_000);
 
   withNpm('enrolls a certificate from a CommonJS module, against the embedded CA the module started', async () => {
@@ -108,6 +123,12 @@ describe('the installed package', () => {
     expect(output.subject).toBe('CN=CommonJS consumer');
     expect(output.keyIsOurs).toBe(true);
     expect(await verifiedByOpenSsl(output, 'cjs')).toMatch(/: OK$/);
+  }, 60_000);
+
+  withNpm('enrolls a certificate from a CommonJS module that runs the enrollment machine of cmpflow/machines itself', async () => {
+    const output = await runConsumer('enroll.cjs');
+    expect(output.machineOutcome).toBe('confirmed');
+    expect(output.machineSubject).toBe('CN=CommonJS machine');
   }, 60_000);
 
   withNpm("shares the application's one copy of xstate (a peer dependency)", async () => {

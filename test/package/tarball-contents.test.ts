@@ -11,6 +11,7 @@ interface Manifest {
   types: string;
   bin: Record<string, string>;
   exports: unknown;
+  typesVersions: unknown;
 }
 
 const manifest = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as Manifest;
@@ -50,14 +51,15 @@ withNpm('ships the Apache-2.0 licence text, the readme and the manifest', () => 
   expect(licence).toContain('END OF TERMS AND CONDITIONS');
 });
 
-withNpm('ships every file that main, types, bin and the exports map name', () => {
-  const named = [manifest.main, manifest.types, ...Object.values(manifest.bin), ...targets(manifest.exports)].map(normalised);
+withNpm('ships every file that main, types, bin, the exports map and typesVersions name', () => {
+  const named = [manifest.main, manifest.types, ...Object.values(manifest.bin), ...targets(manifest.exports), ...targets(manifest.typesVersions)].map(normalised);
   expect(named).toEqual(expect.arrayContaining(['dist/src/index.js', 'dist/src/index.d.ts', 'bin/cmpflow.js', 'esm/index.mjs', 'esm/index.d.mts']));
+  expect(named).toEqual(expect.arrayContaining(['dist/src/entries/server.js', 'dist/src/entries/server.d.ts', 'esm/server.mjs', 'esm/server.d.mts']));
   expect(named.filter((file) => !files.has(file))).toEqual([]);
 });
 
-withNpm('exports package.json, and nothing but the entry point from inside the build', () => {
-  expect(Object.keys(manifest.exports as object)).toEqual(['.', './package.json']);
+withNpm('exports package.json, and nothing from inside the build but the four entry points', () => {
+  expect(Object.keys(manifest.exports as object)).toEqual(['.', './machines', './asn1', './server', './package.json']);
   expect((manifest.exports as Record<string, unknown>)['./package.json']).toBe('./package.json');
 });
 

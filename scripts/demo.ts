@@ -45,6 +45,8 @@ export async function runDemo(out: (line: string) => void = (line) => process.st
   const server = createCmpServer({
     ...ca.serverConfig(),
     secrets: [{ ref: REF, secret: SECRET }],
+    // The device may hold two names; the CA refuses any other to whoever knows its secret or holds its certificates.
+    policy: { references: [{ ref: REF, subjects: ['/CN=device-4711/O=cmpflow demo', '/CN=device-4711 tls/O=cmpflow demo'] }] },
     pollCount: 1,
     checkAfter: 1,
   });

@@ -4,7 +4,8 @@
  * - a MAC reference (senderKID) gets the names the operator configured for it, else the names of
  *   the first certificate issued to it; a name another reference holds is not issued to it;
  * - a request signed with a certificate keeps that certificate's subject and asks only for its
- *   subjectAltNames (unless the policy lets signers ask for more), and a kur keeps both exactly;
+ *   subjectAltNames, or the names configured for the reference it was issued to (unless the policy
+ *   lets signers ask for anything), and a kur keeps both exactly;
  * - extended key usages and certificate policies come from an allow-list whose default leaves out
  *   the purposes that speak for the PKI or for everything (OCSPSigning, anyExtendedKeyUsage,
  *   anyPolicy, cmcCA/cmcRA/cmKGA); wildcard DNS names only when allowed;
@@ -21,6 +22,7 @@ import { decodeGeneralNames, type DecodedGeneralName } from '../pki/general-name
 import { canonicalName, canonicalNameKey } from '../pki/name-matching';
 import { nameToString, parseName } from '../pki/names';
 import { CmpError, ErrorCodes } from '../errors';
+import type { CertRequestKind } from '../protocol';
 import type { CertificatePlan } from './ca';
 import type { IncomingRequest, ServerContext } from './context';
 import { refuse } from './refusal';
@@ -34,7 +36,7 @@ export const RESERVED_KEY_PURPOSES: readonly string[] = [OCSP_SIGNING, ANY_EXTEN
 
 /** What an application's `authorize` hook is shown. */
 export interface IssuanceRequest {
-  type: 'ir' | 'cr' | 'kur' | 'p10cr';
+  type: CertRequestKind;
   /** The senderKID of a MAC-protected request, as text (UTF-8, else hex). */
   reference?: string;
   /** The certificate that signed the request. */
@@ -281,7 +283,11 @@ export async function authorizeIssuance(
     outside(keysOf(old), 'the certificate being updated');
     if (subject !== old.subject || altNames.length !== old.altNames.length) deny('notAuthorized', 'a key update keeps the subject and subjectAltNames of the certificate it replaces');
   } else if (requester?.signer && !policy.signersMayRequestOtherNames) {
-    outside(keysOf(namesOfCertificate(requester.signer)), 'the signer of the request');
+    // A certificate issued to a configured reference may also ask for that reference's names.
+    const own = keysOf(namesOfCertificate(requester.signer));
+    const configured = policy.references.get(requester.ref);
+    const subjects = new Set([...(own.subject !== undefined ? [own.subject] : []), ...(configured?.subjects ?? [])]);
+    outside({ subject: subjects, altNames: new Set([...own.altNames, ...(configured?.altNames ?? [])]) }, 'the signer of the request');
   } else if (requester && !requester.signer) {
     const configured = policy.references.get(requester.ref);
     const bound = ctx.ca?.binding(requester.ref);

@@ -105,6 +105,17 @@ describe('a holder of a certificate from the CA', () => {
   });
 });
 
+describe('a certificate issued to a configured reference', () => {
+  it('may ask in a cr for the other names configured for that reference, and for no others', async () => {
+    const server = await serve({ policy: { references: [{ ref: 'device', subjects: ['/CN=device', '/CN=device tls'] }] } });
+    const key = await newKey();
+    const device = await enroll(server, { key, subject: '/CN=device' }, pbmAs('device'));
+    const auth: Auth = { kind: 'signature', key, cert: device };
+    expect((await ask(server, auth, { type: 'cr', subject: '/CN=device tls' })).cert?.subject).toBe('CN=device tls');
+    expect((await ask(server, auth, { type: 'cr', subject: '/CN=device admin' })).failInfo).toEqual(['notAuthorized']);
+  });
+});
+
 describe('extensions are granted from an allow-list', () => {
   it.each([
     ['id-kp-OCSPSigning', eku(OCSP_SIGNING)],

@@ -5,12 +5,12 @@
  * `machine.provide()` installs, never in what passes through here.
  */
 import type { SerializedCmpError } from '../src/errors';
+import type { CertRequestKind, RequestKind } from '../src/protocol';
 
 /** Base64 (standard alphabet) of DER bytes. */
 export type B64 = string;
 
-export type CertRequestKind = 'ir' | 'cr' | 'p10cr' | 'kur';
-export type RequestKind = CertRequestKind | 'rr' | 'genm' | 'pollReq' | 'certConf' | 'error';
+export type { CertRequestKind, RequestKind };
 
 /** What a session must remember between messages: the transaction's identity and nonces. */
 export interface TransactionState {
@@ -43,7 +43,7 @@ export interface BuiltRequest {
   /** The protected PKIMessage, serialised once; these exact bytes are sent. */
   der: B64;
   /** The body type as in the PKIBody CHOICE, e.g. 'ir', 'pollReq'. */
-  bodyType: string;
+  bodyType: RequestKind;
   /** The senderNonce placed in the header. */
   senderNonce: B64;
   /** pvno placed in the header. */
@@ -54,7 +54,7 @@ export interface BuiltRequest {
 
 export interface ExchangeInput {
   der: B64;
-  bodyType: string;
+  bodyType: RequestKind;
   /** Absolute epoch ms by which the whole transaction must end (total timeout), if any. */
   deadline?: number;
 }
@@ -67,7 +67,7 @@ export interface ExchangeOutput {
 export interface CheckResponseInput {
   der: B64;
   /** The body type of the request this answers. */
-  requestType: string;
+  requestType: RequestKind;
   transaction: TransactionState;
 }
 

@@ -5,8 +5,8 @@
  */
 import * as path from 'path';
 import { CmpClient } from '../client';
-import type { CertRequestKind } from '../../machines';
 import { CmpError, ErrorCodes } from '../errors';
+import { isCertRequestKind } from '../protocol';
 import { parseServerAddress } from '../transport';
 import { buildClientOptions, type ClientEnvironment } from './client-options';
 import { openInspector, type CliInspector } from './inspector';
@@ -34,12 +34,10 @@ export interface RunClientOptions {
   interrupt?: InterruptNotice;
 }
 
-const ENROLLMENT: readonly string[] = ['ir', 'cr', 'kur', 'p10cr'];
-
 function checkSupport(parsed: RunCommandLine, log: CliLog): void {
   const cli = parsed.cli;
   if (cli.sansCritical) log.warn('-sans: "critical" is ignored; cmpflow cannot mark the Subject Alternative Names critical yet');
-  if (cli.session !== undefined && cli.resume === undefined && cli.cmd !== undefined && !ENROLLMENT.includes(cli.cmd)) {
+  if (cli.session !== undefined && cli.resume === undefined && cli.cmd !== undefined && !isCertRequestKind(cli.cmd)) {
     log.warn(`-session has no effect for '${cli.cmd}', which never waits`);
   }
   if (cli.repeat > 1 && (cli.session !== undefined || cli.resume !== undefined)) {
@@ -69,7 +67,7 @@ function serverDisplay(parsed: RunCommandLine): string | undefined {
 export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLog, run: RunClientOptions = {}): Promise<number> {
   checkSupport(parsed, log);
   const cli = parsed.cli;
-  const sessionMode = (cli.session !== undefined && cli.cmd !== undefined && ENROLLMENT.includes(cli.cmd)) || cli.resume !== undefined;
+  const sessionMode = (cli.session !== undefined && cli.cmd !== undefined && isCertRequestKind(cli.cmd)) || cli.resume !== undefined;
   const progress = new PollProgress(log, run.now);
   const server = serverDisplay(parsed);
   // In session mode the CLI waits between steps itself; the machine's own waits are not rests.
@@ -84,7 +82,7 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
     // session and the protocol log go on.
     let inspectorFailed = false;
     // Without a session file, only the events tell whether the server has the request waiting.
-    const noteWaiting = !sessionMode && run.interrupt !== undefined && cli.cmd !== undefined && ENROLLMENT.includes(cli.cmd) ? run.interrupt : undefined;
+    const noteWaiting = !sessionMode && run.interrupt !== undefined && cli.cmd !== undefined && isCertRequestKind(cli.cmd) ? run.interrupt : undefined;
     const observer =
       inspector !== undefined || log.enabled(LogLevel.INFO) || noteWaiting !== undefined
         ? (event: unknown) => {
@@ -137,8 +135,8 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
 
     const cmd = cli.cmd!;
     for (let i = 0; i < cli.repeat; i++) {
-      if (ENROLLMENT.includes(cmd)) {
-        const kind = cmd as CertRequestKind;
+      if (isCertRequestKind(cmd)) {
+        const kind = cmd;
         if (cli.session !== undefined) return await (await import('./session-command')).enrollWithSession(client, kind, path.resolve(io.cwd, cli.session), sessionContext());
         await saveReceived(await client.certReq(kind), outputs, log);
       } else if (cmd === 'rr') {

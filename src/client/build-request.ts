@@ -15,6 +15,7 @@ import { buildErrorMsg, buildGenMsg, buildPollReq, buildRevReq, type RevocationT
 import { fromB64, toB64 } from '../message/bytes';
 import { buildHeader } from '../message/header';
 import { protectPkiMessage } from '../protection/protect';
+import { isCertRequestKind } from '../protocol';
 import type { ClientSetup } from './setup';
 import { buildRequestTemplate } from './template';
 
@@ -88,8 +89,6 @@ function revocationTarget(setup: ClientSetup): RevocationTarget {
   throw new CmpError('ERR_MISSING_OPTION', 'rr needs the certificate to revoke (oldCert), or a csr naming its subject and key', { options: ['oldCert', 'csr'] });
 }
 
-const CERT_REQUESTS = new Set(['ir', 'cr', 'kur', 'p10cr']);
-
 export async function buildRequest(setup: ClientSetup, spec: SessionSpec, input: BuildRequestInput): Promise<BuiltRequest> {
   const { body, certReqId, pvno } = await buildBody(setup, spec, input);
   const senderNonce = getCryptoProvider().randomBytes(16);
@@ -102,7 +101,7 @@ export async function buildRequest(setup: ClientSetup, spec: SessionSpec, input:
     ...(input.transaction.recipNonce ? { recipNonce: fromB64(input.transaction.recipNonce) } : {}),
     ...(setup.senderKID ? { senderKID: setup.senderKID } : {}),
     messageTime: new Date(setup.now()),
-    implicitConfirm: CERT_REQUESTS.has(input.kind) && setup.options.implicitConfirm === true,
+    implicitConfirm: isCertRequestKind(input.kind) && setup.options.implicitConfirm === true,
     ...(setup.options.generalInfo?.length ? { generalInfo: setup.options.generalInfo } : {}),
   });
   const message = new PKIMessage({ header, body });

@@ -6,7 +6,7 @@ import type { CertRequestKind, CheckedResponse, CheckResponseInput } from '../..
 import { fromB64 } from '../message/bytes';
 import { issuerAndSerial } from '../message/cert-identity';
 import { processResponse } from '../validation/response';
-import type { RequestType, ResponseExpectations } from '../validation/expectations';
+import type { ResponseExpectations } from '../validation/expectations';
 import { toCheckedResponse } from './actor-results';
 import type { ClientSetup } from './setup';
 
@@ -35,7 +35,7 @@ export async function checkResponse(setup: ClientSetup, session: SessionExpectat
   const t = input.transaction;
   const oldCert = setup.oldCert;
   const exp: ResponseExpectations = {
-    requestType: input.requestType as RequestType,
+    requestType: input.requestType,
     transactionId: fromB64(t.transactionId),
     lastSenderNonce: fromB64(t.lastSenderNonce ?? ''),
     ...(setup.expectedSender ? { expectedSender: setup.expectedSender } : {}),

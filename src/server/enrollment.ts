@@ -23,6 +23,7 @@ import {
   type CertReqMsg,
   type CMPCertificate,
 } from '../asn1';
+import type { CertRequestKind } from '../protocol';
 import { identifies, type IssuedRecord } from './ca';
 import { authorizeIssuance } from './issuance-authorization';
 import type { IncomingRequest, Reply, ServerContext } from './context';
@@ -32,8 +33,6 @@ import { refuse } from './refusal';
 import { statusInfo } from './response';
 import type { DeliveredCertificate, PendingCertReply, Transaction } from './transactions';
 
-export type CertRequestType = 'ir' | 'cr' | 'kur' | 'p10cr';
-
 const responseTypes = { ir: 'ip', cr: 'cp', kur: 'kup', p10cr: 'cp' } as const;
 
 /** OpenSSL and RFC 9483 use certReqId 0 for CRMF requests; a p10cr has none, its answer uses -1. */
@@ -41,7 +40,7 @@ export const CRMF_CERT_REQ_ID = 0n;
 export const P10CR_CERT_REQ_ID = -1n;
 
 
-function singleCertReqMsg(req: IncomingRequest, type: Exclude<CertRequestType, 'p10cr'>): CertReqMsg {
+function singleCertReqMsg(req: IncomingRequest, type: Exclude<CertRequestKind, 'p10cr'>): CertReqMsg {
   const messages = req.msg.body[type]!;
   if (messages.length !== 1) refuse('badRequest', `exactly one certificate request per message is supported, got ${messages.length}`);
   const request = messages[0]!;
@@ -78,12 +77,12 @@ async function certificateToUpdate(ctx: ServerContext, req: IncomingRequest, req
   return signer;
 }
 
-function requested(req: IncomingRequest, type: CertRequestType, request: CertReqMsg | undefined): RequestedCertificate {
+function requested(req: IncomingRequest, type: CertRequestKind, request: CertReqMsg | undefined): RequestedCertificate {
   if (type === 'p10cr') return requestFromCsr(req.msg.body.p10cr!);
   return requestFromTemplate(request!.certReq.certTemplate);
 }
 
-async function checkPossession(ctx: ServerContext, req: IncomingRequest, type: CertRequestType, request: CertReqMsg | undefined, spki: Uint8Array): Promise<void> {
+async function checkPossession(ctx: ServerContext, req: IncomingRequest, type: CertRequestKind, request: CertReqMsg | undefined, spki: Uint8Array): Promise<void> {
   if (type === 'p10cr') return verifyCsrSignature(req.msg, spki);
   return verifyCrmfPopo(req.msg, 0, request!, spki, ctx.config.source.acceptRaVerified === true);
 }
@@ -99,7 +98,7 @@ function delivery(der: Uint8Array): DeliveredCertificate {
   return { der, certificate: frozenCmpCertificate(der) };
 }
 
-async function decide(ctx: ServerContext, req: IncomingRequest, type: CertRequestType, wanted: RequestedCertificate, oldCert: X509Certificate | undefined): Promise<Outcome> {
+async function decide(ctx: ServerContext, req: IncomingRequest, type: CertRequestKind, wanted: RequestedCertificate, oldCert: X509Certificate | undefined): Promise<Outcome> {
   const source = ctx.config.source;
   const forced = source.pkiStatus;
   const failInfo = ctx.config.forcedFailInfo;
@@ -150,7 +149,7 @@ export async function deliver(ctx: ServerContext, transaction: Transaction, pend
   };
 }
 
-export async function handleCertRequest(ctx: ServerContext, req: IncomingRequest, type: CertRequestType, transaction: Transaction): Promise<Reply> {
+export async function handleCertRequest(ctx: ServerContext, req: IncomingRequest, type: CertRequestKind, transaction: Transaction): Promise<Reply> {
   const request = type === 'p10cr' ? undefined : singleCertReqMsg(req, type);
   const certReqId = type === 'p10cr' ? P10CR_CERT_REQ_ID : CRMF_CERT_REQ_ID;
   transaction.certReqId = certReqId;

@@ -17,6 +17,7 @@ import {
   type PKIMessage,
 } from '../asn1';
 import { CmpError, ErrorCodes } from '../errors';
+import { CERT_REQUEST_KINDS } from '../protocol';
 import { CertificateAuthority } from './ca';
 import { resolveConfig, type CmpServerConfig, type ResolvedConfig } from './config';
 import { handleCertConf, handleClientError, withdrawUnconfirmed } from './confirmation';
@@ -51,7 +52,7 @@ export interface CmpServer {
   close(): Promise<void>;
 }
 
-const newTransactionBodies = new Set<PKIBodyType>(['ir', 'cr', 'kur', 'p10cr', 'rr', 'genm']);
+const newTransactionBodies = new Set<PKIBodyType>([...CERT_REQUEST_KINDS, 'rr', 'genm']);
 const continuingBodies = new Set<PKIBodyType>(['certConf', 'pollReq', 'error']);
 /** Longer transactionIDs are refused: they are keys of the transaction store. */
 const MAX_TRANSACTION_ID = 256;

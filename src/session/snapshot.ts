@@ -9,6 +9,7 @@
  */
 import type { ActorRefFrom, Snapshot } from 'xstate';
 import { CmpError, type ErrorCode } from '../errors';
+import { CERT_REQUEST_KINDS } from '../protocol';
 import type { EnrollmentMachine } from '../../machines/enrollment';
 import { MACHINE_VERSION } from '../../machines/version';
 import { isSecretLikeName } from './secret-names';
@@ -37,7 +38,6 @@ export interface PersistedSession {
 }
 
 const MACHINES: readonly SessionMachineName[] = ['enrollment', 'revocation', 'general'];
-const CERT_REQUEST_KINDS = ['ir', 'cr', 'p10cr', 'kur'] as const;
 const MAX_JSON_DEPTH = 32;
 const MAX_B64_CHARS = 4096;
 const MAX_META_ENTRIES = 32;

@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as tls from 'node:tls';
 import { CmpError, ErrorCodes } from '../errors';
+import { CERT_REQUEST_KINDS } from '../protocol';
 import { parseServerAddress, selectProxy, type ProxyAddress, type ServerAddress } from './address';
 import { ConnectTunnelAgent, ProxyTunnelError } from './connect-tunnel-agent';
 import { explainTlsFailure } from './tls-errors';
@@ -84,7 +85,7 @@ const DEFAULT_MAX_RESPONSE_BYTES = 100 * 1024;
  * Requests after which the transaction may go on (certConf, polling), so the connection is
  * worth keeping; the last message of a transaction asks to close. This mirrors OpenSSL.
  */
-const CONTINUING_BODY_TYPES = new Set(['ir', 'cr', 'p10cr', 'kur', 'pollReq']);
+const CONTINUING_BODY_TYPES: ReadonlySet<string> = new Set([...CERT_REQUEST_KINDS, 'pollReq']);
 
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED',

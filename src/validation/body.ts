@@ -6,12 +6,13 @@
 import { pkiBodyType, type PKIBodyType, type PKIMessage } from '../asn1';
 import { CmpError, ErrorCodes } from '../errors';
 import { errorResponseError } from './error-message';
-import type { CertRequestType, RequestType, ResponseExpectations } from './expectations';
+import type { CertRequestKind, RequestKind } from '../protocol';
+import type { ResponseExpectations } from './expectations';
 
-const certificateAnswer: Record<CertRequestType, PKIBodyType> = { ir: 'ip', cr: 'cp', p10cr: 'cp', kur: 'kup' };
+const certificateAnswer: Record<CertRequestKind, PKIBodyType> = { ir: 'ip', cr: 'cp', p10cr: 'cp', kur: 'kup' };
 
 /** The body types that may answer `requestType`. */
-export function expectedBodyTypes(requestType: RequestType, pollingFor?: CertRequestType): PKIBodyType[] {
+export function expectedBodyTypes(requestType: RequestKind, pollingFor?: CertRequestKind): PKIBodyType[] {
   switch (requestType) {
     case 'ir':
     case 'cr':

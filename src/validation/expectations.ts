@@ -5,13 +5,12 @@
 import type { Name } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
 import type { VerifiedProtection, VerifyOptions } from '../protection/verify';
+import type { CertRequestKind, RequestKind } from '../protocol';
 
-export type CertRequestType = 'ir' | 'cr' | 'p10cr' | 'kur';
-export type RequestType = CertRequestType | 'pollReq' | 'certConf' | 'rr' | 'genm' | 'error';
 
 export interface ResponseExpectations {
   /** The body type of the request this response answers. */
-  requestType: RequestType;
+  requestType: RequestKind;
   transactionId: Uint8Array;
   /** Our request's senderNonce, which the response must echo as recipNonce. */
   lastSenderNonce: Uint8Array;
@@ -24,7 +23,7 @@ export interface ResponseExpectations {
    * response must then be its answer (ir -> ip, ...), as OpenSSL insists; without it any of
    * ip/cp/kup is taken.
    */
-  pollingFor?: CertRequestType;
+  pollingFor?: CertRequestKind;
   /** DER SubjectPublicKeyInfo of the key we asked a certificate for. */
   requestedPublicKey?: Uint8Array;
   /** The certificate an rr asked to revoke, for checking the rp's revCerts. */

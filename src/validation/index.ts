@@ -4,9 +4,8 @@
  * answers are domain values; path validation is src/pki's.
  */
 export { processResponse } from './response';
+export type { CertRequestKind, RequestKind } from '../protocol';
 export type {
-  CertRequestType,
-  RequestType,
   ResponseExpectations,
   ResponseProtection,
   UnprotectedResponse,

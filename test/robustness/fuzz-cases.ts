@@ -45,7 +45,8 @@ import { CmpError } from '../../src/errors';
 import { issuerAndSerial } from '../../src/message/cert-identity';
 import { protectPkiMessage } from '../../src/protection';
 import { processResponse } from '../../src/validation/response';
-import type { CertRequestType, RequestType, ResponseExpectations } from '../../src/validation/expectations';
+import type { CertRequestKind, RequestKind } from '../../src/protocol';
+import type { ResponseExpectations } from '../../src/validation/expectations';
 import { loadOpenSslCapture, type CapturedProtection } from '../support/capture';
 import { messageVectors, readVector, relativeName } from '../asn1/vectors';
 import { currentDecodeOutcome, intendedlyStricter, referenceDecodeChecked, valueDifference } from '../support/asn1-reference';
@@ -122,12 +123,12 @@ export async function loadFuzzCorpus(): Promise<FuzzCorpus> {
 
   const scenarios: ResponseScenario[] = [];
   for (const ex of capture.exchanges) {
-    let pollingFor: CertRequestType | undefined;
+    let pollingFor: CertRequestKind | undefined;
     for (let i = 0; i + 1 < ex.messages.length; i += 2) {
       const request = decodePkiMessage(ex.messages[i]!.der);
       const response = ex.messages[i + 1]!.der;
-      const requestType = bodyTypeOf(request) as RequestType;
-      if (['ir', 'cr', 'p10cr', 'kur'].includes(requestType)) pollingFor = requestType as CertRequestType;
+      const requestType = bodyTypeOf(request) as RequestKind;
+      if (['ir', 'cr', 'p10cr', 'kur'].includes(requestType)) pollingFor = requestType as CertRequestKind;
       const wantsKey = ['ir', 'cr', 'p10cr', 'kur', 'pollReq'].includes(requestType);
       const expectations: ResponseExpectations = {
         requestType,

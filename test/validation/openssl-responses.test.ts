@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodePkiMessage, PKIStatus } from '../../src/asn1';
 import { loadCertificate } from '../../src/credentials';
-import { type RequestType, type ResponseExpectations } from '../../src/validation';
+import { type RequestKind, type ResponseExpectations } from '../../src/validation';
 import { runCmp } from '../support/openssl';
 import { makeTestPki, type TestPki } from '../support/pki';
 
@@ -44,7 +44,7 @@ async function session(name: string, cmd: string, messages: number, extra: strin
 }
 
 /** What our client would expect after sending `request` (OpenSSL's, here). */
-function expecting(request: Uint8Array, requestType: RequestType, overrides: Partial<ResponseExpectations> = {}): ResponseExpectations {
+function expecting(request: Uint8Array, requestType: RequestKind, overrides: Partial<ResponseExpectations> = {}): ResponseExpectations {
   const header = decodePkiMessage(request).header;
   return {
     requestType,

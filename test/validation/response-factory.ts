@@ -29,7 +29,7 @@ import {
 } from '../../src/asn1';
 import { parseName } from '../../src/pki/names';
 import { protectPkiMessage } from '../../src/protection';
-import type { RequestType, ResponseExpectations } from '../../src/validation';
+import type { RequestKind, ResponseExpectations } from '../../src/validation';
 import { issueCa, issueLeaf, generateKey, type Issued } from '../pki/certificate-factory';
 
 export const SECRET = new TextEncoder().encode('insecure test secret');
@@ -92,7 +92,7 @@ export async function buildResponse(t: Transaction, body: PKIBody, spec: Respons
 }
 
 /** What the client expects in answer to `requestType` in transaction `t`, with PBM and no trust anchors. */
-export function expectationsFor(t: Transaction, requestType: RequestType, overrides: Partial<ResponseExpectations> = {}): ResponseExpectations {
+export function expectationsFor(t: Transaction, requestType: RequestKind, overrides: Partial<ResponseExpectations> = {}): ResponseExpectations {
   return {
     requestType,
     transactionId: t.transactionId,

@@ -34,7 +34,9 @@ let out: string;
 beforeAll(async () => {
   tls = makeTlsPki();
   ca = await createThrowawayCa({ folder: true });
-  listener = await listen(createCmpServer({ ...ca.serverConfig(), secrets: [{ ref: REF, secret: SECRET }] }));
+  // The one reference enrolls under two names, which the CA grants only when configured.
+  const policy = { references: [{ ref: REF, subjects: ['/CN=tls enrolled', '/CN=tls cli'] }] };
+  listener = await listen(createCmpServer({ ...ca.serverConfig(), secrets: [{ ref: REF, secret: SECRET }], policy }));
   front = await startTlsFront({ upstream: listener.url, certPem: tls.serverCertPem, keyPem: tls.serverKeyPem, clientCaPem: tls.rootPem });
   out = scratchDir();
 });

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { CmpError, ErrorCodes } from '../errors';
 import { hashLength } from './algorithms';
 import { PrivateKey } from './private-key';
+import { nextTurn, SLICE_MS } from './event-loop-turns';
 import { iterateSha256 } from './sha256-iteration';
 import type { CryptoProvider, HashName, KeySpec, KeyType, PrivateKeyHandle, SignatureAlgorithm } from './provider';
 
@@ -166,11 +167,10 @@ function publicKeyOf(spki: Uint8Array): crypto.KeyObject {
   return publicKey;
 }
 
-/**
- * Rounds of an iterated digest computed without giving the event loop a turn: about 3 ms of
- * SHA-256 in JavaScript, 5 to 10 ms of SHA-1 or SHA-512 through node:crypto.
- */
-export const ITERATED_DIGEST_SLICE = 10_000;
+/** Rounds between two looks at the clock: well under a millisecond of any hash. */
+const ROUNDS_PER_CHECK = 500;
+/** What is left of a derivation is done at once up to this many rounds (OpenSSL's default count is 500). */
+const ROUNDS_WITHOUT_TURN = 1000;
 
 /** The default provider, on node:crypto. */
 export class NodeCryptoProvider implements CryptoProvider {
@@ -189,15 +189,20 @@ export class NodeCryptoProvider implements CryptoProvider {
     const name = nodeHash(hash);
     // PBM may ask for tens of thousands of rounds: synchronous hashing keeps each round cheap, and
     // SHA-256 (the usual one-way function) rounds after the first run in JavaScript, cheaper still.
-    // The rounds run in slices with a turn of the event loop between them, so that a server
-    // deriving a key for one request still answers the others in between.
+    // More than a few rounds run in slices of about SLICE_MS that take turns with everything else
+    // on the event loop (event-loop-turns.ts), so a server deriving keys for some requests still
+    // answers the others.
     let value: Uint8Array = digestOnce(hash, name, data);
-    for (let done = 1; done < count; ) {
-      const rounds = Math.min(ITERATED_DIGEST_SLICE, count - done);
-      if (hash === 'SHA-256') value = iterateSha256(value, rounds);
-      else for (let i = 0; i < rounds; i++) value = digestOnce(hash, name, value);
-      done += rounds;
-      if (done < count) await new Promise<void>((resolve) => setImmediate(resolve));
+    let done = 1;
+    while (done < count) {
+      if (count - done > ROUNDS_WITHOUT_TURN) await nextTurn();
+      const sliceEnd = performance.now() + SLICE_MS;
+      do {
+        const rounds = Math.min(ROUNDS_PER_CHECK, count - done);
+        if (hash === 'SHA-256') value = iterateSha256(value, rounds);
+        else for (let i = 0; i < rounds; i++) value = digestOnce(hash, name, value);
+        done += rounds;
+      } while (done < count && performance.now() < sliceEnd);
     }
     return bytes(value);
   }

@@ -177,7 +177,7 @@ describe('PasswordBasedMac iteration counts', () => {
       await expect(verifyPkiMessageProtection(msg, { ...noCerts, secret })).rejects.toMatchObject({ code: 'ERR_PROTECTION_INVALID' });
     }
     clearInterval(ticker);
-    // 100000 rounds run in 10 slices: a timer gets its turn between them.
+    // 100000 rounds run in slices of a few milliseconds: a timer gets its turn between them.
     expect(turns).toBeGreaterThanOrEqual(10);
   });
 

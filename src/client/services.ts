@@ -4,11 +4,11 @@
  */
 import type { CertRequestKind, SessionServices } from '../../machines/actors';
 import { waitUntilClock } from '../../machines/services';
-import { fromB64, toB64 } from '../message/bytes';
+import { fromB64, toB64 } from '../bytes';
 import { certificateFromDer } from '../pki/certificate-cache';
 import { buildRequest, type SessionSpec } from './build-request';
 import { checkResponse, type SessionExpectations } from './check-response';
-import { adoptStoredRequest, type AdoptedRequest } from './stored-request';
+import { adoptStoredRequest, replayedTransaction, type AdoptedRequest } from './stored-request';
 import type { ClientSetup } from './setup';
 import { CmpError } from '../errors';
 
@@ -71,12 +71,17 @@ export function createSessionServices(setup: ClientSetup, session: SessionOption
         storedTransactionId = toB64(adopted.transactionId);
         return adopted.der;
       };
+      const responseReplayed = (response: Uint8Array) => {
+        adopted = replayedTransaction(response, built);
+        storedTransactionId = toB64(adopted.transactionId);
+      };
       try {
         const response = await transfer(built, {
           ...(signal ? { signal } : {}),
           bodyType: input.bodyType,
           timeoutMs,
           adoptRequest,
+          responseReplayed,
         });
         return { der: toB64(response) };
       } catch (e) {

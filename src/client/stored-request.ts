@@ -10,7 +10,7 @@ import { decodePkiMessage, encodePkiMessage } from '../asn1/codec';
 import { frozenCmpCertificate } from '../asn1';
 import { extraCertsBytes } from '../asn1/message-certs';
 import { protectPkiMessage } from '../protection/protect';
-import { sameBytes } from '../validation/bytes';
+import { sameBytes } from '../bytes';
 import type { ClientSetup } from './setup';
 
 export interface AdoptedRequest {
@@ -60,5 +60,20 @@ export async function adoptStoredRequest(
     der,
     transactionId: bytesOf(header.transactionID) ?? new Uint8Array(0),
     senderNonce: bytesOf(header.senderNonce) ?? new Uint8Array(0),
+  };
+}
+
+/**
+ * A response read from a file (-rspin) names the transaction and the nonce it answers; OpenSSL
+ * takes both over (read_write_req_resp), so a recorded exchange can be replayed. What the file
+ * lacks stays as our request had it. `der` is what was sent, for the record.
+ */
+export function replayedTransaction(response: Uint8Array, built: Uint8Array): AdoptedRequest {
+  const theirs = decodePkiMessage(response).header;
+  const ours = decodePkiMessage(built).header;
+  return {
+    der: built,
+    transactionId: bytesOf(theirs.transactionID ?? ours.transactionID) ?? new Uint8Array(0),
+    senderNonce: bytesOf(theirs.recipNonce ?? ours.senderNonce) ?? new Uint8Array(0),
   };
 }

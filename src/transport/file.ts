@@ -85,6 +85,7 @@ export function createFileTransfer(options: FileTransferOptions, inner?: Transfe
     let response: Uint8Array;
     if (rspinFile !== undefined) {
       response = await readMessage(rspinFile, 'response', ctx);
+      ctx.responseReplayed?.(response);
     } else {
       if (inner === undefined) {
         throw new CmpError(

@@ -18,4 +18,10 @@ export interface TransferContext {
    * stored bytes go out as they are.
    */
   adoptRequest?: (stored: Uint8Array, how: { newTransactionId: boolean }) => Promise<Uint8Array>;
+  /**
+   * Told when the response was read from a file instead of received (OpenSSL -rspin): the client
+   * then takes the transaction as that response names it, as OpenSSL does, since a recorded
+   * answer cannot echo the nonce of a request made after it. Its protection is still verified.
+   */
+  responseReplayed?: (response: Uint8Array) => void;
 }

@@ -5,8 +5,9 @@
  * instance) and encoding reuses those bytes for every part that has not changed since.
  */
 import { CmpError, ErrorCodes } from '../errors';
-import { bytesEqual, DerNode, encodeTlv, nodeBytes, readDer } from './der';
-import { decodeDerChecked, encodeDer, toBytes } from './der-codec';
+import { bytesOf, sameBytes } from '../bytes';
+import { DerNode, encodeTlv, nodeBytes, readDer } from './der';
+import { decodeDerChecked, encodeDer } from './der-codec';
 import { PKIMessage } from './cmp/message';
 
 export { decodeDer, encodeDer } from './der-codec';
@@ -64,7 +65,7 @@ function splitMessage(bytes: Bytes, root: DerNode = readDer(bytes)): MessagePart
  * ERR_ASN1_INDEFINITE_LENGTH or ERR_ASN1_TRAILING_DATA.
  */
 export function decodePkiMessage(der: Uint8Array | ArrayBuffer): PKIMessage {
-  const received = Uint8Array.from(toBytes(der));
+  const received = Uint8Array.from(bytesOf(der));
   const root = readDer(received);
   const receivedParts = splitMessage(received, root);
   const { value, reencoded } = decodeDerChecked(received, PKIMessage, root);
@@ -73,7 +74,7 @@ export function decodePkiMessage(der: Uint8Array | ArrayBuffer): PKIMessage {
 }
 
 function samePart(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
-  return a === undefined || b === undefined ? a === b : bytesEqual(a, b);
+  return a === undefined || b === undefined ? a === b : sameBytes(a, b);
 }
 
 function checkSizes(msg: PKIMessage): void {
@@ -146,7 +147,7 @@ export function protectedPartBytes(msg: PKIMessage): Bytes {
   const memory = remembered.get(msg);
   const header = encodeDer(msg.header);
   const body = encodeDer(msg.body);
-  const useHeader = memory && bytesEqual(header, memory.reencodedParts.header) ? memory.receivedParts.header : header;
-  const useBody = memory && bytesEqual(body, memory.reencodedParts.body) ? memory.receivedParts.body : body;
+  const useHeader = memory && sameBytes(header, memory.reencodedParts.header) ? memory.receivedParts.header : header;
+  const useBody = memory && sameBytes(body, memory.reencodedParts.body) ? memory.receivedParts.body : body;
   return encodeTlv(0x30, useHeader, useBody);
 }

@@ -5,16 +5,11 @@
  */
 import { serializeDer } from './der-writer';
 import { CmpError, ErrorCodes } from '../errors';
-import { bytesEqual, readDer, sameStructure, type DerNode } from './der';
+import { bytesOf, sameBytes } from '../bytes';
+import { readDer, sameStructure, type DerNode } from './der';
 import { parseDer } from './der-reader';
 
 export type AsnClass<T> = new () => T;
-
-export function toBytes(data: Uint8Array | ArrayBuffer | ArrayBufferView): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return new Uint8Array(data);
-}
 
 export interface StrictDecodeResult<T> {
   value: T;
@@ -37,7 +32,7 @@ export function reencodingJustDecoded(): boolean {
  * of these very bytes, when the caller has already read it.
  */
 export function decodeDerChecked<T>(data: Uint8Array | ArrayBuffer, type: AsnClass<T>, root?: DerNode): StrictDecodeResult<T> {
-  const bytes = toBytes(data);
+  const bytes = bytesOf(data);
   const tree = root ?? readDer(bytes);
   let value: T;
   try {
@@ -57,7 +52,7 @@ export function decodeDerChecked<T>(data: Uint8Array | ArrayBuffer, type: AsnCla
   } finally {
     reencoding--;
   }
-  if (!bytesEqual(bytes, reencoded) && !sameStructure(bytes, reencoded)) {
+  if (!sameBytes(bytes, reencoded) && !sameStructure(bytes, reencoded)) {
     throw new CmpError(
       ErrorCodes.ERR_ASN1_DECODE,
       `${type.name} contains elements that do not fit its ASN.1 definition`,

@@ -40,6 +40,7 @@ import {
 import type { IAsnSchema, IAsnSchemaItem } from '@peculiar/asn1-schema/build/types/schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import { GeneralizedTimeConverter, RawAnyConverter, SmallIntegerConverter } from './converters';
+import { sameBytes } from '../bytes';
 import { readDer, type DerNode } from './der';
 
 interface SchemaStorage {
@@ -608,7 +609,10 @@ function encodeItem(item: IAsnSchemaItem, key: string, target: object, prop: unk
   return encodeObject(prop);
 }
 
-/** IMPLICIT [n], as AsnSerializer does it. */
+/**
+ * IMPLICIT [n], as AsnSerializer does it. A primitive node whose tag was replaced keeps its content; a
+ * constructed one written under a primitive tag is asn1-schema's doing, and `cons` with a primitive tag writes it.
+ */
 function retag(item: IAsnSchemaItem, key: string, target: object, prop: unknown, node: Node): Node {
   const context = item.context!;
   if (!item.repeated && (typeof item.type === 'number' || isConvertibleType(item.type))) {
@@ -641,16 +645,6 @@ function literalItem(item: IAsnSchemaItem, key: string, target: object, prop: un
     toAsnItem(item: IAsnSchemaItem, key: string, target: object, prop: unknown): asn1js.AsnType;
   };
   return serializer.toAsnItem(item, key, target, prop);
-}
-
-/**
- * A primitive node whose tag was replaced keeps its content; a constructed one written under a
- * primitive tag is asn1-schema's doing (see retag), and `cons` with a primitive tag writes it.
- */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**

@@ -4,6 +4,7 @@
  * absurd nesting) is rejected with a precise CmpError code instead of reaching a general-purpose
  * BER parser, and it hands out the exact byte ranges of elements, which protection needs.
  */
+import { sameBytes } from '../bytes';
 import { CmpError, ErrorCodes } from '../errors';
 
 export interface DerNode {
@@ -259,7 +260,7 @@ const OMITTABLE_DEFAULTS = [Uint8Array.of(0x01, 0x01, 0x00), Uint8Array.of(0xa0,
 
 function isOmittableDefault(bytes: Uint8Array, node: DerNode): boolean {
   const enc = nodeBytes(bytes, node);
-  return OMITTABLE_DEFAULTS.some((d) => bytesEqual(d, enc));
+  return OMITTABLE_DEFAULTS.some((d) => sameBytes(d, enc));
 }
 
 /**
@@ -298,8 +299,3 @@ export function sameStructure(received: Uint8Array, reencoded: Uint8Array): bool
   return sameShape(received, readDer(received, options), reencoded, readDer(reencoded, options));
 }
 
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}

@@ -22,7 +22,8 @@ import { RSAPublicKey } from '@peculiar/asn1-rsa';
 import { Name as X509Name } from '@peculiar/x509';
 import { CmpError, ErrorCodes } from '../errors';
 import { CmpOids, oidName } from './oids';
-import { decodeDer, toBytes } from './der-codec';
+import { bytesOf, hex } from '../bytes';
+import { decodeDer } from './der-codec';
 import { CertReqMessages } from './crmf/cert_request';
 import { CertTemplate } from './crmf/cert_template';
 import { AttributeTypeAndValue } from './crmf/attribute';
@@ -44,10 +45,6 @@ import { PKIBody, PKIMessage, pkiBodyType } from './cmp/message';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
-
-function hex(data: ArrayBuffer | Uint8Array | undefined): string {
-  return data === undefined ? '' : Buffer.from(toBytes(data)).toString('hex');
-}
 
 function compact(obj: { [key: string]: Json | undefined }): JsonObject {
   const out: JsonObject = {};
@@ -576,7 +573,7 @@ const PEM_BLOCK = /-----BEGIN ([^\r\n-]*)-----\r?\n([\s\S]*?)-----END \1-----/;
  * decoded. Throws CmpError ERR_PEM for PEM armour without a valid base64 body.
  */
 export function readMessageFile(bytes: Uint8Array | ArrayBuffer): Uint8Array<ArrayBuffer> {
-  const data = Uint8Array.from(toBytes(bytes));
+  const data = Uint8Array.from(bytesOf(bytes));
   if (data.length > 0 && data[0] === 0x30) return data;
   const text = Buffer.from(data).toString('latin1');
   if (!text.includes('-----BEGIN ')) return data;

@@ -17,6 +17,7 @@ import * as x509 from '@peculiar/x509';
 import { encodeTlv } from '../asn1/der';
 import { CmpError, ErrorCodes } from '../errors';
 import type { OpenSslConfig } from './config';
+import { hex } from '../bytes';
 
 export type DirectoryStringType = 'utf8' | 'printable' | 'ia5';
 
@@ -210,7 +211,7 @@ class SectionReader {
         return { oid: known.oid, name, critical, value: { kind: 'certificatePolicies', policies: this.policies(value, at) } };
       case 'subjectKeyIdentifier':
         if (value === 'hash' || value === 'none') throw this.fail(`${at}: '${value}' is not supported, give the key identifier in hex`);
-        return { oid: known.oid, name, critical, value: { kind: 'subjectKeyIdentifier', keyId: toHex(this.hex(value, at)) } };
+        return { oid: known.oid, name, critical, value: { kind: 'subjectKeyIdentifier', keyId: hex(this.hex(value, at)) } };
     }
   }
 
@@ -485,9 +486,6 @@ export function normalizeIp(text: string): string | undefined {
   return [...headParts, ...fill, ...tailParts].map((g) => g.padStart(4, '0')).join(':');
 }
 
-function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex');
-}
 
 /** Reads one extension section (X509V3_EXT_add_nconf_sk), in the section's order. */
 export function readExtensionSection(config: OpenSslConfig, section: string, option: string): ExtensionSpec[] {

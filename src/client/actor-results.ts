@@ -5,7 +5,7 @@
  */
 import type { X509Certificate } from '@peculiar/x509';
 import type { CheckedResponse } from '../../machines/actors';
-import { toB64 as b64 } from '../message/bytes';
+import { toB64 as b64 } from '../bytes';
 import type { ValidatedResponse } from '../validation/results';
 
 const certB64 = (cert: X509Certificate): string => b64(cert.rawData);

@@ -12,7 +12,7 @@ import type { BuildRequestInput, BuiltRequest } from '../../machines/actors';
 import { buildCertConf } from '../message/cert-conf';
 import { buildCertReqMessages } from '../message/cert-request';
 import { buildErrorMsg, buildGenMsg, buildPollReq, buildRevReq, type RevocationTarget } from '../message/bodies';
-import { fromB64, toB64 } from '../message/bytes';
+import { fromB64, toB64 } from '../bytes';
 import { buildHeader } from '../message/header';
 import { protectPkiMessage } from '../protection/protect';
 import { isCertRequestKind } from '../protocol';

@@ -3,7 +3,7 @@
  * expectations of src/validation's processResponse, and its answer turned back into JSON.
  */
 import type { CertRequestKind, CheckedResponse, CheckResponseInput } from '../../machines/actors';
-import { fromB64 } from '../message/bytes';
+import { fromB64 } from '../bytes';
 import { issuerAndSerial } from '../message/cert-identity';
 import { processResponse } from '../validation/response';
 import type { ResponseExpectations } from '../validation/expectations';

@@ -16,7 +16,7 @@ import { bindServices, systemActors } from '../../machines/services';
 import type { SingleExchangeOutput } from '../../machines/single-exchange';
 import { getCryptoProvider } from '../crypto';
 import { CmpError } from '../errors';
-import { fromB64, toB64 } from '../message/bytes';
+import { fromB64, toB64 } from '../bytes';
 import { certificateFromDer } from '../pki/certificate-cache';
 import type { CmpClientOptions, InfoTypeAndValueInput } from '../options';
 import { persistSession, parsePersistedSession, resumeOptions, type PersistedSession } from '../session';

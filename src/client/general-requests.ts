@@ -19,7 +19,7 @@ import {
 import { X509Certificate, X509Crl } from '@peculiar/x509';
 import { CaCertsValue, CertReqTemplateContent, CmpOids, CRLSource, CRLStatus, CRLStatusListValue, CRLsValue, RootCaKeyUpdateContent } from '../asn1';
 import { CmpError } from '../errors';
-import { toArrayBuffer } from '../message/bytes';
+import { sameBytes, toArrayBuffer } from '../bytes';
 import type { InfoTypeAndValueInput } from '../options';
 import { validatePath } from '../pki/path';
 
@@ -64,8 +64,7 @@ async function signedBy(cert: X509Certificate, issuer: X509Certificate): Promise
   return cert.verify({ publicKey: issuer.publicKey, signatureOnly: true }).catch(() => false);
 }
 
-const sameKey = (a: X509Certificate, b: X509Certificate) =>
-  Buffer.from(a.publicKey.rawData).equals(Buffer.from(b.publicKey.rawData));
+const sameKey = (a: X509Certificate, b: X509Certificate) => sameBytes(a.publicKey.rawData, b.publicKey.rawData);
 
 /**
  * id-it-rootCaCert → id-it-rootCaKeyUpdate: the new root CA certificate, accepted only as RFC 9480

@@ -17,6 +17,7 @@ import { decryptLegacyPem, isLegacyEncrypted } from './legacy-pem';
 import { decryptPrivateKeyInfo } from './pbe';
 import { parsePem, PemBlock } from './pem';
 import { CredentialInput, pemText } from './source';
+import { sameBytes } from '../bytes';
 
 type KeyFormat = 'pkcs8' | 'encrypted-pkcs8' | 'rsa' | 'ec';
 
@@ -151,13 +152,9 @@ export function publicKeyMatches(key: PrivateKeyHandle, certificate: X509Certifi
   } catch {
     return false;
   }
-  if (!equalBytes(ours.subjectPublicKey, theirs.subjectPublicKey)) return false;
+  if (!sameBytes(ours.subjectPublicKey, theirs.subjectPublicKey)) return false;
   const [a, b] = [ours.algorithm, theirs.algorithm];
   if (rsaKeyOids.has(a.algorithm) && rsaKeyOids.has(b.algorithm)) return true;
-  return a.algorithm === b.algorithm && equalBytes(a.parameters ?? null, b.parameters ?? null);
+  return a.algorithm === b.algorithm && (a.parameters && b.parameters ? sameBytes(a.parameters, b.parameters) : !a.parameters && !b.parameters);
 }
 
-function equalBytes(a: ArrayBuffer | null, b: ArrayBuffer | null): boolean {
-  if (a === null || b === null) return a === b;
-  return Buffer.from(a).equals(Buffer.from(b));
-}

@@ -20,7 +20,7 @@ import {
   RevDetails,
   RevReqContent,
 } from '../asn1';
-import { toArrayBuffer } from './bytes';
+import { toArrayBuffer } from '../bytes';
 import { issuerAndSerial } from './cert-identity';
 
 export function buildPollReq(certReqId: bigint): PollReqContent {

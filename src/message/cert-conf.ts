@@ -7,7 +7,7 @@ import { CertConfirmContent, CertStatus, PKIFailureInfo, PKIFreeText, PKIStatus,
 import { certHashAlgorithm, getCryptoProvider, hashAlgorithmId, Oids, type HashName } from '../crypto';
 import { certificateFromDer } from '../pki/certificate-cache';
 import { viewOf } from '../pki/certificate-view';
-import { toArrayBuffer } from './bytes';
+import { toArrayBuffer } from '../bytes';
 
 export interface CertHash {
   hash: HashName;

@@ -23,7 +23,7 @@ import {
 } from '../asn1';
 import { defaultSignatureAlgorithm, getCryptoProvider, signatureAlgorithmId, type HashName, type PrivateKeyHandle } from '../crypto';
 import { CmpError } from '../errors';
-import { toArrayBuffer } from './bytes';
+import { toArrayBuffer } from '../bytes';
 import { issuerAndSerial } from './cert-identity';
 
 /** OpenSSL -popo: -1 none, 0 raVerified, 1 signature, 2 keyEncipherment, 3 keyAgreement. */

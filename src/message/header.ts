@@ -6,7 +6,7 @@
 import type { GeneralName } from '@peculiar/asn1-x509';
 import { CmpOids, InfoTypeAndValue, PKIFreeText, PKIHeader } from '../asn1';
 import { copyAsnValue } from '../asn1/copy';
-import { toArrayBuffer } from './bytes';
+import { toArrayBuffer } from '../bytes';
 
 export interface HeaderInput {
   pvno: 2 | 3;

@@ -11,15 +11,12 @@
 import { X509Certificate } from '@peculiar/x509';
 import { CmpError, ErrorCodes } from '../errors';
 import { seedView } from './certificate-view';
+import { sameBytes } from '../bytes';
 
 /** About 256 distinct certificates: a few per server and trust store, with room for many servers. */
 export const CERTIFICATE_CACHE_SIZE = 256;
 
 const cache = new Map<string, X509Certificate>();
-
-function sameBytes(a: ArrayBuffer, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && Buffer.from(a).equals(b);
-}
 
 /**
  * The certificate encoded by `der`: the same instance for the same bytes while it stays in the

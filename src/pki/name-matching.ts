@@ -6,6 +6,7 @@
  * types are compared by their DER. The order of attributes inside a multi-valued RDN is irrelevant.
  */
 import { serializeDer } from '../asn1/der-writer';
+import { hex } from '../bytes';
 import type { AttributeTypeAndValue, Name } from '@peculiar/asn1-x509';
 
 /** One RDN: the canonical keys of its attributes, sorted. */
@@ -37,7 +38,7 @@ function canonicalAttribute(attribute: AttributeTypeAndValue): string {
     value.utf8String ?? value.printableString ?? value.teletexString ?? value.bmpString ?? value.universalString ?? value.ia5String;
   if (text !== undefined) return `${attribute.type}=s:${canonicalString(text)}`;
   const der = value.anyValue ?? serializeDer(value).buffer;
-  return `${attribute.type}=x:${Buffer.from(der).toString('hex')}`;
+  return `${attribute.type}=x:${hex(der)}`;
 }
 
 /** OpenSSL's asn1_string_canon: trim, collapse inner white space to one space, lower-case ASCII. */

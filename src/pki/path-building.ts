@@ -8,6 +8,7 @@ import { Oids, signatureAlgorithmFromId } from '../crypto/algorithms';
 import type { SignatureScheme } from '../crypto/provider';
 import { canonicalNameKey } from './name-matching';
 import { unsignedInteger, viewOf, type CertificateExtensions, type CertificateView } from './certificate-view';
+import { sameBytes } from '../bytes';
 
 /** Issuer and subject names match (RFC 5280 section 6.1: self-issued), whatever the keys. */
 export function isSelfIssued(cert: X509Certificate): boolean {
@@ -86,6 +87,3 @@ function signatureContradictsKey(child: CertificateView, issuer: CertificateView
   return !schemeKeyAlgorithms[scheme].includes(issuer.spkiAlgorithm);
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}

@@ -20,6 +20,7 @@ import { checkPath } from './path-checks';
 import { findIssuers, isSelfSigned } from './path-building';
 import { revocationError, type CrlCheck } from './path-revocation';
 import { VerificationBudget } from './verification-budget';
+import { sameBytes } from '../bytes';
 
 export { findIssuers, isSelfIssued, isSelfSigned } from './path-building';
 export { checkPath, type PathCheckOptions } from './path-checks';
@@ -210,6 +211,3 @@ function noAnchorError(top: CertificateView): CmpError {
   return new CmpError(ErrorCodes.ERR_PATH_NO_ANCHOR, `no path to a trust anchor: ${why}`);
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.compare(a, b) === 0;
-}

@@ -10,7 +10,8 @@
  */
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { PBMParameter } from '../asn1/crmf/pbm_parameter';
-import { bytesEqual, encodeTlv, nodeBytes, nodeContent, readDer } from '../asn1/der';
+import { encodeTlv, nodeBytes, nodeContent, readDer } from '../asn1/der';
+import { hex, sameBytes } from '../bytes';
 import { decodeDer, encodeDer } from '../asn1/der-codec';
 import { copyAsnValue } from '../asn1/copy';
 
@@ -26,16 +27,14 @@ function remember<V>(cache: Map<string, V>, key: string, value: V): V {
   return value;
 }
 
-const hexOf = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-
 function algorithmDer(id: AlgorithmIdentifier): Uint8Array {
   const p = id.parameters;
-  const key = `${id.algorithm} ${p === undefined ? 'absent' : p === null ? 'null' : hexOf(new Uint8Array(p))}`;
+  const key = `${id.algorithm} ${p === undefined ? 'absent' : p === null ? 'null' : hex(p)}`;
   return encodings.get(key) ?? remember(encodings, key, encodeDer(id));
 }
 
 function algorithmOf(der: Uint8Array): AlgorithmIdentifier {
-  const key = hexOf(der);
+  const key = hex(der);
   const known = decodings.get(key) ?? remember(decodings, key, decodeDer(der, AlgorithmIdentifier));
   return copyAsnValue(known);
 }
@@ -92,7 +91,7 @@ function readExactly(der: Uint8Array): PBMParameter | undefined {
       iterationCount: integerValue(nodeContent(der, count!)),
       mac: algorithmOf(nodeBytes(der, mac!)),
     });
-    return bytesEqual(encodePbmParameter(parameter), der) ? parameter : undefined;
+    return sameBytes(encodePbmParameter(parameter), der) ? parameter : undefined;
   } catch {
     return undefined;
   }

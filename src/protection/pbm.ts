@@ -12,6 +12,7 @@ import { CmpError, ErrorCodes } from '../errors';
 import { checkIterations, checkPositiveInteger, checkSaltLength, defaultIterationLimits, type IterationLimits } from './mac-safety';
 import { decodePbmParameter, encodePbmParameter } from './pbm-parameter-der';
 import { cachedPbmKey, reusablePbmSalt } from './pbm-key-cache';
+import { toArrayBuffer } from '../bytes';
 
 export interface PbmSettings {
   /** One-way function iterated to derive the key. */
@@ -85,6 +86,3 @@ export async function computePbm(
   return provider.hmac(mac, await cachedPbmKey(provider, owf, secret, salt, iterations), data);
 }
 
-function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-}

@@ -12,6 +12,7 @@ import type { HashName } from '../crypto/provider';
 import { CmpError, ErrorCodes } from '../errors';
 import { checkIterations, checkKeyLength, checkPositiveInteger, checkSaltLength, defaultIterationLimits, MAX_MAC_KEY_LENGTH, type IterationLimits } from './mac-safety';
 import { cachedPbkdf2Key, reusablePbmSalt } from './pbm-key-cache';
+import { toArrayBuffer } from '../bytes';
 
 export interface Pbmac1Settings {
   /** Hash of PBKDF2's HMAC pseudo-random function. */
@@ -140,6 +141,3 @@ export async function computePbmac1(
   return provider.hmac(parameters.mac, key, data);
 }
 
-function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-}

@@ -17,7 +17,7 @@
  */
 import type { X509Certificate } from '@peculiar/x509';
 import type { PKIMessage } from '../asn1/cmp/message';
-import { bytesEqual } from '../asn1/der';
+import { hex, sameBytes } from '../bytes';
 import type { SignatureAlgorithm } from '../crypto/provider';
 import { CmpError, ErrorCodes } from '../errors';
 import { nameToString } from '../pki/names';
@@ -214,12 +214,12 @@ async function usabilityFailure(
   const view = viewOf(cert);
   const senderKID = signed.msg.header.senderKID;
   const skid = view.extensions?.subjectKeyIdentifier;
-  if (checkKeyIdentifier && senderKID && skid && !bytesEqual(new Uint8Array(senderKID), skid)) {
+  if (checkKeyIdentifier && senderKID && skid && !sameBytes(senderKID, skid)) {
     return {
       stage: Stage.KeyIdentifier,
       error: new CmpError(
         ErrorCodes.ERR_SENDER_KID_MISMATCH,
-        `senderKID ${hex(new Uint8Array(senderKID))} does not match the subject key identifier ${hex(skid)} of "${cert.subject}"`,
+        `senderKID ${hex(senderKID).toUpperCase()} does not match the subject key identifier ${hex(skid).toUpperCase()} of "${cert.subject}"`,
       ),
     };
   }
@@ -280,10 +280,7 @@ function distinct(certs: X509Certificate[]): X509Certificate[] {
 }
 
 function notFound(msg: PKIMessage, sender: string): CmpError {
-  const kid = msg.header.senderKID ? ` and senderKID ${hex(new Uint8Array(msg.header.senderKID))}` : '';
+  const kid = msg.header.senderKID ? ` and senderKID ${hex(msg.header.senderKID).toUpperCase()}` : '';
   return new CmpError(ErrorCodes.ERR_SENDER_CERT_NOT_FOUND, `no certificate for the message sender "${sender}"${kid} among extraCerts, untrusted and trusted certificates`);
 }
 
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex').toUpperCase();
-}

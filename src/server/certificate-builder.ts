@@ -21,7 +21,7 @@ import { X509Certificate } from '@peculiar/x509';
 import { encodeDer, encodeTlv, nodeContent, PkixOids, readDer } from '../asn1';
 import { defaultSignatureAlgorithm, getCryptoProvider, signatureAlgorithmId, type PrivateKeyHandle, type SignatureAlgorithm } from '../crypto';
 import { CmpError, ErrorCodes } from '../errors';
-import { toArrayBuffer } from '../message/bytes';
+import { toArrayBuffer } from '../bytes';
 
 export interface Signer {
   key: PrivateKeyHandle;

@@ -14,6 +14,7 @@ import { viewOf } from '../pki/certificate-view';
 import type { CaCredentials } from './ca';
 import { resolveReferenceNames, type AuthorizeIssuance, type ReferenceNames, type ResolvedReferenceNames } from './issuance-authorization';
 import type { RecordStore } from './records';
+import { hex } from '../bytes';
 
 /** A shared secret for MAC-protected messages (PasswordBasedMac, PBMAC1), found by the senderKID. */
 export interface SharedSecret {
@@ -211,7 +212,6 @@ export interface ResolvedConfig {
 }
 
 const utf8 = (v: string | Uint8Array): Uint8Array => (typeof v === 'string' ? new Uint8Array(Buffer.from(v, 'utf8')) : Uint8Array.from(v));
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 function invalid(message: string): CmpError {
   return new CmpError(ErrorCodes.ERR_INVALID_OPTION, message);

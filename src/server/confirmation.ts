@@ -6,6 +6,7 @@
  * abandoned is revoked, since the client will not use it and nobody else has its key.
  */
 import { PKIBody, PKIStatus } from '../asn1';
+import { sameBytes } from '../bytes';
 import { certHashAlgorithm, getCryptoProvider, hashFromOid, type HashName } from '../crypto';
 import type { IncomingRequest, Reply, ServerContext } from './context';
 import { refuse } from './refusal';
@@ -58,7 +59,7 @@ export async function handleCertConf(ctx: ServerContext, req: IncomingRequest, t
   }
   const hash = hashOf(req, delivered, status.hashAlg?.algorithm);
   const expected = await getCryptoProvider().digest(hash, delivered.der);
-  if (!Buffer.from(expected).equals(Buffer.from(status.certHash))) {
+  if (!sameBytes(expected, status.certHash)) {
     refuse('badCertId', 'the certHash in certConf does not match the delivered certificate');
   }
   const accepted = status.statusInfo === undefined || status.statusInfo.status === PKIStatus.accepted || status.statusInfo.status === PKIStatus.grantedWithMods;

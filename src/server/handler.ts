@@ -29,6 +29,7 @@ import { Refusal, refuse } from './refusal';
 import { errorBody, lastResortError, writeResponse } from './response';
 import { handleRevocation } from './revocation';
 import { TransactionStore, type Transaction } from './transactions';
+import { hex } from '../bytes';
 
 export interface CmpServerState {
   readonly transactions: TransactionStore;
@@ -58,7 +59,6 @@ const continuingBodies = new Set<PKIBodyType>(['certConf', 'pollReq', 'error']);
 const MAX_TRANSACTION_ID = 256;
 const MIN_NONCE = 16;
 
-const hex = (b: ArrayBuffer | Uint8Array): string => Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('hex');
 
 /** The header of a request that does not decode as a whole, if that much of it is readable. */
 function readableHeader(der: Uint8Array): PKIHeader | undefined {

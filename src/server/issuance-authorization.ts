@@ -26,6 +26,7 @@ import type { CertRequestKind } from '../protocol';
 import type { CertificatePlan } from './ca';
 import type { IncomingRequest, ServerContext } from './context';
 import { refuse } from './refusal';
+import { hex } from '../bytes';
 
 export const OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
 export const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
@@ -81,7 +82,6 @@ export interface Requester {
   signer?: X509Certificate;
 }
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 export const subjectKey = (name: Name): string => canonicalNameKey(canonicalName(name));
 

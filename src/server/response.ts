@@ -22,7 +22,7 @@ import {
 } from '../asn1';
 import { encodePkiMessage } from '../asn1/codec';
 import { getCryptoProvider } from '../crypto';
-import { toArrayBuffer } from '../message/bytes';
+import { toArrayBuffer } from '../bytes';
 import { protectPkiMessage, type ProtectionConfig } from '../protection/protect';
 import { viewOf } from '../pki/certificate-view';
 import type { CertificateAuthority } from './ca';

@@ -17,7 +17,7 @@ import type { X509Certificate } from '@peculiar/x509';
 import '../crypto'; // registers WebCrypto with @peculiar/x509 for certificate signature checks
 import { CmpOids, PKIStatus, pkiBodyType, type CertRepMessage, type CertResponse, type PKIMessage } from '../asn1';
 import { CmpError, ErrorCodes, isCmpError } from '../errors';
-import { sameBytes } from './bytes';
+import { sameBytes } from '../bytes';
 import type { ResponseExpectations, ResponseProtection } from './expectations';
 import { checkSenderNonce } from './header';
 import { certRepBytes, extraCertsBytes } from '../asn1/message-certs';

@@ -6,7 +6,7 @@ import type { Name } from '@peculiar/asn1-x509';
 import type { PKIHeader, PKIMessage } from '../asn1';
 import { nameToString } from '../pki/names';
 import { CmpError, ErrorCodes } from '../errors';
-import { hex, sameBytes } from './bytes';
+import { hex, sameBytes } from '../bytes';
 import type { ResponseExpectations } from './expectations';
 import { canonicalName, canonicalNameKey } from '../pki/name-matching';
 
@@ -57,7 +57,7 @@ export function checkTransactionId(header: PKIHeader, expected: Uint8Array): voi
   if (actual === undefined || !sameBytes(actual, expected)) {
     throw new CmpError(
       ErrorCodes.ERR_TRANSACTION_ID_MISMATCH,
-      `response transactionID ${hex(actual)} does not match ours (${hex(expected)})`,
+      `response transactionID ${actual === undefined ? '(none)' : hex(actual)} does not match ours (${hex(expected)})`,
     );
   }
 }
@@ -68,7 +68,7 @@ export function checkRecipNonce(header: PKIHeader, lastSenderNonce: Uint8Array):
   if (actual === undefined || !sameBytes(actual, lastSenderNonce)) {
     throw new CmpError(
       ErrorCodes.ERR_RECIP_NONCE_MISMATCH,
-      `response recipNonce ${hex(actual)} is not the senderNonce of our request (${hex(lastSenderNonce)})`,
+      `response recipNonce ${actual === undefined ? '(none)' : hex(actual)} is not the senderNonce of our request (${hex(lastSenderNonce)})`,
     );
   }
 }

@@ -9,7 +9,7 @@ import type { Name } from '@peculiar/asn1-x509';
 import { PKIStatus, type CertId, type PKIMessage, type PKIStatusInfo, type RevRepContent } from '../asn1';
 import { nameToString } from '../pki/names';
 import { CmpError, ErrorCodes } from '../errors';
-import { bytesOf, hex } from './bytes';
+import { bytesOf, hex } from '../bytes';
 import type { ResponseExpectations, ResponseProtection } from './expectations';
 import { checkSenderNonce } from './header';
 import { extraCertsBytes } from '../asn1/message-certs';

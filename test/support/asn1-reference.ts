@@ -5,7 +5,8 @@
 import * as asn1js from 'asn1js';
 import { AsnParser, AsnSerializer } from '@peculiar/asn1-schema';
 import { decodeDerChecked } from '../../src/asn1/der-codec';
-import { bytesEqual, readDer, sameStructure } from '../../src/asn1/der';
+import { sameBytes } from '../../src/bytes';
+import { readDer, sameStructure } from '../../src/asn1/der';
 
 export type Ctor<T> = new () => T;
 
@@ -22,7 +23,7 @@ export function referenceDecodeChecked<T>(bytes: Uint8Array, type: Ctor<T>): T |
     readDer(bytes);
     const value = referenceParse(bytes, type);
     const reencoded = new Uint8Array(AsnSerializer.serialize(value));
-    return bytesEqual(bytes, reencoded) || sameStructure(bytes, reencoded) ? value : undefined;
+    return sameBytes(bytes, reencoded) || sameStructure(bytes, reencoded) ? value : undefined;
   } catch {
     return undefined;
   }
@@ -63,7 +64,7 @@ export function valueDifference(a: unknown, b: unknown, path = '$'): string | un
   if (a instanceof ArrayBuffer || ArrayBuffer.isView(a)) {
     const x = a instanceof ArrayBuffer ? new Uint8Array(a) : new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
     const y = b instanceof ArrayBuffer ? new Uint8Array(b) : new Uint8Array((b as Uint8Array).buffer, (b as Uint8Array).byteOffset, (b as Uint8Array).byteLength);
-    return bytesEqual(x, y) ? undefined : `${path}: different bytes`;
+    return sameBytes(x, y) ? undefined : `${path}: different bytes`;
   }
   if (a instanceof Date) return a.getTime() === (b as Date).getTime() ? undefined : `${path}: different dates`;
   const ka = Object.keys(a as object).sort();

@@ -3,7 +3,8 @@ import { AsnParser, AsnSerializer, type IAsnConvertible } from '@peculiar/asn1-s
 import { Certificate } from '@peculiar/asn1-x509';
 import { RawElement } from '../converters';
 import { copyAsnValue } from '../copy';
-import { bytesEqual, sameStructure } from '../der';
+import { sameBytes } from '../../bytes';
+import { sameStructure } from '../der';
 import { decodeDerChecked, reencodingJustDecoded } from '../der-codec';
 
 /**
@@ -49,7 +50,7 @@ export class CMPCertificate extends Certificate implements IAsnConvertible {
     if (!decoded) {
       const value = AsnParser.fromASN<Certificate>(asn, Certificate);
       const reencoded = new Uint8Array(AsnSerializer.serialize(value));
-      if (der && !bytesEqual(der, reencoded) && !sameStructure(der, reencoded)) {
+      if (der && !sameBytes(der, reencoded) && !sameStructure(der, reencoded)) {
         throw new Error('a certificate contains elements that do not fit its ASN.1 definition');
       }
       decoded = { value, reencoded };

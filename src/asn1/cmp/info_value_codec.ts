@@ -6,7 +6,8 @@ import * as asn1js from 'asn1js';
 import { CmpError, ErrorCodes } from '../../errors';
 import { GeneralizedTimeConverter } from '../converters';
 import { readDer } from '../der';
-import { AsnClass, decodeDer, encodeDer, toBytes } from '../der-codec';
+import { bytesOf } from '../../bytes';
+import { AsnClass, decodeDer, encodeDer } from '../der-codec';
 import { CmpOids, oidName } from '../oids';
 import { InfoTypeAndValue } from './info_type_and_value';
 import { infoValueTypes, InfoValueType } from './info_values';
@@ -34,7 +35,7 @@ export function decodeInfoValueTime(itav: InfoTypeAndValue): Date {
   if (itav.infoValue === undefined) {
     throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, `${describe(itav)} carries no value`);
   }
-  const bytes = toBytes(itav.infoValue);
+  const bytes = bytesOf(itav.infoValue);
   const node = readDer(bytes);
   if (node.tagClass !== 0 || node.tagNumber !== 24) {
     throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, `${describe(itav)} does not carry a GeneralizedTime`);

@@ -8,6 +8,7 @@
  * checked, as OpenSSL reports an "invalid or inconsistent certificate extension" then.
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
+import { PkixOids } from '../asn1/oids';
 import { serializeDer } from '../asn1/der-writer';
 import {
   AuthorityKeyIdentifier,
@@ -26,23 +27,6 @@ import type { X509Certificate } from '@peculiar/x509';
 import { CmpError, ErrorCodes } from '../errors';
 import { decodeGeneralNames, decodeNameConstraints, type DecodedGeneralName, type DecodedNameConstraints } from './general-names';
 import { canonicalName, canonicalNameKey, type CanonicalName } from './name-matching';
-
-export const ExtensionOids = {
-  subjectKeyIdentifier: '2.5.29.14',
-  keyUsage: '2.5.29.15',
-  subjectAltName: '2.5.29.17',
-  issuerAltName: '2.5.29.18',
-  basicConstraints: '2.5.29.19',
-  nameConstraints: '2.5.29.30',
-  cRLDistributionPoints: '2.5.29.31',
-  certificatePolicies: '2.5.29.32',
-  policyMappings: '2.5.29.33',
-  authorityKeyIdentifier: '2.5.29.35',
-  policyConstraints: '2.5.29.36',
-  extKeyUsage: '2.5.29.37',
-  freshestCRL: '2.5.29.46',
-  inhibitAnyPolicy: '2.5.29.54',
-} as const;
 
 export interface PolicyMapping {
   issuerDomainPolicy: string;
@@ -179,40 +163,40 @@ function decodeExtensions(list: readonly Extension[]): CertificateExtensions {
 
 function decodeExtension(oid: string, value: ArrayBuffer, out: CertificateExtensions): void {
   switch (oid) {
-    case ExtensionOids.basicConstraints: {
+    case PkixOids.basicConstraints: {
       const bc = AsnConvert.parse(value, BasicConstraints);
       out.basicConstraints = { cA: bc.cA, ...(bc.pathLenConstraint !== undefined ? { pathLenConstraint: bc.pathLenConstraint } : {}) };
       if (bc.pathLenConstraint !== undefined && bc.pathLenConstraint < 0) throw new Error('negative pathLenConstraint');
       break;
     }
-    case ExtensionOids.keyUsage:
+    case PkixOids.keyUsage:
       out.keyUsage = new Set(AsnConvert.parse(value, KeyUsage).toJSON());
       break;
-    case ExtensionOids.subjectKeyIdentifier:
+    case PkixOids.subjectKeyIdentifier:
       out.subjectKeyIdentifier = new Uint8Array(AsnConvert.parse(value, SubjectKeyIdentifier).buffer);
       break;
-    case ExtensionOids.authorityKeyIdentifier:
+    case PkixOids.authorityKeyIdentifier:
       out.authorityKeyIdentifier = decodeAuthorityKeyIdentifier(value);
       break;
-    case ExtensionOids.subjectAltName:
+    case PkixOids.subjectAltName:
       out.subjectAltNames = decodeGeneralNames(value);
       break;
-    case ExtensionOids.nameConstraints:
+    case PkixOids.nameConstraints:
       out.nameConstraints = decodeNameConstraints(value);
       break;
-    case ExtensionOids.certificatePolicies:
+    case PkixOids.certificatePolicies:
       out.certificatePolicies = decodeCertificatePolicies(value);
       break;
-    case ExtensionOids.policyMappings:
+    case PkixOids.policyMappings:
       out.policyMappings = Array.from(AsnConvert.parse(value, PolicyMappings), (m) => ({
         issuerDomainPolicy: m.issuerDomainPolicy,
         subjectDomainPolicy: m.subjectDomainPolicy,
       }));
       break;
-    case ExtensionOids.policyConstraints:
+    case PkixOids.policyConstraints:
       out.policyConstraints = decodePolicyConstraints(value);
       break;
-    case ExtensionOids.inhibitAnyPolicy:
+    case PkixOids.inhibitAnyPolicy:
       out.inhibitAnyPolicy = skipCerts(AsnConvert.parse(value, InhibitAnyPolicy).value);
       break;
     default:

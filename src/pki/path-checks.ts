@@ -11,7 +11,8 @@
 import type { X509Certificate } from '@peculiar/x509';
 import { CmpError, ErrorCodes } from '../errors';
 import { policyError } from './certificate-policies';
-import { ExtensionOids, viewOf, type CertificateView } from './certificate-view';
+import { PkixOids } from '../asn1/oids';
+import { viewOf, type CertificateView } from './certificate-view';
 import { nameConstraintsError } from './name-constraints';
 import { isSelfIssued, isSelfSigned } from './path-building';
 import { SignatureChecks } from './signature-check';
@@ -28,20 +29,20 @@ export interface PathCheckOptions {
  * distribution points) is the caller's concern, not a reason to reject a path.
  */
 const processedExtensions: ReadonlySet<string> = new Set([
-  ExtensionOids.basicConstraints,
-  ExtensionOids.keyUsage,
-  ExtensionOids.extKeyUsage,
-  ExtensionOids.subjectAltName,
-  ExtensionOids.issuerAltName,
-  ExtensionOids.nameConstraints,
-  ExtensionOids.certificatePolicies,
-  ExtensionOids.policyConstraints,
-  ExtensionOids.policyMappings,
-  ExtensionOids.inhibitAnyPolicy,
-  ExtensionOids.subjectKeyIdentifier,
-  ExtensionOids.authorityKeyIdentifier,
-  ExtensionOids.cRLDistributionPoints,
-  ExtensionOids.freshestCRL,
+  PkixOids.basicConstraints,
+  PkixOids.keyUsage,
+  PkixOids.extKeyUsage,
+  PkixOids.subjectAltName,
+  PkixOids.issuerAltName,
+  PkixOids.nameConstraints,
+  PkixOids.certificatePolicies,
+  PkixOids.policyConstraints,
+  PkixOids.policyMappings,
+  PkixOids.inhibitAnyPolicy,
+  PkixOids.subjectKeyIdentifier,
+  PkixOids.authorityKeyIdentifier,
+  PkixOids.cRLDistributionPoints,
+  PkixOids.freshestCRL,
 ]);
 
 /**

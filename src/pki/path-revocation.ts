@@ -25,7 +25,8 @@ import type { SignatureAlgorithm } from '../crypto/provider';
 import { CmpError, ErrorCodes } from '../errors';
 import { CRLDistributionPoints, type DistributionPoint } from '@peculiar/asn1-x509';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { ExtensionOids, type CertificateView } from './certificate-view';
+import { PkixOids } from '../asn1/oids';
+import type { CertificateView } from './certificate-view';
 import { ALL_REASONS, REMOVE_FROM_CRL, distributionPointNames, serialKey, type CrlView, type DistributionPointNames } from './crl';
 import { canonicalName, canonicalNameKey } from './name-matching';
 import { authorityKeyIdentifierMatch } from './path-building';
@@ -183,7 +184,7 @@ function distributionPointsOf(cert: CertificateView): CertificateDistributionPoi
   let list = distributionPoints.get(cert);
   if (!list) {
     list = [];
-    const ext = cert.asn.tbsCertificate.extensions?.find((e) => e.extnID === ExtensionOids.cRLDistributionPoints);
+    const ext = cert.asn.tbsCertificate.extensions?.find((e) => e.extnID === PkixOids.cRLDistributionPoints);
     if (ext) {
       try {
         list = Array.from(AsnConvert.parse(ext.extnValue.buffer, CRLDistributionPoints), (dp) => certificateDistributionPoint(dp, cert));

@@ -15,6 +15,7 @@ import * as asn1js from 'asn1js';
 import * as schemaLib from '@peculiar/asn1-schema';
 import { AsnPropTypes, AsnTypeTypes } from '@peculiar/asn1-schema';
 import type { IAsnSchema, IAsnSchemaItem } from '@peculiar/asn1-schema/build/types/schema';
+import { BoundedMap } from '../bounded-map';
 import { DEFAULT_MAX_DEPTH, readDer, type DerNode } from './der';
 import { GeneralizedTimeConverter, RawAnyConverter, SmallIntegerConverter } from './converters';
 
@@ -517,14 +518,13 @@ function latin1(bytes: Uint8Array, start: number, end: number): string {
 }
 
 /** Recently seen OIDs by their content octets: a message repeats the same few dozen. */
-const oidCache = new Map<string, string>();
-const OID_CACHE_SIZE = 1024;
+const oidCache = new BoundedMap<string, string>(1024);
 
 /** The dotted form asn1js gives, or undefined for forms left to asn1js (huge arcs, empty). */
 function oidString(bytes: Uint8Array, start: number, end: number): string | undefined {
   if (end === start || end - start > 64 || bytes[end - 1]! & 0x80) return undefined;
   const key = latin1(bytes, start, end);
-  const hit = oidCache.get(key);
+  const hit = oidCache.peek(key);
   if (hit !== undefined) return hit;
   let out = '';
   let value = 0;
@@ -544,7 +544,6 @@ function oidString(bytes: Uint8Array, start: number, end: number): string | unde
     value = 0;
     octets = 0;
   }
-  if (oidCache.size >= OID_CACHE_SIZE) oidCache.delete(oidCache.keys().next().value!);
   oidCache.set(key, out);
   return out;
 }

@@ -40,6 +40,7 @@ import {
 import type { IAsnSchema, IAsnSchemaItem } from '@peculiar/asn1-schema/build/types/schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import { GeneralizedTimeConverter, RawAnyConverter, SmallIntegerConverter } from './converters';
+import { BoundedMap } from '../bounded-map';
 import { sameBytes } from '../bytes';
 import { readDer, type DerNode } from './der';
 
@@ -253,14 +254,13 @@ function bigIntContent(v: bigint): Uint8Array {
   return second;
 }
 
-const oidCache = new Map<string, Uint8Array>();
-const OID_CACHE_SIZE = 512;
+const oidCache = new BoundedMap<string, Uint8Array>(512);
 const OID_PATTERN = /^[0-2](\.(0|[1-9]\d{0,8}))+$/;
 
 /** OBJECT IDENTIFIER content for a plain dotted string; undefined where asn1js's reading is not certain. */
 function oidContent(value: unknown): Uint8Array | undefined {
   if (typeof value !== 'string') return undefined;
-  const hit = oidCache.get(value);
+  const hit = oidCache.peek(value);
   if (hit) return hit;
   if (!OID_PATTERN.test(value)) return undefined;
   const arcs = value.split('.').map(Number);
@@ -278,7 +278,6 @@ function oidContent(value: unknown): Uint8Array | undefined {
     out.push(...digits);
   }
   const bytes = Uint8Array.from(out);
-  if (oidCache.size >= OID_CACHE_SIZE) oidCache.clear();
   oidCache.set(value, bytes);
   return bytes;
 }

@@ -1,5 +1,7 @@
 import * as crypto from 'node:crypto';
 import { promisify } from 'node:util';
+import { BoundedMap } from '../bounded-map';
+import { toB64 } from '../bytes';
 import { CmpError, ErrorCodes } from '../errors';
 import { hashLength } from './algorithms';
 import { PrivateKey } from './private-key';
@@ -146,7 +148,7 @@ function wrapKeyObject(key: crypto.KeyObject): PrivateKeyHandle {
  * cache is bounded, least recently used first out.
  */
 const PUBLIC_KEY_CACHE_SIZE = 256;
-const publicKeys = new Map<string, crypto.KeyObject>();
+const publicKeys = new BoundedMap<string, crypto.KeyObject>(PUBLIC_KEY_CACHE_SIZE);
 
 /**
  * The node:crypto KeyObject of a DER SubjectPublicKeyInfo, from the same cache the provider's
@@ -158,13 +160,8 @@ export function cachedPublicKeyObject(spki: Uint8Array): crypto.KeyObject {
 }
 
 function publicKeyOf(spki: Uint8Array): crypto.KeyObject {
-  const key = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength).toString('base64');
-  let publicKey = publicKeys.get(key);
-  if (publicKey) publicKeys.delete(key);
-  else publicKey = crypto.createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
-  publicKeys.set(key, publicKey);
-  if (publicKeys.size > PUBLIC_KEY_CACHE_SIZE) publicKeys.delete(publicKeys.keys().next().value!);
-  return publicKey;
+  const key = toB64(spki);
+  return publicKeys.get(key) ?? publicKeys.set(key, crypto.createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }));
 }
 
 /** Rounds between two looks at the clock: well under a millisecond of any hash. */

@@ -11,25 +11,22 @@
 import { X509Certificate } from '@peculiar/x509';
 import { CmpError, ErrorCodes } from '../errors';
 import { seedView } from './certificate-view';
-import { sameBytes } from '../bytes';
+import { BoundedMap } from '../bounded-map';
+import { sameBytes, toB64 } from '../bytes';
 
 /** About 256 distinct certificates: a few per server and trust store, with room for many servers. */
 export const CERTIFICATE_CACHE_SIZE = 256;
 
-const cache = new Map<string, X509Certificate>();
+const cache = new BoundedMap<string, X509Certificate>(CERTIFICATE_CACHE_SIZE);
 
 /**
  * The certificate encoded by `der`: the same instance for the same bytes while it stays in the
  * cache. A certificate that is ASN.1 but no X.509 certificate is ERR_ASN1_DECODE, naming `what`.
  */
 export function certificateFromDer(der: Uint8Array, what: string): X509Certificate {
-  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
+  const key = toB64(der);
   const cached = cache.get(key);
-  if (cached && sameBytes(cached.rawData, der)) {
-    cache.delete(key);
-    cache.set(key, cached);
-    return cached;
-  }
+  if (cached && sameBytes(cached.rawData, der)) return cached;
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(Uint8Array.from(der));
@@ -39,7 +36,6 @@ export function certificateFromDer(der: Uint8Array, what: string): X509Certifica
   // The parse @peculiar/x509 just made is the one the path validator needs: no second one.
   seedView(cert, key);
   cache.set(key, cert);
-  if (cache.size > CERTIFICATE_CACHE_SIZE) cache.delete(cache.keys().next().value!);
   return cert;
 }
 

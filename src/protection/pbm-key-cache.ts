@@ -8,12 +8,13 @@
  * itself: a different secret with the same salt never finds another's key, and the map holds no
  * secret in a readable form. Bounded, least recently used first out.
  */
+import { BoundedMap } from '../bounded-map';
 import type { CryptoProvider, HashName } from '../crypto/provider';
 
 /** Enough for every secret a server shares with its clients' current salts, and then some. */
 export const PBM_KEY_CACHE_SIZE = 1024;
 
-const keys = new Map<string, Uint8Array>();
+const keys = new BoundedMap<string, Uint8Array>(PBM_KEY_CACHE_SIZE);
 
 /** What an entry is found by: the digest of a label, the secret and the salt, lengths included. */
 async function lookupId(provider: CryptoProvider, what: string, secret: Uint8Array, salt: Uint8Array): Promise<string> {
@@ -47,16 +48,7 @@ export async function cachedPbmKey(
 
 /** The key under `id`, or `derive`'s, remembered (least recently used first out). */
 async function remembered(id: string, derive: () => Promise<Uint8Array>): Promise<Uint8Array> {
-  const hit = keys.get(id);
-  if (hit) {
-    keys.delete(id);
-    keys.set(id, hit);
-    return hit;
-  }
-  const key = await derive();
-  keys.set(id, key);
-  if (keys.size > PBM_KEY_CACHE_SIZE) keys.delete(keys.keys().next().value!);
-  return key;
+  return keys.get(id) ?? keys.set(id, await derive());
 }
 
 /**
@@ -96,7 +88,7 @@ interface SaltInUse {
   since: number;
 }
 
-const salts = new Map<string, SaltInUse>();
+const salts = new BoundedMap<string, SaltInUse>(PBM_KEY_CACHE_SIZE);
 
 /**
  * The salt to send with `secret` and these settings: a fresh random one, kept for PBM_SALT_USES
@@ -112,18 +104,12 @@ export async function reusablePbmSalt(
 ): Promise<Uint8Array> {
   const id = await lookupId(provider, `salt/${settings}/${saltLength}`, secret, new Uint8Array(0));
   const now = Date.now();
-  const current = salts.get(id);
+  const current = salts.peek(id);
   if (current && current.uses < limits.uses && now - current.since < limits.lifetimeMs && now >= current.since) {
     current.uses++;
     return current.salt.slice();
   }
   const fresh: SaltInUse = { salt: provider.randomBytes(saltLength), uses: 1, since: now };
-  salts.delete(id);
   salts.set(id, fresh);
-  if (salts.size > PBM_KEY_CACHE_SIZE) salts.delete(salts.keys().next().value!);
   return fresh.salt.slice();
-}
-
-export function pbmKeyCacheSize(): number {
-  return keys.size;
 }

@@ -11,31 +11,24 @@
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { PBMParameter } from '../asn1/crmf/pbm_parameter';
 import { encodeTlv, nodeBytes, nodeContent, readDer } from '../asn1/der';
+import { BoundedMap } from '../bounded-map';
 import { hex, sameBytes } from '../bytes';
 import { decodeDer, encodeDer } from '../asn1/der-codec';
 import { copyAsnValue } from '../asn1/copy';
 
-const CACHE_SIZE = 64;
-
 /** DER of AlgorithmIdentifiers by OID and parameters, and the other way round. */
-const encodings = new Map<string, Uint8Array>();
-const decodings = new Map<string, AlgorithmIdentifier>();
-
-function remember<V>(cache: Map<string, V>, key: string, value: V): V {
-  cache.set(key, value);
-  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
-  return value;
-}
+const encodings = new BoundedMap<string, Uint8Array>(64);
+const decodings = new BoundedMap<string, AlgorithmIdentifier>(64);
 
 function algorithmDer(id: AlgorithmIdentifier): Uint8Array {
   const p = id.parameters;
   const key = `${id.algorithm} ${p === undefined ? 'absent' : p === null ? 'null' : hex(p)}`;
-  return encodings.get(key) ?? remember(encodings, key, encodeDer(id));
+  return encodings.get(key) ?? encodings.set(key, encodeDer(id));
 }
 
 function algorithmOf(der: Uint8Array): AlgorithmIdentifier {
   const key = hex(der);
-  const known = decodings.get(key) ?? remember(decodings, key, decodeDer(der, AlgorithmIdentifier));
+  const known = decodings.get(key) ?? decodings.set(key, decodeDer(der, AlgorithmIdentifier));
   return copyAsnValue(known);
 }
 

@@ -18,6 +18,8 @@
  * reason to keep only the first bytes.
  */
 import { StateMachine, StateNode, type ActorRefLike, type InspectionEvent, type Observer } from 'xstate';
+import { BoundedMap } from '../bounded-map';
+import { bytesOf } from '../bytes';
 import { isSecretLikeName } from './secret-names';
 
 export const REDACTED = '[redacted]';
@@ -71,25 +73,16 @@ function sanitizeString(s: string): string {
 }
 
 /** Property names recur in every event (context fields, event payloads); the check runs once per name. */
-const secretNameCache = new Map<string, boolean>();
-const MAX_CACHED_NAMES = 4096;
+const secretNameCache = new BoundedMap<string, boolean>(4096);
 
 function isSecretKey(key: string): boolean {
-  let secret = secretNameCache.get(key);
-  if (secret === undefined) {
-    secret = isSecretLikeName(key);
-    if (secretNameCache.size < MAX_CACHED_NAMES) secretNameCache.set(key, secret);
-  }
-  return secret;
+  return secretNameCache.peek(key) ?? secretNameCache.set(key, isSecretLikeName(key));
 }
 
 function isBinary(value: object): value is ArrayBufferView | ArrayBuffer {
   return ArrayBuffer.isView(value) || value instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && value instanceof SharedArrayBuffer);
 }
 
-function bytesOf(value: ArrayBufferView | ArrayBuffer): Uint8Array {
-  return ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : new Uint8Array(value);
-}
 
 /** A live actor: its object graph reaches the machine, the services and the caller's input. */
 function isActorRef(value: object): value is { id?: unknown; sessionId: string } {

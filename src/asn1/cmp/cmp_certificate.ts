@@ -3,7 +3,8 @@ import { AsnParser, AsnSerializer, type IAsnConvertible } from '@peculiar/asn1-s
 import { Certificate } from '@peculiar/asn1-x509';
 import { RawElement } from '../converters';
 import { copyAsnValue } from '../copy';
-import { sameBytes } from '../../bytes';
+import { BoundedMap } from '../../bounded-map';
+import { sameBytes, toB64 } from '../../bytes';
 import { sameStructure } from '../der';
 import { decodeDerChecked, reencodingJustDecoded } from '../der-codec';
 
@@ -86,18 +87,13 @@ export class CMPCertificate extends Certificate implements IAsnConvertible {
  * while it stays in the cache. Throws what decodeDerChecked throws.
  */
 export function frozenCmpCertificate(der: Uint8Array): CMPCertificate {
-  const key = keyOf(der);
+  const key = toB64(der);
   const cached = frozen.get(key);
-  if (cached) {
-    frozen.delete(key);
-    frozen.set(key, cached);
-    return cached;
-  }
+  if (cached) return cached;
   const decoded = strictlyDecoded(der);
   const cert = deepFreeze(copyAsnValue(decoded.value, CMPCertificate.prototype) as CMPCertificate);
   fixedEncoding.set(cert, decoded.reencoded);
   frozen.set(key, cert);
-  if (frozen.size > CMP_CERTIFICATE_CACHE_SIZE) frozen.delete(frozen.keys().next().value!);
   return cert;
 }
 
@@ -119,21 +115,13 @@ interface DecodedCertificate {
 /** About 256 distinct certificates: a few per server, with room for many servers. */
 export const CMP_CERTIFICATE_CACHE_SIZE = 256;
 
-const known = new Map<string, DecodedCertificate>();
+const known = new BoundedMap<string, DecodedCertificate>(CMP_CERTIFICATE_CACHE_SIZE);
 const decodedFrom = new WeakMap<CMPCertificate, DecodedCertificate>();
-const frozen = new Map<string, CMPCertificate>();
+const frozen = new BoundedMap<string, CMPCertificate>(CMP_CERTIFICATE_CACHE_SIZE);
 const fixedEncoding = new WeakMap<CMPCertificate, Uint8Array>();
 
-const keyOf = (der: Uint8Array) => Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
-
 function lookUp(der: Uint8Array): DecodedCertificate | undefined {
-  const key = keyOf(der);
-  const hit = known.get(key);
-  if (hit) {
-    known.delete(key);
-    known.set(key, hit);
-  }
-  return hit;
+  return known.get(toB64(der));
 }
 
 /** The remembered decoding of `der`, or the strict decoder's, which is then remembered. */
@@ -154,8 +142,7 @@ function copyOf(decoded: DecodedCertificate): CMPCertificate {
 }
 
 function remember(der: Uint8Array, decoded: DecodedCertificate): void {
-  known.set(keyOf(der), decoded);
-  if (known.size > CMP_CERTIFICATE_CACHE_SIZE) known.delete(known.keys().next().value!);
+  known.set(toB64(der), decoded);
 }
 
 /** Forgets every remembered certificate (tests). */

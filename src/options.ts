@@ -91,6 +91,13 @@ export interface CmpClientOptions {
   untrusted?: CertificatesInput;
   expectSender?: string;
   ignoreKeyUsage?: boolean;
+  /**
+   * The server's signer certificate, when it has an extendedKeyUsage, must name id-kp-cmcCA or
+   * id-kp-cmcRA in it, so a certificate the CA issued for another purpose cannot answer as the CA.
+   * A signer without extendedKeyUsage is accepted (RFC 9483 does not require one). Default false,
+   * as OpenSSL.
+   */
+  requireCmcEku?: boolean;
   unprotectedErrors?: boolean;
   /** 3GPP TS 33.310: for an ip only, a self-signed certificate in extraCerts may anchor the server's path. */
   permitTaInExtraCertsForIr?: boolean;

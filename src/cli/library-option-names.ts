@@ -26,6 +26,7 @@ const CLI_NAMES: Readonly<Record<string, string>> = {
   untrusted: 'untrusted',
   expectSender: 'expect_sender',
   ignoreKeyUsage: 'ignore_keyusage',
+  requireCmcEku: 'require_cmc_eku',
   unprotectedErrors: 'unprotected_errors',
   outTrusted: 'out_trusted',
   ref: 'ref',

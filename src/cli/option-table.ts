@@ -379,6 +379,7 @@ export const OPTIONS: readonly OptionSpec[] = [
       ['nowait', '-', 'text', 'Do not poll: save the waiting transaction to -session, exit'],
       ['inspect', '-', 'text', 'Print the state machine events (secrets removed)'],
       ['crls', 's', 'path', ['CRLs (PEM or DER files) for -crl_check and -crl_check_all, which', 'in OpenSSL 3.0 find no CRL: -trusted files are read for certificates only']],
+      ['require_cmc_eku', '-', 'text', ['A CMP signer cert with extendedKeyUsage must have id-kp-cmcCA', 'or id-kp-cmcRA in it']],
       ['pbmac1', '-', 'text', ['Use RFC 9481 PBMAC1 instead of PBM for MAC protection;', '-mac then names the PBKDF2 PRF/HMAC, e.g. hmac-sha256']],
       ['srv_store', 's', 'path', ['Folder of the -port server\'s CA and its records (issued, revoked,', 'CRL number), kept across restarts. Default: all in memory']],
       ['version', '-', 'text', 'Print the cmpflow version and exit', notInConfig],

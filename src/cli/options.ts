@@ -545,6 +545,7 @@ class Builder {
     put(c, 'recipient', nameArgument('recipient', v.str('recipient'), (m) => this.warn(m)));
     put(c, 'expectSender', nameArgument('expect_sender', v.str('expect_sender'), (m) => this.warn(m)));
     if (v.flag('ignore_keyusage')) c.ignoreKeyUsage = true;
+    if (v.flag('require_cmc_eku')) c.requireCmcEku = true;
     if (v.flag('unprotected_errors')) c.unprotectedErrors = true;
     put(c, 'outTrusted', v.list('out_trusted'));
     if (v.flag('implicit_confirm')) c.implicitConfirm = true;

@@ -26,6 +26,7 @@ function verifyOptions(setup: ClientSetup): ResponseExpectations['verify'] {
     trusted: setup.trusted,
     untrusted: setup.untrusted,
     ...(o.ignoreKeyUsage ? { ignoreKeyUsage: true } : {}),
+    ...(o.requireCmcEku ? { requireCmcEku: true } : {}),
     ...(o.verification ? { verification: o.verification } : {}),
     ...(o.permitTaInExtraCertsForIr ? { permitTaInExtraCertsForIr: true } : {}),
   };

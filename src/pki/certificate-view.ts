@@ -15,6 +15,7 @@ import {
   BasicConstraints,
   Certificate,
   CertificatePolicies,
+  ExtendedKeyUsage,
   InhibitAnyPolicy,
   KeyUsage,
   PolicyConstraints,
@@ -43,6 +44,8 @@ export interface CertificateExtensions {
   nameConstraints?: DecodedNameConstraints;
   /** Policy OIDs of certificatePolicies (qualifiers do not affect validity). */
   certificatePolicies?: string[];
+  /** KeyPurposeId OIDs of extendedKeyUsage. */
+  extKeyUsage?: string[];
   policyMappings?: PolicyMapping[];
   policyConstraints?: { requireExplicitPolicy?: number; inhibitPolicyMapping?: number };
   inhibitAnyPolicy?: number;
@@ -186,6 +189,9 @@ function decodeExtension(oid: string, value: ArrayBuffer, out: CertificateExtens
       break;
     case PkixOids.certificatePolicies:
       out.certificatePolicies = decodeCertificatePolicies(value);
+      break;
+    case PkixOids.extKeyUsage:
+      out.extKeyUsage = Array.from(AsnConvert.parse(value, ExtendedKeyUsage), (purpose) => String(purpose));
       break;
     case PkixOids.policyMappings:
       out.policyMappings = Array.from(AsnConvert.parse(value, PolicyMappings), (m) => ({

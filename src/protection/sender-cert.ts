@@ -17,6 +17,7 @@
  */
 import type { X509Certificate } from '@peculiar/x509';
 import type { PKIMessage } from '../asn1/cmp/message';
+import { CmpOids } from '../asn1/oids';
 import { hex, sameBytes } from '../bytes';
 import type { SignatureAlgorithm } from '../crypto/provider';
 import { CmpError, ErrorCodes } from '../errors';
@@ -47,6 +48,8 @@ export interface SenderSearchOptions {
   trusted: X509Certificate[];
   untrusted: X509Certificate[];
   ignoreKeyUsage?: boolean;
+  /** A signer with extendedKeyUsage must have id-kp-cmcCA or id-kp-cmcRA in it (RFC 6402 2.10). */
+  requireCmcEku?: boolean;
   verification?: VerificationSettings;
   permitTaInExtraCertsForIr?: boolean;
 }
@@ -65,6 +68,9 @@ export interface SenderCertificate {
   /** [signer, ...intermediates, trust anchor]; just [signer] for a pinned certificate. */
   chain: X509Certificate[];
 }
+
+/** id-kp-cmcCA and id-kp-cmcRA: a certificate made to answer certificate management requests. */
+const CMC_AUTHORITY_PURPOSES: ReadonlySet<string> = new Set([CmpOids.idKpCmcCA, CmpOids.idKpCmcRA]);
 
 /** How far a candidate got; a higher stage is a more telling failure. */
 enum Stage {
@@ -234,6 +240,13 @@ async function usabilityFailure(
     return {
       stage: Stage.KeyUsage,
       error: new CmpError(ErrorCodes.ERR_SENDER_KEY_USAGE, `the keyUsage of "${cert.subject}" does not allow digitalSignature`),
+    };
+  }
+  const purposes = view.extensions?.extKeyUsage;
+  if (opts.requireCmcEku && purposes && !purposes.some((p) => CMC_AUTHORITY_PURPOSES.has(p))) {
+    return {
+      stage: Stage.KeyUsage,
+      error: new CmpError(ErrorCodes.ERR_SENDER_KEY_USAGE, `the extendedKeyUsage of "${cert.subject}" has neither id-kp-cmcCA nor id-kp-cmcRA`),
     };
   }
   if (!keyFitsAlgorithm(view.spkiAlgorithm, signed.algorithm)) {

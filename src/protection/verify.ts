@@ -27,6 +27,8 @@ export interface VerifyOptions {
   untrusted: X509Certificate[];
   /** Accept a signer whose keyUsage lacks digitalSignature (OpenSSL -ignore_keyusage). */
   ignoreKeyUsage?: boolean;
+  /** Refuse a signer whose extendedKeyUsage lacks id-kp-cmcCA and id-kp-cmcRA (it may have none). */
+  requireCmcEku?: boolean;
   verification?: VerificationSettings;
   /**
    * 3GPP TS 33.310 (OpenSSL -permitTAInExtraCertsForIR): for an ip only, a self-issued certificate

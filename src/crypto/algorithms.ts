@@ -9,7 +9,7 @@ import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { RsaSaPssParams } from '@peculiar/asn1-rsa';
 import { CmpError, ErrorCodes } from '../errors';
-import type { HashName, PrivateKeyHandle, SignatureAlgorithm } from './provider';
+import type { HashName, KeyType, PrivateKeyHandle, SignatureAlgorithm, SignatureScheme } from './provider';
 
 export const Oids = {
   // hash functions (RFC 3279, RFC 5754, RFC 8702)
@@ -144,6 +144,29 @@ export const algorithmOidNames: Readonly<Record<string, string>> = {
   [Oids.pbeWithSHAAnd128BitRC2Cbc]: 'pbeWithSHAAnd128BitRC2-CBC',
   [Oids.pbeWithSHAAnd40BitRC2Cbc]: 'pbeWithSHAAnd40BitRC2-CBC',
 };
+
+/** The key type each signature scheme signs and verifies with. */
+export const SCHEME_KEY_TYPES: Readonly<Record<SignatureScheme, KeyType>> = {
+  'rsa-pkcs1': 'rsa',
+  'rsa-pss': 'rsa',
+  ecdsa: 'ec',
+  ed25519: 'ed25519',
+  ed448: 'ed448',
+};
+
+/** The SubjectPublicKeyInfo algorithms each scheme can verify with. */
+const schemeKeyAlgorithms: Readonly<Record<SignatureScheme, readonly string[]>> = {
+  'rsa-pkcs1': [Oids.rsaEncryption],
+  'rsa-pss': [Oids.rsaEncryption, Oids.rsassaPss],
+  ecdsa: [Oids.ecPublicKey],
+  ed25519: [Oids.ed25519],
+  ed448: [Oids.ed448],
+};
+
+/** Whether a key with this SubjectPublicKeyInfo algorithm OID can have made a signature of `scheme`. */
+export function keyFitsScheme(spkiAlgorithm: string, scheme: SignatureScheme): boolean {
+  return schemeKeyAlgorithms[scheme]?.includes(spkiAlgorithm) ?? false;
+}
 
 /** A readable name for an OID, or the dotted OID itself when we do not know it. */
 export function oidName(oid: string): string {

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { BoundedMap } from '../bounded-map';
 import { toB64 } from '../bytes';
 import { CmpError, ErrorCodes } from '../errors';
-import { hashLength } from './algorithms';
+import { hashLength, SCHEME_KEY_TYPES } from './algorithms';
 import { PrivateKey } from './private-key';
 import { nextTurn, SLICE_MS } from './event-loop-turns';
 import { iterateSha256 } from './sha256-iteration';
@@ -27,14 +27,6 @@ const nodeHashNames: Record<HashName, string> = {
 
 const curvesByNodeName: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
 const nodeNamesByCurve: Record<string, string> = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' };
-
-const schemeKeyTypes: Record<SignatureAlgorithm['scheme'], KeyType> = {
-  'rsa-pkcs1': 'rsa',
-  'rsa-pss': 'rsa',
-  ecdsa: 'ec',
-  ed25519: 'ed25519',
-  ed448: 'ed448',
-};
 
 /** A copy that owns its ArrayBuffer: Node Buffers may be views into a shared pool. */
 function bytes(buf: Uint8Array): Uint8Array {
@@ -82,7 +74,7 @@ function keyObjectOf(key: PrivateKeyHandle): crypto.KeyObject {
 }
 
 function checkScheme(alg: SignatureAlgorithm): void {
-  if (schemeKeyTypes[alg.scheme] === undefined) {
+  if (SCHEME_KEY_TYPES[alg.scheme] === undefined) {
     throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `unsupported signature scheme ${String(alg.scheme)}`);
   }
 }
@@ -219,7 +211,7 @@ export class NodeCryptoProvider implements CryptoProvider {
   async sign(alg: SignatureAlgorithm, key: PrivateKeyHandle, data: Uint8Array): Promise<Uint8Array> {
     const keyObject = keyObjectOf(key);
     const { hash, options } = signParams(alg);
-    if (schemeKeyTypes[alg.scheme] !== keyTypeOf(keyObject)) {
+    if (SCHEME_KEY_TYPES[alg.scheme] !== keyTypeOf(keyObject)) {
       throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `a ${keyTypeOf(keyObject)} key cannot sign with ${alg.scheme}`);
     }
     try {
@@ -233,7 +225,7 @@ export class NodeCryptoProvider implements CryptoProvider {
     const { hash, options } = signParams(alg);
     try {
       const publicKey = publicKeyOf(spki);
-      if (schemeKeyTypes[alg.scheme] !== keyTypeOf(publicKey)) return false;
+      if (SCHEME_KEY_TYPES[alg.scheme] !== keyTypeOf(publicKey)) return false;
       return crypto.verify(hash, data, { key: publicKey, ...options }, signature);
     } catch {
       // A malformed key or signature is a signature that does not verify.

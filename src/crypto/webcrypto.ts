@@ -8,7 +8,7 @@ import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { PrivateKeyInfo } from '@peculiar/asn1-pkcs8';
 import { ECParameters } from '@peculiar/asn1-ecc';
 import { CmpError, ErrorCodes } from '../errors';
-import { Oids, hashLength, oidName } from './algorithms';
+import { Oids, hashLength, oidName, SCHEME_KEY_TYPES } from './algorithms';
 import { derToP1363, p1363ToDer } from './ecdsa-signature';
 import { PrivateKey } from './private-key';
 import type { CryptoProvider, HashName, KeySpec, KeyType, PrivateKeyHandle, SignatureAlgorithm } from './provider';
@@ -19,14 +19,6 @@ const webHashes: ReadonlySet<string> = new Set(['SHA-1', 'SHA-256', 'SHA-384', '
 const curvesByOid: Record<string, string> = { [Oids.prime256v1]: 'P-256', [Oids.secp384r1]: 'P-384', [Oids.secp521r1]: 'P-521' };
 /** Bytes of each of r and s in a P1363 signature. */
 const curveSizes: Record<string, number> = { 'P-256': 32, 'P-384': 48, 'P-521': 66 };
-
-const schemeKeyTypes: Record<SignatureAlgorithm['scheme'], KeyType> = {
-  'rsa-pkcs1': 'rsa',
-  'rsa-pss': 'rsa',
-  ecdsa: 'ec',
-  ed25519: 'ed25519',
-  ed448: 'ed448',
-};
 
 interface KeyDescription {
   keyType: KeyType;
@@ -99,7 +91,7 @@ function signParams(alg: SignatureAlgorithm): Algorithm | RsaPssParams | EcdsaPa
 }
 
 function checkAlgorithm(alg: SignatureAlgorithm): void {
-  if (schemeKeyTypes[alg.scheme] === undefined) {
+  if (SCHEME_KEY_TYPES[alg.scheme] === undefined) {
     throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `unsupported signature scheme ${String(alg.scheme)}`);
   }
   if (alg.scheme !== 'ed25519' && alg.scheme !== 'ed448') webHash(alg.hash, `${alg.scheme} signatures`);
@@ -195,7 +187,7 @@ export class WebCryptoProvider implements CryptoProvider {
   async sign(alg: SignatureAlgorithm, key: PrivateKeyHandle, data: Uint8Array): Promise<Uint8Array> {
     const webKey = this.webKeyOf(key);
     checkAlgorithm(alg);
-    if (schemeKeyTypes[alg.scheme] !== webKey.description.keyType) {
+    if (SCHEME_KEY_TYPES[alg.scheme] !== webKey.description.keyType) {
       throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `a ${webKey.description.keyType} key cannot sign with ${alg.scheme}`);
     }
     let signature: Uint8Array;
@@ -212,7 +204,7 @@ export class WebCryptoProvider implements CryptoProvider {
     try {
       const parsed = AsnParser.parse(buf(spki), SubjectPublicKeyInfo);
       const description = describeKeyAlgorithm(parsed.algorithm.algorithm, parsed.algorithm.parameters);
-      if (schemeKeyTypes[alg.scheme] !== description.keyType) return false;
+      if (SCHEME_KEY_TYPES[alg.scheme] !== description.keyType) return false;
       const publicKey = await this.subtle.importKey('spki', buf(spki), importParams(alg, description), false, ['verify']);
       const raw = alg.scheme === 'ecdsa' ? derToP1363(signature, curveSizes[description.curve!]!) : signature;
       return await this.subtle.verify(signParams(alg), publicKey, buf(raw), buf(data));

@@ -4,7 +4,7 @@
  * identifiers and validity only order the candidates, since the signature check decides.
  */
 import type { X509Certificate } from '@peculiar/x509';
-import { Oids, signatureAlgorithmFromId } from '../crypto/algorithms';
+import { keyFitsScheme, signatureAlgorithmFromId } from '../crypto/algorithms';
 import type { SignatureScheme } from '../crypto/provider';
 import { canonicalNameKey } from './name-matching';
 import { unsignedInteger, viewOf, type CertificateExtensions, type CertificateView } from './certificate-view';
@@ -67,14 +67,6 @@ export function validAt(view: CertificateView, at: Date): boolean {
   return view.notBefore.getTime() <= at.getTime() && at.getTime() <= view.notAfter.getTime();
 }
 
-const schemeKeyAlgorithms: Record<SignatureScheme, readonly string[]> = {
-  'rsa-pkcs1': [Oids.rsaEncryption],
-  'rsa-pss': [Oids.rsaEncryption, Oids.rsassaPss],
-  ecdsa: [Oids.ecPublicKey],
-  ed25519: [Oids.ed25519],
-  ed448: [Oids.ed448],
-};
-
 /** True only when `child`'s signature algorithm evidently cannot have been made with `issuer`'s key. */
 function signatureContradictsKey(child: CertificateView, issuer: CertificateView): boolean {
   let scheme: SignatureScheme;
@@ -84,6 +76,6 @@ function signatureContradictsKey(child: CertificateView, issuer: CertificateView
     // An algorithm we do not know says nothing either way.
     return false;
   }
-  return !schemeKeyAlgorithms[scheme].includes(issuer.spkiAlgorithm);
+  return !keyFitsScheme(issuer.spkiAlgorithm, scheme);
 }
 

@@ -5,25 +5,16 @@
  */
 import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
-import { defaultSignatureAlgorithm, Oids, signatureAlgorithmId } from '../crypto/algorithms';
+import { defaultSignatureAlgorithm, keyFitsScheme, signatureAlgorithmId } from '../crypto/algorithms';
 import { getCryptoProvider } from '../crypto';
-import type { HashName, PrivateKeyHandle, SignatureAlgorithm, SignatureScheme } from '../crypto/provider';
+import type { HashName, PrivateKeyHandle, SignatureAlgorithm } from '../crypto/provider';
 import { publicKeyMatches } from '../credentials/keys';
 import { CmpError, ErrorCodes } from '../errors';
 import { viewOf } from '../pki/certificate-view';
 
-/** The SubjectPublicKeyInfo algorithms each scheme can verify with. */
-const schemeKeyAlgorithms: Record<SignatureScheme, readonly string[]> = {
-  'rsa-pkcs1': [Oids.rsaEncryption],
-  'rsa-pss': [Oids.rsaEncryption, Oids.rsassaPss],
-  ecdsa: [Oids.ecPublicKey],
-  ed25519: [Oids.ed25519],
-  ed448: [Oids.ed448],
-};
-
 /** Whether a key with this SubjectPublicKeyInfo algorithm OID can have made a signature of `alg`. */
 export function keyFitsAlgorithm(spkiAlgorithm: string, alg: SignatureAlgorithm): boolean {
-  return schemeKeyAlgorithms[alg.scheme]?.includes(spkiAlgorithm) ?? false;
+  return keyFitsScheme(spkiAlgorithm, alg.scheme);
 }
 
 export interface SignatureChoice {

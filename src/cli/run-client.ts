@@ -97,6 +97,10 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
           }
         : undefined;
     const options = await buildClientOptions(parsed, io, observer);
+    // A transaction saved to a file may be resumed by another process, after this one has gone:
+    // OpenSSL 3.0's mock server cancels a transaction whose kept-alive connection is closed under
+    // it, so such a session closes each connection unless -keep_alive was chosen explicitly.
+    if (sessionMode && options.keepAlive === undefined) options.keepAlive = 0;
     if (cli.useMockServer) {
       // The embedded server and the session files load only for the runs that use them.
       mock = await (await import('./server-command')).createMockServer(parsed, io, log);

@@ -19,10 +19,10 @@ import { CmpError } from '../errors';
 import { fromB64, toB64 } from '../bytes';
 import { certificateFromDer } from '../pki/certificate-cache';
 import type { CmpClientOptions, InfoTypeAndValueInput } from '../options';
-import { persistSession, parsePersistedSession, resumeOptions, type PersistedSession } from '../session';
+import { persistSession, parsePersistedSession, resumeOptions, sessionTransactionId, type PersistedSession } from '../session';
 import { sanitizingInspector } from '../session/inspect';
 import { createSessionServices, type OpenSessionServices, type SessionOptions } from './services';
-import { setupClient, type ClientSetup } from './setup';
+import { setupClient, type ClientSetup, type SessionTransfer } from './setup';
 import { buildRequestTemplate, requestedPublicKey } from './template';
 
 /**
@@ -120,8 +120,12 @@ function withSystemActors<T extends AnyActorLogic>(machine: T): T {
 export class CmpClient {
   readonly #options: CmpClientOptions;
   #setup?: Promise<ClientSetup>;
-  /** The session a tryCertReq left waiting (OpenSSL keeps it in the CTX). */
-  #pending?: { session: PersistedSession; spec: SessionOptions };
+  /**
+   * The session a tryCertReq left waiting, with its connection (OpenSSL keeps both in the CTX):
+   * OpenSSL 3.0's mock server cancels a transaction whose kept-alive connection is closed, so the
+   * next step polls over the same one.
+   */
+  #pending?: { session: PersistedSession; spec: SessionOptions; connection: SessionTransfer };
   #inspector?: (e: InspectionEvent) => void;
 
   constructor(options: CmpClientOptions) {
@@ -220,18 +224,49 @@ export class CmpClient {
     const pending = this.#pending;
     if (pending) return this.#tryContinue(pending.session, pending.spec);
     const { setup, spec, input } = await this.#newEnrollment(kind, certReqMsg);
-    const actor = this.#run(enrollmentMachine, createSessionServices(setup, { ...spec, immediateWaits: 0 }), { input });
-    return this.#untilWaitingOrDone(actor, spec, setup.now);
+    const connection = setup.openTransfer();
+    return this.#step(connection, () => this.#run(enrollmentMachine, createSessionServices(setup, { ...spec, immediateWaits: 0 }, connection), { input }), spec, setup.now);
   }
 
   async #tryContinue(session: PersistedSession, spec: SessionOptions): Promise<TryCertReqResult> {
     const setup = await this.#ready();
-    this.#pending = undefined;
-    const actor = this.#run(enrollmentMachine, createSessionServices(setup, { ...spec, immediateWaits: 1 }), resumeOptions(session));
-    return this.#untilWaitingOrDone(actor, spec, setup.now);
+    const connection = this.#takeConnection(session) ?? setup.openTransfer();
+    return this.#step(connection, () => this.#run(enrollmentMachine, createSessionServices(setup, { ...spec, immediateWaits: 1 }, connection), resumeOptions(session)), spec, setup.now);
   }
 
-  async #untilWaitingOrDone(actor: ReturnType<typeof createActor<typeof enrollmentMachine>>, spec: SessionOptions, now: () => number): Promise<TryCertReqResult> {
+  /** The pending session's connection if `session` continues that transaction; any other is ended. */
+  #takeConnection(session: PersistedSession): SessionTransfer | undefined {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (!pending) return undefined;
+    if (sessionTransactionId(pending.session) === sessionTransactionId(session)) return pending.connection;
+    pending.connection.close();
+    return undefined;
+  }
+
+  /** One stepping call over `connection`: kept while the transaction waits, ended with it otherwise. */
+  async #step(
+    connection: SessionTransfer,
+    start: () => ReturnType<typeof createActor<typeof enrollmentMachine>>,
+    spec: SessionOptions,
+    now: () => number,
+  ): Promise<TryCertReqResult> {
+    try {
+      const result = await this.#untilWaitingOrDone(start(), spec, now, connection);
+      if (result.status !== 'waiting') connection.close();
+      return result;
+    } catch (e) {
+      connection.close();
+      throw e;
+    }
+  }
+
+  async #untilWaitingOrDone(
+    actor: ReturnType<typeof createActor<typeof enrollmentMachine>>,
+    spec: SessionOptions,
+    now: () => number,
+    connection: SessionTransfer,
+  ): Promise<TryCertReqResult> {
     // A resumed session starts in `waiting`: it counts only once it has polled again. A wait for
     // a poll that is already due (after a `waiting` ip) is no rest either.
     const startedWaiting = actor.getSnapshot().hasTag('persistable');
@@ -250,7 +285,7 @@ export class CmpClient {
     if (!waiting) return { status: 'issued', result: enrollmentResult(await toPromise(actor)) };
     const checkAfter = actor.getSnapshot().context.checkAfter ?? 0;
     actor.stop();
-    this.#pending = { session: waiting, spec };
+    this.#pending = { session: waiting, spec, connection };
     return { status: 'waiting', checkAfter, session: waiting };
   }
 
@@ -262,11 +297,11 @@ export class CmpClient {
     const target = session !== undefined ? parsePersistedSession(session, 'enrollment') : this.#pending?.session;
     if (!target) throw new CmpError('ERR_SESSION_STATE', 'no waiting enrollment to abort');
     const spec = this.#pending?.spec ?? {};
-    this.#pending = undefined;
     const setup = await this.#ready();
-    const actor = this.#run(enrollmentMachine, createSessionServices(setup, spec), resumeOptions(target));
+    const connection = this.#takeConnection(target) ?? setup.openTransfer();
+    const actor = this.#run(enrollmentMachine, createSessionServices(setup, spec, connection), resumeOptions(target));
     actor.send({ type: 'abortRequested' });
-    const out = await toPromise(actor);
+    const out = await toPromise(actor).finally(() => connection.close());
     if (out.outcome !== 'aborted') throw new CmpError('ERR_SESSION_STATE', `the session ended ${out.outcome} instead of aborted`);
     if (out.error) throw CmpError.fromJSON(out.error);
   }
@@ -289,7 +324,6 @@ export class CmpClient {
    */
   async tryResume(session: PersistedSession | string): Promise<TryCertReqResult> {
     const parsed = parsePersistedSession(session, 'enrollment');
-    this.#pending = undefined;
     return this.#tryContinue(parsed, specOf(parsed));
   }
 
@@ -338,8 +372,14 @@ export class CmpClient {
     return getCrlUpdate((itavs) => this.genm(itavs), from);
   }
 
-  /** Connections end with each session; this only forgets a waiting tryCertReq session. */
+  /**
+   * Forgets a waiting tryCertReq session and ends its connection (other sessions end their own).
+   * Against a server that, like OpenSSL 3.0's mock, cancels a transaction whose kept-alive
+   * connection closes, a session to be resumed elsewhere should use keepAlive 0.
+   */
   async close(): Promise<void> {
+    const pending = this.#pending;
     this.#pending = undefined;
+    pending?.connection.close();
   }
 }

@@ -9,7 +9,7 @@ import { certificateFromDer } from '../pki/certificate-cache';
 import { buildRequest, type SessionSpec } from './build-request';
 import { checkResponse, type SessionExpectations } from './check-response';
 import { adoptStoredRequest, replayedTransaction, type AdoptedRequest } from './stored-request';
-import type { ClientSetup } from './setup';
+import type { ClientSetup, SessionTransfer } from './setup';
 import { CmpError } from '../errors';
 
 export interface SessionOptions extends SessionSpec, SessionExpectations {
@@ -33,8 +33,15 @@ export interface OpenSessionServices extends SessionServices {
   close(): void;
 }
 
-export function createSessionServices(setup: ClientSetup, session: SessionOptions): OpenSessionServices {
-  const { transfer, close } = setup.openTransfer();
+/**
+ * `connection`, when given, belongs to the caller and outlives the session (tryCertReq keeps one
+ * per client, as OpenSSL keeps its HTTP connection in the CTX); otherwise the session opens its
+ * own and close() ends it.
+ */
+export function createSessionServices(setup: ClientSetup, session: SessionOptions, connection?: SessionTransfer): OpenSessionServices {
+  const own = connection === undefined ? setup.openTransfer() : undefined;
+  const transfer = (connection ?? own!).transfer;
+  const close = own ? own.close : () => undefined;
   // The request a file transfer sent in place of the built one (-reqin), until the next exchange:
   // its response must answer that request, not ours.
   let adopted: AdoptedRequest | undefined;

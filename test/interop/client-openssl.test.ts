@@ -195,10 +195,10 @@ describe('cmpflow client against openssl cmp -port (mock server)', () => {
   });
 
   // OpenSSL 3.0's mock server cancels a transaction when a kept-alive connection is closed under
-  // it (apps/cmp.c cmp_server), so sessions that rest between calls use -keep_alive 0 with it.
-  it('tryCertReq returns checkAfter while waiting and the certificate when done', async () => {
+  // it (apps/cmp.c cmp_server): with the default keep-alive, the steps must share one connection.
+  it('tryCertReq returns checkAfter while waiting and the certificate when done, over the one kept connection', async () => {
     await withServer(['-poll_count', '3', '-check_after', '7'], async (server) => {
-      const client = new CmpClient(pbm(server, { keepAlive: 0 }));
+      const client = new CmpClient(pbm(server));
       const first = await client.tryCertReq('ir');
       expect(first).toMatchObject({ status: 'waiting', checkAfter: 7 });
       const second = await client.tryCertReq('ir');
@@ -214,7 +214,7 @@ describe('cmpflow client against openssl cmp -port (mock server)', () => {
 
   it('aborts a waiting enrollment by sending an error message', async () => {
     await withServer(['-poll_count', '5', '-check_after', '30'], async (server) => {
-      const client = new CmpClient(pbm(server, { keepAlive: 0 }));
+      const client = new CmpClient(pbm(server));
       expect((await client.tryCertReq('ir')).status).toBe('waiting');
       await client.abort();
       await expectCode(client.abort(), 'ERR_SESSION_STATE');

@@ -30,7 +30,8 @@ function runChild(args: string[]): Promise<{ code: number; out: string }> {
 
 describe('resuming a waiting enrollment in another process', () => {
   it('finishes the transaction started here, with one IR seen by the server', async () => {
-    // OpenSSL's mock keeps the transaction only across connections it closed itself: keepAlive 0.
+    // OpenSSL's mock keeps the transaction only across connections it closed itself: a session
+    // handed to another process asks for that with keepAlive 0.
     const server = await startMockServer(['-srv_ref', 'mock', '-srv_secret', `pass:${SECRET}`, '-rsp_cert', pki.enrolled.certPath, '-poll_count', '3', '-check_after', '1', '-verbosity', '7']);
     try {
       const client = new CmpClient({ server: server.url, ref: 'client-ref', secret: SECRET, newKey: pki.newKeyPath, subject: '/CN=resumed', keepAlive: 0 });

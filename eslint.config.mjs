@@ -14,7 +14,8 @@ const mayImport = {
   crypto: [],
   transport: [],
   asn1: ['crypto'],
-  credentials: ['crypto'],
+  // Credentials read PKCS#8 and PKCS#12, which are ASN.1: they stand on the codec.
+  credentials: ['asn1', 'crypto'],
   pki: ['asn1', 'credentials', 'crypto'],
   // Message (what we send) and protection stand side by side: neither imports the other.
   message: ['pki', 'asn1', 'credentials', 'crypto'],

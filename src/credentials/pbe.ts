@@ -15,7 +15,8 @@ import { nodeHash } from '../crypto/node';
 import type { HashName } from '../crypto/provider';
 import { CmpError, ErrorCodes } from '../errors';
 import { sequenceChildTags } from './der-shape';
-import { Pbes2Params, Pbkdf2Params, Pkcs12PbeParams } from './pbe-params';
+import { PBKDF2Params } from '../asn1/cmp/pbmac1';
+import { Pbes2Params, Pkcs12PbeParams } from './pbe-params';
 import { Pkcs12KeyId, bmpPassword, pkcs12Kdf } from './pkcs12-kdf';
 
 const pbkdf2 = promisify(pbkdf2Callback);
@@ -103,9 +104,12 @@ async function pbes2Decrypt(algorithm: AlgorithmIdentifier, ciphertext: Uint8Arr
   if (kdf.algorithm !== Oids.pbkdf2) throw unsupported(kdf.algorithm, what);
   const spec = pbes2Ciphers[params.encryptionScheme.algorithm];
   if (spec === undefined) throw unsupported(params.encryptionScheme.algorithm, what);
-  const kdfParams = parseParams(kdf.parameters, Pbkdf2Params, 'PBKDF2');
-  checkIterations(kdfParams.iterationCount);
-  if (kdfParams.keyLength !== undefined && kdfParams.keyLength !== spec.keyLength) {
+  const kdfParams = parseParams(kdf.parameters, PBKDF2Params, 'PBKDF2');
+  checkIterations(Number(kdfParams.iterationCount));
+  // RFC 8018 reserves the salt's otherSource for future use; OpenSSL writes only `specified`.
+  const salt = kdfParams.salt.specified;
+  if (salt === undefined) throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, 'malformed PBKDF2 parameters: the salt is not an OCTET STRING');
+  if (kdfParams.keyLength !== undefined && kdfParams.keyLength !== BigInt(spec.keyLength)) {
     throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, `PBKDF2 key length ${kdfParams.keyLength} does not fit ${spec.name}`);
   }
   let prf: HashName;
@@ -116,7 +120,7 @@ async function pbes2Decrypt(algorithm: AlgorithmIdentifier, ciphertext: Uint8Arr
   }
   const iv = new Uint8Array(parseParams(params.encryptionScheme.parameters, OctetString, spec.name).buffer);
   // PBES2 takes the pass phrase as the octets the user typed: UTF-8, as OpenSSL reads them.
-  const key = await pbkdf2(Buffer.from(passphrase, 'utf8'), new Uint8Array(kdfParams.salt.buffer), kdfParams.iterationCount, spec.keyLength, nodeHash(prf));
+  const key = await pbkdf2(Buffer.from(passphrase, 'utf8'), new Uint8Array(salt), Number(kdfParams.iterationCount), spec.keyLength, nodeHash(prf));
   return decipher(spec, key, iv, ciphertext, what);
 }
 

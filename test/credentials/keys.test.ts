@@ -7,7 +7,8 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { EncryptedPrivateKeyInfo } from '@peculiar/asn1-pkcs8';
 import { MAX_PBE_ITERATIONS } from '../../src/credentials/pbe';
-import { Pbes2Params, Pbkdf2Params } from '../../src/credentials/pbe-params';
+import { PBKDF2Params } from '../../src/asn1';
+import { Pbes2Params } from '../../src/credentials/pbe-params';
 import { PrivateKey } from '../../src/crypto/private-key';
 import { WebCryptoProvider } from '../../src/crypto/webcrypto';
 import { NodeCryptoProvider } from '../../src/crypto/node';
@@ -129,8 +130,8 @@ describe('loadPrivateKey', () => {
   test('an encrypted key demanding more than MAX_PBE_ITERATIONS is refused with ERR_CREDENTIALS before any hashing', async () => {
     const encrypted = AsnConvert.parse(readFileSync(files['pbes2-aes256.der']!), EncryptedPrivateKeyInfo);
     const pbes2 = AsnConvert.parse(encrypted.encryptionAlgorithm.parameters!, Pbes2Params);
-    const kdf = AsnConvert.parse(pbes2.keyDerivationFunc.parameters!, Pbkdf2Params);
-    kdf.iterationCount = MAX_PBE_ITERATIONS + 1;
+    const kdf = AsnConvert.parse(pbes2.keyDerivationFunc.parameters!, PBKDF2Params);
+    kdf.iterationCount = BigInt(MAX_PBE_ITERATIONS + 1);
     pbes2.keyDerivationFunc.parameters = AsnConvert.serialize(kdf);
     encrypted.encryptionAlgorithm.parameters = AsnConvert.serialize(pbes2);
     const started = Date.now();

@@ -23,17 +23,20 @@ import type { PollProgress } from './progress';
 import { readSessionFile, removeSessionFile, writeSessionFile } from './session-file';
 
 /**
- * Failures after which the saved transaction is still worth resuming: the server may never have
- * seen the poll. After any other failure the server has ended the transaction, and the file goes.
+ * Failures that mean the server has ended the transaction: it answered with an authenticated
+ * error message or rejection, or the client refused the certificate with a certConf the server
+ * acknowledged. After any other failure (a local mistake such as a wrong secret or a missing key
+ * file, no answer, an answer that does not authenticate or belongs to another transaction) the
+ * server may still hold the transaction, and the file is kept to resume it.
  */
-const RESUMABLE: readonly ErrorCode[] = [
-  ErrorCodes.ERR_CONNECTION,
-  ErrorCodes.ERR_TIMEOUT,
-  ErrorCodes.ERR_TRANSPORT,
-  ErrorCodes.ERR_HTTP_STATUS,
-  ErrorCodes.ERR_CONTENT_TYPE,
-  ErrorCodes.ERR_TLS,
-  ErrorCodes.ERR_RESPONSE_TOO_LARGE,
+const ENDED_AT_SERVER: readonly ErrorCode[] = [
+  ErrorCodes.ERR_ERROR_RESPONSE,
+  ErrorCodes.ERR_REQUEST_REJECTED,
+  ErrorCodes.ERR_CERT_REJECTED_BY_CLIENT,
+  ErrorCodes.ERR_PUBLIC_KEY_MISMATCH,
+  ErrorCodes.ERR_NEW_CERT_UNTRUSTED,
+  ErrorCodes.ERR_CAPUBS_UNTRUSTED,
+  ErrorCodes.ERR_ABORTED,
 ];
 
 export interface SessionContext {
@@ -135,8 +138,8 @@ async function drive(
     return 0;
   } catch (e) {
     if (live !== undefined) {
-      if (e instanceof CmpError && RESUMABLE.includes(e.code)) ctx.log.warn(`the transaction is kept in ${live}; continue it with -resume ${live}`);
-      else await settle(undefined).catch(() => undefined);
+      if (e instanceof CmpError && ENDED_AT_SERVER.includes(e.code)) await settle(undefined).catch(() => undefined);
+      else ctx.log.warn(`the transaction is kept in ${live}; continue it with -resume ${live}`);
     }
     throw e;
   }

@@ -21,6 +21,7 @@ import { certificateFromDer } from '../pki/certificate-cache';
 import type { CmpClientOptions, InfoTypeAndValueInput } from '../options';
 import { persistSession, parsePersistedSession, resumeOptions, sessionTransactionId, type PersistedSession } from '../session';
 import { sanitizingInspector } from '../session/inspect';
+import { makePbmCheck, secretMatches, type PbmCheck } from '../session/pbm-check';
 import { createSessionServices, type OpenSessionServices, type SessionOptions } from './services';
 import { setupClient, type ClientSetup, type SessionTransfer } from './setup';
 import { buildRequestTemplate, requestedPublicKey } from './template';
@@ -127,6 +128,7 @@ export class CmpClient {
    */
   #pending?: { session: PersistedSession; spec: SessionOptions; connection: SessionTransfer };
   #inspector?: (e: InspectionEvent) => void;
+  #secretCheck?: Promise<PbmCheck | undefined>;
 
   constructor(options: CmpClientOptions) {
     this.#options = options;
@@ -144,6 +146,27 @@ export class CmpClient {
     if (!observer) return {};
     this.#inspector ??= sanitizingInspector(observer);
     return { inspect: this.#inspector };
+  }
+
+  /** The check of the shared secret that waiting sessions carry, made once per client. */
+  #pbmCheck(): Promise<PbmCheck | undefined> {
+    this.#secretCheck ??= this.#ready().then((setup) => {
+      const p = setup.protection;
+      return p.kind === 'pbm' || p.kind === 'pbmac1' ? makePbmCheck(p.secret) : undefined;
+    });
+    return this.#secretCheck;
+  }
+
+  /**
+   * Refuses to continue a session with another shared secret than it was started with, before
+   * anything is sent: a server may end the transaction on a request that fails its MAC check.
+   */
+  async #assertSameSecret(session: PersistedSession, setup: ClientSetup): Promise<void> {
+    const p = setup.protection;
+    if (!session.pbmCheck || (p.kind !== 'pbm' && p.kind !== 'pbmac1')) return;
+    if (!(await secretMatches(session.pbmCheck, p.secret))) {
+      throw new CmpError('ERR_CREDENTIALS', 'secret: not the shared secret the session was started with; nothing was sent, the session is unchanged', { options: ['secret'] });
+    }
   }
 
   #transactionId(): string {
@@ -230,6 +253,7 @@ export class CmpClient {
 
   async #tryContinue(session: PersistedSession, spec: SessionOptions): Promise<TryCertReqResult> {
     const setup = await this.#ready();
+    await this.#assertSameSecret(session, setup);
     const connection = this.#takeConnection(session) ?? setup.openTransfer();
     return this.#step(connection, () => this.#run(enrollmentMachine, createSessionServices(setup, { ...spec, immediateWaits: 1 }, connection), resumeOptions(session)), spec, setup.now);
   }
@@ -285,8 +309,10 @@ export class CmpClient {
     if (!waiting) return { status: 'issued', result: enrollmentResult(await toPromise(actor)) };
     const checkAfter = actor.getSnapshot().context.checkAfter ?? 0;
     actor.stop();
-    this.#pending = { session: waiting, spec, connection };
-    return { status: 'waiting', checkAfter, session: waiting };
+    const check = await this.#pbmCheck();
+    const session = check ? { ...waiting, pbmCheck: check } : waiting;
+    this.#pending = { session, spec, connection };
+    return { status: 'waiting', checkAfter, session };
   }
 
   /**
@@ -298,6 +324,7 @@ export class CmpClient {
     if (!target) throw new CmpError('ERR_SESSION_STATE', 'no waiting enrollment to abort');
     const spec = this.#pending?.spec ?? {};
     const setup = await this.#ready();
+    await this.#assertSameSecret(target, setup);
     const connection = this.#takeConnection(target) ?? setup.openTransfer();
     const actor = this.#run(enrollmentMachine, createSessionServices(setup, spec, connection), resumeOptions(target));
     actor.send({ type: 'abortRequested' });
@@ -313,6 +340,7 @@ export class CmpClient {
   async resume(session: PersistedSession | string): Promise<EnrollmentResult> {
     const parsed = parsePersistedSession(session, 'enrollment');
     const setup = await this.#ready();
+    await this.#assertSameSecret(parsed, setup);
     const actor = this.#run(enrollmentMachine, createSessionServices(setup, specOf(parsed)), resumeOptions(parsed));
     return enrollmentResult(await toPromise(actor));
   }

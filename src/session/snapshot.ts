@@ -12,6 +12,7 @@ import { CmpError, type ErrorCode } from '../errors';
 import { CERT_REQUEST_KINDS } from '../protocol';
 import type { EnrollmentMachine } from '../../machines/enrollment';
 import { MACHINE_VERSION } from '../../machines/version';
+import { parsePbmCheck, type PbmCheck } from './pbm-check';
 import { isSecretLikeName } from './secret-names';
 
 export const SESSION_FORMAT = 'cmpflow-session';
@@ -35,12 +36,14 @@ export interface PersistedSession {
   /** `actor.getPersistedSnapshot()`, as JSON. */
   snapshot: unknown;
   meta?: SessionMeta;
+  /** Set when a shared secret (PBM) protects the transaction: lets a resume refuse a wrong one unsent. */
+  pbmCheck?: PbmCheck;
 }
 
 const MACHINES: readonly SessionMachineName[] = ['enrollment', 'revocation', 'general'];
 const MAX_JSON_DEPTH = 32;
 const MAX_B64_CHARS = 4096;
-const MAX_META_ENTRIES = 32;
+const MAX_META_ENTRIES = 64;
 const MAX_META_STRING = 4096;
 const META_KEY = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 const CANONICAL_B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -270,11 +273,12 @@ function validateSession(value: unknown, expectMachine?: SessionMachineName): Pe
       `persisted session was taken by machine version ${s.version}, but this cmpflow runs machine version ${MACHINE_VERSION}`,
     );
   }
-  onlyKeys(s, '(session)', ['format', 'machine', 'version', 'savedAt', 'snapshot', 'meta']);
+  onlyKeys(s, '(session)', ['format', 'machine', 'version', 'savedAt', 'snapshot', 'meta', 'pbmCheck']);
   if (typeof s.savedAt !== 'string' || !ISO_TIME.test(s.savedAt) || !Number.isFinite(Date.parse(s.savedAt))) {
     throw invalid('savedAt', 'must be an ISO 8601 UTC time');
   }
   if (s.meta !== undefined) checkMeta(s.meta, 'ERR_SNAPSHOT_INVALID');
+  if (s.pbmCheck !== undefined) parsePbmCheck(s.pbmCheck);
   checkSnapshot(machine, s.snapshot);
   return JSON.parse(JSON.stringify(s)) as PersistedSession;
 }

@@ -5,12 +5,12 @@
  * `machine.provide()` installs, never in what passes through here.
  */
 import type { SerializedCmpError } from '../src/errors';
-import type { CertRequestKind, RequestKind } from '../src/protocol';
+import type { CertRequestKind, PolledRequestKind, RequestKind } from '../src/protocol';
 
 /** Base64 (standard alphabet) of DER bytes. */
 export type B64 = string;
 
-export type { CertRequestKind, RequestKind };
+export type { CertRequestKind, PolledRequestKind, RequestKind };
 
 /** What a session must remember between messages: the transaction's identity and nonces. */
 export interface TransactionState {
@@ -68,6 +68,8 @@ export interface CheckResponseInput {
   der: B64;
   /** The body type of the request this answers. */
   requestType: RequestKind;
+  /** When the request is a pollReq: the request whose delayed answer it polls for. */
+  pollingFor?: PolledRequestKind;
   transaction: TransactionState;
 }
 

@@ -2,20 +2,24 @@
  * The enrollment session (ir, cr, p10cr, kur): request, then poll while the CA answers `waiting`,
  * then confirm the new certificate, or end at once when confirmation was waived.
  *
- * requesting ─► answered ─► waiting ⇄ polling ─► answered ─► accepting ─► confirming ─► confirmed
+ * requesting ─► answered ─► waiting ⇄ polling ─► answered ─► accepting ─► confirming ─► confirmationAnswered ─► confirmed
+ *                  │           │                      │            │                        └── confirmationWaiting ⇄ confirmationPolling
  *                  │           │                      │            └── (rejected by us, answered or not) ─► failed
  *                  │           └── abortRequested ─► aborting ─► aborted
  *                  └── rejection / invalid response ─────────────────────────────────────► failed
  *
- * Each of requesting, polling, confirming and aborting is one round trip: building → sending →
- * checking. `waiting` is the only quiet state (tag `persistable`): nothing is in flight there and
- * the next poll time is absolute, so a snapshot taken there resumes correctly in any process.
+ * Each of requesting, polling, confirming, confirmationPolling and aborting is one round trip:
+ * building → sending → checking. `waiting` (for the certificate) and `confirmationWaiting` (for the
+ * pkiConf of a delayed certConf) are the quiet states (tag `persistable`): nothing is in flight
+ * there and the next poll time is absolute, so a snapshot taken there resumes correctly in any
+ * process (see delayed-delivery.ts).
  */
 import { and, assign, not, setup } from 'xstate';
 import type { SerializedCmpError } from '../src/errors';
-import type { B64, BuiltRequest, BuildRequestInput, CertAcceptance, CertRequestKind, CheckedResponse, PkiStatusView } from './actors';
+import type { B64, BuiltRequest, BuildRequestInput, CertAcceptance, CertRequestKind, CheckedResponse, PkiStatusView, PolledRequestKind } from './actors';
+import { delayedDeliveryUpdates, pastDeadline, stillWaiting, waitingState, type DelayedDeliveryContext } from './delayed-delivery';
 import { toSerializedError } from './errors';
-import { roundTripStates, roundTripUpdates, type RoundTripContext } from './round-trip';
+import { roundTripStates, roundTripUpdates } from './round-trip';
 import { placeholderActors } from './services';
 
 export interface EnrollmentInput {
@@ -42,17 +46,11 @@ export interface EnrolledCertificate extends PkiStatusView {
 
 export type EnrollmentOutcome = 'confirmed' | 'failed' | 'aborted';
 
-export interface EnrollmentContext extends RoundTripContext {
+export interface EnrollmentContext extends DelayedDeliveryContext {
   kind: CertRequestKind;
   deadline?: number;
   implicitConfirm: boolean;
   disableConfirm: boolean;
-  /** Poll rounds so far. */
-  polls: number;
-  /** Seconds the server last asked us to wait. */
-  checkAfter?: number;
-  /** Absolute epoch ms of the next poll. */
-  nextPollAt?: number;
   enrolled?: EnrolledCertificate;
   acceptance?: CertAcceptance;
   error?: SerializedCmpError;
@@ -88,23 +86,17 @@ const enrollment = setup({
       if (r?.kind !== 'certificate') return false;
       return context.disableConfirm || (context.implicitConfirm && r.implicitConfirmGranted);
     },
-    stillWaiting: ({ context }) => context.checked?.kind === 'waiting' || context.checked?.kind === 'pollWait',
-    pastDeadline: ({ context }, now: number) => context.deadline !== undefined && now >= context.deadline,
+    stillWaiting,
+    pastDeadline,
     certificateAccepted: ({ context }) => context.acceptance?.accept === true,
   },
   actions: {
     recordSent: assign(({ context }, request: BuiltRequest) => roundTripUpdates.sent({ context }, request)),
     recordReceived: assign((_, der: B64) => roundTripUpdates.received(_, der)),
     recordChecked: assign(({ context }, checked: CheckedResponse) => roundTripUpdates.checked({ context }, checked)),
-    forgetMessages: assign({ request: undefined, responseDer: undefined, checked: undefined }),
-    scheduleNextPoll: assign(({ context }) => {
-      const wait = context.checked as Checked<'waiting'> | Checked<'pollWait'>;
-      const due = wait.receivedAt + wait.checkAfter * 1000;
-      // As OpenSSL does, never sleep past the total timeout: wake at the deadline and fail then.
-      const nextPollAt = context.deadline !== undefined ? Math.min(due, context.deadline) : due;
-      return { checkAfter: wait.checkAfter, nextPollAt };
-    }),
-    countPoll: assign(({ context }) => ({ polls: context.polls + 1 })),
+    forgetMessages: assign(() => delayedDeliveryUpdates.forgetMessages()),
+    scheduleNextPoll: assign(({ context }) => delayedDeliveryUpdates.scheduleNextPoll({ context })),
+    countPoll: assign(({ context }) => delayedDeliveryUpdates.countPoll({ context })),
     recordCertificate: assign(({ context }) => {
       const { kind: _k, senderNonce: _n, certReqId: _i, ...enrolled } = context.checked as Checked<'certificate'>;
       return { enrolled };
@@ -116,9 +108,12 @@ const enrollment = setup({
       return { error: { code: 'ERR_UNEXPECTED_BODY', message: `unexpected ${r?.kind ?? 'empty'} response` } as SerializedCmpError };
     }),
     recordError: assign((_, error: unknown) => ({ error: toSerializedError(error) })),
-    recordTimeout: assign({
-      error: { code: 'ERR_TOTAL_TIMEOUT', message: 'total timeout exceeded while waiting for the certificate' } as SerializedCmpError,
-    }),
+    recordTimeout: assign(({ context }) => ({
+      error: {
+        code: 'ERR_TOTAL_TIMEOUT',
+        message: `total timeout exceeded while waiting for ${context.acceptance ? 'the confirmation' : 'the certificate'}`,
+      } as SerializedCmpError,
+    })),
     recordRefusal: assign(({ context }) => ({ error: (context.checked as Checked<'certificate'>).refusal })),
     recordClientRejection: assign(({ context }) => ({
       error: {
@@ -136,8 +131,12 @@ const failTo = (target: string) =>
   ({ target, actions: { type: 'recordError', params: ({ event }: { event: { error: unknown } }) => event.error } }) as const;
 
 /** One message exchange: build and protect, send, check; then `then` decides where to go. */
-const roundTrip = (build: (args: { context: EnrollmentContext }) => BuildRequestInput, then: string, onFailure = '#enrollment.failed') =>
-  roundTripStates<EnrollmentContext>(build, then, onFailure);
+const roundTrip = (
+  build: (args: { context: EnrollmentContext }) => BuildRequestInput,
+  then: string,
+  onFailure = '#enrollment.failed',
+  pollingFor?: (args: { context: EnrollmentContext }) => PolledRequestKind,
+) => roundTripStates<EnrollmentContext>(build, then, onFailure, pollingFor);
 
 export const enrollmentMachine = enrollment.createMachine({
   id: 'enrollment',
@@ -168,21 +167,15 @@ export const enrollmentMachine = enrollment.createMachine({
       ],
     },
     waiting: {
-      tags: 'persistable',
-      entry: 'forgetMessages',
-      invoke: {
-        id: 'waitUntil',
-        src: 'waitUntil',
-        input: ({ context }) => ({ until: context.nextPollAt ?? 0 }),
-        onDone: [
-          { guard: { type: 'pastDeadline', params: ({ event }) => event.output.now }, target: 'failed', actions: 'recordTimeout' },
-          { target: 'polling', actions: 'countPoll' },
-        ],
-        onError: failTo('failed'),
-      },
+      ...waitingState('#enrollment.polling', '#enrollment.failed'),
       on: { abortRequested: 'aborting' },
     },
-    polling: roundTrip(({ context }) => ({ kind: 'pollReq', transaction: context.transaction }), '#enrollment.answered'),
+    polling: roundTrip(
+      ({ context }) => ({ kind: 'pollReq', transaction: context.transaction }),
+      '#enrollment.answered',
+      '#enrollment.failed',
+      ({ context }) => context.kind,
+    ),
     accepting: {
       tags: 'busy',
       invoke: {
@@ -211,10 +204,20 @@ export const enrollmentMachine = enrollment.createMachine({
     ),
     confirmationAnswered: {
       always: [
+        { guard: 'stillWaiting', target: 'confirmationWaiting', actions: 'scheduleNextPoll' },
         { guard: 'certificateAccepted', target: 'confirmed' },
         { target: 'failed', actions: 'recordClientRejection' },
       ],
     },
+    // The certConf's answer was delayed: the certificate stays in the context, so the session
+    // resumed from here still ends with it.
+    confirmationWaiting: waitingState('#enrollment.confirmationPolling', '#enrollment.confirmationUnanswered'),
+    confirmationPolling: roundTrip(
+      ({ context }) => ({ kind: 'pollReq', transaction: context.transaction }),
+      '#enrollment.confirmationAnswered',
+      '#enrollment.confirmationUnanswered',
+      () => 'certConf',
+    ),
     // A certificate we refused stays refused, whatever the certConf exchange came to (as OpenSSL).
     confirmationUnanswered: {
       always: [{ guard: not('certificateAccepted'), target: 'failed', actions: 'recordClientRejection' }, { target: 'failed' }],

@@ -2,7 +2,7 @@
  * The three steps every CMP message exchange takes: build and protect the request, exchange it over
  * the transport, check the response. Each session machine composes its protocol out of these.
  */
-import type { B64, BuiltRequest, CheckedResponse, TransactionState } from './actors';
+import type { B64, BuiltRequest, CheckedResponse, PolledRequestKind, TransactionState } from './actors';
 
 /** The part of a session's context that the round-trip steps read and write. */
 export interface RoundTripContext {
@@ -67,10 +67,16 @@ type BuildInputOf<TContext> = (args: { context: TContext }) => import('./actors'
 
 /**
  * The states of one round trip, shared by every session machine: building → sending → checking,
- * then `then`; any failure goes to `onFailure`. The machine's setup() must name the actions
- * recordSent, recordReceived, recordChecked and recordError.
+ * then `then`; any failure goes to `onFailure`. A poll names with `pollingFor` the request whose
+ * delayed answer it awaits, so that the check knows which final answer to accept. The machine's
+ * setup() must name the actions recordSent, recordReceived, recordChecked and recordError.
  */
-export function roundTripStates<TContext extends RoundTripContext>(build: BuildInputOf<TContext>, then: string, onFailure: string) {
+export function roundTripStates<TContext extends RoundTripContext>(
+  build: BuildInputOf<TContext>,
+  then: string,
+  onFailure: string,
+  pollingFor?: (args: { context: TContext }) => PolledRequestKind,
+) {
   const fail = { target: onFailure, actions: { type: 'recordError' as const, params: ({ event }: { event: { error: unknown } }) => event.error } };
   return {
     tags: 'busy' as const,
@@ -98,7 +104,7 @@ export function roundTripStates<TContext extends RoundTripContext>(build: BuildI
         invoke: {
           id: 'checkResponse',
           src: 'checkResponse' as const,
-          input: checkInput,
+          input: pollingFor ? (args: { context: TContext }) => ({ ...checkInput(args), pollingFor: pollingFor(args) }) : checkInput,
           onDone: { target: then, actions: { type: 'recordChecked' as const, params: ({ event }: { event: { output: CheckedResponse } }) => event.output } },
           onError: fail,
         },

@@ -1,23 +1,32 @@
 /**
- * Sessions that are one round trip: revocation (rr → rp) and general messages (genm → genp).
+ * Sessions that are one exchange: revocation (rr → rp) and general messages (genm → genp). The
+ * server may delay its answer (an error message with status `waiting`); the session then polls
+ * until the answer comes.
  *
- * requesting (building → sending → checking) ─► answered ─► done | failed
+ * requesting ─► answered ─► done
+ *                  │   └──► waiting ⇄ polling ─► answered
+ *                  └── rejection / invalid response / timeout ─► failed
  *
- * What the answer means (e.g. rr's revocationWarning is a success with a warning) is decided by the
- * checkResponse service; the machine only tells success from failure.
+ * requesting and polling are one round trip each: building → sending → checking. `waiting` is the
+ * only quiet state (tag `persistable`), as in the enrollment machine. What the answer means (e.g.
+ * rr's revocationWarning is a success with a warning) is decided by the checkResponse service; the
+ * machine only tells success from failure.
  */
 import { assign, setup } from 'xstate';
 import type { SerializedCmpError } from '../src/errors';
 import type { B64, BuiltRequest, CheckedResponse } from './actors';
+import { delayedDeliveryUpdates, pastDeadline, stillWaiting, waitingState, type DelayedDeliveryContext } from './delayed-delivery';
 import { toSerializedError } from './errors';
-import { roundTripStates, roundTripUpdates, type RoundTripContext } from './round-trip';
+import { roundTripStates, roundTripUpdates } from './round-trip';
 import { placeholderActors } from './services';
 
 export interface SingleExchangeInput {
   transactionId: B64;
+  /** Absolute epoch ms after which the session gives up (OpenSSL -total_timeout); none if absent. */
+  deadline?: number;
 }
 
-export interface SingleExchangeContext extends RoundTripContext {
+export interface SingleExchangeContext extends DelayedDeliveryContext {
   error?: SerializedCmpError;
   outcome?: 'done' | 'failed';
 }
@@ -25,37 +34,52 @@ export interface SingleExchangeContext extends RoundTripContext {
 export interface SingleExchangeOutput {
   outcome: 'done' | 'failed';
   transactionId: B64;
+  polls: number;
   response?: CheckedResponse;
   error?: SerializedCmpError;
 }
 
-export function createSingleExchangeMachine(id: string, kind: 'rr' | 'genm', answer: CheckedResponse['kind']) {
+export type SingleExchangeKind = 'rr' | 'genm';
+
+export function createSingleExchangeMachine(id: string, kind: SingleExchangeKind, answer: CheckedResponse['kind']) {
   return setup({
     types: {
       context: {} as SingleExchangeContext,
       input: {} as SingleExchangeInput,
       output: {} as SingleExchangeOutput,
-      tags: {} as 'busy',
+      tags: {} as 'persistable' | 'busy',
     },
     actors: placeholderActors,
     guards: {
       answered: ({ context }) => context.checked?.kind === answer,
+      stillWaiting,
+      pastDeadline,
     },
     actions: {
       recordSent: assign(({ context }, request: BuiltRequest) => roundTripUpdates.sent({ context }, request)),
       recordReceived: assign((_, der: B64) => roundTripUpdates.received(_, der)),
       recordChecked: assign(({ context }, checked: CheckedResponse) => roundTripUpdates.checked({ context }, checked)),
+      forgetMessages: assign(() => delayedDeliveryUpdates.forgetMessages()),
+      scheduleNextPoll: assign(({ context }) => delayedDeliveryUpdates.scheduleNextPoll({ context })),
+      countPoll: assign(({ context }) => delayedDeliveryUpdates.countPoll({ context })),
       recordRejection: assign(({ context }) => {
         const r = context.checked;
         if (r?.kind === 'rejected') return { error: r.error };
         return { error: { code: 'ERR_UNEXPECTED_BODY', message: `unexpected ${r?.kind ?? 'empty'} response` } as SerializedCmpError };
       }),
       recordError: assign((_, error: unknown) => ({ error: toSerializedError(error) })),
+      recordTimeout: assign({
+        error: { code: 'ERR_TOTAL_TIMEOUT', message: `total timeout exceeded while waiting for the ${kind} answer` } as SerializedCmpError,
+      }),
       settle: assign((_, outcome: 'done' | 'failed') => ({ outcome, request: undefined, responseDer: undefined })),
     },
   }).createMachine({
     id,
-    context: ({ input }) => ({ transaction: { transactionId: input.transactionId, pvno: 2, messagesSent: 0 } }),
+    context: ({ input }) => ({
+      transaction: { transactionId: input.transactionId, pvno: 2, messagesSent: 0 },
+      ...(input.deadline !== undefined ? { deadline: input.deadline } : {}),
+      polls: 0,
+    }),
     initial: 'requesting',
     states: {
       requesting: roundTripStates<SingleExchangeContext>(
@@ -64,14 +88,26 @@ export function createSingleExchangeMachine(id: string, kind: 'rr' | 'genm', ans
         `#${id}.failed`,
       ),
       answered: {
-        always: [{ guard: 'answered', target: 'done' }, { target: 'failed', actions: 'recordRejection' }],
+        always: [
+          { guard: 'answered', target: 'done' },
+          { guard: 'stillWaiting', target: 'waiting', actions: 'scheduleNextPoll' },
+          { target: 'failed', actions: 'recordRejection' },
+        ],
       },
+      waiting: waitingState(`#${id}.polling`, `#${id}.failed`),
+      polling: roundTripStates<SingleExchangeContext>(
+        ({ context }) => ({ kind: 'pollReq', transaction: context.transaction }),
+        `#${id}.answered`,
+        `#${id}.failed`,
+        () => kind,
+      ),
       done: { type: 'final', entry: { type: 'settle', params: 'done' } },
       failed: { type: 'final', entry: { type: 'settle', params: 'failed' } },
     },
     output: ({ context }) => ({
       outcome: context.outcome ?? 'failed',
       transactionId: context.transaction.transactionId,
+      polls: context.polls,
       ...(context.checked && context.outcome === 'done' ? { response: context.checked } : {}),
       ...(context.error ? { error: context.error } : {}),
     }),

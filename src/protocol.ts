@@ -10,6 +10,9 @@ export type CertRequestKind = (typeof CERT_REQUEST_KINDS)[number];
 /** Every body a client sends: a certificate request, a poll, a confirmation, a revocation, a general message or an error. */
 export type RequestKind = CertRequestKind | 'pollReq' | 'certConf' | 'rr' | 'genm' | 'error';
 
+/** The requests whose answer may be delayed and polled for (RFC 9810 section 5.3.22): all but pollReq itself. */
+export type PolledRequestKind = Exclude<RequestKind, 'pollReq'>;
+
 const certRequestKinds: ReadonlySet<string> = new Set(CERT_REQUEST_KINDS);
 
 export function isCertRequestKind(kind: string): kind is CertRequestKind {

@@ -41,13 +41,13 @@ export async function checkResponse(setup: ClientSetup, session: SessionExpectat
     lastSenderNonce: fromB64(t.lastSenderNonce ?? ''),
     ...(setup.expectedSender ? { expectedSender: setup.expectedSender } : {}),
     ...(t.certReqId !== undefined ? { certReqId: BigInt(t.certReqId) } : {}),
-    ...(session.kind && input.requestType === 'pollReq' ? { pollingFor: session.kind } : {}),
+    ...(input.requestType === 'pollReq' && (input.pollingFor ?? session.kind) ? { pollingFor: input.pollingFor ?? session.kind } : {}),
     ...(t.requestedPublicKey
       ? { requestedPublicKey: fromB64(t.requestedPublicKey) }
       : session.requestedPublicKey
         ? { requestedPublicKey: session.requestedPublicKey }
         : {}),
-    ...(input.requestType === 'rr' && oldCert
+    ...((input.requestType === 'rr' || input.pollingFor === 'rr') && oldCert
       ? {
           revokedCert: (({ issuer, serialNumber }) => ({ issuer, serialNumber: new Uint8Array(serialNumber) }))(issuerAndSerial(oldCert)),
         }

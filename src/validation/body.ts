@@ -6,13 +6,13 @@
 import { pkiBodyType, type PKIBodyType, type PKIMessage } from '../asn1';
 import { CmpError, ErrorCodes } from '../errors';
 import { errorResponseError } from './error-message';
-import type { CertRequestKind, RequestKind } from '../protocol';
+import type { CertRequestKind, PolledRequestKind, RequestKind } from '../protocol';
 import type { ResponseExpectations } from './expectations';
 
 const certificateAnswer: Record<CertRequestKind, PKIBodyType> = { ir: 'ip', cr: 'cp', p10cr: 'cp', kur: 'kup' };
 
 /** The body types that may answer `requestType`. */
-export function expectedBodyTypes(requestType: RequestKind, pollingFor?: CertRequestKind): PKIBodyType[] {
+export function expectedBodyTypes(requestType: RequestKind, pollingFor?: PolledRequestKind): PKIBodyType[] {
   switch (requestType) {
     case 'ir':
     case 'cr':
@@ -20,7 +20,7 @@ export function expectedBodyTypes(requestType: RequestKind, pollingFor?: CertReq
     case 'kur':
       return [certificateAnswer[requestType]];
     case 'pollReq':
-      return ['pollRep', ...(pollingFor ? [certificateAnswer[pollingFor]] : (['ip', 'cp', 'kup'] as PKIBodyType[]))];
+      return ['pollRep', ...(pollingFor ? expectedBodyTypes(pollingFor) : (['ip', 'cp', 'kup'] as PKIBodyType[]))];
     case 'certConf':
     case 'error':
       return ['pkiconf'];

@@ -5,7 +5,7 @@
 import type { Name } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
 import type { VerifiedProtection, VerifyOptions } from '../protection/verify';
-import type { CertRequestKind, RequestKind } from '../protocol';
+import type { PolledRequestKind, RequestKind } from '../protocol';
 
 
 export interface ResponseExpectations {
@@ -19,11 +19,11 @@ export interface ResponseExpectations {
   /** For ip/cp/kup and pollRep; default 0, or -1 when answering a p10cr. */
   certReqId?: bigint;
   /**
-   * When polling (requestType 'pollReq'): the request that started the transaction. The final
-   * response must then be its answer (ir -> ip, ...), as OpenSSL insists; without it any of
-   * ip/cp/kup is taken.
+   * When polling (requestType 'pollReq'): the request whose answer is awaited. The final
+   * response must then be its answer (ir -> ip, rr -> rp, certConf -> pkiconf, ...), as OpenSSL
+   * insists; without it any of ip/cp/kup is taken.
    */
-  pollingFor?: CertRequestKind;
+  pollingFor?: PolledRequestKind;
   /** DER SubjectPublicKeyInfo of the key we asked a certificate for. */
   requestedPublicKey?: Uint8Array;
   /** The certificate an rr asked to revoke, for checking the rp's revCerts. */

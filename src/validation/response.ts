@@ -7,6 +7,7 @@ import { decodePkiMessage, receivedProtectedPart } from '../asn1';
 import { CmpError, ErrorCodes } from '../errors';
 import { validateResponseBody } from './body';
 import { validateCertResponse } from './cert-response';
+import { isDelayedDelivery, validateDelayedDelivery } from './delayed-delivery';
 import { validatePkiConf } from './confirmation';
 import type { ResponseExpectations } from './expectations';
 import { validateGeneralResponse } from './general';
@@ -22,6 +23,7 @@ export async function processResponse(der: Uint8Array, exp: ResponseExpectations
   validateResponseHeader(msg, exp);
   // Nothing has touched `msg` since decoding: protection is checked over the bytes received.
   const protection = await validateResponseProtection(msg, exp, receivedProtectedPart(msg));
+  if (isDelayedDelivery(msg, exp)) return validateDelayedDelivery(msg, exp, protection);
   const bodyType = validateResponseBody(msg, exp);
   switch (bodyType) {
     case 'ip':

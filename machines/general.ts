@@ -2,4 +2,3 @@
 import { createSingleExchangeMachine } from './single-exchange';
 
 export const generalMachine = createSingleExchangeMachine('general', 'genm', 'generalResponse');
-export type GeneralMachine = typeof generalMachine;

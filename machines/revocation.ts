@@ -2,4 +2,3 @@
 import { createSingleExchangeMachine } from './single-exchange';
 
 export const revocationMachine = createSingleExchangeMachine('revocation', 'rr', 'revocation');
-export type RevocationMachine = typeof revocationMachine;

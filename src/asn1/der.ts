@@ -30,7 +30,7 @@ export interface DerReadOptions {
 }
 
 export const DEFAULT_MAX_DEPTH = 64;
-export const DEFAULT_MAX_NODES = 500_000;
+const DEFAULT_MAX_NODES = 500_000;
 
 /** Universal tags that DER (and sane BER) allows in constructed form. */
 const CONSTRUCTED_UNIVERSAL = new Set([8, 11, 16, 17, 29]);
@@ -160,7 +160,7 @@ export function sequenceElements<T extends ArrayBufferLike>(bytes: Uint8Array<T>
   return root.children!.map((child) => nodeBytes(bytes, child));
 }
 
-export function describeTag(node: Pick<DerNode, 'tagClass' | 'tagNumber'>): string {
+function describeTag(node: Pick<DerNode, 'tagClass' | 'tagNumber'>): string {
   const names = ['UNIVERSAL', 'APPLICATION', '', 'PRIVATE'];
   return node.tagClass === 2 ? `[${node.tagNumber}]` : `[${names[node.tagClass]} ${node.tagNumber}]`;
 }
@@ -229,7 +229,7 @@ export function replaceElements(
 }
 
 /** DER length octets for a content of `length` octets. */
-export function encodeLength(length: number): Uint8Array<ArrayBuffer> {
+function encodeLength(length: number): Uint8Array<ArrayBuffer> {
   if (length < 0x80) return Uint8Array.of(length);
   const octets: number[] = [];
   for (let n = length; n > 0; n = Math.floor(n / 256)) octets.unshift(n % 256);

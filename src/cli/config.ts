@@ -99,7 +99,7 @@ function lookup(
 }
 
 /** Largest configuration file (or included file) read; OpenSSL's own are a few tens of kilobytes. */
-export const MAX_CONFIG_FILE_BYTES = 4 * 1024 * 1024;
+const MAX_CONFIG_FILE_BYTES = 4 * 1024 * 1024;
 
 /** Reads and parses a configuration file. A missing or unreadable file is CmpError ERR_FILE. */
 export function loadConfig(path: string, options: ConfigParseOptions = {}): OpenSslConfig {

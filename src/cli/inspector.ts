@@ -14,7 +14,7 @@ export interface CliInspector {
   stop(): void;
 }
 
-export const DEFAULT_INSPECT_URL = 'ws://localhost:8080';
+const DEFAULT_INSPECT_URL = 'ws://localhost:8080';
 const PACKAGE = '@statelyai/inspect';
 
 /** A real dynamic import: the CommonJS build would otherwise turn `import()` into `require()`, which cannot load an ES module. */

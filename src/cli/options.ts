@@ -21,9 +21,11 @@ import type { Environment } from './config';
 import { openCmpConfig, readConfigOptions } from './config-options';
 import { nameArgument } from './name-options';
 import { splitItems } from './value-syntax';
+import { recordOptions } from './session-options';
+import type { SessionMeta } from '../session';
 import { encodeExtensions, ExtensionSpec, readRequestExtensions } from './x509v3-config';
 
-export const CMP_COMMANDS = ['ir', 'cr', 'kur', 'p10cr', 'rr', 'genm'] as const;
+const CMP_COMMANDS = ['ir', 'cr', 'kur', 'p10cr', 'rr', 'genm'] as const;
 export type CmpCommand = (typeof CMP_COMMANDS)[number];
 
 /** Unresolved OpenSSL pass phrase sources, by the option that gave them. */
@@ -112,6 +114,8 @@ export interface RunCommandLine {
   requestExtensions: ExtensionSpec[];
   passphrases: PassphraseSources;
   warnings: string[];
+  /** The options a session file records (session-options.ts), from the merged values. */
+  recorded?: SessionMeta;
 }
 
 export type ParsedCommandLine = { kind: 'help'; warnings: string[] } | RunCommandLine;
@@ -213,7 +217,12 @@ export function parseCommandLine(argv: readonly string[], options: ParseCommandL
   }
 
   const builder = new Builder(new Values(merged), warnings, opened);
-  return builder.build();
+  const parsed = builder.build();
+  parsed.recorded = recordOptions((name) => merged.get(name), options.cwd ?? process.cwd(), {
+    ...(opened.config ? { file: opened.config.fileName } : {}),
+    ...(last('section') !== undefined ? { section: last('section')! } : {}),
+  });
+  return parsed;
 }
 
 const INFO_TYPES: Readonly<Record<string, string>> = {

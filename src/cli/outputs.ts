@@ -14,7 +14,7 @@ import type { CliLog } from './log';
 export type CertForm = 'PEM' | 'DER';
 
 /** The bytes of a certificate file: PEM blocks one after another, or the DER encodings concatenated. */
-export function encodeCertificates(certs: readonly X509Certificate[], form: CertForm): Uint8Array {
+function encodeCertificates(certs: readonly X509Certificate[], form: CertForm): Uint8Array {
   if (form === 'PEM') return new TextEncoder().encode(certs.map((c) => encodePem('CERTIFICATE', new Uint8Array(c.rawData))).join(''));
   return Buffer.concat(certs.map((c) => new Uint8Array(c.rawData)));
 }
@@ -23,7 +23,7 @@ export function encodeCertificates(certs: readonly X509Certificate[], form: Cert
  * Writes `certs` to `file` (an empty list empties the file, as OpenSSL does). `option` names the
  * option in an error, `what` the certificates in the info line ("enrolled", "chain", "CA", "extra").
  */
-export async function saveCertificates(
+async function saveCertificates(
   certs: readonly X509Certificate[],
   file: string | undefined,
   what: string,

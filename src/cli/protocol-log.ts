@@ -16,7 +16,7 @@ const asObject = (v: unknown): Json | undefined => (typeof v === 'object' && v !
 const asString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** `ir` -> `IR`, `certConf` -> `CERTCONF`, `pollReq` -> `POLLREQ`: OpenSSL's spelling of body types. */
-export function bodyTypeName(bodyType: string): string {
+function bodyTypeName(bodyType: string): string {
   return bodyType.toUpperCase();
 }
 

@@ -622,7 +622,7 @@ function policyInformation(policy: PolicySpec): asn1X509.PolicyInformation {
 }
 
 /** One extension as a @peculiar/x509 object. */
-export function toX509Extension(spec: ExtensionSpec): x509.Extension {
+function toX509Extension(spec: ExtensionSpec): x509.Extension {
   const { value, critical, oid } = spec;
   switch (value.kind) {
     case 'keyUsage':

@@ -21,7 +21,7 @@ function eddsaHash(signatureOid: string): HashName {
   return signatureOid === Oids.ed448 ? 'SHAKE256' : 'SHA-512';
 }
 
-export async function certHash(certificateDer: Uint8Array): Promise<CertHash> {
+async function certHash(certificateDer: Uint8Array): Promise<CertHash> {
   // The certificate was parsed when its response was checked: the cache has it.
   const cert = viewOf(certificateFromDer(certificateDer, 'the certificate to confirm')).asn;
   const implied = certHashAlgorithm(cert.signatureAlgorithm);

@@ -47,7 +47,7 @@ export interface CertRequestInput {
   digest?: HashName;
 }
 
-export function buildCertTemplate(input: CertRequestInput): CertTemplate {
+function buildCertTemplate(input: CertRequestInput): CertTemplate {
   const now = input.now ?? new Date();
   const template = new CertTemplate({
     publicKey: parseDer(input.publicKey, SubjectPublicKeyInfo),

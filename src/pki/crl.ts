@@ -25,7 +25,7 @@ import { CmpError, ErrorCodes } from '../errors';
 import { decodeAuthorityKeyIdentifier, unsignedInteger, type CertificateExtensions } from './certificate-view';
 import { canonicalName, canonicalNameKey } from './name-matching';
 
-export const CrlExtensionOids = {
+const CrlExtensionOids = {
   cRLNumber: '2.5.29.20',
   reasonCode: '2.5.29.21',
   deltaCRLIndicator: '2.5.29.27',
@@ -139,7 +139,7 @@ export function distributionPointNames(dpn: DistributionPointName, issuer: Name)
 }
 
 /** GENERAL_NAME_cmp in spirit: directory names canonically, other names by their encoding. */
-export function generalNameKey(name: GeneralName): string {
+function generalNameKey(name: GeneralName): string {
   if (name.directoryName) return directoryKey(name.directoryName);
   return `der:${Buffer.from(serializeDer(name)).toString('base64')}`;
 }

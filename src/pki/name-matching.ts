@@ -42,7 +42,7 @@ function canonicalAttribute(attribute: AttributeTypeAndValue): string {
 }
 
 /** OpenSSL's asn1_string_canon: trim, collapse inner white space to one space, lower-case ASCII. */
-export function canonicalString(text: string): string {
+function canonicalString(text: string): string {
   return text
     .replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '')
     .replace(/[ \t\n\v\f\r]+/g, ' ')

@@ -47,7 +47,7 @@ type KeyIdentifierMatch = 'match' | 'unknown' | 'mismatch';
 const keyRank: Record<KeyIdentifierMatch, number> = { match: 0, unknown: 1, mismatch: 2 };
 
 /** OpenSSL's X509_check_akid: what the child's authority key identifier says about `issuer`. */
-export function keyIdentifierMatch(child: CertificateView, issuer: CertificateView): KeyIdentifierMatch {
+function keyIdentifierMatch(child: CertificateView, issuer: CertificateView): KeyIdentifierMatch {
   return authorityKeyIdentifierMatch(child.extensions?.authorityKeyIdentifier, issuer);
 }
 
@@ -63,7 +63,7 @@ export function authorityKeyIdentifierMatch(aki: CertificateExtensions['authorit
   return aki.keyIdentifier && ski ? 'match' : 'unknown';
 }
 
-export function validAt(view: CertificateView, at: Date): boolean {
+function validAt(view: CertificateView, at: Date): boolean {
   return view.notBefore.getTime() <= at.getTime() && at.getTime() <= view.notAfter.getTime();
 }
 

@@ -73,7 +73,7 @@ export async function checkPath(
 }
 
 /** Malformed, repeated or unprocessed critical extensions. */
-export function extensionsError(cert: CertificateView): CmpError | undefined {
+function extensionsError(cert: CertificateView): CmpError | undefined {
   if (cert.extensionError) return cert.extensionError;
   const unknown = cert.extensions?.critical.filter((oid) => !processedExtensions.has(oid)) ?? [];
   if (unknown.length > 0) {
@@ -82,7 +82,7 @@ export function extensionsError(cert: CertificateView): CmpError | undefined {
   return undefined;
 }
 
-export function chainingError(cert: CertificateView, issuer: CertificateView): CmpError | undefined {
+function chainingError(cert: CertificateView, issuer: CertificateView): CmpError | undefined {
   if (cert.issuerKey === issuer.subjectKey) return undefined;
   return new CmpError(ErrorCodes.ERR_PATH_NAME_CHAINING, `issuer of certificate "${cert.cert.subject}" is not the subject "${issuer.cert.subject}" above it`);
 }
@@ -108,7 +108,7 @@ function issuerError(views: readonly CertificateView[], i: number): CmpError | u
  * instead be a v1 self-signed root or a certificate whose keyUsage (checked separately) allows
  * keyCertSign; intermediates get no such tolerance.
  */
-export function caError(cert: CertificateView, isTop: boolean): CmpError | undefined {
+function caError(cert: CertificateView, isTop: boolean): CmpError | undefined {
   const bc = cert.extensions?.basicConstraints;
   if (bc?.cA) return undefined;
   if (!bc && isTop && ((cert.version === 1 && isSelfSigned(cert.cert)) || cert.extensions?.keyUsage)) return undefined;
@@ -117,7 +117,7 @@ export function caError(cert: CertificateView, isTop: boolean): CmpError | undef
 }
 
 /** RFC 5280 6.1.4 (n): a keyUsage, when present, must allow signing certificates. */
-export function keyCertSignError(cert: CertificateView): CmpError | undefined {
+function keyCertSignError(cert: CertificateView): CmpError | undefined {
   const usage = cert.extensions?.keyUsage;
   if (!usage || usage.has('keyCertSign')) return undefined;
   return new CmpError(ErrorCodes.ERR_PATH_KEY_USAGE, `certificate "${cert.cert.subject}" issued a certificate but its keyUsage lacks keyCertSign`);

@@ -84,12 +84,12 @@ export function authorityKeyIdentifierExtension(id: Uint8Array): Extension {
 }
 
 /** X.509 Time in whole seconds: UTCTime through 2049, GeneralizedTime after (RFC 5280 4.1.2.5). */
-export function x509Time(date: Date): Time {
+function x509Time(date: Date): Time {
   return new Time(new Date(Math.floor(date.getTime() / 1000) * 1000));
 }
 
 /** A fresh copy of a Name, so that issued certificates never share objects with their issuer. */
-export function copyName(name: Name): Name {
+function copyName(name: Name): Name {
   return AsnConvert.parse(AsnConvert.serialize(name), Name);
 }
 

@@ -99,7 +99,7 @@ function certRepMessageOf(msg: PKIMessage): CertRepMessage {
 }
 
 /** We send one request per message, so one response is expected; OpenSSL refuses more as well. */
-export function checkSingleCertResponse(rep: CertRepMessage): CertResponse {
+function checkSingleCertResponse(rep: CertRepMessage): CertResponse {
   if (rep.response.length !== 1) {
     throw new CmpError(ErrorCodes.ERR_WRONG_CERT_RESPONSE_COUNT, `expected exactly one CertResponse, received ${rep.response.length}`);
   }
@@ -112,7 +112,7 @@ export function expectedCertReqId(exp: Pick<ResponseExpectations, 'certReqId' | 
   return exp.requestType === 'p10cr' || exp.pollingFor === 'p10cr' ? -1n : 0n;
 }
 
-export function checkCertReqId(response: CertResponse, expected: bigint): bigint {
+function checkCertReqId(response: CertResponse, expected: bigint): bigint {
   if (response.certReqId !== expected) {
     throw new CmpError(
       ErrorCodes.ERR_CERT_REQ_ID_MISMATCH,
@@ -130,7 +130,7 @@ type CertOutcome = 'issued' | 'waiting' | 'rejected';
  * keyUpdateWarning issues only in a kup, the one answer where "update already done" makes sense;
  * waiting means polling, except once polling has begun (OpenSSL: "polling already started").
  */
-export function checkCertStatus(response: CertResponse, exp: Pick<ResponseExpectations, 'requestType'>, isKup: boolean): CertOutcome {
+function checkCertStatus(response: CertResponse, exp: Pick<ResponseExpectations, 'requestType'>, isKup: boolean): CertOutcome {
   const status = response.status.status;
   switch (status) {
     case PKIStatus.accepted:
@@ -151,7 +151,7 @@ export function checkCertStatus(response: CertResponse, exp: Pick<ResponseExpect
 }
 
 /** A positive status promises a certificate; only one in the clear can be used so far. */
-export function checkCertificatePresent(response: CertResponse, issued: Uint8Array | undefined): Uint8Array {
+function checkCertificatePresent(response: CertResponse, issued: Uint8Array | undefined): Uint8Array {
   const certOrEncCert = response.certifiedKeyPair?.certOrEncCert;
   if (certOrEncCert?.encryptedCert) {
     throw new CmpError(ErrorCodes.ERR_ENCRYPTED_CERT_UNSUPPORTED, 'the certificate was returned encrypted, which is not supported');
@@ -165,7 +165,7 @@ export function checkCertificatePresent(response: CertResponse, issued: Uint8Arr
 const rsaKeyAlgorithms = new Set(['1.2.840.113549.1.1.1', '1.2.840.113549.1.1.10']);
 
 /** The CA must certify the key we asked for and not some other one (OpenSSL: X509_check_private_key). */
-export function checkPublicKey(certificate: X509Certificate, requested: Uint8Array | undefined): void {
+function checkPublicKey(certificate: X509Certificate, requested: Uint8Array | undefined): void {
   if (!requested) return;
   let ours: SubjectPublicKeyInfo;
   try {
@@ -190,7 +190,7 @@ function sameParameters(a: ArrayBuffer | null | undefined, b: ArrayBuffer | null
 }
 
 /** See the file comment: caPubs need an authenticated response. */
-export function checkCaPubs(caPubs: Uint8Array[], protection: ResponseProtection): Uint8Array[] {
+function checkCaPubs(caPubs: Uint8Array[], protection: ResponseProtection): Uint8Array[] {
   if (caPubs.length > 0 && protection.kind === 'none') {
     throw new CmpError(ErrorCodes.ERR_CAPUBS_UNTRUSTED, 'caPubs in a response that is not protected cannot be trusted');
   }

@@ -27,7 +27,7 @@ export function validateResponseHeader(msg: PKIMessage, exp: ResponseExpectation
 }
 
 /** cmp2000 (2) and cmp2021 (3) are the versions a client of RFC 9810 speaks; cmp1999 is RFC 2510. */
-export function checkPvno(header: PKIHeader): void {
+function checkPvno(header: PKIHeader): void {
   if (header.pvno !== 2 && header.pvno !== 3) {
     throw new CmpError(ErrorCodes.ERR_UNEXPECTED_PVNO, `response has pvno ${header.pvno}; only 2 and 3 are supported`);
   }
@@ -38,7 +38,7 @@ export function checkPvno(header: PKIHeader): void {
  * comparison. OpenSSL does this to stop a PBM secret or a certificate of the trusted hierarchy
  * that belongs to some other entity from being used to impersonate the server.
  */
-export function checkSender(header: PKIHeader, expected: Name | undefined): void {
+function checkSender(header: PKIHeader, expected: Name | undefined): void {
   if (!expected) return;
   const actual = header.sender.directoryName;
   if (!actual) {
@@ -52,7 +52,7 @@ export function checkSender(header: PKIHeader, expected: Name | undefined): void
   }
 }
 
-export function checkTransactionId(header: PKIHeader, expected: Uint8Array): void {
+function checkTransactionId(header: PKIHeader, expected: Uint8Array): void {
   const actual = header.transactionID;
   if (actual === undefined || !sameBytes(actual, expected)) {
     throw new CmpError(
@@ -63,7 +63,7 @@ export function checkTransactionId(header: PKIHeader, expected: Uint8Array): voi
 }
 
 /** The response must echo our request's senderNonce: this is what ties it to that request. */
-export function checkRecipNonce(header: PKIHeader, lastSenderNonce: Uint8Array): void {
+function checkRecipNonce(header: PKIHeader, lastSenderNonce: Uint8Array): void {
   const actual = header.recipNonce;
   if (actual === undefined || !sameBytes(actual, lastSenderNonce)) {
     throw new CmpError(

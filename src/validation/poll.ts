@@ -30,14 +30,14 @@ export function validatePollRep(msg: PKIMessage, exp: ResponseExpectations): Pol
 }
 
 /** We poll for one request, so one answer is expected (OpenSSL: multiple responses not supported). */
-export function checkSinglePollRep(entries: PollRepContentEntry[]): PollRepContentEntry {
+function checkSinglePollRep(entries: PollRepContentEntry[]): PollRepContentEntry {
   if (entries.length !== 1) {
     throw new CmpError(ErrorCodes.ERR_WRONG_POLL_REP_COUNT, `expected exactly one pollRep entry, received ${entries.length}`);
   }
   return entries[0];
 }
 
-export function checkPollCertReqId(entry: PollRepContentEntry, expected: bigint): bigint {
+function checkPollCertReqId(entry: PollRepContentEntry, expected: bigint): bigint {
   if (entry.certReqId !== expected) {
     throw new CmpError(
       ErrorCodes.ERR_CERT_REQ_ID_MISMATCH,
@@ -48,7 +48,7 @@ export function checkPollCertReqId(entry: PollRepContentEntry, expected: bigint)
 }
 
 /** Seconds to wait as a number; negative or absurdly large values are ERR_CHECK_AFTER. */
-export function checkCheckAfter(checkAfter: bigint): number {
+function checkCheckAfter(checkAfter: bigint): number {
   if (checkAfter < 0n || checkAfter > BigInt(MAX_CHECK_AFTER_SECONDS)) {
     throw new CmpError(
       ErrorCodes.ERR_CHECK_AFTER,

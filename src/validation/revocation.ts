@@ -49,14 +49,14 @@ export function validateRevocationResponse(
 }
 
 /** We revoke one certificate per rr, so exactly one PKIStatusInfo answers it. */
-export function checkSingleStatus(rp: RevRepContent): PKIStatusInfo {
+function checkSingleStatus(rp: RevRepContent): PKIStatusInfo {
   if (rp.status.length !== 1) {
     throw new CmpError(ErrorCodes.ERR_REVOCATION_MISMATCH, `expected exactly one status in the rp, received ${rp.status.length}`);
   }
   return rp.status[0];
 }
 
-export function checkRevocationStatus(status: PKIStatusInfo): { rejected?: true; warning?: string } {
+function checkRevocationStatus(status: PKIStatusInfo): { rejected?: true; warning?: string } {
   switch (status.status) {
     case PKIStatus.accepted:
     case PKIStatus.grantedWithMods:
@@ -73,7 +73,7 @@ export function checkRevocationStatus(status: PKIStatusInfo): { rejected?: true;
 }
 
 /** revCerts, when present, must name the one certificate we asked to revoke. */
-export function checkRevCerts(rp: RevRepContent, requested: ResponseExpectations['revokedCert']): void {
+function checkRevCerts(rp: RevRepContent, requested: ResponseExpectations['revokedCert']): void {
   const revCerts = rp.revCerts;
   if (!revCerts) return;
   if (revCerts.length !== 1) {
@@ -103,7 +103,7 @@ function integerMagnitude(bytes: Uint8Array): Uint8Array {
 }
 
 /** crls, when present, hold one CRL per revoked certificate (OpenSSL: wrong rp component count). */
-export function checkCrlCount(rp: RevRepContent): void {
+function checkCrlCount(rp: RevRepContent): void {
   if (rp.crls && rp.crls.length !== 1) {
     throw new CmpError(ErrorCodes.ERR_REVOCATION_MISMATCH, `expected one CRL in the rp, received ${rp.crls.length}`);
   }

@@ -11,17 +11,22 @@ import type { ActorRefFrom, Snapshot } from 'xstate';
 import { CmpError, type ErrorCode } from '../errors';
 import { CERT_REQUEST_KINDS } from '../protocol';
 import type { EnrollmentMachine } from '../../machines/enrollment';
+import type { generalMachine } from '../../machines/general';
+import type { revocationMachine } from '../../machines/revocation';
 import { MACHINE_VERSION } from '../../machines/version';
 import { parsePbmCheck, type PbmCheck } from './pbm-check';
 import { isSecretLikeName } from './secret-names';
+
+type RevocationMachine = typeof revocationMachine;
+type GeneralMachine = typeof generalMachine;
 
 export const SESSION_FORMAT = 'cmpflow-session';
 /** A session in a quiet state is about 1 KiB; anything far larger is not one of ours. */
 export const MAX_SESSION_BYTES = 64 * 1024;
 
 export type SessionMachineName = 'enrollment' | 'revocation' | 'general';
-/** The machines that have a quiet state; revocation and general are one round trip and never wait. */
-export type PersistableMachineName = 'enrollment';
+/** The machines that have a quiet state: every one, since each may wait for a delayed answer. */
+export type PersistableMachineName = SessionMachineName;
 
 /** What the CLI needs to resume (server, path, file names, ...); never secrets, which are refused. */
 export type SessionMeta = Record<string, string | number | boolean>;
@@ -121,8 +126,8 @@ function oneOf<T>(value: unknown, path: string, options: readonly T[]): T {
   return value as T;
 }
 
-function base64(value: unknown, path: string): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_B64_CHARS || !CANONICAL_B64.test(value)) {
+function base64(value: unknown, path: string, maxChars = MAX_B64_CHARS): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > maxChars || !CANONICAL_B64.test(value)) {
     throw invalid(path, 'must be non-empty standard base64');
   }
   // Non-zero padding bits would decode to the same bytes as another string: one spelling only.
@@ -175,26 +180,69 @@ function checkTransaction(value: unknown, path: string): void {
   count(t.messagesSent, `${path}.messagesSent`);
 }
 
-/**
- * The enrollment machine in `waiting`: messages in flight were forgotten on entry, and the only
- * child is the wait for the absolute poll time. A different child would be run on restore with its
- * stored input, so nothing else is accepted there.
- */
-function checkEnrollmentWaiting(snapshot: Obj): void {
-  onlyKeys(snapshot, 'snapshot', ['status', 'value', 'historyValue', 'context', 'children']);
-  emptyObject(snapshot.historyValue, 'snapshot.historyValue');
+/** A certificate is larger than the identifiers and nonces, but still bounded by the session size. */
+const MAX_CERT_B64_CHARS = MAX_SESSION_BYTES;
 
-  const path = 'snapshot.context';
-  const ctx = object(snapshot.context, path);
-  onlyKeys(ctx, path, ['kind', 'transaction', 'deadline', 'implicitConfirm', 'disableConfirm', 'polls', 'checkAfter', 'nextPollAt']);
-  oneOf(ctx.kind, `${path}.kind`, CERT_REQUEST_KINDS);
+function stringList(value: unknown, path: string): string[] {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.length > MAX_META_STRING)) throw invalid(path, 'must be a list of short strings');
+  return value as string[];
+}
+
+function certificateList(value: unknown, path: string): void {
+  if (!Array.isArray(value)) throw invalid(path, 'must be a list');
+  value.forEach((v, i) => base64(v, `${path}[${i}]`, MAX_CERT_B64_CHARS));
+}
+
+/** The certificate a delayed certConf confirms: kept so that the resumed session ends with it. */
+function checkEnrolled(value: unknown, path: string): void {
+  const e = object(value, path);
+  onlyKeys(e, path, ['status', 'statusName', 'failInfo', 'statusString', 'certificate', 'chain', 'caPubs', 'extraCerts', 'implicitConfirmGranted', 'refusal']);
+  count(e.status, `${path}.status`);
+  if (typeof e.statusName !== 'string' || e.statusName.length > 64) throw invalid(`${path}.statusName`, 'must be a short string');
+  optional(e, 'failInfo', path, stringList);
+  optional(e, 'statusString', path, stringList);
+  base64(e.certificate, `${path}.certificate`, MAX_CERT_B64_CHARS);
+  certificateList(e.chain, `${path}.chain`);
+  certificateList(e.caPubs, `${path}.caPubs`);
+  certificateList(e.extraCerts, `${path}.extraCerts`);
+  bool(e.implicitConfirmGranted, `${path}.implicitConfirmGranted`);
+  optional(e, 'refusal', path, (v, p) => {
+    const r = object(v, p);
+    if (typeof r.code !== 'string' || typeof r.message !== 'string') throw invalid(p, 'must be a serialised error');
+  });
+}
+
+function checkAcceptance(value: unknown, path: string): void {
+  const a = object(value, path);
+  onlyKeys(a, path, ['accept', 'code', 'failInfo', 'text']);
+  bool(a.accept, `${path}.accept`);
+  optional(a, 'code', path, (v, p) => {
+    if (typeof v !== 'string' || !/^ERR_[A-Z0-9_]{1,60}$/.test(v)) throw invalid(p, 'must be an error code');
+  });
+  optional(a, 'failInfo', path, stringList);
+  optional(a, 'text', path, (v, p) => {
+    if (typeof v !== 'string' || v.length > MAX_META_STRING) throw invalid(p, 'must be a short string');
+  });
+}
+
+/** The context fields every waiting state has (machines/delayed-delivery.ts); returns nextPollAt. */
+function checkWaitingContext(ctx: Obj, path: string): number {
   checkTransaction(ctx.transaction, `${path}.transaction`);
   optional(ctx, 'deadline', path, finite);
-  bool(ctx.implicitConfirm, `${path}.implicitConfirm`);
-  bool(ctx.disableConfirm, `${path}.disableConfirm`);
   count(ctx.polls, `${path}.polls`);
   optional(ctx, 'checkAfter', path, nonNegative);
-  const nextPollAt = finite(ctx.nextPollAt, `${path}.nextPollAt`);
+  return finite(ctx.nextPollAt, `${path}.nextPollAt`);
+}
+
+/**
+ * A machine in a waiting state: messages in flight were forgotten on entry, and the only child is
+ * the wait for the absolute poll time. A different child would be run on restore with its stored
+ * input, so nothing else is accepted there. `checkContext` checks the context and returns nextPollAt.
+ */
+function checkWaiting(snapshot: Obj, checkContext: (ctx: Obj, path: string) => number): void {
+  onlyKeys(snapshot, 'snapshot', ['status', 'value', 'historyValue', 'context', 'children']);
+  emptyObject(snapshot.historyValue, 'snapshot.historyValue');
+  const nextPollAt = checkContext(object(snapshot.context, 'snapshot.context'), 'snapshot.context');
 
   const children = object(snapshot.children, 'snapshot.children');
   onlyKeys(children, 'snapshot.children', ['waitUntil']);
@@ -212,11 +260,37 @@ function checkEnrollmentWaiting(snapshot: Obj): void {
   }
 }
 
+function checkEnrollmentContext(ctx: Obj, path: string, confirming: boolean): number {
+  const confirmation = confirming ? ['enrolled', 'acceptance'] : [];
+  onlyKeys(ctx, path, ['kind', 'transaction', 'deadline', 'implicitConfirm', 'disableConfirm', 'polls', 'checkAfter', 'nextPollAt', ...confirmation]);
+  oneOf(ctx.kind, `${path}.kind`, CERT_REQUEST_KINDS);
+  bool(ctx.implicitConfirm, `${path}.implicitConfirm`);
+  bool(ctx.disableConfirm, `${path}.disableConfirm`);
+  if (confirming) {
+    checkEnrolled(ctx.enrolled, `${path}.enrolled`);
+    checkAcceptance(ctx.acceptance, `${path}.acceptance`);
+  }
+  return checkWaitingContext(ctx, path);
+}
+
+/** The enrollment machine waiting for its certificate. */
+const checkEnrollmentWaiting = (snapshot: Obj) => checkWaiting(snapshot, (ctx, path) => checkEnrollmentContext(ctx, path, false));
+
+/** The enrollment machine waiting for the pkiConf of a delayed certConf: it holds the certificate. */
+const checkConfirmationWaiting = (snapshot: Obj) => checkWaiting(snapshot, (ctx, path) => checkEnrollmentContext(ctx, path, true));
+
+/** The revocation or general machine waiting for its delayed rp or genp. */
+const checkSingleExchangeWaiting = (snapshot: Obj) =>
+  checkWaiting(snapshot, (ctx, path) => {
+    onlyKeys(ctx, path, ['transaction', 'deadline', 'polls', 'checkAfter', 'nextPollAt']);
+    return checkWaitingContext(ctx, path);
+  });
+
 /** For each machine, its states tagged 'persistable' and the shape a snapshot in each must have. */
 const PERSISTABLE: Record<SessionMachineName, Record<string, (snapshot: Obj) => void>> = {
-  enrollment: { waiting: checkEnrollmentWaiting },
-  revocation: {},
-  general: {},
+  enrollment: { waiting: checkEnrollmentWaiting, confirmationWaiting: checkConfirmationWaiting },
+  revocation: { waiting: checkSingleExchangeWaiting },
+  general: { waiting: checkSingleExchangeWaiting },
 };
 
 /** The state names each machine may be persisted in (the validator knows exactly these). */
@@ -309,7 +383,7 @@ export function parsePersistedSession(json: string | unknown, expectMachine?: Se
  * Takes a persisted session from a running actor. Only a quiet state (tag 'persistable') can be
  * persisted: elsewhere a request may be in flight, and resuming would send it again.
  */
-export function persistSession(actor: ActorRefFrom<EnrollmentMachine>, machine: PersistableMachineName, meta?: SessionMeta): PersistedSession {
+export function persistSession(actor: ActorRefFrom<EnrollmentMachine | RevocationMachine | GeneralMachine>, machine: PersistableMachineName, meta?: SessionMeta): PersistedSession {
   knownMachine(machine, '(machine)', 'ERR_INVALID_OPTION');
   const current = actor.getSnapshot();
   if (current.machine.id !== machine) {

@@ -160,7 +160,7 @@ describe('loading a persisted session', () => {
     ['a missing wait', (s) => delete s.snapshot.children.waitUntil, 'snapshot.children.waitUntil'],
     ['another format', (s) => (s.format = 'xstate'), 'format'],
     ['an unknown machine', (s) => (s.machine = 'keyUpdate'), 'machine'],
-    ['a machine that has no quiet state', (s) => (s.machine = 'revocation'), 'snapshot.value'],
+    ['an enrollment snapshot labelled as another machine', (s) => (s.machine = 'revocation'), 'snapshot.context.kind'],
     ['a version that is not a number', (s) => (s.version = String(MACHINE_VERSION)), 'version'],
     ['an unknown top-level field', (s) => (s.signature = 'AAAA'), '(session).signature'],
     ['a saved time that is not ISO 8601', (s) => (s.savedAt = 'yesterday'), 'savedAt'],
@@ -237,7 +237,9 @@ describe('the persisted-session schema', () => {
     Object.values(node.states).flatMap((child) => [...(child.tags.includes('persistable') ? [child.path.join('.')] : []), ...persistableStates(child)]);
 
   it('knows exactly the states each machine tags persistable', () => {
-    expect(persistableStates(enrollmentMachine.root)).toEqual(['waiting']);
+    expect(persistableStates(enrollmentMachine.root)).toEqual(['waiting', 'confirmationWaiting']);
+    expect(persistableStates(revocationMachine.root)).toEqual(['waiting']);
+    expect(persistableStates(generalMachine.root)).toEqual(['waiting']);
     expect(PERSISTABLE_STATES.enrollment).toEqual(persistableStates(enrollmentMachine.root));
     expect(PERSISTABLE_STATES.revocation).toEqual(persistableStates(revocationMachine.root));
     expect(PERSISTABLE_STATES.general).toEqual(persistableStates(generalMachine.root));

@@ -2,7 +2,7 @@ import { GeneralName } from '@peculiar/asn1-x509';
 import { checkedResponse } from './checked';
 import { decodePkiMessage } from '../../src/asn1';
 import { isCmpError } from '../../src/errors';
-import { processResponse, validateResponseHeader } from '../../src/validation';
+import { validateResponseHeader } from '../../src/validation';
 import { asnName, b64, buildResponse, directoryName, expectationsFor, newTransaction, pkiconfBody } from './response-factory';
 
 const t = newTransaction();

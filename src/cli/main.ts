@@ -62,7 +62,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.stdout.write((await import('./version')).versionText());
       return 0;
     }
-    const parsed = (await import('./options')).parseCommandLine(argv, { env: io.env, cwd: io.cwd });
+    // -resume FILE: the options the session recorded come first, so the command line overrides them.
+    const resumed = args.occurrences.filter((o) => o.option.name === 'resume').pop()?.value;
+    const recorded = typeof resumed === 'string' ? await (await import('./session-file')).recordedArgumentsOf(resumed, io.cwd) : [];
+    const parsed = (await import('./options')).parseCommandLine([...recorded, ...argv], { env: io.env, cwd: io.cwd });
     if (parsed.kind === 'help') {
       io.stdout.write(usage());
       return 0;

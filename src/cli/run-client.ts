@@ -128,6 +128,7 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
       ...(server !== undefined ? { server } : {}),
       ...(run.now ? { now: run.now } : {}),
       ...(run.interrupt ? { interrupt: run.interrupt } : {}),
+      ...(parsed.recorded ? { recorded: parsed.recorded } : {}),
     });
 
     const client = new CmpClient(options);

@@ -7,8 +7,9 @@
  * session file is removed.
  *
  * The file holds no secret: the session snapshot has only ids, nonces, times and the public key
- * the request asked a certificate for, and the `meta` part only the command, the output file
- * names, their form and the server address.
+ * the request asked a certificate for, and the `meta` part the command, the output file names and
+ * their form, and the run's non-secret options (session-options.ts), so that a resume needs only
+ * the secrets.
  */
 import * as path from 'path';
 import type { CmpClient, TryCertReqResult } from '../client';
@@ -51,6 +52,8 @@ export interface SessionContext {
   now?: () => number;
   /** Told which file holds the transaction, for what Ctrl-C says. */
   interrupt?: InterruptNotice;
+  /** The run's options to record in the file (session-options.ts), so that -resume needs only secrets. */
+  recorded?: SessionMeta;
 }
 
 interface SavedOutputs {
@@ -148,7 +151,7 @@ async function drive(
 /** `-cmd ir|cr|kur|p10cr -session FILE [-nowait]`: enrolls, saving the transaction while it waits. */
 export async function enrollWithSession(client: CmpClient, kind: CertRequestKind, file: string, ctx: SessionContext): Promise<number> {
   const outputs: CertificateOutputs = { certForm: ctx.outputs.certForm ?? 'PEM', ...ctx.outputs };
-  const meta = metaOf({ cmd: kind, ...outputs, ...(ctx.server !== undefined ? { server: ctx.server } : {}) });
+  const meta = { ...metaOf({ cmd: kind, ...outputs, ...(ctx.server !== undefined ? { server: ctx.server } : {}) }), ...ctx.recorded };
   return drive(ctx, { target: file }, meta, outputs, () => client.tryCertReq(kind), (s) => client.tryResume(s));
 }
 
@@ -171,7 +174,8 @@ export async function resumeFromFile(client: CmpClient, source: string, target: 
     throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, '-certout: not given and not saved in the session, nowhere to save the enrolled certificate');
   }
   const server = ctx.server ?? before.server;
-  const meta = metaOf({ cmd: waitingContext(saved).kind, ...outputs, ...(server !== undefined ? { server } : {}) });
+  // Recorded again as this resume ran them: the file's options with those given now on top.
+  const meta = { ...metaOf({ cmd: waitingContext(saved).kind, ...outputs, ...(server !== undefined ? { server } : {}) }), ...ctx.recorded };
   return drive(ctx, { target, source }, meta, outputs, () => client.tryResume(saved), (s) => client.tryResume(s));
 }
 

@@ -11,6 +11,7 @@ import { randomBytes } from 'crypto';
 import { FileTooLargeError, readFileBoundedAsync } from '../bounded-file-read';
 import { CmpError, ErrorCodes } from '../errors';
 import { MAX_SESSION_BYTES, parsePersistedSession, type PersistedSession } from '../session';
+import { recordedArguments } from './session-options';
 
 const errno = (e: unknown): string => (e as NodeJS.ErrnoException | null)?.code ?? 'I/O error';
 
@@ -55,4 +56,19 @@ export async function removeSessionFile(file: string): Promise<void> {
   } catch (e) {
     if (errno(e) !== 'ENOENT') throw new CmpError(ErrorCodes.ERR_FILE, `-session: cannot remove session file ${file} (${errno(e)})`, { cause: e });
   }
+}
+
+/**
+ * The options recorded in the session file `file` (relative to `cwd`) as arguments. A file that
+ * cannot be read or parsed gives none here: -resume reports that when it reads the file itself.
+ */
+export async function recordedArgumentsOf(file: string, cwd: string): Promise<string[]> {
+  const source = path.resolve(cwd, file);
+  let session: PersistedSession;
+  try {
+    session = await readSessionFile(source);
+  } catch {
+    return [];
+  }
+  return recordedArguments(session.meta, source);
 }

@@ -16,6 +16,7 @@ import { startHostileServer, type Fault, type HostileServer } from './hostile-se
 import { derOfPem, mutationCases } from './mutations';
 import { leaksIn, passphraseForms, privateKeyForms, type SecretForm } from './secret-forms';
 import { outcomeOf, settle } from './watch';
+import { cmpflow } from '../cli/run-support';
 
 const SECRET = 'shared-mac-secret-K2m4-zz';
 const KEY_PASS = 'client-key-pass-Q7v9-yy';
@@ -170,6 +171,32 @@ async function provokeEverything(): Promise<void> {
       await polling.stop();
     }
   }
+
+  // Session files of the CLI, which record the run's options: written by -session, rewritten by a
+  // -resume that waits again, and left alone by a -resume with a wrong secret.
+  for (const protection of ['pbm', 'signature'] as const) {
+    const polling = await mock(['-poll_count', '3', '-check_after', '30']);
+    const file = join(pki.dir, `cli-${protection}.json`);
+    try {
+      const credentials =
+        protection === 'pbm'
+          ? ['-ref', 'client-ref', '-recipient', '/CN=CA', '-secret', `pass:${SECRET}`]
+          : ['-cert', pki.client.certPath, '-key', clientKeyPath, '-keypass', `pass:${KEY_PASS}`, '-secret', `pass:${SECRET}`, '-untrusted', pki.untrustedPath, '-trusted', pki.trustedPath];
+      const common = ['-config', '', '-server', polling.url, ...credentials, '-newkey', newKeyPath, '-newkeypass', `pass:${NEW_KEY_PASS}`, '-verbosity', '8'];
+      for (const args of [
+        [...common, '-cmd', 'ir', '-subject', '/CN=secrets', '-certout', join(pki.dir, 'cli.pem'), '-session', file, '-nowait'],
+        [...common, '-resume', file, '-nowait'],
+        ['-resume', file, '-secret', 'pass:a wrong secret', '-key', clientKeyPath, '-keypass', `pass:${KEY_PASS}`, '-verbosity', '8'],
+      ]) {
+        const r = await cmpflow(args);
+        seen.logged.push(r.stderr, r.stdout);
+        if (r.code !== 3) errorCodes.push(/\((ERR_[A-Z_]+)\)$/.exec(r.errors[0] ?? '')?.[1] ?? 'NOT_A_CMP_ERROR');
+        seen.sessions.push(readFileSync(file, 'utf8'));
+      }
+    } finally {
+      await polling.stop();
+    }
+  }
   await settle();
 }
 
@@ -178,7 +205,8 @@ describe('secrets at the highest verbosity', () => {
     expect(new Set(errorCodes).size).toBeGreaterThanOrEqual(20);
     expect(errorCodes).not.toContain('NOT_A_CMP_ERROR');
     expect(errorCodes).toEqual(expect.arrayContaining(['ERR_BAD_PASSPHRASE', 'ERR_PROTECTION_INVALID', 'ERR_TIMEOUT', 'ERR_HTTP_STATUS']));
-    expect(seen.sessions).toHaveLength(2);
+    expect(seen.sessions).toHaveLength(8);
+    expect(seen.sessions.slice(2).every((text) => text.includes('"opt.server"') && text.includes('"pbmCheck"'))).toBe(true);
     expect(seen.events.length).toBeGreaterThan(1000);
   });
 

@@ -8,7 +8,7 @@
 import 'reflect-metadata';
 
 export { CmpClient } from './client';
-export type { EnrollmentResult, RevocationResult, GeneralResult, TryCertReqResult } from './client';
+export type { EnrollmentResult, RevocationResult, GeneralResult, TryCertReqResult, TryExchangeResult } from './client';
 export type { RootCaUpdate } from './client/general-requests';
 export type { CmpClientOptions, CertificateDecision, NewCertificateInfo, InfoTypeAndValueInput, GeneralNameInput } from './options';
 export { CmpError, ErrorCodes, isCmpError } from './errors';

@@ -65,6 +65,12 @@ export type TryCertReqResult =
   | { status: 'issued'; result: EnrollmentResult }
   | { status: 'waiting'; checkAfter: number; session: PersistedSession };
 
+/**
+ * What a stepping call of a revocation or general message gives back (tryRr, tryGenm): the result,
+ * or, while the server delays its answer, how long to wait before calling it again.
+ */
+export type TryExchangeResult<T> = { status: 'done'; result: T } | { status: 'waiting'; checkAfter: number; session: PersistedSession };
+
 /** Certificates are immutable values: the same bytes give the instance validation already parsed. */
 const certOf = (b64: string) => certificateFromDer(fromB64(b64), 'a certificate of the session');
 
@@ -106,6 +112,30 @@ function answerOf<K extends CheckedResponse['kind']>(out: SingleExchangeOutput, 
   return out.response as Extract<CheckedResponse, { kind: K }>;
 }
 
+function revocationResult(out: SingleExchangeOutput): RevocationResult {
+  const r = answerOf(out, 'revocation');
+  return {
+    status: r.status,
+    statusName: r.statusName,
+    ...(r.warning ? { warning: r.warning } : {}),
+    ...(r.statusString ? { statusString: r.statusString } : {}),
+    extraCerts: r.extraCerts.map(certOf),
+  };
+}
+
+function generalResult(out: SingleExchangeOutput): GeneralResult {
+  const r = answerOf(out, 'generalResponse');
+  return {
+    itavs: r.itavs.map((i) => ({ infoType: i.infoType, ...(i.value !== undefined ? { value: fromB64(i.value) } : {}) })),
+    extraCerts: r.extraCerts.map(certOf),
+  };
+}
+
+/** The sessions of one exchange (rr → rp, genm → genp), which wait only when the answer is delayed. */
+type ExchangeName = 'revocation' | 'general';
+const exchangeMachines = { revocation: revocationMachine, general: generalMachine } as const;
+type ExchangeActor = ReturnType<typeof createActor<typeof revocationMachine>>;
+
 const provided = new WeakMap<AnyActorLogic, AnyActorLogic>();
 
 /** The machine with the actors that find each session's services (bindServices), made once per machine. */
@@ -127,6 +157,8 @@ export class CmpClient {
    * next step polls over the same one.
    */
   #pending?: { session: PersistedSession; spec: SessionOptions; connection: SessionTransfer };
+  /** The revocation or general session a tryRr or tryGenm left waiting, with its connection. */
+  #pendingExchange?: { machine: ExchangeName; session: PersistedSession; connection: SessionTransfer };
   #inspector?: (e: InspectionEvent) => void;
   #secretCheck?: Promise<PbmCheck | undefined>;
 
@@ -355,29 +387,134 @@ export class CmpClient {
     return this.#tryContinue(parsed, specOf(parsed));
   }
 
-  /** OSSL_CMP_exec_RR_ses: revokes -oldcert. */
+  /** OSSL_CMP_exec_RR_ses: revokes -oldcert, polling while the server delays its answer. */
   async rr(): Promise<RevocationResult> {
-    const setup = await this.#ready();
-    const actor = this.#run(revocationMachine, createSessionServices(setup, {}), { input: { transactionId: this.#transactionId() } });
-    const r = answerOf(await toPromise(actor), 'revocation');
-    return {
-      status: r.status,
-      statusName: r.statusName,
-      ...(r.warning ? { warning: r.warning } : {}),
-      ...(r.statusString ? { statusString: r.statusString } : {}),
-      extraCerts: r.extraCerts.map(certOf),
-    };
+    return revocationResult(await this.#exchange('revocation', {}));
   }
 
-  /** OSSL_CMP_exec_GENM_ses: sends the ITAVs given and returns those received. */
+  /** OSSL_CMP_exec_GENM_ses: sends the ITAVs given and returns those received, polling while the server delays its answer. */
   async genm(itavs: InfoTypeAndValueInput[] = []): Promise<GeneralResult> {
+    return generalResult(await this.#exchange('general', { itavs }));
+  }
+
+  /**
+   * One step of a revocation without waiting, like tryCertReq: the first call sends the rr; while
+   * the server delays its answer it returns checkAfter and the waiting session (JSON another
+   * process may resume with tryResumeRr or resumeRr), and the next call polls once.
+   */
+  tryRr(): Promise<TryExchangeResult<RevocationResult>> {
+    return this.#tryExchange('revocation', {}, revocationResult);
+  }
+
+  /** One step of a general message without waiting; see tryRr. */
+  tryGenm(itavs: InfoTypeAndValueInput[] = []): Promise<TryExchangeResult<GeneralResult>> {
+    return this.#tryExchange('general', { itavs }, generalResult);
+  }
+
+  /** Continues a persisted waiting revocation (from this or another process) to its end. */
+  async resumeRr(session: PersistedSession | string): Promise<RevocationResult> {
+    return revocationResult(await this.#resumeExchange('revocation', session));
+  }
+
+  /** Continues a persisted waiting general message (from this or another process) to its end. */
+  async resumeGenm(session: PersistedSession | string): Promise<GeneralResult> {
+    return generalResult(await this.#resumeExchange('general', session));
+  }
+
+  /** One polling step of a persisted waiting revocation: polls now, and returns the result or the session to save again. */
+  tryResumeRr(session: PersistedSession | string): Promise<TryExchangeResult<RevocationResult>> {
+    return this.#tryContinueExchange('revocation', parsePersistedSession(session, 'revocation'), revocationResult);
+  }
+
+  /** One polling step of a persisted waiting general message; see tryResumeRr. */
+  tryResumeGenm(session: PersistedSession | string): Promise<TryExchangeResult<GeneralResult>> {
+    return this.#tryContinueExchange('general', parsePersistedSession(session, 'general'), generalResult);
+  }
+
+  #exchangeInput(setup: ClientSetup) {
+    const deadline = this.#deadline(setup);
+    return { transactionId: this.#transactionId(), ...(deadline !== undefined ? { deadline } : {}) };
+  }
+
+  async #exchange(name: ExchangeName, spec: SessionOptions): Promise<SingleExchangeOutput> {
     const setup = await this.#ready();
-    const actor = this.#run(generalMachine, createSessionServices(setup, { itavs }), { input: { transactionId: this.#transactionId() } });
-    const r = answerOf(await toPromise(actor), 'generalResponse');
-    return {
-      itavs: r.itavs.map((i) => ({ infoType: i.infoType, ...(i.value !== undefined ? { value: fromB64(i.value) } : {}) })),
-      extraCerts: r.extraCerts.map(certOf),
-    };
+    return toPromise(this.#run(exchangeMachines[name], createSessionServices(setup, spec), { input: this.#exchangeInput(setup) }));
+  }
+
+  async #resumeExchange(name: ExchangeName, session: PersistedSession | string): Promise<SingleExchangeOutput> {
+    const parsed = parsePersistedSession(session, name);
+    const setup = await this.#ready();
+    await this.#assertSameSecret(parsed, setup);
+    return toPromise(this.#run(exchangeMachines[name], createSessionServices(setup, {}), resumeOptions(parsed)));
+  }
+
+  async #tryExchange<T>(name: ExchangeName, spec: SessionOptions, result: (out: SingleExchangeOutput) => T): Promise<TryExchangeResult<T>> {
+    const pending = this.#pendingExchange;
+    if (pending) {
+      if (pending.machine !== name) throw new CmpError('ERR_SESSION_STATE', `a ${pending.machine} session is waiting on this client; finish it or close() the client first`);
+      return this.#tryContinueExchange(name, pending.session, result);
+    }
+    const setup = await this.#ready();
+    const connection = setup.openTransfer();
+    const start = () => this.#run(exchangeMachines[name], createSessionServices(setup, { ...spec, immediateWaits: 0 }, connection), { input: this.#exchangeInput(setup) });
+    return this.#exchangeStep(name, connection, start, setup.now, result);
+  }
+
+  async #tryContinueExchange<T>(name: ExchangeName, session: PersistedSession, result: (out: SingleExchangeOutput) => T): Promise<TryExchangeResult<T>> {
+    const setup = await this.#ready();
+    await this.#assertSameSecret(session, setup);
+    const pending = this.#pendingExchange;
+    this.#pendingExchange = undefined;
+    let connection: SessionTransfer | undefined;
+    if (pending && sessionTransactionId(pending.session) === sessionTransactionId(session)) connection = pending.connection;
+    else pending?.connection.close();
+    connection ??= setup.openTransfer();
+    const start = () => this.#run(exchangeMachines[name], createSessionServices(setup, { immediateWaits: 1 }, connection), resumeOptions(session));
+    return this.#exchangeStep(name, connection, start, setup.now, result);
+  }
+
+  /** One stepping call over `connection`: kept while the server delays its answer, ended with the transaction. */
+  async #exchangeStep<T>(
+    name: ExchangeName,
+    connection: SessionTransfer,
+    start: () => ExchangeActor,
+    now: () => number,
+    result: (out: SingleExchangeOutput) => T,
+  ): Promise<TryExchangeResult<T>> {
+    try {
+      const actor = start();
+      // As in tryCertReq: a resumed session starts waiting and rests only once it has polled again,
+      // and a poll already due (right after the `waiting` error message) is no rest.
+      const startedWaiting = actor.getSnapshot().hasTag('persistable');
+      const polls = actor.getSnapshot().context.polls;
+      const waiting = await new Promise<PersistedSession | undefined>((resolve, reject) => {
+        const check = (s: ReturnType<ExchangeActor['getSnapshot']>) => {
+          if (s.status !== 'active') resolve(undefined);
+          else if (s.hasTag('persistable') && (!startedWaiting || s.context.polls > polls) && (s.context.nextPollAt ?? 0) > now()) {
+            try {
+              resolve(persistSession(actor, name));
+            } catch (e) {
+              reject(e);
+            }
+          }
+        };
+        actor.subscribe({ next: check, complete: () => resolve(undefined), error: () => resolve(undefined) });
+        check(actor.getSnapshot());
+      });
+      if (!waiting) {
+        connection.close();
+        return { status: 'done', result: result(await toPromise(actor)) };
+      }
+      const checkAfter = actor.getSnapshot().context.checkAfter ?? 0;
+      actor.stop();
+      const secretCheck = await this.#pbmCheck();
+      const session = secretCheck ? { ...waiting, pbmCheck: secretCheck } : waiting;
+      this.#pendingExchange = { machine: name, session, connection };
+      return { status: 'waiting', checkAfter, session };
+    } catch (e) {
+      connection.close();
+      throw e;
+    }
   }
 
   /** RFC 9480 caCerts: the CA certificates the server publishes (OSSL_CMP_get1_caCerts). */
@@ -409,5 +546,8 @@ export class CmpClient {
     const pending = this.#pending;
     this.#pending = undefined;
     pending?.connection.close();
+    const exchange = this.#pendingExchange;
+    this.#pendingExchange = undefined;
+    exchange?.connection.close();
   }
 }

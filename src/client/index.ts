@@ -1,2 +1,2 @@
 export { CmpClient } from './client';
-export type { EnrollmentResult, RevocationResult, GeneralResult, TryCertReqResult } from './client';
+export type { EnrollmentResult, RevocationResult, GeneralResult, TryCertReqResult, TryExchangeResult } from './client';

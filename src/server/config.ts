@@ -12,6 +12,7 @@ import { publicKeyMatches } from '../credentials/keys';
 import { CmpError, ErrorCodes } from '../errors';
 import { viewOf } from '../pki/certificate-view';
 import type { CaCredentials } from './ca';
+import { DELAYABLE_REQUESTS, type DelayableRequest } from './delayed-delivery';
 import { resolveReferenceNames, type AuthorizeIssuance, type ReferenceNames, type ResolvedReferenceNames } from './issuance-authorization';
 import type { RecordStore } from './records';
 import { hex } from '../bytes';
@@ -126,6 +127,12 @@ export interface CmpServerConfig {
   pollCount?: number;
   /** checkAfter of pollRep, in seconds; default 1. */
   checkAfter?: number;
+  /**
+   * Delayed delivery of rp, genp and pkiconf: for each request kind named, how many answers are
+   * `waiting` (an error message, then pollReps with checkAfter) before the real one; 0 or absent:
+   * answered at once.
+   */
+  delayedDelivery?: Partial<Record<DelayableRequest, number>>;
   /** Grant implicit confirmation when the request asks for it. */
   grantImplicitConf?: boolean;
   /** Forced PKIStatus (0..6) of ip/cp/kup/rp; 2 (rejection) means no certificate. */
@@ -204,6 +211,7 @@ export interface ResolvedConfig {
   policy: ResolvedPolicy;
   pollCount: number;
   checkAfter: number;
+  delayedDelivery: Record<DelayableRequest, number>;
   transactionTimeoutMs: number;
   retentionMs: number;
   maxTransactions: number;
@@ -284,12 +292,27 @@ export function resolveConfig(config: CmpServerConfig): ResolvedConfig {
     },
     pollCount: count(config.pollCount, 'pollCount', 0, 1000),
     checkAfter: count(config.checkAfter, 'checkAfter', 1, 86_400),
+    delayedDelivery: resolveDelayedDelivery(config.delayedDelivery),
     transactionTimeoutMs: count(config.transactionTimeoutMs, 'transactionTimeoutMs', 300_000, 7 * 86_400_000, 1),
     retentionMs: count(config.retentionMs, 'retentionMs', 3_600_000, 30 * 86_400_000, 0),
     maxTransactions,
     maxTransactionsPerClient: count(config.maxTransactionsPerClient, 'maxTransactionsPerClient', Math.min(maxTransactions, 2000), maxTransactions, 1),
     now: config.now ?? (() => new Date()),
   };
+}
+
+function resolveDelayedDelivery(counts: CmpServerConfig['delayedDelivery']): Record<DelayableRequest, number> {
+  if (counts !== undefined && (typeof counts !== 'object' || counts === null)) {
+    throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'delayedDelivery must be an object of answer counts');
+  }
+  for (const key of Object.keys(counts ?? {})) {
+    if (!(DELAYABLE_REQUESTS as readonly string[]).includes(key)) {
+      throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `delayedDelivery names ${JSON.stringify(key)}; it may name ${DELAYABLE_REQUESTS.join(', ')}`);
+    }
+  }
+  const resolved = {} as Record<DelayableRequest, number>;
+  for (const kind of DELAYABLE_REQUESTS) resolved[kind] = count(counts?.[kind], `delayedDelivery.${kind}`, 0, 1000);
+  return resolved;
 }
 
 /** The secret for a MAC-protected message with this senderKID: the one listed for it, else srvSecret. */

@@ -22,6 +22,7 @@ import { CertificateAuthority } from './ca';
 import { resolveConfig, type CmpServerConfig, type ResolvedConfig } from './config';
 import { handleCertConf, handleClientError, withdrawUnconfirmed } from './confirmation';
 import type { IncomingRequest, Reply, ServerContext } from './context';
+import { answerOrDelay, handleDelayedPollReq } from './delayed-delivery';
 import { handleCertRequest, handlePollReq } from './enrollment';
 import { handleGeneralMessage } from './general-message';
 import { checkRequestProtection, clientIdentity, protectionHint, type ProtectionHint } from './request-protection';
@@ -157,20 +158,21 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
       }
       case 'rr': {
         const transaction = (started.transaction = ctx.transactions.begin(id, { kind: 'revocation', client: req.client }));
-        const reply = await handleRevocation(ctx, req);
-        ctx.transactions.finish(transaction);
-        return reply;
+        return answerOrDelay(ctx, transaction, 'rr', () => handleRevocation(ctx, req));
       }
       case 'genm': {
         const transaction = (started.transaction = ctx.transactions.begin(id, { kind: 'general', client: req.client }));
-        const reply = await handleGeneralMessage(ctx, req);
-        ctx.transactions.finish(transaction);
-        return reply;
+        return answerOrDelay(ctx, transaction, 'genm', () => handleGeneralMessage(ctx, req));
       }
-      case 'certConf':
-        return handleCertConf(ctx, req, (started.transaction = continuing(msg, req)));
-      case 'pollReq':
-        return handlePollReq(ctx, req, (started.transaction = continuing(msg, req)));
+      case 'certConf': {
+        const transaction = (started.transaction = continuing(msg, req));
+        const reply = await handleCertConf(ctx, req, transaction);
+        return answerOrDelay(ctx, transaction, 'certConf', async () => reply);
+      }
+      case 'pollReq': {
+        const transaction = (started.transaction = continuing(msg, req));
+        return transaction.delayed ? handleDelayedPollReq(ctx, req, transaction) : handlePollReq(ctx, req, transaction);
+      }
       case 'error':
         return handleClientError(ctx, (started.transaction = continuing(msg, req)));
       default:

@@ -10,6 +10,7 @@
  */
 import type { X509Certificate } from '@peculiar/x509';
 import type { CertRepMessage, CMPCertificate, PKIStatusInfo } from '../asn1';
+import type { Reply } from './context';
 import { refuse } from './refusal';
 
 export type TransactionKind = 'enrollment' | 'revocation' | 'general';
@@ -51,6 +52,8 @@ export interface Transaction {
   /** Serial (record key) of a certificate issued in this transaction. */
   issuedSerial?: string;
   pending?: PendingCertReply;
+  /** An answer that is no certificate, worked out when the client's polls have waited long enough (delayed delivery). */
+  delayed?: () => Promise<Reply>;
   /** Answers still to be `waiting`/pollRep before the result is delivered. */
   pollsLeft: number;
   readonly createdAt: number;
@@ -144,6 +147,7 @@ export class TransactionStore {
   finish(transaction: Transaction): void {
     transaction.phase = 'done';
     transaction.pending = undefined;
+    transaction.delayed = undefined;
     this.touch(transaction);
   }
 

@@ -382,6 +382,7 @@ export const OPTIONS: readonly OptionSpec[] = [
       ['require_cmc_eku', '-', 'text', ['A CMP signer cert with extendedKeyUsage must have id-kp-cmcCA', 'or id-kp-cmcRA in it']],
       ['pbmac1', '-', 'text', ['Use RFC 9481 PBMAC1 instead of PBM for MAC protection;', '-mac then names the PBKDF2 PRF/HMAC, e.g. hmac-sha256']],
       ['srv_store', 's', 'path', ['Folder of the -port server\'s CA and its records (issued, revoked,', 'CRL number), kept across restarts. Default: all in memory']],
+      ['delayed_delivery', 's', 'text', ['Requests the -port server answers with delayed delivery: kind=N,...', 'for rr, genm, certConf; N answers are waiting (default 1), -check_after']],
       ['version', '-', 'text', 'Print the cmpflow version and exit', notInConfig],
     ],
     'cmpflow',

@@ -85,6 +85,8 @@ export interface MockServerSettings {
   rspExtraCerts?: string[];
   rspCaPubs?: string[];
   pollCount: number;
+  /** -delayed_delivery: for rr, genm and certConf, how many answers are `waiting` before the real one. */
+  delayedDelivery?: Partial<Record<'rr' | 'genm' | 'certConf', number>>;
   /** Seconds (1 by default). */
   checkAfter: number;
   grantImplicitConf: boolean;
@@ -128,6 +130,21 @@ export interface ParseCommandLineOptions {
 
 function invalid(message: string): CmpError {
   return new CmpError(ErrorCodes.ERR_INVALID_OPTION, message);
+}
+
+const DELAYED_KINDS = ['rr', 'genm', 'certConf'] as const;
+
+/** -delayed_delivery rr=2,genm,certConf: answer counts by request kind (a bare kind is one). */
+function delayedDeliveryOf(text: string | undefined): MockServerSettings['delayedDelivery'] {
+  if (text === undefined) return undefined;
+  const counts: NonNullable<MockServerSettings['delayedDelivery']> = {};
+  for (const item of text.split(',')) {
+    const m = /^\s*([A-Za-z]+)\s*(?:=\s*([0-9]{1,4})\s*)?$/.exec(item);
+    const kind = DELAYED_KINDS.find((k) => k === m?.[1]);
+    if (!m || !kind) throw invalid(`-delayed_delivery: '${item}' is not kind or kind=N with kind one of ${DELAYED_KINDS.join(', ')}`);
+    counts[kind] = m[2] === undefined ? 1 : Number(m[2]);
+  }
+  return counts;
 }
 
 function missing(message: string): CmpError {
@@ -473,6 +490,7 @@ class Builder {
       acceptRaVerified: v.flag('accept_raverified'),
     };
     put(s, 'port', port);
+    put(s, 'delayedDelivery', delayedDeliveryOf(v.str('delayed_delivery')));
     put(s, 'srvRef', v.str('srv_ref'));
     put(s, 'srvCert', v.str('srv_cert'));
     put(s, 'srvKey', v.str('srv_key'));

@@ -29,6 +29,7 @@ async function serverConfig(s: MockServerSettings, parsed: RunCommandLine, io: C
   const config: CmpServerConfig = {
     pollCount: s.pollCount,
     checkAfter: s.checkAfter,
+    ...(s.delayedDelivery ? { delayedDelivery: s.delayedDelivery } : {}),
     grantImplicitConf: s.grantImplicitConf,
     sendError: s.sendError,
     sendUnprotected: s.sendUnprotected,

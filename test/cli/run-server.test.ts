@@ -115,6 +115,20 @@ describe('cmpflow -port', () => {
     expect(await server.exit).toBe(0);
   });
 
+  it('answers genm with delayed delivery given -delayed_delivery, and cmpflow -cmd genm polls for the genp', async () => {
+    const server = await serve(['-port', '0', '-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`, '-delayed_delivery', 'genm=2', '-check_after', '1']);
+    try {
+      const run = await cmpflow([
+        '-config', '', '-server', server.url, '-ref', 'client', '-secret', `pass:${SECRET}`, '-recipient', '/CN=CA', '-cmd', 'genm',
+      ]);
+      expect({ code: run.code, errors: run.errors }).toEqual({ code: 0, errors: [] });
+      expect(run.stderrLines).toEqual(expect.arrayContaining(['CMP info: sending GENM', 'CMP info: received GENP']));
+    } finally {
+      server.stop();
+    }
+    expect(await server.exit).toBe(0);
+  });
+
   it('runs the same server in-process with -use_mock_srv', async () => {
     const run = await cmpflow([
       '-config', '', '-use_mock_srv', '-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`, '-pkistatus', '1',

@@ -1,10 +1,9 @@
-export { parsePem, encodePem, isPem } from './pem';
+export { encodePem, isPem } from './pem';
 export type { PemBlock } from './pem';
 export { loadCertificates, loadCertificate } from './certificates';
-export { importPrivateKeyInfo, publicKeyMatches } from './keys';
+export { publicKeyMatches } from './keys';
 export { loadCertificateSet, loadCertificationRequest, loadPrivateKey } from './loader';
 export type { CredentialLoadOptions } from './loader';
-export { credentialFormat } from './format';
 export type { CredentialFormat } from './format';
 export { loadPkcs12 } from './pkcs12';
 export type { Pkcs12Contents } from './pkcs12';

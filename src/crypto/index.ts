@@ -7,8 +7,6 @@ export * from './provider';
 export * from './algorithms';
 export { NodeCryptoProvider } from './node';
 export { WebCryptoProvider } from './webcrypto';
-export { PrivateKey } from './private-key';
-export { derToP1363, p1363ToDer } from './ecdsa-signature';
 
 let current: CryptoProvider | undefined;
 

@@ -1,7 +1,6 @@
 export {
   MAX_SESSION_BYTES,
   PERSISTABLE_STATES,
-  SESSION_FORMAT,
   parsePersistedSession,
   persistSession,
   restoreSnapshot,
@@ -9,12 +8,10 @@ export {
   sessionTransactionId,
 } from './snapshot';
 export type { PersistableMachineName, PersistedSession, SessionMachineName, SessionMeta } from './snapshot';
-export { MAX_SESSION_ID_BYTES, assertSessionId } from './store';
 export type { SessionStore } from './store';
 export { MemorySessionStore } from './memory-store';
 export { FileSessionStore } from './file-store';
 export { autosaveSession } from './autosave';
 export type { Autosave, AutosaveOptions } from './autosave';
-export { INSPECTOR_WARNING, REDACTED, reportInspectorFailure, sanitizeForInspection, sanitizeInspectionEvent, sanitizingInspector, summarizeBytes } from './inspect';
+export { INSPECTOR_WARNING, REDACTED, sanitizeForInspection, sanitizeInspectionEvent, sanitizingInspector, summarizeBytes } from './inspect';
 export type { InspectedActorRef, InspectionObserver, InspectorFailureHandler } from './inspect';
-export { isSecretLikeName } from './secret-names';

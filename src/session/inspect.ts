@@ -314,7 +314,7 @@ export const INSPECTOR_WARNING = 'CmpflowInspectorWarning';
  * `process`. The observer's error is described by its name and message, sanitised like the
  * events, never by its stack or cause.
  */
-export function reportInspectorFailure(error: unknown): void {
+function reportInspectorFailure(error: unknown): void {
   const what = error instanceof Error ? `${error.name}: ${sanitizeString(error.message)}` : typeof error === 'string' ? sanitizeString(error) : typeof error;
   const message = `the inspect observer threw (${what}); the session goes on without it, and later failures of this observer are not reported`;
   const proc = (globalThis as { process?: { emitWarning?: (message: string, options: { type: string; code: string }) => void } }).process;

@@ -205,7 +205,7 @@ function checkIssuanceAuthenticated(protection: ResponseProtection): void {
 }
 
 /** The server waived certConf: id-it-implicitConfirm in the response header's generalInfo (RFC 9810 section 5.1.1.1). */
-export function implicitConfirmGranted(msg: PKIMessage): boolean {
+function implicitConfirmGranted(msg: PKIMessage): boolean {
   return msg.header.generalInfo?.some((itav) => itav.infoType === CmpOids.idItImplicitConfirm) ?? false;
 }
 

@@ -11,7 +11,7 @@ export type {
   UnprotectedResponse,
 } from './expectations';
 export { validateResponseHeader, type ValidatedHeader } from './header';
-export { validateResponseProtection, unprotectedException } from './protection';
+export { validateResponseProtection } from './protection';
 export { validateResponseBody, expectedBodyTypes } from './body';
 export type {
   ValidatedResponse,
@@ -26,10 +26,10 @@ export type {
   CertResponseResult,
   RevocationResult,
 } from './results';
-export { validateCertResponse, implicitConfirmGranted, expectedCertReqId } from './cert-response';
+export { validateCertResponse, expectedCertReqId } from './cert-response';
 export { validatePollRep, MAX_CHECK_AFTER_SECONDS } from './poll';
 export { validatePkiConf } from './confirmation';
 export { validateRevocationResponse } from './revocation';
 export { validateGeneralResponse } from './general';
 export { errorResponseError } from './error-message';
-export { statusView, statusError, statusName, failInfoNames, freeTextStrings, describeStatus, PKIStatus, PKI_FAILURE_INFO_NAMES } from './status';
+export { statusView, statusError, statusName, freeTextStrings, describeStatus } from './status';

@@ -29,7 +29,7 @@ export async function validateResponseProtection(msg: PKIMessage, exp: ResponseE
  * Which unprotectedErrors exception covers `msg`, or undefined when none does. A CertRepMessage
  * with more than one response gets none: which of them would be the rejection is ambiguous.
  */
-export function unprotectedException(msg: PKIMessage): string | undefined {
+function unprotectedException(msg: PKIMessage): string | undefined {
   const body = msg.body;
   switch (pkiBodyType(body)) {
     case 'error':

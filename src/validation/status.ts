@@ -6,8 +6,6 @@ import { pkiStatusName, type PKIFreeText, type PKIStatusInfo } from '../asn1';
 import { CmpError, ErrorCodes, type ErrorCode } from '../errors';
 import type { StatusView } from './results';
 
-export { PKIStatus, PKI_FAILURE_INFO_NAMES } from '../asn1';
-
 /** The RFC 9810 name of a PKIStatus, or `unknown(<n>)` for a value the RFC does not define. */
 export function statusName(status: number): string {
   return pkiStatusName(status) ?? `unknown(${status})`;
@@ -20,7 +18,7 @@ export function freeTextStrings(text: PKIFreeText | undefined): string[] | undef
 }
 
 /** Bit names of a PKIFailureInfo, or undefined when it is absent or has no bit set. */
-export function failInfoNames(info: PKIStatusInfo['failInfo']): string[] | undefined {
+function failInfoNames(info: PKIStatusInfo['failInfo']): string[] | undefined {
   const names = info?.toNames();
   return names && names.length > 0 ? names : undefined;
 }

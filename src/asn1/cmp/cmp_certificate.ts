@@ -113,7 +113,7 @@ interface DecodedCertificate {
 }
 
 /** About 256 distinct certificates: a few per server, with room for many servers. */
-export const CMP_CERTIFICATE_CACHE_SIZE = 256;
+const CMP_CERTIFICATE_CACHE_SIZE = 256;
 
 const known = new BoundedMap<string, DecodedCertificate>(CMP_CERTIFICATE_CACHE_SIZE);
 const decodedFrom = new WeakMap<CMPCertificate, DecodedCertificate>();

@@ -14,6 +14,7 @@ import { digestByName } from '../crypto/algorithms';
 import { encodeTlv } from '../asn1/der';
 import { CmpOids } from '../asn1/oids';
 import { CmpError, ErrorCodes } from '../errors';
+import { CERT_REQUEST_KINDS } from '../protocol';
 import type { CmpClientOptions, GeneralNameInput, InfoTypeAndValueInput } from '../options';
 import { parseProxyAddress, parseServerAddress } from '../transport/address';
 import { OptionValue, parseArgs } from './args';
@@ -25,7 +26,7 @@ import { recordOptions } from './session-options';
 import type { SessionMeta } from '../session';
 import { encodeExtensions, ExtensionSpec, readRequestExtensions } from './x509v3-config';
 
-const CMP_COMMANDS = ['ir', 'cr', 'kur', 'p10cr', 'rr', 'genm'] as const;
+const CMP_COMMANDS = [...CERT_REQUEST_KINDS, 'rr', 'genm'] as const;
 export type CmpCommand = (typeof CMP_COMMANDS)[number];
 
 /** Unresolved OpenSSL pass phrase sources, by the option that gave them. */

@@ -131,6 +131,43 @@ describe('enrollment machine', () => {
     expect(out.polls).toBe(1);
   });
 
+  it('persists while the certConf answer is delayed, with the certificate, and a fresh actor polls for the pkiConf', async () => {
+    const issued = responses.certificate() as Extract<ReturnType<typeof responses.certificate>, { kind: 'certificate' }>;
+    const first = scriptedServices({
+      buildRequest: [ok({}), ok({}), ok({})],
+      exchangeMessage: [ok({ der: 'AQ==' }), ok({ der: 'Ag==' }), ok({ der: 'Aw==' })],
+      checkResponse: [ok(issued), ok({ ...responses.waiting(0, 2_000), certReqId: '-1' }), ok({ ...responses.pollWait(30, 3_000), certReqId: '-1' })],
+      acceptCertificate: [ok({ accept: true })],
+      waitUntil: [ok({ now: 2_000 })],
+    });
+    // The first process polls at once after the waiting error message, then is stopped in the 30 s wait.
+    const waitOnce = first.services.waitUntil;
+    first.services.waitUntil = (input, signal) => (input.until <= 2_000 ? waitOnce(input, signal) : new Promise(() => undefined));
+    const actor = createActor(enrollmentMachine.provide({ actors: actorsFrom(first.services) }), { input: { kind: 'ir', transactionId: 'dHg=' } });
+    actor.start();
+    await new Promise<void>((resolve) => actor.subscribe((s) => s.matches('confirmationWaiting') && s.context.polls === 1 && resolve()));
+    const json = JSON.stringify(actor.getPersistedSnapshot());
+    actor.stop();
+    expect(first.built.map((b) => [b.kind, b.transaction.certReqId])).toEqual([['ir', undefined], ['certConf', '0'], ['pollReq', '-1']]);
+    expect(JSON.parse(json)).toMatchObject({
+      value: 'confirmationWaiting',
+      context: { nextPollAt: 33_000, enrolled: { certificate: issued.certificate }, acceptance: { accept: true } },
+    });
+
+    const second = scriptedServices({
+      buildRequest: [ok({})],
+      exchangeMessage: [ok({ der: 'BA==' })],
+      checkResponse: [ok(responses.pkiConf())],
+      waitUntil: [ok({ now: 33_000 })],
+    });
+    const resumed = createActor(enrollmentMachine.provide({ actors: actorsFrom(second.services) }), { snapshot: JSON.parse(json), input: undefined as never });
+    resumed.start();
+    const out = await toPromise(resumed);
+    expect(out).toMatchObject({ outcome: 'confirmed', polls: 2, certificate: { certificate: issued.certificate } });
+    expect(second.built.map((b) => [b.kind, b.transaction.certReqId])).toEqual([['pollReq', '-1']]);
+    expect((second.calls.find((c) => c.actor === 'checkResponse')!.input as { pollingFor?: string }).pollingFor).toBe('certConf');
+  });
+
   it('aborts a waiting session by sending an error message', async () => {
     const rec = scriptedServices({
       buildRequest: [ok({}), ok({})],

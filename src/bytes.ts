@@ -20,7 +20,7 @@ export function toB64(bytes: ByteSource): string {
   return bufferOf(bytes).toString('base64');
 }
 
-export function fromB64(b64: string): Uint8Array {
+export function fromB64(b64: string): Uint8Array<ArrayBuffer> {
   return new Uint8Array(Buffer.from(b64, 'base64'));
 }
 

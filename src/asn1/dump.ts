@@ -22,7 +22,7 @@ import { RSAPublicKey } from '@peculiar/asn1-rsa';
 import { Name as X509Name } from '@peculiar/x509';
 import { CmpError, ErrorCodes } from '../errors';
 import { CmpOids, oidName } from './oids';
-import { bytesOf, hex } from '../bytes';
+import { bytesOf, fromB64, hex } from '../bytes';
 import { decodeDer } from './der-codec';
 import { CertReqMessages } from './crmf/cert_request';
 import { CertTemplate } from './crmf/cert_template';
@@ -588,5 +588,5 @@ export function readMessageFile(bytes: Uint8Array | ArrayBuffer): Uint8Array<Arr
   if (body.length === 0 || body.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(body)) {
     throw new CmpError(ErrorCodes.ERR_PEM, `PEM block '${match[1]}' does not hold valid base64`);
   }
-  return Uint8Array.from(Buffer.from(body, 'base64'));
+  return fromB64(body);
 }

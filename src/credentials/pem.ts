@@ -1,5 +1,6 @@
 /** PEM (RFC 7468, with the RFC 1421 headers of OpenSSL's legacy encrypted keys): text <-> labelled DER blocks. */
 import { CmpError, ErrorCodes } from '../errors';
+import { fromB64, toB64 } from '../bytes';
 
 export interface PemBlock {
   /** The label between BEGIN and END, e.g. 'CERTIFICATE', 'PRIVATE KEY'. */
@@ -43,12 +44,12 @@ function parseBody(label: string, body: string): Omit<PemBlock, 'label'> {
   }
   const base64 = lines.join('').replace(/\s+/g, '');
   if (base64.length % 4 !== 0 || !base64Pattern.test(base64)) throw new CmpError(ErrorCodes.ERR_PEM, `invalid base64 in PEM block ${label}`);
-  return { headers, der: new Uint8Array(Buffer.from(base64, 'base64')) };
+  return { headers, der: fromB64(base64) };
 }
 
 /** A PEM block with 64-character lines and a final newline, as OpenSSL writes it. */
 export function encodePem(label: string, der: Uint8Array): string {
-  const base64 = Buffer.from(der).toString('base64');
+  const base64 = toB64(der);
   const lines = base64.match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.map((l) => `${l}\n`).join('')}-----END ${label}-----\n`;
 }

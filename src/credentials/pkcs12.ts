@@ -20,6 +20,7 @@ import { MAX_PBE_ITERATIONS, decryptPrivateKeyInfo, pbeDecrypt } from './pbe';
 import { CmsEncryptedData } from './pbe-params';
 import { Pkcs12KeyId, bmpPassword, pkcs12Kdf } from './pkcs12-kdf';
 import { type CredentialInput, readCredentialInput } from './source';
+import { hex } from '../bytes';
 
 export interface Pkcs12Contents {
   key: PrivateKeyHandle;
@@ -162,7 +163,7 @@ function localKeyIdOf(attributes: PKCS12Attribute[] | undefined): string | undef
   const value = attributes?.find((a) => a.attrId === idLocalKeyId)?.attrValues[0];
   if (value === undefined) return undefined;
   try {
-    return Buffer.from(AsnParser.parse(value, OctetString).buffer).toString('hex');
+    return hex(AsnParser.parse(value, OctetString).buffer);
   } catch {
     return undefined;
   }

@@ -28,6 +28,7 @@ import type { X509Certificate } from '@peculiar/x509';
 import { CmpError, ErrorCodes } from '../errors';
 import { decodeGeneralNames, decodeNameConstraints, type DecodedGeneralName, type DecodedNameConstraints } from './general-names';
 import { canonicalName, canonicalNameKey, type CanonicalName } from './name-matching';
+import { toB64 } from '../bytes';
 
 export interface PolicyMapping {
   issuerDomainPolicy: string;
@@ -128,7 +129,7 @@ function decodeView(cert: X509Certificate, asn: Certificate, id?: string): Certi
   return {
     cert,
     der,
-    id: id ?? Buffer.from(der).toString('base64'),
+    id: id ?? toB64(der),
     asn,
     tbs: new Uint8Array(asn.tbsCertificateRaw),
     version: tbs.version + 1,

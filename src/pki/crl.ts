@@ -24,6 +24,7 @@ import { serializeDer } from '../asn1/der-writer';
 import { CmpError, ErrorCodes } from '../errors';
 import { decodeAuthorityKeyIdentifier, unsignedInteger, type CertificateExtensions } from './certificate-view';
 import { canonicalName, canonicalNameKey } from './name-matching';
+import { hex, toB64 } from '../bytes';
 
 const CrlExtensionOids = {
   cRLNumber: '2.5.29.20',
@@ -104,7 +105,7 @@ export function decodeCrl(der: Uint8Array, name = 'CRL'): CrlView {
   const unhandledCritical = extensions.unhandledCritical ?? entries.unhandledCritical;
   return {
     der,
-    id: Buffer.from(der).toString('base64'),
+    id: toB64(der),
     asn,
     tbs: new Uint8Array(asn.tbsCertListRaw),
     issuerName: tbs.issuer,
@@ -122,7 +123,7 @@ export function decodeCrl(der: Uint8Array, name = 'CRL'): CrlView {
 
 /** A certificate serial number as the key of `CrlView.entries`. */
 export function serialKey(serial: ArrayBuffer | Uint8Array): string {
-  return Buffer.from(unsignedInteger(new Uint8Array(serial))).toString('hex');
+  return hex(unsignedInteger(new Uint8Array(serial)));
 }
 
 /**
@@ -141,7 +142,7 @@ export function distributionPointNames(dpn: DistributionPointName, issuer: Name)
 /** GENERAL_NAME_cmp in spirit: directory names canonically, other names by their encoding. */
 function generalNameKey(name: GeneralName): string {
   if (name.directoryName) return directoryKey(name.directoryName);
-  return `der:${Buffer.from(serializeDer(name)).toString('base64')}`;
+  return `der:${toB64(serializeDer(name))}`;
 }
 
 function directoryKey(name: Name): string {

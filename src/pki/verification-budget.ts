@@ -12,6 +12,7 @@
 import { CmpError, ErrorCodes } from '../errors';
 import type { CertificateView } from './certificate-view';
 import { certificateSignatureError } from './signature-check';
+import { toB64 } from '../bytes';
 
 export interface VerificationLimits {
   /** Sender certificates (past the name, key identifier, validity and key usage filters) whose key is tried on the message. */
@@ -87,7 +88,7 @@ const keyIds = new WeakMap<CertificateView, string>();
 export function keyId(view: CertificateView): string {
   let id = keyIds.get(view);
   if (id === undefined) {
-    id = Buffer.from(view.spki).toString('base64');
+    id = toB64(view.spki);
     keyIds.set(view, id);
   }
   return id;

@@ -10,6 +10,7 @@
  */
 import { BoundedMap } from '../bounded-map';
 import type { CryptoProvider, HashName } from '../crypto/provider';
+import { toB64 } from '../bytes';
 
 /** Enough for every secret a server shares with its clients' current salts, and then some. */
 export const PBM_KEY_CACHE_SIZE = 1024;
@@ -23,7 +24,7 @@ async function lookupId(provider: CryptoProvider, what: string, secret: Uint8Arr
   input.set(label, 0);
   input.set(secret, label.length);
   input.set(salt, label.length + secret.length);
-  const id = Buffer.from(await provider.digest('SHA-256', input)).toString('base64');
+  const id = toB64(await provider.digest('SHA-256', input));
   input.fill(0);
   return id;
 }

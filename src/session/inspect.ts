@@ -19,7 +19,7 @@
  */
 import { StateMachine, StateNode, type ActorRefLike, type InspectionEvent, type Observer } from 'xstate';
 import { BoundedMap } from '../bounded-map';
-import { bytesOf } from '../bytes';
+import { bytesOf, hex } from '../bytes';
 import { isSecretLikeName } from './secret-names';
 
 export const REDACTED = '[redacted]';
@@ -39,7 +39,7 @@ const PEM_LABEL = /-----BEGIN ([A-Z0-9 ]+)-----/g;
 function summary(length: number, first: Uint8Array): string {
   const size = `${length} byte${length === 1 ? '' : 's'}`;
   if (length === 0) return `<${size}>`;
-  const prefix = Buffer.from(first.subarray(0, SUMMARY_PREFIX_BYTES)).toString('hex');
+  const prefix = hex(first.subarray(0, SUMMARY_PREFIX_BYTES));
   return `<${size}: ${prefix}${length > SUMMARY_PREFIX_BYTES ? '…' : ''}>`;
 }
 

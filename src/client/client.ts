@@ -21,7 +21,7 @@ import { certificateFromDer } from '../pki/certificate-cache';
 import type { CmpClientOptions, InfoTypeAndValueInput } from '../options';
 import { persistSession, parsePersistedSession, resumeOptions, sessionTransactionId, type PersistedSession } from '../session';
 import { sanitizingInspector } from '../session/inspect';
-import { makePbmCheck, secretMatches, type PbmCheck } from '../session/pbm-check';
+import { assertSecretFitsResponse } from '../session/secret-check';
 import { createSessionServices, type OpenSessionServices, type SessionOptions } from './services';
 import { setupClient, type ClientSetup, type SessionTransfer } from './setup';
 import { buildRequestTemplate, requestedPublicKey } from './template';
@@ -160,7 +160,8 @@ export class CmpClient {
   /** The revocation or general session a tryRr or tryGenm left waiting, with its connection. */
   #pendingExchange?: { machine: ExchangeName; session: PersistedSession; connection: SessionTransfer };
   #inspector?: (e: InspectionEvent) => void;
-  #secretCheck?: Promise<PbmCheck | undefined>;
+  /** The last response each running session accepted (its DER, base64), kept with a waiting session for the secret check. */
+  readonly #lastResponses = new WeakMap<object, string>();
 
   constructor(options: CmpClientOptions) {
     this.#options = options;
@@ -180,13 +181,10 @@ export class CmpClient {
     return { inspect: this.#inspector };
   }
 
-  /** The check of the shared secret that waiting sessions carry, made once per client. */
-  #pbmCheck(): Promise<PbmCheck | undefined> {
-    this.#secretCheck ??= this.#ready().then((setup) => {
-      const p = setup.protection;
-      return p.kind === 'pbm' || p.kind === 'pbmac1' ? makePbmCheck(p.secret) : undefined;
-    });
-    return this.#secretCheck;
+  /** `waiting` with the response that left the session waiting, as received, for the secret check on resume. */
+  #withLastResponse(waiting: PersistedSession, actor: object): PersistedSession {
+    const last = this.#lastResponses.get(actor);
+    return last !== undefined ? { ...waiting, lastResponse: last } : waiting;
   }
 
   /**
@@ -195,10 +193,8 @@ export class CmpClient {
    */
   async #assertSameSecret(session: PersistedSession, setup: ClientSetup): Promise<void> {
     const p = setup.protection;
-    if (!session.pbmCheck || (p.kind !== 'pbm' && p.kind !== 'pbmac1')) return;
-    if (!(await secretMatches(session.pbmCheck, p.secret))) {
-      throw new CmpError('ERR_CREDENTIALS', 'secret: not the shared secret the session was started with; nothing was sent, the session is unchanged', { options: ['secret'] });
-    }
+    if (session.lastResponse === undefined || (p.kind !== 'pbm' && p.kind !== 'pbmac1')) return;
+    await assertSecretFitsResponse(fromB64(session.lastResponse), p.secret);
   }
 
   #transactionId(): string {
@@ -235,7 +231,15 @@ export class CmpClient {
   /** Starts a session; its connections end with it (done, failed, or stopped while waiting). */
   #run<T extends AnyActorLogic>(machine: T, services: OpenSessionServices, options: object): ReturnType<typeof createActor<T>> {
     const actor = createActor(withSystemActors(machine), { ...options, ...this.#inspect() } as never) as ReturnType<typeof createActor<T>>;
-    bindServices(actor, services);
+    const check = services.checkResponse;
+    bindServices(actor, {
+      ...services,
+      checkResponse: async (input) => {
+        const checked = await check(input);
+        this.#lastResponses.set(actor, input.der);
+        return checked;
+      },
+    });
     actor.subscribe({ complete: () => services.close(), error: () => services.close() });
     const stop = actor.stop.bind(actor);
     actor.stop = () => {
@@ -341,8 +345,7 @@ export class CmpClient {
     if (!waiting) return { status: 'issued', result: enrollmentResult(await toPromise(actor)) };
     const checkAfter = actor.getSnapshot().context.checkAfter ?? 0;
     actor.stop();
-    const check = await this.#pbmCheck();
-    const session = check ? { ...waiting, pbmCheck: check } : waiting;
+    const session = this.#withLastResponse(waiting, actor);
     this.#pending = { session, spec, connection };
     return { status: 'waiting', checkAfter, session };
   }
@@ -507,8 +510,7 @@ export class CmpClient {
       }
       const checkAfter = actor.getSnapshot().context.checkAfter ?? 0;
       actor.stop();
-      const secretCheck = await this.#pbmCheck();
-      const session = secretCheck ? { ...waiting, pbmCheck: secretCheck } : waiting;
+      const session = this.#withLastResponse(waiting, actor);
       this.#pendingExchange = { machine: name, session, connection };
       return { status: 'waiting', checkAfter, session };
     } catch (e) {

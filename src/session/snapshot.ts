@@ -8,13 +8,14 @@
  * field by field against the one shape each persistable state can have, and refuses anything else.
  */
 import type { ActorRefFrom, Snapshot } from 'xstate';
+import { fromB64 } from '../bytes';
 import { CmpError, type ErrorCode } from '../errors';
 import { CERT_REQUEST_KINDS } from '../protocol';
 import type { EnrollmentMachine } from '../../machines/enrollment';
 import type { generalMachine } from '../../machines/general';
 import type { revocationMachine } from '../../machines/revocation';
 import { MACHINE_VERSION } from '../../machines/version';
-import { parsePbmCheck, type PbmCheck } from './pbm-check';
+import { checkStoredResponse } from './secret-check';
 import { isSecretLikeName } from './secret-names';
 
 type RevocationMachine = typeof revocationMachine;
@@ -41,8 +42,12 @@ export interface PersistedSession {
   /** `actor.getPersistedSnapshot()`, as JSON. */
   snapshot: unknown;
   meta?: SessionMeta;
-  /** Set when a shared secret (PBM) protects the transaction: lets a resume refuse a wrong one unsent. */
-  pbmCheck?: PbmCheck;
+  /**
+   * The server's answer that left the session waiting, base64 of its DER as received: when it is
+   * MAC-protected, a resume refuses a secret that does not verify it before sending anything
+   * (secret-check.ts). It went over the wire in the clear, so it is no secret.
+   */
+  lastResponse?: string;
 }
 
 const MACHINES: readonly SessionMachineName[] = ['enrollment', 'revocation', 'general'];
@@ -182,6 +187,8 @@ function checkTransaction(value: unknown, path: string): void {
 
 /** A certificate is larger than the identifiers and nonces, but still bounded by the session size. */
 const MAX_CERT_B64_CHARS = MAX_SESSION_BYTES;
+/** A stored answer may carry extraCerts: bounded like a certificate. */
+const MAX_RESPONSE_B64_CHARS = MAX_SESSION_BYTES;
 
 function stringList(value: unknown, path: string): string[] {
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.length > MAX_META_STRING)) throw invalid(path, 'must be a list of short strings');
@@ -347,12 +354,12 @@ function validateSession(value: unknown, expectMachine?: SessionMachineName): Pe
       `persisted session was taken by machine version ${s.version}, but this cmpflow runs machine version ${MACHINE_VERSION}`,
     );
   }
-  onlyKeys(s, '(session)', ['format', 'machine', 'version', 'savedAt', 'snapshot', 'meta', 'pbmCheck']);
+  onlyKeys(s, '(session)', ['format', 'machine', 'version', 'savedAt', 'snapshot', 'meta', 'lastResponse']);
   if (typeof s.savedAt !== 'string' || !ISO_TIME.test(s.savedAt) || !Number.isFinite(Date.parse(s.savedAt))) {
     throw invalid('savedAt', 'must be an ISO 8601 UTC time');
   }
   if (s.meta !== undefined) checkMeta(s.meta, 'ERR_SNAPSHOT_INVALID');
-  if (s.pbmCheck !== undefined) parsePbmCheck(s.pbmCheck);
+  if (s.lastResponse !== undefined) checkStoredResponse(fromB64(base64(s.lastResponse, 'lastResponse', MAX_RESPONSE_B64_CHARS)), 'lastResponse');
   checkSnapshot(machine, s.snapshot);
   return JSON.parse(JSON.stringify(s)) as PersistedSession;
 }

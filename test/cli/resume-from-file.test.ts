@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { X509Certificate } from '@peculiar/x509';
-import { decodePkiMessage } from '../../src/asn1';
+import { CmpOids, decodePkiMessage } from '../../src/asn1';
 import { parsePem } from '../../src/credentials/pem';
 import { startHostileServer } from '../robustness/hostile-server';
 import { pollRep, respondTo } from '../robustness/responder';
@@ -121,6 +121,9 @@ describe('a failed -resume never loses the session', () => {
       const file = path.join(cwd, 's.json');
       const before = readFileSync(file);
       const polls = seen(server, /received POLLREQ/g);
+      // What the check has to go on: the mock's MAC-protected answer as it came over the wire.
+      const kept = (JSON.parse(before.toString('utf8')) as { lastResponse: string }).lastResponse;
+      expect(decodePkiMessage(Buffer.from(kept, 'base64')).header.protectionAlg?.algorithm).toBe(CmpOids.passwordBasedMac);
 
       const wrong = await cmpflow(['-resume', file, '-secret', 'pass:not-the-secret']);
       expect({ code: wrong.code, errors: wrong.errors }).toEqual({ code: 1, errors: [expect.stringMatching(/secret: not the shared secret the session was started with.*\(ERR_CREDENTIALS\)$/)] });

@@ -8,6 +8,7 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { inspect } from 'util';
+import { decodePkiMessage } from '../../src/asn1';
 import { CmpClient } from '../../src/client';
 import type { CmpClientOptions } from '../../src/options';
 import { runOpenSsl, startMockServer, type MockServer } from '../support/openssl';
@@ -206,7 +207,19 @@ describe('secrets at the highest verbosity', () => {
     expect(errorCodes).not.toContain('NOT_A_CMP_ERROR');
     expect(errorCodes).toEqual(expect.arrayContaining(['ERR_BAD_PASSPHRASE', 'ERR_PROTECTION_INVALID', 'ERR_TIMEOUT', 'ERR_HTTP_STATUS']));
     expect(seen.sessions).toHaveLength(8);
-    expect(seen.sessions.slice(2).every((text) => text.includes('"opt.server"') && text.includes('"pbmCheck"'))).toBe(true);
+    expect(seen.sessions.slice(2).every((text) => text.includes('"opt.server"'))).toBe(true);
+  });
+
+  it('sessions hold nothing computed from a secret: besides the snapshot and recorded options, only the server answer as received', () => {
+    const parsed = seen.sessions.map((text) => JSON.parse(text) as Record<string, unknown>);
+    for (const session of parsed) {
+      expect(Object.keys(session).filter((key) => !['format', 'machine', 'version', 'savedAt', 'snapshot', 'meta', 'lastResponse'].includes(key))).toEqual([]);
+    }
+    const answers = parsed.map((s) => s.lastResponse).filter((v): v is string => typeof v === 'string');
+    expect(answers).toHaveLength(parsed.length);
+    // The answer is the transaction's own message from the wire: same transactionID as the snapshot.
+    const transactionOf = (s: Record<string, unknown>) => (s.snapshot as { context: { transaction: { transactionId: string } } }).context.transaction.transactionId;
+    expect(answers.map((b64) => Buffer.from(decodePkiMessage(Buffer.from(b64, 'base64')).header.transactionID!).toString('base64'))).toEqual(parsed.map(transactionOf));
     expect(seen.events.length).toBeGreaterThan(1000);
   });
 

@@ -16,7 +16,16 @@
  */
 import { and, assign, not, setup } from 'xstate';
 import type { SerializedCmpError } from '../src/errors';
-import type { B64, BuiltRequest, BuildRequestInput, CertAcceptance, CertRequestKind, CheckedResponse, PkiStatusView, PolledRequestKind } from './actors';
+import type {
+  B64,
+  BuiltRequest,
+  BuildRequestInput,
+  CertAcceptance,
+  CertRequestKind,
+  CheckedResponse,
+  PkiStatusView,
+  PolledRequestKind,
+} from './actors';
 import { delayedDeliveryUpdates, pastDeadline, stillWaiting, waitingState, type DelayedDeliveryContext } from './delayed-delivery';
 import { toSerializedError } from './errors';
 import { roundTripStates, roundTripUpdates } from './round-trip';

@@ -25,7 +25,12 @@ const DELAYED_CERT_REQ_ID = -1n;
  * The reply to send now to a `kind` request of `transaction`: `answer()` when its delivery is not
  * delayed (the transaction then ends), else `waiting`, keeping `answer` for the last poll.
  */
-export async function answerOrDelay(ctx: ServerContext, transaction: Transaction, kind: DelayableRequest, answer: () => Promise<Reply>): Promise<Reply> {
+export async function answerOrDelay(
+  ctx: ServerContext,
+  transaction: Transaction,
+  kind: DelayableRequest,
+  answer: () => Promise<Reply>,
+): Promise<Reply> {
   const answers = ctx.config.delayedDelivery[kind];
   if (answers === 0) {
     const reply = await answer();

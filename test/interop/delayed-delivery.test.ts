@@ -32,7 +32,14 @@ async function withCa<T>(extra: Partial<CmpServerConfig>, run: (url: string, ser
 }
 
 const newKey = () => getCryptoProvider().generateKey({ type: 'ec', curve: 'P-256' });
-const pbm = (url: string, more: Partial<CmpClientOptions> = {}): CmpClientOptions => ({ server: url, ref: REF, secret: SECRET, trusted: [ca.ca.cert], subject: '/CN=delayed', ...more });
+const pbm = (url: string, more: Partial<CmpClientOptions> = {}): CmpClientOptions => ({
+  server: url,
+  ref: REF,
+  secret: SECRET,
+  trusted: [ca.ca.cert],
+  subject: '/CN=delayed',
+  ...more,
+});
 
 /** A certificate of our own to revoke, issued at once. */
 async function victim(url: string) {

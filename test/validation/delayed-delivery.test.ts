@@ -36,7 +36,9 @@ describe('an error message with status waiting', () => {
     const t = newTransaction();
     const der = await buildResponse(t, waitingError(), { protection: 'none' });
     await expect(checkedResponse(der, expectationsFor(t, 'genm'))).rejects.toMatchObject({ code: 'ERR_PROTECTION_MISSING' });
-    await expect(checkedResponse(der, expectationsFor(t, 'genm', { unprotectedErrors: true }))).rejects.toMatchObject({ code: 'ERR_PROTECTION_MISSING' });
+    await expect(checkedResponse(der, expectationsFor(t, 'genm', { unprotectedErrors: true }))).rejects.toMatchObject({
+      code: 'ERR_PROTECTION_MISSING',
+    });
   });
 
   it('is refused when protected with another secret', async () => {
@@ -76,9 +78,13 @@ describe('polling for a delayed answer', () => {
   it('ends with the answer of the delayed request: genp for a genm, pkiconf for a certConf', async () => {
     const t = newTransaction();
     const genp = await buildResponse(t, genpBody());
-    await expect(checkedResponse(genp, expectationsFor(t, 'pollReq', { pollingFor: 'genm', certReqId: -1n }))).resolves.toMatchObject({ kind: 'generalResponse' });
+    await expect(checkedResponse(genp, expectationsFor(t, 'pollReq', { pollingFor: 'genm', certReqId: -1n }))).resolves.toMatchObject({
+      kind: 'generalResponse',
+    });
     const conf = await buildResponse(t, pkiconfBody());
-    await expect(checkedResponse(conf, expectationsFor(t, 'pollReq', { pollingFor: 'certConf', certReqId: -1n }))).resolves.toMatchObject({ kind: 'pkiConf' });
+    await expect(checkedResponse(conf, expectationsFor(t, 'pollReq', { pollingFor: 'certConf', certReqId: -1n }))).resolves.toMatchObject({
+      kind: 'pkiConf',
+    });
   });
 
   it('refuses a final answer that belongs to another request', async () => {

@@ -13,7 +13,8 @@ import { openInspector, type CliInspector } from './inspector';
 import type { InterruptNotice } from './interrupt';
 import { LogLevel, type CliLog, type OutputStream } from './log';
 import type { RunCommandLine } from './options';
-import { genpLines, saveReceived, type CertificateOutputs } from './outputs';
+import { reportGeneral, reportRevocation } from './exchange-report';
+import { saveReceived, type CertificateOutputs } from './outputs';
 import { PollProgress } from './progress';
 import { createProtocolLog } from './protocol-log';
 import { sanitizeForInspection } from '../session/inspect';
@@ -37,9 +38,6 @@ export interface RunClientOptions {
 function checkSupport(parsed: RunCommandLine, log: CliLog): void {
   const cli = parsed.cli;
   if (cli.sansCritical) log.warn('-sans: "critical" is ignored; cmpflow cannot mark the Subject Alternative Names critical yet');
-  if (cli.session !== undefined && cli.resume === undefined && cli.cmd !== undefined && !isCertRequestKind(cli.cmd)) {
-    log.warn(`-session has no effect for '${cli.cmd}', which never waits`);
-  }
   if (cli.repeat > 1 && (cli.session !== undefined || cli.resume !== undefined)) {
     throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, '-repeat: cannot be combined with -session or -resume');
   }
@@ -64,10 +62,15 @@ function serverDisplay(parsed: RunCommandLine): string | undefined {
   return parseServerAddress(c.server, c.tls?.used ? true : undefined, c.path).display;
 }
 
+/** The ITAVs a genm sends: the -infotype asked for, if any. */
+function genmItavs(parsed: RunCommandLine): { infoType: string }[] {
+  return parsed.cli.infoType ? [{ infoType: parsed.cli.infoType.oid }] : [];
+}
+
 export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLog, run: RunClientOptions = {}): Promise<number> {
   checkSupport(parsed, log);
   const cli = parsed.cli;
-  const sessionMode = (cli.session !== undefined && cli.cmd !== undefined && isCertRequestKind(cli.cmd)) || cli.resume !== undefined;
+  const sessionMode = (cli.session !== undefined && cli.cmd !== undefined) || cli.resume !== undefined;
   const progress = new PollProgress(log, run.now);
   const server = serverDisplay(parsed);
   // In session mode the CLI waits between steps itself; the machine's own waits are not rests.
@@ -122,6 +125,7 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
     const sessionContext = (): SessionContext => ({
       log,
       stderr: io.stderr,
+      stdout: io.stdout,
       progress,
       noWait: cli.noWait,
       outputs: run.certFormGiven || cli.resume === undefined ? outputs : given,
@@ -139,24 +143,14 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
     }
 
     const cmd = cli.cmd!;
+    if (cli.session !== undefined) return await (await import('./session-command')).runWithSession(client, cmd, path.resolve(io.cwd, cli.session), sessionContext(), genmItavs(parsed));
     for (let i = 0; i < cli.repeat; i++) {
       if (isCertRequestKind(cmd)) {
-        const kind = cmd;
-        if (cli.session !== undefined) return await (await import('./session-command')).enrollWithSession(client, kind, path.resolve(io.cwd, cli.session), sessionContext());
-        await saveReceived(await client.certReq(kind), outputs, log);
+        await saveReceived(await client.certReq(cmd), outputs, log);
       } else if (cmd === 'rr') {
-        const result = await client.rr();
-        // OpenSSL's OSSL_CMP_exec_RR_ses logs the outcome at INFO, but a revocationNotification
-        // (which some CAs send for a certificate revoked before) at WARNING.
-        const revoked = `revocation accepted (PKIStatus=${result.statusName})`;
-        if (result.statusName === 'revocationNotification') log.warn(revoked);
-        else log.info(revoked);
-        if (result.warning) log.warn(result.warning);
-        await saveReceived(result, outputs, log);
+        await reportRevocation(await client.rr(), outputs, log);
       } else {
-        const result = await client.genm(cli.infoType ? [{ infoType: cli.infoType.oid }] : []);
-        for (const line of genpLines(result.itavs)) io.stdout.write(`${line}\n`);
-        await saveReceived(result, outputs, log);
+        await reportGeneral(await client.genm(genmItavs(parsed)), outputs, log, io.stdout);
       }
     }
     return 0;

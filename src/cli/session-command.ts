@@ -1,24 +1,30 @@
 /**
- * Enrollment with a session file (-session FILE, -nowait, -resume FILE). While the server answers
- * `waiting`, the transaction is saved to the file each time it starts to wait; with -nowait the
- * command then exits with status 3, otherwise it sleeps until the poll is due (showing progress)
- * and polls again. A later `-resume FILE` continues from the file, polling at once with -nowait.
- * When the certificate is issued it is saved where the saved or given output options say, and the
- * session file is removed.
+ * Any transaction with a session file (-session FILE, -nowait, -resume FILE): an enrollment, or an
+ * rr or genm whose answer the server delays. While the server answers `waiting`, the transaction
+ * is saved to the file each time it starts to wait; with -nowait the command then exits with
+ * status 3, otherwise it sleeps until the poll is due (showing progress) and polls again. A later
+ * `-resume FILE` continues from the file, polling at once with -nowait. When the answer comes it
+ * is reported as a run without a session file reports it (the certificate saved where the saved
+ * or given output options say; the revocation's outcome; the genp's ITAVs), and the session file
+ * is removed.
  *
  * The file holds no secret: the session snapshot has only ids, nonces, times and the public key
- * the request asked a certificate for, and the `meta` part the command, the output file names and
- * their form, and the run's non-secret options (session-options.ts), so that a resume needs only
- * the secrets.
+ * the request asked a certificate for, the server's last answer as received, and the `meta` part
+ * the command, the output file names and their form, and the run's non-secret options
+ * (session-options.ts), so that a resume needs only the secrets.
  */
 import * as path from 'path';
-import type { CmpClient, TryCertReqResult } from '../client';
+import type { CmpClient, TryCertReqResult, TryExchangeResult } from '../client';
 import type { CertRequestKind } from '../../machines';
 import { CmpError, ErrorCodes, type ErrorCode } from '../errors';
-import type { PersistedSession, SessionMeta } from '../session';
+import type { InfoTypeAndValueInput } from '../options';
+import { isCertRequestKind } from '../protocol';
+import type { PersistedSession, SessionMachineName, SessionMeta } from '../session';
 import type { CliLog, OutputStream } from './log';
 import { EXIT_WAITING } from './exit-status';
+import { reportGeneral, reportRevocation } from './exchange-report';
 import type { InterruptNotice } from './interrupt';
+import type { CmpCommand } from './options';
 import { saveReceived, type CertificateOutputs, type CertForm } from './outputs';
 import type { PollProgress } from './progress';
 import { readSessionFile, removeSessionFile, writeSessionFile } from './session-file';
@@ -43,6 +49,8 @@ const ENDED_AT_SERVER: readonly ErrorCode[] = [
 export interface SessionContext {
   log: CliLog;
   stderr: OutputStream;
+  /** Where a genp's ITAVs are listed. */
+  stdout: OutputStream;
   progress: PollProgress;
   noWait: boolean;
   /** Output options of this command line (absolute paths); at -resume they replace the saved ones. */
@@ -57,7 +65,7 @@ export interface SessionContext {
 }
 
 interface SavedOutputs {
-  cmd: CertRequestKind;
+  cmd: CmpCommand;
   certForm: CertForm;
   certOut?: string;
   chainOut?: string;
@@ -67,15 +75,29 @@ interface SavedOutputs {
 }
 
 interface WaitingContext {
-  kind: CertRequestKind;
+  /** Enrollment only: the certificate request kind. */
+  kind?: CertRequestKind;
   polls: number;
   nextPollAt?: number;
 }
 
-/** The request kind, poll count and next poll time of a (checked) waiting enrollment session. */
+/** The poll count and next poll time of a (checked) waiting session, and an enrollment's request kind. */
 function waitingContext(session: PersistedSession): WaitingContext {
   return (session.snapshot as { context: WaitingContext }).context;
 }
+
+/** The command a session's machine runs, for `meta.cmd`. */
+function commandOf(session: PersistedSession): CmpCommand {
+  if (session.machine === 'revocation') return 'rr';
+  if (session.machine === 'general') return 'genm';
+  return waitingContext(session).kind!;
+}
+
+const MACHINE_OF: Record<'rr' | 'genm', SessionMachineName> = { rr: 'revocation', genm: 'general' };
+
+/** A step of any transaction: its result, or the session to save while the server delays it. */
+type Step<T> = TryCertReqResult | TryExchangeResult<T>;
+type Done<S> = Exclude<S, { status: 'waiting' }> extends { result: infer R } ? R : never;
 
 function metaOf(saved: SavedOutputs): SessionMeta {
   const meta: SessionMeta = {};
@@ -102,13 +124,13 @@ function savedOf(session: PersistedSession): Partial<SavedOutputs> {
  * removed once it is stale (another file took over, or the transaction ended), and kept when a
  * failure may have left the transaction open at the server.
  */
-async function drive(
+async function drive<S extends Step<unknown>>(
   ctx: SessionContext,
   files: { target: string; source?: string },
   meta: SessionMeta,
-  outputs: CertificateOutputs,
-  first: () => Promise<TryCertReqResult>,
-  next: (session: PersistedSession) => Promise<TryCertReqResult>,
+  first: () => Promise<S>,
+  next: (session: PersistedSession) => Promise<S>,
+  finish: (result: Done<S>) => Promise<void>,
 ): Promise<number> {
   const now = ctx.now ?? Date.now;
   let live = files.source;
@@ -136,7 +158,7 @@ async function drive(
       await ctx.progress.sleepUntil(nextPollAt ?? now() + step.checkAfter * 1000, polls + 1);
       step = await next(step.session);
     }
-    await saveReceived(step.result, outputs, ctx.log);
+    await finish((step as Extract<S, { result: unknown }>).result as Done<S>);
     await settle(undefined);
     return 0;
   } catch (e) {
@@ -148,11 +170,38 @@ async function drive(
   }
 }
 
-/** `-cmd ir|cr|kur|p10cr -session FILE [-nowait]`: enrolls, saving the transaction while it waits. */
-export async function enrollWithSession(client: CmpClient, kind: CertRequestKind, file: string, ctx: SessionContext): Promise<number> {
-  const outputs: CertificateOutputs = { certForm: ctx.outputs.certForm ?? 'PEM', ...ctx.outputs };
-  const meta = { ...metaOf({ cmd: kind, ...outputs, ...(ctx.server !== undefined ? { server: ctx.server } : {}) }), ...ctx.recorded };
-  return drive(ctx, { target: file }, meta, outputs, () => client.tryCertReq(kind), (s) => client.tryResume(s));
+/** The outputs of a new run: the given ones, in PEM unless -certform says otherwise. */
+function outputsOf(ctx: SessionContext): CertificateOutputs {
+  return { certForm: ctx.outputs.certForm ?? 'PEM', ...ctx.outputs };
+}
+
+function metaFor(cmd: CmpCommand, outputs: CertificateOutputs, server: string | undefined, ctx: SessionContext): SessionMeta {
+  return { ...metaOf({ cmd, ...outputs, ...(server !== undefined ? { server } : {}) }), ...ctx.recorded };
+}
+
+/**
+ * `-cmd CMD -session FILE [-nowait]`: runs the transaction, saving it while the server delays its
+ * answer. `itavs` are what a genm sends.
+ */
+export async function runWithSession(client: CmpClient, cmd: CmpCommand, file: string, ctx: SessionContext, itavs: InfoTypeAndValueInput[] = []): Promise<number> {
+  const outputs = outputsOf(ctx);
+  const meta = metaFor(cmd, outputs, ctx.server, ctx);
+  const files = { target: file };
+  if (isCertRequestKind(cmd)) {
+    return drive(ctx, files, meta, () => client.tryCertReq(cmd), (s) => client.tryResume(s), (r) => saveReceived(r, outputs, ctx.log));
+  }
+  if (cmd === 'rr') {
+    return drive(ctx, files, meta, () => client.tryRr(), (s) => client.tryResumeRr(s), (r) => reportRevocation(r, outputs, ctx.log));
+  }
+  return drive(ctx, files, meta, () => client.tryGenm(itavs), (s) => client.tryResumeGenm(s), (r) => reportGeneral(r, outputs, ctx.log, ctx.stdout));
+}
+
+/** Refuses a file whose recorded command is not the one its session runs (an edited file). */
+function checkRecordedCommand(saved: PersistedSession, source: string): void {
+  const recorded = saved.meta?.cmd;
+  if (recorded === undefined) return;
+  const ok = saved.machine === 'enrollment' ? recorded === commandOf(saved) : MACHINE_OF[recorded as 'rr' | 'genm'] === saved.machine;
+  if (!ok) throw new CmpError(ErrorCodes.ERR_SNAPSHOT_INVALID, `-resume: ${source}: meta.cmd does not name the ${saved.machine} transaction the session holds`);
 }
 
 /**
@@ -161,6 +210,7 @@ export async function enrollWithSession(client: CmpClient, kind: CertRequestKind
  */
 export async function resumeFromFile(client: CmpClient, source: string, target: string, ctx: SessionContext): Promise<number> {
   const saved = await readSessionFile(source);
+  checkRecordedCommand(saved, source);
   const before = savedOf(saved);
   if (before.server !== undefined && ctx.server !== undefined && before.server !== ctx.server) {
     ctx.log.warn(`the session was started with server ${before.server}, now resuming with ${ctx.server}`);
@@ -170,13 +220,20 @@ export async function resumeFromFile(client: CmpClient, source: string, target: 
     ...pick(before),
     ...pick(ctx.outputs),
   };
+  const server = ctx.server ?? before.server;
+  // Recorded again as this resume ran them: the file's options with those given now on top.
+  const meta = metaFor(commandOf(saved), outputs, server, ctx);
+  const files = { target, source };
+  if (saved.machine === 'revocation') {
+    return drive(ctx, files, meta, () => client.tryResumeRr(saved), (s) => client.tryResumeRr(s), (r) => reportRevocation(r, outputs, ctx.log));
+  }
+  if (saved.machine === 'general') {
+    return drive(ctx, files, meta, () => client.tryResumeGenm(saved), (s) => client.tryResumeGenm(s), (r) => reportGeneral(r, outputs, ctx.log, ctx.stdout));
+  }
   if (outputs.certOut === undefined) {
     throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, '-certout: not given and not saved in the session, nowhere to save the enrolled certificate');
   }
-  const server = ctx.server ?? before.server;
-  // Recorded again as this resume ran them: the file's options with those given now on top.
-  const meta = { ...metaOf({ cmd: waitingContext(saved).kind, ...outputs, ...(server !== undefined ? { server } : {}) }), ...ctx.recorded };
-  return drive(ctx, { target, source }, meta, outputs, () => client.tryResume(saved), (s) => client.tryResume(s));
+  return drive(ctx, files, meta, () => client.tryResume(saved), (s) => client.tryResume(s), (r) => saveReceived(r, outputs, ctx.log));
 }
 
 function pick(o: Partial<CertificateOutputs>): Partial<CertificateOutputs> {

@@ -16,7 +16,7 @@ import { recordedArguments } from './session-options';
 const errno = (e: unknown): string => (e as NodeJS.ErrnoException | null)?.code ?? 'I/O error';
 
 export async function writeSessionFile(file: string, session: PersistedSession): Promise<void> {
-  const data = JSON.stringify(parsePersistedSession(session, 'enrollment'), null, 2);
+  const data = JSON.stringify(parsePersistedSession(session), null, 2);
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let handle: fs.FileHandle | undefined;
   try {
@@ -42,7 +42,7 @@ export async function readSessionFile(file: string): Promise<PersistedSession> {
     throw new CmpError(ErrorCodes.ERR_FILE, `-resume: cannot read session file ${file} (${errno(e)})`, { cause: e });
   }
   try {
-    return parsePersistedSession(text, 'enrollment');
+    return parsePersistedSession(text);
   } catch (e) {
     if (e instanceof CmpError) throw new CmpError(e.code, `-resume: ${file}: ${e.message}`, { cause: e });
     throw e;

@@ -24,6 +24,8 @@ export const RECORDED_OPTIONS: readonly string[] = [
   'crls', 'crl_check', 'crl_check_all', 'partial_chain', 'out_trusted',
   'ref', 'cert', 'own_trusted', 'keyform', 'digest', 'mac',
   'implicit_confirm', 'disable_confirm',
+  // The certificate an rr revokes: its answer is checked to be about that one.
+  'oldcert',
   'tls_used', 'tls_cert', 'tls_extra', 'tls_trusted', 'tls_host',
 ];
 

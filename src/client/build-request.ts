@@ -20,8 +20,8 @@ import type { ClientSetup } from './setup';
 import { buildRequestTemplate } from './template';
 
 /** OpenSSL's certReqId for ir/cr/kur; p10cr has none and uses -1 (RFC 9810 5.3.4). */
-export const CERT_REQ_ID = 0n;
-export const P10CR_CERT_REQ_ID = -1n;
+const CERT_REQ_ID = 0n;
+const P10CR_CERT_REQ_ID = -1n;
 
 /** What one session adds to the client's setup: the ITAVs of a genm, an explicit CRMF request. */
 export interface SessionSpec {

@@ -36,8 +36,8 @@ import type { DeliveredCertificate, PendingCertReply, Transaction } from './tran
 const responseTypes = { ir: 'ip', cr: 'cp', kur: 'kup', p10cr: 'cp' } as const;
 
 /** OpenSSL and RFC 9483 use certReqId 0 for CRMF requests; a p10cr has none, its answer uses -1. */
-export const CRMF_CERT_REQ_ID = 0n;
-export const P10CR_CERT_REQ_ID = -1n;
+const CRMF_CERT_REQ_ID = 0n;
+const P10CR_CERT_REQ_ID = -1n;
 
 
 function singleCertReqMsg(req: IncomingRequest, type: Exclude<CertRequestKind, 'p10cr'>): CertReqMsg {
@@ -133,7 +133,7 @@ function certRep(certReqId: bigint, status: PKIStatusInfo, certificate: CMPCerti
 }
 
 /** Hands out the final answer and moves the transaction on: certConf expected, or done. */
-export async function deliver(ctx: ServerContext, transaction: Transaction, pending: PendingCertReply): Promise<Reply> {
+async function deliver(ctx: ServerContext, transaction: Transaction, pending: PendingCertReply): Promise<Reply> {
   if (pending.delivered && !pending.implicitConfirm) {
     transaction.phase = 'confirming';
     transaction.pending = pending;

@@ -67,25 +67,38 @@ async function main(): Promise<void> {
     }
   }
   const newKey = await getCryptoProvider().generateKey({ type: 'ec', curve: 'P-256' });
-  const clients = Array.from({ length: job.concurrency }, (_, i) =>
-    new CmpClient({ ...target, ref: EMBEDDED_REF, secret: EMBEDDED_SECRET, trusted: [trusted], newKey, subject: `/CN=bench device ${i}`, msgTimeout: 120 }));
+  const clients = Array.from(
+    { length: job.concurrency },
+    (_, i) =>
+      new CmpClient({
+        ...target,
+        ref: EMBEDDED_REF,
+        secret: EMBEDDED_SECRET,
+        trusted: [trusted],
+        newKey,
+        subject: `/CN=bench device ${i}`,
+        msgTimeout: 120,
+      }),
+  );
 
   // A session that fails (an overloaded server times out or drops connections) is counted, not fatal.
   const failures: string[] = [];
   const run = async (sessions: number, latencies?: number[]) => {
     let next = 0;
-    await Promise.all(clients.map(async (client) => {
-      while (next < sessions) {
-        next++;
-        const t0 = performance.now();
-        try {
-          await client.ir();
-          latencies?.push(performance.now() - t0);
-        } catch (e) {
-          failures.push(`${(e as { code?: string }).code ?? ''} ${(e as Error).message ?? String(e)}`);
+    await Promise.all(
+      clients.map(async (client) => {
+        while (next < sessions) {
+          next++;
+          const t0 = performance.now();
+          try {
+            await client.ir();
+            latencies?.push(performance.now() - t0);
+          } catch (e) {
+            failures.push(`${(e as { code?: string }).code ?? ''} ${(e as Error).message ?? String(e)}`);
+          }
         }
-      }
-    }));
+      }),
+    );
   };
   await run(Math.min(job.warmup, job.sessions));
   failures.length = 0;

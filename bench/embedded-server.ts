@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   await new Promise((resolve) => process.stdin.once('end', resolve));
   await listener.close();
   const used = process.cpuUsage(cpu);
-  process.stdout.write(`${JSON.stringify({ cpuMs: (used.user + used.system) / 1000, maxRssKb: process.resourceUsage().maxRSS, requests: server.state.counters.requests })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ cpuMs: (used.user + used.system) / 1000, maxRssKb: process.resourceUsage().maxRSS, requests: server.state.counters.requests })}\n`,
+  );
   await ca.cleanup();
 }
 

@@ -83,7 +83,9 @@ export async function measureThroughput(settings: ThroughputSettings): Promise<T
       if (setup === 'split') {
         const server = await startServerChild();
         try {
-          const r = await runChild<LoadResult>('embedded-load.ts', [JSON.stringify({ ...job, mode: 'remote', url: server.url, caCert: server.caCert })]);
+          const r = await runChild<LoadResult>('embedded-load.ts', [
+            JSON.stringify({ ...job, mode: 'remote', url: server.url, caCert: server.caCert }),
+          ]);
           const s = await server.stop();
           // The server counts warm-up sessions too: two requests (ir, certConf) per session.
           const served = s.requests / 2;
@@ -111,7 +113,16 @@ export function throughputTable(rows: ThroughputRow[]): string {
   for (const r of rows) {
     const cpu = r.server ? `${fixed(r.cpuMsPerSession)} ms client + ${fixed(r.server.cpuMsPerSession)} ms server` : `${fixed(r.cpuMsPerSession)} ms`;
     const rss = r.server ? `${megabytes(r.maxRssKb * 1024)} client, ${megabytes(r.server.maxRssKb * 1024)} server` : megabytes(r.maxRssKb * 1024);
-    out.push([r.setup, String(r.concurrency), `${r.sessions}${r.failed ? ` (${r.failed})` : ''}`, fixed(r.sessionsPerSecond), `${fixed(r.p50Ms)} ms`, `${fixed(r.p99Ms)} ms`, cpu, rss]);
+    out.push([
+      r.setup,
+      String(r.concurrency),
+      `${r.sessions}${r.failed ? ` (${r.failed})` : ''}`,
+      fixed(r.sessionsPerSecond),
+      `${fixed(r.p50Ms)} ms`,
+      `${fixed(r.p99Ms)} ms`,
+      cpu,
+      rss,
+    ]);
   }
   return table(out);
 }

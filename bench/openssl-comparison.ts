@@ -42,18 +42,62 @@ export const scenarios: Scenario[] = [
   {
     name: 'IR, signature P-256',
     command: 'ir',
-    args: (pki) => ['-cmd', 'ir', '-cert', pki.client.certPath, '-key', pki.client.keyPath, '-untrusted', pki.untrustedPath,
-      '-trusted', pki.trustedPath, '-newkey', pki.newKeyPath, '-subject', SUBJECT, ...CERTOUT],
-    options: (pki, server) => ({ server, cert: pki.client.certPath, key: pki.client.keyPath, untrusted: pki.untrustedPath,
-      trusted: pki.trustedPath, newKey: pki.newKeyPath, subject: SUBJECT }),
+    args: (pki) => [
+      '-cmd',
+      'ir',
+      '-cert',
+      pki.client.certPath,
+      '-key',
+      pki.client.keyPath,
+      '-untrusted',
+      pki.untrustedPath,
+      '-trusted',
+      pki.trustedPath,
+      '-newkey',
+      pki.newKeyPath,
+      '-subject',
+      SUBJECT,
+      ...CERTOUT,
+    ],
+    options: (pki, server) => ({
+      server,
+      cert: pki.client.certPath,
+      key: pki.client.keyPath,
+      untrusted: pki.untrustedPath,
+      trusted: pki.trustedPath,
+      newKey: pki.newKeyPath,
+      subject: SUBJECT,
+    }),
   },
   {
     name: 'IR, signature RSA-2048',
     command: 'ir',
-    args: (pki) => ['-cmd', 'ir', '-cert', pki.rsaClient.certPath, '-key', pki.rsaClient.keyPath, '-untrusted', pki.untrustedPath,
-      '-trusted', pki.trustedPath, '-newkey', pki.newKeyPath, '-subject', SUBJECT, ...CERTOUT],
-    options: (pki, server) => ({ server, cert: pki.rsaClient.certPath, key: pki.rsaClient.keyPath, untrusted: pki.untrustedPath,
-      trusted: pki.trustedPath, newKey: pki.newKeyPath, subject: SUBJECT }),
+    args: (pki) => [
+      '-cmd',
+      'ir',
+      '-cert',
+      pki.rsaClient.certPath,
+      '-key',
+      pki.rsaClient.keyPath,
+      '-untrusted',
+      pki.untrustedPath,
+      '-trusted',
+      pki.trustedPath,
+      '-newkey',
+      pki.newKeyPath,
+      '-subject',
+      SUBJECT,
+      ...CERTOUT,
+    ],
+    options: (pki, server) => ({
+      server,
+      cert: pki.rsaClient.certPath,
+      key: pki.rsaClient.keyPath,
+      untrusted: pki.untrustedPath,
+      trusted: pki.trustedPath,
+      newKey: pki.newKeyPath,
+      subject: SUBJECT,
+    }),
   },
   {
     name: 'GENM, PBM',
@@ -106,10 +150,24 @@ const medianSample = (samples: Sample[]): Sample => ({ wallMs: median(samples.ma
 
 export function mockServerArgs(pki: TestPki): string[] {
   return [
-    '-srv_ref', 'mock-server', '-srv_secret', `pass:${SECRET}`,
-    '-srv_cert', pki.server.certPath, '-srv_key', pki.server.keyPath, '-srv_untrusted', pki.untrustedPath,
-    '-srv_trusted', pki.trustedPath,
-    '-rsp_cert', pki.enrolled.certPath, '-rsp_extracerts', pki.chainPath, '-rsp_capubs', pki.trustedPath,
+    '-srv_ref',
+    'mock-server',
+    '-srv_secret',
+    `pass:${SECRET}`,
+    '-srv_cert',
+    pki.server.certPath,
+    '-srv_key',
+    pki.server.keyPath,
+    '-srv_untrusted',
+    pki.untrustedPath,
+    '-srv_trusted',
+    pki.trustedPath,
+    '-rsp_cert',
+    pki.enrolled.certPath,
+    '-rsp_extracerts',
+    pki.chainPath,
+    '-rsp_capubs',
+    pki.trustedPath,
   ];
 }
 
@@ -135,8 +193,10 @@ export async function compareWithOpenSsl(settings: ComparisonSettings): Promise<
     for (const scenario of scenarios.filter((s) => settings.only?.(s.name) ?? true)) {
       const args = [...scenario.args(pki), ...address, '-repeat', String(n)];
       const runs = {
-        openssl: async () => perSession(await measureProcess('openssl', ['cmp', '-config', '', ...args], { cwd: pki.dir }), n, `openssl cmp (${scenario.name})`),
-        cli: async () => perSession(await measureProcess(process.execPath, [CLI, '-config', '', ...args], { cwd: pki.dir }), n, `cmpflow (${scenario.name})`),
+        openssl: async () =>
+          perSession(await measureProcess('openssl', ['cmp', '-config', '', ...args], { cwd: pki.dir }), n, `openssl cmp (${scenario.name})`),
+        cli: async () =>
+          perSession(await measureProcess(process.execPath, [CLI, '-config', '', ...args], { cwd: pki.dir }), n, `cmpflow (${scenario.name})`),
         library: async () => {
           const r = await runChild<LibraryClientResult>('library-client.ts', [
             JSON.stringify({
@@ -155,7 +215,9 @@ export async function compareWithOpenSsl(settings: ComparisonSettings): Promise<
       for (let round = 0; round < settings.rounds; round++) {
         for (const who of round % 2 === 0 ? order : [...order].reverse()) rounds[who].push(await runs[who]());
         const last = (s: Sample[]) => `${fixed(s[s.length - 1]!.wallMs)}/${fixed(s[s.length - 1]!.cpuMs)}`;
-        settings.log(`${scenario.name}, round ${round + 1}: ms wall/CPU per session: openssl ${last(rounds.openssl)}, cmpflow ${last(rounds.cli)}, library ${last(rounds.library)}`);
+        settings.log(
+          `${scenario.name}, round ${round + 1}: ms wall/CPU per session: openssl ${last(rounds.openssl)}, cmpflow ${last(rounds.cli)}, library ${last(rounds.library)}`,
+        );
       }
       results.push({
         name: scenario.name,
@@ -186,7 +248,20 @@ export async function compareWithOpenSsl(settings: ComparisonSettings): Promise<
 }
 
 export function comparisonTable(result: ComparisonResult): string {
-  const rows = [['transaction', 'openssl wall', 'cmpflow wall', 'wall ratio', 'openssl CPU', 'cmpflow CPU', 'CPU ratio', 'library wall', 'library CPU', 'library CPU ratio']];
+  const rows = [
+    [
+      'transaction',
+      'openssl wall',
+      'cmpflow wall',
+      'wall ratio',
+      'openssl CPU',
+      'cmpflow CPU',
+      'CPU ratio',
+      'library wall',
+      'library CPU',
+      'library CPU ratio',
+    ],
+  ];
   for (const s of result.scenarios) {
     rows.push([
       s.name,

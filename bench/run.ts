@@ -89,7 +89,9 @@ async function main(): Promise<void> {
   };
   print(`# cmpflow benchmarks ${args.quick ? '(quick)' : ''}\n`);
   print(`${machine.date}; ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memory}; ${machine.os}; Node ${machine.node}; ${machine.openssl}\n`);
-  const results: { machine: typeof machine; openssl?: ComparisonResult; embedded?: ThroughputRow[]; sessions?: SuspendedSessionsResult } = { machine };
+  const results: { machine: typeof machine; openssl?: ComparisonResult; embedded?: ThroughputRow[]; sessions?: SuspendedSessionsResult } = {
+    machine,
+  };
 
   if (args.only.has('openssl')) {
     const rounds = args.rounds ?? (args.quick ? 2 : 3);
@@ -99,8 +101,10 @@ async function main(): Promise<void> {
     results.openssl = r;
     print(`## Against openssl cmp (mock server), per session, medians of ${rounds} rounds of -repeat ${repeat}\n`);
     print(comparisonTable(r));
-    print(`\ncmpflow start (node bin/cmpflow.js -help): ${r.startup.wallMs.toFixed(0)} ms wall, ${r.startup.cpuMs.toFixed(0)} ms CPU, ` +
-      `${(r.startup.cpuMs / repeat).toFixed(2)} ms CPU per session amortised over -repeat ${repeat}\n`);
+    print(
+      `\ncmpflow start (node bin/cmpflow.js -help): ${r.startup.wallMs.toFixed(0)} ms wall, ${r.startup.cpuMs.toFixed(0)} ms CPU, ` +
+        `${(r.startup.cpuMs / repeat).toFixed(2)} ms CPU per session amortised over -repeat ${repeat}\n`,
+    );
   }
 
   if (args.only.has('embedded')) {
@@ -127,17 +131,28 @@ async function main(): Promise<void> {
     });
     results.sessions = r;
     print('\n## Persisted waiting sessions\n');
-    print(table([
-      ['measure', 'value'],
-      ['JSON of a session waiting to poll (ir, EC P-256 key)', `${r.sessionBytes.ecP256} bytes`],
-      ['the same with an RSA-2048 key', `${r.sessionBytes.rsa2048} bytes`],
-      ['sessions restored, then finished, in one process', String(r.count)],
-      ['restoring all (parse, check, start the machine)', `${fixed(r.restoreMs / 1000, 2)} s, ${fixed((r.restoreMs / r.count) * 1000, 0)} µs per session`],
-      ['memory per restored waiting session', `${fixed(r.heapBytesPerWaitingSession / 1024, 1)} KiB heap, ${fixed(r.rssBytesPerWaitingSession / 1024, 1)} KiB RSS`],
-      ['finishing all (pollReq, ip, certConf, pkiConf)', `${fixed(r.completeMs / 1000, 1)} s, ${fixed(r.sessionsPerSecond, 0)} sessions/s, ${fixed(r.cpuMsPerSession, 1)} ms CPU per session`],
-      ['completed / failed', `${r.completed} / ${r.failed}`],
-      ['peak RSS', megabytes(r.maxRssKb * 1024)],
-    ]));
+    print(
+      table([
+        ['measure', 'value'],
+        ['JSON of a session waiting to poll (ir, EC P-256 key)', `${r.sessionBytes.ecP256} bytes`],
+        ['the same with an RSA-2048 key', `${r.sessionBytes.rsa2048} bytes`],
+        ['sessions restored, then finished, in one process', String(r.count)],
+        [
+          'restoring all (parse, check, start the machine)',
+          `${fixed(r.restoreMs / 1000, 2)} s, ${fixed((r.restoreMs / r.count) * 1000, 0)} µs per session`,
+        ],
+        [
+          'memory per restored waiting session',
+          `${fixed(r.heapBytesPerWaitingSession / 1024, 1)} KiB heap, ${fixed(r.rssBytesPerWaitingSession / 1024, 1)} KiB RSS`,
+        ],
+        [
+          'finishing all (pollReq, ip, certConf, pkiConf)',
+          `${fixed(r.completeMs / 1000, 1)} s, ${fixed(r.sessionsPerSecond, 0)} sessions/s, ${fixed(r.cpuMsPerSession, 1)} ms CPU per session`,
+        ],
+        ['completed / failed', `${r.completed} / ${r.failed}`],
+        ['peak RSS', megabytes(r.maxRssKb * 1024)],
+      ]),
+    );
   }
 
   if (args.json) writeFileSync(args.json, `${JSON.stringify(results, null, 2)}\n`);

@@ -46,7 +46,10 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 const RESTORE_ALLOWANCE_MS_PER_SESSION = 1;
 
 interface Template {
-  snapshot: { context: { transaction: { transactionId: string }; nextPollAt: number }; children: { waitUntil: { snapshot: { input: { until: number } } } } };
+  snapshot: {
+    context: { transaction: { transactionId: string }; nextPollAt: number };
+    children: { waitUntil: { snapshot: { input: { until: number } } } };
+  };
 }
 
 async function main(): Promise<void> {
@@ -64,7 +67,13 @@ async function main(): Promise<void> {
     secrets: [{ ref: EMBEDDED_REF, secret: EMBEDDED_SECRET }],
   });
   const waitingSession = async (newKey: Awaited<ReturnType<typeof provider.generateKey>>): Promise<PersistedSession> => {
-    const client = new CmpClient({ transfer: (b) => waiting.handle(b), ...credentials, newKey, subject: '/CN=suspended device', trusted: [ca.ca.cert] });
+    const client = new CmpClient({
+      transfer: (b) => waiting.handle(b),
+      ...credentials,
+      newKey,
+      subject: '/CN=suspended device',
+      trusted: [ca.ca.cert],
+    });
     const r = await client.tryCertReq('ir');
     if (r.status !== 'waiting') throw new Error('the embedded CA did not answer waiting');
     return r.session;
@@ -75,7 +84,13 @@ async function main(): Promise<void> {
     ecP256: Buffer.byteLength(JSON.stringify(template)),
     rsa2048: Buffer.byteLength(JSON.stringify(await waitingSession(await provider.generateKey({ type: 'rsa', modulusLength: 2048 })))),
   };
-  const issued = await new CmpClient({ transfer: (b) => issuing.handle(b), ...credentials, newKey: ecKey, subject: '/CN=suspended device', trusted: [ca.ca.cert] }).ir();
+  const issued = await new CmpClient({
+    transfer: (b) => issuing.handle(b),
+    ...credentials,
+    newKey: ecKey,
+    subject: '/CN=suspended device',
+    trusted: [ca.ca.cert],
+  }).ir();
 
   const responder = fastResponder({
     certificate: new Uint8Array(issued.certificate.rawData),

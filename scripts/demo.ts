@@ -19,7 +19,6 @@ import { createCmpServer, createThrowawayCa, listen } from '../src/server';
 const SECRET = 'demo one-time password';
 const REF = 'device-4711';
 
-
 /** Prints each new state of each session machine, from the (sanitised) inspection events. */
 function stateTracer(out: (line: string) => void, label: string): (event: unknown) => void {
   let last = '';
@@ -61,12 +60,22 @@ export async function runDemo(out: (line: string) => void = (line) => process.st
   try {
     out('\n1. ir, protected with the shared secret (PBM)');
     const firstKey = await provider.generateKey({ type: 'ec', curve: 'P-256' });
-    const first: EnrollmentResult = await session('ir', { ref: REF, secret: SECRET, newKey: firstKey, subject: '/CN=device-4711/O=cmpflow demo' }).ir();
+    const first: EnrollmentResult = await session('ir', {
+      ref: REF,
+      secret: SECRET,
+      newKey: firstKey,
+      subject: '/CN=device-4711/O=cmpflow demo',
+    }).ir();
     out(`  got ${summary(first.certificate)} after ${first.polls} poll(s); caPubs: ${first.caPubs.length}`);
 
     out('\n2. cr, signed with the certificate from step 1');
     const secondKey = await provider.generateKey({ type: 'ec', curve: 'P-256' });
-    const second = await session('cr', { cert: first.certificate, key: firstKey, newKey: secondKey, subject: '/CN=device-4711 tls/O=cmpflow demo' }).cr();
+    const second = await session('cr', {
+      cert: first.certificate,
+      key: firstKey,
+      newKey: secondKey,
+      subject: '/CN=device-4711 tls/O=cmpflow demo',
+    }).cr();
     out(`  got ${summary(second.certificate)}`);
 
     out('\n3. kur of the certificate from step 2 to a fresh key');

@@ -43,7 +43,10 @@ function mermaidId(node: AnyStateNode): string {
 
 /** Mermaid ends a label at ':', ';' or a newline and reads '#' as a comment. */
 function labelText(text: string): string {
-  return text.replace(/[:;#\n"]/g, ' ').replace(/\s+/g, ' ').trim();
+  return text
+    .replace(/[:;#\n"]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** A guard by name; higher-order guards (and, or, not) spelled out. */
@@ -260,9 +263,7 @@ export interface DiagramUpdate {
 export function updateDiagrams(options: { check?: boolean; repoRoot?: string } = {}): DiagramUpdate[] {
   return DOCUMENTED_MACHINES.map((machine) => {
     const file = machinePagePath(machine, options.repoRoot);
-    const page = fs.existsSync(file)
-      ? fs.readFileSync(file, 'utf8')
-      : `# The ${machine.id} machine\n\n${DIAGRAM_BEGIN}\n${DIAGRAM_END}\n`;
+    const page = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : `# The ${machine.id} machine\n\n${DIAGRAM_BEGIN}\n${DIAGRAM_END}\n`;
     const updated = withDiagram(page, diagramBlock(machine), path.relative(process.cwd(), file));
     const upToDate = fs.existsSync(file) && updated === page;
     if (!upToDate && !options.check) {

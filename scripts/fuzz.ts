@@ -132,7 +132,14 @@ function runMutations(corpus: FuzzCorpus, args: Args, target: 'decode' | 'codec'
     }),
     { numRuns: args.runs, seed: args.seed, ...budget(args) },
   );
-  return { target, cases: p.cases, seconds: (Date.now() - started) / 1000, interrupted: details.interrupted, findings: found.findings, distinct: found.distinct() };
+  return {
+    target,
+    cases: p.cases,
+    seconds: (Date.now() - started) / 1000,
+    interrupted: details.interrupted,
+    findings: found.findings,
+    distinct: found.distinct(),
+  };
 }
 
 async function runResponse(corpus: FuzzCorpus, args: Args): Promise<TargetResult> {
@@ -146,7 +153,14 @@ async function runResponse(corpus: FuzzCorpus, args: Args): Promise<TargetResult
     }),
     { numRuns: args.runs, seed: args.seed, ...budget(args) },
   );
-  return { target: 'response', cases: p.cases, seconds: (Date.now() - started) / 1000, interrupted: details.interrupted, findings: found.findings, distinct: found.distinct() };
+  return {
+    target: 'response',
+    cases: p.cases,
+    seconds: (Date.now() - started) / 1000,
+    interrupted: details.interrupted,
+    findings: found.findings,
+    distinct: found.distinct(),
+  };
 }
 
 async function main(): Promise<number> {

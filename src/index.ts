@@ -15,7 +15,16 @@ export { CmpError, ErrorCodes, isCmpError } from './errors';
 export type { ErrorCode, SerializedCmpError } from './errors';
 export { createHttpTransfer, createFileTransfer } from './transport';
 export type { Transfer, TransferContext } from './transport';
-export { persistSession, parsePersistedSession, resumeOptions, sessionTransactionId, MemorySessionStore, FileSessionStore, autosaveSession, sanitizingInspector } from './session';
+export {
+  persistSession,
+  parsePersistedSession,
+  resumeOptions,
+  sessionTransactionId,
+  MemorySessionStore,
+  FileSessionStore,
+  autosaveSession,
+  sanitizingInspector,
+} from './session';
 export type { PersistedSession, SessionStore } from './session';
 export { getCryptoProvider, setCryptoProvider, NodeCryptoProvider, WebCryptoProvider } from './crypto';
 export type { CryptoProvider, PrivateKeyHandle, SignatureAlgorithm, HashName, KeySpec } from './crypto';

@@ -66,7 +66,16 @@ export async function measureProcess(
     const [, user, system, rss] = lines[lines.length - 1]!.split(' ').map(Number);
     const userMs = user! * 1000;
     const systemMs = system! * 1000;
-    return { wallMs, userMs, systemMs, cpuMs: userMs + systemMs, maxRssKb: rss!, code, stdout, stderr: opts.keepOutput ? stderr : stderr.slice(-4000) };
+    return {
+      wallMs,
+      userMs,
+      systemMs,
+      cpuMs: userMs + systemMs,
+      maxRssKb: rss!,
+      code,
+      stdout,
+      stderr: opts.keepOutput ? stderr : stderr.slice(-4000),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

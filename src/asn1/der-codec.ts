@@ -53,10 +53,7 @@ export function decodeDerChecked<T>(data: Uint8Array | ArrayBuffer, type: AsnCla
     reencoding--;
   }
   if (!sameBytes(bytes, reencoded) && !sameStructure(bytes, reencoded)) {
-    throw new CmpError(
-      ErrorCodes.ERR_ASN1_DECODE,
-      `${type.name} contains elements that do not fit its ASN.1 definition`,
-    );
+    throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, `${type.name} contains elements that do not fit its ASN.1 definition`);
   }
   return { value, reencoded };
 }

@@ -211,9 +211,7 @@ function parseClass(input: Input, node: DerNode, type: Ctor, asUniversal = false
   const expectedTag = schema.type === AsnTypeTypes.Set ? 17 : 16;
   if (!asUniversal) {
     // asn1-schema reads a context-tagged constructed element as this type under that tag.
-    const ok = isTaggedConstructed(node)
-      ? node.tagClass === 2
-      : node.tagClass === 0 && node.tagNumber === expectedTag && node.constructed;
+    const ok = isTaggedConstructed(node) ? node.tagClass === 2 : node.tagClass === 0 && node.tagNumber === expectedTag && node.constructed;
     if (!ok) throw new Error(`Data does not match to ${type.name} ASN1 schema.`);
   }
   const children = node.children!;
@@ -325,9 +323,7 @@ function assign(input: Input, res: Record<string, unknown>, p: ItemPlan, node: D
 // ---- Primitive values ----------------------------------------------------------------------------
 
 const S = schemaLib as unknown as Record<string, Converter>;
-const SIMPLE_STRINGS = new Set<Converter>(
-  [S.AsnIA5StringConverter, S.AsnPrintableStringConverter, S.AsnVisibleStringConverter].filter(Boolean),
-);
+const SIMPLE_STRINGS = new Set<Converter>([S.AsnIA5StringConverter, S.AsnPrintableStringConverter, S.AsnVisibleStringConverter].filter(Boolean));
 
 /**
  * converter.fromASN(element) for `node`; `implicit`: the item is implicitly tagged, so the element

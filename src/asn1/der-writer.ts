@@ -411,10 +411,13 @@ let fastPaths: Map<unknown, FastPath> | undefined;
 /** By converter object (asn1-schema's exports compared by identity), the values written here. */
 function fastPathFor(converter: IAsnConverter): FastPath | undefined {
   fastPaths ??= new Map<unknown, FastPath>([
-    [AsnIntegerConverter, (value) => {
-      const v = +(value as number);
-      return Number.isInteger(v) && Math.abs(v) < 2 ** 47 ? prim(T_INTEGER, smallIntegerContent(v)) : undefined;
-    }],
+    [
+      AsnIntegerConverter,
+      (value) => {
+        const v = +(value as number);
+        return Number.isInteger(v) && Math.abs(v) < 2 ** 47 ? prim(T_INTEGER, smallIntegerContent(v)) : undefined;
+      },
+    ],
     [
       AsnEnumeratedConverter,
       (value) =>
@@ -424,64 +427,90 @@ function fastPathFor(converter: IAsnConverter): FastPath | undefined {
     ],
     [
       SmallIntegerConverter,
-      (value) =>
-        typeof value === 'number' && Number.isSafeInteger(value) ? prim(T_INTEGER, bigIntContent(BigInt(value))) : undefined,
+      (value) => (typeof value === 'number' && Number.isSafeInteger(value) ? prim(T_INTEGER, bigIntContent(BigInt(value))) : undefined),
     ],
-    [AsnIntegerBigIntConverter, (value) => typeof value === 'bigint' ? prim(T_INTEGER, bigIntContent(value)) : undefined],
-    [AsnIntegerArrayBufferConverter, (value) => {
-      const bytes = bufferBytes(value);
-      return bytes ? prim(T_INTEGER, bytes) : undefined;
-    }],
-    [AsnOctetStringConverter, (value) => {
-      const bytes = bufferBytes(value);
-      return bytes ? prim(T_OCTET_STRING, bytes) : undefined;
-    }],
-    [AsnBitStringConverter, (value) => {
-      const bytes = bufferBytes(value);
-      return bytes ? prim(T_BIT_STRING, bitStringContent(bytes, 0)) : undefined;
-    }],
-    [AsnObjectIdentifierConverter, (value) => {
-      const content = oidContent(value);
-      return content ? prim(T_OID, content) : undefined;
-    }],
-    [AsnBooleanConverter, (value) => typeof value === 'boolean' ? prim(T_BOOLEAN, Uint8Array.of(value ? 0xff : 0)) : undefined],
+    [AsnIntegerBigIntConverter, (value) => (typeof value === 'bigint' ? prim(T_INTEGER, bigIntContent(value)) : undefined)],
+    [
+      AsnIntegerArrayBufferConverter,
+      (value) => {
+        const bytes = bufferBytes(value);
+        return bytes ? prim(T_INTEGER, bytes) : undefined;
+      },
+    ],
+    [
+      AsnOctetStringConverter,
+      (value) => {
+        const bytes = bufferBytes(value);
+        return bytes ? prim(T_OCTET_STRING, bytes) : undefined;
+      },
+    ],
+    [
+      AsnBitStringConverter,
+      (value) => {
+        const bytes = bufferBytes(value);
+        return bytes ? prim(T_BIT_STRING, bitStringContent(bytes, 0)) : undefined;
+      },
+    ],
+    [
+      AsnObjectIdentifierConverter,
+      (value) => {
+        const content = oidContent(value);
+        return content ? prim(T_OID, content) : undefined;
+      },
+    ],
+    [AsnBooleanConverter, (value) => (typeof value === 'boolean' ? prim(T_BOOLEAN, Uint8Array.of(value ? 0xff : 0)) : undefined)],
     [AsnNullConverter, () => prim(T_NULL, EMPTY)],
     [AsnUtf8StringConverter, (value) => stringNode(T_UTF8, value)],
     [AsnPrintableStringConverter, (value) => stringNode(T_PRINTABLE, value)],
     [AsnIA5StringConverter, (value) => stringNode(T_IA5, value)],
     [AsnNumericStringConverter, (value) => stringNode(T_NUMERIC, value)],
     [AsnVisibleStringConverter, (value) => stringNode(T_VISIBLE, value)],
-    [AsnUTCTimeConverter, (value) => {
-      const content = utcTimeContent(value);
-      return content ? prim(T_UTC, content) : undefined;
-    }],
-    [AsnGeneralizedTimeConverter, (value) => {
-      const content = generalizedTimeContent(value, false);
-      return content ? prim(T_GENERALIZED, content) : undefined;
-    }],
-    [GeneralizedTimeConverter, (value) => {
-      const content = generalizedTimeContent(value, true);
-      return content ? prim(T_GENERALIZED, content) : undefined;
-    }],
-    [AsnAnyConverter, (value) => {
-      if (value === null) return prim(T_NULL, EMPTY);
-      const bytes = bufferBytes(value);
-      if (!bytes || bytes.length === 0) return undefined;
-      let node: DerNode;
-      try {
-        node = readDer(bytes);
-      } catch {
-        return undefined;
-      }
-      return anyIsVerbatim(bytes, node) ? raw(bytes) : undefined;
-    }],
-    [RawAnyConverter, (value) => {
-      if (!(value instanceof ArrayBuffer)) return undefined;
-      const bytes = new Uint8Array(value);
-      readDer(bytes); // one complete, well-formed element or an error, as RawAnyConverter requires
-      // No asn1js object: retagging it implicitly goes through the converter, which fails as it should.
-      return raw(bytes);
-    }],
+    [
+      AsnUTCTimeConverter,
+      (value) => {
+        const content = utcTimeContent(value);
+        return content ? prim(T_UTC, content) : undefined;
+      },
+    ],
+    [
+      AsnGeneralizedTimeConverter,
+      (value) => {
+        const content = generalizedTimeContent(value, false);
+        return content ? prim(T_GENERALIZED, content) : undefined;
+      },
+    ],
+    [
+      GeneralizedTimeConverter,
+      (value) => {
+        const content = generalizedTimeContent(value, true);
+        return content ? prim(T_GENERALIZED, content) : undefined;
+      },
+    ],
+    [
+      AsnAnyConverter,
+      (value) => {
+        if (value === null) return prim(T_NULL, EMPTY);
+        const bytes = bufferBytes(value);
+        if (!bytes || bytes.length === 0) return undefined;
+        let node: DerNode;
+        try {
+          node = readDer(bytes);
+        } catch {
+          return undefined;
+        }
+        return anyIsVerbatim(bytes, node) ? raw(bytes) : undefined;
+      },
+    ],
+    [
+      RawAnyConverter,
+      (value) => {
+        if (!(value instanceof ArrayBuffer)) return undefined;
+        const bytes = new Uint8Array(value);
+        readDer(bytes); // one complete, well-formed element or an error, as RawAnyConverter requires
+        // No asn1js object: retagging it implicitly goes through the converter, which fails as it should.
+        return raw(bytes);
+      },
+    ],
   ]);
   return fastPaths.get(converter);
 }
@@ -623,8 +652,7 @@ function retag(item: IAsnSchemaItem, key: string, target: object, prop: unknown,
       return primOver(contextTag(context, false), node.children);
     }
     const asn = ((!node.indef && node.asn) || literalItem(item, key, target, prop)) as asn1js.BaseBlock;
-    const valueHex =
-      asn instanceof asn1js.Null ? asn.valueBeforeDecodeView.slice().buffer : (asn.valueBlock.toBER() as ArrayBuffer);
+    const valueHex = asn instanceof asn1js.Null ? asn.valueBeforeDecodeView.slice().buffer : (asn.valueBlock.toBER() as ArrayBuffer);
     const out = new asn1js.Primitive({ optional: item.optional, idBlock: { tagClass: 3, tagNumber: context }, valueHex });
     return rawOf(out);
   }

@@ -77,10 +77,7 @@ function readNode(state: ReadState, pos: number, limit: number, depth: number): 
   if (first < 0x80) {
     contentLength = first;
   } else if (first === 0x80) {
-    throw new CmpError(
-      ErrorCodes.ERR_ASN1_INDEFINITE_LENGTH,
-      `element at offset ${start} uses the indefinite length form, which DER forbids`,
-    );
+    throw new CmpError(ErrorCodes.ERR_ASN1_INDEFINITE_LENGTH, `element at offset ${start} uses the indefinite length form, which DER forbids`);
   } else {
     const count = first & 0x7f;
     if (count > 4) throw lengthError(`length of the element at offset ${start} takes ${count} octets`);
@@ -91,16 +88,12 @@ function readNode(state: ReadState, pos: number, limit: number, depth: number): 
   const headerLength = pos - start;
   const end = pos + contentLength;
   if (end > limit) {
-    throw lengthError(
-      `element at offset ${start} announces ${contentLength} content octets but only ${limit - pos} remain`,
-    );
+    throw lengthError(`element at offset ${start} announces ${contentLength} content octets but only ${limit - pos} remain`);
   }
   if (tagClass === 0) {
     if (tagNumber === 0) throw decodeError(`end-of-contents octets at offset ${start} outside an indefinite length`);
     if (constructed !== CONSTRUCTED_UNIVERSAL.has(tagNumber)) {
-      throw decodeError(
-        `universal tag ${tagNumber} at offset ${start} is ${constructed ? 'constructed' : 'primitive'}, which DER forbids`,
-      );
+      throw decodeError(`universal tag ${tagNumber} at offset ${start} is ${constructed ? 'constructed' : 'primitive'}, which DER forbids`);
     }
   }
   const node: DerNode = { start, headerLength, contentLength, end, tagClass, constructed, tagNumber };
@@ -133,10 +126,7 @@ export function readDer(bytes: Uint8Array, options: DerReadOptions = {}): DerNod
   };
   const node = readNode(state, 0, bytes.length, 1);
   if (node.end !== bytes.length) {
-    throw new CmpError(
-      ErrorCodes.ERR_ASN1_TRAILING_DATA,
-      `${bytes.length - node.end} bytes follow the end of the ASN.1 element`,
-    );
+    throw new CmpError(ErrorCodes.ERR_ASN1_TRAILING_DATA, `${bytes.length - node.end} bytes follow the end of the ASN.1 element`);
   }
   return node;
 }
@@ -298,4 +288,3 @@ export function sameStructure(received: Uint8Array, reencoded: Uint8Array): bool
   const options = { maxDepth: Number.MAX_SAFE_INTEGER, maxNodes: Number.MAX_SAFE_INTEGER };
   return sameShape(received, readDer(received, options), reencoded, readDer(reencoded, options));
 }
-

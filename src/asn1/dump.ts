@@ -6,16 +6,7 @@
 import 'reflect-metadata';
 import * as asn1js from 'asn1js';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import {
-  AlgorithmIdentifier,
-  Certificate,
-  CertificateList,
-  Extension,
-  GeneralName,
-  Name,
-  SubjectPublicKeyInfo,
-  Time,
-} from '@peculiar/asn1-x509';
+import { AlgorithmIdentifier, Certificate, CertificateList, Extension, GeneralName, Name, SubjectPublicKeyInfo, Time } from '@peculiar/asn1-x509';
 import { EnvelopedData } from '@peculiar/asn1-cms';
 import { CertificationRequest } from '@peculiar/asn1-csr';
 import { RSAPublicKey } from '@peculiar/asn1-rsa';
@@ -179,9 +170,7 @@ function keyType(spki: SubjectPublicKeyInfo): Json {
 
 function dumpExtensions(extensions: Extension[] | undefined): Json | undefined {
   if (!extensions) return undefined;
-  return extensions.map((e) =>
-    compact({ extnID: oid(e.extnID), critical: e.critical || undefined, value: hex(e.extnValue.buffer) }),
-  );
+  return extensions.map((e) => compact({ extnID: oid(e.extnID), critical: e.critical || undefined, value: hex(e.extnValue.buffer) }));
 }
 
 function dumpCertificate(cert: Certificate): Json {
@@ -221,7 +210,12 @@ function dumpStatusInfo(si: PKIStatusInfo): Json {
     status: si.status,
     statusName: pkiStatusName(si.status),
     statusString: dumpFreeText(si.statusString),
-    failInfo: si.failInfo ? safely(() => si.failInfo!.toNames(), () => hex(si.failInfo!.value)) : undefined,
+    failInfo: si.failInfo
+      ? safely(
+          () => si.failInfo!.toNames(),
+          () => hex(si.failInfo!.value),
+        )
+      : undefined,
   });
 }
 
@@ -258,11 +252,13 @@ function dumpTemplate(t: CertTemplate): Json {
     issuer: t.issuer && dumpName(t.issuer),
     validity: t.validity && compact({ notBefore: dumpTime(t.validity.notBefore), notAfter: dumpTime(t.validity.notAfter) }),
     subject: t.subject && dumpName(t.subject),
-    publicKey: t.publicKey && compact({
-      algorithm: oid(t.publicKey.algorithm.algorithm),
-      keyType: keyType(t.publicKey),
-      empty: t.publicKey.subjectPublicKey.byteLength === 0 || undefined,
-    }),
+    publicKey:
+      t.publicKey &&
+      compact({
+        algorithm: oid(t.publicKey.algorithm.algorithm),
+        keyType: keyType(t.publicKey),
+        empty: t.publicKey.subjectPublicKey.byteLength === 0 || undefined,
+      }),
     issuerUID: t.issuerUID && hex(t.issuerUID.value),
     subjectUID: t.subjectUID && hex(t.subjectUID.value),
     extensions: dumpExtensions(t.extensions),
@@ -289,11 +285,13 @@ function dumpPopo(p: ProofOfPossession): Json {
     const input = s.poposkInput;
     return {
       signature: compact({
-        poposkInput: input && compact({
-          sender: input.authInfo.sender && dumpGeneralName(input.authInfo.sender),
-          publicKeyMAC: input.authInfo.publicKeyMAC && dumpAlgorithm(input.authInfo.publicKeyMAC.algId),
-          publicKey: keyType(input.publicKey),
-        }),
+        poposkInput:
+          input &&
+          compact({
+            sender: input.authInfo.sender && dumpGeneralName(input.authInfo.sender),
+            publicKeyMAC: input.authInfo.publicKeyMAC && dumpAlgorithm(input.authInfo.publicKeyMAC.algId),
+            publicKey: keyType(input.publicKey),
+          }),
         algorithmIdentifier: dumpAlgorithm(s.algorithmIdentifier),
         signature: hex(s.signature),
       }),
@@ -361,9 +359,7 @@ function dumpInfoValueContent(infoType: string, value: object): Json {
   if (value instanceof PKIMessage) return dumpPkiMessage(value) as Json;
   if (Array.isArray(value)) {
     return value.map((item: unknown) =>
-      typeof item === 'string'
-        ? infoType === CmpOids.idItUnsupportedOIDs ? oid(item) : item
-        : dumpInfoValueContent(infoType, item as object),
+      typeof item === 'string' ? (infoType === CmpOids.idItUnsupportedOIDs ? oid(item) : item) : dumpInfoValueContent(infoType, item as object),
     );
   }
   if ('certTemplate' in value) {
@@ -560,7 +556,10 @@ export function dumpPkiMessage(msg: PKIMessage): object {
   return compact({
     bodyType: pkiBodyType(msg.body) ?? 'none',
     header: dumpHeader(msg.header),
-    body: safely(() => dumpBody(msg.body), () => hex(AsnConvert.serialize(msg.body))),
+    body: safely(
+      () => dumpBody(msg.body),
+      () => hex(AsnConvert.serialize(msg.body)),
+    ),
     protection: msg.protection && hex(msg.protection),
     extraCerts: msg.extraCerts && msg.extraCerts.map(dumpCertificate),
   });

@@ -21,9 +21,7 @@ type Ctor = new () => object;
 
 function universalMatchers(type: AsnPropTypes | Ctor, name: string): asn1js.AsnSchemaType[] {
   if (typeof type === 'number') {
-    const Asn1Type = (asn1js as unknown as Record<string, new (p: { name: string }) => asn1js.AsnSchemaType>)[
-      AsnPropTypes[type]
-    ];
+    const Asn1Type = (asn1js as unknown as Record<string, new (p: { name: string }) => asn1js.AsnSchemaType>)[AsnPropTypes[type]];
     if (!Asn1Type || type === AsnPropTypes.Any) throw new Error(`cannot derive tags for ${AsnPropTypes[type]}`);
     return [new Asn1Type({ name })];
   }

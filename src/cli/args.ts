@@ -105,12 +105,7 @@ function readValue(option: OptionSpec, text: string): OptionValue {
  * The checks of OpenSSL's value types ('p' positive, 'N' non-negative, 'n' 32-bit) and the range
  * the table declares; shared with the config file reader, which reports through `fail`.
  */
-export function checkNumber(
-  option: OptionSpec,
-  n: number,
-  label: string,
-  fail: (message: string) => CmpError,
-): void {
+export function checkNumber(option: OptionSpec, n: number, label: string, fail: (message: string) => CmpError): void {
   if (option.type === 'p' && n <= 0) throw fail(`non-positive number ${n} for option ${label}`);
   if (option.type === 'N' && n < 0) throw fail(`negative number ${n} for option ${label}`);
   if (option.type !== 'M' && (n > 0x7fffffff || n < -0x80000000)) {

@@ -79,7 +79,6 @@ function checkNames(o: CmpClientOptions): void {
   }
 }
 
-
 export async function buildClientOptions(
   parsed: Pick<RunCommandLine, 'client' | 'passphrases' | 'cli'>,
   io: ClientEnvironment,

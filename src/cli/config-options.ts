@@ -97,11 +97,7 @@ export function openCmpConfig(options: OpenCmpConfigOptions): CmpConfig {
 }
 
 /** The value `name` gets from the config file: searched from the last named section to the first. */
-export function lookupOption(
-  config: OpenSslConfig,
-  sections: readonly string[],
-  name: string,
-): { text: string; section: string } | undefined {
+export function lookupOption(config: OpenSslConfig, sections: readonly string[], name: string): { text: string; section: string } | undefined {
   for (let i = sections.length - 1; i >= 0; i--) {
     const section = sections[i]!;
     const text = config.get(section, name);

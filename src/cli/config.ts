@@ -81,12 +81,7 @@ export class OpenSslConfig {
   }
 }
 
-function lookup(
-  sections: Map<string, Map<string, string>>,
-  env: Environment,
-  section: string | undefined,
-  name: string,
-): string | undefined {
+function lookup(sections: Map<string, Map<string, string>>, env: Environment, section: string | undefined, name: string): string | undefined {
   if (section !== undefined) {
     const v = sections.get(section)?.get(name);
     if (v !== undefined) return v;

@@ -36,7 +36,8 @@ function printer(stderr: OutputStream): CliInspector {
   return {
     observe(raw) {
       const e = raw as { type?: string; actorRef?: { id?: string }; event?: unknown; snapshot?: { value?: unknown; status?: unknown } };
-      const body = e.type === '@xstate.event' ? e.event : e.type === '@xstate.snapshot' ? { value: e.snapshot?.value, status: e.snapshot?.status } : undefined;
+      const body =
+        e.type === '@xstate.event' ? e.event : e.type === '@xstate.snapshot' ? { value: e.snapshot?.value, status: e.snapshot?.status } : undefined;
       if (body === undefined) return;
       stderr.write(`CMP inspect: ${e.type} ${e.actorRef?.id ?? '?'} ${JSON.stringify(body)}\n`);
     },
@@ -46,7 +47,9 @@ function printer(stderr: OutputStream): CliInspector {
 
 export async function openInspector(env: Record<string, string | undefined>, stderr: OutputStream, log: CliLog): Promise<CliInspector> {
   if (!installed()) {
-    log.warn(`-inspect: ${PACKAGE} is not installed (npm install ${PACKAGE} to view the machines in the Stately inspector); printing the events here instead`);
+    log.warn(
+      `-inspect: ${PACKAGE} is not installed (npm install ${PACKAGE} to view the machines in the Stately inspector); printing the events here instead`,
+    );
     return printer(stderr);
   }
   const url = env.CMPFLOW_INSPECT_URL ?? DEFAULT_INSPECT_URL;

@@ -54,9 +54,6 @@ function oneLine(text: string): string {
 export function errorLine(thrown: unknown): string {
   // The library names its own options (newKey); the user typed the CLI's (-newkey).
   const e = inCliTerms(thrown);
-  const error =
-    e instanceof CmpError
-      ? e
-      : new CmpError(ErrorCodes.ERR_INTERNAL, `internal error: ${e instanceof Error ? e.message : String(e)}`);
+  const error = e instanceof CmpError ? e : new CmpError(ErrorCodes.ERR_INTERNAL, `internal error: ${e instanceof Error ? e.message : String(e)}`);
   return `cmpflow: error: ${oneLine(error.message)} (${error.code})\n`;
 }

@@ -469,7 +469,8 @@ class Builder {
     }
     // Without -rsp_cert the server issues from a throwaway CA and trusts it (server-command.ts
     // says so); only with -rsp_cert does a missing -srv_trusted leave signed requests unverifiable.
-    if (!v.has('srv_trusted') && v.has('rsp_cert')) this.warn('mock server will not be able to handle signature-protected requests since -srv_trusted is not given');
+    if (!v.has('srv_trusted') && v.has('rsp_cert'))
+      this.warn('mock server will not be able to handle signature-protected requests since -srv_trusted is not given');
     let failureBits = v.num('failurebits') ?? 0;
     const failure = v.num('failure');
     if (failure !== undefined) {
@@ -570,8 +571,16 @@ class Builder {
       }
     }
     put(c, 'trusted', v.list('trusted'));
-    put(c, 'recipient', nameArgument('recipient', v.str('recipient'), (m) => this.warn(m)));
-    put(c, 'expectSender', nameArgument('expect_sender', v.str('expect_sender'), (m) => this.warn(m)));
+    put(
+      c,
+      'recipient',
+      nameArgument('recipient', v.str('recipient'), (m) => this.warn(m)),
+    );
+    put(
+      c,
+      'expectSender',
+      nameArgument('expect_sender', v.str('expect_sender'), (m) => this.warn(m)),
+    );
     if (v.flag('ignore_keyusage')) c.ignoreKeyUsage = true;
     if (v.flag('require_cmc_eku')) c.requireCmcEku = true;
     if (v.flag('unprotected_errors')) c.unprotectedErrors = true;
@@ -602,7 +611,10 @@ class Builder {
     }
     verification.crlCheck = check;
     if (crls !== undefined) verification.crls = crls;
-    else this.warn(`-${check === 'all' ? 'crl_check_all' : 'crl_check'} without -crls: no CRL is available, so any certificate checked fails with "unable to get certificate CRL"`);
+    else
+      this.warn(
+        `-${check === 'all' ? 'crl_check_all' : 'crl_check'} without -crls: no CRL is available, so any certificate checked fails with "unable to get certificate CRL"`,
+      );
   }
 
   private clientAuthentication(): void {
@@ -613,7 +625,8 @@ class Builder {
       throw missing('-key or -secret: must be given unless -unprotected_requests is used');
     }
     if (!v.has('ref') && !v.has('cert') && !v.has('subject')) throw missing('-ref: must be given if no -cert and no -subject is given');
-    if (!hasSecret && v.has('cert') !== v.has('key')) throw missing(`-${v.has('cert') ? 'key' : 'cert'}: must give both -cert and -key options or neither`);
+    if (!hasSecret && v.has('cert') !== v.has('key'))
+      throw missing(`-${v.has('cert') ? 'key' : 'cert'}: must give both -cert and -key options or neither`);
     if (hasSecret && (v.has('cert') || v.has('key'))) this.warn('-cert and -key not used for protection since -secret is given');
     if (!v.has('secret') && !v.has('srvcert') && !v.has('trusted')) {
       this.warn('will not authenticate server due to missing -secret, -trusted, or -srvcert');
@@ -680,9 +693,18 @@ class Builder {
     // apps/cmp.c reads -subject and -issuer only where it uses them: an ignored one is not parsed,
     // so a malformed one does not fail the command, and it does not name the sender either.
     if (enrolling || cmd === undefined || (!v.has('ref') && !v.has('cert'))) {
-      put(c, 'subject', nameArgument('subject', v.str('subject'), (m) => this.warn(m)));
+      put(
+        c,
+        'subject',
+        nameArgument('subject', v.str('subject'), (m) => this.warn(m)),
+      );
     }
-    if (enrolling || cmd === undefined) put(c, 'issuer', nameArgument('issuer', v.str('issuer'), (m) => this.warn(m)));
+    if (enrolling || cmd === undefined)
+      put(
+        c,
+        'issuer',
+        nameArgument('issuer', v.str('issuer'), (m) => this.warn(m)),
+      );
     put(c, 'newKey', v.str('newkey'));
     const days = v.num('days');
     if (days !== undefined && days > 0) c.days = days;

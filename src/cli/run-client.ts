@@ -85,7 +85,8 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
     // session and the protocol log go on.
     let inspectorFailed = false;
     // Without a session file, only the events tell whether the server has the request waiting.
-    const noteWaiting = !sessionMode && run.interrupt !== undefined && cli.cmd !== undefined && isCertRequestKind(cli.cmd) ? run.interrupt : undefined;
+    const noteWaiting =
+      !sessionMode && run.interrupt !== undefined && cli.cmd !== undefined && isCertRequestKind(cli.cmd) ? run.interrupt : undefined;
     const observer =
       inspector !== undefined || log.enabled(LogLevel.INFO) || noteWaiting !== undefined
         ? (event: unknown) => {
@@ -94,7 +95,10 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
             try {
               inspector?.observe(event);
             } catch (e) {
-              if (!inspectorFailed) log.warn(`-inspect: the inspector failed (${String(sanitizeForInspection(e instanceof Error ? e.message : String(e)))}); the session goes on without it`);
+              if (!inspectorFailed)
+                log.warn(
+                  `-inspect: the inspector failed (${String(sanitizeForInspection(e instanceof Error ? e.message : String(e)))}); the session goes on without it`,
+                );
               inspectorFailed = true;
             }
           }
@@ -143,7 +147,10 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
     }
 
     const cmd = cli.cmd!;
-    if (cli.session !== undefined) return await (await import('./session-command')).runWithSession(client, cmd, path.resolve(io.cwd, cli.session), sessionContext(), genmItavs(parsed));
+    if (cli.session !== undefined)
+      return await (
+        await import('./session-command')
+      ).runWithSession(client, cmd, path.resolve(io.cwd, cli.session), sessionContext(), genmItavs(parsed));
     for (let i = 0; i < cli.repeat; i++) {
       if (isCertRequestKind(cmd)) {
         await saveReceived(await client.certReq(cmd), outputs, log);

@@ -8,7 +8,16 @@
 import * as path from 'path';
 import { certificateOf, certificatesOf, keyOf } from '../client/setup';
 import { CmpError, ErrorCodes } from '../errors';
-import { createCmpServer, createThrowawayCa, JournalRecordStore, listen, type CmpServer, type CmpServerConfig, type Listener, type ThrowawayCa } from '../server';
+import {
+  createCmpServer,
+  createThrowawayCa,
+  JournalRecordStore,
+  listen,
+  type CmpServer,
+  type CmpServerConfig,
+  type Listener,
+  type ThrowawayCa,
+} from '../server';
 import { passphraseResolver, type ClientEnvironment } from './client-options';
 import type { CliLog, OutputStream } from './log';
 import type { MockServerSettings, RunCommandLine } from './options';
@@ -73,7 +82,8 @@ export async function createMockServer(parsed: RunCommandLine, io: ClientEnviron
   const config = await serverConfig(settings, parsed, io);
   let throwaway: ThrowawayCa | undefined;
   const store = settings.srvStore !== undefined ? path.resolve(io.cwd, settings.srvStore) : undefined;
-  if (store !== undefined && config.rspCert !== undefined) log.warn('-srv_store is not used with -rsp_cert: the server then issues nothing to remember');
+  if (store !== undefined && config.rspCert !== undefined)
+    log.warn('-srv_store is not used with -rsp_cert: the server then issues nothing to remember');
   if (config.rspCert === undefined) {
     // Without -srv_store the CA is new for each run, so records outliving the run would name a key nobody has.
     throwaway = await createThrowawayCa(store !== undefined ? { folder: store, reuse: true } : {});

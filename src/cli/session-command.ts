@@ -183,17 +183,44 @@ function metaFor(cmd: CmpCommand, outputs: CertificateOutputs, server: string | 
  * `-cmd CMD -session FILE [-nowait]`: runs the transaction, saving it while the server delays its
  * answer. `itavs` are what a genm sends.
  */
-export async function runWithSession(client: CmpClient, cmd: CmpCommand, file: string, ctx: SessionContext, itavs: InfoTypeAndValueInput[] = []): Promise<number> {
+export async function runWithSession(
+  client: CmpClient,
+  cmd: CmpCommand,
+  file: string,
+  ctx: SessionContext,
+  itavs: InfoTypeAndValueInput[] = [],
+): Promise<number> {
   const outputs = outputsOf(ctx);
   const meta = metaFor(cmd, outputs, ctx.server, ctx);
   const files = { target: file };
   if (isCertRequestKind(cmd)) {
-    return drive(ctx, files, meta, () => client.tryCertReq(cmd), (s) => client.tryResume(s), (r) => saveReceived(r, outputs, ctx.log));
+    return drive(
+      ctx,
+      files,
+      meta,
+      () => client.tryCertReq(cmd),
+      (s) => client.tryResume(s),
+      (r) => saveReceived(r, outputs, ctx.log),
+    );
   }
   if (cmd === 'rr') {
-    return drive(ctx, files, meta, () => client.tryRr(), (s) => client.tryResumeRr(s), (r) => reportRevocation(r, outputs, ctx.log));
+    return drive(
+      ctx,
+      files,
+      meta,
+      () => client.tryRr(),
+      (s) => client.tryResumeRr(s),
+      (r) => reportRevocation(r, outputs, ctx.log),
+    );
   }
-  return drive(ctx, files, meta, () => client.tryGenm(itavs), (s) => client.tryResumeGenm(s), (r) => reportGeneral(r, outputs, ctx.log, ctx.stdout));
+  return drive(
+    ctx,
+    files,
+    meta,
+    () => client.tryGenm(itavs),
+    (s) => client.tryResumeGenm(s),
+    (r) => reportGeneral(r, outputs, ctx.log, ctx.stdout),
+  );
 }
 
 /** Refuses a file whose recorded command is not the one its session runs (an edited file). */
@@ -201,7 +228,11 @@ function checkRecordedCommand(saved: PersistedSession, source: string): void {
   const recorded = saved.meta?.cmd;
   if (recorded === undefined) return;
   const ok = saved.machine === 'enrollment' ? recorded === commandOf(saved) : MACHINE_OF[recorded as 'rr' | 'genm'] === saved.machine;
-  if (!ok) throw new CmpError(ErrorCodes.ERR_SNAPSHOT_INVALID, `-resume: ${source}: meta.cmd does not name the ${saved.machine} transaction the session holds`);
+  if (!ok)
+    throw new CmpError(
+      ErrorCodes.ERR_SNAPSHOT_INVALID,
+      `-resume: ${source}: meta.cmd does not name the ${saved.machine} transaction the session holds`,
+    );
 }
 
 /**
@@ -225,15 +256,36 @@ export async function resumeFromFile(client: CmpClient, source: string, target: 
   const meta = metaFor(commandOf(saved), outputs, server, ctx);
   const files = { target, source };
   if (saved.machine === 'revocation') {
-    return drive(ctx, files, meta, () => client.tryResumeRr(saved), (s) => client.tryResumeRr(s), (r) => reportRevocation(r, outputs, ctx.log));
+    return drive(
+      ctx,
+      files,
+      meta,
+      () => client.tryResumeRr(saved),
+      (s) => client.tryResumeRr(s),
+      (r) => reportRevocation(r, outputs, ctx.log),
+    );
   }
   if (saved.machine === 'general') {
-    return drive(ctx, files, meta, () => client.tryResumeGenm(saved), (s) => client.tryResumeGenm(s), (r) => reportGeneral(r, outputs, ctx.log, ctx.stdout));
+    return drive(
+      ctx,
+      files,
+      meta,
+      () => client.tryResumeGenm(saved),
+      (s) => client.tryResumeGenm(s),
+      (r) => reportGeneral(r, outputs, ctx.log, ctx.stdout),
+    );
   }
   if (outputs.certOut === undefined) {
     throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, '-certout: not given and not saved in the session, nowhere to save the enrolled certificate');
   }
-  return drive(ctx, files, meta, () => client.tryResume(saved), (s) => client.tryResume(s), (r) => saveReceived(r, outputs, ctx.log));
+  return drive(
+    ctx,
+    files,
+    meta,
+    () => client.tryResume(saved),
+    (s) => client.tryResume(s),
+    (r) => saveReceived(r, outputs, ctx.log),
+  );
 }
 
 function pick(o: Partial<CertificateOutputs>): Partial<CertificateOutputs> {

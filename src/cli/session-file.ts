@@ -38,7 +38,8 @@ export async function readSessionFile(file: string): Promise<PersistedSession> {
   try {
     text = (await readFileBoundedAsync(file, MAX_SESSION_BYTES)).toString('utf8');
   } catch (e) {
-    if (e instanceof FileTooLargeError) throw new CmpError(ErrorCodes.ERR_SNAPSHOT_INVALID, `-resume: session file ${file} is larger than ${MAX_SESSION_BYTES} bytes`);
+    if (e instanceof FileTooLargeError)
+      throw new CmpError(ErrorCodes.ERR_SNAPSHOT_INVALID, `-resume: session file ${file} is larger than ${MAX_SESSION_BYTES} bytes`);
     throw new CmpError(ErrorCodes.ERR_FILE, `-resume: cannot read session file ${file} (${errno(e)})`, { cause: e });
   }
   try {

@@ -19,14 +19,40 @@ export const SESSION_OPTIONS_FORMAT = 2;
 
 /** What decides where and how the transaction continues; no secret, no request content. */
 export const RECORDED_OPTIONS: readonly string[] = [
-  'server', 'path', 'proxy', 'no_proxy', 'keep_alive', 'msg_timeout', 'total_timeout',
-  'recipient', 'expect_sender', 'srvcert', 'trusted', 'untrusted', 'ignore_keyusage', 'unprotected_errors',
-  'crls', 'crl_check', 'crl_check_all', 'partial_chain', 'out_trusted',
-  'ref', 'cert', 'own_trusted', 'keyform', 'digest', 'mac',
-  'implicit_confirm', 'disable_confirm',
+  'server',
+  'path',
+  'proxy',
+  'no_proxy',
+  'keep_alive',
+  'msg_timeout',
+  'total_timeout',
+  'recipient',
+  'expect_sender',
+  'srvcert',
+  'trusted',
+  'untrusted',
+  'ignore_keyusage',
+  'unprotected_errors',
+  'crls',
+  'crl_check',
+  'crl_check_all',
+  'partial_chain',
+  'out_trusted',
+  'ref',
+  'cert',
+  'own_trusted',
+  'keyform',
+  'digest',
+  'mac',
+  'implicit_confirm',
+  'disable_confirm',
   // The certificate an rr revokes: its answer is checked to be about that one.
   'oldcert',
-  'tls_used', 'tls_cert', 'tls_extra', 'tls_trusted', 'tls_host',
+  'tls_used',
+  'tls_cert',
+  'tls_extra',
+  'tls_trusted',
+  'tls_host',
 ];
 
 const PREFIX = 'opt.';
@@ -51,7 +77,15 @@ export function recordOptions(
     if (v === undefined || v === false || Array.isArray(v)) continue;
     const meaning = findOption(name)?.meaning;
     meta[PREFIX + name] =
-      typeof v !== 'string' ? v : meaning === 'path' ? absolute(v, cwd) : meaning === 'paths' ? splitItems(v).map((i) => absolute(i, cwd)).join(',') : v;
+      typeof v !== 'string'
+        ? v
+        : meaning === 'path'
+          ? absolute(v, cwd)
+          : meaning === 'paths'
+            ? splitItems(v)
+                .map((i) => absolute(i, cwd))
+                .join(',')
+            : v;
   }
   // The same configuration file at resume gives what the recorded options do not (-key, say);
   // '' keeps a resume from loading a default one the session never used.

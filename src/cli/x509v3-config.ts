@@ -35,9 +35,7 @@ export type GeneralNameSpec =
   | { type: 'dirName'; value: NameAttribute[] }
   | { type: 'otherName'; typeId: string; value: OtherNameValue };
 
-export type OtherNameValue =
-  | { type: 'utf8' | 'ia5' | 'printable' | 'octets'; value: string }
-  | { type: 'integer'; value: bigint };
+export type OtherNameValue = { type: 'utf8' | 'ia5' | 'printable' | 'octets'; value: string } | { type: 'integer'; value: bigint };
 
 export type KeyUsageName = keyof typeof x509.KeyUsageFlags;
 
@@ -68,7 +66,12 @@ export interface ExtensionSpec {
   value: ExtensionValue;
 }
 
-const EXTENSIONS: Readonly<Record<string, { oid: string; kind?: 'generalNames' | 'keyUsage' | 'extendedKeyUsage' | 'basicConstraints' | 'certificatePolicies' | 'subjectKeyIdentifier' }>> = {
+const EXTENSIONS: Readonly<
+  Record<
+    string,
+    { oid: string; kind?: 'generalNames' | 'keyUsage' | 'extendedKeyUsage' | 'basicConstraints' | 'certificatePolicies' | 'subjectKeyIdentifier' }
+  >
+> = {
   subjectAltName: { oid: '2.5.29.17', kind: 'generalNames' },
   issuerAltName: { oid: '2.5.29.18', kind: 'generalNames' },
   keyUsage: { oid: '2.5.29.15', kind: 'keyUsage' },
@@ -192,9 +195,7 @@ class SectionReader {
     }
     if (value.startsWith('ASN1:')) throw this.fail(`${name}: ASN1: values are not supported, give the DER: encoding`);
     if (known === undefined) {
-      throw this.fail(
-        oid === undefined ? `unknown extension name '${name}'` : `${name}: only the form '${name} = DER:<hex>' is supported`,
-      );
+      throw this.fail(oid === undefined ? `unknown extension name '${name}'` : `${name}: only the form '${name} = DER:<hex>' is supported`);
     }
     if (known.kind === undefined) throw this.fail(`${name}: only the form '${name} = DER:<hex>' is supported by cmpflow`);
     const at = `${name}`;
@@ -486,7 +487,6 @@ export function normalizeIp(text: string): string | undefined {
   return [...headParts, ...fill, ...tailParts].map((g) => g.padStart(4, '0')).join(':');
 }
 
-
 /** Reads one extension section (X509V3_EXT_add_nconf_sk), in the section's order. */
 export function readExtensionSection(config: OpenSslConfig, section: string, option: string): ExtensionSpec[] {
   const reader = new SectionReader(config, `${option} section [${section}]`);
@@ -501,10 +501,7 @@ export function readExtensionSection(config: OpenSslConfig, section: string, opt
  * The extensions of -reqexts and then -policies. As with X509V3_CTX_REPLACE, an extension whose
  * OID is already present replaces the earlier one, and goes to the end.
  */
-export function readRequestExtensions(
-  config: OpenSslConfig,
-  sections: { reqexts?: string; policies?: string },
-): ExtensionSpec[] {
+export function readRequestExtensions(config: OpenSslConfig, sections: { reqexts?: string; policies?: string }): ExtensionSpec[] {
   const result: ExtensionSpec[] = [];
   const add = (list: ExtensionSpec[]): void => {
     for (const ext of list) {
@@ -574,7 +571,8 @@ function generalName(spec: GeneralNameSpec): asn1X509.GeneralName {
       return new asn1X509.GeneralName({
         directoryName: new asn1X509.Name(
           spec.value.map(
-            (a) => new asn1X509.RelativeDistinguishedName([new asn1X509.AttributeTypeAndValue({ type: a.oid, value: directoryString(a.type, a.value) })]),
+            (a) =>
+              new asn1X509.RelativeDistinguishedName([new asn1X509.AttributeTypeAndValue({ type: a.oid, value: directoryString(a.type, a.value) })]),
           ),
         ),
       });
@@ -638,7 +636,10 @@ function toX509Extension(spec: ExtensionSpec): x509.Extension {
       return new x509.SubjectKeyIdentifierExtension(value.keyId, critical);
     case 'certificatePolicies':
       if (value.policies.every((p) => p.qualifiers.length === 0)) {
-        return new x509.CertificatePolicyExtension(value.policies.map((p) => p.oid), critical);
+        return new x509.CertificatePolicyExtension(
+          value.policies.map((p) => p.oid),
+          critical,
+        );
       }
       return new x509.Extension(oid, critical, AsnConvert.serialize(new asn1X509.CertificatePolicies(value.policies.map(policyInformation))));
     case 'generalNames': {

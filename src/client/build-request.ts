@@ -30,7 +30,11 @@ export interface SessionSpec {
   certReqMsg?: Uint8Array;
 }
 
-async function buildBody(setup: ClientSetup, spec: SessionSpec, input: BuildRequestInput): Promise<{ body: PKIBody; certReqId?: bigint; pvno: 2 | 3 }> {
+async function buildBody(
+  setup: ClientSetup,
+  spec: SessionSpec,
+  input: BuildRequestInput,
+): Promise<{ body: PKIBody; certReqId?: bigint; pvno: 2 | 3 }> {
   const o = setup.options;
   switch (input.kind) {
     case 'ir':
@@ -86,7 +90,9 @@ function revocationTarget(setup: ClientSetup): RevocationTarget {
     const info = AsnConvert.parse(setup.csr, CertificationRequest).certificationRequestInfo;
     return { subject: info.subject, publicKey: info.subjectPKInfo };
   }
-  throw new CmpError('ERR_MISSING_OPTION', 'rr needs the certificate to revoke (oldCert), or a csr naming its subject and key', { options: ['oldCert', 'csr'] });
+  throw new CmpError('ERR_MISSING_OPTION', 'rr needs the certificate to revoke (oldCert), or a csr naming its subject and key', {
+    options: ['oldCert', 'csr'],
+  });
 }
 
 export async function buildRequest(setup: ClientSetup, spec: SessionSpec, input: BuildRequestInput): Promise<BuiltRequest> {

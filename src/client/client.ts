@@ -61,9 +61,7 @@ export interface GeneralResult {
 }
 
 /** What tryCertReq gives back: the result, or how long to wait before calling it again. */
-export type TryCertReqResult =
-  | { status: 'issued'; result: EnrollmentResult }
-  | { status: 'waiting'; checkAfter: number; session: PersistedSession };
+export type TryCertReqResult = { status: 'issued'; result: EnrollmentResult } | { status: 'waiting'; checkAfter: number; session: PersistedSession };
 
 /**
  * What a stepping call of a revocation or general message gives back (tryRr, tryGenm): the result,
@@ -284,14 +282,24 @@ export class CmpClient {
     if (pending) return this.#tryContinue(pending.session, pending.spec);
     const { setup, spec, input } = await this.#newEnrollment(kind, certReqMsg);
     const connection = setup.openTransfer();
-    return this.#step(connection, () => this.#run(enrollmentMachine, createSessionServices(setup, { ...spec, immediateWaits: 0 }, connection), { input }), spec, setup.now);
+    return this.#step(
+      connection,
+      () => this.#run(enrollmentMachine, createSessionServices(setup, { ...spec, immediateWaits: 0 }, connection), { input }),
+      spec,
+      setup.now,
+    );
   }
 
   async #tryContinue(session: PersistedSession, spec: SessionOptions): Promise<TryCertReqResult> {
     const setup = await this.#ready();
     await this.#assertSameSecret(session, setup);
     const connection = this.#takeConnection(session) ?? setup.openTransfer();
-    return this.#step(connection, () => this.#run(enrollmentMachine, createSessionServices(setup, { ...spec, immediateWaits: 1 }, connection), resumeOptions(session)), spec, setup.now);
+    return this.#step(
+      connection,
+      () => this.#run(enrollmentMachine, createSessionServices(setup, { ...spec, immediateWaits: 1 }, connection), resumeOptions(session)),
+      spec,
+      setup.now,
+    );
   }
 
   /** The pending session's connection if `session` continues that transaction; any other is ended. */
@@ -454,16 +462,24 @@ export class CmpClient {
   async #tryExchange<T>(name: ExchangeName, spec: SessionOptions, result: (out: SingleExchangeOutput) => T): Promise<TryExchangeResult<T>> {
     const pending = this.#pendingExchange;
     if (pending) {
-      if (pending.machine !== name) throw new CmpError('ERR_SESSION_STATE', `a ${pending.machine} session is waiting on this client; finish it or close() the client first`);
+      if (pending.machine !== name)
+        throw new CmpError('ERR_SESSION_STATE', `a ${pending.machine} session is waiting on this client; finish it or close() the client first`);
       return this.#tryContinueExchange(name, pending.session, result);
     }
     const setup = await this.#ready();
     const connection = setup.openTransfer();
-    const start = () => this.#run(exchangeMachines[name], createSessionServices(setup, { ...spec, immediateWaits: 0 }, connection), { input: this.#exchangeInput(setup) });
+    const start = () =>
+      this.#run(exchangeMachines[name], createSessionServices(setup, { ...spec, immediateWaits: 0 }, connection), {
+        input: this.#exchangeInput(setup),
+      });
     return this.#exchangeStep(name, connection, start, setup.now, result);
   }
 
-  async #tryContinueExchange<T>(name: ExchangeName, session: PersistedSession, result: (out: SingleExchangeOutput) => T): Promise<TryExchangeResult<T>> {
+  async #tryContinueExchange<T>(
+    name: ExchangeName,
+    session: PersistedSession,
+    result: (out: SingleExchangeOutput) => T,
+  ): Promise<TryExchangeResult<T>> {
     const setup = await this.#ready();
     await this.#assertSameSecret(session, setup);
     const pending = this.#pendingExchange;

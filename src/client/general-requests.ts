@@ -73,11 +73,7 @@ const sameKey = (a: X509Certificate, b: X509Certificate) => sameBytes(a.publicKe
  * and be signed with the new one. `undefined` when the server has no update.
  */
 export async function getRootCaUpdate(genm: Genm, oldRoot: X509Certificate, at?: Date): Promise<RootCaUpdate | undefined> {
-  const value = await exchange(
-    genm,
-    { infoType: CmpOids.idItRootCaCert, value: new Uint8Array(oldRoot.rawData) },
-    CmpOids.idItRootCaKeyUpdate,
-  );
+  const value = await exchange(genm, { infoType: CmpOids.idItRootCaCert, value: new Uint8Array(oldRoot.rawData) }, CmpOids.idItRootCaKeyUpdate);
   if (!value) return undefined;
   const content = decode(value, RootCaKeyUpdateContent, 'rootCaKeyUpdate');
   const update: RootCaUpdate = {
@@ -122,7 +118,9 @@ export async function getCrlUpdate(genm: Genm, from: { cert?: X509Certificate; c
     const name = dp ? AsnConvert.parse(dp.value, CRLDistributionPoints)[0]?.distributionPoint : undefined;
     source = name
       ? new CRLSource({ dpn: name as DistributionPointName })
-      : new CRLSource({ issuer: new GeneralNames([new GeneralName({ directoryName: AsnConvert.parse(from.cert.issuerName.toArrayBuffer(), Name) })]) });
+      : new CRLSource({
+          issuer: new GeneralNames([new GeneralName({ directoryName: AsnConvert.parse(from.cert.issuerName.toArrayBuffer(), Name) })]),
+        });
   } else if (from.crl) {
     const tbs = AsnConvert.parse(from.crl.rawData, CertificateList).tbsCertList;
     source = new CRLSource({ issuer: new GeneralNames([new GeneralName({ directoryName: tbs.issuer })]) });

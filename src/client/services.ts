@@ -103,7 +103,10 @@ export function createSessionServices(setup: ClientSetup, session: SessionOption
         setup,
         session,
         adopted
-          ? { ...input, transaction: { ...input.transaction, transactionId: toB64(adopted.transactionId), lastSenderNonce: toB64(adopted.senderNonce) } }
+          ? {
+              ...input,
+              transaction: { ...input.transaction, transactionId: toB64(adopted.transactionId), lastSenderNonce: toB64(adopted.senderNonce) },
+            }
           : inStoredTransaction(input),
       ),
     waitUntil,

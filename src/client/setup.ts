@@ -172,11 +172,16 @@ function protectionOf(o: CmpClientOptions, cert: X509Certificate | undefined, ke
   }
   if (cert && key) {
     if (!publicKeyMatches(key, cert)) {
-      throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `cert: the certificate in ${sourceName(o.cert!)} does not match key`, { options: ['cert', 'key'] });
+      throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `cert: the certificate in ${sourceName(o.cert!)} does not match key`, {
+        options: ['cert', 'key'],
+      });
     }
     return { kind: 'signature', key, cert, digest };
   }
-  if (cert) throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'key: missing; the protection certificate given as cert needs its private key', { options: ['key', 'cert'] });
+  if (cert)
+    throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'key: missing; the protection certificate given as cert needs its private key', {
+      options: ['key', 'cert'],
+    });
   throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'no protection credentials: give secret (with ref) or cert and key, or set unprotectedRequests', {
     options: ['secret', 'ref', 'cert', 'key', 'unprotectedRequests'],
   });
@@ -207,10 +212,12 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
   // OpenSSL ossl_cmp_hdr_init: sender from our cert, else the cert to update, else -subject.
   const csrSubject = csr ? AsnConvert.parse(csr, CertificationRequest).certificationRequestInfo.subject : undefined;
   const senderName = cert ? nameOf(cert, 'subject') : oldCert ? nameOf(oldCert, 'subject') : (subject ?? csrSubject);
-  const recipientName = o.recipient !== undefined
-    ? nameOption(o.recipient, 'recipient')
-    : srvCert ? nameOf(srvCert, 'subject')
-      : issuer ?? (oldCert ? nameOf(oldCert, 'issuer') : cert ? nameOf(cert, 'issuer') : undefined);
+  const recipientName =
+    o.recipient !== undefined
+      ? nameOption(o.recipient, 'recipient')
+      : srvCert
+        ? nameOf(srvCert, 'subject')
+        : (issuer ?? (oldCert ? nameOf(oldCert, 'issuer') : cert ? nameOf(cert, 'issuer') : undefined));
 
   const extraCertsOut: X509Certificate[] = [];
   if (signing && cert) extraCertsOut.push(cert, ...ownChain(cert, [...untrusted, ...ownTrusted]));
@@ -257,7 +264,11 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
     trusted,
     untrusted,
     ...(outTrusted ? { outTrusted } : {}),
-    ...(o.expectSender !== undefined ? { expectedSender: nameOption(o.expectSender, 'expectSender') } : srvCert ? { expectedSender: nameOf(srvCert, 'subject') } : {}),
+    ...(o.expectSender !== undefined
+      ? { expectedSender: nameOption(o.expectSender, 'expectSender') }
+      : srvCert
+        ? { expectedSender: nameOf(srvCert, 'subject') }
+        : {}),
     openTransfer,
     now: o.now ?? Date.now,
   };

@@ -48,9 +48,7 @@ export async function adoptStoredRequest(
       // As ossl_cmp_msg_protect: our senderKID, and our extraCerts added to those already there.
       if (setup.senderKID) msg.header.senderKID = setup.senderKID.slice().buffer;
       const present = extraCertsBytes(msg);
-      const missing = setup.extraCertsOut
-        .map((c) => new Uint8Array(c.rawData))
-        .filter((c) => !present.some((p) => sameBytes(p, c)));
+      const missing = setup.extraCertsOut.map((c) => new Uint8Array(c.rawData)).filter((c) => !present.some((p) => sameBytes(p, c)));
       if (missing.length > 0) msg.extraCerts = [...(msg.extraCerts ?? []), ...missing.map(frozenCmpCertificate)];
       der = await protectPkiMessage(msg, setup.protection);
     }

@@ -71,7 +71,7 @@ function generalName(input: string | GeneralNameInput): GeneralName {
     }
   }
   // OpenSSL -sans: an IP address, a URI (has "://"), an email (has "@"), else a DNS name.
-  if (/^[\d.]+$/.test(input) || input.includes(':') && !input.includes('://')) return ipName(input);
+  if (/^[\d.]+$/.test(input) || (input.includes(':') && !input.includes('://'))) return ipName(input);
   if (input.includes('://')) return new GeneralName({ uniformResourceIdentifier: input });
   if (input.includes('@')) return new GeneralName({ rfc822Name: input });
   return new GeneralName({ dNSName: input });
@@ -95,7 +95,8 @@ export function buildRequestTemplate(setup: ClientSetup, kind: 'ir' | 'cr' | 'ku
   const o = setup.options;
   // OpenSSL: the reference certificate is -oldcert, else our own protection certificate.
   const refCert = setup.oldCert ?? setup.cert;
-  if (kind === 'kur' && !refCert) throw new CmpError('ERR_MISSING_OPTION', 'kur needs the certificate to update (oldCert or cert)', { options: ['oldCert', 'cert'] });
+  if (kind === 'kur' && !refCert)
+    throw new CmpError('ERR_MISSING_OPTION', 'kur needs the certificate to update (oldCert or cert)', { options: ['oldCert', 'cert'] });
   const hasSans = (o.sans?.length ?? 0) > 0;
 
   let subject: Name | undefined;
@@ -116,12 +117,22 @@ export function buildRequestTemplate(setup: ClientSetup, kind: 'ir' | 'cr' | 'ku
     const san = refCert.extensions.find((e) => e.type === id_ce_subjectAltName);
     if (san) {
       const names = AsnConvert.parse(san.value, GeneralNames);
-      put(extensions, new Extension({ extnID: id_ce_subjectAltName, critical: sanCritical, extnValue: new OctetString(AsnConvert.serialize(names)) }));
+      put(
+        extensions,
+        new Extension({ extnID: id_ce_subjectAltName, critical: sanCritical, extnValue: new OctetString(AsnConvert.serialize(names)) }),
+      );
     }
   }
   if (o.policyOids?.length) {
     const policies = new CertificatePolicies(o.policyOids.map((oid) => new PolicyInformation({ policyIdentifier: oid })));
-    put(extensions, new Extension({ extnID: id_ce_certificatePolicies, critical: o.policyOidsCritical ?? false, extnValue: new OctetString(AsnConvert.serialize(policies)) }));
+    put(
+      extensions,
+      new Extension({
+        extnID: id_ce_certificatePolicies,
+        critical: o.policyOidsCritical ?? false,
+        extnValue: new OctetString(AsnConvert.serialize(policies)),
+      }),
+    );
   }
   return {
     publicKey: requestedPublicKey(setup, refCert),

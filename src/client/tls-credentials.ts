@@ -83,14 +83,19 @@ export async function loadTlsCredentials(tls: TlsInput, untrusted: X509Certifica
   if (tls.host !== undefined) out.host = tls.host;
   const hasExtra = tls.extra !== undefined && (!Array.isArray(tls.extra) || tls.extra.length > 0);
   if (tls.cert === undefined && tls.key === undefined) {
-    if (hasExtra) throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'tls.extra: needs tls.cert and tls.key', { options: ['tls.extra', 'tls.cert', 'tls.key'] });
+    if (hasExtra)
+      throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'tls.extra: needs tls.cert and tls.key', { options: ['tls.extra', 'tls.cert', 'tls.key'] });
     return out;
   }
   if (tls.key === undefined) {
-    throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'tls.key: missing; the TLS client certificate given as tls.cert needs its private key', { options: ['tls.key', 'tls.cert'] });
+    throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'tls.key: missing; the TLS client certificate given as tls.cert needs its private key', {
+      options: ['tls.key', 'tls.cert'],
+    });
   }
   if (tls.cert === undefined) {
-    throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'tls.cert: missing; the TLS client key given as tls.key needs its certificate', { options: ['tls.cert', 'tls.key'] });
+    throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'tls.cert: missing; the TLS client key given as tls.key needs its certificate', {
+      options: ['tls.cert', 'tls.key'],
+    });
   }
 
   // The first certificate is ours; any further ones in the same source are its chain (OpenSSL load_cert_certs).
@@ -98,7 +103,9 @@ export async function loadTlsCredentials(tls: TlsInput, untrusted: X509Certifica
   if (leaf === undefined) throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'tls.cert: no certificate given', { options: ['tls.cert'] });
   const key = await keyOf(tls.key, tls.keyPass);
   if (!publicKeyMatches(key, leaf)) {
-    throw new CmpError(ErrorCodes.ERR_CREDENTIALS, 'tls.key: does not match the TLS client certificate given as tls.cert', { options: ['tls.key', 'tls.cert'] });
+    throw new CmpError(ErrorCodes.ERR_CREDENTIALS, 'tls.key: does not match the TLS client certificate given as tls.cert', {
+      options: ['tls.key', 'tls.cert'],
+    });
   }
   const extra = await certificatesOf(tls.extra, 'tls.extra', otherPass);
   const chain = issuerChain(leaf, [...bundled, ...untrusted]);

@@ -39,7 +39,7 @@ export function sequenceChildTags(bytes: Uint8Array): number[] | undefined {
   const outer = readHeader(bytes, 0);
   if (outer === undefined || outer.tag !== 0x30 || outer.end !== bytes.length) return undefined;
   const tags: number[] = [];
-  for (let pos = outer.contentStart; pos < outer.end; ) {
+  for (let pos = outer.contentStart; pos < outer.end;) {
     const child = readHeader(bytes, pos);
     if (child === undefined || child.end > outer.end) return undefined;
     tags.push(child.tag);

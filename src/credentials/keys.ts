@@ -51,13 +51,21 @@ function derFormat(der: Uint8Array): KeyFormat | undefined {
  * (broken PEM), ERR_CREDENTIALS (no or a malformed key) or ERR_UNSUPPORTED_ALGORITHM (encryption
  * or key type we do not support).
  */
-export async function privateKeyIn(source: CredentialInput, passphrase: string | undefined, provider: CryptoProvider = getCryptoProvider()): Promise<PrivateKeyHandle> {
+export async function privateKeyIn(
+  source: CredentialInput,
+  passphrase: string | undefined,
+  provider: CryptoProvider = getCryptoProvider(),
+): Promise<PrivateKeyHandle> {
   const pkcs8 = await privateKeyInfoOf(source, passphrase);
   return importPrivateKeyInfo(pkcs8, source.name, provider);
 }
 
 /** Imports a DER PrivateKeyInfo, turning provider failures into errors that name the key's source. */
-export async function importPrivateKeyInfo(pkcs8: Uint8Array, name: string, provider: CryptoProvider = getCryptoProvider()): Promise<PrivateKeyHandle> {
+export async function importPrivateKeyInfo(
+  pkcs8: Uint8Array,
+  name: string,
+  provider: CryptoProvider = getCryptoProvider(),
+): Promise<PrivateKeyHandle> {
   try {
     return await provider.importPrivateKey(pkcs8);
   } catch (e) {
@@ -70,7 +78,8 @@ async function privateKeyInfoOf(source: CredentialInput, passphrase: string | un
   const text = pemText(source);
   if (text === undefined) {
     const format = derFormat(source.bytes);
-    if (format === undefined) throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `no private key in a known format (PKCS#8, PKCS#1, SEC1) in ${source.name}`);
+    if (format === undefined)
+      throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `no private key in a known format (PKCS#8, PKCS#1, SEC1) in ${source.name}`);
     return toPrivateKeyInfo(format, source.bytes, source.name, passphrase);
   }
   const block = firstKeyBlock(text, source.name);
@@ -79,7 +88,8 @@ async function privateKeyInfoOf(source: CredentialInput, passphrase: string | un
   if (isLegacyEncrypted(block)) {
     der = decryptLegacyPem(block, requirePassphrase(passphrase, source.name), `the private key in ${source.name}`);
     // A wrong pass phrase passes the CBC padding check about once in 256 tries.
-    if (derFormat(der) !== format) throw new CmpError(ErrorCodes.ERR_BAD_PASSPHRASE, `cannot decrypt the private key in ${source.name}: wrong pass phrase`);
+    if (derFormat(der) !== format)
+      throw new CmpError(ErrorCodes.ERR_BAD_PASSPHRASE, `cannot decrypt the private key in ${source.name}: wrong pass phrase`);
   } else if (derFormat(der) !== format) {
     throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `malformed ${block.label} in ${source.name}`);
   }
@@ -99,7 +109,8 @@ function firstKeyBlock(text: string, name: string): PemBlock {
 }
 
 function requirePassphrase(passphrase: string | undefined, name: string): string {
-  if (passphrase === undefined) throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, `the private key in ${name} is encrypted and no pass phrase was given`);
+  if (passphrase === undefined)
+    throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, `the private key in ${name} is encrypted and no pass phrase was given`);
   return passphrase;
 }
 
@@ -157,4 +168,3 @@ export function publicKeyMatches(key: PrivateKeyHandle, certificate: X509Certifi
   if (rsaKeyOids.has(a.algorithm) && rsaKeyOids.has(b.algorithm)) return true;
   return a.algorithm === b.algorithm && (a.parameters && b.parameters ? sameBytes(a.parameters, b.parameters) : !a.parameters && !b.parameters);
 }
-

@@ -7,7 +7,19 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AsnParser, OctetString } from '@peculiar/asn1-schema';
-import { AuthenticatedSafe, CertBag, PFX, PKCS12Attribute, SafeBag, SafeContents, id_certBag, id_keyBag, id_pkcs8ShroudedKeyBag, id_SafeContents, id_x509Certificate } from '@peculiar/asn1-pfx';
+import {
+  AuthenticatedSafe,
+  CertBag,
+  PFX,
+  PKCS12Attribute,
+  SafeBag,
+  SafeContents,
+  id_certBag,
+  id_keyBag,
+  id_pkcs8ShroudedKeyBag,
+  id_SafeContents,
+  id_x509Certificate,
+} from '@peculiar/asn1-pfx';
 import { EncryptedPrivateKeyInfo } from '@peculiar/asn1-pkcs8';
 import { X509Certificate } from '@peculiar/x509';
 import { getCryptoProvider } from '../crypto';
@@ -44,7 +56,11 @@ interface Bags {
  * phrase gives ERR_BAD_PASSPHRASE; a file without a key, or without the key's certificate,
  * ERR_CREDENTIALS.
  */
-export async function loadPkcs12(input: string | Uint8Array, passphrase: string, provider: CryptoProvider = getCryptoProvider()): Promise<Pkcs12Contents> {
+export async function loadPkcs12(
+  input: string | Uint8Array,
+  passphrase: string,
+  provider: CryptoProvider = getCryptoProvider(),
+): Promise<Pkcs12Contents> {
   return pkcs12In(readCredentialInput(input, 'PKCS#12'), passphrase, provider);
 }
 
@@ -68,7 +84,12 @@ export async function pkcs12In(source: CredentialInput, passphrase: string, prov
       await collectBags(parse(octets(info.content, name), SafeContents, `${name}: malformed SafeContents`), password, name, bags);
     } else if (info.contentType === idEncryptedData) {
       const plain = await decryptSafeContents(info.content, password, name);
-      await collectBags(parse(plain, SafeContents, `${name}: cannot decrypt SafeContents: wrong pass phrase`, ErrorCodes.ERR_BAD_PASSPHRASE), password, name, bags);
+      await collectBags(
+        parse(plain, SafeContents, `${name}: cannot decrypt SafeContents: wrong pass phrase`, ErrorCodes.ERR_BAD_PASSPHRASE),
+        password,
+        name,
+        bags,
+      );
     } else {
       throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `${name}: unsupported PKCS#12 content ${oidName(info.contentType)}`);
     }
@@ -81,8 +102,7 @@ async function pickKeyAndCertificates(bags: Bags, name: string, provider: Crypto
   if (keyBag === undefined) throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `no private key in ${name}`);
   const key = await importPrivateKeyInfo(keyBag.pkcs8, name, provider);
   // localKeyId ties key and certificate together; when a writer left it out the public key does.
-  const index =
-    keyBag.localKeyId !== undefined ? bags.certs.findIndex((c) => c.localKeyId === keyBag.localKeyId) : -1;
+  const index = keyBag.localKeyId !== undefined ? bags.certs.findIndex((c) => c.localKeyId === keyBag.localKeyId) : -1;
   const certIndex = index >= 0 ? index : bags.certs.findIndex((c) => publicKeyMatches(key, c.cert));
   if (certIndex < 0) throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `no certificate for the private key in ${name}`);
   return {
@@ -103,7 +123,9 @@ function checkMac(pfx: PFX, authSafe: Uint8Array, passphrase: string, name: stri
   try {
     hash = hashFromOid(mac.digestAlgorithm.algorithm);
   } catch (e) {
-    throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `${name}: unsupported PKCS#12 MAC ${oidName(mac.digestAlgorithm.algorithm)}`, { cause: e });
+    throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `${name}: unsupported PKCS#12 MAC ${oidName(mac.digestAlgorithm.algorithm)}`, {
+      cause: e,
+    });
   }
   const count = iterations ?? 1;
   if (!Number.isSafeInteger(count) || count < 1 || count > MAX_PBE_ITERATIONS) {
@@ -181,7 +203,12 @@ function octets(content: ArrayBuffer, name: string): Uint8Array {
   return new Uint8Array(parse(content, OctetString, `${name}: malformed PKCS#12 content`).buffer);
 }
 
-function parse<T>(der: ArrayBuffer | Uint8Array, type: new () => T, message: string, code: typeof ErrorCodes.ERR_CREDENTIALS | typeof ErrorCodes.ERR_BAD_PASSPHRASE = ErrorCodes.ERR_CREDENTIALS): T {
+function parse<T>(
+  der: ArrayBuffer | Uint8Array,
+  type: new () => T,
+  message: string,
+  code: typeof ErrorCodes.ERR_CREDENTIALS | typeof ErrorCodes.ERR_BAD_PASSPHRASE = ErrorCodes.ERR_CREDENTIALS,
+): T {
   try {
     return AsnParser.parse(der instanceof Uint8Array ? new Uint8Array(der) : der, type);
   } catch (e) {

@@ -52,7 +52,4 @@ export interface CryptoProvider {
 }
 
 export type KeySpec =
-  | { type: 'rsa'; modulusLength: number }
-  | { type: 'ec'; curve: 'P-256' | 'P-384' | 'P-521' }
-  | { type: 'ed25519' }
-  | { type: 'ed448' };
+  { type: 'rsa'; modulusLength: number } | { type: 'ec'; curve: 'P-256' | 'P-384' | 'P-521' } | { type: 'ed25519' } | { type: 'ed448' };

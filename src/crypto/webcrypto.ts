@@ -49,7 +49,8 @@ function describeKeyAlgorithm(algorithm: string, parameters: ArrayBuffer | null 
     case Oids.ecPublicKey: {
       const namedCurve = parameters ? AsnParser.parse(parameters, ECParameters).namedCurve : undefined;
       const curve = namedCurve && curvesByOid[namedCurve];
-      if (!curve) throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `unsupported EC curve ${namedCurve ? oidName(namedCurve) : '(not named)'}`);
+      if (!curve)
+        throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `unsupported EC curve ${namedCurve ? oidName(namedCurve) : '(not named)'}`);
       return { keyType: 'ec', curve };
     }
     default:
@@ -245,7 +246,11 @@ export class WebCryptoProvider implements CryptoProvider {
     const privateKey = await this.subtle.importKey('pkcs8', buf(pkcs8), alg, true, ['sign']);
     const jwk = await this.subtle.exportKey('jwk', privateKey);
     const publicJwk: JsonWebKey =
-      jwk.kty === 'RSA' ? { kty: 'RSA', n: jwk.n, e: jwk.e } : jwk.kty === 'EC' ? { kty: 'EC', crv: jwk.crv, x: jwk.x, y: jwk.y } : { kty: jwk.kty, crv: jwk.crv, x: jwk.x };
+      jwk.kty === 'RSA'
+        ? { kty: 'RSA', n: jwk.n, e: jwk.e }
+        : jwk.kty === 'EC'
+          ? { kty: 'EC', crv: jwk.crv, x: jwk.x, y: jwk.y }
+          : { kty: jwk.kty, crv: jwk.crv, x: jwk.x };
     const publicKey = await this.subtle.importKey('jwk', publicJwk, alg, true, ['verify']);
     const spki = new Uint8Array(await this.subtle.exportKey('spki', publicKey));
     const modulusLength = (privateKey.algorithm as Partial<RsaHashedKeyAlgorithm>).modulusLength;
@@ -266,7 +271,8 @@ export class WebCryptoProvider implements CryptoProvider {
         params = { name: 'RSASSA-PKCS1-v1_5', modulusLength: spec.modulusLength, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' };
         break;
       case 'ec':
-        if (curveSizes[spec.curve] === undefined) throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `unsupported EC curve ${String(spec.curve)}`);
+        if (curveSizes[spec.curve] === undefined)
+          throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `unsupported EC curve ${String(spec.curve)}`);
         params = { name: 'ECDSA', namedCurve: spec.curve };
         break;
       case 'ed25519':

@@ -6,7 +6,16 @@
  */
 import 'reflect-metadata';
 
-export { decodePkiMessage, encodePkiMessage, rawPkiMessage, protectedPartBytes, decodeDer, encodeDer, dumpPkiMessage, readMessageFile } from '../asn1';
+export {
+  decodePkiMessage,
+  encodePkiMessage,
+  rawPkiMessage,
+  protectedPartBytes,
+  decodeDer,
+  encodeDer,
+  dumpPkiMessage,
+  readMessageFile,
+} from '../asn1';
 export type { RawPkiMessage, AsnClass } from '../asn1';
 
 export { pkiBodyType, PKIMessage, PKIMessages, ProtectedPart, PKIHeader, PKIBody, NestedMessageContent, PKIFreeText, CMPCertificate } from '../asn1';
@@ -18,13 +27,31 @@ export type { PKIFailureInfoName } from '../asn1';
 export { CertOrEncCert, CertifiedKeyPair, CertResponse, CertRepMessage, KeyRecRepContent, CertStatus, CertConfirmContent } from '../asn1';
 export { PollReqContentEntry, PollReqContent, PollRepContentEntry, PollRepContent } from '../asn1';
 export { RevDetails, RevReqContent, RevRepContent } from '../asn1';
-export { CAKeyUpdAnnContent, CAKeyUpdContent, CertAnnContent, RevAnnContent, CRLAnnContent, RootCaKeyUpdateContent, RootCaKeyUpdateValue } from '../asn1';
+export {
+  CAKeyUpdAnnContent,
+  CAKeyUpdContent,
+  CertAnnContent,
+  RevAnnContent,
+  CRLAnnContent,
+  RootCaKeyUpdateContent,
+  RootCaKeyUpdateValue,
+} from '../asn1';
 export { OOBCert, OOBCertHash, Challenge, Rand, POPODecKeyChallContent, POPODecKeyRespContent } from '../asn1';
 export type { PKIConfirmContent } from '../asn1';
 
 export { PBMParameter, DHBMParameter, KemBMParameter, KemOtherInfo, PBMAC1Params, PBKDF2Salt, PBKDF2Params } from '../asn1';
 
-export { InfoTypeAndValue, GenMsgContent, GenRepContent, infoValueType, infoValueTypes, decodeInfoValue, decodeInfoValueTime, encodeInfoValue, createInfoTypeAndValue } from '../asn1';
+export {
+  InfoTypeAndValue,
+  GenMsgContent,
+  GenRepContent,
+  infoValueType,
+  infoValueTypes,
+  decodeInfoValue,
+  decodeInfoValueTime,
+  encodeInfoValue,
+  createInfoTypeAndValue,
+} from '../asn1';
 export {
   CaCertsValue,
   CertReqTemplateContent,
@@ -44,9 +71,29 @@ export {
 } from '../asn1';
 export type { InfoValueType, RsaKeyLenCtrl } from '../asn1';
 
-export { CertReqMessages, CertReqMsg, CertRequest, CertReq, CertTemplate, OptionalValidity, CertId, OldCertId, Controls, AttributeTypeAndValue, ProtocolEncrKey } from '../asn1';
+export {
+  CertReqMessages,
+  CertReqMsg,
+  CertRequest,
+  CertReq,
+  CertTemplate,
+  OptionalValidity,
+  CertId,
+  OldCertId,
+  Controls,
+  AttributeTypeAndValue,
+  ProtocolEncrKey,
+} from '../asn1';
 export type { RegToken, Authenticator, UTF8Pairs } from '../asn1';
-export { ProofOfPossession, POPOSigningKey, POPOSigningKeyInput, POPOSigningKeyInputAuthInfo, POPOPrivKey, SubsequentMessage, PKMACValue } from '../asn1';
+export {
+  ProofOfPossession,
+  POPOSigningKey,
+  POPOSigningKeyInput,
+  POPOSigningKeyInputAuthInfo,
+  POPOPrivKey,
+  SubsequentMessage,
+  PKMACValue,
+} from '../asn1';
 export { EncryptedValue, EncryptedKey, EncKeyWithID, EncKeyWithIDIdentifier, PKIArchiveOptions, SinglePubInfo, PKIPublicationInfo } from '../asn1';
 
 export { CmpOids, PkixOids } from '../asn1';

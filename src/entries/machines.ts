@@ -5,7 +5,16 @@
  */
 import 'reflect-metadata';
 
-export { enrollmentMachine, revocationMachine, generalMachine, actorsFrom, systemActors, bindServices, ActorNames, MACHINE_VERSION } from '../../machines';
+export {
+  enrollmentMachine,
+  revocationMachine,
+  generalMachine,
+  actorsFrom,
+  systemActors,
+  bindServices,
+  ActorNames,
+  MACHINE_VERSION,
+} from '../../machines';
 export type {
   SessionServices,
   B64,

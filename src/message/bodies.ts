@@ -46,9 +46,8 @@ export type RevocationTarget = { cert: X509Certificate } | { subject: Name; publ
 
 /** rr for one certificate; the CRL reason, when not -1, goes into crlEntryDetails as OpenSSL does. */
 export function buildRevReq(target: RevocationTarget, reason: number): RevReqContent {
-  const certDetails = 'cert' in target
-    ? new CertTemplate(issuerAndSerial(target.cert))
-    : new CertTemplate({ subject: target.subject, publicKey: target.publicKey });
+  const certDetails =
+    'cert' in target ? new CertTemplate(issuerAndSerial(target.cert)) : new CertTemplate({ subject: target.subject, publicKey: target.publicKey });
   const details = new RevDetails({ certDetails });
   if (reason >= 0) {
     const value = AsnConvert.serialize(new CRLReason(reason));
@@ -62,4 +61,3 @@ export function buildGenMsg(itavs: { infoType: string; value?: Uint8Array }[]): 
     itavs.map((i) => new InfoTypeAndValue({ infoType: i.infoType, ...(i.value ? { infoValue: toArrayBuffer(i.value) } : {}) })),
   );
 }
-

@@ -91,7 +91,11 @@ async function proofOfPossession(request: CertRequest, input: CertRequestInput):
       });
     }
     default:
-      throw new CmpError('ERR_INVALID_OPTION', `popo: ${input.popo} (key encipherment or agreement) is not supported; use 1 (signature) or 0 (raVerified)`, { options: ['popo'] });
+      throw new CmpError(
+        'ERR_INVALID_OPTION',
+        `popo: ${input.popo} (key encipherment or agreement) is not supported; use 1 (signature) or 0 (raVerified)`,
+        { options: ['popo'] },
+      );
   }
 }
 

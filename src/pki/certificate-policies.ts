@@ -44,9 +44,7 @@ export function policyError(certs: readonly CertificateView[], selfIssued: (view
     const ext = cert.extensions;
     const isSelfIssued = selfIssued(cert);
     if (tree) {
-      tree = ext?.certificatePolicies
-        ? addPolicies(tree, i, ext.certificatePolicies, inhibitAnyPolicy > 0 || (i < n && isSelfIssued))
-        : undefined;
+      tree = ext?.certificatePolicies ? addPolicies(tree, i, ext.certificatePolicies, inhibitAnyPolicy > 0 || (i < n && isSelfIssued)) : undefined;
       if (tree && countNodes(tree) > maxTreeNodes) return failure(cert, 'has a certificate policy tree too large to process');
     }
     if (treeMatters && explicitPolicy === 0 && !tree) return failure(cert, 'leaves no valid certificate policy where one is required');

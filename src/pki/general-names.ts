@@ -63,7 +63,8 @@ export function decodeGeneralNames(der: ArrayBuffer | Uint8Array): DecodedGenera
 export function decodeNameConstraints(der: ArrayBuffer | Uint8Array): DecodedNameConstraints {
   const raw = AsnConvert.parse(der, RawNameConstraints);
   const subtrees = (list: RawGeneralSubtrees | undefined): DecodedSubtree[] | undefined =>
-    list && Array.from(list, (s) => ({ base: decodeGeneralName(s.base), minimum: s.minimum, ...(s.maximum !== undefined ? { maximum: s.maximum } : {}) }));
+    list &&
+    Array.from(list, (s) => ({ base: decodeGeneralName(s.base), minimum: s.minimum, ...(s.maximum !== undefined ? { maximum: s.maximum } : {}) }));
   return { permitted: subtrees(raw.permittedSubtrees), excluded: subtrees(raw.excludedSubtrees) };
 }
 

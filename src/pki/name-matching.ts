@@ -34,8 +34,7 @@ function sameRdn(a: CanonicalRdn, b: CanonicalRdn): boolean {
 
 function canonicalAttribute(attribute: AttributeTypeAndValue): string {
   const value = attribute.value;
-  const text =
-    value.utf8String ?? value.printableString ?? value.teletexString ?? value.bmpString ?? value.universalString ?? value.ia5String;
+  const text = value.utf8String ?? value.printableString ?? value.teletexString ?? value.bmpString ?? value.universalString ?? value.ia5String;
   if (text !== undefined) return `${attribute.type}=s:${canonicalString(text)}`;
   const der = value.anyValue ?? serializeDer(value).buffer;
   return `${attribute.type}=x:${hex(der)}`;
@@ -56,8 +55,7 @@ export function attributeStrings(name: Name, type: string): string[] {
     for (const attribute of rdn) {
       if (attribute.type !== type) continue;
       const value = attribute.value;
-      const text =
-        value.utf8String ?? value.printableString ?? value.teletexString ?? value.bmpString ?? value.universalString ?? value.ia5String;
+      const text = value.utf8String ?? value.printableString ?? value.teletexString ?? value.bmpString ?? value.universalString ?? value.ia5String;
       if (text !== undefined) out.push(text);
     }
   }

@@ -23,9 +23,7 @@ export function isSelfIssued(cert: X509Certificate): boolean {
  */
 export function isSelfSigned(cert: X509Certificate): boolean {
   const view = viewOf(cert);
-  return (
-    view.subjectKey === view.issuerKey && keyIdentifierMatch(view, view) !== 'mismatch' && !signatureContradictsKey(view, view)
-  );
+  return view.subjectKey === view.issuerKey && keyIdentifierMatch(view, view) !== 'mismatch' && !signatureContradictsKey(view, view);
 }
 
 /**
@@ -78,4 +76,3 @@ function signatureContradictsKey(child: CertificateView, issuer: CertificateView
   }
   return !keyFitsScheme(issuer.spkiAlgorithm, scheme);
 }
-

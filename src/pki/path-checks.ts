@@ -62,7 +62,7 @@ export async function checkPath(
     const issuer = views[i + 1];
     const error =
       extensionsError(cert) ??
-      (issuer ? chainingError(cert, issuer) ?? (await signatures.check(cert, issuer)) : undefined) ??
+      (issuer ? (chainingError(cert, issuer) ?? (await signatures.check(cert, issuer))) : undefined) ??
       (options.noCheckTime ? undefined : validityError(cert, at)) ??
       (i > 0 ? issuerError(views, i) : undefined) ??
       nameConstraintsErrorAt(views, i);
@@ -77,14 +77,20 @@ function extensionsError(cert: CertificateView): CmpError | undefined {
   if (cert.extensionError) return cert.extensionError;
   const unknown = cert.extensions?.critical.filter((oid) => !processedExtensions.has(oid)) ?? [];
   if (unknown.length > 0) {
-    return new CmpError(ErrorCodes.ERR_PATH_CRITICAL_EXTENSION, `certificate "${cert.cert.subject}" has unsupported critical extension ${unknown.join(', ')}`);
+    return new CmpError(
+      ErrorCodes.ERR_PATH_CRITICAL_EXTENSION,
+      `certificate "${cert.cert.subject}" has unsupported critical extension ${unknown.join(', ')}`,
+    );
   }
   return undefined;
 }
 
 function chainingError(cert: CertificateView, issuer: CertificateView): CmpError | undefined {
   if (cert.issuerKey === issuer.subjectKey) return undefined;
-  return new CmpError(ErrorCodes.ERR_PATH_NAME_CHAINING, `issuer of certificate "${cert.cert.subject}" is not the subject "${issuer.cert.subject}" above it`);
+  return new CmpError(
+    ErrorCodes.ERR_PATH_NAME_CHAINING,
+    `issuer of certificate "${cert.cert.subject}" is not the subject "${issuer.cert.subject}" above it`,
+  );
 }
 
 export function validityError(cert: CertificateView, at: Date): CmpError | undefined {

@@ -51,7 +51,11 @@ export interface SignatureMemory {
  * The first revocation failure of `path` ([target, ..., anchor]), checked from the target up as
  * OpenSSL does, or undefined when every certificate that must be checked is not revoked.
  */
-export async function revocationError(path: readonly CertificateView[], settings: RevocationSettings, signatures: SignatureMemory): Promise<CmpError | undefined> {
+export async function revocationError(
+  path: readonly CertificateView[],
+  settings: RevocationSettings,
+  signatures: SignatureMemory,
+): Promise<CmpError | undefined> {
   const last = settings.check === 'all' ? path.length - 1 : 0;
   for (let i = 0; i <= last; i++) {
     const error = await certificateRevocationError(path, i, settings, signatures);
@@ -224,7 +228,12 @@ function reasonMask(names: readonly string[]): number {
 }
 
 /** OpenSSL's check_crl for the chosen CRL: cRLSign, scope, time, signature. */
-async function crlError(cert: CertificateView, found: Candidate, settings: RevocationSettings, signatures: SignatureMemory): Promise<CmpError | undefined> {
+async function crlError(
+  cert: CertificateView,
+  found: Candidate,
+  settings: RevocationSettings,
+  signatures: SignatureMemory,
+): Promise<CmpError | undefined> {
   const { crl, issuer, score } = found;
   const usage = issuer.extensions?.keyUsage;
   if (usage && !usage.has('crlSign')) {
@@ -234,7 +243,10 @@ async function crlError(cert: CertificateView, found: Candidate, settings: Revoc
     );
   }
   if ((score & Score.scope) === 0) {
-    return new CmpError(ErrorCodes.ERR_PATH_CRL_MISSING, `different CRL scope: the CRL of "${cert.cert.issuer}" does not cover "${cert.cert.subject}"`);
+    return new CmpError(
+      ErrorCodes.ERR_PATH_CRL_MISSING,
+      `different CRL scope: the CRL of "${cert.cert.issuer}" does not cover "${cert.cert.subject}"`,
+    );
   }
   if ((score & Score.time) === 0) {
     const error = crlTimeError(cert, crl, settings);
@@ -248,10 +260,16 @@ function crlTimeError(cert: CertificateView, crl: CrlView, settings: RevocationS
   if (settings.noCheckTime) return undefined;
   const at = settings.at.getTime();
   if (crl.thisUpdate.getTime() > at) {
-    return new CmpError(ErrorCodes.ERR_PATH_CRL_NOT_YET_VALID, `CRL is not yet valid: the CRL of "${cert.cert.issuer}" has thisUpdate ${crl.thisUpdate.toISOString()}`);
+    return new CmpError(
+      ErrorCodes.ERR_PATH_CRL_NOT_YET_VALID,
+      `CRL is not yet valid: the CRL of "${cert.cert.issuer}" has thisUpdate ${crl.thisUpdate.toISOString()}`,
+    );
   }
   if (crl.nextUpdate && crl.nextUpdate.getTime() <= at) {
-    return new CmpError(ErrorCodes.ERR_PATH_CRL_EXPIRED, `CRL has expired: the CRL of "${cert.cert.issuer}" had nextUpdate ${crl.nextUpdate.toISOString()}`);
+    return new CmpError(
+      ErrorCodes.ERR_PATH_CRL_EXPIRED,
+      `CRL has expired: the CRL of "${cert.cert.issuer}" had nextUpdate ${crl.nextUpdate.toISOString()}`,
+    );
   }
   return undefined;
 }
@@ -259,9 +277,14 @@ function crlTimeError(cert: CertificateView, crl: CrlView, settings: RevocationS
 function crlSignatureError(cert: CertificateView, crl: CrlView, issuer: CertificateView, signatures: SignatureMemory): Promise<CmpError | undefined> {
   return signatures.verifyOnce(`crl ${crl.id} by key ${keyId(issuer)}`, async () => {
     const failure = (why: string, cause?: unknown) =>
-      new CmpError(ErrorCodes.ERR_PATH_CRL_SIGNATURE, `CRL signature failure: the CRL of "${cert.cert.issuer}" ${why} with the key of "${issuer.cert.subject}"`, cause !== undefined ? { cause } : {});
+      new CmpError(
+        ErrorCodes.ERR_PATH_CRL_SIGNATURE,
+        `CRL signature failure: the CRL of "${cert.cert.issuer}" ${why} with the key of "${issuer.cert.subject}"`,
+        cause !== undefined ? { cause } : {},
+      );
     // As for certificates (RFC 5280 5.1.1.2), the inner and outer algorithms must agree.
-    if (!crl.signatureAlgorithmsAgree) return failure('has disagreeing signature algorithms inside and outside the signed part, so it cannot be verified');
+    if (!crl.signatureAlgorithmsAgree)
+      return failure('has disagreeing signature algorithms inside and outside the signed part, so it cannot be verified');
     let algorithm: SignatureAlgorithm;
     try {
       algorithm = signatureAlgorithmFromId(crl.asn.signatureAlgorithm);
@@ -288,11 +311,17 @@ function listedError(cert: CertificateView, crl: CrlView): CmpError | undefined 
   const entries = crl.entries.get(serialKey(cert.asn.tbsCertificate.serialNumber)) ?? [];
   const entry = entries.find((e) => e.issuerKeys === undefined || e.issuerKeys.includes(cert.issuerKey));
   if (!entry || entry.reason === REMOVE_FROM_CRL) return undefined;
-  return new CmpError(ErrorCodes.ERR_PATH_REVOKED, `certificate revoked: "${cert.cert.subject}" is listed in the CRL of "${cert.cert.issuer}"${reasonText(entry.reason)}`);
+  return new CmpError(
+    ErrorCodes.ERR_PATH_REVOKED,
+    `certificate revoked: "${cert.cert.subject}" is listed in the CRL of "${cert.cert.issuer}"${reasonText(entry.reason)}`,
+  );
 }
 
 function unableToGetCrl(cert: CertificateView): CmpError {
-  return new CmpError(ErrorCodes.ERR_PATH_CRL_MISSING, `unable to get certificate CRL: no usable CRL of "${cert.cert.issuer}" for "${cert.cert.subject}"`);
+  return new CmpError(
+    ErrorCodes.ERR_PATH_CRL_MISSING,
+    `unable to get certificate CRL: no usable CRL of "${cert.cert.issuer}" for "${cert.cert.subject}"`,
+  );
 }
 
 const reasonNames = [
@@ -313,5 +342,3 @@ function reasonText(reason: number | undefined): string {
   if (reason === undefined) return '';
   return ` (reason ${reasonNames[reason] ?? String(reason)})`;
 }
-
-

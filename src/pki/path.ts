@@ -144,7 +144,11 @@ class PathSearch {
     const top = path[path.length - 1]!;
     if (this.isAnchor(top)) return this.complete(path);
     if (path.length >= this.settings.maxDepth + 2) {
-      this.record(Stage.BrokenLink, path, new CmpError(ErrorCodes.ERR_PATH_LENGTH, `certificate path exceeds the maximum depth of ${this.settings.maxDepth}`));
+      this.record(
+        Stage.BrokenLink,
+        path,
+        new CmpError(ErrorCodes.ERR_PATH_LENGTH, `certificate path exceeds the maximum depth of ${this.settings.maxDepth}`),
+      );
       return undefined;
     }
     const candidates = this.candidateIssuers(top, path);
@@ -183,7 +187,11 @@ class PathSearch {
     const { at, noCheckTime, crlCheck, crls } = this.settings;
     try {
       // Every link was verified on the way up, so checkPath finds the results remembered.
-      await checkPath(path.map((v) => v.cert), { at, noCheckTime }, this.budget);
+      await checkPath(
+        path.map((v) => v.cert),
+        { at, noCheckTime },
+        this.budget,
+      );
       // OpenSSL checks revocation before signatures and validity; only a path that has several
       // faults can tell the order, and then both reject it.
       const revoked = crlCheck && (await revocationError(path, { check: crlCheck, crls, at, noCheckTime }, this.budget));
@@ -210,4 +218,3 @@ function noAnchorError(top: CertificateView): CmpError {
     : `no issuer of "${top.cert.subject}" (issuer "${top.cert.issuer}") among the trusted and untrusted certificates`;
   return new CmpError(ErrorCodes.ERR_PATH_NO_ANCHOR, `no path to a trust anchor: ${why}`);
 }
-

@@ -42,7 +42,10 @@ export const MAX_MAC_SALT_LENGTH = 256;
 /** The salt of a received MAC parameter set, once its length is within 1..MAX_MAC_SALT_LENGTH; ERR_UNSUPPORTED_ALGORITHM otherwise. */
 export function checkSaltLength(salt: Uint8Array, what: string): Uint8Array {
   if (salt.length < 1 || salt.length > MAX_MAC_SALT_LENGTH) {
-    throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `${what} salt length ${salt.length} is outside the accepted range 1..${MAX_MAC_SALT_LENGTH}`);
+    throw new CmpError(
+      ErrorCodes.ERR_UNSUPPORTED_ALGORITHM,
+      `${what} salt length ${salt.length} is outside the accepted range 1..${MAX_MAC_SALT_LENGTH}`,
+    );
   }
   return salt;
 }

@@ -75,7 +75,8 @@ function readExactly(der: Uint8Array): PBMParameter | undefined {
   try {
     const root = readDer(der);
     const [salt, owf, count, mac] = root.children ?? [];
-    const is = (n: typeof salt, tag: number, constructed: boolean) => n !== undefined && n.tagClass === 0 && n.tagNumber === tag && n.constructed === constructed;
+    const is = (n: typeof salt, tag: number, constructed: boolean) =>
+      n !== undefined && n.tagClass === 0 && n.tagNumber === tag && n.constructed === constructed;
     if (root.tagClass !== 0 || root.tagNumber !== 16 || root.children!.length !== 4) return undefined;
     if (!is(salt, 4, false) || !is(owf, 16, true) || !is(count, 2, false) || !is(mac, 16, true)) return undefined;
     const parameter = new PBMParameter({

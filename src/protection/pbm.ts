@@ -85,4 +85,3 @@ export async function computePbm(
   const provider = getCryptoProvider();
   return provider.hmac(mac, await cachedPbmKey(provider, owf, secret, salt, iterations), data);
 }
-

@@ -10,7 +10,15 @@ import { hashLength, hmacFromOid, Oids } from '../crypto/algorithms';
 import { getCryptoProvider } from '../crypto';
 import type { HashName } from '../crypto/provider';
 import { CmpError, ErrorCodes } from '../errors';
-import { checkIterations, checkKeyLength, checkPositiveInteger, checkSaltLength, defaultIterationLimits, MAX_MAC_KEY_LENGTH, type IterationLimits } from './mac-safety';
+import {
+  checkIterations,
+  checkKeyLength,
+  checkPositiveInteger,
+  checkSaltLength,
+  defaultIterationLimits,
+  MAX_MAC_KEY_LENGTH,
+  type IterationLimits,
+} from './mac-safety';
 import { cachedPbkdf2Key, reusablePbmSalt } from './pbm-key-cache';
 import { toArrayBuffer } from '../bytes';
 
@@ -140,4 +148,3 @@ export async function computePbmac1(
   const key = await cachedPbkdf2Key(provider, parameters.prf, secret, salt, iterations, keyLength);
   return provider.hmac(parameters.mac, key, data);
 }
-

@@ -189,7 +189,8 @@ class SenderSearch {
   /** OpenSSL's check_cert_path_3gpp: self-issued extraCerts anchor both the signer and the new certificate. */
   private async validate3gpp(cert: X509Certificate): Promise<X509Certificate[]> {
     const anchors = this.extra.filter(isSelfIssued);
-    if (anchors.length === 0) throw new CmpError(ErrorCodes.ERR_PATH_NO_ANCHOR, 'no self-issued certificate in extraCerts to anchor the ip in 3GPP mode');
+    if (anchors.length === 0)
+      throw new CmpError(ErrorCodes.ERR_PATH_NO_ANCHOR, 'no self-issued certificate in extraCerts to anchor the ip in 3GPP mode');
     // OpenSSL's 3GPP store is a fresh one: the verification flags, CRL checking among them, do not reach it.
     const { crlCheck: _crlCheck, crls: _crls, ...verification } = this.opts.verification ?? {};
     const chain = await this.validate(cert, anchors, verification);
@@ -294,6 +295,8 @@ function distinct(certs: X509Certificate[]): X509Certificate[] {
 
 function notFound(msg: PKIMessage, sender: string): CmpError {
   const kid = msg.header.senderKID ? ` and senderKID ${hex(msg.header.senderKID).toUpperCase()}` : '';
-  return new CmpError(ErrorCodes.ERR_SENDER_CERT_NOT_FOUND, `no certificate for the message sender "${sender}"${kid} among extraCerts, untrusted and trusted certificates`);
+  return new CmpError(
+    ErrorCodes.ERR_SENDER_CERT_NOT_FOUND,
+    `no certificate for the message sender "${sender}"${kid} among extraCerts, untrusted and trusted certificates`,
+  );
 }
-

@@ -42,8 +42,7 @@ export interface VerifyOptions {
 }
 
 export type VerifiedProtection =
-  | { kind: 'mac'; algorithm: 'pbm' | 'pbmac1' }
-  | { kind: 'signature'; signer: X509Certificate; chain: X509Certificate[] };
+  { kind: 'mac'; algorithm: 'pbm' | 'pbmac1' } | { kind: 'signature'; signer: X509Certificate; chain: X509Certificate[] };
 
 /**
  * Throws CmpError: ERR_PROTECTION_MISSING, ERR_NO_SECRET, ERR_PBM_ITERATIONS,

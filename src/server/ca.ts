@@ -149,7 +149,10 @@ export class CertificateAuthority {
     }
     const basic = viewOf(credentials.cert).extensions?.basicConstraints;
     if (viewOf(credentials.cert).version === 3 && basic?.cA !== true) {
-      throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `the CA certificate "${credentials.cert.subject}" is not a CA certificate (basicConstraints cA is not set)`);
+      throw new CmpError(
+        ErrorCodes.ERR_CREDENTIALS,
+        `the CA certificate "${credentials.cert.subject}" is not a CA certificate (basicConstraints cA is not set)`,
+      );
     }
     this.cert = credentials.cert;
     this.subjectDer = subjectDerOf(credentials.cert);
@@ -258,7 +261,8 @@ export class CertificateAuthority {
     if (this.state.certificates.size >= this.maxRecords) {
       this.lastSweep = 0;
       await this.sweep();
-      if (this.state.certificates.size >= this.maxRecords) refuse('systemUnavail', 'this CA remembers as many certificates as it can; try again when some have expired');
+      if (this.state.certificates.size >= this.maxRecords)
+        refuse('systemUnavail', 'this CA remembers as many certificates as it can; try again when some have expired');
     }
     const [subjectKeyId, authorityKeyId] = await Promise.all([keyIdentifier(plan.spki), this.authorityKeyIdExtension()]);
     let serial = randomSerial();
@@ -324,7 +328,9 @@ export class CertificateAuthority {
   async bind(ref: string, names: { subject?: string; altNames: string[] }, until: Date): Promise<void> {
     const existing = this.state.bindings.get(ref);
     if (existing && existing.until.getTime() >= until.getTime()) return;
-    const binding: NameBinding = existing ? { ...existing, until } : { ref, ...(names.subject !== undefined ? { subject: names.subject } : {}), altNames: [...names.altNames], until };
+    const binding: NameBinding = existing
+      ? { ...existing, until }
+      : { ref, ...(names.subject !== undefined ? { subject: names.subject } : {}), altNames: [...names.altNames], until };
     await this.change({ type: 'bound', binding });
   }
 
@@ -350,7 +356,11 @@ export class CertificateAuthority {
     await this.opened;
     const record = this.state.certificates.get(serialKey(serial));
     if (!record || record.revocation) return false;
-    await this.change({ type: 'revoked', serial: record.serial, revocation: { date: this.now(), reason, ...(invalidityDate ? { invalidityDate } : {}) } });
+    await this.change({
+      type: 'revoked',
+      serial: record.serial,
+      revocation: { date: this.now(), reason, ...(invalidityDate ? { invalidityDate } : {}) },
+    });
     return true;
   }
 
@@ -362,7 +372,10 @@ export class CertificateAuthority {
     if (this.crlCache && now.getTime() < this.crlCache.validUntil) return this.crlCache.der.slice();
     // RFC 5280 3.3: an entry may leave the CRL once the certificate has expired.
     const revoked = [...this.state.certificates.values()]
-      .filter((r): r is StoredCertificate & { revocation: NonNullable<StoredCertificate['revocation']> } => r.revocation !== undefined && r.notAfter.getTime() >= now.getTime())
+      .filter(
+        (r): r is StoredCertificate & { revocation: NonNullable<StoredCertificate['revocation']> } =>
+          r.revocation !== undefined && r.notAfter.getTime() >= now.getTime(),
+      )
       .map((r) => ({
         serialNumber: new Uint8Array(Buffer.from(r.serial.length % 2 ? `0${r.serial}` : r.serial, 'hex')),
         revocationDate: r.revocation.date,

@@ -56,11 +56,19 @@ export function randomSerial(): Uint8Array {
 function subjectPublicKeyBits(spki: Uint8Array): Uint8Array {
   const node = readDer(spki);
   const [algorithm, key] = node.children ?? [];
-  if (node.tagClass !== 0 || node.tagNumber !== 16 || node.children?.length !== 2 || algorithm?.tagNumber !== 16 || key?.tagNumber !== 3 || key.tagClass !== 0) {
+  if (
+    node.tagClass !== 0 ||
+    node.tagNumber !== 16 ||
+    node.children?.length !== 2 ||
+    algorithm?.tagNumber !== 16 ||
+    key?.tagNumber !== 3 ||
+    key.tagClass !== 0
+  ) {
     throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, 'not a SubjectPublicKeyInfo');
   }
   const content = nodeContent(spki, key);
-  if (content.length < 1 || content[0] !== 0) throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, 'the subjectPublicKey BIT STRING does not hold whole octets');
+  if (content.length < 1 || content[0] !== 0)
+    throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, 'the subjectPublicKey BIT STRING does not hold whole octets');
   return content.subarray(1);
 }
 
@@ -134,7 +142,8 @@ const two = (n: number): string => String(n).padStart(2, '0');
 export function timeDer(date: Date): Uint8Array {
   const d = new Date(Math.floor(date.getTime() / 1000) * 1000);
   const year = d.getUTCFullYear();
-  if (!Number.isFinite(year) || year < 0 || year > 9999) throw new CmpError(ErrorCodes.ERR_ASN1_ENCODE, 'a certificate time must lie in the years 0 to 9999');
+  if (!Number.isFinite(year) || year < 0 || year > 9999)
+    throw new CmpError(ErrorCodes.ERR_ASN1_ENCODE, 'a certificate time must lie in the years 0 to 9999');
   const rest = `${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}Z`;
   return year >= 1950 && year < 2050
     ? encodeTlv(0x17, Buffer.from(`${two(year % 100)}${rest}`, 'latin1'))

@@ -265,7 +265,12 @@ export function resolveConfig(config: CmpServerConfig): ResolvedConfig {
   const pvnos = new Set(config.pvnos ?? [2, 3]);
   for (const p of pvnos) count(p, 'pvno', 2, 3, 1);
   if (pvnos.size === 0) throw invalid('pvnos must name at least one version');
-  const signer = config.srvCert && config.srvKey ? { cert: config.srvCert, key: config.srvKey } : config.ca ? { cert: config.ca.cert, key: config.ca.key } : undefined;
+  const signer =
+    config.srvCert && config.srvKey
+      ? { cert: config.srvCert, key: config.srvKey }
+      : config.ca
+        ? { cert: config.ca.cert, key: config.ca.key }
+        : undefined;
   const caName = config.ca ? viewOf(config.ca.cert).subjectName : undefined;
   const maxTransactions = count(config.maxTransactions, 'maxTransactions', 10_000, 10_000_000, 1);
   return {

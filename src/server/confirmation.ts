@@ -62,7 +62,8 @@ export async function handleCertConf(ctx: ServerContext, req: IncomingRequest, t
   if (!sameBytes(expected, status.certHash)) {
     refuse('badCertId', 'the certHash in certConf does not match the delivered certificate');
   }
-  const accepted = status.statusInfo === undefined || status.statusInfo.status === PKIStatus.accepted || status.statusInfo.status === PKIStatus.grantedWithMods;
+  const accepted =
+    status.statusInfo === undefined || status.statusInfo.status === PKIStatus.accepted || status.statusInfo.status === PKIStatus.grantedWithMods;
   if (accepted) {
     if (transaction.issuedSerial) await ctx.ca?.confirm(transaction.issuedSerial);
   } else {

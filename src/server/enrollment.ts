@@ -39,7 +39,6 @@ const responseTypes = { ir: 'ip', cr: 'cp', kur: 'kup', p10cr: 'cp' } as const;
 const CRMF_CERT_REQ_ID = 0n;
 const P10CR_CERT_REQ_ID = -1n;
 
-
 function singleCertReqMsg(req: IncomingRequest, type: Exclude<CertRequestKind, 'p10cr'>): CertReqMsg {
   const messages = req.msg.body[type]!;
   if (messages.length !== 1) refuse('badRequest', `exactly one certificate request per message is supported, got ${messages.length}`);
@@ -63,7 +62,8 @@ async function certificateToUpdate(ctx: ServerContext, req: IncomingRequest, req
   const fixed = ctx.config.source.rspCert;
   if (fixed) {
     // Fixed answers, as OpenSSL's mock server: the certificate to update must be the fixed one.
-    if (oldCertId && !identifies(fixed, oldCertId.issuer.directoryName!, oldCertId.serialNumber)) refuse('badCertId', 'the oldCertID does not name a certificate this server knows');
+    if (oldCertId && !identifies(fixed, oldCertId.issuer.directoryName!, oldCertId.serialNumber))
+      refuse('badCertId', 'the oldCertID does not name a certificate this server knows');
     return undefined;
   }
   if (req.protection.kind !== 'signature') return refuse('wrongIntegrity', 'a key update request must be signed with the certificate being updated');
@@ -82,7 +82,13 @@ function requested(req: IncomingRequest, type: CertRequestKind, request: CertReq
   return requestFromTemplate(request!.certReq.certTemplate);
 }
 
-async function checkPossession(ctx: ServerContext, req: IncomingRequest, type: CertRequestKind, request: CertReqMsg | undefined, spki: Uint8Array): Promise<void> {
+async function checkPossession(
+  ctx: ServerContext,
+  req: IncomingRequest,
+  type: CertRequestKind,
+  request: CertReqMsg | undefined,
+  spki: Uint8Array,
+): Promise<void> {
   if (type === 'p10cr') return verifyCsrSignature(req.msg, spki);
   return verifyCrmfPopo(req.msg, 0, request!, spki, ctx.config.source.acceptRaVerified === true);
 }
@@ -98,7 +104,13 @@ function delivery(der: Uint8Array): DeliveredCertificate {
   return { der, certificate: frozenCmpCertificate(der) };
 }
 
-async function decide(ctx: ServerContext, req: IncomingRequest, type: CertRequestKind, wanted: RequestedCertificate, oldCert: X509Certificate | undefined): Promise<Outcome> {
+async function decide(
+  ctx: ServerContext,
+  req: IncomingRequest,
+  type: CertRequestKind,
+  wanted: RequestedCertificate,
+  oldCert: X509Certificate | undefined,
+): Promise<Outcome> {
   const source = ctx.config.source;
   const forced = source.pkiStatus;
   const failInfo = ctx.config.forcedFailInfo;
@@ -112,7 +124,12 @@ async function decide(ctx: ServerContext, req: IncomingRequest, type: CertReques
     };
   }
   if (!ctx.ca) return refuse('badRequest', 'this server does not issue certificates');
-  const { plan, modified } = planCertificate(wanted, { caCert: ctx.ca.cert, policy: ctx.config.policy, now: ctx.config.now(), ...(oldCert ? { oldCert } : {}) });
+  const { plan, modified } = planCertificate(wanted, {
+    caCert: ctx.ca.cert,
+    policy: ctx.config.policy,
+    now: ctx.config.now(),
+    ...(oldCert ? { oldCert } : {}),
+  });
   const authorized = await authorizeIssuance(ctx, req, type, plan, oldCert);
   const record = await ctx.ca.issue(plan, authorized.ref);
   if (authorized.ref !== undefined) await ctx.ca.bind(authorized.ref, authorized, plan.notAfter);
@@ -121,7 +138,12 @@ async function decide(ctx: ServerContext, req: IncomingRequest, type: CertReques
   return { status: statusInfo(status, text, failInfo), record, delivered: delivery(record.der) };
 }
 
-function certRep(certReqId: bigint, status: PKIStatusInfo, certificate: CMPCertificate | undefined, caPubs: X509Certificate[] | undefined): CertRepMessage {
+function certRep(
+  certReqId: bigint,
+  status: PKIStatusInfo,
+  certificate: CMPCertificate | undefined,
+  caPubs: X509Certificate[] | undefined,
+): CertRepMessage {
   const response = new CertResponse({ certReqId, status });
   if (certificate) {
     response.certifiedKeyPair = new CertifiedKeyPair({ certOrEncCert: new CertOrEncCert({ certificate }) });
@@ -187,7 +209,8 @@ export async function handlePollReq(ctx: ServerContext, req: IncomingRequest, tr
   if (transaction.phase !== 'polling' || !transaction.pending) refuse('badRequest', 'this transaction is not waiting for a pollReq');
   const content = req.msg.body.pollReq!;
   if (content.length !== 1) refuse('badRequest', `a pollReq must name exactly one certReqId, got ${content.length}`);
-  if (content[0]!.certReqId !== transaction.certReqId) refuse('badRequest', `the pollReq names certReqId ${content[0]!.certReqId}, expected ${transaction.certReqId}`);
+  if (content[0]!.certReqId !== transaction.certReqId)
+    refuse('badRequest', `the pollReq names certReqId ${content[0]!.certReqId}, expected ${transaction.certReqId}`);
   if (transaction.pollsLeft > 0) {
     transaction.pollsLeft--;
     ctx.transactions.touch(transaction);

@@ -78,7 +78,8 @@ async function crls(ctx: ServerContext, itav: InfoTypeAndValue): Promise<InfoTyp
 }
 
 function keyTypes(): InfoTypeAndValue {
-  const curve = (oid: string) => new AlgorithmIdentifier({ algorithm: Oids.ecPublicKey, parameters: new asn1js.ObjectIdentifier({ value: oid }).toBER(false) });
+  const curve = (oid: string) =>
+    new AlgorithmIdentifier({ algorithm: Oids.ecPublicKey, parameters: new asn1js.ObjectIdentifier({ value: oid }).toBER(false) });
   return createInfoTypeAndValue(
     CmpOids.idItSignKeyPairTypes,
     new SignKeyPairTypesValue([

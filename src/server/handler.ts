@@ -5,17 +5,7 @@
  * transaction store ties the messages of one transaction together (expected next message, the
  * senderNonce to be echoed, the client's identity), so concurrent transactions stay independent.
  */
-import {
-  CmpOids,
-  decodeDer,
-  decodePkiMessage,
-  nodeBytes,
-  PKIHeader,
-  pkiBodyType,
-  readDer,
-  type PKIBodyType,
-  type PKIMessage,
-} from '../asn1';
+import { CmpOids, decodeDer, decodePkiMessage, nodeBytes, PKIHeader, pkiBodyType, readDer, type PKIBodyType, type PKIMessage } from '../asn1';
 import { CmpError, ErrorCodes } from '../errors';
 import { CERT_REQUEST_KINDS } from '../protocol';
 import { CertificateAuthority } from './ca';
@@ -60,7 +50,6 @@ const continuingBodies = new Set<PKIBodyType>(['certConf', 'pollReq', 'error']);
 const MAX_TRANSACTION_ID = 256;
 const MIN_NONCE = 16;
 
-
 /** The header of a request that does not decode as a whole, if that much of it is readable. */
 function readableHeader(der: Uint8Array): PKIHeader | undefined {
   try {
@@ -74,15 +63,18 @@ function readableHeader(der: Uint8Array): PKIHeader | undefined {
 function checkHeader(config: ResolvedConfig, msg: PKIMessage): PKIBodyType {
   const header = msg.header;
   const text = { endsTransaction: false } as const;
-  if (!config.pvnos.has(header.pvno)) refuse('unsupportedVersion', `pvno ${header.pvno} is not supported; use ${[...config.pvnos].join(' or ')}`, text);
+  if (!config.pvnos.has(header.pvno))
+    refuse('unsupportedVersion', `pvno ${header.pvno} is not supported; use ${[...config.pvnos].join(' or ')}`, text);
   const id = header.transactionID;
   if (!id || id.byteLength === 0) refuse('badRequest', 'the header carries no transactionID', text);
   if (id!.byteLength > MAX_TRANSACTION_ID) refuse('badRequest', `the transactionID is longer than ${MAX_TRANSACTION_ID} bytes`, text);
-  if (!header.senderNonce || header.senderNonce.byteLength < MIN_NONCE) refuse('badSenderNonce', `the senderNonce must be present and at least ${MIN_NONCE} bytes long`, text);
+  if (!header.senderNonce || header.senderNonce.byteLength < MIN_NONCE)
+    refuse('badSenderNonce', `the senderNonce must be present and at least ${MIN_NONCE} bytes long`, text);
   const tolerance = config.source.messageTimeToleranceMs;
   if (tolerance !== undefined) {
     const time = header.messageTime?.getTime();
-    if (time === undefined || Math.abs(time - config.now().getTime()) > tolerance) refuse('badTime', 'the messageTime is missing or too far from the server clock', text);
+    if (time === undefined || Math.abs(time - config.now().getTime()) > tolerance)
+      refuse('badTime', 'the messageTime is missing or too far from the server clock', text);
   }
   const type = pkiBodyType(msg.body);
   if (!type || (!newTransactionBodies.has(type) && !continuingBodies.has(type))) {
@@ -199,7 +191,11 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
     } catch (e) {
       const header = readableHeader(der);
       const why = e instanceof CmpError ? e.message : 'it cannot be decoded';
-      return answerError(header, header ? protectionHint(resolved, header) : { kind: 'unknown' }, new Refusal('badDataFormat', `the request is not a valid PKIMessage: ${why}`));
+      return answerError(
+        header,
+        header ? protectionHint(resolved, header) : { kind: 'unknown' },
+        new Refusal('badDataFormat', `the request is not a valid PKIMessage: ${why}`),
+      );
     }
     const hint = protectionHint(resolved, msg.header);
     if (ca) {

@@ -153,19 +153,24 @@ export function listen(server: CmpServer, options: ListenOptions = {}): Promise<
     if (last) res.on('finish', () => void close());
   };
 
-  http = createServer({ headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(100, Math.floor(headersTimeout / checksPerLimit)) }, (req, res) => {
-    onRequest(req, res).catch(() => {
-      if (!res.headersSent) plain(res, 500);
-      else res.destroy();
-    });
-  });
+  http = createServer(
+    { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(100, Math.floor(headersTimeout / checksPerLimit)) },
+    (req, res) => {
+      onRequest(req, res).catch(() => {
+        if (!res.headersSent) plain(res, 500);
+        else res.destroy();
+      });
+    },
+  );
 
   http.keepAliveTimeout = keepAliveTimeout;
   http.maxConnections = maxConnections;
 
   const closed = new Promise<void>((resolve) => http.once('close', () => resolve()));
   return new Promise<Listener>((resolve, reject) => {
-    http.once('error', (e) => reject(new CmpError(ErrorCodes.ERR_CONNECTION, `cannot listen on ${host}:${options.port ?? 0}: ${e.message}`, { cause: e })));
+    http.once('error', (e) =>
+      reject(new CmpError(ErrorCodes.ERR_CONNECTION, `cannot listen on ${host}:${options.port ?? 0}: ${e.message}`, { cause: e })),
+    );
     http.listen(options.port ?? 0, host, backlog, () => {
       const port = (http.address() as AddressInfo).port;
       const shownHost = host.includes(':') ? `[${host}]` : host;

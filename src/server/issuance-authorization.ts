@@ -33,7 +33,13 @@ export const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
 export const ANY_POLICY = '2.5.29.32.0';
 
 /** Purposes left out unless the operator lists them: they make a certificate speak for the PKI or for anything. */
-export const RESERVED_KEY_PURPOSES: readonly string[] = [OCSP_SIGNING, ANY_EXTENDED_KEY_USAGE, CmpOids.idKpCmcCA, CmpOids.idKpCmcRA, CmpOids.idKpCmKGA];
+export const RESERVED_KEY_PURPOSES: readonly string[] = [
+  OCSP_SIGNING,
+  ANY_EXTENDED_KEY_USAGE,
+  CmpOids.idKpCmcCA,
+  CmpOids.idKpCmcRA,
+  CmpOids.idKpCmKGA,
+];
 
 /** What an application's `authorize` hook is shown. */
 export interface IssuanceRequest {
@@ -81,7 +87,6 @@ export interface Requester {
   reference?: string;
   signer?: X509Certificate;
 }
-
 
 export const subjectKey = (name: Name): string => canonicalNameKey(canonicalName(name));
 
@@ -200,7 +205,12 @@ function namesOfCertificate(cert: X509Certificate): NamesOf {
   };
 }
 
-function oidsOf<T extends Iterable<unknown>>(extensions: readonly Extension[], oid: string, type: new () => T, pick: (item: never) => string): string[] {
+function oidsOf<T extends Iterable<unknown>>(
+  extensions: readonly Extension[],
+  oid: string,
+  type: new () => T,
+  pick: (item: never) => string,
+): string[] {
   const ext = extensions.find((e) => e.extnID === oid);
   return ext ? Array.from(decodeDer(ext.extnValue.buffer, type) as Iterable<never>, pick) : [];
 }
@@ -251,12 +261,18 @@ export async function authorizeIssuance(
   const subject = plan.subject.length > 0 ? subjectKey(plan.subject) : undefined;
   const altNames = altNamesOf(plan.extensions);
   const reserved = reservedSubjects(ctx);
-  if (subject !== undefined && reserved.has(subject)) refuse('notAuthorized', `the name "${nameToString(plan.subject)}" belongs to this CA or its CMP server`);
+  if (subject !== undefined && reserved.has(subject))
+    refuse('notAuthorized', `the name "${nameToString(plan.subject)}" belongs to this CA or its CMP server`);
   const reservedAlt = altNames.find((n) => n.key.startsWith('dn:') && reserved.has(n.key.slice(3)));
   if (reservedAlt) refuse('notAuthorized', `the name "${reservedAlt.text}" belongs to this CA or its CMP server`);
 
   const extKeyUsages = oidsOf(plan.extensions, PkixOids.extKeyUsage, ExtendedKeyUsage, (p: string) => p);
-  const policies = oidsOf(plan.extensions, PkixOids.certificatePolicies, CertificatePolicies, (p: { policyIdentifier: string }) => p.policyIdentifier);
+  const policies = oidsOf(
+    plan.extensions,
+    PkixOids.certificatePolicies,
+    CertificatePolicies,
+    (p: { policyIdentifier: string }) => p.policyIdentifier,
+  );
 
   let why: { failInfo: 'notAuthorized' | 'badCertTemplate'; text: string } | undefined;
   const deny = (failInfo: 'notAuthorized' | 'badCertTemplate', text: string) => (why ??= { failInfo, text });
@@ -272,16 +288,21 @@ export async function authorizeIssuance(
 
   const outside = (allowed: { subject?: string | Set<string>; altNames: Set<string> }, whose: string): void => {
     const subjects = allowed.subject instanceof Set ? allowed.subject : new Set(allowed.subject === undefined ? [] : [allowed.subject]);
-    if (subject !== undefined && !subjects.has(subject)) deny('notAuthorized', `the subject "${nameToString(plan.subject)}" is not one ${whose} may request`);
+    if (subject !== undefined && !subjects.has(subject))
+      deny('notAuthorized', `the subject "${nameToString(plan.subject)}" is not one ${whose} may request`);
     const extra = altNames.find((n) => !allowed.altNames.has(n.key));
     if (extra) deny('notAuthorized', `the subjectAltName ${extra.text} is not one ${whose} may request`);
   };
-  const keysOf = (names: NamesOf) => ({ ...(names.subject !== undefined ? { subject: names.subject } : {}), altNames: new Set(names.altNames.map((n) => n.key)) });
+  const keysOf = (names: NamesOf) => ({
+    ...(names.subject !== undefined ? { subject: names.subject } : {}),
+    altNames: new Set(names.altNames.map((n) => n.key)),
+  });
 
   if (oldCert) {
     const old = namesOfCertificate(oldCert);
     outside(keysOf(old), 'the certificate being updated');
-    if (subject !== old.subject || altNames.length !== old.altNames.length) deny('notAuthorized', 'a key update keeps the subject and subjectAltNames of the certificate it replaces');
+    if (subject !== old.subject || altNames.length !== old.altNames.length)
+      deny('notAuthorized', 'a key update keeps the subject and subjectAltNames of the certificate it replaces');
   } else if (requester?.signer && !policy.signersMayRequestOtherNames) {
     // A certificate issued to a configured reference may also ask for that reference's names.
     const own = keysOf(namesOfCertificate(requester.signer));
@@ -292,13 +313,17 @@ export async function authorizeIssuance(
     const configured = policy.references.get(requester.ref);
     const bound = ctx.ca?.binding(requester.ref);
     if (configured) outside({ subject: configured.subjects, altNames: configured.altNames }, 'this reference');
-    else if (bound) outside({ ...(bound.subject !== undefined ? { subject: bound.subject } : {}), altNames: new Set(bound.altNames) }, 'this reference');
+    else if (bound)
+      outside({ ...(bound.subject !== undefined ? { subject: bound.subject } : {}), altNames: new Set(bound.altNames) }, 'this reference');
   }
   if (requester && !oldCert) {
     for (const key of [...(subject !== undefined ? [subject] : []), ...altNames.map((n) => n.key)]) {
       const owner = ctx.ca?.ownerOf(key);
       if (owner !== undefined && owner !== requester.ref) {
-        deny('notAuthorized', `the name ${key === subject ? `"${nameToString(plan.subject)}"` : altNames.find((n) => n.key === key)!.text} was issued to another client`);
+        deny(
+          'notAuthorized',
+          `the name ${key === subject ? `"${nameToString(plan.subject)}"` : altNames.find((n) => n.key === key)!.text} was issued to another client`,
+        );
         break;
       }
     }

@@ -102,7 +102,12 @@ type KeyKind = 'rsa' | 'ec' | 'ed';
 /** Usages RFC 5280 / RFC 8813 / RFC 8410 allow for each kind of key in an end-entity certificate. */
 const usagesByKey: Record<KeyKind, number> = {
   rsa: KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation | KeyUsageFlags.keyEncipherment | KeyUsageFlags.dataEncipherment,
-  ec: KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation | KeyUsageFlags.keyAgreement | KeyUsageFlags.encipherOnly | KeyUsageFlags.decipherOnly,
+  ec:
+    KeyUsageFlags.digitalSignature |
+    KeyUsageFlags.nonRepudiation |
+    KeyUsageFlags.keyAgreement |
+    KeyUsageFlags.encipherOnly |
+    KeyUsageFlags.decipherOnly,
   ed: KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation,
 };
 
@@ -164,13 +169,14 @@ function decodeExtension<T>(ext: Extension, type: new () => T, what: string): T 
   }
 }
 
-const nameOfOid = (oid: string) => ({
-  [PkixOids.subjectAltName]: 'subjectAltName',
-  [PkixOids.keyUsage]: 'keyUsage',
-  [PkixOids.extKeyUsage]: 'extKeyUsage',
-  [PkixOids.basicConstraints]: 'basicConstraints',
-  [PkixOids.certificatePolicies]: 'certificatePolicies',
-})[oid] ?? oid;
+const nameOfOid = (oid: string) =>
+  ({
+    [PkixOids.subjectAltName]: 'subjectAltName',
+    [PkixOids.keyUsage]: 'keyUsage',
+    [PkixOids.extKeyUsage]: 'extKeyUsage',
+    [PkixOids.basicConstraints]: 'basicConstraints',
+    [PkixOids.certificatePolicies]: 'certificatePolicies',
+  })[oid] ?? oid;
 
 /** Checks one requested extension and returns it as it goes into the certificate. */
 function acceptedExtension(ext: Extension, keyKind: KeyKind, subjectEmpty: boolean): Extension {
@@ -186,7 +192,8 @@ function acceptedExtension(ext: Extension, keyKind: KeyKind, subjectEmpty: boole
       const usage = decodeExtension(ext, KeyUsage, 'keyUsage').toNumber();
       if (usage === 0) badTemplate('the keyUsage extension must assert at least one usage');
       if (usage & (KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)) badTemplate('keyCertSign and cRLSign are reserved for CA certificates');
-      if (usage & ~usagesByKey[keyKind]) badTemplate(`the keyUsage ${new KeyUsage(usage & ~usagesByKey[keyKind]).toJSON().join(', ')} does not fit the ${keyKind.toUpperCase()} key`);
+      if (usage & ~usagesByKey[keyKind])
+        badTemplate(`the keyUsage ${new KeyUsage(usage & ~usagesByKey[keyKind]).toJSON().join(', ')} does not fit the ${keyKind.toUpperCase()} key`);
       return extension(ext.extnID, true, value);
     }
     case PkixOids.extKeyUsage: {
@@ -197,7 +204,8 @@ function acceptedExtension(ext: Extension, keyKind: KeyKind, subjectEmpty: boole
     }
     case PkixOids.basicConstraints: {
       const constraints = decodeExtension(ext, BasicConstraints, 'basicConstraints');
-      if (constraints.cA || constraints.pathLenConstraint !== undefined) badTemplate('this CA issues end-entity certificates only (basicConstraints cA must be false)');
+      if (constraints.cA || constraints.pathLenConstraint !== undefined)
+        badTemplate('this CA issues end-entity certificates only (basicConstraints cA must be false)');
       return extension(ext.extnID, true, value);
     }
     case PkixOids.certificatePolicies: {

@@ -13,9 +13,12 @@ export async function checkPrivateKeyFile(file: string): Promise<void> {
   try {
     stat = await fs.lstat(file);
   } catch (e) {
-    throw new CmpError(ErrorCodes.ERR_FILE, `cannot read private key file ${file}: ${(e as NodeJS.ErrnoException).code ?? 'read error'}`, { cause: e });
+    throw new CmpError(ErrorCodes.ERR_FILE, `cannot read private key file ${file}: ${(e as NodeJS.ErrnoException).code ?? 'read error'}`, {
+      cause: e,
+    });
   }
-  if (stat.isSymbolicLink()) throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `private key file ${file} is a symbolic link; the CA reads only regular files it owns`);
+  if (stat.isSymbolicLink())
+    throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `private key file ${file} is a symbolic link; the CA reads only regular files it owns`);
   if (!stat.isFile()) throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `private key file ${file} is not a regular file`);
   const mode = stat.mode & 0o777;
   if ((mode & 0o077) !== 0) {

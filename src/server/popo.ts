@@ -13,7 +13,14 @@ import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { receivedCertificationRequestInfo, receivedCertRequest, receivedPoposkInput } from './received-parts';
 import { refuse } from './refusal';
 
-async function checkSignature(algorithmId: AlgorithmIdentifier, keyAlgorithm: string, spki: Uint8Array, signature: Uint8Array, data: Uint8Array, what: string): Promise<void> {
+async function checkSignature(
+  algorithmId: AlgorithmIdentifier,
+  keyAlgorithm: string,
+  spki: Uint8Array,
+  signature: Uint8Array,
+  data: Uint8Array,
+  what: string,
+): Promise<void> {
   let algorithm: SignatureAlgorithm;
   try {
     algorithm = signatureAlgorithmFromId(algorithmId);
@@ -28,7 +35,13 @@ async function checkSignature(algorithmId: AlgorithmIdentifier, keyAlgorithm: st
 }
 
 /** Checks the POPO of CertReqMsg `index` of an ir/cr/kur for the key `spki` (DER). */
-export async function verifyCrmfPopo(msg: PKIMessage, index: number, request: CertReqMsg, spki: Uint8Array, acceptRaVerified: boolean): Promise<void> {
+export async function verifyCrmfPopo(
+  msg: PKIMessage,
+  index: number,
+  request: CertReqMsg,
+  spki: Uint8Array,
+  acceptRaVerified: boolean,
+): Promise<void> {
   const popo = request.popo;
   if (!popo) return refuse('badPOP', 'the request carries no proof of possession');
   if (popo.raVerified !== undefined) {
@@ -53,5 +66,12 @@ export async function verifyCrmfPopo(msg: PKIMessage, index: number, request: Ce
 /** Checks the self-signature of a p10cr's PKCS#10 request, whose key is `spki` (DER). */
 export async function verifyCsrSignature(msg: PKIMessage, spki: Uint8Array): Promise<void> {
   const csr = msg.body.p10cr!;
-  await checkSignature(csr.signatureAlgorithm, csr.certificationRequestInfo.subjectPKInfo.algorithm.algorithm, spki, new Uint8Array(csr.signature), receivedCertificationRequestInfo(msg), 'PKCS#10 signature');
+  await checkSignature(
+    csr.signatureAlgorithm,
+    csr.certificationRequestInfo.subjectPKInfo.algorithm.algorithm,
+    spki,
+    new Uint8Array(csr.signature),
+    receivedCertificationRequestInfo(msg),
+    'PKCS#10 signature',
+  );
 }

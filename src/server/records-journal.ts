@@ -96,7 +96,12 @@ function fromJson(v: Json): RecordChange {
       return { type: 'crlNumber', value: Number(v.value) };
     case 'bound': {
       const b = v.binding as Json;
-      const binding: NameBinding = { ref: text(b.ref), altNames: (b.altNames as unknown[]).map(text), until: date(b.until), ...(b.subject !== undefined ? { subject: text(b.subject) } : {}) };
+      const binding: NameBinding = {
+        ref: text(b.ref),
+        altNames: (b.altNames as unknown[]).map(text),
+        until: date(b.until),
+        ...(b.subject !== undefined ? { subject: text(b.subject) } : {}),
+      };
       return { type: 'bound', binding };
     }
     case 'dropped':

@@ -22,10 +22,7 @@ export type ClientProtection =
   | { kind: 'none' };
 
 /** What the request's header says about its protection, verified or not: the guide for the answer's. */
-export type ProtectionHint =
-  | { kind: 'mac'; algorithm: AlgorithmIdentifier; secret?: ResolvedSecret }
-  | { kind: 'signature' }
-  | { kind: 'none' };
+export type ProtectionHint = { kind: 'mac'; algorithm: AlgorithmIdentifier; secret?: ResolvedSecret } | { kind: 'signature' } | { kind: 'none' };
 
 const macAlgorithms = new Set<string>([CmpOids.passwordBasedMac, CmpOids.pbmac1]);
 
@@ -92,7 +89,11 @@ async function verify(msg: PKIMessage, config: ResolvedConfig, ca: CertificateAu
  * wrong protection), wrongIntegrity (a kind of protection this server is not set up for),
  * signerNotTrusted, certRevoked, badAlg.
  */
-export async function checkRequestProtection(msg: PKIMessage, config: ResolvedConfig, ca: CertificateAuthority | undefined): Promise<ClientProtection> {
+export async function checkRequestProtection(
+  msg: PKIMessage,
+  config: ResolvedConfig,
+  ca: CertificateAuthority | undefined,
+): Promise<ClientProtection> {
   const source = config.source;
   if (isMissing(msg)) {
     if (source.acceptUnprotected) return { kind: 'none' };

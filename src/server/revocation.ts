@@ -38,7 +38,6 @@ function reasonOf(extensions: Extension[]): { reason: number; invalidityDate?: D
   return { reason, ...(invalidityDate ? { invalidityDate } : {}) };
 }
 
-
 export async function handleRevocation(ctx: ServerContext, req: IncomingRequest): Promise<Reply> {
   const content = req.msg.body.rr!;
   if (content.length !== 1) refuse('badRequest', `exactly one certificate per revocation request is supported, got ${content.length}`);
@@ -47,7 +46,10 @@ export async function handleRevocation(ctx: ServerContext, req: IncomingRequest)
   const serial = details.certDetails.serialNumber;
   if (!issuer || !serial) return refuse('badCertId', 'the revocation request must name the certificate by issuer and serial number');
   const { reason, invalidityDate } = reasonOf(details.crlEntryDetails ?? []);
-  const certId = new CertId({ issuer: new GeneralName({ directoryName: AsnConvert.parse(AsnConvert.serialize(issuer), Name) }), serialNumber: serial.slice(0) });
+  const certId = new CertId({
+    issuer: new GeneralName({ directoryName: AsnConvert.parse(AsnConvert.serialize(issuer), Name) }),
+    serialNumber: serial.slice(0),
+  });
   const source = ctx.config.source;
   const forced = source.pkiStatus;
 
@@ -58,10 +60,14 @@ export async function handleRevocation(ctx: ServerContext, req: IncomingRequest)
     const ca = ctx.ca;
     if (!ca) return refuse('badCertId', 'this server issues no certificates');
     const record = ca.record(serial);
-    if (!record || !identifies(record.cert, issuer, serial)) return refuse('badCertId', 'no certificate with this issuer and serial number was issued by this CA');
+    if (!record || !identifies(record.cert, issuer, serial))
+      return refuse('badCertId', 'no certificate with this issuer and serial number was issued by this CA');
     if (record.revocation) refuse('certRevoked', 'the certificate is already revoked');
     if (!mayRevoke(ctx, req, record.der)) {
-      refuse('notAuthorized', 'a revocation request must be signed with the certificate to revoke, or come from an RA certificate or RA secret this server is configured with');
+      refuse(
+        'notAuthorized',
+        'a revocation request must be signed with the certificate to revoke, or come from an RA certificate or RA secret this server is configured with',
+      );
     }
     if (forced === undefined || forced === PKIStatus.accepted || forced === PKIStatus.grantedWithMods) {
       await ca.revoke(serial, reason, invalidityDate);

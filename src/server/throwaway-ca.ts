@@ -84,7 +84,14 @@ function filesIn(folder: string): ThrowawayFiles {
 
 async function existingCa(folder: string): Promise<ThrowawayCa | undefined> {
   const files = filesIn(folder);
-  const present = await Promise.all([files.caCert, files.caKey, files.serverCert, files.serverKey].map((f) => fs.lstat(f).then((s) => s.isFile(), () => false)));
+  const present = await Promise.all(
+    [files.caCert, files.caKey, files.serverCert, files.serverKey].map((f) =>
+      fs.lstat(f).then(
+        (s) => s.isFile(),
+        () => false,
+      ),
+    ),
+  );
   if (!present.every(Boolean)) return undefined;
   await Promise.all([checkPrivateKeyFile(files.caKey), checkPrivateKeyFile(files.serverKey)]);
   const [caKey, serverKey] = await Promise.all([loadPrivateKey(files.caKey), loadPrivateKey(files.serverKey)]);
@@ -110,7 +117,10 @@ export async function createThrowawayCa(options: ThrowawayCaOptions = {}): Promi
   const notAfter = new Date(now.getTime() + (options.days ?? 30) * DAY);
   const caName = parseName(options.caName ?? '/O=cmpflow/CN=cmpflow throwaway CA');
   const serverName = parseName(options.serverName ?? '/O=cmpflow/CN=cmpflow throwaway CMP server');
-  const [caKey, serverKey] = await Promise.all([provider.generateKey({ type: 'ec', curve: 'P-256' }), provider.generateKey({ type: 'ec', curve: 'P-256' })]);
+  const [caKey, serverKey] = await Promise.all([
+    provider.generateKey({ type: 'ec', curve: 'P-256' }),
+    provider.generateKey({ type: 'ec', curve: 'P-256' }),
+  ]);
   const [caKeyId, serverKeyId] = await Promise.all([keyIdentifier(caKey.spki), keyIdentifier(serverKey.spki)]);
 
   const ca = await signX509Certificate(

@@ -113,7 +113,9 @@ export class TransactionStore {
     const perClient = this.options.maxPerClient ?? this.options.maxTransactions;
     if (this.entries.size >= perClient && this.activeOf(init.client) >= perClient) this.sweep(true);
     if (this.entries.size >= perClient && this.activeOf(init.client) >= perClient) {
-      refuse('systemUnavail', `this client has ${perClient} transactions in progress already; finish or abandon some, then try again`, { endsTransaction: false });
+      refuse('systemUnavail', `this client has ${perClient} transactions in progress already; finish or abandon some, then try again`, {
+        endsTransaction: false,
+      });
     }
     if (this.entries.size >= this.options.maxTransactions) this.sweep(true);
     if (this.entries.size >= this.options.maxTransactions) this.evictFinished();

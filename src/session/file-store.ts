@@ -84,7 +84,8 @@ export class FileSessionStore implements SessionStore {
       // Read with a cap rather than checked by stat(), which says 0 for a FIFO or /dev/zero.
       text = (await readFileBoundedAsync(file, MAX_SESSION_BYTES)).toString('utf8');
     } catch (e) {
-      if (e instanceof FileTooLargeError) throw new CmpError('ERR_SNAPSHOT_INVALID', `session file ${file} is larger than ${MAX_SESSION_BYTES} bytes`);
+      if (e instanceof FileTooLargeError)
+        throw new CmpError('ERR_SNAPSHOT_INVALID', `session file ${file} is larger than ${MAX_SESSION_BYTES} bytes`);
       if (errnoOf(e) === 'ENOENT') return undefined;
       throw fileError(e, 'read', file);
     }

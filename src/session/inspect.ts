@@ -80,9 +80,10 @@ function isSecretKey(key: string): boolean {
 }
 
 function isBinary(value: object): value is ArrayBufferView | ArrayBuffer {
-  return ArrayBuffer.isView(value) || value instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && value instanceof SharedArrayBuffer);
+  return (
+    ArrayBuffer.isView(value) || value instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && value instanceof SharedArrayBuffer)
+  );
 }
-
 
 /** A live actor: its object graph reaches the machine, the services and the caller's input. */
 function isActorRef(value: object): value is { id?: unknown; sessionId: string } {
@@ -115,7 +116,10 @@ function sanitizeObject(value: object, ancestors: WeakSet<object>, depth: number
     }
   }
   if (value instanceof Map) {
-    return Array.from(value, ([k, v]) => [sanitize(k, ancestors, depth + 1), typeof k === 'string' ? sanitizeProperty(k, v, ancestors, depth + 1) : sanitize(v, ancestors, depth + 1)]);
+    return Array.from(value, ([k, v]) => [
+      sanitize(k, ancestors, depth + 1),
+      typeof k === 'string' ? sanitizeProperty(k, v, ancestors, depth + 1) : sanitize(v, ancestors, depth + 1),
+    ]);
   }
   if (value instanceof Set) return Array.from(value, (v) => sanitize(v, ancestors, depth + 1));
   if (Array.isArray(value)) {
@@ -315,7 +319,8 @@ export const INSPECTOR_WARNING = 'CmpflowInspectorWarning';
  * events, never by its stack or cause.
  */
 function reportInspectorFailure(error: unknown): void {
-  const what = error instanceof Error ? `${error.name}: ${sanitizeString(error.message)}` : typeof error === 'string' ? sanitizeString(error) : typeof error;
+  const what =
+    error instanceof Error ? `${error.name}: ${sanitizeString(error.message)}` : typeof error === 'string' ? sanitizeString(error) : typeof error;
   const message = `the inspect observer threw (${what}); the session goes on without it, and later failures of this observer are not reported`;
   const proc = (globalThis as { process?: { emitWarning?: (message: string, options: { type: string; code: string }) => void } }).process;
   if (typeof proc?.emitWarning === 'function') proc.emitWarning(message, { type: INSPECTOR_WARNING, code: 'CMPFLOW_INSPECT_OBSERVER_FAILED' });
@@ -332,7 +337,10 @@ function reportInspectorFailure(error: unknown): void {
  * (a process warning by default), later ones are dropped, and events keep being delivered, since an
  * observer may fail on one kind of event only.
  */
-export function sanitizingInspector(observer: InspectionObserver, onFailure: InspectorFailureHandler = reportInspectorFailure): (ev: InspectionEvent) => void {
+export function sanitizingInspector(
+  observer: InspectionObserver,
+  onFailure: InspectorFailureHandler = reportInspectorFailure,
+): (ev: InspectionEvent) => void {
   const deliver = typeof observer === 'function' ? observer : (ev: InspectionEvent) => observer.next?.(ev);
   let failed = false;
   return (ev) => {

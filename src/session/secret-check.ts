@@ -43,12 +43,20 @@ export async function assertSecretFitsResponse(der: Uint8Array | undefined, secr
     await verifyPkiMessageProtection(msg, { secret, trusted: [], untrusted: [] });
   } catch (e) {
     if (e instanceof CmpError && e.code === ErrorCodes.ERR_PROTECTION_INVALID) {
-      throw new CmpError(ErrorCodes.ERR_CREDENTIALS, 'secret: not the shared secret the session was started with; nothing was sent, the session is unchanged', {
-        options: ['secret'],
-      });
+      throw new CmpError(
+        ErrorCodes.ERR_CREDENTIALS,
+        'secret: not the shared secret the session was started with; nothing was sent, the session is unchanged',
+        {
+          options: ['secret'],
+        },
+      );
     }
-    throw new CmpError(ErrorCodes.ERR_SNAPSHOT_INVALID, `persisted session field lastResponse: its MAC cannot be checked (${e instanceof CmpError ? e.code : 'error'})`, {
-      cause: e,
-    });
+    throw new CmpError(
+      ErrorCodes.ERR_SNAPSHOT_INVALID,
+      `persisted session field lastResponse: its MAC cannot be checked (${e instanceof CmpError ? e.code : 'error'})`,
+      {
+        cause: e,
+      },
+    );
   }
 }

@@ -191,7 +191,8 @@ const MAX_CERT_B64_CHARS = MAX_SESSION_BYTES;
 const MAX_RESPONSE_B64_CHARS = MAX_SESSION_BYTES;
 
 function stringList(value: unknown, path: string): string[] {
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.length > MAX_META_STRING)) throw invalid(path, 'must be a list of short strings');
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.length > MAX_META_STRING))
+    throw invalid(path, 'must be a list of short strings');
   return value as string[];
 }
 
@@ -203,7 +204,18 @@ function certificateList(value: unknown, path: string): void {
 /** The certificate a delayed certConf confirms: kept so that the resumed session ends with it. */
 function checkEnrolled(value: unknown, path: string): void {
   const e = object(value, path);
-  onlyKeys(e, path, ['status', 'statusName', 'failInfo', 'statusString', 'certificate', 'chain', 'caPubs', 'extraCerts', 'implicitConfirmGranted', 'refusal']);
+  onlyKeys(e, path, [
+    'status',
+    'statusName',
+    'failInfo',
+    'statusString',
+    'certificate',
+    'chain',
+    'caPubs',
+    'extraCerts',
+    'implicitConfirmGranted',
+    'refusal',
+  ]);
   count(e.status, `${path}.status`);
   if (typeof e.statusName !== 'string' || e.statusName.length > 64) throw invalid(`${path}.statusName`, 'must be a short string');
   optional(e, 'failInfo', path, stringList);
@@ -314,7 +326,10 @@ function checkSnapshot(machine: SessionMachineName, value: unknown): void {
   const state = snapshot.value;
   if (typeof state !== 'string' || !Object.prototype.hasOwnProperty.call(states, state)) {
     const allowed = Object.keys(states);
-    throw invalid('snapshot.value', allowed.length ? `must be a persistable state of ${machine} (${allowed.join(', ')})` : `must be a persistable state, but ${machine} has none`);
+    throw invalid(
+      'snapshot.value',
+      allowed.length ? `must be a persistable state of ${machine} (${allowed.join(', ')})` : `must be a persistable state, but ${machine} has none`,
+    );
   }
   states[state](snapshot);
 }
@@ -326,8 +341,7 @@ function checkMeta(value: unknown, code: ErrorCode): void {
   for (const [key, v] of entries) {
     if (!META_KEY.test(key)) throw invalid('meta', 'has a key that is not a simple name', code);
     if (isSecretLikeName(key)) throw invalid(`meta.${key}`, 'looks like a secret, and secrets are never persisted', code);
-    const ok =
-      (typeof v === 'string' && v.length <= MAX_META_STRING) || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+    const ok = (typeof v === 'string' && v.length <= MAX_META_STRING) || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
     if (!ok) throw invalid(`meta.${key}`, 'must be a short string, a finite number or a boolean', code);
   }
 }
@@ -346,7 +360,8 @@ function validateSession(value: unknown, expectMachine?: SessionMachineName): Pe
   const s = object(value, '(session)');
   if (s.format !== SESSION_FORMAT) throw invalid('format', `must be "${SESSION_FORMAT}"`);
   const machine = knownMachine(s.machine, 'machine');
-  if (expectMachine !== undefined && machine !== expectMachine) throw invalid('machine', `is ${machine}, but a ${expectMachine} session was expected`);
+  if (expectMachine !== undefined && machine !== expectMachine)
+    throw invalid('machine', `is ${machine}, but a ${expectMachine} session was expected`);
   if (typeof s.version !== 'number') throw invalid('version', 'must be a number');
   if (s.version !== MACHINE_VERSION) {
     throw new CmpError(
@@ -390,7 +405,11 @@ export function parsePersistedSession(json: string | unknown, expectMachine?: Se
  * Takes a persisted session from a running actor. Only a quiet state (tag 'persistable') can be
  * persisted: elsewhere a request may be in flight, and resuming would send it again.
  */
-export function persistSession(actor: ActorRefFrom<EnrollmentMachine | RevocationMachine | GeneralMachine>, machine: PersistableMachineName, meta?: SessionMeta): PersistedSession {
+export function persistSession(
+  actor: ActorRefFrom<EnrollmentMachine | RevocationMachine | GeneralMachine>,
+  machine: PersistableMachineName,
+  meta?: SessionMeta,
+): PersistedSession {
   knownMachine(machine, '(machine)', 'ERR_INVALID_OPTION');
   const current = actor.getSnapshot();
   if (current.machine.id !== machine) {

@@ -47,10 +47,7 @@ function parseHttpUrl(input: string, what: string): ParsedUrl {
     url = new URL(scheme === undefined ? `http://${trimmed}` : trimmed);
   } catch {
     // The input may carry userinfo, so it is not echoed.
-    throw new CmpError(
-      ErrorCodes.ERR_INVALID_OPTION,
-      `${what} address is not of the form [http[s]://]host[:port][/path]`,
-    );
+    throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `${what} address is not of the form [http[s]://]host[:port][/path]`);
   }
   if (url.hostname === '') throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `${what} address has no host`);
   if (url.port === '0') throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `${what} port must not be 0`);

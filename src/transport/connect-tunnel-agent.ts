@@ -34,10 +34,7 @@ export class ConnectTunnelAgent extends https.Agent {
     super(options);
   }
 
-  override createConnection(
-    options: https.RequestOptions,
-    callback?: (err: Error | null, stream: Duplex) => void,
-  ): Duplex | null | undefined {
+  override createConnection(options: https.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
     const done = callback ?? (() => undefined);
     const host = options.host ?? options.hostname ?? 'localhost';
     const authority = `${host.includes(':') ? `[${host}]` : host}:${options.port ?? 443}`;
@@ -84,9 +81,7 @@ export class ConnectTunnelAgent extends https.Agent {
       finish(null, secure);
     });
     connect.once('error', (e) =>
-      finish(
-        e instanceof ProxyTunnelError ? e : new ProxyTunnelError(`proxy CONNECT failed: ${e.message}`, { cause: e }),
-      ),
+      finish(e instanceof ProxyTunnelError ? e : new ProxyTunnelError(`proxy CONNECT failed: ${e.message}`, { cause: e })),
     );
     connect.end();
     return undefined;

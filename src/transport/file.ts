@@ -88,10 +88,7 @@ export function createFileTransfer(options: FileTransferOptions, inner?: Transfe
       ctx.responseReplayed?.(response);
     } else {
       if (inner === undefined) {
-        throw new CmpError(
-          ErrorCodes.ERR_MISSING_OPTION,
-          'no rspin file left for this message and no transfer to send it with',
-        );
+        throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'no rspin file left for this message and no transfer to send it with');
       }
       const actual = reqinFile !== undefined ? await storedRequest(reqinFile, ctx) : request;
       response = await inner(actual, ctx);

@@ -147,10 +147,7 @@ function tlsAgentOptions(opts: HttpTlsOptions | undefined): https.AgentOptions {
     throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'tls.extra needs tls.cert');
   }
   if (opts.cert !== undefined && opts.key !== undefined) {
-    const chain = [
-      ...certificatesToPem(opts.cert, 'tls.cert'),
-      ...(opts.extra ?? []).flatMap((s) => certificatesToPem(s, 'tls.extra')),
-    ];
+    const chain = [...certificatesToPem(opts.cert, 'tls.cert'), ...(opts.extra ?? []).flatMap((s) => certificatesToPem(s, 'tls.extra'))];
     result.cert = chain.join('');
     result.key = privateKeyToPem(opts.key, opts.keyPassphrase, 'tls.key');
     try {
@@ -173,9 +170,7 @@ function createAgent(resolved: ResolvedOptions, tlsOptions: HttpTlsOptions | und
   const base: http.AgentOptions = { keepAlive: resolved.keepAlive !== 0, noDelay: true, scheduling: 'lifo' };
   if (!resolved.server.useTls) return new http.Agent(base);
   const options = { ...base, ...tlsAgentOptions(tlsOptions) };
-  return resolved.proxy !== undefined
-    ? new ConnectTunnelAgent(resolved.proxy, options, resolved.timeoutMs)
-    : new https.Agent(options);
+  return resolved.proxy !== undefined ? new ConnectTunnelAgent(resolved.proxy, options, resolved.timeoutMs) : new https.Agent(options);
 }
 
 interface RequestTarget {
@@ -275,8 +270,7 @@ export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
 
   const aborted = (signal: AbortSignal | undefined) =>
     new CmpError(ErrorCodes.ERR_ABORTED, `transfer to ${where} was aborted`, { cause: signal?.reason });
-  const tooLarge = () =>
-    new CmpError(ErrorCodes.ERR_RESPONSE_TOO_LARGE, `response from ${where} exceeds ${maxResponseBytes} bytes`);
+  const tooLarge = () => new CmpError(ErrorCodes.ERR_RESPONSE_TOO_LARGE, `response from ${where} exceeds ${maxResponseBytes} bytes`);
 
   /** Why a response is not a CMP answer, or undefined when its body is worth reading. */
   const rejectResponse = (res: http.IncomingMessage, keepAliveWanted: boolean): CmpError | undefined => {
@@ -285,10 +279,7 @@ export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
     // for a lasting denial of service); OpenSSL does not follow them for POST either.
     if (status !== 200) {
       const redirect = status >= 300 && status < 400 ? ' (redirects are not followed)' : '';
-      return new CmpError(
-        ErrorCodes.ERR_HTTP_STATUS,
-        `${where} answered HTTP ${status} ${sanitize(res.statusMessage ?? '')}${redirect}`.trimEnd(),
-      );
+      return new CmpError(ErrorCodes.ERR_HTTP_STATUS, `${where} answered HTTP ${status} ${sanitize(res.statusMessage ?? '')}${redirect}`.trimEnd());
     }
     const contentType = res.headers['content-type'];
     if (!isMediaTypeOk(contentType)) {
@@ -300,10 +291,7 @@ export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
       );
     }
     if (resolved.keepAlive === 2 && keepAliveWanted && !serverKeptConnection(res)) {
-      return new CmpError(
-        ErrorCodes.ERR_TRANSPORT,
-        `${where} closes the connection, but keepAlive 2 requires a persistent one`,
-      );
+      return new CmpError(ErrorCodes.ERR_TRANSPORT, `${where} closes the connection, but keepAlive 2 requires a persistent one`);
     }
     const declared = Number(res.headers['content-length'] ?? -1);
     if (maxResponseBytes > 0 && declared > maxResponseBytes) return tooLarge();
@@ -313,8 +301,7 @@ export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
   const exchange = (payload: Buffer, ctx: TransferContext, timeoutMs: number): Promise<Uint8Array> =>
     new Promise((resolve, reject) => {
       const signal = ctx.signal;
-      const keepAliveWanted =
-        resolved.keepAlive !== 0 && (ctx.bodyType === undefined || CONTINUING_BODY_TYPES.has(ctx.bodyType));
+      const keepAliveWanted = resolved.keepAlive !== 0 && (ctx.bodyType === undefined || CONTINUING_BODY_TYPES.has(ctx.bodyType));
       let req: http.ClientRequest | undefined;
       let timer: NodeJS.Timeout | undefined;
       let settled = false;
@@ -335,10 +322,7 @@ export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
       const onAbort = () => fail(aborted(signal));
       signal?.addEventListener('abort', onAbort, { once: true });
       if (timeoutMs > 0) {
-        timer = setTimeout(
-          () => fail(new CmpError(ErrorCodes.ERR_TIMEOUT, `${where} did not answer within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
+        timer = setTimeout(() => fail(new CmpError(ErrorCodes.ERR_TIMEOUT, `${where} did not answer within ${timeoutMs} ms`)), timeoutMs);
       }
 
       const headers: http.OutgoingHttpHeaders = {
@@ -390,9 +374,7 @@ export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
     }
     const timeoutMs = ctx.timeoutMs ?? resolved.timeoutMs;
     if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
-      return Promise.reject(
-        new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'timeoutMs must be a number of milliseconds >= 0'),
-      );
+      return Promise.reject(new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'timeoutMs must be a number of milliseconds >= 0'));
     }
     if (ctx.signal?.aborted) return Promise.reject(aborted(ctx.signal));
     return exchange(Buffer.from(request.buffer, request.byteOffset, request.byteLength), ctx, timeoutMs);

@@ -9,7 +9,8 @@ const EXPLANATIONS: Record<string, string> = {
   ERR_SSL_WRONG_VERSION_NUMBER: 'the server does not speak TLS, or no TLS version we offer (1.2 or later)',
   ERR_SSL_UNKNOWN_PROTOCOL: 'the server does not speak TLS',
   ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: 'the server requires a TLS client certificate, and none was given',
-  ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE: 'the server refused the handshake (it may require a TLS client certificate, or share no cipher or protocol version with us)',
+  ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE:
+    'the server refused the handshake (it may require a TLS client certificate, or share no cipher or protocol version with us)',
   ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'the server does not trust the issuer of our TLS client certificate (is its chain complete?)',
   ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'the server rejected our TLS client certificate',
   ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED: 'the server rejected our TLS client certificate as expired',

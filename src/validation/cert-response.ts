@@ -31,11 +31,7 @@ import { statusError, statusName, statusView } from './status';
  * ERR_UNEXPECTED_STATUS, ERR_NO_CERTIFICATE, ERR_ENCRYPTED_CERT_UNSUPPORTED, ERR_PUBLIC_KEY_MISMATCH,
  * ERR_CAPUBS_UNTRUSTED, ERR_PROTECTION_MISSING or ERR_NEW_CERT_UNTRUSTED.
  */
-export async function validateCertResponse(
-  msg: PKIMessage,
-  exp: ResponseExpectations,
-  protection: ResponseProtection,
-): Promise<CertResponseResult> {
+export async function validateCertResponse(msg: PKIMessage, exp: ResponseExpectations, protection: ResponseProtection): Promise<CertResponseResult> {
   const rep = certRepMessageOf(msg);
   const senderNonce = checkSenderNonce(msg.header);
   const response = checkSingleCertResponse(rep);

@@ -7,7 +7,6 @@ import type { X509Certificate } from '@peculiar/x509';
 import type { VerifiedProtection, VerifyOptions } from '../protection/verify';
 import type { PolledRequestKind, RequestKind } from '../protocol';
 
-
 export interface ResponseExpectations {
   /** The body type of the request this response answers. */
   requestType: RequestKind;

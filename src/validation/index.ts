@@ -5,11 +5,7 @@
  */
 export { processResponse } from './response';
 export type { CertRequestKind, RequestKind } from '../protocol';
-export type {
-  ResponseExpectations,
-  ResponseProtection,
-  UnprotectedResponse,
-} from './expectations';
+export type { ResponseExpectations, ResponseProtection, UnprotectedResponse } from './expectations';
 export { validateResponseHeader, type ValidatedHeader } from './header';
 export { validateResponseProtection } from './protection';
 export { validateResponseBody, expectedBodyTypes } from './body';

@@ -50,10 +50,7 @@ function checkPollCertReqId(entry: PollRepContentEntry, expected: bigint): bigin
 /** Seconds to wait as a number; negative or absurdly large values are ERR_CHECK_AFTER. */
 function checkCheckAfter(checkAfter: bigint): number {
   if (checkAfter < 0n || checkAfter > BigInt(MAX_CHECK_AFTER_SECONDS)) {
-    throw new CmpError(
-      ErrorCodes.ERR_CHECK_AFTER,
-      `pollRep checkAfter ${checkAfter.toString()} is outside 0..${MAX_CHECK_AFTER_SECONDS} seconds`,
-    );
+    throw new CmpError(ErrorCodes.ERR_CHECK_AFTER, `pollRep checkAfter ${checkAfter.toString()} is outside 0..${MAX_CHECK_AFTER_SECONDS} seconds`);
   }
   return Number(checkAfter);
 }

@@ -14,7 +14,11 @@ import type { ResponseExpectations, ResponseProtection } from './expectations';
  * Throws the verifier's CmpError (ERR_PROTECTION_MISSING, ERR_PROTECTION_INVALID, ...) unless an
  * exception applies. `protectedPart`: see verifyPkiMessageProtection.
  */
-export async function validateResponseProtection(msg: PKIMessage, exp: ResponseExpectations, protectedPart?: Uint8Array): Promise<ResponseProtection> {
+export async function validateResponseProtection(
+  msg: PKIMessage,
+  exp: ResponseExpectations,
+  protectedPart?: Uint8Array,
+): Promise<ResponseProtection> {
   try {
     return await verifyPkiMessageProtection(msg, exp.verify, protectedPart);
   } catch (e) {
@@ -42,9 +46,7 @@ function unprotectedException(msg: PKIMessage): string | undefined {
     case 'cp':
     case 'kup': {
       const responses = (body.ip ?? body.cp ?? body.kup)!.response;
-      return responses.length === 1 && responses[0].status.status === PKIStatus.rejection
-        ? 'certificate response with rejection status'
-        : undefined;
+      return responses.length === 1 && responses[0].status.status === PKIStatus.rejection ? 'certificate response with rejection status' : undefined;
     }
     default:
       return undefined;

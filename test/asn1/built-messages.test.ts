@@ -95,7 +95,9 @@ describe('messages built from scratch', () => {
 describe('INTEGERs', () => {
   it('keep a 20-octet serial number, certReqId -1 and checkAfter 2^40 exactly', () => {
     const ir = decodePkiMessage(encodePkiMessage(sampleMessage('ir')));
-    expect(hex(ir.body.ir![0].certReq.certTemplate.serialNumber!)).toBe(`00${Array.from({ length: 19 }, (_, i) => (0x80 + i).toString(16)).join('')}`);
+    expect(hex(ir.body.ir![0].certReq.certTemplate.serialNumber!)).toBe(
+      `00${Array.from({ length: 19 }, (_, i) => (0x80 + i).toString(16)).join('')}`,
+    );
     const cp = decodePkiMessage(encodePkiMessage(sampleMessage('cp')));
     expect(cp.body.cp!.response[0].certReqId).toBe(-1n);
     const pollRep = decodePkiMessage(encodePkiMessage(sampleMessage('pollRep')));
@@ -104,7 +106,7 @@ describe('INTEGERs', () => {
     expect([...popdecr.body.popdecr!]).toEqual([0n, -1n, 2n ** 70n + 5n]);
   });
 
-  it('encode 0, -1 and 2^40 in minimal two\'s complement', () => {
+  it("encode 0, -1 and 2^40 in minimal two's complement", () => {
     const contents = (value: object) => {
       const der = encodeDer(value);
       return readDer(der).children!.map((c) => hex(nodeContent(der, c)));
@@ -117,9 +119,7 @@ describe('INTEGERs', () => {
   it('refuse a pvno that does not fit a JavaScript number instead of rounding it', () => {
     const [, ...rest] = sequenceElements(encodeDer(fullHeader()));
     const hugePvno = Uint8Array.of(0x02, 0x09, 0x01, 0, 0, 0, 0, 0, 0, 0, 0);
-    expect(() => decodeDer(encodeTlv(0x30, hugePvno, ...rest), PKIHeader)).toThrow(
-      expect.objectContaining({ code: 'ERR_ASN1_DECODE' }),
-    );
+    expect(() => decodeDer(encodeTlv(0x30, hugePvno, ...rest), PKIHeader)).toThrow(expect.objectContaining({ code: 'ERR_ASN1_DECODE' }));
     expect(decodeDer(encodeTlv(0x30, Uint8Array.of(0x02, 0x01, 0x02), ...rest), PKIHeader).pvno).toBe(2);
   });
 });

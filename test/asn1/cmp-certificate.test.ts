@@ -91,7 +91,10 @@ describe('frozenCmpCertificate', () => {
   it('encodes as the schema encodes the certificate, alone and inside a message', () => {
     const frozen = frozenCmpCertificate(certDer);
     expect(hex(encodeDer(frozen))).toBe(hex(certDer));
-    const built = new PKIMessage({ ...sampleMessage('genm'), extraCerts: [frozen, frozenCmpCertificate(new Uint8Array(AsnConvert.serialize(otherCertificate)))] });
+    const built = new PKIMessage({
+      ...sampleMessage('genm'),
+      extraCerts: [frozen, frozenCmpCertificate(new Uint8Array(AsnConvert.serialize(otherCertificate)))],
+    });
     const plainBuilt = new PKIMessage({ ...sampleMessage('genm'), extraCerts: [certificate, otherCertificate] });
     expect(hex(encodeDer(built))).toBe(hex(AsnSerializer.serialize(plainBuilt)));
   });
@@ -117,7 +120,9 @@ describe('replaceElements', () => {
     const root = readDer(der);
     const target = root.children![0]!.children![1]!;
     const { bytes, offsets } = replaceElements(der, root, [target], Uint8Array.of(0x30, 0x00));
-    expect(hex(bytes)).toBe(hex(encodeTlv(0x30, encodeTlv(0x31, Uint8Array.of(0x02, 0x01, 0x01), Uint8Array.of(0x30, 0x00)), Uint8Array.of(0x02, 0x01, 0x02))));
+    expect(hex(bytes)).toBe(
+      hex(encodeTlv(0x30, encodeTlv(0x31, Uint8Array.of(0x02, 0x01, 0x01), Uint8Array.of(0x30, 0x00)), Uint8Array.of(0x02, 0x01, 0x02))),
+    );
     expect(hex(bytes.subarray(offsets[0]!, offsets[0]! + 2))).toBe('3000');
   });
 });

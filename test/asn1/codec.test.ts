@@ -24,9 +24,7 @@ const ascii = (s: string) => Uint8Array.from(Buffer.from(s, 'latin1'));
 function messageWithFractionalTime(): { der: Uint8Array; header: Uint8Array; body: Uint8Array } {
   const built = encodePkiMessage(sampleMessage('certConf'));
   const [header, body, ...rest] = sequenceElements(built);
-  const fields = sequenceElements(header).map((f) =>
-    f[0] === 0xa0 ? encodeTlv(0xa0, encodeTlv(0x18, ascii('20240506070809.5Z'))) : f,
-  );
+  const fields = sequenceElements(header).map((f) => (f[0] === 0xa0 ? encodeTlv(0xa0, encodeTlv(0x18, ascii('20240506070809.5Z'))) : f));
   const oddHeader = encodeTlv(0x30, ...fields);
   return { der: encodeTlv(0x30, oddHeader, body, ...rest), header: oddHeader, body };
 }
@@ -116,7 +114,7 @@ describe('a decoded message keeps the bytes it was read from', () => {
     expect(decodePkiMessage(after).body.certConf![0].certReqId).toBe(99n);
   });
 
-  it('copies the input, so later changes to the caller\'s buffer do not leak in', () => {
+  it("copies the input, so later changes to the caller's buffer do not leak in", () => {
     const { der } = messageWithFractionalTime();
     const input = Uint8Array.from(der);
     const msg = decodePkiMessage(input);

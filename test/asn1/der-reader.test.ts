@@ -8,7 +8,14 @@ import { readDer } from '../../src/asn1/der';
 import { parseDer } from '../../src/asn1/der-reader';
 import { readMessageFile } from '../../src/asn1';
 import { messageVectors, readVector, relativeName, vectorFiles } from './vectors';
-import { currentDecodeOutcome, intendedlyStricter, referenceDecodeChecked, referenceParse, valueDifference, type Ctor } from '../support/asn1-reference';
+import {
+  currentDecodeOutcome,
+  intendedlyStricter,
+  referenceDecodeChecked,
+  referenceParse,
+  valueDifference,
+  type Ctor,
+} from '../support/asn1-reference';
 import { crl, csr, sampleMessage } from './samples';
 
 const oldParse = referenceParse;
@@ -31,7 +38,11 @@ describe('parseDer gives what asn1js and AsnParser.fromASN give', () => {
 
   const certificates = vectorFiles()
     .filter((f) => /\.(crt|pem|der|cer)$/.test(f))
-    .filter((f) => !Buffer.from(readVector(f)).toString('latin1').startsWith('-----BEGIN') || Buffer.from(readVector(f)).toString('latin1').includes('BEGIN CERTIFICATE'))
+    .filter(
+      (f) =>
+        !Buffer.from(readVector(f)).toString('latin1').startsWith('-----BEGIN') ||
+        Buffer.from(readVector(f)).toString('latin1').includes('BEGIN CERTIFICATE'),
+    )
     .map((f) => [relativeName(f), readMessageFile(readVector(f))] as const);
   it.each(certificates)('for the certificate %s', (_, bytes) => {
     expectSameAsOld(bytes, Certificate);
@@ -64,9 +75,7 @@ describe('times, read without asn1js in their plain DER forms', () => {
     expectSameAsOld(bytes, Time);
   });
 
-  it.each([
-    ['a letter among the digits', time(0x18, '2050010100000xZ')],
-  ])('a time string with %s fails as it did', (_, bad) => {
+  it.each([['a letter among the digits', time(0x18, '2050010100000xZ')]])('a time string with %s fails as it did', (_, bad) => {
     expect(() => oldParse(bad, Time)).toThrow();
     expect(() => parseDer(bad, Time)).toThrow();
   });

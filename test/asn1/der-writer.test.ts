@@ -128,7 +128,8 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.oneof(fc.integer(), fc.integer({ min: -300, max: 300 }), fc.double()).map((value) => ({ kind: 'number' as const, value })),
   fc.bigInt({ min: -(1n << 80n), max: 1n << 80n }).map((value) => ({ kind: 'bigint' as const, value })),
   fc.date({ min: new Date(-1e14), max: new Date(1e14) }).map((value) => ({ kind: 'date' as const, value })),
-  fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('1.2.3', '2.999.1', '0.39', '1.40', 'x'))
+  fc
+    .oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('1.2.3', '2.999.1', '0.39', '1.40', 'x'))
     .map((value) => ({ kind: 'string' as const, value })),
   fc.uint8Array({ maxLength: 40 }).map((value) => ({ kind: 'bytes' as const, value })),
   fc.constant({ kind: 'shorten' as const }),
@@ -382,7 +383,29 @@ describe('serializeDer keeps the quirks of AsnSerializer', () => {
   });
 
   it('writes INTEGERs from numbers, numeric strings and bigints as asn1js does, even non-minimally', () => {
-    const numbers = [0, -0, 1, -1, 127, 128, -128, -129, 255, 256, -256, 32767, 32768, -32768, -32769, 2 ** 31, -(2 ** 31), 2 ** 47, -(2 ** 53), 1.5, NaN];
+    const numbers = [
+      0,
+      -0,
+      1,
+      -1,
+      127,
+      128,
+      -128,
+      -129,
+      255,
+      256,
+      -256,
+      32767,
+      32768,
+      -32768,
+      -32769,
+      2 ** 31,
+      -(2 ** 31),
+      2 ** 47,
+      -(2 ** 53),
+      1.5,
+      NaN,
+    ];
     for (const int of [...numbers, '123', '99999999999999999999']) expectSameOutcome(new Scalars({ int }));
     for (const small of [...numbers, Number.MAX_SAFE_INTEGER]) expectSameOutcome(new Scalars({ small }));
     for (const enumerated of numbers) expectSameOutcome(new Scalars({ enumerated }));
@@ -393,7 +416,15 @@ describe('serializeDer keeps the quirks of AsnSerializer', () => {
   });
 
   it('writes UTCTime and GeneralizedTime as asn1js formats them, fractions included', () => {
-    const dates = ['1950-01-01T00:00:00Z', '2049-12-31T23:59:59Z', '2050-01-01T00:00:00Z', '1949-12-31T23:59:59Z', '2024-02-29T12:34:56.789Z', '2024-02-29T12:34:56.5Z', '0999-01-01T00:00:00Z'];
+    const dates = [
+      '1950-01-01T00:00:00Z',
+      '2049-12-31T23:59:59Z',
+      '2050-01-01T00:00:00Z',
+      '1949-12-31T23:59:59Z',
+      '2024-02-29T12:34:56.789Z',
+      '2024-02-29T12:34:56.5Z',
+      '0999-01-01T00:00:00Z',
+    ];
     for (const d of dates.map((s) => new Date(s))) {
       expectSameAsAsnSerializer(new Scalars({ utc: d, generalized: d, wholeSeconds: d }));
     }

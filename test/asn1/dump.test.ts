@@ -20,7 +20,10 @@ type Dump = Record<string, any>;
 const dumpOf = (der: Uint8Array): Dump => dumpPkiMessage(decodePkiMessage(der)) as Dump;
 
 function pem(label: string, der: Uint8Array, eol = '\n', headers = ''): Uint8Array {
-  const lines = Buffer.from(der).toString('base64').match(/.{1,64}/g)!.join(eol);
+  const lines = Buffer.from(der)
+    .toString('base64')
+    .match(/.{1,64}/g)!
+    .join(eol);
   return Uint8Array.from(Buffer.from(`-----BEGIN ${label}-----${eol}${headers}${lines}${eol}-----END ${label}-----${eol}`));
 }
 

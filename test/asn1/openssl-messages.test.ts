@@ -22,7 +22,24 @@ describe('messages exchanged by the real openssl cmp client and mock server', ()
 
   it('cover the message types this library must read and write', () => {
     const bodies = new Set(exchanges.flatMap((e) => e.messages.map((m) => m.body)));
-    for (const body of ['ir', 'ip', 'cr', 'cp', 'p10cr', 'kur', 'kup', 'rr', 'rp', 'genm', 'genp', 'certConf', 'pkiconf', 'pollReq', 'pollRep', 'error']) {
+    for (const body of [
+      'ir',
+      'ip',
+      'cr',
+      'cp',
+      'p10cr',
+      'kur',
+      'kup',
+      'rr',
+      'rp',
+      'genm',
+      'genp',
+      'certConf',
+      'pkiconf',
+      'pollReq',
+      'pollRep',
+      'error',
+    ]) {
       expect(bodies).toContain(body);
     }
     expect(new Set(exchanges.map((e) => e.protection))).toEqual(new Set(['pbm', 'signature', 'none']));

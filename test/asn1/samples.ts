@@ -127,9 +127,7 @@ export function crl(): CertificateList {
       issuer: name('CN=Sample CA,O=cmpflow'),
       thisUpdate: new Time(new Date('2024-05-01T10:00:00Z')),
       nextUpdate: new Time(new Date('2024-06-01T10:00:00Z')),
-      revokedCertificates: [
-        new RevokedCertificate({ userCertificate: serial20, revocationDate: new Time(new Date('2024-04-30T08:00:00Z')) }),
-      ],
+      revokedCertificates: [new RevokedCertificate({ userCertificate: serial20, revocationDate: new Time(new Date('2024-04-30T08:00:00Z')) })],
     }),
     signatureAlgorithm: ecdsaSha384,
     signature: filled(64, 0x5a),
@@ -176,9 +174,7 @@ export function fullHeader(): PKIHeader {
     messageTime: new Date('2024-05-06T07:08:09Z'),
     protectionAlg: new AlgorithmIdentifier({
       algorithm: CmpOids.passwordBasedMac,
-      parameters: encodeDer(
-        new PBMParameter({ salt: filled(16, 0x44), owf: sha256, iterationCount: 10_000n, mac: hmacSha256 }),
-      ).slice().buffer,
+      parameters: encodeDer(new PBMParameter({ salt: filled(16, 0x44), owf: sha256, iterationCount: 10_000n, mac: hmacSha256 })).slice().buffer,
     }),
     senderKID: bytes(0x6b, 0x69, 0x64),
     recipKID: filled(20, 0x55),
@@ -297,7 +293,12 @@ function certRepMessage(): CertRepMessage {
           privateKey: new EncryptedKey({ envelopedData: envelopedData() }),
           publicationInfo: new PKIPublicationInfo({
             action: PKIPublicationInfo.pleasePublish,
-            pubInfos: [new SinglePubInfo({ pubMethod: SinglePubInfo.web, pubLocation: new GeneralName({ uniformResourceIdentifier: 'http://example.test/x' }) })],
+            pubInfos: [
+              new SinglePubInfo({
+                pubMethod: SinglePubInfo.web,
+                pubLocation: new GeneralName({ uniformResourceIdentifier: 'http://example.test/x' }),
+              }),
+            ],
           }),
         }),
         rspInfo: bytes(0x0c, 0x00),
@@ -340,9 +341,7 @@ function genpValues(): GenRepContent {
       CmpOids.idItCertReqTemplate,
       new CertReqTemplateContent({
         certTemplate: new CertTemplate({ subject: name('CN=Template') }),
-        keySpec: new Controls([
-          new AttributeTypeAndValue({ type: CmpOids.idRegCtrlRsaKeyLen, value: bytes(0x02, 0x02, 0x08, 0x00) }),
-        ]),
+        keySpec: new Controls([new AttributeTypeAndValue({ type: CmpOids.idRegCtrlRsaKeyLen, value: bytes(0x02, 0x02, 0x08, 0x00) })]),
       }),
     ),
     createInfoTypeAndValue(

@@ -1,14 +1,5 @@
 import { CmpError } from '../../src/errors';
-import {
-  decodeDer,
-  decodePkiMessage,
-  encodeTlv,
-  nodeContent,
-  PKIHeader,
-  readDer,
-  sameStructure,
-  sequenceElements,
-} from '../../src/asn1';
+import { decodeDer, decodePkiMessage, encodeTlv, nodeContent, PKIHeader, readDer, sameStructure, sequenceElements } from '../../src/asn1';
 import { messageVectors, readVector } from './vectors';
 
 function codeOf(fn: () => unknown): string {
@@ -60,9 +51,7 @@ describe('strict reading of a PKIMessage', () => {
   });
 
   it('rejects an absurd length with ERR_ASN1_LENGTH without allocating it', () => {
-    expect(codeOf(() => decodePkiMessage(Uint8Array.of(0x30, 0x84, 0xff, 0xff, 0xff, 0xff, 0x02, 0x01, 0x00)))).toBe(
-      'ERR_ASN1_LENGTH',
-    );
+    expect(codeOf(() => decodePkiMessage(Uint8Array.of(0x30, 0x84, 0xff, 0xff, 0xff, 0xff, 0x02, 0x01, 0x00)))).toBe('ERR_ASN1_LENGTH');
     expect(codeOf(() => decodePkiMessage(Uint8Array.of(0x30, 0x89, 1, 2, 3, 4, 5, 6, 7, 8, 9)))).toBe('ERR_ASN1_LENGTH');
     expect(codeOf(() => decodePkiMessage(Uint8Array.of(0x30, 0x82, 0x01)))).toBe('ERR_ASN1_LENGTH');
   });

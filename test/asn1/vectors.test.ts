@@ -83,10 +83,7 @@ describe('recorded CMP messages of other implementations', () => {
       // Top-level elements of the PKIMessage are indented by exactly four spaces: header, then body.
       const topLevel = txt.filter((line) => /^ {4}\S/.test(line));
       const tag = Number(/\[CONTEXT (\d+)\]/.exec(topLevel[1])![1]);
-      expect([relativeName(file), pkiBodyType(decodePkiMessage(readVector(file)).body)]).toEqual([
-        relativeName(file),
-        PKI_BODY_TYPES[tag],
-      ]);
+      expect([relativeName(file), pkiBodyType(decodePkiMessage(readVector(file)).body)]).toEqual([relativeName(file), PKI_BODY_TYPES[tag]]);
     }
   });
 });

@@ -45,7 +45,20 @@ describe('secrets in the process list', () => {
 
 describe('finding and hiding literal secrets', () => {
   it('finds the values of pass phrase options, but not env:, file:, fd: or stdin sources, nor other options', () => {
-    const argv = ['-secret', 'pass:a', '-keypass', 'env:KEY_PASS', '-srv_secret', 'pass:b', '-otherpass', 'file:/p', '-newkeypass', 'stdin', '-ref', 'pass:c'];
+    const argv = [
+      '-secret',
+      'pass:a',
+      '-keypass',
+      'env:KEY_PASS',
+      '-srv_secret',
+      'pass:b',
+      '-otherpass',
+      'file:/p',
+      '-newkeypass',
+      'stdin',
+      '-ref',
+      'pass:c',
+    ];
     expect(literalSecretIndexes(argv)).toEqual([1, 5]);
   });
 
@@ -67,7 +80,10 @@ describe('finding and hiding literal secrets', () => {
   });
 
   it('warns once, naming the options and pointing to env: and file:, where the process list still shows the secret or cannot be read', () => {
-    const unchanged = fakeProcess(['node', 'cmpflow', '-secret', 'pass:x', '-keypass', 'pass:y'], () => 'node\0cmpflow\0-secret\0pass:x\0-keypass\0pass:y');
+    const unchanged = fakeProcess(
+      ['node', 'cmpflow', '-secret', 'pass:x', '-keypass', 'pass:y'],
+      () => 'node\0cmpflow\0-secret\0pass:x\0-keypass\0pass:y',
+    );
     expect(hideSecretArguments(unchanged)).toMatch(/\(-secret, -keypass\).*env:VARIABLE or file:PATH/);
     const unreadable = fakeProcess(['node', 'cmpflow', '-secret', 'pass:x'], () => undefined);
     expect(hideSecretArguments(unreadable)).toContain('-secret');

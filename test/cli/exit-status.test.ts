@@ -46,7 +46,9 @@ describe('exit statuses', () => {
   });
 
   it('are each named in the -help summary', () => {
-    const line = usage().split('\n').find((l) => l.startsWith('Exit status: '));
+    const line = usage()
+      .split('\n')
+      .find((l) => l.startsWith('Exit status: '));
     expect(line).toBeDefined();
     const named = Array.from(line!.matchAll(/(?:^Exit status: |, )(\d+) /g), (m) => Number(m[1]));
     expect(named).toEqual(usedStatuses());

@@ -81,7 +81,20 @@ describe('Ctrl-C in a client command', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const port = (silent.address() as { port: number }).port;
     try {
-      const cli = spawnCmpflow(['-config', '', '-server', `127.0.0.1:${port}`, '-ref', REF, '-secret', `pass:${SECRET}`, '-recipient', '/CN=CA', '-cmd', 'genm']);
+      const cli = spawnCmpflow([
+        '-config',
+        '',
+        '-server',
+        `127.0.0.1:${port}`,
+        '-ref',
+        REF,
+        '-secret',
+        `pass:${SECRET}`,
+        '-recipient',
+        '/CN=CA',
+        '-cmd',
+        'genm',
+      ]);
       await until('the connection', () => sockets.length > 0, cli);
       cli.child.kill('SIGINT');
       const run = await cli.done;

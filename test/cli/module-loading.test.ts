@@ -17,7 +17,8 @@ function loadedBy(argv: string[]): Promise<{ code: number; modules: string[] }> 
       process.execPath,
       ['-r', require.resolve('ts-node/register/transpile-only'), path.join(__dirname, 'loaded-modules.ts'), ...argv],
       { cwd: ROOT, env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json') } },
-      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as { code: number; modules: string[] })),
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as { code: number; modules: string[] }),
     );
   });
 }
@@ -29,7 +30,8 @@ describe('cmpflow loads what the command needs', () => {
   it('prints -help without loading the client, the server, the option checks or any ASN.1 library', async () => {
     const { code, modules } = await loadedBy(['-help']);
     expect(code).toBe(0);
-    for (const dir of ['src/client/', 'src/server/', 'src/asn1/', 'src/transport/', 'src/session/', 'machines/']) expect(under(modules, dir)).toEqual([]);
+    for (const dir of ['src/client/', 'src/server/', 'src/asn1/', 'src/transport/', 'src/session/', 'machines/'])
+      expect(under(modules, dir)).toEqual([]);
     expect(modules).not.toContain('src/cli/options.ts');
     for (const pkg of ['@peculiar/x509', '@peculiar/asn1-schema', 'asn1js', 'xstate', 'axios']) expect(packages(modules, pkg)).toEqual([]);
   });
@@ -47,7 +49,22 @@ describe('cmpflow loads what the command needs', () => {
 
   it('runs a client command without loading the embedded server, the session files or dump', async () => {
     // Port 1 on loopback refuses the connection: the command fails after loading all it runs with.
-    const { code, modules } = await loadedBy(['-config', '', '-server', '127.0.0.1:1', '-ref', 'r', '-secret', 'pass:s', '-recipient', '/CN=CA', '-cmd', 'genm', '-verbosity', '3']);
+    const { code, modules } = await loadedBy([
+      '-config',
+      '',
+      '-server',
+      '127.0.0.1:1',
+      '-ref',
+      'r',
+      '-secret',
+      'pass:s',
+      '-recipient',
+      '/CN=CA',
+      '-cmd',
+      'genm',
+      '-verbosity',
+      '3',
+    ]);
     expect(code).toBe(1);
     expect(modules).toContain('src/client/client.ts');
     expect(under(modules, 'src/server/')).toEqual([]);

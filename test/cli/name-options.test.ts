@@ -38,7 +38,19 @@ describe('-subject, -issuer, -recipient and -expect_sender on the command line',
   });
 
   it('skip an empty value with the warning openssl cmp gives', () => {
-    const parsed = run([...genm.slice(0, -2), '-cmd', 'ir', '-newkey', 'k.pem', '-certout', 'c.pem', '-subject', '/CN=device/O=', '-issuer', '/CN=CA']);
+    const parsed = run([
+      ...genm.slice(0, -2),
+      '-cmd',
+      'ir',
+      '-newkey',
+      'k.pem',
+      '-certout',
+      'c.pem',
+      '-subject',
+      '/CN=device/O=',
+      '-issuer',
+      '/CN=CA',
+    ]);
     expect(parsed.warnings).toContain('No value provided for subject name attribute "O", skipped');
     expect(parsed.client.subject).toBe('/CN=device');
     expect(parsed.client.issuer).toBe('/CN=CA');
@@ -89,8 +101,16 @@ describe("OpenSSL's rows for unknown attributes, against its mock server", () =>
   beforeAll(async () => {
     pki = await makeTestPki();
     server = await startMockServer([
-      '-srv_ref', 'mock', '-srv_secret', `pass:${SECRET}`, '-rsp_cert', pki.enrolled.certPath,
-      '-srv_cert', pki.server.certPath, '-srv_key', pki.server.keyPath,
+      '-srv_ref',
+      'mock',
+      '-srv_secret',
+      `pass:${SECRET}`,
+      '-rsp_cert',
+      pki.enrolled.certPath,
+      '-srv_cert',
+      pki.server.certPath,
+      '-srv_key',
+      pki.server.keyPath,
     ]);
   });
   afterAll(async () => {
@@ -99,8 +119,22 @@ describe("OpenSSL's rows for unknown attributes, against its mock server", () =>
   });
 
   const ir = (certOut: string) => [
-    '-config', '', '-server', server.url, '-ref', 'client-ref', '-secret', `pass:${SECRET}`,
-    '-cmd', 'ir', '-newkey', pki.newKeyPath, '-subject', '/CN=names', '-certout', certOut,
+    '-config',
+    '',
+    '-server',
+    server.url,
+    '-ref',
+    'client-ref',
+    '-secret',
+    `pass:${SECRET}`,
+    '-cmd',
+    'ir',
+    '-newkey',
+    pki.newKeyPath,
+    '-subject',
+    '/CN=names',
+    '-certout',
+    certOut,
   ];
 
   it('enrolls with "-recipient <CA DN>/ABC=123", warning once', async () => {

@@ -151,7 +151,23 @@ O = Org
 CN = Test
 `,
     );
-    const args = ['-config', file, '-cmd', 'ir', '-unprotected_requests', '-newkey', 'key.pem', '-certout', 'cert.pem', '-subject', '/CN=x', '-reqexts', 'exts', '-policies', 'pols'];
+    const args = [
+      '-config',
+      file,
+      '-cmd',
+      'ir',
+      '-unprotected_requests',
+      '-newkey',
+      'key.pem',
+      '-certout',
+      'cert.pem',
+      '-subject',
+      '/CN=x',
+      '-reqexts',
+      'exts',
+      '-policies',
+      'pols',
+    ];
     const request = await theirs(args);
     const parsed = ours(args);
 

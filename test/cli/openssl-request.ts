@@ -26,8 +26,7 @@ export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'cmpflow-cli-'));
 }
 
-const contextChild = (node: DerNode, tag: number): DerNode | undefined =>
-  node.children?.find((c) => c.tagClass === 2 && c.tagNumber === tag);
+const contextChild = (node: DerNode, tag: number): DerNode | undefined => node.children?.find((c) => c.tagClass === 2 && c.tagNumber === tag);
 
 function oidText(bytes: Uint8Array): string {
   const arcs: number[] = [];
@@ -85,11 +84,7 @@ function derLength(n: number): number[] {
  * `openssl cmp <args> -reqout FILE -rspin MISSING` in `dir`; returns what the request shows, or
  * undefined when openssl gave up before sending (its stderr then says why).
  */
-export async function requestOpenSslWrites(
-  dir: string,
-  args: string[],
-  env?: NodeJS.ProcessEnv,
-): Promise<{ request?: RequestSeen; run: RunResult }> {
+export async function requestOpenSslWrites(dir: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ request?: RequestSeen; run: RunResult }> {
   const out = path.join(dir, `req-${Date.now()}-${Math.random().toString(16).slice(2)}.der`);
   const run = await runOpenSsl(['cmp', ...args, '-reqout', out, '-rspin', path.join(dir, 'no-such-response.der')], {
     cwd: dir,

@@ -43,13 +43,41 @@ function errorOf(argv: string[]): CmpError {
 
 /** A minimal valid genm/ir client invocation without a config file. */
 const genm = ['-config', '', '-cmd', 'genm', '-server', 'localhost:1', '-secret', 'pass:hunter2', '-ref', 'kid'];
-const ir = ['-config', '', '-cmd', 'ir', '-server', 'localhost:1', '-secret', 'pass:hunter2', '-ref', 'kid', '-newkey', 'new.pem', '-certout', 'out.pem'];
+const ir = [
+  '-config',
+  '',
+  '-cmd',
+  'ir',
+  '-server',
+  'localhost:1',
+  '-secret',
+  'pass:hunter2',
+  '-ref',
+  'kid',
+  '-newkey',
+  'new.pem',
+  '-certout',
+  'out.pem',
+];
 
 describe('building CmpClientOptions', () => {
   it('maps the OpenSSL options to their camelCase fields', () => {
     const parsed = run([
       ...['-config', '', '-cmd', 'kur', '-server', 'https://ca.example/pkix/', '-tls_used', '-tls_trusted', 'tls-root.pem'],
-      ...['-proxy', 'proxy.example:3128', '-no_proxy', 'localhost', '-path', 'alias', '-keep_alive', '0', '-msg_timeout', '10', '-total_timeout', '60'],
+      ...[
+        '-proxy',
+        'proxy.example:3128',
+        '-no_proxy',
+        'localhost',
+        '-path',
+        'alias',
+        '-keep_alive',
+        '0',
+        '-msg_timeout',
+        '10',
+        '-total_timeout',
+        '60',
+      ],
       ...['-srvcert', 'srv.pem', '-untrusted', 'a.pem, b.pem', '-expect_sender', '/CN=Server', '-ignore_keyusage', '-unprotected_errors'],
       ...['-cert', 'me.pem', '-key', 'me.key', '-keypass', 'env:KEYPASS', '-own_trusted', 'root.pem', '-extracerts', 'x1.pem x2.pem'],
       ...['-digest', 'sha384', '-mac', 'hmac-sha256', '-newkey', 'new.key', '-newkeypass', 'file:pw.txt', '-subject', '/CN=me'],
@@ -199,7 +227,9 @@ describe('revocation checking options', () => {
   it('warn that without -crls every check fails, as in openssl cmp 3.0, whose -trusted files give no CRLs', () => {
     const parsed = run([...genm, '-crl_check_all']);
     expect(parsed.client.verification).toEqual({ crlCheck: 'all' });
-    expect(parsed.warnings).toContain('-crl_check_all without -crls: no CRL is available, so any certificate checked fails with "unable to get certificate CRL"');
+    expect(parsed.warnings).toContain(
+      '-crl_check_all without -crls: no CRL is available, so any certificate checked fails with "unable to get certificate CRL"',
+    );
   });
 
   it('warn that -crls alone is ignored', () => {
@@ -211,32 +241,122 @@ describe('revocation checking options', () => {
 
 describe('validation errors name the option', () => {
   const cases: [string, string[], string, string][] = [
-    ['an unknown -cmd', [...genm.slice(0, 2), '-cmd', 'xr', ...genm.slice(4)], 'ERR_INVALID_OPTION', "-cmd: unknown cmp command 'xr' (expected ir, cr, kur, p10cr, rr or genm)"],
-    ['no -cmd', ['-config', '', '-server', 'h:1', '-secret', 'pass:x', '-ref', 'r'], 'ERR_MISSING_OPTION', '-cmd: no cmp command to execute (ir, cr, kur, p10cr, rr or genm)'],
+    [
+      'an unknown -cmd',
+      [...genm.slice(0, 2), '-cmd', 'xr', ...genm.slice(4)],
+      'ERR_INVALID_OPTION',
+      "-cmd: unknown cmp command 'xr' (expected ir, cr, kur, p10cr, rr or genm)",
+    ],
+    [
+      'no -cmd',
+      ['-config', '', '-server', 'h:1', '-secret', 'pass:x', '-ref', 'r'],
+      'ERR_MISSING_OPTION',
+      '-cmd: no cmp command to execute (ir, cr, kur, p10cr, rr or genm)',
+    ],
     ['revocation reason 7', [...genm, '-revreason', '7'], 'ERR_INVALID_OPTION', '-revreason: invalid reason 7; valid values are -1 .. 6, 8 .. 10'],
     ['delta CRLs', [...genm, '-crl_check', '-use_deltas'], 'ERR_INVALID_OPTION', '-use_deltas: delta CRLs are not supported by cmpflow'],
-    ['extended CRL features', [...genm, '-crl_check', '-extended_crl'], 'ERR_INVALID_OPTION', '-extended_crl: extended CRL features (indirect CRLs, CRLs for some reasons only) are not supported by cmpflow'],
-    ['an unsupported verification option', [...genm, '-x509_strict'], 'ERR_INVALID_OPTION', '-x509_strict: this certificate verification option is not supported by cmpflow'],
+    [
+      'extended CRL features',
+      [...genm, '-crl_check', '-extended_crl'],
+      'ERR_INVALID_OPTION',
+      '-extended_crl: extended CRL features (indirect CRLs, CRLs for some reasons only) are not supported by cmpflow',
+    ],
+    [
+      'an unsupported verification option',
+      [...genm, '-x509_strict'],
+      'ERR_INVALID_OPTION',
+      '-x509_strict: this certificate verification option is not supported by cmpflow',
+    ],
     ['an engine', [...genm, '-engine', 'pkcs11'], 'ERR_INVALID_OPTION', '-engine: crypto engines are not supported by cmpflow'],
     ['a bad -certform', [...genm, '-certform', 'TXT'], 'ERR_INVALID_OPTION', "-certform: 'TXT' is not PEM or DER"],
     ['an unknown digest', [...genm, '-digest', 'md4x'], 'ERR_INVALID_OPTION', "-digest: digest algorithm name not recognized: 'md4x'"],
-    ['no server', ['-config', '', '-cmd', 'genm', '-secret', 'pass:x', '-ref', 'r'], 'ERR_MISSING_OPTION', '-server: missing -server or -use_mock_srv or -rspin option'],
-    ['https without -tls_used', [...genm, '-server', 'https://h/'], 'ERR_MISSING_OPTION', '-tls_used: missing -tls_used option since -server URL indicates https'],
+    [
+      'no server',
+      ['-config', '', '-cmd', 'genm', '-secret', 'pass:x', '-ref', 'r'],
+      'ERR_MISSING_OPTION',
+      '-server: missing -server or -use_mock_srv or -rspin option',
+    ],
+    [
+      'https without -tls_used',
+      [...genm, '-server', 'https://h/'],
+      'ERR_MISSING_OPTION',
+      '-tls_used: missing -tls_used option since -server URL indicates https',
+    ],
     ['a bad server address', [...genm, '-server', 'ftp://h/'], 'ERR_INVALID_OPTION', "-server: server address must use http or https, not 'ftp'"],
-    ['no protection', ['-config', '', '-cmd', 'genm', '-server', 'h:1', '-ref', 'r'], 'ERR_MISSING_OPTION', '-key or -secret: must be given unless -unprotected_requests is used'],
-    ['no sender', ['-config', '', '-cmd', 'genm', '-server', 'h:1', '-secret', 'pass:x'], 'ERR_MISSING_OPTION', '-ref: must be given if no -cert and no -subject is given'],
-    ['-cert without -key', ['-config', '', '-cmd', 'genm', '-server', 'h:1', '-cert', 'c.pem', '-unprotected_requests'], 'ERR_MISSING_OPTION', '-key: must give both -cert and -key options or neither'],
-    ['no key to certify', ['-config', '', '-cmd', 'cr', '-server', 'h:1', '-secret', 'pass:x', '-ref', 'r', '-certout', 'c'], 'ERR_MISSING_OPTION', '-newkey: missing -newkey (or -key) to be certified and no -csr given'],
-    ['no -certout', ['-config', '', '-cmd', 'ir', '-server', 'h:1', '-secret', 'pass:x', '-ref', 'r', '-newkey', 'k'], 'ERR_MISSING_OPTION', '-certout: not given, nowhere to save newly enrolled certificate'],
-    ['kur without a certificate', [...ir.slice(0, 2), '-cmd', 'kur', ...ir.slice(4)], 'ERR_MISSING_OPTION', '-oldcert: missing -oldcert for certificate to be updated and no -csr given'],
-    ['rr without a certificate', [...genm.slice(0, 2), '-cmd', 'rr', ...genm.slice(4)], 'ERR_MISSING_OPTION', '-oldcert: missing -oldcert for certificate to be revoked and no -csr given'],
+    [
+      'no protection',
+      ['-config', '', '-cmd', 'genm', '-server', 'h:1', '-ref', 'r'],
+      'ERR_MISSING_OPTION',
+      '-key or -secret: must be given unless -unprotected_requests is used',
+    ],
+    [
+      'no sender',
+      ['-config', '', '-cmd', 'genm', '-server', 'h:1', '-secret', 'pass:x'],
+      'ERR_MISSING_OPTION',
+      '-ref: must be given if no -cert and no -subject is given',
+    ],
+    [
+      '-cert without -key',
+      ['-config', '', '-cmd', 'genm', '-server', 'h:1', '-cert', 'c.pem', '-unprotected_requests'],
+      'ERR_MISSING_OPTION',
+      '-key: must give both -cert and -key options or neither',
+    ],
+    [
+      'no key to certify',
+      ['-config', '', '-cmd', 'cr', '-server', 'h:1', '-secret', 'pass:x', '-ref', 'r', '-certout', 'c'],
+      'ERR_MISSING_OPTION',
+      '-newkey: missing -newkey (or -key) to be certified and no -csr given',
+    ],
+    [
+      'no -certout',
+      ['-config', '', '-cmd', 'ir', '-server', 'h:1', '-secret', 'pass:x', '-ref', 'r', '-newkey', 'k'],
+      'ERR_MISSING_OPTION',
+      '-certout: not given, nowhere to save newly enrolled certificate',
+    ],
+    [
+      'kur without a certificate',
+      [...ir.slice(0, 2), '-cmd', 'kur', ...ir.slice(4)],
+      'ERR_MISSING_OPTION',
+      '-oldcert: missing -oldcert for certificate to be updated and no -csr given',
+    ],
+    [
+      'rr without a certificate',
+      [...genm.slice(0, 2), '-cmd', 'rr', ...genm.slice(4)],
+      'ERR_MISSING_OPTION',
+      '-oldcert: missing -oldcert for certificate to be revoked and no -csr given',
+    ],
     ['p10cr without a CSR', [...genm.slice(0, 2), '-cmd', 'p10cr', ...genm.slice(4)], 'ERR_MISSING_OPTION', '-csr: missing PKCS#10 CSR for p10cr'],
-    ['timeouts out of order', [...genm, '-msg_timeout', '30', '-total_timeout', '10'], 'ERR_INVALID_OPTION', '-total_timeout: argument 10 must not be < 30 (-msg_timeout)'],
-    ['both -policies and -policy_oids', ['-config', 'cmp.cnf', '-cmd', 'ir', '-newkey', 'k', '-certout', 'c', '-policies', 'pols', '-policy_oids', '1.2'], 'ERR_INVALID_OPTION', '-policies: cannot have policies both via -policies and via -policy_oids'],
-    ['SANs twice', ['-config', 'cmp.cnf', '-cmd', 'ir', '-newkey', 'k', '-certout', 'c', '-reqexts', 'exts', '-sans', 'x.example'], 'ERR_INVALID_OPTION', '-sans: cannot have Subject Alternative Names both via -reqexts and via -sans'],
+    [
+      'timeouts out of order',
+      [...genm, '-msg_timeout', '30', '-total_timeout', '10'],
+      'ERR_INVALID_OPTION',
+      '-total_timeout: argument 10 must not be < 30 (-msg_timeout)',
+    ],
+    [
+      'both -policies and -policy_oids',
+      ['-config', 'cmp.cnf', '-cmd', 'ir', '-newkey', 'k', '-certout', 'c', '-policies', 'pols', '-policy_oids', '1.2'],
+      'ERR_INVALID_OPTION',
+      '-policies: cannot have policies both via -policies and via -policy_oids',
+    ],
+    [
+      'SANs twice',
+      ['-config', 'cmp.cnf', '-cmd', 'ir', '-newkey', 'k', '-certout', 'c', '-reqexts', 'exts', '-sans', 'x.example'],
+      'ERR_INVALID_OPTION',
+      '-sans: cannot have Subject Alternative Names both via -reqexts and via -sans',
+    ],
     ['a bad policy OID', [...ir, '-policy_oids', 'anyPolicy'], 'ERR_INVALID_OPTION', "-policy_oids: unknown policy OID 'anyPolicy'"],
-    ['an empty list item', [...genm, '-untrusted', 'a.pem,,b.pem'], 'ERR_INVALID_OPTION', '-untrusted: empty item in the list (items are separated by commas or spaces)'],
-    ['bad -geninfo', [...genm, '-geninfo', '1.2.3:float:1'], 'ERR_INVALID_OPTION', "-geninfo: '1.2.3:float:1' is not of the form <OID>:int:<n> or <OID>:str:<text>"],
+    [
+      'an empty list item',
+      [...genm, '-untrusted', 'a.pem,,b.pem'],
+      'ERR_INVALID_OPTION',
+      '-untrusted: empty item in the list (items are separated by commas or spaces)',
+    ],
+    [
+      'bad -geninfo',
+      [...genm, '-geninfo', '1.2.3:float:1'],
+      'ERR_INVALID_OPTION',
+      "-geninfo: '1.2.3:float:1' is not of the form <OID>:int:<n> or <OID>:str:<text>",
+    ],
     ['-nowait without -session', [...genm, '-nowait'], 'ERR_MISSING_OPTION', '-nowait: needs -session FILE to save the waiting transaction in'],
     ['-server with -use_mock_srv', [...genm, '-use_mock_srv'], 'ERR_INVALID_OPTION', '-use_mock_srv: cannot be used with -server'],
     ['TLS key without cert', [...genm, '-tls_used', '-tls_key', 'k.pem'], 'ERR_MISSING_OPTION', '-tls_cert: missing -tls_cert option'],
@@ -255,14 +375,20 @@ describe('warnings openssl cmp also gives', () => {
     expect(parsed.client.trusted).toBeUndefined();
     expect(parsed.client.recipient).toBeUndefined();
     expect(parsed.warnings).toEqual(
-      expect.arrayContaining(['-trusted option is ignored since -srvcert option is present', '-recipient option is ignored since -srvcert option is present']),
+      expect.arrayContaining([
+        '-trusted option is ignored since -srvcert option is present',
+        '-recipient option is ignored since -srvcert option is present',
+      ]),
     );
   });
 
   it('mentions request options that the command ignores', () => {
     const parsed = run([...genm, '-sans', 'a.example', '-issuer', '/CN=i']);
     expect(parsed.warnings).toEqual(
-      expect.arrayContaining(["-issuer option is ignored for commands other than 'ir', 'cr', and 'kur'", "-sans option is ignored for commands other than 'ir', 'cr', and 'kur'"]),
+      expect.arrayContaining([
+        "-issuer option is ignored for commands other than 'ir', 'cr', and 'kur'",
+        "-sans option is ignored for commands other than 'ir', 'cr', and 'kur'",
+      ]),
     );
   });
 
@@ -282,7 +408,22 @@ describe('warnings openssl cmp also gives', () => {
 
 describe('sessions', () => {
   it('accepts -resume without -cmd and request options', () => {
-    const parsed = run(['-config', '', '-resume', 'tx.json', '-session', 'tx.json', '-server', 'h:1', '-secret', 'pass:x', '-ref', 'r', '-certout', 'c.pem']);
+    const parsed = run([
+      '-config',
+      '',
+      '-resume',
+      'tx.json',
+      '-session',
+      'tx.json',
+      '-server',
+      'h:1',
+      '-secret',
+      'pass:x',
+      '-ref',
+      'r',
+      '-certout',
+      'c.pem',
+    ]);
     expect(parsed.cli).toMatchObject({ resume: 'tx.json', session: 'tx.json', certOut: 'c.pem' });
     expect(parsed.cli.cmd).toBeUndefined();
   });
@@ -336,8 +477,12 @@ describe('mock server options', () => {
     expect(errorOf(['-config', '', '-port', '80', '-srv_ref', 'r']).message).toBe(
       '-srv_secret or -srv_cert: mock server credentials must be given with -use_mock_srv or -port',
     );
-    expect(errorOf(['-config', '', '-port', '80', '-srv_cert', 'c.pem']).message).toBe('-srv_key: must give both -srv_cert and -srv_key options or neither');
-    expect(errorOf(['-config', '', '-port', '70000', '-srv_ref', 'r', '-srv_secret', 'pass:x']).message).toBe("-port: '70000' is not a port number 0..65535");
+    expect(errorOf(['-config', '', '-port', '80', '-srv_cert', 'c.pem']).message).toBe(
+      '-srv_key: must give both -srv_cert and -srv_key options or neither',
+    );
+    expect(errorOf(['-config', '', '-port', '70000', '-srv_ref', 'r', '-srv_secret', 'pass:x']).message).toBe(
+      "-port: '70000' is not a port number 0..65535",
+    );
     expect(errorOf(['-config', '', '-port', '80', '-server', 'h:1']).message).toBe('-port: cannot be used with -use_mock_srv, -server or -rspin');
   });
 });

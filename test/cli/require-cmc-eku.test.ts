@@ -31,11 +31,30 @@ afterAll(async () => {
 });
 
 const ir = (...extra: string[]) => [
-  '-config', '', '-server', mock.url, '-cmd', 'ir', '-srvcert', 'server.crt', '-newkey', 'signer.key', '-subject', '/CN=leaf',
-  '-cert', 'signer.crt', '-key', 'signer.p12', '-keypass', 'pass:12345', '-certout', path.join(dir, 'leaf.pem'), ...extra,
+  '-config',
+  '',
+  '-server',
+  mock.url,
+  '-cmd',
+  'ir',
+  '-srvcert',
+  'server.crt',
+  '-newkey',
+  'signer.key',
+  '-subject',
+  '/CN=leaf',
+  '-cert',
+  'signer.crt',
+  '-key',
+  'signer.p12',
+  '-keypass',
+  'pass:12345',
+  '-certout',
+  path.join(dir, 'leaf.pem'),
+  ...extra,
 ];
 
-describe('requiring a CMP purpose in the server signer\'s extendedKeyUsage', () => {
+describe("requiring a CMP purpose in the server signer's extendedKeyUsage", () => {
   it('refuses an answer signed by a certificate whose extendedKeyUsage is TLS server only', async () => {
     const run = await cmpflow(ir('-require_cmc_eku'), { cwd: MOCK });
     expect(run.code).toBe(1);
@@ -53,7 +72,15 @@ describe('requiring a CMP purpose in the server signer\'s extendedKeyUsage', () 
     const listener = await listen(server);
     try {
       const newKey = await getCryptoProvider().generateKey({ type: 'ec', curve: 'P-256' });
-      const client = new CmpClient({ server: listener.url, ref: 'eku-device', secret: 'eku-secret', trusted: [ca.ca.cert], newKey, subject: '/CN=eku-device', requireCmcEku: true });
+      const client = new CmpClient({
+        server: listener.url,
+        ref: 'eku-device',
+        secret: 'eku-secret',
+        trusted: [ca.ca.cert],
+        newKey,
+        subject: '/CN=eku-device',
+        requireCmcEku: true,
+      });
       const { certificate } = await client.ir();
       expect(certificate.subject).toBe('CN=eku-device');
     } finally {
@@ -62,8 +89,20 @@ describe('requiring a CMP purpose in the server signer\'s extendedKeyUsage', () 
   });
 
   it('is a typed error in the library, naming the certificate', async () => {
-    const client = new CmpClient({ server: mock.url, cert: path.join(MOCK, 'signer.crt'), key: path.join(MOCK, 'signer.p12'), keyPass: '12345', srvCert: path.join(MOCK, 'server.crt'), newKey: path.join(MOCK, 'signer.key'), subject: '/CN=leaf', requireCmcEku: true });
-    const error = await client.ir().then(() => undefined, (e: unknown) => e);
+    const client = new CmpClient({
+      server: mock.url,
+      cert: path.join(MOCK, 'signer.crt'),
+      key: path.join(MOCK, 'signer.p12'),
+      keyPass: '12345',
+      srvCert: path.join(MOCK, 'server.crt'),
+      newKey: path.join(MOCK, 'signer.key'),
+      subject: '/CN=leaf',
+      requireCmcEku: true,
+    });
+    const error = await client.ir().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(CmpError);
     expect((error as CmpError).code).toBe('ERR_SENDER_KEY_USAGE');
   });

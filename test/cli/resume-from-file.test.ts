@@ -29,9 +29,26 @@ afterAll(async () => pki?.cleanup());
 
 async function withServer<T>(polls: number, run: (server: MockServer) => Promise<T>): Promise<T> {
   const server = await startMockServer([
-    '-srv_ref', 'mock', '-srv_secret', `pass:${SECRET}`,
-    '-srv_cert', pki.server.certPath, '-srv_key', pki.server.keyPath, '-srv_untrusted', pki.untrustedPath, '-srv_trusted', pki.trustedPath,
-    '-rsp_cert', pki.enrolled.certPath, '-poll_count', String(polls), '-check_after', '1', '-verbosity', '7',
+    '-srv_ref',
+    'mock',
+    '-srv_secret',
+    `pass:${SECRET}`,
+    '-srv_cert',
+    pki.server.certPath,
+    '-srv_key',
+    pki.server.keyPath,
+    '-srv_untrusted',
+    pki.untrustedPath,
+    '-srv_trusted',
+    pki.trustedPath,
+    '-rsp_cert',
+    pki.enrolled.certPath,
+    '-poll_count',
+    String(polls),
+    '-check_after',
+    '1',
+    '-verbosity',
+    '7',
   ]);
   try {
     return await run(server);
@@ -50,12 +67,33 @@ function workDir(name: string): string {
 
 /** The first run: PBM, relative file names, the request options; it waits and saves the session. */
 const start = (server: MockServer, extra: string[] = []) => [
-  '-config', '', '-server', server.url, '-recipient', '/CN=CA', '-ref', 'client-ref', '-secret', `pass:${SECRET}`,
-  '-cmd', 'ir', '-newkey', 'newkey.pem', '-subject', '/CN=resumable', '-certout', 'out/cert.pem', '-session', 's.json', ...extra,
+  '-config',
+  '',
+  '-server',
+  server.url,
+  '-recipient',
+  '/CN=CA',
+  '-ref',
+  'client-ref',
+  '-secret',
+  `pass:${SECRET}`,
+  '-cmd',
+  'ir',
+  '-newkey',
+  'newkey.pem',
+  '-subject',
+  '/CN=resumable',
+  '-certout',
+  'out/cert.pem',
+  '-session',
+  's.json',
+  ...extra,
 ];
 
 const enrolled = (certFile: string) =>
-  new X509Certificate(new Uint8Array(parsePem(readFileSync(certFile, 'utf8'))[0]!.der)).equal(new X509Certificate(new Uint8Array(pki.enrolled.certDer)));
+  new X509Certificate(new Uint8Array(parsePem(readFileSync(certFile, 'utf8'))[0]!.der)).equal(
+    new X509Certificate(new Uint8Array(pki.enrolled.certDer)),
+  );
 const seen = (server: MockServer, body: RegExp) => (server.log().match(body) ?? []).length;
 
 describe('-resume FILE needs only the secret', () => {
@@ -67,7 +105,13 @@ describe('-resume FILE needs only the secret', () => {
       expect({ code: started.code, errors: started.errors }).toEqual({ code: 3, errors: [] });
       const file = path.join(cwd, 's.json');
       const meta = JSON.parse(readFileSync(file, 'utf8')).meta;
-      expect(meta).toMatchObject({ sessionFormat: 2, 'opt.server': server.url, 'opt.ref': 'client-ref', 'opt.recipient': '/CN=CA', 'opt.config': '' });
+      expect(meta).toMatchObject({
+        sessionFormat: 2,
+        'opt.server': server.url,
+        'opt.ref': 'client-ref',
+        'opt.recipient': '/CN=CA',
+        'opt.config': '',
+      });
       expect(JSON.stringify(meta)).not.toContain(SECRET);
 
       const done = await cmpflow(['-resume', file, '-secret', `pass:${SECRET}`], { cwd: dir });
@@ -126,7 +170,10 @@ describe('a failed -resume never loses the session', () => {
       expect(decodePkiMessage(Buffer.from(kept, 'base64')).header.protectionAlg?.algorithm).toBe(CmpOids.passwordBasedMac);
 
       const wrong = await cmpflow(['-resume', file, '-secret', 'pass:not-the-secret']);
-      expect({ code: wrong.code, errors: wrong.errors }).toEqual({ code: 1, errors: [expect.stringMatching(/secret: not the shared secret the session was started with.*\(ERR_CREDENTIALS\)$/)] });
+      expect({ code: wrong.code, errors: wrong.errors }).toEqual({
+        code: 1,
+        errors: [expect.stringMatching(/secret: not the shared secret the session was started with.*\(ERR_CREDENTIALS\)$/)],
+      });
       expect(wrong.stderrLines).toContain(`CMP warning: the transaction is kept in ${file}; continue it with -resume ${file}`);
       expect(readFileSync(file).equals(before)).toBe(true);
       expect(seen(server, /received POLLREQ/g)).toBe(polls);
@@ -174,8 +221,29 @@ describe('a failed -resume never loses the session', () => {
       const cwd = workDir('signed');
       mkdirSync(path.join(cwd, 'out'));
       const signed = [
-        '-config', '', '-server', server.url, '-cert', pki.client.certPath, '-key', pki.client.keyPath, '-untrusted', pki.untrustedPath, '-trusted', pki.trustedPath,
-        '-cmd', 'ir', '-newkey', 'newkey.pem', '-subject', '/CN=resumable', '-certout', 'out/cert.pem', '-session', 's.json', '-nowait',
+        '-config',
+        '',
+        '-server',
+        server.url,
+        '-cert',
+        pki.client.certPath,
+        '-key',
+        pki.client.keyPath,
+        '-untrusted',
+        pki.untrustedPath,
+        '-trusted',
+        pki.trustedPath,
+        '-cmd',
+        'ir',
+        '-newkey',
+        'newkey.pem',
+        '-subject',
+        '/CN=resumable',
+        '-certout',
+        'out/cert.pem',
+        '-session',
+        's.json',
+        '-nowait',
       ];
       expect((await cmpflow(signed, { cwd })).code).toBe(3);
       const file = path.join(cwd, 's.json');
@@ -200,7 +268,9 @@ describe('session files of other formats', () => {
       expect((await cmpflow([...start(server), '-nowait'], { cwd })).code).toBe(3);
       const file = path.join(cwd, 's.json');
       const session = JSON.parse(readFileSync(file, 'utf8'));
-      const v1Meta = Object.fromEntries(Object.entries(session.meta as Record<string, unknown>).filter(([k]) => k !== 'sessionFormat' && !k.startsWith('opt.')));
+      const v1Meta = Object.fromEntries(
+        Object.entries(session.meta as Record<string, unknown>).filter(([k]) => k !== 'sessionFormat' && !k.startsWith('opt.')),
+      );
 
       const newer = path.join(cwd, 'newer.json');
       writeFileSync(newer, JSON.stringify({ ...session, meta: { ...session.meta, sessionFormat: 3 } }));
@@ -217,7 +287,20 @@ describe('session files of other formats', () => {
       expect(injected.errors).toEqual([expect.stringMatching(/meta\.opt\.rspin is not an option a session records \(ERR_SNAPSHOT_INVALID\)$/)]);
 
       writeFileSync(file, JSON.stringify({ ...session, meta: v1Meta }));
-      const done = await cmpflow(['-config', '', '-server', server.url, '-ref', 'client-ref', '-recipient', '/CN=CA', '-secret', `pass:${SECRET}`, '-resume', file]);
+      const done = await cmpflow([
+        '-config',
+        '',
+        '-server',
+        server.url,
+        '-ref',
+        'client-ref',
+        '-recipient',
+        '/CN=CA',
+        '-secret',
+        `pass:${SECRET}`,
+        '-resume',
+        file,
+      ]);
       expect({ code: done.code, errors: done.errors }).toEqual({ code: 0, errors: [] });
       expect(enrolled(path.join(cwd, 'out/cert.pem'))).toBe(true);
     });

@@ -19,8 +19,25 @@ afterAll(async () => pki?.cleanup());
 
 /** The options both tools take: an rr of a certificate the mock server was told to know, answered with -pkistatus. */
 const rr = (pkiStatus: number) => [
-  '-use_mock_srv', '-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`, '-rsp_cert', pki.enrolled.certPath, '-pkistatus', String(pkiStatus),
-  '-ref', 'client', '-secret', `pass:${SECRET}`, '-recipient', '/CN=CA', '-cmd', 'rr', '-oldcert', pki.enrolled.certPath,
+  '-use_mock_srv',
+  '-srv_ref',
+  'srv',
+  '-srv_secret',
+  `pass:${SECRET}`,
+  '-rsp_cert',
+  pki.enrolled.certPath,
+  '-pkistatus',
+  String(pkiStatus),
+  '-ref',
+  'client',
+  '-secret',
+  `pass:${SECRET}`,
+  '-recipient',
+  '/CN=CA',
+  '-cmd',
+  'rr',
+  '-oldcert',
+  pki.enrolled.certPath,
 ];
 
 /** OpenSSL 3.0 logs `file:line:` before some lines (not these) and, as a client, to stdout. */

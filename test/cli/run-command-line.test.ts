@@ -19,7 +19,18 @@ beforeAll(async () => {
   pki = await makeTestPki();
   dir = scratchDir();
   server = await startMockServer(['-srv_ref', 'mock', '-srv_secret', `pass:${SECRET}`, '-rsp_cert', pki.enrolled.certPath]);
-  execFileSync('openssl', ['pkcs8', '-topk8', '-in', pki.newKeyPath, '-v2', 'aes-256-cbc', '-passout', 'pass:the-right-one', '-out', file('encrypted.pem')]);
+  execFileSync('openssl', [
+    'pkcs8',
+    '-topk8',
+    '-in',
+    pki.newKeyPath,
+    '-v2',
+    'aes-256-cbc',
+    '-passout',
+    'pass:the-right-one',
+    '-out',
+    file('encrypted.pem'),
+  ]);
 });
 afterAll(async () => {
   await server?.stop();
@@ -73,19 +84,51 @@ describe('exit statuses', () => {
 describe('bad input gives exactly one line naming the problem, and exit status 1', () => {
   it.each<[string, () => string[], RegExp]>([
     ['an unknown option', () => [...ir(), '-bogus'], /unknown option -bogus; use -help for a summary \(ERR_INVALID_OPTION\)$/],
-    ['a missing file', () => [...base(), '-cmd', 'ir', '-newkey', file('missing.pem'), '-subject', '/CN=x', '-certout', file('o.pem')], /^cmpflow: error: -newkey: .*missing\.pem.*\(ERR_FILE\)$/],
+    [
+      'a missing file',
+      () => [...base(), '-cmd', 'ir', '-newkey', file('missing.pem'), '-subject', '/CN=x', '-certout', file('o.pem')],
+      /^cmpflow: error: -newkey: .*missing\.pem.*\(ERR_FILE\)$/,
+    ],
     [
       'a wrong pass phrase',
-      () => [...base(), '-cmd', 'ir', '-newkey', file('encrypted.pem'), '-newkeypass', 'pass:Zq7-wrong-guess', '-subject', '/CN=x', '-certout', file('o.pem')],
+      () => [
+        ...base(),
+        '-cmd',
+        'ir',
+        '-newkey',
+        file('encrypted.pem'),
+        '-newkeypass',
+        'pass:Zq7-wrong-guess',
+        '-subject',
+        '/CN=x',
+        '-certout',
+        file('o.pem'),
+      ],
       /^cmpflow: error: -newkey: .*encrypted\.pem.*\(ERR_BAD_PASSPHRASE\)$/,
     ],
-    ['a malformed DN', () => [...base(), '-cmd', 'ir', '-newkey', pki.newKeyPath, '-subject', 'CN=x,,=', '-certout', file('o.pem')], /^cmpflow: error: -subject: .*\(ERR_INVALID_OPTION\)$/],
+    [
+      'a malformed DN',
+      () => [...base(), '-cmd', 'ir', '-newkey', pki.newKeyPath, '-subject', 'CN=x,,=', '-certout', file('o.pem')],
+      /^cmpflow: error: -subject: .*\(ERR_INVALID_OPTION\)$/,
+    ],
     ['an out-of-range number', () => [...ir(), '-keep_alive', '3'], /-keep_alive must be in the range 0\.\.2, not 3.*\(ERR_INVALID_OPTION\)$/],
     ['a number that is not one', () => [...ir(), '-days', '12x'], /-days.*12x.*\(ERR_INVALID_OPTION\)$/],
-    ['a malformed URL', () => [...ir().filter((a) => a !== server.url && a !== '-server'), '-server', 'http://[::1'], /^cmpflow: error: -server: .*\(ERR_INVALID_OPTION\)$/],
-    ['an unset environment variable as pass phrase source', () => [...ir(), '-secret', 'env:CMPFLOW_NOT_SET'], /^cmpflow: error: the -secret pass phrase: environment variable CMPFLOW_NOT_SET is not set \(ERR_INVALID_OPTION\)$/],
+    [
+      'a malformed URL',
+      () => [...ir().filter((a) => a !== server.url && a !== '-server'), '-server', 'http://[::1'],
+      /^cmpflow: error: -server: .*\(ERR_INVALID_OPTION\)$/,
+    ],
+    [
+      'an unset environment variable as pass phrase source',
+      () => [...ir(), '-secret', 'env:CMPFLOW_NOT_SET'],
+      /^cmpflow: error: the -secret pass phrase: environment variable CMPFLOW_NOT_SET is not set \(ERR_INVALID_OPTION\)$/,
+    ],
     ['a missing -certout', () => ir().slice(0, -2), /^cmpflow: error: -certout: .*\(ERR_MISSING_OPTION\)$/],
-    ['an unsupported OpenSSL option', () => [...ir(), '-crl_check', '-use_deltas'], /^cmpflow: error: -use_deltas: delta CRLs are not supported by cmpflow \(ERR_INVALID_OPTION\)$/],
+    [
+      'an unsupported OpenSSL option',
+      () => [...ir(), '-crl_check', '-use_deltas'],
+      /^cmpflow: error: -use_deltas: delta CRLs are not supported by cmpflow \(ERR_INVALID_OPTION\)$/,
+    ],
     ['an unknown -cmd', () => [...base(), '-cmd', 'xx'], /^cmpflow: error: -cmd: unknown cmp command 'xx'.*\(ERR_INVALID_OPTION\)$/],
   ])('%s', async (_what, args, pattern) => {
     expectOnlyError(await cmpflow(args()), pattern);
@@ -101,7 +144,9 @@ describe('bad input gives exactly one line naming the problem, and exit status 1
   it('takes a pass phrase without a source prefix as the pass phrase itself after a warning, as openssl cmp 3.0 does', async () => {
     const run = await cmpflow([...base().slice(0, -2), '-secret', SECRET, '-cmd', 'genm']);
     expect(run.code).toBe(0);
-    expect(run.stderrLines).toContain("CMP warning: -secret: Invalid password argument, missing ':' within the first 5 chars; trying plain input string (better precede with 'pass:')");
+    expect(run.stderrLines).toContain(
+      "CMP warning: -secret: Invalid password argument, missing ':' within the first 5 chars; trying plain input string (better precede with 'pass:')",
+    );
     expect(run.stderr).not.toContain(SECRET);
   });
 });
@@ -138,7 +183,9 @@ describe('-inspect', () => {
   it('without @statelyai/inspect installed says how to get it and prints the sanitised events', async () => {
     const run = await cmpflow([...ir(), '-inspect']);
     expect(run.code).toBe(0);
-    expect(run.stderrLines).toContainEqual(expect.stringMatching(/^CMP warning: -inspect: @statelyai\/inspect is not installed \(npm install @statelyai\/inspect/));
+    expect(run.stderrLines).toContainEqual(
+      expect.stringMatching(/^CMP warning: -inspect: @statelyai\/inspect is not installed \(npm install @statelyai\/inspect/),
+    );
     const events = run.stderrLines.filter((l) => l.startsWith('CMP inspect: '));
     expect(events.length).toBeGreaterThan(10);
     expect(events.some((l) => l.includes('xstate.done.actor.checkResponse'))).toBe(true);

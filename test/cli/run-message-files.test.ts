@@ -29,7 +29,22 @@ afterAll(async () => {
   await pki?.cleanup();
 });
 
-const enroll = () => ['-config', '', '-ref', 'client-ref', '-secret', `pass:${SECRET}`, '-cmd', 'ir', '-newkey', pki.newKeyPath, '-subject', '/CN=recorded', '-certout', file('recorded.pem')];
+const enroll = () => [
+  '-config',
+  '',
+  '-ref',
+  'client-ref',
+  '-secret',
+  `pass:${SECRET}`,
+  '-cmd',
+  'ir',
+  '-newkey',
+  pki.newKeyPath,
+  '-subject',
+  '/CN=recorded',
+  '-certout',
+  file('recorded.pem'),
+];
 
 type Dumped = { bodyType: string; header: Record<string, unknown> & { generalInfo?: { infoType: string; infoValue?: unknown }[] } };
 const dumpOf = (name: string) => dumpPkiMessage(decodePkiMessage(new Uint8Array(readFileSync(file(name))))) as Dumped;
@@ -38,8 +53,15 @@ describe('-reqout and -rspout', () => {
   let recording: Awaited<ReturnType<typeof cmpflow>>;
   beforeAll(async () => {
     recording = await cmpflow([
-      ...enroll(), '-server', server.url, '-geninfo', '1.2.3.4:int:56789',
-      '-reqout', `${file('req1.der')},${file('req2.der')}`, '-rspout', `${file('rsp1.der')} ${file('rsp2.der')}`,
+      ...enroll(),
+      '-server',
+      server.url,
+      '-geninfo',
+      '1.2.3.4:int:56789',
+      '-reqout',
+      `${file('req1.der')},${file('req2.der')}`,
+      '-rspout',
+      `${file('rsp1.der')} ${file('rsp2.der')}`,
     ]);
   });
 
@@ -121,8 +143,14 @@ describe('cmpflow dump', () => {
 
   it('fails with one line for a missing file or a missing argument', async () => {
     const missing = await cmpflow(['dump', file('nothing-here.der')]);
-    expect({ code: missing.code, lines: missing.stderrLines }).toEqual({ code: 1, lines: [expect.stringMatching(/nothing-here\.der.*ENOENT.*\(ERR_FILE\)$/)] });
+    expect({ code: missing.code, lines: missing.stderrLines }).toEqual({
+      code: 1,
+      lines: [expect.stringMatching(/nothing-here\.der.*ENOENT.*\(ERR_FILE\)$/)],
+    });
     const none = await cmpflow(['dump']);
-    expect({ code: none.code, lines: none.stderrLines }).toEqual({ code: 1, lines: [expect.stringMatching(/^cmpflow: error: dump: needs exactly one FILE.*\(ERR_INVALID_OPTION\)$/)] });
+    expect({ code: none.code, lines: none.stderrLines }).toEqual({
+      code: 1,
+      lines: [expect.stringMatching(/^cmpflow: error: dump: needs exactly one FILE.*\(ERR_INVALID_OPTION\)$/)],
+    });
   });
 });

@@ -26,10 +26,24 @@ afterAll(async () => {
 });
 
 const mockArgs = () => [
-  '-srv_ref', 'mock-server', '-srv_secret', `pass:${SECRET}`,
-  '-srv_cert', pki.server.certPath, '-srv_key', pki.server.keyPath, '-srv_untrusted', pki.untrustedPath,
-  '-srv_trusted', pki.trustedPath,
-  '-rsp_cert', pki.enrolled.certPath, '-rsp_extracerts', pki.chainPath, '-rsp_capubs', pki.trustedPath,
+  '-srv_ref',
+  'mock-server',
+  '-srv_secret',
+  `pass:${SECRET}`,
+  '-srv_cert',
+  pki.server.certPath,
+  '-srv_key',
+  pki.server.keyPath,
+  '-srv_untrusted',
+  pki.untrustedPath,
+  '-srv_trusted',
+  pki.trustedPath,
+  '-rsp_cert',
+  pki.enrolled.certPath,
+  '-rsp_extracerts',
+  pki.chainPath,
+  '-rsp_capubs',
+  pki.trustedPath,
 ];
 
 async function withServer<T>(extra: string[], run: (server: MockServer) => Promise<T>): Promise<T> {
@@ -43,8 +57,20 @@ async function withServer<T>(extra: string[], run: (server: MockServer) => Promi
 
 const pbm = (server: MockServer) => ['-config', '', '-server', server.url, '-ref', 'client-ref', '-secret', `pass:${SECRET}`, '-msg_timeout', '10'];
 const signed = (server: MockServer) => [
-  '-config', '', '-server', server.url, '-cert', pki.client.certPath, '-key', pki.client.keyPath,
-  '-untrusted', pki.untrustedPath, '-trusted', pki.trustedPath, '-msg_timeout', '10',
+  '-config',
+  '',
+  '-server',
+  server.url,
+  '-cert',
+  pki.client.certPath,
+  '-key',
+  pki.client.keyPath,
+  '-untrusted',
+  pki.untrustedPath,
+  '-trusted',
+  pki.trustedPath,
+  '-msg_timeout',
+  '10',
 ];
 
 const out = (name: string) => path.join(dir, name);
@@ -73,10 +99,28 @@ describe('cmpflow against openssl cmp -port (mock server)', () => {
 
     it.each(['ir', 'cr'] as const)('enrolls with -cmd %s and writes -certout, -cacertsout, -extracertsout and -chainout', async (cmd) => {
       await withServer([], async (server) => {
-        const files = { cert: out(`${tag}-${cmd}.pem`), ca: out(`${tag}-${cmd}-ca.pem`), extra: out(`${tag}-${cmd}-extra.pem`), chain: out(`${tag}-${cmd}-chain.pem`) };
+        const files = {
+          cert: out(`${tag}-${cmd}.pem`),
+          ca: out(`${tag}-${cmd}-ca.pem`),
+          extra: out(`${tag}-${cmd}-extra.pem`),
+          chain: out(`${tag}-${cmd}-chain.pem`),
+        };
         const run = await cmpflow([
-          ...protection(server), '-cmd', cmd, '-newkey', pki.newKeyPath, '-subject', '/CN=interop device',
-          '-certout', files.cert, '-cacertsout', files.ca, '-extracertsout', files.extra, '-chainout', files.chain,
+          ...protection(server),
+          '-cmd',
+          cmd,
+          '-newkey',
+          pki.newKeyPath,
+          '-subject',
+          '/CN=interop device',
+          '-certout',
+          files.cert,
+          '-cacertsout',
+          files.ca,
+          '-extracertsout',
+          files.extra,
+          '-chainout',
+          files.chain,
         ]);
         expectSuccess(run);
         expect(certsIn(files.cert).map((c) => c.equal(enrolled()))).toEqual([true]);
@@ -111,9 +155,16 @@ describe('cmpflow against openssl cmp -port (mock server)', () => {
       await withServer([], async (server) => {
         const base = protection(server);
         // Signed kur is protected by the certificate being updated, as OpenSSL's kur defaults -oldcert to -cert.
-        const args = name === 'signature'
-          ? [...base.filter((a, i, all) => !['-cert', '-key'].includes(a) && !['-cert', '-key'].includes(all[i - 1]!)), '-cert', pki.enrolled.certPath, '-key', pki.newKeyPath]
-          : [...base, '-oldcert', pki.enrolled.certPath];
+        const args =
+          name === 'signature'
+            ? [
+                ...base.filter((a, i, all) => !['-cert', '-key'].includes(a) && !['-cert', '-key'].includes(all[i - 1]!)),
+                '-cert',
+                pki.enrolled.certPath,
+                '-key',
+                pki.newKeyPath,
+              ]
+            : [...base, '-oldcert', pki.enrolled.certPath];
         const run = await cmpflow([...args, '-cmd', 'kur', '-newkey', pki.newKeyPath, '-certout', out(`${tag}-kur.pem`)]);
         expectSuccess(run);
         expect(certsIn(out(`${tag}-kur.pem`))[0]!.equal(enrolled())).toBe(true);
@@ -139,7 +190,17 @@ describe('cmpflow against openssl cmp -port (mock server)', () => {
 
     it('polls while the server answers waiting', async () => {
       await withServer(['-poll_count', '2', '-check_after', '0'], async (server) => {
-        const run = await cmpflow([...protection(server), '-cmd', 'ir', '-newkey', pki.newKeyPath, '-subject', '/CN=polled', '-certout', out(`${tag}-poll.pem`)]);
+        const run = await cmpflow([
+          ...protection(server),
+          '-cmd',
+          'ir',
+          '-newkey',
+          pki.newKeyPath,
+          '-subject',
+          '/CN=polled',
+          '-certout',
+          out(`${tag}-poll.pem`),
+        ]);
         expectSuccess(run);
         expect(run.stderrLines.filter((l) => l === 'CMP info: sending POLLREQ')).toHaveLength(2);
         expect(run.stderrLines).toContain('CMP info: received POLLREP');
@@ -149,7 +210,18 @@ describe('cmpflow against openssl cmp -port (mock server)', () => {
 
     it('skips certConf with -implicit_confirm when the server grants it', async () => {
       await withServer(['-grant_implicitconf'], async (server) => {
-        const run = await cmpflow([...protection(server), '-cmd', 'ir', '-implicit_confirm', '-newkey', pki.newKeyPath, '-subject', '/CN=implicit', '-certout', out(`${tag}-implicit.pem`)]);
+        const run = await cmpflow([
+          ...protection(server),
+          '-cmd',
+          'ir',
+          '-implicit_confirm',
+          '-newkey',
+          pki.newKeyPath,
+          '-subject',
+          '/CN=implicit',
+          '-certout',
+          out(`${tag}-implicit.pem`),
+        ]);
         expectSuccess(run);
         expect(run.stderrLines).not.toContain('CMP info: sending CERTCONF');
         expect(existsSync(out(`${tag}-implicit.pem`))).toBe(true);
@@ -158,7 +230,17 @@ describe('cmpflow against openssl cmp -port (mock server)', () => {
 
     it('fails with one line when the server sends an error message (-send_error)', async () => {
       await withServer(['-send_error'], async (server) => {
-        const run = await cmpflow([...protection(server), '-cmd', 'ir', '-newkey', pki.newKeyPath, '-subject', '/CN=x', '-certout', out(`${tag}-never.pem`)]);
+        const run = await cmpflow([
+          ...protection(server),
+          '-cmd',
+          'ir',
+          '-newkey',
+          pki.newKeyPath,
+          '-subject',
+          '/CN=x',
+          '-certout',
+          out(`${tag}-never.pem`),
+        ]);
         const line = expectOneError(run, 'ERR_ERROR_RESPONSE');
         expect(line).toContain('badRequest');
         expect(existsSync(out(`${tag}-never.pem`))).toBe(false);
@@ -187,8 +269,21 @@ describe('cmpflow against openssl cmp -port (mock server)', () => {
     await withServer([], async (server) => {
       const files = { cert: out('der-cert.der'), chain: out('der-chain.der'), extra: out('der-extra.der') };
       const run = await cmpflow([
-        ...signed(server), '-cmd', 'ir', '-newkey', pki.newKeyPath, '-subject', '/CN=der',
-        '-certform', 'DER', '-certout', files.cert, '-chainout', files.chain, '-extracertsout', files.extra,
+        ...signed(server),
+        '-cmd',
+        'ir',
+        '-newkey',
+        pki.newKeyPath,
+        '-subject',
+        '/CN=der',
+        '-certform',
+        'DER',
+        '-certout',
+        files.cert,
+        '-chainout',
+        files.chain,
+        '-extracertsout',
+        files.extra,
       ]);
       expectSuccess(run);
       expect(new Uint8Array(readFileSync(files.cert))).toEqual(pki.enrolled.certDer);

@@ -20,12 +20,27 @@ let dir: string;
 const file = (name: string) => path.join(dir, name);
 
 type Header = { transactionID: string; senderNonce: string; recipNonce?: string };
-const headerOf = (name: string) => (dumpPkiMessage(decodePkiMessage(new Uint8Array(readFileSync(file(name))))) as { bodyType: string; header: Header }).header;
+const headerOf = (name: string) =>
+  (dumpPkiMessage(decodePkiMessage(new Uint8Array(readFileSync(file(name))))) as { bodyType: string; header: Header }).header;
 const bodyTypeOf = (name: string) => (dumpPkiMessage(decodePkiMessage(new Uint8Array(readFileSync(file(name))))) as { bodyType: string }).bodyType;
 
 const request = (cmd: string, certOut: string) => [
-  '-config', '', '-server', server.url, '-ref', 'client-ref', '-secret', `pass:${SECRET}`,
-  '-cmd', cmd, '-newkey', pki.newKeyPath, '-subject', '/CN=replayed', '-certout', file(certOut),
+  '-config',
+  '',
+  '-server',
+  server.url,
+  '-ref',
+  'client-ref',
+  '-secret',
+  `pass:${SECRET}`,
+  '-cmd',
+  cmd,
+  '-newkey',
+  pki.newKeyPath,
+  '-subject',
+  '/CN=replayed',
+  '-certout',
+  file(certOut),
 ];
 
 beforeAll(async () => {
@@ -44,8 +59,11 @@ afterAll(async () => {
 describe('-reqin', () => {
   it('sends the recorded ir and certConf in their old transaction, the certConf answering the new ip, and enrolls', async () => {
     const run = await cmpflow([
-      ...request('ir', 'old-tid.pem'), '-reqin', `${file('ir.der')},${file('certConf.der')}`,
-      '-rspout', `${file('old-ip.der')},${file('old-pkiConf.der')}`,
+      ...request('ir', 'old-tid.pem'),
+      '-reqin',
+      `${file('ir.der')},${file('certConf.der')}`,
+      '-rspout',
+      `${file('old-ip.der')},${file('old-pkiConf.der')}`,
     ]);
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
@@ -58,9 +76,14 @@ describe('-reqin', () => {
 
   it('with -reqin_new_tid sends them in the transaction of this run, protected again, and enrolls', async () => {
     const run = await cmpflow([
-      ...request('ir', 'new-tid.pem'), '-reqin', `${file('ir.der')},${file('certConf.der')}`, '-reqin_new_tid',
-      '-reqout', `${file('built-ir.der')},${file('built-certConf.der')}`,
-      '-rspout', `${file('new-ip.der')},${file('new-pkiConf.der')}`,
+      ...request('ir', 'new-tid.pem'),
+      '-reqin',
+      `${file('ir.der')},${file('certConf.der')}`,
+      '-reqin_new_tid',
+      '-reqout',
+      `${file('built-ir.der')},${file('built-certConf.der')}`,
+      '-rspout',
+      `${file('new-ip.der')},${file('new-pkiConf.der')}`,
     ]);
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
@@ -76,14 +99,26 @@ describe('-reqin', () => {
   it('goes on in the recorded transaction when the -reqin files run out, as openssl does: the certConf it builds itself is accepted', async () => {
     const reference = await runOpenSsl(['cmp', ...request('ir', 'openssl-short.pem'), '-reqin', file('ir.der')]);
     expect(reference.code).toBe(0);
-    const run = await cmpflow([...request('ir', 'short.pem'), '-reqin', file('ir.der'), '-rspout', `${file('short-ip.der')},${file('short-pkiConf.der')}`]);
+    const run = await cmpflow([
+      ...request('ir', 'short.pem'),
+      '-reqin',
+      file('ir.der'),
+      '-rspout',
+      `${file('short-ip.der')},${file('short-pkiConf.der')}`,
+    ]);
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
     expect(headerOf('short-pkiConf.der').transactionID).toBe(headerOf('ir.der').transactionID);
   });
 
   it('fails with one line when the recorded request is not what the command asks for (a cr in place of an ir)', async () => {
-    const run = await cmpflow([...request('ir', 'wrong.pem'), '-reqin', `${file('cr.der')},${file('certConf.der')}`, '-rspout', file('wrong-rsp.der')]);
+    const run = await cmpflow([
+      ...request('ir', 'wrong.pem'),
+      '-reqin',
+      `${file('cr.der')},${file('certConf.der')}`,
+      '-rspout',
+      file('wrong-rsp.der'),
+    ]);
     expect(run.code).toBe(1);
     expect(run.errors).toHaveLength(1);
     expect(bodyTypeOf('wrong-rsp.der')).toBe('cp');
@@ -99,15 +134,42 @@ describe('-reqin', () => {
 describe('-reqin_new_tid with signature-protected requests', () => {
   let signing: MockServer;
   const signed = (certOut: string) => [
-    '-config', '', '-server', signing.url, '-cert', pki.client.certPath, '-key', pki.client.keyPath,
-    '-untrusted', pki.untrustedPath, '-trusted', pki.trustedPath,
-    '-cmd', 'ir', '-newkey', pki.newKeyPath, '-subject', '/CN=replayed signed', '-certout', file(certOut),
+    '-config',
+    '',
+    '-server',
+    signing.url,
+    '-cert',
+    pki.client.certPath,
+    '-key',
+    pki.client.keyPath,
+    '-untrusted',
+    pki.untrustedPath,
+    '-trusted',
+    pki.trustedPath,
+    '-cmd',
+    'ir',
+    '-newkey',
+    pki.newKeyPath,
+    '-subject',
+    '/CN=replayed signed',
+    '-certout',
+    file(certOut),
   ];
 
   beforeAll(async () => {
     signing = await startMockServer([
-      '-srv_cert', pki.server.certPath, '-srv_key', pki.server.keyPath, '-srv_untrusted', pki.untrustedPath,
-      '-srv_trusted', pki.trustedPath, '-rsp_cert', pki.enrolled.certPath, '-rsp_extracerts', pki.chainPath,
+      '-srv_cert',
+      pki.server.certPath,
+      '-srv_key',
+      pki.server.keyPath,
+      '-srv_untrusted',
+      pki.untrustedPath,
+      '-srv_trusted',
+      pki.trustedPath,
+      '-rsp_cert',
+      pki.enrolled.certPath,
+      '-rsp_extracerts',
+      pki.chainPath,
     ]);
   });
   afterAll(async () => {
@@ -118,8 +180,12 @@ describe('-reqin_new_tid with signature-protected requests', () => {
     const record = await cmpflow([...signed('signed-first.pem'), '-reqout', `${file('signed-ir.der')},${file('signed-certConf.der')}`]);
     expect(record.errors).toEqual([]);
     const run = await cmpflow([
-      ...signed('signed-new-tid.pem'), '-reqin', `${file('signed-ir.der')},${file('signed-certConf.der')}`, '-reqin_new_tid',
-      '-rspout', `${file('signed-ip.der')},${file('signed-pkiConf.der')}`,
+      ...signed('signed-new-tid.pem'),
+      '-reqin',
+      `${file('signed-ir.der')},${file('signed-certConf.der')}`,
+      '-reqin_new_tid',
+      '-rspout',
+      `${file('signed-ip.der')},${file('signed-pkiConf.der')}`,
     ]);
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);

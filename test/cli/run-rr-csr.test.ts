@@ -17,15 +17,40 @@ let ca: MockServer;
 beforeAll(async () => {
   dir = scratchDir();
   ca = await startMockServer(
-    ['-srv_cert', 'server.crt', '-srv_key', 'server.key', '-srv_secret', 'pass:test', '-srv_trusted', 'signer_root.crt', '-rsp_cert', 'signer_only.crt'],
+    [
+      '-srv_cert',
+      'server.crt',
+      '-srv_key',
+      'server.key',
+      '-srv_secret',
+      'pass:test',
+      '-srv_trusted',
+      'signer_root.crt',
+      '-rsp_cert',
+      'signer_only.crt',
+    ],
     { cwd: MOCK },
   );
 });
 afterAll(async () => ca?.stop());
 
 const rr = (reqout: string) => [
-  '-server', ca.url.replace(/^http:\/\//, '').replace(/\/pkix\/$/, ''), '-ref', 'client', '-secret', 'pass:test', '-srvcert', 'server.crt',
-  '-cmd', 'rr', '-revreason', '0', '-csr', 'csr.pem', '-reqout', path.join(dir, reqout),
+  '-server',
+  ca.url.replace(/^http:\/\//, '').replace(/\/pkix\/$/, ''),
+  '-ref',
+  'client',
+  '-secret',
+  'pass:test',
+  '-srvcert',
+  'server.crt',
+  '-cmd',
+  'rr',
+  '-revreason',
+  '0',
+  '-csr',
+  'csr.pem',
+  '-reqout',
+  path.join(dir, reqout),
 ];
 const rrBody = (file: string) => {
   const message = decodePkiMessage(new Uint8Array(readFileSync(path.join(dir, file))));

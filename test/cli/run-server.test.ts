@@ -67,8 +67,22 @@ describe('cmpflow -port', () => {
       expect(server.acceptLine).toMatch(/^ACCEPT 127\.0\.0\.1:\d+ PID=4242$/);
 
       const openssl = await runCmp([
-        '-server', server.url, '-ref', 'client', '-secret', `pass:${SECRET}`, '-cmd', 'ir',
-        '-newkey', pki.newKeyPath, '-subject', '/CN=enrolled by openssl', '-certout', file('openssl.pem'), '-cacertsout', file('openssl-ca.pem'),
+        '-server',
+        server.url,
+        '-ref',
+        'client',
+        '-secret',
+        `pass:${SECRET}`,
+        '-cmd',
+        'ir',
+        '-newkey',
+        pki.newKeyPath,
+        '-subject',
+        '/CN=enrolled by openssl',
+        '-certout',
+        file('openssl.pem'),
+        '-cacertsout',
+        file('openssl-ca.pem'),
       ]);
       expect(openssl.code).toBe(0);
       const issued = certIn(file('openssl.pem'));
@@ -76,8 +90,24 @@ describe('cmpflow -port', () => {
       expect(issued.issuer).toBe(certIn(file('openssl-ca.pem')).subject);
 
       const ours = await cmpflow([
-        '-config', '', '-server', server.url, '-ref', 'cmpflow-client', '-secret', `pass:${SECRET}`, '-recipient', '/CN=CA',
-        '-cmd', 'cr', '-newkey', pki.newKeyPath, '-subject', '/CN=enrolled by cmpflow', '-certout', file('ours.pem'),
+        '-config',
+        '',
+        '-server',
+        server.url,
+        '-ref',
+        'cmpflow-client',
+        '-secret',
+        `pass:${SECRET}`,
+        '-recipient',
+        '/CN=CA',
+        '-cmd',
+        'cr',
+        '-newkey',
+        pki.newKeyPath,
+        '-subject',
+        '/CN=enrolled by cmpflow',
+        '-certout',
+        file('ours.pem'),
       ]);
       expect({ code: ours.code, errors: ours.errors }).toEqual({ code: 0, errors: [] });
       expect(certIn(file('ours.pem')).subject).toBe('CN=enrolled by cmpflow');
@@ -89,11 +119,38 @@ describe('cmpflow -port', () => {
   });
 
   it('answers with -rsp_cert and ends by itself after -max_msgs requests', async () => {
-    const server = await serve(['-port', '0', '-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`, '-rsp_cert', pki.enrolled.certPath, '-max_msgs', '2']);
+    const server = await serve([
+      '-port',
+      '0',
+      '-srv_ref',
+      'srv',
+      '-srv_secret',
+      `pass:${SECRET}`,
+      '-rsp_cert',
+      pki.enrolled.certPath,
+      '-max_msgs',
+      '2',
+    ]);
     try {
       const run = await cmpflow([
-        '-config', '', '-server', server.url, '-ref', 'client', '-secret', `pass:${SECRET}`, '-recipient', '/CN=CA',
-        '-cmd', 'ir', '-newkey', pki.newKeyPath, '-subject', '/CN=fixed answer', '-certout', file('fixed.pem'),
+        '-config',
+        '',
+        '-server',
+        server.url,
+        '-ref',
+        'client',
+        '-secret',
+        `pass:${SECRET}`,
+        '-recipient',
+        '/CN=CA',
+        '-cmd',
+        'ir',
+        '-newkey',
+        pki.newKeyPath,
+        '-subject',
+        '/CN=fixed answer',
+        '-certout',
+        file('fixed.pem'),
       ]);
       expect({ code: run.code, errors: run.errors }).toEqual({ code: 0, errors: [] });
       expect(certIn(file('fixed.pem')).equal(new X509Certificate(new Uint8Array(pki.enrolled.certDer)))).toBe(true);
@@ -116,10 +173,32 @@ describe('cmpflow -port', () => {
   });
 
   it('answers genm with delayed delivery given -delayed_delivery, and cmpflow -cmd genm polls for the genp', async () => {
-    const server = await serve(['-port', '0', '-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`, '-delayed_delivery', 'genm=2', '-check_after', '1']);
+    const server = await serve([
+      '-port',
+      '0',
+      '-srv_ref',
+      'srv',
+      '-srv_secret',
+      `pass:${SECRET}`,
+      '-delayed_delivery',
+      'genm=2',
+      '-check_after',
+      '1',
+    ]);
     try {
       const run = await cmpflow([
-        '-config', '', '-server', server.url, '-ref', 'client', '-secret', `pass:${SECRET}`, '-recipient', '/CN=CA', '-cmd', 'genm',
+        '-config',
+        '',
+        '-server',
+        server.url,
+        '-ref',
+        'client',
+        '-secret',
+        `pass:${SECRET}`,
+        '-recipient',
+        '/CN=CA',
+        '-cmd',
+        'genm',
       ]);
       expect({ code: run.code, errors: run.errors }).toEqual({ code: 0, errors: [] });
       expect(run.stderrLines).toEqual(expect.arrayContaining(['CMP info: sending GENM', 'CMP info: received GENP']));
@@ -131,9 +210,29 @@ describe('cmpflow -port', () => {
 
   it('runs the same server in-process with -use_mock_srv', async () => {
     const run = await cmpflow([
-      '-config', '', '-use_mock_srv', '-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`, '-pkistatus', '1',
-      '-ref', 'client', '-secret', `pass:${SECRET}`, '-recipient', '/CN=CA',
-      '-cmd', 'ir', '-newkey', pki.newKeyPath, '-subject', '/CN=in process', '-certout', file('in-process.pem'),
+      '-config',
+      '',
+      '-use_mock_srv',
+      '-srv_ref',
+      'srv',
+      '-srv_secret',
+      `pass:${SECRET}`,
+      '-pkistatus',
+      '1',
+      '-ref',
+      'client',
+      '-secret',
+      `pass:${SECRET}`,
+      '-recipient',
+      '/CN=CA',
+      '-cmd',
+      'ir',
+      '-newkey',
+      pki.newKeyPath,
+      '-subject',
+      '/CN=in process',
+      '-certout',
+      file('in-process.pem'),
     ]);
     expect({ code: run.code, errors: run.errors }).toEqual({ code: 0, errors: [] });
     expect(run.stderrLines).toEqual(expect.arrayContaining(['CMP info: sending IR', 'CMP info: received IP', 'CMP info: received PKICONF']));
@@ -147,12 +246,39 @@ describe('cmpflow -port', () => {
     let serial: string;
     try {
       const enrolled = await runCmp([
-        '-server', first.url, '-ref', 'stored', '-secret', `pass:${SECRET}`, '-cmd', 'ir',
-        '-newkey', pki.newKeyPath, '-subject', '/CN=stored', '-certout', file('stored.pem'), '-cacertsout', file('stored-ca.pem'),
+        '-server',
+        first.url,
+        '-ref',
+        'stored',
+        '-secret',
+        `pass:${SECRET}`,
+        '-cmd',
+        'ir',
+        '-newkey',
+        pki.newKeyPath,
+        '-subject',
+        '/CN=stored',
+        '-certout',
+        file('stored.pem'),
+        '-cacertsout',
+        file('stored-ca.pem'),
       ]);
       expect(enrolled.code).toBe(0);
       serial = certIn(file('stored.pem')).serialNumber;
-      const revoked = await runCmp(['-server', first.url, '-cert', file('stored.pem'), '-key', pki.newKeyPath, '-trusted', file('stored-ca.pem'), '-cmd', 'rr', '-oldcert', file('stored.pem')]);
+      const revoked = await runCmp([
+        '-server',
+        first.url,
+        '-cert',
+        file('stored.pem'),
+        '-key',
+        pki.newKeyPath,
+        '-trusted',
+        file('stored-ca.pem'),
+        '-cmd',
+        'rr',
+        '-oldcert',
+        file('stored.pem'),
+      ]);
       expect(revoked.code).toBe(0);
     } finally {
       first.stop();
@@ -162,7 +288,20 @@ describe('cmpflow -port', () => {
     const second = await start();
     try {
       expect(second.stderr()).toContain(`kept in ${store}`);
-      const again = await runCmp(['-server', second.url, '-cert', file('stored.pem'), '-key', pki.newKeyPath, '-trusted', file('stored-ca.pem'), '-cmd', 'rr', '-oldcert', file('stored.pem')]);
+      const again = await runCmp([
+        '-server',
+        second.url,
+        '-cert',
+        file('stored.pem'),
+        '-key',
+        pki.newKeyPath,
+        '-trusted',
+        file('stored-ca.pem'),
+        '-cmd',
+        'rr',
+        '-oldcert',
+        file('stored.pem'),
+      ]);
       expect(again.code).toBe(1);
       expect(again.stdout + again.stderr).toContain('certRevoked');
       const crl = readFileSync(path.join(store, 'records.jsonl'), 'utf8');

@@ -31,9 +31,26 @@ afterAll(async () => pki?.cleanup());
 
 async function withServer<T>(polls: number, checkAfter: number, run: (server: MockServer) => Promise<T>): Promise<T> {
   const server = await startMockServer([
-    '-srv_ref', 'mock', '-srv_secret', `pass:${SECRET}`,
-    '-srv_cert', pki.server.certPath, '-srv_key', pki.server.keyPath, '-srv_untrusted', pki.untrustedPath, '-srv_trusted', pki.trustedPath,
-    '-rsp_cert', pki.enrolled.certPath, '-poll_count', String(polls), '-check_after', String(checkAfter), '-verbosity', '7',
+    '-srv_ref',
+    'mock',
+    '-srv_secret',
+    `pass:${SECRET}`,
+    '-srv_cert',
+    pki.server.certPath,
+    '-srv_key',
+    pki.server.keyPath,
+    '-srv_untrusted',
+    pki.untrustedPath,
+    '-srv_trusted',
+    pki.trustedPath,
+    '-rsp_cert',
+    pki.enrolled.certPath,
+    '-poll_count',
+    String(polls),
+    '-check_after',
+    String(checkAfter),
+    '-verbosity',
+    '7',
   ]);
   try {
     return await run(server);
@@ -44,12 +61,25 @@ async function withServer<T>(polls: number, checkAfter: number, run: (server: Mo
 
 const pbm = (server: MockServer) => ['-config', '', '-server', server.url, '-recipient', '/CN=CA', '-ref', 'client-ref', '-secret', `pass:${SECRET}`];
 const signed = (server: MockServer) => [
-  '-config', '', '-server', server.url, '-cert', pki.client.certPath, '-key', pki.client.keyPath,
-  '-untrusted', pki.untrustedPath, '-trusted', pki.trustedPath,
+  '-config',
+  '',
+  '-server',
+  server.url,
+  '-cert',
+  pki.client.certPath,
+  '-key',
+  pki.client.keyPath,
+  '-untrusted',
+  pki.untrustedPath,
+  '-trusted',
+  pki.trustedPath,
 ];
 const ir = (certOut: string) => ['-cmd', 'ir', '-newkey', pki.newKeyPath, '-subject', '/CN=resumable', '-certout', certOut];
 
-const enrolledIn = (certFile: string) => new X509Certificate(new Uint8Array(parsePem(readFileSync(certFile, 'utf8'))[0]!.der)).equal(new X509Certificate(new Uint8Array(pki.enrolled.certDer)));
+const enrolledIn = (certFile: string) =>
+  new X509Certificate(new Uint8Array(parsePem(readFileSync(certFile, 'utf8'))[0]!.der)).equal(
+    new X509Certificate(new Uint8Array(pki.enrolled.certDer)),
+  );
 const irsSeenBy = (server: MockServer) => (server.log().match(/received IR\b/g) ?? []).length;
 
 /** Every spelling of the secret and of each private key that could leak into a file. */
@@ -184,16 +214,50 @@ describe('-session, -nowait and -resume', () => {
   it('refuses a session file that is missing or was tampered with, in one line', async () => {
     const base = ['-config', '', '-server', 'http://127.0.0.1:1/', '-ref', 'r', '-secret', 'pass:x', '-recipient', '/CN=CA'];
     const missing = await cmpflow([...base, '-resume', file('never-written.json')]);
-    expect({ code: missing.code, lines: missing.stderrLines }).toEqual({ code: 1, lines: [expect.stringMatching(/never-written\.json.*\(ERR_FILE\)$/)] });
+    expect({ code: missing.code, lines: missing.stderrLines }).toEqual({
+      code: 1,
+      lines: [expect.stringMatching(/never-written\.json.*\(ERR_FILE\)$/)],
+    });
 
     const tampered = file('tampered.json');
-    writeFileSync(tampered, JSON.stringify({ format: 'cmpflow-session', machine: 'enrollment', version: 1, savedAt: new Date().toISOString(), snapshot: { status: 'active', value: 'polling' } }));
+    writeFileSync(
+      tampered,
+      JSON.stringify({
+        format: 'cmpflow-session',
+        machine: 'enrollment',
+        version: 1,
+        savedAt: new Date().toISOString(),
+        snapshot: { status: 'active', value: 'polling' },
+      }),
+    );
     const bad = await cmpflow([...base, '-resume', tampered]);
-    expect({ code: bad.code, lines: bad.stderrLines }).toEqual({ code: 1, lines: [expect.stringMatching(/tampered\.json.*\(ERR_SNAPSHOT_(INVALID|VERSION)\)$/)] });
+    expect({ code: bad.code, lines: bad.stderrLines }).toEqual({
+      code: 1,
+      lines: [expect.stringMatching(/tampered\.json.*\(ERR_SNAPSHOT_(INVALID|VERSION)\)$/)],
+    });
   });
 
   it('refuses -repeat with -session', async () => {
-    const run = await cmpflow(['-config', '', '-server', 'http://127.0.0.1:1/', '-ref', 'r', '-secret', 'pass:x', '-recipient', '/CN=CA', ...ir(file('x.pem')), '-session', file('x.json'), '-repeat', '2']);
-    expect({ code: run.code, lines: run.stderrLines }).toEqual({ code: 1, lines: ['cmpflow: error: -repeat: cannot be combined with -session or -resume (ERR_INVALID_OPTION)'] });
+    const run = await cmpflow([
+      '-config',
+      '',
+      '-server',
+      'http://127.0.0.1:1/',
+      '-ref',
+      'r',
+      '-secret',
+      'pass:x',
+      '-recipient',
+      '/CN=CA',
+      ...ir(file('x.pem')),
+      '-session',
+      file('x.json'),
+      '-repeat',
+      '2',
+    ]);
+    expect({ code: run.code, lines: run.stderrLines }).toEqual({
+      code: 1,
+      lines: ['cmpflow: error: -repeat: cannot be combined with -session or -resume (ERR_INVALID_OPTION)'],
+    });
   });
 });

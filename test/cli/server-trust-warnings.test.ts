@@ -9,7 +9,8 @@ import { makeTestPki, type TestPki } from '../support/pki';
 import { cmpflow, scratchDir } from './run-support';
 
 const SECRET = 'server-trust-secret';
-const THROWAWAY_TRUST = 'CMP warning: no -srv_trusted given: the mock server accepts signature-protected requests only from certificates of its throwaway CA';
+const THROWAWAY_TRUST =
+  'CMP warning: no -srv_trusted given: the mock server accepts signature-protected requests only from certificates of its throwaway CA';
 const NO_SIGNED_REQUESTS = 'CMP warning: mock server will not be able to handle signature-protected requests since -srv_trusted is not given';
 let pki: TestPki;
 let dir: string;
@@ -54,8 +55,24 @@ async function serve(args: string[]): Promise<{ url: string; stderr(): string; s
 }
 
 const signedCr = (server: string, cert: string, key: string, trusted: string, out: string) => [
-  '-config', '', '-server', server, '-cert', cert, '-key', key, '-trusted', trusted,
-  '-cmd', 'cr', '-newkey', pki.newKeyPath, '-subject', '/CN=bootstrap', '-certout', file(out),
+  '-config',
+  '',
+  '-server',
+  server,
+  '-cert',
+  cert,
+  '-key',
+  key,
+  '-trusted',
+  trusted,
+  '-cmd',
+  'cr',
+  '-newkey',
+  pki.newKeyPath,
+  '-subject',
+  '/CN=bootstrap',
+  '-certout',
+  file(out),
 ];
 
 describe('server mode without -srv_trusted', () => {
@@ -66,8 +83,26 @@ describe('server mode without -srv_trusted', () => {
       expect(server.stderr()).not.toContain(NO_SIGNED_REQUESTS);
 
       const bootstrap = await cmpflow([
-        '-config', '', '-server', server.url, '-ref', 'device', '-secret', `pass:${SECRET}`, '-recipient', '/CN=CA',
-        '-cmd', 'ir', '-newkey', pki.newKeyPath, '-subject', '/CN=bootstrap', '-certout', file('bootstrap.pem'), '-cacertsout', file('throwaway-ca.pem'),
+        '-config',
+        '',
+        '-server',
+        server.url,
+        '-ref',
+        'device',
+        '-secret',
+        `pass:${SECRET}`,
+        '-recipient',
+        '/CN=CA',
+        '-cmd',
+        'ir',
+        '-newkey',
+        pki.newKeyPath,
+        '-subject',
+        '/CN=bootstrap',
+        '-certout',
+        file('bootstrap.pem'),
+        '-cacertsout',
+        file('throwaway-ca.pem'),
       ]);
       expect({ code: bootstrap.code, errors: bootstrap.errors }).toEqual({ code: 0, errors: [] });
 
@@ -84,9 +119,31 @@ describe('server mode without -srv_trusted', () => {
 
   it('with -rsp_cert, warns as OpenSSL does that it cannot handle signed requests, and refuses them', async () => {
     const run = await cmpflow([
-      '-config', '', '-use_mock_srv', '-srv_cert', pki.server.certPath, '-srv_key', pki.server.keyPath, '-rsp_cert', pki.enrolled.certPath,
-      '-cert', pki.client.certPath, '-key', pki.client.keyPath, '-trusted', pki.trustedPath, '-untrusted', pki.untrustedPath,
-      '-cmd', 'cr', '-newkey', pki.newKeyPath, '-subject', '/CN=refused', '-certout', file('refused.pem'),
+      '-config',
+      '',
+      '-use_mock_srv',
+      '-srv_cert',
+      pki.server.certPath,
+      '-srv_key',
+      pki.server.keyPath,
+      '-rsp_cert',
+      pki.enrolled.certPath,
+      '-cert',
+      pki.client.certPath,
+      '-key',
+      pki.client.keyPath,
+      '-trusted',
+      pki.trustedPath,
+      '-untrusted',
+      pki.untrustedPath,
+      '-cmd',
+      'cr',
+      '-newkey',
+      pki.newKeyPath,
+      '-subject',
+      '/CN=refused',
+      '-certout',
+      file('refused.pem'),
     ]);
     expect(run.stderrLines).toContain(NO_SIGNED_REQUESTS);
     expect(run.stderr).not.toContain(THROWAWAY_TRUST);

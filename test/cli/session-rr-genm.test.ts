@@ -92,7 +92,10 @@ describe('rr with a session file', () => {
       const before = readFileSync(file);
 
       const wrong = await cmpflow(['-resume', file, '-secret', 'pass:not-the-ra-secret']);
-      expect({ code: wrong.code, errors: wrong.errors }).toEqual({ code: 1, errors: [expect.stringMatching(/secret: not the shared secret the session was started with.*\(ERR_CREDENTIALS\)$/)] });
+      expect({ code: wrong.code, errors: wrong.errors }).toEqual({
+        code: 1,
+        errors: [expect.stringMatching(/secret: not the shared secret the session was started with.*\(ERR_CREDENTIALS\)$/)],
+      });
       expect(readFileSync(file).equals(before)).toBe(true);
 
       const done = await cmpflow(['-resume', file, '-secret', `pass:${RA_SECRET}`]);

@@ -47,9 +47,31 @@ describe('a hostile statusString', () => {
   it('reaches stderr escaped: no ESC or BEL byte is written, the text stays readable', async () => {
     const hostile = '\x1b]0;owned\x07\x1b[2Jrejected';
     const run = await cmpflow([
-      '-config', '', '-use_mock_srv', '-srv_ref', 'srv', '-srv_secret', 'pass:terminal-secret', '-pkistatus', '2', '-statusstring', hostile,
-      '-ref', 'client', '-secret', 'pass:terminal-secret', '-recipient', '/CN=CA',
-      '-cmd', 'ir', '-newkey', pki.newKeyPath, '-subject', '/CN=terminal', '-certout', '/dev/null',
+      '-config',
+      '',
+      '-use_mock_srv',
+      '-srv_ref',
+      'srv',
+      '-srv_secret',
+      'pass:terminal-secret',
+      '-pkistatus',
+      '2',
+      '-statusstring',
+      hostile,
+      '-ref',
+      'client',
+      '-secret',
+      'pass:terminal-secret',
+      '-recipient',
+      '/CN=CA',
+      '-cmd',
+      'ir',
+      '-newkey',
+      pki.newKeyPath,
+      '-subject',
+      '/CN=terminal',
+      '-certout',
+      '/dev/null',
     ]);
     expect(run.code).not.toBe(0);
     expect(run.stderr + run.stdout).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);

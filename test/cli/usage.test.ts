@@ -82,11 +82,23 @@ describe('-help before the options', () => {
     const io = () => {
       let out = '';
       let err = '';
-      return { stdout: { write: (c: string | Uint8Array) => ((out += c.toString()), true) }, stderr: { write: (c: string | Uint8Array) => ((err += c.toString()), true) }, env: {}, cwd: process.cwd(), text: () => out + err };
+      return {
+        stdout: { write: (c: string | Uint8Array) => ((out += c.toString()), true) },
+        stderr: { write: (c: string | Uint8Array) => ((err += c.toString()), true) },
+        env: {},
+        cwd: process.cwd(),
+        text: () => out + err,
+      };
     };
     // The mode's own options, without what it would need to run: each fails for what is missing,
     // never for an unknown option or argument.
-    const modes = [['-config', '', '-cmd', 'genm'], ['-config', '', '-cmd', 'ir', '-session', 'x.json'], ['-config', '', '-resume', 'x.json'], ['-config', '', '-port', '0'], ['dump']];
+    const modes = [
+      ['-config', '', '-cmd', 'genm'],
+      ['-config', '', '-cmd', 'ir', '-session', 'x.json'],
+      ['-config', '', '-resume', 'x.json'],
+      ['-config', '', '-port', '0'],
+      ['dump'],
+    ];
     for (const argv of modes) {
       const stream = io();
       await main(argv, stream);

@@ -21,7 +21,9 @@ function errorOf(fn: () => unknown): CmpError {
 
 describe('subjectAltName', () => {
   it('reads the typed list into general names and encodes them', () => {
-    const specs = section('[e]\nsubjectAltName = critical, DNS:a.example, IP:192.0.2.1, IP:2001:db8::1, email:a@b.example, URI:https://u.example/x, RID:1.2.3\n');
+    const specs = section(
+      '[e]\nsubjectAltName = critical, DNS:a.example, IP:192.0.2.1, IP:2001:db8::1, email:a@b.example, URI:https://u.example/x, RID:1.2.3\n',
+    );
     expect(specs).toEqual([
       {
         oid: '2.5.29.17',
@@ -172,9 +174,9 @@ describe('certificatePolicies', () => {
     const [ext] = decodeExtensions(encodeExtensions(specs));
     expect((ext as x509.CertificatePolicyExtension).policies).toEqual(['1.2.3']);
     expect(errorOf(() => section('[e]\ncertificatePolicies = @p\n[p]\nCPS = x\n')).message).toContain('no policyIdentifier');
-    expect(errorOf(() => section('[e]\ncertificatePolicies = @p\n[p]\npolicyIdentifier = 1.2\nuserNotice = @n\n[n]\norganization = O\n')).message).toContain(
-      'needs both organization and noticeNumbers',
-    );
+    expect(
+      errorOf(() => section('[e]\ncertificatePolicies = @p\n[p]\npolicyIdentifier = 1.2\nuserNotice = @n\n[n]\norganization = O\n')).message,
+    ).toContain('needs both organization and noticeNumbers');
   });
 });
 

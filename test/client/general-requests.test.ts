@@ -62,11 +62,15 @@ describe('RFC 9480 general requests', () => {
 
   it('refuses a genp with another InfoType or more than one ITAV', async () => {
     expect(await codeOf(getCaCerts(answering([{ infoType: CmpOids.idItCertProfile }]).genm))).toBe('ERR_UNEXPECTED_BODY');
-    expect(await codeOf(getCaCerts(answering([{ infoType: CmpOids.idItCaCerts }, { infoType: CmpOids.idItCaCerts }]).genm))).toBe('ERR_UNEXPECTED_BODY');
+    expect(await codeOf(getCaCerts(answering([{ infoType: CmpOids.idItCaCerts }, { infoType: CmpOids.idItCaCerts }]).genm))).toBe(
+      'ERR_UNEXPECTED_BODY',
+    );
   });
 
   it('refuses a malformed value with ERR_ASN1_DECODE', async () => {
-    expect(await codeOf(getCaCerts(answering([{ infoType: CmpOids.idItCaCerts, value: new Uint8Array([0x30, 0x03, 0x02, 0x01]) }]).genm))).toBe('ERR_ASN1_DECODE');
+    expect(await codeOf(getCaCerts(answering([{ infoType: CmpOids.idItCaCerts, value: new Uint8Array([0x30, 0x03, 0x02, 0x01]) }]).genm))).toBe(
+      'ERR_ASN1_DECODE',
+    );
   });
 
   it('sends the old root and accepts an update that the old root authenticates', async () => {
@@ -98,6 +102,8 @@ describe('RFC 9480 general requests', () => {
 
   it('refuses an oldWithNew that does not carry the old key', async () => {
     const wrong = await issueCa({ subject: 'CN=Root G1, O=cmpflow', key: await generateKey(), issuer: newRoot });
-    expect(await codeOf(getRootCaUpdate(update({ newWithOld: asn(newWithOld), oldWithNew: asn(wrong) }).genm, oldRoot.cert))).toBe('ERR_ROOT_CA_KEY_UPDATE');
+    expect(await codeOf(getRootCaUpdate(update({ newWithOld: asn(newWithOld), oldWithNew: asn(wrong) }).genm, oldRoot.cert))).toBe(
+      'ERR_ROOT_CA_KEY_UPDATE',
+    );
   });
 });

@@ -33,7 +33,9 @@ describe('CmpClient given names with attributes it skips', () => {
       });
       const result = await client.ir();
       expect(result.certificate.subject).toBe('CN=named device');
-      const warnings = spy.mock.calls.filter(([, options]) => (options as { type?: string } | undefined)?.type === 'CmpflowNameWarning').map(([message]) => message);
+      const warnings = spy.mock.calls
+        .filter(([, options]) => (options as { type?: string } | undefined)?.type === 'CmpflowNameWarning')
+        .map(([message]) => message);
       expect(warnings).toEqual(['Skipping unknown name attribute "ABC"', 'No value provided for name attribute "O", skipped']);
     } finally {
       spy.mockRestore();

@@ -53,7 +53,7 @@ describe('the signer certificate and its chain', () => {
     expect(setup.extraCertsOut.map((c) => cn(c.subject))).toEqual(['leaf', 'subinterCA', 'interCA']);
   });
 
-  it("takes cert and key from one PKCS#12 file: its key, its certificate, its other certificates as untrusted; the self-signed root is not sent", async () => {
+  it('takes cert and key from one PKCS#12 file: its key, its certificate, its other certificates as untrusted; the self-signed root is not sent', async () => {
     const setup = await setupClient({ ...signer(), cert: mock('signer.p12') });
     expect(cn(setup.cert!.subject)).toBe('leaf');
     expect(setup.untrusted.map((c) => cn(c.subject)).sort()).toEqual(['interCA', 'rootCA', 'subinterCA']);
@@ -100,13 +100,49 @@ describe('a secret wins over cert and key, as in OpenSSL', () => {
 
 describe('bad credentials: one CmpError naming the library option and the file, nothing sent', () => {
   it.each<[string, Partial<CmpClientOptions>, string, RegExp, string[]]>([
-    ['a cert file in no known format', { cert: mock('random.bin') }, 'ERR_CREDENTIALS', /^cert: no certificate in a known format \(PEM, DER, PKCS#12\) in .*random\.bin$/, ['cert']],
-    ['a key file in no known format', { key: mock('random.bin') }, 'ERR_CREDENTIALS', /^key: no private key in a known format .*random\.bin$/, ['key']],
-    ['a PKCS#12 key with a wrong pass phrase', { keyPass: '123456' }, 'ERR_BAD_PASSPHRASE', /^key: .*signer\.p12: PKCS#12 MAC does not verify: wrong pass phrase/, ['key']],
-    ['a chain whose first certificate is not the key\'s', { cert: mock('trusted.crt') }, 'ERR_CREDENTIALS', /^cert: the certificate in .*trusted\.crt does not match key$/, ['cert', 'key']],
-    ['a missing newKey file', { newKey: mock('no-such.key') }, 'ERR_FILE', /^newKey: cannot read private key file .*no-such\.key: ENOENT$/, ['newKey']],
+    [
+      'a cert file in no known format',
+      { cert: mock('random.bin') },
+      'ERR_CREDENTIALS',
+      /^cert: no certificate in a known format \(PEM, DER, PKCS#12\) in .*random\.bin$/,
+      ['cert'],
+    ],
+    [
+      'a key file in no known format',
+      { key: mock('random.bin') },
+      'ERR_CREDENTIALS',
+      /^key: no private key in a known format .*random\.bin$/,
+      ['key'],
+    ],
+    [
+      'a PKCS#12 key with a wrong pass phrase',
+      { keyPass: '123456' },
+      'ERR_BAD_PASSPHRASE',
+      /^key: .*signer\.p12: PKCS#12 MAC does not verify: wrong pass phrase/,
+      ['key'],
+    ],
+    [
+      "a chain whose first certificate is not the key's",
+      { cert: mock('trusted.crt') },
+      'ERR_CREDENTIALS',
+      /^cert: the certificate in .*trusted\.crt does not match key$/,
+      ['cert', 'key'],
+    ],
+    [
+      'a missing newKey file',
+      { newKey: mock('no-such.key') },
+      'ERR_FILE',
+      /^newKey: cannot read private key file .*no-such\.key: ENOENT$/,
+      ['newKey'],
+    ],
     ['a CSR that is a certificate', { csr: mock('signer.crt') }, 'ERR_CREDENTIALS', /^csr: no CERTIFICATE REQUEST in .*signer\.crt$/, ['csr']],
-    ['a cert without key', { key: undefined }, 'ERR_MISSING_OPTION', /^key: missing; the protection certificate given as cert needs its private key$/, ['key', 'cert']],
+    [
+      'a cert without key',
+      { key: undefined },
+      'ERR_MISSING_OPTION',
+      /^key: missing; the protection certificate given as cert needs its private key$/,
+      ['key', 'cert'],
+    ],
   ])('%s', async (_what, bad, code, message, options) => {
     const recorder = recordingTransfer();
     const client = new CmpClient({ ...signer(), transfer: recorder.transfer, newKey: mock('new.key'), subject: '/CN=x', ...bad });

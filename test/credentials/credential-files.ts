@@ -14,7 +14,13 @@ export interface TestPki {
   chainPem: string;
 }
 
-function issue(dir: TempDir, name: string, subject: string, issuer: { cert: string; key: string } | undefined, ca: boolean): { key: string; cert: string } {
+function issue(
+  dir: TempDir,
+  name: string,
+  subject: string,
+  issuer: { cert: string; key: string } | undefined,
+  ca: boolean,
+): { key: string; cert: string } {
   const key = dir.file(`${name}.key`);
   const cert = dir.file(`${name}.pem`);
   openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key]);

@@ -32,7 +32,12 @@ beforeAll(() => {
     openssl([...args, '-out', files[name]!]);
     spkis[name] = spkis[spkiOf]!;
   };
-  for (const [name, alg] of [['rsa', ['-algorithm', 'RSA']], ['ec', ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384']], ['ed25519', ['-algorithm', 'ED25519']], ['ed448', ['-algorithm', 'ED448']]] as const) {
+  for (const [name, alg] of [
+    ['rsa', ['-algorithm', 'RSA']],
+    ['ec', ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384']],
+    ['ed25519', ['-algorithm', 'ED25519']],
+    ['ed448', ['-algorithm', 'ED448']],
+  ] as const) {
     files[name] = dir.file(`${name}.pem`);
     openssl(['genpkey', ...alg, '-out', files[name]!]);
     spkis[name] = openssl(['pkey', '-in', files[name]!, '-pubout', '-outform', 'DER']);

@@ -54,7 +54,12 @@ describe('certificates', () => {
   it("reads a PKCS#12 file's certificates with its pass phrase: the key's certificate first, then the others", async () => {
     const certs = await loadCertificateSet(mock('signer.p12'), { passphrase: '12345' });
     expect(cn(certs[0]!.subject)).toBe('leaf');
-    expect(certs.slice(1).map((c) => cn(c.subject)).sort()).toEqual(['interCA', 'rootCA', 'subinterCA']);
+    expect(
+      certs
+        .slice(1)
+        .map((c) => cn(c.subject))
+        .sort(),
+    ).toEqual(['interCA', 'rootCA', 'subinterCA']);
     const key = await loadPrivateKey(mock('signer.p12'), '12345');
     expect(publicKeyMatches(key, certs[0]!)).toBe(true);
   });
@@ -85,7 +90,11 @@ describe('private keys', () => {
   it("reads a PKCS#12 file's key, the PEM key and the DER key alike", async () => {
     const [leaf] = await loadCertificateSet(mock('signer.crt'));
     const der = openssl(['pkcs8', '-topk8', '-nocrypt', '-in', mock('signer.key'), '-outform', 'DER']);
-    for (const key of [await loadPrivateKey(mock('signer.p12'), '12345'), await loadPrivateKey(mock('signer.key')), await loadPrivateKey(new Uint8Array(der))]) {
+    for (const key of [
+      await loadPrivateKey(mock('signer.p12'), '12345'),
+      await loadPrivateKey(mock('signer.key')),
+      await loadPrivateKey(new Uint8Array(der)),
+    ]) {
       expect(publicKeyMatches(key, leaf!)).toBe(true);
     }
   });

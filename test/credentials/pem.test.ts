@@ -37,7 +37,8 @@ describe('PEM', () => {
   });
 
   test('RFC 1421 headers of legacy encrypted keys are parsed separately from the base64', () => {
-    const text = '-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\nAQID\n-----END RSA PRIVATE KEY-----\n';
+    const text =
+      '-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\nAQID\n-----END RSA PRIVATE KEY-----\n';
     expect(parsePem(text)).toEqual([
       {
         label: 'RSA PRIVATE KEY',

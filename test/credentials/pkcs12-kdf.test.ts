@@ -25,9 +25,25 @@ describe('PKCS#12 key derivation (RFC 7292 B.2)', () => {
         (hash, password, salt, id, iterations, length) => {
           const bmp = bmpPassword(password);
           const expected = openssl([
-            'kdf', '-keylen', String(length), '-kdfopt', `digest:${opensslNames[hash]}`, '-kdfopt', `hexpass:${Buffer.from(bmp).toString('hex')}`,
-            '-kdfopt', `hexsalt:${Buffer.from(salt).toString('hex')}`, '-kdfopt', `iter:${iterations}`, '-kdfopt', `id:${id}`, 'PKCS12KDF',
-          ]).toString().trim().replace(/:/g, '').toLowerCase();
+            'kdf',
+            '-keylen',
+            String(length),
+            '-kdfopt',
+            `digest:${opensslNames[hash]}`,
+            '-kdfopt',
+            `hexpass:${Buffer.from(bmp).toString('hex')}`,
+            '-kdfopt',
+            `hexsalt:${Buffer.from(salt).toString('hex')}`,
+            '-kdfopt',
+            `iter:${iterations}`,
+            '-kdfopt',
+            `id:${id}`,
+            'PKCS12KDF',
+          ])
+            .toString()
+            .trim()
+            .replace(/:/g, '')
+            .toLowerCase();
           expect(Buffer.from(pkcs12Kdf(hash, bmp, salt, iterations, id, length)).toString('hex')).toBe(expected);
         },
       ),

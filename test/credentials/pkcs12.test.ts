@@ -42,7 +42,10 @@ function expectSecretsAbsent(error: CmpError, ...secrets: string[]): void {
 describe('loadPkcs12', () => {
   test.each([
     ['OpenSSL 3 defaults (PBES2 AES-256-CBC, HMAC-SHA-256 MAC)', []],
-    ['pbeWithSHAAnd3-KeyTripleDES-CBC for key and certificates, HMAC-SHA-1 MAC', ['-keypbe', 'PBE-SHA1-3DES', '-certpbe', 'PBE-SHA1-3DES', '-macalg', 'sha1']],
+    [
+      'pbeWithSHAAnd3-KeyTripleDES-CBC for key and certificates, HMAC-SHA-1 MAC',
+      ['-keypbe', 'PBE-SHA1-3DES', '-certpbe', 'PBE-SHA1-3DES', '-macalg', 'sha1'],
+    ],
     ['unencrypted certificates', ['-certpbe', 'NONE']],
     ['an unencrypted key', ['-keypbe', 'NONE', '-certpbe', 'NONE']],
     ['no MAC', ['-nomac']],

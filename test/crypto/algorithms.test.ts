@@ -65,9 +65,24 @@ describe('signatureAlgorithmId', () => {
     ['sha512WithRSAEncryption', () => rsa, ['-sha512'], { scheme: 'rsa-pkcs1', hash: 'SHA-512' }],
     ['RSA with SHA3-256', () => rsa, ['-sha3-256'], { scheme: 'rsa-pkcs1', hash: 'SHA3-256' }],
     ['RSA with SHA3-512', () => rsa, ['-sha3-512'], { scheme: 'rsa-pkcs1', hash: 'SHA3-512' }],
-    ['RSASSA-PSS with SHA-256', () => rsa, ['-sha256', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32'], { scheme: 'rsa-pss', hash: 'SHA-256', saltLength: 32 }],
-    ['RSASSA-PSS with SHA-512 and salt 20', () => rsa, ['-sha512', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:20'], { scheme: 'rsa-pss', hash: 'SHA-512', saltLength: 20 }],
-    ['RSASSA-PSS with all defaults (SHA-1, salt 20)', () => rsa, ['-sha1', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:20'], { scheme: 'rsa-pss', hash: 'SHA-1', saltLength: 20 }],
+    [
+      'RSASSA-PSS with SHA-256',
+      () => rsa,
+      ['-sha256', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32'],
+      { scheme: 'rsa-pss', hash: 'SHA-256', saltLength: 32 },
+    ],
+    [
+      'RSASSA-PSS with SHA-512 and salt 20',
+      () => rsa,
+      ['-sha512', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:20'],
+      { scheme: 'rsa-pss', hash: 'SHA-512', saltLength: 20 },
+    ],
+    [
+      'RSASSA-PSS with all defaults (SHA-1, salt 20)',
+      () => rsa,
+      ['-sha1', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:20'],
+      { scheme: 'rsa-pss', hash: 'SHA-1', saltLength: 20 },
+    ],
     ['ecdsa-with-SHA256', () => p384, ['-sha256'], { scheme: 'ecdsa', hash: 'SHA-256' }],
     ['ecdsa-with-SHA384', () => p384, ['-sha384'], { scheme: 'ecdsa', hash: 'SHA-384' }],
     ['ecdsa-with-SHA512', () => p384, ['-sha512'], { scheme: 'ecdsa', hash: 'SHA-512' }],
@@ -109,7 +124,11 @@ describe('signatureAlgorithmFromId', () => {
   });
 
   test('PSS with absent parameters means the RFC 4055 defaults: SHA-1, MGF1-SHA-1, salt 20', () => {
-    expect(signatureAlgorithmFromId(new AlgorithmIdentifier({ algorithm: Oids.rsassaPss }))).toEqual({ scheme: 'rsa-pss', hash: 'SHA-1', saltLength: 20 });
+    expect(signatureAlgorithmFromId(new AlgorithmIdentifier({ algorithm: Oids.rsassaPss }))).toEqual({
+      scheme: 'rsa-pss',
+      hash: 'SHA-1',
+      saltLength: 20,
+    });
   });
 
   test('PSS whose MGF1 hash differs from the message hash is ERR_UNSUPPORTED_ALGORITHM', () => {

@@ -79,7 +79,16 @@ function signatureCases(macHashes: HashName[]): SignatureCase[] {
 }
 
 function saltLengthOf(alg: SignatureAlgorithm): number {
-  const lengths: Partial<Record<HashName, number>> = { 'SHA-1': 20, 'SHA-224': 28, 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64, 'SHA3-256': 32, 'SHA3-384': 48, 'SHA3-512': 64 };
+  const lengths: Partial<Record<HashName, number>> = {
+    'SHA-1': 20,
+    'SHA-224': 28,
+    'SHA-256': 32,
+    'SHA-384': 48,
+    'SHA-512': 64,
+    'SHA3-256': 32,
+    'SHA3-384': 48,
+    'SHA3-512': 64,
+  };
   return alg.saltLength ?? lengths[alg.hash!]!;
 }
 
@@ -145,7 +154,9 @@ describe.each(cases)('$name', ({ name, provider, hashes, macHashes }) => {
     const key = nodeRandomBytes(40);
 
     test.each(macHashes)('hmac with %s equals openssl mac', async (hash) => {
-      const expected = openssl(['mac', '-digest', opensslDigestNames[hash], '-macopt', `hexkey:${hex(key)}`, 'HMAC'], data).toString().trim();
+      const expected = openssl(['mac', '-digest', opensslDigestNames[hash], '-macopt', `hexkey:${hex(key)}`, 'HMAC'], data)
+        .toString()
+        .trim();
       expect(hex(await provider.hmac(hash, key, data))).toBe(expected.toLowerCase());
     });
 
@@ -158,9 +169,22 @@ describe.each(cases)('$name', ({ name, provider, hashes, macHashes }) => {
       const password = Buffer.from('correct horse battery staple');
       const salt = nodeRandomBytes(16);
       const expected = openssl([
-        'kdf', '-keylen', '48', '-kdfopt', `digest:${opensslDigestNames[hash]}`, '-kdfopt', `hexpass:${hex(password)}`,
-        '-kdfopt', `hexsalt:${hex(salt)}`, '-kdfopt', 'iter:1000', 'PBKDF2',
-      ]).toString().trim().replace(/:/g, '');
+        'kdf',
+        '-keylen',
+        '48',
+        '-kdfopt',
+        `digest:${opensslDigestNames[hash]}`,
+        '-kdfopt',
+        `hexpass:${hex(password)}`,
+        '-kdfopt',
+        `hexsalt:${hex(salt)}`,
+        '-kdfopt',
+        'iter:1000',
+        'PBKDF2',
+      ])
+        .toString()
+        .trim()
+        .replace(/:/g, '');
       expect(hex(await provider.pbkdf2(hash, password, salt, 1000, 48))).toBe(expected.toLowerCase());
     });
 
@@ -251,14 +275,17 @@ describe.each(cases)('$name', ({ name, provider, hashes, macHashes }) => {
       ['p521', 'ec', 'P-521', undefined],
       ['ed25519', 'ed25519', undefined, undefined],
       ['ed448', 'ed448', undefined, undefined],
-    ] as const)('importing the %s key describes it and fills in the SubjectPublicKeyInfo openssl derives', async (key, keyType, curve, modulusLength) => {
-      const handle = await importKey(key);
-      expect(handle.kind).toBe('private');
-      expect(handle.keyType).toBe(keyType);
-      expect(handle.curve).toBe(curve);
-      expect(handle.modulusLength).toBe(modulusLength);
-      expect(hex(handle.spki)).toBe(hex(keys[key].spki));
-    });
+    ] as const)(
+      'importing the %s key describes it and fills in the SubjectPublicKeyInfo openssl derives',
+      async (key, keyType, curve, modulusLength) => {
+        const handle = await importKey(key);
+        expect(handle.kind).toBe('private');
+        expect(handle.keyType).toBe(keyType);
+        expect(handle.curve).toBe(curve);
+        expect(handle.modulusLength).toBe(modulusLength);
+        expect(hex(handle.spki)).toBe(hex(keys[key].spki));
+      },
+    );
 
     test('a key handle shows no key material in JSON, string conversion or util.inspect', async () => {
       const handle = await importKey('rsa');
@@ -279,9 +306,18 @@ describe.each(cases)('$name', ({ name, provider, hashes, macHashes }) => {
     });
 
     const specs: [KeySpec, SignatureAlgorithm][] = [
-      [{ type: 'rsa', modulusLength: 2048 }, { scheme: 'rsa-pkcs1', hash: 'SHA-256' }],
-      [{ type: 'ec', curve: 'P-256' }, { scheme: 'ecdsa', hash: 'SHA-256' }],
-      [{ type: 'ec', curve: 'P-521' }, { scheme: 'ecdsa', hash: 'SHA-512' }],
+      [
+        { type: 'rsa', modulusLength: 2048 },
+        { scheme: 'rsa-pkcs1', hash: 'SHA-256' },
+      ],
+      [
+        { type: 'ec', curve: 'P-256' },
+        { scheme: 'ecdsa', hash: 'SHA-256' },
+      ],
+      [
+        { type: 'ec', curve: 'P-521' },
+        { scheme: 'ecdsa', hash: 'SHA-512' },
+      ],
       [{ type: 'ed25519' }, { scheme: 'ed25519' }],
       [{ type: 'ed448' }, { scheme: 'ed448' }],
     ];

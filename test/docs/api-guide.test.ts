@@ -35,7 +35,11 @@ const examples = readdirSync(path.join(DOCS, 'examples'))
 const sourceOf = (name: string) => readFileSync(path.join(DOCS, 'examples', `${name}.ts`), 'utf8');
 
 it('shows each example of docs/examples exactly once', () => {
-  expect(markedBlocks(guide).map((b) => b.name).sort()).toEqual([...examples].sort());
+  expect(
+    markedBlocks(guide)
+      .map((b) => b.name)
+      .sort(),
+  ).toEqual([...examples].sort());
 });
 
 it.each(examples)('shows %s.ts as it is in docs/examples (copy the file into the block after editing it)', (name) => {
@@ -62,7 +66,9 @@ describe('the marked-block reader', () => {
 
   it("shows the repository's entry points as the package's", () => {
     expect(asShown("import { CmpClient } from '../../src';\n")).toBe("import { CmpClient } from 'cmpflow';\n");
-    expect(asShown("import { enrollmentMachine } from '../../src/entries/machines';\n")).toBe("import { enrollmentMachine } from 'cmpflow/machines';\n");
+    expect(asShown("import { enrollmentMachine } from '../../src/entries/machines';\n")).toBe(
+      "import { enrollmentMachine } from 'cmpflow/machines';\n",
+    );
     expect(asShown("import * as asn1 from '../../src/entries/asn1';\n")).toBe("import * as asn1 from 'cmpflow/asn1';\n");
   });
 

@@ -50,10 +50,14 @@ describe.each(DOCUMENTED_MACHINES.map((m) => [m.id, m] as const))('the %s page',
   });
 
   it('names every state and guard it documents in prose as well', () => {
-    for (const node of allNodes(machine.root).slice(1).filter((n) => n.parent === machine.root)) {
+    for (const node of allNodes(machine.root)
+      .slice(1)
+      .filter((n) => n.parent === machine.root)) {
       expect(page).toContain(`\`${node.key}\``);
     }
-    for (const guard of guardsOf(machine).flatMap((g) => g.split(/ and | or |not /)).filter(Boolean)) {
+    for (const guard of guardsOf(machine)
+      .flatMap((g) => g.split(/ and | or |not /))
+      .filter(Boolean)) {
       expect(page).toContain(`\`${guard.replace(/[()]/g, '')}\``);
     }
   });

@@ -25,7 +25,8 @@ it('type-checks every file of docs/examples without a diagnostic', () => {
     .getPreEmitDiagnostics(program)
     .filter((d) => d.file === undefined || path.resolve(d.file.fileName).startsWith(EXAMPLES + path.sep))
     .map((d) => {
-      const where = d.file && d.start !== undefined ? `${path.basename(d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1} ` : '';
+      const where =
+        d.file && d.start !== undefined ? `${path.basename(d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1} ` : '';
       return `${where}${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
     });
   expect(diagnostics).toEqual([]);

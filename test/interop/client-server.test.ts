@@ -51,17 +51,26 @@ async function enrolled(url: string): Promise<{ cert: X509Certificate; key: Priv
 const protections: [string, (url: string) => Promise<CmpClientOptions>][] = [
   ['PBM', async (url) => ({ server: url, ref: REF, secret: SECRET, trusted: [ca.ca.cert] })],
   ['PBMAC1', async (url) => ({ server: url, ref: REF, secret: SECRET, macProtection: 'pbmac1', trusted: [ca.ca.cert] })],
-  ['signature', async (url) => {
-    const { cert, key } = await enrolled(url);
-    return { server: url, cert, key, trusted: [ca.ca.cert] };
-  }],
+  [
+    'signature',
+    async (url) => {
+      const { cert, key } = await enrolled(url);
+      return { server: url, cert, key, trusted: [ca.ca.cert] };
+    },
+  ],
 ];
 
 describe.each(protections)('cmpflow client against the embedded CA with %s', (_name, base) => {
   it.each(['ir', 'cr'] as const)('%s issues a certificate for our key and subject, chaining to the CA', async (kind) => {
     await withCa({}, async (url) => {
       const key = await newKey();
-      const r = await new CmpClient({ ...(await base(url)), newKey: key, subject: '/CN=device-1/O=cmpflow test', sans: ['device-1.example', '192.0.2.7'], days: 10 }).certReq(kind);
+      const r = await new CmpClient({
+        ...(await base(url)),
+        newKey: key,
+        subject: '/CN=device-1/O=cmpflow test',
+        sans: ['device-1.example', '192.0.2.7'],
+        days: 10,
+      }).certReq(kind);
       expect(r.certificate.subject).toBe('CN=device-1, O=cmpflow test');
       expect(Buffer.from(r.certificate.publicKey.rawData).equals(Buffer.from(key.spki))).toBe(true);
       expect(r.chain.map((c) => c.subject)).toEqual([r.certificate.subject, ca.ca.cert.subject]);
@@ -73,7 +82,25 @@ describe.each(protections)('cmpflow client against the embedded CA with %s', (_n
     await withCa({}, async (url) => {
       const dir = mkdtempSync(join(tmpdir(), 'cmpflow-p10-'));
       try {
-        execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'k.pem'), '-subj', '/CN=p10 device', '-out', join(dir, 'r.csr')], { stdio: 'pipe' });
+        execFileSync(
+          'openssl',
+          [
+            'req',
+            '-new',
+            '-newkey',
+            'ec',
+            '-pkeyopt',
+            'ec_paramgen_curve:P-256',
+            '-nodes',
+            '-keyout',
+            join(dir, 'k.pem'),
+            '-subj',
+            '/CN=p10 device',
+            '-out',
+            join(dir, 'r.csr'),
+          ],
+          { stdio: 'pipe' },
+        );
         const r = await new CmpClient({ ...(await base(url)), csr: join(dir, 'r.csr') }).p10cr();
         expect(r.certificate.subject).toBe('CN=p10 device');
       } finally {
@@ -87,7 +114,16 @@ describe.each(protections)('cmpflow client against the embedded CA with %s', (_n
       const old = await enrolled(url);
       const fresh = await newKey();
       const opts = await base(url);
-      const r = await new CmpClient({ ...opts, cert: old.cert, key: old.key, oldCert: old.cert, newKey: fresh, secret: undefined, ref: undefined, macProtection: undefined }).kur();
+      const r = await new CmpClient({
+        ...opts,
+        cert: old.cert,
+        key: old.key,
+        oldCert: old.cert,
+        newKey: fresh,
+        secret: undefined,
+        ref: undefined,
+        macProtection: undefined,
+      }).kur();
       expect(r.certificate.subject).toBe(old.cert.subject);
       expect(Buffer.from(r.certificate.publicKey.rawData).equals(Buffer.from(fresh.spki))).toBe(true);
     });
@@ -102,7 +138,14 @@ describe.each(protections)('cmpflow client against the embedded CA with %s', (_n
 });
 
 describe('the embedded CA with the cmpflow client: protocol features', () => {
-  const pbm = (url: string, more: Partial<CmpClientOptions> = {}): CmpClientOptions => ({ server: url, ref: REF, secret: SECRET, trusted: [ca.ca.cert], subject: '/CN=feature', ...more });
+  const pbm = (url: string, more: Partial<CmpClientOptions> = {}): CmpClientOptions => ({
+    server: url,
+    ref: REF,
+    secret: SECRET,
+    trusted: [ca.ca.cert],
+    subject: '/CN=feature',
+    ...more,
+  });
 
   it('polls while the CA answers waiting, then confirms', async () => {
     await withCa({ pollCount: 3, checkAfter: 1 }, async (url) => {
@@ -123,7 +166,14 @@ describe('the embedded CA with the cmpflow client: protocol features', () => {
   it('revokes a certificate with rr signed by that certificate, and the CRL update names it', async () => {
     await withCa({}, async (url) => {
       const victim = await enrolled(url);
-      const r = await new CmpClient({ server: url, cert: victim.cert, key: victim.key, oldCert: victim.cert, trusted: [ca.ca.cert], revReason: 1 }).rr();
+      const r = await new CmpClient({
+        server: url,
+        cert: victim.cert,
+        key: victim.key,
+        oldCert: victim.cert,
+        trusted: [ca.ca.cert],
+        revReason: 1,
+      }).rr();
       expect(r.statusName).toBe('accepted');
       const crl = await new CmpClient(pbm(url)).getCrlUpdate({ cert: victim.cert });
       expect(crl).toBeInstanceOf(X509Crl);

@@ -22,8 +22,11 @@ afterAll(async () => pki?.cleanup());
 function runChild(args: string[]): Promise<{ code: number; out: string }> {
   const script = join(__dirname, 'fixtures', 'resume-child.ts');
   return new Promise((resolve) => {
-    execFile(process.execPath, ['-r', 'ts-node/register/transpile-only', script, ...args], { cwd: join(__dirname, '../..'), timeout: 60_000 }, (err, stdout) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout }),
+    execFile(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', script, ...args],
+      { cwd: join(__dirname, '../..'), timeout: 60_000 },
+      (err, stdout) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout }),
     );
   });
 }
@@ -32,9 +35,29 @@ describe('resuming a waiting enrollment in another process', () => {
   it('finishes the transaction started here, with one IR seen by the server', async () => {
     // OpenSSL's mock keeps the transaction only across connections it closed itself: a session
     // handed to another process asks for that with keepAlive 0.
-    const server = await startMockServer(['-srv_ref', 'mock', '-srv_secret', `pass:${SECRET}`, '-rsp_cert', pki.enrolled.certPath, '-poll_count', '3', '-check_after', '1', '-verbosity', '7']);
+    const server = await startMockServer([
+      '-srv_ref',
+      'mock',
+      '-srv_secret',
+      `pass:${SECRET}`,
+      '-rsp_cert',
+      pki.enrolled.certPath,
+      '-poll_count',
+      '3',
+      '-check_after',
+      '1',
+      '-verbosity',
+      '7',
+    ]);
     try {
-      const client = new CmpClient({ server: server.url, ref: 'client-ref', secret: SECRET, newKey: pki.newKeyPath, subject: '/CN=resumed', keepAlive: 0 });
+      const client = new CmpClient({
+        server: server.url,
+        ref: 'client-ref',
+        secret: SECRET,
+        newKey: pki.newKeyPath,
+        subject: '/CN=resumed',
+        keepAlive: 0,
+      });
       const first = await client.tryCertReq('ir');
       expect(first.status).toBe('waiting');
       if (first.status !== 'waiting') return;
@@ -62,7 +85,18 @@ describe('resuming a waiting enrollment in another process', () => {
   });
 
   it('still checks the issued key on resume without the new key at hand (it travels in the snapshot)', async () => {
-    const server = await startMockServer(['-srv_ref', 'mock', '-srv_secret', `pass:${SECRET}`, '-rsp_cert', pki.enrolled.certPath, '-poll_count', '2', '-check_after', '1']);
+    const server = await startMockServer([
+      '-srv_ref',
+      'mock',
+      '-srv_secret',
+      `pass:${SECRET}`,
+      '-rsp_cert',
+      pki.enrolled.certPath,
+      '-poll_count',
+      '2',
+      '-check_after',
+      '1',
+    ]);
     try {
       // We ask for the client key, but the mock will hand out -rsp_cert, which carries another key.
       const options = { server: server.url, ref: 'client-ref', secret: SECRET, subject: '/CN=resumed', keepAlive: 0 as const };

@@ -122,7 +122,10 @@ describe('enrollment machine', () => {
       waitUntil: [ok({ now: 31_000 })],
       acceptCertificate: [ok({ accept: true })],
     });
-    const resumed = createActor(enrollmentMachine.provide({ actors: actorsFrom(second.services) }), { snapshot: JSON.parse(json), input: undefined as never });
+    const resumed = createActor(enrollmentMachine.provide({ actors: actorsFrom(second.services) }), {
+      snapshot: JSON.parse(json),
+      input: undefined as never,
+    });
     resumed.start();
     const out = await toPromise(resumed);
     expect(out.outcome).toBe('confirmed');
@@ -148,7 +151,11 @@ describe('enrollment machine', () => {
     await new Promise<void>((resolve) => actor.subscribe((s) => s.matches('confirmationWaiting') && s.context.polls === 1 && resolve()));
     const json = JSON.stringify(actor.getPersistedSnapshot());
     actor.stop();
-    expect(first.built.map((b) => [b.kind, b.transaction.certReqId])).toEqual([['ir', undefined], ['certConf', '0'], ['pollReq', '-1']]);
+    expect(first.built.map((b) => [b.kind, b.transaction.certReqId])).toEqual([
+      ['ir', undefined],
+      ['certConf', '0'],
+      ['pollReq', '-1'],
+    ]);
     expect(JSON.parse(json)).toMatchObject({
       value: 'confirmationWaiting',
       context: { nextPollAt: 33_000, enrolled: { certificate: issued.certificate }, acceptance: { accept: true } },
@@ -160,7 +167,10 @@ describe('enrollment machine', () => {
       checkResponse: [ok(responses.pkiConf())],
       waitUntil: [ok({ now: 33_000 })],
     });
-    const resumed = createActor(enrollmentMachine.provide({ actors: actorsFrom(second.services) }), { snapshot: JSON.parse(json), input: undefined as never });
+    const resumed = createActor(enrollmentMachine.provide({ actors: actorsFrom(second.services) }), {
+      snapshot: JSON.parse(json),
+      input: undefined as never,
+    });
     resumed.start();
     const out = await toPromise(resumed);
     expect(out).toMatchObject({ outcome: 'confirmed', polls: 2, certificate: { certificate: issued.certificate } });

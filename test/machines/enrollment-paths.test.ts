@@ -35,7 +35,10 @@ function eventsFor(snapshot: Snap): AnyEventObject[] {
     return [
       done('checkResponse', responses.certificate(false)),
       done('checkResponse', responses.certificate(true)),
-      done('checkResponse', { ...responses.certificate(true), refusal: { code: 'ERR_PUBLIC_KEY_MISMATCH', message: 'wrong key', failInfo: ['incorrectData'] } }),
+      done('checkResponse', {
+        ...responses.certificate(true),
+        refusal: { code: 'ERR_PUBLIC_KEY_MISMATCH', message: 'wrong key', failInfo: ['incorrectData'] },
+      }),
       done('checkResponse', at.startsWith('polling') ? responses.pollWait() : responses.waiting()),
       done('checkResponse', responses.rejected()),
       failed('checkResponse'),

@@ -3,14 +3,7 @@
  * actor, so a test states exactly what the network and the validators "said".
  */
 import { CmpError } from '../../src/errors';
-import type {
-  BuildRequestInput,
-  BuiltRequest,
-  CertAcceptance,
-  CheckedResponse,
-  SessionServices,
-  WaitOutput,
-} from '../../machines/actors';
+import type { BuildRequestInput, BuiltRequest, CertAcceptance, CheckedResponse, SessionServices, WaitOutput } from '../../machines/actors';
 
 export type Outcome<T> = { ok: T } | { fail: CmpError };
 

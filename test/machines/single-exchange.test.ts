@@ -10,8 +10,20 @@ import { actorsFrom } from '../../machines/services';
 import type { CheckedResponse } from '../../machines/actors';
 import { fail, ok, responses, scriptedServices, type Script } from './fake-services';
 
-const revoked: CheckedResponse = { kind: 'revocation', senderNonce: 'bg==', status: 3, statusName: 'revocationWarning', warning: 'revocationWarning', extraCerts: [] };
-const genp: CheckedResponse = { kind: 'generalResponse', senderNonce: 'bg==', itavs: [{ infoType: '1.3.6.1.5.5.7.4.17', value: 'MAA=' }], extraCerts: [] };
+const revoked: CheckedResponse = {
+  kind: 'revocation',
+  senderNonce: 'bg==',
+  status: 3,
+  statusName: 'revocationWarning',
+  warning: 'revocationWarning',
+  extraCerts: [],
+};
+const genp: CheckedResponse = {
+  kind: 'generalResponse',
+  senderNonce: 'bg==',
+  itavs: [{ infoType: '1.3.6.1.5.5.7.4.17', value: 'MAA=' }],
+  extraCerts: [],
+};
 
 async function run(machine: typeof revocationMachine, script: Script, deadline?: number) {
   const rec = scriptedServices(script);
@@ -37,12 +49,7 @@ describe.each([
     const { out, rec, states } = await run(machine, exchange([ok(answer)]));
     expect(rec.built.map((b) => b.kind)).toEqual([kind]);
     expect(out).toMatchObject({ outcome: 'done', transactionId: 'dHg=', response: answer });
-    expect(states).toEqual([
-      '{"requesting":"building"}',
-      '{"requesting":"sending"}',
-      '{"requesting":"checking"}',
-      '"done"',
-    ]);
+    expect(states).toEqual(['{"requesting":"building"}', '{"requesting":"sending"}', '{"requesting":"checking"}', '"done"']);
   });
 
   it('fails with the server rejection as error', async () => {
@@ -78,7 +85,11 @@ describe.each([
     expect(rec.built.map((b) => b.kind)).toEqual([kind, 'pollReq', 'pollReq']);
     expect(rec.built[1]!.transaction.certReqId).toBe('-1');
     expect(rec.calls.filter((c) => c.actor === 'waitUntil').map((c) => c.input)).toEqual([{ until: 1_000_000 }, { until: 1_005_100 }]);
-    expect(rec.calls.filter((c) => c.actor === 'checkResponse').map((c) => (c.input as { pollingFor?: string }).pollingFor)).toEqual([undefined, kind, kind]);
+    expect(rec.calls.filter((c) => c.actor === 'checkResponse').map((c) => (c.input as { pollingFor?: string }).pollingFor)).toEqual([
+      undefined,
+      kind,
+      kind,
+    ]);
     expect(states).toContain('"waiting"');
   });
 

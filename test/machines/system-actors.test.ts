@@ -9,12 +9,22 @@ import type { SessionServices } from '../../machines/actors';
 
 function services(tag: string, seen: string[]): SessionServices {
   return {
-    buildRequest: async (input) => ({ der: Buffer.from(tag).toString('base64'), bodyType: input.kind, senderNonce: 'AAAAAAAAAAAAAAAAAAAAAA==', pvno: 2 }),
+    buildRequest: async (input) => ({
+      der: Buffer.from(tag).toString('base64'),
+      bodyType: input.kind,
+      senderNonce: 'AAAAAAAAAAAAAAAAAAAAAA==',
+      pvno: 2,
+    }),
     exchangeMessage: async (input) => {
       seen.push(Buffer.from(input.der, 'base64').toString());
       return { der: input.der };
     },
-    checkResponse: async () => ({ kind: 'generalResponse', senderNonce: 'AAAAAAAAAAAAAAAAAAAAAA==', itavs: [{ infoType: `1.2.${tag.length}` }], extraCerts: [] }),
+    checkResponse: async () => ({
+      kind: 'generalResponse',
+      senderNonce: 'AAAAAAAAAAAAAAAAAAAAAA==',
+      itavs: [{ infoType: `1.2.${tag.length}` }],
+      extraCerts: [],
+    }),
     waitUntil: async () => ({ now: Date.now() }),
     acceptCertificate: async () => ({ accept: true }),
   };

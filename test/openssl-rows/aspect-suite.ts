@@ -18,7 +18,10 @@ function report(run: RowRun): object {
     command: describeCommand(run.client, run.row.argv),
     exit: run.code,
     firstError: run.code === 0 ? undefined : firstError(run),
-    stderr: run.stderr.split('\n').filter((l) => l.trim() !== '').slice(-8),
+    stderr: run.stderr
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(-8),
   };
 }
 
@@ -42,29 +45,37 @@ export function replayAspect(aspect: Aspect): void {
 
   describe(`OpenSSL's ${aspect} rows for openssl cmp, replayed with ${client}`, () => {
     for (const { n, title, expectSuccess } of rows) {
-      test(`${aspect} ${n}: ${title} (expects ${expectSuccess ? 'success' : 'failure'})`, async () => {
-        const run = await replay.run(replay.row(n), client);
-        runs.set(n, run);
-        const seen = { outcome: run.code === 0 ? 'success' : 'failure', ...report(run) };
-        // Compared whole so that a failure shows the command and what the client said.
-        expect(seen).toEqual({ ...seen, outcome: expectSuccess ? 'success' : 'failure' });
-        if (!expectSuccess && client === 'cmpflow') {
-          // One clear error: a single `cmpflow: error:` line, whatever else was logged.
-          expect({ errorLines: run.errors.length, ...report(run) }).toEqual({ ...report(run), errorLines: 1 });
-        }
-      }, ROW_TIMEOUT_MS + 5_000);
+      test(
+        `${aspect} ${n}: ${title} (expects ${expectSuccess ? 'success' : 'failure'})`,
+        async () => {
+          const run = await replay.run(replay.row(n), client);
+          runs.set(n, run);
+          const seen = { outcome: run.code === 0 ? 'success' : 'failure', ...report(run) };
+          // Compared whole so that a failure shows the command and what the client said.
+          expect(seen).toEqual({ ...seen, outcome: expectSuccess ? 'success' : 'failure' });
+          if (!expectSuccess && client === 'cmpflow') {
+            // One clear error: a single `cmpflow: error:` line, whatever else was logged.
+            expect({ errorLines: run.errors.length, ...report(run) }).toEqual({ ...report(run), errorLines: 1 });
+          }
+        },
+        ROW_TIMEOUT_MS + 5_000,
+      );
 
       if (expectSuccess) {
-        test(`${aspect} ${n}: ${title} writes the files openssl cmp writes`, async () => {
-          // The reference run comes first and always: later reference rows read its files.
-          const reference = await replay.run(replay.row(n, 'reference'), 'openssl', 'reference');
-          const seen = { outcome: reference.code === 0 ? 'success' : 'failure', ...report(reference) };
-          expect(seen).toEqual({ ...seen, outcome: 'success' });
-          // The row's own test above tells why, if the client under test did not succeed.
-          const run = runs.get(n);
-          expect(run?.code).toBe(0);
-          expect(compareWritten(run!.written, reference.written)).toEqual([]);
-        }, ROW_TIMEOUT_MS + 5_000);
+        test(
+          `${aspect} ${n}: ${title} writes the files openssl cmp writes`,
+          async () => {
+            // The reference run comes first and always: later reference rows read its files.
+            const reference = await replay.run(replay.row(n, 'reference'), 'openssl', 'reference');
+            const seen = { outcome: reference.code === 0 ? 'success' : 'failure', ...report(reference) };
+            expect(seen).toEqual({ ...seen, outcome: 'success' });
+            // The row's own test above tells why, if the client under test did not succeed.
+            const run = runs.get(n);
+            expect(run?.code).toBe(0);
+            expect(compareWritten(run!.written, reference.written)).toEqual([]);
+          },
+          ROW_TIMEOUT_MS + 5_000,
+        );
       }
     }
   });

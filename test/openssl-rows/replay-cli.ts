@@ -28,7 +28,9 @@ async function replayAspect(aspect: Aspect, compare: boolean): Promise<{ ok: num
       if (ok && row.expectSuccess) tally.posOk++;
       const exp = row.expectSuccess ? 1 : 0;
       const act = run.code === 0 ? 1 : 0;
-      console.log(`${aspect.padEnd(12)} ${String(row.n).padStart(3)} exp=${exp} act=${act} ${ok ? 'OK      ' : 'MISMATCH'} ${row.title} (${run.ms} ms)`);
+      console.log(
+        `${aspect.padEnd(12)} ${String(row.n).padStart(3)} exp=${exp} act=${act} ${ok ? 'OK      ' : 'MISMATCH'} ${row.title} (${run.ms} ms)`,
+      );
       if (!ok) {
         console.log(`    ${describeCommand(client, row.argv)}`);
         console.log(`    ${run.code === 0 ? 'succeeded' : firstError(run)}`);

@@ -77,7 +77,10 @@ export class RowReplay {
     readonly dir: string,
     readonly server: MockServer,
   ) {
-    for (const [lane, folder] of [['main', 'res'], ['reference', 'res-openssl']] as const) {
+    for (const [lane, folder] of [
+      ['main', 'res'],
+      ['reference', 'res-openssl'],
+    ] as const) {
       this.lanes.set(lane, loadRows(aspect, { host: '127.0.0.1', port: server.port, resultDir: path.join(dir, folder) }));
     }
   }

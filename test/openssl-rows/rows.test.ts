@@ -36,10 +36,20 @@ describe('row expansion', () => {
   test('every row gets the options 80-test_cmp_http.t adds, right after -section', () => {
     const [first] = loadRows('commands', target);
     expect(first!.argv).toEqual([
-      '-server', '127.0.0.1:4711',
-      '-config', '../Mock/test.cnf', '-section', 'Mock commands',
-      '-certout', '/tmp/rows-result/test.cert.pem', '-proxy', '', '-no_proxy', '127.0.0.1',
-      '-cmd', 'ir',
+      '-server',
+      '127.0.0.1:4711',
+      '-config',
+      '../Mock/test.cnf',
+      '-section',
+      'Mock commands',
+      '-certout',
+      '/tmp/rows-result/test.cert.pem',
+      '-proxy',
+      '',
+      '-no_proxy',
+      '127.0.0.1',
+      '-cmd',
+      'ir',
     ]);
   });
 
@@ -63,13 +73,13 @@ describe('row expansion', () => {
     expect(shellWord('/CN=a b')).toBe('/CN=a b');
     expect(() => shellWord('~/x')).toThrow(/not modelled/);
     expect(() => shellWord("it's")).toThrow(/not modelled/);
-    expect(() => shellWord('a b\'c')).toThrow(/one word/);
+    expect(() => shellWord("a b'c")).toThrow(/one word/);
   });
 
   test('commands in messages show no pass phrase', () => {
     const row = loadRows('credentials', target).find((r) => r.title === 'valid secret - wrong cert/key ignored')!;
     const shown = describeCommand('cmpflow', row.argv);
-    expect(shown).toContain("-secret *** -cert root.crt -key signer.p12 -keypass ***");
+    expect(shown).toContain('-secret *** -cert root.crt -key signer.p12 -keypass ***');
     expect(shown).not.toMatch(/pass:/);
   });
 });
@@ -78,15 +88,21 @@ describe('written files', () => {
   const vector = (name: string): Buffer => readFileSync(path.join(__dirname, '../vectors/rustcrypto-cmpv2', name));
   const mock = (name: string): Buffer => readFileSync(path.join(MOCK_DIR, name));
   const file = (option: string, key: string, bytes: Buffer): WrittenFile => ({
-    option, file: key, key, bytes, kind: option === '-reqout' || option === '-rspout' ? 'message' : 'certificates',
+    option,
+    file: key,
+    key,
+    bytes,
+    kind: option === '-reqout' || option === '-rspout' ? 'message' : 'certificates',
   });
 
   test('the output options of a row name the files it writes, -reqout and -rspout as lists', () => {
     const files = outputFiles(['-certout', 'c.pem', '-reqout', 'ir.der certConf.der', '-rspout', 'a.der,b.der', '-cmd', 'ir']);
     expect(files.map((f: OutputFile) => [f.option, f.file, f.kind])).toEqual([
       ['-certout', 'c.pem', 'certificates'],
-      ['-reqout', 'ir.der', 'message'], ['-reqout', 'certConf.der', 'message'],
-      ['-rspout', 'a.der', 'message'], ['-rspout', 'b.der', 'message'],
+      ['-reqout', 'ir.der', 'message'],
+      ['-reqout', 'certConf.der', 'message'],
+      ['-rspout', 'a.der', 'message'],
+      ['-rspout', 'b.der', 'message'],
     ]);
   });
 
@@ -126,7 +142,9 @@ describe('written files', () => {
     const ir = vector('ir_req_01.bin');
     const cr = vector('cr_req_01.bin');
     expect(compareWritten([file('-reqout', 'r.der', ir)], [file('-reqout', 'r.der', ir)])).toEqual([]);
-    expect(compareWritten([file('-reqout', 'r.der', cr)], [file('-reqout', 'r.der', ir)])).toEqual(['-reqout r.der: holds a cr message, openssl cmp wrote ir']);
+    expect(compareWritten([file('-reqout', 'r.der', cr)], [file('-reqout', 'r.der', ir)])).toEqual([
+      '-reqout r.der: holds a cr message, openssl cmp wrote ir',
+    ]);
 
     // The transactionID is the header's [4] OCTET STRING: another value is not a difference.
     const otherTid = Buffer.from(ir);

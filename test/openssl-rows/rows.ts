@@ -39,8 +39,21 @@ export interface Row {
   source: string;
 }
 
-const CFG_KEYS = ['ca_dn', 'server_dn', 'server_host', 'server_port', 'server_tls', 'server_path',
-  'server_cert', 'kur_port', 'pbm_port', 'pbm_ref', 'pbm_secret', 'column', 'sleep'];
+const CFG_KEYS = [
+  'ca_dn',
+  'server_dn',
+  'server_host',
+  'server_port',
+  'server_tls',
+  'server_path',
+  'server_cert',
+  'kur_port',
+  'pbm_port',
+  'pbm_ref',
+  'pbm_secret',
+  'column',
+  'sleep',
+];
 const PORT_KEYS = new Set(['server_port', 'kur_port', 'pbm_port', 'server_tls']);
 // 80-test_cmp_http.t writes an empty value as four quotes: a CSV cell that becomes an empty argument.
 const EMPTY_CELL = '""""';
@@ -66,9 +79,10 @@ export function readSection(section: string, cnfText = readFileSync(path.join(MO
     if (!active) continue;
     for (const key of CFG_KEYS) {
       // Host and port stop at the first blank so that `server_host = 127.0.0.1 # localhost` works.
-      const m = key === 'server_host' || key === 'server_port'
-        ? new RegExp(`^\\s*${key}\\s*=\\s*(\\S*)?\\s*(#.*)?$`).exec(line)
-        : new RegExp(`^\\s*${key}\\s*=\\s*(.*)?\\s*$`).exec(line);
+      const m =
+        key === 'server_host' || key === 'server_port'
+          ? new RegExp(`^\\s*${key}\\s*=\\s*(\\S*)?\\s*(#.*)?$`).exec(line)
+          : new RegExp(`^\\s*${key}\\s*=\\s*(.*)?\\s*$`).exec(line);
       if (m) values.set(key, (m[1] ?? '') === '' ? EMPTY_CELL : m[1]!);
     }
   }
@@ -120,10 +134,18 @@ export function loadRows(aspect: Aspect, target: RowTarget): Row[] {
   for (const [key, value] of readSection(aspect, cnf)) if (!PORT_KEYS.has(key)) cfg.set(key, value);
   const get = (key: string): string => cfg.get(key) ?? '';
   const subs: [string, string][] = [
-    ['_CA_DN', get('ca_dn')], ['_SERVER_DN', get('server_dn')], ['_SERVER_HOST', target.host],
-    ['_SERVER_PORT', port], ['_SERVER_TLS', port], ['_SERVER_PATH', get('server_path')],
-    ['_SERVER_CERT', get('server_cert')], ['_KUR_PORT', port], ['_PBM_PORT', port],
-    ['_PBM_REF', get('pbm_ref')], ['_PBM_SECRET', get('pbm_secret')], ['_RESULT_DIR', target.resultDir],
+    ['_CA_DN', get('ca_dn')],
+    ['_SERVER_DN', get('server_dn')],
+    ['_SERVER_HOST', target.host],
+    ['_SERVER_PORT', port],
+    ['_SERVER_TLS', port],
+    ['_SERVER_PATH', get('server_path')],
+    ['_SERVER_CERT', get('server_cert')],
+    ['_KUR_PORT', port],
+    ['_PBM_PORT', port],
+    ['_PBM_REF', get('pbm_ref')],
+    ['_PBM_SECRET', get('pbm_secret')],
+    ['_RESULT_DIR', target.resultDir],
   ];
   const plainHost = target.host.startsWith('[') ? target.host.slice(1, -1) : target.host;
 

@@ -112,15 +112,55 @@ function compareCertificates(ours: Buffer, theirs: Buffer): string | undefined {
 // ---- message files ------------------------------------------------------------------------------
 
 const UNIVERSAL: Record<number, string> = {
-  1: 'BOOLEAN', 2: 'INTEGER', 3: 'BIT STRING', 4: 'OCTET STRING', 5: 'NULL', 6: 'OID', 10: 'ENUMERATED',
-  12: 'UTF8String', 16: 'SEQUENCE', 17: 'SET', 19: 'PrintableString', 20: 'T61String', 22: 'IA5String',
-  23: 'UTCTime', 24: 'GeneralizedTime', 26: 'VisibleString', 30: 'BMPString',
+  1: 'BOOLEAN',
+  2: 'INTEGER',
+  3: 'BIT STRING',
+  4: 'OCTET STRING',
+  5: 'NULL',
+  6: 'OID',
+  10: 'ENUMERATED',
+  12: 'UTF8String',
+  16: 'SEQUENCE',
+  17: 'SET',
+  19: 'PrintableString',
+  20: 'T61String',
+  22: 'IA5String',
+  23: 'UTCTime',
+  24: 'GeneralizedTime',
+  26: 'VisibleString',
+  30: 'BMPString',
 };
 const STRINGS = new Set([12, 19, 20, 22, 26]);
 
-const BODY_TYPES = ['ir', 'ip', 'cr', 'cp', 'p10cr', 'popdecc', 'popdecr', 'kur', 'kup', 'krr', 'krp', 'rr', 'rp',
-  'ccr', 'ccp', 'ckuann', 'cann', 'rann', 'crlann', 'pkiconf', 'nested', 'genm', 'genp', 'error', 'certConf',
-  'pollReq', 'pollRep'];
+const BODY_TYPES = [
+  'ir',
+  'ip',
+  'cr',
+  'cp',
+  'p10cr',
+  'popdecc',
+  'popdecr',
+  'kur',
+  'kup',
+  'krr',
+  'krp',
+  'rr',
+  'rp',
+  'ccr',
+  'ccp',
+  'ckuann',
+  'cann',
+  'rann',
+  'crlann',
+  'pkiconf',
+  'nested',
+  'genm',
+  'genp',
+  'error',
+  'certConf',
+  'pollReq',
+  'pollRep',
+];
 
 function oid(content: Uint8Array): string {
   const arcs: bigint[] = [];
@@ -165,7 +205,7 @@ function isNullAlgorithmParameter(parent: DerNode, index: number): boolean {
 }
 
 function outline(bytes: Uint8Array, node: DerNode, depth: number, lines: string[]): void {
-  const tag = node.tagClass === 0 ? UNIVERSAL[node.tagNumber] ?? `[UNIVERSAL ${node.tagNumber}]` : `[${node.tagNumber}]`;
+  const tag = node.tagClass === 0 ? (UNIVERSAL[node.tagNumber] ?? `[UNIVERSAL ${node.tagNumber}]`) : `[${node.tagNumber}]`;
   lines.push(`${'  '.repeat(depth)}${tag}${value(bytes, node)}`);
   (node.children ?? []).forEach((child, i) => {
     if (!isNullAlgorithmParameter(node, i)) outline(bytes, child, depth + 1, lines);

@@ -48,7 +48,10 @@ export const consumerFiles: Record<string, string> = {
   'first-steps.mjs': readmeFirstSteps(),
 
   'tsconfig.json': `${JSON.stringify(
-    { compilerOptions: { ...compilerOptions, module: 'nodenext', moduleResolution: 'nodenext', outDir: 'out' }, files: ['first-steps.mts', 'enroll.mts', 'enroll.cts'] },
+    {
+      compilerOptions: { ...compilerOptions, module: 'nodenext', moduleResolution: 'nodenext', outDir: 'out' },
+      files: ['first-steps.mts', 'enroll.mts', 'enroll.cts'],
+    },
     null,
     2,
   )}\n`,

@@ -29,7 +29,14 @@ const manifest = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8'
 /** Every name each entry point exports, as the compiler sees it (so `export *` counts too). */
 function exportedNames(): Map<string, string[]> {
   const files = Object.values(ENTRY_POINTS).map((file) => path.join(REPO, file));
-  const program = ts.createProgram(files, { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, strict: true, noEmit: true, skipLibCheck: true, experimentalDecorators: true });
+  const program = ts.createProgram(files, {
+    module: ts.ModuleKind.CommonJS,
+    target: ts.ScriptTarget.ES2022,
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    experimentalDecorators: true,
+  });
   const checker = program.getTypeChecker();
   return new Map(
     Object.entries(ENTRY_POINTS).map(([entry, file]) => {
@@ -62,7 +69,10 @@ function documentedNames(guide: string, entry: string): string[] {
   const section = part(guide, SECTION, 2);
   const subsection = section === undefined ? undefined : part(section, `### \`${entry}\``, 3);
   if (subsection === undefined) return [];
-  const items = subsection.split('\n').filter((line) => line.startsWith('- ') || line.startsWith('  ')).join('\n');
+  const items = subsection
+    .split('\n')
+    .filter((line) => line.startsWith('- ') || line.startsWith('  '))
+    .join('\n');
   return Array.from(items.replace(/\([^()]*\)/g, '').matchAll(/`([^`]+)`/g), (m) => m[1]!);
 }
 
@@ -103,11 +113,19 @@ describe.each(entries)('%s', (entry) => {
   const listed = () => documentedNames(guide, entry);
 
   it('has every export listed in docs/api.md', () => {
-    expect(names().filter((name) => !listed().includes(name)).sort()).toEqual([]);
+    expect(
+      names()
+        .filter((name) => !listed().includes(name))
+        .sort(),
+    ).toEqual([]);
   });
 
   it('has everything docs/api.md lists for it', () => {
-    expect(listed().filter((name) => !names().includes(name)).sort()).toEqual([]);
+    expect(
+      listed()
+        .filter((name) => !names().includes(name))
+        .sort(),
+    ).toEqual([]);
   });
 
   it('is listed with each export once', () => {
@@ -116,7 +134,17 @@ describe.each(entries)('%s', (entry) => {
 });
 
 it('keeps the codec plumbing and the certificate cache out of cmpflow/asn1', () => {
-  const plumbing = ['readDer', 'encodeTlv', 'nodeBytes', 'sequenceElements', 'BigIntConverter', 'frozenCmpCertificate', 'clearCmpCertificateCache', 'CMP_CERTIFICATE_CACHE_SIZE', 'receivedProtectedPart'];
+  const plumbing = [
+    'readDer',
+    'encodeTlv',
+    'nodeBytes',
+    'sequenceElements',
+    'BigIntConverter',
+    'frozenCmpCertificate',
+    'clearCmpCertificateCache',
+    'CMP_CERTIFICATE_CACHE_SIZE',
+    'receivedProtectedPart',
+  ];
   expect(exported.get('cmpflow/asn1')!.filter((name) => plumbing.includes(name))).toEqual([]);
 });
 

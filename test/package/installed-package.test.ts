@@ -17,7 +17,8 @@ import { REPO, npm, npmIsInstalled, packRepository, type Packed } from './packed
 const run = promisify(execFile);
 const withNpm = npmIsInstalled ? it : it.skip;
 
-const versionOf = (name: string) => (JSON.parse(readFileSync(path.join(REPO, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+const versionOf = (name: string) =>
+  (JSON.parse(readFileSync(path.join(REPO, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 const TSC = path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
 // Never on a command line, where the process list would show it.
 const SECRET_ENV = { ...process.env, CONSUMER_SECRET: 'consumer one-time secret' };
@@ -33,7 +34,15 @@ beforeAll(async () => {
   for (const [file, text] of Object.entries(consumerFiles)) writeFileSync(path.join(project, file), text);
   // The versions this repository was tested with, so that the npm cache has them.
   await npm(
-    ['install', '--prefer-offline', '--no-audit', '--no-fund', packed.tarball!, `xstate@${versionOf('xstate')}`, `@types/node@${versionOf('@types/node')}`],
+    [
+      'install',
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      packed.tarball!,
+      `xstate@${versionOf('xstate')}`,
+      `@types/node@${versionOf('@types/node')}`,
+    ],
     project,
   );
 }, 240_000);
@@ -74,68 +83,110 @@ async function verifiedByOpenSsl(output: ConsumerOutput, name: string): Promise<
 }
 
 describe('the installed package', () => {
-  withNpm("type-checks the README's first steps, an ESM and a CommonJS consumer under strict nodenext, without skipLibCheck", async () => {
-    await expect(run(process.execPath, [TSC, '-p', project], { cwd: project })).resolves.toEqual({ stdout: '', stderr: '' });
-  }, 120_000);
+  withNpm(
+    "type-checks the README's first steps, an ESM and a CommonJS consumer under strict nodenext, without skipLibCheck",
+    async () => {
+      await expect(run(process.execPath, [TSC, '-p', project], { cwd: project })).resolves.toEqual({ stdout: '', stderr: '' });
+    },
+    120_000,
+  );
 
-  withNpm('type-checks a consumer of all four entry points under strict node10 resolution, without skipLibCheck', async () => {
-    await expect(run(process.execPath, [TSC, '-p', path.join(project, 'tsconfig.node10.json')], { cwd: project })).resolves.toEqual({ stdout: '', stderr: '' });
-  }, 120_000);
+  withNpm(
+    'type-checks a consumer of all four entry points under strict node10 resolution, without skipLibCheck',
+    async () => {
+      await expect(run(process.execPath, [TSC, '-p', path.join(project, 'tsconfig.node10.json')], { cwd: project })).resolves.toEqual({
+        stdout: '',
+        stderr: '',
+      });
+    },
+    120_000,
+  );
 
   withNpm.each([
     ['compiled from first-steps.mts', 'out/first-steps.mjs'],
     ['saved as first-steps.mjs, without compiling', 'first-steps.mjs'],
-  ])("runs the README's first steps as printed there, %s", async (_how, script) => {
-    const { stdout } = await run(process.execPath, [path.join(project, script)], { cwd: project, timeout: 60_000 });
-    const [summary, ...pem] = stdout.trim().split('\n');
-    expect(summary).toBe('issued "CN=device-1" by "O=cmpflow, CN=cmpflow throwaway CA"');
-    expect(pem[0]).toBe('-----BEGIN CERTIFICATE-----');
-    expect(pem[pem.length - 1]).toBe('-----END CERTIFICATE-----');
-  }, 60_000);
+  ])(
+    "runs the README's first steps as printed there, %s",
+    async (_how, script) => {
+      const { stdout } = await run(process.execPath, [path.join(project, script)], { cwd: project, timeout: 60_000 });
+      const [summary, ...pem] = stdout.trim().split('\n');
+      expect(summary).toBe('issued "CN=device-1" by "O=cmpflow, CN=cmpflow throwaway CA"');
+      expect(pem[0]).toBe('-----BEGIN CERTIFICATE-----');
+      expect(pem[pem.length - 1]).toBe('-----END CERTIFICATE-----');
+    },
+    60_000,
+  );
 
-  withNpm('enrolls a certificate from an ES module, against the embedded CA the module started', async () => {
-    const output = await runConsumer('enroll.mjs');
-    expect(output.subject).toBe('CN=ESM consumer');
-    expect(output.keyIsOurs).toBe(true);
-    expect(output.errorsAreCmpErrors).toBe(true);
-    expect(output.xstateImported).toBe('function');
-    expect(await verifiedByOpenSsl(output, 'esm')).toMatch(/: OK$/);
-  }, 60_000);
+  withNpm(
+    'enrolls a certificate from an ES module, against the embedded CA the module started',
+    async () => {
+      const output = await runConsumer('enroll.mjs');
+      expect(output.subject).toBe('CN=ESM consumer');
+      expect(output.keyIsOurs).toBe(true);
+      expect(output.errorsAreCmpErrors).toBe(true);
+      expect(output.xstateImported).toBe('function');
+      expect(await verifiedByOpenSsl(output, 'esm')).toMatch(/: OK$/);
+    },
+    60_000,
+  );
 
-  withNpm("names each response of the ES module's own transfer with cmpflow/asn1", async () => {
-    const output = await runConsumer('enroll.mjs');
-    expect(output.responses).toEqual(['ip', 'pkiconf']);
-  }, 60_000);
+  withNpm(
+    "names each response of the ES module's own transfer with cmpflow/asn1",
+    async () => {
+      const output = await runConsumer('enroll.mjs');
+      expect(output.responses).toEqual(['ip', 'pkiconf']);
+    },
+    60_000,
+  );
 
-  withNpm('gives an ES module every name that require() gives, from each entry point (the ESM entries re-export the CommonJS build)', async () => {
-    const output = await runConsumer('enroll.mjs');
-    const names = (list: string[] | undefined) => (list ?? []).filter((name) => name !== '__esModule' && name !== 'default').sort();
-    expect(Object.keys(output.names ?? {})).toEqual(ENTRY_POINTS);
-    for (const entry of ENTRY_POINTS) expect([entry, names(output.names![entry]!.fromImport)]).toEqual([entry, names(output.names![entry]!.fromRequire)]);
-    expect(names(output.names!.cmpflow!.fromRequire)).toEqual(expect.arrayContaining(['CmpClient', 'CmpError', 'getCryptoProvider']));
-    expect(names(output.names!['cmpflow/machines']!.fromRequire)).toEqual(expect.arrayContaining(['enrollmentMachine', 'actorsFrom', 'setupClient']));
-    expect(names(output.names!['cmpflow/asn1']!.fromRequire)).toEqual(expect.arrayContaining(['PKIMessage', 'decodePkiMessage']));
-    expect(names(output.names!['cmpflow/server']!.fromRequire)).toEqual(['createCmpServer', 'createThrowawayCa', 'listen']);
-  }, 60_000);
+  withNpm(
+    'gives an ES module every name that require() gives, from each entry point (the ESM entries re-export the CommonJS build)',
+    async () => {
+      const output = await runConsumer('enroll.mjs');
+      const names = (list: string[] | undefined) => (list ?? []).filter((name) => name !== '__esModule' && name !== 'default').sort();
+      expect(Object.keys(output.names ?? {})).toEqual(ENTRY_POINTS);
+      for (const entry of ENTRY_POINTS)
+        expect([entry, names(output.names![entry]!.fromImport)]).toEqual([entry, names(output.names![entry]!.fromRequire)]);
+      expect(names(output.names!.cmpflow!.fromRequire)).toEqual(expect.arrayContaining(['CmpClient', 'CmpError', 'getCryptoProvider']));
+      expect(names(output.names!['cmpflow/machines']!.fromRequire)).toEqual(
+        expect.arrayContaining(['enrollmentMachine', 'actorsFrom', 'setupClient']),
+      );
+      expect(names(output.names!['cmpflow/asn1']!.fromRequire)).toEqual(expect.arrayContaining(['PKIMessage', 'decodePkiMessage']));
+      expect(names(output.names!['cmpflow/server']!.fromRequire)).toEqual(['createCmpServer', 'createThrowawayCa', 'listen']);
+    },
+    60_000,
+  );
 
-  withNpm('enrolls a certificate from a CommonJS module, against the embedded CA the module started', async () => {
-    const output = await runConsumer('enroll.cjs');
-    expect(output.subject).toBe('CN=CommonJS consumer');
-    expect(output.keyIsOurs).toBe(true);
-    expect(await verifiedByOpenSsl(output, 'cjs')).toMatch(/: OK$/);
-  }, 60_000);
+  withNpm(
+    'enrolls a certificate from a CommonJS module, against the embedded CA the module started',
+    async () => {
+      const output = await runConsumer('enroll.cjs');
+      expect(output.subject).toBe('CN=CommonJS consumer');
+      expect(output.keyIsOurs).toBe(true);
+      expect(await verifiedByOpenSsl(output, 'cjs')).toMatch(/: OK$/);
+    },
+    60_000,
+  );
 
-  withNpm('enrolls a certificate from a CommonJS module that runs the enrollment machine of cmpflow/machines itself', async () => {
-    const output = await runConsumer('enroll.cjs');
-    expect(output.machineOutcome).toBe('confirmed');
-    expect(output.machineSubject).toBe('CN=CommonJS machine');
-  }, 60_000);
+  withNpm(
+    'enrolls a certificate from a CommonJS module that runs the enrollment machine of cmpflow/machines itself',
+    async () => {
+      const output = await runConsumer('enroll.cjs');
+      expect(output.machineOutcome).toBe('confirmed');
+      expect(output.machineSubject).toBe('CN=CommonJS machine');
+    },
+    60_000,
+  );
 
-  withNpm("shares the application's one copy of xstate (a peer dependency)", async () => {
-    const output = await runConsumer('enroll.cjs');
-    expect(output.xstateFromCmpflow).toBe(output.xstateFromApplication);
-    expect(output.xstateFromApplication).toBe(path.join(project, 'node_modules', 'xstate', 'dist', 'xstate.cjs.js'));
-  }, 60_000);
+  withNpm(
+    "shares the application's one copy of xstate (a peer dependency)",
+    async () => {
+      const output = await runConsumer('enroll.cjs');
+      expect(output.xstateFromCmpflow).toBe(output.xstateFromApplication);
+      expect(output.xstateFromApplication).toBe(path.join(project, 'node_modules', 'xstate', 'dist', 'xstate.cjs.js'));
+    },
+    60_000,
+  );
 });
 
 /** A port that was free a moment ago, for the README's commands, which name a fixed one. */
@@ -193,20 +244,23 @@ describe("the README's first steps on the command line", () => {
     expect(stdout.startsWith(`cmpflow ${version} (`)).toBe(true);
   });
 
-
-  withNpm('enroll a certificate from the installed cmpflow -port with the installed cmpflow -cmd ir, as printed there', async () => {
-    // Another port than the README's 8080 only, which may be taken on the machine running the tests.
-    const port = String(await freePort());
-    const terminal1 = await startTerminal1(readmeTerminal(1).replaceAll('8080', port));
-    let terminal2: { stdout: string; stderr: string };
-    try {
-      terminal2 = await run('sh', ['-ec', readmeTerminal(2).replaceAll('8080', port)], { cwd: project, timeout: 60_000 });
-    } finally {
-      await stopTerminal(terminal1);
-    }
-    expect(terminal2.stdout.trim()).toBe('device.crt: OK');
-    expect(terminal2.stderr).toContain("received 1 enrolled certificate(s), saving to file");
-    const { stdout: subject } = await run('openssl', ['x509', '-in', path.join(project, 'device.crt'), '-noout', '-subject']);
-    expect(subject.trim()).toBe('subject=CN = first steps');
-  }, 90_000);
+  withNpm(
+    'enroll a certificate from the installed cmpflow -port with the installed cmpflow -cmd ir, as printed there',
+    async () => {
+      // Another port than the README's 8080 only, which may be taken on the machine running the tests.
+      const port = String(await freePort());
+      const terminal1 = await startTerminal1(readmeTerminal(1).replaceAll('8080', port));
+      let terminal2: { stdout: string; stderr: string };
+      try {
+        terminal2 = await run('sh', ['-ec', readmeTerminal(2).replaceAll('8080', port)], { cwd: project, timeout: 60_000 });
+      } finally {
+        await stopTerminal(terminal1);
+      }
+      expect(terminal2.stdout.trim()).toBe('device.crt: OK');
+      expect(terminal2.stderr).toContain('received 1 enrolled certificate(s), saving to file');
+      const { stdout: subject } = await run('openssl', ['x509', '-in', path.join(project, 'device.crt'), '-noout', '-subject']);
+      expect(subject.trim()).toBe('subject=CN = first steps');
+    },
+    90_000,
+  );
 });

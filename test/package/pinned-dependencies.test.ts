@@ -32,7 +32,13 @@ function packagesReadPrivately(code: string): string[] {
   return Array.from(code.matchAll(/(?:require\(|from\s)\s*'((?:@[\w.-]+\/)?[\w.-]+)\/build\/[^']*'/g), (m) => m[1]!);
 }
 
-const readPrivately = [...new Set([...sources(path.join(REPO, 'src')), ...sources(path.join(REPO, 'machines'))].flatMap((file) => packagesReadPrivately(readFileSync(file, 'utf8'))))].sort();
+const readPrivately = [
+  ...new Set(
+    [...sources(path.join(REPO, 'src')), ...sources(path.join(REPO, 'machines'))].flatMap((file) =>
+      packagesReadPrivately(readFileSync(file, 'utf8')),
+    ),
+  ),
+].sort();
 const EXACT = /^\d+\.\d+\.\d+$/;
 
 it('finds the private reads of the codec (a pattern that matched nothing would prove nothing)', () => {
@@ -53,12 +59,17 @@ it('locks the pinned versions, with one copy of asn1-schema in the tree', () => 
   for (const name of Object.keys(manifest.dependencies).filter((n) => n.startsWith('@peculiar/asn1-'))) {
     expect([name, lock.packages[`node_modules/${name}`]?.version]).toEqual([name, manifest.dependencies[name]]);
   }
-  expect(Object.keys(lock.packages).filter((key) => key.endsWith('node_modules/@peculiar/asn1-schema'))).toEqual(['node_modules/@peculiar/asn1-schema']);
+  expect(Object.keys(lock.packages).filter((key) => key.endsWith('node_modules/@peculiar/asn1-schema'))).toEqual([
+    'node_modules/@peculiar/asn1-schema',
+  ]);
 });
 
 describe('the private-read finder', () => {
   it('names the package of a require or an import into its build folder', () => {
-    expect(packagesReadPrivately("const { a } = require('@scope/pkg/build/cjs/storage');\nimport b from 'plain/build/x';")).toEqual(['@scope/pkg', 'plain']);
+    expect(packagesReadPrivately("const { a } = require('@scope/pkg/build/cjs/storage');\nimport b from 'plain/build/x';")).toEqual([
+      '@scope/pkg',
+      'plain',
+    ]);
   });
 
   it('ignores imports of a package itself', () => {

@@ -52,7 +52,9 @@ withNpm('ships the Apache-2.0 licence text, the readme and the manifest', () => 
 });
 
 withNpm('ships every file that main, types, bin, the exports map and typesVersions name', () => {
-  const named = [manifest.main, manifest.types, ...Object.values(manifest.bin), ...targets(manifest.exports), ...targets(manifest.typesVersions)].map(normalised);
+  const named = [manifest.main, manifest.types, ...Object.values(manifest.bin), ...targets(manifest.exports), ...targets(manifest.typesVersions)].map(
+    normalised,
+  );
   expect(named).toEqual(expect.arrayContaining(['dist/src/index.js', 'dist/src/index.d.ts', 'bin/cmpflow.js', 'esm/index.mjs', 'esm/index.d.mts']));
   expect(named).toEqual(expect.arrayContaining(['dist/src/entries/server.js', 'dist/src/entries/server.d.ts', 'esm/server.mjs', 'esm/server.d.mts']));
   expect(named.filter((file) => !files.has(file))).toEqual([]);

@@ -107,7 +107,9 @@ describe('parseName with the OpenSSL syntax gives the DER and the warnings opens
   });
 
   it('names the value and the reason when a value does not fit its attribute', () => {
-    expect(() => parseName('/CN=x/C=DEU', { what: 'recipient' })).toThrow('Error adding recipient name attribute "/C=DEU": string too long (maxsize=2)');
+    expect(() => parseName('/CN=x/C=DEU', { what: 'recipient' })).toThrow(
+      'Error adding recipient name attribute "/C=DEU": string too long (maxsize=2)',
+    );
   });
 });
 

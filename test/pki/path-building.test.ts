@@ -85,7 +85,12 @@ describe('isSelfIssued and isSelfSigned', () => {
   });
 
   it('refuse a self-issued certificate whose signature algorithm cannot fit its own key', async () => {
-    const root = await issueCa({ subject: 'CN=Ed Signed EC Key', key: await generateKey('p256'), signingKey: await generateKey('ed25519'), keyIdentifiers: false });
+    const root = await issueCa({
+      subject: 'CN=Ed Signed EC Key',
+      key: await generateKey('p256'),
+      signingKey: await generateKey('ed25519'),
+      keyIdentifiers: false,
+    });
     expect(isSelfIssued(root.cert)).toBe(true);
     expect(isSelfSigned(root.cert)).toBe(false);
   });
@@ -117,7 +122,13 @@ describe('findIssuers', () => {
   it('prefers, among equals, candidates valid at the given time', async () => {
     const k = await generateKey();
     const subject = 'CN=Renewed CA';
-    const old = await issueCa({ subject, key: k, issuer: chain.root, notBefore: new Date(Date.now() - 60 * DAY), notAfter: new Date(Date.now() - DAY) });
+    const old = await issueCa({
+      subject,
+      key: k,
+      issuer: chain.root,
+      notBefore: new Date(Date.now() - 60 * DAY),
+      notAfter: new Date(Date.now() - DAY),
+    });
     const renewed = await issueCa({ subject, key: k, issuer: chain.root });
     const leaf = await issueLeaf({ subject: 'CN=Leaf Of Renewed', key: await generateKey(), issuer: renewed, keyIdentifiers: false });
     expect(findIssuers(leaf.cert, [old.cert, renewed.cert], new Date())).toEqual([renewed.cert, old.cert]);

@@ -40,7 +40,15 @@ async function serverSigning(revoked: boolean): Promise<{ server: MockServer; ca
 }
 
 function client(url: string, verification: NonNullable<ConstructorParameters<typeof CmpClient>[0]['verification']>): CmpClient {
-  return new CmpClient({ server: url, unprotectedRequests: true, ref: 'crl-client', trusted: root.certFile, untrusted: ca.certFile, keepAlive: 0, verification });
+  return new CmpClient({
+    server: url,
+    unprotectedRequests: true,
+    ref: 'crl-client',
+    trusted: root.certFile,
+    untrusted: ca.certFile,
+    keepAlive: 0,
+    verification,
+  });
 }
 
 async function failureOf(p: Promise<unknown>): Promise<string> {
@@ -53,7 +61,23 @@ async function failureOf(p: Promise<unknown>): Promise<string> {
 }
 
 async function opensslClient(url: string, trusted: string, flags: string[]): Promise<{ code: number; output: string }> {
-  const result = await runOpenSsl(['cmp', '-config', '', '-server', url.replace(/^http:\/\//, ''), '-cmd', 'genm', '-unprotected_requests', '-ref', 'crl-client', '-trusted', trusted, '-untrusted', ca.certFile, ...flags]);
+  const result = await runOpenSsl([
+    'cmp',
+    '-config',
+    '',
+    '-server',
+    url.replace(/^http:\/\//, ''),
+    '-cmd',
+    'genm',
+    '-unprotected_requests',
+    '-ref',
+    'crl-client',
+    '-trusted',
+    trusted,
+    '-untrusted',
+    ca.certFile,
+    ...flags,
+  ]);
   return { code: result.code, output: result.stdout + result.stderr };
 }
 
@@ -70,7 +94,9 @@ describe('revocation checking of the server certificate', () => {
   it('rejects a server whose certificate is revoked', async () => {
     const { server, caCrl } = await serverSigning(true);
     try {
-      expect(await failureOf(client(server.url, { crlCheck: 'leaf', crls: [rootCrl, caCrl] }).genm())).toMatch(/^ERR_PATH_REVOKED: .*certificate revoked/);
+      expect(await failureOf(client(server.url, { crlCheck: 'leaf', crls: [rootCrl, caCrl] }).genm())).toMatch(
+        /^ERR_PATH_REVOKED: .*certificate revoked/,
+      );
       // Not asked to check, the client accepts it.
       await expect(client(server.url, { crls: [rootCrl, caCrl] }).genm()).resolves.toBeDefined();
     } finally {

@@ -24,11 +24,17 @@ async function failure(options: Partial<PathValidationOptions>): Promise<{ code:
 
 describe('revocation checking input', () => {
   it('refuses a crlCheck other than leaf or all', async () => {
-    expect(await failure({ crlCheck: 'chain' as never })).toEqual({ code: 'ERR_INVALID_OPTION', message: "crlCheck must be 'leaf' or 'all', got chain" });
+    expect(await failure({ crlCheck: 'chain' as never })).toEqual({
+      code: 'ERR_INVALID_OPTION',
+      message: "crlCheck must be 'leaf' or 'all', got chain",
+    });
   });
 
   it('refuses PEM text that holds certificates but no CRL', async () => {
-    expect(await failure({ crlCheck: 'leaf', crls: chain.root.cert.toString('pem') })).toEqual({ code: 'ERR_CREDENTIALS', message: 'no CRL in CRL PEM text' });
+    expect(await failure({ crlCheck: 'leaf', crls: chain.root.cert.toString('pem') })).toEqual({
+      code: 'ERR_CREDENTIALS',
+      message: 'no CRL in CRL PEM text',
+    });
   });
 
   it('refuses bytes that are not a CRL, naming them without showing them', async () => {
@@ -38,10 +44,15 @@ describe('revocation checking input', () => {
   });
 
   it('refuses a CRL file that cannot be read', async () => {
-    expect(await failure({ crlCheck: 'all', crls: ['/nonexistent/cmpflow.crl'] })).toEqual({ code: 'ERR_FILE', message: 'cannot read CRL file /nonexistent/cmpflow.crl: ENOENT' });
+    expect(await failure({ crlCheck: 'all', crls: ['/nonexistent/cmpflow.crl'] })).toEqual({
+      code: 'ERR_FILE',
+      message: 'cannot read CRL file /nonexistent/cmpflow.crl: ENOENT',
+    });
   });
 
   it('does not read CRLs it is not asked to check with', async () => {
-    await expect(validatePath(chain.leaf.cert, { trusted: [chain.root.cert], untrusted: [chain.intermediate.cert], crls: ['/nonexistent/cmpflow.crl'] })).resolves.toHaveLength(3);
+    await expect(
+      validatePath(chain.leaf.cert, { trusted: [chain.root.cert], untrusted: [chain.intermediate.cert], crls: ['/nonexistent/cmpflow.crl'] }),
+    ).resolves.toHaveLength(3);
   });
 });

@@ -78,7 +78,20 @@ export class OpensslPki {
   async root(subject: string): Promise<OpensslCa> {
     const ca = await this.newCa();
     const req = await this.request(ca.key, subject);
-    await this.run(ca, ['ca', '-batch', '-selfsign', '-keyfile', ca.key, '-in', req, '-out', ca.certFile, ...this.validity(), '-extensions', 'v3_ca']);
+    await this.run(ca, [
+      'ca',
+      '-batch',
+      '-selfsign',
+      '-keyfile',
+      ca.key,
+      '-in',
+      req,
+      '-out',
+      ca.certFile,
+      ...this.validity(),
+      '-extensions',
+      'v3_ca',
+    ]);
     return ca.loaded();
   }
 
@@ -155,7 +168,21 @@ export class OpensslCa {
   async issueTo(key: string, subject: string, profile: CertificateProfile, out?: string): Promise<X509Certificate> {
     const req = await this.pki.request(key, subject);
     const file = out ?? this.pki.file(`${path.basename(this.home)}-issued-${Date.now()}-${Math.random().toString(36).slice(2)}.pem`);
-    await this.pki.run(this, ['ca', '-batch', '-cert', this.certFile, '-keyfile', this.key, '-in', req, '-out', file, ...this.pki.validity(), '-extensions', profile]);
+    await this.pki.run(this, [
+      'ca',
+      '-batch',
+      '-cert',
+      this.certFile,
+      '-keyfile',
+      this.key,
+      '-in',
+      req,
+      '-out',
+      file,
+      ...this.pki.validity(),
+      '-extensions',
+      profile,
+    ]);
     return readCertificate(file);
   }
 
@@ -173,7 +200,19 @@ export class OpensslCa {
   /** A CRL of the database as it is now, valid for `days`; returns its PEM file. */
   async crl(profile: CrlProfile = 'crl_akid', days = 1): Promise<string> {
     const file = this.pki.file(`${path.basename(this.home)}-crl${this.crlCount++}.pem`);
-    await this.pki.run(this, ['ca', '-gencrl', '-cert', this.certFile, '-keyfile', this.key, '-crldays', String(days), ...(profile === 'crl_plain' ? [] : ['-crlexts', profile]), '-out', file]);
+    await this.pki.run(this, [
+      'ca',
+      '-gencrl',
+      '-cert',
+      this.certFile,
+      '-keyfile',
+      this.key,
+      '-crldays',
+      String(days),
+      ...(profile === 'crl_plain' ? [] : ['-crlexts', profile]),
+      '-out',
+      file,
+    ]);
     return file;
   }
 }

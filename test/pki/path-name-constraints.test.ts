@@ -74,8 +74,14 @@ describe('name constraints on DNS names', () => {
   });
 
   it('reject host names outside it', async () => {
-    await rejectsWith(validateUnder(permitted, 'O=cmpflow, CN=Web', [{ type: 'dns', value: 'www.example.org' }]), ErrorCodes.ERR_PATH_NAME_CONSTRAINTS);
-    await rejectsWith(validateUnder(permitted, 'O=cmpflow, CN=Web', [{ type: 'dns', value: 'badexample.com' }]), ErrorCodes.ERR_PATH_NAME_CONSTRAINTS);
+    await rejectsWith(
+      validateUnder(permitted, 'O=cmpflow, CN=Web', [{ type: 'dns', value: 'www.example.org' }]),
+      ErrorCodes.ERR_PATH_NAME_CONSTRAINTS,
+    );
+    await rejectsWith(
+      validateUnder(permitted, 'O=cmpflow, CN=Web', [{ type: 'dns', value: 'badexample.com' }]),
+      ErrorCodes.ERR_PATH_NAME_CONSTRAINTS,
+    );
   });
 
   it('reject host names in an excluded domain', async () => {
@@ -96,14 +102,22 @@ describe('name constraints on e-mail addresses, URIs and IP addresses', () => {
   it('check rfc822Names in subjectAltName and emailAddress in the subject', async () => {
     const constraints = { permitted: [{ email: 'example.com' }] };
     await expect(validateUnder(constraints, 'O=cmpflow, CN=Mail', [{ type: 'email', value: 'alice@example.com' }])).resolves.toHaveLength(3);
-    await rejectsWith(validateUnder(constraints, 'O=cmpflow, CN=Mail', [{ type: 'email', value: 'alice@example.org' }]), ErrorCodes.ERR_PATH_NAME_CONSTRAINTS);
+    await rejectsWith(
+      validateUnder(constraints, 'O=cmpflow, CN=Mail', [{ type: 'email', value: 'alice@example.org' }]),
+      ErrorCodes.ERR_PATH_NAME_CONSTRAINTS,
+    );
     await rejectsWith(validateUnder(constraints, 'O=cmpflow, CN=Mail, E=mallory@example.org'), ErrorCodes.ERR_PATH_NAME_CONSTRAINTS);
   });
 
   it('check the host of URIs', async () => {
     const constraints = { permitted: [{ uri: '.example.com' }] };
-    await expect(validateUnder(constraints, 'O=cmpflow, CN=Uri', [{ type: 'url', value: 'https://ca.example.com:8443/pkix' }])).resolves.toHaveLength(3);
-    await rejectsWith(validateUnder(constraints, 'O=cmpflow, CN=Uri', [{ type: 'url', value: 'https://ca.example.net/' }]), ErrorCodes.ERR_PATH_NAME_CONSTRAINTS);
+    await expect(validateUnder(constraints, 'O=cmpflow, CN=Uri', [{ type: 'url', value: 'https://ca.example.com:8443/pkix' }])).resolves.toHaveLength(
+      3,
+    );
+    await rejectsWith(
+      validateUnder(constraints, 'O=cmpflow, CN=Uri', [{ type: 'url', value: 'https://ca.example.net/' }]),
+      ErrorCodes.ERR_PATH_NAME_CONSTRAINTS,
+    );
   });
 
   it('check IPv4 and IPv6 addresses against address ranges', async () => {
@@ -134,7 +148,9 @@ describe('name constraints that cannot be evaluated', () => {
       extensions: [nameConstraintsExtension({ permitted: [{ dn: 'O=cmpflow' }] })],
     });
     // Built with asn1-x509 directly: the test factory has no registeredID subtree.
-    const nc = new NameConstraints({ permittedSubtrees: new GeneralSubtrees([new GeneralSubtree({ base: new GeneralName({ registeredID: '1.2.3.4' }) })]) });
+    const nc = new NameConstraints({
+      permittedSubtrees: new GeneralSubtrees([new GeneralSubtree({ base: new GeneralName({ registeredID: '1.2.3.4' }) })]),
+    });
     const registeredCa = await issueCa({
       subject: 'O=cmpflow, CN=Registered-ID CA 2',
       key: await generateKey(),

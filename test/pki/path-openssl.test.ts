@@ -126,7 +126,12 @@ describe('validatePath agrees with openssl verify', () => {
     await expectAgreement({ target: leaf.cert, options: { ...options, noCheckTime: true } }, undefined);
     // The leaf expired a day ago; two days ago the chain's CAs (made a day ago) were not valid yet.
     await expectAgreement({ target: leaf.cert, options: { ...options, at: new Date(Date.now() - 2 * DAY) } }, 'ERR_PATH_NOT_YET_VALID');
-    const earlier = await issueLeaf({ subject: 'CN=Agreement Expired Lately', key: await generateKey(), issuer: chain.intermediate, notAfter: new Date(Date.now() - 60_000) });
+    const earlier = await issueLeaf({
+      subject: 'CN=Agreement Expired Lately',
+      key: await generateKey(),
+      issuer: chain.intermediate,
+      notAfter: new Date(Date.now() - 60_000),
+    });
     await expectAgreement({ target: earlier.cert, options: { ...options, at: new Date(Date.now() - 120_000) } }, undefined);
   });
 
@@ -141,7 +146,11 @@ describe('validatePath agrees with openssl verify', () => {
     ['no basicConstraints', { basicConstraints: null }, 'ERR_PATH_NOT_CA'],
     ['keyUsage without keyCertSign', { keyUsage: x509.KeyUsageFlags.cRLSign }, 'ERR_PATH_KEY_USAGE'],
     ['an unknown critical extension', { extensions: [unknownExtension(true)] }, 'ERR_PATH_CRITICAL_EXTENSION'],
-    ['name constraints the leaf violates', { extensions: [nameConstraintsExtension({ permitted: [{ dns: 'example.com' }] })] }, 'ERR_PATH_NAME_CONSTRAINTS'],
+    [
+      'name constraints the leaf violates',
+      { extensions: [nameConstraintsExtension({ permitted: [{ dns: 'example.com' }] })] },
+      'ERR_PATH_NAME_CONSTRAINTS',
+    ],
   ])('on an intermediate with %s', async (_what, spec, expected) => {
     const intermediate = await issueCa({ subject: 'CN=Agreement Odd CA', key: await generateKey(), issuer: chain.root, ...spec });
     const leaf = await issueLeaf({
@@ -154,14 +163,24 @@ describe('validatePath agrees with openssl verify', () => {
   });
 
   it('on a pathLenConstraint of 0 with two intermediates', async () => {
-    const first = await issueCa({ subject: 'CN=Agreement PathLen0', key: await generateKey(), issuer: chain.root, basicConstraints: { cA: true, pathLen: 0 } });
+    const first = await issueCa({
+      subject: 'CN=Agreement PathLen0',
+      key: await generateKey(),
+      issuer: chain.root,
+      basicConstraints: { cA: true, pathLen: 0 },
+    });
     const second = await issueCa({ subject: 'CN=Agreement Below', key: await generateKey(), issuer: first });
     const leaf = await issueLeaf({ subject: 'CN=Agreement Deep', key: await generateKey(), issuer: second });
     await expectAgreement({ target: leaf.cert, options: { trusted: [chain.root.cert], untrusted: [first.cert, second.cert] } }, 'ERR_PATH_LENGTH');
   });
 
   it('on a signature by another key under the issuer’s name', async () => {
-    const leaf = await issueLeaf({ subject: 'CN=Agreement Forged', key: await generateKey(), issuer: chain.intermediate, signingKey: await generateKey() });
+    const leaf = await issueLeaf({
+      subject: 'CN=Agreement Forged',
+      key: await generateKey(),
+      issuer: chain.intermediate,
+      signingKey: await generateKey(),
+    });
     await expectAgreement({ target: leaf.cert, options: { trusted: [chain.root.cert], untrusted: [chain.intermediate.cert] } }, 'ERR_PATH_SIGNATURE');
   });
 
@@ -190,14 +209,24 @@ describe('validatePath agrees with openssl verify', () => {
   it('on certificate policies, with -policy_check -policy anyPolicy', async () => {
     const [p1, p2] = ['1.3.6.1.4.1.99999.3.1', '1.3.6.1.4.1.99999.3.2'];
     const requireExplicit = policyConstraintsExtension({ requireExplicitPolicy: 0 });
-    const ca1 = await issueCa({ subject: 'CN=Agreement Policy CA 1', key: await generateKey(), issuer: chain.root, extensions: [certificatePoliciesExtension([p1]), requireExplicit] });
+    const ca1 = await issueCa({
+      subject: 'CN=Agreement Policy CA 1',
+      key: await generateKey(),
+      issuer: chain.root,
+      extensions: [certificatePoliciesExtension([p1]), requireExplicit],
+    });
     const ca2 = await issueCa({
       subject: 'CN=Agreement Policy CA 2',
       key: await generateKey(),
       issuer: ca1,
       extensions: [certificatePoliciesExtension([p1]), policyMappingsExtension([[p1, p2]])],
     });
-    const mapped = await issueLeaf({ subject: 'CN=Agreement Mapped', key: await generateKey(), issuer: ca2, extensions: [certificatePoliciesExtension([p2])] });
+    const mapped = await issueLeaf({
+      subject: 'CN=Agreement Mapped',
+      key: await generateKey(),
+      issuer: ca2,
+      extensions: [certificatePoliciesExtension([p2])],
+    });
     const bare = await issueLeaf({ subject: 'CN=Agreement Bare', key: await generateKey(), issuer: ca2 });
     const options = { trusted: [chain.root.cert], untrusted: [ca1.cert, ca2.cert] };
     const policyFlags = ['-policy_check', '-policy', '2.5.29.32.0'];

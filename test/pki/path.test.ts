@@ -1,17 +1,7 @@
 import * as x509 from '@peculiar/x509';
 import { checkPath, validatePath } from '../../src/pki/path';
 import { ErrorCodes } from '../../src/errors';
-import {
-  DAY,
-  generateKey,
-  issueCa,
-  issueLeaf,
-  makeChain,
-  unknownExtension,
-  type Issued,
-  type KeyKind,
-  type TestChain,
-} from './certificate-factory';
+import { DAY, generateKey, issueCa, issueLeaf, makeChain, unknownExtension, type Issued, type KeyKind, type TestChain } from './certificate-factory';
 
 const rejectsWith = (promise: Promise<unknown>, code: string) => expect(promise).rejects.toMatchObject({ name: 'CmpError', code });
 
@@ -179,7 +169,12 @@ describe('validatePath checks what issuers may do', () => {
   });
 
   it('rejects a second intermediate below a pathLenConstraint of 0 with ERR_PATH_LENGTH', async () => {
-    const first = await issueCa({ subject: 'CN=PathLen0 CA', key: await generateKey(), issuer: chain.root, basicConstraints: { cA: true, pathLen: 0 } });
+    const first = await issueCa({
+      subject: 'CN=PathLen0 CA',
+      key: await generateKey(),
+      issuer: chain.root,
+      basicConstraints: { cA: true, pathLen: 0 },
+    });
     const second = await issueCa({ subject: 'CN=Below PathLen0 CA', key: await generateKey(), issuer: first });
     const leaf = await issueLeaf({ subject: 'CN=Too Deep Leaf', key: await generateKey(), issuer: second });
     await rejectsWith(validatePath(leaf.cert, { trusted: [chain.root.cert], untrusted: [first.cert, second.cert] }), ErrorCodes.ERR_PATH_LENGTH);
@@ -189,7 +184,12 @@ describe('validatePath checks what issuers may do', () => {
   });
 
   it('does not count self-issued intermediates against pathLenConstraint (RFC 5280 6.1.4 (l))', async () => {
-    const first = await issueCa({ subject: 'CN=Rollover CA', key: await generateKey(), issuer: chain.root, basicConstraints: { cA: true, pathLen: 0 } });
+    const first = await issueCa({
+      subject: 'CN=Rollover CA',
+      key: await generateKey(),
+      issuer: chain.root,
+      basicConstraints: { cA: true, pathLen: 0 },
+    });
     // Key rollover: the new key's certificate is issued by the old key under the same name.
     const rolled = await issueCa({ subject: 'CN=Rollover CA', key: await generateKey(), issuer: first });
     const leaf = await issueLeaf({ subject: 'CN=Leaf After Rollover', key: await generateKey(), issuer: rolled });
@@ -204,10 +204,20 @@ describe('validatePath checks what issuers may do', () => {
   });
 
   it('rejects an unknown critical extension with ERR_PATH_CRITICAL_EXTENSION and ignores a non-critical one', async () => {
-    const critical = await issueLeaf({ subject: 'CN=Odd Leaf', key: await generateKey(), issuer: chain.intermediate, extensions: [unknownExtension(true)] });
+    const critical = await issueLeaf({
+      subject: 'CN=Odd Leaf',
+      key: await generateKey(),
+      issuer: chain.intermediate,
+      extensions: [unknownExtension(true)],
+    });
     const opts = { trusted: [chain.root.cert], untrusted: [chain.intermediate.cert] };
     await rejectsWith(validatePath(critical.cert, opts), ErrorCodes.ERR_PATH_CRITICAL_EXTENSION);
-    const plain = await issueLeaf({ subject: 'CN=Odd Leaf', key: await generateKey(), issuer: chain.intermediate, extensions: [unknownExtension(false)] });
+    const plain = await issueLeaf({
+      subject: 'CN=Odd Leaf',
+      key: await generateKey(),
+      issuer: chain.intermediate,
+      extensions: [unknownExtension(false)],
+    });
     await expect(validatePath(plain.cert, opts)).resolves.toHaveLength(3);
   });
 
@@ -224,7 +234,10 @@ describe('validatePath refuses malformed extensions', () => {
       issuer: chain.intermediate,
       extensions: [new x509.ExtendedKeyUsageExtension(['1.3.6.1.5.5.7.3.1']), new x509.ExtendedKeyUsageExtension(['1.3.6.1.5.5.7.3.2'])],
     });
-    await rejectsWith(validatePath(leaf.cert, { trusted: [chain.root.cert], untrusted: [chain.intermediate.cert] }), ErrorCodes.ERR_PATH_INVALID_EXTENSION);
+    await rejectsWith(
+      validatePath(leaf.cert, { trusted: [chain.root.cert], untrusted: [chain.intermediate.cert] }),
+      ErrorCodes.ERR_PATH_INVALID_EXTENSION,
+    );
   });
 
   it('rejects an undecodable basicConstraints with ERR_PATH_INVALID_EXTENSION', async () => {
@@ -357,7 +370,10 @@ describe('validatePath backtracks through candidate issuers', () => {
 
   it('reports a failing signature rather than a missing anchor when a same-named trusted root has another key', async () => {
     const lookalike = await issueCa({ subject: 'CN=Test Root CA, O=cmpflow', key: await generateKey() });
-    await rejectsWith(validatePath(chain.leaf.cert, { trusted: [lookalike.cert], untrusted: [chain.intermediate.cert] }), ErrorCodes.ERR_PATH_SIGNATURE);
+    await rejectsWith(
+      validatePath(chain.leaf.cert, { trusted: [lookalike.cert], untrusted: [chain.intermediate.cert] }),
+      ErrorCodes.ERR_PATH_SIGNATURE,
+    );
   });
 
   it('terminates on certificates that certify each other', async () => {

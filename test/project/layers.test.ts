@@ -59,7 +59,9 @@ const importPattern = /(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)['"](\.{
 function importsOf(file: string): Import[] {
   const text = readFileSync(join(root, file), 'utf8');
   return [...text.matchAll(importPattern)].map((m) => {
-    const target = relative(root, normalize(join(root, dirname(file), m[1]))).split('\\').join('/');
+    const target = relative(root, normalize(join(root, dirname(file), m[1])))
+      .split('\\')
+      .join('/');
     return { file, from: roomOf(file), to: roomOf(target) };
   });
 }

@@ -45,7 +45,10 @@ describe('PasswordBasedMac with the openssl cmp mock server', () => {
 
   it.each<[string, Extract<ProtectionConfig, { kind: 'pbm' }>]>([
     ['OpenSSL defaults (SHA-256 OWF, HMAC-SHA1, 500 iterations)', { kind: 'pbm', secret }],
-    ['SHA-512 OWF, HMAC-SHA256, 2000 iterations, 24 bytes of salt', { kind: 'pbm', secret, owf: 'SHA-512', mac: 'SHA-256', iterations: 2000, saltLength: 24 }],
+    [
+      'SHA-512 OWF, HMAC-SHA256, 2000 iterations, 24 bytes of salt',
+      { kind: 'pbm', secret, owf: 'SHA-512', mac: 'SHA-256', iterations: 2000, saltLength: 24 },
+    ],
   ])('accepts our genm protected with %s and answers with a genp that verifies with the secret', async (_, config) => {
     const der = await protectPkiMessage(genmMessage({ sender: '/CN=cmpflow pbm client', senderKID: utf8('cmpflow-ref') }), config);
     const response = await exchange(server, der);
@@ -84,10 +87,37 @@ async function issueSigner(name: string, genpkey: string[]): Promise<Signer> {
     if (r.code !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
   };
   await run(['genpkey', ...genpkey, '-out', `${name}.key`]);
-  await run(['req', '-new', '-config', 'openssl.cnf', '-key', `${name}.key`, '-subj', `/O=cmpflow test/CN=cmpflow ${name} signer`, '-out', `${name}.csr`]);
   await run([
-    'x509', '-req', '-in', `${name}.csr`, '-CA', pki.intermediate.certPath, '-CAkey', pki.intermediate.keyPath, '-set_serial', String(Date.now()),
-    '-days', '2', '-extfile', 'openssl.cnf', '-extensions', 'v3_signer', '-out', `${name}.crt`,
+    'req',
+    '-new',
+    '-config',
+    'openssl.cnf',
+    '-key',
+    `${name}.key`,
+    '-subj',
+    `/O=cmpflow test/CN=cmpflow ${name} signer`,
+    '-out',
+    `${name}.csr`,
+  ]);
+  await run([
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    pki.intermediate.certPath,
+    '-CAkey',
+    pki.intermediate.keyPath,
+    '-set_serial',
+    String(Date.now()),
+    '-days',
+    '2',
+    '-extfile',
+    'openssl.cnf',
+    '-extensions',
+    'v3_signer',
+    '-out',
+    `${name}.crt`,
   ]);
   return { name, keyPath: path.join(pki.dir, `${name}.key`), certPath: path.join(pki.dir, `${name}.crt`) };
 }
@@ -100,7 +130,16 @@ describe('signatures with the openssl cmp mock server', () => {
 
   beforeAll(async () => {
     server = await startMockServer(
-      ['-srv_cert', pki.server.certPath, '-srv_key', pki.server.keyPath, '-srv_trusted', pki.root.certPath, '-srv_untrusted', pki.intermediate.certPath],
+      [
+        '-srv_cert',
+        pki.server.certPath,
+        '-srv_key',
+        pki.server.keyPath,
+        '-srv_trusted',
+        pki.root.certPath,
+        '-srv_untrusted',
+        pki.intermediate.certPath,
+      ],
       { cwd: pki.dir },
     );
     root = loadCertificate(pki.root.certPath);
@@ -191,7 +230,9 @@ describe('the captured OpenSSL exchanges', () => {
     const messages = capture.exchanges.filter((e) => e.protection === 'none').flatMap((e) => e.messages);
     expect(messages.length).toBeGreaterThan(0);
     for (const m of messages) {
-      await expect(verifyPkiMessageProtection(decodePkiMessage(m.der), { secret: utf8(capture.secret), trusted: [], untrusted: [] })).rejects.toMatchObject({
+      await expect(
+        verifyPkiMessageProtection(decodePkiMessage(m.der), { secret: utf8(capture.secret), trusted: [], untrusted: [] }),
+      ).rejects.toMatchObject({
         code: 'ERR_PROTECTION_MISSING',
       });
     }

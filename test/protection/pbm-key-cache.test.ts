@@ -6,7 +6,14 @@
 import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
 import { CmpOids, createInfoTypeAndValue, decodePkiMessage } from '../../src/asn1';
 import { getCryptoProvider, NodeCryptoProvider, setCryptoProvider, type CryptoProvider } from '../../src/crypto';
-import { computePbm, computePbmac1, protectPkiMessage, readPbmac1Parameters, readPbmParameter, verifyPkiMessageProtection } from '../../src/protection';
+import {
+  computePbm,
+  computePbmac1,
+  protectPkiMessage,
+  readPbmac1Parameters,
+  readPbmParameter,
+  verifyPkiMessageProtection,
+} from '../../src/protection';
 import { clearPbmKeyCache, PBM_SALT_USES, reusablePbmSalt } from '../../src/protection/pbm-key-cache';
 import { newPbmParameter } from '../../src/protection/pbm';
 import { genmMessage } from './fixtures';
@@ -36,7 +43,11 @@ function expectedPbm(key: Uint8Array, salt: Uint8Array, iterations: number): Buf
 }
 
 function genm() {
-  return genmMessage({ sender: '/CN=cache client', senderKID: new TextEncoder().encode('ref'), itavs: [createInfoTypeAndValue(CmpOids.idItSignKeyPairTypes)] });
+  return genmMessage({
+    sender: '/CN=cache client',
+    senderKID: new TextEncoder().encode('ref'),
+    itavs: [createInfoTypeAndValue(CmpOids.idItSignKeyPairTypes)],
+  });
 }
 
 let provider: CountingProvider;
@@ -118,7 +129,10 @@ describe('messages cmpflow protects with PBM', () => {
   it('take a fresh salt once the salt lifetime has passed', async () => {
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
     try {
-      const saltOf = async () => Buffer.from(readPbmParameter(decodePkiMessage(await protectPkiMessage(genm(), { kind: 'pbm', secret })).header.protectionAlg!).salt).toString('hex');
+      const saltOf = async () =>
+        Buffer.from(readPbmParameter(decodePkiMessage(await protectPkiMessage(genm(), { kind: 'pbm', secret })).header.protectionAlg!).salt).toString(
+          'hex',
+        );
       const first = await saltOf();
       jest.setSystemTime(Date.now() + 11 * 60 * 1000);
       expect(await saltOf()).not.toBe(first);
@@ -164,7 +178,10 @@ describe('PBMAC1 keys (PBKDF2)', () => {
 describe('clearPbmKeyCache, as the package exports it', () => {
   it('forgets salts and keys, so the next message has a new salt and derives its key again', async () => {
     const { clearPbmKeyCache: clearFromPackage } = await import('../../src');
-    const saltOf = async () => Buffer.from(readPbmParameter(decodePkiMessage(await protectPkiMessage(genm(), { kind: 'pbm', secret })).header.protectionAlg!).salt).toString('hex');
+    const saltOf = async () =>
+      Buffer.from(readPbmParameter(decodePkiMessage(await protectPkiMessage(genm(), { kind: 'pbm', secret })).header.protectionAlg!).salt).toString(
+        'hex',
+      );
     const before = await saltOf();
     clearFromPackage();
     expect(await saltOf()).not.toBe(before);

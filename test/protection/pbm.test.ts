@@ -12,7 +12,13 @@ import { arrayBuffer, assembleMessage, contentOf, genmMessage, messageParts, seq
 
 const secret = new TextEncoder().encode('pbm test secret');
 const noCerts = { trusted: [], untrusted: [] };
-const oids = { sha1: '1.3.14.3.2.26', sha256: '2.16.840.1.101.3.4.2.1', sha512: '2.16.840.1.101.3.4.2.3', hmacSha1: '1.3.6.1.5.5.8.1.2', hmacSha256: '1.2.840.113549.2.9' };
+const oids = {
+  sha1: '1.3.14.3.2.26',
+  sha256: '2.16.840.1.101.3.4.2.1',
+  sha512: '2.16.840.1.101.3.4.2.3',
+  hmacSha1: '1.3.6.1.5.5.8.1.2',
+  hmacSha256: '1.2.840.113549.2.9',
+};
 
 /** RFC 9810 5.1.3.1 with node:crypto: K = OWF^n(secret || salt), then HMAC_K(data). */
 function expectedPbm(owf: string, mac: string, iterations: number, salt: Uint8Array, data: Uint8Array, key: Uint8Array = secret): Buffer {
@@ -22,7 +28,11 @@ function expectedPbm(owf: string, mac: string, iterations: number, salt: Uint8Ar
 }
 
 function signKeyPairTypesGenm() {
-  return genmMessage({ sender: '/CN=pbm client', senderKID: new TextEncoder().encode('client-ref'), itavs: [createInfoTypeAndValue(CmpOids.idItSignKeyPairTypes)] });
+  return genmMessage({
+    sender: '/CN=pbm client',
+    senderKID: new TextEncoder().encode('client-ref'),
+    itavs: [createInfoTypeAndValue(CmpOids.idItSignKeyPairTypes)],
+  });
 }
 
 async function protectedGenm(): Promise<Uint8Array> {
@@ -62,7 +72,10 @@ describe('PasswordBasedMac computation', () => {
 
 describe('verifying PasswordBasedMac', () => {
   it('accepts a message protected with the same secret', async () => {
-    await expect(verifyPkiMessageProtection(decodePkiMessage(await protectedGenm()), { ...noCerts, secret })).resolves.toEqual({ kind: 'mac', algorithm: 'pbm' });
+    await expect(verifyPkiMessageProtection(decodePkiMessage(await protectedGenm()), { ...noCerts, secret })).resolves.toEqual({
+      kind: 'mac',
+      algorithm: 'pbm',
+    });
   });
 
   it('computes the MAC over the header bytes as received, even where re-encoding would change them', async () => {
@@ -145,13 +158,17 @@ describe('PasswordBasedMac iteration counts', () => {
     const provider = getCryptoProvider();
     const spies = (['iteratedDigest', 'digest', 'hmac', 'pbkdf2'] as const).map((m) => jest.spyOn(provider, m));
     const started = Date.now();
-    await expect(verifyPkiMessageProtection(withParameter(parameter(10n ** 9n)), { ...noCerts, secret })).rejects.toMatchObject({ code: 'ERR_PBM_ITERATIONS' });
+    await expect(verifyPkiMessageProtection(withParameter(parameter(10n ** 9n)), { ...noCerts, secret })).rejects.toMatchObject({
+      code: 'ERR_PBM_ITERATIONS',
+    });
     expect(Date.now() - started).toBeLessThan(500);
     for (const spy of spies) expect(spy).not.toHaveBeenCalled();
   });
 
   it('refuses fewer than 100 iterations by default and honours other limits', async () => {
-    await expect(verifyPkiMessageProtection(withParameter(parameter(99n)), { ...noCerts, secret })).rejects.toMatchObject({ code: 'ERR_PBM_ITERATIONS' });
+    await expect(verifyPkiMessageProtection(withParameter(parameter(99n)), { ...noCerts, secret })).rejects.toMatchObject({
+      code: 'ERR_PBM_ITERATIONS',
+    });
     await expect(verifyPkiMessageProtection(withParameter(parameter(500n)), { ...noCerts, secret, maxIterations: 499 })).rejects.toMatchObject({
       code: 'ERR_PBM_ITERATIONS',
     });
@@ -164,7 +181,9 @@ describe('PasswordBasedMac iteration counts', () => {
     const spies = (['iteratedDigest', 'hmac'] as const).map((m) => jest.spyOn(provider, m));
     for (const length of [0, 257, 500_000]) {
       const salted = new PBMParameter({ ...parameter(100_000n), salt: arrayBuffer(new Uint8Array(length)) });
-      await expect(verifyPkiMessageProtection(withParameter(salted), { ...noCerts, secret })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED_ALGORITHM' });
+      await expect(verifyPkiMessageProtection(withParameter(salted), { ...noCerts, secret })).rejects.toMatchObject({
+        code: 'ERR_UNSUPPORTED_ALGORITHM',
+      });
     }
     for (const spy of spies) expect(spy).not.toHaveBeenCalled();
   });
@@ -184,7 +203,9 @@ describe('PasswordBasedMac iteration counts', () => {
   it('refuses an OWF or a MAC it does not know with ERR_UNSUPPORTED_ALGORITHM', async () => {
     const md5 = '1.2.840.113549.2.5';
     const hmacMd5 = '1.3.6.1.5.5.8.1.1';
-    await expect(verifyPkiMessageProtection(withParameter(parameter(500n, md5)), { ...noCerts, secret })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED_ALGORITHM' });
+    await expect(verifyPkiMessageProtection(withParameter(parameter(500n, md5)), { ...noCerts, secret })).rejects.toMatchObject({
+      code: 'ERR_UNSUPPORTED_ALGORITHM',
+    });
     await expect(verifyPkiMessageProtection(withParameter(parameter(500n, oids.sha256, hmacMd5)), { ...noCerts, secret })).rejects.toMatchObject({
       code: 'ERR_UNSUPPORTED_ALGORITHM',
     });
@@ -211,9 +232,15 @@ describe('MAC-based protections we do not implement', () => {
 
 describe('protecting with PasswordBasedMac', () => {
   it('needs a secret (ERR_NO_SECRET) and sensible parameters (ERR_INVALID_OPTION)', async () => {
-    await expect(protectPkiMessage(signKeyPairTypesGenm(), { kind: 'pbm', secret: new Uint8Array(0) })).rejects.toMatchObject({ code: 'ERR_NO_SECRET' });
-    await expect(protectPkiMessage(signKeyPairTypesGenm(), { kind: 'pbm', secret, iterations: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
-    await expect(protectPkiMessage(signKeyPairTypesGenm(), { kind: 'pbm', secret, saltLength: 1.5 })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    await expect(protectPkiMessage(signKeyPairTypesGenm(), { kind: 'pbm', secret: new Uint8Array(0) })).rejects.toMatchObject({
+      code: 'ERR_NO_SECRET',
+    });
+    await expect(protectPkiMessage(signKeyPairTypesGenm(), { kind: 'pbm', secret, iterations: 0 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_OPTION',
+    });
+    await expect(protectPkiMessage(signKeyPairTypesGenm(), { kind: 'pbm', secret, saltLength: 1.5 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_OPTION',
+    });
   });
 
   it('leaves the protection in the message object, which encodes to the very bytes returned', async () => {

@@ -57,12 +57,24 @@ function readIndependently(der: Uint8Array): IndependentReading {
 }
 
 function genm(): PKIMessage {
-  return genmMessage({ sender: '/CN=pbmac1 client', senderKID: new TextEncoder().encode('client-ref'), itavs: [createInfoTypeAndValue(CmpOids.idItCaCerts)] });
+  return genmMessage({
+    sender: '/CN=pbmac1 client',
+    senderKID: new TextEncoder().encode('client-ref'),
+    itavs: [createInfoTypeAndValue(CmpOids.idItCaCerts)],
+  });
 }
 
 describe('PBMAC1 construction', () => {
   it('is PBKDF2 with the PRF, then the HMAC, over DER(ProtectedPart) of the message returned', async () => {
-    const der = await protectPkiMessage(genm(), { kind: 'pbmac1', secret, prf: 'SHA-512', mac: 'SHA-256', iterations: 2048, keyLength: 48, saltLength: 20 });
+    const der = await protectPkiMessage(genm(), {
+      kind: 'pbmac1',
+      secret,
+      prf: 'SHA-512',
+      mac: 'SHA-256',
+      iterations: 2048,
+      keyLength: 48,
+      saltLength: 20,
+    });
     const read = readIndependently(der);
     expect(read).toMatchObject({ iterations: 2048, keyLength: 48, prf: hmacWith['SHA-512'], mac: hmacWith['SHA-256'] });
     expect(read.salt).toHaveLength(20);
@@ -117,7 +129,10 @@ describe('the Lightweight CMP RA PBMAC1-protected ir', () => {
   it('is refused for its 4096-byte key (128 runs of PBKDF2) before any key is derived, and without a secret for lack of one', async () => {
     const spy = jest.spyOn(getCryptoProvider(), 'pbkdf2');
     await expect(verifyPkiMessageProtection(msg(), noCerts)).rejects.toMatchObject({ code: 'ERR_NO_SECRET' });
-    await expect(verifyPkiMessageProtection(msg(), { ...noCerts, secret })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED_ALGORITHM', message: expect.stringContaining('key length 4096') });
+    await expect(verifyPkiMessageProtection(msg(), { ...noCerts, secret })).rejects.toMatchObject({
+      code: 'ERR_UNSUPPORTED_ALGORITHM',
+      message: expect.stringContaining('key length 4096'),
+    });
     expect(spy).not.toHaveBeenCalled();
     spy.mockRestore();
   });
@@ -167,7 +182,9 @@ describe('verifying PBMAC1', () => {
   it('refuses a derived key longer than 64 bytes (the longest HMAC output) with ERR_UNSUPPORTED_ALGORITHM without deriving it', async () => {
     const spy = jest.spyOn(getCryptoProvider(), 'pbkdf2');
     for (const keyLength of [65n, 4096n]) {
-      await expect(verifyPkiMessageProtection(withPbkdf2({ keyLength }), { ...noCerts, secret })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED_ALGORITHM' });
+      await expect(verifyPkiMessageProtection(withPbkdf2({ keyLength }), { ...noCerts, secret })).rejects.toMatchObject({
+        code: 'ERR_UNSUPPORTED_ALGORITHM',
+      });
     }
     expect(spy).not.toHaveBeenCalled();
   });
@@ -176,7 +193,9 @@ describe('verifying PBMAC1', () => {
     const spy = jest.spyOn(getCryptoProvider(), 'pbkdf2');
     for (const length of [0, 257, 100_000]) {
       const salt = new PBKDF2Salt({ specified: arrayBuffer(new Uint8Array(length)) });
-      await expect(verifyPkiMessageProtection(withPbkdf2({ salt }), { ...noCerts, secret })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED_ALGORITHM' });
+      await expect(verifyPkiMessageProtection(withPbkdf2({ salt }), { ...noCerts, secret })).rejects.toMatchObject({
+        code: 'ERR_UNSUPPORTED_ALGORITHM',
+      });
     }
     expect(spy).not.toHaveBeenCalled();
   });
@@ -199,7 +218,9 @@ describe('verifying PBMAC1', () => {
     const data = new TextEncoder().encode('the protected part');
     const parameters = readPbmac1Parameters(msg.header.protectionAlg!);
     expect(parameters.keyLength).toBeUndefined();
-    const expected = createHmac('sha256', pbkdf2Sync(secret, Buffer.alloc(16), 1000, 32, 'sha256')).update(data).digest();
+    const expected = createHmac('sha256', pbkdf2Sync(secret, Buffer.alloc(16), 1000, 32, 'sha256'))
+      .update(data)
+      .digest();
     expect(Buffer.from(await computePbmac1(parameters, secret, data))).toEqual(expected);
   });
 });

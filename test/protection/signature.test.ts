@@ -80,7 +80,12 @@ describe('protecting with a signature', () => {
   ])('with %s signs DER(ProtectedPart) of the message it returns, as node:crypto verifies', async (_, kind, digest, hash, oid) => {
     const signer = await issueLeaf({ subject: `CN=${kind} signer, O=cmpflow`, key: await generateKey(kind), issuer: chain.intermediate });
     const msg = genmMessage({ sender: signer.cert, senderKID: subjectKeyId(signer.cert) });
-    const der = await protectPkiMessage(msg, { kind: 'signature', key: await privateKeyOf(signer), cert: signer.cert, ...(digest ? { digest } : {}) });
+    const der = await protectPkiMessage(msg, {
+      kind: 'signature',
+      key: await privateKeyOf(signer),
+      cert: signer.cert,
+      ...(digest ? { digest } : {}),
+    });
     expect(decodePkiMessage(der).header.protectionAlg!.algorithm).toBe(oid);
     const parts = messageParts(der);
     const publicKey = createPublicKey({ key: Buffer.from(signer.cert.publicKey.rawData), format: 'der', type: 'spki' });
@@ -94,7 +99,12 @@ describe('protecting with a signature', () => {
   });
 
   it('refuses an algorithm that does not fit the key (ERR_INVALID_OPTION)', async () => {
-    const config = { kind: 'signature' as const, key: await privateKeyOf(chain.leaf), cert: chain.leaf.cert, algorithm: { scheme: 'rsa-pkcs1' as const, hash: 'SHA-256' as const } };
+    const config = {
+      kind: 'signature' as const,
+      key: await privateKeyOf(chain.leaf),
+      cert: chain.leaf.cert,
+      algorithm: { scheme: 'rsa-pkcs1' as const, hash: 'SHA-256' as const },
+    };
     expect(await codeOf(protectPkiMessage(genmMessage({ sender: chain.leaf.cert }), config))).toBe('ERR_INVALID_OPTION');
   });
 });
@@ -127,7 +137,12 @@ describe('finding the signer', () => {
   });
 
   it('accepts a signer without subject key identifier whatever the senderKID', async () => {
-    const signer = await issueLeaf({ subject: 'CN=no SKID, O=cmpflow', key: await generateKey('p256'), issuer: chain.intermediate, keyIdentifiers: false });
+    const signer = await issueLeaf({
+      subject: 'CN=no SKID, O=cmpflow',
+      key: await generateKey('p256'),
+      issuer: chain.intermediate,
+      keyIdentifiers: false,
+    });
     const msg = await signedBy(signer, { kid: Uint8Array.of(1, 2, 3, 4) });
     expect(await verifyPkiMessageProtection(msg, trustingRoot())).toMatchObject({ kind: 'signature', signer: signer.cert });
   });
@@ -148,7 +163,10 @@ describe('rejecting the signer', () => {
     });
     const msg = await signedBy(signer);
     expect(await codeOf(verifyPkiMessageProtection(msg, trustingRoot()))).toBe('ERR_SENDER_KEY_USAGE');
-    expect(await verifyPkiMessageProtection(msg, { ...trustingRoot(), ignoreKeyUsage: true })).toMatchObject({ kind: 'signature', signer: signer.cert });
+    expect(await verifyPkiMessageProtection(msg, { ...trustingRoot(), ignoreKeyUsage: true })).toMatchObject({
+      kind: 'signature',
+      signer: signer.cert,
+    });
   });
 
   it('with ERR_PATH_EXPIRED when it has expired, unless time checks are off', async () => {
@@ -166,7 +184,12 @@ describe('rejecting the signer', () => {
   });
 
   it('with ERR_PATH_NOT_CA when its issuer is an intermediate with cA FALSE', async () => {
-    const notCa = await issueCa({ subject: 'CN=Not a CA, O=cmpflow', key: await generateKey('p256'), issuer: chain.root, basicConstraints: { cA: false } });
+    const notCa = await issueCa({
+      subject: 'CN=Not a CA, O=cmpflow',
+      key: await generateKey('p256'),
+      issuer: chain.root,
+      basicConstraints: { cA: false },
+    });
     const signer = await issueLeaf({ subject: 'CN=under a non-CA, O=cmpflow', key: await generateKey('p256'), issuer: notCa });
     const msg = await signedBy(signer, { extraCerts: [signer.cert, notCa.cert] });
     expect(await codeOf(verifyPkiMessageProtection(msg, trustingRoot()))).toBe('ERR_PATH_NOT_CA');
@@ -250,7 +273,9 @@ describe('a pinned server certificate', () => {
       notBefore: new Date(now - 10 * DAY),
       notAfter: new Date(now - 2 * DAY),
     });
-    expect(await codeOf(verifyPkiMessageProtection(await signedBy(expired), { trusted: [], untrusted: [], srvCert: expired.cert }))).toBe('ERR_PATH_EXPIRED');
+    expect(await codeOf(verifyPkiMessageProtection(await signedBy(expired), { trusted: [], untrusted: [], srvCert: expired.cert }))).toBe(
+      'ERR_PATH_EXPIRED',
+    );
     const noSigning = await issueLeaf({
       subject: 'CN=no signing, O=cmpflow',
       key: await generateKey('p256'),
@@ -270,7 +295,10 @@ describe('3GPP mode (a trust anchor from the extraCerts of an ip)', () => {
       status: new PKIStatusInfo({ status: 0 }),
       certifiedKeyPair: new CertifiedKeyPair({ certOrEncCert: new CertOrEncCert({ certificate: asnCertificate(enrolled.cert) }) }),
     });
-    return signedBy(signer, { body: new PKIBody({ ip: new CertRepMessage({ response: [response] }) }), extraCerts: [signer.cert, intermediate, root] });
+    return signedBy(signer, {
+      body: new PKIBody({ ip: new CertRepMessage({ response: [response] }) }),
+      extraCerts: [signer.cert, intermediate, root],
+    });
   }
 
   let enrolled: Issued;
@@ -279,11 +307,17 @@ describe('3GPP mode (a trust anchor from the extraCerts of an ip)', () => {
   });
 
   it('is off by default: a root only in extraCerts is no anchor', async () => {
-    expect(await codeOf(verifyPkiMessageProtection(await ipSignedBy(chain.leaf, enrolled), { trusted: [], untrusted: [] }))).toBe('ERR_PATH_NO_ANCHOR');
+    expect(await codeOf(verifyPkiMessageProtection(await ipSignedBy(chain.leaf, enrolled), { trusted: [], untrusted: [] }))).toBe(
+      'ERR_PATH_NO_ANCHOR',
+    );
   });
 
   it('accepts the self-signed root in extraCerts when the enrolled certificate validates under it too', async () => {
-    const verified = await verifyPkiMessageProtection(await ipSignedBy(chain.leaf, enrolled), { trusted: [], untrusted: [], permitTaInExtraCertsForIr: true });
+    const verified = await verifyPkiMessageProtection(await ipSignedBy(chain.leaf, enrolled), {
+      trusted: [],
+      untrusted: [],
+      permitTaInExtraCertsForIr: true,
+    });
     expect(verified).toEqual({ kind: 'signature', signer: chain.leaf.cert, chain: [chain.leaf.cert, intermediate, root] });
   });
 
@@ -295,6 +329,8 @@ describe('3GPP mode (a trust anchor from the extraCerts of an ip)', () => {
 
   it('applies to an ip only', async () => {
     const genm = await signedBy(chain.leaf, { extraCerts: [chain.leaf.cert, intermediate, root] });
-    expect(await codeOf(verifyPkiMessageProtection(genm, { trusted: [], untrusted: [], permitTaInExtraCertsForIr: true }))).toBe('ERR_PATH_NO_ANCHOR');
+    expect(await codeOf(verifyPkiMessageProtection(genm, { trusted: [], untrusted: [], permitTaInExtraCertsForIr: true }))).toBe(
+      'ERR_PATH_NO_ANCHOR',
+    );
   });
 });

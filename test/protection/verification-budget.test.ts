@@ -116,7 +116,9 @@ describe('a signed message stuffed with look-alike sender and issuer certificate
     const genuine = await issueLeaf({ subject: SENDER, key: senderKey, issuer: realIssuer, keyIdentifiers: false });
     const extraCerts = [...lookAlikeSenders.slice(0, 3).map((s) => s.cert), genuine.cert, realIssuer.cert, ...fakeIssuers.slice(0, 20)];
     const msg = await signedMessage(genuine, extraCerts);
-    const { outcome, verifications } = await countingVerifications(() => verifyPkiMessageProtection(msg, { trusted: [chain.root.cert], untrusted: [] }));
+    const { outcome, verifications } = await countingVerifications(() =>
+      verifyPkiMessageProtection(msg, { trusted: [chain.root.cert], untrusted: [] }),
+    );
     expect(outcome).toEqual({ kind: 'signature', signer: genuine.cert, chain: [genuine.cert, realIssuer.cert, chain.root.cert] });
     expect(verifications).toBeLessThanOrEqual(defaultVerificationLimits.signatureVerifications);
   });

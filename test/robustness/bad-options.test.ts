@@ -66,13 +66,23 @@ const CASES: BadOption[] = [
   // wrong formats
   { what: 'newKey is a certificate', options: () => ({ newKey: pki.enrolled.certPath }), code: 'ERR_CREDENTIALS', names: /newkey/i },
   { what: 'newKey is garbage', options: () => ({ newKey: garbage }), code: 'ERR_CREDENTIALS', names: /newkey/i },
-  { what: 'cert is a private key', options: () => ({ cert: pki.client.keyPath, key: pki.client.keyPath }), code: 'ERR_CREDENTIALS', names: /-cert\b|\bcert\b/i },
+  {
+    what: 'cert is a private key',
+    options: () => ({ cert: pki.client.keyPath, key: pki.client.keyPath }),
+    code: 'ERR_CREDENTIALS',
+    names: /-cert\b|\bcert\b/i,
+  },
   { what: 'untrusted is garbage', options: () => ({ untrusted: garbage }), code: 'ERR_CREDENTIALS', names: /untrusted/i },
   { what: 'csr is a certificate', options: () => ({ csr: pki.enrolled.certPem }), code: 'ERR_CREDENTIALS', names: /csr/i },
   // pass phrases
   { what: 'newKeyPass is wrong', options: () => ({ newKey: encryptedKey, newKeyPass: 'wrong' }), code: 'ERR_BAD_PASSPHRASE', names: /newkey/i },
   { what: 'newKeyPass is missing for an encrypted key', options: () => ({ newKey: encryptedKey }), code: 'ERR_MISSING_OPTION', names: /newkey/i },
-  { what: 'keyPass is wrong', options: () => ({ cert: pki.enrolled.certPath, key: encryptedKey, keyPass: 'wrong' }), code: 'ERR_BAD_PASSPHRASE', names: /-key\b|\bkey\b/i },
+  {
+    what: 'keyPass is wrong',
+    options: () => ({ cert: pki.enrolled.certPath, key: encryptedKey, keyPass: 'wrong' }),
+    code: 'ERR_BAD_PASSPHRASE',
+    names: /-key\b|\bkey\b/i,
+  },
   // URLs
   { what: 'server has another scheme', options: () => ({ server: 'ftp://127.0.0.1/pkix/' }), code: 'ERR_INVALID_OPTION', names: /server/i },
   { what: 'server is not a URL', options: () => ({ server: 'http://[::1/pkix/' }), code: 'ERR_INVALID_OPTION', names: /server/i },
@@ -83,13 +93,28 @@ const CASES: BadOption[] = [
   { what: 'keepAlive is 5', options: () => ({ keepAlive: 5 as never }), code: 'ERR_INVALID_OPTION', names: /keep_?alive/i },
   // distinguished names
   { what: 'subject has no type=value', options: () => ({ subject: 'CN' }), code: 'ERR_INVALID_OPTION', names: /subject/i },
-  { what: 'subject has a country name of three letters', options: () => ({ subject: '/CN=device/C=DEU' }), code: 'ERR_INVALID_OPTION', names: /subject/i },
-  { what: 'issuer has a serialNumber PrintableString cannot hold', options: () => ({ issuer: '/serialNumber=a_b' }), code: 'ERR_INVALID_OPTION', names: /issuer/i },
+  {
+    what: 'subject has a country name of three letters',
+    options: () => ({ subject: '/CN=device/C=DEU' }),
+    code: 'ERR_INVALID_OPTION',
+    names: /subject/i,
+  },
+  {
+    what: 'issuer has a serialNumber PrintableString cannot hold',
+    options: () => ({ issuer: '/serialNumber=a_b' }),
+    code: 'ERR_INVALID_OPTION',
+    names: /issuer/i,
+  },
   { what: 'recipient is malformed', options: () => ({ recipient: '/CN=ok/garbage' }), code: 'ERR_INVALID_OPTION', names: /recipient/i },
   { what: 'expectSender is malformed', options: () => ({ expectSender: 'O' }), code: 'ERR_INVALID_OPTION', names: /expect_?sender/i },
   // algorithms and credentials missing altogether
   { what: 'digest is unknown', options: () => ({ digest: 'no-such-hash' }), code: 'ERR_UNSUPPORTED_ALGORITHM', names: /digest|no-such-hash/i },
-  { what: 'no protection credentials', options: () => ({ secret: undefined, ref: undefined }), code: 'ERR_MISSING_OPTION', names: /secret|-cert|-key/i },
+  {
+    what: 'no protection credentials',
+    options: () => ({ secret: undefined, ref: undefined }),
+    code: 'ERR_MISSING_OPTION',
+    names: /secret|-cert|-key/i,
+  },
 ];
 
 describe('a CmpClient given a bad option', () => {

@@ -175,15 +175,34 @@ export type ByteEdit =
   | { op: 'length'; at: number; octets: number[] }
   | { op: 'duplicate'; at: number; length: number };
 
-const LENGTH_OCTETS = [[0x80], [0x84, 0xff, 0xff, 0xff, 0xff], [0x82, 0xff, 0xff], [0x81, 0x00], [0xff], [0x00], [0x89, 1, 0, 0, 0, 0, 0, 0, 0, 0], [0x81, 0x7f]];
+const LENGTH_OCTETS = [
+  [0x80],
+  [0x84, 0xff, 0xff, 0xff, 0xff],
+  [0x82, 0xff, 0xff],
+  [0x81, 0x00],
+  [0xff],
+  [0x00],
+  [0x89, 1, 0, 0, 0, 0, 0, 0, 0, 0],
+  [0x81, 0x7f],
+];
 
 export const byteEdit: fc.Arbitrary<ByteEdit> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('flip' as const), at: fc.nat(), bit: fc.nat({ max: 7 }) }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('set' as const), at: fc.nat(), value: fc.constantFrom(0x00, 0x01, 0x7f, 0x80, 0x81, 0xff, 0x30, 0xa0, 0x05, 0x02, 0x04) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('set' as const),
+      at: fc.nat(),
+      value: fc.constantFrom(0x00, 0x01, 0x7f, 0x80, 0x81, 0xff, 0x30, 0xa0, 0x05, 0x02, 0x04),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('truncate' as const), at: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 32 }) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('splice' as const), at: fc.nat(), length: fc.nat({ max: 64 }), from: fc.nat(), donor: fc.nat() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant('splice' as const), at: fc.nat(), length: fc.nat({ max: 64 }), from: fc.nat(), donor: fc.nat() }),
+  },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('length' as const), at: fc.nat(), octets: fc.constantFrom(...LENGTH_OCTETS) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('duplicate' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 128 }) }) },
 );
@@ -288,7 +307,12 @@ export function checkCodec(corpus: FuzzCorpus, c: DecodeCase): Finding | undefin
   clearCmpCertificateCache();
   const outcome = currentDecodeOutcome(input, PKIMessage);
   const current = outcome.value;
-  const differs = (detail: string): Finding => ({ property: 'codec', kind: 'codec-differs', detail: `${detail} | input ${given}`, origin: seed.origin });
+  const differs = (detail: string): Finding => ({
+    property: 'codec',
+    kind: 'codec-differs',
+    detail: `${detail} | input ${given}`,
+    origin: seed.origin,
+  });
   if (Buffer.from(input).toString('hex') !== given) return differs('decoding changed its input');
   if (reference !== undefined && current === undefined && intendedlyStricter(outcome.error)) return undefined;
   if ((reference === undefined) !== (current === undefined)) {
@@ -323,9 +347,29 @@ export interface FieldEdit {
 }
 
 const FIELDS = [
-  'pvno', 'sender', 'recipient', 'transactionID', 'senderNonce', 'recipNonce', 'messageTime', 'senderKID', 'recipKID',
-  'freeText', 'generalInfo', 'bodyType', 'certReqId', 'status', 'failInfo', 'certificate', 'caPubs', 'extraCerts',
-  'checkAfter', 'pollRepCount', 'responseCount', 'rpStatus', 'genpItav',
+  'pvno',
+  'sender',
+  'recipient',
+  'transactionID',
+  'senderNonce',
+  'recipNonce',
+  'messageTime',
+  'senderKID',
+  'recipKID',
+  'freeText',
+  'generalInfo',
+  'bodyType',
+  'certReqId',
+  'status',
+  'failInfo',
+  'certificate',
+  'caPubs',
+  'extraCerts',
+  'checkAfter',
+  'pollRepCount',
+  'responseCount',
+  'rpStatus',
+  'genpItav',
 ] as const;
 
 const interestingInts = fc.constantFrom(-1n, 0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 99n, 2n ** 31n, 2n ** 53n, 2n ** 63n, -(2n ** 63n), 2n ** 80n);
@@ -370,8 +414,20 @@ const status = (n: bigint, failBits?: Uint8Array) =>
     ...(failBits && failBits.length > 0 ? { failInfo: PKIFailureInfo.fromNames(failNames(failBits)) } : {}),
   });
 
-const FAIL_NAMES = ['badAlg', 'badMessageCheck', 'badRequest', 'badTime', 'badCertId', 'badDataFormat', 'wrongAuthority', 'incorrectData', 'missingTimeStamp', 'badPOP', 'systemFailure'];
-const failNames = (bits: Uint8Array) => FAIL_NAMES.filter((_, i) => (bits[i % bits.length]! >> i % 8) & 1);
+const FAIL_NAMES = [
+  'badAlg',
+  'badMessageCheck',
+  'badRequest',
+  'badTime',
+  'badCertId',
+  'badDataFormat',
+  'wrongAuthority',
+  'incorrectData',
+  'missingTimeStamp',
+  'badPOP',
+  'systemFailure',
+];
+const failNames = (bits: Uint8Array) => FAIL_NAMES.filter((_, i) => (bits[i % bits.length]! >> (i % 8)) & 1);
 
 function certRepOf(msg: PKIMessage): CertRepMessage | undefined {
   return msg.body.ip ?? msg.body.cp ?? msg.body.kup;
@@ -590,4 +646,3 @@ function describeError(e: unknown, input: Uint8Array): string {
   const text = e instanceof Error ? `${e.name}: ${e.message}\n${e.stack?.split('\n').slice(1, 4).join('\n') ?? ''}` : String(e);
   return `${text} | input ${hexOf(input)}`;
 }
-

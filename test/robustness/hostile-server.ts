@@ -102,7 +102,8 @@ function forward(upstream: string, body: Buffer): Promise<{ status: number; cont
       { method: 'POST', headers: { 'Content-Type': MEDIA_TYPE, 'Content-Length': body.length, Connection: 'close' }, agent: false },
       (res) => {
         readAll(res).then(
-          (b) => resolve({ status: res.statusCode ?? 0, ...(res.headers['content-type'] ? { contentType: res.headers['content-type'] } : {}), body: b }),
+          (b) =>
+            resolve({ status: res.statusCode ?? 0, ...(res.headers['content-type'] ? { contentType: res.headers['content-type'] } : {}), body: b }),
           reject,
         );
       },

@@ -46,7 +46,9 @@ describe('the bounded reader', () => {
 
   it('stops reading a FIFO fed without end at the cap', async () => {
     const fifo = join(dir, 'fifo');
-    await new Promise<void>((resolve, reject) => spawn('mkfifo', [fifo]).on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`mkfifo: ${code}`)))));
+    await new Promise<void>((resolve, reject) =>
+      spawn('mkfifo', [fifo]).on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`mkfifo: ${code}`)))),
+    );
     const writer = spawn('sh', ['-c', `exec cat /dev/zero > '${fifo}'`], { stdio: 'ignore' });
     try {
       await expect(readFileBoundedAsync(fifo, 4 * 1024 * 1024)).rejects.toBeInstanceOf(FileTooLargeError);
@@ -59,12 +61,17 @@ describe('the bounded reader', () => {
 describe('/dev/zero as each kind of local input', () => {
   it('as a credential file: ERR_FILE naming the file and the cap', async () => {
     await withinMemory(async () => {
-      expect(() => readCredentialInput(ZERO, 'certificate')).toThrow(expect.objectContaining({ code: 'ERR_FILE', message: expect.stringMatching(/certificate file \/dev\/zero: larger than \d+ bytes/) }));
+      expect(() => readCredentialInput(ZERO, 'certificate')).toThrow(
+        expect.objectContaining({ code: 'ERR_FILE', message: expect.stringMatching(/certificate file \/dev\/zero: larger than \d+ bytes/) }),
+      );
     });
   });
 
   it('as a file: secret: ERR_FILE', async () => {
-    await expect(resolvePassphrase(`file:${ZERO}`, { option: '-secret' })).rejects.toMatchObject({ code: 'ERR_FILE', message: expect.stringContaining('larger than') });
+    await expect(resolvePassphrase(`file:${ZERO}`, { option: '-secret' })).rejects.toMatchObject({
+      code: 'ERR_FILE',
+      message: expect.stringContaining('larger than'),
+    });
   });
 
   it('as a configuration file: ERR_FILE', () => {
@@ -73,7 +80,9 @@ describe('/dev/zero as each kind of local input', () => {
 
   it('as a -rspin message: ERR_FILE', async () => {
     const transfer = createFileTransfer({ rspin: [ZERO] });
-    await withinMemory(() => expect(transfer(new Uint8Array([0x30, 0x00]), {})).rejects.toMatchObject({ code: 'ERR_FILE', message: expect.stringContaining('larger than') }));
+    await withinMemory(() =>
+      expect(transfer(new Uint8Array([0x30, 0x00]), {})).rejects.toMatchObject({ code: 'ERR_FILE', message: expect.stringContaining('larger than') }),
+    );
   });
 
   it('given to the command line as -cert, -secret file:, -rspin and -config: one error line each, no crash', async () => {

@@ -63,26 +63,30 @@ async function failingSessions(n: number, keepAlive: 0 | 1): Promise<Map<string,
 }
 
 describe(`${SESSIONS} failing sessions`, () => {
-  it.each([0, 1] as const)('with keepAlive %i leave the heap, sockets and timers as they found them', async (keepAlive) => {
-    await failingSessions(20, keepAlive); // warms caches and JIT up, so that only growth is measured
-    await settle(200);
-    const handlesBefore = realProcess._getActiveHandles().length;
-    const heapBefore = await heapAfterGc();
+  it.each([0, 1] as const)(
+    'with keepAlive %i leave the heap, sockets and timers as they found them',
+    async (keepAlive) => {
+      await failingSessions(20, keepAlive); // warms caches and JIT up, so that only growth is measured
+      await settle(200);
+      const handlesBefore = realProcess._getActiveHandles().length;
+      const heapBefore = await heapAfterGc();
 
-    const codes = await failingSessions(SESSIONS, keepAlive);
-    await settle(200);
-    const heapAfter = await heapAfterGc();
+      const codes = await failingSessions(SESSIONS, keepAlive);
+      await settle(200);
+      const heapAfter = await heapAfterGc();
 
-    expect(Object.fromEntries(codes)).toEqual({
-      ERR_CONNECTION: SESSIONS / 5,
-      ERR_HTTP_STATUS: SESSIONS / 5,
-      ERR_ASN1_INDEFINITE_LENGTH: SESSIONS / 5,
-      ERR_RESPONSE_TOO_LARGE: SESSIONS / 5,
-      ERR_TRANSACTION_ID_MISMATCH: SESSIONS / 5,
-    });
-    expect(heapAfter - heapBefore).toBeLessThan(HEAP_GROWTH_BOUND);
-    expect(realProcess._getActiveHandles().length).toBeLessThanOrEqual(handlesBefore);
-    expect(server.openConnections()).toBe(0);
-    expect(watch.problems).toEqual([]);
-  }, 120_000);
+      expect(Object.fromEntries(codes)).toEqual({
+        ERR_CONNECTION: SESSIONS / 5,
+        ERR_HTTP_STATUS: SESSIONS / 5,
+        ERR_ASN1_INDEFINITE_LENGTH: SESSIONS / 5,
+        ERR_RESPONSE_TOO_LARGE: SESSIONS / 5,
+        ERR_TRANSACTION_ID_MISMATCH: SESSIONS / 5,
+      });
+      expect(heapAfter - heapBefore).toBeLessThan(HEAP_GROWTH_BOUND);
+      expect(realProcess._getActiveHandles().length).toBeLessThanOrEqual(handlesBefore);
+      expect(server.openConnections()).toBe(0);
+      expect(watch.problems).toEqual([]);
+    },
+    120_000,
+  );
 });

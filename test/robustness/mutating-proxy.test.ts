@@ -35,9 +35,20 @@ afterAll(async () => {
 
 async function mock(extra: string[] = []): Promise<MockServer> {
   return startMockServer([
-    '-srv_ref', 'mock-server', '-srv_secret', `pass:${SECRET}`,
-    '-srv_cert', pki.server.certPath, '-srv_key', pki.server.keyPath,
-    '-rsp_cert', pki.enrolled.certPath, '-rsp_extracerts', pki.chainPath, '-rsp_capubs', pki.trustedPath,
+    '-srv_ref',
+    'mock-server',
+    '-srv_secret',
+    `pass:${SECRET}`,
+    '-srv_cert',
+    pki.server.certPath,
+    '-srv_key',
+    pki.server.keyPath,
+    '-rsp_cert',
+    pki.enrolled.certPath,
+    '-rsp_extracerts',
+    pki.chainPath,
+    '-rsp_capubs',
+    pki.trustedPath,
     ...extra,
   ]);
 }

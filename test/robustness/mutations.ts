@@ -134,32 +134,74 @@ export function mutationCases(m: MutationMaterial): MutationCase[] {
     }),
 
     // ---- protection (protected by the mutation itself)
-    ip('PBM iteration count 2^31', code('ERR_PBM_ITERATIONS'), (r) => protectWithPbm(r, m.secret, pbmParam({ iterationCount: 2n ** 31n }), false), 'asIs'),
+    ip(
+      'PBM iteration count 2^31',
+      code('ERR_PBM_ITERATIONS'),
+      (r) => protectWithPbm(r, m.secret, pbmParam({ iterationCount: 2n ** 31n }), false),
+      'asIs',
+    ),
     ip('PBM iteration count 1', code('ERR_PBM_ITERATIONS'), (r) => protectWithPbm(r, m.secret, pbmParam({ iterationCount: 1n }), true), 'asIs'),
-    ip('PBM iteration count negative', code('ERR_PBM_ITERATIONS'), (r) => protectWithPbm(r, m.secret, pbmParam({ iterationCount: -500n }), false), 'asIs'),
-    ip('PBM one-way function unknown', code('ERR_UNSUPPORTED_ALGORITHM'), (r) =>
-      protectWithPbm(r, m.secret, pbmParam({ owf: new AlgorithmIdentifier({ algorithm: '1.2.3.4.5' }) }), false), 'asIs'),
-    ip('PBM MAC algorithm unknown', code('ERR_UNSUPPORTED_ALGORITHM'), (r) =>
-      protectWithPbm(r, m.secret, pbmParam({ mac: new AlgorithmIdentifier({ algorithm: '1.2.3.4.6' }) }), false), 'asIs'),
-    ip('PBM parameters missing', code('ERR_ASN1_DECODE'), (r) => {
-      r.header.protectionAlg = new AlgorithmIdentifier({ algorithm: CmpOids.passwordBasedMac });
-      r.protection = ab(new Uint8Array(20));
-    }, 'asIs'),
-    ip('PBM parameters not a PBMParameter', code('ERR_ASN1_DECODE'), (r) => {
-      r.header.protectionAlg = new AlgorithmIdentifier({ algorithm: CmpOids.passwordBasedMac, parameters: ab(Uint8Array.of(0x04, 0x02, 1, 2)) });
-      r.protection = ab(new Uint8Array(20));
-    }, 'asIs'),
-    ip('protection removed', code('ERR_PROTECTION_MISSING'), (r) => {
-      r.header.protectionAlg = undefined;
-      r.protection = undefined;
-    }, 'asIs'),
-    ip('protection bits flipped', code('ERR_PROTECTION_INVALID'), (r) => {
-      const bits = new Uint8Array(r.protection!.slice(0));
-      bits[0] ^= 0x01;
-      r.protection = ab(bits);
-    }, 'asIs'),
-    ip('protected with another secret', code('ERR_PROTECTION_INVALID'), (r) =>
-      protectWithPbm(r, new TextEncoder().encode('not the shared secret'), pbmParam({}), true), 'asIs'),
+    ip(
+      'PBM iteration count negative',
+      code('ERR_PBM_ITERATIONS'),
+      (r) => protectWithPbm(r, m.secret, pbmParam({ iterationCount: -500n }), false),
+      'asIs',
+    ),
+    ip(
+      'PBM one-way function unknown',
+      code('ERR_UNSUPPORTED_ALGORITHM'),
+      (r) => protectWithPbm(r, m.secret, pbmParam({ owf: new AlgorithmIdentifier({ algorithm: '1.2.3.4.5' }) }), false),
+      'asIs',
+    ),
+    ip(
+      'PBM MAC algorithm unknown',
+      code('ERR_UNSUPPORTED_ALGORITHM'),
+      (r) => protectWithPbm(r, m.secret, pbmParam({ mac: new AlgorithmIdentifier({ algorithm: '1.2.3.4.6' }) }), false),
+      'asIs',
+    ),
+    ip(
+      'PBM parameters missing',
+      code('ERR_ASN1_DECODE'),
+      (r) => {
+        r.header.protectionAlg = new AlgorithmIdentifier({ algorithm: CmpOids.passwordBasedMac });
+        r.protection = ab(new Uint8Array(20));
+      },
+      'asIs',
+    ),
+    ip(
+      'PBM parameters not a PBMParameter',
+      code('ERR_ASN1_DECODE'),
+      (r) => {
+        r.header.protectionAlg = new AlgorithmIdentifier({ algorithm: CmpOids.passwordBasedMac, parameters: ab(Uint8Array.of(0x04, 0x02, 1, 2)) });
+        r.protection = ab(new Uint8Array(20));
+      },
+      'asIs',
+    ),
+    ip(
+      'protection removed',
+      code('ERR_PROTECTION_MISSING'),
+      (r) => {
+        r.header.protectionAlg = undefined;
+        r.protection = undefined;
+      },
+      'asIs',
+    ),
+    ip(
+      'protection bits flipped',
+      code('ERR_PROTECTION_INVALID'),
+      (r) => {
+        const bits = new Uint8Array(r.protection!.slice(0));
+        bits[0] ^= 0x01;
+        r.protection = ab(bits);
+      },
+      'asIs',
+    ),
+    ip(
+      'protected with another secret',
+      code('ERR_PROTECTION_INVALID'),
+      (r) => protectWithPbm(r, new TextEncoder().encode('not the shared secret'), pbmParam({}), true),
+      'asIs',
+    ),
 
     // ---- body
     ip('body type ip turned into cp', code('ERR_UNEXPECTED_BODY'), (r) => {
@@ -176,7 +218,11 @@ export function mutationCases(m: MutationMaterial): MutationCase[] {
       rep.response = [rep.response[0]!, AsnConvert.parse(AsnConvert.serialize(rep.response[0]!), CertResponse)];
     }),
     ip('no CertResponse', code('ERR_WRONG_CERT_RESPONSE_COUNT'), (r) => void (certRep(r).response = [])),
-    ip('status rejection with a certificate', code('ERR_REQUEST_REJECTED'), (r) => void (firstResponse(r).status = status(PKIStatus.rejection, ['badRequest']))),
+    ip(
+      'status rejection with a certificate',
+      code('ERR_REQUEST_REJECTED'),
+      (r) => void (firstResponse(r).status = status(PKIStatus.rejection, ['badRequest'])),
+    ),
     ip('status keyUpdateWarning in an ip', code('ERR_UNEXPECTED_STATUS'), (r) => void (firstResponse(r).status = status(PKIStatus.keyUpdateWarning))),
     ip('status 99', code('ERR_UNEXPECTED_STATUS'), (r) => void (firstResponse(r).status = status(99))),
     // RFC 9810 puts failInfo with rejections; OpenSSL as well as we report it and go on.
@@ -202,7 +248,9 @@ export function mutationCases(m: MutationMaterial): MutationCase[] {
     poll('pollRep with no entry', code('ERR_WRONG_POLL_REP_COUNT'), (r) => void (r.body = new PKIBody({ pollRep: new PollRepContent([]) }))),
     poll('pollRep answered by an ip saying waiting again', code('ERR_UNEXPECTED_STATUS'), (r) => {
       const entry = pollEntry(r);
-      r.body = new PKIBody({ ip: new CertRepMessage({ response: [new CertResponse({ certReqId: entry.certReqId, status: status(PKIStatus.waiting) })] }) });
+      r.body = new PKIBody({
+        ip: new CertRepMessage({ response: [new CertResponse({ certReqId: entry.certReqId, status: status(PKIStatus.waiting) })] }),
+      });
     }),
     poll('pollRep with a reason text', ok, (r) => void (pollEntry(r).reason = new PKIFreeText(['still thinking']))),
   ];

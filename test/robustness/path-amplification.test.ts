@@ -42,7 +42,15 @@ describe('a response stuffed with look-alike certificates', () => {
     const senderKey = await generateKey();
     const fakes: Issued[] = [];
     for (let i = 0; i < FAKE_ISSUERS; i++) {
-      fakes.push(await issueCa({ subject: 'CN=Amplification Issuing CA', key: issuerKey, issuerName: 'CN=Amplification Root', signingKey: issuerKey, keyIdentifiers: false }));
+      fakes.push(
+        await issueCa({
+          subject: 'CN=Amplification Issuing CA',
+          key: issuerKey,
+          issuerName: 'CN=Amplification Root',
+          signingKey: issuerKey,
+          keyIdentifiers: false,
+        }),
+      );
     }
     const senders: Issued[] = [];
     for (let i = 0; i < SENDERS; i++) {
@@ -58,14 +66,19 @@ describe('a response stuffed with look-alike certificates', () => {
 
     const provider = getCryptoProvider();
     let verifications = 0;
-    setCryptoProvider(Object.assign(Object.create(provider) as CryptoProvider, {
-      verify: (...args: Parameters<CryptoProvider['verify']>) => {
-        verifications += 1;
-        return provider.verify(...args);
-      },
-    }));
+    setCryptoProvider(
+      Object.assign(Object.create(provider) as CryptoProvider, {
+        verify: (...args: Parameters<CryptoProvider['verify']>) => {
+          verifications += 1;
+          return provider.verify(...args);
+        },
+      }),
+    );
     const started = Date.now();
-    const error = await processResponse(der, expectationsFor(t, 'certConf', { verify: { trusted: [root.cert], untrusted: [intermediate.cert] } })).then(
+    const error = await processResponse(
+      der,
+      expectationsFor(t, 'certConf', { verify: { trusted: [root.cert], untrusted: [intermediate.cert] } }),
+    ).then(
       () => undefined,
       (e: unknown) => e,
     );

@@ -56,7 +56,7 @@ const FAULTS: { name: string; fault: Fault; code: string }[] = [
   { name: 'garbage bytes', fault: { kind: 'body', der: Uint8Array.of(0x30, 0x03, 0x02, 0x01) }, code: 'ERR_ASN1_LENGTH' },
   { name: 'the previous pollRep replayed', fault: { kind: 'replay' }, code: 'ERR_RECIP_NONCE_MISMATCH' },
   {
-    name: "a pollRep of another transaction",
+    name: 'a pollRep of another transaction',
     fault: { kind: 'respond', respond: (req) => respondTo(req, pollRep(req, 1n), who, { transactionId: new Uint8Array(16).fill(7) }) },
     code: 'ERR_TRANSACTION_ID_MISMATCH',
   },
@@ -81,9 +81,22 @@ describe('a fault while polling', () => {
   it.each(FAULTS)('$name fails the poll with $code, and the persisted session still completes', async ({ fault, code }) => {
     // ir -> ip(waiting) -> pollReq -> pollRep(check after 1 s) -> pollReq -> ip -> certConf.
     const real = await startMockServer([
-      '-srv_ref', 'mock-server', '-srv_secret', `pass:${SECRET}`,
-      '-srv_cert', pki.server.certPath, '-srv_key', pki.server.keyPath,
-      '-rsp_cert', pki.enrolled.certPath, '-poll_count', '2', '-check_after', '1', '-verbosity', '7',
+      '-srv_ref',
+      'mock-server',
+      '-srv_secret',
+      `pass:${SECRET}`,
+      '-srv_cert',
+      pki.server.certPath,
+      '-srv_key',
+      pki.server.keyPath,
+      '-rsp_cert',
+      pki.enrolled.certPath,
+      '-poll_count',
+      '2',
+      '-check_after',
+      '1',
+      '-verbosity',
+      '7',
     ]);
     const hostile = await startHostileServer({ upstream: real.url, secret });
     try {

@@ -28,7 +28,11 @@ export function respondTo(request: PKIMessage, body: PKIBody, who: ResponderIden
     sender: new GeneralName({ directoryName: parseName(who.sender) }),
     recipient: request.header.sender,
     messageTime: new Date(Math.floor(Date.now() / 1000) * 1000),
-    ...(changes.transactionId ? { transactionID: ab(changes.transactionId) } : request.header.transactionID ? { transactionID: request.header.transactionID } : {}),
+    ...(changes.transactionId
+      ? { transactionID: ab(changes.transactionId) }
+      : request.header.transactionID
+        ? { transactionID: request.header.transactionID }
+        : {}),
     senderNonce: ab(new Uint8Array(randomBytes(16))),
     ...(changes.recipNonce ? { recipNonce: ab(changes.recipNonce) } : request.header.senderNonce ? { recipNonce: request.header.senderNonce } : {}),
   });

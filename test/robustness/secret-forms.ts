@@ -38,7 +38,10 @@ export function privateKeyForms(label: string, pem: string, passphrase?: string)
   return [
     { label: `${label} PKCS#8 PEM body`, value: body },
     // A single PEM line is enough to give away part of the key.
-    ...body.match(/.{64}/g)!.slice(1, 3).map((line, i) => ({ label: `${label} PEM line ${i + 2}`, value: line })),
+    ...body
+      .match(/.{64}/g)!
+      .slice(1, 3)
+      .map((line, i) => ({ label: `${label} PEM line ${i + 2}`, value: line })),
     { label: `${label} PKCS#8 DER (latin1)`, value: der.toString('latin1') },
     ...encodings(`${label} PKCS#8 DER`, der),
     ...(d ? encodings(`${label} private scalar`, d) : []),

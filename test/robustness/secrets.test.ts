@@ -63,7 +63,10 @@ beforeAll(async () => {
   pki = await makeTestPki();
   clientKeyPath = join(pki.dir, 'client-encrypted.key');
   newKeyPath = join(pki.dir, 'new-encrypted.key');
-  for (const [from, to, pass] of [[pki.client.keyPath, clientKeyPath, KEY_PASS], [pki.newKeyPath, newKeyPath, NEW_KEY_PASS]] as const) {
+  for (const [from, to, pass] of [
+    [pki.client.keyPath, clientKeyPath, KEY_PASS],
+    [pki.newKeyPath, newKeyPath, NEW_KEY_PASS],
+  ] as const) {
     const r = await runOpenSsl(['pkey', '-in', from, '-aes256', '-passout', `pass:${pass}`, '-out', to]);
     if (r.code !== 0) throw new Error(r.stderr);
   }
@@ -80,10 +83,24 @@ afterAll(async () => pki?.cleanup());
 
 function mock(extra: string[] = []): Promise<MockServer> {
   return startMockServer([
-    '-srv_ref', 'mock-server', '-srv_secret', `pass:${SECRET}`,
-    '-srv_cert', pki.server.certPath, '-srv_key', pki.server.keyPath,
-    '-srv_trusted', pki.trustedPath, '-srv_untrusted', pki.untrustedPath,
-    '-rsp_cert', pki.enrolled.certPath, '-rsp_extracerts', pki.chainPath, '-rsp_capubs', pki.trustedPath,
+    '-srv_ref',
+    'mock-server',
+    '-srv_secret',
+    `pass:${SECRET}`,
+    '-srv_cert',
+    pki.server.certPath,
+    '-srv_key',
+    pki.server.keyPath,
+    '-srv_trusted',
+    pki.trustedPath,
+    '-srv_untrusted',
+    pki.untrustedPath,
+    '-rsp_cert',
+    pki.enrolled.certPath,
+    '-rsp_extracerts',
+    pki.chainPath,
+    '-rsp_capubs',
+    pki.trustedPath,
     ...extra,
   ]);
 }
@@ -182,8 +199,33 @@ async function provokeEverything(): Promise<void> {
       const credentials =
         protection === 'pbm'
           ? ['-ref', 'client-ref', '-recipient', '/CN=CA', '-secret', `pass:${SECRET}`]
-          : ['-cert', pki.client.certPath, '-key', clientKeyPath, '-keypass', `pass:${KEY_PASS}`, '-secret', `pass:${SECRET}`, '-untrusted', pki.untrustedPath, '-trusted', pki.trustedPath];
-      const common = ['-config', '', '-server', polling.url, ...credentials, '-newkey', newKeyPath, '-newkeypass', `pass:${NEW_KEY_PASS}`, '-verbosity', '8'];
+          : [
+              '-cert',
+              pki.client.certPath,
+              '-key',
+              clientKeyPath,
+              '-keypass',
+              `pass:${KEY_PASS}`,
+              '-secret',
+              `pass:${SECRET}`,
+              '-untrusted',
+              pki.untrustedPath,
+              '-trusted',
+              pki.trustedPath,
+            ];
+      const common = [
+        '-config',
+        '',
+        '-server',
+        polling.url,
+        ...credentials,
+        '-newkey',
+        newKeyPath,
+        '-newkeypass',
+        `pass:${NEW_KEY_PASS}`,
+        '-verbosity',
+        '8',
+      ];
       for (const args of [
         [...common, '-cmd', 'ir', '-subject', '/CN=secrets', '-certout', join(pki.dir, 'cli.pem'), '-session', file, '-nowait'],
         [...common, '-resume', file, '-nowait'],
@@ -213,13 +255,18 @@ describe('secrets at the highest verbosity', () => {
   it('sessions hold nothing computed from a secret: besides the snapshot and recorded options, only the server answer as received', () => {
     const parsed = seen.sessions.map((text) => JSON.parse(text) as Record<string, unknown>);
     for (const session of parsed) {
-      expect(Object.keys(session).filter((key) => !['format', 'machine', 'version', 'savedAt', 'snapshot', 'meta', 'lastResponse'].includes(key))).toEqual([]);
+      expect(
+        Object.keys(session).filter((key) => !['format', 'machine', 'version', 'savedAt', 'snapshot', 'meta', 'lastResponse'].includes(key)),
+      ).toEqual([]);
     }
     const answers = parsed.map((s) => s.lastResponse).filter((v): v is string => typeof v === 'string');
     expect(answers).toHaveLength(parsed.length);
     // The answer is the transaction's own message from the wire: same transactionID as the snapshot.
-    const transactionOf = (s: Record<string, unknown>) => (s.snapshot as { context: { transaction: { transactionId: string } } }).context.transaction.transactionId;
-    expect(answers.map((b64) => Buffer.from(decodePkiMessage(Buffer.from(b64, 'base64')).header.transactionID!).toString('base64'))).toEqual(parsed.map(transactionOf));
+    const transactionOf = (s: Record<string, unknown>) =>
+      (s.snapshot as { context: { transaction: { transactionId: string } } }).context.transaction.transactionId;
+    expect(answers.map((b64) => Buffer.from(decodePkiMessage(Buffer.from(b64, 'base64')).header.transactionID!).toString('base64'))).toEqual(
+      parsed.map(transactionOf),
+    );
     expect(seen.events.length).toBeGreaterThan(1000);
   });
 

@@ -22,9 +22,18 @@ beforeAll(async () => {
   watch = watchProcess();
   pki = await makeTestPki();
   upstream = await startMockServer([
-    '-srv_ref', 'mock-server', '-srv_secret', `pass:${SECRET}`,
-    '-srv_cert', pki.server.certPath, '-srv_key', pki.server.keyPath,
-    '-rsp_cert', pki.enrolled.certPath, '-rsp_extracerts', pki.chainPath,
+    '-srv_ref',
+    'mock-server',
+    '-srv_secret',
+    `pass:${SECRET}`,
+    '-srv_cert',
+    pki.server.certPath,
+    '-srv_key',
+    pki.server.keyPath,
+    '-rsp_cert',
+    pki.enrolled.certPath,
+    '-rsp_extracerts',
+    pki.chainPath,
   ]);
   server = await startHostileServer({ upstream: upstream.url, secret: new TextEncoder().encode(SECRET) });
 });
@@ -64,21 +73,23 @@ interface FaultCase {
   code: string;
 }
 
-const FIRST: FaultCase[] = ([
-  ['a connection reset', { kind: 'reset' }, 'ERR_CONNECTION'],
-  ['silence', { kind: 'silent' }, 'ERR_TIMEOUT'],
-  ['one byte per second', { kind: 'trickle', intervalMs: 1000 }, 'ERR_TIMEOUT'],
-  ['HTTP 500', { kind: 'status', status: 500 }, 'ERR_HTTP_STATUS'],
-  ['HTTP 302 to elsewhere', { kind: 'status', status: 302, location: 'http://127.0.0.1:1/pkix/' }, 'ERR_HTTP_STATUS'],
-  ['Content-Type text/html', { kind: 'contentType', contentType: 'text/html' }, 'ERR_CONTENT_TYPE'],
-  ['no Content-Type', { kind: 'contentType', contentType: null }, 'ERR_CONTENT_TYPE'],
-  ['a declared 10 MB body', { kind: 'oversized', bytes: 10 * 1024 * 1024 }, 'ERR_RESPONSE_TOO_LARGE'],
-  ['an endless chunked body', { kind: 'endless' }, 'ERR_RESPONSE_TOO_LARGE'],
-  ['a close in mid-body', { kind: 'closeMidBody' }, 'ERR_CONNECTION'],
-  ['an empty body', { kind: 'body', der: new Uint8Array(0) }, 'ERR_ASN1_DECODE'],
-  // '<' (0x3c) reads as a tag, 'h' (0x68) as a length beyond the input.
-  ['an HTML page', { kind: 'body', der: new TextEncoder().encode('<html>hello</html>') }, 'ERR_ASN1_LENGTH'],
-] as [string, Fault, string][]).map(([name, fault, code]) => ({ name, fault, code }));
+const FIRST: FaultCase[] = (
+  [
+    ['a connection reset', { kind: 'reset' }, 'ERR_CONNECTION'],
+    ['silence', { kind: 'silent' }, 'ERR_TIMEOUT'],
+    ['one byte per second', { kind: 'trickle', intervalMs: 1000 }, 'ERR_TIMEOUT'],
+    ['HTTP 500', { kind: 'status', status: 500 }, 'ERR_HTTP_STATUS'],
+    ['HTTP 302 to elsewhere', { kind: 'status', status: 302, location: 'http://127.0.0.1:1/pkix/' }, 'ERR_HTTP_STATUS'],
+    ['Content-Type text/html', { kind: 'contentType', contentType: 'text/html' }, 'ERR_CONTENT_TYPE'],
+    ['no Content-Type', { kind: 'contentType', contentType: null }, 'ERR_CONTENT_TYPE'],
+    ['a declared 10 MB body', { kind: 'oversized', bytes: 10 * 1024 * 1024 }, 'ERR_RESPONSE_TOO_LARGE'],
+    ['an endless chunked body', { kind: 'endless' }, 'ERR_RESPONSE_TOO_LARGE'],
+    ['a close in mid-body', { kind: 'closeMidBody' }, 'ERR_CONNECTION'],
+    ['an empty body', { kind: 'body', der: new Uint8Array(0) }, 'ERR_ASN1_DECODE'],
+    // '<' (0x3c) reads as a tag, 'h' (0x68) as a length beyond the input.
+    ['an HTML page', { kind: 'body', der: new TextEncoder().encode('<html>hello</html>') }, 'ERR_ASN1_LENGTH'],
+  ] as [string, Fault, string][]
+).map(([name, fault, code]) => ({ name, fault, code }));
 
 describe('a fault in answer to the first request', () => {
   it.each(FIRST)('$name ends the session with $code within the message timeout', async ({ fault, code }) => {

@@ -31,14 +31,20 @@ async function serve(config: Partial<CmpServerConfig> = {}): Promise<CmpServer> 
   return { ...server, handle };
 }
 
-const dns = (...names: string[]) => extension(PkixOids.subjectAltName, false, new SubjectAlternativeName(names.map((n) => new GeneralName({ dNSName: n }))));
+const dns = (...names: string[]) =>
+  extension(PkixOids.subjectAltName, false, new SubjectAlternativeName(names.map((n) => new GeneralName({ dNSName: n }))));
 const eku = (...oids: string[]) => extension(PkixOids.extKeyUsage, false, new ExtendedKeyUsage(oids));
-const policies = (...oids: string[]) => extension(PkixOids.certificatePolicies, false, new CertificatePolicies(oids.map((o) => new PolicyInformation({ policyIdentifier: o }))));
+const policies = (...oids: string[]) =>
+  extension(PkixOids.certificatePolicies, false, new CertificatePolicies(oids.map((o) => new PolicyInformation({ policyIdentifier: o }))));
 const OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
 const ANY_EKU = '2.5.29.37.0';
 const ANY_POLICY = '2.5.29.32.0';
 
-async function ask(server: CmpServer, auth: Auth, spec: Omit<Parameters<typeof certRequestBody>[0], 'key'> & { key?: Parameters<typeof certRequestBody>[0]['key'] }) {
+async function ask(
+  server: CmpServer,
+  auth: Auth,
+  spec: Omit<Parameters<typeof certRequestBody>[0], 'key'> & { key?: Parameters<typeof certRequestBody>[0]['key'] },
+) {
   return exchange(server, await certRequestBody({ key: spec.key ?? (await newKey()), ...spec }), { auth });
 }
 
@@ -61,7 +67,9 @@ describe('a holder of the shared secret', () => {
   });
 
   it('gets only the names the operator configured for its reference, from the first request on', async () => {
-    const server = await serve({ policy: { references: [{ ref: 'device-7', subjects: ['/O=fleet/CN=device 7'], altNames: ['DNS:device7.fleet.example', 'IP:10.0.0.7'] }] } });
+    const server = await serve({
+      policy: { references: [{ ref: 'device-7', subjects: ['/O=fleet/CN=device 7'], altNames: ['DNS:device7.fleet.example', 'IP:10.0.0.7'] }] },
+    });
     expect((await ask(server, pbmAs('device-7'), { subject: '/CN=anything else' })).failInfo).toEqual(['notAuthorized']);
     const granted = await ask(server, pbmAs('device-7'), { subject: '/O=fleet/CN=device 7', extensions: [dns('device7.fleet.example')] });
     expect(granted.cert?.subject).toBe('O=fleet, CN=device 7');
@@ -179,7 +187,9 @@ describe('revocation', () => {
   it('with an RA secret the operator configured revokes any certificate of the CA', async () => {
     const server = await serve({ secrets: [{ ref: 'ra', secret: 'the RA secret', ra: true }] });
     const victim = await enroll(server, { key: await newKey(), subject: '/CN=revoked by RA' }, pbmAs('device'));
-    const answer = await exchange(server, new PKIBody({ rr: buildRevReq({ cert: victim }, 1) }), { auth: { kind: 'pbm', secret: 'the RA secret', ref: 'ra' } });
+    const answer = await exchange(server, new PKIBody({ rr: buildRevReq({ cert: victim }, 1) }), {
+      auth: { kind: 'pbm', secret: 'the RA secret', ref: 'ra' },
+    });
     expect(answer.type).toBe('rp');
     expect(answer.status).toBe(0);
     expect(new x509.X509Crl(await server.crl()).entries.map((e) => e.serialNumber)).toEqual([victim.serialNumber]);
@@ -190,12 +200,16 @@ describe('revocation', () => {
     const setup = await serve({ policy: { allowedExtKeyUsages: [CmpOids.idKpCmcRA] } });
     const raCert = await enroll(setup, { key: raKey, subject: '/CN=registration authority', extensions: [eku(CmpOids.idKpCmcRA)] }, pbmAs('ra'));
     const victim = await enroll(setup, { key: await newKey(), subject: '/CN=victim' }, pbmAs('victim'));
-    const byEku = await exchange(setup, new PKIBody({ rr: buildRevReq({ cert: victim }, 1) }), { auth: { kind: 'signature', key: raKey, cert: raCert } });
+    const byEku = await exchange(setup, new PKIBody({ rr: buildRevReq({ cert: victim }, 1) }), {
+      auth: { kind: 'signature', key: raKey, cert: raCert },
+    });
     expect(byEku.failInfo).toEqual(['notAuthorized']);
 
     const configured = await serve({ raCerts: [raCert] });
     const other = await enroll(configured, { key: await newKey(), subject: '/CN=other victim' }, pbmAs('other'));
-    const byRa = await exchange(configured, new PKIBody({ rr: buildRevReq({ cert: other }, 1) }), { auth: { kind: 'signature', key: raKey, cert: raCert } });
+    const byRa = await exchange(configured, new PKIBody({ rr: buildRevReq({ cert: other }, 1) }), {
+      auth: { kind: 'signature', key: raKey, cert: raCert },
+    });
     expect(byRa.type).toBe('rp');
     expect(configured.state.ca!.record(other.serialNumber)!.revocation?.reason).toBe(1);
   });

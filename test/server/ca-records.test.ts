@@ -11,7 +11,17 @@ import * as path from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { PKIBody } from '../../src/asn1';
 import { buildRevReq } from '../../src/message/bodies';
-import { createCmpServer, createThrowawayCa, JournalRecordStore, JOURNAL_FILE, listen, MemoryRecordStore, type CmpServer, type CmpServerConfig, type Listener } from '../../src/server';
+import {
+  createCmpServer,
+  createThrowawayCa,
+  JournalRecordStore,
+  JOURNAL_FILE,
+  listen,
+  MemoryRecordStore,
+  type CmpServer,
+  type CmpServerConfig,
+  type Listener,
+} from '../../src/server';
 import { certRequestBody, enroll, exchange, newKey, type Auth } from './client-messages';
 import { pbmAs, SECRET, throwawayCa } from './fixtures';
 
@@ -100,7 +110,10 @@ describe('the journal', () => {
     const server = await start({ store: new JournalRecordStore({ folder: where }) });
     const answer = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=durable' }), { auth: pbmAs('durable') });
     const journal = await fs.readFile(path.join(where, JOURNAL_FILE), 'utf8');
-    const issued = journal.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; certificate?: { serial: string } });
+    const issued = journal
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type: string; certificate?: { serial: string } });
     expect(issued.some((c) => c.type === 'issued' && c.certificate!.serial === answer.cert!.serialNumber.replace(/^0+/, ''))).toBe(true);
     expect((await fs.stat(path.join(where, JOURNAL_FILE))).mode & 0o777).toBe(0o600);
     await server.stop();

@@ -58,7 +58,11 @@ describe('certificates written as DER', () => {
     expect(validity.notBefore.utcTime?.toISOString()).toBe('2049-12-31T23:59:59.000Z');
     expect(validity.notBefore.generalTime).toBeUndefined();
     expect(validity.notAfter.generalTime?.toISOString()).toBe('2050-01-01T00:00:00.000Z');
-    expect(Buffer.from(timeDer(new Date('1949-06-01T12:00:00Z'))).toString('latin1').slice(2)).toBe('19490601120000Z');
+    expect(
+      Buffer.from(timeDer(new Date('1949-06-01T12:00:00Z')))
+        .toString('latin1')
+        .slice(2),
+    ).toBe('19490601120000Z');
     expect(() => timeDer(new Date('+010000-01-01T00:00:00Z'))).toThrow(expect.objectContaining({ code: 'ERR_ASN1_ENCODE' }));
   });
 

@@ -56,7 +56,8 @@ export async function buildRequest(body: PKIBody, options: SendOptions): Promise
   const transactionId = options.transactionId ?? random(16);
   const senderNonce = options.senderNonce ?? random(16);
   const auth = options.auth;
-  const sender: GeneralName = auth.kind === 'signature' ? directoryName(AsnConvert.parse(auth.cert.subjectName.toArrayBuffer(), Name)) : nullDirectoryName();
+  const sender: GeneralName =
+    auth.kind === 'signature' ? directoryName(AsnConvert.parse(auth.cert.subjectName.toArrayBuffer(), Name)) : nullDirectoryName();
   const header = buildHeader({
     pvno: options.pvno ?? 2,
     sender,

@@ -73,17 +73,21 @@ describe('the HTTP listener', () => {
 /** POSTs `body` through `agent`; resolves with the status and whether a kept-alive connection was reused. */
 function postThrough(agent: Agent, url: string, body: Uint8Array): Promise<{ status: number; reused: boolean }> {
   return new Promise((resolve, reject) => {
-    const req: ClientRequest = request(url, { method: 'POST', agent, headers: { 'Content-Type': 'application/pkixcmp', 'Content-Length': body.length } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
-    });
+    const req: ClientRequest = request(
+      url,
+      { method: 'POST', agent, headers: { 'Content-Type': 'application/pkixcmp', 'Content-Length': body.length } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
+      },
+    );
     req.on('error', reject);
     req.end(Buffer.from(body));
   });
 }
 
 describe('the HTTP listener under load and against slow clients', () => {
-  it('keeps a connection while its client pauses between messages longer than Node\'s 5 s keep-alive default', async () => {
+  it("keeps a connection while its client pauses between messages longer than Node's 5 s keep-alive default", async () => {
     const listener = await serve();
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
@@ -124,7 +128,13 @@ describe('the HTTP listener under load and against slow clients', () => {
 
   it('refuses limits that are not positive integers, and a request limit below the header limit', async () => {
     const server = await makeServer();
-    for (const options of [{ headersTimeoutMs: 0 }, { requestTimeoutMs: 1.5 }, { keepAliveTimeoutMs: -1 }, { backlog: 0 }, { headersTimeoutMs: 2000, requestTimeoutMs: 1000 }]) {
+    for (const options of [
+      { headersTimeoutMs: 0 },
+      { requestTimeoutMs: 1.5 },
+      { keepAliveTimeoutMs: -1 },
+      { backlog: 0 },
+      { headersTimeoutMs: 2000, requestTimeoutMs: 1000 },
+    ]) {
       expect(() => listen(server, options)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
     }
   });

@@ -15,15 +15,7 @@ import {
   SubjectPublicKeyInfo,
 } from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
-import {
-  CertConfirmContent,
-  CertStatus,
-  PKIBody,
-  PkixOids,
-  PollReqContent,
-  PollReqContentEntry,
-  CmpOids,
-} from '../../src/asn1';
+import { CertConfirmContent, CertStatus, PKIBody, PkixOids, PollReqContent, PollReqContentEntry, CmpOids } from '../../src/asn1';
 import { getCryptoProvider, hashAlgorithmId } from '../../src/crypto';
 import { buildRevReq } from '../../src/message/bodies';
 import { extension } from '../../src/server/certificate-builder';
@@ -72,7 +64,8 @@ describe('certificates the server issues', () => {
   it('get a fresh random serial number each', async () => {
     const server = await makeServer();
     const serials = new Set<string>();
-    for (let i = 0; i < 5; i++) serials.add((await enroll(server, { key: await newKey(), subject: `/CN=serial ${i}` }, pbmAs(`serial ${i}`))).serialNumber);
+    for (let i = 0; i < 5; i++)
+      serials.add((await enroll(server, { key: await newKey(), subject: `/CN=serial ${i}` }, pbmAs(`serial ${i}`))).serialNumber);
     expect(serials.size).toBe(5);
   });
 
@@ -107,7 +100,9 @@ describe('answers are protected like the request', () => {
 
   it('with the secret the senderKID refers to, echoing it as recipKID', async () => {
     const server = await makeServer({ secrets: [{ ref: 'device-7', secret: 'device 7 secret' }] });
-    const answer = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=d7' }), { auth: { kind: 'pbm', secret: 'device 7 secret', ref: 'device-7' } });
+    const answer = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=d7' }), {
+      auth: { kind: 'pbm', secret: 'device 7 secret', ref: 'device-7' },
+    });
     expect(answer.type).toBe('ip');
     await expect(verifyAnswer(answer.msg, 'device 7 secret')).resolves.toBe('pbm');
     expect(Buffer.from(answer.msg.header.recipKID!).toString()).toBe('device-7');
@@ -118,7 +113,9 @@ describe('answers are protected like the request', () => {
     const ca = await throwawayCa();
     const key = await newKey();
     const cert = await enroll(server, { key, subject: '/CN=signer' }, PBM);
-    const answer = await exchange(server, await certRequestBody({ type: 'cr', key: await newKey(), subject: '/CN=signer' }), { auth: { kind: 'signature', key, cert } });
+    const answer = await exchange(server, await certRequestBody({ type: 'cr', key: await newKey(), subject: '/CN=signer' }), {
+      auth: { kind: 'signature', key, cert },
+    });
     expect(answer.type).toBe('cp');
     await expect(verifyAnswer(answer.msg)).resolves.toBe('signature');
     expect(answer.msg.header.sender.directoryName).toBeDefined();
@@ -132,13 +129,15 @@ describe('answers are protected like the request', () => {
     const answer = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=caPubs' }), { auth: PBM });
     expect(answer.msg.body.ip!.caPubs!.map((c) => hex(AsnConvert.serialize(c)))).toEqual([hex(ca.ca.cert.rawData)]);
   });
-
 });
 
 describe('confirmation', () => {
   it('is implicit when the client asks and the server grants it', async () => {
     const server = await makeServer({ grantImplicitConf: true });
-    const answer = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=implicit' }), { auth: PBM, implicitConfirm: true });
+    const answer = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=implicit' }), {
+      auth: PBM,
+      implicitConfirm: true,
+    });
     expect(answer.msg.header.generalInfo?.map((i) => i.infoType)).toEqual([CmpOids.idItImplicitConfirm]);
     expect(server.state.ca!.issued[0]!.confirmed).toBe(true);
     expect(server.state.transactions.get(hex(answer.sent.transactionId))!.phase).toBe('done');
@@ -146,7 +145,10 @@ describe('confirmation', () => {
 
   it('is expected explicitly when the server does not grant implicit confirmation', async () => {
     const server = await makeServer();
-    const answer = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=explicit' }), { auth: PBM, implicitConfirm: true });
+    const answer = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=explicit' }), {
+      auth: PBM,
+      implicitConfirm: true,
+    });
     expect(answer.msg.header.generalInfo).toBeUndefined();
     expect(server.state.transactions.get(hex(answer.sent.transactionId))!.phase).toBe('confirming');
   });
@@ -249,7 +251,8 @@ describe('the transaction store', () => {
   it('refuses new transactions when full of open ones, and makes room by dropping finished ones', async () => {
     const server = await makeServer({ maxTransactions: 2 });
     const open = [];
-    for (const name of ['one', 'two']) open.push(await exchange(server, await certRequestBody({ key: await newKey(), subject: `/CN=${name}` }), { auth: pbmAs(name) }));
+    for (const name of ['one', 'two'])
+      open.push(await exchange(server, await certRequestBody({ key: await newKey(), subject: `/CN=${name}` }), { auth: pbmAs(name) }));
     const third = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=three' }), { auth: pbmAs('three') });
     expect(third.failInfo).toEqual(['systemUnavail']);
     const conf = await certConfBody(open[0]!.cert!);

@@ -32,7 +32,10 @@ describe('checkPrivateKeyFile', () => {
     writeFileSync(file, 'x');
     for (const m of [0o644, 0o640, 0o602]) {
       chmodSync(file, m);
-      await expect(checkPrivateKeyFile(file)).rejects.toMatchObject({ code: 'ERR_CREDENTIALS', message: expect.stringMatching(new RegExp(`mode 0${m.toString(8)}.*chmod 600`)) });
+      await expect(checkPrivateKeyFile(file)).rejects.toMatchObject({
+        code: 'ERR_CREDENTIALS',
+        message: expect.stringMatching(new RegExp(`mode 0${m.toString(8)}.*chmod 600`)),
+      });
     }
   });
 
@@ -40,7 +43,10 @@ describe('checkPrivateKeyFile', () => {
     const target = join(dir, 'elsewhere.pem');
     writeFileSync(target, 'x', { mode: 0o600 });
     symlinkSync(target, join(dir, 'link.pem'));
-    await expect(checkPrivateKeyFile(join(dir, 'link.pem'))).rejects.toMatchObject({ code: 'ERR_CREDENTIALS', message: expect.stringContaining('symbolic link') });
+    await expect(checkPrivateKeyFile(join(dir, 'link.pem'))).rejects.toMatchObject({
+      code: 'ERR_CREDENTIALS',
+      message: expect.stringContaining('symbolic link'),
+    });
     await expect(checkPrivateKeyFile(dir)).rejects.toMatchObject({ code: 'ERR_CREDENTIALS' });
   });
 });

@@ -22,7 +22,14 @@ const utf8 = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
 
 function genm(): PKIMessage {
   const random = (n: number) => getCryptoProvider().randomBytes(n);
-  const header = buildHeader({ pvno: 2, sender: nullDirectoryName(), recipient: nullDirectoryName(), transactionId: random(16), senderNonce: random(16), senderKID: utf8('client-1') });
+  const header = buildHeader({
+    pvno: 2,
+    sender: nullDirectoryName(),
+    recipient: nullDirectoryName(),
+    transactionId: random(16),
+    senderNonce: random(16),
+    senderKID: utf8('client-1'),
+  });
   return new PKIMessage({ header, body: new PKIBody({ genm: buildGenMsg([{ infoType: CmpOids.idItCaCerts }]) }) });
 }
 
@@ -48,7 +55,9 @@ it(`answers ${HONEST} honest genm among ${HOSTILE} unauthenticated requests at t
   listener = await listen(server);
   // Each hostile request: fresh salt, 100000 rounds of SHA-512, a wrong secret: all of it work before the refusal.
   const hostile = await Promise.all(
-    Array.from({ length: HOSTILE }, () => protectPkiMessage(genm(), { kind: 'pbm', secret: utf8('a guess'), owf: 'SHA-512', mac: 'SHA-512', iterations: 100_000 })),
+    Array.from({ length: HOSTILE }, () =>
+      protectPkiMessage(genm(), { kind: 'pbm', secret: utf8('a guess'), owf: 'SHA-512', mac: 'SHA-512', iterations: 100_000 }),
+    ),
   );
   const honest = await Promise.all(Array.from({ length: HONEST }, () => protectPkiMessage(genm(), { kind: 'pbm', secret: utf8(SECRET) })));
   // What one such derivation costs on this machine right now: the yardstick for holding the loop.
@@ -85,7 +94,9 @@ it(`answers ${HONEST} honest genm among ${HOSTILE} unauthenticated requests at t
     // An honest request waits for slices, not for whole derivations: most are answered faster than one derivation.
     const honestTimes = honestAnswers.map((a) => a.ms).sort((a, b) => a - b);
     expect(honestTimes[Math.floor(honestTimes.length / 2)]!).toBeLessThan(oneDerivation);
-    process.stdout.write(`load: ${elapsed} ms in all, longest event-loop gap ${longestGap.toFixed(1)} ms (one derivation ${oneDerivation.toFixed(0)} ms), slowest honest answer ${Math.max(...honestAnswers.map((a) => a.ms))} ms\n`);
+    process.stdout.write(
+      `load: ${elapsed} ms in all, longest event-loop gap ${longestGap.toFixed(1)} ms (one derivation ${oneDerivation.toFixed(0)} ms), slowest honest answer ${Math.max(...honestAnswers.map((a) => a.ms))} ms\n`,
+    );
   } finally {
     clearInterval(watch);
     attacker.destroy();

@@ -122,7 +122,10 @@ describe('transactions per client', () => {
 describe('genm size', () => {
   it('refuses a genm repeating one request 80000 times with a short error, instead of a 35 MB genp', async () => {
     const server = await makeServer();
-    const request = await protectPkiMessage(genmMessage(Array.from({ length: 80_000 }, () => CmpOids.idItCaCerts)), { kind: 'pbm', secret: utf8(SECRET) });
+    const request = await protectPkiMessage(genmMessage(Array.from({ length: 80_000 }, () => CmpOids.idItCaCerts)), {
+      kind: 'pbm',
+      secret: utf8(SECRET),
+    });
     const der = await server.handle(request);
     expect(der.length).toBeLessThan(2000);
     const answer = readAnswer(der);
@@ -132,7 +135,10 @@ describe('genm size', () => {
 
   it('answers each kind of item once, however often a genm asks for it', async () => {
     const server = await makeServer();
-    const request = await protectPkiMessage(genmMessage([CmpOids.idItCaCerts, CmpOids.idItCaCerts, CmpOids.idItCaCerts]), { kind: 'pbm', secret: utf8(SECRET) });
+    const request = await protectPkiMessage(genmMessage([CmpOids.idItCaCerts, CmpOids.idItCaCerts, CmpOids.idItCaCerts]), {
+      kind: 'pbm',
+      secret: utf8(SECRET),
+    });
     const answer = readAnswer(await server.handle(request));
     expect(answer.msg.body.genp!.map((i) => i.infoType)).toEqual([CmpOids.idItCaCerts]);
   });
@@ -182,6 +188,7 @@ describe('connections', () => {
 
   it('refuses a maxConnections that is not a positive integer', async () => {
     const server = await makeServer();
-    for (const maxConnections of [0, -1, 1.5]) expect(() => listen(server, { maxConnections })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+    for (const maxConnections of [0, -1, 1.5])
+      expect(() => listen(server, { maxConnections })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
   });
 });

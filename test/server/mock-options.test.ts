@@ -78,7 +78,10 @@ describe('forced outcomes', () => {
 
   it('acceptUnprotErr lets a client abandon its transaction with an unprotected error', async () => {
     const body = () => new PKIBody({ error: buildErrorMsg('abandoned') });
-    for (const [accept, expected] of [[false, 'error'], [true, 'pkiconf']] as const) {
+    for (const [accept, expected] of [
+      [false, 'error'],
+      [true, 'pkiconf'],
+    ] as const) {
       const server = await makeServer({ acceptUnprotErr: accept });
       const ip = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=abandoned' }), { auth: PBM });
       const answer = await exchange(server, body(), { auth: { kind: 'none' }, transactionId: ip.sent.transactionId, recipNonce: ip.senderNonce });

@@ -97,8 +97,22 @@ describe('openssl cmp against the cmpflow server', () => {
     const key = await newKeyFile();
     const cert = file('cert.pem');
     const result = await cmp(listener, [
-      '-cmd', 'cr', '-cert', pki.client.certPath, '-key', pki.client.keyPath, '-untrusted', pki.untrustedPath,
-      '-issuer', '/O=cmpflow test/CN=cmpflow server test CA', '-subject', '/CN=openssl cr', '-newkey', key, '-certout', cert,
+      '-cmd',
+      'cr',
+      '-cert',
+      pki.client.certPath,
+      '-key',
+      pki.client.keyPath,
+      '-untrusted',
+      pki.untrustedPath,
+      '-issuer',
+      '/O=cmpflow test/CN=cmpflow server test CA',
+      '-subject',
+      '/CN=openssl cr',
+      '-newkey',
+      key,
+      '-certout',
+      cert,
     ]);
     expect(result.code).toBe(0);
     await expectIssuedByCa(cert);
@@ -113,8 +127,19 @@ describe('openssl cmp against the cmpflow server', () => {
     expect((await runOpenSsl(['req', '-new', '-config', '/dev/null', '-key', key, '-subj', `/CN=signed ${command}`, '-out', csr])).code).toBe(0);
     const request = command === 'p10cr' ? ['-csr', csr] : ['-subject', `/CN=signed ${command}`, '-newkey', key];
     const result = await cmp(listener, [
-      '-cmd', command, '-cert', pki.client.certPath, '-key', pki.client.keyPath, '-untrusted', pki.untrustedPath,
-      '-issuer', '/O=cmpflow test/CN=cmpflow server test CA', ...request, '-certout', cert,
+      '-cmd',
+      command,
+      '-cert',
+      pki.client.certPath,
+      '-key',
+      pki.client.keyPath,
+      '-untrusted',
+      pki.untrustedPath,
+      '-issuer',
+      '/O=cmpflow test/CN=cmpflow server test CA',
+      ...request,
+      '-certout',
+      cert,
     ]);
     expect(result.code).toBe(0);
     await expectIssuedByCa(cert);
@@ -125,7 +150,20 @@ describe('openssl cmp against the cmpflow server', () => {
     const { listener } = await serve();
     const key = await newKeyFile();
     const csr = file('req.csr');
-    const made = await runOpenSsl(['req', '-new', '-config', '/dev/null', '-key', key, '-subj', '/CN=openssl p10cr', '-addext', 'subjectAltName=DNS:p10.example', '-out', csr]);
+    const made = await runOpenSsl([
+      'req',
+      '-new',
+      '-config',
+      '/dev/null',
+      '-key',
+      key,
+      '-subj',
+      '/CN=openssl p10cr',
+      '-addext',
+      'subjectAltName=DNS:p10.example',
+      '-out',
+      csr,
+    ]);
     expect(made.code).toBe(0);
     const cert = file('cert.pem');
     const result = await cmp(listener, ['-cmd', 'p10cr', ...pbm, '-csr', csr, '-certout', cert]);
@@ -203,7 +241,20 @@ describe('openssl cmp against the cmpflow server', () => {
   it('a wrong secret is refused and no certificate is issued', async () => {
     const { listener, server } = await serve();
     const key = await newKeyFile();
-    const result = await cmp(listener, ['-cmd', 'ir', '-secret', 'pass:wrong', '-ref', 'x', '-subject', '/CN=nope', '-newkey', key, '-certout', file('none.pem')]);
+    const result = await cmp(listener, [
+      '-cmd',
+      'ir',
+      '-secret',
+      'pass:wrong',
+      '-ref',
+      'x',
+      '-subject',
+      '/CN=nope',
+      '-newkey',
+      key,
+      '-certout',
+      file('none.pem'),
+    ]);
     expect(result.code).not.toBe(0);
     expect(server.state.ca!.issued).toHaveLength(0);
   });
@@ -211,8 +262,20 @@ describe('openssl cmp against the cmpflow server', () => {
   it('a signature from a certificate nobody trusts is refused: signerNotTrusted', async () => {
     const { listener } = await serve({ srvTrusted: [] });
     const result = await cmp(listener, [
-      '-cmd', 'cr', '-cert', pki.client.certPath, '-key', pki.client.keyPath, '-untrusted', pki.untrustedPath,
-      '-subject', '/CN=untrusted', '-newkey', await newKeyFile(), '-certout', file('none.pem'),
+      '-cmd',
+      'cr',
+      '-cert',
+      pki.client.certPath,
+      '-key',
+      pki.client.keyPath,
+      '-untrusted',
+      pki.untrustedPath,
+      '-subject',
+      '/CN=untrusted',
+      '-newkey',
+      await newKeyFile(),
+      '-certout',
+      file('none.pem'),
     ]);
     expect(result.code).not.toBe(0);
     expect(log(result)).toContain('signerNotTrusted');

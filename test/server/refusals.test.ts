@@ -24,7 +24,10 @@ describe('the server refuses a reused transactionID', () => {
   it('for a new ir in a running transaction, which then still completes', async () => {
     const server = await makeServer();
     const first = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=first' }), { auth: PBM });
-    const intruder = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=second' }), { auth: PBM, transactionId: first.sent.transactionId });
+    const intruder = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=second' }), {
+      auth: PBM,
+      transactionId: first.sent.transactionId,
+    });
     expect(intruder.failInfo).toEqual(['transactionIdInUse']);
     const conf = await certConfBody(first.cert!);
     const done = await exchange(server, conf.body, { auth: PBM, transactionId: first.sent.transactionId, recipNonce: first.senderNonce });
@@ -36,7 +39,10 @@ describe('the server refuses a reused transactionID', () => {
     const first = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=done' }), { auth: PBM });
     const conf = await certConfBody(first.cert!);
     await exchange(server, conf.body, { auth: PBM, transactionId: first.sent.transactionId, recipNonce: first.senderNonce });
-    const again = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=again' }), { auth: PBM, transactionId: first.sent.transactionId });
+    const again = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=again' }), {
+      auth: PBM,
+      transactionId: first.sent.transactionId,
+    });
     expect(again.failInfo).toEqual(['transactionIdInUse']);
   });
 });
@@ -44,7 +50,9 @@ describe('the server refuses a reused transactionID', () => {
 describe('the server refuses mis-protected requests', () => {
   it('with a wrong shared secret: badMessageCheck, answered under the server secret', async () => {
     const server = await makeServer();
-    const answer = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=x' }), { auth: { kind: 'pbm', secret: 'wrong' } });
+    const answer = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=x' }), {
+      auth: { kind: 'pbm', secret: 'wrong' },
+    });
     expect(answer.type).toBe('error');
     expect(answer.failInfo).toEqual(['badMessageCheck']);
     await expect(verifyAnswer(answer.msg, SECRET)).resolves.toBe('pbm');
@@ -119,7 +127,10 @@ describe('the server refuses malformed requests', () => {
 
   it('a short senderNonce: badSenderNonce', async () => {
     const server = await makeServer();
-    const answer = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=x' }), { auth: PBM, senderNonce: Uint8Array.of(1, 2, 3) });
+    const answer = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=x' }), {
+      auth: PBM,
+      senderNonce: Uint8Array.of(1, 2, 3),
+    });
     expect(answer.failInfo).toEqual(['badSenderNonce']);
   });
 
@@ -254,7 +265,11 @@ describe('the server checks every message that continues a transaction', () => {
 
   it('an error from the client ends the transaction with pkiconf and revokes the unconfirmed certificate', async () => {
     const { server, ip } = await started();
-    const abort = await exchange(server, new PKIBody({ error: buildErrorMsg('giving up') }), { auth: PBM, transactionId: ip.sent.transactionId, recipNonce: ip.senderNonce });
+    const abort = await exchange(server, new PKIBody({ error: buildErrorMsg('giving up') }), {
+      auth: PBM,
+      transactionId: ip.sent.transactionId,
+      recipNonce: ip.senderNonce,
+    });
     expect(abort.type).toBe('pkiconf');
     expect(server.state.ca!.issued[0]!.revocation).toBeDefined();
   });
@@ -282,7 +297,9 @@ describe('the server guards key updates and revocations', () => {
     const [keyA, keyB] = [await newKey(), await newKey()];
     const a = await enroll(server, { key: keyA, subject: '/CN=A' }, PBM);
     const b = await enroll(server, { key: keyB, subject: '/CN=B' }, pbmAs('B'));
-    const answer = await exchange(server, await certRequestBody({ type: 'kur', key: await newKey(), oldCert: a }), { auth: { kind: 'signature', key: keyB, cert: b } });
+    const answer = await exchange(server, await certRequestBody({ type: 'kur', key: await newKey(), oldCert: a }), {
+      auth: { kind: 'signature', key: keyB, cert: b },
+    });
     expect(answer.failInfo).toEqual(['notAuthorized']);
   });
 

@@ -20,7 +20,9 @@ function gatedWaits() {
   };
 }
 
-function enrollment(checks = [ok(responses.waiting(5, 1_000)), ok(responses.pollWait(10, 7_000)), ok(responses.certificate()), ok(responses.pkiConf())]) {
+function enrollment(
+  checks = [ok(responses.waiting(5, 1_000)), ok(responses.pollWait(10, 7_000)), ok(responses.certificate()), ok(responses.pkiConf())],
+) {
   const rec = scriptedServices({
     buildRequest: [ok({}), ok({}), ok({}), ok({})],
     exchangeMessage: [ok({ der: 'AQ==' }), ok({ der: 'Ag==' }), ok({ der: 'Aw==' }), ok({ der: 'BA==' })],
@@ -29,11 +31,14 @@ function enrollment(checks = [ok(responses.waiting(5, 1_000)), ok(responses.poll
   });
   const gate = gatedWaits();
   rec.services.waitUntil = gate.waitUntil;
-  const actor = createActor(enrollmentMachine.provide({ actors: actorsFrom(rec.services) }), { input: { kind: 'cr', transactionId: TRANSACTION_ID } });
+  const actor = createActor(enrollmentMachine.provide({ actors: actorsFrom(rec.services) }), {
+    input: { kind: 'cr', transactionId: TRANSACTION_ID },
+  });
   return { actor, gate };
 }
 
-const contextOf = (s: PersistedSession | undefined) => (s!.snapshot as { context: { polls: number; nextPollAt: number; transaction: { recipNonce: string } } }).context;
+const contextOf = (s: PersistedSession | undefined) =>
+  (s!.snapshot as { context: { polls: number; nextPollAt: number; transaction: { recipNonce: string } } }).context;
 
 it('saves each quiet state with its nonces and poll time, and removes the session when it ends', async () => {
   const store = new MemorySessionStore();
@@ -50,7 +55,11 @@ it('saves each quiet state with its nonces and poll time, and removes the sessio
   gate.release();
   await until(actor, (s) => s.matches('waiting') && s.context.polls === 1);
   await autosave.flush();
-  expect(contextOf(await store.load(TRANSACTION_ID))).toMatchObject({ polls: 1, nextPollAt: 17_000, transaction: { recipNonce: responses.pollWait().senderNonce } });
+  expect(contextOf(await store.load(TRANSACTION_ID))).toMatchObject({
+    polls: 1,
+    nextPollAt: 17_000,
+    transaction: { recipNonce: responses.pollWait().senderNonce },
+  });
 
   gate.release();
   expect((await toPromise(actor)).outcome).toBe('confirmed');

@@ -54,7 +54,10 @@ async function warningsDuring<T>(run: () => Promise<T>): Promise<{ result: T; wa
   try {
     const result = await run();
     const warnings = spy.mock.calls
-      .map(([message, options]) => ({ message: String(message), ...(typeof options === 'object' ? (options as { type?: string; code?: string }) : {}) }))
+      .map(([message, options]) => ({
+        message: String(message),
+        ...(typeof options === 'object' ? (options as { type?: string; code?: string }) : {}),
+      }))
       .filter((w) => w.type === INSPECTOR_WARNING);
     return { result, warnings };
   } finally {
@@ -140,8 +143,22 @@ describe('cmpflow -inspect', () => {
     try {
       const code = await main(
         [
-          '-config', '', '-use_mock_srv', '-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`,
-          '-ref', REF, '-secret', `pass:${SECRET}`, '-recipient', '/CN=CA', '-cmd', 'genm', '-inspect',
+          '-config',
+          '',
+          '-use_mock_srv',
+          '-srv_ref',
+          'srv',
+          '-srv_secret',
+          `pass:${SECRET}`,
+          '-ref',
+          REF,
+          '-secret',
+          `pass:${SECRET}`,
+          '-recipient',
+          '/CN=CA',
+          '-cmd',
+          'genm',
+          '-inspect',
         ],
         {
           stdout: { write: () => true },

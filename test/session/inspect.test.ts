@@ -22,27 +22,37 @@ describe('sanitizeForInspection', () => {
   });
 
   it('keeps short tokens and human text readable', () => {
-    const value = { nonce: 'c2VydmVyLW5vbmNlLXc=', code: 'ERR_TOTAL_TIMEOUT', text: 'total timeout exceeded while waiting for the certificate', n: 3, ok: true, none: null };
+    const value = {
+      nonce: 'c2VydmVyLW5vbmNlLXc=',
+      code: 'ERR_TOTAL_TIMEOUT',
+      text: 'total timeout exceeded while waiting for the certificate',
+      n: 3,
+      ok: true,
+      none: null,
+    };
     expect(sanitizeForInspection(value)).toEqual(value);
   });
 
   it('summarises every kind of binary buffer', () => {
     const bytes = new Uint8Array([1, 2, 3, 4, 5, 6]);
-    expect(sanitizeForInspection([bytes, Buffer.from(bytes), bytes.buffer, new DataView(bytes.buffer, 2), new Uint8Array(0), new Uint8Array([9])])).toEqual([
-      '<6 bytes: 01020304…>',
-      '<6 bytes: 01020304…>',
-      '<6 bytes: 01020304…>',
-      '<4 bytes: 03040506>',
-      '<0 bytes>',
-      '<1 byte: 09>',
-    ]);
+    expect(
+      sanitizeForInspection([bytes, Buffer.from(bytes), bytes.buffer, new DataView(bytes.buffer, 2), new Uint8Array(0), new Uint8Array([9])]),
+    ).toEqual(['<6 bytes: 01020304…>', '<6 bytes: 01020304…>', '<6 bytes: 01020304…>', '<4 bytes: 03040506>', '<0 bytes>', '<1 byte: 09>']);
     expect(summarizeBytes(der)).toBe('<266 bytes: 3082010a…>');
   });
 
   it('redacts secret-named fields at any depth, but not public keys or file names', () => {
     const value = {
       secret: 'x',
-      options: { keypass: 'pass:abc', otherpass: 'env:X', password: 'p', passphrase: 'q', privateKey: { d: 'AQ==' }, key: 'k', macKey: new Uint8Array(8) },
+      options: {
+        keypass: 'pass:abc',
+        otherpass: 'env:X',
+        password: 'p',
+        passphrase: 'q',
+        privateKey: { d: 'AQ==' },
+        key: 'k',
+        macKey: new Uint8Array(8),
+      },
       list: [{ shared_secret: 's' }, { 'pbm-password': 'p' }],
       publicKey: 'AQAB',
       subjectPublicKey: 'AQAB',
@@ -50,7 +60,15 @@ describe('sanitizeForInspection', () => {
     };
     expect(sanitizeForInspection(value)).toEqual({
       secret: REDACTED,
-      options: { keypass: REDACTED, otherpass: REDACTED, password: REDACTED, passphrase: REDACTED, privateKey: REDACTED, key: REDACTED, macKey: REDACTED },
+      options: {
+        keypass: REDACTED,
+        otherpass: REDACTED,
+        password: REDACTED,
+        passphrase: REDACTED,
+        privateKey: REDACTED,
+        key: REDACTED,
+        macKey: REDACTED,
+      },
       list: [{ shared_secret: REDACTED }, { 'pbm-password': REDACTED }],
       publicKey: 'AQAB',
       subjectPublicKey: 'AQAB',
@@ -72,7 +90,11 @@ describe('sanitizeForInspection', () => {
       list: [() => 1, 1],
       error: new CmpError('ERR_TIMEOUT', 'no answer within 5 s', { cause: new Error('socket hang up') }),
     });
-    expect(out).toEqual({ big: '1180591620717411303424', list: [undefined, 1], error: { name: 'CmpError', message: 'no answer within 5 s', code: 'ERR_TIMEOUT' } });
+    expect(out).toEqual({
+      big: '1180591620717411303424',
+      list: [undefined, 1],
+      error: { name: 'CmpError', message: 'no answer within 5 s', code: 'ERR_TIMEOUT' },
+    });
   });
 
   it('survives cycles, copies shared objects, and leaves its input untouched', () => {
@@ -90,7 +112,11 @@ describe('sanitizeForInspection', () => {
     const handle = { kind: 'private', handle: { d: der }, toJSON: () => '[PrivateKeyHandle ec]' };
     expect(sanitizeForInspection({ signer: handle })).toEqual({ signer: '[PrivateKeyHandle ec]' });
     // Calls it once, as JSON.stringify does, even when the result has toJSON again.
-    const selfish = { toJSON(): object { return { a: 1, toJSON: this.toJSON }; } };
+    const selfish = {
+      toJSON(): object {
+        return { a: 1, toJSON: this.toJSON };
+      },
+    };
     expect(sanitizeForInspection(selfish)).toEqual({ a: 1 });
   });
 });
@@ -137,7 +163,13 @@ describe('sanitizeInspectionEvent reads lazily', () => {
         return context;
       },
     };
-    const ev = sanitizeInspectionEvent({ type: '@xstate.snapshot', rootId: 'x.0', actorRef: fakeRef, event: { type: 'go' }, snapshot } as unknown as InspectionEvent);
+    const ev = sanitizeInspectionEvent({
+      type: '@xstate.snapshot',
+      rootId: 'x.0',
+      actorRef: fakeRef,
+      event: { type: 'go' },
+      snapshot,
+    } as unknown as InspectionEvent);
     expect(ev.type).toBe('@xstate.snapshot');
     expect(reads).toBe(0);
     const seen = (ev as unknown as { snapshot: { value: string; context: Record<string, unknown> } }).snapshot;
@@ -152,10 +184,24 @@ describe('sanitizeInspectionEvent reads lazily', () => {
     const deep: Record<string, unknown> = { der };
     let level = deep;
     for (let i = 0; i < 80; i++) level = (level.next = { i }) as Record<string, unknown>;
-    const payload: Record<string, unknown> = { type: 'cmpflow.note', list: [{ password: 'p' }, der], deep, when: new Date(0), map: new Map([['token', 'abc']]) };
+    const payload: Record<string, unknown> = {
+      type: 'cmpflow.note',
+      list: [{ password: 'p' }, der],
+      deep,
+      when: new Date(0),
+      map: new Map([['token', 'abc']]),
+    };
     payload.self = payload;
-    const ev = sanitizeInspectionEvent({ type: '@xstate.event', rootId: 'x.0', actorRef: fakeRef, sourceRef: undefined, event: payload } as unknown as InspectionEvent);
-    expect(JSON.parse(JSON.stringify((ev as { event: unknown }).event))).toEqual(JSON.parse(JSON.stringify({ ...(sanitizeForInspection(payload) as object), type: 'cmpflow.note' })));
+    const ev = sanitizeInspectionEvent({
+      type: '@xstate.event',
+      rootId: 'x.0',
+      actorRef: fakeRef,
+      sourceRef: undefined,
+      event: payload,
+    } as unknown as InspectionEvent);
+    expect(JSON.parse(JSON.stringify((ev as { event: unknown }).event))).toEqual(
+      JSON.parse(JSON.stringify({ ...(sanitizeForInspection(payload) as object), type: 'cmpflow.note' })),
+    );
   });
 });
 
@@ -180,13 +226,20 @@ describe('sanitizingInspector on a real enrollment run', () => {
     const rec = scriptedServices({
       // A careless signer returns its MAC key with the message, and the message embeds the secret.
       buildRequest: [
-        ok({ der: Buffer.concat([Buffer.from([0x30, 0x82, 0x01]), Buffer.from(SECRET), Buffer.alloc(30, 1)]).toString('base64'), macKey: Buffer.from(SECRET) } as object),
+        ok({
+          der: Buffer.concat([Buffer.from([0x30, 0x82, 0x01]), Buffer.from(SECRET), Buffer.alloc(30, 1)]).toString('base64'),
+          macKey: Buffer.from(SECRET),
+        } as object),
         ok({}),
         ok({}),
       ],
       exchangeMessage: [ok({ der: 'AQ==' }), ok({ der: 'Ag==' }), ok({ der: 'Aw==' })],
       // The CA's free text happens to carry the secret in hex.
-      checkResponse: [ok({ ...responses.waiting(2, 1_000), statusString: [Buffer.from(SECRET).toString('hex')] }), ok(responses.certificate()), ok(responses.pkiConf())],
+      checkResponse: [
+        ok({ ...responses.waiting(2, 1_000), statusString: [Buffer.from(SECRET).toString('hex')] }),
+        ok(responses.certificate()),
+        ok(responses.pkiConf()),
+      ],
       acceptCertificate: [ok({ accept: true })],
     });
     let releaseWait!: () => void;
@@ -219,7 +272,9 @@ describe('sanitizingInspector on a real enrollment run', () => {
     });
     expect(out.outcome).toBe('confirmed');
     expect(seen.map((e) => e.type)).toEqual(raw.map((e) => e.type));
-    expect(new Set(seen.map((e) => e.type))).toEqual(new Set(['@xstate.actor', '@xstate.event', '@xstate.snapshot', '@xstate.microstep', '@xstate.action']));
+    expect(new Set(seen.map((e) => e.type))).toEqual(
+      new Set(['@xstate.actor', '@xstate.event', '@xstate.snapshot', '@xstate.microstep', '@xstate.action']),
+    );
 
     const texts = seen.map((ev) => JSON.stringify(ev));
     const current = seen.map((ev) => JSON.stringify(ev.actorRef.getSnapshot()));
@@ -246,9 +301,11 @@ describe('sanitizingInspector on a real enrollment run', () => {
     for (const [raw, seen] of pairs) {
       const r = raw as unknown as Record<string, unknown>;
       const s = seen as unknown as Record<string, unknown>;
-      if ('event' in r) expect(json(s.event)).toEqual(json({ ...(sanitizeForInspection(r.event) as object), type: (r.event as { type: string }).type }));
+      if ('event' in r)
+        expect(json(s.event)).toEqual(json({ ...(sanitizeForInspection(r.event) as object), type: (r.event as { type: string }).type }));
       for (const key of ['snapshot', '_transitions'] as const) if (key in r) expect(json(s[key])).toEqual(json(sanitizeForInspection(r[key])));
-      if (raw.type === '@xstate.action') expect(json(s.action)).toEqual(json({ type: raw.action.type, params: sanitizeForInspection(raw.action.params) }));
+      if (raw.type === '@xstate.action')
+        expect(json(s.action)).toEqual(json({ type: raw.action.type, params: sanitizeForInspection(raw.action.params) }));
     }
   });
 

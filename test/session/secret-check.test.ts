@@ -61,11 +61,16 @@ describe('the secret check against the stored answer', () => {
   it('refuses a stored answer whose MAC parameters exceed the verifier limits as an invalid session, without deriving a key', async () => {
     const costly = await pollRepFromServer({ kind: 'pbm', secret: SECRET, iterations: 200_000 });
     const started = Date.now();
-    await expect(assertSecretFitsResponse(costly, SECRET)).rejects.toMatchObject({ code: 'ERR_SNAPSHOT_INVALID', message: expect.stringContaining('lastResponse') });
+    await expect(assertSecretFitsResponse(costly, SECRET)).rejects.toMatchObject({
+      code: 'ERR_SNAPSHOT_INVALID',
+      message: expect.stringContaining('lastResponse'),
+    });
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('refuses bytes that are not a PKIMessage as an invalid session', async () => {
-    await expect(assertSecretFitsResponse(new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x00]), SECRET)).rejects.toMatchObject({ code: 'ERR_SNAPSHOT_INVALID' });
+    await expect(assertSecretFitsResponse(new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x00]), SECRET)).rejects.toMatchObject({
+      code: 'ERR_SNAPSHOT_INVALID',
+    });
   });
 });

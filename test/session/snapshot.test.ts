@@ -74,7 +74,9 @@ describe('persisting an enrollment session', () => {
   it('refuses to persist a session that has a request in flight', async () => {
     const rec = scriptedServices({ buildRequest: [ok({})] });
     rec.services.exchangeMessage = () => new Promise(() => undefined);
-    const actor = createActor(enrollmentMachine.provide({ actors: actorsFrom(rec.services) }), { input: { kind: 'ir', transactionId: TRANSACTION_ID } });
+    const actor = createActor(enrollmentMachine.provide({ actors: actorsFrom(rec.services) }), {
+      input: { kind: 'ir', transactionId: TRANSACTION_ID },
+    });
     actor.start();
     await until(actor, (s) => s.matches({ requesting: 'sending' }));
     const error = thrown(() => persistSession(actor, 'enrollment'));
@@ -85,7 +87,9 @@ describe('persisting an enrollment session', () => {
 
   it('refuses to persist a session that has ended', async () => {
     const rec = scriptedServices({ buildRequest: [ok({})], exchangeMessage: [ok({ der: 'AQ==' })], checkResponse: [ok(responses.rejected())] });
-    const actor = createActor(enrollmentMachine.provide({ actors: actorsFrom(rec.services) }), { input: { kind: 'ir', transactionId: TRANSACTION_ID } });
+    const actor = createActor(enrollmentMachine.provide({ actors: actorsFrom(rec.services) }), {
+      input: { kind: 'ir', transactionId: TRANSACTION_ID },
+    });
     actor.start();
     await toPromise(actor);
     expect(thrown(() => persistSession(actor, 'enrollment')).code).toBe('ERR_SESSION_STATE');
@@ -100,13 +104,22 @@ describe('persisting an enrollment session', () => {
 
   it('refuses metadata that looks like a secret or is not a plain value, without echoing it', async () => {
     const { actor } = await startWaiting();
-    const refused: SessionMeta[] = [{ secret: 'pass:hunter2hunter2' }, { keypass: 'hunter2hunter2' }, { newKey: 'hunter2hunter2' }, { when: new Date() as never }, { n: NaN }];
+    const refused: SessionMeta[] = [
+      { secret: 'pass:hunter2hunter2' },
+      { keypass: 'hunter2hunter2' },
+      { newKey: 'hunter2hunter2' },
+      { when: new Date() as never },
+      { n: NaN },
+    ];
     for (const meta of refused) {
       const error = thrown(() => persistSession(actor, 'enrollment', meta));
       expect(error.code).toBe('ERR_INVALID_OPTION');
       expect(error.message).not.toContain('hunter2');
     }
-    expect(persistSession(actor, 'enrollment', { keyFile: 'key.pem', newKeyFile: 'new.pem' }).meta).toEqual({ keyFile: 'key.pem', newKeyFile: 'new.pem' });
+    expect(persistSession(actor, 'enrollment', { keyFile: 'key.pem', newKeyFile: 'new.pem' }).meta).toEqual({
+      keyFile: 'key.pem',
+      newKeyFile: 'new.pem',
+    });
     actor.stop();
   });
 
@@ -118,7 +131,9 @@ describe('persisting an enrollment session', () => {
       checkResponse: [ok({ ...responses.waiting(30, 1_000), senderNonce: new Uint8Array([1, 2, 3]) as never })],
     });
     rec.services.waitUntil = () => new Promise(() => undefined);
-    const actor = createActor(enrollmentMachine.provide({ actors: actorsFrom(rec.services) }), { input: { kind: 'ir', transactionId: TRANSACTION_ID } });
+    const actor = createActor(enrollmentMachine.provide({ actors: actorsFrom(rec.services) }), {
+      input: { kind: 'ir', transactionId: TRANSACTION_ID },
+    });
     actor.start();
     await until(actor, (s) => s.hasTag('persistable'));
     const error = thrown(() => persistSession(actor, 'enrollment'));
@@ -136,9 +151,17 @@ describe('loading a persisted session', () => {
   });
 
   const invalid: [string, (s: any) => void, string][] = [
-    ['a transactionID that is not a string', (s) => (s.snapshot.context.transaction.transactionId = 12), 'snapshot.context.transaction.transactionId'],
+    [
+      'a transactionID that is not a string',
+      (s) => (s.snapshot.context.transaction.transactionId = 12),
+      'snapshot.context.transaction.transactionId',
+    ],
     ['a nonce that is not base64', (s) => (s.snapshot.context.transaction.recipNonce = 'not base64!'), 'snapshot.context.transaction.recipNonce'],
-    ['a nonce in non-canonical base64', (s) => (s.snapshot.context.transaction.lastSenderNonce = 'dHh='), 'snapshot.context.transaction.lastSenderNonce'],
+    [
+      'a nonce in non-canonical base64',
+      (s) => (s.snapshot.context.transaction.lastSenderNonce = 'dHh='),
+      'snapshot.context.transaction.lastSenderNonce',
+    ],
     ['a certReqId that is a number', (s) => (s.snapshot.context.transaction.certReqId = 0), 'snapshot.context.transaction.certReqId'],
     ['a certReqId with a leading zero', (s) => (s.snapshot.context.transaction.certReqId = '01'), 'snapshot.context.transaction.certReqId'],
     ['an unknown pvno', (s) => (s.snapshot.context.transaction.pvno = 4), 'snapshot.context.transaction.pvno'],
@@ -149,14 +172,31 @@ describe('loading a persisted session', () => {
     ['a flag that is not a boolean', (s) => (s.snapshot.context.implicitConfirm = 'yes'), 'snapshot.context.implicitConfirm'],
     ['an extra context field', (s) => (s.snapshot.context.password = 'hunter2hunter2'), 'snapshot.context.password'],
     ['an extra transaction field', (s) => (s.snapshot.context.transaction.sessionKey = 'AAAA'), 'snapshot.context.transaction.sessionKey'],
-    ['a request in flight', (s) => (s.snapshot.context.request = { der: 'AQ==', bodyType: 'ir', senderNonce: 'AQ==', pvno: 2 }), 'snapshot.context.request'],
+    [
+      'a request in flight',
+      (s) => (s.snapshot.context.request = { der: 'AQ==', bodyType: 'ir', senderNonce: 'AQ==', pvno: 2 }),
+      'snapshot.context.request',
+    ],
     ['a busy state', (s) => (s.snapshot.value = { polling: 'sending' }), 'snapshot.value'],
     ['an unknown state', (s) => (s.snapshot.value = 'nowhere'), 'snapshot.value'],
     ['a final status', (s) => (s.snapshot.status = 'done'), 'snapshot.status'],
     ['a history entry', (s) => (s.snapshot.historyValue = { x: [] }), 'snapshot.historyValue.x'],
-    ['a child that would send a message on restore', (s) => (s.snapshot.children.exchangeMessage = { src: 'exchangeMessage', syncSnapshot: false, snapshot: { status: 'active', input: { der: 'AQ==', bodyType: 'ir' } } }), 'snapshot.children.exchangeMessage'],
+    [
+      'a child that would send a message on restore',
+      (s) =>
+        (s.snapshot.children.exchangeMessage = {
+          src: 'exchangeMessage',
+          syncSnapshot: false,
+          snapshot: { status: 'active', input: { der: 'AQ==', bodyType: 'ir' } },
+        }),
+      'snapshot.children.exchangeMessage',
+    ],
     ['a wait child running another actor', (s) => (s.snapshot.children.waitUntil.src = 'exchangeMessage'), 'snapshot.children.waitUntil.src'],
-    ['a wait for another time than the context says', (s) => (s.snapshot.children.waitUntil.snapshot.input.until = 1), 'snapshot.children.waitUntil.snapshot.input.until'],
+    [
+      'a wait for another time than the context says',
+      (s) => (s.snapshot.children.waitUntil.snapshot.input.until = 1),
+      'snapshot.children.waitUntil.snapshot.input.until',
+    ],
     ['a missing wait', (s) => delete s.snapshot.children.waitUntil, 'snapshot.children.waitUntil'],
     ['another format', (s) => (s.format = 'xstate'), 'format'],
     ['an unknown machine', (s) => (s.machine = 'keyUpdate'), 'machine'],
@@ -234,7 +274,10 @@ describe('loading a persisted session', () => {
 
 describe('the persisted-session schema', () => {
   const persistableStates = (node: AnyStateNode): string[] =>
-    Object.values(node.states).flatMap((child) => [...(child.tags.includes('persistable') ? [child.path.join('.')] : []), ...persistableStates(child)]);
+    Object.values(node.states).flatMap((child) => [
+      ...(child.tags.includes('persistable') ? [child.path.join('.')] : []),
+      ...persistableStates(child),
+    ]);
 
   it('knows exactly the states each machine tags persistable', () => {
     expect(persistableStates(enrollmentMachine.root)).toEqual(['waiting', 'confirmationWaiting']);

@@ -63,7 +63,10 @@ export function valueDifference(a: unknown, b: unknown, path = '$'): string | un
   if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return `${path}: different prototypes`;
   if (a instanceof ArrayBuffer || ArrayBuffer.isView(a)) {
     const x = a instanceof ArrayBuffer ? new Uint8Array(a) : new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-    const y = b instanceof ArrayBuffer ? new Uint8Array(b) : new Uint8Array((b as Uint8Array).buffer, (b as Uint8Array).byteOffset, (b as Uint8Array).byteLength);
+    const y =
+      b instanceof ArrayBuffer
+        ? new Uint8Array(b)
+        : new Uint8Array((b as Uint8Array).buffer, (b as Uint8Array).byteOffset, (b as Uint8Array).byteLength);
     return sameBytes(x, y) ? undefined : `${path}: different bytes`;
   }
   if (a instanceof Date) return a.getTime() === (b as Date).getTime() ? undefined : `${path}: different dates`;

@@ -63,8 +63,33 @@ const SRV_REF = 'cmpflow-mock-server';
 
 // RFC 9810 PKIBody CHOICE tags [0]..[26].
 const BODY_NAMES = [
-  'ir', 'ip', 'cr', 'cp', 'p10cr', 'popdecc', 'popdecr', 'kur', 'kup', 'krr', 'krp', 'rr', 'rp', 'ccr', 'ccp',
-  'ckuann', 'cann', 'rann', 'crlann', 'pkiconf', 'nested', 'genm', 'genp', 'error', 'certConf', 'pollReq', 'pollRep',
+  'ir',
+  'ip',
+  'cr',
+  'cp',
+  'p10cr',
+  'popdecc',
+  'popdecr',
+  'kur',
+  'kup',
+  'krr',
+  'krp',
+  'rr',
+  'rp',
+  'ccr',
+  'ccp',
+  'ckuann',
+  'cann',
+  'rann',
+  'crlann',
+  'pkiconf',
+  'nested',
+  'genm',
+  'genp',
+  'error',
+  'certConf',
+  'pollReq',
+  'pollRep',
 ];
 
 /** Reads one DER TLV header; returns the tag byte, where the value starts and where it ends. */
@@ -127,9 +152,14 @@ function groups(): ServerGroup[] {
     enroll('p10cr', 'p10cr', 'cp', ['-cmd', 'p10cr', '-csr', 'enrolled.csr']),
     // The mock server rejects kur and rr ("wrong certid") unless the old certificate is its -rsp_cert,
     // and the client rejects a new certificate whose key is not -newkey, hence enrolled.* throughout.
-    enroll('kur', 'kur', 'kup', signed
-      ? ['-cmd', 'kur', '-newkey', 'enrolled.key'] // signed with the old cert: -cert is the default -oldcert
-      : ['-cmd', 'kur', '-oldcert', 'enrolled.crt', '-newkey', 'enrolled.key']),
+    enroll(
+      'kur',
+      'kur',
+      'kup',
+      signed
+        ? ['-cmd', 'kur', '-newkey', 'enrolled.key'] // signed with the old cert: -cert is the default -oldcert
+        : ['-cmd', 'kur', '-oldcert', 'enrolled.crt', '-newkey', 'enrolled.key'],
+    ),
     // Unlike kur, rr does not default -oldcert to -cert.
     { kind: 'rr', args: ['-cmd', 'rr', '-oldcert', 'enrolled.crt', '-revreason', '1'], bodies: ['rr', 'rp'], clientSucceeds: true },
     // Without -infotype the genm is empty; signKeyPairTypes gives an ITAV, which the mock echoes.
@@ -172,7 +202,12 @@ function groups(): ServerGroup[] {
       protection: 'none',
       serverArgs: ['-accept_unprotected', '-send_unprotected'],
       runs: [
-        { kind: 'ir', args: ['-cmd', 'ir', '-newkey', 'enrolled.key', '-subject', '/CN=cmpflow ir', '-certout', 'ir-none.new.pem'], bodies: ['ir', 'ip'], clientSucceeds: false },
+        {
+          kind: 'ir',
+          args: ['-cmd', 'ir', '-newkey', 'enrolled.key', '-subject', '/CN=cmpflow ir', '-certout', 'ir-none.new.pem'],
+          bodies: ['ir', 'ip'],
+          clientSucceeds: false,
+        },
         { kind: 'genm', args: ['-cmd', 'genm', '-infotype', 'signKeyPairTypes'], bodies: ['genm', 'genp'], clientSucceeds: false },
       ],
     },
@@ -221,10 +256,17 @@ async function runGroup(dir: string, g: ServerGroup, index: number): Promise<Cap
       const reqFiles = Array.from({ length: n }, (_, i) => `${base}-${i * 2}-req.der`);
       const rspFiles = Array.from({ length: n }, (_, i) => `${base}-${i * 2 + 1}-rsp.der`);
       const args = [
-        '-server', `127.0.0.1:${server.port}/pkix/`,
-        '-batch', '-msg_timeout', '10',
-        ...(run.credentials ?? clientCredentials(g.protection)), ...run.args,
-        '-reqout', reqFiles.join(','), '-rspout', rspFiles.join(','),
+        '-server',
+        `127.0.0.1:${server.port}/pkix/`,
+        '-batch',
+        '-msg_timeout',
+        '10',
+        ...(run.credentials ?? clientCredentials(g.protection)),
+        ...run.args,
+        '-reqout',
+        reqFiles.join(','),
+        '-rspout',
+        rspFiles.join(','),
       ];
       const r = await runCmp(args, { cwd: dir, timeoutMs: 30_000 });
       const ok = r.code === 0;
@@ -233,7 +275,10 @@ async function runGroup(dir: string, g: ServerGroup, index: number): Promise<Cap
       }
       const messages: CapturedMessage[] = [];
       for (let i = 0; i < n; i++) {
-        for (const [direction, file] of [['request', reqFiles[i]], ['response', rspFiles[i]]] as const) {
+        for (const [direction, file] of [
+          ['request', reqFiles[i]],
+          ['response', rspFiles[i]],
+        ] as const) {
           const full = path.join(dir, file);
           const der = new Uint8Array(await fs.readFile(full).catch(() => Buffer.alloc(0)));
           if (der.length === 0) throw new Error(`capture ${name}: ${file} not written\n${r.stderr}`);
@@ -370,10 +415,13 @@ async function captureOrLoad(): Promise<OpenSslCapture> {
     return describe(work, exchanges);
   }
   await removeStaleCaptures(path.basename(finalDir));
-  return describe(finalDir, exchanges.map((e) => ({
-    ...e,
-    messages: e.messages.map((m) => ({ ...m, file: path.join(finalDir, path.basename(m.file)) })),
-  })));
+  return describe(
+    finalDir,
+    exchanges.map((e) => ({
+      ...e,
+      messages: e.messages.map((m) => ({ ...m, file: path.join(finalDir, path.basename(m.file)) })),
+    })),
+  );
 }
 
 /** Captures keyed by an older source or OpenSSL version; an hour's grace spares concurrent runs. */

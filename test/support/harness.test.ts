@@ -51,17 +51,28 @@ describe('openssl runner', () => {
 describe('mock server', () => {
   it('listens on 127.0.0.1, lets the real client enroll with PBM, and is gone after stop()', async () => {
     const before = liveOpenSslProcesses();
-    const server = await startMockServer(
-      ['-srv_ref', 'srv', '-srv_secret', 'pass:harness-secret', '-rsp_cert', pki.enrolled.certPath],
-      { cwd: pki.dir },
-    );
+    const server = await startMockServer(['-srv_ref', 'srv', '-srv_secret', 'pass:harness-secret', '-rsp_cert', pki.enrolled.certPath], {
+      cwd: pki.dir,
+    });
     expect(server.url).toBe(`http://127.0.0.1:${server.port}/pkix/`);
     expect(processExists(server.pid)).toBe(true);
 
     const certout = path.join(pki.dir, 'harness-new.pem');
     const r = await runCmp([
-      '-server', `127.0.0.1:${server.port}/pkix/`, '-cmd', 'ir', '-ref', 'client', '-secret', 'pass:harness-secret',
-      '-newkey', pki.newKeyPath, '-subject', '/CN=harness', '-certout', certout,
+      '-server',
+      `127.0.0.1:${server.port}/pkix/`,
+      '-cmd',
+      'ir',
+      '-ref',
+      'client',
+      '-secret',
+      'pass:harness-secret',
+      '-newkey',
+      pki.newKeyPath,
+      '-subject',
+      '/CN=harness',
+      '-certout',
+      certout,
     ]);
     expect(r.code).toBe(0);
     expect(await fs.readFile(certout, 'utf8')).toBe(pki.enrolled.certPem);
@@ -117,8 +128,15 @@ describe('test PKI', () => {
 
   it('chains server, client, RSA client and enrolled certs to the root via the intermediate', async () => {
     const r = await runOpenSsl([
-      'verify', '-CAfile', pki.trustedPath, '-untrusted', pki.untrustedPath,
-      pki.server.certPath, pki.client.certPath, pki.rsaClient.certPath, pki.enrolled.certPath,
+      'verify',
+      '-CAfile',
+      pki.trustedPath,
+      '-untrusted',
+      pki.untrustedPath,
+      pki.server.certPath,
+      pki.client.certPath,
+      pki.rsaClient.certPath,
+      pki.enrolled.certPath,
     ]);
     expect(r.code).toBe(0);
     expect(r.stdout.match(/: OK/g)).toHaveLength(4);
@@ -230,7 +248,11 @@ describe('captured OpenSSL exchanges', () => {
     };
     for (const e of await captureOpenSslExchanges()) {
       for (const m of e.messages) {
-        expect({ name: e.name, body: m.body, protected: hasProtection(m.der) }).toEqual({ name: e.name, body: m.body, protected: e.protection !== 'none' });
+        expect({ name: e.name, body: m.body, protected: hasProtection(m.der) }).toEqual({
+          name: e.name,
+          body: m.body,
+          protected: e.protection !== 'none',
+        });
       }
     }
   });

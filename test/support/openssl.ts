@@ -85,10 +85,7 @@ export async function runOpenSsl(
 }
 
 /** Runs `openssl cmp` with an empty configuration, so the system openssl.cnf cannot interfere. */
-export async function runCmp(
-  args: string[],
-  opts: { cwd?: string; input?: string; timeoutMs?: number } = {},
-): Promise<RunResult> {
+export async function runCmp(args: string[], opts: { cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
   return runOpenSsl(['cmp', '-config', '', ...args], opts);
 }
 
@@ -129,10 +126,7 @@ const WATCHDOG = [
  * Starts `openssl cmp -port 0 <args>` and resolves once it listens. The server binds to all
  * interfaces, handles one connection at a time and only speaks pvno 2 (cmp2000).
  */
-export async function startMockServer(
-  args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-): Promise<MockServer> {
+export async function startMockServer(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<MockServer> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   // A shell watchdog owns the server: when our end of its stdin closes — stop(), or this process
   // dying in any way, even SIGKILL — it kills openssl and reaps it, so no server outlives the tests.
@@ -230,10 +224,24 @@ export async function withPkiMockServer<T>(
   run: (server: MockServer) => Promise<T>,
 ): Promise<T> {
   const server = await startMockServer([
-    '-srv_ref', 'mock-server', '-srv_secret', `pass:${secret}`,
-    '-srv_cert', pki.server.certPath, '-srv_key', pki.server.keyPath, '-srv_untrusted', pki.untrustedPath,
-    '-srv_trusted', pki.trustedPath,
-    '-rsp_cert', pki.enrolled.certPath, '-rsp_extracerts', pki.chainPath, '-rsp_capubs', pki.trustedPath,
+    '-srv_ref',
+    'mock-server',
+    '-srv_secret',
+    `pass:${secret}`,
+    '-srv_cert',
+    pki.server.certPath,
+    '-srv_key',
+    pki.server.keyPath,
+    '-srv_untrusted',
+    pki.untrustedPath,
+    '-srv_trusted',
+    pki.trustedPath,
+    '-rsp_cert',
+    pki.enrolled.certPath,
+    '-rsp_extracerts',
+    pki.chainPath,
+    '-rsp_capubs',
+    pki.trustedPath,
     ...extra,
   ]);
   try {

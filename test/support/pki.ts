@@ -99,9 +99,25 @@ async function issue(dir: string, name: Name, issuer: Name, ext: string, days: n
   await openssl(['req', '-new', '-config', 'openssl.cnf', '-key', `${name}.key`, '-subj', TEST_DN[name], '-out', `${name}.csr`], dir);
   await openssl(
     [
-      'x509', '-req', '-in', `${name}.csr`, '-CA', `${issuer}.crt`, '-CAkey', `${issuer}.key`,
-      '-set_serial', `0x${randomBytes(16).toString('hex')}`,
-      '-days', String(days), '-sha256', '-extfile', 'openssl.cnf', '-extensions', ext, '-out', `${name}.crt`,
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${issuer}.crt`,
+      '-CAkey',
+      `${issuer}.key`,
+      '-set_serial',
+      `0x${randomBytes(16).toString('hex')}`,
+      '-days',
+      String(days),
+      '-sha256',
+      '-extfile',
+      'openssl.cnf',
+      '-extensions',
+      ext,
+      '-out',
+      `${name}.crt`,
     ],
     dir,
   );
@@ -118,8 +134,26 @@ async function buildMaster(keyType: TestKeyType): Promise<string> {
     openssl(genKeyArgs('rsa', 'rsaClient.key'), dir),
   ]);
   await openssl(
-    ['req', '-new', '-x509', '-config', 'openssl.cnf', '-key', 'root.key', '-subj', TEST_DN.root,
-      '-days', '3650', '-sha256', '-extensions', 'v3_root', '-set_serial', '1', '-out', 'root.crt'],
+    [
+      'req',
+      '-new',
+      '-x509',
+      '-config',
+      'openssl.cnf',
+      '-key',
+      'root.key',
+      '-subj',
+      TEST_DN.root,
+      '-days',
+      '3650',
+      '-sha256',
+      '-extensions',
+      'v3_root',
+      '-set_serial',
+      '1',
+      '-out',
+      'root.crt',
+    ],
     dir,
   );
   await issue(dir, 'intermediate', 'root', 'v3_intermediate', 3650);
@@ -129,10 +163,7 @@ async function buildMaster(keyType: TestKeyType): Promise<string> {
     issue(dir, 'rsaClient', 'intermediate', 'v3_signer', 825),
     issue(dir, 'enrolled', 'intermediate', 'v3_enrolled', 825),
   ]);
-  const [inter, root] = await Promise.all([
-    fs.readFile(path.join(dir, 'intermediate.crt'), 'utf8'),
-    fs.readFile(path.join(dir, 'root.crt'), 'utf8'),
-  ]);
+  const [inter, root] = await Promise.all([fs.readFile(path.join(dir, 'intermediate.crt'), 'utf8'), fs.readFile(path.join(dir, 'root.crt'), 'utf8')]);
   await fs.writeFile(path.join(dir, 'chain.pem'), inter + root);
   return dir;
 }

@@ -73,8 +73,20 @@ function newKey(dir: string, name: string): void {
 function selfSigned(dir: string, name: string, cn: string): void {
   newKey(dir, name);
   openssl(dir, [
-    'req', '-config', 'openssl.cnf', '-x509', '-key', `${name}.key`, '-out', `${name}.crt`,
-    '-subj', `/O=cmpflow TLS test/CN=${cn}`, '-days', '2', '-extensions', 'ca',
+    'req',
+    '-config',
+    'openssl.cnf',
+    '-x509',
+    '-key',
+    `${name}.key`,
+    '-out',
+    `${name}.crt`,
+    '-subj',
+    `/O=cmpflow TLS test/CN=${cn}`,
+    '-days',
+    '2',
+    '-extensions',
+    'ca',
   ]);
 }
 
@@ -82,8 +94,24 @@ function issued(dir: string, name: string, cn: string, issuer: string, section: 
   newKey(dir, name);
   openssl(dir, ['req', '-config', 'openssl.cnf', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', `/O=cmpflow TLS test/CN=${cn}`]);
   openssl(dir, [
-    'x509', '-req', '-in', `${name}.csr`, '-CA', `${issuer}.crt`, '-CAkey', `${issuer}.key`, '-set_serial', String(Date.now()),
-    '-out', `${name}.crt`, '-days', '2', '-extfile', 'openssl.cnf', '-extensions', section,
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    `${issuer}.crt`,
+    '-CAkey',
+    `${issuer}.key`,
+    '-set_serial',
+    String(Date.now()),
+    '-out',
+    `${name}.crt`,
+    '-days',
+    '2',
+    '-extfile',
+    'openssl.cnf',
+    '-extensions',
+    section,
   ]);
 }
 
@@ -104,8 +132,18 @@ export function makeTlsPki(): TlsPki {
   const clientKeyPass = 'tls client key pass';
   openssl(dir, ['pkcs8', '-topk8', '-in', 'client.key', '-out', 'client-enc.key', '-v2', 'aes-256-cbc', '-passout', `pass:${clientKeyPass}`]);
   openssl(dir, [
-    'pkcs12', '-export', '-in', 'client.crt', '-inkey', 'client.key', '-certfile', 'intermediate.crt',
-    '-out', 'client.p12', '-passout', `pass:${clientKeyPass}`,
+    'pkcs12',
+    '-export',
+    '-in',
+    'client.crt',
+    '-inkey',
+    'client.key',
+    '-certfile',
+    'intermediate.crt',
+    '-out',
+    'client.p12',
+    '-passout',
+    `pass:${clientKeyPass}`,
   ]);
   const pemBody = (pem: string) => pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
   return {

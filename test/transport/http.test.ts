@@ -274,9 +274,7 @@ describe('connection failures', () => {
 
   it('rejects a server that ends the connection before the declared body is complete with ERR_CONNECTION', async () => {
     const server = await startTcpServer((socket) => {
-      socket.once('data', () =>
-        socket.end('HTTP/1.1 200 OK\r\nContent-Type: application/pkixcmp\r\nContent-Length: 100\r\n\r\n0123456789'),
-      );
+      socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nContent-Type: application/pkixcmp\r\nContent-Length: 100\r\n\r\n0123456789'));
     });
     servers.push(server);
     await expectCmpError(transferTo(server.origin)(PKIMESSAGE, {}), 'ERR_CONNECTION');
@@ -421,5 +419,4 @@ describe('options and messages', () => {
   it('rejects a negative timeoutMs with ERR_INVALID_OPTION', async () => {
     await expectCmpError(transferTo('127.0.0.1:1')(PKIMESSAGE, { timeoutMs: -5 }), 'ERR_INVALID_OPTION');
   });
-
 });

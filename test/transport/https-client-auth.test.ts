@@ -85,7 +85,13 @@ describe('the library API over HTTPS with a client certificate (embedded CA behi
     await enrollThroughApi({ used: true, cert: tls.clientChainPath, key: tls.clientKeyPath, trusted: tls.rootPath });
     const newKey = await getCryptoProvider().generateKey({ type: 'ec', curve: 'P-256' });
     const client = new CmpClient({
-      server: frontUrl(), ref: REF, secret: SECRET, trusted: [ca.ca.cert], untrusted: [tls.intermediatePath], newKey, subject: '/CN=tls enrolled',
+      server: frontUrl(),
+      ref: REF,
+      secret: SECRET,
+      trusted: [ca.ca.cert],
+      untrusted: [tls.intermediatePath],
+      newKey,
+      subject: '/CN=tls enrolled',
       tls: { used: true, cert: tls.clientCertPath, key: tls.clientKeyPath, trusted: tls.rootPath },
     });
     await expect(client.ir().finally(() => client.close())).resolves.toMatchObject({ certificate: expect.anything() });
@@ -102,7 +108,13 @@ describe('the library API over HTTPS with a client certificate (embedded CA behi
       extra: [der(tls.intermediatePath)],
       trusted: readFileSync(tls.rootPath, 'utf8'),
     });
-    await enrollThroughApi({ used: true, cert: der(tls.clientCertPath), key: readFileSync(tls.clientKeyPath), extra: [tls.intermediatePath], trusted: der(tls.rootPath) });
+    await enrollThroughApi({
+      used: true,
+      cert: der(tls.clientCertPath),
+      key: readFileSync(tls.clientKeyPath),
+      extra: [tls.intermediatePath],
+      trusted: der(tls.rootPath),
+    });
     expect(front.clients.every((name) => name === tls.clientName)).toBe(true);
   });
 
@@ -140,7 +152,13 @@ describe('the library API over HTTPS with a client certificate (embedded CA behi
   });
 
   it('is refused in the handshake itself by a TLS 1.2 server, with the same one ERR_TLS', async () => {
-    const tls12 = await startTlsFront({ upstream: listener.url, certPem: tls.serverCertPem, keyPem: tls.serverKeyPem, clientCaPem: tls.rootPem, maxVersion: 'TLSv1.2' });
+    const tls12 = await startTlsFront({
+      upstream: listener.url,
+      certPem: tls.serverCertPem,
+      keyPem: tls.serverKeyPem,
+      clientCaPem: tls.rootPem,
+      maxVersion: 'TLSv1.2',
+    });
     try {
       const err = await expectCmpError(enrollThroughApi({ used: true, trusted: tls.rootPath }, tls12.url), 'ERR_TLS');
       expect(err.message).toMatch(/failed: the server refused the handshake \(it may require a TLS client certificate/);
@@ -152,7 +170,7 @@ describe('the library API over HTTPS with a client certificate (embedded CA behi
     }
   });
 
-  it('checks an IP address given as tls.host against the certificate\'s IP addresses', async () => {
+  it("checks an IP address given as tls.host against the certificate's IP addresses", async () => {
     await enrollThroughApi({ ...clientAuth(), host: '127.0.0.1' }, frontUrl('localhost'));
     await expectCmpError(enrollThroughApi({ ...clientAuth(), host: '127.0.0.2' }, frontUrl('localhost')), 'ERR_TLS');
   });
@@ -219,8 +237,26 @@ describe('cmpflow -tls_used with a client certificate (embedded CA behind a TLS 
   const enroll = (certout: string, tlsArgs: string[], server = frontUrl()) =>
     cmpflow(
       [
-        '-config', '', '-server', server, '-ref', REF, '-secret', `pass:${SECRET}`, '-trusted', ca.files!.caCert,
-        '-cmd', 'ir', '-newkey', 'spare.key', '-subject', '/CN=tls cli', '-certout', path.join(out, certout), '-msg_timeout', '10',
+        '-config',
+        '',
+        '-server',
+        server,
+        '-ref',
+        REF,
+        '-secret',
+        `pass:${SECRET}`,
+        '-trusted',
+        ca.files!.caCert,
+        '-cmd',
+        'ir',
+        '-newkey',
+        'spare.key',
+        '-subject',
+        '/CN=tls cli',
+        '-certout',
+        path.join(out, certout),
+        '-msg_timeout',
+        '10',
         ...tlsArgs,
       ],
       { cwd: tls.dir },
@@ -286,7 +322,15 @@ describe('cmpflow -tls_used with a client certificate (embedded CA behind a TLS 
 
   it('rejects a wrong -tls_keypass without echoing it', async () => {
     const run = await enroll('cli-bad-pass.pem', [
-      '-tls_used', '-tls_trusted', 'root.crt', '-tls_cert', 'client-chain.crt', '-tls_key', 'client-enc.key', '-tls_keypass', 'pass:wrong tls pass',
+      '-tls_used',
+      '-tls_trusted',
+      'root.crt',
+      '-tls_cert',
+      'client-chain.crt',
+      '-tls_key',
+      'client-enc.key',
+      '-tls_keypass',
+      'pass:wrong tls pass',
     ]);
     expectOneError(run, 'ERR_BAD_PASSPHRASE');
     expect(run.stderr).not.toContain('wrong tls pass');
@@ -301,9 +345,24 @@ describe('cmpflow -tls_used against a TLS front before the openssl cmp mock serv
   beforeAll(async () => {
     pki = await makeTestPki();
     mock = await startMockServer([
-      '-srv_ref', 'mock-server', '-srv_secret', `pass:${SECRET}`,
-      '-srv_cert', pki.server.certPath, '-srv_key', pki.server.keyPath, '-srv_untrusted', pki.untrustedPath, '-srv_trusted', pki.trustedPath,
-      '-rsp_cert', pki.enrolled.certPath, '-rsp_extracerts', pki.chainPath, '-rsp_capubs', pki.trustedPath,
+      '-srv_ref',
+      'mock-server',
+      '-srv_secret',
+      `pass:${SECRET}`,
+      '-srv_cert',
+      pki.server.certPath,
+      '-srv_key',
+      pki.server.keyPath,
+      '-srv_untrusted',
+      pki.untrustedPath,
+      '-srv_trusted',
+      pki.trustedPath,
+      '-rsp_cert',
+      pki.enrolled.certPath,
+      '-rsp_extracerts',
+      pki.chainPath,
+      '-rsp_capubs',
+      pki.trustedPath,
     ]);
     mockFront = await startTlsFront({ upstream: mock.url, certPem: tls.serverCertPem, keyPem: tls.serverKeyPem, clientCaPem: tls.rootPem });
   });
@@ -317,15 +376,41 @@ describe('cmpflow -tls_used against a TLS front before the openssl cmp mock serv
   const enroll = (certout: string, tlsArgs: string[]) =>
     cmpflow(
       [
-        '-config', '', '-server', `https://localhost:${mockFront.port}/pkix/`, '-ref', 'client-ref', '-secret', `pass:${SECRET}`,
-        '-cmd', 'ir', '-newkey', pki.newKeyPath, '-subject', '/CN=interop device', '-certout', path.join(out, certout), '-msg_timeout', '10',
+        '-config',
+        '',
+        '-server',
+        `https://localhost:${mockFront.port}/pkix/`,
+        '-ref',
+        'client-ref',
+        '-secret',
+        `pass:${SECRET}`,
+        '-cmd',
+        'ir',
+        '-newkey',
+        pki.newKeyPath,
+        '-subject',
+        '/CN=interop device',
+        '-certout',
+        path.join(out, certout),
+        '-msg_timeout',
+        '10',
         ...tlsArgs,
       ],
       { cwd: tls.dir },
     );
 
   it('enrolls through TLS client authentication, certConf included, and gets the mock server certificate', async () => {
-    const run = await enroll('mock-tls.pem', ['-tls_used', '-tls_cert', 'client-chain.crt', '-tls_key', 'client-enc.key', '-tls_keypass', `pass:${tls.clientKeyPass}`, '-tls_trusted', 'root.crt']);
+    const run = await enroll('mock-tls.pem', [
+      '-tls_used',
+      '-tls_cert',
+      'client-chain.crt',
+      '-tls_key',
+      'client-enc.key',
+      '-tls_keypass',
+      `pass:${tls.clientKeyPass}`,
+      '-tls_trusted',
+      'root.crt',
+    ]);
     expectSuccess(run);
     const cert = new X509Certificate(readFileSync(path.join(out, 'mock-tls.pem'), 'utf8'));
     expect(Buffer.from(cert.rawData)).toEqual(Buffer.from(pki.enrolled.certDer));

@@ -29,10 +29,7 @@ beforeAll(async () => {
   pki = makeTestPki();
   const serverTls = { cert: pki.serverCertPem, key: pki.serverKeyPem };
   server = await startHttpsServer(serverTls, answer);
-  clientAuthServer = await startHttpsServer(
-    { ...serverTls, ca: pki.caPem, requestCert: true, rejectUnauthorized: true },
-    answer,
-  );
+  clientAuthServer = await startHttpsServer({ ...serverTls, ca: pki.caPem, requestCert: true, rejectUnauthorized: true }, answer);
 });
 
 afterAll(async () => {
@@ -73,10 +70,7 @@ describe('HTTPS server authentication', () => {
   });
 
   it('fails with ERR_TLS when tls.host does not match the server certificate', async () => {
-    const err = await expectCmpError(
-      transferTo(server, { trusted: pki.caPem, host: 'other.test' })(PKIMESSAGE, {}),
-      'ERR_TLS',
-    );
+    const err = await expectCmpError(transferTo(server, { trusted: pki.caPem, host: 'other.test' })(PKIMESSAGE, {}), 'ERR_TLS');
     expect(err.message).toContain(`https://127.0.0.1:${server.port}/`);
   });
 
@@ -133,10 +127,7 @@ describe('TLS options', () => {
   });
 
   it('rejects a key that does not belong to the certificate with ERR_CREDENTIALS', async () => {
-    await expectCmpError(
-      () => transferTo(clientAuthServer, { cert: pki.clientCertPem, key: pki.serverKeyPem }),
-      'ERR_CREDENTIALS',
-    );
+    await expectCmpError(() => transferTo(clientAuthServer, { cert: pki.clientCertPem, key: pki.serverKeyPem }), 'ERR_CREDENTIALS');
   });
 
   it('rejects a certificate without its key with ERR_MISSING_OPTION', async () => {

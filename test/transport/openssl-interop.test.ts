@@ -36,8 +36,24 @@ beforeAll(async () => {
   // Built against OpenSSL's in-process mock server, only to obtain a valid PBM-protected genm.
   execFileSync(
     'openssl',
-    ['cmp', '-cmd', 'genm', '-use_mock_srv', '-ref', '1234', '-secret', 'pass:interop-secret',
-      '-srv_ref', '1234', '-srv_secret', 'pass:interop-secret', '-recipient', '/CN=mock', '-reqout', 'genm.der'],
+    [
+      'cmp',
+      '-cmd',
+      'genm',
+      '-use_mock_srv',
+      '-ref',
+      '1234',
+      '-secret',
+      'pass:interop-secret',
+      '-srv_ref',
+      '1234',
+      '-srv_secret',
+      'pass:interop-secret',
+      '-recipient',
+      '/CN=mock',
+      '-reqout',
+      'genm.der',
+    ],
     { cwd: dir, stdio: 'pipe' },
   );
   port = await startMockServer();

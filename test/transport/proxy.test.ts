@@ -1,15 +1,7 @@
 import type * as http from 'node:http';
 import { createHttpTransfer, type HttpTransfer, type HttpTransferOptions } from '../../src/transport';
 import { expectCmpError } from './helpers/cmp-error';
-import {
-  startHttpServer,
-  startHttpsServer,
-  startProxy,
-  startTcpServer,
-  unusedPort,
-  type LocalServer,
-  type TestProxy,
-} from './helpers/local-servers';
+import { startHttpServer, startHttpsServer, startProxy, startTcpServer, unusedPort, type LocalServer, type TestProxy } from './helpers/local-servers';
 import { makeTestPki, type TestPki } from './helpers/test-pki';
 
 const PKIMESSAGE = Uint8Array.from([0x30, 0x03, 0x02, 0x01, 0x02]);

@@ -2,15 +2,7 @@ import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { X509Certificate } from '@peculiar/x509';
 import { checkedResponse } from './checked';
 import { toCheckedResponse } from '../../src/client/actor-results';
-import {
-  CertifiedKeyPair,
-  CertOrEncCert,
-  CertResponse,
-  decodePkiMessage,
-  EncryptedKey,
-  EncryptedValue,
-  PKIStatus,
-} from '../../src/asn1';
+import { CertifiedKeyPair, CertOrEncCert, CertResponse, decodePkiMessage, EncryptedKey, EncryptedValue, PKIStatus } from '../../src/asn1';
 import { processResponse, validateCertResponse, type ResponseExpectations } from '../../src/validation';
 import {
   b64,
@@ -87,7 +79,13 @@ describe('certificate response (ip/cp/kup)', () => {
 
   it.each([0, 2])('refuses %i CertResponses with ERR_WRONG_CERT_RESPONSE_COUNT', async (count) => {
     const t = newTransaction();
-    const der = await buildResponse(t, certRepBody('ip', Array.from({ length: count }, (_, i) => issued(PKIStatus.accepted, BigInt(i)))));
+    const der = await buildResponse(
+      t,
+      certRepBody(
+        'ip',
+        Array.from({ length: count }, (_, i) => issued(PKIStatus.accepted, BigInt(i))),
+      ),
+    );
     await expect(checkedResponse(der, irExpectations(t))).rejects.toMatchObject({ code: 'ERR_WRONG_CERT_RESPONSE_COUNT' });
   });
 
@@ -167,7 +165,10 @@ describe('certificate response (ip/cp/kup)', () => {
 
   it('reads rejection as a refusal with the server status, failInfo and text', async () => {
     const t = newTransaction();
-    const der = await buildResponse(t, certRepBody('ip', [certResponse({ status: statusInfo(PKIStatus.rejection, ['badCertTemplate'], ['no such profile']) })]));
+    const der = await buildResponse(
+      t,
+      certRepBody('ip', [certResponse({ status: statusInfo(PKIStatus.rejection, ['badCertTemplate'], ['no such profile']) })]),
+    );
     await expect(checkedResponse(der, irExpectations(t))).resolves.toMatchObject({
       kind: 'rejected',
       status: PKIStatus.rejection,
@@ -273,7 +274,10 @@ describe('certificate response (ip/cp/kup)', () => {
       return new Uint8Array(Buffer.from(hex, 'hex'));
     };
     const t = newTransaction();
-    const der = await buildResponse(t, certRepBody('ip', [issued()], [pki.intermediate.cert]), { extraCerts: [pki.intermediate.cert], rewrite: toBer });
+    const der = await buildResponse(t, certRepBody('ip', [issued()], [pki.intermediate.cert]), {
+      extraCerts: [pki.intermediate.cert],
+      rewrite: toBer,
+    });
     const result = await checkedResponse(der, irExpectations(t));
     if (result.kind !== 'certificate') throw new Error(`expected a certificate, got ${result.kind}`);
     const sent = [result.certificate, ...result.caPubs, ...result.extraCerts].map((c) => Buffer.from(c, 'base64'));

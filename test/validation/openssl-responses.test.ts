@@ -32,9 +32,24 @@ afterAll(async () => {
 async function session(name: string, cmd: string, messages: number, extra: string[]): Promise<{ req: Uint8Array[]; rsp: Uint8Array[] }> {
   const files = (kind: string) => Array.from({ length: messages }, (_, i) => join(dir, `${name}-${kind}${i}.der`));
   const r = await runCmp([
-    '-cmd', cmd, '-use_mock_srv', '-ref', '1234', '-secret', `pass:${SECRET}`,
-    '-srv_ref', '1234', '-srv_secret', `pass:${SECRET}`, '-recipient', '/CN=mock',
-    '-reqout', files('req').join(','), '-rspout', files('rsp').join(','), ...extra,
+    '-cmd',
+    cmd,
+    '-use_mock_srv',
+    '-ref',
+    '1234',
+    '-secret',
+    `pass:${SECRET}`,
+    '-srv_ref',
+    '1234',
+    '-srv_secret',
+    `pass:${SECRET}`,
+    '-recipient',
+    '/CN=mock',
+    '-reqout',
+    files('req').join(','),
+    '-rspout',
+    files('rsp').join(','),
+    ...extra,
   ]);
   const read = (paths: string[]) => Promise.all(paths.map(async (p) => new Uint8Array(await readFile(p))));
   const [req, rsp] = await Promise.all([read(files('req')), read(files('rsp'))]).catch((e: unknown) => {
@@ -65,9 +80,22 @@ describe('responses of the OpenSSL mock server', () => {
 
     beforeAll(async () => {
       ({ req, rsp } = await session('ir', 'ir', 4, [
-        '-newkey', pki.newKeyPath, '-subject', '/CN=interop', '-certout', join(dir, 'ir-cert.pem'),
-        '-rsp_cert', pki.enrolled.certPath, '-rsp_capubs', pki.root.certPath, '-rsp_extracerts', pki.intermediate.certPath,
-        '-poll_count', '2', '-check_after', '0',
+        '-newkey',
+        pki.newKeyPath,
+        '-subject',
+        '/CN=interop',
+        '-certout',
+        join(dir, 'ir-cert.pem'),
+        '-rsp_cert',
+        pki.enrolled.certPath,
+        '-rsp_capubs',
+        pki.root.certPath,
+        '-rsp_extracerts',
+        pki.intermediate.certPath,
+        '-poll_count',
+        '2',
+        '-check_after',
+        '0',
       ]));
       enrolledSpki = new Uint8Array(loadCertificate(pki.enrolled.certPem).publicKey.rawData);
     }, 60_000);
@@ -120,8 +148,16 @@ describe('responses of the OpenSSL mock server', () => {
 
   it('grants implicit confirmation when asked, and says so', async () => {
     const { req, rsp } = await session('implicit', 'ir', 1, [
-      '-newkey', pki.newKeyPath, '-subject', '/CN=interop', '-certout', join(dir, 'implicit-cert.pem'),
-      '-rsp_cert', pki.enrolled.certPath, '-implicit_confirm', '-grant_implicitconf',
+      '-newkey',
+      pki.newKeyPath,
+      '-subject',
+      '/CN=interop',
+      '-certout',
+      join(dir, 'implicit-cert.pem'),
+      '-rsp_cert',
+      pki.enrolled.certPath,
+      '-implicit_confirm',
+      '-grant_implicitconf',
     ]);
     await expect(checkedResponse(rsp[0], expecting(req[0], 'ir'))).resolves.toMatchObject({ kind: 'certificate', implicitConfirmGranted: true });
   });
@@ -146,7 +182,15 @@ describe('responses of the OpenSSL mock server', () => {
 
   it('turns the mock server error message into ERR_ERROR_RESPONSE', async () => {
     const { req, rsp } = await session('error', 'ir', 1, [
-      '-newkey', pki.newKeyPath, '-subject', '/CN=interop', '-certout', join(dir, 'error-cert.pem'), '-rsp_cert', pki.enrolled.certPath, '-send_error',
+      '-newkey',
+      pki.newKeyPath,
+      '-subject',
+      '/CN=interop',
+      '-certout',
+      join(dir, 'error-cert.pem'),
+      '-rsp_cert',
+      pki.enrolled.certPath,
+      '-send_error',
     ]);
     await expect(checkedResponse(rsp[0], expecting(req[0], 'ir'))).rejects.toMatchObject({ code: 'ERR_ERROR_RESPONSE', status: PKIStatus.rejection });
   });

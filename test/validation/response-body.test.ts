@@ -81,7 +81,10 @@ describe('response body type', () => {
   it('turns an error message in answer to certConf into ERR_ERROR_RESPONSE too', async () => {
     const t = newTransaction();
     const der = await buildResponse(t, errorBody(statusInfo(PKIStatus.rejection, ['systemFailure'])));
-    await expect(checkedResponse(der, expectationsFor(t, 'certConf'))).rejects.toMatchObject({ code: 'ERR_ERROR_RESPONSE', failInfo: ['systemFailure'] });
+    await expect(checkedResponse(der, expectationsFor(t, 'certConf'))).rejects.toMatchObject({
+      code: 'ERR_ERROR_RESPONSE',
+      failInfo: ['systemFailure'],
+    });
   });
 
   it('confirms our error message with pkiconf', async () => {

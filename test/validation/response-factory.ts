@@ -81,7 +81,8 @@ export async function buildResponse(t: Transaction, body: PKIBody, spec: Respons
   if (transactionID) header.transactionID = transactionID;
   if (senderNonce) header.senderNonce = senderNonce;
   if (recipNonce) header.recipNonce = recipNonce;
-  if (spec.implicitConfirm) header.generalInfo = [new InfoTypeAndValue({ infoType: CmpOids.idItImplicitConfirm, infoValue: Uint8Array.of(5, 0).buffer })];
+  if (spec.implicitConfirm)
+    header.generalInfo = [new InfoTypeAndValue({ infoType: CmpOids.idItImplicitConfirm, infoValue: Uint8Array.of(5, 0).buffer })];
   const built = new PKIMessage({ header, body });
   if (spec.extraCerts?.length) built.extraCerts = spec.extraCerts.map(asn1Certificate);
   // A decoded message keeps its received bytes, so protection then covers the rewritten ones.
@@ -142,7 +143,11 @@ export function pollRepBody(entries: { certReqId?: bigint; checkAfter: bigint; r
     pollRep: new PollRepContent(
       entries.map(
         (e) =>
-          new PollRepContentEntry({ certReqId: e.certReqId ?? 0n, checkAfter: e.checkAfter, ...(e.reason ? { reason: new PKIFreeText(e.reason) } : {}) }),
+          new PollRepContentEntry({
+            certReqId: e.certReqId ?? 0n,
+            checkAfter: e.checkAfter,
+            ...(e.reason ? { reason: new PKIFreeText(e.reason) } : {}),
+          }),
       ),
     ),
   });

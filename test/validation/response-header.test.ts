@@ -59,7 +59,10 @@ describe('response header validation', () => {
   });
 
   it('refuses a sender other than the expected one with ERR_UNEXPECTED_SENDER', async () => {
-    const error = await headerError({ sender: directoryName('CN=Impostor, O=cmpflow') }, { expectedSender: asnName('CN=Test CMP Server, O=cmpflow') });
+    const error = await headerError(
+      { sender: directoryName('CN=Impostor, O=cmpflow') },
+      { expectedSender: asnName('CN=Test CMP Server, O=cmpflow') },
+    );
     expect(error.code).toBe('ERR_UNEXPECTED_SENDER');
     expect(error.message).toContain('Impostor');
   });

@@ -2,7 +2,18 @@ import { AlgorithmIdentifier, CertificateList, GeneralName, TBSCertList, Time } 
 import { checkedResponse } from './checked';
 import { CertId, PKIStatus } from '../../src/asn1';
 import { type ResponseExpectations } from '../../src/validation';
-import { asnName, b64, buildResponse, expectationsFor, makePki, newTransaction, rpBody, statusInfo, type TestPki, type Transaction } from './response-factory';
+import {
+  asnName,
+  b64,
+  buildResponse,
+  expectationsFor,
+  makePki,
+  newTransaction,
+  rpBody,
+  statusInfo,
+  type TestPki,
+  type Transaction,
+} from './response-factory';
 
 const ISSUER = 'CN=Validation Issuing CA, O=cmpflow';
 const SERIAL = Uint8Array.of(0x00, 0x9a, 0x01);
@@ -19,7 +30,12 @@ function rrExpectations(t: Transaction, overrides: Partial<ResponseExpectations>
 const ecdsaSha256 = new AlgorithmIdentifier({ algorithm: '1.2.840.10045.4.3.2' });
 const crl = () =>
   new CertificateList({
-    tbsCertList: new TBSCertList({ version: 1, signature: ecdsaSha256, issuer: asnName(ISSUER), thisUpdate: new Time(new Date('2024-05-01T10:00:00Z')) }),
+    tbsCertList: new TBSCertList({
+      version: 1,
+      signature: ecdsaSha256,
+      issuer: asnName(ISSUER),
+      thisUpdate: new Time(new Date('2024-05-01T10:00:00Z')),
+    }),
     signatureAlgorithm: ecdsaSha256,
     signature: new Uint8Array(64).buffer,
   });

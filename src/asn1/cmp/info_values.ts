@@ -4,14 +4,7 @@
  * to move between these and `InfoTypeAndValue.infoValue`.
  */
 import { AsnArray, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from '@peculiar/asn1-schema';
-import {
-  AlgorithmIdentifier,
-  Certificate,
-  CertificateList,
-  DistributionPointName,
-  GeneralNames,
-  Time,
-} from '@peculiar/asn1-x509';
+import { AlgorithmIdentifier, Certificate, CertificateList, DistributionPointName, GeneralNames, Time } from '@peculiar/asn1-x509';
 import { AttributeTypeAndValue, Controls } from '../crmf/attribute';
 import { CertTemplate } from '../crmf/cert_template';
 import { EncryptedKey } from '../crmf/encrypted_key';

@@ -164,9 +164,33 @@ export class PKIBody {
 
 /** The PKIBody alternatives in tag order: `PKI_BODY_TYPES[n]` is the alternative with tag [n]. */
 export const PKI_BODY_TYPES = [
-  'ir', 'ip', 'cr', 'cp', 'p10cr', 'popdecc', 'popdecr', 'kur', 'kup', 'krr', 'krp', 'rr', 'rp', 'ccr',
-  'ccp', 'ckuann', 'cann', 'rann', 'crlann', 'pkiconf', 'nested', 'genm', 'genp', 'error', 'certConf',
-  'pollReq', 'pollRep',
+  'ir',
+  'ip',
+  'cr',
+  'cp',
+  'p10cr',
+  'popdecc',
+  'popdecr',
+  'kur',
+  'kup',
+  'krr',
+  'krp',
+  'rr',
+  'rp',
+  'ccr',
+  'ccp',
+  'ckuann',
+  'cann',
+  'rann',
+  'crlann',
+  'pkiconf',
+  'nested',
+  'genm',
+  'genp',
+  'error',
+  'certConf',
+  'pollReq',
+  'pollRep',
 ] as const;
 export type PKIBodyType = (typeof PKI_BODY_TYPES)[number];
 

@@ -27,21 +27,61 @@ function openssl(dir: string, args: string[]): void {
 
 function makeCa(dir: string, name: string): void {
   openssl(dir, [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-keyout', `${name}.key`, '-out', `${name}.crt`, '-subj', `/CN=${name}`, '-days', '2',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.crt`,
+    '-subj',
+    `/CN=${name}`,
+    '-days',
+    '2',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
 }
 
 function issue(dir: string, name: string, subject: string, extensions: string): void {
   openssl(dir, [
-    'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject,
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+    '-subj',
+    subject,
   ]);
   writeFileSync(join(dir, `${name}.ext`), extensions);
   openssl(dir, [
-    'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-    '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`,
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    `${name}.crt`,
+    '-days',
+    '2',
+    '-extfile',
+    `${name}.ext`,
   ]);
 }
 
@@ -52,10 +92,7 @@ export function makeTestPki(): TestPki {
   issue(dir, 'server', '/CN=cmp.test', 'subjectAltName=DNS:cmp.test\nextendedKeyUsage=serverAuth\n');
   issue(dir, 'client', '/CN=cmp-client', 'extendedKeyUsage=clientAuth\n');
   const passphrase = 'client key pass phrase';
-  openssl(dir, [
-    'pkcs8', '-topk8', '-in', 'client.key', '-out', 'client-enc.key', '-v2', 'aes-256-cbc',
-    '-passout', `pass:${passphrase}`,
-  ]);
+  openssl(dir, ['pkcs8', '-topk8', '-in', 'client.key', '-out', 'client-enc.key', '-v2', 'aes-256-cbc', '-passout', `pass:${passphrase}`]);
   const read = (f: string) => readFileSync(join(dir, f));
   const caPem = read('ca.crt');
   return {

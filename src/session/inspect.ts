@@ -17,7 +17,7 @@
  * full PasswordBasedMac message would allow an offline guess of the password, which is one more
  * reason to keep only the first bytes.
  */
-import { StateMachine, StateNode, type ActorRefLike, type InspectionEvent, type Observer } from 'xstate';
+import { StateMachine, StateNode, type ActorRefLike, type AnyStateMachine, type InspectionEvent, type Observer } from 'xstate';
 import { BoundedMap } from '../bounded-map';
 import { bytesOf, hex } from '../bytes';
 import { isSecretLikeName } from './secret-names';
@@ -243,16 +243,76 @@ function lazyRecord(value: object, inner: readonly object[]): Record<string, unk
   return view;
 }
 
-/** An inert stand-in for an actor: inspectors may read its id and (sanitised) snapshot, nothing more. */
+/**
+ * An inert stand-in for an actor: inspectors may read its id, its (sanitised) snapshot, its parent's
+ * stand-in (`_parent`) and, for a state machine, its definition (`logic.config`), which is what
+ * `@statelyai/inspect` reads to draw the statechart and nest the invoked actors; nothing more.
+ */
 export interface InspectedActorRef extends ActorRefLike {
   id?: string;
+  logic?: { config: Record<string, unknown> };
+  _parent?: InspectedActorRef;
+}
+
+/** One stand-in per actor, so that the parent chain an inspector walks is stable. */
+const standIns = new WeakMap<ActorRefLike, InspectedActorRef>();
+/** A definition is copied once per machine, not once per actor or event. */
+const definitions = new WeakMap<object, Record<string, unknown>>();
+
+/**
+ * The machine's config as an inspector draws it. A definition is code, not data: its strings
+ * (state names, event types, guard and action names) stay readable even when long. Its functions
+ * become `{ type: name }`, as @statelyai/inspect would serialise them; the initial `context` and
+ * any literal under a secret-like name go through the sanitiser, since a caller's machine may
+ * hold defaults there.
+ */
+function definitionOf(config: object, ancestors: WeakSet<object>, depth: number): unknown {
+  if (depth > MAX_DEPTH) return '<too deep>';
+  if (ancestors.has(config)) return '<circular>';
+  if (isOpaque(config)) return sanitize(config, ancestors, depth);
+  ancestors.add(config);
+  try {
+    const copyValue = (key: string | undefined, value: unknown): unknown => {
+      if (key !== undefined && (key === 'context' || isSecretKey(key))) return sanitizeProperty(key, value, ancestors, depth + 1);
+      if (typeof value === 'function') return { type: value.name || 'anonymous' };
+      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value === null) return value;
+      if (typeof value === 'object') return definitionOf(value, ancestors, depth + 1);
+      return DROPPED;
+    };
+    if (Array.isArray(config))
+      return config.map((v) => {
+        const c = copyValue(undefined, v);
+        return c === DROPPED ? undefined : c;
+      });
+    const copy: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(config)) {
+      const c = copyValue(key, value);
+      if (c !== DROPPED) copy[key] = c;
+    }
+    return copy;
+  } finally {
+    ancestors.delete(config);
+  }
+}
+
+function machineDefinition(machine: AnyStateMachine): Record<string, unknown> {
+  let definition = definitions.get(machine);
+  if (definition === undefined) {
+    definition = definitionOf(machine.config, new WeakSet(), 0) as Record<string, unknown>;
+    definitions.set(machine, definition);
+  }
+  return definition;
 }
 
 function inspectedRef(ref: ActorRefLike): InspectedActorRef {
+  const known = standIns.get(ref);
+  if (known !== undefined) return known;
   const maybeId = (ref as { id?: unknown }).id;
   const id = typeof maybeId === 'string' ? maybeId : undefined;
   const sessionId = ref.sessionId;
-  return {
+  const logic = (ref as { logic?: unknown }).logic;
+  const parent = (ref as { _parent?: ActorRefLike })._parent;
+  const standIn = {
     sessionId,
     ...(id !== undefined ? { id } : {}),
     getSnapshot: () => sanitizeForInspection(ref.getSnapshot()),
@@ -260,6 +320,14 @@ function inspectedRef(ref: ActorRefLike): InspectedActorRef {
     send: () => undefined,
     toJSON: () => ({ sessionId, ...(id !== undefined ? { id } : {}) }),
   } as InspectedActorRef;
+  if (logic instanceof StateMachine) {
+    const machine = logic;
+    Object.defineProperty(standIn, 'logic', { enumerable: true, get: () => ({ config: machineDefinition(machine) }) });
+  }
+  // Not enumerable, as on a real actor: a copy of the stand-in does not drag its ancestors along.
+  if (parent !== undefined) Object.defineProperty(standIn, '_parent', { enumerable: false, get: () => inspectedRef(parent) });
+  standIns.set(ref, standIn);
+  return standIn;
 }
 
 function sanitizeEventObject(event: { type: string }): { type: string } {

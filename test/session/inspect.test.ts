@@ -8,7 +8,14 @@ import { createActor, toPromise, type AnyActorRef, type InspectionEvent } from '
 import { enrollmentMachine } from '../../machines/enrollment';
 import { actorsFrom } from '../../machines/services';
 import { CmpError } from '../../src/errors';
-import { REDACTED, sanitizeForInspection, sanitizeInspectionEvent, sanitizingInspector, summarizeBytes } from '../../src/session';
+import {
+  REDACTED,
+  sanitizeForInspection,
+  type InspectedActorRef,
+  sanitizeInspectionEvent,
+  sanitizingInspector,
+  summarizeBytes,
+} from '../../src/session';
 import { ok, responses, scriptedServices } from '../machines/fake-services';
 import { TRANSACTION_ID, until } from './sessions';
 
@@ -324,9 +331,29 @@ describe('sanitizingInspector on a real enrollment run', () => {
     const seen: InspectionEvent[] = [];
     await run(sanitizingInspector((ev) => seen.push(ev)));
     const root = seen.find((ev) => ev.type === '@xstate.snapshot' && ev.actorRef.sessionId === ev.rootId)!;
-    expect(Object.keys(root.actorRef).sort()).toEqual(['getSnapshot', 'id', 'send', 'sessionId', 'toJSON']);
+    expect(Object.keys(root.actorRef).sort()).toEqual(['getSnapshot', 'id', 'logic', 'send', 'sessionId', 'toJSON']);
     expect(JSON.parse(JSON.stringify(root.actorRef))).toEqual({ sessionId: root.rootId, id: root.rootId });
     expect(root.actorRef.send({ type: 'abortRequested' })).toBeUndefined();
     expect(root.actorRef.getSnapshot()).toMatchObject({ status: 'done', value: 'confirmed' });
+  });
+
+  it('gives each stand-in what an inspector draws from: the machine definition and the parent', async () => {
+    const seen: InspectionEvent[] = [];
+    await run(sanitizingInspector((ev) => seen.push(ev)));
+    const actors = seen.filter((ev) => ev.type === '@xstate.actor').map((ev) => ev.actorRef as InspectedActorRef);
+    const root = actors.find((ref) => ref._parent === undefined)!;
+    const definition = root.logic!.config as { id: string; initial: string; states: Record<string, { on?: object; invoke?: { src?: unknown } }> };
+    expect(definition.id).toBe(enrollmentMachine.config.id);
+    expect(Object.keys(definition.states)).toEqual(Object.keys(enrollmentMachine.config.states!));
+    expect(definition.states.waiting).toBeDefined();
+    // The definition is plain JSON: implementations are named, never carried along.
+    expect(JSON.parse(JSON.stringify(definition))).toEqual(definition);
+    const children = actors.filter((ref) => ref !== root);
+    expect(children.length).toBeGreaterThan(0);
+    // Invoked actors hang under the session, and every stand-in is the same object at each event.
+    for (const child of children) expect(child._parent).toBe(root);
+    expect(new Set(seen.map((ev) => ev.actorRef)).size).toBe(new Set(seen.map((ev) => ev.actorRef.sessionId)).size);
+    // A copy of a stand-in does not drag its ancestors or the definition's source along.
+    for (const form of forms) expect(JSON.stringify({ ...children[0], logic: root.logic })).not.toContain(form);
   });
 });

@@ -97,6 +97,9 @@ export const ErrorCodes = {
   ERR_PATH_CRL_SIGNATURE: 'ERR_PATH_CRL_SIGNATURE',
   ERR_PATH_CRL_EXPIRED: 'ERR_PATH_CRL_EXPIRED',
   ERR_PATH_CRL_NOT_YET_VALID: 'ERR_PATH_CRL_NOT_YET_VALID',
+  // CMS (central key generation, RFC 9483 section 4.1.6)
+  ERR_CMS_DECRYPT: 'ERR_CMS_DECRYPT',
+  ERR_CMS_SIGNATURE: 'ERR_CMS_SIGNATURE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -3,10 +3,11 @@
  * expectations of src/validation's processResponse, and its answer turned back into JSON.
  */
 import type { CertRequestKind, CheckedResponse, CheckResponseInput } from '../../machines/actors';
+import type { X509Certificate } from '@peculiar/x509';
 import { fromB64 } from '../bytes';
 import { issuerAndSerial } from '../message/cert-identity';
 import { processResponse } from '../validation/response';
-import type { ResponseExpectations } from '../validation/expectations';
+import type { ResponseExpectations, ResponseProtection } from '../validation/expectations';
 import { toCheckedResponse } from './actor-results';
 import type { ClientSetup } from './setup';
 
@@ -16,6 +17,9 @@ export interface SessionExpectations {
   kind?: CertRequestKind;
   requestedPublicKey?: Uint8Array;
 }
+
+/** The server certificate that signed the last response whose protection held (undefined after a MAC or none). */
+export type SignerObserver = (signer: X509Certificate | undefined) => void;
 
 function verifyOptions(setup: ClientSetup): ResponseExpectations['verify'] {
   const o = setup.options;
@@ -32,7 +36,12 @@ function verifyOptions(setup: ClientSetup): ResponseExpectations['verify'] {
   };
 }
 
-export async function checkResponse(setup: ClientSetup, session: SessionExpectations, input: CheckResponseInput): Promise<CheckedResponse> {
+export async function checkResponse(
+  setup: ClientSetup,
+  session: SessionExpectations,
+  input: CheckResponseInput,
+  onSigner?: SignerObserver,
+): Promise<CheckedResponse> {
   const t = input.transaction;
   const oldCert = setup.oldCert;
   const exp: ResponseExpectations = {
@@ -56,6 +65,7 @@ export async function checkResponse(setup: ClientSetup, session: SessionExpectat
     ...(setup.outTrusted ? { outTrusted: setup.outTrusted } : {}),
     verify: verifyOptions(setup),
     now: setup.now,
+    ...(onSigner ? { onProtection: (p: ResponseProtection) => onSigner(p.kind === 'signature' ? p.signer : undefined) } : {}),
   };
   return toCheckedResponse(await processResponse(fromB64(input.der), exp));
 }

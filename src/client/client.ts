@@ -149,6 +149,7 @@ function withSystemActors<T extends AnyActorLogic>(machine: T): T {
 export class CmpClient {
   readonly #options: CmpClientOptions;
   #setup?: Promise<ClientSetup>;
+  #validatedSrvCert?: X509Certificate;
   /**
    * The session a tryCertReq left waiting, with its connection (OpenSSL keeps both in the CTX):
    * OpenSSL 3.0's mock server cancels a transaction whose kept-alive connection is closed, so the
@@ -163,6 +164,14 @@ export class CmpClient {
 
   constructor(options: CmpClientOptions) {
     this.#options = options;
+  }
+
+  /**
+   * The server certificate that signed the last response of the latest session, once that
+   * signature was validated; undefined after MAC protection (OSSL_CMP_CTX_get0_validatedSrvCert).
+   */
+  get validatedServerCert(): X509Certificate | undefined {
+    return this.#validatedSrvCert;
   }
 
   /** Loads credentials once; a failure is reported by the first method that needs them. */
@@ -230,10 +239,16 @@ export class CmpClient {
   #run<T extends AnyActorLogic>(machine: T, services: OpenSessionServices, options: object): ReturnType<typeof createActor<T>> {
     const actor = createActor(withSystemActors(machine), { ...options, ...this.#inspect() } as never) as ReturnType<typeof createActor<T>>;
     const check = services.checkResponse;
+    this.#validatedSrvCert = undefined;
     bindServices(actor, {
       ...services,
       checkResponse: async (input) => {
-        const checked = await check(input);
+        let checked: Awaited<ReturnType<typeof check>>;
+        try {
+          checked = await check(input);
+        } finally {
+          this.#validatedSrvCert = services.validatedSigner();
+        }
         this.#lastResponses.set(actor, input.der);
         return checked;
       },
@@ -540,9 +555,13 @@ export class CmpClient {
     return getCaCerts((itavs) => this.genm(itavs));
   }
 
-  /** RFC 9480 rootCaKeyUpdate, checked against the old root as section 4.3 asks (OSSL_CMP_get1_rootCaKeyUpdate). */
-  getRootCaUpdate(oldRoot: X509Certificate): Promise<RootCaUpdate | undefined> {
-    return getRootCaUpdate((itavs) => this.genm(itavs), oldRoot, this.#options.verification?.at);
+  /**
+   * RFC 9480 rootCaKeyUpdate, checked against the old root as section 4.3 asks, or without one
+   * against the trusted certificates (OSSL_CMP_get1_rootCaKeyUpdate).
+   */
+  async getRootCaUpdate(oldRoot?: X509Certificate): Promise<RootCaUpdate | undefined> {
+    const trusted = oldRoot ? [] : (await this.#ready()).trusted;
+    return getRootCaUpdate((itavs) => this.genm(itavs), oldRoot, this.#options.verification?.at, trusted);
   }
 
   /** RFC 9480 certReqTemplate (OSSL_CMP_get1_certReqTemplate). */

@@ -70,10 +70,20 @@ const sameKey = (a: X509Certificate, b: X509Certificate) => sameBytes(a.publicKe
  * id-it-rootCaCert → id-it-rootCaKeyUpdate: the new root CA certificate, accepted only as RFC 9480
  * section 4.3 asks: newWithOld must chain to the old root we trust, carry the same key as
  * newWithNew, and newWithNew must be self-signed; oldWithNew, if sent, must carry the old key
- * and be signed with the new one. `undefined` when the server has no update.
+ * and be signed with the new one. Without `oldRoot` the genm names no root and, as OpenSSL does
+ * without -oldwithold, newWithOld must chain to one of `trusted` instead (oldWithNew then cannot
+ * be checked). `undefined` when the server has no update.
  */
-export async function getRootCaUpdate(genm: Genm, oldRoot: X509Certificate, at?: Date): Promise<RootCaUpdate | undefined> {
-  const value = await exchange(genm, { infoType: CmpOids.idItRootCaCert, value: new Uint8Array(oldRoot.rawData) }, CmpOids.idItRootCaKeyUpdate);
+export async function getRootCaUpdate(
+  genm: Genm,
+  oldRoot: X509Certificate | undefined,
+  at?: Date,
+  trusted: readonly X509Certificate[] = [],
+): Promise<RootCaUpdate | undefined> {
+  const request: InfoTypeAndValueInput = oldRoot
+    ? { infoType: CmpOids.idItRootCaCert, value: new Uint8Array(oldRoot.rawData) }
+    : { infoType: CmpOids.idItRootCaCert };
+  const value = await exchange(genm, request, CmpOids.idItRootCaKeyUpdate);
   if (!value) return undefined;
   const content = decode(value, RootCaKeyUpdateContent, 'rootCaKeyUpdate');
   const update: RootCaUpdate = {
@@ -88,12 +98,15 @@ export async function getRootCaUpdate(genm: Genm, oldRoot: X509Certificate, at?:
   const newWithOld = update.newWithOld!;
   if (!(await signedBy(update.newWithNew, update.newWithNew))) fail('newWithNew is not self-signed with its own key');
   if (!sameKey(newWithOld, update.newWithNew)) fail('newWithOld and newWithNew carry different keys');
+  const anchors = oldRoot ? [oldRoot] : [...trusted];
+  if (anchors.length === 0) fail('there is neither an old root nor a trusted certificate to authenticate newWithOld');
   try {
-    await validatePath(newWithOld, { trusted: [oldRoot], partialChain: true, ...(at ? { at } : {}) });
+    await validatePath(newWithOld, { trusted: anchors, partialChain: true, ...(at ? { at } : {}) });
   } catch (e) {
-    throw new CmpError('ERR_ROOT_CA_KEY_UPDATE', 'root CA key update refused: newWithOld does not validate under the old root', { cause: e });
+    const under = oldRoot ? 'the old root' : 'the trusted certificates';
+    throw new CmpError('ERR_ROOT_CA_KEY_UPDATE', `root CA key update refused: newWithOld does not validate under ${under}`, { cause: e });
   }
-  if (update.oldWithNew) {
+  if (update.oldWithNew && oldRoot) {
     if (!sameKey(update.oldWithNew, oldRoot)) fail('oldWithNew does not carry the old root key');
     if (!(await signedBy(update.oldWithNew, update.newWithNew))) fail('oldWithNew is not signed with the new root key');
   }

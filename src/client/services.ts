@@ -3,6 +3,7 @@
  * credentials): this is where secrets meet the machines, without ever entering their context.
  */
 import type { CertRequestKind, SessionServices } from '../../machines/actors';
+import type { X509Certificate } from '@peculiar/x509';
 import { waitUntilClock } from '../../machines/services';
 import { fromB64, toB64 } from '../bytes';
 import { certificateFromDer } from '../pki/certificate-cache';
@@ -31,6 +32,8 @@ function hold(signal?: AbortSignal): Promise<never> {
 export interface OpenSessionServices extends SessionServices {
   /** Ends the session's connections. */
   close(): void;
+  /** The server certificate that signed the last response whose protection held, if a signature did. */
+  validatedSigner(): X509Certificate | undefined;
 }
 
 /**
@@ -51,6 +54,7 @@ export function createSessionServices(setup: ClientSetup, session: SessionOption
   const inStoredTransaction = <T extends { transaction: { transactionId: string } }>(input: T): T =>
     storedTransactionId === undefined ? input : { ...input, transaction: { ...input.transaction, transactionId: storedTransactionId } };
   let immediateWaits = session.immediateWaits;
+  let signer: X509Certificate | undefined;
   const waitUntil: SessionServices['waitUntil'] = (input, signal) => {
     if (immediateWaits === undefined) return waitUntilClock(input, signal, setup.now);
     // A poll already due (a `waiting` ip asks for one at once, as OpenSSL does) is not a rest.
@@ -63,6 +67,7 @@ export function createSessionServices(setup: ClientSetup, session: SessionOption
   };
   return {
     close,
+    validatedSigner: () => signer,
     buildRequest: (input) => buildRequest(setup, session, inStoredTransaction(input)),
     async exchangeMessage(input, signal) {
       // As OpenSSL: each message gets -msg_timeout, cut to what the total timeout leaves.
@@ -108,6 +113,9 @@ export function createSessionServices(setup: ClientSetup, session: SessionOption
               transaction: { ...input.transaction, transactionId: toB64(adopted.transactionId), lastSenderNonce: toB64(adopted.senderNonce) },
             }
           : inStoredTransaction(input),
+        (validated) => {
+          signer = validated;
+        },
       ),
     waitUntil,
     async acceptCertificate(input) {

@@ -38,6 +38,11 @@ export interface ResponseExpectations {
   verify: VerifyOptions;
   /** Clock in epoch milliseconds; default Date.now. */
   now?: () => number;
+  /**
+   * Told how the response was protected once that check has passed, even if a later check fails:
+   * OpenSSL keeps the validated server certificate of the last response (-srvcertout) this way.
+   */
+  onProtection?: (protection: ResponseProtection) => void;
 }
 
 /** Protection as validated: verified MAC or signature, or none when an unprotectedErrors exception applied. */

@@ -23,6 +23,7 @@ export async function processResponse(der: Uint8Array, exp: ResponseExpectations
   validateResponseHeader(msg, exp);
   // Nothing has touched `msg` since decoding: protection is checked over the bytes received.
   const protection = await validateResponseProtection(msg, exp, receivedProtectedPart(msg));
+  exp.onProtection?.(protection);
   if (isDelayedDelivery(msg, exp)) return validateDelayedDelivery(msg, exp, protection);
   const bodyType = validateResponseBody(msg, exp);
   switch (bodyType) {

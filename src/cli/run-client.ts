@@ -3,17 +3,19 @@
  * options, -repeat times, and saves or prints what came back as `openssl cmp` does. Returns the
  * exit status; failures are thrown as CmpError for main() to report.
  */
+import { writeFile } from 'fs/promises';
 import * as path from 'path';
 import { CmpClient } from '../client';
 import { CmpError, ErrorCodes } from '../errors';
 import { isCertRequestKind } from '../protocol';
-import { parseServerAddress } from '../transport';
+import { parseServerAddress, type Transfer } from '../transport';
 import { buildClientOptions, type ClientEnvironment } from './client-options';
 import { openInspector, type CliInspector } from './inspector';
 import type { InterruptNotice } from './interrupt';
 import { LogLevel, type CliLog, type OutputStream } from './log';
 import type { RunCommandLine } from './options';
 import { reportGeneral, reportRevocation } from './exchange-report';
+import { runSpecificGenm } from './genm-infotypes';
 import { saveReceived, type CertificateOutputs } from './outputs';
 import { PollProgress } from './progress';
 import { createProtocolLog } from './protocol-log';
@@ -67,6 +69,25 @@ function genmItavs(parsed: RunCommandLine): { infoType: string }[] {
   return parsed.cli.infoType ? [{ infoType: parsed.cli.infoType.oid }] : [];
 }
 
+/**
+ * -reqout_only: a transfer that writes the first request to `file` and answers nothing, so the
+ * transaction ends there without any server.
+ */
+function saveFirstRequestOnly(file: string): { transfer: Transfer; saved: () => boolean } {
+  let saved = false;
+  const transfer: Transfer = async (request) => {
+    try {
+      await writeFile(file, request);
+    } catch (e) {
+      const reason = (e as NodeJS.ErrnoException).code ?? 'write error';
+      throw new CmpError(ErrorCodes.ERR_FILE, `-reqout_only: cannot write request PKIMessage to file '${file}' (${reason})`, { cause: e });
+    }
+    saved = true;
+    throw new CmpError(ErrorCodes.ERR_ABORTED, `-reqout_only: request saved to '${file}', not sent`);
+  };
+  return { transfer, saved: () => saved };
+}
+
 export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLog, run: RunClientOptions = {}): Promise<number> {
   checkSupport(parsed, log);
   const cli = parsed.cli;
@@ -108,7 +129,11 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
     // OpenSSL 3.0's mock server cancels a transaction whose kept-alive connection is closed under
     // it, so such a session closes each connection unless -keep_alive was chosen explicitly.
     if (sessionMode && options.keepAlive === undefined) options.keepAlive = 0;
-    if (cli.useMockServer) {
+    const reqoutOnly = cli.reqOutOnly === undefined ? undefined : saveFirstRequestOnly(path.resolve(io.cwd, cli.reqOutOnly));
+    if (reqoutOnly) {
+      options.transfer = reqoutOnly.transfer;
+      delete options.files;
+    } else if (cli.useMockServer) {
       // The embedded server and the session files load only for the runs that use them.
       mock = await (await import('./server-command')).createMockServer(parsed, io, log);
       const server = mock.server;
@@ -125,7 +150,7 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
     ] as const) {
       if (value !== undefined) given[key] = value;
     }
-    const outputs: CertificateOutputs = { ...given, certForm: cli.certForm };
+    const outputs: CertificateOutputs = { ...given, certForm: cli.certForm, ...(cli.noCacheExtraCerts ? { noCacheExtraCerts: true } : {}) };
     const sessionContext = (): SessionContext => ({
       log,
       stderr: io.stderr,
@@ -152,18 +177,24 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
         await import('./session-command')
       ).runWithSession(client, cmd, path.resolve(io.cwd, cli.session), sessionContext(), genmItavs(parsed));
     for (let i = 0; i < cli.repeat; i++) {
-      if (isCertRequestKind(cmd)) {
-        await saveReceived(await client.certReq(cmd), outputs, log);
-      } else if (cmd === 'rr') {
-        await reportRevocation(await client.rr(), outputs, log);
-      } else {
-        await reportGeneral(await client.genm(genmItavs(parsed)), outputs, log, io.stdout);
+      try {
+        if (isCertRequestKind(cmd)) {
+          await saveReceived(await client.certReq(cmd), outputs, log);
+        } else if (cmd === 'rr') {
+          await reportRevocation(await client.rr(), outputs, log);
+        } else if (!(await runSpecificGenm(client, { cli, cwd: io.cwd, log, outputs }))) {
+          await reportGeneral(await client.genm(genmItavs(parsed)), outputs, log, io.stdout);
+        }
+      } catch (e) {
+        // OpenSSL: the transaction stops for want of a response, and that is the success of -reqout_only.
+        if (reqoutOnly?.saved()) return 0;
+        throw e;
       }
     }
     return 0;
   } finally {
     protocol.close();
-    inspector?.stop();
+    await inspector?.stop();
     await mock?.cleanup();
   }
 }

@@ -39,7 +39,7 @@ export function readmeTerminal(terminal: 1 | 2): string {
 }
 
 /** Every entry point of the package, as a user imports it. */
-export const ENTRY_POINTS = ['cmpflow', 'cmpflow/machines', 'cmpflow/asn1', 'cmpflow/server'];
+export const ENTRY_POINTS = ['cmpflow', 'cmpflow/machines', 'cmpflow/asn1', 'cmpflow/server', 'cmpflow/axios'];
 
 const compilerOptions = { strict: true, target: 'ES2022', types: ['node'], skipLibCheck: false };
 

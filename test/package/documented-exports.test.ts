@@ -17,6 +17,7 @@ const ENTRY_POINTS: Record<string, string> = {
   'cmpflow/machines': 'src/entries/machines.ts',
   'cmpflow/asn1': 'src/entries/asn1.ts',
   'cmpflow/server': 'src/entries/server.ts',
+  'cmpflow/axios': 'src/entries/axios.ts',
 };
 
 interface Manifest {
@@ -81,7 +82,7 @@ const guide = readFileSync(path.join(REPO, 'docs', 'api.md'), 'utf8');
 const entries = Object.keys(ENTRY_POINTS);
 const subpath = (entry: string) => (entry === 'cmpflow' ? '.' : `./${entry.slice('cmpflow/'.length)}`);
 
-it('documents the four entry points of the package, in the order of its exports map', () => {
+it('documents the five entry points of the package, in the order of its exports map', () => {
   expect(documentedEntries(guide)).toEqual(entries);
   expect(Object.keys(manifest.exports).filter((key) => key !== './package.json')).toEqual(entries.map(subpath));
 });

@@ -60,8 +60,8 @@ withNpm('ships every file that main, types, bin, the exports map and typesVersio
   expect(named.filter((file) => !files.has(file))).toEqual([]);
 });
 
-withNpm('exports package.json, and nothing from inside the build but the four entry points', () => {
-  expect(Object.keys(manifest.exports as object)).toEqual(['.', './machines', './asn1', './server', './package.json']);
+withNpm('exports package.json, and nothing from inside the build but the five entry points', () => {
+  expect(Object.keys(manifest.exports as object)).toEqual(['.', './machines', './asn1', './server', './axios', './package.json']);
   expect((manifest.exports as Record<string, unknown>)['./package.json']).toBe('./package.json');
 });
 

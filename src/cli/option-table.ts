@@ -1,6 +1,7 @@
 /**
- * The options of `cmpflow`: every option of `openssl cmp` 3.0 (apps/cmp.c `cmp_options[]` with the
- * provider, random-state and verification options it includes) plus cmpflow's own. One table
+ * The options of `cmpflow`: every option of `openssl cmp` 3.5 (apps/cmp.c `cmp_options[]` with the
+ * provider, random-state and verification options it includes), in its order and groups, plus
+ * cmpflow's own. One table
  * drives the argv parser, the config file lookup and `-help`, so the three cannot drift apart.
  */
 
@@ -78,13 +79,14 @@ export const OPTIONS: readonly OptionSpec[] = [
   ...group('Generic message', [
     ['cmd', 's', 'text', 'CMP request to send: ir/cr/kur/p10cr/rr/genm'],
     ['infotype', 's', 'text', "InfoType name for requesting specific info in genm, e.g. 'signKeyPairTypes'"],
+    ['profile', 's', 'text', 'Certificate profile name to place in generalInfo field of request PKIHeader'],
     [
       'geninfo',
       's',
-      'list',
+      'text',
       [
-        'generalInfo values to place in request PKIHeader, comma-separated, each',
-        'of the form <OID>:int:<n> or <OID>:str:<text>, e.g. "1.2.3.4:int:56789"',
+        'Comma-separated list of OID and value to place in generalInfo PKIHeader',
+        "of form <OID>:int:<n> or <OID>:str:<s>, e.g. '1.2.3.4:int:56789, id-kp:str:name'",
       ],
     ],
   ]),
@@ -100,12 +102,6 @@ export const OPTIONS: readonly OptionSpec[] = [
         'For kur, default is subject of -csr arg or reference cert (see -oldcert)',
         'this default is used for ir and cr only if no Subject Alt Names are set',
       ],
-    ],
-    [
-      'issuer',
-      's',
-      'dn',
-      ['DN of the issuer to place in the requested certificate template', 'also used as recipient if neither -recipient nor -srvcert are given'],
     ],
     ['days', 'N', 'text', 'Requested validity time of the new certificate in number of days'],
     [
@@ -150,6 +146,15 @@ export const OPTIONS: readonly OptionSpec[] = [
         'Certificate to be updated (defaulting to -cert) or to be revoked in rr;',
         'also used as reference (defaulting to -cert) for subject DN and SANs.',
         'Issuer is used as recipient unless -recipient, -srvcert, or -issuer given',
+      ],
+    ],
+    [
+      'issuer',
+      's',
+      'dn',
+      [
+        'DN of the issuer to place in the certificate template of ir/cr/kur/rr;',
+        'also used as recipient if neither -recipient nor -srvcert are given',
       ],
     ],
     [
@@ -199,6 +204,7 @@ export const OPTIONS: readonly OptionSpec[] = [
         'WARNING: This setting leads to behavior allowing violation of RFC 4210',
       ],
     ],
+    ['no_cache_extracerts', '-', 'text', 'Do not keep certificates received in the extraCerts CMP message field'],
     ['extracertsout', 's', 'path', 'File to save extra certificates received in the extraCerts field'],
     ['cacertsout', 's', 'path', "File to save CA certificates received in the caPubs field of 'ip' messages"],
   ]),
@@ -242,6 +248,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   ...group('Provider', [
     ['provider-path', 's', 'text', 'Provider load path (ignored by cmpflow)'],
     ['provider', 's', 'text', 'Provider to load (ignored by cmpflow)', { repeatable: true }],
+    ['provparam', 's', 'text', 'Set a provider key-value parameter (ignored by cmpflow)', { repeatable: true }],
     ['propquery', 's', 'text', ['Property query used when fetching algorithms', '(ignored by cmpflow)']],
   ]),
   ...group('Random state', [
@@ -263,6 +270,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     ['reqin', 's', 'paths', 'Take sequence of CMP requests to send to server from file(s)'],
     ['reqin_new_tid', '-', 'text', 'Use fresh transactionID for CMP requests read from -reqin'],
     ['reqout', 's', 'paths', 'Save sequence of CMP requests created by the client to file(s)'],
+    ['reqout_only', 's', 'path', 'Save first CMP request created by the client to file and exit'],
     ['rspin', 's', 'paths', 'Process sequence of CMP responses provided in file(s), skipping server'],
     ['rspout', 's', 'paths', 'Save sequence of actually used CMP responses to file(s)'],
     ['use_mock_srv', '-', 'text', 'Use internal mock server at API level, bypassing socket-based HTTP'],

@@ -60,6 +60,10 @@ export interface CliSettings {
   reqOut?: string[];
   rspIn?: string[];
   rspOut?: string[];
+  /** -reqout_only: the first request is written to this file and nothing is sent. */
+  reqOutOnly?: string;
+  /** -no_cache_extracerts: what the server sent in extraCerts is not kept, so -extracertsout gets none. */
+  noCacheExtraCerts?: boolean;
   useMockServer: boolean;
   /** -sans contained the word "critical" (CmpClientOptions has no field for it yet). */
   sansCritical: boolean;
@@ -294,7 +298,15 @@ const UNSUPPORTED_VERIFICATION = [
   'suiteB_192',
   'allow_proxy_certs',
 ];
-const IGNORED = ['provider-path', 'provider', 'propquery', 'rand', 'writerand'];
+const IGNORED = ['provider-path', 'provider', 'provparam', 'propquery', 'rand', 'writerand'];
+/** What -reqout_only makes pointless, as apps/cmp.c warns: the request is written, never sent. */
+const UNUSED_WITH_REQOUT_ONLY = ['server', 'use_mock_srv', 'reqout', 'rspin', 'rspout'];
+/** Names -geninfo takes besides dotted OIDs (OBJ_txt2obj knows more; these are the CMP ones). */
+const GENINFO_OID_NAMES: Record<string, string> = {
+  'id-pkix': CmpOids.idPkix,
+  'id-kp': `${CmpOids.idPkix}.3`,
+  'id-it': CmpOids.idIt,
+};
 const TLS_DETAILS = ['tls_cert', 'tls_key', 'tls_keypass', 'tls_extra', 'tls_trusted', 'tls_host'];
 const OID = /^[0-2](\.(0|[1-9][0-9]*))+$/;
 
@@ -317,6 +329,7 @@ class Builder {
     this.rejectUnsupported();
     const mode = this.v.has('port') ? 'server' : 'client';
     this.checkModeConflicts();
+    this.dropUnusedWithReqoutOnly();
     const cli = this.cliSettings();
     this.collectPassphrases();
     const server = mode === 'server' || cli.useMockServer ? this.serverSettings() : undefined;
@@ -364,8 +377,21 @@ class Builder {
     if (v.has('server') && v.flag('use_mock_srv')) throw invalid('-use_mock_srv: cannot be used with -server');
     if (v.has('rspin') && v.flag('use_mock_srv')) throw invalid('-use_mock_srv: cannot be used with -rspin');
     if (!v.flag('tls_used') && TLS_DETAILS.some((n) => v.has(n))) this.warn('ignoring TLS options since -tls_used is not given');
+    if (v.has('reqout_only')) {
+      if (v.has('port')) throw invalid('-reqout_only: cannot be used with -port');
+      if (v.has('session') || v.has('resume')) throw invalid('-reqout_only: cannot be combined with -session or -resume');
+    }
     // With -resume the session file read is the one updated (unless -session names another).
     if (v.flag('nowait') && !v.has('session') && !v.has('resume')) throw missing('-nowait: needs -session FILE to save the waiting transaction in');
+  }
+
+  private dropUnusedWithReqoutOnly(): void {
+    if (!this.v.has('reqout_only')) return;
+    for (const name of UNUSED_WITH_REQOUT_ONLY) {
+      if (!this.v.isSet(name)) continue;
+      this.warn(`-${name} option is ignored since -reqout_only option is given`);
+      this.v.delete(name);
+    }
   }
 
   private cliSettings(): CliSettings {
@@ -412,6 +438,8 @@ class Builder {
     put(cli, 'reqOut', v.list('reqout'));
     put(cli, 'rspIn', v.list('rspin'));
     put(cli, 'rspOut', v.list('rspout'));
+    put(cli, 'reqOutOnly', v.str('reqout_only'));
+    if (v.flag('no_cache_extracerts')) cli.noCacheExtraCerts = true;
     if (v.has('rspin') && v.has('reqin')) this.warn('-reqin is ignored since -rspin is present');
     if (v.flag('reqin_new_tid') && !v.has('reqin')) this.warn('-reqin_new_tid is ignored since -reqin is not present');
     put(cli, 'session', v.str('session'));
@@ -516,7 +544,9 @@ class Builder {
     }
     const server = v.str('server');
     if (server === undefined) {
-      if (!v.flag('use_mock_srv') && !v.has('rspin')) throw missing('-server: missing -server or -use_mock_srv or -rspin option');
+      if (!v.flag('use_mock_srv') && !v.has('rspin') && !v.has('reqout_only')) {
+        throw missing('-server: missing -server or -use_mock_srv or -rspin option');
+      }
       for (const name of ['proxy', 'no_proxy', 'tls_used']) if (v.has(name)) this.warn(`ignoring -${name} option since -server is not given`);
     } else {
       if (/^https:\/\//i.test(server.trim()) && !tlsUsed) throw missing('-tls_used: missing -tls_used option since -server URL indicates https');
@@ -733,8 +763,9 @@ class Builder {
       if (policyOids === undefined) this.warn('-policy_oids_critical has no effect unless -policy_oids is given');
       c.policyOidsCritical = true;
     }
-    const generalInfo = this.generalInfo(v.str('geninfo'));
-    if (generalInfo !== undefined) c.generalInfo = generalInfo;
+    // OpenSSL adds the -profile ITAV after the -geninfo ones.
+    const generalInfo = [...(this.generalInfo(v.str('geninfo')) ?? []), ...certProfile(v.str('profile'))];
+    if (generalInfo.length > 0) c.generalInfo = generalInfo;
   }
 
   private extensions(): void {
@@ -772,25 +803,49 @@ class Builder {
   }
 
   /**
-   * -geninfo: `OID:int:N` (OpenSSL 3.0) or `OID:str:text` (OpenSSL 3.2), several separated by
-   * commas or spaces. The value is kept as DER (INTEGER or UTF8String).
+   * -geninfo as OpenSSL 3.3 and later read it: items separated by commas, each `OID:int:N` or
+   * `OID:str:text` (a text runs to the next comma, spaces included), the OID dotted or named.
+   * OpenSSL 3.0's single `OID:int:N` is one such item. Values are kept as DER.
    */
   private generalInfo(text: string | undefined): InfoTypeAndValueInput[] | undefined {
     if (text === undefined) return undefined;
-    return splitItems(text)
-      .filter((item) => item !== '')
-      .map((item) => {
-        const m = /^([^:]*):(int|str):(.*)$/i.exec(item);
-        if (!m) throw invalid(`-geninfo: '${item}' is not of the form <OID>:int:<n> or <OID>:str:<text>`);
-        const [, oid, kind, value] = m as unknown as [string, string, string, string];
-        if (!OID.test(oid)) throw invalid(`-geninfo: cannot parse OID '${oid}'`);
-        if (kind.toLowerCase() === 'str') {
-          return { infoType: oid, value: encodeTlv(0x0c, new TextEncoder().encode(value)) };
-        }
-        if (!/^[+-]?[0-9]+$/.test(value)) throw invalid(`-geninfo: cannot parse int '${value}'`);
-        return { infoType: oid, value: encodeInteger(BigInt(value)) };
-      });
+    const items: InfoTypeAndValueInput[] = [];
+    let rest = text;
+    do {
+      rest = rest.replace(/^\s+/, '');
+      const colon = rest.indexOf(':');
+      if (colon < 0) throw invalid(`-geninfo: missing ':' in '${rest}'`);
+      const name = rest.slice(0, colon);
+      const oid = OID.test(name) ? name : GENINFO_OID_NAMES[name];
+      if (oid === undefined) throw invalid(`-geninfo: invalid OID '${name}'`);
+      rest = rest.slice(colon + 1);
+      const kind = rest.slice(0, 4).toLowerCase();
+      rest = rest.slice(4);
+      if (kind === 'int:') {
+        // strtol(): leading spaces and a sign, then digits; after them only a comma may follow.
+        const m = /^\s*[+-]?[0-9]+/.exec(rest);
+        if (!m) throw invalid(`-geninfo: cannot parse int '${rest}'`);
+        rest = rest.slice(m[0].length);
+        if (rest !== '' && !rest.startsWith(',')) throw invalid(`-geninfo: missing ',' or end of value after int at '${rest}'`);
+        rest = rest.slice(1);
+        items.push({ infoType: oid, value: encodeInteger(BigInt(m[0].trim())) });
+      } else if (kind === 'str:') {
+        const comma = rest.indexOf(',');
+        const value = comma < 0 ? rest : rest.slice(0, comma);
+        rest = comma < 0 ? '' : rest.slice(comma + 1);
+        items.push({ infoType: oid, value: encodeTlv(0x0c, new TextEncoder().encode(value)) });
+      } else {
+        throw invalid(`-geninfo: missing 'int:' or 'str:' after OID '${name}'`);
+      }
+    } while (rest !== '');
+    return items;
   }
+}
+
+/** -profile: id-it-certProfile with a SEQUENCE OF one UTF8String (RFC 9483 section 4.1.1). */
+function certProfile(name: string | undefined): InfoTypeAndValueInput[] {
+  if (name === undefined) return [];
+  return [{ infoType: CmpOids.idItCertProfile, value: encodeTlv(0x30, encodeTlv(0x0c, new TextEncoder().encode(name))) }];
 }
 
 /** DER INTEGER in minimal two's complement. */

@@ -49,6 +49,8 @@ export interface CertificateOutputs {
   extraCertsOut?: string;
   caCertsOut?: string;
   certForm: CertForm;
+  /** -no_cache_extracerts: the extraCerts received are not kept, so -extracertsout is emptied. */
+  noCacheExtraCerts?: boolean;
 }
 
 export interface ReceivedCertificates {
@@ -60,7 +62,7 @@ export interface ReceivedCertificates {
 
 /** Saves what a transaction received, in OpenSSL's order: extra, CA, enrolled, chain. */
 export async function saveReceived(received: ReceivedCertificates, out: CertificateOutputs, log: CliLog): Promise<void> {
-  await saveCertificates(received.extraCerts, out.extraCertsOut, 'extra', 'extracertsout', out.certForm, log);
+  await saveCertificates(out.noCacheExtraCerts ? [] : received.extraCerts, out.extraCertsOut, 'extra', 'extracertsout', out.certForm, log);
   if (received.caPubs) await saveCertificates(received.caPubs, out.caCertsOut, 'CA', 'cacertsout', out.certForm, log);
   if (received.certificate) await saveCertificates([received.certificate], out.certOut, 'enrolled', 'certout', out.certForm, log);
   if (received.chain) await saveCertificates(received.chain, out.chainOut, 'chain', 'chainout', out.certForm, log);

@@ -351,12 +351,7 @@ describe('validation errors name the option', () => {
       'ERR_INVALID_OPTION',
       '-untrusted: empty item in the list (items are separated by commas or spaces)',
     ],
-    [
-      'bad -geninfo',
-      [...genm, '-geninfo', '1.2.3:float:1'],
-      'ERR_INVALID_OPTION',
-      "-geninfo: '1.2.3:float:1' is not of the form <OID>:int:<n> or <OID>:str:<text>",
-    ],
+    ['bad -geninfo', [...genm, '-geninfo', '1.2.3:float:1'], 'ERR_INVALID_OPTION', "-geninfo: missing 'int:' or 'str:' after OID '1.2.3'"],
     ['-nowait without -session', [...genm, '-nowait'], 'ERR_MISSING_OPTION', '-nowait: needs -session FILE to save the waiting transaction in'],
     ['-server with -use_mock_srv', [...genm, '-use_mock_srv'], 'ERR_INVALID_OPTION', '-use_mock_srv: cannot be used with -server'],
     ['TLS key without cert', [...genm, '-tls_used', '-tls_key', 'k.pem'], 'ERR_MISSING_OPTION', '-tls_cert: missing -tls_cert option'],

@@ -166,6 +166,11 @@ export interface CmpClientOptions {
   disableConfirm?: boolean;
   /** Certificate to be updated (kur) or revoked (rr). */
   oldCert?: CertificateInput;
+  /**
+   * Serial number of the certificate an rr revokes, with `issuer` naming its issuer, when the
+   * certificate itself is not at hand (OpenSSL -serial): decimal or 0x-prefixed hexadecimal text.
+   */
+  serialNumber?: string | bigint;
   /** CRLReason for rr (-1 = none, as OpenSSL's default). */
   revReason?: number;
   /** Additional generalInfo ITAVs in every request header (OpenSSL -geninfo). */

@@ -83,8 +83,19 @@ async function buildBody(
   }
 }
 
-/** The certificate to revoke, or as OpenSSL 3.0's fallback the subject and key of `csr`. */
+/**
+ * The certificate to revoke: named by issuer and serial number when both are given (they win
+ * over oldCert, as in OpenSSL 3.2), else oldCert, or as OpenSSL 3.0's fallback the subject and key of `csr`.
+ */
 function revocationTarget(setup: ClientSetup): RevocationTarget {
+  if (setup.serialNumber !== undefined) {
+    if (!setup.issuer) {
+      throw new CmpError('ERR_MISSING_OPTION', 'rr by serial number needs the issuer too: give both issuer and serialNumber or neither', {
+        options: ['issuer', 'serialNumber'],
+      });
+    }
+    return { issuer: setup.issuer, serialNumber: setup.serialNumber };
+  }
   if (setup.oldCert) return { cert: setup.oldCert };
   if (setup.csr) {
     const info = AsnConvert.parse(setup.csr, CertificationRequest).certificationRequestInfo;

@@ -43,7 +43,11 @@ export async function checkResponse(
   onSigner?: SignerObserver,
 ): Promise<CheckedResponse> {
   const t = input.transaction;
-  const oldCert = setup.oldCert;
+  // The rp must name what the rr asked to revoke (see revocationTarget).
+  const revoked =
+    setup.serialNumber !== undefined && setup.issuer
+      ? { issuer: setup.issuer, serialNumber: setup.serialNumber }
+      : setup.oldCert && issuerAndSerial(setup.oldCert);
   const exp: ResponseExpectations = {
     requestType: input.requestType,
     transactionId: fromB64(t.transactionId),
@@ -56,10 +60,8 @@ export async function checkResponse(
       : session.requestedPublicKey
         ? { requestedPublicKey: session.requestedPublicKey }
         : {}),
-    ...((input.requestType === 'rr' || input.pollingFor === 'rr') && oldCert
-      ? {
-          revokedCert: (({ issuer, serialNumber }) => ({ issuer, serialNumber: new Uint8Array(serialNumber) }))(issuerAndSerial(oldCert)),
-        }
+    ...((input.requestType === 'rr' || input.pollingFor === 'rr') && revoked
+      ? { revokedCert: { issuer: revoked.issuer, serialNumber: new Uint8Array(revoked.serialNumber) } }
       : {}),
     ...(setup.options.unprotectedErrors ? { unprotectedErrors: true } : {}),
     ...(setup.outTrusted ? { outTrusted: setup.outTrusted } : {}),

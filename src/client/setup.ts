@@ -10,6 +10,7 @@ import { SubjectKeyIdentifierExtension, X509Certificate } from '@peculiar/x509';
 import { isPem, loadCertificateSet, loadCertificationRequest, loadPrivateKey, publicKeyMatches } from '../credentials';
 import { digestByName, type HashName, type PrivateKeyHandle } from '../crypto';
 import { CmpError, ErrorCodes } from '../errors';
+import { integerContent } from '../message/cert-identity';
 import { parseName } from '../pki/names';
 import type { CertificateInput, CertificatesInput, CmpClientOptions, KeyInput } from '../options';
 import type { ProtectionConfig } from '../protection/protect';
@@ -32,6 +33,8 @@ export interface ClientSetup {
   csr?: Uint8Array;
   subject?: Name;
   issuer?: Name;
+  /** The INTEGER content of `options.serialNumber`, for an rr by issuer and serial number. */
+  serialNumber?: ArrayBuffer;
   digest: HashName;
   srvCert?: X509Certificate;
   trusted: X509Certificate[];
@@ -117,6 +120,15 @@ function nameOption(value: string, option: string): Name {
   } catch (e) {
     throw optionError(e, option);
   }
+}
+
+/** s2i_ASN1_INTEGER's syntax: decimal, or hexadecimal after 0x, with an optional leading minus. */
+function serialNumberOption(value: string | bigint): ArrayBuffer {
+  if (typeof value === 'bigint') return integerContent(value);
+  const m = /^\s*(-?)(0x[0-9a-f]+|[0-9]+)\s*$/i.exec(value);
+  if (!m) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `serialNumber: cannot read serial number: '${value}'`, { options: ['serialNumber'] });
+  const magnitude = BigInt(m[2]);
+  return integerContent(m[1] ? -magnitude : magnitude);
 }
 
 const textBytes = (s: string | Uint8Array) => (typeof s === 'string' ? new TextEncoder().encode(s) : s);
@@ -206,6 +218,7 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
   const csr = o.csr !== undefined ? await labelled('csr', () => loadCertificationRequest(o.csr!)) : undefined;
   const subject = o.subject !== undefined ? nameOption(o.subject, 'subject') : undefined;
   const issuer = o.issuer !== undefined ? nameOption(o.issuer, 'issuer') : undefined;
+  const serialNumber = o.serialNumber !== undefined ? serialNumberOption(o.serialNumber) : undefined;
   const protection = protectionOf(o, cert, key, digest);
   const signing = protection.kind === 'signature';
 
@@ -259,6 +272,7 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
     ...(csr ? { csr } : {}),
     ...(subject ? { subject } : {}),
     ...(issuer ? { issuer } : {}),
+    ...(serialNumber ? { serialNumber } : {}),
     digest,
     ...(srvCert ? { srvCert } : {}),
     trusted,

@@ -21,7 +21,7 @@ import {
   RevReqContent,
 } from '../asn1';
 import { toArrayBuffer } from '../bytes';
-import { issuerAndSerial } from './cert-identity';
+import { issuerAndSerial, type IssuerAndSerial } from './cert-identity';
 
 export function buildPollReq(certReqId: bigint): PollReqContent {
   return new PollReqContent([new PollReqContentEntry({ certReqId })]);
@@ -42,12 +42,17 @@ export function buildErrorMsg(text: string, failInfo?: string[]): ErrorMsgConten
  * What an rr names: a certificate (by issuer and serial number, RFC 9483 4.2), or, without one,
  * the subject and public key of a PKCS#10 request, as OpenSSL 3.0 does for `-cmd rr -csr`.
  */
-export type RevocationTarget = { cert: X509Certificate } | { subject: Name; publicKey: SubjectPublicKeyInfo };
+/** The certificate itself, its issuer and serial number alone (OpenSSL -issuer and -serial), or a CSR's subject and key. */
+export type RevocationTarget = { cert: X509Certificate } | IssuerAndSerial | { subject: Name; publicKey: SubjectPublicKeyInfo };
 
 /** rr for one certificate; the CRL reason, when not -1, goes into crlEntryDetails as OpenSSL does. */
 export function buildRevReq(target: RevocationTarget, reason: number): RevReqContent {
   const certDetails =
-    'cert' in target ? new CertTemplate(issuerAndSerial(target.cert)) : new CertTemplate({ subject: target.subject, publicKey: target.publicKey });
+    'cert' in target
+      ? new CertTemplate(issuerAndSerial(target.cert))
+      : 'serialNumber' in target
+        ? new CertTemplate({ issuer: target.issuer, serialNumber: target.serialNumber })
+        : new CertTemplate({ subject: target.subject, publicKey: target.publicKey });
   const details = new RevDetails({ certDetails });
   if (reason >= 0) {
     const value = AsnConvert.serialize(new CRLReason(reason));

@@ -17,3 +17,19 @@ export function issuerAndSerial(cert: X509Certificate): IssuerAndSerial {
   const tbs = AsnConvert.parse(cert.rawData, Certificate).tbsCertificate;
   return { issuer: tbs.issuer, serialNumber: tbs.serialNumber };
 }
+
+/**
+ * The content bytes of an INTEGER holding `value`: minimal two's complement, as DER wants, so a
+ * serial number given as a number names the same certificate as the issuer's own encoding.
+ */
+export function integerContent(value: bigint): ArrayBuffer {
+  let bytes = 1;
+  while (value < -(1n << BigInt(8 * bytes - 1)) || value >= 1n << BigInt(8 * bytes - 1)) bytes++;
+  const out = new Uint8Array(bytes);
+  let rest = BigInt.asUintN(8 * bytes, value);
+  for (let i = bytes - 1; i >= 0; i--) {
+    out[i] = Number(rest & 0xffn);
+    rest >>= 8n;
+  }
+  return out.buffer;
+}

@@ -89,6 +89,8 @@ export const OPTIONS: readonly OptionSpec[] = [
         "of form <OID>:int:<n> or <OID>:str:<s>, e.g. '1.2.3.4:int:56789, id-kp:str:name'",
       ],
     ],
+    ['template', 's', 'path', 'File to save certTemplate received in genp of type certReqTemplate'],
+    ['keyspec', 's', 'path', 'Optional file to save Key specification received in genp of type certReqTemplate'],
   ]),
   ...group('Certificate enrollment', [
     ['newkey', 's', 'path', 'Private or public key for the requested cert. Default: CSR key or client key'],
@@ -206,7 +208,10 @@ export const OPTIONS: readonly OptionSpec[] = [
     ],
     ['no_cache_extracerts', '-', 'text', 'Do not keep certificates received in the extraCerts CMP message field'],
     ['extracertsout', 's', 'path', 'File to save extra certificates received in the extraCerts field'],
-    ['cacertsout', 's', 'path', "File to save CA certificates received in the caPubs field of 'ip' messages"],
+    ['cacertsout', 's', 'path', 'File to save CA certs received in caPubs field or genp with id-it-caCerts'],
+    ['crlcert', 's', 'path', 'certificate to request a CRL for in genm of type crlStatusList'],
+    ['oldcrl', 's', 'path', 'CRL to request update for in genm of type crlStatusList'],
+    ['crlout', 's', 'path', "File to save new CRL received in genp of type 'crls'"],
   ]),
   ...group('Client authentication', [
     ['ref', 's', 'text', 'Reference value to use as senderKID in case no -cert is given'],
@@ -241,6 +246,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   ]),
   ...group('Credentials format', [
     ['certform', 's', 'text', 'Format (PEM or DER) to use when saving a certificate to a file. Default PEM'],
+    ['crlform', 's', 'text', 'Format (PEM or DER) to use when saving a CRL to a file. Default DER'],
     ['keyform', 's', 'text', 'Format of the key input (PEM, DER or P12; ENGINE is not supported)'],
     ['otherpass', 's', 'passphrase', 'Pass phrase source potentially needed for loading certificates of others'],
     ['engine', 's', 'text', ['Use crypto engine with given identifier, possibly a hardware device.', 'Not supported by cmpflow']],
@@ -286,6 +292,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     ['srv_trusted', 's', 'paths', 'Trusted certificates for client authentication'],
     ['srv_untrusted', 's', 'paths', 'Intermediate certs that may be useful for verifying CMP protection'],
     ['rsp_cert', 's', 'path', 'Certificate to be returned as mock enrollment result'],
+    ['rsp_crl', 's', 'path', 'CRL to be returned in genp of type crls'],
     ['rsp_extracerts', 's', 'paths', 'Extra certificates to be included in mock certification responses'],
     ['rsp_capubs', 's', 'paths', 'CA certificates to be included in mock ip response'],
     ['poll_count', 'N', 'text', 'Number of times the client must poll before receiving a certificate'],

@@ -53,7 +53,23 @@ export interface CliSettings {
   chainOut?: string;
   extraCertsOut?: string;
   caCertsOut?: string;
+  /** -srvcertout: where the validated signer of the last response goes (emptied when there is none). */
+  srvCertOut?: string;
+  /** -oldwithold: the root a genm rootCaCert asks an update for; the other three: where its parts go. */
+  oldWithOld?: string;
+  newWithNew?: string;
+  newWithOld?: string;
+  oldWithNew?: string;
   certForm: 'PEM' | 'DER';
+  /** -template and -keyspec: where genm certReqTemplate writes the template and key specification (DER). */
+  template?: string;
+  keySpec?: string;
+  /** -crlcert, -oldcrl: what names the CRL a genm crlStatusList asks about; -crlout: where the new one goes. */
+  crlCert?: string;
+  oldCrl?: string;
+  crlOut?: string;
+  /** -crlform: DER by default, as in OpenSSL. */
+  crlForm: 'PEM' | 'DER';
   keyForm?: 'PEM' | 'DER' | 'P12';
   reqIn?: string[];
   reqInNewTid: boolean;
@@ -89,6 +105,12 @@ export interface MockServerSettings {
   rspCert?: string;
   rspExtraCerts?: string[];
   rspCaPubs?: string[];
+  /** -rsp_newwithnew, -rsp_newwithold, -rsp_oldwithnew: the root CA key update a genm rootCaCert gets. */
+  rspNewWithNew?: string;
+  rspNewWithOld?: string;
+  rspOldWithNew?: string;
+  /** -rsp_crl: the CRL a genm crlStatusList is answered with. */
+  rspCrl?: string;
   pollCount: number;
   /** -delayed_delivery: for rr, genm and certConf, how many answers are `waiting` before the real one. */
   delayedDelivery?: Partial<Record<'rr' | 'genm' | 'certConf', number>>;
@@ -402,6 +424,8 @@ class Builder {
     }
     const certForm = (v.str('certform') ?? 'PEM').toUpperCase();
     if (certForm !== 'PEM' && certForm !== 'DER') throw invalid(`-certform: '${v.str('certform')}' is not PEM or DER`);
+    const crlForm = (v.str('crlform') ?? 'DER').toUpperCase();
+    if (crlForm !== 'PEM' && crlForm !== 'DER') throw invalid(`-crlform: '${v.str('crlform')}' is not PEM or DER`);
     const keyFormText = v.str('keyform')?.toUpperCase();
     if (keyFormText === 'ENGINE') throw invalid('-keyform: ENGINE is not supported by cmpflow');
     if (keyFormText !== undefined && !['PEM', 'DER', 'P12'].includes(keyFormText)) {
@@ -420,6 +444,7 @@ class Builder {
       batch: v.flag('batch'),
       repeat: v.num('repeat') ?? 1,
       certForm,
+      crlForm,
       reqInNewTid: v.flag('reqin_new_tid'),
       useMockServer: v.flag('use_mock_srv'),
       sansCritical: sans?.includes('critical') ?? false,
@@ -433,6 +458,28 @@ class Builder {
     put(cli, 'chainOut', v.str('chainout'));
     put(cli, 'extraCertsOut', v.str('extracertsout'));
     put(cli, 'caCertsOut', v.str('cacertsout'));
+    put(cli, 'srvCertOut', v.str('srvcertout'));
+    const rootUpdateFiles = { oldWithOld: 'oldwithold', newWithNew: 'newwithnew', newWithOld: 'newwithold', oldWithNew: 'oldwithnew' } as const;
+    for (const [key, name] of Object.entries(rootUpdateFiles) as [keyof typeof rootUpdateFiles, string][]) put(cli, key, v.str(name));
+    if (cmd !== 'genm' || infoType?.oid !== CmpOids.idItRootCaCert) {
+      for (const name of Object.values(rootUpdateFiles)) {
+        if (v.has(name)) this.warn(`-${name} option is ignored unless -cmd 'genm' and -infotype rootCaCert is given`);
+      }
+    } else if (!v.has('newwithnew')) {
+      throw missing('-newwithnew: missing -newwithnew option for -infotype rootCaCert');
+    }
+    put(cli, 'template', v.str('template'));
+    put(cli, 'keySpec', v.str('keyspec'));
+    put(cli, 'crlCert', v.str('crlcert'));
+    put(cli, 'oldCrl', v.str('oldcrl'));
+    put(cli, 'crlOut', v.str('crlout'));
+    if (cmd !== 'genm' || infoType?.oid !== CmpOids.idItCertReqTemplate) {
+      const ignored = "option is ignored unless -cmd 'genm' and -infotype 'certReqTemplate' is given";
+      if (v.has('template')) this.warn(`-template ${ignored}`);
+      if (v.has('keyspec')) this.warn(`-keyspec ${ignored}`);
+    } else if (!v.has('template')) {
+      throw missing('-template: missing -template option for genm with infotype certReqTemplate');
+    }
     put(cli, 'keyForm', keyFormText as CliSettings['keyForm']);
     put(cli, 'reqIn', v.list('reqin'));
     put(cli, 'reqOut', v.list('reqout'));
@@ -529,6 +576,10 @@ class Builder {
     put(s, 'rspCert', v.str('rsp_cert'));
     put(s, 'rspExtraCerts', v.list('rsp_extracerts'));
     put(s, 'rspCaPubs', v.list('rsp_capubs'));
+    put(s, 'rspNewWithNew', v.str('rsp_newwithnew'));
+    put(s, 'rspNewWithOld', v.str('rsp_newwithold'));
+    put(s, 'rspOldWithNew', v.str('rsp_oldwithnew'));
+    put(s, 'rspCrl', v.str('rsp_crl'));
     put(s, 'statusString', v.str('statusstring'));
     put(s, 'srvStore', v.str('srv_store'));
     return s;
@@ -699,16 +750,15 @@ class Builder {
       } else if (cmd !== undefined) {
         if (v.has('subject') && (v.has('ref') || v.has('cert'))) this.warn(`-subject ${ignored} since -ref or -cert is given`);
         for (const name of ['issuer', 'reqexts', 'san_nodefault', 'sans', 'policies', 'policy_oids']) {
-          if (v.isSet(name)) this.warn(`-${name} ${ignored}`);
+          // OpenSSL 3.2's rr names the certificate by -issuer and -serial.
+          if (v.isSet(name) && !(name === 'issuer' && cmd === 'rr')) this.warn(`-${name} ${ignored}`);
         }
       }
       if (cmd === 'kur' && !v.has('oldcert') && !v.has('cert') && !v.has('csr')) {
         throw missing('-oldcert: missing -oldcert for certificate to be updated and no -csr given');
       }
-      if (cmd === 'rr') {
-        if (!v.has('oldcert') && !v.has('csr')) throw missing('-oldcert: missing -oldcert for certificate to be revoked and no -csr given');
-        if (v.has('oldcert') && v.has('csr')) this.warn('ignoring -csr since certificate to be revoked is given');
-      }
+      if (cmd === 'rr') this.revocationTarget();
+      else if (v.has('serial')) this.warn("Ignoring -serial for command other than 'rr'");
       if (cmd === 'p10cr' && !v.has('csr')) throw missing('-csr: missing PKCS#10 CSR for p10cr');
       if (cmd === 'p10cr' || cmd === 'rr') {
         for (const name of ['newkeypass', 'newkey', 'days', 'popo']) {
@@ -729,7 +779,7 @@ class Builder {
         nameArgument('subject', v.str('subject'), (m) => this.warn(m)),
       );
     }
-    if (enrolling || cmd === undefined)
+    if (enrolling || cmd === undefined || (cmd === 'rr' && v.has('serial')))
       put(
         c,
         'issuer',
@@ -766,6 +816,26 @@ class Builder {
     // OpenSSL adds the -profile ITAV after the -geninfo ones.
     const generalInfo = [...(this.generalInfo(v.str('geninfo')) ?? []), ...certProfile(v.str('profile'))];
     if (generalInfo.length > 0) c.generalInfo = generalInfo;
+  }
+
+  /** apps/cmp.c 3.2: an rr names its certificate by -issuer and -serial, else by -oldcert, else by -csr. */
+  private revocationTarget(): void {
+    const v = this.v;
+    if (!v.has('issuer') && !v.has('serial')) {
+      if (!v.has('oldcert') && !v.has('csr')) {
+        throw missing('-oldcert: missing -oldcert or -issuer and -serial for certificate to be revoked and no -csr given');
+      }
+      if (v.has('oldcert') && v.has('csr')) this.warn('ignoring -csr since certificate to be revoked is given');
+      return;
+    }
+    if (!v.has('issuer') || !v.has('serial')) throw missing('-serial: must give both -issuer and -serial options or neither');
+    const since = "since -issuer and -serial is given for command 'rr'";
+    for (const name of ['oldcert', 'csr']) {
+      if (!v.has(name)) continue;
+      this.warn(`Ignoring -${name} ${since}`);
+      v.delete(name);
+    }
+    this.client.serialNumber = v.str('serial')!;
   }
 
   private extensions(): void {

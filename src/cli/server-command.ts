@@ -20,6 +20,8 @@ import {
 } from '../server';
 import { passphraseResolver, type ClientEnvironment } from './client-options';
 import type { CliLog, OutputStream } from './log';
+import { loadCrl } from '../credentials/crl';
+import { mockCertReqTemplate } from './mock-template';
 import type { MockServerSettings, RunCommandLine } from './options';
 
 export interface ServerIo extends ClientEnvironment {
@@ -66,6 +68,7 @@ async function serverConfig(s: MockServerSettings, parsed: RunCommandLine, io: C
   if (s.rspCert !== undefined) config.rspCert = await certificateOf(file(s.rspCert), '-rsp_cert', keyPass);
   if (s.rspExtraCerts) config.rspExtraCerts = await certificatesOf(files(s.rspExtraCerts), '-rsp_extracerts', otherPass);
   if (s.rspCaPubs) config.rspCaPubs = await certificatesOf(files(s.rspCaPubs), '-rsp_capubs', otherPass);
+  if (s.rspCrl !== undefined) config.rspCrl = new Uint8Array(loadCrl(file(s.rspCrl), '-rsp_crl').rawData);
   return config;
 }
 
@@ -100,6 +103,9 @@ export async function createMockServer(parsed: RunCommandLine, io: ClientEnviron
       log.warn('no -srv_trusted given: the mock server accepts signature-protected requests only from certificates of its throwaway CA');
     }
   }
+  // OpenSSL's mock answers certReqTemplate with the issuer it would name and the key types it
+  // offers; so does this one, for -template and -keyspec to have something to save.
+  config.certReqTemplate ??= mockCertReqTemplate((config.rspCert ?? config.ca?.cert)!, config.rspCert !== undefined);
   const server = createCmpServer(config);
   try {
     await server.ready();

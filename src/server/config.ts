@@ -160,6 +160,11 @@ export interface CmpServerConfig {
   rootCaKeyUpdate?: RootCaKeyUpdateConfig;
   /** The answer to id-it-certReqTemplate; absent: the genp says there is none. */
   certReqTemplate?: CertReqTemplateContent;
+  /**
+   * The CRL a genm crlStatusList is answered with (DER), instead of the CA's own: OpenSSL's mock
+   * -rsp_crl. Sent when the client names its issuer (or a distribution point) and has none as new.
+   */
+  rspCrl?: Uint8Array;
 
   /** pvno values accepted; default 2 (cmp2000) and 3 (cmp2021). */
   pvnos?: number[];

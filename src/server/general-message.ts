@@ -26,7 +26,6 @@ import {
   type InfoTypeAndValue,
 } from '../asn1';
 import { Oids } from '../crypto';
-import { viewOf } from '../pki/certificate-view';
 import { canonicalName, canonicalNameKey } from '../pki/name-matching';
 import type { Reply, ServerContext, IncomingRequest } from './context';
 import { refuse } from './refusal';
@@ -60,21 +59,28 @@ function rootCaKeyUpdate(ctx: ServerContext, oldRoot: Certificate | undefined): 
   return createInfoTypeAndValue(CmpOids.idItRootCaKeyUpdate, content);
 }
 
-/** id-it-crls with our CRL when one of the client's CRLStatus entries is ours and older. */
+/**
+ * id-it-crls with our CRL (the -rsp_crl one, else the CA's) when one of the client's CRLStatus
+ * entries names its issuer and is older, or has none.
+ */
 async function crls(ctx: ServerContext, itav: InfoTypeAndValue): Promise<InfoTypeAndValue> {
   const statuses = value(itav, CRLStatusListValue, 'crlStatusList');
-  const ca = ctx.ca;
-  if (!ca) return createInfoTypeAndValue(CmpOids.idItCrls);
-  const ours = viewOf(ca.cert).subjectKey;
-  const crl = await ca.crl();
-  const thisUpdate = AsnConvert.parse(crl, CertificateList).tbsCertList.thisUpdate.getTime();
+  const configured = ctx.config.source.rspCrl;
+  const der = configured ?? (ctx.ca ? await ctx.ca.crl() : undefined);
+  if (!der) return createInfoTypeAndValue(CmpOids.idItCrls);
+  const crl = AsnConvert.parse(der, CertificateList);
+  const issuer = canonicalNameKey(canonicalName(crl.tbsCertList.issuer));
+  const thisUpdate = crl.tbsCertList.thisUpdate.getTime();
   const wanted = statuses.some((status) => {
-    // Our certificates carry no CRL distribution point, so only an issuer name can point to us.
     const names = status.source.issuer ?? [];
-    const isOurs = names.some((n) => n.directoryName && canonicalNameKey(canonicalName(n.directoryName)) === ours);
+    // The CA's certificates carry no CRL distribution point, so only an issuer name can point to
+    // its CRL; a configured CRL is, as OpenSSL's mock has it, the one any distribution point means.
+    const isOurs =
+      names.some((n) => n.directoryName && canonicalNameKey(canonicalName(n.directoryName)) === issuer) ||
+      (configured !== undefined && status.source.dpn !== undefined);
     return isOurs && (!status.thisUpdate || status.thisUpdate.getTime() < thisUpdate);
   });
-  return createInfoTypeAndValue(CmpOids.idItCrls, wanted ? new CRLsValue([AsnConvert.parse(crl, CertificateList)]) : undefined);
+  return createInfoTypeAndValue(CmpOids.idItCrls, wanted ? new CRLsValue([crl]) : undefined);
 }
 
 function keyTypes(): InfoTypeAndValue {

@@ -207,11 +207,11 @@ describe('the cmpflow process', () => {
   it('exits 1 with one error line and no stack trace, and 0 for a transaction', async () => {
     const [bad, good] = await Promise.all([
       spawnCmpflow([...ir(), '-revreason', '7']).done,
-      spawnCmpflow([...base(), '-cmd', 'genm', '-infotype', 'caCerts']).done,
+      spawnCmpflow([...base(), '-cmd', 'genm', '-infotype', 'signKeyPairTypes']).done,
     ]);
     expect(bad.code).toBe(1);
     expect(bad.stderrLines).toEqual(['cmpflow: error: -revreason: invalid reason 7; valid values are -1 .. 6, 8 .. 10 (ERR_INVALID_OPTION)']);
     expect(good.code).toBe(0);
-    expect(good.stdout).toBe('genp contains ITAV of type: id-it-caCerts\n');
+    expect(good.stdout).toBe('genp contains ITAV of type: id-it-signKeyPairTypes\n');
   }, 90_000);
 });

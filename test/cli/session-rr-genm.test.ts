@@ -59,7 +59,7 @@ async function victim(url: string, name: string): Promise<{ file: string; serial
 
 const common = (url: string) => ['-config', '', '-server', url, '-trusted', caCertFile, '-recipient', '/CN=CA'];
 const rrArgs = (url: string, oldCert: string) => [...common(url), '-ref', RA_REF, '-secret', `pass:${RA_SECRET}`, '-cmd', 'rr', '-oldcert', oldCert];
-const genmArgs = (url: string) => [...common(url), '-ref', REF, '-secret', `pass:${SECRET}`, '-cmd', 'genm', '-infotype', 'caCerts'];
+const genmArgs = (url: string) => [...common(url), '-ref', REF, '-secret', `pass:${SECRET}`, '-cmd', 'genm', '-infotype', 'signKeyPairTypes'];
 const revokedAtCa = (server: CmpServer, serial: string) => server.state.ca!.record(Buffer.from(serial, 'hex'))?.revocation !== undefined;
 const machineIn = (file: string) => (JSON.parse(readFileSync(file, 'utf8')) as { machine: string }).machine;
 const accepted = 'CMP info: revocation accepted (PKIStatus=accepted)';
@@ -151,7 +151,7 @@ describe('genm with a session file', () => {
     await withCa(1, async (url) => {
       const blocking = await cmpflow(genmArgs(url));
       expect({ code: blocking.code, errors: blocking.errors }).toEqual({ code: 0, errors: [] });
-      expect(blocking.stdout).toBe('genp contains ITAV of type: id-it-caCerts\n');
+      expect(blocking.stdout).toBe('genp contains ITAV of type: id-it-signKeyPairTypes\n');
 
       const file = path.join(dir, 'genm-nowait.json');
       const waiting = await cmpflow([...genmArgs(url), '-session', file, '-nowait']);
@@ -177,7 +177,7 @@ describe('genm with a session file', () => {
 
       const done = await cmpflow(['-resume', file, '-secret', `pass:${SECRET}`, '-nowait']);
       expect({ code: done.code, errors: done.errors }).toEqual({ code: 0, errors: [] });
-      expect(done.stdout).toBe('genp contains ITAV of type: id-it-caCerts\n');
+      expect(done.stdout).toBe('genp contains ITAV of type: id-it-signKeyPairTypes\n');
       expect(existsSync(file)).toBe(false);
     });
   }, 60_000);

@@ -83,15 +83,11 @@ class InspectorSocket {
   #unwritten = 0;
   #settled: (() => void)[] = [];
 
+  readonly #onGone: (reason: string, wasOpen: boolean) => void;
+
   constructor(Socket: SocketClass, url: string, onGone: (reason: string, wasOpen: boolean) => void) {
-    const gone = (reason: string) => {
-      if (this.#state === 'gone') return;
-      const wasOpen = this.#state === 'open';
-      this.#state = 'gone';
-      this.#queue = [];
-      onGone(reason, wasOpen);
-      this.#wake();
-    };
+    this.#onGone = onGone;
+    const gone = (reason: string) => this.#gone(reason);
     try {
       const socket = new Socket(url);
       this.#socket = socket;
@@ -128,6 +124,15 @@ class InspectorSocket {
     });
   }
 
+  #gone(reason: string): void {
+    if (this.#state === 'gone') return;
+    const wasOpen = this.#state === 'open';
+    this.#state = 'gone';
+    this.#queue = [];
+    this.#onGone(reason, wasOpen);
+    this.#wake();
+  }
+
   #wake(): void {
     for (const resolve of this.#settled.splice(0)) resolve();
   }
@@ -149,6 +154,7 @@ class InspectorSocket {
     }
     const socket = this.#socket;
     if (socket === undefined) return;
+    if (this.#state === 'connecting') this.#gone(`no answer within ${timeoutMs / 1000} s`);
     // Closed here, before the close event: ending the run is not a failure to report.
     const wasOpen = this.#state === 'open' && this.#unwritten === 0;
     this.#state = 'gone';

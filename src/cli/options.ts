@@ -823,7 +823,7 @@ class Builder {
     const v = this.v;
     if (!v.has('issuer') && !v.has('serial')) {
       if (!v.has('oldcert') && !v.has('csr')) {
-        throw missing('-oldcert: missing -oldcert or -issuer and -serial for certificate to be revoked and no -csr given');
+        throw missing('-oldcert: missing -oldcert for certificate to be revoked and no -csr given');
       }
       if (v.has('oldcert') && v.has('csr')) this.warn('ignoring -csr since certificate to be revoked is given');
       return;

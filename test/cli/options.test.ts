@@ -137,6 +137,7 @@ describe('building CmpClientOptions', () => {
       certOut: 'out.pem',
       chainOut: 'chain.pem',
       certForm: 'DER',
+      crlForm: 'DER',
       keyForm: 'P12',
       reqOut: ['r1.der', 'r2.der'],
       reqInNewTid: false,

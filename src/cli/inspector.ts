@@ -4,7 +4,7 @@
  * their id, parent and machine definition). With the optional package @statelyai/inspect
  * installed they go to a Stately inspector over a WebSocket (CMPFLOW_INSPECT_URL, by default
  * ws://localhost:8787: the package's own default, 8080, is the port of the docs' CA example);
- * without it they are printed to stderr, one JSON line per event. cmpflow does not depend on the
+ * without it, or with CMPFLOW_INSPECT_URL=stderr, they are printed to stderr, one JSON line per event. cmpflow does not depend on the
  * package; it is loaded only when asked for.
  *
  * The package turns XState's events into the Stately inspector's format (createInspector); the
@@ -163,7 +163,11 @@ class InspectorSocket {
   }
 }
 
+/** CMPFLOW_INSPECT_URL=stderr prints the events even where the package is installed. */
+export const PRINT_EVENTS = 'stderr';
+
 export async function openInspector(env: Record<string, string | undefined>, stderr: OutputStream, log: CliLog): Promise<CliInspector> {
+  if (env.CMPFLOW_INSPECT_URL === PRINT_EVENTS) return printer(stderr);
   const dir = packageDir();
   if (dir === undefined) {
     log.warn(

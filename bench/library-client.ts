@@ -4,9 +4,13 @@
  * session from inside the process, so Node's startup and module loading are not part of them.
  *
  *   library-client.ts '{"options": {...CmpClientOptions}, "command": "ir"|"genm", "warmup": 10, "sessions": 100}'
+ *
+ * With "transport": "axios" the messages go through an axios instance (cmpflow/axios) to
+ * options.server, a full URL, instead of cmpflow's own HTTP transfer.
  */
 import 'reflect-metadata';
 import type * as Client from '../src/client';
+import type * as AxiosEntry from '../src/entries/axios';
 import type { CmpClientOptions, InfoTypeAndValueInput } from '../src/options';
 import { report } from './support/child';
 import { requireDist } from './support/dist';
@@ -17,6 +21,7 @@ interface Job {
   itavs?: InfoTypeAndValueInput[];
   warmup: number;
   sessions: number;
+  transport?: 'default' | 'axios';
 }
 
 export interface LibraryClientResult {
@@ -26,10 +31,18 @@ export interface LibraryClientResult {
   maxRssKb: number;
 }
 
+/** The options with `server` replaced by an axios transfer to it, as an application with its own instance has them. */
+function viaAxios(options: CmpClientOptions): CmpClientOptions {
+  const { axiosTransfer } = requireDist<typeof AxiosEntry>('src/entries/axios');
+  const axios = require('axios') as typeof import('axios').default;
+  const { server, ...rest } = options;
+  return { ...rest, transfer: axiosTransfer(axios.create({ proxy: false }), server!) };
+}
+
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2]!) as Job;
   const { CmpClient } = requireDist<typeof Client>('src/client');
-  const client = new CmpClient(job.options);
+  const client = new CmpClient(job.transport === 'axios' ? viaAxios(job.options) : job.options);
   const once = () => (job.command === 'genm' ? client.genm(job.itavs ?? []) : client.ir());
   for (let i = 0; i < job.warmup; i++) await once();
   const cpu = process.cpuUsage();

@@ -4,9 +4,9 @@
  * sections and prints markdown tables; `--json FILE` also writes every number.
  *
  *   --quick           fewer rounds and sessions (about a minute)
- *   --only LIST       comma-separated sections: openssl, embedded, sessions
+ *   --only LIST       comma-separated sections: openssl, axios, embedded, sessions
  *   --rounds N        rounds of the openssl comparison (default 3)
- *   --repeat N        -repeat of each openssl/cmpflow run (default 100)
+ *   --repeat N        -repeat of each openssl/cmpflow run, and sessions of each axios/default run (default 100)
  *   --restore N       suspended sessions to restore and finish (default 100000)
  *   --no-build        use dist/ as it is
  *   --json FILE       write all results as JSON
@@ -14,6 +14,7 @@
 import 'reflect-metadata';
 import { execFileSync } from 'child_process';
 import { writeFileSync } from 'fs';
+import { axiosTable, compareAxiosTransfer, type AxiosComparisonResult } from './axios-transfer';
 import { measureThroughput, throughputTable, type LoadMode, type ThroughputRow } from './embedded-throughput';
 import { compareWithOpenSsl, comparisonTable, type ComparisonResult } from './openssl-comparison';
 import type { SuspendedSessionsResult } from './suspended-sessions';
@@ -32,7 +33,7 @@ interface Args {
   json?: string;
 }
 
-const SECTIONS = ['openssl', 'embedded', 'sessions'];
+const SECTIONS = ['openssl', 'axios', 'embedded', 'sessions'];
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { quick: false, only: new Set(SECTIONS), build: true };
@@ -89,7 +90,13 @@ async function main(): Promise<void> {
   };
   print(`# cmpflow benchmarks ${args.quick ? '(quick)' : ''}\n`);
   print(`${machine.date}; ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memory}; ${machine.os}; Node ${machine.node}; ${machine.openssl}\n`);
-  const results: { machine: typeof machine; openssl?: ComparisonResult; embedded?: ThroughputRow[]; sessions?: SuspendedSessionsResult } = {
+  const results: {
+    machine: typeof machine;
+    openssl?: ComparisonResult;
+    axios?: AxiosComparisonResult;
+    embedded?: ThroughputRow[];
+    sessions?: SuspendedSessionsResult;
+  } = {
     machine,
   };
 
@@ -105,6 +112,16 @@ async function main(): Promise<void> {
       `\ncmpflow start (node bin/cmpflow.js -help): ${r.startup.wallMs.toFixed(0)} ms wall, ${r.startup.cpuMs.toFixed(0)} ms CPU, ` +
         `${(r.startup.cpuMs / repeat).toFixed(2)} ms CPU per session amortised over -repeat ${repeat}\n`,
     );
+  }
+
+  if (args.only.has('axios')) {
+    const rounds = args.rounds ?? (args.quick ? 2 : 3);
+    const sessions = args.repeat ?? (args.quick ? 20 : 100);
+    log(`\n== axios transfer vs the default transfer: ${rounds} rounds of ${sessions} sessions`);
+    const r = await compareAxiosTransfer({ rounds, sessions, warmup: args.quick ? 5 : 20, log });
+    results.axios = r;
+    print(`\n## cmpflow/axios beside the default transfer (library, mock server), per session, medians of ${rounds} rounds of ${sessions}\n`);
+    print(axiosTable(r));
   }
 
   if (args.only.has('embedded')) {

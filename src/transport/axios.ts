@@ -1,5 +1,6 @@
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { CmpError, ErrorCodes } from '../errors';
+import { CERT_REQUEST_KINDS } from '../protocol';
 import type { Transfer, TransferContext } from './types';
 
 /**
@@ -23,6 +24,14 @@ const MEDIA_TYPE = 'application/pkixcmp';
 const LEGACY_MEDIA_TYPE = 'application/pkixcmp-poll';
 const DEFAULT_MSG_TIMEOUT_S = 120;
 const DEFAULT_MAX_RESPONSE_BYTES = 100 * 1024;
+
+/**
+ * Requests after which the transaction may go on (certConf, polling), so the connection is worth
+ * keeping; the last message of a transaction asks to close, as OpenSSL and http.ts do. A server
+ * such as OpenSSL's mock closes after a transaction anyway: a socket kept in the instance's agent
+ * past that point would carry the next transaction's first request into a reset.
+ */
+const CONTINUING_BODY_TYPES: ReadonlySet<string> = new Set([...CERT_REQUEST_KINDS, 'pollReq']);
 
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED',
@@ -179,6 +188,7 @@ export function axiosTransfer(instance: AxiosInstance, url: string, options: Axi
           // CMP messages are never cacheable; Pragma is for HTTP/1.0 caches on the way.
           'Cache-Control': 'no-cache',
           Pragma: 'no-cache',
+          Connection: ctx.bodyType === undefined || CONTINUING_BODY_TYPES.has(ctx.bodyType) ? 'keep-alive' : 'close',
         },
         responseType: 'arraybuffer',
         // The bytes pass as they are: the instance's JSON transforms must not touch them.

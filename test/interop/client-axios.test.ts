@@ -68,6 +68,16 @@ describe('cmpflow client through axios against openssl cmp -port (mock server)',
     });
   });
 
+  it('runs transaction after transaction over one transfer, closing the connection at the end of each', async () => {
+    await withServer([], async (server) => {
+      const seen: string[] = [];
+      const client = new CmpClient(pbm(axiosTransfer(appInstance(seen), server.url)));
+      for (let i = 0; i < 3; i++) expect((await client.ir()).certificate.equal(enrolledCert())).toBe(true);
+      expect(seen).toEqual(['ir', 'certConf', 'ir', 'certConf', 'ir', 'certConf']);
+      await client.close();
+    });
+  });
+
   it('enrolls with cr and signature protection', async () => {
     await withServer([], async (server) => {
       const seen: string[] = [];

@@ -12,6 +12,7 @@ import { X509Certificate, X509CrlGenerator } from '@peculiar/x509';
 import { CaCertsValue, CertReqTemplateContent, CmpOids, CRLsValue, PKIMessage } from '../../src/asn1';
 import { encodePem, parsePem } from '../../src/credentials/pem';
 import { makeTestPki, type TestPki } from '../support/pki';
+import { startMockServer } from '../support/openssl';
 import { cmpflow, scratchDir } from './run-support';
 
 const SECRET = 'genm-infotype-secret';
@@ -232,4 +233,30 @@ describe('-infotype crlStatusList', () => {
     const notCrl = await cmpflow([...mock(), '-infotype', 'crlStatusList', '-oldcrl', pki.enrolled.certPath, '-crlout', file('x.crl')]);
     expect(notCrl.errors).toEqual([expect.stringMatching(/-oldcrl: .* holds no X509 CRL PEM block \(ERR_PEM\)$/)]);
   });
+});
+
+describe("against OpenSSL 3.0's mock server, which echoes the genm", () => {
+  it('an ITAV without value is "nothing available": no file is left; a reply of the wrong type is an error', async () => {
+    const server = await startMockServer(['-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`, '-rsp_cert', pki.enrolled.certPath]);
+    try {
+      const client = ['-config', '', '-server', server.url, '-ref', 'client', '-secret', `pass:${SECRET}`, '-recipient', '/CN=CA', '-cmd', 'genm'];
+      const ca = await cmpflow([...client, '-infotype', 'caCerts', '-cacertsout', file('echo-ca.pem')]);
+      expect({ code: ca.code, errors: ca.errors }).toEqual({ code: 0, errors: [] });
+      expect(ca.stderrLines).toContain('CMP warning: No CA certificates provided by server');
+      expect(existsSync(file('echo-ca.pem'))).toBe(false);
+
+      writeFileSync(file('echo-template.der'), 'from an earlier run');
+      const template = await cmpflow([...client, '-infotype', 'certReqTemplate', '-template', file('echo-template.der')]);
+      expect({ code: template.code, errors: template.errors }).toEqual({ code: 0, errors: [] });
+      expect(template.stderrLines).toContain('CMP warning: No certificate request template available');
+      expect(existsSync(file('echo-template.der'))).toBe(false);
+
+      const crl = await cmpflow([...client, '-infotype', 'crlStatusList', '-oldcrl', file('older.crl.pem'), '-crlout', file('echo.crl')]);
+      expect(crl.code).toBe(1);
+      expect(crl.errors).toEqual([expect.stringMatching(/genp holds InfoType .* instead of .*\(ERR_UNEXPECTED_BODY\)$/)]);
+      expect(existsSync(file('echo.crl'))).toBe(false);
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
 });

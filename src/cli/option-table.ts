@@ -95,6 +95,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   ...group('Certificate enrollment', [
     ['newkey', 's', 'path', 'Private or public key for the requested cert. Default: CSR key or client key'],
     ['newkeypass', 's', 'passphrase', 'New private key pass phrase source'],
+    ['centralkeygen', '-', 'text', ['Request central (server-side) key generation. Default is local generation', 'Not supported by cmpflow yet']],
+    ['newkeyout', 's', 'path', ['File to save centrally generated key, in PEM format', 'Not supported by cmpflow yet']],
     [
       'subject',
       's',
@@ -297,7 +299,19 @@ export const OPTIONS: readonly OptionSpec[] = [
     ['srv_keypass', 's', 'passphrase', 'Server private key (and cert) pass phrase source'],
     ['srv_trusted', 's', 'paths', 'Trusted certificates for client authentication'],
     ['srv_untrusted', 's', 'paths', 'Intermediate certs that may be useful for verifying CMP protection'],
+    ['ref_cert', 's', 'path', ['Certificate to be expected for rr and any oldCertID in kur messages', 'Not supported by cmpflow yet']],
     ['rsp_cert', 's', 'path', 'Certificate to be returned as mock enrollment result'],
+    [
+      'rsp_key',
+      's',
+      'path',
+      [
+        'Private key for the certificate to be returned as mock enrollment result',
+        'Key to be returned for central key pair generation',
+        'Not supported by cmpflow yet',
+      ],
+    ],
+    ['rsp_keypass', 's', 'passphrase', ['Response private key (and cert) pass phrase source', 'Not supported by cmpflow yet']],
     ['rsp_crl', 's', 'path', 'CRL to be returned in genp of type crls'],
     ['rsp_extracerts', 's', 'paths', 'Extra certificates to be included in mock certification responses'],
     ['rsp_capubs', 's', 'paths', 'CA certificates to be included in mock ip response'],

@@ -1,3 +1,5 @@
+import { readFileSync } from 'fs';
+import * as path from 'path';
 import { main } from '../../src/cli/main';
 import { usage } from '../../src/cli/usage';
 import { OPTIONS } from '../../src/cli/option-table';
@@ -29,6 +31,19 @@ function columns(text: string): Map<string, string> {
   return result;
 }
 
+/** test/cli/data/openssl-3.5-cmp-options.txt: 3.5's option names per group heading, in order. */
+function openssl35Groups(): Map<string, string[]> {
+  const result = new Map<string, string[]>();
+  let current: string[] = [];
+  for (const line of readFileSync(path.join(__dirname, 'data', 'openssl-3.5-cmp-options.txt'), 'utf8').split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const heading = /^\[(.*)\]$/.exec(line);
+    if (heading) result.set(heading[1]!, (current = []));
+    else current.push(line);
+  }
+  return result;
+}
+
 describe('-help', () => {
   it('lists every option of the table once, with its help lines', () => {
     const text = usage();
@@ -38,6 +53,15 @@ describe('-help', () => {
       expect(text.match(new RegExp(`^ -${option.name.replace(/[-]/g, '\\-')}(\\s|$)`, 'gm'))).toHaveLength(1);
       for (const help of option.help) expect(text).toContain(help);
     }
+  });
+
+  it("lists every option of OpenSSL 3.5's `openssl cmp` (157), in its order and under its group headings", () => {
+    const theirs = openssl35Groups();
+    expect([...theirs.values()].flat()).toHaveLength(157);
+    const ours = groups(usage('cmp'));
+    for (const [heading, names] of theirs) expect({ heading, names: ours.get(heading) }).toEqual({ heading, names });
+    const opensslOrigin = OPTIONS.filter((o) => o.origin === 'openssl').map((o) => o.name);
+    expect(opensslOrigin).toEqual([...theirs.values()].flat());
   });
 
   it('keeps every option of the installed `openssl cmp -help` (3.0), laid out as it does', async () => {

@@ -16,6 +16,7 @@ const ENTRY_POINTS: Record<string, string> = {
   '../../src/entries/machines': 'cmpflow/machines',
   '../../src/entries/asn1': 'cmpflow/asn1',
   '../../src/entries/server': 'cmpflow/server',
+  '../../src/entries/axios': 'cmpflow/axios',
 };
 const ENTRY_POINT = /from '(\.\.\/\.\.\/src(?:\/entries\/\w+)?)';/g;
 

@@ -16,6 +16,7 @@ import * as asn1 from '../../src/entries/asn1';
 import { withPkiMockServer, type MockServer } from '../support/openssl';
 import { makeTestPki, type TestPki } from '../support/pki';
 import { requestThenAbort } from '../../docs/examples/abort-waiting';
+import { enrollThroughAxios } from '../../docs/examples/axios-transfer';
 import { enrollThroughGateway } from '../../docs/examples/custom-transfer';
 import { enrollWithPbm } from '../../docs/examples/enroll-with-pbm';
 import { enrollWithSignature } from '../../docs/examples/enroll-with-signature';
@@ -35,6 +36,7 @@ const SECRET = 'docs-example-secret';
 /** The examples this file runs; a new example must be added here to be tested. */
 const EXERCISED = [
   'abort-waiting',
+  'axios-transfer',
   'custom-transfer',
   'enroll-with-pbm',
   'enroll-with-signature',
@@ -285,6 +287,17 @@ describe('custom-transfer', () => {
         expect(sent).toEqual(['ir', 'certConf']);
         expect(keys).toEqual(['key-123', 'key-123']);
       });
+    });
+  });
+});
+
+describe('axios-transfer', () => {
+  it("enrolls through the application's axios instance, whose interceptor sees the ir and the certConf", async () => {
+    await withServer([], async (server) => {
+      const { result, sent } = await enrollThroughAxios(enrollment(server), 'key-123');
+      expect(result.certificate.equal(enrolledCert())).toBe(true);
+      expect(sent).toHaveLength(2);
+      for (const bytes of sent) expect(bytes).toBeGreaterThan(100);
     });
   });
 });

@@ -23,7 +23,7 @@ function encodeCertificates(certs: readonly X509Certificate[], form: CertForm): 
  * Writes `certs` to `file` (an empty list empties the file, as OpenSSL does). `option` names the
  * option in an error, `what` the certificates in the info line ("enrolled", "chain", "CA", "extra").
  */
-async function saveCertificates(
+export async function saveCertificates(
   certs: readonly X509Certificate[],
   file: string | undefined,
   what: string,

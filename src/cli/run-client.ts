@@ -5,6 +5,7 @@
  */
 import { writeFile } from 'fs/promises';
 import * as path from 'path';
+import { CmpOids } from '../asn1/oids';
 import { CmpClient } from '../client';
 import { CmpError, ErrorCodes } from '../errors';
 import { isCertRequestKind } from '../protocol';
@@ -16,6 +17,7 @@ import { LogLevel, type CliLog, type OutputStream } from './log';
 import type { RunCommandLine } from './options';
 import { reportGeneral, reportRevocation } from './exchange-report';
 import { runSpecificGenm } from './genm-infotypes';
+import { runRootCaUpdate, saveServerCertificate } from './root-ca-update';
 import { saveReceived, type CertificateOutputs } from './outputs';
 import { PollProgress } from './progress';
 import { createProtocolLog } from './protocol-log';
@@ -182,9 +184,12 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
           await saveReceived(await client.certReq(cmd), outputs, log);
         } else if (cmd === 'rr') {
           await reportRevocation(await client.rr(), outputs, log);
+        } else if (cli.infoType?.oid === CmpOids.idItRootCaCert) {
+          await runRootCaUpdate(client, { cli, cwd: io.cwd, log, outputs, options });
         } else if (!(await runSpecificGenm(client, { cli, cwd: io.cwd, log, outputs }))) {
           await reportGeneral(await client.genm(genmItavs(parsed)), outputs, log, io.stdout);
         }
+        await saveServerCertificate(client, abs(cli.srvCertOut), outputs, log);
       } catch (e) {
         // OpenSSL: the transaction stops for want of a response, and that is the success of -reqout_only.
         if (reqoutOnly?.saved()) return 0;

@@ -68,6 +68,16 @@ async function serverConfig(s: MockServerSettings, parsed: RunCommandLine, io: C
   if (s.rspCert !== undefined) config.rspCert = await certificateOf(file(s.rspCert), '-rsp_cert', keyPass);
   if (s.rspExtraCerts) config.rspExtraCerts = await certificatesOf(files(s.rspExtraCerts), '-rsp_extracerts', otherPass);
   if (s.rspCaPubs) config.rspCaPubs = await certificatesOf(files(s.rspCaPubs), '-rsp_capubs', otherPass);
+  if (s.rspNewWithNew !== undefined) {
+    config.rootCaKeyUpdate = {
+      newWithNew: await certificateOf(file(s.rspNewWithNew), '-rsp_newwithnew', otherPass),
+      ...(s.rspNewWithOld !== undefined ? { newWithOld: await certificateOf(file(s.rspNewWithOld), '-rsp_newwithold', otherPass) } : {}),
+      ...(s.rspOldWithNew !== undefined ? { oldWithNew: await certificateOf(file(s.rspOldWithNew), '-rsp_oldwithnew', otherPass) } : {}),
+    };
+  } else if (s.rspNewWithOld !== undefined || s.rspOldWithNew !== undefined) {
+    // The transition certificates mean nothing without the new root they lead to.
+    throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, '-rsp_newwithnew: -rsp_newwithold and -rsp_oldwithnew need the new root CA certificate');
+  }
   if (s.rspCrl !== undefined) config.rspCrl = new Uint8Array(loadCrl(file(s.rspCrl), '-rsp_crl').rawData);
   return config;
 }

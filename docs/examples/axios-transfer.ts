@@ -1,6 +1,6 @@
 /**
- * Sending CMP through the application's own axios instance: the instance's interceptors (here one
- * that adds an API key and one that records each message) see every CMP request, and cmpflow
+ * Sending CMP through the application's own axios instance: its defaults (here an API key header)
+ * and interceptors (here one that records each message) apply to every CMP request, and cmpflow
  * keeps what its own transport promises: the media type both ways, the response size limit, the
  * per-message timeout and the abort signal.
  */

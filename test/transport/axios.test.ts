@@ -4,9 +4,12 @@
  * per-message timeout over the body, the abort signal, the same CmpError codes) while every
  * request goes through the application's axios instance and its interceptors.
  */
+import { readFileSync, readdirSync } from 'node:fs';
 import * as http from 'node:http';
+import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import axios, { type AxiosInstance } from 'axios';
+import * as ts from 'typescript';
 import { axiosTransfer } from '../../src/transport/axios';
 import { expectCmpError } from './helpers/cmp-error';
 import { readBody, startHttpServer, startTcpServer, unusedPort, type LocalServer } from './helpers/local-servers';
@@ -251,5 +254,25 @@ describe('connection failures and options', () => {
     expect(() => axiosTransfer({} as AxiosInstance, 'http://127.0.0.1/')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
     expect(() => axiosTransfer(instance(), '')).toThrow(expect.objectContaining({ code: 'ERR_MISSING_OPTION' }));
     await expectCmpError(axiosTransfer(instance(), 'http://127.0.0.1/')('text' as unknown as Uint8Array, {}), 'ERR_INVALID_OPTION');
+  });
+});
+
+describe('axios as an optional peer dependency', () => {
+  const SRC = path.resolve(__dirname, '../../src');
+
+  it('is never loaded by cmpflow itself: the transfer compiles to JavaScript without a require of axios', () => {
+    const source = readFileSync(path.join(SRC, 'transport', 'axios.ts'), 'utf8');
+    const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } });
+    expect(outputText).toContain('require("../errors")');
+    expect(outputText).not.toMatch(/require\("axios/);
+  });
+
+  it('is reached only through the cmpflow/axios entry, so the client entry never needs it', () => {
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    const importers = files(SRC)
+      .filter((file) => file.endsWith('.ts') && /['"](?:\.\.?\/)+(?:transport\/)?axios['"]|from 'axios'/.test(readFileSync(file, 'utf8')))
+      .map((file) => path.relative(SRC, file));
+    expect(importers.sort()).toEqual(['entries/axios.ts', 'transport/axios.ts']);
   });
 });

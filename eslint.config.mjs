@@ -22,16 +22,18 @@ const mayImport = {
   // Credentials read PKCS#8 and PKCS#12, which are ASN.1: they stand on the codec.
   credentials: ['asn1', 'crypto'],
   pki: ['asn1', 'credentials', 'crypto'],
+  // CMS (EnvelopedData, SignedData) for centrally generated keys: above the PKI, below the messages that carry it.
+  cms: ['pki', 'asn1', 'credentials', 'crypto'],
   // Message (what we send) and protection stand side by side: neither imports the other.
-  message: ['pki', 'asn1', 'credentials', 'crypto'],
-  protection: ['pki', 'asn1', 'credentials', 'crypto'],
-  validation: ['protection', 'message', 'pki', 'asn1', 'credentials', 'crypto'],
+  message: ['cms', 'pki', 'asn1', 'credentials', 'crypto'],
+  protection: ['cms', 'pki', 'asn1', 'credentials', 'crypto'],
+  validation: ['protection', 'message', 'cms', 'pki', 'asn1', 'credentials', 'crypto'],
   // The machines are pure: they know the protocol's words and errors, never the code that serves them.
   machines: [],
-  options: ['validation', 'pki', 'transport', 'credentials', 'asn1', 'crypto'],
-  session: ['machines', 'options', 'validation', 'protection', 'message', 'pki', 'credentials', 'asn1', 'transport', 'crypto'],
-  client: ['options', 'machines', 'session', 'transport', 'validation', 'protection', 'message', 'pki', 'asn1', 'crypto', 'credentials'],
-  server: ['message', 'protection', 'pki', 'asn1', 'crypto', 'credentials'],
+  options: ['validation', 'cms', 'pki', 'transport', 'credentials', 'asn1', 'crypto'],
+  session: ['machines', 'options', 'validation', 'protection', 'message', 'cms', 'pki', 'credentials', 'asn1', 'transport', 'crypto'],
+  client: ['options', 'machines', 'session', 'transport', 'validation', 'protection', 'message', 'cms', 'pki', 'asn1', 'crypto', 'credentials'],
+  server: ['message', 'protection', 'cms', 'pki', 'asn1', 'crypto', 'credentials'],
 };
 // The CLI stands on every room; the package entries (src/index.ts and src/entries/) stand on the CLI's floor plan
 // too, and nothing of the project imports an entry.

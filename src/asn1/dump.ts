@@ -7,7 +7,7 @@ import 'reflect-metadata';
 import * as asn1js from 'asn1js';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Certificate, CertificateList, Extension, GeneralName, Name, SubjectPublicKeyInfo, Time } from '@peculiar/asn1-x509';
-import { EnvelopedData } from '@peculiar/asn1-cms';
+import { EnvelopedData } from './cms/enveloped_data';
 import { CertificationRequest } from '@peculiar/asn1-csr';
 import { RSAPublicKey } from '@peculiar/asn1-rsa';
 import { Name as X509Name } from '@peculiar/x509';

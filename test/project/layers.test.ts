@@ -23,6 +23,8 @@ const FLOORS: readonly (readonly string[])[] = [
   // Credentials read PKCS#8 and PKCS#12, which are ASN.1: they stand on the codec.
   ['src/credentials'],
   ['src/pki'],
+  // CMS for centrally generated keys (RFC 9483 section 4.1.6): the messages carry it, the server makes it.
+  ['src/cms'],
   ['src/message', 'src/protection'],
   ['src/validation'],
   ['machines', 'src/options'],

@@ -1,6 +1,6 @@
 import * as asn1js from 'asn1js';
 import { AsnArray, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from '@peculiar/asn1-schema';
-import { EnvelopedData } from '@peculiar/asn1-cms';
+import { EnvelopedData } from '../cms/enveloped_data';
 import { AlgorithmIdentifier, GeneralName } from '@peculiar/asn1-x509';
 import { BigIntConverter } from '../converters';
 

@@ -1,5 +1,5 @@
 import { AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from '@peculiar/asn1-schema';
-import { EnvelopedData } from '@peculiar/asn1-cms';
+import { EnvelopedData } from '../cms/enveloped_data';
 import { AlgorithmIdentifier, GeneralName } from '@peculiar/asn1-x509';
 import { PrivateKeyInfo } from '@peculiar/asn1-pkcs8';
 

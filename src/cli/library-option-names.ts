@@ -52,6 +52,7 @@ const CLI_NAMES: Readonly<Record<string, string>> = {
   implicitConfirm: 'implicit_confirm',
   disableConfirm: 'disable_confirm',
   oldCert: 'oldcert',
+  serialNumber: 'serial',
   revReason: 'revreason',
   generalInfo: 'geninfo',
 };

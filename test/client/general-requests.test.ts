@@ -81,6 +81,17 @@ describe('RFC 9480 general requests', () => {
     expect(result!.newWithNew.equal(newRoot.cert)).toBe(true);
   });
 
+  it('without an old root names none and authenticates newWithOld by the trusted certificates instead', async () => {
+    const { genm, asked } = update({ newWithOld: asn(newWithOld), oldWithNew: asn(oldWithNew) });
+    const result = await getRootCaUpdate(genm, undefined, undefined, [oldRoot.cert]);
+    expect(asked[0][0]).toEqual({ infoType: CmpOids.idItRootCaCert });
+    expect(result!.newWithNew.equal(newRoot.cert)).toBe(true);
+    expect(await codeOf(getRootCaUpdate(update({ newWithOld: asn(newWithOld) }).genm, undefined, undefined, [newRoot.cert]))).toBe(
+      'ERR_ROOT_CA_KEY_UPDATE',
+    );
+    expect(await codeOf(getRootCaUpdate(update({ newWithOld: asn(newWithOld) }).genm, undefined))).toBe('ERR_ROOT_CA_KEY_UPDATE');
+  });
+
   it('returns undefined when the server has no update', async () => {
     expect(await getRootCaUpdate(answering([{ infoType: CmpOids.idItRootCaKeyUpdate }]).genm, oldRoot.cert)).toBeUndefined();
   });

@@ -53,6 +53,7 @@ async function buildBody(
         ...(input.kind === 'kur' ? { oldCert: (setup.oldCert ?? setup.cert)! } : {}),
         popo: o.popo ?? 1,
         ...(popoKey ? { popoKey } : {}),
+        ...(o.centralKeyGeneration ? { centralKeyGeneration: true } : {}),
         digest: setup.digest,
       });
       return { body: new PKIBody({ [input.kind]: messages }), certReqId: CERT_REQ_ID, pvno: 2 };

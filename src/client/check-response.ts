@@ -10,6 +10,17 @@ import { processResponse } from '../validation/response';
 import type { ResponseExpectations, ResponseProtection } from '../validation/expectations';
 import { toCheckedResponse } from './actor-results';
 import type { ClientSetup } from './setup';
+import { createPrivateKey } from 'node:crypto';
+import type { EnvelopeKey } from '../cms';
+import { getCryptoProvider } from '../crypto';
+import { CmpError, ErrorCodes } from '../errors';
+
+/** The responses that may carry the new certificate: to the request itself, or to a poll for it. */
+function isCertAnswer(input: CheckResponseInput): boolean {
+  return (
+    ['ir', 'cr', 'kur'].includes(input.requestType) || (input.requestType === 'pollReq' && ['ir', 'cr', 'kur', undefined].includes(input.pollingFor))
+  );
+}
 
 /** What stays the same for every response of one session. */
 export interface SessionExpectations {
@@ -36,11 +47,29 @@ function verifyOptions(setup: ClientSetup): ResponseExpectations['verify'] {
   };
 }
 
+/** How the centrally generated key is opened: with the request's MAC secret, or with its signing key (RFC 9483 section 4.1.6). */
+async function keyDecryption(setup: ClientSetup): Promise<EnvelopeKey> {
+  const p = setup.protection;
+  if (p.kind === 'pbm' || p.kind === 'pbmac1') return { kind: 'password', password: p.secret };
+  if (p.kind === 'signature') {
+    const pkcs8 = await getCryptoProvider().exportPrivateKey(p.key);
+    return {
+      kind: 'privateKey',
+      privateKey: createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }),
+      certificate: new Uint8Array(p.cert.rawData),
+    };
+  }
+  throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'centralKeyGeneration: needs protected requests, the key is encrypted for their secret or key', {
+    options: ['centralKeyGeneration'],
+  });
+}
+
 export async function checkResponse(
   setup: ClientSetup,
   session: SessionExpectations,
   input: CheckResponseInput,
   onSigner?: SignerObserver,
+  onGeneratedKey?: (pkcs8: Uint8Array) => void,
 ): Promise<CheckedResponse> {
   const t = input.transaction;
   // The rp must name what the rr asked to revoke (see revocationTarget).
@@ -66,6 +95,9 @@ export async function checkResponse(
     ...(setup.options.unprotectedErrors ? { unprotectedErrors: true } : {}),
     ...(setup.outTrusted ? { outTrusted: setup.outTrusted } : {}),
     verify: verifyOptions(setup),
+    ...(setup.options.centralKeyGeneration && onGeneratedKey && isCertAnswer(input)
+      ? { generatedKey: { decryptWith: await keyDecryption(setup), onKey: onGeneratedKey } }
+      : {}),
     now: setup.now,
     ...(onSigner ? { onProtection: (p: ResponseProtection) => onSigner(p.kind === 'signature' ? p.signer : undefined) } : {}),
   };

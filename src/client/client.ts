@@ -14,7 +14,7 @@ import { generalMachine } from '../../machines/general';
 import { revocationMachine } from '../../machines/revocation';
 import { bindServices, systemActors } from '../../machines/services';
 import type { SingleExchangeOutput } from '../../machines/single-exchange';
-import { getCryptoProvider } from '../crypto';
+import { getCryptoProvider, type PrivateKeyHandle } from '../crypto';
 import { CmpError } from '../errors';
 import { fromB64, toB64 } from '../bytes';
 import { certificateFromDer } from '../pki/certificate-cache';
@@ -44,6 +44,21 @@ export interface EnrollmentResult {
   /** Hex of the transactionID. */
   transactionId: string;
   polls: number;
+  /** With centralKeyGeneration: the key the CA generated, checked against the certificate. */
+  privateKey?: PrivateKeyHandle;
+  /**
+   * The same key as PKCS#8 DER, for writing it out. Not enumerable, like a PrivateKeyHandle's key
+   * material, so that logging or serialising the result never shows it.
+   */
+  privateKeyPkcs8?: Uint8Array;
+}
+
+/** Adds the centrally generated key to an enrollment's result (see EnrollmentResult.privateKeyPkcs8). */
+async function withGeneratedKey(result: EnrollmentResult, pkcs8: Uint8Array | undefined): Promise<EnrollmentResult> {
+  if (!pkcs8) return result;
+  result.privateKey = await getCryptoProvider().importPrivateKey(pkcs8);
+  Object.defineProperty(result, 'privateKeyPkcs8', { value: pkcs8, enumerable: false });
+  return result;
 }
 
 export interface RevocationResult {
@@ -216,8 +231,10 @@ export class CmpClient {
   /** What a new enrollment session starts with: its services' spec and the machine's input. */
   async #newEnrollment(kind: CertRequestKind, certReqMsg?: Uint8Array) {
     const setup = await this.#ready();
-    const requestedKey =
-      certReqMsg !== undefined
+    // With central key generation there is no key of ours to find in the certificate; the returned key is checked instead.
+    const requestedKey = setup.options.centralKeyGeneration
+      ? undefined
+      : certReqMsg !== undefined
         ? publicKeyOfCertReqMsg(certReqMsg)
         : kind === 'p10cr'
           ? requestedPublicKey(setup, undefined)
@@ -266,8 +283,9 @@ export class CmpClient {
   /** Runs an enrollment to its end (OpenSSL OSSL_CMP_exec_certreq). */
   async certReq(kind: CertRequestKind, certReqMsg?: Uint8Array): Promise<EnrollmentResult> {
     const { setup, spec, input } = await this.#newEnrollment(kind, certReqMsg);
-    const actor = this.#run(enrollmentMachine, createSessionServices(setup, spec), { input });
-    return enrollmentResult(await toPromise(actor));
+    const services = createSessionServices(setup, spec);
+    const actor = this.#run(enrollmentMachine, services, { input });
+    return withGeneratedKey(enrollmentResult(await toPromise(actor)), services.generatedKey());
   }
 
   /** OSSL_CMP_exec_IR_ses */

@@ -34,6 +34,8 @@ export interface OpenSessionServices extends SessionServices {
   close(): void;
   /** The server certificate that signed the last response whose protection held, if a signature did. */
   validatedSigner(): X509Certificate | undefined;
+  /** The centrally generated key the CA returned, PKCS#8, once its response has been checked. */
+  generatedKey(): Uint8Array | undefined;
 }
 
 /**
@@ -55,6 +57,7 @@ export function createSessionServices(setup: ClientSetup, session: SessionOption
     storedTransactionId === undefined ? input : { ...input, transaction: { ...input.transaction, transactionId: storedTransactionId } };
   let immediateWaits = session.immediateWaits;
   let signer: X509Certificate | undefined;
+  let generatedKey: Uint8Array | undefined;
   const waitUntil: SessionServices['waitUntil'] = (input, signal) => {
     if (immediateWaits === undefined) return waitUntilClock(input, signal, setup.now);
     // A poll already due (a `waiting` ip asks for one at once, as OpenSSL does) is not a rest.
@@ -68,6 +71,7 @@ export function createSessionServices(setup: ClientSetup, session: SessionOption
   return {
     close,
     validatedSigner: () => signer,
+    generatedKey: () => generatedKey,
     buildRequest: (input) => buildRequest(setup, session, inStoredTransaction(input)),
     async exchangeMessage(input, signal) {
       // As OpenSSL: each message gets -msg_timeout, cut to what the total timeout leaves.
@@ -115,6 +119,9 @@ export function createSessionServices(setup: ClientSetup, session: SessionOption
           : inStoredTransaction(input),
         (validated) => {
           signer = validated;
+        },
+        (pkcs8) => {
+          generatedKey = pkcs8;
         },
       ),
     waitUntil,

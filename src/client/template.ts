@@ -24,7 +24,7 @@ import type { GeneralNameInput } from '../options';
 import type { ClientSetup } from './setup';
 
 export interface RequestTemplate {
-  publicKey: Uint8Array;
+  publicKey?: Uint8Array;
   subject?: Name;
   issuer?: Name;
   extensions: Extension[];
@@ -39,8 +39,10 @@ const nameOf = (c: X509Certificate, which: 'subject' | 'issuer') =>
 const isNullDn = (n: Name | undefined) => n !== undefined && n.length === 0;
 
 /** The SPKI the request asks a certificate for; the response's certificate must carry it. */
-export function requestedPublicKey(setup: ClientSetup, refCert: X509Certificate | undefined): Uint8Array {
+export function requestedPublicKey(setup: ClientSetup, refCert: X509Certificate | undefined): Uint8Array | undefined {
   if (setup.newKey) return setup.newKey.spki;
+  // The CA makes the key: there is nothing to request, and the new certificate is checked against the key it returns.
+  if (setup.options.centralKeyGeneration) return undefined;
   if (setup.csr) {
     const csr = AsnConvert.parse(setup.csr, CertificationRequest);
     return new Uint8Array(AsnConvert.serialize(csr.certificationRequestInfo.subjectPKInfo));

@@ -31,8 +31,10 @@ export type PopoMethod = -1 | 0 | 1 | 2 | 3;
 
 export interface CertRequestInput {
   certReqId: bigint;
-  /** DER SubjectPublicKeyInfo of the key to certify. */
-  publicKey: Uint8Array;
+  /** DER SubjectPublicKeyInfo of the key to certify; with centralKeyGeneration only its algorithm is sent, if given at all. */
+  publicKey?: Uint8Array;
+  /** Ask the CA to generate the key (RFC 9483 section 4.1.6): no key bits and no proof of possession, as OpenSSL 3.5 sends. */
+  centralKeyGeneration?: boolean;
   subject?: Name;
   issuer?: Name;
   /** Requested validity in days from `now` (OpenSSL -days); absent: the CA decides. */
@@ -50,7 +52,7 @@ export interface CertRequestInput {
 function buildCertTemplate(input: CertRequestInput): CertTemplate {
   const now = input.now ?? new Date();
   const template = new CertTemplate({
-    publicKey: parseDer(input.publicKey, SubjectPublicKeyInfo),
+    ...(input.publicKey ? { publicKey: templateKey(input.publicKey, input.centralKeyGeneration === true) } : {}),
     ...(input.subject ? { subject: input.subject } : {}),
     ...(input.issuer ? { issuer: input.issuer } : {}),
   });
@@ -60,6 +62,13 @@ function buildCertTemplate(input: CertRequestInput): CertTemplate {
   }
   if (input.extensions?.length) template.extensions = new Extensions(input.extensions);
   return template;
+}
+
+/** The key, or for central key generation only its algorithm with empty key bits (what the CA reads as "make one like this"). */
+function templateKey(spki: Uint8Array, algorithmOnly: boolean): SubjectPublicKeyInfo {
+  const key = parseDer(spki, SubjectPublicKeyInfo);
+  if (algorithmOnly) key.subjectPublicKey = new ArrayBuffer(0);
+  return key;
 }
 
 /** X.509 Time: UTCTime through 2049, GeneralizedTime after (RFC 5280 4.1.2.5), whole seconds. */
@@ -75,6 +84,7 @@ function oldCertIdControl(oldCert: X509Certificate): AttributeTypeAndValue {
 }
 
 async function proofOfPossession(request: CertRequest, input: CertRequestInput): Promise<ProofOfPossession | undefined> {
+  if (input.centralKeyGeneration) return undefined;
   switch (input.popo) {
     case -1:
       return undefined;

@@ -25,6 +25,8 @@ import {
   subjectKeyIdentifierExtension,
   type Signer,
 } from './certificate-builder';
+import { createKeyGenerationAuthority } from './key-generation';
+import type { KeyGenerationAuthority } from '../cms';
 import { refuse } from './refusal';
 import { MemoryRecordStore, RecordState, type NameBinding, type RecordChange, type RecordStore, type StoredCertificate } from './records';
 
@@ -138,6 +140,7 @@ export class CertificateAuthority {
   private lastSweep = 0;
   private keyIdPromise?: Promise<Uint8Array>;
   private akiPromise?: Promise<Extension>;
+  private kgaPromise?: Promise<KeyGenerationAuthority>;
   private anchors?: X509Certificate[];
   /** The CA's subject exactly as encoded in its certificate: the issuer of everything it signs. */
   private readonly subjectDer: Uint8Array;
@@ -255,6 +258,21 @@ export class CertificateAuthority {
    * Signs a certificate for `plan` and records it (to `ref`, the reference it is issued to) before
    * returning; refuses (systemUnavail) when the records are full of unexpired certificates.
    */
+  /** Signs the keys this CA generates centrally (key-generation.ts): made on first use, kept in memory. */
+  keyGenerationAuthority(): Promise<KeyGenerationAuthority> {
+    this.kgaPromise ??= this.authorityKeyIdExtension().then((authorityKeyId) =>
+      createKeyGenerationAuthority({
+        signer: this.signer,
+        issuer: this.subjectDer,
+        caCert: this.cert,
+        chain: this.chain,
+        now: this.now(),
+        authorityKeyId,
+      }),
+    );
+    return this.kgaPromise;
+  }
+
   async issue(plan: CertificatePlan, ref?: string): Promise<IssuedRecord> {
     await this.opened;
     await this.sweep();

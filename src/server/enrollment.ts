@@ -15,6 +15,8 @@ import {
   CertResponse,
   CmpOids,
   decodeDer,
+  EncryptedKey,
+  type EnvelopedData,
   PKIBody,
   PKIStatus,
   PKIStatusInfo,
@@ -23,11 +25,14 @@ import {
   type CertReqMsg,
   type CMPCertificate,
 } from '../asn1';
+import type { KeyObject } from 'node:crypto';
+import type { EnvelopeRecipient } from '../cms';
 import type { CertRequestKind } from '../protocol';
 import { identifies, type IssuedRecord } from './ca';
 import { authorizeIssuance } from './issuance-authorization';
 import type { IncomingRequest, Reply, ServerContext } from './context';
 import { planCertificate, requestFromCsr, requestFromTemplate, type RequestedCertificate } from './issuance-policy';
+import { centralKeyGenerationRequested, generateRequestedKey, keyRecipient, sealForRequester } from './key-generation';
 import { verifyCrmfPopo, verifyCsrSignature } from './popo';
 import { refuse } from './refusal';
 import { statusInfo } from './response';
@@ -143,10 +148,14 @@ function certRep(
   status: PKIStatusInfo,
   certificate: CMPCertificate | undefined,
   caPubs: X509Certificate[] | undefined,
+  privateKey?: EnvelopedData,
 ): CertRepMessage {
   const response = new CertResponse({ certReqId, status });
   if (certificate) {
-    response.certifiedKeyPair = new CertifiedKeyPair({ certOrEncCert: new CertOrEncCert({ certificate }) });
+    response.certifiedKeyPair = new CertifiedKeyPair({
+      certOrEncCert: new CertOrEncCert({ certificate }),
+      ...(privateKey ? { privateKey: new EncryptedKey({ envelopedData: privateKey }) } : {}),
+    });
   }
   return new CertRepMessage({
     ...(caPubs?.length ? { caPubs: caPubs.map((c) => frozenCmpCertificate(new Uint8Array(c.rawData))) } : {}),
@@ -177,10 +186,22 @@ export async function handleCertRequest(ctx: ServerContext, req: IncomingRequest
   transaction.certReqId = certReqId;
   const oldCert = type === 'kur' ? await certificateToUpdate(ctx, req, request!) : undefined;
   const wanted = requested(req, type, request);
-  if (!wanted.spki) refuse('badCertTemplate', 'the request carries no public key (central key generation is not supported)');
-  await checkPossession(ctx, req, type, request, wanted.spki!);
+  const central = request !== undefined && centralKeyGenerationRequested(request);
+  let generated: { key: KeyObject; recipient: EnvelopeRecipient } | undefined;
+  if (central) {
+    if (!ctx.ca || ctx.config.source.rspCert) refuse('badRequest', 'central key generation needs the embedded CA, not a fixed answer');
+    const recipient = keyRecipient(req.protection);
+    const made = generateRequestedKey(request!);
+    wanted.spki = made.spki;
+    generated = { key: made.key, recipient };
+  } else {
+    if (!wanted.spki) refuse('badCertTemplate', 'the request carries no public key');
+    await checkPossession(ctx, req, type, request, wanted.spki!);
+  }
   const outcome = await decide(ctx, req, type, wanted, oldCert);
   if (outcome.record) transaction.issuedSerial = outcome.record.serial;
+  const privateKey =
+    generated && outcome.delivered ? sealForRequester(generated.key, await ctx.ca!.keyGenerationAuthority(), generated.recipient) : undefined;
 
   const source = ctx.config.source;
   const anchors = ctx.ca?.trustAnchors;
@@ -188,7 +209,7 @@ export async function handleCertRequest(ctx: ServerContext, req: IncomingRequest
   const implicitConfirm = req.implicitConfirmRequested && source.grantImplicitConf === true && outcome.delivered !== undefined;
   const pending: PendingCertReply = {
     bodyType: responseTypes[type],
-    content: certRep(certReqId, outcome.status, outcome.delivered?.certificate, caPubs),
+    content: certRep(certReqId, outcome.status, outcome.delivered?.certificate, caPubs, privateKey),
     status: outcome.status,
     extraCerts: source.rspExtraCerts ?? ctx.ca?.certificates ?? [],
     ...(outcome.delivered ? { delivered: outcome.delivered } : {}),

@@ -12,9 +12,10 @@
  * through unprotectedErrors) never yields caPubs: ERR_CAPUBS_UNTRUSTED.
  */
 import { parseDer } from '../asn1/der-reader';
+import { openGeneratedKey } from '../cms';
 import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
-import '../crypto'; // registers WebCrypto with @peculiar/x509 for certificate signature checks
+import { getCryptoProvider } from '../crypto'; // also registers WebCrypto with @peculiar/x509 for certificate signature checks
 import { CmpOids, PKIStatus, pkiBodyType, type CertRepMessage, type CertResponse, type PKIMessage } from '../asn1';
 import { CmpError, ErrorCodes, isCmpError } from '../errors';
 import { sameBytes } from '../bytes';
@@ -62,6 +63,9 @@ export async function validateCertResponse(msg: PKIMessage, exp: ResponseExpecta
   let chain: X509Certificate[] = [];
   try {
     checkPublicKey(certificate, exp.requestedPublicKey);
+    // A MAC-authenticated response's caPubs are trusted as roots (see the file comment): they may anchor the KGA too.
+    const macAnchors = protection.kind === 'mac' ? caPubs.map((c, i) => certificateFromDer(c, `caPubs certificate ${i + 1}`)) : [];
+    if (exp.generatedKey) await receiveGeneratedKey(response, certificate, exp, macAnchors);
     chain = await newCertificateChain(certificate, {
       caPubs: caPubs.map((c, i) => certificateFromDer(c, `caPubs certificate ${i + 1}`)),
       caPubsTrusted: protection.kind === 'mac',
@@ -69,7 +73,9 @@ export async function validateCertResponse(msg: PKIMessage, exp: ResponseExpecta
       exp,
     });
   } catch (e) {
-    if (!isCmpError(e, ErrorCodes.ERR_PUBLIC_KEY_MISMATCH) && !isCmpError(e, ErrorCodes.ERR_NEW_CERT_UNTRUSTED)) throw e;
+    const refused = [ErrorCodes.ERR_PUBLIC_KEY_MISMATCH, ErrorCodes.ERR_NEW_CERT_UNTRUSTED, ErrorCodes.ERR_CMS_DECRYPT, ErrorCodes.ERR_CMS_SIGNATURE];
+    if (!refused.some((code) => isCmpError(e, code))) throw e;
+    if (!isCmpError(e)) throw e;
     refusal = new CmpError(e.code, e.message, { ...e.toJSON(), failInfo: ['incorrectData'], cause: e });
   }
   return {
@@ -84,6 +90,38 @@ export async function validateCertResponse(msg: PKIMessage, exp: ResponseExpecta
     implicitConfirmGranted: implicitConfirmGranted(msg),
     ...statusView(response.status),
   };
+}
+
+/**
+ * The centrally generated key (RFC 9483 section 4.1.6): decrypted, signed by a key generation authority
+ * whose certificate validates against our trust anchors, and the key of the new certificate. A failure
+ * refuses the certificate with a negative certConf, as a wrong public key does.
+ */
+async function receiveGeneratedKey(
+  response: CertResponse,
+  certificate: X509Certificate,
+  exp: ResponseExpectations,
+  macAnchors: X509Certificate[],
+): Promise<void> {
+  const enveloped = response.certifiedKeyPair?.privateKey?.envelopedData;
+  if (!enveloped) throw new CmpError(ErrorCodes.ERR_CMS_DECRYPT, 'central key generation was requested but the response carries no private key');
+  const opened = openGeneratedKey(enveloped, exp.generatedKey!.decryptWith);
+  const carried = opened.certificates.map((c, i) => certificateFromDer(c, `key package certificate ${i + 1}`));
+  const kga = certificateFromDer(opened.signer, "the key generation authority's certificate");
+  try {
+    await validatePath(kga, {
+      trusted: [...(exp.verify.trusted ?? []), ...macAnchors],
+      untrusted: [...(exp.verify.untrusted ?? []), ...carried],
+      ...(exp.now ? { at: new Date(exp.now()) } : {}),
+    });
+  } catch (e) {
+    throw new CmpError(ErrorCodes.ERR_CMS_SIGNATURE, "the key generation authority's certificate does not validate against the trust anchors", {
+      cause: e,
+    });
+  }
+  const key = await getCryptoProvider().importPrivateKey(opened.pkcs8);
+  checkPublicKey(certificate, key.spki);
+  exp.generatedKey!.onKey(opened.pkcs8);
 }
 
 function certRepMessageOf(msg: PKIMessage): CertRepMessage {

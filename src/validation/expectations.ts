@@ -4,6 +4,7 @@
  */
 import type { Name } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
+import type { EnvelopeKey } from '../cms';
 import type { VerifiedProtection, VerifyOptions } from '../protection/verify';
 import type { PolledRequestKind, RequestKind } from '../protocol';
 
@@ -25,6 +26,12 @@ export interface ResponseExpectations {
   pollingFor?: PolledRequestKind;
   /** DER SubjectPublicKeyInfo of the key we asked a certificate for. */
   requestedPublicKey?: Uint8Array;
+  /**
+   * Central key generation was asked for (RFC 9483 section 4.1.6): the response must carry the new key
+   * encrypted with this, signed by a key generation authority; it is handed to onGeneratedKey, never
+   * into the result, so that it stays out of the session's JSON.
+   */
+  generatedKey?: { decryptWith: EnvelopeKey; onKey: (pkcs8: Uint8Array) => void };
   /** The certificate an rr asked to revoke, for checking the rp's revCerts. */
   revokedCert?: { issuer: Name; serialNumber: Uint8Array };
   /**

@@ -1,0 +1,126 @@
+/**
+ * Central key generation by the embedded CA (RFC 9483 section 4.1.6): a request whose template has no
+ * public key, or only its algorithm with empty key bits, and no proof of possession asks the CA to make
+ * the key. The CA makes it, certifies it and returns it encrypted for the requester: to the key of the
+ * certificate that signed the request (RSA-OAEP for RSA, ECDH for EC), or under the shared secret of a
+ * MAC-protected request (PWRI), signed by a key generation authority of this CA (id-kp-cmKGA, which
+ * OpenSSL's client demands of the signer).
+ */
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  AttributeTypeAndValue,
+  AttributeValue,
+  ExtendedKeyUsage,
+  KeyUsage,
+  KeyUsageFlags,
+  Name,
+  RelativeDistinguishedName,
+} from '@peculiar/asn1-x509';
+import type { X509Certificate } from '@peculiar/x509';
+import { ECParameters } from '@peculiar/asn1-ecc';
+import { CmpOids, EnvelopedData, PkixOids, type CertReqMsg } from '../asn1';
+import { Oids } from '../crypto/algorithms';
+import { sealGeneratedKey, type EnvelopeRecipient, type KeyGenerationAuthority } from '../cms';
+import { extension, keyIdentifier, randomSerial, signCertificate, subjectKeyIdentifierExtension, type Signer } from './certificate-builder';
+import type { ClientProtection } from './request-protection';
+import { refuse } from './refusal';
+import type { Extension } from '@peculiar/asn1-x509';
+
+/** Whether the request asks the CA to generate the key; refuses the inconsistent case OpenSSL refuses too. */
+export function centralKeyGenerationRequested(request: CertReqMsg): boolean {
+  const publicKey = request.certReq.certTemplate.publicKey;
+  const requested = publicKey === undefined || publicKey.subjectPublicKey.byteLength === 0;
+  if (requested && request.popo !== undefined) refuse('badPOP', 'a request for central key generation must not carry a proof of possession');
+  return requested;
+}
+
+const curves: Record<string, string> = { [Oids.prime256v1]: 'prime256v1', [Oids.secp384r1]: 'secp384r1', '1.3.132.0.35': 'secp521r1' };
+
+/** A key of the algorithm the template names (EC on its curve, RSA 2048), EC P-256 when it names none. */
+export function generateRequestedKey(request: CertReqMsg): { key: KeyObject; spki: Uint8Array } {
+  const algorithm = request.certReq.certTemplate.publicKey?.algorithm;
+  let key: KeyObject;
+  if (!algorithm || algorithm.algorithm === Oids.ecPublicKey) {
+    let curveOid: string | undefined = Oids.prime256v1;
+    try {
+      if (algorithm?.parameters) curveOid = AsnConvert.parse(algorithm.parameters, ECParameters).namedCurve;
+    } catch (e) {
+      refuse('badCertTemplate', "the template's EC parameters are malformed", { cause: e });
+    }
+    const curve = curveOid ? curves[curveOid] : undefined;
+    if (!curve) return refuse('badAlg', `central key generation does not make keys on curve ${curveOid}`);
+    key = generateKeyPairSync('ec', { namedCurve: curve }).privateKey;
+  } else if (algorithm.algorithm === Oids.rsaEncryption) {
+    key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  } else {
+    return refuse('badAlg', `central key generation does not make ${algorithm.algorithm} keys`);
+  }
+  const spki = new Uint8Array(createPublicKey(key).export({ format: 'der', type: 'spki' }));
+  return { key, spki };
+}
+
+export interface KgaSetup {
+  signer: Signer;
+  issuer: Uint8Array;
+  caCert: X509Certificate;
+  chain: readonly X509Certificate[];
+  now: Date;
+  authorityKeyId: Extension;
+}
+
+/**
+ * A key generation authority for this CA: a fresh EC key, held in memory only, and a certificate of the
+ * CA for it with id-kp-cmKGA. It is not recorded among the CA's issued certificates: it lives as long as
+ * the process and signs nothing but key packages.
+ */
+/** The CA's name with one more RDN, so the KGA is told apart from the CA in paths and logs. */
+function kgaSubject(caSubject: Uint8Array): Name {
+  const name = AsnConvert.parse(caSubject, Name);
+  name.push(
+    new RelativeDistinguishedName([
+      new AttributeTypeAndValue({ type: '2.5.4.3', value: new AttributeValue({ utf8String: 'key generation authority' }) }),
+    ]),
+  );
+  return name;
+}
+
+export async function createKeyGenerationAuthority(setup: KgaSetup): Promise<KeyGenerationAuthority> {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const spki = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
+  const notBefore = new Date(setup.now.getTime() - 60_000);
+  const der = await signCertificate(
+    {
+      serialNumber: randomSerial(),
+      issuer: setup.issuer,
+      subject: kgaSubject(setup.issuer),
+      notBefore,
+      notAfter: setup.caCert.notAfter,
+      spki,
+      extensions: [
+        extension(PkixOids.keyUsage, true, new KeyUsage(KeyUsageFlags.digitalSignature)),
+        extension(PkixOids.extKeyUsage, false, new ExtendedKeyUsage([CmpOids.idKpCmKGA])),
+        subjectKeyIdentifierExtension(await keyIdentifier(spki)),
+        setup.authorityKeyId,
+      ],
+    },
+    setup.signer,
+  );
+  return {
+    key: privateKey,
+    certificate: der,
+    chain: [new Uint8Array(setup.caCert.rawData), ...setup.chain.map((c) => new Uint8Array(c.rawData))],
+  };
+}
+
+/** Whom the generated key is encrypted for: the request's signer, or the holder of its MAC secret. */
+export function keyRecipient(protection: ClientProtection): EnvelopeRecipient {
+  if (protection.kind === 'signature') return { kind: 'certificate', certificate: new Uint8Array(protection.signer.rawData) };
+  if (protection.kind === 'mac') return { kind: 'password', password: protection.secret.secret };
+  return refuse('wrongIntegrity', 'central key generation needs a protected request: the key is encrypted for its signer or MAC secret');
+}
+
+/** The EnvelopedData for the CertifiedKeyPair's privateKey. */
+export function sealForRequester(key: KeyObject, kga: KeyGenerationAuthority, recipient: EnvelopeRecipient): EnvelopedData {
+  return AsnConvert.parse(sealGeneratedKey(key, kga, recipient), EnvelopedData);
+}

@@ -149,6 +149,12 @@ export interface CmpClientOptions {
   // ---- certificate enrollment (OpenSSL -newkey, -newkeypass, -subject, -issuer, -days, -reqexts, -sans, -san_nodefault, -policies, -policy_oids, -policy_oids_critical, -popo, -csr, -implicit_confirm, -disable_confirm, -certout, -oldcert)
   newKey?: KeyInput;
   newKeyPass?: string;
+  /**
+   * Central key generation (OpenSSL 3.5 -centralkeygen, RFC 9483 section 4.1.6): the CA makes the key
+   * and returns it encrypted for our protection key or MAC secret; newKey, if given, only names its type.
+   * The result carries it as `privateKey` and `privateKeyPkcs8`.
+   */
+  centralKeyGeneration?: boolean;
   subject?: string;
   issuer?: string;
   days?: number;

@@ -170,14 +170,19 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
     if (cli.resume !== undefined) {
       const source = path.resolve(io.cwd, cli.resume);
       const { resumeFromFile } = await import('./session-command');
-      return await resumeFromFile(client, source, cli.session !== undefined ? path.resolve(io.cwd, cli.session) : source, sessionContext());
+      const code = await resumeFromFile(client, source, cli.session !== undefined ? path.resolve(io.cwd, cli.session) : source, sessionContext());
+      // Only a finished transaction has a last response whose signer -srvcertout keeps.
+      if (code === 0) await saveServerCertificate(client, abs(cli.srvCertOut), outputs, log);
+      return code;
     }
 
     const cmd = cli.cmd!;
-    if (cli.session !== undefined)
-      return await (
-        await import('./session-command')
-      ).runWithSession(client, cmd, path.resolve(io.cwd, cli.session), sessionContext(), genmItavs(parsed));
+    if (cli.session !== undefined) {
+      const { runWithSession } = await import('./session-command');
+      const code = await runWithSession(client, cmd, path.resolve(io.cwd, cli.session), sessionContext(), genmItavs(parsed));
+      if (code === 0) await saveServerCertificate(client, abs(cli.srvCertOut), outputs, log);
+      return code;
+    }
     for (let i = 0; i < cli.repeat; i++) {
       try {
         if (isCertRequestKind(cmd)) {

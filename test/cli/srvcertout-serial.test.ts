@@ -115,6 +115,26 @@ describe('-srvcertout', () => {
     });
   });
 
+  it('is written when a -session run finishes the transaction, too', async () => {
+    await withOpenSslMock(signingMock(), async (server) => {
+      const srvcert = file('validated-server-session.pem');
+      const run = await cmpflow([
+        ...signedClient(server),
+        '-cmd',
+        'rr',
+        '-oldcert',
+        pki.enrolled.certPath,
+        '-session',
+        file('rr.session'),
+        '-srvcertout',
+        srvcert,
+      ]);
+      expect(run.errors).toEqual([]);
+      expect(run.code).toBe(0);
+      expect(derOf(srvcert).equals(Buffer.from(pki.server.certDer))).toBe(true);
+    });
+  });
+
   it('removes the file after a MAC-protected transaction, where no server certificate was validated', async () => {
     const srvcert = file('no-server-cert.pem');
     writeFileSync(srvcert, 'left from an earlier run');

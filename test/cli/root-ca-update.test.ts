@@ -11,6 +11,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { CmpOids, PKIMessage, RootCaKeyUpdateContent } from '../../src/asn1';
 import { encodePem, parsePem } from '../../src/credentials/pem';
 import { generateKey, issueCa, type Issued } from '../pki/certificate-factory';
+import { startMockServer } from '../support/openssl';
 import { makeTestPki, type TestPki } from '../support/pki';
 import { cmpflow, scratchDir } from './run-support';
 
@@ -181,6 +182,22 @@ describe('-cmd genm -infotype rootCaCert', () => {
     const other = await cmpflow([...genm(fullUpdate()).slice(0, -2), '-infotype', 'signKeyPairTypes', '-oldwithold', files.oldWithOld!]);
     expect(other.code).toBe(0);
     expect(other.stderrLines).toContain("CMP warning: -oldwithold option is ignored unless -cmd 'genm' and -infotype rootCaCert is given");
+  });
+
+  it("refuses OpenSSL 3.0's mock answer, which echoes the rootCaCert ITAV instead of a rootCaKeyUpdate, and writes nothing", async () => {
+    const server = await startMockServer(['-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`, '-rsp_cert', pki.enrolled.certPath]);
+    try {
+      const nwn = file('i.nwn.pem');
+      const run = await cmpflow([
+        ...['-config', '', '-server', server.url, '-ref', 'client', '-secret', `pass:${SECRET}`],
+        ...['-cmd', 'genm', '-infotype', 'rootCaCert', '-oldwithold', files.oldWithOld!, '-newwithnew', nwn],
+      ]);
+      expect(run.code).toBe(1);
+      expect(run.errors).toEqual([expect.stringContaining(`instead of ${CmpOids.idItRootCaKeyUpdate}`)]);
+      expect(existsSync(nwn)).toBe(false);
+    } finally {
+      await server.stop();
+    }
   });
 
   it('refuses transition certificates for the server without the new root they lead to', async () => {

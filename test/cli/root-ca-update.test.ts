@@ -11,7 +11,8 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { CmpOids, PKIMessage, RootCaKeyUpdateContent } from '../../src/asn1';
 import { encodePem, parsePem } from '../../src/credentials/pem';
 import { generateKey, issueCa, type Issued } from '../pki/certificate-factory';
-import { startMockServer } from '../support/openssl';
+import { main } from '../../src/cli/main';
+import { runCmp, startMockServer } from '../support/openssl';
 import { makeTestPki, type TestPki } from '../support/pki';
 import { cmpflow, scratchDir } from './run-support';
 
@@ -197,6 +198,60 @@ describe('-cmd genm -infotype rootCaCert', () => {
       expect(existsSync(nwn)).toBe(false);
     } finally {
       await server.stop();
+    }
+  });
+
+  it('is served by `cmpflow -port` over HTTP: to cmpflow, and to OpenSSL 3.0 asking for rootCaKeyUpdate, byte for byte', async () => {
+    const controller = new AbortController();
+    let stdout = '';
+    let announced!: (port: string) => void;
+    const accepted = new Promise<string>((resolve) => (announced = resolve));
+    const args = [
+      '-config',
+      '',
+      '-port',
+      '0',
+      '-srv_ref',
+      'srv',
+      '-srv_secret',
+      `pass:${SECRET}`,
+      '-rsp_cert',
+      pki.enrolled.certPath,
+      ...fullUpdate(),
+    ];
+    const exit = main(args, {
+      stdout: {
+        write(chunk) {
+          stdout += chunk.toString();
+          const port = /^ACCEPT 127\.0\.0\.1:(\d+) /m.exec(stdout)?.[1];
+          if (port) announced(port);
+          return true;
+        },
+      },
+      stderr: { write: () => true },
+      env: {},
+      cwd: dir,
+      stopSignal: () => controller.signal,
+    });
+    try {
+      const url = `http://127.0.0.1:${await accepted}/pkix/`;
+      const client = ['-config', '', '-server', url, '-ref', 'client', '-secret', `pass:${SECRET}`, '-recipient', '/CN=CA', '-cmd', 'genm'];
+      const nwn = file('j.nwn.pem');
+      const ours = await cmpflow([...client, '-infotype', 'rootCaCert', '-oldwithold', files.oldWithOld!, '-newwithnew', nwn]);
+      expect(ours.errors).toEqual([]);
+      expect(derOf(nwn).equals(derOf(files.newWithNew!))).toBe(true);
+
+      const rspout = file('j.genp.der');
+      const openssl = await runCmp([...client, '-infotype', 'rootCaKeyUpdate', '-rspout', rspout]);
+      expect(openssl.code).toBe(0);
+      expect(openssl.stdout + openssl.stderr).toContain('genp contains ITAV of type: id-it-rootCaKeyUpdate');
+      const sent = sentUpdate(rspout);
+      expect(der(sent.newWithNew).equals(derOf(files.newWithNew!))).toBe(true);
+      expect(der(sent.newWithOld!).equals(derOf(files.newWithOld!))).toBe(true);
+      expect(der(sent.oldWithNew!).equals(derOf(files.oldWithNew!))).toBe(true);
+    } finally {
+      controller.abort();
+      expect(await exit).toBe(0);
     }
   });
 

@@ -95,8 +95,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   ...group('Certificate enrollment', [
     ['newkey', 's', 'path', 'Private or public key for the requested cert. Default: CSR key or client key'],
     ['newkeypass', 's', 'passphrase', 'New private key pass phrase source'],
-    ['centralkeygen', '-', 'text', ['Request central (server-side) key generation. Default is local generation', 'Not supported by cmpflow yet']],
-    ['newkeyout', 's', 'path', ['File to save centrally generated key, in PEM format', 'Not supported by cmpflow yet']],
+    ['centralkeygen', '-', 'text', 'Request central (server-side) key generation. Default is local generation'],
+    ['newkeyout', 's', 'path', 'File to save centrally generated key, in PEM format'],
     [
       'subject',
       's',

@@ -50,6 +50,8 @@ export interface CliSettings {
   /** Number of times the transaction runs (1 by default). */
   repeat: number;
   certOut?: string;
+  /** -newkeyout: where the centrally generated key goes (PEM, 0600, encrypted with -newkeypass when given). */
+  newKeyOut?: string;
   chainOut?: string;
   extraCertsOut?: string;
   caCertsOut?: string;
@@ -322,8 +324,6 @@ const UNSUPPORTED_VERIFICATION = [
 ];
 /** OpenSSL 3.4/3.5 options that cmpflow lists but cannot do yet: refused, never silently skipped. */
 const NOT_YET_SUPPORTED: Record<string, string> = {
-  centralkeygen: 'central (server-side) key generation is not supported by cmpflow yet',
-  newkeyout: 'central (server-side) key generation, whose key this saves, is not supported by cmpflow yet',
   rsp_key: 'the -port server cannot return a key for central key generation yet',
   rsp_keypass: 'the -port server cannot return a key for central key generation yet',
   ref_cert: 'the -port server cannot check rr and kur requests against an expected certificate yet',
@@ -466,6 +466,7 @@ class Builder {
     put(cli, 'cmd', cmd as CmpCommand | undefined);
     put(cli, 'infoType', infoType);
     put(cli, 'certOut', v.str('certout'));
+    put(cli, 'newKeyOut', v.str('newkeyout'));
     put(cli, 'chainOut', v.str('chainout'));
     put(cli, 'extraCertsOut', v.str('extracertsout'));
     put(cli, 'caCertsOut', v.str('cacertsout'));
@@ -756,7 +757,9 @@ class Builder {
 
     if (cli.resume === undefined) {
       if (enrolling) {
-        if (!v.has('newkey') && !v.has('key') && !v.has('csr')) throw missing('-newkey: missing -newkey (or -key) to be certified and no -csr given');
+        // With -centralkeygen the CA makes the key: there need not be one of ours.
+        if (!v.flag('centralkeygen') && !v.has('newkey') && !v.has('key') && !v.has('csr'))
+          throw missing('-newkey: missing -newkey (or -key) to be certified and no -csr given');
         if (!v.has('certout')) throw missing('-certout: not given, nowhere to save newly enrolled certificate');
       } else if (cmd !== undefined) {
         if (v.has('subject') && (v.has('ref') || v.has('cert'))) this.warn(`-subject ${ignored} since -ref or -cert is given`);
@@ -797,6 +800,11 @@ class Builder {
         nameArgument('issuer', v.str('issuer'), (m) => this.warn(m)),
       );
     put(c, 'newKey', v.str('newkey'));
+    if (v.flag('centralkeygen')) {
+      if (enrolling) c.centralKeyGeneration = true;
+      else if (cmd !== undefined) this.warn(`-centralkeygen ${ignored}`);
+    }
+    if (v.has('newkeyout') && !v.flag('centralkeygen')) this.warn('-newkeyout is ignored without -centralkeygen');
     const days = v.num('days');
     if (days !== undefined && days > 0) c.days = days;
     const popo = v.num('popo');

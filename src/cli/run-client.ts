@@ -146,12 +146,14 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
     const given: Partial<CertificateOutputs> = {};
     for (const [key, value] of [
       ['certOut', abs(cli.certOut)],
+      ['newKeyOut', abs(cli.newKeyOut)],
       ['chainOut', abs(cli.chainOut)],
       ['extraCertsOut', abs(cli.extraCertsOut)],
       ['caCertsOut', abs(cli.caCertsOut)],
     ] as const) {
       if (value !== undefined) given[key] = value;
     }
+    if (given.newKeyOut !== undefined && options.newKeyPass !== undefined) given.newKeyPass = options.newKeyPass;
     const outputs: CertificateOutputs = { ...given, certForm: cli.certForm, ...(cli.noCacheExtraCerts ? { noCacheExtraCerts: true } : {}) };
     const sessionContext = (): SessionContext => ({
       log,

@@ -230,8 +230,6 @@ describe('-provparam', () => {
 describe('3.4/3.5 options cmpflow lists but cannot do yet', () => {
   it('are each refused with one error that names the option and says why, never skipped', async () => {
     for (const extra of [
-      ['-centralkeygen'],
-      ['-newkeyout', file('k.pem')],
       ['-rsp_key', pki.newKeyPath],
       ['-rsp_keypass', 'pass:hunter2'],
       ['-ref_cert', pki.enrolled.certPath],

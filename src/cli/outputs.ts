@@ -4,6 +4,7 @@
  * several DER certificates are concatenated with a warning, as save_free_certs() does), and the
  * ITAVs of a genp as print_itavs() lists them.
  */
+import { createPrivateKey } from 'crypto';
 import { promises as fs } from 'fs';
 import type { X509Certificate } from '@peculiar/x509';
 import { oidName } from '../asn1/oids';
@@ -45,6 +46,9 @@ export async function saveCertificates(
 /** Where the certificates of a transaction go. */
 export interface CertificateOutputs {
   certOut?: string;
+  /** -newkeyout, and the -newkeypass that encrypts what goes there. */
+  newKeyOut?: string;
+  newKeyPass?: string;
   chainOut?: string;
   extraCertsOut?: string;
   caCertsOut?: string;
@@ -55,6 +59,8 @@ export interface CertificateOutputs {
 
 export interface ReceivedCertificates {
   certificate?: X509Certificate;
+  /** The centrally generated key, PKCS#8 DER. */
+  privateKeyPkcs8?: Uint8Array;
   chain?: readonly X509Certificate[];
   caPubs?: readonly X509Certificate[];
   extraCerts: readonly X509Certificate[];
@@ -65,7 +71,32 @@ export async function saveReceived(received: ReceivedCertificates, out: Certific
   await saveCertificates(out.noCacheExtraCerts ? [] : received.extraCerts, out.extraCertsOut, 'extra', 'extracertsout', out.certForm, log);
   if (received.caPubs) await saveCertificates(received.caPubs, out.caCertsOut, 'CA', 'cacertsout', out.certForm, log);
   if (received.certificate) await saveCertificates([received.certificate], out.certOut, 'enrolled', 'certout', out.certForm, log);
+  if (received.privateKeyPkcs8 && out.newKeyOut !== undefined) await saveGeneratedKey(received.privateKeyPkcs8, out.newKeyOut, out.newKeyPass, log);
   if (received.chain) await saveCertificates(received.chain, out.chainOut, 'chain', 'chainout', out.certForm, log);
+}
+
+/**
+ * -newkeyout: the centrally generated key as PEM PKCS#8, encrypted (PBES2, AES-256-CBC, as OpenSSL 3.5
+ * writes it) when -newkeypass is given. The file is made 0600 before any key byte is written to it.
+ */
+async function saveGeneratedKey(pkcs8: Uint8Array, file: string, pass: string | undefined, log: CliLog): Promise<void> {
+  log.info(`received centrally generated key, saving to file '${file}'`);
+  const key = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
+  const pem = key.export(
+    pass !== undefined ? { format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: pass } : { format: 'pem', type: 'pkcs8' },
+  );
+  try {
+    const handle = await fs.open(file, 'w', 0o600);
+    try {
+      await handle.chmod(0o600);
+      await handle.writeFile(pem);
+    } finally {
+      await handle.close();
+    }
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code ?? 'write error';
+    throw new CmpError(ErrorCodes.ERR_FILE, `-newkeyout: cannot write the centrally generated key to ${file} (${reason})`, { cause: e });
+  }
 }
 
 /** print_itavs(): one line per ITAV of a genp, named like OpenSSL names the InfoType. */

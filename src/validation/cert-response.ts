@@ -63,8 +63,10 @@ export async function validateCertResponse(msg: PKIMessage, exp: ResponseExpecta
   let chain: X509Certificate[] = [];
   try {
     checkPublicKey(certificate, exp.requestedPublicKey);
-    // A MAC-authenticated response's caPubs are trusted as roots (see the file comment): they may anchor the KGA too.
-    const macAnchors = protection.kind === 'mac' ? caPubs.map((c, i) => certificateFromDer(c, `caPubs certificate ${i + 1}`)) : [];
+    // Under a MAC the shared secret already authenticates the whole answer, the key package included, so
+    // the certificates it carries (caPubs and extraCerts) may anchor the KGA, as caPubs anchor the new certificate.
+    const macAnchors =
+      protection.kind === 'mac' ? [...caPubs, ...extraCerts].map((c, i) => certificateFromDer(c, `MAC-authenticated certificate ${i + 1}`)) : [];
     if (exp.generatedKey) await receiveGeneratedKey(response, certificate, exp, macAnchors);
     chain = await newCertificateChain(certificate, {
       caPubs: caPubs.map((c, i) => certificateFromDer(c, `caPubs certificate ${i + 1}`)),

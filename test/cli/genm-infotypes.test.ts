@@ -26,7 +26,7 @@ let newerCrl: Uint8Array;
 async function intermediateCrl(thisUpdate: Date): Promise<Uint8Array> {
   const keyDer = parsePem(pki.intermediate.keyPem)[0]!.der;
   const alg = { name: 'ECDSA', namedCurve: 'P-256' };
-  const signingKey = await webcrypto.subtle.importKey('pkcs8', keyDer, alg, false, ['sign']);
+  const signingKey = await webcrypto.subtle.importKey('pkcs8', new Uint8Array(keyDer), alg, false, ['sign']);
   const crl = await X509CrlGenerator.create(
     {
       issuer: new X509Certificate(pki.intermediate.certDer).subject,

@@ -29,7 +29,7 @@ async function intermediateCrl(thisUpdate: Date): Promise<Uint8Array> {
   const signingKey = await webcrypto.subtle.importKey('pkcs8', new Uint8Array(keyDer), alg, false, ['sign']);
   const crl = await X509CrlGenerator.create(
     {
-      issuer: new X509Certificate(pki.intermediate.certDer).subject,
+      issuer: new X509Certificate(new Uint8Array(pki.intermediate.certDer)).subject,
       thisUpdate,
       nextUpdate: new Date(thisUpdate.getTime() + 86_400_000),
       signingKey: signingKey as CryptoKey,

@@ -37,10 +37,13 @@ function parseHttpUrl(input: string, what: string): ParsedUrl {
   const trimmed = input.trim();
   if (trimmed === '') throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `${what} address is empty`);
   const m = SCHEME.exec(trimmed);
-  const scheme = m?.[1]?.toLowerCase();
+  // As OpenSSL's OSSL_HTTP_parse_url: the scheme is spelled in lower case, and a ':' promises a port.
+  const scheme = m?.[1];
   if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') {
     throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `${what} address must use http or https, not '${scheme}'`);
   }
+  const authority = trimmed.slice(m?.[0].length ?? 0).split(/[/?#]/, 1)[0]!;
+  if (authority.endsWith(':')) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `${what} address has an empty port`);
   let url: URL;
   try {
     // The scheme only steers WHATWG parsing here; TLS is decided by the caller.

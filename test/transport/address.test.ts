@@ -9,7 +9,7 @@ describe('parseServerAddress, for -server [http[s]://][userinfo@]host[:port][/pa
     ['https://ca.example.org/.well-known/cmp', undefined, { useTls: true, host: 'ca.example.org', port: 443, path: '/.well-known/cmp' }],
     ['http://user:pw@ca.example.org:80/p?x=1#frag', false, { useTls: false, host: 'ca.example.org', port: 80, path: '/p?x=1' }],
     ['[::1]:8080', undefined, { useTls: false, host: '::1', port: 8080, path: '/' }],
-    ['HTTP://CA.Example.ORG', undefined, { useTls: false, host: 'ca.example.org', port: 80, path: '/' }],
+    ['http://CA.Example.ORG', undefined, { useTls: false, host: 'ca.example.org', port: 80, path: '/' }],
     // openssl cmp 3.0: -tls_used makes an http:// URL speak TLS, on the scheme's default port.
     ['http://ca.example.org', true, { useTls: true, host: 'ca.example.org', port: 80, path: '/', origin: 'https://ca.example.org:80' }],
   ] as const)('parses %s (tls.used %s)', (server, tlsUsed, expected) => {
@@ -32,6 +32,11 @@ describe('parseServerAddress, for -server [http[s]://][userinfo@]host[:port][/pa
     ['http://', undefined],
     ['ca.example.org:0', undefined],
     ['ca.example.org:99999', undefined],
+    // As openssl cmp 3.0 (OSSL_HTTP_parse_url): the scheme in lower case, no ':' without a port.
+    ['HTTP://ca.example.org', undefined],
+    ['Https://ca.example.org', undefined],
+    ['127.0.0.1:', undefined],
+    ['[::1]:/pkix', undefined],
     ['https://ca.example.org', false],
   ] as const)('rejects %j (tls.used %s) with ERR_INVALID_OPTION', async (server, tlsUsed) => {
     await expectCmpError(() => parseServerAddress(server, tlsUsed), 'ERR_INVALID_OPTION');

@@ -16,6 +16,7 @@ import * as asn1X509 from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
 import { encodeTlv } from '../asn1/der';
 import { CmpError, ErrorCodes } from '../errors';
+import { nameAttributeRule } from '../pki/names';
 import type { OpenSslConfig } from './config';
 import { hex } from '../bytes';
 
@@ -133,31 +134,6 @@ const PURPOSES: readonly [string, string, string][] = [
   ['msEFS', 'Microsoft Encrypted File System', '1.3.6.1.4.1.311.10.3.4'],
   ['msSmartcardLogin', 'Microsoft Smartcard Login', '1.3.6.1.4.1.311.20.2.2'],
   ['nsSGC', 'Netscape Server Gated Crypto', '2.16.840.1.113730.4.1'],
-];
-
-/** Name attributes: OpenSSL short and long name, OID, string type and upper size (ASN1_STRING_TABLE). */
-const NAME_ATTRIBUTES: readonly [string, string, string, DirectoryStringType, number?][] = [
-  ['CN', 'commonName', '2.5.4.3', 'utf8', 64],
-  ['SN', 'surname', '2.5.4.4', 'utf8', 32768],
-  ['serialNumber', 'serialNumber', '2.5.4.5', 'printable', 64],
-  ['C', 'countryName', '2.5.4.6', 'printable', 2],
-  ['L', 'localityName', '2.5.4.7', 'utf8', 128],
-  ['ST', 'stateOrProvinceName', '2.5.4.8', 'utf8', 128],
-  ['street', 'streetAddress', '2.5.4.9', 'utf8'],
-  ['O', 'organizationName', '2.5.4.10', 'utf8', 64],
-  ['OU', 'organizationalUnitName', '2.5.4.11', 'utf8', 64],
-  ['title', 'title', '2.5.4.12', 'utf8', 64],
-  ['description', 'description', '2.5.4.13', 'utf8'],
-  ['postalCode', 'postalCode', '2.5.4.17', 'utf8', 40],
-  ['name', 'name', '2.5.4.41', 'utf8', 32768],
-  ['GN', 'givenName', '2.5.4.42', 'utf8', 32768],
-  ['initials', 'initials', '2.5.4.43', 'utf8', 32768],
-  ['generationQualifier', 'generationQualifier', '2.5.4.44', 'utf8', 32768],
-  ['dnQualifier', 'dnQualifier', '2.5.4.46', 'printable'],
-  ['pseudonym', 'pseudonym', '2.5.4.65', 'utf8', 128],
-  ['emailAddress', 'emailAddress', '1.2.840.113549.1.9.1', 'ia5', 128],
-  ['DC', 'domainComponent', '0.9.2342.19200300.100.1.25', 'ia5'],
-  ['UID', 'userId', '0.9.2342.19200300.100.1.1', 'utf8'],
 ];
 
 const OID = /^[0-2](\.(0|[1-9][0-9]*))+$/;
@@ -296,11 +272,16 @@ class SectionReader {
       const sep = name.search(/[:,.]/);
       const type = sep !== -1 && sep + 1 < name.length ? name.slice(sep + 1) : name;
       if (type.startsWith('+')) throw this.fail(`${at}: multi-valued RDNs ('${name}') are not supported`);
-      const attr = NAME_ATTRIBUTES.find(([sn, ln]) => sn === type || ln === type);
-      if (attr === undefined) throw this.fail(`${at}: unknown name attribute '${type}' in section [${sectionName}]`);
-      const [, , oid, stringType, max] = attr;
+      const rule = nameAttributeRule(type);
+      if (rule === undefined) throw this.fail(`${at}: unknown name attribute '${type}' in section [${sectionName}]`);
+      const { oid, kind: stringType, min, max } = rule;
+      if (stringType !== 'utf8' && stringType !== 'printable' && stringType !== 'ia5') {
+        throw this.fail(`${at}: ${type} values (${stringType} strings) are not supported in dirName sections`);
+      }
       if (max !== undefined && value.length > max) throw this.fail(`${at}: value of ${type} is longer than ${max} characters`);
-      if (oid === '2.5.4.6' && value.length !== 2) throw this.fail(`${at}: countryName must have 2 characters`);
+      if (min !== undefined && value.length < min) {
+        throw this.fail(`${at}: value of ${type} must have ${min === max ? '' : 'at least '}${min} characters`);
+      }
       if (stringType === 'printable' && !/^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value)) {
         throw this.fail(`${at}: value of ${type} has characters not allowed in a PrintableString`);
       }

@@ -192,6 +192,16 @@ for (const [oid, names] of KNOWN_ATTRIBUTES) {
 const LOWER_CASE_OID_BY_NAME = new Map<string, string>();
 for (const [n, oid] of OID_BY_NAME) if (!LOWER_CASE_OID_BY_NAME.has(n.toLowerCase())) LOWER_CASE_OID_BY_NAME.set(n.toLowerCase(), oid);
 
+/**
+ * What OpenSSL knows of a name attribute spelled `type` (a name as OpenSSL spells it, or a known
+ * dotted OID): its OID and the string type and size limits of its values. The one table for every
+ * reader of names, the DN arguments and the x509v3 config's dirName sections alike.
+ */
+export function nameAttributeRule(type: string): ({ oid: string } & ValueRule) | undefined {
+  const oid = lookupType(type, false);
+  return oid === undefined ? undefined : { oid, ...(VALUE_RULES[oid] ?? { kind: 'utf8' }) };
+}
+
 /** OBJ_txt2nid: a name as OpenSSL spells it (case matters: `uid` is not `UID`), or a known OID in dotted form. */
 function lookupType(type: string, ignoreCase: boolean): string | undefined {
   const exact = OID_BY_NAME.get(type) ?? (SHORT_NAME.has(type) ? type : undefined);

@@ -311,6 +311,7 @@ export class CmpClient {
    * once. The waiting session is also returned as JSON, so that another process may resume it.
    */
   async tryCertReq(kind: CertRequestKind, certReqMsg?: Uint8Array): Promise<TryCertReqResult> {
+    this.#refuseSteppedCentralKeyGeneration();
     const pending = this.#pending;
     if (pending) return this.#tryContinue(pending.session, pending.spec);
     const { setup, spec, input } = await this.#newEnrollment(kind, certReqMsg);
@@ -321,6 +322,18 @@ export class CmpClient {
       spec,
       setup.now,
     );
+  }
+
+  /**
+   * A stepped enrollment ends in whichever call gets the answer, possibly in another process: the
+   * generated key would have no result to travel in, so it is refused rather than lost.
+   */
+  #refuseSteppedCentralKeyGeneration(): void {
+    if (this.#options.centralKeyGeneration) {
+      throw new CmpError('ERR_INVALID_OPTION', 'centralKeyGeneration: not supported by tryCertReq and tryResume yet; use certReq or resume', {
+        options: ['centralKeyGeneration'],
+      });
+    }
   }
 
   async #tryContinue(session: PersistedSession, spec: SessionOptions): Promise<TryCertReqResult> {
@@ -417,8 +430,9 @@ export class CmpClient {
     const parsed = parsePersistedSession(session, 'enrollment');
     const setup = await this.#ready();
     await this.#assertSameSecret(parsed, setup);
-    const actor = this.#run(enrollmentMachine, createSessionServices(setup, specOf(parsed)), resumeOptions(parsed));
-    return enrollmentResult(await toPromise(actor));
+    const services = createSessionServices(setup, specOf(parsed));
+    const actor = this.#run(enrollmentMachine, services, resumeOptions(parsed));
+    return withGeneratedKey(enrollmentResult(await toPromise(actor)), services.generatedKey());
   }
 
   /**
@@ -427,6 +441,7 @@ export class CmpClient {
    * waiting session to save again.
    */
   async tryResume(session: PersistedSession | string): Promise<TryCertReqResult> {
+    this.#refuseSteppedCentralKeyGeneration();
     const parsed = parsePersistedSession(session, 'enrollment');
     return this.#tryContinue(parsed, specOf(parsed));
   }

@@ -68,3 +68,27 @@ it('makes a key of the type newKey names, sending only its algorithm', async () 
   expect(publicKeyMatches(r.privateKey!, r.certificate)).toBe(true);
   expect(publicKeyMatches(typeOnly, r.certificate)).toBe(false);
 });
+
+it('arrives after polling, when the CA answers waiting first', async () => {
+  const server = createCmpServer({ ...ca.serverConfig(), secrets: [{ ref: 'polled', secret: SECRET }], pollCount: 2, checkAfter: 0 });
+  const listener = await listen(server);
+  try {
+    const r = await new CmpClient({
+      server: listener.url,
+      ref: 'polled',
+      secret: SECRET,
+      trusted: [ca.ca.cert],
+      centralKeyGeneration: true,
+      subject: '/CN=polled',
+    }).ir();
+    expect(r.polls).toBeGreaterThanOrEqual(1);
+    expect(publicKeyMatches(r.privateKey!, r.certificate)).toBe(true);
+  } finally {
+    await listener.close();
+  }
+});
+
+it('is refused by the stepping calls, whose answer may come in another process, rather than lost', async () => {
+  const client = new CmpClient({ ...mac('pwri'), centralKeyGeneration: true, subject: '/CN=stepped' });
+  await expect(client.tryCertReq('ir')).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', options: ['centralKeyGeneration'] });
+});

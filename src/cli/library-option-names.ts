@@ -42,6 +42,7 @@ const CLI_NAMES: Readonly<Record<string, string>> = {
   unprotectedRequests: 'unprotected_requests',
   newKey: 'newkey',
   newKeyPass: 'newkeypass',
+  centralKeyGeneration: 'centralkeygen',
   subject: 'subject',
   issuer: 'issuer',
   days: 'days',

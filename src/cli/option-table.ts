@@ -299,7 +299,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     ['srv_keypass', 's', 'passphrase', 'Server private key (and cert) pass phrase source'],
     ['srv_trusted', 's', 'paths', 'Trusted certificates for client authentication'],
     ['srv_untrusted', 's', 'paths', 'Intermediate certs that may be useful for verifying CMP protection'],
-    ['ref_cert', 's', 'path', ['Certificate to be expected for rr and any oldCertID in kur messages', 'Not supported by cmpflow yet']],
+    ['ref_cert', 's', 'path', 'Certificate to be expected for rr and any oldCertID in kur messages'],
     ['rsp_cert', 's', 'path', 'Certificate to be returned as mock enrollment result'],
     [
       'rsp_key',

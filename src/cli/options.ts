@@ -105,6 +105,7 @@ export interface MockServerSettings {
   srvTrusted?: string[];
   srvUntrusted?: string[];
   rspCert?: string;
+  refCert?: string;
   rspExtraCerts?: string[];
   rspCaPubs?: string[];
   /** -rsp_newwithnew, -rsp_newwithold, -rsp_oldwithnew: the root CA key update a genm rootCaCert gets. */
@@ -326,7 +327,6 @@ const UNSUPPORTED_VERIFICATION = [
 const NOT_YET_SUPPORTED: Record<string, string> = {
   rsp_key: 'the -port server cannot return a key for central key generation yet',
   rsp_keypass: 'the -port server cannot return a key for central key generation yet',
-  ref_cert: 'the -port server cannot check rr and kur requests against an expected certificate yet',
 };
 const IGNORED = ['provider-path', 'provider', 'provparam', 'propquery', 'rand', 'writerand'];
 /** What -reqout_only makes pointless, as apps/cmp.c warns: the request is written, never sent. */
@@ -586,6 +586,7 @@ class Builder {
     put(s, 'srvTrusted', v.list('srv_trusted'));
     put(s, 'srvUntrusted', v.list('srv_untrusted'));
     put(s, 'rspCert', v.str('rsp_cert'));
+    put(s, 'refCert', v.str('ref_cert'));
     put(s, 'rspExtraCerts', v.list('rsp_extracerts'));
     put(s, 'rspCaPubs', v.list('rsp_capubs'));
     put(s, 'rspNewWithNew', v.str('rsp_newwithnew'));

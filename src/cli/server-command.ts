@@ -66,6 +66,7 @@ async function serverConfig(s: MockServerSettings, parsed: RunCommandLine, io: C
   if (s.srvTrusted) config.srvTrusted = await certificatesOf(files(s.srvTrusted), '-srv_trusted', otherPass);
   if (s.srvUntrusted) config.srvUntrusted = await certificatesOf(files(s.srvUntrusted), '-srv_untrusted', otherPass);
   if (s.rspCert !== undefined) config.rspCert = await certificateOf(file(s.rspCert), '-rsp_cert', keyPass);
+  if (s.refCert !== undefined) config.refCert = await certificateOf(file(s.refCert), '-ref_cert', otherPass);
   if (s.rspExtraCerts) config.rspExtraCerts = await certificatesOf(files(s.rspExtraCerts), '-rsp_extracerts', otherPass);
   if (s.rspCaPubs) config.rspCaPubs = await certificatesOf(files(s.rspCaPubs), '-rsp_capubs', otherPass);
   if (s.rspNewWithNew !== undefined) {

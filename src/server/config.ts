@@ -119,6 +119,11 @@ export interface CmpServerConfig {
 
   /** Answer every certificate request with this certificate instead of issuing one (OpenSSL -rsp_cert). */
   rspCert?: X509Certificate;
+  /**
+   * The only certificate an rr may revoke and a kur's oldCertID may name (OpenSSL 3.5 -ref_cert);
+   * with fixed answers the default is `rspCert`, as OpenSSL's mock server has it.
+   */
+  refCert?: X509Certificate;
   /** Added to the extraCerts of ip, cp and kup. */
   rspExtraCerts?: X509Certificate[];
   /** caPubs of ip, cp and kup; default the CA's trust anchors in an ip answering a MAC-protected ir. */

@@ -64,10 +64,12 @@ async function certificateToUpdate(ctx: ServerContext, req: IncomingRequest, req
     }
     if (!oldCertId!.issuer.directoryName) refuse('badCertId', 'the oldCertID control must name the issuer as a directoryName');
   }
-  const fixed = ctx.config.source.rspCert;
+  const { rspCert: fixed, refCert } = ctx.config.source;
+  if (refCert && oldCertId && !identifies(refCert, oldCertId.issuer.directoryName!, oldCertId.serialNumber))
+    refuse('badCertId', 'the oldCertID does not name the certificate this server expects');
   if (fixed) {
-    // Fixed answers, as OpenSSL's mock server: the certificate to update must be the fixed one.
-    if (oldCertId && !identifies(fixed, oldCertId.issuer.directoryName!, oldCertId.serialNumber))
+    // Fixed answers, as OpenSSL's mock server: the certificate to update must be the fixed one (or -ref_cert).
+    if (!refCert && oldCertId && !identifies(fixed, oldCertId.issuer.directoryName!, oldCertId.serialNumber))
       refuse('badCertId', 'the oldCertID does not name a certificate this server knows');
     return undefined;
   }

@@ -53,9 +53,10 @@ export async function handleRevocation(ctx: ServerContext, req: IncomingRequest)
   const source = ctx.config.source;
   const forced = source.pkiStatus;
 
+  if (source.refCert && !identifies(source.refCert, issuer, serial)) refuse('badCertId', 'this server expects another certificate to revoke');
   if (source.rspCert) {
-    // Fixed answers, as OpenSSL's mock server: only the fixed certificate can be revoked.
-    if (!identifies(source.rspCert, issuer, serial)) refuse('badCertId', 'this server knows no such certificate to revoke');
+    // Fixed answers, as OpenSSL's mock server: only the fixed (or -ref_cert) certificate can be revoked.
+    if (!source.refCert && !identifies(source.rspCert, issuer, serial)) refuse('badCertId', 'this server knows no such certificate to revoke');
   } else {
     const ca = ctx.ca;
     if (!ca) return refuse('badCertId', 'this server issues no certificates');

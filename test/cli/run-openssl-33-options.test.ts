@@ -232,7 +232,6 @@ describe('3.4/3.5 options cmpflow lists but cannot do yet', () => {
     for (const extra of [
       ['-rsp_key', pki.newKeyPath],
       ['-rsp_keypass', 'pass:hunter2'],
-      ['-ref_cert', pki.enrolled.certPath],
     ]) {
       const run = await cmpflow([...enroll('never7.pem'), ...extra, '-reqout_only', file('never7.der')]);
       expect({ extra, code: run.code, errors: run.errors.length }).toEqual({ extra, code: 1, errors: 1 });

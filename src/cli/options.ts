@@ -38,6 +38,7 @@ export interface PassphraseSources {
   otherPass?: string;
   srvSecret?: string;
   srvKeyPass?: string;
+  rspKeyPass?: string;
 }
 
 export interface CliSettings {
@@ -105,6 +106,8 @@ export interface MockServerSettings {
   srvTrusted?: string[];
   srvUntrusted?: string[];
   rspCert?: string;
+  /** -rsp_key: rspCert's key, returned for central key generation. */
+  rspKey?: string;
   refCert?: string;
   rspExtraCerts?: string[];
   rspCaPubs?: string[];
@@ -324,10 +327,7 @@ const UNSUPPORTED_VERIFICATION = [
   'allow_proxy_certs',
 ];
 /** OpenSSL 3.4/3.5 options that cmpflow lists but cannot do yet: refused, never silently skipped. */
-const NOT_YET_SUPPORTED: Record<string, string> = {
-  rsp_key: 'the -port server cannot return a key for central key generation yet',
-  rsp_keypass: 'the -port server cannot return a key for central key generation yet',
-};
+const NOT_YET_SUPPORTED: Record<string, string> = {};
 const IGNORED = ['provider-path', 'provider', 'provparam', 'propquery', 'rand', 'writerand'];
 /** What -reqout_only makes pointless, as apps/cmp.c warns: the request is written, never sent. */
 const UNUSED_WITH_REQOUT_ONLY = ['server', 'use_mock_srv', 'reqout', 'rspin', 'rspout'];
@@ -516,6 +516,7 @@ class Builder {
       ['otherPass', 'otherpass'],
       ['srvSecret', 'srv_secret'],
       ['srvKeyPass', 'srv_keypass'],
+      ['rspKeyPass', 'rsp_keypass'],
     ];
     for (const [field, option] of map) put(this.passphrases, field, this.plainPassphraseFallback(option, this.v.str(option)));
   }
@@ -586,6 +587,7 @@ class Builder {
     put(s, 'srvTrusted', v.list('srv_trusted'));
     put(s, 'srvUntrusted', v.list('srv_untrusted'));
     put(s, 'rspCert', v.str('rsp_cert'));
+    put(s, 'rspKey', v.str('rsp_key'));
     put(s, 'refCert', v.str('ref_cert'));
     put(s, 'rspExtraCerts', v.list('rsp_extracerts'));
     put(s, 'rspCaPubs', v.list('rsp_capubs'));

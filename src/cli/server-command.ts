@@ -60,12 +60,15 @@ async function serverConfig(s: MockServerSettings, parsed: RunCommandLine, io: C
   // for -rsp_cert, -otherpass for the certificate lists.
   const srvKeyPass = p.srvKeyPass !== undefined ? await resolve(p.srvKeyPass, 'the -srv_keypass pass phrase') : undefined;
   const keyPass = p.keyPass !== undefined && s.rspCert !== undefined ? await resolve(p.keyPass, 'the -keypass pass phrase') : undefined;
+  // OpenSSL 3.5: -rsp_keypass for -rsp_key and -rsp_cert.
+  const rspKeyPass = p.rspKeyPass !== undefined ? await resolve(p.rspKeyPass, 'the -rsp_keypass pass phrase') : undefined;
   const otherPass = p.otherPass !== undefined ? await resolve(p.otherPass, 'the -otherpass pass phrase') : undefined;
   if (s.srvCert !== undefined) config.srvCert = await certificateOf(file(s.srvCert), '-srv_cert', srvKeyPass);
   if (s.srvKey !== undefined) config.srvKey = await keyOf(file(s.srvKey), srvKeyPass, '-srv_key');
   if (s.srvTrusted) config.srvTrusted = await certificatesOf(files(s.srvTrusted), '-srv_trusted', otherPass);
   if (s.srvUntrusted) config.srvUntrusted = await certificatesOf(files(s.srvUntrusted), '-srv_untrusted', otherPass);
-  if (s.rspCert !== undefined) config.rspCert = await certificateOf(file(s.rspCert), '-rsp_cert', keyPass);
+  if (s.rspCert !== undefined) config.rspCert = await certificateOf(file(s.rspCert), '-rsp_cert', rspKeyPass ?? keyPass);
+  if (s.rspKey !== undefined) config.rspKey = await keyOf(file(s.rspKey), rspKeyPass, '-rsp_key');
   if (s.refCert !== undefined) config.refCert = await certificateOf(file(s.refCert), '-ref_cert', otherPass);
   if (s.rspExtraCerts) config.rspExtraCerts = await certificatesOf(files(s.rspExtraCerts), '-rsp_extracerts', otherPass);
   if (s.rspCaPubs) config.rspCaPubs = await certificatesOf(files(s.rspCaPubs), '-rsp_capubs', otherPass);

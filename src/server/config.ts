@@ -120,6 +120,11 @@ export interface CmpServerConfig {
   /** Answer every certificate request with this certificate instead of issuing one (OpenSSL -rsp_cert). */
   rspCert?: X509Certificate;
   /**
+   * rspCert's key, returned to a request for central key generation (OpenSSL 3.5 -rsp_key), signed by
+   * the response signer (srvCert), which the client accepts as key generation authority only with id-kp-cmKGA.
+   */
+  rspKey?: PrivateKeyHandle;
+  /**
    * The only certificate an rr may revoke and a kur's oldCertID may name (OpenSSL 3.5 -ref_cert);
    * with fixed answers the default is `rspCert`, as OpenSSL's mock server has it.
    */
@@ -254,6 +259,10 @@ function failInfoFrom(config: CmpServerConfig): PKIFailureInfoName[] {
 /** Checks the configuration; ERR_INVALID_OPTION or ERR_CREDENTIALS for one that cannot work. */
 export function resolveConfig(config: CmpServerConfig): ResolvedConfig {
   if ((config.srvCert === undefined) !== (config.srvKey === undefined)) throw invalid('srvCert and srvKey must be given together');
+  if (config.rspKey && !config.rspCert) throw invalid('rspKey needs rspCert, the certificate it is returned with');
+  if (config.rspKey && config.rspCert && !publicKeyMatches(config.rspKey, config.rspCert)) {
+    throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `rspKey does not belong to rspCert "${config.rspCert.subject}"`);
+  }
   if (config.srvCert && config.srvKey && !publicKeyMatches(config.srvKey, config.srvCert)) {
     throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `srvKey does not belong to srvCert "${config.srvCert.subject}"`);
   }

@@ -32,7 +32,14 @@ import { identifies, type IssuedRecord } from './ca';
 import { authorizeIssuance } from './issuance-authorization';
 import type { IncomingRequest, Reply, ServerContext } from './context';
 import { planCertificate, requestFromCsr, requestFromTemplate, type RequestedCertificate } from './issuance-policy';
-import { centralKeyGenerationRequested, generateRequestedKey, keyRecipient, sealForRequester } from './key-generation';
+import {
+  centralKeyGenerationRequested,
+  generateRequestedKey,
+  keyGenerationAuthority,
+  keyRecipient,
+  nodeKeyOf,
+  sealForRequester,
+} from './key-generation';
 import { verifyCrmfPopo, verifyCsrSignature } from './popo';
 import { refuse } from './refusal';
 import { statusInfo } from './response';
@@ -191,11 +198,18 @@ export async function handleCertRequest(ctx: ServerContext, req: IncomingRequest
   const central = request !== undefined && centralKeyGenerationRequested(request);
   let generated: { key: KeyObject; recipient: EnvelopeRecipient } | undefined;
   if (central) {
-    if (!ctx.ca || ctx.config.source.rspCert) refuse('badRequest', 'central key generation needs the embedded CA, not a fixed answer');
     const recipient = keyRecipient(req.protection);
-    const made = generateRequestedKey(request!);
-    wanted.spki = made.spki;
-    generated = { key: made.key, recipient };
+    const fixed = ctx.config.source.rspKey;
+    if (ctx.config.source.rspCert) {
+      // Fixed answers, as OpenSSL 3.5's mock server: the key given with the fixed certificate.
+      if (!fixed) refuse('badRequest', 'central key generation with a fixed answer needs its key (-rsp_key)');
+      generated = { key: await nodeKeyOf(fixed!), recipient };
+    } else {
+      if (!ctx.ca) refuse('badRequest', 'this server does not issue certificates');
+      const made = generateRequestedKey(request!);
+      wanted.spki = made.spki;
+      generated = { key: made.key, recipient };
+    }
   } else {
     if (!wanted.spki) refuse('badCertTemplate', 'the request carries no public key');
     await checkPossession(ctx, req, type, request, wanted.spki!);
@@ -203,7 +217,7 @@ export async function handleCertRequest(ctx: ServerContext, req: IncomingRequest
   const outcome = await decide(ctx, req, type, wanted, oldCert);
   if (outcome.record) transaction.issuedSerial = outcome.record.serial;
   const privateKey =
-    generated && outcome.delivered ? sealForRequester(generated.key, await ctx.ca!.keyGenerationAuthority(), generated.recipient) : undefined;
+    generated && outcome.delivered ? sealForRequester(generated.key, await keyGenerationAuthority(ctx), generated.recipient) : undefined;
 
   const source = ctx.config.source;
   const anchors = ctx.ca?.trustAnchors;

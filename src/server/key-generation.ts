@@ -6,7 +6,7 @@
  * MAC-protected request (PWRI), signed by a key generation authority of this CA (id-kp-cmKGA, which
  * OpenSSL's client demands of the signer).
  */
-import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {
   AttributeTypeAndValue,
@@ -21,6 +21,8 @@ import type { X509Certificate } from '@peculiar/x509';
 import { ECParameters } from '@peculiar/asn1-ecc';
 import { CmpOids, EnvelopedData, PkixOids, type CertReqMsg } from '../asn1';
 import { Oids } from '../crypto/algorithms';
+import { getCryptoProvider, type PrivateKeyHandle } from '../crypto';
+import type { ServerContext } from './context';
 import { sealGeneratedKey, type EnvelopeRecipient, type KeyGenerationAuthority } from '../cms';
 import { extension, keyIdentifier, randomSerial, signCertificate, subjectKeyIdentifierExtension, type Signer } from './certificate-builder';
 import type { ClientProtection } from './request-protection';
@@ -123,4 +125,24 @@ export function keyRecipient(protection: ClientProtection): EnvelopeRecipient {
 /** The EnvelopedData for the CertifiedKeyPair's privateKey. */
 export function sealForRequester(key: KeyObject, kga: KeyGenerationAuthority, recipient: EnvelopeRecipient): EnvelopedData {
   return AsnConvert.parse(sealGeneratedKey(key, kga, recipient), EnvelopedData);
+}
+
+/** A key of the crypto provider as node:crypto's KeyObject, which the CMS code takes. */
+export async function nodeKeyOf(key: PrivateKeyHandle): Promise<KeyObject> {
+  return createPrivateKey({ key: Buffer.from(await getCryptoProvider().exportPrivateKey(key)), format: 'der', type: 'pkcs8' });
+}
+
+/**
+ * Who signs the key package: the CA's own key generation authority, or with fixed answers (no CA) the
+ * response signer, as OpenSSL's mock server signs with its -srv_cert.
+ */
+export async function keyGenerationAuthority(ctx: ServerContext): Promise<KeyGenerationAuthority> {
+  if (ctx.ca && !ctx.config.source.rspCert) return ctx.ca.keyGenerationAuthority();
+  const signer = ctx.config.signer;
+  if (!signer) return refuse('badRequest', 'central key generation with a fixed answer needs a response signer (-srv_cert) to sign the key');
+  return {
+    key: await nodeKeyOf(signer.key),
+    certificate: new Uint8Array(signer.cert.rawData),
+    chain: (ctx.config.source.srvUntrusted ?? []).map((c) => new Uint8Array(c.rawData)),
+  };
 }

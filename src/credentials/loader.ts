@@ -16,6 +16,8 @@ import { credentialFormat } from './format';
 import { privateKeyIn } from './keys';
 import { parsePem } from './pem';
 import { pkcs12In, type Pkcs12Contents } from './pkcs12';
+import { loadPkcs11Key } from './pkcs11-key';
+import { isPkcs11Uri } from '../crypto/pkcs11-uri';
 import { type CredentialInput, pemText, readCredentialInput } from './source';
 
 export interface CredentialLoadOptions {
@@ -63,13 +65,15 @@ export async function loadCertificateSet(input: string | Uint8Array, options: Cr
 
 /**
  * The private key of the input: PKCS#8 (plain or encrypted), PKCS#1 or SEC1 as PEM or DER, or
- * the key of a PKCS#12 file.
+ * the key of a PKCS#12 file, or a key in a PKCS#11 token named by a `pkcs11:` URI (whose PIN,
+ * unless the URI has one, is `passphrase`).
  */
 export async function loadPrivateKey(
   input: string | Uint8Array,
   passphrase?: string,
   provider: CryptoProvider = getCryptoProvider(),
 ): Promise<PrivateKeyHandle> {
+  if (isPkcs11Uri(input)) return loadPkcs11Key(input, passphrase);
   const source = readCredentialInput(input, 'private key');
   switch (credentialFormat(source.bytes)) {
     case 'pkcs12':

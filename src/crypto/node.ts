@@ -209,6 +209,7 @@ export class NodeCryptoProvider implements CryptoProvider {
   }
 
   async sign(alg: SignatureAlgorithm, key: PrivateKeyHandle, data: Uint8Array): Promise<Uint8Array> {
+    if (key.sign) return key.sign(alg, data);
     const keyObject = keyObjectOf(key);
     const { hash, options } = signParams(alg);
     if (SCHEME_KEY_TYPES[alg.scheme] !== keyTypeOf(keyObject)) {

@@ -32,6 +32,11 @@ export interface PrivateKeyHandle {
   readonly spki: Uint8Array;
   /** Keeps the key out of logs, JSON and inspector events. */
   toJSON(): string;
+  /**
+   * Present on keys that sign where they live (a PKCS#11 token): every provider's sign() hands
+   * such a key the data instead of touching `handle`.
+   */
+  sign?(alg: SignatureAlgorithm, data: Uint8Array): Promise<Uint8Array>;
 }
 
 export interface CryptoProvider {

@@ -186,6 +186,7 @@ export class WebCryptoProvider implements CryptoProvider {
   }
 
   async sign(alg: SignatureAlgorithm, key: PrivateKeyHandle, data: Uint8Array): Promise<Uint8Array> {
+    if (key.sign) return key.sign(alg, data);
     const webKey = this.webKeyOf(key);
     checkAlgorithm(alg);
     if (SCHEME_KEY_TYPES[alg.scheme] !== webKey.description.keyType) {

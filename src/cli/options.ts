@@ -390,7 +390,8 @@ class Builder {
         throw invalid(`-${name}: this certificate verification option is not supported by cmpflow`);
       }
     }
-    if (this.v.has('engine')) throw invalid('-engine: crypto engines are not supported by cmpflow');
+    // As the provider options: nothing to load here; keys come from files or pkcs11: URIs, and -keyform ENGINE is refused.
+    if (this.v.has('engine')) this.warn('-engine is ignored by cmpflow, which has no crypto engines');
     for (const [name, why] of Object.entries(NOT_YET_SUPPORTED)) {
       if (this.v.isSet(name)) throw invalid(`-${name}: ${why}`);
     }

@@ -268,7 +268,6 @@ describe('validation errors name the option', () => {
       'ERR_INVALID_OPTION',
       '-x509_strict: this certificate verification option is not supported by cmpflow',
     ],
-    ['an engine', [...genm, '-engine', 'pkcs11'], 'ERR_INVALID_OPTION', '-engine: crypto engines are not supported by cmpflow'],
     ['a bad -certform', [...genm, '-certform', 'TXT'], 'ERR_INVALID_OPTION', "-certform: 'TXT' is not PEM or DER"],
     ['an unknown digest', [...genm, '-digest', 'md4x'], 'ERR_INVALID_OPTION', "-digest: digest algorithm name not recognized: 'md4x'"],
     [
@@ -367,6 +366,11 @@ describe('validation errors name the option', () => {
 });
 
 describe('warnings openssl cmp also gives', () => {
+  it('accepts -engine with a warning, as the provider options: cmpflow has no engines to load', () => {
+    const parsed = run([...genm, '-engine', 'pkcs11']);
+    expect(parsed.warnings).toContain('-engine is ignored by cmpflow, which has no crypto engines');
+  });
+
   it('drops -trusted and -recipient when -srvcert is given', () => {
     const parsed = run([...genm, '-srvcert', 's.pem', '-trusted', 't.pem', '-recipient', '/CN=x']);
     expect(parsed.client.trusted).toBeUndefined();

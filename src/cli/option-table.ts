@@ -257,7 +257,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     ['crlform', 's', 'text', 'Format (PEM or DER) to use when saving a CRL to a file. Default DER'],
     ['keyform', 's', 'text', 'Format of the key input (PEM, DER or P12; ENGINE is not supported)'],
     ['otherpass', 's', 'passphrase', 'Pass phrase source potentially needed for loading certificates of others'],
-    ['engine', 's', 'text', ['Use crypto engine with given identifier, possibly a hardware device.', 'Not supported by cmpflow']],
+    ['engine', 's', 'text', ['Use crypto engine with given identifier, possibly a hardware device.', 'Ignored by cmpflow, with a warning']],
   ]),
   ...group('Provider', [
     ['provider-path', 's', 'text', 'Provider load path (ignored by cmpflow)'],

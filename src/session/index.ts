@@ -15,3 +15,6 @@ export { autosaveSession } from './autosave';
 export type { Autosave, AutosaveOptions } from './autosave';
 export { INSPECTOR_WARNING, REDACTED, sanitizeForInspection, sanitizeInspectionEvent, sanitizingInspector, summarizeBytes } from './inspect';
 export type { InspectedActorRef, InspectionObserver, InspectorFailureHandler } from './inspect';
+export { createFlowRecorder } from './flow-recorder';
+export type { FlowMachineRun, FlowMessage, FlowRecorder, FlowRecording, FlowStep } from './flow-recorder';
+export type { FlowState, FlowTransition } from './flow-graph';

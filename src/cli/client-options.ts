@@ -12,6 +12,7 @@ import { CmpError, ErrorCodes } from '../errors';
 import { parseName } from '../pki/names';
 import type { CmpClientOptions } from '../options';
 import { resolveSecrets, type RunCommandLine } from './options';
+import { isPkcs11Uri } from '../crypto/pkcs11-uri';
 
 export interface ClientEnvironment {
   env: Record<string, string | undefined>;
@@ -33,7 +34,8 @@ export function passphraseResolver(io: ClientEnvironment): (source: string, desc
   };
 }
 
-const absolute = (cwd: string, p: string | undefined) => (p === undefined ? undefined : path.resolve(cwd, p));
+// A key named by a pkcs11: URI lives in a token, not in a file relative to the working folder.
+const absolute = (cwd: string, p: string | undefined) => (p === undefined ? undefined : isPkcs11Uri(p) ? p : path.resolve(cwd, p));
 const absoluteList = (cwd: string, list: string[] | undefined) => list?.map((p) => path.resolve(cwd, p));
 
 function withPaths(o: CmpClientOptions, cwd: string): CmpClientOptions {

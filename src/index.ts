@@ -24,8 +24,9 @@ export {
   FileSessionStore,
   autosaveSession,
   sanitizingInspector,
+  createFlowRecorder,
 } from './session';
-export type { PersistedSession, SessionStore } from './session';
+export type { PersistedSession, SessionStore, FlowRecorder, FlowRecording } from './session';
 export { getCryptoProvider, setCryptoProvider, NodeCryptoProvider, WebCryptoProvider } from './crypto';
 export type { CryptoProvider, PrivateKeyHandle, SignatureAlgorithm, HashName, KeySpec } from './crypto';
 export { loadCertificates, loadCertificateSet, loadPrivateKey, loadPkcs12, resolvePassphrase } from './credentials';

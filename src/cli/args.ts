@@ -31,6 +31,8 @@ export interface ParsedArgs {
 }
 
 const HINT = 'use -help for a summary';
+/** `-inspect html:FILE` writes the offline flow viewer's page to FILE. */
+export const INSPECT_HTML_PREFIX = 'html:';
 
 function invalid(message: string): CmpError {
   return new CmpError(ErrorCodes.ERR_INVALID_OPTION, `${message}; ${HINT}`);
@@ -62,6 +64,13 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       if (inlineValue !== undefined) throw invalid(`option -${name} does not take a value`);
       if (option.name === 'help') help = true;
       if (option.name === 'version') version = true;
+      // -inspect html:FILE: the one flag with an optional value, told apart by its prefix.
+      const target = option.name === 'inspect' && inlineValue === undefined ? argv[i] : undefined;
+      if (target !== undefined && target.startsWith(INSPECT_HTML_PREFIX)) {
+        i++;
+        occurrences.push({ option, value: target, flag: `-${name}` });
+        continue;
+      }
       occurrences.push({ option, value: true, flag: `-${name}` });
       continue;
     }

@@ -375,7 +375,7 @@ export const OPTIONS: readonly OptionSpec[] = [
       ['session', 's', 'path', ['File to save the state of a transaction that is waiting', 'for the server (polling), to continue it with -resume']],
       ['resume', 's', 'path', ['Continue the transaction saved in the given session file;', '-cmd and the request options are not needed then']],
       ['nowait', '-', 'text', 'Do not poll: save the waiting transaction to -session, exit'],
-      ['inspect', '-', 'text', 'Print the state machine events (secrets removed)'],
+      ['inspect', '-', 'text', ['Print the state machine events (secrets removed);', '-inspect html:FILE writes an offline page of the flow']],
       [
         'crls',
         's',

@@ -17,7 +17,7 @@ import { CmpError, ErrorCodes } from '../errors';
 import { CERT_REQUEST_KINDS } from '../protocol';
 import type { CmpClientOptions, GeneralNameInput, InfoTypeAndValueInput } from '../options';
 import { parseProxyAddress, parseServerAddress } from '../transport/address';
-import { OptionValue, parseArgs } from './args';
+import { INSPECT_HTML_PREFIX, OptionValue, parseArgs } from './args';
 import type { Environment } from './config';
 import { openCmpConfig, readConfigOptions } from './config-options';
 import { nameArgument } from './name-options';
@@ -90,6 +90,8 @@ export interface CliSettings {
   resume?: string;
   noWait: boolean;
   inspect: boolean;
+  /** -inspect html:FILE: the file the offline flow viewer's page is written to. */
+  inspectHtml?: string;
   /** The config file read, if any, and the sections used. */
   configFile?: string;
   sections: string[];
@@ -461,7 +463,8 @@ class Builder {
       useMockServer: v.flag('use_mock_srv'),
       sansCritical: sans?.includes('critical') ?? false,
       noWait: v.flag('nowait'),
-      inspect: v.flag('inspect'),
+      inspect: v.isSet('inspect'),
+      ...(v.str('inspect')?.startsWith(INSPECT_HTML_PREFIX) ? { inspectHtml: v.str('inspect')!.slice(INSPECT_HTML_PREFIX.length) } : {}),
       sections: this.opened.sections,
     };
     put(cli, 'cmd', cmd as CmpCommand | undefined);

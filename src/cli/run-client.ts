@@ -3,13 +3,17 @@
  * options, -repeat times, and saves or prints what came back as `openssl cmp` does. Returns the
  * exit status; failures are thrown as CmpError for main() to report.
  */
+import { writeFileSync } from 'fs';
 import { writeFile } from 'fs/promises';
 import * as path from 'path';
 import { CmpOids } from '../asn1/oids';
 import { CmpClient } from '../client';
 import { CmpError, ErrorCodes } from '../errors';
 import { isCertRequestKind } from '../protocol';
-import { parseServerAddress, type Transfer } from '../transport';
+import { createHttpTransfer, parseServerAddress, type HttpTransfer, type HttpTransferOptions, type Transfer } from '../transport';
+import type { CmpClientOptions } from '../options';
+import { createFlowRecorder, type FlowRecorder } from '../session';
+import type { InspectionEvent } from 'xstate';
 import { buildClientOptions, type ClientEnvironment } from './client-options';
 import { openInspector, type CliInspector } from './inspector';
 import type { InterruptNotice } from './interrupt';
@@ -90,6 +94,29 @@ function saveFirstRequestOnly(file: string): { transfer: Transfer; saved: () => 
   return { transfer, saved: () => saved };
 }
 
+/** The HTTP transfer the client would build itself without TLS, built here to record what it carries. */
+function plainHttpOptions(o: CmpClientOptions): HttpTransferOptions {
+  return {
+    server: o.server!,
+    ...(o.path !== undefined ? { path: o.path } : {}),
+    ...(o.proxy !== undefined ? { proxy: o.proxy } : {}),
+    ...(o.noProxy !== undefined ? { noProxy: o.noProxy } : {}),
+    ...(o.keepAlive !== undefined ? { keepAlive: o.keepAlive } : {}),
+    ...(o.msgTimeout !== undefined ? { msgTimeout: o.msgTimeout } : {}),
+    ...(o.maxResponseBytes !== undefined ? { maxResponseBytes: o.maxResponseBytes } : {}),
+  };
+}
+
+/** Written whatever the outcome: a failed run is what the page is most often wanted for. */
+function writeFlowPage(recorder: FlowRecorder, file: string, cmd: string | undefined, log: CliLog): void {
+  try {
+    writeFileSync(file, recorder.toHtml({ title: `cmpflow ${cmd ?? 'session'}` }), { mode: 0o644 });
+    log.info(`-inspect: flow page written to ${file}`);
+  } catch (e) {
+    log.warn(`-inspect: cannot write the flow page to ${file} (${(e as NodeJS.ErrnoException).code ?? 'write error'})`);
+  }
+}
+
 export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLog, run: RunClientOptions = {}): Promise<number> {
   checkSupport(parsed, log);
   const cli = parsed.cli;
@@ -99,9 +126,15 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
   // In session mode the CLI waits between steps itself; the machine's own waits are not rests.
   const protocol = createProtocolLog(log, sessionMode ? undefined : progress, server);
   let inspector: CliInspector | undefined;
+  let recorder: FlowRecorder | undefined;
+  let recordedHttp: HttpTransfer | undefined;
   let mock: MockServer | undefined;
   try {
-    if (cli.inspect) inspector = await openInspector(io.env, io.stderr, log);
+    if (cli.inspectHtml !== undefined) {
+      recorder = createFlowRecorder();
+      const flow = recorder;
+      inspector = { observe: (event) => flow.inspect(event as InspectionEvent), stop: async () => {} };
+    } else if (cli.inspect) inspector = await openInspector(io.env, io.stderr, log);
     // Below INFO the protocol log prints nothing (waits included): without -inspect, no observer
     // then, and the client skips inspection altogether.
     // A failing Stately inspector (its socket gone, say) is reported once as a CLI warning; the
@@ -142,6 +175,14 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
       options.transfer = (request) => server.handle(request);
     }
 
+    if (recorder !== undefined) {
+      if (options.transfer === undefined && options.server !== undefined && options.tls === undefined && options.files === undefined) {
+        recordedHttp = createHttpTransfer(plainHttpOptions(options));
+        options.transfer = recordedHttp;
+      }
+      if (options.transfer !== undefined) options.transfer = recorder.transfer(options.transfer);
+      else log.warn('-inspect html: the messages are not recorded with TLS or message files, only the states');
+    }
     const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(io.cwd, p));
     const given: Partial<CertificateOutputs> = {};
     for (const [key, value] of [
@@ -207,6 +248,8 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
   } finally {
     protocol.close();
     await inspector?.stop();
+    recordedHttp?.close();
+    if (recorder !== undefined && cli.inspectHtml !== undefined) writeFlowPage(recorder, path.resolve(io.cwd, cli.inspectHtml), cli.cmd, log);
     await mock?.cleanup();
   }
 }

@@ -1,14 +1,15 @@
 /**
- * Certificate policy processing of RFC 5280 section 6.1 (the valid_policy_tree) with
- * user-initial-policy-set {anyPolicy} and no initial requirement for an explicit policy, no
- * inhibition of policy mapping or of anyPolicy. OpenSSL runs this only when asked
- * (-policy_check); RFC 5280 makes it part of path validation, so we always do, with the result of
- * `openssl verify -policy_check -policy anyPolicy`.
+ * Certificate policy processing of RFC 5280 section 6.1 (the valid_policy_tree). OpenSSL runs
+ * this only when asked (-policy_check); RFC 5280 makes it part of path validation, so we always
+ * do. By default the inputs are user-initial-policy-set {anyPolicy} and no initial requirement for
+ * an explicit policy, no inhibition of policy mapping or of anyPolicy, the result of `openssl
+ * verify -policy_check`; PolicyInputs sets them as -policy, -explicit_policy, -inhibit_map and
+ * -inhibit_any do.
  *
- * With those inputs a path can fail policy processing only when some certificate demands an
- * explicit policy (policyConstraints requireExplicitPolicy) or maps to or from anyPolicy. The
- * tree, which can grow large (the root cause of CVE-2023-0464), is therefore built only when a
- * requireExplicitPolicy makes it matter, and then within a node budget.
+ * A path can fail policy processing only when an explicit policy is required (by the inputs or a
+ * policyConstraints requireExplicitPolicy) or a certificate maps to or from anyPolicy. The tree,
+ * which can grow large (the root cause of CVE-2023-0464), is therefore built only when an explicit
+ * policy may be required, and then within a node budget.
  */
 import { CmpError, ErrorCodes } from '../errors';
 import type { CertificateView } from './certificate-view';
@@ -26,18 +27,34 @@ interface PolicyNode {
 /** The tree as its levels: levels[d] holds the nodes of depth d. Undefined is RFC 5280's NULL. */
 type PolicyTree = PolicyNode[][] | undefined;
 
+/** The initial inputs of RFC 5280 section 6.1.1 (c), (e), (f), (g); the defaults are the permissive ones. */
+export interface PolicyInputs {
+  /** user-initial-policy-set (OpenSSL -policy, repeated); default {anyPolicy}. */
+  initialPolicies?: readonly string[];
+  /** initial-explicit-policy (OpenSSL -explicit_policy). */
+  explicitPolicy?: boolean;
+  /** initial-policy-mapping-inhibit (OpenSSL -inhibit_map). */
+  inhibitPolicyMapping?: boolean;
+  /** initial-any-policy-inhibit (OpenSSL -inhibit_any). */
+  inhibitAnyPolicy?: boolean;
+}
+
 /**
  * Undefined when the path satisfies policy processing, else an ERR_PATH_POLICY error.
  * `certs` is the path without its trust anchor, ordered from the certificate the anchor issued
  * down to the target, as RFC 5280 numbers them 1..n.
  */
-export function policyError(certs: readonly CertificateView[], selfIssued: (view: CertificateView) => boolean): CmpError | undefined {
+export function policyError(
+  certs: readonly CertificateView[],
+  selfIssued: (view: CertificateView) => boolean,
+  inputs: PolicyInputs = {},
+): CmpError | undefined {
   const n = certs.length;
-  const treeMatters = certs.some((c) => c.extensions?.policyConstraints?.requireExplicitPolicy !== undefined);
+  const treeMatters = inputs.explicitPolicy === true || certs.some((c) => c.extensions?.policyConstraints?.requireExplicitPolicy !== undefined);
   let tree: PolicyTree = treeMatters ? [[{ validPolicy: anyPolicy, expected: new Set([anyPolicy]) }]] : undefined;
-  let explicitPolicy = n + 1;
-  let inhibitAnyPolicy = n + 1;
-  let policyMapping = n + 1;
+  let explicitPolicy = inputs.explicitPolicy ? 0 : n + 1;
+  let inhibitAnyPolicy = inputs.inhibitAnyPolicy ? 0 : n + 1;
+  let policyMapping = inputs.inhibitPolicyMapping ? 0 : n + 1;
 
   for (let i = 1; i <= n; i++) {
     const cert = certs[i - 1]!;
@@ -66,14 +83,47 @@ export function policyError(certs: readonly CertificateView[], selfIssued: (view
     if (ext?.inhibitAnyPolicy !== undefined) inhibitAnyPolicy = Math.min(inhibitAnyPolicy, ext.inhibitAnyPolicy);
   }
 
-  // Wrap-up (RFC 5280 section 6.1.5 (a), (b), (g)); with user-initial-policy-set {anyPolicy} the
-  // intersection leaves the tree as it is.
+  // Wrap-up (RFC 5280 section 6.1.5 (a), (b), (g)).
   const target = certs[n - 1];
   if (!target) return undefined;
   if (explicitPolicy > 0) explicitPolicy--;
   if (target.extensions?.policyConstraints?.requireExplicitPolicy === 0) explicitPolicy = 0;
-  if (treeMatters && explicitPolicy === 0 && !tree) return failure(target, 'leaves no valid certificate policy where one is required');
+  if (tree && inputs.initialPolicies && !inputs.initialPolicies.includes(anyPolicy)) {
+    tree = intersect(tree, new Set(inputs.initialPolicies));
+  }
+  if (treeMatters && explicitPolicy === 0 && !tree) {
+    const wanted = inputs.initialPolicies && !inputs.initialPolicies.includes(anyPolicy) ? ` among ${inputs.initialPolicies.join(', ')}` : '';
+    return failure(target, `leaves no valid certificate policy${wanted} where one is required`);
+  }
   return undefined;
+}
+
+/**
+ * RFC 5280 section 6.1.5 (g) (iii): keeps of the valid_policy_node_set (the nodes whose parent is
+ * anyPolicy) only the initial policies, expanding an anyPolicy leaf into them.
+ */
+function intersect(tree: PolicyNode[][], initial: ReadonlySet<string>): PolicyTree {
+  const levels = tree.map((level) => [...level]);
+  const depth = levels.length - 1;
+  for (let d = 1; d <= depth; d++) {
+    const kept: PolicyNode[] = [];
+    for (const node of levels[d]!) {
+      const inSet = node.parent?.validPolicy === anyPolicy && node.validPolicy !== anyPolicy;
+      if (inSet && !initial.has(node.validPolicy)) continue;
+      if (node.validPolicy === anyPolicy && d === depth) {
+        for (const policy of initial) {
+          if (!levels[d]!.some((other) => other.validPolicy === policy))
+            kept.push({ validPolicy: policy, expected: new Set([policy]), parent: node.parent });
+        }
+        continue;
+      }
+      kept.push(node);
+    }
+    levels[d] = kept;
+    // Children of a deleted node go with it.
+    if (d < depth) levels[d + 1] = levels[d + 1]!.filter((child) => child.parent && kept.includes(child.parent));
+  }
+  return prune(levels);
 }
 
 /** RFC 5280 section 6.1.3 (d): grow level i from the certificate's policies, then prune. */

@@ -10,7 +10,7 @@
  */
 import type { X509Certificate } from '@peculiar/x509';
 import { CmpError, ErrorCodes } from '../errors';
-import { policyError } from './certificate-policies';
+import { policyError, type PolicyInputs } from './certificate-policies';
 import { PkixOids } from '../asn1/oids';
 import { viewOf, type CertificateView } from './certificate-view';
 import { nameConstraintsError } from './name-constraints';
@@ -22,6 +22,10 @@ export interface PathCheckOptions {
   at?: Date;
   /** Skip validity-period checks (OpenSSL -no_check_time). */
   noCheckTime?: boolean;
+  /** Accept critical extensions path validation does not know (OpenSSL -ignore_critical). */
+  ignoreCritical?: boolean;
+  /** RFC 5280's initial policy inputs (OpenSSL -policy, -explicit_policy, -inhibit_map, -inhibit_any). */
+  policy?: PolicyInputs;
 }
 
 /**
@@ -61,20 +65,21 @@ export async function checkPath(
     const cert = views[i]!;
     const issuer = views[i + 1];
     const error =
-      extensionsError(cert) ??
+      extensionsError(cert, options.ignoreCritical === true) ??
       (issuer ? (chainingError(cert, issuer) ?? (await signatures.check(cert, issuer))) : undefined) ??
       (options.noCheckTime ? undefined : validityError(cert, at)) ??
       (i > 0 ? issuerError(views, i) : undefined) ??
       nameConstraintsErrorAt(views, i);
     if (error) throw error;
   }
-  const policy = policyError(views.slice(0, -1).reverse(), (v) => isSelfIssued(v.cert));
+  const policy = policyError(views.slice(0, -1).reverse(), (v) => isSelfIssued(v.cert), options.policy);
   if (policy) throw policy;
 }
 
 /** Malformed, repeated or unprocessed critical extensions. */
-function extensionsError(cert: CertificateView): CmpError | undefined {
+function extensionsError(cert: CertificateView, ignoreCritical: boolean): CmpError | undefined {
   if (cert.extensionError) return cert.extensionError;
+  if (ignoreCritical) return undefined;
   const unknown = cert.extensions?.critical.filter((oid) => !processedExtensions.has(oid)) ?? [];
   if (unknown.length > 0) {
     return new CmpError(

@@ -17,6 +17,7 @@ import { viewOf, type CertificateView } from './certificate-view';
 import type { CrlView } from './crl';
 import { crlsOf, type CrlsInput } from './crl-input';
 import { checkPath } from './path-checks';
+import type { PolicyInputs } from './certificate-policies';
 import { findIssuers, isSelfSigned } from './path-building';
 import { revocationError, type CrlCheck } from './path-revocation';
 import { VerificationBudget } from './verification-budget';
@@ -25,6 +26,7 @@ import { sameBytes } from '../bytes';
 export { findIssuers, isSelfIssued, isSelfSigned } from './path-building';
 export { checkPath, type PathCheckOptions } from './path-checks';
 export type { CrlCheck } from './path-revocation';
+export type { PolicyInputs } from './certificate-policies';
 export type { CrlInput, CrlsInput } from './crl-input';
 
 export interface PathValidationOptions {
@@ -48,6 +50,20 @@ export interface PathValidationOptions {
   crlCheck?: CrlCheck;
   /** The CRLs `crlCheck` may use (what OpenSSL finds in the trust store or `openssl verify -CRLfile`); unused without `crlCheck`. */
   crls?: CrlsInput;
+  /** Accept critical extensions path validation does not know (OpenSSL -ignore_critical). */
+  ignoreCritical?: boolean;
+  /**
+   * Acceptable certificate policies, RFC 5280's user-initial-policy-set (OpenSSL -policy, repeated);
+   * default any. Empty is what OpenSSL starts from when its policy checks run without -policy: no
+   * policy is acceptable, so a path that must have an explicit policy fails.
+   */
+  policies?: readonly string[];
+  /** Require a valid policy for the whole path from the start (OpenSSL -explicit_policy). */
+  explicitPolicy?: boolean;
+  /** Policy mappings are not followed from the start (OpenSSL -inhibit_map). */
+  inhibitPolicyMapping?: boolean;
+  /** anyPolicy in a certificate is not taken as matching from the start (OpenSSL -inhibit_any). */
+  inhibitAnyPolicy?: boolean;
 }
 
 const defaultMaxDepth = 100;
@@ -77,6 +93,8 @@ interface Settings {
   maxDepth: number;
   crlCheck?: CrlCheck;
   crls: readonly CrlView[];
+  ignoreCritical: boolean;
+  policy: PolicyInputs;
 }
 
 function settingsFrom(opts: PathValidationOptions): Settings {
@@ -105,6 +123,25 @@ function settingsFrom(opts: PathValidationOptions): Settings {
     maxDepth,
     ...(opts.crlCheck ? { crlCheck: opts.crlCheck } : {}),
     crls: opts.crlCheck ? crlsOf(opts.crls) : [],
+    ignoreCritical: opts.ignoreCritical === true,
+    policy: policyInputsFrom(opts),
+  };
+}
+
+const policyOid = /^[0-2](\.(0|[1-9][0-9]*))+$/;
+
+function policyInputsFrom(opts: PathValidationOptions): PolicyInputs {
+  const { policies } = opts;
+  if (policies !== undefined) {
+    if (!Array.isArray(policies)) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'policies must be an array of OIDs');
+    const bad = policies.find((p) => typeof p !== 'string' || !policyOid.test(p));
+    if (bad !== undefined) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `policies: not a dotted OID: ${String(bad)}`);
+  }
+  return {
+    ...(policies ? { initialPolicies: [...policies] } : {}),
+    explicitPolicy: opts.explicitPolicy === true,
+    inhibitPolicyMapping: opts.inhibitPolicyMapping === true,
+    inhibitAnyPolicy: opts.inhibitAnyPolicy === true,
   };
 }
 
@@ -184,12 +221,12 @@ class PathSearch {
   }
 
   private async complete(path: CertificateView[]): Promise<CertificateView[] | undefined> {
-    const { at, noCheckTime, crlCheck, crls } = this.settings;
+    const { at, noCheckTime, crlCheck, crls, ignoreCritical, policy } = this.settings;
     try {
       // Every link was verified on the way up, so checkPath finds the results remembered.
       await checkPath(
         path.map((v) => v.cert),
-        { at, noCheckTime },
+        { at, noCheckTime, ignoreCritical, policy },
         this.budget,
       );
       // OpenSSL checks revocation before signatures and validity; only a path that has several

@@ -24,14 +24,14 @@ import { CmpError, ErrorCodes } from '../errors';
 import { nameToString } from '../pki/names';
 import { viewOf } from '../pki/certificate-view';
 import { canonicalName, canonicalNameKey } from '../pki/name-matching';
-import { isSelfIssued, validatePath, type CrlCheck, type CrlsInput } from '../pki/path';
+import { isSelfIssued, validatePath, type CrlCheck, type CrlsInput, type PathValidationOptions } from '../pki/path';
 import { validityError } from '../pki/path-checks';
 import { certRepBytes, extraCertsBytes } from '../asn1/message-certs';
 import { certificateFromDer } from '../pki/certificate-cache';
 import { keyId, VerificationBudget } from '../pki/verification-budget';
 import { keyFitsAlgorithm, verifyProtectedPart } from './signature';
 
-export interface VerificationSettings {
+export interface VerificationSettings extends VerificationParameters {
   /** Validation time (OpenSSL -attime); default now. */
   at?: Date;
   /** Skip validity-period checks (OpenSSL -no_check_time). */
@@ -43,6 +43,12 @@ export interface VerificationSettings {
   /** CRLs for `crlCheck`. */
   crls?: CrlsInput;
 }
+
+/** OpenSSL's generic verification parameters (-verify_depth, -ignore_critical, -policy, -explicit_policy, -inhibit_map, -inhibit_any). */
+export type VerificationParameters = Pick<
+  PathValidationOptions,
+  'maxDepth' | 'ignoreCritical' | 'policies' | 'explicitPolicy' | 'inhibitPolicyMapping' | 'inhibitAnyPolicy'
+>;
 
 export interface SenderSearchOptions {
   trusted: X509Certificate[];
@@ -191,8 +197,19 @@ class SenderSearch {
     const anchors = this.extra.filter(isSelfIssued);
     if (anchors.length === 0)
       throw new CmpError(ErrorCodes.ERR_PATH_NO_ANCHOR, 'no self-issued certificate in extraCerts to anchor the ip in 3GPP mode');
-    // OpenSSL's 3GPP store is a fresh one: the verification flags, CRL checking among them, do not reach it.
-    const { crlCheck: _crlCheck, crls: _crls, ...verification } = this.opts.verification ?? {};
+    // OpenSSL's 3GPP store is a fresh one: the verification flags and parameters, CRL checking and
+    // policies among them, do not reach it.
+    const {
+      crlCheck: _crlCheck,
+      crls: _crls,
+      maxDepth: _maxDepth,
+      ignoreCritical: _ignoreCritical,
+      policies: _policies,
+      explicitPolicy: _explicitPolicy,
+      inhibitPolicyMapping: _inhibitPolicyMapping,
+      inhibitAnyPolicy: _inhibitAnyPolicy,
+      ...verification
+    } = this.opts.verification ?? {};
     const chain = await this.validate(cert, anchors, verification);
     const enrolled = enrolledCertificate(this.signed.msg);
     if (!enrolled) {

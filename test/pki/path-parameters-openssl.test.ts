@@ -1,0 +1,173 @@
+/**
+ * OpenSSL's generic verification parameters (-policy, -explicit_policy, -inhibit_map, -inhibit_any,
+ * -verify_depth, -ignore_critical) as PathValidationOptions: on the same certificates, `openssl
+ * verify` with the option and validatePath with the matching field must both accept or both reject.
+ */
+import { promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type * as x509 from '@peculiar/x509';
+import { isCmpError, ErrorCodes, type ErrorCode } from '../../src/errors';
+import { anyPolicy } from '../../src/pki/certificate-policies';
+import { validatePath, type PathValidationOptions } from '../../src/pki/path';
+import { runOpenSsl } from '../support/openssl';
+import {
+  certificatePoliciesExtension,
+  generateKey,
+  issueCa,
+  issueLeaf,
+  policyMappingsExtension,
+  unknownExtension,
+  type Issued,
+} from './certificate-factory';
+
+const P1 = '1.3.6.1.4.1.99999.3.1';
+const P2 = '1.3.6.1.4.1.99999.3.2';
+
+interface Chain {
+  root: Issued;
+  intermediates: Issued[];
+  leaf: Issued;
+}
+
+let dir: string;
+let root: Issued;
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cmpflow-params-'));
+  root = await issueCa({ subject: 'CN=Parameters Root', key: await generateKey() });
+});
+
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+/** root -> one intermediate per entry of `intermediates` (its extensions) -> a leaf with `leafExtensions`. */
+async function chain(intermediates: x509.Extension[][], leafExtensions: x509.Extension[]): Promise<Chain> {
+  let issuer = root;
+  const made: Issued[] = [];
+  for (const [i, extensions] of intermediates.entries()) {
+    issuer = await issueCa({ subject: `CN=Parameters CA ${i + 1}`, key: await generateKey(), issuer, extensions });
+    made.push(issuer);
+  }
+  const leaf = await issueLeaf({ subject: 'CN=Parameters Leaf', key: await generateKey(), issuer, extensions: leafExtensions });
+  return { root, intermediates: made, leaf };
+}
+
+let files = 0;
+async function certFile(certs: readonly Issued[]): Promise<string> {
+  const file = path.join(dir, `certs-${files++}.pem`);
+  await fs.writeFile(file, certs.map((c) => `${c.cert.toString('pem')}\n`).join(''));
+  return file;
+}
+
+async function opensslAccepts(c: Chain, flags: string[]): Promise<boolean> {
+  const args = ['verify', ...flags, '-CAfile', await certFile([c.root])];
+  if (c.intermediates.length > 0) args.push('-untrusted', await certFile(c.intermediates));
+  args.push(await certFile([c.leaf]));
+  const result = await runOpenSsl(args);
+  return result.code === 0;
+}
+
+async function ourVerdict(c: Chain, options: Partial<PathValidationOptions>): Promise<ErrorCode | 'ok'> {
+  try {
+    await validatePath(c.leaf.cert, { trusted: [c.root.cert], untrusted: c.intermediates.map((i) => i.cert), ...options });
+    return 'ok';
+  } catch (e) {
+    if (!isCmpError(e)) throw e;
+    return e.code;
+  }
+}
+
+/** Both verdicts, ours as a code, OpenSSL's as whether it accepted. */
+async function compare(c: Chain, flags: string[], options: Partial<PathValidationOptions>): Promise<ErrorCode | 'ok'> {
+  const ours = await ourVerdict(c, options);
+  expect(ours === 'ok').toBe(await opensslAccepts(c, flags));
+  return ours;
+}
+
+const policies = (...oids: string[]) => certificatePoliciesExtension(oids);
+
+describe('-policy and -explicit_policy (policies, explicitPolicy) as openssl verify', () => {
+  let p1: Chain;
+  let none: Chain;
+  beforeAll(async () => {
+    p1 = await chain([[policies(P1)]], [policies(P1)]);
+    none = await chain([[]], []);
+  });
+
+  it('accept a path asserting an acceptable policy when one is required', async () => {
+    expect(await compare(p1, ['-policy', P1, '-explicit_policy'], { policies: [P1], explicitPolicy: true })).toBe('ok');
+  });
+
+  it('reject a path asserting none of the acceptable policies when one is required', async () => {
+    expect(await compare(p1, ['-policy', P2, '-explicit_policy'], { policies: [P2], explicitPolicy: true })).toBe(ErrorCodes.ERR_PATH_POLICY);
+  });
+
+  it('accept a path outside the acceptable policies when no certificate requires one (OpenSSL does so too)', async () => {
+    expect(await compare(p1, ['-policy', P2], { policies: [P2] })).toBe('ok');
+  });
+
+  it('reject with -explicit_policy a path without certificate policies', async () => {
+    expect(await compare(none, ['-policy', anyPolicy, '-explicit_policy'], { explicitPolicy: true })).toBe(ErrorCodes.ERR_PATH_POLICY);
+    expect(await compare(none, [], {})).toBe('ok');
+  });
+
+  it('find no acceptable policy without -policy, where OpenSSL starts from an empty set (policies: [])', async () => {
+    expect(await compare(p1, ['-explicit_policy'], { policies: [], explicitPolicy: true })).toBe(ErrorCodes.ERR_PATH_POLICY);
+    expect(await compare(p1, ['-policy', anyPolicy, '-explicit_policy'], { explicitPolicy: true })).toBe('ok');
+  });
+
+  it('accept several -policy values when the path asserts one of them', async () => {
+    expect(await compare(p1, ['-policy', P2, '-policy', P1, '-explicit_policy'], { policies: [P2, P1], explicitPolicy: true })).toBe('ok');
+  });
+
+  it('expand a leaf asserting anyPolicy into the acceptable policies', async () => {
+    const anyLeaf = await chain([[policies(anyPolicy)]], [policies(anyPolicy)]);
+    expect(await compare(anyLeaf, ['-policy', P2, '-explicit_policy'], { policies: [P2], explicitPolicy: true })).toBe('ok');
+  });
+});
+
+describe('-inhibit_any and -inhibit_map (inhibitAnyPolicy, inhibitPolicyMapping) as openssl verify', () => {
+  it('stop anyPolicy in a CA from covering the policy of the leaf', async () => {
+    const c = await chain([[policies(anyPolicy)]], [policies(P2)]);
+    expect(await compare(c, ['-policy', P2, '-explicit_policy'], { policies: [P2], explicitPolicy: true })).toBe('ok');
+    expect(
+      await compare(c, ['-policy', P2, '-explicit_policy', '-inhibit_any'], { policies: [P2], explicitPolicy: true, inhibitAnyPolicy: true }),
+    ).toBe(ErrorCodes.ERR_PATH_POLICY);
+  });
+
+  it('stop a CA mapping its policy to the one of the leaf (the valid policy is the issuer domain one)', async () => {
+    const c = await chain([[policies(P1), policyMappingsExtension([[P1, P2]])]], [policies(P2)]);
+    expect(await compare(c, ['-policy', P1, '-explicit_policy'], { policies: [P1], explicitPolicy: true })).toBe('ok');
+    expect(await compare(c, ['-policy', P2, '-explicit_policy'], { policies: [P2], explicitPolicy: true })).toBe(ErrorCodes.ERR_PATH_POLICY);
+    expect(
+      await compare(c, ['-policy', P1, '-explicit_policy', '-inhibit_map'], { policies: [P1], explicitPolicy: true, inhibitPolicyMapping: true }),
+    ).toBe(ErrorCodes.ERR_PATH_POLICY);
+  });
+});
+
+describe('-verify_depth (maxDepth) as openssl verify', () => {
+  it('counts the intermediates only, neither the leaf nor the trust anchor', async () => {
+    const c = await chain([[], []], []);
+    expect(await compare(c, ['-verify_depth', '2'], { maxDepth: 2 })).toBe('ok');
+    expect(await compare(c, ['-verify_depth', '1'], { maxDepth: 1 })).toBe(ErrorCodes.ERR_PATH_LENGTH);
+    expect(await compare(c, ['-verify_depth', '0'], { maxDepth: 0 })).toBe(ErrorCodes.ERR_PATH_LENGTH);
+  });
+});
+
+describe('-ignore_critical (ignoreCritical) as openssl verify', () => {
+  it('accepts a leaf with an unknown critical extension, which is refused without it', async () => {
+    const c = await chain([[]], [unknownExtension(true)]);
+    expect(await compare(c, [], {})).toBe(ErrorCodes.ERR_PATH_CRITICAL_EXTENSION);
+    expect(await compare(c, ['-ignore_critical'], { ignoreCritical: true })).toBe('ok');
+  });
+});
+
+describe('unusable policy parameters', () => {
+  it('give ERR_INVALID_OPTION for a policy that is not an OID or a list that is not an array', async () => {
+    const c = await chain([], []);
+    expect(await ourVerdict(c, { policies: ['gold'] })).toBe(ErrorCodes.ERR_INVALID_OPTION);
+    expect(await ourVerdict(c, { policies: P1 as unknown as string[] })).toBe(ErrorCodes.ERR_INVALID_OPTION);
+  });
+});

@@ -103,7 +103,7 @@ export interface CmpClientOptions {
   permitTaInExtraCertsForIr?: boolean;
   /** Trust store for validating the newly issued certificate (OpenSSL -out_trusted). */
   outTrusted?: CertificatesInput;
-  /** Verification parameters (OpenSSL -attime, -no_check_time, -partial_chain, -crl_check, -crl_check_all). */
+  /** Verification parameters (OpenSSL -attime, -no_check_time, -partial_chain, -crl_check, -crl_check_all, -verify_depth, -ignore_critical, -policy, -explicit_policy, -inhibit_map, -inhibit_any). */
   verification?: {
     at?: Date;
     noCheckTime?: boolean;
@@ -116,6 +116,18 @@ export interface CmpClientOptions {
     crlCheck?: 'leaf' | 'all';
     /** CRLs for `crlCheck`: file paths, PEM text (several CRLs), DER or PEM bytes. */
     crls?: CrlsInput;
+    /** Most intermediate CA certificates a path may have, target and anchor not counted (OpenSSL -verify_depth). */
+    maxDepth?: number;
+    /** Accept unknown critical extensions (OpenSSL -ignore_critical). */
+    ignoreCritical?: boolean;
+    /** Acceptable certificate policy OIDs, RFC 5280's user-initial-policy-set (OpenSSL -policy); default any. */
+    policies?: string[];
+    /** Require a valid certificate policy from the start (OpenSSL -explicit_policy). */
+    explicitPolicy?: boolean;
+    /** Do not follow policy mappings (OpenSSL -inhibit_map). */
+    inhibitPolicyMapping?: boolean;
+    /** Do not let anyPolicy in a certificate match (OpenSSL -inhibit_any). */
+    inhibitAnyPolicy?: boolean;
   };
 
   // ---- client authentication (OpenSSL -ref, -secret, -cert, -key, -keypass, -own_trusted, -extracerts, -digest, -mac, -unprotected_requests)

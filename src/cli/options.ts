@@ -228,6 +228,11 @@ class Values {
   delete(name: string): void {
     this.map.delete(name);
   }
+
+  /** The raw value: a repeatable option's are a list. */
+  get(name: string): Value | undefined {
+    return this.map.get(name);
+  }
 }
 
 /** Parses argv (without the program name) and the config file into a validated command line. */
@@ -307,19 +312,12 @@ const UNSUPPORTED_CRL_OPTIONS: Record<string, string> = {
   use_deltas: 'delta CRLs are not supported by cmpflow',
 };
 const UNSUPPORTED_VERIFICATION = [
-  'policy',
   'purpose',
   'verify_name',
-  'verify_depth',
   'auth_level',
   'verify_hostname',
   'verify_email',
   'verify_ip',
-  'ignore_critical',
-  'policy_check',
-  'explicit_policy',
-  'inhibit_any',
-  'inhibit_map',
   'x509_strict',
   'policy_print',
   'check_ss_sig',
@@ -341,6 +339,7 @@ const GENINFO_OID_NAMES: Record<string, string> = {
 };
 const TLS_DETAILS = ['tls_cert', 'tls_key', 'tls_keypass', 'tls_extra', 'tls_trusted', 'tls_host'];
 const OID = /^[0-2](\.(0|[1-9][0-9]*))+$/;
+const ANY_POLICY = '2.5.29.32.0';
 
 class Builder {
   private readonly client: CmpClientOptions = {};
@@ -694,6 +693,7 @@ class Builder {
     if (v.flag('no_check_time')) verification.noCheckTime = true;
     if (v.flag('partial_chain')) verification.partialChain = true;
     this.revocation(verification);
+    this.pathParameters(verification);
     if (Object.keys(verification).length > 0) c.verification = verification;
   }
 
@@ -715,6 +715,35 @@ class Builder {
       this.warn(
         `-${check === 'all' ? 'crl_check_all' : 'crl_check'} without -crls: no CRL is available, so any certificate checked fails with "unable to get certificate CRL"`,
       );
+  }
+
+  /**
+   * -verify_depth, -ignore_critical and the policy options. cmpflow always does RFC 5280 policy
+   * processing; -policy_check (which OpenSSL's other policy options imply) only makes it start from
+   * OpenSSL's empty policy set when -policy is not given.
+   */
+  private pathParameters(verification: NonNullable<CmpClientOptions['verification']>): void {
+    const v = this.v;
+    const depth = v.num('verify_depth');
+    // OpenSSL's opt_verify sets the depth only when it is not negative.
+    if (depth !== undefined && depth >= 0) verification.maxDepth = depth;
+    else if (depth !== undefined) this.warn(`-verify_depth ${depth} is ignored: the depth must not be negative`);
+    if (v.flag('ignore_critical')) verification.ignoreCritical = true;
+    const policies = v.get('policy');
+    if (policies !== undefined) {
+      verification.policies = (Array.isArray(policies) ? policies : [String(policies)]).map((name) => {
+        const oid = name === 'anyPolicy' ? ANY_POLICY : name;
+        if (!OID.test(oid)) throw invalid(`-policy: invalid policy OID '${name}' (a dotted OID or anyPolicy)`);
+        return oid;
+      });
+    }
+    if (v.flag('explicit_policy')) verification.explicitPolicy = true;
+    if (v.flag('inhibit_map')) verification.inhibitPolicyMapping = true;
+    if (v.flag('inhibit_any')) verification.inhibitAnyPolicy = true;
+    // OpenSSL's policy checks without -policy start from an empty set of acceptable policies, so a
+    // path that must have an explicit policy fails; cmpflow's own default is anyPolicy.
+    const policyCheck = ['policy_check', 'explicit_policy', 'inhibit_map', 'inhibit_any'].some((name) => v.flag(name));
+    if (policyCheck && verification.policies === undefined) verification.policies = [];
   }
 
   private clientAuthentication(): void {

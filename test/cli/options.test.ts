@@ -240,6 +240,35 @@ describe('revocation checking options', () => {
   });
 });
 
+describe('path validation parameters', () => {
+  it('map -verify_depth, -ignore_critical and the policy options to CmpClientOptions.verification', () => {
+    const argv = [...genm, '-verify_depth', '3', '-ignore_critical', '-policy', '1.2.3.4', '-policy', 'anyPolicy', '-explicit_policy'];
+    expect(run([...argv, '-inhibit_map', '-inhibit_any']).client.verification).toEqual({
+      maxDepth: 3,
+      ignoreCritical: true,
+      policies: ['1.2.3.4', '2.5.29.32.0'],
+      explicitPolicy: true,
+      inhibitPolicyMapping: true,
+      inhibitAnyPolicy: true,
+    });
+  });
+
+  it('start policy checks without -policy from an empty set, as OpenSSL does', () => {
+    expect(run([...genm, '-policy_check']).client.verification).toEqual({ policies: [] });
+    expect(run([...genm, '-explicit_policy']).client.verification).toEqual({ policies: [], explicitPolicy: true });
+  });
+
+  it('ignore a negative -verify_depth with a warning, as OpenSSL sets no depth then', () => {
+    const parsed = run([...genm, '-verify_depth', '-1']);
+    expect(parsed.client.verification).toBeUndefined();
+    expect(parsed.warnings).toContain('-verify_depth -1 is ignored: the depth must not be negative');
+  });
+
+  it('refuse a -policy that is not an OID', () => {
+    expect(errorOf([...genm, '-policy', 'gold']).message).toBe("-policy: invalid policy OID 'gold' (a dotted OID or anyPolicy)");
+  });
+});
+
 describe('validation errors name the option', () => {
   const cases: [string, string[], string, string][] = [
     [

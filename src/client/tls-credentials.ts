@@ -10,6 +10,7 @@ import { getCryptoProvider, type PrivateKeyHandle } from '../crypto';
 import { CmpError, ErrorCodes } from '../errors';
 import type { CertificatesInput, CmpClientOptions, KeyInput } from '../options';
 import type { HttpTlsOptions } from '../transport';
+import { Pkcs11PrivateKey } from '../crypto/pkcs11';
 
 type TlsInput = NonNullable<CmpClientOptions['tls']>;
 type TlsOption = 'tls.cert' | 'tls.key' | 'tls.extra' | 'tls.trusted';
@@ -109,12 +110,17 @@ export async function loadTlsCredentials(tls: TlsInput, untrusted: X509Certifica
   }
   const extra = await certificatesOf(tls.extra, 'tls.extra', otherPass);
   const chain = issuerChain(leaf, [...bundled, ...untrusted]);
+  out.cert = [leaf, ...chain].map(pemOf).join('');
+  if (extra.length > 0) out.extra = extra.map(pemOf);
+  if (key instanceof Pkcs11PrivateKey) {
+    // A token key never leaves its token, and Node's TLS has no signing hook: OpenSSL opens it.
+    out.engineKey = key.openSslEngineKey();
+    return out;
+  }
   // Node's TLS layer needs the key itself in its secure context (there is no signing hook), so it
   // is exported, as PKCS#8 PEM that lives only in the connection agent's memory.
   const pkcs8 = await getCryptoProvider().exportPrivateKey(key);
-  out.cert = [leaf, ...chain].map(pemOf).join('');
   out.key = encodePem('PRIVATE KEY', pkcs8);
-  if (extra.length > 0) out.extra = extra.map(pemOf);
   return out;
 }
 

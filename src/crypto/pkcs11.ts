@@ -238,14 +238,52 @@ const nodeHashes: Partial<Record<HashName, string>> = {
 
 const constant = (b: Binding, name: string) => (b as unknown as Record<string, number>)[name]!;
 
+/** Debian's folder of OpenSSL 3 engines, where libengine-pkcs11-openssl installs pkcs11.so. */
+export const DEFAULT_OPENSSL_ENGINES = '/usr/lib/x86_64-linux-gnu/engines-3';
+
+/** How Node's TLS opens a key through an OpenSSL engine: tls.createSecureContext's privateKeyEngine/Identifier. */
+export interface OpenSslEngineKey {
+  engine: string;
+  /** Carries the PIN: called only when the secure context is made, never stored in options. */
+  identifier(): string;
+}
+
+interface TokenRef {
+  module: Module;
+  session: Handle;
+  key: Handle;
+  tokenLabel: string;
+  id: Uint8Array;
+  label: string;
+  pin: string | undefined;
+}
+
+const pct = (bytes: Uint8Array) => Array.from(bytes, (b) => '%' + b.toString(16).padStart(2, '0')).join('');
+
 /** A key in a token; its `sign` runs C_Sign, which the crypto providers delegate to. */
 export class Pkcs11PrivateKey extends PrivateKey {
-  constructor(
-    fields: ConstructorParameters<typeof PrivateKey>[0],
-    private readonly token: { module: Module; session: Handle; key: Handle },
-  ) {
+  declare private readonly token: TokenRef;
+
+  constructor(fields: ConstructorParameters<typeof PrivateKey>[0], token: TokenRef) {
     super(fields);
-    Object.defineProperty(this, 'token', { enumerable: false });
+    // Not enumerable: the PIN and the session stay out of spreads, logs and JSON.
+    Object.defineProperty(this, 'token', { value: token, enumerable: false, writable: false });
+  }
+
+  /**
+   * The same key for Node's TLS, which has no signing hook: OpenSSL's pkcs11 engine opens it by
+   * its token label and CKA_ID, through p11-kit's proxy module (where SoftHSM and most tokens register).
+   */
+  openSslEngineKey(): OpenSslEngineKey {
+    // By id rather than by path: OpenSSL then lists the engine once and each later TLS context
+    // reuses it, where loading the library by path again fails (libp11 initialises only once per
+    // process). Node's own OpenSSL looks for engines in its build's folder unless told otherwise.
+    if (!process.env.OPENSSL_ENGINES) process.env.OPENSSL_ENGINES = DEFAULT_OPENSSL_ENGINES;
+    const { tokenLabel, id, label, pin } = this.token;
+    const utf8 = (text: string) => pct(new TextEncoder().encode(text));
+    const name = id.length > 0 ? `id=${pct(id)}` : `object=${utf8(label)}`;
+    const uri = `pkcs11:token=${utf8(tokenLabel)};${name};type=private`;
+    return { engine: 'pkcs11', identifier: () => (pin === undefined ? uri : `${uri}?pin-value=${utf8(pin)}`) };
   }
 
   async sign(alg: SignatureAlgorithm, data: Uint8Array): Promise<Uint8Array> {
@@ -329,7 +367,12 @@ export function openPkcs11Key(request: Pkcs11KeyRequest): PrivateKeyHandle {
       ...(id?.value && (id.value as Buffer).length ? { id: id.value as Buffer } : { object: String(label?.value ?? '') }),
     });
     const fields = spkiOf(m, session, priv, pub);
-    return new Pkcs11PrivateKey({ ...fields, handle: priv }, { module: m, session, key: priv });
+    const tokenLabel = trimmed(m.C_GetTokenInfo(slot).label);
+    const keyId = new Uint8Array((id?.value as Buffer | undefined) ?? []);
+    return new Pkcs11PrivateKey(
+      { ...fields, handle: priv },
+      { module: m, session, key: priv, tokenLabel, id: keyId, label: String(label?.value ?? ''), pin },
+    );
   } catch (e) {
     m.C_CloseSession(session);
     if (e instanceof CmpError) throw e;

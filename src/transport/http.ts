@@ -27,6 +27,11 @@ export interface HttpTlsOptions {
   cert?: CertificateSource;
   /** Its private key (`-tls_key`). */
   key?: PrivateKeySource;
+  /**
+   * Instead of `key`, a key that OpenSSL opens through an engine (a PKCS#11 token key, which
+   * never leaves the token). `identifier` may carry a PIN: it is called only to make the context.
+   */
+  engineKey?: { engine: string; identifier(): string };
   /** Pass phrase of an encrypted `key` (`-tls_keypass`). */
   keyPassphrase?: string;
   /**
@@ -132,6 +137,9 @@ function resolveOptions(options: HttpTransferOptions): ResolvedOptions {
   return { server, proxy, keepAlive, timeoutMs: msgTimeout * 1000, maxResponseBytes };
 }
 
+const engineOptions = (o: https.AgentOptions) =>
+  o.privateKeyEngine !== undefined ? { privateKeyEngine: o.privateKeyEngine, privateKeyIdentifier: o.privateKeyIdentifier! } : {};
+
 function tlsAgentOptions(opts: HttpTlsOptions | undefined): https.AgentOptions {
   const result: https.AgentOptions = { minVersion: 'TLSv1.2', rejectUnauthorized: true };
   if (opts === undefined) return result;
@@ -140,19 +148,29 @@ function tlsAgentOptions(opts: HttpTlsOptions | undefined): https.AgentOptions {
     result.ca = sources.flatMap((s) => certificatesToPem(s, 'tls.trusted'));
     if (result.ca.length === 0) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'tls.trusted holds no certificate');
   }
-  if ((opts.cert === undefined) !== (opts.key === undefined)) {
+  const hasKey = opts.key !== undefined || opts.engineKey !== undefined;
+  if ((opts.cert === undefined) !== !hasKey) {
     throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'tls.cert and tls.key must be given together');
   }
   if (opts.extra !== undefined && opts.extra.length > 0 && opts.cert === undefined) {
     throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'tls.extra needs tls.cert');
   }
-  if (opts.cert !== undefined && opts.key !== undefined) {
+  if (opts.cert !== undefined && hasKey) {
     const chain = [...certificatesToPem(opts.cert, 'tls.cert'), ...(opts.extra ?? []).flatMap((s) => certificatesToPem(s, 'tls.extra'))];
     result.cert = chain.join('');
-    result.key = privateKeyToPem(opts.key, opts.keyPassphrase, 'tls.key');
+    if (opts.engineKey !== undefined) {
+      result.privateKeyEngine = opts.engineKey.engine;
+      result.privateKeyIdentifier = opts.engineKey.identifier();
+    } else result.key = privateKeyToPem(opts.key!, opts.keyPassphrase, 'tls.key');
     try {
-      tls.createSecureContext({ cert: result.cert, key: result.key });
-    } catch {
+      tls.createSecureContext({ cert: result.cert, ...(result.key !== undefined ? { key: result.key } : {}), ...engineOptions(result) });
+    } catch (e) {
+      if (opts.engineKey !== undefined)
+        // OpenSSL's messages here name the engine or the token, never the identifier's PIN.
+        throw new CmpError(
+          ErrorCodes.ERR_CREDENTIALS,
+          `tls.key: OpenSSL's ${opts.engineKey.engine} engine cannot use the token key (is libengine-pkcs11-openssl installed and OPENSSL_ENGINES its folder?): ${(e as Error).message}`,
+        );
       throw new CmpError(ErrorCodes.ERR_CREDENTIALS, 'tls.key does not belong to tls.cert');
     }
   }

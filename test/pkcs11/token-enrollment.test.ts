@@ -15,6 +15,8 @@ import { finalizePkcs11Modules } from '../../src/crypto/pkcs11';
 import { CmpError } from '../../src/errors';
 import { createCmpServer, createThrowawayCa, listen, type Listener, type ThrowawayCa } from '../../src/server';
 import { cmpflow, scratchDir, spawnCmpflow } from '../cli/run-support';
+import { startTlsFront, type TlsFront } from '../support/tls-front';
+import { makeTlsPki, type TlsPki } from '../support/tls-pki';
 
 const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 const TOKEN = 'cmpflow test token';
@@ -27,6 +29,8 @@ let dir: string;
 let ca: ThrowawayCa;
 let server: Listener;
 let trustedFile: string;
+let tlsPki: TlsPki;
+let front: TlsFront;
 const file = (name: string) => path.join(dir, name);
 const token = `pkcs11:token=${encodeURIComponent(TOKEN)}`;
 
@@ -46,7 +50,8 @@ beforeAll(async () => {
   writeFileSync(file('softhsm2.conf'), `directories.tokendir = ${file('tokens')}\nobjectstore.backend = file\nlog.level = ERROR\n`);
   // SoftHSM reads SOFTHSM2_CONF from the C environment, which jest's sandboxed process.env does
   // not reach; loadEnvFile writes the real one (without overriding a variable already set).
-  writeFileSync(file('softhsm.env'), `SOFTHSM2_CONF=${file('softhsm2.conf')}\n`);
+  // OPENSSL_ENGINES likewise, for the TLS key (the library sets it only in the process.env it sees).
+  writeFileSync(file('softhsm.env'), `SOFTHSM2_CONF=${file('softhsm2.conf')}\nOPENSSL_ENGINES=/usr/lib/x86_64-linux-gnu/engines-3\n`);
   process.loadEnvFile(file('softhsm.env'));
   process.env.SOFTHSM2_CONF = file('softhsm2.conf');
   softhsm(['--init-token', '--free', '--label', TOKEN, '--pin', PIN, '--so-pin', SO_PIN]);
@@ -56,14 +61,25 @@ beforeAll(async () => {
   ca = await createThrowawayCa();
   const policy = { signersMayRequestOtherNames: true };
   server = await listen(
-    createCmpServer({ ...ca.serverConfig(), secrets: ['', '-rsa', '-process'].map((suffix) => ({ ref: REF + suffix, secret: SECRET })), policy }),
+    createCmpServer({
+      ...ca.serverConfig(),
+      secrets: ['', '-rsa', '-process', '-tls'].map((suffix) => ({ ref: REF + suffix, secret: SECRET })),
+      policy,
+    }),
   );
   trustedFile = file('ca.pem');
   writeFileSync(trustedFile, ca.ca.cert.toString('pem'));
+
+  // TLS client authentication with the TLS client key moved into the token.
+  tlsPki = makeTlsPki();
+  softhsm(['--import', tlsPki.clientKeyPath, '--token', TOKEN, '--label', 'tls-client', '--id', '03', '--pin', PIN]);
+  front = await startTlsFront({ upstream: server.url, certPem: tlsPki.serverCertPem, keyPem: tlsPki.serverKeyPem, clientCaPem: tlsPki.rootPem });
 });
 
 afterAll(async () => {
   finalizePkcs11Modules();
+  await front?.close();
+  tlsPki?.cleanup();
   await server?.close();
   await ca?.cleanup();
 });
@@ -238,5 +254,35 @@ describe('enrollment with token keys, from the CLI', () => {
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toMatch(/PIN/);
     expect(run.stdout + run.stderr).not.toContain(wrong);
+  });
+});
+
+describe('TLS client authentication with the TLS key in the token', () => {
+  const tlsOptions = () => ({
+    used: true,
+    cert: tlsPki.clientCertPath,
+    key: `${token};object=tls-client`,
+    keyPass: PIN,
+    extra: [tlsPki.intermediatePath],
+    trusted: tlsPki.rootPath,
+  });
+
+  it('the library enrolls through a TLS front that requires the client certificate, the handshake signed in the token', async () => {
+    front.clients.length = 0;
+    const newKey = await getCryptoProvider().generateKey({ type: 'ec', curve: 'P-256' });
+    const client = new CmpClient({
+      ...pbm(`${REF}-tls`),
+      server: `https://127.0.0.1:${front.port}/pkix/`,
+      newKey,
+      subject: '/CN=hsm-tls',
+      tls: tlsOptions(),
+    });
+    try {
+      const r = await client.ir();
+      expect(r.certificate.subject).toBe('CN=hsm-tls');
+    } finally {
+      await client.close();
+    }
+    expect(front.clients).toContain(tlsPki.clientName);
   });
 });

@@ -63,7 +63,7 @@ beforeAll(async () => {
   server = await listen(
     createCmpServer({
       ...ca.serverConfig(),
-      secrets: ['', '-rsa', '-process', '-tls'].map((suffix) => ({ ref: REF + suffix, secret: SECRET })),
+      secrets: ['', '-rsa', '-process', '-tls', '-tls-cli'].map((suffix) => ({ ref: REF + suffix, secret: SECRET })),
       policy,
     }),
   );
@@ -284,5 +284,36 @@ describe('TLS client authentication with the TLS key in the token', () => {
       await client.close();
     }
     expect(front.clients).toContain(tlsPki.clientName);
+  });
+
+  it('the CLI with -tls_key and -newkey in the token, PINs from the environment, OPENSSL_ENGINES left for cmpflow to set', async () => {
+    front.clients.length = 0;
+    const env: NodeJS.ProcessEnv = { ...process.env, HSM_PIN: PIN, HSM_SECRET: SECRET };
+    delete env.OPENSSL_ENGINES;
+    const cli = spawnCmpflow(
+      [
+        ...['-config', '', '-server', `https://127.0.0.1:${front.port}/pkix/`, '-tls_used', '-tls_cert', tlsPki.clientCertPath],
+        ...[
+          '-tls_key',
+          `${token};object=tls-client`,
+          '-tls_keypass',
+          'env:HSM_PIN',
+          '-tls_extra',
+          tlsPki.intermediatePath,
+          '-tls_trusted',
+          tlsPki.rootPath,
+        ],
+        ...['-cmd', 'ir', '-ref', `${REF}-tls-cli`, '-secret', 'env:HSM_SECRET', '-trusted', trustedFile, '-subject', '/CN=hsm-tls-cli'],
+        ...['-newkey', `${token};object=tls-cli-new?x-generate=ec:P-384`, '-newkeypass', 'env:HSM_PIN', '-certout', file('tls-cli.crt')],
+      ],
+      { env },
+    );
+    const run = await cli.done;
+    expect({ code: run.code, errors: run.errors }).toEqual({ code: 0, errors: [] });
+    expect(run.stdout + run.stderr).not.toContain(PIN);
+    expect(front.clients).toContain(tlsPki.clientName);
+    const newKey = await loadPrivateKey(`${token};object=tls-cli-new`, PIN);
+    expect(newKey.curve).toBe('P-384');
+    expect(samePublicKey(new X509Certificate(readFileSync(file('tls-cli.crt'))), newKey)).toBe(true);
   });
 });

@@ -103,7 +103,7 @@ export interface CmpClientOptions {
   permitTaInExtraCertsForIr?: boolean;
   /** Trust store for validating the newly issued certificate (OpenSSL -out_trusted). */
   outTrusted?: CertificatesInput;
-  /** Verification parameters (OpenSSL -attime, -no_check_time, -partial_chain, -crl_check, -crl_check_all, -verify_depth, -ignore_critical, -policy, -explicit_policy, -inhibit_map, -inhibit_any). */
+  /** Verification parameters (OpenSSL -attime, -no_check_time, -partial_chain, -crl_check, -crl_check_all, -verify_depth, -ignore_critical, -policy, -explicit_policy, -inhibit_map, -inhibit_any, -purpose, -verify_hostname, -verify_email, -verify_ip). */
   verification?: {
     at?: Date;
     noCheckTime?: boolean;
@@ -128,6 +128,14 @@ export interface CmpClientOptions {
     inhibitPolicyMapping?: boolean;
     /** Do not let anyPolicy in a certificate match (OpenSSL -inhibit_any). */
     inhibitAnyPolicy?: boolean;
+    /** OpenSSL purpose name the server's certificate path must fit (OpenSSL -purpose): sslclient, sslserver, nssslserver, smimesign, smimeencrypt, crlsign, any, ocsphelper, timestampsign. */
+    purpose?: string;
+    /** Host the server's certificate must name (OpenSSL -verify_hostname). */
+    verifyHostname?: string;
+    /** Email address the server's certificate must name (OpenSSL -verify_email). */
+    verifyEmail?: string;
+    /** IP address the server's certificate must name (OpenSSL -verify_ip). */
+    verifyIp?: string;
   };
 
   // ---- client authentication (OpenSSL -ref, -secret, -cert, -key, -keypass, -own_trusted, -extracerts, -digest, -mac, -unprotected_requests)

@@ -18,6 +18,8 @@ import type { CrlView } from './crl';
 import { crlsOf, type CrlsInput } from './crl-input';
 import { checkPath } from './path-checks';
 import type { PolicyInputs } from './certificate-policies';
+import { isPurposeName, purposeError } from './certificate-purpose';
+import { checkExpectedIdentity, identityError, type ExpectedIdentity } from './target-identity';
 import { findIssuers, isSelfSigned } from './path-building';
 import { revocationError, type CrlCheck } from './path-revocation';
 import { VerificationBudget } from './verification-budget';
@@ -64,6 +66,14 @@ export interface PathValidationOptions {
   inhibitPolicyMapping?: boolean;
   /** anyPolicy in a certificate is not taken as matching from the start (OpenSSL -inhibit_any). */
   inhibitAnyPolicy?: boolean;
+  /** OpenSSL purpose short name (-purpose): sslclient, sslserver, nssslserver, smimesign, smimeencrypt, crlsign, any, ocsphelper, timestampsign. */
+  purpose?: string;
+  /** The target must be for this host: DNS subjectAltNames, else the subject's commonName (OpenSSL -verify_hostname). */
+  verifyHostname?: string;
+  /** The target must be for this email address: rfc822Name subjectAltNames, else the subject's emailAddress (OpenSSL -verify_email). */
+  verifyEmail?: string;
+  /** The target must have this address among its iPAddress subjectAltNames (OpenSSL -verify_ip). */
+  verifyIp?: string;
 }
 
 const defaultMaxDepth = 100;
@@ -95,6 +105,8 @@ interface Settings {
   crls: readonly CrlView[];
   ignoreCritical: boolean;
   policy: PolicyInputs;
+  purpose?: string;
+  identity: ExpectedIdentity;
 }
 
 function settingsFrom(opts: PathValidationOptions): Settings {
@@ -125,7 +137,26 @@ function settingsFrom(opts: PathValidationOptions): Settings {
     crls: opts.crlCheck ? crlsOf(opts.crls) : [],
     ignoreCritical: opts.ignoreCritical === true,
     policy: policyInputsFrom(opts),
+    ...(opts.purpose !== undefined ? { purpose: purposeFrom(opts.purpose) } : {}),
+    identity: identityFrom(opts),
   };
+}
+
+function purposeFrom(purpose: unknown): string {
+  if (typeof purpose !== 'string' || !isPurposeName(purpose)) {
+    throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `purpose: unknown purpose ${JSON.stringify(String(purpose))}`);
+  }
+  return purpose;
+}
+
+function identityFrom(opts: PathValidationOptions): ExpectedIdentity {
+  const identity: ExpectedIdentity = {
+    ...(opts.verifyHostname !== undefined ? { host: opts.verifyHostname } : {}),
+    ...(opts.verifyEmail !== undefined ? { email: opts.verifyEmail } : {}),
+    ...(opts.verifyIp !== undefined ? { ip: opts.verifyIp } : {}),
+  };
+  checkExpectedIdentity(identity);
+  return identity;
 }
 
 const policyOid = /^[0-2](\.(0|[1-9][0-9]*))+$/;
@@ -221,7 +252,7 @@ class PathSearch {
   }
 
   private async complete(path: CertificateView[]): Promise<CertificateView[] | undefined> {
-    const { at, noCheckTime, crlCheck, crls, ignoreCritical, policy } = this.settings;
+    const { at, noCheckTime, crlCheck, crls, ignoreCritical, policy, purpose, identity } = this.settings;
     try {
       // Every link was verified on the way up, so checkPath finds the results remembered.
       await checkPath(
@@ -229,6 +260,8 @@ class PathSearch {
         { at, noCheckTime, ignoreCritical, policy },
         this.budget,
       );
+      const unfit = (purpose && purposeError(path, purpose)) || identityError(path[0]!, identity);
+      if (unfit) throw unfit;
       // OpenSSL checks revocation before signatures and validity; only a path that has several
       // faults can tell the order, and then both reject it.
       const revoked = crlCheck && (await revocationError(path, { check: crlCheck, crls, at, noCheckTime }, this.budget));

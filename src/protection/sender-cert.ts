@@ -44,10 +44,19 @@ export interface VerificationSettings extends VerificationParameters {
   crls?: CrlsInput;
 }
 
-/** OpenSSL's generic verification parameters (-verify_depth, -ignore_critical, -policy, -explicit_policy, -inhibit_map, -inhibit_any). */
+/** OpenSSL's generic verification parameters (-verify_depth, -ignore_critical, the policy options, -purpose, -verify_hostname, -verify_email, -verify_ip). */
 export type VerificationParameters = Pick<
   PathValidationOptions,
-  'maxDepth' | 'ignoreCritical' | 'policies' | 'explicitPolicy' | 'inhibitPolicyMapping' | 'inhibitAnyPolicy'
+  | 'maxDepth'
+  | 'ignoreCritical'
+  | 'policies'
+  | 'explicitPolicy'
+  | 'inhibitPolicyMapping'
+  | 'inhibitAnyPolicy'
+  | 'purpose'
+  | 'verifyHostname'
+  | 'verifyEmail'
+  | 'verifyIp'
 >;
 
 export interface SenderSearchOptions {
@@ -208,6 +217,10 @@ class SenderSearch {
       explicitPolicy: _explicitPolicy,
       inhibitPolicyMapping: _inhibitPolicyMapping,
       inhibitAnyPolicy: _inhibitAnyPolicy,
+      purpose: _purpose,
+      verifyHostname: _verifyHostname,
+      verifyEmail: _verifyEmail,
+      verifyIp: _verifyIp,
       ...verification
     } = this.opts.verification ?? {};
     const chain = await this.validate(cert, anchors, verification);

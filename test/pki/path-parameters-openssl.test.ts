@@ -6,7 +6,7 @@
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type * as x509 from '@peculiar/x509';
+import * as x509 from '@peculiar/x509';
 import { isCmpError, ErrorCodes, type ErrorCode } from '../../src/errors';
 import { anyPolicy } from '../../src/pki/certificate-policies';
 import { validatePath, type PathValidationOptions } from '../../src/pki/path';
@@ -17,6 +17,7 @@ import {
   issueCa,
   issueLeaf,
   policyMappingsExtension,
+  subjectAltNameExtension,
   unknownExtension,
   type Issued,
 } from './certificate-factory';
@@ -164,10 +165,119 @@ describe('-ignore_critical (ignoreCritical) as openssl verify', () => {
   });
 });
 
-describe('unusable policy parameters', () => {
+/** root -> CA (with `caExtensions`) -> a leaf made from `leaf`. */
+async function leafChain(
+  leaf: { subject?: string; keyUsage?: number | null; extensions?: x509.Extension[] },
+  caExtensions: x509.Extension[] = [],
+): Promise<Chain> {
+  const ca = await issueCa({ subject: 'CN=Parameters CA', key: await generateKey(), issuer: root, extensions: caExtensions });
+  const made = await issueLeaf({
+    subject: leaf.subject ?? 'CN=Parameters Leaf',
+    key: await generateKey(),
+    issuer: ca,
+    ...(leaf.keyUsage !== undefined ? { keyUsage: leaf.keyUsage } : {}),
+    extensions: leaf.extensions ?? [],
+  });
+  return { root, intermediates: [ca], leaf: made };
+}
+
+const eku = (critical: boolean, ...oids: string[]) => new x509.ExtendedKeyUsageExtension(oids, critical);
+const kp = (n: number) => `1.3.6.1.5.5.7.3.${n}`;
+
+describe('-verify_hostname, -verify_email, -verify_ip (verifyHostname, verifyEmail, verifyIp) as openssl verify', () => {
+  let withSans: Chain;
+  let subjectOnly: Chain;
+  beforeAll(async () => {
+    withSans = await leafChain({
+      subject: 'CN=other.example.org, E=Subject@Example.org',
+      extensions: [
+        subjectAltNameExtension([
+          { type: 'dns', value: '*.example.com' },
+          { type: 'dns', value: 'host.example.net' },
+          { type: 'email', value: 'Alice@example.com' },
+          { type: 'ip', value: '192.0.2.7' },
+          { type: 'ip', value: '2001:db8::7' },
+        ]),
+      ],
+    });
+    subjectOnly = await leafChain({ subject: 'CN=host.example.org, E=bob@example.org' });
+  });
+
+  it.each([
+    ['host.example.net', 'ok'],
+    ['HOST.Example.NET', 'ok'],
+    ['www.example.com', 'ok'],
+    ['a.b.example.com', ErrorCodes.ERR_PATH_IDENTITY_MISMATCH],
+    ['example.com', ErrorCodes.ERR_PATH_IDENTITY_MISMATCH],
+    ['other.example.org', ErrorCodes.ERR_PATH_IDENTITY_MISMATCH],
+  ])('match host %s against DNS subjectAltNames only when there are some: %s', async (host, verdict) => {
+    expect(await compare(withSans, ['-verify_hostname', host], { verifyHostname: host })).toBe(verdict);
+  });
+
+  it('fall back to the commonName for hosts and to emailAddress for email without such subjectAltNames', async () => {
+    expect(await compare(subjectOnly, ['-verify_hostname', 'host.example.org'], { verifyHostname: 'host.example.org' })).toBe('ok');
+    expect(await compare(subjectOnly, ['-verify_email', 'bob@EXAMPLE.org'], { verifyEmail: 'bob@EXAMPLE.org' })).toBe('ok');
+    expect(await compare(subjectOnly, ['-verify_ip', '192.0.2.7'], { verifyIp: '192.0.2.7' })).toBe(ErrorCodes.ERR_PATH_IDENTITY_MISMATCH);
+  });
+
+  it.each([
+    ['Alice@EXAMPLE.com', 'ok'],
+    ['alice@example.com', ErrorCodes.ERR_PATH_IDENTITY_MISMATCH],
+    ['Subject@Example.org', ErrorCodes.ERR_PATH_IDENTITY_MISMATCH],
+  ])('match email %s with an exact local part and any-case domain: %s', async (email, verdict) => {
+    expect(await compare(withSans, ['-verify_email', email], { verifyEmail: email })).toBe(verdict);
+  });
+
+  it.each([
+    ['192.0.2.7', 'ok'],
+    ['2001:db8:0:0::7', 'ok'],
+    ['192.0.2.8', ErrorCodes.ERR_PATH_IDENTITY_MISMATCH],
+  ])('match IP address %s against iPAddress subjectAltNames: %s', async (ip, verdict) => {
+    expect(await compare(withSans, ['-verify_ip', ip], { verifyIp: ip })).toBe(verdict);
+  });
+});
+
+describe('-purpose (purpose) as openssl verify', () => {
+  it.each([
+    ['sslserver', [eku(false, kp(1))], x509.KeyUsageFlags.digitalSignature, 'ok'],
+    ['sslserver', [eku(false, kp(2))], x509.KeyUsageFlags.digitalSignature, ErrorCodes.ERR_PATH_PURPOSE],
+    ['sslserver', [], x509.KeyUsageFlags.cRLSign, ErrorCodes.ERR_PATH_PURPOSE],
+    ['sslclient', [eku(false, kp(2))], x509.KeyUsageFlags.keyAgreement, 'ok'],
+    ['sslclient', [], x509.KeyUsageFlags.keyEncipherment, ErrorCodes.ERR_PATH_PURPOSE],
+    ['nssslserver', [], x509.KeyUsageFlags.digitalSignature, ErrorCodes.ERR_PATH_PURPOSE],
+    ['nssslserver', [], x509.KeyUsageFlags.keyEncipherment, 'ok'],
+    ['smimesign', [eku(false, kp(4))], x509.KeyUsageFlags.nonRepudiation, 'ok'],
+    ['smimeencrypt', [eku(false, kp(4))], x509.KeyUsageFlags.digitalSignature, ErrorCodes.ERR_PATH_PURPOSE],
+    ['crlsign', [], x509.KeyUsageFlags.cRLSign, 'ok'],
+    ['crlsign', [], x509.KeyUsageFlags.digitalSignature, ErrorCodes.ERR_PATH_PURPOSE],
+    ['any', [eku(false, kp(3))], x509.KeyUsageFlags.dataEncipherment, 'ok'],
+    ['ocsphelper', [eku(false, kp(3))], x509.KeyUsageFlags.dataEncipherment, 'ok'],
+    ['timestampsign', [eku(true, kp(8))], x509.KeyUsageFlags.digitalSignature, 'ok'],
+    ['timestampsign', [eku(false, kp(8))], x509.KeyUsageFlags.digitalSignature, ErrorCodes.ERR_PATH_PURPOSE],
+    ['timestampsign', [eku(true, kp(8), kp(1))], x509.KeyUsageFlags.digitalSignature, ErrorCodes.ERR_PATH_PURPOSE],
+  ] as const)('%s for a leaf with %j, keyUsage %d: %s', async (purpose, extensions, keyUsage, verdict) => {
+    const c = await leafChain({ keyUsage, extensions: [...extensions] });
+    expect(await compare(c, ['-purpose', purpose], { purpose })).toBe(verdict);
+  });
+
+  it('applies the extendedKeyUsage of CAs too', async () => {
+    const c = await leafChain({}, [eku(false, kp(2))]);
+    expect(await compare(c, ['-purpose', 'sslclient'], { purpose: 'sslclient' })).toBe('ok');
+    expect(await compare(c, ['-purpose', 'sslserver'], { purpose: 'sslserver' })).toBe(ErrorCodes.ERR_PATH_PURPOSE);
+  });
+});
+
+describe('unusable verification parameters', () => {
   it('give ERR_INVALID_OPTION for a policy that is not an OID or a list that is not an array', async () => {
     const c = await chain([], []);
     expect(await ourVerdict(c, { policies: ['gold'] })).toBe(ErrorCodes.ERR_INVALID_OPTION);
     expect(await ourVerdict(c, { policies: P1 as unknown as string[] })).toBe(ErrorCodes.ERR_INVALID_OPTION);
+  });
+
+  it('give ERR_INVALID_OPTION for an unknown purpose, an email without @ or an IP address that is none', async () => {
+    const c = await chain([], []);
+    expect(await ourVerdict(c, { purpose: 'codesign' })).toBe(ErrorCodes.ERR_INVALID_OPTION);
+    expect(await ourVerdict(c, { verifyEmail: 'alice' })).toBe(ErrorCodes.ERR_INVALID_OPTION);
+    expect(await ourVerdict(c, { verifyIp: '192.0.2' })).toBe(ErrorCodes.ERR_INVALID_OPTION);
   });
 });

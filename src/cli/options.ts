@@ -25,6 +25,7 @@ import { splitItems } from './value-syntax';
 import { recordOptions } from './session-options';
 import type { SessionMeta } from '../session';
 import { encodeExtensions, ExtensionSpec, readRequestExtensions } from './x509v3-config';
+import { isPurposeName, PURPOSES } from '../pki/certificate-purpose';
 
 const CMP_COMMANDS = [...CERT_REQUEST_KINDS, 'rr', 'genm'] as const;
 export type CmpCommand = (typeof CMP_COMMANDS)[number];
@@ -312,12 +313,8 @@ const UNSUPPORTED_CRL_OPTIONS: Record<string, string> = {
   use_deltas: 'delta CRLs are not supported by cmpflow',
 };
 const UNSUPPORTED_VERIFICATION = [
-  'purpose',
   'verify_name',
   'auth_level',
-  'verify_hostname',
-  'verify_email',
-  'verify_ip',
   'x509_strict',
   'policy_print',
   'check_ss_sig',
@@ -740,6 +737,18 @@ class Builder {
     if (v.flag('explicit_policy')) verification.explicitPolicy = true;
     if (v.flag('inhibit_map')) verification.inhibitPolicyMapping = true;
     if (v.flag('inhibit_any')) verification.inhibitAnyPolicy = true;
+    const purpose = v.str('purpose');
+    if (purpose !== undefined) {
+      if (!isPurposeName(purpose)) throw invalid(`-purpose: unknown purpose '${purpose}' (one of ${Object.keys(PURPOSES).join(', ')})`);
+      verification.purpose = purpose;
+    }
+    put(verification, 'verifyHostname', v.str('verify_hostname'));
+    const email = v.str('verify_email');
+    if (email !== undefined && !email.includes('@')) throw invalid(`-verify_email: not an email address: '${email}'`);
+    put(verification, 'verifyEmail', email);
+    const ip = v.str('verify_ip');
+    if (ip !== undefined && isIP(ip) === 0) throw invalid(`-verify_ip: not an IPv4 or IPv6 address: '${ip}'`);
+    put(verification, 'verifyIp', ip);
     // OpenSSL's policy checks without -policy start from an empty set of acceptable policies, so a
     // path that must have an explicit policy fails; cmpflow's own default is anyPolicy.
     const policyCheck = ['policy_check', 'explicit_policy', 'inhibit_map', 'inhibit_any'].some((name) => v.flag(name));

@@ -264,6 +264,22 @@ describe('path validation parameters', () => {
     expect(parsed.warnings).toContain('-verify_depth -1 is ignored: the depth must not be negative');
   });
 
+  it('map -purpose, -verify_hostname, -verify_email and -verify_ip', () => {
+    const argv = [...genm, '-purpose', 'sslserver', '-verify_hostname', 'ca.example.com', '-verify_email', 'ca@example.com', '-verify_ip', '::1'];
+    expect(run(argv).client.verification).toEqual({
+      purpose: 'sslserver',
+      verifyHostname: 'ca.example.com',
+      verifyEmail: 'ca@example.com',
+      verifyIp: '::1',
+    });
+  });
+
+  it('refuse an unknown -purpose, an -verify_email without @ and a -verify_ip that is no address', () => {
+    expect(errorOf([...genm, '-purpose', 'codesign']).message).toMatch(/^-purpose: unknown purpose 'codesign' \(one of sslclient, sslserver, /);
+    expect(errorOf([...genm, '-verify_email', 'ca']).message).toBe("-verify_email: not an email address: 'ca'");
+    expect(errorOf([...genm, '-verify_ip', '1.2.3']).message).toBe("-verify_ip: not an IPv4 or IPv6 address: '1.2.3'");
+  });
+
   it('refuse a -policy that is not an OID', () => {
     expect(errorOf([...genm, '-policy', 'gold']).message).toBe("-policy: invalid policy OID 'gold' (a dotted OID or anyPolicy)");
   });

@@ -44,6 +44,8 @@ const EXERCISED = [
   'general-message',
   'hsm-key',
   'inspect-session',
+  // Needs a SoftHSM2 token: run by test/pkcs11/token-enrollment.test.ts, which initialises one.
+  'pkcs11-token',
   'provide-actors',
   'reject-certificate',
   'revoke',

@@ -14,6 +14,7 @@ import { getCryptoProvider, type PrivateKeyHandle } from '../../src/crypto';
 import { finalizePkcs11Modules } from '../../src/crypto/pkcs11';
 import { CmpError } from '../../src/errors';
 import { createCmpServer, createThrowawayCa, listen, type Listener, type ThrowawayCa } from '../../src/server';
+import { enrollWithTokenKeys } from '../../docs/examples/pkcs11-token';
 import { cmpflow, scratchDir, spawnCmpflow } from '../cli/run-support';
 import { startTlsFront, type TlsFront } from '../support/tls-front';
 import { makeTlsPki, type TlsPki } from '../support/tls-pki';
@@ -55,6 +56,7 @@ beforeAll(async () => {
   process.loadEnvFile(file('softhsm.env'));
   process.env.SOFTHSM2_CONF = file('softhsm2.conf');
   softhsm(['--init-token', '--free', '--label', TOKEN, '--pin', PIN, '--so-pin', SO_PIN]);
+  importKey('signer', '04', ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']);
   importKey('ec-signer', '01', ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']);
   importKey('rsa-signer', '02', ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048']);
 
@@ -63,7 +65,7 @@ beforeAll(async () => {
   server = await listen(
     createCmpServer({
       ...ca.serverConfig(),
-      secrets: ['', '-rsa', '-process', '-tls', '-tls-cli'].map((suffix) => ({ ref: REF + suffix, secret: SECRET })),
+      secrets: ['', '-rsa', '-process', '-tls', '-tls-cli', '-docs'].map((suffix) => ({ ref: REF + suffix, secret: SECRET })),
       policy,
     }),
   );
@@ -315,5 +317,24 @@ describe('TLS client authentication with the TLS key in the token', () => {
     const newKey = await loadPrivateKey(`${token};object=tls-cli-new`, PIN);
     expect(newKey.curve).toBe('P-384');
     expect(samePublicKey(new X509Certificate(readFileSync(file('tls-cli.crt'))), newKey)).toBe(true);
+  });
+});
+
+describe('docs/examples/pkcs11-token.ts', () => {
+  it('enrolls with the signing key and the generated new key in the token, as docs/api.md shows', async () => {
+    const signer = await loadPrivateKey(`${token};object=signer`, PIN);
+    const boot = await new CmpClient({ ...pbm(`${REF}-docs`), newKey: signer, subject: '/CN=hsm-docs-signer' }).ir();
+    writeFileSync(file('signer.crt'), boot.certificate.toString('pem'));
+    const r = await enrollWithTokenKeys({
+      serverUrl: server.url,
+      trustedPath: trustedFile,
+      certPath: file('signer.crt'),
+      token: TOKEN,
+      pin: PIN,
+      subject: '/CN=hsm-docs-device',
+    });
+    const deviceKey = await loadPrivateKey(`${token};object=device-key`, PIN);
+    expect(r.certificate.subject).toBe('CN=hsm-docs-device');
+    expect(samePublicKey(r.certificate, deviceKey)).toBe(true);
   });
 });

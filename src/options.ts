@@ -103,7 +103,7 @@ export interface CmpClientOptions {
   permitTaInExtraCertsForIr?: boolean;
   /** Trust store for validating the newly issued certificate (OpenSSL -out_trusted). */
   outTrusted?: CertificatesInput;
-  /** Verification parameters (OpenSSL -attime, -no_check_time, -partial_chain, -crl_check, -crl_check_all, -verify_depth, -ignore_critical, -policy, -explicit_policy, -inhibit_map, -inhibit_any, -purpose, -verify_hostname, -verify_email, -verify_ip). */
+  /** Verification parameters (OpenSSL -attime, -no_check_time, -partial_chain, -crl_check, -crl_check_all, -verify_depth, -ignore_critical, -policy, -explicit_policy, -inhibit_map, -inhibit_any, -purpose, -verify_hostname, -verify_email, -verify_ip, -check_ss_sig, -auth_level). */
   verification?: {
     at?: Date;
     noCheckTime?: boolean;
@@ -136,6 +136,10 @@ export interface CmpClientOptions {
     verifyEmail?: string;
     /** IP address the server's certificate must name (OpenSSL -verify_ip). */
     verifyIp?: string;
+    /** Verify the trust anchor's self-signature too (OpenSSL -check_ss_sig). */
+    checkSelfSignature?: boolean;
+    /** Security level 0..5 every key and signature of the path must meet (OpenSSL -auth_level); default 0. */
+    authLevel?: number;
   };
 
   // ---- client authentication (OpenSSL -ref, -secret, -cert, -key, -keypass, -own_trusted, -extracerts, -digest, -mac, -unprotected_requests)

@@ -19,6 +19,7 @@ import { crlsOf, type CrlsInput } from './crl-input';
 import { checkPath } from './path-checks';
 import type { PolicyInputs } from './certificate-policies';
 import { isPurposeName, purposeError } from './certificate-purpose';
+import { checkAuthLevel, securityLevelError } from './security-level';
 import { checkExpectedIdentity, identityError, type ExpectedIdentity } from './target-identity';
 import { findIssuers, isSelfSigned } from './path-building';
 import { revocationError, type CrlCheck } from './path-revocation';
@@ -74,6 +75,10 @@ export interface PathValidationOptions {
   verifyEmail?: string;
   /** The target must have this address among its iPAddress subjectAltNames (OpenSSL -verify_ip). */
   verifyIp?: string;
+  /** Verify the trust anchor's self-signature too (OpenSSL -check_ss_sig). */
+  checkSelfSignature?: boolean;
+  /** Security level 0..5 every key and signature of the path must meet (OpenSSL -auth_level); default 0, none. */
+  authLevel?: number;
 }
 
 const defaultMaxDepth = 100;
@@ -107,6 +112,8 @@ interface Settings {
   policy: PolicyInputs;
   purpose?: string;
   identity: ExpectedIdentity;
+  checkSelfSignature: boolean;
+  authLevel: number;
 }
 
 function settingsFrom(opts: PathValidationOptions): Settings {
@@ -139,7 +146,15 @@ function settingsFrom(opts: PathValidationOptions): Settings {
     policy: policyInputsFrom(opts),
     ...(opts.purpose !== undefined ? { purpose: purposeFrom(opts.purpose) } : {}),
     identity: identityFrom(opts),
+    checkSelfSignature: opts.checkSelfSignature === true,
+    authLevel: authLevelFrom(opts.authLevel),
   };
+}
+
+function authLevelFrom(level: unknown): number {
+  if (level === undefined) return 0;
+  checkAuthLevel(level);
+  return level as number;
 }
 
 function purposeFrom(purpose: unknown): string {
@@ -252,7 +267,7 @@ class PathSearch {
   }
 
   private async complete(path: CertificateView[]): Promise<CertificateView[] | undefined> {
-    const { at, noCheckTime, crlCheck, crls, ignoreCritical, policy, purpose, identity } = this.settings;
+    const { at, noCheckTime, crlCheck, crls, ignoreCritical, policy, purpose, identity, authLevel } = this.settings;
     try {
       // Every link was verified on the way up, so checkPath finds the results remembered.
       await checkPath(
@@ -260,8 +275,13 @@ class PathSearch {
         { at, noCheckTime, ignoreCritical, policy },
         this.budget,
       );
-      const unfit = (purpose && purposeError(path, purpose)) || identityError(path[0]!, identity);
+      const unfit = (purpose && purposeError(path, purpose)) || identityError(path[0]!, identity) || securityLevelError(path, authLevel);
       if (unfit) throw unfit;
+      const anchor = path[path.length - 1]!;
+      if (this.settings.checkSelfSignature && isSelfSigned(anchor.cert)) {
+        const broken = await this.budget.check(anchor, anchor);
+        if (broken) throw broken;
+      }
       // OpenSSL checks revocation before signatures and validity; only a path that has several
       // faults can tell the order, and then both reject it.
       const revoked = crlCheck && (await revocationError(path, { check: crlCheck, crls, at, noCheckTime }, this.budget));

@@ -44,7 +44,7 @@ export interface VerificationSettings extends VerificationParameters {
   crls?: CrlsInput;
 }
 
-/** OpenSSL's generic verification parameters (-verify_depth, -ignore_critical, the policy options, -purpose, -verify_hostname, -verify_email, -verify_ip). */
+/** OpenSSL's generic verification parameters (-verify_depth, -ignore_critical, the policy options, -purpose, -verify_hostname, -verify_email, -verify_ip, -check_ss_sig, -auth_level). */
 export type VerificationParameters = Pick<
   PathValidationOptions,
   | 'maxDepth'
@@ -57,6 +57,8 @@ export type VerificationParameters = Pick<
   | 'verifyHostname'
   | 'verifyEmail'
   | 'verifyIp'
+  | 'checkSelfSignature'
+  | 'authLevel'
 >;
 
 export interface SenderSearchOptions {
@@ -221,6 +223,8 @@ class SenderSearch {
       verifyHostname: _verifyHostname,
       verifyEmail: _verifyEmail,
       verifyIp: _verifyIp,
+      checkSelfSignature: _checkSelfSignature,
+      authLevel: _authLevel,
       ...verification
     } = this.opts.verification ?? {};
     const chain = await this.validate(cert, anchors, verification);

@@ -267,6 +267,42 @@ describe('-purpose (purpose) as openssl verify', () => {
   });
 });
 
+describe('-check_ss_sig (checkSelfSignature) as openssl verify', () => {
+  it('rejects a trust anchor whose self-signature does not verify, which is accepted without it', async () => {
+    const key = await generateKey();
+    const forged = await issueCa({ subject: 'CN=Forged Root', key, signingKey: await generateKey() });
+    const leaf = await issueLeaf({ subject: 'CN=Forged Leaf', key: await generateKey(), issuer: forged });
+    const c: Chain = { root: forged, intermediates: [], leaf };
+    expect(await compare(c, [], {})).toBe('ok');
+    expect(await compare(c, ['-check_ss_sig'], { checkSelfSignature: true })).toBe(ErrorCodes.ERR_PATH_SIGNATURE);
+    expect(await compare(await chain([], []), ['-check_ss_sig'], { checkSelfSignature: true })).toBe('ok');
+  });
+});
+
+describe('-auth_level (authLevel) as openssl verify', () => {
+  it('accepts P-256 keys with ECDSA-SHA-256 up to level 3 (128 bits), not at level 4', async () => {
+    const c = await chain([[]], []);
+    expect(await compare(c, ['-auth_level', '3'], { authLevel: 3 })).toBe('ok');
+    expect(await compare(c, ['-auth_level', '4'], { authLevel: 4 })).toBe(ErrorCodes.ERR_PATH_SECURITY_LEVEL);
+  });
+
+  it('counts a 2048-bit RSA end key as 112 bits: level 2, not level 3', async () => {
+    const ca = await issueCa({ subject: 'CN=Level CA', key: await generateKey(), issuer: root });
+    const leaf = await issueLeaf({ subject: 'CN=RSA Leaf', key: await generateKey('rsa'), issuer: ca });
+    const c: Chain = { root, intermediates: [ca], leaf };
+    expect(await compare(c, ['-auth_level', '2'], { authLevel: 2 })).toBe('ok');
+    expect(await compare(c, ['-auth_level', '3'], { authLevel: 3 })).toBe(ErrorCodes.ERR_PATH_SECURITY_LEVEL);
+  });
+
+  it('counts an RSA CA with a SHA-256 signature below it, and Ed25519 as 128 bits', async () => {
+    const ca = await issueCa({ subject: 'CN=RSA CA', key: await generateKey('rsa'), issuer: root });
+    const leaf = await issueLeaf({ subject: 'CN=Ed25519 Leaf', key: await generateKey('ed25519'), issuer: ca });
+    const c: Chain = { root, intermediates: [ca], leaf };
+    expect(await compare(c, ['-auth_level', '2'], { authLevel: 2 })).toBe('ok');
+    expect(await compare(c, ['-auth_level', '3'], { authLevel: 3 })).toBe(ErrorCodes.ERR_PATH_SECURITY_LEVEL);
+  });
+});
+
 describe('unusable verification parameters', () => {
   it('give ERR_INVALID_OPTION for a policy that is not an OID or a list that is not an array', async () => {
     const c = await chain([], []);
@@ -279,5 +315,6 @@ describe('unusable verification parameters', () => {
     expect(await ourVerdict(c, { purpose: 'codesign' })).toBe(ErrorCodes.ERR_INVALID_OPTION);
     expect(await ourVerdict(c, { verifyEmail: 'alice' })).toBe(ErrorCodes.ERR_INVALID_OPTION);
     expect(await ourVerdict(c, { verifyIp: '192.0.2' })).toBe(ErrorCodes.ERR_INVALID_OPTION);
+    expect(await ourVerdict(c, { authLevel: -1 })).toBe(ErrorCodes.ERR_INVALID_OPTION);
   });
 });

@@ -312,17 +312,7 @@ const UNSUPPORTED_CRL_OPTIONS: Record<string, string> = {
   extended_crl: 'extended CRL features (indirect CRLs, CRLs for some reasons only) are not supported by cmpflow',
   use_deltas: 'delta CRLs are not supported by cmpflow',
 };
-const UNSUPPORTED_VERIFICATION = [
-  'verify_name',
-  'auth_level',
-  'x509_strict',
-  'policy_print',
-  'check_ss_sig',
-  'suiteB_128_only',
-  'suiteB_128',
-  'suiteB_192',
-  'allow_proxy_certs',
-];
+const UNSUPPORTED_VERIFICATION = ['x509_strict', 'policy_print', 'suiteB_128_only', 'suiteB_128', 'suiteB_192', 'allow_proxy_certs'];
 /** OpenSSL 3.4/3.5 options that cmpflow lists but cannot do yet: refused, never silently skipped. */
 const NOT_YET_SUPPORTED: Record<string, string> = {};
 const IGNORED = ['provider-path', 'provider', 'provparam', 'propquery', 'rand', 'writerand'];
@@ -337,6 +327,14 @@ const GENINFO_OID_NAMES: Record<string, string> = {
 const TLS_DETAILS = ['tls_cert', 'tls_key', 'tls_keypass', 'tls_extra', 'tls_trusted', 'tls_host'];
 const OID = /^[0-2](\.(0|[1-9][0-9]*))+$/;
 const ANY_POLICY = '2.5.29.32.0';
+/** OpenSSL 3.0's named verification parameter sets (x509_vpm.c): what they set besides the defaults is a purpose. */
+const NAMED_VERIFICATION: Record<string, string | undefined> = {
+  default: undefined,
+  pkcs7: 'smimesign',
+  smime_sign: 'smimesign',
+  ssl_client: 'sslclient',
+  ssl_server: 'sslserver',
+};
 
 class Builder {
   private readonly client: CmpClientOptions = {};
@@ -742,6 +740,19 @@ class Builder {
       if (!isPurposeName(purpose)) throw invalid(`-purpose: unknown purpose '${purpose}' (one of ${Object.keys(PURPOSES).join(', ')})`);
       verification.purpose = purpose;
     }
+    const named = v.str('verify_name');
+    if (named !== undefined) {
+      if (!(named in NAMED_VERIFICATION))
+        throw invalid(`-verify_name: unknown name '${named}' (one of ${Object.keys(NAMED_VERIFICATION).join(', ')})`);
+      // OpenSSL copies a named set only into parameters not given: -purpose wins.
+      const namedPurpose = NAMED_VERIFICATION[named];
+      if (namedPurpose && verification.purpose === undefined) verification.purpose = namedPurpose;
+    }
+    const level = v.num('auth_level');
+    // OpenSSL's opt_verify sets the level only when it is not negative.
+    if (level !== undefined && level >= 0) verification.authLevel = level;
+    else if (level !== undefined) this.warn(`-auth_level ${level} is ignored: the level must not be negative`);
+    if (v.flag('check_ss_sig')) verification.checkSelfSignature = true;
     put(verification, 'verifyHostname', v.str('verify_hostname'));
     const email = v.str('verify_email');
     if (email !== undefined && !email.includes('@')) throw invalid(`-verify_email: not an email address: '${email}'`);

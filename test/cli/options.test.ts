@@ -280,6 +280,19 @@ describe('path validation parameters', () => {
     expect(errorOf([...genm, '-verify_ip', '1.2.3']).message).toBe("-verify_ip: not an IPv4 or IPv6 address: '1.2.3'");
   });
 
+  it('map -check_ss_sig, -auth_level and -verify_name (its purpose, unless -purpose is given)', () => {
+    expect(run([...genm, '-check_ss_sig', '-auth_level', '2', '-verify_name', 'ssl_server']).client.verification).toEqual({
+      checkSelfSignature: true,
+      authLevel: 2,
+      purpose: 'sslserver',
+    });
+    expect(run([...genm, '-verify_name', 'pkcs7', '-purpose', 'any']).client.verification).toEqual({ purpose: 'any' });
+    expect(run([...genm, '-verify_name', 'default']).client.verification).toBeUndefined();
+    expect(errorOf([...genm, '-verify_name', 'tls']).message).toBe(
+      "-verify_name: unknown name 'tls' (one of default, pkcs7, smime_sign, ssl_client, ssl_server)",
+    );
+  });
+
   it('refuse a -policy that is not an OID', () => {
     expect(errorOf([...genm, '-policy', 'gold']).message).toBe("-policy: invalid policy OID 'gold' (a dotted OID or anyPolicy)");
   });

@@ -312,7 +312,16 @@ const UNSUPPORTED_CRL_OPTIONS: Record<string, string> = {
   extended_crl: 'extended CRL features (indirect CRLs, CRLs for some reasons only) are not supported by cmpflow',
   use_deltas: 'delta CRLs are not supported by cmpflow',
 };
-const UNSUPPORTED_VERIFICATION = ['x509_strict', 'policy_print', 'suiteB_128_only', 'suiteB_128', 'suiteB_192', 'allow_proxy_certs'];
+/** Verification options cmpflow cannot apply as OpenSSL does: refused with the reason, never silently skipped. */
+const UNSUPPORTED_VERIFICATION: Record<string, string> = {
+  x509_strict:
+    "OpenSSL's strict X.509 checks are not implemented by cmpflow (its path validation always rejects malformed and repeated extensions, and intermediates that are not CAs, but not everything -x509_strict rejects)",
+  policy_print: 'printing the policy tree is not supported by cmpflow (a policy failure names the certificate and the required policies)',
+  suiteB_128_only: 'Suite B restrictions (RFC 6460) are not supported by cmpflow',
+  suiteB_128: 'Suite B restrictions (RFC 6460) are not supported by cmpflow',
+  suiteB_192: 'Suite B restrictions (RFC 6460) are not supported by cmpflow',
+  allow_proxy_certs: 'proxy certificates (RFC 3820) are not supported by cmpflow',
+};
 /** OpenSSL 3.4/3.5 options that cmpflow lists but cannot do yet: refused, never silently skipped. */
 const NOT_YET_SUPPORTED: Record<string, string> = {};
 const IGNORED = ['provider-path', 'provider', 'provparam', 'propquery', 'rand', 'writerand'];
@@ -381,10 +390,8 @@ class Builder {
     for (const [name, why] of Object.entries(UNSUPPORTED_CRL_OPTIONS)) {
       if (this.v.flag(name)) throw invalid(`-${name}: ${why}`);
     }
-    for (const name of UNSUPPORTED_VERIFICATION) {
-      if (this.v.isSet(name)) {
-        throw invalid(`-${name}: this certificate verification option is not supported by cmpflow`);
-      }
+    for (const [name, why] of Object.entries(UNSUPPORTED_VERIFICATION)) {
+      if (this.v.isSet(name)) throw invalid(`-${name}: ${why}`);
     }
     // As the provider options: nothing to load here; keys come from files or pkcs11: URIs, and -keyform ENGINE is refused.
     if (this.v.has('engine')) this.warn('-engine is ignored by cmpflow, which has no crypto engines');

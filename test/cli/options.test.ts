@@ -321,10 +321,10 @@ describe('validation errors name the option', () => {
       '-extended_crl: extended CRL features (indirect CRLs, CRLs for some reasons only) are not supported by cmpflow',
     ],
     [
-      'an unsupported verification option',
+      'a verification option cmpflow cannot apply, with its reason',
       [...genm, '-x509_strict'],
       'ERR_INVALID_OPTION',
-      '-x509_strict: this certificate verification option is not supported by cmpflow',
+      "-x509_strict: OpenSSL's strict X.509 checks are not implemented by cmpflow (its path validation always rejects malformed and repeated extensions, and intermediates that are not CAs, but not everything -x509_strict rejects)",
     ],
     ['a bad -certform', [...genm, '-certform', 'TXT'], 'ERR_INVALID_OPTION', "-certform: 'TXT' is not PEM or DER"],
     ['an unknown digest', [...genm, '-digest', 'md4x'], 'ERR_INVALID_OPTION', "-digest: digest algorithm name not recognized: 'md4x'"],

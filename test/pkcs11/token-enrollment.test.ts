@@ -229,6 +229,16 @@ describe('enrollment with token keys, from the CLI', () => {
     expect(samePublicKey(new X509Certificate(readFileSync(file('process.crt'))), software)).toBe(true);
   });
 
+  it('a PIN given as pin-value in the URI shows nowhere in the most verbose output', async () => {
+    const run = await cmpflow([
+      ...['-config', '', '-server', server.url, '-trusted', trustedFile, '-cmd', 'cr', '-verbosity', '8'],
+      ...['-cert', file('ec-signer.crt'), '-key', `${token};object=ec-signer;pin-value=${encodeURIComponent(PIN)}`],
+      ...['-newkey', file('rsa-signer.pem'), '-subject', '/CN=hsm-verbose', '-certout', file('verbose.crt')],
+    ]);
+    expect({ code: run.code, errors: run.errors }).toEqual({ code: 0, errors: [] });
+    expect(run.stdout + run.stderr).not.toContain(PIN);
+  });
+
   it('a wrong -keypass for the token is one error line without the PIN', async () => {
     finalizePkcs11Modules();
     const wrong = 'not-the-pin-9876';

@@ -45,21 +45,29 @@ export interface VerificationSettings extends VerificationParameters {
 }
 
 /** OpenSSL's generic verification parameters (-verify_depth, -ignore_critical, the policy options, -purpose, -verify_hostname, -verify_email, -verify_ip, -check_ss_sig, -auth_level). */
-export type VerificationParameters = Pick<
-  PathValidationOptions,
-  | 'maxDepth'
-  | 'ignoreCritical'
-  | 'policies'
-  | 'explicitPolicy'
-  | 'inhibitPolicyMapping'
-  | 'inhibitAnyPolicy'
-  | 'purpose'
-  | 'verifyHostname'
-  | 'verifyEmail'
-  | 'verifyIp'
-  | 'checkSelfSignature'
-  | 'authLevel'
->;
+const verificationParameterNames = [
+  'maxDepth',
+  'ignoreCritical',
+  'policies',
+  'explicitPolicy',
+  'inhibitPolicyMapping',
+  'inhibitAnyPolicy',
+  'purpose',
+  'verifyHostname',
+  'verifyEmail',
+  'verifyIp',
+  'checkSelfSignature',
+  'authLevel',
+] as const;
+
+export type VerificationParameters = Pick<PathValidationOptions, (typeof verificationParameterNames)[number]>;
+
+/** The generic parameters among `settings`, e.g. for checking the new certificate against -out_trusted as OpenSSL does. */
+export function verificationParameters(settings: VerificationParameters): VerificationParameters {
+  const picked: Record<string, unknown> = {};
+  for (const name of verificationParameterNames) if (settings[name] !== undefined) picked[name] = settings[name];
+  return picked as VerificationParameters;
+}
 
 export interface SenderSearchOptions {
   trusted: X509Certificate[];
@@ -210,23 +218,9 @@ class SenderSearch {
       throw new CmpError(ErrorCodes.ERR_PATH_NO_ANCHOR, 'no self-issued certificate in extraCerts to anchor the ip in 3GPP mode');
     // OpenSSL's 3GPP store is a fresh one: the verification flags and parameters, CRL checking and
     // policies among them, do not reach it.
-    const {
-      crlCheck: _crlCheck,
-      crls: _crls,
-      maxDepth: _maxDepth,
-      ignoreCritical: _ignoreCritical,
-      policies: _policies,
-      explicitPolicy: _explicitPolicy,
-      inhibitPolicyMapping: _inhibitPolicyMapping,
-      inhibitAnyPolicy: _inhibitAnyPolicy,
-      purpose: _purpose,
-      verifyHostname: _verifyHostname,
-      verifyEmail: _verifyEmail,
-      verifyIp: _verifyIp,
-      checkSelfSignature: _checkSelfSignature,
-      authLevel: _authLevel,
-      ...verification
-    } = this.opts.verification ?? {};
+    const { crlCheck: _crlCheck, crls: _crls, ...rest } = this.opts.verification ?? {};
+    const verification: VerificationSettings = { ...rest };
+    for (const name of verificationParameterNames) delete verification[name];
     const chain = await this.validate(cert, anchors, verification);
     const enrolled = enrolledCertificate(this.signed.msg);
     if (!enrolled) {

@@ -21,6 +21,7 @@ import { CmpError, ErrorCodes, isCmpError } from '../errors';
 import { sameBytes } from '../bytes';
 import type { ResponseExpectations, ResponseProtection } from './expectations';
 import { checkSenderNonce } from './header';
+import { verificationParameters } from '../protection/sender-cert';
 import { certRepBytes, extraCertsBytes } from '../asn1/message-certs';
 import { certificateFromDer } from '../pki/certificate-cache';
 import { validatePath } from '../pki/path';
@@ -271,7 +272,8 @@ async function newCertificateChain(certificate: X509Certificate, input: ChainInp
   };
   if (exp.outTrusted) {
     try {
-      return await validatePath(certificate, { ...options, trusted: exp.outTrusted });
+      // OpenSSL's -out_trusted store gets the generic verification parameters too (not the CRL checks).
+      return await validatePath(certificate, { ...options, ...verificationParameters(verification), trusted: exp.outTrusted });
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
       throw new CmpError(ErrorCodes.ERR_NEW_CERT_UNTRUSTED, `the new certificate does not validate against the out-trusted anchors: ${reason}`, {

@@ -208,7 +208,10 @@ class SenderSearch {
   }
 
   private validate(cert: X509Certificate, trusted: X509Certificate[], verification = this.opts.verification): Promise<X509Certificate[]> {
-    return validatePath(cert, { ...verification, trusted, untrusted: [...this.opts.untrusted, ...this.extra] }, this.budget);
+    // OpenSSL's cmp app clears host, email and IP from the -trusted store (truststore_set_host_etc):
+    // the CMP server's signer is not the host it is reached at; -out_trusted keeps them.
+    const { verifyHostname: _host, verifyEmail: _email, verifyIp: _ip, ...forSigner } = verification ?? {};
+    return validatePath(cert, { ...forSigner, trusted, untrusted: [...this.opts.untrusted, ...this.extra] }, this.budget);
   }
 
   /** OpenSSL's check_cert_path_3gpp: self-issued extraCerts anchor both the signer and the new certificate. */

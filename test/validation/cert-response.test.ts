@@ -256,6 +256,19 @@ describe('certificate response (ip/cp/kup)', () => {
       });
     });
 
+    it('applies the expected host there, as OpenSSL keeps -verify_hostname for its -out_trusted store', async () => {
+      const t = newTransaction();
+      const der = await buildResponse(t, certRepBody('ip', [issued()]), { extraCerts: [pki.intermediate.cert] });
+      const expecting = (verifyHostname: string) =>
+        irExpectations(t, { outTrusted: [pki.root.cert], verify: { secret: SECRET, trusted: [], untrusted: [], verification: { verifyHostname } } });
+      await expect(checkedResponse(der, expecting('validation enrolled'))).resolves.toMatchObject({
+        chain: [b64(pki.enrolled.cert.rawData), expect.anything(), expect.anything()],
+      });
+      await expect(checkedResponse(der, expecting('cmp.example.com'))).resolves.toMatchObject({
+        refusal: { code: 'ERR_NEW_CERT_UNTRUSTED', message: expect.stringContaining('does not match the expected hostname cmp.example.com') },
+      });
+    });
+
     it('does not take caPubs of a MAC-protected response as anchors in their place', async () => {
       const t = newTransaction();
       const der = await buildResponse(t, certRepBody('ip', [issued()], [pki.root.cert]), { extraCerts: [pki.intermediate.cert] });

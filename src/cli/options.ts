@@ -16,6 +16,7 @@ import { CmpOids } from '../asn1/oids';
 import { CmpError, ErrorCodes } from '../errors';
 import { CERT_REQUEST_KINDS } from '../protocol';
 import type { CmpClientOptions, GeneralNameInput, InfoTypeAndValueInput } from '../options';
+import type { VerificationParameters } from '../protection/sender-cert';
 import { parseProxyAddress, parseServerAddress } from '../transport/address';
 import { INSPECT_HTML_PREFIX, OptionValue, parseArgs } from './args';
 import type { Environment } from './config';
@@ -108,6 +109,8 @@ export interface MockServerSettings {
   srvKey?: string;
   srvTrusted?: string[];
   srvUntrusted?: string[];
+  /** -verify_depth, -policy, -purpose ...: OpenSSL applies them to -srv_trusted too. */
+  srvVerification?: VerificationParameters;
   rspCert?: string;
   /** -rsp_key: rspCert's key, returned for central key generation. */
   rspKey?: string;
@@ -349,6 +352,7 @@ class Builder {
   private readonly client: CmpClientOptions = {};
   private readonly passphrases: PassphraseSources = {};
   private requestExtensions: ExtensionSpec[] = [];
+  private pathParams?: VerificationParameters;
 
   constructor(
     private readonly v: Values,
@@ -591,6 +595,8 @@ class Builder {
     put(s, 'srvKey', v.str('srv_key'));
     put(s, 'srvTrusted', v.list('srv_trusted'));
     put(s, 'srvUntrusted', v.list('srv_untrusted'));
+    const parameters = this.pathParameterValues();
+    if (Object.keys(parameters).length > 0) s.srvVerification = parameters;
     put(s, 'rspCert', v.str('rsp_cert'));
     put(s, 'rspKey', v.str('rsp_key'));
     put(s, 'refCert', v.str('ref_cert'));
@@ -725,6 +731,14 @@ class Builder {
    * OpenSSL's empty policy set when -policy is not given.
    */
   private pathParameters(verification: NonNullable<CmpClientOptions['verification']>): void {
+    Object.assign(verification, this.pathParameterValues());
+  }
+
+  /** Read once: the client and the mock server (-use_mock_srv) both use them. */
+  private pathParameterValues(): VerificationParameters {
+    if (this.pathParams) return this.pathParams;
+    const verification: VerificationParameters = {};
+    this.pathParams = verification;
     const v = this.v;
     const depth = v.num('verify_depth');
     // OpenSSL's opt_verify sets the depth only when it is not negative.
@@ -771,6 +785,7 @@ class Builder {
     // path that must have an explicit policy fails; cmpflow's own default is anyPolicy.
     const policyCheck = ['policy_check', 'explicit_policy', 'inhibit_map', 'inhibit_any'].some((name) => v.flag(name));
     if (policyCheck && verification.policies === undefined) verification.policies = [];
+    return verification;
   }
 
   private clientAuthentication(): void {

@@ -67,6 +67,7 @@ async function serverConfig(s: MockServerSettings, parsed: RunCommandLine, io: C
   if (s.srvKey !== undefined) config.srvKey = await keyOf(file(s.srvKey), srvKeyPass, '-srv_key');
   if (s.srvTrusted) config.srvTrusted = await certificatesOf(files(s.srvTrusted), '-srv_trusted', otherPass);
   if (s.srvUntrusted) config.srvUntrusted = await certificatesOf(files(s.srvUntrusted), '-srv_untrusted', otherPass);
+  if (s.srvVerification) config.srvVerification = s.srvVerification;
   if (s.rspCert !== undefined) config.rspCert = await certificateOf(file(s.rspCert), '-rsp_cert', rspKeyPass ?? keyPass);
   if (s.rspKey !== undefined) config.rspKey = await keyOf(file(s.rspKey), rspKeyPass, '-rsp_key');
   if (s.refCert !== undefined) config.refCert = await certificateOf(file(s.refCert), '-ref_cert', otherPass);

@@ -11,6 +11,7 @@ import type { PrivateKeyHandle } from '../crypto';
 import { publicKeyMatches } from '../credentials/keys';
 import { CmpError, ErrorCodes } from '../errors';
 import { viewOf } from '../pki/certificate-view';
+import type { VerificationParameters } from '../protection/sender-cert';
 import type { CaCredentials } from './ca';
 import { DELAYABLE_REQUESTS, type DelayableRequest } from './delayed-delivery';
 import { resolveReferenceNames, type AuthorizeIssuance, type ReferenceNames, type ResolvedReferenceNames } from './issuance-authorization';
@@ -114,6 +115,8 @@ export interface CmpServerConfig {
   srvTrusted?: X509Certificate[];
   /** Intermediates for checking signed requests, also sent with signed responses. */
   srvUntrusted?: X509Certificate[];
+  /** Verification parameters for the paths of signed requests' signers (OpenSSL applies -verify_depth, -policy, -purpose ... to -srv_trusted). */
+  srvVerification?: VerificationParameters;
   /** Sender name of MAC-protected responses; default the CA's subject, else the NULL-DN. */
   senderName?: Name;
 

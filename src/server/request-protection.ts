@@ -74,7 +74,7 @@ async function verify(msg: PKIMessage, config: ResolvedConfig, ca: CertificateAu
   const verified = await verifyPkiMessageProtection(msg, {
     trusted,
     untrusted: [...(source.srvUntrusted ?? []), ...(ca?.certificates ?? [])],
-    verification: { at: config.now(), ...(ca && anchors.length === 0 ? { partialChain: true } : {}) },
+    verification: { ...source.srvVerification, at: config.now(), ...(ca && anchors.length === 0 ? { partialChain: true } : {}) },
     ...limits,
   });
   if (verified.kind !== 'signature') throw new Error('unreachable: a signature algorithm verified as MAC');

@@ -524,6 +524,30 @@ describe('mock server options', () => {
     expect(parsed.client).toEqual({});
   });
 
+  it('take the verification parameters for -srv_trusted, as the client takes them for -trusted', () => {
+    const server = ['-config', '', '-port', '0', '-srv_ref', 'srv', '-srv_secret', 'pass:s', '-verify_depth', '2', '-policy', '1.2.3'];
+    expect(run(server).server?.srvVerification).toEqual({ maxDepth: 2, policies: ['1.2.3'] });
+    const mock = run([
+      '-config',
+      '',
+      '-cmd',
+      'genm',
+      '-use_mock_srv',
+      '-secret',
+      'pass:x',
+      '-ref',
+      'r',
+      '-srv_ref',
+      's',
+      '-srv_secret',
+      'pass:y',
+      '-verify_depth',
+      '-1',
+    ]);
+    expect(mock.server?.srvVerification).toBeUndefined();
+    expect(mock.warnings.filter((w) => w.startsWith('-verify_depth'))).toHaveLength(1);
+  });
+
   it('come with -use_mock_srv for the in-process server of a client', () => {
     const parsed = run(['-config', '', '-cmd', 'genm', '-use_mock_srv', '-secret', 'pass:x', '-ref', 'r', '-srv_ref', 's', '-srv_secret', 'pass:y']);
     expect(parsed.mode).toBe('client');

@@ -68,6 +68,17 @@ describe('the server refuses mis-protected requests', () => {
     await expect(verifyAnswer(answer.msg)).resolves.toBe('signature');
   });
 
+  it('signed by a certificate whose path breaks the verification parameters (OpenSSL applies them to -srv_trusted): signerNotTrusted', async () => {
+    const foreign = await createThrowawayCa({ caName: '/CN=parameters CA' });
+    const auth: Auth = { kind: 'signature', key: foreign.server.key, cert: foreign.server.cert };
+    const request = async () => certRequestBody({ key: await newKey(), subject: '/CN=x' });
+    const lenient = await makeServer({ srvTrusted: [foreign.ca.cert], srvVerification: { policies: ['1.2.3'] } });
+    // Past the protection check, an ir from a foreign certificate is refused for what it asks.
+    expect((await exchange(lenient, await request(), { auth })).failInfo).toEqual(['notAuthorized']);
+    const strict = await makeServer({ srvTrusted: [foreign.ca.cert], srvVerification: { policies: [], explicitPolicy: true } });
+    expect((await exchange(strict, await request(), { auth })).failInfo).toEqual(['signerNotTrusted']);
+  });
+
   it('MAC-protected when the server holds no secret: wrongIntegrity', async () => {
     const server = await makeServer({ srvSecret: undefined });
     const answer = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=x' }), { auth: PBM });

@@ -358,7 +358,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     ['x509_strict', '-', 'text', 'disable certificate compatibility work-arounds (refused by cmpflow)'],
     ['extended_crl', '-', 'text', 'enable extended CRL features (refused by cmpflow)'],
     ['use_deltas', '-', 'text', 'use delta CRLs (refused by cmpflow)'],
-    ['policy_print', '-', 'text', 'print policy processing diagnostics (refused by cmpflow)'],
+    ['policy_print', '-', 'text', 'print policy processing diagnostics (nothing is printed, as in openssl cmp)'],
     ['check_ss_sig', '-', 'text', 'check root CA self-signatures'],
     ['trusted_first', '-', 'text', 'search trust store first (default)'],
     ['suiteB_128_only', '-', 'text', 'Suite B 128-bit-only mode (refused by cmpflow)'],

@@ -293,6 +293,11 @@ describe('path validation parameters', () => {
     );
   });
 
+  it('accept -policy_print with a warning that it prints nothing, as openssl cmp prints nothing for it', () => {
+    const parsed = run([...genm, '-policy_print']);
+    expect(parsed.warnings).toContain('-policy_print prints nothing, as in openssl cmp, whose verification callback ignores the policy tree');
+  });
+
   it('refuse a -policy that is not an OID', () => {
     expect(errorOf([...genm, '-policy', 'gold']).message).toBe("-policy: invalid policy OID 'gold' (a dotted OID or anyPolicy)");
   });

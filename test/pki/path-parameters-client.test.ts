@@ -58,6 +58,15 @@ async function opensslAccepts(flags: string[]): Promise<boolean> {
   return (await runOpenSsl(args)).code === 0;
 }
 
+describe('-policy_print', () => {
+  it('prints no policy tree from openssl cmp, which cmpflow therefore does not print either', async () => {
+    const args = ['cmp', '-config', '', '-server', server.url.replace(/^http:\/\//, ''), '-cmd', 'genm', '-unprotected_requests', '-ref', 'p'];
+    const result = await runOpenSsl([...args, '-trusted', root.certFile, '-untrusted', ca.certFile, '-policy_check', '-policy_print']);
+    expect(result.code).toBe(0);
+    expect(result.stdout + result.stderr).not.toMatch(/Policies|Require explicit Policy/);
+  });
+});
+
 describe("the server's certificate under OpenSSL's verification parameters, as openssl cmp judges it", () => {
   it.each<[string[], Verification, ErrorCode | 'ok']>([
     [['-verify_hostname', 'cmp.example.com'], { verifyHostname: 'cmp.example.com' }, 'ok'],

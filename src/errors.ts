@@ -97,10 +97,11 @@ export const ErrorCodes = {
   ERR_PATH_CRL_SIGNATURE: 'ERR_PATH_CRL_SIGNATURE',
   ERR_PATH_CRL_EXPIRED: 'ERR_PATH_CRL_EXPIRED',
   ERR_PATH_CRL_NOT_YET_VALID: 'ERR_PATH_CRL_NOT_YET_VALID',
-  // verification parameters (OpenSSL -verify_hostname, -verify_email, -verify_ip, -purpose, -auth_level)
+  // verification parameters (OpenSSL -verify_hostname, -verify_email, -verify_ip, -purpose, -auth_level, -x509_strict)
   ERR_PATH_IDENTITY_MISMATCH: 'ERR_PATH_IDENTITY_MISMATCH',
   ERR_PATH_PURPOSE: 'ERR_PATH_PURPOSE',
   ERR_PATH_SECURITY_LEVEL: 'ERR_PATH_SECURITY_LEVEL',
+  ERR_PATH_X509_STRICT: 'ERR_PATH_X509_STRICT',
   // CMS (central key generation, RFC 9483 section 4.1.6)
   ERR_CMS_DECRYPT: 'ERR_CMS_DECRYPT',
   ERR_CMS_SIGNATURE: 'ERR_CMS_SIGNATURE',

@@ -103,7 +103,7 @@ export interface CmpClientOptions {
   permitTaInExtraCertsForIr?: boolean;
   /** Trust store for validating the newly issued certificate (OpenSSL -out_trusted). */
   outTrusted?: CertificatesInput;
-  /** Verification parameters (OpenSSL -attime, -no_check_time, -partial_chain, -crl_check, -crl_check_all, -verify_depth, -ignore_critical, -policy, -explicit_policy, -inhibit_map, -inhibit_any, -purpose, -verify_hostname, -verify_email, -verify_ip, -check_ss_sig, -auth_level). */
+  /** Verification parameters (OpenSSL -attime, -no_check_time, -partial_chain, -crl_check, -crl_check_all, -verify_depth, -ignore_critical, -policy, -explicit_policy, -inhibit_map, -inhibit_any, -purpose, -verify_hostname, -verify_email, -verify_ip, -check_ss_sig, -auth_level, -x509_strict). */
   verification?: {
     at?: Date;
     noCheckTime?: boolean;
@@ -140,6 +140,8 @@ export interface CmpClientOptions {
     checkSelfSignature?: boolean;
     /** Security level 0..5 every key and signature of the path must meet (OpenSSL -auth_level); default 0. */
     authLevel?: number;
+    /** OpenSSL 3.0's strict RFC 5280 profile checks (-x509_strict). */
+    x509Strict?: boolean;
   };
 
   // ---- client authentication (OpenSSL -ref, -secret, -cert, -key, -keypass, -own_trusted, -extracerts, -digest, -mac, -unprotected_requests)

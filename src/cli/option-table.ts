@@ -355,7 +355,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     ['explicit_policy', '-', 'text', 'set policy variable require-explicit-policy'],
     ['inhibit_any', '-', 'text', 'set policy variable inhibit-any-policy'],
     ['inhibit_map', '-', 'text', 'set policy variable inhibit-policy-mapping'],
-    ['x509_strict', '-', 'text', 'disable certificate compatibility work-arounds (refused by cmpflow)'],
+    ['x509_strict', '-', 'text', 'disable certificate compatibility work-arounds'],
     ['extended_crl', '-', 'text', 'enable extended CRL features (refused by cmpflow)'],
     ['use_deltas', '-', 'text', 'use delta CRLs (refused by cmpflow)'],
     ['policy_print', '-', 'text', 'print policy processing diagnostics (nothing is printed, as in openssl cmp)'],

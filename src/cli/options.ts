@@ -317,8 +317,6 @@ const UNSUPPORTED_CRL_OPTIONS: Record<string, string> = {
 };
 /** Verification options cmpflow cannot apply as OpenSSL does: refused with the reason, never silently skipped. */
 const UNSUPPORTED_VERIFICATION: Record<string, string> = {
-  x509_strict:
-    "OpenSSL's strict X.509 checks are not implemented by cmpflow (its path validation always rejects malformed and repeated extensions, and intermediates that are not CAs, but not everything -x509_strict rejects)",
   suiteB_128_only: 'Suite B restrictions (RFC 6460) are not supported by cmpflow',
   suiteB_128: 'Suite B restrictions (RFC 6460) are not supported by cmpflow',
   suiteB_192: 'Suite B restrictions (RFC 6460) are not supported by cmpflow',
@@ -773,6 +771,7 @@ class Builder {
     if (level !== undefined && level >= 0) verification.authLevel = level;
     else if (level !== undefined) this.warn(`-auth_level ${level} is ignored: the level must not be negative`);
     if (v.flag('check_ss_sig')) verification.checkSelfSignature = true;
+    if (v.flag('x509_strict')) verification.x509Strict = true;
     // X509_V_FLAG_NOTIFY_POLICY reaches openssl cmp's verify callback, which prints only failures.
     if (v.flag('policy_print')) this.warn('-policy_print prints nothing, as in openssl cmp, whose verification callback ignores the policy tree');
     put(verification, 'verifyHostname', v.str('verify_hostname'));

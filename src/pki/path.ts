@@ -20,6 +20,7 @@ import { checkPath } from './path-checks';
 import type { PolicyInputs } from './certificate-policies';
 import { isPurposeName, purposeError } from './certificate-purpose';
 import { checkAuthLevel, securityLevelError } from './security-level';
+import { strictError } from './strict-checks';
 import { checkExpectedIdentity, identityError, type ExpectedIdentity } from './target-identity';
 import { findIssuers, isSelfSigned } from './path-building';
 import { revocationError, type CrlCheck } from './path-revocation';
@@ -79,6 +80,8 @@ export interface PathValidationOptions {
   checkSelfSignature?: boolean;
   /** Security level 0..5 every key and signature of the path must meet (OpenSSL -auth_level); default 0, none. */
   authLevel?: number;
+  /** OpenSSL 3.0's strict RFC 5280 profile checks (-x509_strict); see strict-checks.ts for the list. */
+  x509Strict?: boolean;
 }
 
 const defaultMaxDepth = 100;
@@ -114,6 +117,7 @@ interface Settings {
   identity: ExpectedIdentity;
   checkSelfSignature: boolean;
   authLevel: number;
+  x509Strict: boolean;
 }
 
 function settingsFrom(opts: PathValidationOptions): Settings {
@@ -148,6 +152,7 @@ function settingsFrom(opts: PathValidationOptions): Settings {
     identity: identityFrom(opts),
     checkSelfSignature: opts.checkSelfSignature === true,
     authLevel: authLevelFrom(opts.authLevel),
+    x509Strict: opts.x509Strict === true,
   };
 }
 
@@ -275,7 +280,11 @@ class PathSearch {
         { at, noCheckTime, ignoreCritical, policy },
         this.budget,
       );
-      const unfit = (purpose && purposeError(path, purpose)) || identityError(path[0]!, identity) || securityLevelError(path, authLevel);
+      const unfit =
+        (this.settings.x509Strict && strictError(path)) ||
+        (purpose && purposeError(path, purpose)) ||
+        identityError(path[0]!, identity) ||
+        securityLevelError(path, authLevel);
       if (unfit) throw unfit;
       const anchor = path[path.length - 1]!;
       if (this.settings.checkSelfSignature && isSelfSigned(anchor.cert)) {

@@ -44,7 +44,7 @@ export interface VerificationSettings extends VerificationParameters {
   crls?: CrlsInput;
 }
 
-/** OpenSSL's generic verification parameters (-verify_depth, -ignore_critical, the policy options, -purpose, -verify_hostname, -verify_email, -verify_ip, -check_ss_sig, -auth_level). */
+/** OpenSSL's generic verification parameters (-verify_depth, -ignore_critical, the policy options, -purpose, -verify_hostname, -verify_email, -verify_ip, -check_ss_sig, -auth_level, -x509_strict). */
 const verificationParameterNames = [
   'maxDepth',
   'ignoreCritical',
@@ -58,6 +58,7 @@ const verificationParameterNames = [
   'verifyIp',
   'checkSelfSignature',
   'authLevel',
+  'x509Strict',
 ] as const;
 
 export type VerificationParameters = Pick<PathValidationOptions, (typeof verificationParameterNames)[number]>;

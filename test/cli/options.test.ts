@@ -280,9 +280,10 @@ describe('path validation parameters', () => {
     expect(errorOf([...genm, '-verify_ip', '1.2.3']).message).toBe("-verify_ip: not an IPv4 or IPv6 address: '1.2.3'");
   });
 
-  it('map -check_ss_sig, -auth_level and -verify_name (its purpose, unless -purpose is given)', () => {
-    expect(run([...genm, '-check_ss_sig', '-auth_level', '2', '-verify_name', 'ssl_server']).client.verification).toEqual({
+  it('map -check_ss_sig, -x509_strict, -auth_level and -verify_name (its purpose, unless -purpose is given)', () => {
+    expect(run([...genm, '-check_ss_sig', '-x509_strict', '-auth_level', '2', '-verify_name', 'ssl_server']).client.verification).toEqual({
       checkSelfSignature: true,
+      x509Strict: true,
       authLevel: 2,
       purpose: 'sslserver',
     });
@@ -327,9 +328,9 @@ describe('validation errors name the option', () => {
     ],
     [
       'a verification option cmpflow cannot apply, with its reason',
-      [...genm, '-x509_strict'],
+      [...genm, '-suiteB_128'],
       'ERR_INVALID_OPTION',
-      "-x509_strict: OpenSSL's strict X.509 checks are not implemented by cmpflow (its path validation always rejects malformed and repeated extensions, and intermediates that are not CAs, but not everything -x509_strict rejects)",
+      '-suiteB_128: Suite B restrictions (RFC 6460) are not supported by cmpflow',
     ],
     ['a bad -certform', [...genm, '-certform', 'TXT'], 'ERR_INVALID_OPTION', "-certform: 'TXT' is not PEM or DER"],
     ['an unknown digest', [...genm, '-digest', 'md4x'], 'ERR_INVALID_OPTION', "-digest: digest algorithm name not recognized: 'md4x'"],

@@ -303,6 +303,67 @@ describe('-auth_level (authLevel) as openssl verify', () => {
   });
 });
 
+describe('-x509_strict (x509Strict) as openssl verify', () => {
+  const strictly = async (c: Chain) => [await compare(c, [], {}), await compare(c, ['-x509_strict'], { x509Strict: true })];
+  const caUnder = async (spec: Partial<Parameters<typeof issueCa>[0]>) =>
+    issueCa({ subject: 'CN=Strict CA', key: await generateKey(), issuer: root, ...spec });
+  const leafUnder = async (issuer: Issued, spec: Partial<Parameters<typeof issueLeaf>[0]> = {}) =>
+    issueLeaf({ subject: 'CN=Strict Leaf', key: await generateKey(), issuer, ...spec });
+
+  it('accepts a path that follows the profile', async () => {
+    const ca = await caUnder({});
+    expect(await strictly({ root, intermediates: [ca], leaf: await leafUnder(ca) })).toEqual(['ok', 'ok']);
+  });
+
+  it.each<[string, () => Promise<Chain>]>([
+    [
+      'a CA whose basicConstraints is not critical',
+      async () => {
+        const ca = await caUnder({ basicConstraints: { cA: true, critical: false } });
+        return { root, intermediates: [ca], leaf: await leafUnder(ca) };
+      },
+    ],
+    [
+      'a CA without keyUsage',
+      async () => {
+        const ca = await caUnder({ keyUsage: null });
+        return { root, intermediates: [ca], leaf: await leafUnder(ca) };
+      },
+    ],
+    [
+      'an end certificate without authorityKeyIdentifier',
+      async () => {
+        const ca = await caUnder({});
+        return { root, intermediates: [ca], leaf: await leafUnder(ca, { keyIdentifiers: false }) };
+      },
+    ],
+    [
+      'keyCertSign in an end certificate',
+      async () => {
+        const ca = await caUnder({});
+        const keyUsage = x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign;
+        return { root, intermediates: [ca], leaf: await leafUnder(ca, { keyUsage }) };
+      },
+    ],
+    [
+      'pathLenConstraint in an end certificate',
+      async () => {
+        const ca = await caUnder({});
+        return { root, intermediates: [ca], leaf: await leafUnder(ca, { basicConstraints: { cA: false, pathLen: 0 } }) };
+      },
+    ],
+    [
+      'a trust anchor that is a CA by keyUsage only',
+      async () => {
+        const kuRoot = await issueCa({ subject: 'CN=KeyUsage Root', key: await generateKey(), basicConstraints: null });
+        return { root: kuRoot, intermediates: [], leaf: await leafUnder(kuRoot) };
+      },
+    ],
+  ])('rejects %s only when strict', async (_what, make) => {
+    expect(await strictly(await make())).toEqual(['ok', ErrorCodes.ERR_PATH_X509_STRICT]);
+  });
+});
+
 describe('unusable verification parameters', () => {
   it('give ERR_INVALID_OPTION for a policy that is not an OID or a list that is not an array', async () => {
     const c = await chain([], []);

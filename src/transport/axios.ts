@@ -1,6 +1,16 @@
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { CmpError, ErrorCodes } from '../errors';
-import { CERT_REQUEST_KINDS } from '../protocol';
+import {
+  CONNECTION_ERROR_CODES,
+  CONTINUING_BODY_TYPES,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_MSG_TIMEOUT_S,
+  errorChainCodes,
+  isMediaTypeOk,
+  MEDIA_TYPE,
+  sanitize,
+  TLS_ERROR_CODE,
+} from './http-semantics';
 import type { Transfer, TransferContext } from './types';
 
 /**
@@ -19,47 +29,6 @@ export interface AxiosTransferOptions {
   maxResponseBytes?: number;
 }
 
-const MEDIA_TYPE = 'application/pkixcmp';
-/** RFC 9811 section 4 lets clients treat this pre-RFC 6712 type like application/pkixcmp. */
-const LEGACY_MEDIA_TYPE = 'application/pkixcmp-poll';
-const DEFAULT_MSG_TIMEOUT_S = 120;
-const DEFAULT_MAX_RESPONSE_BYTES = 100 * 1024;
-
-/**
- * Requests after which the transaction may go on (certConf, polling), so the connection is worth
- * keeping; the last message of a transaction asks to close, as OpenSSL and http.ts do. A server
- * such as OpenSSL's mock closes after a transaction anyway: a socket kept in the instance's agent
- * past that point would carry the next transaction's first request into a reset.
- */
-const CONTINUING_BODY_TYPES: ReadonlySet<string> = new Set([...CERT_REQUEST_KINDS, 'pollReq']);
-
-const CONNECTION_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'ETIMEDOUT',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
-const TLS_ERROR_CODE = /^(ERR_TLS_|ERR_SSL_)|^EPROTO$|CERT|SIGNATURE|ISSUER|HOSTNAME_MISMATCH|INVALID_CA/;
-
-function sanitize(text: string): string {
-  const clean = text.replace(/[\u0000-\u001f\u007f]/g, ' ');
-  return clean.length > 200 ? `${clean.slice(0, 200)}...` : clean;
-}
-
-function isMediaTypeOk(contentType: unknown): boolean {
-  if (typeof contentType !== 'string') return false;
-  const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
-  return mediaType === MEDIA_TYPE || mediaType === LEGACY_MEDIA_TYPE;
-}
-
 /** The server as errors name it: never its userinfo, which may hold a password. */
 function displayUrl(instance: AxiosInstance, url: string): string {
   let full = url;
@@ -72,22 +41,6 @@ function displayUrl(instance: AxiosInstance, url: string): string {
   } catch {
     return sanitize(full.replace(/\/\/[^/@]*@/, '//'));
   }
-}
-
-function errorCode(e: unknown): string | undefined {
-  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? code : undefined;
-}
-
-/** Codes of the error and its causes; axios puts the socket's own error behind `cause`. */
-function errorChainCodes(e: unknown): string[] {
-  const codes: string[] = [];
-  for (let cur: unknown = e, depth = 0; typeof cur === 'object' && cur !== null && depth < 5; depth++) {
-    const code = errorCode(cur);
-    if (code !== undefined) codes.push(code);
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return codes;
 }
 
 function checkOptions(options: AxiosTransferOptions): { timeoutMs: number; maxResponseBytes: number } {

@@ -2,7 +2,17 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as tls from 'node:tls';
 import { CmpError, ErrorCodes } from '../errors';
-import { CERT_REQUEST_KINDS } from '../protocol';
+import {
+  CONNECTION_ERROR_CODES,
+  CONTINUING_BODY_TYPES,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_MSG_TIMEOUT_S,
+  errorChainCodes,
+  isMediaTypeOk,
+  MEDIA_TYPE,
+  sanitize,
+  TLS_ERROR_CODE,
+} from './http-semantics';
 import { parseServerAddress, selectProxy, type ProxyAddress, type ServerAddress } from './address';
 import { ConnectTunnelAgent, ProxyTunnelError } from './connect-tunnel-agent';
 import { explainTlsFailure } from './tls-errors';
@@ -79,34 +89,6 @@ export type HttpTransfer = Transfer & {
   /** Closes kept-alive connections. The transfer stays usable and reconnects when called again. */
   close(): void;
 };
-
-const MEDIA_TYPE = 'application/pkixcmp';
-/** RFC 9811 section 4 lets clients treat this pre-RFC 6712 type like application/pkixcmp. */
-const LEGACY_MEDIA_TYPE = 'application/pkixcmp-poll';
-const DEFAULT_MSG_TIMEOUT_S = 120;
-const DEFAULT_MAX_RESPONSE_BYTES = 100 * 1024;
-
-/**
- * Requests after which the transaction may go on (certConf, polling), so the connection is
- * worth keeping; the last message of a transaction asks to close. This mirrors OpenSSL.
- */
-const CONTINUING_BODY_TYPES: ReadonlySet<string> = new Set([...CERT_REQUEST_KINDS, 'pollReq']);
-
-const CONNECTION_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'ETIMEDOUT',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
-const TLS_ERROR_CODE = /^(ERR_TLS_|ERR_SSL_)|^EPROTO$|CERT|SIGNATURE|ISSUER|HOSTNAME_MISMATCH|INVALID_CA/;
 
 interface ResolvedOptions {
   server: ServerAddress;
@@ -209,38 +191,12 @@ function requestTarget(resolved: ResolvedOptions): RequestTarget {
   return { host: proxy.host, port: proxy.port, path: `http://${authority}${server.path}`, hostHeader: authority };
 }
 
-function sanitize(text: string): string {
-  const clean = text.replace(/[\u0000-\u001f\u007f]/g, ' ');
-  return clean.length > 200 ? `${clean.slice(0, 200)}...` : clean;
-}
-
-/** Walks `cause` links. Not `instanceof Object`: Node's own errors may come from another realm (e.g. under jest). */
-function isObject(v: unknown): v is object {
-  return typeof v === 'object' && v !== null;
-}
-
-function errorChainCodes(e: unknown): string[] {
-  const codes: string[] = [];
-  for (let cur: unknown = e, depth = 0; isObject(cur) && depth < 5; depth++) {
-    const code = (cur as { code?: unknown }).code;
-    if (typeof code === 'string') codes.push(code);
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return codes;
-}
-
 function hasInChain(e: unknown, type: new (...args: never[]) => Error): boolean {
-  for (let cur: unknown = e, depth = 0; isObject(cur) && depth < 5; depth++) {
+  for (let cur: unknown = e, depth = 0; typeof cur === 'object' && cur !== null && depth < 5; depth++) {
     if (cur instanceof type) return true;
     cur = (cur as { cause?: unknown }).cause;
   }
   return false;
-}
-
-function isMediaTypeOk(contentType: string | undefined): boolean {
-  if (contentType === undefined) return false;
-  const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
-  return mediaType === MEDIA_TYPE || mediaType === LEGACY_MEDIA_TYPE;
 }
 
 function serverKeptConnection(res: http.IncomingMessage): boolean {

@@ -12,6 +12,7 @@
 import { createHash } from 'crypto';
 import { readFileSync, statSync } from 'fs';
 import * as path from 'path';
+import { PKI_BODY_TYPES } from '../../src/asn1/cmp/message';
 import { readDer, type DerNode } from '../../src/asn1/der';
 
 export type OutputKind = 'certificates' | 'message';
@@ -132,36 +133,6 @@ const UNIVERSAL: Record<number, string> = {
 };
 const STRINGS = new Set([12, 19, 20, 22, 26]);
 
-const BODY_TYPES = [
-  'ir',
-  'ip',
-  'cr',
-  'cp',
-  'p10cr',
-  'popdecc',
-  'popdecr',
-  'kur',
-  'kup',
-  'krr',
-  'krp',
-  'rr',
-  'rp',
-  'ccr',
-  'ccp',
-  'ckuann',
-  'cann',
-  'rann',
-  'crlann',
-  'pkiconf',
-  'nested',
-  'genm',
-  'genp',
-  'error',
-  'certConf',
-  'pollReq',
-  'pollRep',
-];
-
 function oid(content: Uint8Array): string {
   const arcs: bigint[] = [];
   let v = 0n;
@@ -247,7 +218,7 @@ export function messageOutline(der: Uint8Array): MessageOutline {
   const extra = optional.find((n) => n.tagClass === 2 && n.tagNumber === 1);
   const certs = extra?.children?.[0]?.children ?? [];
   return {
-    body: BODY_TYPES[body.tagNumber] ?? `[${body.tagNumber}]`,
+    body: PKI_BODY_TYPES[body.tagNumber] ?? `[${body.tagNumber}]`,
     lines,
     protected: optional.some((n) => n.tagClass === 2 && n.tagNumber === 0),
     extraCerts: certs.map((c) => fingerprint(der.subarray(c.start, c.end))),

@@ -51,6 +51,14 @@ function isDecryptFailure(e: unknown): boolean {
   return /passphrase|bad decrypt|ERR_MISSING_PASSPHRASE|BAD_DECRYPT/i.test(text);
 }
 
+/**
+ * A wrong pass phrase yields valid CBC padding about once in 256 tries; the garbage then fails to
+ * decode instead of failing to decrypt, so an encrypted PEM that does not open is a pass phrase problem.
+ */
+function isEncryptedPem(src: PrivateKeySource): boolean {
+  return !isDer(src) && /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,\s*ENCRYPTED/.test(asText(src));
+}
+
 /** The private key as unencrypted PKCS#8 PEM (kept only in the agent's memory). */
 export function privateKeyToPem(src: PrivateKeySource, passphrase: string | undefined, what: string): string {
   let key: KeyObject | undefined;
@@ -72,7 +80,7 @@ export function privateKeyToPem(src: PrivateKeySource, passphrase: string | unde
     }
   }
   if (key === undefined) {
-    if (isDecryptFailure(lastError)) {
+    if (isDecryptFailure(lastError) || (passphrase !== undefined && isEncryptedPem(src))) {
       throw new CmpError(ErrorCodes.ERR_BAD_PASSPHRASE, `${what} cannot be decrypted with the given passphrase`);
     }
     throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `${what} is not a usable private key`);

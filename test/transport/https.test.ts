@@ -126,6 +126,20 @@ describe('TLS options', () => {
     expect(err.message).not.toContain('not the pass phrase');
   });
 
+  it('reports a wrong pass phrase as ERR_BAD_PASSPHRASE even when the CBC padding happens to check out', async () => {
+    // Encrypted with pass phrase "right"; "wrong-509" decrypts to garbage with valid padding (found by search).
+    const key = [
+      '-----BEGIN ENCRYPTED PRIVATE KEY-----',
+      'MIHrMFYGCSqGSIb3DQEFDTBJMCgGCSqGSIb3DQEFDDAbBAiL8szR97afUQIBATAM',
+      'BggqhkiG9w0CCQUAMB0GCWCGSAFlAwQBKgQQOKqYgV0wKFmAXRhQ07i/+ASBkPXz',
+      'Y5OS73OkEn88iQ2z/DB8iFWJWQ3aU2h9UbvwOGjAEN/psdoLBtEI3ObViXbxh1FI',
+      '4bSQnjEeswZ2edevRvGJZU/V73uuwENjF/Rd321Mt+4xR4ZoNO2Tx+9V/Z51ltuQ',
+      'f73NjsNHFmK4yqWNvhTYNqkWMyNZBcWDfnu234CdYzvdrVUIBu+s8uj+3DH/6g==',
+      '-----END ENCRYPTED PRIVATE KEY-----',
+    ].join('\n');
+    await expectCmpError(() => transferTo(clientAuthServer, { cert: pki.clientCertPem, key, keyPassphrase: 'wrong-509' }), 'ERR_BAD_PASSPHRASE');
+  });
+
   it('rejects a key that does not belong to the certificate with ERR_CREDENTIALS', async () => {
     await expectCmpError(() => transferTo(clientAuthServer, { cert: pki.clientCertPem, key: pki.serverKeyPem }), 'ERR_CREDENTIALS');
   });

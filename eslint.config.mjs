@@ -34,6 +34,8 @@ const mayImport = {
   session: ['machines', 'options', 'validation', 'protection', 'message', 'cms', 'pki', 'credentials', 'asn1', 'transport', 'crypto'],
   client: ['options', 'machines', 'session', 'transport', 'validation', 'protection', 'message', 'cms', 'pki', 'asn1', 'crypto', 'credentials'],
   server: ['message', 'protection', 'cms', 'pki', 'asn1', 'crypto', 'credentials'],
+  // Fleet work (many devices' sessions, a queue, durable timers) drives the client; it never reaches below the session.
+  fleet: ['client', 'session', 'options', 'transport', 'credentials', 'pki', 'asn1', 'crypto'],
 };
 // The CLI stands on every room; the package entries (src/index.ts and src/entries/) stand on the CLI's floor plan
 // too, and nothing of the project imports an entry.

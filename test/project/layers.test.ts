@@ -30,6 +30,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ['machines', 'src/options'],
   ['src/session'],
   ['src/client', 'src/server'],
+  ['src/fleet'],
   ['src/cli'],
   ['src/index', 'src/entries'],
 ];

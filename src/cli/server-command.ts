@@ -121,6 +121,8 @@ export async function createMockServer(parsed: RunCommandLine, io: ClientEnviron
   // OpenSSL's mock answers certReqTemplate with the issuer it would name and the key types it
   // offers; so does this one, for -template and -keyspec to have something to save.
   config.certReqTemplate ??= mockCertReqTemplate((config.rspCert ?? config.ca?.cert)!, config.rspCert !== undefined);
+  // OpenSSL's mock server logs each request's type at DEBUG; scripts count `received IR` lines.
+  config.onRequest = (type) => log.debug(`received ${type.toUpperCase()}`);
   const server = createCmpServer(config);
   try {
     await server.ready();

@@ -6,7 +6,7 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Name } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
-import { PKI_FAILURE_INFO_NAMES, type CertReqTemplateContent, type PKIFailureInfoName } from '../asn1';
+import { PKI_FAILURE_INFO_NAMES, type CertReqTemplateContent, type PKIBodyType, type PKIFailureInfoName } from '../asn1';
 import type { PrivateKeyHandle } from '../crypto';
 import { publicKeyMatches } from '../credentials/keys';
 import { CmpError, ErrorCodes } from '../errors';
@@ -207,6 +207,11 @@ export interface CmpServerConfig {
    * Refusals of bad requests are not reported here: they are answered to the client.
    */
   onInternalError?: (error: unknown) => void;
+  /**
+   * Told the body type of each request that decodes, before it is checked, as OpenSSL's mock
+   * server logs `received IR`: operators and tests count requests per type with it.
+   */
+  onRequest?: (bodyType: PKIBodyType) => void;
 }
 
 export interface ResolvedSecret {

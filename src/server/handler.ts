@@ -111,6 +111,14 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
     onExpire: (t) => void withdrawUnconfirmed(ctx, t).catch(report),
   });
 
+  function notify(observe: () => void): void {
+    try {
+      observe();
+    } catch (e) {
+      report(e);
+    }
+  }
+
   function report(error: unknown): void {
     try {
       config.onInternalError?.(error);
@@ -197,6 +205,8 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
         new Refusal('badDataFormat', `the request is not a valid PKIMessage: ${why}`),
       );
     }
+    const received = pkiBodyType(msg.body);
+    if (received) notify(() => config.onRequest?.(received));
     const hint = protectionHint(resolved, msg.header);
     if (ca) {
       try {

@@ -118,6 +118,51 @@ describe('cmpflow -port', () => {
     expect(server.stderr()).toMatch(/CMP info: server stopping after 4 request\(s\)/);
   });
 
+  it("logs each request it receives at -verbosity 7 as OpenSSL's mock does, so requests can be counted by type", async () => {
+    const server = await serve([
+      '-port',
+      '0',
+      '-srv_ref',
+      'srv',
+      '-srv_secret',
+      `pass:${SECRET}`,
+      '-verbosity',
+      '7',
+      '-poll_count',
+      '1',
+      '-check_after',
+      '0',
+    ]);
+    try {
+      const run = await cmpflow([
+        '-config',
+        '',
+        '-server',
+        server.url,
+        '-ref',
+        'client',
+        '-secret',
+        `pass:${SECRET}`,
+        '-recipient',
+        '/CN=CA',
+        '-cmd',
+        'ir',
+        '-newkey',
+        pki.newKeyPath,
+        '-subject',
+        '/CN=counted',
+        '-certout',
+        file('counted.pem'),
+      ]);
+      expect({ code: run.code, errors: run.errors }).toEqual({ code: 0, errors: [] });
+    } finally {
+      server.stop();
+    }
+    expect(await server.exit).toBe(0);
+    const received = server.stderr().match(/^CMP DEBUG: received [A-Z0-9]+$/gm);
+    expect(received).toEqual(['CMP DEBUG: received IR', 'CMP DEBUG: received POLLREQ', 'CMP DEBUG: received CERTCONF']);
+  });
+
   it('answers with -rsp_cert and ends by itself after -max_msgs requests', async () => {
     const server = await serve([
       '-port',

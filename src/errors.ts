@@ -105,6 +105,8 @@ export const ErrorCodes = {
   // CMS (central key generation, RFC 9483 section 4.1.6)
   ERR_CMS_DECRYPT: 'ERR_CMS_DECRYPT',
   ERR_CMS_SIGNATURE: 'ERR_CMS_SIGNATURE',
+  // fleet work: the queue's store (Redis) cannot be reached or refused an operation
+  ERR_QUEUE: 'ERR_QUEUE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -103,7 +103,7 @@ export interface CmpClientOptions {
   permitTaInExtraCertsForIr?: boolean;
   /** Trust store for validating the newly issued certificate (OpenSSL -out_trusted). */
   outTrusted?: CertificatesInput;
-  /** Verification parameters (OpenSSL -attime, -no_check_time, -partial_chain, -crl_check, -crl_check_all, -verify_depth, -ignore_critical, -policy, -explicit_policy, -inhibit_map, -inhibit_any, -purpose, -verify_hostname, -verify_email, -verify_ip, -check_ss_sig, -auth_level, -x509_strict). */
+  /** Verification parameters (OpenSSL -attime, -no_check_time, -partial_chain, -crl_check, -crl_check_all, -verify_depth, -ignore_critical, -policy, -explicit_policy, -inhibit_map, -inhibit_any, -purpose, -verify_hostname, -verify_email, -verify_ip, -check_ss_sig, -auth_level, -x509_strict, -suiteB_128_only, -suiteB_128, -suiteB_192, -allow_proxy_certs). */
   verification?: {
     at?: Date;
     noCheckTime?: boolean;
@@ -142,6 +142,10 @@ export interface CmpClientOptions {
     authLevel?: number;
     /** OpenSSL 3.0's strict RFC 5280 profile checks (-x509_strict). */
     x509Strict?: boolean;
+    /** RFC 6460 Suite B restrictions: '128only' (-suiteB_128_only, P-256), '128' (-suiteB_128, P-256 or P-384), '192' (-suiteB_192, P-384). */
+    suiteB?: '128only' | '128' | '192';
+    /** Accept RFC 3820 proxy certificates, checking their path length and name rules (-allow_proxy_certs). */
+    allowProxyCertificates?: boolean;
   };
 
   // ---- client authentication (OpenSSL -ref, -secret, -cert, -key, -keypass, -own_trusted, -extracerts, -digest, -mac, -unprotected_requests)
@@ -196,6 +200,12 @@ export interface CmpClientOptions {
   csr?: string | Uint8Array;
   implicitConfirm?: boolean;
   disableConfirm?: boolean;
+  /**
+   * The transactionID of each new transaction instead of a random one (at least 16 bytes). A caller
+   * that records it before anything is sent can tell its transaction apart after a crash (the fleet
+   * does). A server refuses an ID it already knows (transactionIdInUse), so each transaction needs its own.
+   */
+  transactionId?: Uint8Array;
   /** Certificate to be updated (kur) or revoked (rr). */
   oldCert?: CertificateInput;
   /**

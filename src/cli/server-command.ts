@@ -122,7 +122,8 @@ export async function createMockServer(parsed: RunCommandLine, io: ClientEnviron
   // offers; so does this one, for -template and -keyspec to have something to save.
   config.certReqTemplate ??= mockCertReqTemplate((config.rspCert ?? config.ca?.cert)!, config.rspCert !== undefined);
   // OpenSSL's mock server logs each request's type at DEBUG; scripts count `received IR` lines.
-  config.onRequest = (type) => log.debug(`received ${type.toUpperCase()}`);
+  config.onRequest = (type, { retransmission }) =>
+    log.debug(`received ${type.toUpperCase()}${retransmission ? ' again (a retransmission, answered as before)' : ''}`);
   const server = createCmpServer(config);
   try {
     await server.ready();

@@ -220,6 +220,12 @@ export class CmpClient {
   }
 
   #transactionId(): string {
+    const fixed = this.#options.transactionId;
+    if (fixed !== undefined) {
+      if (fixed.byteLength < 16)
+        throw new CmpError('ERR_INVALID_OPTION', 'transactionId: must be at least 16 bytes long', { options: ['transactionId'] });
+      return toB64(fixed);
+    }
     return toB64(getCryptoProvider().randomBytes(16));
   }
 

@@ -208,10 +208,11 @@ export interface CmpServerConfig {
    */
   onInternalError?: (error: unknown) => void;
   /**
-   * Told the body type of each request that decodes, before it is checked, as OpenSSL's mock
-   * server logs `received IR`: operators and tests count requests per type with it.
+   * Told the body type of each request whose header and protection hold, as OpenSSL's mock server
+   * logs `received IR`: operators and tests count requests per type with it. `retransmission`: the
+   * client sent its last message of a transaction again (it lost our answer), which is answered as before.
    */
-  onRequest?: (bodyType: PKIBodyType) => void;
+  onRequest?: (bodyType: PKIBodyType, info: { retransmission: boolean }) => void;
 }
 
 export interface ResolvedSecret {

@@ -127,6 +127,17 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
     }
   }
 
+  /**
+   * Our answer again when `msg` is the client's last message of a transaction repeated (same body,
+   * same senderNonce, same client): it lost the answer, and a fresh one would fail its nonce check.
+   */
+  function retransmitted(msg: PKIMessage, type: PKIBodyType, client: string): Uint8Array | undefined {
+    const transaction = ctx.transactions.get(hex(msg.header.transactionID!));
+    const last = transaction?.lastExchange;
+    if (!transaction || !last || transaction.busy || last.bodyType !== type || transaction.client !== client) return undefined;
+    return last.requestNonce === hex(msg.header.senderNonce!) ? last.answer : undefined;
+  }
+
   /** The transaction a certConf, pollReq or error belongs to, once it is sure the message may continue it. */
   function continuing(msg: PKIMessage, req: IncomingRequest): Transaction {
     const keep = { endsTransaction: false } as const;
@@ -205,8 +216,6 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
         new Refusal('badDataFormat', `the request is not a valid PKIMessage: ${why}`),
       );
     }
-    const received = pkiBodyType(msg.body);
-    if (received) notify(() => config.onRequest?.(received));
     const hint = protectionHint(resolved, msg.header);
     if (ca) {
       try {
@@ -220,6 +229,9 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
     try {
       const type = checkHeader(resolved, msg);
       const protection = await checkRequestProtection(msg, resolved, ca);
+      const again = retransmitted(msg, type, clientIdentity(protection));
+      notify(() => config.onRequest?.(type, { retransmission: again !== undefined }));
+      if (again) return again;
       if (config.sendError) refuse('badRequest', 'error processing message', { endsTransaction: false });
       const req: IncomingRequest = { msg, protection, client: clientIdentity(protection), implicitConfirmRequested: wantsImplicitConfirm(msg) };
       const reply = await dispatch(msg, type, req, started);
@@ -231,7 +243,10 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
         ...(reply.extraCerts ? { extraCerts: reply.extraCerts } : {}),
         ...(reply.implicitConfirm ? { implicitConfirm: true } : {}),
       });
-      if (started.transaction) started.transaction.lastSenderNonce = written.senderNonce;
+      if (started.transaction) {
+        started.transaction.lastSenderNonce = written.senderNonce;
+        started.transaction.lastExchange = { bodyType: type, requestNonce: hex(msg.header.senderNonce!), answer: written.der };
+      }
       return written.der;
     } catch (e) {
       if (!(e instanceof Refusal)) report(e);

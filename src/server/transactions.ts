@@ -37,6 +37,8 @@ export interface PendingCertReply {
   /** The delivered certificate, when there is one: certConf's certHash is checked against it. */
   delivered?: DeliveredCertificate;
   implicitConfirm: boolean;
+  /** The certificate went out encrypted for indirect proof of possession: a wrong certHash fails that proof (badPOP). */
+  indirectPop?: boolean;
 }
 
 export interface Transaction {
@@ -61,6 +63,12 @@ export interface Transaction {
   expiresAt: number;
   /** Set while a message of this transaction is being processed. */
   busy: boolean;
+  /**
+   * The client's last message and our answer to it: a client that lost the answer (a crash, a
+   * dropped connection) sends the same message again and gets the same answer, instead of a refusal
+   * that would strand the transaction or a second one.
+   */
+  lastExchange?: { bodyType: string; requestNonce: string; answer: Uint8Array };
 }
 
 export interface TransactionStoreOptions {

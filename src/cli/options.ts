@@ -886,8 +886,8 @@ class Builder {
     const days = v.num('days');
     if (days !== undefined && days > 0) c.days = days;
     const popo = v.num('popo');
-    // OpenSSL 3.0 takes -1 .. 2 (keyAgreement, 3, has no implementation there either).
-    if (popo !== undefined && (popo < -1 || popo > 2)) throw invalid('-popo: invalid popo spec. Valid values are -1 .. 2');
+    // OpenSSL 3.0 takes -1 .. 2; cmpflow also implements 3, keyAgreement (the certificate comes back encrypted by ECDH).
+    if (popo !== undefined && (popo < -1 || popo > 3)) throw invalid('-popo: invalid popo spec. Valid values are -1 .. 3');
     if (popo !== undefined) c.popo = popo as CmpClientOptions['popo'];
     if (cmd === 'genm' && v.has('csr')) this.warn("-csr option is ignored for command 'genm'");
     else put(c, 'csr', v.str('csr'));

@@ -56,7 +56,9 @@ async function buildBody(
         ...(o.centralKeyGeneration ? { centralKeyGeneration: true } : {}),
         digest: setup.digest,
       });
-      return { body: new PKIBody({ [input.kind]: messages }), certReqId: CERT_REQ_ID, pvno: 2 };
+      // cmp2021 tells the CA that we read EnvelopedData (RFC 9810 section 7): an encrypted certificate then comes in one.
+      const indirect = (o.popo === 2 || o.popo === 3) && !o.centralKeyGeneration;
+      return { body: new PKIBody({ [input.kind]: messages }), certReqId: CERT_REQ_ID, pvno: indirect ? 3 : 2 };
     }
     case 'p10cr': {
       if (!setup.csr) throw new CmpError('ERR_MISSING_OPTION', 'p10cr needs a PKCS#10 request (csr)', { options: ['csr'] });

@@ -64,6 +64,19 @@ async function keyDecryption(setup: ClientSetup): Promise<EnvelopeKey> {
   });
 }
 
+/** The new key, which opens the certificate the CA encrypted for it after indirect proof of possession (popo 2 or 3). */
+async function certificateDecryption(setup: ClientSetup): Promise<EnvelopeKey> {
+  const key = setup.newKey ?? setup.key;
+  if (!key)
+    throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'newKey: the encrypted certificate opens only with the new key', { options: ['newKey'] });
+  const pkcs8 = await getCryptoProvider().exportPrivateKey(key);
+  return { kind: 'privateKey', privateKey: createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }) };
+}
+
+function indirectPopo(setup: ClientSetup): boolean {
+  return (setup.options.popo === 2 || setup.options.popo === 3) && !setup.options.centralKeyGeneration;
+}
+
 export async function checkResponse(
   setup: ClientSetup,
   session: SessionExpectations,
@@ -98,6 +111,7 @@ export async function checkResponse(
     ...(setup.options.centralKeyGeneration && onGeneratedKey && isCertAnswer(input)
       ? { generatedKey: { decryptWith: await keyDecryption(setup), onKey: onGeneratedKey } }
       : {}),
+    ...(indirectPopo(setup) && isCertAnswer(input) ? { encryptedCert: { decryptWith: await certificateDecryption(setup) } } : {}),
     now: setup.now,
     ...(onSigner ? { onProtection: (p: ResponseProtection) => onSigner(p.kind === 'signature' ? p.signer : undefined) } : {}),
   };

@@ -4,3 +4,5 @@ export { signContent, verifySignedContent, isKeyGenerationAuthority } from './si
 export type { SignOptions, VerifiedContent } from './signed-data';
 export { sealGeneratedKey, openGeneratedKey, idCtKpAKeyPackage } from './key-package';
 export type { KeyGenerationAuthority, OpenedGeneratedKey } from './key-package';
+export { sealCertificate, openCertificate, idData } from './encrypted-certificate';
+export { sealEncryptedValue, openEncryptedValue } from './encrypted-value';

@@ -2,7 +2,8 @@
  * CRMF certificate requests (ir, cr, kur) the way OpenSSL 3.0 builds them (cmp_msg.c crm_new and
  * ossl_cmp_certreq_new): a template with subject, issuer, public key, validity and extensions, the
  * oldCertID control for kur, and proof of possession by signing the DER of CertRequest with the
- * new key.
+ * new key, or indirectly (RFC 4211 section 4.2, RFC 9810 section 5.2.8.3): the CA returns the
+ * certificate encrypted for the new key, and certConf's certHash shows that it could be decrypted.
  */
 import { serializeDer } from '../asn1/der-writer';
 import { parseDer } from '../asn1/der-reader';
@@ -18,8 +19,10 @@ import {
   CmpOids,
   Controls,
   OptionalValidity,
+  POPOPrivKey,
   POPOSigningKey,
   ProofOfPossession,
+  SubsequentMessage,
 } from '../asn1';
 import { defaultSignatureAlgorithm, getCryptoProvider, signatureAlgorithmId, type HashName, type PrivateKeyHandle } from '../crypto';
 import { CmpError } from '../errors';
@@ -44,7 +47,7 @@ export interface CertRequestInput {
   /** kur: the certificate to update, named in the oldCertID control (RFC 4210 D.6). */
   oldCert?: X509Certificate;
   popo: PopoMethod;
-  /** Signs the POPO (popo 1). */
+  /** Signs the POPO (popo 1). Popo 2 and 3 need no key here: the new key decrypts the certificate later. */
   popoKey?: PrivateKeyHandle;
   digest?: HashName;
 }
@@ -100,13 +103,36 @@ async function proofOfPossession(request: CertRequest, input: CertRequestInput):
         signature: new POPOSigningKey({ algorithmIdentifier: signatureAlgorithmId(alg), signature: toArrayBuffer(signature) }),
       });
     }
-    default:
-      throw new CmpError(
-        'ERR_INVALID_OPTION',
-        `popo: ${input.popo} (key encipherment or agreement) is not supported; use 1 (signature) or 0 (raVerified)`,
-        { options: ['popo'] },
-      );
+    case 2:
+    case 3:
+      return indirectProofOfPossession(input.popo, input.publicKey);
   }
+}
+
+const rsaEncryption = '1.2.840.113549.1.1.1';
+const ecPublicKey = '1.2.840.10045.2.1';
+/** id-alg-ml-kem-512/768/1024 (FIPS 203 keys in X.509): they can only encipher. */
+const mlKemKeys = new Set(['2.16.840.1.101.3.4.4.1', '2.16.840.1.101.3.4.4.2', '2.16.840.1.101.3.4.4.3']);
+
+/**
+ * POPOPrivKey subsequentMessage encrCert, under keyEncipherment (popo 2: RSA and ML-KEM keys, to which the
+ * CA encrypts by key transport or encapsulation) or keyAgreement (popo 3: EC keys, by ephemeral-static ECDH).
+ * A key that cannot open what the CA would send is refused here rather than after the CA has issued.
+ */
+function indirectProofOfPossession(popo: 2 | 3, publicKey: Uint8Array | undefined): ProofOfPossession {
+  if (!publicKey) {
+    throw new CmpError('ERR_MISSING_OPTION', 'newKey: indirect proof of possession needs the new key, to which the certificate is encrypted', {
+      options: ['newKey'],
+    });
+  }
+  const algorithm = parseDer(publicKey, SubjectPublicKeyInfo).algorithm.algorithm;
+  const fits = popo === 2 ? algorithm === rsaEncryption || mlKemKeys.has(algorithm) : algorithm === ecPublicKey;
+  if (!fits) {
+    const wanted = popo === 2 ? 'an RSA or ML-KEM key (key encipherment)' : 'an EC key (key agreement)';
+    throw new CmpError('ERR_INVALID_OPTION', `popo: ${popo} needs ${wanted}; the new key is ${algorithm}`, { options: ['popo', 'newKey'] });
+  }
+  const privKey = new POPOPrivKey({ subsequentMessage: SubsequentMessage.encrCert });
+  return new ProofOfPossession(popo === 2 ? { keyEncipherment: privKey } : { keyAgreement: privKey });
 }
 
 /** One CertReqMsg for ir, cr or kur. */

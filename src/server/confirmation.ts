@@ -60,6 +60,12 @@ export async function handleCertConf(ctx: ServerContext, req: IncomingRequest, t
   const hash = hashOf(req, delivered, status.hashAlg?.algorithm);
   const expected = await getCryptoProvider().digest(hash, delivered.der);
   if (!sameBytes(expected, status.certHash)) {
+    if (transaction.pending?.indirectPop) {
+      // The client could not show that it decrypted the certificate: it is withdrawn, the enrollment fails.
+      await withdraw(ctx, transaction);
+      ctx.transactions.finish(transaction);
+      refuse('badPOP', 'the certHash in certConf does not match the encrypted certificate: possession of the key is not proven');
+    }
     refuse('badCertId', 'the certHash in certConf does not match the delivered certificate');
   }
   const accepted =

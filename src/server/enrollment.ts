@@ -3,7 +3,8 @@
  * with certReqId 0 (-1 for p10cr), a valid proof of possession, a template the issuance policy
  * accepts, and for kur a signature by the certificate being updated, which this CA must have
  * issued. The answer (ip, cp, kup) is given at once, or `waiting` first when polling is configured;
- * then certConf is expected unless implicit confirmation was granted.
+ * then certConf is expected unless implicit confirmation was granted. After indirect proof of possession
+ * the certificate goes out encrypted for its own key and certConf is always expected: its certHash is the proof.
  */
 import type { X509Certificate } from '@peculiar/x509';
 import {
@@ -25,8 +26,8 @@ import {
   type CertReqMsg,
   type CMPCertificate,
 } from '../asn1';
-import type { KeyObject } from 'node:crypto';
-import type { EnvelopeRecipient } from '../cms';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { sealCertificate, type EnvelopeRecipient } from '../cms';
 import type { CertRequestKind } from '../protocol';
 import { identifies, type IssuedRecord } from './ca';
 import { authorizeIssuance } from './issuance-authorization';
@@ -40,7 +41,7 @@ import {
   nodeKeyOf,
   sealForRequester,
 } from './key-generation';
-import { verifyCrmfPopo, verifyCsrSignature } from './popo';
+import { verifyCrmfPopo, verifyCsrSignature, type PossessionProof } from './popo';
 import { refuse } from './refusal';
 import { statusInfo } from './response';
 import type { DeliveredCertificate, PendingCertReply, Transaction } from './transactions';
@@ -102,8 +103,11 @@ async function checkPossession(
   type: CertRequestKind,
   request: CertReqMsg | undefined,
   spki: Uint8Array,
-): Promise<void> {
-  if (type === 'p10cr') return verifyCsrSignature(req.msg, spki);
+): Promise<PossessionProof> {
+  if (type === 'p10cr') {
+    await verifyCsrSignature(req.msg, spki);
+    return 'proven';
+  }
   return verifyCrmfPopo(req.msg, 0, request!, spki, ctx.config.source.acceptRaVerified === true);
 }
 
@@ -158,11 +162,12 @@ function certRep(
   certificate: CMPCertificate | undefined,
   caPubs: X509Certificate[] | undefined,
   privateKey?: EnvelopedData,
+  encryptedCert?: EncryptedKey,
 ): CertRepMessage {
   const response = new CertResponse({ certReqId, status });
   if (certificate) {
     response.certifiedKeyPair = new CertifiedKeyPair({
-      certOrEncCert: new CertOrEncCert({ certificate }),
+      certOrEncCert: new CertOrEncCert(encryptedCert ? { encryptedCert } : { certificate }),
       ...(privateKey ? { privateKey: new EncryptedKey({ envelopedData: privateKey }) } : {}),
     });
   }
@@ -197,6 +202,7 @@ export async function handleCertRequest(ctx: ServerContext, req: IncomingRequest
   const wanted = requested(req, type, request);
   const central = request !== undefined && centralKeyGenerationRequested(request);
   let generated: { key: KeyObject; recipient: EnvelopeRecipient } | undefined;
+  let proof: PossessionProof = 'proven';
   if (central) {
     const recipient = keyRecipient(req.protection);
     const fixed = ctx.config.source.rspKey;
@@ -212,7 +218,9 @@ export async function handleCertRequest(ctx: ServerContext, req: IncomingRequest
     }
   } else {
     if (!wanted.spki) refuse('badCertTemplate', 'the request carries no public key');
-    await checkPossession(ctx, req, type, request, wanted.spki!);
+    proof = await checkPossession(ctx, req, type, request, wanted.spki!);
+    if (proof === 'encrCert' && ctx.config.source.rspCert)
+      refuse('badPOP', 'indirect proof of possession needs a certificate of the requested key, which a fixed answer (rspCert) is not');
   }
   const outcome = await decide(ctx, req, type, wanted, oldCert);
   if (outcome.record) transaction.issuedSerial = outcome.record.serial;
@@ -222,14 +230,18 @@ export async function handleCertRequest(ctx: ServerContext, req: IncomingRequest
   const source = ctx.config.source;
   const anchors = ctx.ca?.trustAnchors;
   const caPubs = source.rspCaPubs ?? (type === 'ir' && req.protection.kind === 'mac' && anchors?.length ? anchors : undefined);
-  const implicitConfirm = req.implicitConfirmRequested && source.grantImplicitConf === true && outcome.delivered !== undefined;
+  const indirect = proof === 'encrCert' && outcome.delivered !== undefined;
+  const encryptedCert = indirect ? encryptForRequester(outcome.delivered!.der, wanted.spki!, req.msg.header.pvno) : undefined;
+  // Without certConf the key's possession would never be shown: implicit confirmation is not granted then.
+  const implicitConfirm = req.implicitConfirmRequested && source.grantImplicitConf === true && outcome.delivered !== undefined && !indirect;
   const pending: PendingCertReply = {
     bodyType: responseTypes[type],
-    content: certRep(certReqId, outcome.status, outcome.delivered?.certificate, caPubs, privateKey),
+    content: certRep(certReqId, outcome.status, outcome.delivered?.certificate, caPubs, privateKey, encryptedCert),
     status: outcome.status,
     extraCerts: source.rspExtraCerts ?? ctx.ca?.certificates ?? [],
     ...(outcome.delivered ? { delivered: outcome.delivered } : {}),
     implicitConfirm,
+    ...(indirect ? { indirectPop: true } : {}),
   };
   if (ctx.config.pollCount > 0) {
     transaction.phase = 'polling';
@@ -240,6 +252,18 @@ export async function handleCertRequest(ctx: ServerContext, req: IncomingRequest
     return { body: new PKIBody({ [pending.bodyType]: waiting }) };
   }
   return deliver(ctx, transaction, pending);
+}
+
+/**
+ * The certificate encrypted for the key it certifies: in EnvelopedData to a client speaking cmp2021 and for any
+ * key that is not RSA; in the deprecated EncryptedValue to an RSA key's cmp2000 client (as OpenSSL 3.0, which
+ * reads only that), since RFC 9810 section 7 ties EnvelopedData in CMP to pvno 3.
+ */
+function encryptForRequester(certificate: Uint8Array, spki: Uint8Array, pvno: number): EncryptedKey {
+  const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  return key.asymmetricKeyType === 'rsa' && pvno < 3
+    ? sealCertificate(certificate, 'encryptedValue', key)
+    : sealCertificate(certificate, 'envelopedData');
 }
 
 export async function handlePollReq(ctx: ServerContext, req: IncomingRequest, transaction: Transaction): Promise<Reply> {

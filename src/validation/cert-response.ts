@@ -12,7 +12,7 @@
  * through unprotectedErrors) never yields caPubs: ERR_CAPUBS_UNTRUSTED.
  */
 import { parseDer } from '../asn1/der-reader';
-import { openGeneratedKey } from '../cms';
+import { openCertificate, openGeneratedKey } from '../cms';
 import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
 import { getCryptoProvider } from '../crypto'; // also registers WebCrypto with @peculiar/x509 for certificate signature checks
@@ -54,7 +54,7 @@ export async function validateCertResponse(msg: PKIMessage, exp: ResponseExpecta
   }
 
   const bytes = certRepBytes(msg, rep);
-  const certificate = certificateFromDer(checkCertificatePresent(response, bytes.issued[0]), 'the issued certificate');
+  const certificate = certificateFromDer(checkCertificatePresent(response, bytes.issued[0], exp), 'the issued certificate');
   const caPubs = checkCaPubs(bytes.caPubs, protection);
   checkIssuanceAuthenticated(protection);
   const extraCerts = extraCertsBytes(msg);
@@ -187,11 +187,25 @@ function checkCertStatus(response: CertResponse, exp: Pick<ResponseExpectations,
   throw statusError(response.status, `unexpected status ${statusName(status)} in a certificate response`, ErrorCodes.ERR_UNEXPECTED_STATUS);
 }
 
-/** A positive status promises a certificate; only one in the clear can be used so far. */
-function checkCertificatePresent(response: CertResponse, issued: Uint8Array | undefined): Uint8Array {
+/**
+ * A positive status promises a certificate: in the clear, or encrypted for the new key after indirect proof
+ * of possession, the only case where we hold a key to open it with. Decrypting is the proof: certConf's
+ * certHash is then computed over the decrypted DER, which the CA checks (RFC 9810 section 5.2.8.3).
+ */
+function checkCertificatePresent(
+  response: CertResponse,
+  issued: Uint8Array | undefined,
+  exp: Pick<ResponseExpectations, 'encryptedCert'>,
+): Uint8Array {
   const certOrEncCert = response.certifiedKeyPair?.certOrEncCert;
   if (certOrEncCert?.encryptedCert) {
-    throw new CmpError(ErrorCodes.ERR_ENCRYPTED_CERT_UNSUPPORTED, 'the certificate was returned encrypted, which is not supported');
+    if (!exp.encryptedCert) {
+      throw new CmpError(
+        ErrorCodes.ERR_ENCRYPTED_CERT_UNSUPPORTED,
+        'the certificate was returned encrypted, but we used no indirect proof of possession',
+      );
+    }
+    return openCertificate(certOrEncCert.encryptedCert, exp.encryptedCert.decryptWith);
   }
   if (!certOrEncCert?.certificate || !issued) {
     throw new CmpError(ErrorCodes.ERR_NO_CERTIFICATE, `status ${statusName(response.status.status)} but no certificate in the response`);

@@ -32,6 +32,11 @@ export interface ResponseExpectations {
    * into the result, so that it stays out of the session's JSON.
    */
   generatedKey?: { decryptWith: EnvelopeKey; onKey: (pkcs8: Uint8Array) => void };
+  /**
+   * Indirect proof of possession was used (RFC 9810 section 5.2.8.3): the certificate may come back
+   * encrypted (encryptedCert) and opens with the new key.
+   */
+  encryptedCert?: { decryptWith: EnvelopeKey };
   /** The certificate an rr asked to revoke, for checking the rp's revCerts. */
   revokedCert?: { issuer: Name; serialNumber: Uint8Array };
   /**

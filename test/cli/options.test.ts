@@ -390,7 +390,6 @@ describe('validation errors name the option', () => {
       '-oldcert: missing -oldcert for certificate to be revoked and no -csr given',
     ],
     ['p10cr without a CSR', [...genm.slice(0, 2), '-cmd', 'p10cr', ...genm.slice(4)], 'ERR_MISSING_OPTION', '-csr: missing PKCS#10 CSR for p10cr'],
-    ['a POPO method OpenSSL 3.0 does not know', [...ir, '-popo', '3'], 'ERR_INVALID_OPTION', '-popo: invalid popo spec. Valid values are -1 .. 2'],
     [
       'timeouts out of order',
       [...genm, '-msg_timeout', '30', '-total_timeout', '10'],

@@ -82,6 +82,13 @@ export interface CmpClientOptions {
   };
   /** Replaces HTTP: any function from request bytes to response bytes. */
   transfer?: Transfer;
+  /**
+   * Wraps whatever carries the messages (HTTP, `transfer`, files): it sees each request before it
+   * goes out and each answer, and may send a recorded request in its place through the context's
+   * adoptRequest. The fleet records every message with it, so that a worker taking over after a
+   * crash sends the very messages the CA may already have, not new ones.
+   */
+  interceptTransfer?: (send: Transfer) => Transfer;
   /** File-based transfer as OpenSSL's -reqout, -rspin, -reqin, -rspout (lists of files, in message order). */
   files?: { reqout?: string[]; rspin?: string[]; reqin?: string[]; rspout?: string[]; /** OpenSSL -reqin_new_tid. */ reqinNewTid?: boolean };
 

@@ -249,12 +249,13 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
       close = () => http.close();
     }
     const files = o.files;
+    const wrap = o.interceptTransfer ?? ((send: Transfer) => send);
     if (files && (files.reqout || files.rspin || files.reqin || files.rspout)) {
       // With -rspin alone, responses come from files only (OpenSSL: -rspin without -server).
-      return { transfer: createFileTransfer(files, inner), close };
+      return { transfer: wrap(createFileTransfer(files, inner)), close };
     }
     if (!inner) throw missingServer();
-    return { transfer: inner, close };
+    return { transfer: wrap(inner), close };
   };
   if (!o.transfer && !o.server && !o.files?.rspin) throw missingServer();
 

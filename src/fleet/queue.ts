@@ -42,6 +42,31 @@ export interface FleetJobResult {
   warnings?: string[];
 }
 
+/**
+ * One message of the job's current transaction, recorded before it is sent (and its answer once
+ * received): a worker taking the job over after a crash sends these very messages again, in
+ * order, instead of new ones, so the CA sees one transaction whatever happened (docs/fleet.md).
+ * Requests and answers cross the wire as they are, so they hold no secret.
+ */
+export interface FleetExchange {
+  /** Body type of the request: ir, pollReq, certConf, ... */
+  bodyType: string;
+  /** Base64 DER of the request as sent. */
+  request: string;
+  /** Base64 DER of the answer, once one was received. */
+  response?: string;
+}
+
+/** What a worker persists while it holds a job (LeasedJob.save). */
+export interface FleetCheckpoint {
+  /** Hex transactionID of the job's transaction, fixed before its first message goes out. */
+  transactionId: string;
+  /** The last waiting session the exchanges continue from; absent before the first `waiting`. */
+  session?: PersistedSession;
+  /** The messages since `session` (or since the start), oldest first. */
+  exchanges: FleetExchange[];
+}
+
 export interface FleetJobRecord {
   spec: FleetJobSpec;
   state: FleetJobState;
@@ -53,6 +78,10 @@ export interface FleetJobRecord {
    * new one.
    */
   session?: PersistedSession;
+  /** Hex transactionID of the current transaction (FleetCheckpoint); cleared by requeue. */
+  transactionId?: string;
+  /** Messages sent since `session` (FleetCheckpoint); cleared when the job waits, ends or is requeued. */
+  exchanges?: FleetExchange[];
   /** Epoch milliseconds at which a waiting job is next due. */
   dueAt?: number;
   result?: FleetJobResult;
@@ -66,9 +95,18 @@ export interface LeasedJob {
   readonly record: FleetJobRecord;
   /** Persists the session before a request is sent (and whenever it changes) without giving the job up. */
   checkpoint(session: PersistedSession): Promise<void>;
+  /**
+   * Persists transactionID, session and exchanges together (replacing the stored ones) without
+   * giving the job up; resolves once they are durable, since the worker sends only after that.
+   */
+  save(checkpoint: FleetCheckpoint): Promise<void>;
 }
 
-/** How a worker's attempt at a job ended. */
+/**
+ * How a worker's attempt at a job ended. `wait` stores the new session and clears the exchanges
+ * (the transactionID stays); `retry`, and a lease that expires, keep transactionID, session and
+ * exchanges as last saved; `done` and `failed` clear session and exchanges.
+ */
 export type FleetOutcome =
   | { kind: 'done'; result: FleetJobResult }
   /** The CA said `waiting`: keep the session, come back at `dueAt` (epoch ms). */

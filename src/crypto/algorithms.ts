@@ -68,6 +68,11 @@ export const Oids = {
   ed25519: '1.3.101.112',
   ed448: '1.3.101.113',
 
+  // ML-DSA (FIPS 204, RFC 9881): one OID for the key and its pure signature, parameters absent
+  mlDsa44: '2.16.840.1.101.3.4.3.17',
+  mlDsa65: '2.16.840.1.101.3.4.3.18',
+  mlDsa87: '2.16.840.1.101.3.4.3.19',
+
   // password-based encryption of private keys (RFC 8018, RFC 7292)
   pbes2: '1.2.840.113549.1.5.13',
   pbkdf2: '1.2.840.113549.1.5.12',
@@ -131,6 +136,9 @@ export const algorithmOidNames: Readonly<Record<string, string>> = {
   [Oids.x448]: 'X448',
   [Oids.ed25519]: 'Ed25519',
   [Oids.ed448]: 'Ed448',
+  [Oids.mlDsa44]: 'ML-DSA-44',
+  [Oids.mlDsa65]: 'ML-DSA-65',
+  [Oids.mlDsa87]: 'ML-DSA-87',
   [Oids.pbes2]: 'PBES2',
   [Oids.pbkdf2]: 'PBKDF2',
   [Oids.aes128Cbc]: 'AES-128-CBC',
@@ -152,6 +160,9 @@ export const SCHEME_KEY_TYPES: Readonly<Record<SignatureScheme, KeyType>> = {
   ecdsa: 'ec',
   ed25519: 'ed25519',
   ed448: 'ed448',
+  'ml-dsa-44': 'ml-dsa-44',
+  'ml-dsa-65': 'ml-dsa-65',
+  'ml-dsa-87': 'ml-dsa-87',
 };
 
 /** The SubjectPublicKeyInfo algorithms each scheme can verify with. */
@@ -161,6 +172,9 @@ const schemeKeyAlgorithms: Readonly<Record<SignatureScheme, readonly string[]>> 
   ecdsa: [Oids.ecPublicKey],
   ed25519: [Oids.ed25519],
   ed448: [Oids.ed448],
+  'ml-dsa-44': [Oids.mlDsa44],
+  'ml-dsa-65': [Oids.mlDsa65],
+  'ml-dsa-87': [Oids.mlDsa87],
 };
 
 /** Whether a key with this SubjectPublicKeyInfo algorithm OID can have made a signature of `scheme`. */
@@ -248,6 +262,9 @@ const signatureByOid: Record<string, SignatureAlgorithm> = {
   ...invert(ecdsaOids, (hash) => ({ scheme: 'ecdsa', hash })),
   [Oids.ed25519]: { scheme: 'ed25519' },
   [Oids.ed448]: { scheme: 'ed448' },
+  [Oids.mlDsa44]: { scheme: 'ml-dsa-44' },
+  [Oids.mlDsa65]: { scheme: 'ml-dsa-65' },
+  [Oids.mlDsa87]: { scheme: 'ml-dsa-87' },
 };
 
 const hashByOid: Record<string, HashName> = invert(hashOids, (hash) => hash);
@@ -303,11 +320,17 @@ export function hmacAlgorithmId(hash: HashName): AlgorithmIdentifier {
   return new AlgorithmIdentifier({ algorithm: hmacOid(hash) });
 }
 
+const mlDsaOids: Readonly<Record<string, string>> = { 'ml-dsa-44': Oids.mlDsa44, 'ml-dsa-65': Oids.mlDsa65, 'ml-dsa-87': Oids.mlDsa87 };
+
 /** The SignatureAlgorithm an AlgorithmIdentifier names; ERR_UNSUPPORTED_ALGORITHM when we cannot use it. */
 export function signatureAlgorithmFromId(id: AlgorithmIdentifier): SignatureAlgorithm {
   if (id.algorithm === Oids.rsassaPss) return pssFromParameters(id.parameters);
   const alg = signatureByOid[id.algorithm];
   if (alg === undefined) throw unsupported('signature algorithm', id.algorithm);
+  // RFC 9881 section 2: the parameters of id-ml-dsa-* MUST be absent; there are no parameter sets to choose.
+  if (mlDsaOids[alg.scheme] !== undefined && id.parameters !== undefined) {
+    throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `${oidName(id.algorithm)} with parameters (RFC 9881 requires them absent)`);
+  }
   return { ...alg };
 }
 
@@ -361,6 +384,11 @@ export function signatureAlgorithmId(alg: SignatureAlgorithm): AlgorithmIdentifi
       return new AlgorithmIdentifier({ algorithm: Oids.ed25519 });
     case 'ed448':
       return new AlgorithmIdentifier({ algorithm: Oids.ed448 });
+    case 'ml-dsa-44':
+    case 'ml-dsa-65':
+    case 'ml-dsa-87':
+      if (alg.hash !== undefined) throw unsupportedSignature(alg);
+      return new AlgorithmIdentifier({ algorithm: mlDsaOids[alg.scheme]! });
     case 'rsa-pss': {
       if (!alg.hash || !rsaPkcs1Oids[alg.hash]) throw unsupportedSignature(alg);
       // RFC 4055 section 2.1: inside RSASSA-PSS-params the hash identifiers carry NULL parameters.
@@ -390,7 +418,8 @@ const curveDigests: Record<string, HashName> = { 'P-256': 'SHA-256', 'P-384': 'S
 /**
  * The signature algorithm to use with a key when the user named none: PKCS#1 v1.5 for RSA (PSS when
  * the key is restricted to RSASSA-PSS), ECDSA with the hash matching the curve's strength, EdDSA for
- * Edwards keys. `digest` overrides the hash except for EdDSA, which has a fixed one.
+ * Edwards keys, pure ML-DSA for ML-DSA keys. `digest` overrides the hash except for EdDSA and ML-DSA,
+ * which hash inside the signature.
  */
 export function defaultSignatureAlgorithm(key: PrivateKeyHandle, digest?: HashName): SignatureAlgorithm {
   switch (key.keyType) {
@@ -402,6 +431,10 @@ export function defaultSignatureAlgorithm(key: PrivateKeyHandle, digest?: HashNa
       return { scheme: 'ed25519' };
     case 'ed448':
       return { scheme: 'ed448' };
+    case 'ml-dsa-44':
+    case 'ml-dsa-65':
+    case 'ml-dsa-87':
+      return { scheme: key.keyType };
     default:
       throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `unsupported key type ${String(key.keyType)}`);
   }
@@ -417,11 +450,31 @@ function isPssOnlyKey(spki: Uint8Array): boolean {
 
 /**
  * The hash for CMP's certHash (RFC 9810 section 5.3.18): the one of the certificate's signature
- * algorithm. `undefined` for EdDSA, which has no separate hash; the caller then picks one and sends
- * it in CertStatus.hashAlg. Throws ERR_UNSUPPORTED_ALGORITHM for signature algorithms we do not know.
+ * algorithm. `undefined` for EdDSA and ML-DSA, which have no separate hash; the caller then picks one
+ * (hashlessCertHash) and sends it in CertStatus.hashAlg. Throws ERR_UNSUPPORTED_ALGORITHM for signature algorithms we do not know.
  */
 export function certHashAlgorithm(signatureAlgorithm: AlgorithmIdentifier): HashName | undefined {
   return signatureAlgorithmFromId(signatureAlgorithm).hash;
+}
+
+/**
+ * The hash for certHash when the certificate's signature algorithm names none: RFC 9481 section 3.3
+ * pairs SHA-512 with Ed25519 and SHAKE256 with Ed448; for ML-DSA, SHA-512, the digest RFC 9882
+ * (ML-DSA in CMS) requires every ML-DSA implementation to support. The choice is sent in
+ * CertStatus.hashAlg either way, so a CA that reads hashAlg accepts it. Undefined for other algorithms.
+ */
+export function hashlessCertHash(signatureAlgorithm: AlgorithmIdentifier): HashName | undefined {
+  switch (signatureAlgorithm.algorithm) {
+    case Oids.ed25519:
+    case Oids.mlDsa44:
+    case Oids.mlDsa65:
+    case Oids.mlDsa87:
+      return 'SHA-512';
+    case Oids.ed448:
+      return 'SHAKE256';
+    default:
+      return undefined;
+  }
 }
 
 const digestNames: Record<string, HashName> = {

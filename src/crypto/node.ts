@@ -5,6 +5,17 @@ import { toB64 } from '../bytes';
 import { CmpError, ErrorCodes } from '../errors';
 import { hashLength, SCHEME_KEY_TYPES } from './algorithms';
 import { PrivateKey } from './private-key';
+import {
+  exportMlDsaPrivateKey,
+  generateMlDsaKey,
+  importMlDsaPrivateKey,
+  isMlDsaKey,
+  isMlDsaScheme,
+  isMlDsaVariant,
+  mlDsaSign,
+  mlDsaVariantOfPkcs8,
+  mlDsaVerify,
+} from './ml-dsa';
 import { nextTurn, SLICE_MS } from './event-loop-turns';
 import { iterateSha256 } from './sha256-iteration';
 import type { CryptoProvider, HashName, KeySpec, KeyType, PrivateKeyHandle, SignatureAlgorithm } from './provider';
@@ -210,6 +221,8 @@ export class NodeCryptoProvider implements CryptoProvider {
 
   async sign(alg: SignatureAlgorithm, key: PrivateKeyHandle, data: Uint8Array): Promise<Uint8Array> {
     if (key.sign) return key.sign(alg, data);
+    // Node 20's OpenSSL has no ML-DSA: those keys live in ml-dsa.ts for every provider.
+    if (isMlDsaKey(key) || isMlDsaScheme(alg)) return mlDsaSign(alg, key, data);
     const keyObject = keyObjectOf(key);
     const { hash, options } = signParams(alg);
     if (SCHEME_KEY_TYPES[alg.scheme] !== keyTypeOf(keyObject)) {
@@ -223,6 +236,7 @@ export class NodeCryptoProvider implements CryptoProvider {
   }
 
   async verify(alg: SignatureAlgorithm, spki: Uint8Array, signature: Uint8Array, data: Uint8Array): Promise<boolean> {
+    if (isMlDsaScheme(alg)) return mlDsaVerify(alg, spki, signature, data);
     const { hash, options } = signParams(alg);
     try {
       const publicKey = publicKeyOf(spki);
@@ -235,6 +249,7 @@ export class NodeCryptoProvider implements CryptoProvider {
   }
 
   async importPrivateKey(pkcs8: Uint8Array): Promise<PrivateKeyHandle> {
+    if (mlDsaVariantOfPkcs8(pkcs8) !== undefined) return importMlDsaPrivateKey(pkcs8);
     let key: crypto.KeyObject;
     try {
       key = crypto.createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
@@ -245,10 +260,12 @@ export class NodeCryptoProvider implements CryptoProvider {
   }
 
   async exportPrivateKey(key: PrivateKeyHandle): Promise<Uint8Array> {
+    if (isMlDsaKey(key)) return exportMlDsaPrivateKey(key);
     return bytes(keyObjectOf(key).export({ type: 'pkcs8', format: 'der' }));
   }
 
   async generateKey(spec: KeySpec): Promise<PrivateKeyHandle> {
+    if (isMlDsaVariant(spec.type)) return generateMlDsaKey(spec.type, (n) => this.randomBytes(n));
     switch (spec.type) {
       case 'rsa': {
         if (!Number.isSafeInteger(spec.modulusLength) || spec.modulusLength < 1024) {

@@ -6,18 +6,21 @@
  */
 export type HashName = 'SHA-1' | 'SHA-224' | 'SHA-256' | 'SHA-384' | 'SHA-512' | 'SHA3-256' | 'SHA3-384' | 'SHA3-512' | 'SHAKE128' | 'SHAKE256';
 
-export type SignatureScheme = 'rsa-pkcs1' | 'rsa-pss' | 'ecdsa' | 'ed25519' | 'ed448';
+/** The ML-DSA parameter sets (FIPS 204), each a key type and its own (pure, empty-context) signature scheme. */
+export type MlDsaName = 'ml-dsa-44' | 'ml-dsa-65' | 'ml-dsa-87';
+
+export type SignatureScheme = 'rsa-pkcs1' | 'rsa-pss' | 'ecdsa' | 'ed25519' | 'ed448' | MlDsaName;
 
 /** What a signature needs beyond the key: the scheme and, except for EdDSA, its hash. */
 export interface SignatureAlgorithm {
   scheme: SignatureScheme;
-  /** Absent for Ed25519/Ed448. */
+  /** Absent for Ed25519/Ed448 and ML-DSA. */
   hash?: HashName;
   /** RSA-PSS salt length in bytes (defaults to the hash length). */
   saltLength?: number;
 }
 
-export type KeyType = 'rsa' | 'ec' | 'ed25519' | 'ed448';
+export type KeyType = 'rsa' | 'ec' | 'ed25519' | 'ed448' | MlDsaName;
 
 /** An opaque private key. `handle` is provider-specific (a Node KeyObject, a CryptoKey, an HSM ref). */
 export interface PrivateKeyHandle {
@@ -57,4 +60,8 @@ export interface CryptoProvider {
 }
 
 export type KeySpec =
-  { type: 'rsa'; modulusLength: number } | { type: 'ec'; curve: 'P-256' | 'P-384' | 'P-521' } | { type: 'ed25519' } | { type: 'ed448' };
+  | { type: 'rsa'; modulusLength: number }
+  | { type: 'ec'; curve: 'P-256' | 'P-384' | 'P-521' }
+  | { type: 'ed25519' }
+  | { type: 'ed448' }
+  | { type: MlDsaName };

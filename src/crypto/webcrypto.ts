@@ -11,6 +11,17 @@ import { CmpError, ErrorCodes } from '../errors';
 import { Oids, hashLength, oidName, SCHEME_KEY_TYPES } from './algorithms';
 import { derToP1363, p1363ToDer } from './ecdsa-signature';
 import { PrivateKey } from './private-key';
+import {
+  exportMlDsaPrivateKey,
+  generateMlDsaKey,
+  importMlDsaPrivateKey,
+  isMlDsaKey,
+  isMlDsaScheme,
+  isMlDsaVariant,
+  mlDsaSign,
+  mlDsaVariantOfPkcs8,
+  mlDsaVerify,
+} from './ml-dsa';
 import type { CryptoProvider, HashName, KeySpec, KeyType, PrivateKeyHandle, SignatureAlgorithm } from './provider';
 
 type WebHash = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
@@ -187,6 +198,8 @@ export class WebCryptoProvider implements CryptoProvider {
 
   async sign(alg: SignatureAlgorithm, key: PrivateKeyHandle, data: Uint8Array): Promise<Uint8Array> {
     if (key.sign) return key.sign(alg, data);
+    // WebCrypto has no ML-DSA (yet): those keys live in ml-dsa.ts for every provider.
+    if (isMlDsaKey(key) || isMlDsaScheme(alg)) return mlDsaSign(alg, key, data);
     const webKey = this.webKeyOf(key);
     checkAlgorithm(alg);
     if (SCHEME_KEY_TYPES[alg.scheme] !== webKey.description.keyType) {
@@ -202,6 +215,7 @@ export class WebCryptoProvider implements CryptoProvider {
   }
 
   async verify(alg: SignatureAlgorithm, spki: Uint8Array, signature: Uint8Array, data: Uint8Array): Promise<boolean> {
+    if (isMlDsaScheme(alg)) return mlDsaVerify(alg, spki, signature, data);
     checkAlgorithm(alg);
     try {
       const parsed = AsnParser.parse(buf(spki), SubjectPublicKeyInfo);
@@ -217,6 +231,7 @@ export class WebCryptoProvider implements CryptoProvider {
   }
 
   async importPrivateKey(pkcs8: Uint8Array): Promise<PrivateKeyHandle> {
+    if (mlDsaVariantOfPkcs8(pkcs8) !== undefined) return importMlDsaPrivateKey(pkcs8);
     let description: KeyDescription;
     try {
       const info = AsnParser.parse(buf(pkcs8), PrivateKeyInfo);
@@ -259,10 +274,12 @@ export class WebCryptoProvider implements CryptoProvider {
   }
 
   async exportPrivateKey(key: PrivateKeyHandle): Promise<Uint8Array> {
+    if (isMlDsaKey(key)) return exportMlDsaPrivateKey(key);
     return this.webKeyOf(key).pkcs8();
   }
 
   async generateKey(spec: KeySpec): Promise<PrivateKeyHandle> {
+    if (isMlDsaVariant(spec.type)) return generateMlDsaKey(spec.type, (n) => this.randomBytes(n));
     let params: RsaHashedKeyGenParams | EcKeyGenParams | Algorithm;
     switch (spec.type) {
       case 'rsa':

@@ -1,0 +1,283 @@
+/**
+ * ML-DSA (FIPS 204) for every provider: node:crypto of Node 20 and WebCrypto have none, so both
+ * providers hand ML-DSA keys and signatures to @noble/post-quantum (audited, constant-time where
+ * it matters) through this module. Pure ML-DSA with the empty context only, as RFC 9881 (X.509)
+ * and RFC 9882 (CMS) use it; HashML-DSA has no place in certificates or CMP.
+ *
+ * Key formats are RFC 9881's: SubjectPublicKeyInfo with id-ml-dsa-* and parameters absent, the
+ * raw public key as the BIT STRING; the PKCS#8 privateKey is a CHOICE of the 32-byte seed
+ * ([0] IMPLICIT), the expanded key (OCTET STRING) or both (SEQUENCE). We read all three and write
+ * the seed: it is what keygen starts from (FIPS 204 ML-DSA.KeyGen_internal), 32 bytes instead of
+ * up to 4896, and the form RFC 9881 recommends; a key read without a seed is written back
+ * expanded, the only form we then have.
+ */
+import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
+import { AsnConvert, AsnParser, OctetString } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { PrivateKeyInfo } from '@peculiar/asn1-pkcs8';
+import { CmpError, ErrorCodes } from '../errors';
+import { Oids } from './algorithms';
+import { PrivateKey } from './private-key';
+import type { MlDsaName, PrivateKeyHandle, SignatureAlgorithm } from './provider';
+
+export type MlDsaVariant = MlDsaName;
+
+export const ML_DSA_VARIANTS: readonly MlDsaVariant[] = ['ml-dsa-44', 'ml-dsa-65', 'ml-dsa-87'];
+
+/** id-ml-dsa-44/65/87 (NIST CSOR sigAlgs, RFC 9881 section 2): the key and the signature algorithm alike. */
+export const ML_DSA_OIDS: Readonly<Record<MlDsaVariant, string>> = {
+  'ml-dsa-44': Oids.mlDsa44,
+  'ml-dsa-65': Oids.mlDsa65,
+  'ml-dsa-87': Oids.mlDsa87,
+};
+
+const implementations = { 'ml-dsa-44': ml_dsa44, 'ml-dsa-65': ml_dsa65, 'ml-dsa-87': ml_dsa87 } as const;
+
+const SEED_LENGTH = 32;
+
+/** Claimed security strength in bits (FIPS 204 categories 2, 3, 5), as OpenSSL reports it. */
+export const ML_DSA_SECURITY_BITS: Readonly<Record<MlDsaVariant, number>> = { 'ml-dsa-44': 128, 'ml-dsa-65': 192, 'ml-dsa-87': 256 };
+
+const variantsByOid: Readonly<Record<string, MlDsaVariant>> = Object.fromEntries(
+  Object.entries(ML_DSA_OIDS).map(([variant, oid]) => [oid, variant as MlDsaVariant]),
+);
+
+export function mlDsaVariantOfOid(oid: string): MlDsaVariant | undefined {
+  return variantsByOid[oid];
+}
+
+export function isMlDsaVariant(name: unknown): name is MlDsaVariant {
+  return typeof name === 'string' && (ML_DSA_VARIANTS as readonly string[]).includes(name);
+}
+
+/** The provider-independent handle of an ML-DSA private key; `seed` is known for keys we generated or read in seed form. */
+export class MlDsaKeyMaterial {
+  constructor(
+    readonly variant: MlDsaVariant,
+    readonly secretKey: Uint8Array,
+    readonly publicKey: Uint8Array,
+    readonly seed?: Uint8Array,
+  ) {}
+}
+
+export function mlDsaSpki(variant: MlDsaVariant, publicKey: Uint8Array): Uint8Array {
+  const spki = new SubjectPublicKeyInfo({
+    algorithm: new AlgorithmIdentifier({ algorithm: ML_DSA_OIDS[variant] }),
+    subjectPublicKey: new Uint8Array(publicKey).buffer,
+  });
+  return new Uint8Array(AsnConvert.serialize(spki));
+}
+
+function handleOf(material: MlDsaKeyMaterial): PrivateKeyHandle {
+  return new PrivateKey({ keyType: material.variant, handle: material, spki: mlDsaSpki(material.variant, material.publicKey) });
+}
+
+function fromSeed(variant: MlDsaVariant, seed: Uint8Array): MlDsaKeyMaterial {
+  const { secretKey, publicKey } = implementations[variant].keygen(seed);
+  return new MlDsaKeyMaterial(variant, secretKey, publicKey, new Uint8Array(seed));
+}
+
+export function generateMlDsaKey(variant: MlDsaVariant, random: (length: number) => Uint8Array): PrivateKeyHandle {
+  return handleOf(fromSeed(variant, random(SEED_LENGTH)));
+}
+
+/** An ML-DSA key from its seed (FIPS 204 ML-DSA.KeyGen_internal); also how the ACVP keyGen vectors are checked. */
+export function mlDsaKeyFromSeed(variant: MlDsaVariant, seed: Uint8Array): PrivateKeyHandle {
+  if (seed.length !== SEED_LENGTH) throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `an ML-DSA seed has ${SEED_LENGTH} bytes, got ${seed.length}`);
+  return handleOf(fromSeed(variant, seed));
+}
+
+/** The ML-DSA variant of a PKCS#8 PrivateKeyInfo, or undefined when it holds another kind of key. */
+export function mlDsaVariantOfPkcs8(pkcs8: Uint8Array): MlDsaVariant | undefined {
+  try {
+    return mlDsaVariantOfOid(AsnParser.parse(new Uint8Array(pkcs8), PrivateKeyInfo).privateKeyAlgorithm.algorithm);
+  } catch {
+    return undefined;
+  }
+}
+
+interface Tlv {
+  tag: number;
+  value: Uint8Array;
+  end: number;
+}
+
+/** One DER TLV at `offset` (definite lengths only, as DER requires). */
+function readTlv(der: Uint8Array, offset: number): Tlv {
+  const tag = der[offset];
+  let length = der[offset + 1];
+  if (tag === undefined || length === undefined) throw new Error('truncated');
+  let start = offset + 2;
+  if (length & 0x80) {
+    const count = length & 0x7f;
+    if (count === 0 || count > 3) throw new Error('unsupported length');
+    length = 0;
+    for (let i = 0; i < count; i++) length = length * 256 + (der[start + i] ?? NaN);
+    start += count;
+  }
+  const end = start + length;
+  if (!Number.isSafeInteger(end) || end > der.length) throw new Error('truncated');
+  return { tag, value: der.subarray(start, end), end };
+}
+
+function badKey(why: string, cause?: unknown): CmpError {
+  return new CmpError(ErrorCodes.ERR_CREDENTIALS, `malformed ML-DSA private key: ${why}`, cause === undefined ? undefined : { cause });
+}
+
+const SEED_TAG = 0x80; // [0] IMPLICIT OCTET STRING
+const OCTET_STRING = 0x04;
+const SEQUENCE = 0x30;
+
+/**
+ * Reads RFC 9881's ML-DSA-PrivateKey CHOICE. With both seed and expanded key the two must agree:
+ * a file whose halves disagree is corrupt or forged, and signing with either would be a guess.
+ */
+function materialOf(variant: MlDsaVariant, privateKey: Uint8Array): MlDsaKeyMaterial {
+  const impl = implementations[variant];
+  let outer: Tlv;
+  try {
+    outer = readTlv(privateKey, 0);
+  } catch (e) {
+    throw badKey('not DER', e);
+  }
+  if (outer.end !== privateKey.length) throw badKey('trailing data');
+  const checkSeed = (seed: Uint8Array) => {
+    if (seed.length !== SEED_LENGTH) throw badKey(`the seed has ${seed.length} bytes, not ${SEED_LENGTH}`);
+  };
+  const checkExpanded = (expanded: Uint8Array) => {
+    if (expanded.length !== impl.lengths.secretKey) throw badKey(`the expanded key has ${expanded.length} bytes, not ${impl.lengths.secretKey}`);
+  };
+  switch (outer.tag) {
+    case SEED_TAG:
+      checkSeed(outer.value);
+      return fromSeed(variant, outer.value);
+    case OCTET_STRING: {
+      checkExpanded(outer.value);
+      const secretKey = new Uint8Array(outer.value);
+      const material = new MlDsaKeyMaterial(variant, secretKey, impl.getPublicKey(secretKey));
+      // The public key is recomputed from s1 and s2 only; a tr that does not fit it (one of RFC 9881's
+      // examples of inconsistent keys) shows when a signature fails to verify. A wrong t0 (another
+      // example) can still give verifying signatures and is not detected: @noble/post-quantum exposes
+      // no t0 check, and we write no lattice arithmetic of our own. Seed-form keys have no such gap.
+      if (!pairwiseConsistent(material)) throw badKey('the expanded key is inconsistent (its signatures do not verify)');
+      return material;
+    }
+    case SEQUENCE: {
+      let seed: Tlv;
+      let expanded: Tlv;
+      try {
+        seed = readTlv(outer.value, 0);
+        expanded = readTlv(outer.value, seed.end);
+      } catch (e) {
+        throw badKey('not DER', e);
+      }
+      if (seed.tag !== OCTET_STRING || expanded.tag !== OCTET_STRING || expanded.end !== outer.value.length) {
+        throw badKey('"both" must be a SEQUENCE of two OCTET STRINGs');
+      }
+      checkSeed(seed.value);
+      checkExpanded(expanded.value);
+      const material = fromSeed(variant, seed.value);
+      if (!sameSecret(material.secretKey, expanded.value)) throw badKey('the seed and the expanded key do not belong together');
+      return material;
+    }
+    default:
+      throw badKey(`unknown private key form (tag 0x${outer.tag.toString(16)})`);
+  }
+}
+
+const CONSISTENCY_MESSAGE = new TextEncoder().encode('cmpflow ML-DSA pairwise consistency test');
+
+/** A pairwise consistency test (as FIPS 140-3 asks of imported keys): sign, then verify with the derived public key. */
+function pairwiseConsistent(material: MlDsaKeyMaterial): boolean {
+  const impl = implementations[material.variant];
+  try {
+    return impl.verify(impl.sign(CONSISTENCY_MESSAGE, material.secretKey), CONSISTENCY_MESSAGE, material.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+function sameSecret(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+/** Imports an ML-DSA PKCS#8 PrivateKeyInfo (any of RFC 9881's three private key forms). */
+export function importMlDsaPrivateKey(pkcs8: Uint8Array): PrivateKeyHandle {
+  let info: PrivateKeyInfo;
+  try {
+    info = AsnParser.parse(new Uint8Array(pkcs8), PrivateKeyInfo);
+  } catch (e) {
+    throw new CmpError(ErrorCodes.ERR_CREDENTIALS, 'cannot import private key: not a valid unencrypted PKCS#8 PrivateKeyInfo', { cause: e });
+  }
+  const variant = mlDsaVariantOfOid(info.privateKeyAlgorithm.algorithm);
+  if (variant === undefined) throw new CmpError(ErrorCodes.ERR_CREDENTIALS, 'not an ML-DSA private key');
+  // RFC 9881 section 6: the parameters field MUST be absent.
+  if (info.privateKeyAlgorithm.parameters !== undefined) throw badKey('the AlgorithmIdentifier has parameters');
+  return handleOf(materialOf(variant, new Uint8Array(info.privateKey.buffer)));
+}
+
+function derLength(length: number): number[] {
+  if (length < 0x80) return [length];
+  const bytes: number[] = [];
+  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
+  return [0x80 | bytes.length, ...bytes];
+}
+
+function tlv(tag: number, value: Uint8Array): Uint8Array {
+  return new Uint8Array([tag, ...derLength(value.length), ...value]);
+}
+
+/** PKCS#8 of an ML-DSA key: the seed form when we know the seed, the expanded key otherwise (see the file comment). */
+export function exportMlDsaPrivateKey(key: PrivateKeyHandle): Uint8Array {
+  const material = mlDsaMaterialOf(key);
+  const privateKey = material.seed ? tlv(SEED_TAG, material.seed) : tlv(OCTET_STRING, material.secretKey);
+  const info = new PrivateKeyInfo({
+    version: 0,
+    privateKeyAlgorithm: new AlgorithmIdentifier({ algorithm: ML_DSA_OIDS[material.variant] }),
+    privateKey: new OctetString(privateKey),
+  });
+  return new Uint8Array(AsnConvert.serialize(info));
+}
+
+export function isMlDsaKey(key: PrivateKeyHandle): boolean {
+  return key.handle instanceof MlDsaKeyMaterial;
+}
+
+function mlDsaMaterialOf(key: PrivateKeyHandle): MlDsaKeyMaterial {
+  if (!(key.handle instanceof MlDsaKeyMaterial)) throw new CmpError(ErrorCodes.ERR_CREDENTIALS, 'not an ML-DSA private key handle');
+  return key.handle;
+}
+
+export function isMlDsaScheme(alg: SignatureAlgorithm): boolean {
+  return isMlDsaVariant(alg.scheme);
+}
+
+/** Signs `data` (hedged: FIPS 204's default randomized signing) with the empty context. */
+export function mlDsaSign(alg: SignatureAlgorithm, key: PrivateKeyHandle, data: Uint8Array): Uint8Array {
+  const material = mlDsaMaterialOf(key);
+  if (alg.scheme !== material.variant) throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `a ${material.variant} key cannot sign with ${alg.scheme}`);
+  if (alg.hash !== undefined) throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `pure ${alg.scheme} takes no separate hash (got ${alg.hash})`);
+  try {
+    return implementations[material.variant].sign(data, material.secretKey);
+  } catch (e) {
+    throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `signing with ${alg.scheme} failed`, { cause: e });
+  }
+}
+
+/** Verifies a pure ML-DSA signature; false (never a throw) for a wrong signature, key or algorithm. */
+export function mlDsaVerify(alg: SignatureAlgorithm, spki: Uint8Array, signature: Uint8Array, data: Uint8Array): boolean {
+  try {
+    const parsed = AsnParser.parse(new Uint8Array(spki), SubjectPublicKeyInfo);
+    const variant = mlDsaVariantOfOid(parsed.algorithm.algorithm);
+    if (variant === undefined || variant !== alg.scheme || alg.hash !== undefined || parsed.algorithm.parameters !== undefined) return false;
+    const impl = implementations[variant];
+    const publicKey = new Uint8Array(parsed.subjectPublicKey);
+    if (publicKey.length !== impl.lengths.publicKey || signature.length !== impl.lengths.signature) return false;
+    return impl.verify(signature, data, publicKey);
+  } catch {
+    return false;
+  }
+}

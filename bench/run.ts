@@ -4,8 +4,8 @@
  * sections and prints markdown tables; `--json FILE` also writes every number.
  *
  *   --quick           fewer rounds and sessions (about a minute)
- *   --only LIST       comma-separated sections: openssl, axios, embedded, sessions
- *   --rounds N        rounds of the openssl comparison (default 3)
+ *   --only LIST       comma-separated sections: startup, openssl, axios, embedded, sessions
+ *   --rounds N        rounds of the openssl comparison (default 3) and of the start-up runs (default 10)
  *   --repeat N        -repeat of each openssl/cmpflow run, and sessions of each axios/default run (default 100)
  *   --restore N       suspended sessions to restore and finish (default 100000)
  *   --no-build        use dist/ as it is
@@ -18,6 +18,7 @@ import { axiosTable, compareAxiosTransfer, type AxiosComparisonResult } from './
 import { measureThroughput, throughputTable, type LoadMode, type ThroughputRow } from './embedded-throughput';
 import { compareWithOpenSsl, comparisonTable, type ComparisonResult } from './openssl-comparison';
 import type { SuspendedSessionsResult } from './suspended-sessions';
+import { measureStartup, startupTable, type StartupResult } from './startup';
 import { runChild } from './support/child';
 import { ROOT } from './support/dist';
 import { machineInfo } from './support/machine';
@@ -33,7 +34,7 @@ interface Args {
   json?: string;
 }
 
-const SECTIONS = ['openssl', 'axios', 'embedded', 'sessions'];
+const SECTIONS = ['startup', 'openssl', 'axios', 'embedded', 'sessions'];
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { quick: false, only: new Set(SECTIONS), build: true };
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
   print(`${machine.date}; ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memory}; ${machine.os}; Node ${machine.node}; ${machine.openssl}\n`);
   const results: {
     machine: typeof machine;
+    startup?: StartupResult;
     openssl?: ComparisonResult;
     axios?: AxiosComparisonResult;
     embedded?: ThroughputRow[];
@@ -99,6 +101,16 @@ async function main(): Promise<void> {
   } = {
     machine,
   };
+
+  if (args.only.has('startup')) {
+    const rounds = args.rounds ?? (args.quick ? 5 : 10);
+    log(`\n== start-up: cmpflow and openssl cmp, -help and one -cmd ir, ${rounds} rounds`);
+    const r = await measureStartup({ rounds, log });
+    results.startup = r;
+    print(`## Start-up: one process from start to exit, medians of ${rounds} alternating rounds\n`);
+    print(startupTable(r));
+    print(`\n\`${r.commands.ir}\`\n`);
+  }
 
   if (args.only.has('openssl')) {
     const rounds = args.rounds ?? (args.quick ? 2 : 3);

@@ -104,6 +104,8 @@ export const PkixOids = {
   freshestCRL: '2.5.29.46',
   inhibitAnyPolicy: '2.5.29.54',
   authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+  /** RFC 3820 proxy certificates. */
+  proxyCertInfo: '1.3.6.1.5.5.7.1.14',
   idKpServerAuth: `${idKp}.1`,
   idKpClientAuth: `${idKp}.2`,
 } as const;

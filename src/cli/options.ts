@@ -315,13 +315,15 @@ const UNSUPPORTED_CRL_OPTIONS: Record<string, string> = {
   extended_crl: 'extended CRL features (indirect CRLs, CRLs for some reasons only) are not supported by cmpflow',
   use_deltas: 'delta CRLs are not supported by cmpflow',
 };
-/** Verification options cmpflow cannot apply as OpenSSL does: refused with the reason, never silently skipped. */
-const UNSUPPORTED_VERIFICATION: Record<string, string> = {
-  suiteB_128_only: 'Suite B restrictions (RFC 6460) are not supported by cmpflow',
-  suiteB_128: 'Suite B restrictions (RFC 6460) are not supported by cmpflow',
-  suiteB_192: 'Suite B restrictions (RFC 6460) are not supported by cmpflow',
-  allow_proxy_certs: 'proxy certificates (RFC 3820) are not supported by cmpflow',
-};
+/**
+ * OpenSSL's Suite B flags are bits: -suiteB_128_only allows P-256, -suiteB_192 P-384, -suiteB_128
+ * both, and any combination is their union.
+ */
+function suiteBLevel(p256: boolean, p384: boolean): '128only' | '128' | '192' | undefined {
+  if (p256 && p384) return '128';
+  if (p256) return '128only';
+  return p384 ? '192' : undefined;
+}
 /** OpenSSL 3.4/3.5 options that cmpflow lists but cannot do yet: refused, never silently skipped. */
 const NOT_YET_SUPPORTED: Record<string, string> = {};
 const IGNORED = ['provider-path', 'provider', 'provparam', 'propquery', 'rand', 'writerand'];
@@ -390,9 +392,6 @@ class Builder {
   private rejectUnsupported(): void {
     for (const [name, why] of Object.entries(UNSUPPORTED_CRL_OPTIONS)) {
       if (this.v.flag(name)) throw invalid(`-${name}: ${why}`);
-    }
-    for (const [name, why] of Object.entries(UNSUPPORTED_VERIFICATION)) {
-      if (this.v.isSet(name)) throw invalid(`-${name}: ${why}`);
     }
     // As the provider options: nothing to load here; keys come from files or pkcs11: URIs, and -keyform ENGINE is refused.
     if (this.v.has('engine')) this.warn('-engine is ignored by cmpflow, which has no crypto engines');
@@ -772,6 +771,9 @@ class Builder {
     else if (level !== undefined) this.warn(`-auth_level ${level} is ignored: the level must not be negative`);
     if (v.flag('check_ss_sig')) verification.checkSelfSignature = true;
     if (v.flag('x509_strict')) verification.x509Strict = true;
+    const suiteB = suiteBLevel(v.flag('suiteB_128_only') || v.flag('suiteB_128'), v.flag('suiteB_192') || v.flag('suiteB_128'));
+    if (suiteB) verification.suiteB = suiteB;
+    if (v.flag('allow_proxy_certs')) verification.allowProxyCertificates = true;
     // X509_V_FLAG_NOTIFY_POLICY reaches openssl cmp's verify callback, which prints only failures.
     if (v.flag('policy_print')) this.warn('-policy_print prints nothing, as in openssl cmp, whose verification callback ignores the policy tree');
     put(verification, 'verifyHostname', v.str('verify_hostname'));

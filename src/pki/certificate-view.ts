@@ -10,6 +10,7 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { PkixOids } from '../asn1/oids';
 import { serializeDer } from '../asn1/der-writer';
+import { nodeContent, readDer } from '../asn1/der';
 import {
   AuthorityKeyIdentifier,
   BasicConstraints,
@@ -50,6 +51,8 @@ export interface CertificateExtensions {
   policyMappings?: PolicyMapping[];
   policyConstraints?: { requireExplicitPolicy?: number; inhibitPolicyMapping?: number };
   inhibitAnyPolicy?: number;
+  /** RFC 3820 proxyCertInfo: present in proxy certificates, with their pCPathLenConstraint if any. */
+  proxyCertInfo?: { pathLength?: number };
   /** OIDs of all extensions marked critical. */
   critical: string[];
 }
@@ -206,6 +209,9 @@ function decodeExtension(oid: string, value: ArrayBuffer, out: CertificateExtens
     case PkixOids.inhibitAnyPolicy:
       out.inhibitAnyPolicy = skipCerts(AsnConvert.parse(value, InhibitAnyPolicy).value);
       break;
+    case PkixOids.proxyCertInfo:
+      out.proxyCertInfo = decodeProxyCertInfo(new Uint8Array(value));
+      break;
     default:
       // Extensions path validation does not act on; critical ones are refused by the checks.
       break;
@@ -220,6 +226,21 @@ export function decodeAuthorityKeyIdentifier(value: ArrayBuffer): NonNullable<Ce
     issuerNames,
     ...(aki.authorityCertSerialNumber ? { serialNumber: unsignedInteger(new Uint8Array(aki.authorityCertSerialNumber)) } : {}),
   };
+}
+
+/** ProxyCertInfo ::= SEQUENCE { pCPathLenConstraint INTEGER (0..MAX) OPTIONAL, proxyPolicy ProxyPolicy } (RFC 3820 section 3.8). */
+function decodeProxyCertInfo(der: Uint8Array): NonNullable<CertificateExtensions['proxyCertInfo']> {
+  const root = readDer(der);
+  const children = root.children ?? [];
+  const universal = (i: number, tag: number) => children[i]?.tagClass === 0 && children[i]?.tagNumber === tag;
+  const hasLength = universal(0, 2);
+  const policy = hasLength ? 1 : 0;
+  // ProxyPolicy ::= SEQUENCE { policyLanguage OBJECT IDENTIFIER, policy OCTET STRING OPTIONAL }
+  if (root.tagNumber !== 16 || children.length !== policy + 1 || !universal(policy, 16) || children[policy]!.children?.[0]?.tagNumber !== 6) {
+    throw new Error('not a ProxyCertInfo');
+  }
+  if (!hasLength) return {};
+  return { pathLength: skipCerts(nodeContent(der, children[0]!).slice().buffer) };
 }
 
 function decodeCertificatePolicies(value: ArrayBuffer): string[] {

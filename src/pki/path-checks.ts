@@ -16,6 +16,7 @@ import { viewOf, type CertificateView } from './certificate-view';
 import { nameConstraintsError } from './name-constraints';
 import { isSelfIssued, isSelfSigned } from './path-building';
 import { SignatureChecks } from './signature-check';
+import { isProxy, proxyCertificateError, proxyIssuerError, proxyNotAllowedError, proxyPathLengths } from './proxy-certificates';
 
 export interface PathCheckOptions {
   /** Validation time; default now. */
@@ -26,6 +27,8 @@ export interface PathCheckOptions {
   ignoreCritical?: boolean;
   /** RFC 5280's initial policy inputs (OpenSSL -policy, -explicit_policy, -inhibit_map, -inhibit_any). */
   policy?: PolicyInputs;
+  /** Accept RFC 3820 proxy certificates, under their own rules (OpenSSL -allow_proxy_certs); see proxy-certificates.ts. */
+  allowProxyCertificates?: boolean;
 }
 
 /**
@@ -47,6 +50,8 @@ const processedExtensions: ReadonlySet<string> = new Set([
   PkixOids.authorityKeyIdentifier,
   PkixOids.cRLDistributionPoints,
   PkixOids.freshestCRL,
+  // Known to OpenSSL whether or not proxies are allowed; a path with one is refused unless they are.
+  PkixOids.proxyCertInfo,
 ]);
 
 /**
@@ -60,6 +65,11 @@ export async function checkPath(
 ): Promise<void> {
   const views = path.map(viewOf);
   const at = options.at ?? new Date();
+  if (!options.allowProxyCertificates) {
+    const proxy = proxyNotAllowedError(views);
+    if (proxy) throw proxy;
+  }
+  const proxyLengths = proxyPathLengths(views);
   // From the anchor down, the order of RFC 5280's processing.
   for (let i = views.length - 1; i >= 0; i--) {
     const cert = views[i]!;
@@ -68,7 +78,8 @@ export async function checkPath(
       extensionsError(cert, options.ignoreCritical === true) ??
       (issuer ? (chainingError(cert, issuer) ?? (await signatures.check(cert, issuer))) : undefined) ??
       (options.noCheckTime ? undefined : validityError(cert, at)) ??
-      (i > 0 ? issuerError(views, i) : undefined) ??
+      (i > 0 ? issuerError(views, i, proxyLengths[i]!) : undefined) ??
+      (isProxy(cert) ? proxyCertificateError(views, i) : undefined) ??
       nameConstraintsErrorAt(views, i);
     if (error) throw error;
   }
@@ -108,10 +119,11 @@ export function validityError(cert: CertificateView, at: Date): CmpError | undef
   return undefined;
 }
 
-/** What certificate `i` (> 0) must satisfy as the issuer of the one below it. */
-function issuerError(views: readonly CertificateView[], i: number): CmpError | undefined {
+/** What certificate `i` (> 0) must satisfy as the issuer of the one below it; `proxyLength` as proxyPathLengths gives it. */
+function issuerError(views: readonly CertificateView[], i: number, proxyLength: number): CmpError | undefined {
   const cert = views[i]!;
-  return caError(cert, i === views.length - 1) ?? keyCertSignError(cert) ?? pathLengthError(views, i);
+  if (isProxy(views[i - 1]!)) return proxyIssuerError(cert);
+  return caError(cert, i === views.length - 1) ?? keyCertSignError(cert) ?? pathLengthError(views, i, proxyLength);
 }
 
 /**
@@ -136,13 +148,13 @@ function keyCertSignError(cert: CertificateView): CmpError | undefined {
 
 /**
  * RFC 5280 6.1.4 (l), (m): a pathLenConstraint bounds the non-self-issued intermediates below the
- * CA (the target does not count).
+ * CA (the target does not count), beyond OpenSSL's allowance for proxy certificates below.
  */
-function pathLengthError(views: readonly CertificateView[], i: number): CmpError | undefined {
+function pathLengthError(views: readonly CertificateView[], i: number, proxyLength: number): CmpError | undefined {
   const limit = views[i]!.extensions?.basicConstraints?.pathLenConstraint;
   if (limit === undefined) return undefined;
   const below = views.slice(1, i).filter((v) => !isSelfIssued(v.cert)).length;
-  if (below <= limit) return undefined;
+  if (below <= limit + proxyLength) return undefined;
   return new CmpError(
     ErrorCodes.ERR_PATH_LENGTH,
     `certificate "${views[i]!.cert.subject}" allows ${limit} intermediate CA certificate(s) below it, the path has ${below}`,

@@ -21,6 +21,7 @@ import type { PolicyInputs } from './certificate-policies';
 import { isPurposeName, purposeError } from './certificate-purpose';
 import { checkAuthLevel, securityLevelError } from './security-level';
 import { strictError } from './strict-checks';
+import { suiteBError, suiteBLevels, type SuiteBLevel } from './suite-b';
 import { checkExpectedIdentity, identityError, type ExpectedIdentity } from './target-identity';
 import { findIssuers, isSelfSigned } from './path-building';
 import { revocationError, type CrlCheck } from './path-revocation';
@@ -82,6 +83,10 @@ export interface PathValidationOptions {
   authLevel?: number;
   /** OpenSSL 3.0's strict RFC 5280 profile checks (-x509_strict); see strict-checks.ts for the list. */
   x509Strict?: boolean;
+  /** RFC 6460 Suite B restrictions (OpenSSL -suiteB_128_only: '128only', -suiteB_128: '128', -suiteB_192: '192'); see suite-b.ts. */
+  suiteB?: SuiteBLevel;
+  /** Accept RFC 3820 proxy certificates, checking their path length and name rules (OpenSSL -allow_proxy_certs). */
+  allowProxyCertificates?: boolean;
 }
 
 const defaultMaxDepth = 100;
@@ -118,6 +123,8 @@ interface Settings {
   checkSelfSignature: boolean;
   authLevel: number;
   x509Strict: boolean;
+  suiteB?: SuiteBLevel;
+  allowProxyCertificates: boolean;
 }
 
 function settingsFrom(opts: PathValidationOptions): Settings {
@@ -153,6 +160,8 @@ function settingsFrom(opts: PathValidationOptions): Settings {
     checkSelfSignature: opts.checkSelfSignature === true,
     authLevel: authLevelFrom(opts.authLevel),
     x509Strict: opts.x509Strict === true,
+    ...(opts.suiteB !== undefined ? { suiteB: suiteBFrom(opts.suiteB) } : {}),
+    allowProxyCertificates: opts.allowProxyCertificates === true,
   };
 }
 
@@ -160,6 +169,13 @@ function authLevelFrom(level: unknown): number {
   if (level === undefined) return 0;
   checkAuthLevel(level);
   return level as number;
+}
+
+function suiteBFrom(level: unknown): SuiteBLevel {
+  if (!suiteBLevels.includes(level as SuiteBLevel)) {
+    throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `suiteB: expected one of ${suiteBLevels.join(', ')}, got ${JSON.stringify(String(level))}`);
+  }
+  return level as SuiteBLevel;
 }
 
 function purposeFrom(purpose: unknown): string {
@@ -277,14 +293,15 @@ class PathSearch {
       // Every link was verified on the way up, so checkPath finds the results remembered.
       await checkPath(
         path.map((v) => v.cert),
-        { at, noCheckTime, ignoreCritical, policy },
+        { at, noCheckTime, ignoreCritical, policy, allowProxyCertificates: this.settings.allowProxyCertificates },
         this.budget,
       );
       const unfit =
         (this.settings.x509Strict && strictError(path)) ||
         (purpose && purposeError(path, purpose)) ||
         identityError(path[0]!, identity) ||
-        securityLevelError(path, authLevel);
+        securityLevelError(path, authLevel) ||
+        (this.settings.suiteB && suiteBError(path, this.settings.suiteB));
       if (unfit) throw unfit;
       const anchor = path[path.length - 1]!;
       if (this.settings.checkSelfSignature && isSelfSigned(anchor.cert)) {

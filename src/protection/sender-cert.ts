@@ -44,7 +44,7 @@ export interface VerificationSettings extends VerificationParameters {
   crls?: CrlsInput;
 }
 
-/** OpenSSL's generic verification parameters (-verify_depth, -ignore_critical, the policy options, -purpose, -verify_hostname, -verify_email, -verify_ip, -check_ss_sig, -auth_level, -x509_strict). */
+/** OpenSSL's generic verification parameters (-verify_depth, -ignore_critical, the policy options, -purpose, -verify_hostname, -verify_email, -verify_ip, -check_ss_sig, -auth_level, -x509_strict, -suiteB_*, -allow_proxy_certs). */
 const verificationParameterNames = [
   'maxDepth',
   'ignoreCritical',
@@ -59,6 +59,8 @@ const verificationParameterNames = [
   'checkSelfSignature',
   'authLevel',
   'x509Strict',
+  'suiteB',
+  'allowProxyCertificates',
 ] as const;
 
 export type VerificationParameters = Pick<PathValidationOptions, (typeof verificationParameterNames)[number]>;

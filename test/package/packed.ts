@@ -14,7 +14,18 @@ import { promisify } from 'util';
 export const REPO = path.resolve(__dirname, '../..');
 
 /** What the build and `npm pack` read: the manifest, what `files` names, and the build's sources. */
-const PACKAGE_INPUTS = ['package.json', 'README.md', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'esm', 'src', 'machines'];
+const PACKAGE_INPUTS = [
+  'package.json',
+  'README.md',
+  'LICENSE',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'bin',
+  'esm',
+  'src',
+  'machines',
+  'scripts/bundle-cli.js',
+];
 
 export interface PackedFile {
   path: string;

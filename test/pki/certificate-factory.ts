@@ -19,7 +19,7 @@ import {
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
-export type KeyKind = 'rsa' | 'p256' | 'ed25519';
+export type KeyKind = 'rsa' | 'p256' | 'p384' | 'ed25519';
 
 export interface TestKey {
   kind: KeyKind;
@@ -29,12 +29,14 @@ export interface TestKey {
 const generation: Record<KeyKind, RsaHashedKeyGenParams | EcKeyGenParams | Algorithm> = {
   rsa: { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' } as RsaHashedKeyGenParams,
   p256: { name: 'ECDSA', namedCurve: 'P-256' } as EcKeyGenParams,
+  p384: { name: 'ECDSA', namedCurve: 'P-384' } as EcKeyGenParams,
   ed25519: { name: 'Ed25519' },
 };
 
 const signing: Record<KeyKind, Algorithm | EcdsaParams> = {
   rsa: { name: 'RSASSA-PKCS1-v1_5' },
   p256: { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams,
+  p384: { name: 'ECDSA', hash: 'SHA-384' } as EcdsaParams,
   ed25519: { name: 'Ed25519' },
 };
 
@@ -61,6 +63,8 @@ export interface CertificateSpec {
   issuerName?: string;
   /** Overrides the signing key (default: the issuer's), e.g. to forge a signature. */
   signingKey?: TestKey;
+  /** Overrides the digest of an ECDSA or RSA signature (default: SHA-256, SHA-384 for P-384 keys). */
+  signingHash?: 'SHA-256' | 'SHA-384' | 'SHA-512';
   notBefore?: Date;
   notAfter?: Date;
   /** `null` leaves basicConstraints out. Default: cA TRUE for CAs, FALSE for end entities. */
@@ -104,7 +108,7 @@ export async function issue(spec: CertificateSpec, isCa: boolean): Promise<Issue
     notAfter: spec.notAfter ?? new Date(now + 365 * DAY),
     publicKey: spec.key.pair.publicKey,
     signingKey: signer.pair.privateKey,
-    signingAlgorithm: signing[signer.kind],
+    signingAlgorithm: spec.signingHash ? { ...signing[signer.kind], hash: spec.signingHash } : signing[signer.kind],
     extensions,
   });
   return { cert, key: spec.key };
@@ -177,4 +181,11 @@ export function policyMappingsExtension(mappings: [issuerDomainPolicy: string, s
     mappings.map(([issuerDomainPolicy, subjectDomainPolicy]) => Object.assign(new PolicyMapping(), { issuerDomainPolicy, subjectDomainPolicy })),
   );
   return new x509.Extension('2.5.29.33', true, AsnConvert.serialize(value));
+}
+
+/** RFC 3820 proxyCertInfo (critical, as section 3.8 requires) with the inheritAll policy and an optional pCPathLenConstraint. */
+export function proxyCertInfoExtension(pathLength?: number): x509.Extension {
+  const inheritAll = [0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x15, 0x01]; // id-ppl-inheritAll, 1.3.6.1.5.5.7.21.1
+  const body = [...(pathLength !== undefined ? [0x02, 0x01, pathLength] : []), 0x30, inheritAll.length, ...inheritAll];
+  return new x509.Extension('1.3.6.1.5.5.7.1.14', true, new Uint8Array([0x30, body.length, ...body]));
 }

@@ -80,6 +80,9 @@ describe("the server's certificate under OpenSSL's verification parameters, as o
     [['-purpose', 'any'], { purpose: 'any' }, 'ok'],
     [['-auth_level', '5'], { authLevel: 5 }, 'ERR_PATH_SECURITY_LEVEL'],
     [['-check_ss_sig'], { checkSelfSignature: true }, 'ok'],
+    [['-allow_proxy_certs'], { allowProxyCertificates: true }, 'ok'],
+    [['-suiteB_128_only'], { suiteB: '128only' }, 'ok'],
+    [['-suiteB_192'], { suiteB: '192' }, 'ERR_PATH_SUITE_B'],
   ])('%j', async (flags, verification, verdict) => {
     const ours = await ourVerdict(verification);
     expect(ours).toBe(verdict);

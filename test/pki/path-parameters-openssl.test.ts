@@ -17,9 +17,11 @@ import {
   issueCa,
   issueLeaf,
   policyMappingsExtension,
+  proxyCertInfoExtension,
   subjectAltNameExtension,
   unknownExtension,
   type Issued,
+  type KeyKind,
 } from './certificate-factory';
 
 const P1 = '1.3.6.1.4.1.99999.3.1';
@@ -364,6 +366,141 @@ describe('-x509_strict (x509Strict) as openssl verify', () => {
   });
 });
 
+describe('-suiteB_128_only, -suiteB_128, -suiteB_192 (suiteB) as openssl verify', () => {
+  const levels = [
+    ['-suiteB_128_only', '128only'],
+    ['-suiteB_128', '128'],
+    ['-suiteB_192', '192'],
+  ] as const;
+  /** Our verdicts without the option, then under each level, every one compared with openssl verify. */
+  const underEachLevel = async (c: Chain) => {
+    const verdicts = [await compare(c, [], {})];
+    for (const [flag, suiteB] of levels) verdicts.push(await compare(c, [flag], { suiteB }));
+    return verdicts;
+  };
+  const ok = 'ok';
+  const B = ErrorCodes.ERR_PATH_SUITE_B;
+  /** root -> CA -> leaf on the given curves, each signature by default the digest that fits the signer. */
+  const curves = async (
+    rootKind: KeyKind,
+    caKind: KeyKind,
+    leafKind: KeyKind,
+    hashes: { ca?: 'SHA-256' | 'SHA-384'; leaf?: 'SHA-256' | 'SHA-384' } = {},
+  ): Promise<Chain> => {
+    const suiteRoot = await issueCa({ subject: `CN=Suite B Root ${rootKind}`, key: await generateKey(rootKind) });
+    const ca = await issueCa({
+      subject: 'CN=Suite B CA',
+      key: await generateKey(caKind),
+      issuer: suiteRoot,
+      ...(hashes.ca ? { signingHash: hashes.ca } : {}),
+    });
+    const leaf = await issueLeaf({
+      subject: 'CN=Suite B Leaf',
+      key: await generateKey(leafKind),
+      issuer: ca,
+      ...(hashes.leaf ? { signingHash: hashes.leaf } : {}),
+    });
+    return { root: suiteRoot, intermediates: [ca], leaf };
+  };
+
+  it('allows P-256 at the 128-bit levels and P-384 at -suiteB_128 and -suiteB_192', async () => {
+    expect(await underEachLevel(await curves('p256', 'p256', 'p256'))).toEqual([ok, ok, ok, B]);
+    expect(await underEachLevel(await curves('p384', 'p384', 'p384'))).toEqual([ok, B, ok, ok]);
+  });
+
+  it('lets -suiteB_128 mix a P-384 CA above P-256 keys, with SHA-384 signatures by the P-384 key', async () => {
+    expect(await underEachLevel(await curves('p384', 'p256', 'p256'))).toEqual([ok, B, ok, B]);
+  });
+
+  it('refuses a P-384 key signed with P-256 at every level', async () => {
+    expect(await underEachLevel(await curves('p256', 'p384', 'p384'))).toEqual([ok, B, B, B]);
+    expect(await underEachLevel(await curves('p256', 'p256', 'p384'))).toEqual([ok, B, B, B]);
+  });
+
+  it('refuses a signature whose digest does not fit the signing curve', async () => {
+    expect(await underEachLevel(await curves('p256', 'p256', 'p256', { leaf: 'SHA-384' }))).toEqual([ok, B, B, B]);
+    expect(await underEachLevel(await curves('p384', 'p384', 'p384', { ca: 'SHA-256' }))).toEqual([ok, B, B, B]);
+  });
+
+  it('refuses keys that are not EC, the trust anchor included', async () => {
+    expect(await underEachLevel(await curves('rsa', 'p256', 'p256'))).toEqual([ok, B, B, B]);
+    expect(await underEachLevel(await curves('p256', 'p256', 'ed25519'))).toEqual([ok, B, B, B]);
+  });
+});
+
+describe('-allow_proxy_certs (allowProxyCertificates) as openssl verify', () => {
+  const ok = 'ok';
+  const P = ErrorCodes.ERR_PATH_PROXY_CERTIFICATE;
+  /** Verdicts without and with the option, each compared with openssl verify. */
+  const withAndWithout = async (c: Chain) => [await compare(c, [], {}), await compare(c, ['-allow_proxy_certs'], { allowProxyCertificates: true })];
+  const proxyUnder = async (issuer: Issued, spec: { pathLength?: number; name?: string; extensions?: x509.Extension[] } = {}) =>
+    issueLeaf({
+      subject: spec.name ?? `${issuer.cert.subject}, CN=proxy`,
+      key: await generateKey(),
+      issuer,
+      keyIdentifiers: false,
+      extensions: [proxyCertInfoExtension(spec.pathLength), ...(spec.extensions ?? [])],
+    });
+  /** root -> CA -> end entity (`user`) -> the proxies `make` builds, the last one the target. */
+  const proxyChain = async (
+    make: (user: Issued) => Promise<Issued[]>,
+    spec: { caPathLength?: number; userKeyUsage?: number; userIsCa?: boolean } = {},
+  ): Promise<Chain> => {
+    const ca = await issueCa({
+      subject: 'CN=Proxy Users CA',
+      key: await generateKey(),
+      issuer: root,
+      ...(spec.caPathLength !== undefined ? { basicConstraints: { cA: true, pathLen: spec.caPathLength } } : {}),
+    });
+    const userSpec = {
+      subject: 'CN=Proxy User, O=cmpflow',
+      key: await generateKey(),
+      issuer: ca,
+      ...(spec.userKeyUsage !== undefined ? { keyUsage: spec.userKeyUsage } : {}),
+    };
+    const user = spec.userIsCa ? await issueCa(userSpec) : await issueLeaf(userSpec);
+    const proxies = await make(user);
+    return { root, intermediates: [ca, user, ...proxies.slice(0, -1)], leaf: proxies[proxies.length - 1]! };
+  };
+
+  it('accepts a proxy certificate of an end entity only with the option', async () => {
+    expect(await withAndWithout(await proxyChain(async (user) => [await proxyUnder(user)]))).toEqual([P, ok]);
+  });
+
+  it("does not count proxy certificates against a CA's pathLenConstraint", async () => {
+    expect(await withAndWithout(await proxyChain(async (user) => [await proxyUnder(user)], { caPathLength: 0 }))).toEqual([P, ok]);
+  });
+
+  it('holds a chain of proxies to the pCPathLenConstraint of the proxies above', async () => {
+    const twoDeep = (allowed: number) => async (user: Issued) => {
+      const first = await proxyUnder(user, { pathLength: allowed });
+      return [first, await proxyUnder(first)];
+    };
+    expect(await withAndWithout(await proxyChain(twoDeep(1)))).toEqual([P, ok]);
+    expect(await withAndWithout(await proxyChain(twoDeep(0)))).toEqual([P, P]);
+  });
+
+  it.each<[string, (user: Issued) => Promise<Issued[]>]>([
+    ['a subject that is not the issuer plus a commonName', async (user) => [await proxyUnder(user, { name: 'CN=Someone Else, CN=proxy' })]],
+    ['a last RDN that is not a commonName', async (user) => [await proxyUnder(user, { name: `${user.cert.subject}, OU=proxy` })]],
+    ['a subject with two RDNs added', async (user) => [await proxyUnder(user, { name: `${user.cert.subject}, CN=proxy, CN=again` })]],
+    [
+      'a subjectAltName',
+      async (user) => [await proxyUnder(user, { extensions: [subjectAltNameExtension([{ type: 'dns', value: 'proxy.example' }])] })],
+    ],
+  ])('rejects a proxy certificate with %s either way', async (_what, make) => {
+    const [without, withOption] = await withAndWithout(await proxyChain(make));
+    expect(without).toBe(P);
+    expect(withOption).not.toBe(ok);
+  });
+
+  it('rejects a proxy certificate issued by a key without digitalSignature or by a CA either way', async () => {
+    const byKeyEncipherment = await proxyChain(async (user) => [await proxyUnder(user)], { userKeyUsage: x509.KeyUsageFlags.keyEncipherment });
+    expect(await withAndWithout(byKeyEncipherment)).toEqual([P, ErrorCodes.ERR_PATH_KEY_USAGE]);
+    expect(await withAndWithout(await proxyChain(async (user) => [await proxyUnder(user)], { userIsCa: true }))).toEqual([P, P]);
+  });
+});
+
 describe('unusable verification parameters', () => {
   it('give ERR_INVALID_OPTION for a policy that is not an OID or a list that is not an array', async () => {
     const c = await chain([], []);
@@ -377,5 +514,6 @@ describe('unusable verification parameters', () => {
     expect(await ourVerdict(c, { verifyEmail: 'alice' })).toBe(ErrorCodes.ERR_INVALID_OPTION);
     expect(await ourVerdict(c, { verifyIp: '192.0.2' })).toBe(ErrorCodes.ERR_INVALID_OPTION);
     expect(await ourVerdict(c, { authLevel: -1 })).toBe(ErrorCodes.ERR_INVALID_OPTION);
+    expect(await ourVerdict(c, { suiteB: '256' as never })).toBe(ErrorCodes.ERR_INVALID_OPTION);
   });
 });

@@ -1,0 +1,85 @@
+'use strict';
+/**
+ * Which build of the command line a `cmpflow` process runs. `npm run build` leaves the same
+ * program in dist/ twice: the modules tsc writes (dist/src/cli/main.js and ~200 files it requires)
+ * and one file bundling them with their dependencies (dist/cli/cmpflow.js, scripts/bundle-cli.js),
+ * with a V8 code cache made for it by the build (dist/cli/cmpflow.js.cache).
+ *
+ * Why two: resolving, reading and compiling some 400 modules costs a client run about 200 ms of
+ * CPU; the bundle with its code cache cuts that to about 60 ms (docs/benchmarks.md, "Start-up").
+ * But reading and deserialising the whole bundle costs about 20 ms more than `-help` and
+ * `-version` need, so those, alone on the command line, take the modules, which load only what
+ * they use. Both builds run the same main(): the choice changes the cost, never the behaviour.
+ *
+ * The bundle is used only when it is newer than dist/src/cli/main.js, so a tsc run that did not
+ * rebuild the bundle (a plain `tsc -p tsconfig.build.json`) is never shadowed by an older bundle.
+ * A code cache from another Node.js or V8 is rejected by V8 itself and the bundle compiles without it.
+ */
+const fs = require('fs');
+const path = require('path');
+const vm = require('vm');
+const Module = require('module');
+
+const DIST = path.join(__dirname, '..', 'dist');
+const MODULES_MAIN = path.join(DIST, 'src', 'cli', 'main.js');
+const BUNDLE = path.join(DIST, 'cli', 'cmpflow.js');
+const CACHE = `${BUNDLE}.cache`;
+
+/** Command lines the light build answers at least as fast: nothing but a help or version request. */
+const LIGHT = new Set(['-help', '--help', '-h', '-version', '--version']);
+
+/**
+ * Compiles and runs the bundle as a CommonJS module of its own, with `cachedData` if given.
+ * Returns its exports and the compiled script (the build asks it for a code cache).
+ */
+function runBundle(file, cachedData) {
+  const source = fs.readFileSync(file, 'utf8');
+  const script = new vm.Script(Module.wrap(source), {
+    filename: file,
+    ...(cachedData ? { cachedData } : {}),
+    // -inspect loads @statelyai/inspect, an ES module, with import(): resolve it as a module would.
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  const mod = new Module(file, module);
+  mod.filename = file;
+  mod.paths = Module._nodeModulePaths(path.dirname(file));
+  const req = Module.createRequire(file);
+  script.runInThisContext()(mod.exports, req, mod, file, path.dirname(file));
+  mod.loaded = true;
+  return { exports: mod.exports, script, cacheRejected: cachedData ? script.cachedDataRejected === true : undefined };
+}
+
+function mtimeMs(file) {
+  try {
+    return fs.statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The bundle, when there is one at least as new as the modules; undefined otherwise. */
+function bundleIfCurrent() {
+  const bundled = mtimeMs(BUNDLE);
+  const modules = mtimeMs(MODULES_MAIN);
+  if (bundled === undefined || (modules !== undefined && modules > bundled)) return undefined;
+  let cachedData;
+  try {
+    cachedData = fs.readFileSync(CACHE);
+  } catch {
+    cachedData = undefined;
+  }
+  return runBundle(BUNDLE, cachedData).exports;
+}
+
+/** The exports of src/cli/main.ts from the build that suits `argv` (the arguments after the command). */
+function loadCli(argv) {
+  const light = argv.length === 0 || (argv.length === 1 && LIGHT.has(argv[0]));
+  if (!light && process.env.CMPFLOW_CLI_BUILD !== 'modules') {
+    const bundled = bundleIfCurrent();
+    if (bundled) return bundled;
+  }
+  require('reflect-metadata');
+  return require(MODULES_MAIN);
+}
+
+module.exports = { loadCli, runBundle, BUNDLE, CACHE };

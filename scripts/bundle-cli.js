@@ -10,8 +10,9 @@
  * stay out of the cache (a client run would only pay for deserialising them).
  *
  * Optional packages (bullmq, ioredis, pkcs11js, axios) stay outside, required at run time as
- * before. A bundled module that looks up files beside itself (__dirname) would look in dist/cli/,
- * so the build refuses any but the ones checked to work from there.
+ * before. A module of ours that looks up files beside itself (__dirname, __filename: the package.json
+ * for -version, the worker module of the CA's worker threads) gets its own place in dist/ back, so
+ * that it finds them there as the unbundled module does.
  */
 const crypto = require('crypto');
 const fs = require('fs');
@@ -23,13 +24,32 @@ const DIST = path.join(ROOT, 'dist');
 const { runBundle, BUNDLE, CACHE } = require(path.join(ROOT, 'bin', 'cli-loader.js'));
 
 const EXTERNAL = ['bullmq', 'ioredis', 'pkcs11js', 'axios'];
-/** Modules that use __dirname and work from dist/cli/: version.js looks upwards for the package.json. */
-const DIRNAME_CHECKED = new Set(['dist/src/cli/version.js']);
+const BUNDLE_DIR = '__cmpflowBundleDir';
+
+/**
+ * Gives each module of dist/ that names __dirname or __filename the values it has unbundled,
+ * found from the bundle's own directory at run time (the package may be installed anywhere).
+ */
+const ownLocation = {
+  name: 'own-location',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]dist[\\/].*\.js$/ }, (args) => {
+      const contents = fs.readFileSync(args.path, 'utf8');
+      if (!/\b__(dirname|filename)\b/.test(contents)) return undefined;
+      const rel = (p) => JSON.stringify(path.relative(path.dirname(BUNDLE), p).split(path.sep).join('/'));
+      const prelude =
+        `var __dirname = require('path').join(${BUNDLE_DIR}, ${rel(path.dirname(args.path))}), ` +
+        `__filename = require('path').join(${BUNDLE_DIR}, ${rel(args.path)});`;
+      // On the first line, so that the module's line numbers stay as they were.
+      return { contents: `${prelude} ${contents}`, loader: 'js' };
+    });
+  },
+};
 
 async function bundle() {
   const esbuild = require('esbuild');
   fs.rmSync(path.dirname(BUNDLE), { recursive: true, force: true });
-  const result = await esbuild.build({
+  await esbuild.build({
     stdin: {
       // reflect-metadata first, as bin/cmpflow.js requires it before the modules.
       contents: "require('reflect-metadata');\nmodule.exports = require('./dist/src/cli/main.js');\n",
@@ -41,19 +61,18 @@ async function bundle() {
     platform: 'node',
     target: `node${process.versions.node.split('.')[0]}`,
     format: 'cjs',
+    // The CommonJS files Node itself would load (require, node, default): without this esbuild adds
+    // bundlers' "module" condition and takes tslib's and xstate's ES module builds, each require() of
+    // which then copies the whole module object (tslib's, for 134 modules of @peculiar/*).
+    conditions: [],
+    mainFields: ['main'],
     outfile: BUNDLE,
     external: EXTERNAL,
-    metafile: true,
+    banner: { js: `var ${BUNDLE_DIR} = __dirname;` },
+    plugins: [ownLocation],
     logLevel: 'warning',
     legalComments: 'eof',
   });
-  const ours = Object.keys(result.metafile.inputs).filter((f) => /^dist\/.*\.js$/.test(f));
-  const located = ours.filter((f) => !DIRNAME_CHECKED.has(f) && /\b__(dirname|filename)\b/.test(fs.readFileSync(path.join(ROOT, f), 'utf8')));
-  if (located.length > 0) {
-    throw new Error(
-      `bundle-cli: ${located.join(', ')} use __dirname/__filename, which is dist/cli/ in the bundle; check and list them in DIRNAME_CHECKED`,
-    );
-  }
 }
 
 /** Runs one IR through the bundle against the embedded CA, then writes the bundle's code cache. */

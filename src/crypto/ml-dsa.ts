@@ -267,6 +267,26 @@ export function mlDsaSign(alg: SignatureAlgorithm, key: PrivateKeyHandle, data: 
   }
 }
 
+/**
+ * The variant of an ML-DSA SubjectPublicKeyInfo; undefined for other keys. Throws ERR_CREDENTIALS
+ * when it names ML-DSA but is not one RFC 9881 allows (parameters present, wrong key length).
+ */
+export function mlDsaSpkiVariant(spki: Uint8Array): MlDsaVariant | undefined {
+  let parsed: SubjectPublicKeyInfo;
+  try {
+    parsed = AsnParser.parse(new Uint8Array(spki), SubjectPublicKeyInfo);
+  } catch {
+    return undefined;
+  }
+  const variant = mlDsaVariantOfOid(parsed.algorithm.algorithm);
+  if (variant === undefined) return undefined;
+  if (parsed.algorithm.parameters !== undefined) throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `${variant} public key with parameters`);
+  const length = parsed.subjectPublicKey.byteLength;
+  const expected = implementations[variant].lengths.publicKey;
+  if (length !== expected) throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `${variant} public key of ${length} bytes, not ${expected}`);
+  return variant;
+}
+
 /** Verifies a pure ML-DSA signature; false (never a throw) for a wrong signature, key or algorithm. */
 export function mlDsaVerify(alg: SignatureAlgorithm, spki: Uint8Array, signature: Uint8Array, data: Uint8Array): boolean {
   try {

@@ -1,10 +1,11 @@
 /**
  * certConf (RFC 9810 section 5.3.18): the hash of the new certificate, computed with the hash of
- * the certificate's own signature algorithm; where that algorithm has none (EdDSA), with the hash
- * RFC 9481 section 3.3 names for it, sent in CertStatus.hashAlg, which needs pvno 3 (cmp2021).
+ * the certificate's own signature algorithm; where that algorithm has none (EdDSA, ML-DSA), with
+ * the hash hashlessCertHash picks for it (RFC 9481 section 3.3 for EdDSA, SHA-512 for ML-DSA),
+ * sent in CertStatus.hashAlg, which needs pvno 3 (cmp2021).
  */
 import { CertConfirmContent, CertStatus, PKIFailureInfo, PKIFreeText, PKIStatus, PKIStatusInfo } from '../asn1';
-import { certHashAlgorithm, getCryptoProvider, hashAlgorithmId, Oids, type HashName } from '../crypto';
+import { certHashAlgorithm, getCryptoProvider, hashAlgorithmId, hashlessCertHash, type HashName } from '../crypto';
 import { certificateFromDer } from '../pki/certificate-cache';
 import { viewOf } from '../pki/certificate-view';
 import { toArrayBuffer } from '../bytes';
@@ -16,16 +17,11 @@ export interface CertHash {
   explicit: boolean;
 }
 
-/** The hash RFC 9481 3.3 pairs with an EdDSA certificate signature. */
-function eddsaHash(signatureOid: string): HashName {
-  return signatureOid === Oids.ed448 ? 'SHAKE256' : 'SHA-512';
-}
-
 async function certHash(certificateDer: Uint8Array): Promise<CertHash> {
   // The certificate was parsed when its response was checked: the cache has it.
   const cert = viewOf(certificateFromDer(certificateDer, 'the certificate to confirm')).asn;
   const implied = certHashAlgorithm(cert.signatureAlgorithm);
-  const hash = implied ?? eddsaHash(cert.signatureAlgorithm.algorithm);
+  const hash = implied ?? hashlessCertHash(cert.signatureAlgorithm) ?? 'SHA-512';
   return { hash, value: await getCryptoProvider().digest(hash, certificateDer), explicit: implied === undefined };
 }
 

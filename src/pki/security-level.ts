@@ -3,12 +3,14 @@
  * level N every key of the path, the trust anchor's included, must offer at least the security
  * bits of the level, and every signature but the trust anchor's self-signature a digest of that
  * strength. Security bits are counted as OpenSSL 3.0 does: RSA by NIST SP 800-57 steps of the
- * modulus, EC keys half the curve order, Ed25519 128, Ed448 224; SHA-1 signatures 63 bits, other
+ * modulus, EC keys half the curve order, Ed25519 128, Ed448 224, ML-DSA-44/65/87 128/192/256 (their
+ * categories in FIPS 204; OpenSSL 3.0 has no ML-DSA); SHA-1 signatures 63 bits, other
  * digests half their length.
  */
 import { createPublicKey } from 'crypto';
 import { CmpError, ErrorCodes } from '../errors';
 import { signatureAlgorithmFromId } from '../crypto/algorithms';
+import { isMlDsaVariant, ML_DSA_SECURITY_BITS, mlDsaSpkiVariant, type MlDsaVariant } from '../crypto/ml-dsa';
 import type { HashName } from '../crypto/provider';
 import type { CertificateView } from './certificate-view';
 
@@ -65,7 +67,18 @@ function tooWeak(cert: CertificateView, why: string, level: number, wanted: numb
   );
 }
 
+/** node:crypto of Node 20 cannot import ML-DSA keys: their strength comes from the parameter set. */
+function mlDsaVariantOrUndefined(spki: Uint8Array): MlDsaVariant | undefined {
+  try {
+    return mlDsaSpkiVariant(spki);
+  } catch {
+    return undefined;
+  }
+}
+
 function keySecurityBits(cert: CertificateView): number {
+  const mlDsa = mlDsaVariantOrUndefined(cert.spki);
+  if (mlDsa !== undefined) return ML_DSA_SECURITY_BITS[mlDsa];
   let details: { modulusLength?: number; namedCurve?: string } | undefined;
   let type: string | undefined;
   try {
@@ -97,6 +110,7 @@ function signatureSecurityBits(cert: CertificateView): number {
     const algorithm = signatureAlgorithmFromId(cert.asn.signatureAlgorithm);
     if (algorithm.scheme === 'ed25519') return 128;
     if (algorithm.scheme === 'ed448') return 224;
+    if (isMlDsaVariant(algorithm.scheme)) return ML_DSA_SECURITY_BITS[algorithm.scheme];
     return algorithm.hash ? hashBits[algorithm.hash] : 0;
   } catch {
     // An unknown algorithm offers no known strength.

@@ -39,7 +39,8 @@ function hashOf(req: IncomingRequest, delivered: DeliveredCertificate, hashAlgOi
   } catch (e) {
     return refuse('badAlg', 'the certificate signature algorithm names no hash for certHash', { cause: e });
   }
-  return hash ?? refuse('badRequest', 'the certificate is signed with EdDSA: certConf must name the hash in hashAlg (pvno 3)');
+  // RFC 9810 5.3.18: hashAlg MUST be used when the signature algorithm names no hash (EdDSA, ML-DSA).
+  return hash ?? refuse('badRequest', 'the certificate signature algorithm names no hash (EdDSA, ML-DSA): certConf must name it in hashAlg (pvno 3)');
 }
 
 export async function handleCertConf(ctx: ServerContext, req: IncomingRequest, transaction: Transaction): Promise<Reply> {

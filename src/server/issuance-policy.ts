@@ -28,6 +28,7 @@ import type { ResolvedPolicy } from './config';
 import { extension } from './certificate-builder';
 import { refuse } from './refusal';
 import { cachedPublicKeyObject } from '../crypto/node';
+import { mlDsaSpkiVariant } from '../crypto/ml-dsa';
 
 /** What a request asks for, whatever its syntax. */
 export interface RequestedCertificate {
@@ -97,7 +98,7 @@ export function requestFromCsr(csr: CertificationRequest): RequestedCertificate 
   return { subject: info.subject, spki: encodeDer(info.subjectPKInfo), extensions };
 }
 
-type KeyKind = 'rsa' | 'ec' | 'ed';
+type KeyKind = 'rsa' | 'ec' | 'ed' | 'ml-dsa';
 
 /** Usages RFC 5280 / RFC 8813 / RFC 8410 allow for each kind of key in an end-entity certificate. */
 const usagesByKey: Record<KeyKind, number> = {
@@ -109,12 +110,15 @@ const usagesByKey: Record<KeyKind, number> = {
     KeyUsageFlags.encipherOnly |
     KeyUsageFlags.decipherOnly,
   ed: KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation,
+  // RFC 9881 section 5: digitalSignature, nonRepudiation, keyCertSign, cRLSign (the last two are for CAs).
+  'ml-dsa': KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation,
 };
 
 const defaultUsages: Record<KeyKind, number> = {
   rsa: KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment,
   ec: KeyUsageFlags.digitalSignature,
   ed: KeyUsageFlags.digitalSignature,
+  'ml-dsa': KeyUsageFlags.digitalSignature,
 };
 
 let defaults: { basicConstraints: Extension; keyUsage: Record<KeyKind, Extension> } | undefined;
@@ -127,6 +131,7 @@ function defaultExtensions(): NonNullable<typeof defaults> {
       rsa: extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages.rsa)),
       ec: extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages.ec)),
       ed: extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages.ed)),
+      'ml-dsa': extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages['ml-dsa'])),
     },
   };
   return defaults;
@@ -134,6 +139,12 @@ function defaultExtensions(): NonNullable<typeof defaults> {
 
 /** The kind of a public key this CA certifies; refuses keys it cannot use or that are too weak. */
 export function checkPublicKey(spki: Uint8Array, minRsaBits: number): KeyKind {
+  // node:crypto of Node 20 cannot import ML-DSA keys; their shape is checked where they are used.
+  try {
+    if (mlDsaSpkiVariant(spki) !== undefined) return 'ml-dsa';
+  } catch (e) {
+    return refuse('badCertTemplate', 'the ML-DSA public key in the request is malformed', { cause: e });
+  }
   let key;
   try {
     // OpenSSL's import reads the whole SubjectPublicKeyInfo, key included: stricter than a schema parse.

@@ -1,6 +1,6 @@
 /**
  * A throwaway CA for demos, tests and `cmpflow -port` without credentials: a self-signed root
- * (EC P-256) that issues, and a CMP server certificate it signed (digitalSignature,
+ * (EC P-256 unless `keySpec` names another kind, e.g. ML-DSA-65) that issues, and a CMP server certificate it signed (digitalSignature,
  * id-kp-cmcCA) for signing responses. Kept in memory, and on request also written to a folder
  * (PEM; keys mode 0600, never through a symlink) so that other tools, such as the `openssl` CLI,
  * can use it, and read back from there by a later run that asks to `reuse` it.
@@ -14,7 +14,7 @@ import { CmpOids, PkixOids } from '../asn1';
 import { loadCertificate } from '../credentials/certificates';
 import { loadPrivateKey } from '../credentials/loader';
 import { encodePem } from '../credentials/pem';
-import { getCryptoProvider, type PrivateKeyHandle } from '../crypto';
+import { getCryptoProvider, type KeySpec, type PrivateKeyHandle } from '../crypto';
 import { parseName } from '../pki/names';
 import type { CaCredentials } from './ca';
 import {
@@ -33,6 +33,11 @@ export interface ThrowawayCaOptions {
   caName?: string;
   /** Name of the CMP server certificate; default `/O=cmpflow/CN=cmpflow throwaway CMP server`. */
   serverName?: string;
+  /**
+   * The kind of key of the root and of the CMP server certificate; default EC P-256. With
+   * `{ type: 'ml-dsa-65' }` (or 44, 87) the CA signs certificates and protects responses with ML-DSA.
+   */
+  keySpec?: KeySpec;
   /** Validity of both certificates; default 30 days. */
   days?: number;
   /** Also write the PEM files: into this folder, or into a new temporary folder with `true`. */
@@ -117,10 +122,8 @@ export async function createThrowawayCa(options: ThrowawayCaOptions = {}): Promi
   const notAfter = new Date(now.getTime() + (options.days ?? 30) * DAY);
   const caName = parseName(options.caName ?? '/O=cmpflow/CN=cmpflow throwaway CA');
   const serverName = parseName(options.serverName ?? '/O=cmpflow/CN=cmpflow throwaway CMP server');
-  const [caKey, serverKey] = await Promise.all([
-    provider.generateKey({ type: 'ec', curve: 'P-256' }),
-    provider.generateKey({ type: 'ec', curve: 'P-256' }),
-  ]);
+  const keySpec: KeySpec = options.keySpec ?? { type: 'ec', curve: 'P-256' };
+  const [caKey, serverKey] = await Promise.all([provider.generateKey(keySpec), provider.generateKey(keySpec)]);
   const [caKeyId, serverKeyId] = await Promise.all([keyIdentifier(caKey.spki), keyIdentifier(serverKey.spki)]);
 
   const ca = await signX509Certificate(

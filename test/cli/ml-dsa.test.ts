@@ -1,0 +1,138 @@
+/**
+ * ML-DSA on the command line, against the embedded CA (-use_mock_srv) whose ML-DSA-65 CA is kept
+ * in a -srv_store folder: an ML-DSA -newkey file made the way docs/cli.md shows (OpenSSL 3.0
+ * cannot make one) is enrolled, and the certificate and key it got then protect the next request
+ * with an ML-DSA signature (-cert/-key), answered with ML-DSA-65 protection. The messages saved
+ * with -reqout/-rspout show the algorithms on the wire.
+ */
+import { readFileSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
+import { decodePkiMessage } from '../../src/asn1';
+import { encodePem } from '../../src/credentials';
+import { getCryptoProvider, Oids, type MlDsaName } from '../../src/crypto';
+import { createThrowawayCa } from '../../src/server';
+import { cmpflow, scratchDir } from './run-support';
+
+const SECRET = 'ml-dsa-cli-secret';
+let dir: string;
+let store: string;
+const file = (name: string) => path.join(dir, name);
+
+/** What docs/cli.md tells users to run to make an ML-DSA key file with cmpflow's library. */
+async function makeMlDsaKeyFile(out: string, type: MlDsaName): Promise<Uint8Array> {
+  const provider = getCryptoProvider();
+  const key = await provider.generateKey({ type });
+  writeFileSync(out, encodePem('PRIVATE KEY', await provider.exportPrivateKey(key)), { mode: 0o600 });
+  return key.spki;
+}
+
+beforeAll(async () => {
+  dir = scratchDir();
+  store = file('ca');
+  // The mock server reuses a CA found in its -srv_store folder: this one has ML-DSA-65 keys.
+  await createThrowawayCa({ folder: store, keySpec: { type: 'ml-dsa-65' } });
+});
+
+const mockServer = () => ['-config', '', '-use_mock_srv', '-srv_store', store, '-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`];
+const messages = (names: string) => names.split(',').map((name) => decodePkiMessage(new Uint8Array(readFileSync(file(name)))));
+const certificateOf = (name: string) =>
+  AsnConvert.parse(Buffer.from(readFileSync(file(name), 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64'), Certificate);
+
+describe('ML-DSA with the command line client and the embedded CA', () => {
+  it('enrolls an ML-DSA-44 -newkey (POPO signed with it), then uses it with its certificate for ML-DSA-protected requests', async () => {
+    const spki = await makeMlDsaKeyFile(file('device.key'), 'ml-dsa-44');
+    const first = await cmpflow(
+      [
+        ...mockServer(),
+        '-ref',
+        'client',
+        '-secret',
+        `pass:${SECRET}`,
+        '-recipient',
+        '/CN=CA',
+        '-cmd',
+        'ir',
+        '-newkey',
+        file('device.key'),
+        '-subject',
+        '/CN=pq device',
+        '-certout',
+        file('device.crt'),
+        '-reqout',
+        'ir.der,conf1.der',
+      ],
+      { cwd: dir },
+    );
+    expect(first.errors).toEqual([]);
+    expect(first.code).toBe(0);
+    const cert = certificateOf('device.crt');
+    expect(Buffer.from(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo))).toEqual(Buffer.from(spki));
+    expect(cert.signatureAlgorithm.algorithm).toBe(Oids.mlDsa65);
+    const [ir, conf1] = messages('ir.der,conf1.der');
+    expect(ir!.body.ir![0]!.popo!.signature!.algorithmIdentifier.algorithm).toBe(Oids.mlDsa44);
+    expect(conf1!.body.certConf![0]!.hashAlg?.algorithm).toBe(Oids.sha512);
+
+    await makeMlDsaKeyFile(file('second.key'), 'ml-dsa-87');
+    const second = await cmpflow(
+      [
+        ...mockServer(),
+        '-cert',
+        file('device.crt'),
+        '-key',
+        file('device.key'),
+        '-trusted',
+        path.join(store, 'ca.crt'),
+        '-cmd',
+        'cr',
+        '-newkey',
+        file('second.key'),
+        // The CA lets a signer request only its own subject.
+        '-subject',
+        '/CN=pq device',
+        '-certout',
+        file('second.crt'),
+        '-reqout',
+        'cr.der,conf2.der',
+        '-rspout',
+        'cp.der,pkiconf.der',
+      ],
+      { cwd: dir },
+    );
+    expect(second.errors).toEqual([]);
+    expect(second.code).toBe(0);
+    const [cr, conf2] = messages('cr.der,conf2.der');
+    expect([cr, conf2].map((m) => m!.header.protectionAlg?.algorithm)).toEqual([Oids.mlDsa44, Oids.mlDsa44]);
+    expect(messages('cp.der,pkiconf.der').map((m) => m.header.protectionAlg?.algorithm)).toEqual([Oids.mlDsa65, Oids.mlDsa65]);
+    expect(certificateOf('second.crt').tbsCertificate.subjectPublicKeyInfo.algorithm.algorithm).toBe(Oids.mlDsa87);
+  });
+
+  it('refuses an ML-DSA key file whose seed and expanded key disagree (RFC 9881 example), naming the file', async () => {
+    const bad = path.join(__dirname, '..', 'vectors', 'ml-dsa', 'rfc9881', 'bad-ML-DSA-44-1.priv');
+    const run = await cmpflow(
+      [
+        ...mockServer(),
+        '-ref',
+        'client',
+        '-secret',
+        `pass:${SECRET}`,
+        '-recipient',
+        '/CN=CA',
+        '-cmd',
+        'ir',
+        '-newkey',
+        bad,
+        '-subject',
+        '/CN=bad',
+        '-certout',
+        file('bad.crt'),
+      ],
+      {
+        cwd: dir,
+      },
+    );
+    expect(run.code).not.toBe(0);
+    expect(run.errors.join('\n')).toContain('bad-ML-DSA-44-1.priv');
+  });
+});

@@ -41,6 +41,8 @@ import { Oids } from '../crypto/algorithms';
 import { sameBytes } from '../bytes';
 import { CmpError, ErrorCodes } from '../errors';
 import { aesUnwrap, aesWrap, pwriKekUnwrap, pwriKekWrap } from './key-wrap';
+import { mlKemPublicKey, type MlKemPrivateKey } from '../crypto/ml-kem';
+import { kemRecipient, kemRecipientInfo, openKemRecipient } from './kem-recipient';
 
 export const CmsOids = {
   signedData: '1.2.840.113549.1.7.2',
@@ -92,8 +94,14 @@ const PWRI_ITERATIONS = 100_000;
 /** Who can open the envelope: the holder of a certificate's key, or whoever knows a password. */
 export type EnvelopeRecipient = { kind: 'certificate'; certificate: Uint8Array } | { kind: 'password'; password: Uint8Array };
 
-/** What opens it: the recipient's private key (with its certificate, to pick the RecipientInfo), or the password. */
-export type EnvelopeKey = { kind: 'privateKey'; privateKey: KeyObject; certificate?: Uint8Array } | { kind: 'password'; password: Uint8Array };
+/**
+ * What opens it: the recipient's private key (with its certificate, to pick the RecipientInfo), an ML-KEM
+ * private key (KEMRecipientInfo, RFC 9629; node:crypto has no ML-KEM KeyObject), or the password.
+ */
+export type EnvelopeKey =
+  | { kind: 'privateKey'; privateKey: KeyObject; certificate?: Uint8Array }
+  | { kind: 'kem'; key: MlKemPrivateKey; certificate?: Uint8Array }
+  | { kind: 'password'; password: Uint8Array };
 
 function unsupported(what: string, oid: string): CmpError {
   return new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `unsupported ${what} ${oid} in EnvelopedData`);
@@ -261,19 +269,17 @@ export function envelope(content: Uint8Array, contentType: string, recipient: En
     info = password(recipient.password, cek);
   } else {
     const cert = AsnConvert.parse(buf(recipient.certificate), Certificate);
-    const recipientKey = createPublicKey({
-      key: Buffer.from(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo)),
-      format: 'der',
-      type: 'spki',
-    });
-    if (recipientKey.asymmetricKeyType === 'rsa') info = keyTransport(recipient.certificate, recipientKey, cek);
+    const spki = new Uint8Array(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo));
+    const recipientKey = mlKemPublicKey(spki) ? undefined : createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    if (!recipientKey) info = kemRecipient(spki, new RecipientIdentifier({ issuerAndSerialNumber: issuerAndSerial(recipient.certificate) }), cek);
+    else if (recipientKey.asymmetricKeyType === 'rsa') info = keyTransport(recipient.certificate, recipientKey, cek);
     else if (recipientKey.asymmetricKeyType === 'ec') info = keyAgreement(recipient.certificate, recipientKey, cek);
     else throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `cannot encrypt to a ${recipientKey.asymmetricKeyType} key`);
   }
   const cipher = createCipheriv('aes-256-cbc', cek, iv);
   const encrypted = Buffer.concat([cipher.update(content), cipher.final()]);
-  // RFC 5652 section 6.1: version 3 with a password recipient, 2 with key agreement, 0 with key transport by issuer and serial.
-  const version = info.pwri ? CMSVersion.v3 : info.kari ? CMSVersion.v2 : CMSVersion.v0;
+  // RFC 5652 section 6.1: version 3 with a password or other recipient, 2 with key agreement, 0 with key transport by issuer and serial.
+  const version = info.pwri || info.ori ? CMSVersion.v3 : info.kari ? CMSVersion.v2 : CMSVersion.v0;
   const env = new EnvelopedData({
     version,
     recipientInfos: new RecipientInfos([info]),
@@ -372,6 +378,13 @@ function contentKey(env: EnvelopedData, key: EnvelopeKey): Buffer {
     return openPassword(pwri, key.password);
   }
   const wanted = key.certificate ? issuerAndSerial(key.certificate) : undefined;
+  if (key.kind === 'kem') {
+    for (const info of infos) {
+      const kemri = info.ori && kemRecipientInfo(info.ori);
+      if (kemri && (!wanted || sameIssuerAndSerial(kemri.rid.issuerAndSerialNumber, wanted))) return Buffer.from(openKemRecipient(kemri, key.key));
+    }
+    throw undecryptable('no KEM recipient names this certificate');
+  }
   const type = key.privateKey.asymmetricKeyType;
   if (type === 'rsa') {
     const ktris = infos.flatMap((i) => (i.ktri ? [i.ktri] : []));

@@ -1,1 +1,2 @@
 export * from './enveloped_data';
+export * from './kem_recipient_info';

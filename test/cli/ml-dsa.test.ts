@@ -5,7 +5,7 @@
  * with an ML-DSA signature (-cert/-key), answered with ML-DSA-65 protection. The messages saved
  * with -reqout/-rspout show the algorithms on the wire.
  */
-import { readFileSync, writeFileSync } from 'fs';
+import { readFileSync, statSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
@@ -20,12 +20,27 @@ let dir: string;
 let store: string;
 const file = (name: string) => path.join(dir, name);
 
-/** What docs/cli.md tells users to run to make an ML-DSA key file with cmpflow's library. */
+/** An ML-DSA key file made with the library (the kur below uses one made by the docs' own snippet). */
 async function makeMlDsaKeyFile(out: string, type: MlDsaName): Promise<Uint8Array> {
   const provider = getCryptoProvider();
   const key = await provider.generateKey({ type });
   writeFileSync(out, encodePem('PRIVATE KEY', await provider.exportPrivateKey(key)), { mode: 0o600 });
   return key.spki;
+}
+
+/**
+ * The `node -e` script of docs/cli.md that makes an ML-DSA key file, run here as written except
+ * that 'cmpflow' is this repository's source and the file goes to `out`.
+ */
+async function runDocsKeySnippet(out: string): Promise<void> {
+  const cliDoc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'cli.md'), 'utf8');
+  const script = /<!-- ml-dsa-key-snippet -->\n```sh\nnode -e "\n([\s\S]*?)\n"\n```/.exec(cliDoc)?.[1];
+  if (script === undefined) throw new Error('docs/cli.md has no ML-DSA key snippet');
+  const runnable = script
+    .replace("require('cmpflow')", `require(${JSON.stringify(path.join(__dirname, '..', '..', 'src'))})`)
+    .replace("'device.key'", JSON.stringify(out))
+    .replace('(async () =>', 'return (async () =>');
+  await (new Function('require', runnable) as (r: NodeRequire) => Promise<void>)(require);
 }
 
 beforeAll(async () => {
@@ -41,7 +56,7 @@ const certificateOf = (name: string) =>
   AsnConvert.parse(Buffer.from(readFileSync(file(name), 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64'), Certificate);
 
 describe('ML-DSA with the command line client and the embedded CA', () => {
-  it('enrolls an ML-DSA-44 -newkey (POPO signed with it), then uses it with its certificate for ML-DSA-protected requests', async () => {
+  it('enrolls an ML-DSA-44 -newkey (POPO signed with it), then updates it (kur) to a key made by the docs snippet, protected by ML-DSA', async () => {
     const spki = await makeMlDsaKeyFile(file('device.key'), 'ml-dsa-44');
     const first = await cmpflow(
       [
@@ -74,7 +89,8 @@ describe('ML-DSA with the command line client and the embedded CA', () => {
     expect(ir!.body.ir![0]!.popo!.signature!.algorithmIdentifier.algorithm).toBe(Oids.mlDsa44);
     expect(conf1!.body.certConf![0]!.hashAlg?.algorithm).toBe(Oids.sha512);
 
-    await makeMlDsaKeyFile(file('second.key'), 'ml-dsa-87');
+    await runDocsKeySnippet(file('second.key'));
+    expect(statSync(file('second.key')).mode & 0o777).toBe(0o600);
     const second = await cmpflow(
       [
         ...mockServer(),
@@ -85,27 +101,27 @@ describe('ML-DSA with the command line client and the embedded CA', () => {
         '-trusted',
         path.join(store, 'ca.crt'),
         '-cmd',
-        'cr',
+        'kur',
         '-newkey',
         file('second.key'),
-        // The CA lets a signer request only its own subject.
-        '-subject',
-        '/CN=pq device',
         '-certout',
         file('second.crt'),
         '-reqout',
-        'cr.der,conf2.der',
+        'kur.der,conf2.der',
         '-rspout',
-        'cp.der,pkiconf.der',
+        'kup.der,pkiconf.der',
       ],
       { cwd: dir },
     );
     expect(second.errors).toEqual([]);
     expect(second.code).toBe(0);
-    const [cr, conf2] = messages('cr.der,conf2.der');
-    expect([cr, conf2].map((m) => m!.header.protectionAlg?.algorithm)).toEqual([Oids.mlDsa44, Oids.mlDsa44]);
-    expect(messages('cp.der,pkiconf.der').map((m) => m.header.protectionAlg?.algorithm)).toEqual([Oids.mlDsa65, Oids.mlDsa65]);
-    expect(certificateOf('second.crt').tbsCertificate.subjectPublicKeyInfo.algorithm.algorithm).toBe(Oids.mlDsa87);
+    const [kur, conf2] = messages('kur.der,conf2.der');
+    expect(kur!.body.kur).toBeDefined();
+    expect([kur, conf2].map((m) => m!.header.protectionAlg?.algorithm)).toEqual([Oids.mlDsa44, Oids.mlDsa44]);
+    expect(messages('kup.der,pkiconf.der').map((m) => m.header.protectionAlg?.algorithm)).toEqual([Oids.mlDsa65, Oids.mlDsa65]);
+    const updated = certificateOf('second.crt');
+    expect(updated.tbsCertificate.subjectPublicKeyInfo.algorithm.algorithm).toBe(Oids.mlDsa65);
+    expect(AsnConvert.serialize(updated.tbsCertificate.subject)).toEqual(AsnConvert.serialize(cert.tbsCertificate.subject));
   });
 
   it('refuses an ML-DSA key file whose seed and expanded key disagree (RFC 9881 example), naming the file', async () => {

@@ -6,7 +6,7 @@
  * names none (RFC 9810 section 5.3.18).
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
+import { Certificate, KeyUsage } from '@peculiar/asn1-x509';
 import { X509Certificate } from '@peculiar/x509';
 import { decodePkiMessage, type PKIMessage } from '../../src/asn1';
 import { CmpClient } from '../../src/client';
@@ -97,6 +97,8 @@ describe('the embedded CA with an ML-DSA-65 key', () => {
         expect(asn.signatureAlgorithm.algorithm).toBe(Oids.mlDsa65);
         expect(asn.tbsCertificate.subjectPublicKeyInfo.algorithm.algorithm).toBe(oidOf[variant]);
         expect(asn.tbsCertificate.subjectPublicKeyInfo.algorithm.parameters).toBeUndefined();
+        const keyUsage = asn.tbsCertificate.extensions!.find((e) => e.extnID === '2.5.29.15')!;
+        expect(AsnConvert.parse(keyUsage.extnValue, KeyUsage).toJSON()).toEqual(['digitalSignature']);
         expect(r.chain.map((c) => c.subject)).toEqual([r.certificate.subject, ca.ca.cert.subject]);
         // @peculiar/x509 round-trips the issued certificate.
         expect(Buffer.from(new X509Certificate(r.certificate.toString('pem')).rawData)).toEqual(Buffer.from(r.certificate.rawData));

@@ -5,17 +5,21 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { webcrypto } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
+import { createCipheriv, pbkdf2Sync, randomBytes, webcrypto } from 'node:crypto';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { EncryptedPrivateKeyInfo } from '@peculiar/asn1-pkcs8';
+import { PBKDF2Params, PBKDF2Salt } from '../../src/asn1/cmp/pbmac1';
+import { Pbes2Params } from '../../src/credentials/pbe-params';
+import { encodePem } from '../../src/credentials';
 import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
 import { X509Certificate } from '@peculiar/x509';
 import { NodeCryptoProvider } from '../../src/crypto/node';
 import { WebCryptoProvider } from '../../src/crypto/webcrypto';
 import { defaultSignatureAlgorithm, Oids, signatureAlgorithmFromId, signatureAlgorithmId } from '../../src/crypto/algorithms';
 import type { CryptoProvider, MlDsaName } from '../../src/crypto/provider';
-import { loadPrivateKey } from '../../src/credentials';
 import { validatePath } from '../../src/pki/path';
 import { isCmpError } from '../../src/errors';
+import { loadPrivateKey } from '../../src/credentials';
 
 const vectors = join(__dirname, '..', 'vectors', 'ml-dsa');
 const rfc = (name: string) => readFileSync(join(vectors, 'rfc9881', name), 'utf8');
@@ -39,6 +43,31 @@ function pkcs8MlDsa44(privateKeyChoice: Uint8Array): Uint8Array {
   const octet = [0x04, ...len(privateKeyChoice.length), ...privateKeyChoice];
   const body = [0x02, 0x01, 0x00, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x03, 0x11, ...octet];
   return new Uint8Array([0x30, ...len(body.length), ...body]);
+}
+
+/**
+ * PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) around a PKCS#8, as `openssl pkcs8 -topk8 -v2 aes-256-cbc`
+ * writes it; OpenSSL 3.0 itself cannot, it does not parse ML-DSA keys.
+ */
+function encryptPkcs8(pkcs8: Uint8Array, passphrase: string): string {
+  const salt = randomBytes(16);
+  const iv = randomBytes(16);
+  const key = pbkdf2Sync(passphrase, salt, 2048, 32, 'sha256');
+  const cipher = createCipheriv('aes-256-cbc', key, iv);
+  const encrypted = Buffer.concat([cipher.update(pkcs8), cipher.final()]);
+  const kdf = new PBKDF2Params({
+    salt: new PBKDF2Salt({ specified: new Uint8Array(salt).buffer }),
+    iterationCount: 2048n,
+    prf: new AlgorithmIdentifier({ algorithm: Oids.hmacWithSHA256, parameters: null }),
+  });
+  const params = new Pbes2Params();
+  params.keyDerivationFunc = new AlgorithmIdentifier({ algorithm: Oids.pbkdf2, parameters: AsnConvert.serialize(kdf) });
+  params.encryptionScheme = new AlgorithmIdentifier({ algorithm: Oids.aes256Cbc, parameters: AsnConvert.serialize(new OctetString(iv)) });
+  const info = new EncryptedPrivateKeyInfo({
+    encryptionAlgorithm: new AlgorithmIdentifier({ algorithm: Oids.pbes2, parameters: AsnConvert.serialize(params) }),
+    encryptedData: new OctetString(encrypted),
+  });
+  return encodePem('ENCRYPTED PRIVATE KEY', new Uint8Array(AsnConvert.serialize(info)));
 }
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
@@ -164,6 +193,13 @@ describe.each(providers)('RFC 9881 example keys through %s', (_name, provider) =
     expect(await provider.verify({ scheme: variant }, key.spki, signature, message)).toBe(true);
   });
 
+  it('reads a password-encrypted (PBES2) PKCS#8 ML-DSA key; a wrong pass phrase is ERR_BAD_PASSPHRASE', async () => {
+    const encrypted = encryptPkcs8(pemDer(rfc('ML-DSA-65-seed.priv')), 'kp-secret');
+    const key = await loadPrivateKey(encrypted, 'kp-secret', provider);
+    expect(Buffer.from(key.spki)).toEqual(Buffer.from(pemDer(rfc('ML-DSA-65.pub'))));
+    expect(isCmpError(await rejection(loadPrivateKey(encrypted, 'not-it', provider)), 'ERR_BAD_PASSPHRASE')).toBe(true);
+  });
+
   it('refuses to sign with another scheme, or with a separate hash (HashML-DSA is not allowed in PKIX)', async () => {
     const key = await loadPrivateKey(rfc('ML-DSA-44-seed.priv'), undefined, provider);
     expect(isCmpError(await rejection(provider.sign({ scheme: 'ml-dsa-65' }, key, message)), 'ERR_CREDENTIALS')).toBe(true);
@@ -204,5 +240,19 @@ describe('ML-DSA certificates in @peculiar/x509 and path validation', () => {
     const cert = new X509Certificate(pemDer(rfc(`${file}.crt`)));
     const path = await validatePath(cert, { trusted: [cert], checkSelfSignature: true, at: new Date('2030-01-01T00:00:00Z') });
     expect(path).toHaveLength(1);
+  });
+
+  it('-auth_level counts ML-DSA-44/65/87 keys as 128/192/256 bits: level 4 (192) takes ML-DSA-65 and 87, not 44', async () => {
+    const at = new Date('2030-01-01T00:00:00Z');
+    const verdicts = await Promise.all(
+      variants.map(async ([, file]) => {
+        const cert = new X509Certificate(pemDer(rfc(`${file}.crt`)));
+        return validatePath(cert, { trusted: [cert], authLevel: 4, at }).then(
+          () => 'ok',
+          (e: unknown) => (e as { code?: string }).code,
+        );
+      }),
+    );
+    expect(verdicts).toEqual(['ERR_PATH_SECURITY_LEVEL', 'ok', 'ok']);
   });
 });

@@ -28,6 +28,7 @@ import {
 } from '../asn1';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { sealCertificate, type EnvelopeRecipient } from '../cms';
+import { mlKemPublicKey } from '../crypto/ml-kem';
 import type { CertRequestKind } from '../protocol';
 import { identifies, type IssuedRecord } from './ca';
 import { authorizeIssuance } from './issuance-authorization';
@@ -260,6 +261,8 @@ export async function handleCertRequest(ctx: ServerContext, req: IncomingRequest
  * reads only that), since RFC 9810 section 7 ties EnvelopedData in CMP to pvno 3.
  */
 function encryptForRequester(certificate: Uint8Array, spki: Uint8Array, pvno: number): EncryptedKey {
+  // An ML-KEM key (a KEMRecipientInfo) has no EncryptedValue form, nor a node:crypto KeyObject.
+  if (mlKemPublicKey(spki)) return sealCertificate(certificate, 'envelopedData');
   const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
   return key.asymmetricKeyType === 'rsa' && pvno < 3
     ? sealCertificate(certificate, 'encryptedValue', key)

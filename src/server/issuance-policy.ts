@@ -6,6 +6,7 @@
  * requested one within the policy's maximum and the CA's own validity. Anything else is refused
  * with badCertTemplate.
  */
+import { mlKemPublicKey } from '../crypto/ml-kem';
 import type { CertificationRequest } from '@peculiar/asn1-csr';
 import {
   BasicConstraints,
@@ -98,7 +99,7 @@ export function requestFromCsr(csr: CertificationRequest): RequestedCertificate 
   return { subject: info.subject, spki: encodeDer(info.subjectPKInfo), extensions };
 }
 
-type KeyKind = 'rsa' | 'ec' | 'ed' | 'ml-dsa';
+type KeyKind = 'rsa' | 'ec' | 'ed' | 'ml-dsa' | 'ml-kem';
 
 /** Usages RFC 5280 / RFC 8813 / RFC 8410 allow for each kind of key in an end-entity certificate. */
 const usagesByKey: Record<KeyKind, number> = {
@@ -112,6 +113,8 @@ const usagesByKey: Record<KeyKind, number> = {
   ed: KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation,
   // RFC 9881 section 5: digitalSignature, nonRepudiation, keyCertSign, cRLSign (the last two are for CAs).
   'ml-dsa': KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation,
+  // RFC 9935 (ML-KEM in X.509): keyEncipherment is the only key usage.
+  'ml-kem': KeyUsageFlags.keyEncipherment,
 };
 
 const defaultUsages: Record<KeyKind, number> = {
@@ -119,6 +122,7 @@ const defaultUsages: Record<KeyKind, number> = {
   ec: KeyUsageFlags.digitalSignature,
   ed: KeyUsageFlags.digitalSignature,
   'ml-dsa': KeyUsageFlags.digitalSignature,
+  'ml-kem': KeyUsageFlags.keyEncipherment,
 };
 
 let defaults: { basicConstraints: Extension; keyUsage: Record<KeyKind, Extension> } | undefined;
@@ -132,6 +136,7 @@ function defaultExtensions(): NonNullable<typeof defaults> {
       ec: extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages.ec)),
       ed: extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages.ed)),
       'ml-dsa': extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages['ml-dsa'])),
+      'ml-kem': extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages['ml-kem'])),
     },
   };
   return defaults;
@@ -144,6 +149,11 @@ export function checkPublicKey(spki: Uint8Array, minRsaBits: number): KeyKind {
     if (mlDsaSpkiVariant(spki) !== undefined) return 'ml-dsa';
   } catch (e) {
     return refuse('badCertTemplate', 'the ML-DSA public key in the request is malformed', { cause: e });
+  }
+  try {
+    if (mlKemPublicKey(spki) !== undefined) return 'ml-kem';
+  } catch (e) {
+    return refuse('badCertTemplate', 'the ML-KEM public key in the request is malformed', { cause: e });
   }
   let key;
   try {

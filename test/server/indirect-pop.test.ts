@@ -11,7 +11,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { ContentInfo } from '@peculiar/asn1-cms';
-import { X509Certificate } from '@peculiar/x509';
+import { KeyUsageFlags, KeyUsagesExtension, X509Certificate } from '@peculiar/x509';
+import { generateMlKemKey } from '../../src/crypto/ml-kem';
+import { parseName } from '../../src/pki/names';
 import { CertConfirmContent, CertStatus, PKIBody } from '../../src/asn1';
 import { CmsOids, idData, openCertificate } from '../../src/cms';
 import { encodePem } from '../../src/credentials';
@@ -93,6 +95,22 @@ describe.each([
     expect(done.type).toBe('pkiconf');
     expect(record().confirmed).toBe(true);
   });
+});
+
+it('enrolls an ML-KEM-768 key (popo 2): the certificate comes in EnvelopedData with a KEMRecipientInfo, opened by decapsulation', async () => {
+  const server = await makeServer();
+  const kem = generateMlKemKey('ml-kem-768');
+  const messages = await buildCertReqMessages({ certReqId: 0n, publicKey: kem.spki(), subject: parseName('/CN=ml-kem'), popo: 2 });
+  const answer = await exchange(server, new PKIBody({ ir: messages }), { auth: PBM, pvno: 3 });
+  expect({ type: answer.type, failInfo: answer.failInfo, text: answer.statusText }).toEqual({ type: 'ip', failInfo: [], text: '' });
+  const encrypted = answer.msg.body.ip!.response[0]!.certifiedKeyPair!.certOrEncCert.encryptedCert!;
+  expect(encrypted.envelopedData!.recipientInfos[0]!.ori!.oriType).toBe('1.2.840.113549.1.9.16.13.3');
+  const cert = new X509Certificate(Buffer.from(openCertificate(encrypted, { kind: 'kem', key: kem })));
+  expect(Buffer.from(cert.publicKey.rawData)).toEqual(Buffer.from(kem.spki()));
+  // RFC 9935: an ML-KEM certificate's key usage is keyEncipherment alone.
+  expect(cert.getExtension(KeyUsagesExtension)?.usages).toBe(KeyUsageFlags.keyEncipherment);
+  expect((await confirm(server, answer, cert)).type).toBe('pkiconf');
+  expect(server.state.ca!.record(cert.serialNumber)!.confirmed).toBe(true);
 });
 
 it('answers a cmp2000 (pvno 2) request for an RSA key with EncryptedValue, which openssl pkeyutl and enc decrypt', async () => {

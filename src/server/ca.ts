@@ -168,6 +168,7 @@ export class CertificateAuthority {
     }
     this.maxRecords = options.maxRecords ?? 1_000_000;
     this.store = options.store ?? new MemoryRecordStore();
+    this.store.subscribe?.((change) => this.apply(change));
     this.opened = this.open();
     // Requests wait for `ready()`, which reports the failure; this only keeps it from going unhandled.
     this.opened.catch(() => undefined);

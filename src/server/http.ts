@@ -101,8 +101,11 @@ function mediaType(value: string | undefined): string {
   return (value ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
+/** What `listen` serves: a CmpServer, a CmpCluster, or anything else that answers DER with DER. */
+export type Servable = Pick<CmpServer, 'handle' | 'maxMsgs'>;
+
 /** Serves `server` over HTTP. Rejects with ERR_CONNECTION when the address cannot be bound. */
-export function listen(server: CmpServer, options: ListenOptions = {}): Promise<Listener> {
+export function listen(server: Servable, options: ListenOptions = {}): Promise<Listener> {
   const host = options.host ?? '127.0.0.1';
   const paths = new Set(options.paths ?? ['/pkix/', '/']);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;

@@ -8,3 +8,4 @@ export { CertificateAuthority, serialKey, type CaCredentials, type CaOptions, ty
 export { TransactionStore, type Transaction, type TransactionPhase, type TransactionKind } from './transactions';
 export { listen, PKIXCMP, type ListenOptions, type Listener } from './http';
 export { createThrowawayCa, type ThrowawayCa, type ThrowawayCaOptions, type ThrowawayFiles } from './throwaway-ca';
+export { createCmpCluster, type CmpCluster, type CmpClusterOptions } from './cluster';

@@ -63,6 +63,11 @@ export interface RecordStore {
   /** Resolves once the change would survive a crash; the CA answers only after that. */
   write(change: RecordChange): Promise<void>;
   close(): Promise<void>;
+  /**
+   * For stores shared by several CAs (the workers of a CA cluster): `listener` is given each change
+   * another CA made, after the snapshot `open` returned, and applies it before returning.
+   */
+  subscribe?(listener: (change: RecordChange) => void): void;
 }
 
 /** The records, built by applying changes in order; the same code replays a journal and updates the CA. */

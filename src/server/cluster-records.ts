@@ -1,0 +1,184 @@
+/**
+ * The CA's records when several workers issue: the main thread holds the one record store and a
+ * copy of the records, and each worker's CA holds a replica fed through a `RemoteRecordStore`.
+ * A worker's change is checked against the main thread's copy (a name bound to another
+ * reference, a serial issued twice, a CRL number not above the last are refused, as one CA would
+ * never make them), made durable, and applied by every other worker before the writer hears it
+ * is done. So once a worker answers, every worker knows what that answer promised: an rr or kur
+ * reaching another worker finds the certificate, and TOFU name bindings stay exclusive.
+ */
+import { CmpError, ErrorCodes } from '../errors';
+import { RecordState, type NameBinding, type RecordChange, type RecordSnapshot, type RecordStore } from './records';
+
+/** What a worker's record store asks the main thread, and what it is told. */
+export type RecordRequest = { t: 'open'; id: number } | { t: 'write'; id: number; change: RecordChange };
+export type RecordReply = { t: 'opened'; id: number; snapshot?: RecordSnapshot; error?: string } | { t: 'written'; id: number; error?: string };
+/** A change another worker made; the worker answers `applied` with the same seq once its CA has it. */
+export type RecordBroadcast = { t: 'change'; seq: number; change: RecordChange };
+export type RecordApplied = { t: 'applied'; seq: number };
+
+export interface RecordPeer {
+  send(message: RecordReply | RecordBroadcast): void;
+}
+
+function namesOf(binding: NameBinding): string[] {
+  return [...(binding.subject !== undefined ? [binding.subject] : []), ...binding.altNames];
+}
+
+/** The main thread's side: one store, one copy of the records, and the workers that replicate them. */
+export class RecordsHub {
+  private readonly state = new RecordState();
+  private readonly owners = new Map<string, string>();
+  private opened?: Promise<void>;
+  /** Workers that have their snapshot and so must apply every later change. */
+  private readonly replicas = new Set<RecordPeer>();
+  private seq = 0;
+  private readonly waiting = new Map<number, { left: Set<RecordPeer>; done: () => void }>();
+
+  constructor(private readonly store: RecordStore) {}
+
+  private open(): Promise<void> {
+    this.opened ??= this.store.open().then((snapshot) => {
+      if (snapshot.ca !== undefined) this.state.ca = snapshot.ca;
+      for (const c of snapshot.certificates) this.state.apply({ type: 'issued', certificate: c });
+      for (const b of snapshot.bindings) this.track({ type: 'bound', binding: b });
+      this.state.crlNumber = snapshot.crlNumber;
+    });
+    return this.opened;
+  }
+
+  private track(change: RecordChange): void {
+    if (change.type === 'bound') {
+      const previous = this.state.bindings.get(change.binding.ref);
+      if (previous) for (const name of namesOf(previous)) this.owners.delete(name);
+      for (const name of namesOf(change.binding)) this.owners.set(name, change.binding.ref);
+    } else if (change.type === 'dropped') {
+      for (const ref of change.refs) {
+        const previous = this.state.bindings.get(ref);
+        if (previous) for (const name of namesOf(previous)) if (this.owners.get(name) === ref) this.owners.delete(name);
+      }
+    }
+    this.state.apply(change);
+  }
+
+  /** Why one CA would never make this change after the others, if it would not; 'duplicate' when it changes nothing. */
+  private conflict(change: RecordChange): string | 'duplicate' | undefined {
+    switch (change.type) {
+      case 'ca':
+        if (this.state.ca === undefined) return undefined;
+        return this.state.ca === change.key ? 'duplicate' : 'the record store belongs to another CA';
+      case 'issued':
+        return this.state.certificates.has(change.certificate.serial) ? 'a certificate with this serial number was issued already' : undefined;
+      case 'crlNumber':
+        return change.value <= this.state.crlNumber ? 'a CRL with this number was signed already' : undefined;
+      case 'bound':
+        for (const name of namesOf(change.binding)) {
+          const owner = this.owners.get(name);
+          if (owner !== undefined && owner !== change.binding.ref) return 'a name of this certificate is bound to another reference';
+        }
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  async handle(peer: RecordPeer, request: RecordRequest): Promise<void> {
+    try {
+      await this.open();
+      if (request.t === 'open') {
+        peer.send({ t: 'opened', id: request.id, snapshot: this.state.snapshot() });
+        this.replicas.add(peer);
+        return;
+      }
+      const conflict = this.conflict(request.change);
+      if (conflict !== 'duplicate') {
+        if (conflict !== undefined) throw new CmpError(ErrorCodes.ERR_INTERNAL, `record change refused: ${conflict}`);
+        // Applied to the copy at once, so that a conflicting change racing this one is refused.
+        this.track(request.change);
+        await this.store.write(request.change);
+        await this.broadcast(peer, request.change);
+      }
+      peer.send({ t: 'written', id: request.id });
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      peer.send(request.t === 'open' ? { t: 'opened', id: request.id, error } : { t: 'written', id: request.id, error });
+    }
+  }
+
+  private broadcast(from: RecordPeer, change: RecordChange): Promise<void> {
+    const others = new Set([...this.replicas].filter((p) => p !== from));
+    if (others.size === 0) return Promise.resolve();
+    const seq = ++this.seq;
+    return new Promise<void>((done) => {
+      this.waiting.set(seq, { left: others, done });
+      for (const peer of others) peer.send({ t: 'change', seq, change });
+    });
+  }
+
+  applied(peer: RecordPeer, seq: number): void {
+    const wait = this.waiting.get(seq);
+    if (!wait) return;
+    wait.left.delete(peer);
+    if (wait.left.size === 0) {
+      this.waiting.delete(seq);
+      wait.done();
+    }
+  }
+
+  /** A worker that is gone applies nothing more; nobody waits for it. */
+  leave(peer: RecordPeer): void {
+    this.replicas.delete(peer);
+    for (const seq of [...this.waiting.keys()]) this.applied(peer, seq);
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}
+
+/** A worker's record store: the main thread's hub, over the worker's port. */
+export class RemoteRecordStore implements RecordStore {
+  private nextId = 0;
+  private readonly calls = new Map<number, { resolve: (reply: RecordReply) => void }>();
+  private listener?: (change: RecordChange) => void;
+
+  constructor(private readonly post: (message: RecordRequest | RecordApplied) => void) {}
+
+  /** Feeds a message from the main thread; true when it was one of the store's. */
+  receive(message: RecordReply | RecordBroadcast): void {
+    if (message.t === 'change') {
+      this.listener?.(message.change);
+      this.post({ t: 'applied', seq: message.seq });
+      return;
+    }
+    const call = this.calls.get(message.id);
+    this.calls.delete(message.id);
+    call?.resolve(message);
+  }
+
+  private call(request: RecordRequest): Promise<RecordReply> {
+    return new Promise((resolve) => {
+      this.calls.set(request.id, { resolve });
+      this.post(request);
+    });
+  }
+
+  subscribe(listener: (change: RecordChange) => void): void {
+    this.listener = listener;
+  }
+
+  async open(): Promise<RecordSnapshot> {
+    const reply = await this.call({ t: 'open', id: ++this.nextId });
+    if (reply.error !== undefined || reply.t !== 'opened' || !reply.snapshot) {
+      throw new CmpError(ErrorCodes.ERR_INTERNAL, `the CA cluster's records cannot be opened: ${reply.error ?? 'no snapshot'}`);
+    }
+    return reply.snapshot;
+  }
+
+  async write(change: RecordChange): Promise<void> {
+    const reply = await this.call({ t: 'write', id: ++this.nextId, change });
+    if (reply.error !== undefined) throw new CmpError(ErrorCodes.ERR_INTERNAL, reply.error);
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,83 @@
+/**
+ * A worker thread of a CA cluster (cluster.ts): a complete CMP server of its own (transactions,
+ * protection, issuance) whose CA records are the main thread's, replicated through a
+ * RemoteRecordStore. It answers the DER requests the main thread routes to it.
+ */
+// A worker thread is an entry point: @peculiar/x509's dependency injection needs this first.
+import 'reflect-metadata';
+import { parentPort, workerData } from 'node:worker_threads';
+import { configFromMainThread } from './cluster-config';
+import { RemoteRecordStore, type RecordApplied, type RecordBroadcast, type RecordReply, type RecordRequest } from './cluster-records';
+import { createCmpServer } from './handler';
+
+export interface WorkerData {
+  config: unknown;
+  maxTransactions: number;
+  maxTransactionsPerClient: number;
+  /** Whether the main thread wants each request's body type (config.onRequest). */
+  reportRequests: boolean;
+}
+
+export type ToWorker =
+  { t: 'req'; id: number; der: Uint8Array } | { t: 'crl'; id: number } | { t: 'close'; id: number } | RecordReply | RecordBroadcast;
+export type FromWorker =
+  | { t: 'res'; id: number; der: Uint8Array }
+  | { t: 'crl'; id: number; der?: Uint8Array; error?: string }
+  | { t: 'closed'; id: number }
+  | { t: 'ready'; error?: string }
+  | { t: 'request'; bodyType: string; retransmission: boolean }
+  | { t: 'internalError'; message: string; stack?: string }
+  | RecordRequest
+  | RecordApplied;
+
+/** A copy that owns its whole buffer, so that the buffer can be transferred instead of copied again. */
+export function ownBuffer(der: Uint8Array): Uint8Array {
+  return der.byteOffset === 0 && der.byteLength === der.buffer.byteLength ? der : der.slice();
+}
+
+function main(): void {
+  const port = parentPort!;
+  const data = workerData as WorkerData;
+  const post = (message: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
+  const store = new RemoteRecordStore(post);
+  const config = configFromMainThread(data.config);
+  const server = createCmpServer({
+    ...config,
+    store,
+    maxTransactions: data.maxTransactions,
+    maxTransactionsPerClient: data.maxTransactionsPerClient,
+    ...(data.reportRequests ? { onRequest: (bodyType, info) => post({ t: 'request', bodyType, retransmission: info.retransmission }) } : {}),
+    onInternalError: (e) =>
+      post({ t: 'internalError', message: e instanceof Error ? e.message : String(e), ...(e instanceof Error && e.stack ? { stack: e.stack } : {}) }),
+  });
+  port.on('message', (message: ToWorker) => {
+    switch (message.t) {
+      case 'req':
+        void server.handle(message.der).then((answer) => {
+          const der = ownBuffer(answer);
+          post({ t: 'res', id: message.id, der }, [der.buffer as ArrayBuffer]);
+        });
+        return;
+      case 'crl':
+        server.crl().then(
+          (der) => post({ t: 'crl', id: message.id, der }, [der.buffer]),
+          (e: unknown) => post({ t: 'crl', id: message.id, error: e instanceof Error ? e.message : String(e) }),
+        );
+        return;
+      case 'close':
+        void server
+          .close()
+          .catch(() => undefined)
+          .then(() => post({ t: 'closed', id: message.id }));
+        return;
+      default:
+        store.receive(message);
+    }
+  });
+  server.ready().then(
+    () => post({ t: 'ready' }),
+    (e: unknown) => post({ t: 'ready', error: e instanceof Error ? e.message : String(e) }),
+  );
+}
+
+if (parentPort) main();

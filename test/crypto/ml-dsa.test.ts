@@ -1,6 +1,7 @@
 /**
  * ML-DSA (FIPS 204) through cmpflow's crypto providers, checked against data we did not make:
- * NIST's ACVP keyGen vector, and RFC 9881's example keys and certificates (made with Go's
+ * NIST's ACVP keyGen vector, Wycheproof's verification cases (valid, and invalid in the ways
+ * implementations get wrong), and RFC 9881's example keys and certificates (made with Go's
  * ML-DSA, an independent implementation). See test/vectors/ml-dsa/README.md for their origin.
  */
 import { readFileSync } from 'node:fs';
@@ -123,6 +124,28 @@ describe('ML-DSA keyGen matches NIST ACVP (ML-DSA-keyGen-FIPS204, tcId 1)', () =
     const key = await provider.importPrivateKey(pkcs8MlDsa44(new Uint8Array([0x04, 0x82, 0x0a, 0x00, ...hexBytes(acvp.sk)])));
     const signature = await provider.sign({ scheme: 'ml-dsa-44' }, key, message);
     expect(await provider.verify({ scheme: 'ml-dsa-44' }, spkiOf(acvp.pk), signature, message)).toBe(true);
+  });
+});
+
+interface WycheproofVerifyFile {
+  testGroups: {
+    publicKeyDer: string;
+    tests: { tcId: number; comment: string; msg: string; sig: string; result: 'valid' | 'invalid'; flags: string[] }[];
+  }[];
+}
+
+describe.each(providers)('Wycheproof ML-DSA sigVer (empty context) through %s', (_name, provider) => {
+  describe.each(variants)('%s', (variant) => {
+    const file = JSON.parse(
+      readFileSync(join(vectors, 'wycheproof', `mldsa_${variant.slice(-2)}_verify_subset.json`), 'utf8'),
+    ) as WycheproofVerifyFile;
+    const cases = file.testGroups.flatMap((g) => g.tests.map((t) => ({ ...t, spki: g.publicKeyDer })));
+    it.each(cases.map((c) => [c.tcId, c.result, c.flags.join(',') || c.comment, c] as const))(
+      'tcId %i is %s (%s)',
+      async (_id, result, _flags, c) => {
+        expect(await provider.verify({ scheme: variant }, hexBytes(c.spki), hexBytes(c.sig), hexBytes(c.msg))).toBe(result === 'valid');
+      },
+    );
   });
 });
 

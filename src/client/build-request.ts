@@ -18,6 +18,7 @@ import { protectPkiMessage } from '../protection/protect';
 import { isCertRequestKind } from '../protocol';
 import type { ClientSetup } from './setup';
 import { buildRequestTemplate } from './template';
+import { indirectPopo, popoMethod } from './popo-method';
 
 /** OpenSSL's certReqId for ir/cr/kur; p10cr has none and uses -1 (RFC 9810 5.3.4). */
 const CERT_REQ_ID = 0n;
@@ -51,14 +52,13 @@ async function buildBody(
         ...template,
         ...(o.days !== undefined ? { days: o.days } : {}),
         ...(input.kind === 'kur' ? { oldCert: (setup.oldCert ?? setup.cert)! } : {}),
-        popo: o.popo ?? 1,
+        popo: popoMethod(setup),
         ...(popoKey ? { popoKey } : {}),
         ...(o.centralKeyGeneration ? { centralKeyGeneration: true } : {}),
         digest: setup.digest,
       });
       // cmp2021 tells the CA that we read EnvelopedData (RFC 9810 section 7): an encrypted certificate then comes in one.
-      const indirect = (o.popo === 2 || o.popo === 3) && !o.centralKeyGeneration;
-      return { body: new PKIBody({ [input.kind]: messages }), certReqId: CERT_REQ_ID, pvno: indirect ? 3 : 2 };
+      return { body: new PKIBody({ [input.kind]: messages }), certReqId: CERT_REQ_ID, pvno: indirectPopo(setup) ? 3 : 2 };
     }
     case 'p10cr': {
       if (!setup.csr) throw new CmpError('ERR_MISSING_OPTION', 'p10cr needs a PKCS#10 request (csr)', { options: ['csr'] });

@@ -14,6 +14,7 @@ import { createPrivateKey } from 'node:crypto';
 import type { EnvelopeKey } from '../cms';
 import { getCryptoProvider } from '../crypto';
 import { CmpError, ErrorCodes } from '../errors';
+import { indirectPopo } from './popo-method';
 
 /** The responses that may carry the new certificate: to the request itself, or to a poll for it. */
 function isCertAnswer(input: CheckResponseInput): boolean {
@@ -66,15 +67,12 @@ async function keyDecryption(setup: ClientSetup): Promise<EnvelopeKey> {
 
 /** The new key, which opens the certificate the CA encrypted for it after indirect proof of possession (popo 2 or 3). */
 async function certificateDecryption(setup: ClientSetup): Promise<EnvelopeKey> {
+  if (setup.newKemKey) return { kind: 'kem', key: setup.newKemKey };
   const key = setup.newKey ?? setup.key;
   if (!key)
     throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'newKey: the encrypted certificate opens only with the new key', { options: ['newKey'] });
   const pkcs8 = await getCryptoProvider().exportPrivateKey(key);
   return { kind: 'privateKey', privateKey: createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }) };
-}
-
-function indirectPopo(setup: ClientSetup): boolean {
-  return (setup.options.popo === 2 || setup.options.popo === 3) && !setup.options.centralKeyGeneration;
 }
 
 export async function checkResponse(

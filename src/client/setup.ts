@@ -16,6 +16,8 @@ import type { CertificateInput, CertificatesInput, CmpClientOptions, KeyInput } 
 import type { ProtectionConfig } from '../protection/protect';
 import { createFileTransfer, createHttpTransfer, type HttpTlsOptions, type HttpTransferOptions, type Transfer } from '../transport';
 import { loadTlsCredentials, tlsInEffect } from './tls-credentials';
+import { mlKemPrivateKeyIn } from '../credentials/ml-kem-key';
+import type { MlKemPrivateKey } from '../crypto/ml-kem';
 
 export interface ClientSetup {
   options: CmpClientOptions;
@@ -29,6 +31,8 @@ export interface ClientSetup {
   sender: GeneralName;
   recipient: GeneralName;
   newKey?: PrivateKeyHandle;
+  /** newKey when it is an ML-KEM key: it cannot sign, so it is enrolled with indirect proof of possession. */
+  newKemKey?: MlKemPrivateKey;
   oldCert?: X509Certificate;
   csr?: Uint8Array;
   subject?: Name;
@@ -100,6 +104,10 @@ export async function certificatesOf(input: CertificatesInput | undefined, optio
  */
 export async function certificateOf(input: CertificateInput, option: string, passphrase?: string): Promise<X509Certificate> {
   return (await certificatesOf(input, option, passphrase))[0]!;
+}
+
+function mlKemKeyOf(input: KeyInput): MlKemPrivateKey | undefined {
+  return typeof input === 'object' && !(input instanceof Uint8Array) ? undefined : mlKemPrivateKeyIn(input, 'private key');
 }
 
 export async function keyOf(input: KeyInput, passphrase: string | undefined, option: string): Promise<PrivateKeyHandle> {
@@ -206,7 +214,8 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
   const signerFile = o.cert !== undefined ? await certificatesOf(o.cert, 'cert', o.keyPass) : [];
   const cert = signerFile[0];
   const key = o.key !== undefined ? await keyOf(o.key, o.keyPass, 'key') : undefined;
-  const newKey = o.newKey !== undefined ? await keyOf(o.newKey, o.newKeyPass, 'newKey') : undefined;
+  const newKemKey = o.newKey !== undefined ? await labelled('newKey', () => mlKemKeyOf(o.newKey!)) : undefined;
+  const newKey = o.newKey !== undefined && !newKemKey ? await keyOf(o.newKey, o.newKeyPass, 'newKey') : undefined;
   const oldCert = o.oldCert !== undefined ? await certificateOf(o.oldCert, 'oldCert', o.keyPass) : undefined;
   const srvCert = o.srvCert !== undefined ? await certificateOf(o.srvCert, 'srvCert', o.otherPass) : undefined;
   const trusted = await certificatesOf(o.trusted, 'trusted', o.otherPass);
@@ -269,6 +278,7 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
     sender: dn(senderName),
     recipient: dn(recipientName),
     ...(newKey ? { newKey } : {}),
+    ...(newKemKey ? { newKemKey } : {}),
     ...(oldCert ? { oldCert } : {}),
     ...(csr ? { csr } : {}),
     ...(subject ? { subject } : {}),

@@ -41,6 +41,7 @@ const isNullDn = (n: Name | undefined) => n !== undefined && n.length === 0;
 /** The SPKI the request asks a certificate for; the response's certificate must carry it. */
 export function requestedPublicKey(setup: ClientSetup, refCert: X509Certificate | undefined): Uint8Array | undefined {
   if (setup.newKey) return setup.newKey.spki;
+  if (setup.newKemKey) return setup.newKemKey.spki();
   // The CA makes the key: there is nothing to request, and the new certificate is checked against the key it returns.
   if (setup.options.centralKeyGeneration) return undefined;
   if (setup.csr) {

@@ -5,7 +5,10 @@
  * serve the method is refused. And OpenSSL 3.0's own client, which sends -popo 2 as cmp2000 and reads only
  * EncryptedValue, enrolls an RSA key with the embedded CA over HTTP (`cmpflow -port`-style listener).
  */
-import { readFileSync } from 'fs';
+import { readFileSync, writeFileSync } from 'fs';
+import { X509Certificate } from '@peculiar/x509';
+import { encodePem } from '../../src/credentials';
+import { generateMlKemKey } from '../../src/crypto/ml-kem';
 import * as path from 'path';
 import { createCmpServer, createThrowawayCa, listen, type CmpServer, type Listener, type ThrowawayCa } from '../../src/server';
 import { runCmp, runOpenSsl } from '../support/openssl';
@@ -65,6 +68,20 @@ describe.each([
     await expectKeyOf(cert, key);
     expect(await openssl(['x509', '-in', cert, '-noout', '-subject'])).toContain(`CN = popo ${popo}`);
   });
+});
+
+it('enrolls an ML-KEM-768 key from a PKCS#8 file with the embedded CA: -popo 2 by default, the certificate decapsulated and saved', async () => {
+  const kem = generateMlKemKey('ml-kem-768');
+  const key = file('ml-kem.key');
+  writeFileSync(key, encodePem('PRIVATE KEY', kem.pkcs8()));
+  const cert = file('ml-kem.crt');
+  const run = await cmpflow([...embeddedMac(), '-cmd', 'ir', '-newkey', key, '-subject', '/CN=ml-kem cli', '-certout', cert]);
+  expect(run.errors).toEqual([]);
+  expect(run.code).toBe(0);
+  const saved = new X509Certificate(readFileSync(cert, 'utf8'));
+  expect(Buffer.from(saved.publicKey.rawData)).toEqual(Buffer.from(kem.spki()));
+  // OpenSSL 3.0 knows no ML-KEM but still reads the certificate and its algorithm OID.
+  expect(await openssl(['x509', '-in', cert, '-noout', '-text'])).toContain('2.16.840.1.101.3.4.4.2');
 });
 
 it('refuses -popo 3 for an RSA key and -popo 2 for an EC key, naming the option', async () => {

@@ -8,7 +8,8 @@
  */
 import { CmpClient } from '../../src/client';
 import { getCryptoProvider, type KeySpec } from '../../src/crypto';
-import { publicKeyMatches } from '../../src/credentials';
+import { encodePem, publicKeyMatches } from '../../src/credentials';
+import { generateMlKemKey } from '../../src/crypto/ml-kem';
 import { createCmpServer, createThrowawayCa, listen, type CmpServer, type ThrowawayCa } from '../../src/server';
 import type { CmpClientOptions } from '../../src/options';
 
@@ -52,6 +53,25 @@ describe.each([
     const r = await new CmpClient({ ...options(url), newKey, popo, subject: `/CN=polled ${popo}` }).cr();
     expect(r.polls).toBeGreaterThanOrEqual(1);
     expect(publicKeyMatches(newKey, r.certificate)).toBe(true);
+  });
+});
+
+describe('an ML-KEM key', () => {
+  it.each([['ml-kem-512'], ['ml-kem-768'], ['ml-kem-1024']] as const)(
+    'enrolls an %s key given as PKCS#8 PEM: keyEncipherment by default, the certificate decapsulated and confirmed',
+    async (variant) => {
+      const { server, url } = await start();
+      const kem = generateMlKemKey(variant);
+      const r = await new CmpClient({ ...options(url), newKey: encodePem('PRIVATE KEY', kem.pkcs8()), subject: `/CN=${variant}` }).ir();
+      expect(Buffer.from(r.certificate.publicKey.rawData)).toEqual(Buffer.from(kem.spki()));
+      expect(server.state.ca!.record(r.certificate.serialNumber)!.confirmed).toBe(true);
+    },
+  );
+
+  it('is refused with popo 1: it cannot sign (ERR_INVALID_OPTION)', async () => {
+    const { url } = await start();
+    const newKey = encodePem('PRIVATE KEY', generateMlKemKey('ml-kem-768').pkcs8());
+    await expect(new CmpClient({ ...options(url), newKey, popo: 1, subject: '/CN=sign' }).ir()).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
   });
 });
 

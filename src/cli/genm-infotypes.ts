@@ -11,14 +11,17 @@ import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
 import type { X509Certificate, X509Crl } from '@peculiar/x509';
 import { CmpOids, oidName, type Controls } from '../asn1';
-import type { CmpClient, GeneralResult } from '../client';
+import type { GeneralResult } from '../client';
 import { getCaCerts, getCertReqTemplate, getCrlUpdate } from '../client/general-requests';
 import { certificateOf } from '../client/setup';
 import { encodeCrl, loadCrl } from '../credentials/crl';
 import { CmpError, ErrorCodes } from '../errors';
+import type { CmpClientOptions } from '../options';
+import type { InfoTypeAndValueInput } from '../options';
 import type { CliLog } from './log';
 import type { CliSettings } from './options';
 import { saveReceived, type CertificateOutputs } from './outputs';
+import { runRootCaUpdate } from './root-ca-update';
 
 /** The InfoTypes with a command of their own here; any other -infotype only lists the genp. */
 export const SPECIFIC_INFOTYPES: readonly string[] = [CmpOids.idItCaCerts, CmpOids.idItCertReqTemplate, CmpOids.idItCrlStatusList];
@@ -79,24 +82,62 @@ function paramText(der: ArrayBuffer): string {
   return Buffer.from(der).toString('hex');
 }
 
+/** One genm → genp exchange: CmpClient.genm, or a transaction with a session file (session-command.ts). */
+export type GenmExchange = (itavs: InfoTypeAndValueInput[]) => Promise<GeneralResult>;
+
+/**
+ * What the -infotype commands read of the settings: the InfoType, what names the request's
+ * subject, and where the answer goes. A session file keeps them (absolute), so that a resumed genm
+ * writes the files an uninterrupted one would.
+ */
+export type GenmSettings = Pick<
+  CliSettings,
+  'infoType' | 'template' | 'keySpec' | 'crlCert' | 'oldCrl' | 'crlOut' | 'crlForm' | 'oldWithOld' | 'newWithNew' | 'newWithOld' | 'oldWithNew'
+>;
+
+export const GENM_SETTING_KEYS = [
+  'template',
+  'keySpec',
+  'crlCert',
+  'oldCrl',
+  'crlOut',
+  'oldWithOld',
+  'newWithNew',
+  'newWithOld',
+  'oldWithNew',
+] as const satisfies readonly (keyof GenmSettings)[];
+
 export interface SpecificGenmContext {
-  cli: CliSettings;
+  cli: GenmSettings;
   cwd: string;
   log: CliLog;
   outputs: CertificateOutputs;
 }
 
 /**
+ * Runs the command the -infotype has (rootCaCert, caCerts, certReqTemplate, crlStatusList) through
+ * `genm` and writes its files; false, without any exchange, when the -infotype has none (the
+ * caller then sends the plain genm and lists the genp). `options`: the client's, as resolved.
+ */
+export async function runGenmCommand(genm: GenmExchange, ctx: SpecificGenmContext, options: CmpClientOptions): Promise<boolean> {
+  if (ctx.cli.infoType?.oid === CmpOids.idItRootCaCert) {
+    await runRootCaUpdate(genm, { ...ctx, options });
+    return true;
+  }
+  return runSpecificGenm(genm, ctx);
+}
+
+/**
  * Runs the genm the -infotype asks for and writes its files; false when the -infotype has no
  * command of its own (the caller then sends the plain genm).
  */
-export async function runSpecificGenm(client: CmpClient, ctx: SpecificGenmContext): Promise<boolean> {
+export async function runSpecificGenm(exchange: GenmExchange, ctx: SpecificGenmContext): Promise<boolean> {
   const { cli, log, outputs } = ctx;
   const oid = cli.infoType?.oid;
   if (oid === undefined || !SPECIFIC_INFOTYPES.includes(oid)) return false;
   const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(ctx.cwd, p));
   let last: GeneralResult | undefined;
-  const genm = async (itavs: Parameters<CmpClient['genm']>[0]) => (last = await client.genm(itavs));
+  const genm = async (itavs: InfoTypeAndValueInput[]) => (last = await exchange(itavs));
 
   if (oid === CmpOids.idItCaCerts) {
     if (outputs.caCertsOut === undefined) throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'Missing -cacertsout option for -infotype caCerts');

@@ -75,6 +75,8 @@ export interface CliSettings {
   crlOut?: string;
   /** -crlform: DER by default, as in OpenSSL. */
   crlForm: 'PEM' | 'DER';
+  /** -crlform was given: at -resume it then replaces the form a session file saved. */
+  crlFormGiven?: boolean;
   keyForm?: 'PEM' | 'DER' | 'P12';
   reqIn?: string[];
   reqInNewTid: boolean;
@@ -460,6 +462,7 @@ class Builder {
       repeat: v.num('repeat') ?? 1,
       certForm,
       crlForm,
+      ...(v.has('crlform') ? { crlFormGiven: true } : {}),
       reqInNewTid: v.flag('reqin_new_tid'),
       useMockServer: v.flag('use_mock_srv'),
       sansCritical: sans?.includes('critical') ?? false,

@@ -12,7 +12,7 @@ import type { CmpClient, GeneralResult } from '../client';
 import { getRootCaUpdate } from '../client/general-requests';
 import { certificateOf, certificatesOf } from '../client/setup';
 import { CmpError, ErrorCodes } from '../errors';
-import type { CmpClientOptions } from '../options';
+import type { CmpClientOptions, InfoTypeAndValueInput } from '../options';
 import type { CliLog } from './log';
 import type { CliSettings } from './options';
 import { saveCertificates, saveReceived, type CertificateOutputs } from './outputs';
@@ -48,7 +48,7 @@ export async function saveServerCertificate(client: CmpClient, file: string | un
 }
 
 export interface RootCaUpdateContext {
-  cli: CliSettings;
+  cli: Pick<CliSettings, 'oldWithOld' | 'newWithNew' | 'newWithOld' | 'oldWithNew'>;
   cwd: string;
   log: CliLog;
   outputs: CertificateOutputs;
@@ -57,7 +57,7 @@ export interface RootCaUpdateContext {
 }
 
 /** do_genm() for rootCaCert: asks for an update of -oldwithold (or of whatever -trusted holds). */
-export async function runRootCaUpdate(client: CmpClient, ctx: RootCaUpdateContext): Promise<void> {
+export async function runRootCaUpdate(exchange: (itavs: InfoTypeAndValueInput[]) => Promise<GeneralResult>, ctx: RootCaUpdateContext): Promise<void> {
   const { cli, log, outputs } = ctx;
   const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(ctx.cwd, p));
   const newWithNewFile = abs(cli.newWithNew);
@@ -70,7 +70,7 @@ export async function runRootCaUpdate(client: CmpClient, ctx: RootCaUpdateContex
   }
   const trusted = oldWithOld ? [] : await certificatesOf(ctx.options.trusted, '-trusted', ctx.options.otherPass);
   let last: GeneralResult | undefined;
-  const genm = async (itavs: Parameters<CmpClient['genm']>[0]) => (last = await client.genm(itavs));
+  const genm = async (itavs: InfoTypeAndValueInput[]) => (last = await exchange(itavs));
   const update = await getRootCaUpdate(genm, oldWithOld, ctx.options.verification?.at, trusted);
   if (!update) log.info('No root CA certificate update available');
   else if (!oldWithOld && update.oldWithNew) {

@@ -6,7 +6,6 @@
 import { writeFileSync } from 'fs';
 import { writeFile } from 'fs/promises';
 import * as path from 'path';
-import { CmpOids } from '../asn1/oids';
 import { CmpClient } from '../client';
 import { CmpError, ErrorCodes } from '../errors';
 import { isCertRequestKind } from '../protocol';
@@ -20,14 +19,14 @@ import type { InterruptNotice } from './interrupt';
 import { LogLevel, type CliLog, type OutputStream } from './log';
 import type { RunCommandLine } from './options';
 import { reportGeneral, reportRevocation } from './exchange-report';
-import { runSpecificGenm } from './genm-infotypes';
-import { runRootCaUpdate, saveServerCertificate } from './root-ca-update';
+import { GENM_SETTING_KEYS, runGenmCommand, type GenmSettings } from './genm-infotypes';
+import { saveServerCertificate } from './root-ca-update';
 import { saveReceived, type CertificateOutputs } from './outputs';
 import { PollProgress } from './progress';
 import { createProtocolLog } from './protocol-log';
 import { sanitizeForInspection } from '../session/inspect';
 import type { MockServer } from './server-command';
-import type { SessionContext } from './session-command';
+import type { GenmCommand, SessionContext } from './session-command';
 
 export interface ClientIo extends ClientEnvironment {
   stdout: OutputStream;
@@ -196,6 +195,14 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
     }
     if (given.newKeyOut !== undefined && options.newKeyPass !== undefined) given.newKeyPass = options.newKeyPass;
     const outputs: CertificateOutputs = { ...given, certForm: cli.certForm, ...(cli.noCacheExtraCerts ? { noCacheExtraCerts: true } : {}) };
+    // A genm's -infotype command, as the loop below runs it and a session file keeps it.
+    const genmSettings: Partial<GenmSettings> = {
+      ...(cli.infoType ? { infoType: cli.infoType } : {}),
+      ...(cli.resume === undefined || cli.crlFormGiven ? { crlForm: cli.crlForm } : {}),
+    };
+    for (const key of GENM_SETTING_KEYS) if (cli[key] !== undefined) genmSettings[key] = abs(cli[key]);
+    const runGenm: GenmCommand = (settings, exchange, outs) =>
+      runGenmCommand(exchange, { cli: { crlForm: 'DER', ...settings }, cwd: io.cwd, log, outputs: outs }, options);
     const sessionContext = (): SessionContext => ({
       log,
       stderr: io.stderr,
@@ -207,6 +214,7 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
       ...(run.now ? { now: run.now } : {}),
       ...(run.interrupt ? { interrupt: run.interrupt } : {}),
       ...(parsed.recorded ? { recorded: parsed.recorded } : {}),
+      genm: { settings: genmSettings, run: runGenm },
     });
 
     const client = new CmpClient(options);
@@ -232,9 +240,7 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
           await saveReceived(await client.certReq(cmd), outputs, log);
         } else if (cmd === 'rr') {
           await reportRevocation(await client.rr(), outputs, log);
-        } else if (cli.infoType?.oid === CmpOids.idItRootCaCert) {
-          await runRootCaUpdate(client, { cli, cwd: io.cwd, log, outputs, options });
-        } else if (!(await runSpecificGenm(client, { cli, cwd: io.cwd, log, outputs }))) {
+        } else if (!(await runGenm(genmSettings, (itavs) => client.genm(itavs), outputs))) {
           await reportGeneral(await client.genm(genmItavs(parsed)), outputs, log, io.stdout);
         }
         await saveServerCertificate(client, abs(cli.srvCertOut), outputs, log);

@@ -5,8 +5,9 @@
  * status 3, otherwise it sleeps until the poll is due (showing progress) and polls again. A later
  * `-resume FILE` continues from the file, polling at once with -nowait. When the answer comes it
  * is reported as a run without a session file reports it (the certificate saved where the saved
- * or given output options say; the revocation's outcome; the genp's ITAVs), and the session file
- * is removed.
+ * or given output options say; the revocation's outcome; the genp's ITAVs, or for an -infotype
+ * with a command of its own, such as caCerts or rootCaCert, the files that command writes), and
+ * the session file is removed.
  *
  * The file holds no secret: the session snapshot has only ids, nonces, times and the public key
  * the request asked a certificate for, the server's last answer as received, and the `meta` part
@@ -14,7 +15,7 @@
  * (session-options.ts), so that a resume needs only the secrets.
  */
 import * as path from 'path';
-import type { CmpClient, TryCertReqResult, TryExchangeResult } from '../client';
+import type { CmpClient, GeneralResult, TryCertReqResult, TryExchangeResult } from '../client';
 import type { CertRequestKind } from '../../machines';
 import { CmpError, ErrorCodes, type ErrorCode } from '../errors';
 import type { InfoTypeAndValueInput } from '../options';
@@ -24,6 +25,7 @@ import type { CliLog, OutputStream } from './log';
 import { EXIT_WAITING } from './exit-status';
 import { reportGeneral, reportRevocation } from './exchange-report';
 import type { InterruptNotice } from './interrupt';
+import { GENM_SETTING_KEYS, type GenmExchange, type GenmSettings } from './genm-infotypes';
 import type { CmpCommand } from './options';
 import { saveReceived, type CertificateOutputs, type CertForm } from './outputs';
 import type { PollProgress } from './progress';
@@ -62,7 +64,15 @@ export interface SessionContext {
   interrupt?: InterruptNotice;
   /** The run's options to record in the file (session-options.ts), so that -resume needs only secrets. */
   recorded?: SessionMeta;
+  /**
+   * A genm's -infotype command: `settings` (paths absolute) are saved in the file, and at -resume
+   * those given again replace the saved ones; `run` does the command through the exchange it is
+   * given, or returns false at once when the -infotype has none.
+   */
+  genm?: { settings: Partial<GenmSettings>; run: GenmCommand };
 }
+
+export type GenmCommand = (settings: Partial<GenmSettings>, exchange: GenmExchange, outputs: CertificateOutputs) => Promise<boolean>;
 
 interface SavedOutputs {
   cmd: CmpCommand;
@@ -72,6 +82,19 @@ interface SavedOutputs {
   extraCertsOut?: string;
   caCertsOut?: string;
   server?: string;
+  /** A genm's -infotype as its OID and name, and the other GenmSettings. */
+  infoType?: string;
+  infoTypeName?: string;
+  crlForm?: CertForm;
+  template?: string;
+  keySpec?: string;
+  crlCert?: string;
+  oldCrl?: string;
+  crlOut?: string;
+  oldWithOld?: string;
+  newWithNew?: string;
+  newWithOld?: string;
+  oldWithNew?: string;
 }
 
 interface WaitingContext {
@@ -116,6 +139,86 @@ function savedOf(session: PersistedSession): Partial<SavedOutputs> {
   }
   if (form === 'PEM' || form === 'DER') out.certForm = form;
   return out;
+}
+
+/** The genm settings a file saved, with those given now on top. */
+function genmSettingsOf(session: PersistedSession, given: Partial<GenmSettings>): Partial<GenmSettings> {
+  const m = session.meta ?? {};
+  const text = (key: string) => (typeof m[key] === 'string' ? (m[key] as string) : undefined);
+  const saved: Partial<GenmSettings> = {};
+  const oid = text('infoType');
+  if (oid !== undefined) saved.infoType = { oid, name: text('infoTypeName') ?? oid };
+  const form = text('crlForm');
+  if (form === 'PEM' || form === 'DER') saved.crlForm = form;
+  for (const key of GENM_SETTING_KEYS) {
+    const v = text(key);
+    if (v !== undefined) saved[key] = v;
+  }
+  const out: Partial<GenmSettings> = { ...saved };
+  for (const [key, value] of Object.entries(given)) if (value !== undefined) (out as Record<string, unknown>)[key] = value;
+  return out;
+}
+
+/** The genm settings as meta entries. */
+function genmMeta(settings: Partial<GenmSettings> | undefined): SessionMeta {
+  if (!settings?.infoType) return {};
+  const meta: SessionMeta = { infoType: settings.infoType.oid, infoTypeName: settings.infoType.name };
+  if (settings.crlForm !== undefined) meta.crlForm = settings.crlForm;
+  for (const key of GENM_SETTING_KEYS) if (settings[key] !== undefined) meta[key] = settings[key];
+  return meta;
+}
+
+/** Ends a genm -infotype command whose exchange is left waiting in the file (-nowait). */
+class StillWaiting {
+  constructor(readonly code: number) {}
+}
+
+/**
+ * A genm through the session file: the -infotype's own command when it has one (its exchange is
+ * the session-driven transaction), else the plain genm whose genp is listed.
+ */
+async function driveGenm(
+  ctx: SessionContext,
+  files: { target: string; source?: string },
+  meta: SessionMeta,
+  outputs: CertificateOutputs,
+  settings: Partial<GenmSettings>,
+  first: (itavs: InfoTypeAndValueInput[]) => Promise<TryExchangeResult<GeneralResult>>,
+  next: (session: PersistedSession) => Promise<TryExchangeResult<GeneralResult>>,
+  plainItavs: InfoTypeAndValueInput[],
+): Promise<number> {
+  if (ctx.genm) {
+    let code = 0;
+    const exchange: GenmExchange = async (itavs) => {
+      let answer: GeneralResult | undefined;
+      code = await drive(
+        ctx,
+        files,
+        meta,
+        () => first(itavs),
+        next,
+        async (r) => {
+          answer = r;
+        },
+      );
+      if (answer === undefined) throw new StillWaiting(code);
+      return answer;
+    };
+    try {
+      if (await ctx.genm.run(settings, exchange, outputs)) return code;
+    } catch (e) {
+      if (e instanceof StillWaiting) return e.code;
+      throw e;
+    }
+  }
+  return drive(
+    ctx,
+    files,
+    meta,
+    () => first(plainItavs),
+    next,
+    (r) => reportGeneral(r, outputs, ctx.log, ctx.stdout),
+  );
 }
 
 /**
@@ -213,13 +316,16 @@ export async function runWithSession(
       (r) => reportRevocation(r, outputs, ctx.log),
     );
   }
-  return drive(
+  const settings = ctx.genm?.settings ?? {};
+  return driveGenm(
     ctx,
     files,
-    meta,
-    () => client.tryGenm(itavs),
+    { ...meta, ...genmMeta(settings) },
+    outputs,
+    settings,
+    (sent) => client.tryGenm(sent),
     (s) => client.tryResumeGenm(s),
-    (r) => reportGeneral(r, outputs, ctx.log, ctx.stdout),
+    itavs,
   );
 }
 
@@ -266,13 +372,17 @@ export async function resumeFromFile(client: CmpClient, source: string, target: 
     );
   }
   if (saved.machine === 'general') {
-    return drive(
+    const settings = genmSettingsOf(saved, ctx.genm?.settings ?? {});
+    // The genm went out when the session started: its answer is all that is left to get.
+    return driveGenm(
       ctx,
       files,
-      meta,
+      { ...meta, ...genmMeta(settings) },
+      outputs,
+      settings,
       () => client.tryResumeGenm(saved),
       (s) => client.tryResumeGenm(s),
-      (r) => reportGeneral(r, outputs, ctx.log, ctx.stdout),
+      [],
     );
   }
   if (outputs.certOut === undefined) {

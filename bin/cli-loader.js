@@ -17,8 +17,6 @@
  */
 const fs = require('fs');
 const path = require('path');
-const vm = require('vm');
-const Module = require('module');
 
 const DIST = path.join(__dirname, '..', 'dist');
 const MODULES_MAIN = path.join(DIST, 'src', 'cli', 'main.js');
@@ -33,6 +31,9 @@ const LIGHT = new Set(['-help', '--help', '-h', '-version', '--version']);
  * Returns its exports and the compiled script (the build asks it for a code cache).
  */
 function runBundle(file, cachedData) {
+  // Loaded here: -help and -version, which never run the bundle, need neither.
+  const vm = require('vm');
+  const Module = require('module');
   const source = fs.readFileSync(file, 'utf8');
   const script = new vm.Script(Module.wrap(source), {
     filename: file,
@@ -78,7 +79,9 @@ function loadCli(argv) {
     const bundled = bundleIfCurrent();
     if (bundled) return bundled;
   }
-  require('reflect-metadata');
+  // The decorators of the ASN.1 classes need reflect-metadata before any of them loads; a help or
+  // version request loads none of them.
+  if (!light) require('reflect-metadata');
   return require(MODULES_MAIN);
 }
 

@@ -11,7 +11,7 @@
  * up to 4896, and the form RFC 9881 recommends; a key read without a seed is written back
  * expanded, the only form we then have.
  */
-import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
+import type * as NobleMlDsa from '@noble/post-quantum/ml-dsa.js';
 import { AsnConvert, AsnParser, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { PrivateKeyInfo } from '@peculiar/asn1-pkcs8';
@@ -31,7 +31,17 @@ export const ML_DSA_OIDS: Readonly<Record<MlDsaVariant, string>> = {
   'ml-dsa-87': Oids.mlDsa87,
 };
 
-const implementations = { 'ml-dsa-44': ml_dsa44, 'ml-dsa-65': ml_dsa65, 'ml-dsa-87': ml_dsa87 } as const;
+let noble: typeof NobleMlDsa | undefined;
+
+/**
+ * @noble's ML-DSA, loaded when a key or signature first needs it: loading it builds its tables,
+ * tens of milliseconds that a run without ML-DSA (most of them) should not pay at start-up.
+ */
+function implementation(variant: MlDsaVariant): NobleMlDsa.DSA {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+  noble ??= require('@noble/post-quantum/ml-dsa.js') as typeof NobleMlDsa;
+  return { 'ml-dsa-44': noble.ml_dsa44, 'ml-dsa-65': noble.ml_dsa65, 'ml-dsa-87': noble.ml_dsa87 }[variant];
+}
 
 const SEED_LENGTH = 32;
 
@@ -73,7 +83,7 @@ function handleOf(material: MlDsaKeyMaterial): PrivateKeyHandle {
 }
 
 function fromSeed(variant: MlDsaVariant, seed: Uint8Array): MlDsaKeyMaterial {
-  const { secretKey, publicKey } = implementations[variant].keygen(seed);
+  const { secretKey, publicKey } = implementation(variant).keygen(seed);
   return new MlDsaKeyMaterial(variant, secretKey, publicKey, new Uint8Array(seed));
 }
 
@@ -133,7 +143,7 @@ const SEQUENCE = 0x30;
  * a file whose halves disagree is corrupt or forged, and signing with either would be a guess.
  */
 function materialOf(variant: MlDsaVariant, privateKey: Uint8Array): MlDsaKeyMaterial {
-  const impl = implementations[variant];
+  const impl = implementation(variant);
   let outer: Tlv;
   try {
     outer = readTlv(privateKey, 0);
@@ -189,7 +199,7 @@ const CONSISTENCY_MESSAGE = new TextEncoder().encode('cmpflow ML-DSA pairwise co
 
 /** A pairwise consistency test (as FIPS 140-3 asks of imported keys): sign, then verify with the derived public key. */
 function pairwiseConsistent(material: MlDsaKeyMaterial): boolean {
-  const impl = implementations[material.variant];
+  const impl = implementation(material.variant);
   try {
     return impl.verify(impl.sign(CONSISTENCY_MESSAGE, material.secretKey), CONSISTENCY_MESSAGE, material.publicKey);
   } catch {
@@ -261,7 +271,7 @@ export function mlDsaSign(alg: SignatureAlgorithm, key: PrivateKeyHandle, data: 
   if (alg.scheme !== material.variant) throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `a ${material.variant} key cannot sign with ${alg.scheme}`);
   if (alg.hash !== undefined) throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `pure ${alg.scheme} takes no separate hash (got ${alg.hash})`);
   try {
-    return implementations[material.variant].sign(data, material.secretKey);
+    return implementation(material.variant).sign(data, material.secretKey);
   } catch (e) {
     throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `signing with ${alg.scheme} failed`, { cause: e });
   }
@@ -282,7 +292,7 @@ export function mlDsaSpkiVariant(spki: Uint8Array): MlDsaVariant | undefined {
   if (variant === undefined) return undefined;
   if (parsed.algorithm.parameters !== undefined) throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `${variant} public key with parameters`);
   const length = parsed.subjectPublicKey.byteLength;
-  const expected = implementations[variant].lengths.publicKey;
+  const expected = implementation(variant).lengths.publicKey;
   if (length !== expected) throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `${variant} public key of ${length} bytes, not ${expected}`);
   return variant;
 }
@@ -293,7 +303,7 @@ export function mlDsaVerify(alg: SignatureAlgorithm, spki: Uint8Array, signature
     const parsed = AsnParser.parse(new Uint8Array(spki), SubjectPublicKeyInfo);
     const variant = mlDsaVariantOfOid(parsed.algorithm.algorithm);
     if (variant === undefined || variant !== alg.scheme || alg.hash !== undefined || parsed.algorithm.parameters !== undefined) return false;
-    const impl = implementations[variant];
+    const impl = implementation(variant);
     const publicKey = new Uint8Array(parsed.subjectPublicKey);
     if (publicKey.length !== impl.lengths.publicKey || signature.length !== impl.lengths.signature) return false;
     return impl.verify(signature, data, publicKey);

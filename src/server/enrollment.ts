@@ -74,6 +74,8 @@ async function certificateToUpdate(ctx: ServerContext, req: IncomingRequest, req
     if (!oldCertId!.issuer.directoryName) refuse('badCertId', 'the oldCertID control must name the issuer as a directoryName');
   }
   const { rspCert: fixed, refCert } = ctx.config.source;
+  // As OpenSSL 3.5's mock: with a reference certificate, a kur must name it (CMP_R_MISSING_CERTID otherwise).
+  if (refCert && !oldCertId) refuse('badCertId', 'the kur has no oldCertID control naming the certificate this server expects');
   if (refCert && oldCertId && !identifies(refCert, oldCertId.issuer.directoryName!, oldCertId.serialNumber))
     refuse('badCertId', 'the oldCertID does not name the certificate this server expects');
   if (fixed) {

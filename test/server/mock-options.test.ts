@@ -33,6 +33,26 @@ describe('fixed answers', () => {
     expect(server.state.ca).toBeUndefined();
   });
 
+  it('refCert: a kur must name it in its oldCertID control, as in OpenSSL 3.5; the rspCert comes back', async () => {
+    const ca = await throwawayCa();
+    const server = await makeServer({ rspCert: ca.server.cert, refCert: ca.ca.cert });
+    const kur = (oldCert?: typeof ca.ca.cert) => async () =>
+      certRequestBody({ type: 'kur', key: await newKey(), subject: '/CN=update', ...(oldCert ? { oldCert } : {}) });
+    const named = await exchange(server, await kur(ca.ca.cert)(), { auth: PBM });
+    expect(named.type).toBe('kup');
+    expect(hex(named.cert!.rawData)).toBe(hex(ca.server.cert.rawData));
+    const other = await exchange(server, await kur(ca.server.cert)(), { auth: PBM });
+    expect({ failInfo: other.failInfo, text: other.statusText }).toEqual({
+      failInfo: ['badCertId'],
+      text: expect.stringContaining('does not name the certificate this server expects'),
+    });
+    const unnamed = await exchange(server, await kur()(), { auth: PBM });
+    expect({ failInfo: unnamed.failInfo, text: unnamed.statusText }).toEqual({
+      failInfo: ['badCertId'],
+      text: expect.stringContaining('has no oldCertID control'),
+    });
+  });
+
   it('without CA and without rspCert, certificate requests are refused', async () => {
     const server = createCmpServer({ srvSecret: SECRET });
     const answer = await exchange(server, await certRequestBody({ key: await newKey(), subject: '/CN=nothing' }), { auth: PBM });

@@ -31,4 +31,6 @@ export { getCryptoProvider, setCryptoProvider, NodeCryptoProvider, WebCryptoProv
 export type { CryptoProvider, PrivateKeyHandle, SignatureAlgorithm, HashName, KeySpec } from './crypto';
 export { loadCertificates, loadCertificateSet, loadPrivateKey, loadPkcs12, resolvePassphrase } from './credentials';
 export { validatePath } from './pki/path';
+export { generateMlKemKey, mlKemPrivateKeyFromPkcs8, MlKemPrivateKey, ML_KEM_VARIANTS } from './crypto/ml-kem';
+export type { MlKemVariant } from './crypto/ml-kem';
 export { clearPbmKeyCache } from './protection';

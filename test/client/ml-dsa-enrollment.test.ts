@@ -125,6 +125,21 @@ describe('the embedded CA with an ML-DSA-65 key', () => {
     },
   );
 
+  it("central key generation under a MAC: the key generation authority's certificate, signed with ML-DSA-65, validates", async () => {
+    await withCa(async (url) => {
+      const r = await new CmpClient({
+        server: url,
+        ref: REF,
+        secret: SECRET,
+        trusted: [ca.ca.cert],
+        centralKeyGeneration: true,
+        subject: '/CN=pq central',
+      }).ir();
+      expect(AsnConvert.parse(r.certificate.rawData, Certificate).signatureAlgorithm.algorithm).toBe(Oids.mlDsa65);
+      expect(Buffer.from(r.privateKey!.spki)).toEqual(Buffer.from(r.certificate.publicKey.rawData));
+    });
+  });
+
   it('refuses an ML-DSA POPO signature that does not verify: badPOP', async () => {
     const key = await getCryptoProvider().generateKey({ type: 'ml-dsa-44' });
     const other = await getCryptoProvider().generateKey({ type: 'ml-dsa-44' });

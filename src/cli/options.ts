@@ -922,17 +922,17 @@ class Builder {
     if (generalInfo.length > 0) c.generalInfo = generalInfo;
   }
 
-  /** apps/cmp.c 3.2: an rr names its certificate by -issuer and -serial, else by -oldcert, else by -csr. */
+  /** apps/cmp.c 3.2 to 3.5 (wording included): an rr names its certificate by -issuer and -serial, else by -oldcert, else by -csr. */
   private revocationTarget(): void {
     const v = this.v;
     if (!v.has('issuer') && !v.has('serial')) {
       if (!v.has('oldcert') && !v.has('csr')) {
-        throw missing('-oldcert: missing -oldcert for certificate to be revoked and no -csr given');
+        throw missing('-oldcert: missing -oldcert or -issuer and -serial for certificate to be revoked and no -csr given');
       }
       if (v.has('oldcert') && v.has('csr')) this.warn('ignoring -csr since certificate to be revoked is given');
       return;
     }
-    if (!v.has('issuer') || !v.has('serial')) throw missing('-serial: must give both -issuer and -serial options or neither');
+    if (!v.has('issuer') || !v.has('serial')) throw missing('-serial: Must give both -issuer and -serial options or neither');
     const since = "since -issuer and -serial is given for command 'rr'";
     for (const name of ['oldcert', 'csr']) {
       if (!v.has(name)) continue;

@@ -392,7 +392,7 @@ describe('validation errors name the option', () => {
       'rr without a certificate',
       [...genm.slice(0, 2), '-cmd', 'rr', ...genm.slice(4)],
       'ERR_MISSING_OPTION',
-      '-oldcert: missing -oldcert for certificate to be revoked and no -csr given',
+      '-oldcert: missing -oldcert or -issuer and -serial for certificate to be revoked and no -csr given',
     ],
     ['p10cr without a CSR', [...genm.slice(0, 2), '-cmd', 'p10cr', ...genm.slice(4)], 'ERR_MISSING_OPTION', '-csr: missing PKCS#10 CSR for p10cr'],
     [

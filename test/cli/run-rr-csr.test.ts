@@ -70,6 +70,6 @@ describe('rr naming the certificate by a CSR', () => {
   it('still refuses an rr that names no certificate at all, naming both options', async () => {
     const run = await cmpflow(['-config', '', ...rr('none.der').filter((a) => a !== '-csr' && a !== 'csr.pem')], { cwd: MOCK });
     expect(run.code).toBe(1);
-    expect(run.errors).toEqual([expect.stringContaining('missing -oldcert for certificate to be revoked and no -csr given')]);
+    expect(run.errors).toEqual([expect.stringContaining('missing -oldcert or -issuer and -serial for certificate to be revoked and no -csr given')]);
   });
 });

@@ -191,10 +191,10 @@ describe('-serial', () => {
     const rr = [...embeddedMac(), '-cmd', 'rr'];
     const issuerOnly = await cmpflow([...rr, '-issuer', TEST_DN.intermediate]);
     expect(issuerOnly.code).toBe(1);
-    expect(issuerOnly.errors).toEqual([expect.stringContaining('must give both -issuer and -serial options or neither')]);
+    expect(issuerOnly.errors).toEqual([expect.stringContaining('Must give both -issuer and -serial options or neither')]);
     const serialOnly = await cmpflow([...rr, '-serial', enrolledSerial()]);
     expect(serialOnly.code).toBe(1);
-    expect(serialOnly.errors).toEqual([expect.stringContaining('must give both -issuer and -serial options or neither')]);
+    expect(serialOnly.errors).toEqual([expect.stringContaining('Must give both -issuer and -serial options or neither')]);
 
     const bad = await cmpflow([...rr, '-issuer', TEST_DN.intermediate, '-serial', 'xyz']);
     expect(bad.code).toBe(1);

@@ -60,14 +60,37 @@ export function isMlDsaVariant(name: unknown): name is MlDsaVariant {
   return typeof name === 'string' && (ML_DSA_VARIANTS as readonly string[]).includes(name);
 }
 
-/** The provider-independent handle of an ML-DSA private key; `seed` is known for keys we generated or read in seed form. */
+const redacted = '[ML-DSA private key]';
+
+/**
+ * The provider-independent handle of an ML-DSA private key; `seed` is known for keys we generated or
+ * read in seed form. Like PrivateKey, it keeps its secrets out of JSON, logs and the inspector.
+ */
 export class MlDsaKeyMaterial {
+  declare readonly secretKey: Uint8Array;
+  declare readonly seed?: Uint8Array;
+
   constructor(
     readonly variant: MlDsaVariant,
-    readonly secretKey: Uint8Array,
+    secretKey: Uint8Array,
     readonly publicKey: Uint8Array,
-    readonly seed?: Uint8Array,
-  ) {}
+    seed?: Uint8Array,
+  ) {
+    Object.defineProperty(this, 'secretKey', { value: secretKey, enumerable: false, writable: false });
+    if (seed !== undefined) Object.defineProperty(this, 'seed', { value: seed, enumerable: false, writable: false });
+  }
+
+  toJSON(): string {
+    return redacted;
+  }
+
+  toString(): string {
+    return redacted;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return redacted;
+  }
 }
 
 export function mlDsaSpki(variant: MlDsaVariant, publicKey: Uint8Array): Uint8Array {

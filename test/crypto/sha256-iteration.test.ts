@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from 'crypto';
 import fc from 'fast-check';
 import { NodeCryptoProvider } from '../../src/crypto/node';
-import { iterateSha256 } from '../../src/crypto/sha256-iteration';
+import { iterateSha256, iterateSha256InJs } from '../../src/crypto/sha256-iteration';
+import { instantiateSha256Iteration, sha256IterationModuleBytes } from '../../src/crypto/sha256-wasm';
+import { SHA256_ITERATION_MODULE_BASE64 } from '../../src/crypto/sha256-wasm-module';
 
 const sha256 = (data: Uint8Array) => new Uint8Array(createHash('sha256').update(data).digest());
 
@@ -26,8 +28,39 @@ describe('iterateSha256', () => {
     expect(Buffer.from(iterateSha256(abc, 1)).toString('hex')).toBe('4f8b42c22dd3729b519ba6f68d2da7cc5b2d606d05daed5ad5128cc03e6c6358');
   });
 
-  it('refuses a value that is not 32 bytes long', () => {
+  it('refuses a value that is not 32 bytes long, and a count of rounds that is not a whole number >= 0', () => {
     expect(() => iterateSha256(new Uint8Array(31), 1)).toThrow(RangeError);
+    expect(() => iterateSha256(new Uint8Array(32), -1)).toThrow(RangeError);
+    expect(() => iterateSha256(new Uint8Array(32), 1.5)).toThrow(RangeError);
+  });
+
+  it('runs as WebAssembly under Node, and the JavaScript compression gives the same values', () => {
+    expect(instantiateSha256Iteration()).toBeDefined();
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.integer({ min: 0, max: 600 }), (digest, rounds) => {
+        expect(Buffer.from(iterateSha256InJs(digest, rounds)).toString('hex')).toBe(Buffer.from(iterateSha256(digest, rounds)).toString('hex'));
+      }),
+      { numRuns: 50 },
+    );
+    expect(Buffer.from(iterateSha256InJs(new Uint8Array(32), 500)).toString('hex')).toBe(
+      Buffer.from(chained(new Uint8Array(32), 500)).toString('hex'),
+    );
+  });
+
+  it('WebAssembly iterate: 0 rounds leave the state as it is, each round hashes its big-endian bytes', () => {
+    const module = instantiateSha256Iteration()!;
+    module.state.set([1, 2, 3, 4, 5, 6, 7, 8]);
+    module.iterate(0);
+    expect(Array.from(module.state)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    module.state.fill(0);
+    module.iterate(2);
+    const bigEndian = Buffer.alloc(32);
+    module.state.forEach((word, i) => bigEndian.writeInt32BE(word, 4 * i));
+    expect(bigEndian.toString('hex')).toBe(Buffer.from(chained(new Uint8Array(32), 2)).toString('hex'));
+  });
+
+  it('ships the bytes its assembler produces', () => {
+    expect(Buffer.from(SHA256_ITERATION_MODULE_BASE64, 'base64').toString('hex')).toBe(Buffer.from(sha256IterationModuleBytes()).toString('hex'));
   });
 });
 

@@ -25,7 +25,7 @@ afterAll(async () => {
   await ca?.cleanup();
 });
 
-async function start(extra: { pollCount?: number } = {}): Promise<{ server: CmpServer; url: string }> {
+async function start(extra: { pollCount?: number; checkAfter?: number } = {}): Promise<{ server: CmpServer; url: string }> {
   const server = createCmpServer({ ...ca.serverConfig(), secrets: [{ ref: 'client', secret: SECRET }], checkAfter: 0, ...extra });
   const listener = await listen(server);
   closers.push(() => listener.close());
@@ -54,6 +54,19 @@ describe.each([
     expect(r.polls).toBeGreaterThanOrEqual(1);
     expect(publicKeyMatches(newKey, r.certificate)).toBe(true);
   });
+});
+
+it('waits with tryCertReq and finishes in another client with resume: the new key there opens the certificate', async () => {
+  const { server, url } = await start({ pollCount: 2, checkAfter: 1 });
+  const kem = generateMlKemKey('ml-kem-768');
+  const opts: CmpClientOptions = { ...options(url), newKey: kem.pkcs8(), subject: '/CN=resumed' };
+  const step = await new CmpClient(opts).tryCertReq('ir');
+  expect(step.status).toBe('waiting');
+  if (step.status !== 'waiting') return;
+  const session = JSON.parse(JSON.stringify(step.session)) as typeof step.session;
+  const r = await new CmpClient(opts).resume(session);
+  expect(Buffer.from(r.certificate.publicKey.rawData)).toEqual(Buffer.from(kem.spki()));
+  expect(server.state.ca!.record(r.certificate.serialNumber)!.confirmed).toBe(true);
 });
 
 describe('an ML-KEM key', () => {

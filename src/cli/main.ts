@@ -53,6 +53,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     // the message codecs, server mode the embedded CA, dump the ASN.1 printer, and the option
     // checks the algorithm and extension tables; -help needs none of them.
     if (DUMP.has(argv[0]!)) return await (await import('./dump-command')).dumpCommand(argv.slice(1), io);
+    if (argv[0] === 'fleet') return await (await import('./fleet-command')).fleetCommand(argv.slice(1), io);
     const args = parseArgs(argv);
     if (args.help) {
       io.stdout.write(usage());

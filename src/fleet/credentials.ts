@@ -55,7 +55,7 @@ export function assertSecretsAreReferences(options: Record<string, FleetOptionVa
       if (typeof v !== 'string' || !isCredentialReference(v)) {
         throw new CmpError(
           ErrorCodes.ERR_INVALID_OPTION,
-          `${where}: ${name} must name the secret as env:NAME or file:PATH (each worker resolves it); a secret itself is never put into the queue`,
+          `${where}: ${name} must be given as env:NAME or file:PATH, which each worker resolves; literal values are never put into the queue`,
           { options: [name] },
         );
       }

@@ -24,6 +24,8 @@ export interface ParseJobsOptions {
   isKnownOption?: (name: string) => boolean;
   /** Options every job gets unless its line gives them itself (the submit command line). */
   common?: Record<string, FleetOptionValue>;
+  /** Further checks of a complete job (the CLI parses its values); what it throws becomes the line's error. */
+  check?: (spec: FleetJobSpec) => void;
 }
 
 /** Job ids become file names and Redis keys: plain characters, bounded length. */
@@ -70,7 +72,9 @@ export function parseJobLine(text: string, options: ParseJobsOptions = {}): Flee
     own[name] = optionValue(name, v);
   }
   assertSecretsAreReferences(own, `job ${id}`);
-  return { id, cmd: cmd as FleetCommand, options: { ...options.common, ...own } };
+  const spec: FleetJobSpec = { id, cmd: cmd as FleetCommand, options: { ...options.common, ...own } };
+  options.check?.(spec);
+  return spec;
 }
 
 /** Every job of a JOBS.jsonl text; blank lines and lines starting with `#` are skipped. */

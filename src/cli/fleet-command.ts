@@ -1,0 +1,310 @@
+/**
+ * `cmpflow fleet submit|work|status|renew`: the fleet (docs/fleet.md) on the command line. Jobs
+ * carry `openssl cmp` options (JOBS.jsonl keys are option names without the dash); a worker turns
+ * each job into the command line it stands for and runs it with the same parser and defaults as
+ * `cmpflow -cmd ...`, so a job means what the equivalent single command means.
+ *
+ * Secrets never go into the queue: on the fleet command line and in JOBS.jsonl they must be
+ * `env:NAME` or `file:PATH` references, which each worker resolves from its own environment.
+ */
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { CmpError, ErrorCodes } from '../errors';
+import type { FleetJobRecord, FleetJobSpec, FleetOptionValue, FleetQueue, PreparedJob } from '../fleet';
+import { parseArgs } from './args';
+import { buildClientOptions } from './client-options';
+import { errorLine, type OutputStream } from './log';
+import { findOption } from './option-table';
+import type { ClientEnvironment } from './client-options';
+
+export interface FleetIo extends ClientEnvironment {
+  stdout: OutputStream;
+  stderr: OutputStream;
+  /** What stops `fleet work` (SIGINT/SIGTERM in a process); it finishes the steps under way first. */
+  stopSignal?: () => AbortSignal;
+}
+
+const SUBCOMMANDS = ['submit', 'work', 'status', 'renew'] as const;
+type Subcommand = (typeof SUBCOMMANDS)[number];
+
+/** `openssl cmp` options that make no sense for a queued job: server mode, sessions, the flow viewer, -cmd (a job has its own). */
+const NOT_FOR_JOBS = new Set([
+  'cmd',
+  'config',
+  'section',
+  'help',
+  'version',
+  'port',
+  'use_mock_srv',
+  'max_msgs',
+  'session',
+  'resume',
+  'nowait',
+  'repeat',
+  'inspect',
+  'batch',
+]);
+
+interface FleetArgs {
+  sub: Subcommand;
+  queue?: string;
+  concurrency?: number;
+  untilIdle: boolean;
+  json: boolean;
+  withinDays?: number;
+  deployHook?: string;
+  id?: string;
+  positional: string[];
+  /** The `openssl cmp` options given, by name without the dash. */
+  cmpOptions: Record<string, FleetOptionValue>;
+}
+
+function invalid(message: string): CmpError {
+  return new CmpError(ErrorCodes.ERR_INVALID_OPTION, message);
+}
+
+const FLEET_OPTIONS: Record<string, 'value' | 'flag'> = {
+  queue: 'value',
+  concurrency: 'value',
+  'until-idle': 'flag',
+  json: 'flag',
+  within: 'value',
+  'deploy-hook': 'value',
+  id: 'value',
+};
+
+function positiveInteger(text: string, option: string): number {
+  if (!/^[1-9][0-9]{0,5}$/.test(text)) throw invalid(`--${option}: ${JSON.stringify(text)} is not a positive whole number`);
+  return Number(text);
+}
+
+export function parseFleetArgs(argv: readonly string[]): FleetArgs {
+  const sub = argv[0];
+  if (!sub || !(SUBCOMMANDS as readonly string[]).includes(sub))
+    throw invalid(`fleet: give one of ${SUBCOMMANDS.join(', ')} (cmpflow -help shows them)`);
+  const out: FleetArgs = { sub: sub as Subcommand, untilIdle: false, json: false, positional: [], cmpOptions: {} };
+  const rest: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const m = /^--?([a-z][a-z-]*)(?:=(.*))?$/s.exec(arg);
+    const kind = m ? FLEET_OPTIONS[m[1]!] : undefined;
+    if (!m || !kind) {
+      if (!arg.startsWith('-')) out.positional.push(arg);
+      else {
+        // An openssl cmp option, with its value when it takes one.
+        rest.push(arg);
+        const option = findOption(arg.replace(/^--?/, '').replace(/=.*$/s, ''));
+        if (option && option.type !== '-' && !arg.includes('=') && i + 1 < argv.length) rest.push(argv[++i]!);
+      }
+      continue;
+    }
+    const name = m[1]!;
+    let value = m[2];
+    if (kind === 'value' && value === undefined) {
+      if (i + 1 >= argv.length) throw invalid(`--${name} needs a value`);
+      value = argv[++i]!;
+    }
+    if (kind === 'flag' && value !== undefined) throw invalid(`--${name} does not take a value`);
+    if (name === 'queue') out.queue = value!;
+    else if (name === 'concurrency') out.concurrency = positiveInteger(value!, name);
+    else if (name === 'until-idle') out.untilIdle = true;
+    else if (name === 'json') out.json = true;
+    else if (name === 'within') out.withinDays = positiveInteger(value!, name);
+    else if (name === 'deploy-hook') out.deployHook = value!;
+    else if (name === 'id') out.id = value!;
+  }
+  for (const o of parseArgs(rest).occurrences) {
+    if (NOT_FOR_JOBS.has(o.option.name)) throw invalid(`fleet: -${o.option.name} is not for fleet jobs`);
+    const previous = out.cmpOptions[o.option.name];
+    out.cmpOptions[o.option.name] =
+      o.option.repeatable && previous !== undefined ? [...(Array.isArray(previous) ? previous : [String(previous)]), String(o.value)] : o.value;
+  }
+  return out;
+}
+
+/** Paths in a job are made absolute where the job is submitted, so that workers may run from anywhere. */
+function absolutePaths(options: Record<string, FleetOptionValue>, cwd: string): Record<string, FleetOptionValue> {
+  const out: Record<string, FleetOptionValue> = {};
+  const abs = (p: string) => (p === '' || /^[a-z0-9]+:/i.test(p) ? p : path.resolve(cwd, p));
+  for (const [name, value] of Object.entries(options)) {
+    const spec = findOption(name);
+    if (typeof value === 'string' && spec && (spec.meaning === 'path' || spec.type === '>')) out[name] = abs(value);
+    else if (typeof value === 'string' && spec?.meaning === 'paths')
+      out[name] = value
+        .split(/[,\s]+/)
+        .filter(Boolean)
+        .map(abs)
+        .join(',');
+    else out[name] = value;
+  }
+  return out;
+}
+
+/** The `openssl cmp` command line a job stands for. */
+export function jobArguments(cmd: string, options: Record<string, FleetOptionValue>): string[] {
+  const argv = ['-config', '', '-cmd', cmd];
+  for (const [name, value] of Object.entries(options)) {
+    for (const v of Array.isArray(value) ? value : [value]) {
+      if (v === false) continue;
+      argv.push(`-${name}`);
+      if (v !== true) argv.push(String(v));
+    }
+  }
+  return argv;
+}
+
+const isKnownOption = (name: string) => findOption(name) !== undefined && !NOT_FOR_JOBS.has(name);
+
+/** Checks a job's values against the option table now, so that a typo is reported with its line. */
+function checkJob(spec: FleetJobSpec): void {
+  parseArgs(jobArguments(spec.cmd, spec.options));
+}
+
+async function openQueue(q: string | undefined, create: boolean): Promise<FleetQueue> {
+  if (q === undefined || q === '')
+    throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'fleet: --queue DIR or --queue redis://HOST:PORT[/DB] is required');
+  const { openFleetQueue } = await import('../fleet/open-queue');
+  return openFleetQueue(q, { create });
+}
+
+async function submit(args: FleetArgs, io: FleetIo): Promise<number> {
+  const file = args.positional[0];
+  if (args.positional.length !== 1 || file === undefined) throw invalid('fleet submit: give one JOBS.jsonl file');
+  const { assertSecretsAreReferences, parseJobs } = await import('../fleet');
+  assertSecretsAreReferences(args.cmpOptions, 'the fleet command line');
+  const jobsFile = path.resolve(io.cwd, file);
+  let text: string;
+  try {
+    text = await fs.readFile(jobsFile, 'utf8');
+  } catch (e) {
+    throw new CmpError(ErrorCodes.ERR_FILE, `fleet submit: cannot read ${jobsFile} (${(e as NodeJS.ErrnoException).code ?? 'read error'})`, {
+      cause: e,
+    });
+  }
+  const parsed = parseJobs(text, { isKnownOption, common: args.cmpOptions, check: checkJob });
+  for (const error of parsed.errors) io.stderr.write(`cmpflow: ${file}:${error.line}: ${error.message}\n`);
+  const queue = await openQueue(args.queue, true);
+  try {
+    const specs = parsed.specs.map((s) => ({ ...s, options: absolutePaths(s.options, io.cwd) }));
+    const report = await queue.submit(specs);
+    io.stdout.write(
+      `submitted ${report.submitted} job(s)` +
+        (report.duplicates.length > 0
+          ? `, ${report.duplicates.length} already queued (${report.duplicates.slice(0, 5).join(', ')}${report.duplicates.length > 5 ? ', ...' : ''})`
+          : '') +
+        (parsed.errors.length > 0 ? `, ${parsed.errors.length} line(s) refused` : '') +
+        '\n',
+    );
+  } finally {
+    await queue.close();
+  }
+  return parsed.errors.length > 0 ? 1 : 0;
+}
+
+/** How a worker turns a job into client options: the job's command line, with the worker's own options over it. */
+function preparer(workerOptions: Record<string, FleetOptionValue>, io: FleetIo): (spec: FleetJobSpec) => Promise<PreparedJob> {
+  return async (spec) => {
+    const { parseCommandLine } = await import('./options');
+    const parsed = parseCommandLine(jobArguments(spec.cmd, { ...spec.options, ...workerOptions }), { env: io.env, cwd: io.cwd });
+    if (parsed.kind !== 'run' || parsed.mode !== 'client') throw invalid(`job ${spec.id}: not a client command`);
+    const client = await buildClientOptions(parsed, io);
+    const cli = parsed.cli;
+    const outputs = {
+      ...(cli.certOut !== undefined ? { certOut: path.resolve(io.cwd, cli.certOut) } : {}),
+      ...(cli.chainOut !== undefined ? { chainOut: path.resolve(io.cwd, cli.chainOut) } : {}),
+      ...(cli.caCertsOut !== undefined ? { caCertsOut: path.resolve(io.cwd, cli.caCertsOut) } : {}),
+      ...(cli.extraCertsOut !== undefined ? { extraCertsOut: path.resolve(io.cwd, cli.extraCertsOut) } : {}),
+    };
+    return { client, outputs, ...(cli.infoType ? { itavs: [{ infoType: cli.infoType.oid }] } : {}) };
+  };
+}
+
+async function work(args: FleetArgs, io: FleetIo, deployHook?: string): Promise<number> {
+  const { assertSecretsAreReferences, createJobHandler } = await import('../fleet');
+  assertSecretsAreReferences(args.cmpOptions, 'the fleet command line');
+  const queue = await openQueue(args.queue, false);
+  const stop = io.stopSignal?.();
+  try {
+    const { runDeployHook } = await import('../fleet/renew');
+    const handler = createJobHandler({
+      prepare: preparer(args.cmpOptions, io),
+      ...(deployHook !== undefined ? { onCertificate: (event) => runDeployHook(deployHook, event, { env: io.env, cwd: io.cwd }) } : {}),
+    });
+    await queue.work(handler, {
+      concurrency: args.concurrency ?? 1,
+      untilIdle: args.untilIdle || deployHook !== undefined,
+      ...(stop ? { signal: stop } : {}),
+    });
+    const counts = await queue.counts();
+    io.stderr.write(
+      `CMP info: fleet: ${counts.done} done, ${counts.failed} failed, ${counts.pending + counts.waiting + counts.active} to go, of ${counts.total}\n`,
+    );
+    return 0;
+  } finally {
+    await queue.close();
+  }
+}
+
+function failureLine(r: FleetJobRecord): string {
+  return `failed ${r.spec.id}: ${r.error?.message ?? 'no reason recorded'} (${r.error?.code ?? 'ERR_INTERNAL'})\n`;
+}
+
+async function status(args: FleetArgs, io: FleetIo): Promise<number> {
+  const queue = await openQueue(args.queue, false);
+  try {
+    const counts = await queue.counts();
+    if (args.json) {
+      io.stdout.write(`${JSON.stringify(counts)}\n`);
+      return 0;
+    }
+    for (const [state, n] of Object.entries(counts)) io.stdout.write(`${state.padEnd(10)} ${n}\n`);
+    if (counts.failed > 0) for (const r of await queue.list('failed')) io.stdout.write(failureLine(r));
+    return 0;
+  } finally {
+    await queue.close();
+  }
+}
+
+async function renew(args: FleetArgs, io: FleetIo): Promise<number> {
+  if (args.withinDays === undefined) throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'fleet renew: --within DAYS is required');
+  const queue = await openQueue(args.queue, false);
+  let requeued: string[];
+  try {
+    const { renewExpiring } = await import('../fleet/renew');
+    requeued = await renewExpiring(queue, { withinDays: args.withinDays, ...(args.id !== undefined ? { id: args.id } : {}) });
+  } finally {
+    await queue.close();
+  }
+  io.stdout.write(
+    `renewing ${requeued.length} certificate(s)${requeued.length > 0 ? `: ${requeued.slice(0, 10).join(', ')}${requeued.length > 10 ? ', ...' : ''}` : ''}\n`,
+  );
+  if (requeued.length === 0) return 0;
+  await work({ ...args, untilIdle: true }, io, args.deployHook);
+  const check = await openQueue(args.queue, false);
+  try {
+    const failed = (await Promise.all(requeued.map((id) => check.get(id)))).filter((r): r is FleetJobRecord => r?.state === 'failed');
+    for (const r of failed) io.stderr.write(`cmpflow: ${failureLine(r)}`);
+    return failed.length > 0 ? 1 : 0;
+  } finally {
+    await check.close();
+  }
+}
+
+export async function fleetCommand(argv: readonly string[], io: FleetIo): Promise<number> {
+  try {
+    const args = parseFleetArgs(argv);
+    switch (args.sub) {
+      case 'submit':
+        return await submit(args, io);
+      case 'work':
+        return await work(args, io);
+      case 'status':
+        return await status(args, io);
+      case 'renew':
+        return await renew(args, io);
+    }
+  } catch (e) {
+    io.stderr.write(errorLine(e));
+    return 1;
+  }
+}

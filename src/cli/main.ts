@@ -110,7 +110,10 @@ export function runAsProcess(): void {
   main(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // Opened only if read (a stdin pass phrase, `dump -`): creating the stream costs a few ms of start-up.
+    get stdin() {
+      return process.stdin;
+    },
     env: process.env,
     cwd: process.cwd(),
     stopSignal,

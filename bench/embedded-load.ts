@@ -24,6 +24,10 @@ interface Job {
   warmup: number;
   url?: string;
   caCert?: string;
+  /** remote: the reference and secret the server knows (default the bench CA's), one subject for all clients (a reference is bound to its first names). */
+  ref?: string;
+  secret?: string;
+  subject?: string;
 }
 
 export interface LoadResult {
@@ -50,11 +54,12 @@ async function main(): Promise<void> {
   const { X509Certificate: X509 } = require('@peculiar/x509') as { X509Certificate: typeof X509Certificate };
 
   let target: Pick<CmpClientOptions, 'server' | 'transfer'>;
-  let trusted: X509Certificate;
+  let trusted: X509Certificate | undefined;
   let stop = async () => undefined as void;
   if (job.mode === 'remote') {
     target = { server: job.url! };
-    trusted = new X509(Buffer.from(job.caCert!, 'base64'));
+    // Without the CA certificate the client takes the certificate the MAC-protected answer carries.
+    if (job.caCert) trusted = new X509(Buffer.from(job.caCert, 'base64'));
   } else {
     const { server, ca } = await startEmbeddedCa();
     trusted = ca.ca.cert;
@@ -72,11 +77,11 @@ async function main(): Promise<void> {
     (_, i) =>
       new CmpClient({
         ...target,
-        ref: EMBEDDED_REF,
-        secret: EMBEDDED_SECRET,
-        trusted: [trusted],
+        ref: job.ref ?? EMBEDDED_REF,
+        secret: job.secret ?? EMBEDDED_SECRET,
+        ...(trusted ? { trusted: [trusted] } : {}),
         newKey,
-        subject: `/CN=bench device ${i}`,
+        subject: job.subject ?? `/CN=bench device ${i}`,
         msgTimeout: 120,
       }),
   );

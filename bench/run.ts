@@ -4,7 +4,7 @@
  * sections and prints markdown tables; `--json FILE` also writes every number.
  *
  *   --quick           fewer rounds and sessions (about a minute)
- *   --only LIST       comma-separated sections: startup, openssl, axios, embedded, sessions
+ *   --only LIST       comma-separated sections: startup, openssl, axios, embedded, sessions, ca
  *   --rounds N        rounds of the openssl comparison (default 3) and of the start-up runs (default 10)
  *   --repeat N        -repeat of each openssl/cmpflow run, and sessions of each axios/default run (default 100)
  *   --restore N       suspended sessions to restore and finish (default 100000)
@@ -14,6 +14,7 @@
 import 'reflect-metadata';
 import { execFileSync } from 'child_process';
 import { writeFileSync } from 'fs';
+import { benchCaServer, caTables, type CaBenchResult } from './ca-server';
 import { axiosTable, compareAxiosTransfer, type AxiosComparisonResult } from './axios-transfer';
 import { measureThroughput, throughputTable, type LoadMode, type ThroughputRow } from './embedded-throughput';
 import { compareWithOpenSsl, comparisonTable, type ComparisonResult } from './openssl-comparison';
@@ -34,7 +35,7 @@ interface Args {
   json?: string;
 }
 
-const SECTIONS = ['startup', 'openssl', 'axios', 'embedded', 'sessions'];
+const SECTIONS = ['startup', 'openssl', 'axios', 'embedded', 'sessions', 'ca'];
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { quick: false, only: new Set(SECTIONS), build: true };
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
     axios?: AxiosComparisonResult;
     embedded?: ThroughputRow[];
     sessions?: SuspendedSessionsResult;
+    ca?: CaBenchResult;
   } = {
     machine,
   };
@@ -182,6 +184,18 @@ async function main(): Promise<void> {
         ['peak RSS', megabytes(r.maxRssKb * 1024)],
       ]),
     );
+  }
+
+  if (args.only.has('ca')) {
+    const repeat = args.repeat ?? (args.quick ? 50 : 300);
+    const rounds = args.rounds ?? (args.quick ? 1 : 3);
+    log(
+      `\n== the embedded CA as a server: CPU per IR session beside openssl's mock (${rounds} rounds of openssl cmp -repeat ${repeat}), throughput at 1 and 2 workers`,
+    );
+    const r = await benchCaServer({ repeat, rounds, concurrency: 20, sessions: args.quick ? 100 : 400, log });
+    results.ca = r;
+    print(`\n## The embedded CA as a server: PBM IR sessions, server process CPU, medians of ${rounds} rounds of -repeat ${repeat}\n`);
+    print(caTables(r));
   }
 
   if (args.json) writeFileSync(args.json, `${JSON.stringify(results, null, 2)}\n`);

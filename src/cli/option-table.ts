@@ -394,6 +394,12 @@ export const OPTIONS: readonly OptionSpec[] = [
         ["Folder of the -port server's CA and its records (issued, revoked,", 'CRL number), kept across restarts. Default: all in memory'],
       ],
       [
+        'srv_workers',
+        'N',
+        'text',
+        ['Worker threads of the -port server, each answering its share of', 'the transactions for one CA and its records. Default: 1, no threads'],
+      ],
+      [
         'delayed_delivery',
         's',
         'text',

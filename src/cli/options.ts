@@ -143,6 +143,8 @@ export interface MockServerSettings {
   acceptRaVerified: boolean;
   /** -srv_store: the folder the CA and its record journal live in. */
   srvStore?: string;
+  /** -srv_workers: worker threads of the -port server (a CA cluster); absent: one server, no threads. */
+  srvWorkers?: number;
 }
 
 export interface RunCommandLine {
@@ -607,6 +609,7 @@ class Builder {
     put(s, 'rspCrl', v.str('rsp_crl'));
     put(s, 'statusString', v.str('statusstring'));
     put(s, 'srvStore', v.str('srv_store'));
+    put(s, 'srvWorkers', v.num('srv_workers'));
     return s;
   }
 

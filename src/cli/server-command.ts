@@ -9,8 +9,10 @@ import * as path from 'path';
 import { certificateOf, certificatesOf, keyOf } from '../client/setup';
 import { CmpError, ErrorCodes } from '../errors';
 import {
+  createCmpCluster,
   createCmpServer,
   createThrowawayCa,
+  type CmpCluster,
   JournalRecordStore,
   listen,
   type CmpServer,
@@ -93,8 +95,61 @@ export interface MockServer {
   cleanup(): Promise<void>;
 }
 
+interface MockConfig {
+  config: CmpServerConfig;
+  throwaway?: ThrowawayCa;
+}
+
 /** The server the mock server options describe, for -port and for -use_mock_srv. */
 export async function createMockServer(parsed: RunCommandLine, io: ClientEnvironment, log: CliLog): Promise<MockServer> {
+  const { config, throwaway } = await mockConfig(parsed, io, log);
+  const server = createCmpServer(config);
+  try {
+    await server.ready();
+  } catch (e) {
+    await server.close();
+    await throwaway?.cleanup();
+    throw e;
+  }
+  return {
+    server,
+    cleanup: async () => {
+      await server.close();
+      await throwaway?.cleanup();
+    },
+  };
+}
+
+/** -srv_workers K: the same server as K worker threads behind one listener (createCmpCluster). */
+async function createMockCluster(
+  parsed: RunCommandLine,
+  io: ClientEnvironment,
+  log: CliLog,
+  workers: number,
+): Promise<{ server: CmpCluster; cleanup(): Promise<void> }> {
+  const { config, throwaway } = await mockConfig(parsed, io, log);
+  let cluster: CmpCluster;
+  try {
+    cluster = createCmpCluster(config, { workers });
+  } catch (e) {
+    await throwaway?.cleanup();
+    throw e;
+  }
+  const cleanup = async () => {
+    await cluster.close();
+    await throwaway?.cleanup();
+  };
+  try {
+    await cluster.ready();
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+  log.info(`serving with ${workers} worker thread(s)`);
+  return { server: cluster, cleanup };
+}
+
+async function mockConfig(parsed: RunCommandLine, io: ClientEnvironment, log: CliLog): Promise<MockConfig> {
   const settings = parsed.server;
   if (!settings) throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, '-port or -use_mock_srv: no mock server options');
   const config = await serverConfig(settings, parsed, io);
@@ -124,27 +179,15 @@ export async function createMockServer(parsed: RunCommandLine, io: ClientEnviron
   // OpenSSL's mock server logs each request's type at DEBUG; scripts count `received IR` lines.
   config.onRequest = (type, { retransmission }) =>
     log.debug(`received ${type.toUpperCase()}${retransmission ? ' again (a retransmission, answered as before)' : ''}`);
-  const server = createCmpServer(config);
-  try {
-    await server.ready();
-  } catch (e) {
-    await server.close();
-    throw e;
-  }
-  return {
-    server,
-    cleanup: async () => {
-      await server.close();
-      await throwaway?.cleanup();
-    },
-  };
+  return { config, ...(throwaway ? { throwaway } : {}) };
 }
 
 /** Serves until stopped; returns the exit status. */
 export async function runServer(parsed: RunCommandLine, io: ServerIo, log: CliLog): Promise<number> {
   const settings = parsed.server;
   if (!settings || settings.port === undefined) throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, '-port: server mode needs a port');
-  const { server, cleanup } = await createMockServer(parsed, io, log);
+  const { server, cleanup } =
+    settings.srvWorkers !== undefined ? await createMockCluster(parsed, io, log, settings.srvWorkers) : await createMockServer(parsed, io, log);
   let listener: Listener;
   try {
     listener = await listen(server, { port: settings.port, maxMsgs: settings.maxMsgs });
@@ -160,7 +203,7 @@ export async function runServer(parsed: RunCommandLine, io: ServerIo, log: CliLo
       stop?.addEventListener('abort', () => resolve(), { once: true });
     });
     await Promise.race([listener.closed, stopped]);
-    log.info(`server stopping after ${server.state.counters.requests} request(s)`);
+    log.info(`server stopping after ${'counters' in server ? server.counters.requests : server.state.counters.requests} request(s)`);
     return 0;
   } finally {
     await listener.close();

@@ -1,0 +1,271 @@
+/**
+ * The embedded CA as a server (issue #22): its CPU per PBM-protected IR session beside OpenSSL's
+ * mock server's, the same client (`openssl cmp -repeat N`) driving each, and each server's
+ * process CPU read from /proc/PID/stat before and after (worker threads included: they are
+ * threads of the one process). Then the throughput of the CA at 1 and 2 worker threads
+ * (`cmpflow -port 0 -srv_workers K`) under the compiled library client with many sessions in
+ * flight, in a process of its own.
+ */
+import { spawn, type ChildProcess } from 'child_process';
+import { readFileSync } from 'fs';
+import * as os from 'os';
+import { makeTestPki, type TestPki } from '../test/support/pki';
+import { startMockServer } from '../test/support/openssl';
+import { runChild } from './support/child';
+import { CLI } from './support/dist';
+import type { LoadResult } from './embedded-load';
+import { mockServerArgs } from './openssl-comparison';
+import { measureProcess } from './support/measure';
+import { fixed, median, ratio, table } from './support/stats';
+
+const SECRET = 'bench-secret';
+const TICK_MS = 1000 / 100; // USER_HZ, 100 on Linux
+
+/** User + system CPU of a process (all its threads) so far, in ms. */
+function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name may hold spaces and parentheses: count fields from the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+}
+
+interface RunningServer {
+  name: string;
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** `node bin/cmpflow.js -port 0 <args>`, once it has printed its ACCEPT line. */
+async function startCmpflowServer(name: string, args: string[], cwd: string): Promise<RunningServer> {
+  const child: ChildProcess = spawn(process.execPath, [CLI, '-config', '', '-port', '0', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${output}`)), 60_000);
+    const onData = (b: Buffer) => {
+      output += b.toString('utf8');
+      const m = /ACCEPT \S*:(\d+) PID=/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code}):\n${output}`));
+    });
+  });
+  return {
+    name,
+    port,
+    pid: child.pid!,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export interface CaCpuRow {
+  server: string;
+  /** Server process CPU per session, median over rounds. */
+  cpuMsPerSession: number;
+  rounds: number[];
+  /** The client's wall time per session (openssl cmp -repeat). */
+  wallMsPerSession: number;
+}
+
+export interface CaThroughputRow {
+  server: string;
+  concurrency: number;
+  sessions: number;
+  failed: number;
+  sessionsPerSecond: number;
+  serverCpuMsPerSession: number;
+  clientCpuMsPerSession: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+export interface CaBenchResult {
+  repeat: number;
+  cpu: CaCpuRow[];
+  throughput: CaThroughputRow[];
+  /** 1-minute load average before and after: other processes on the machine share its cores. */
+  load: [number, number];
+  commands: { client: string; servers: Record<string, string> };
+}
+
+export interface CaBenchSettings {
+  repeat: number;
+  rounds: number;
+  concurrency: number;
+  sessions: number;
+  log(line: string): void;
+}
+
+function clientArgs(pki: TestPki, port: number, repeat: number): string[] {
+  return [
+    'cmp',
+    '-config',
+    '',
+    '-cmd',
+    'ir',
+    '-ref',
+    'client-ref',
+    '-secret',
+    `pass:${SECRET}`,
+    '-newkey',
+    pki.newKeyPath,
+    '-subject',
+    '/CN=cmpflow bench device',
+    '-certout',
+    'bench-enrolled.pem',
+    '-server',
+    `127.0.0.1:${port}`,
+    '-path',
+    'pkix/',
+    '-repeat',
+    String(repeat),
+  ];
+}
+
+export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchResult> {
+  const loadBefore = os.loadavg()[0]!;
+  const pki = await makeTestPki();
+  const common = mockServerArgs(pki);
+  // OpenSSL's mock hands out a fixed certificate (-rsp_cert); so does the first cmpflow server,
+  // with the very same options. The CA issues a real one, from a throwaway CA.
+  const fixedAnswers = common;
+  const issuing = common.slice(0, common.indexOf('-rsp_cert'));
+  const servers: { name: string; start: () => Promise<RunningServer> }[] = [
+    {
+      name: 'openssl cmp -port 0 (mock, fixed certificate)',
+      start: async () => {
+        const m = await startMockServer(fixedAnswers, { cwd: pki.dir });
+        return { name: 'openssl', port: m.port, pid: m.pid, stop: () => m.stop() };
+      },
+    },
+    { name: 'cmpflow -port 0 (same options, fixed certificate)', start: () => startCmpflowServer('cmpflow fixed', fixedAnswers, pki.dir) },
+    { name: 'cmpflow -port 0 (embedded CA, issuing)', start: () => startCmpflowServer('cmpflow CA', issuing, pki.dir) },
+    {
+      name: 'cmpflow -port 0 -srv_workers 2 (embedded CA, issuing)',
+      start: () => startCmpflowServer('cmpflow CA x2', [...issuing, '-srv_workers', '2'], pki.dir),
+    },
+  ];
+  const cpu: CaCpuRow[] = [];
+  const throughput: CaThroughputRow[] = [];
+  try {
+    for (const s of servers) {
+      const server = await s.start();
+      try {
+        // Untimed: the server's first requests load and compile what it needs.
+        await measureProcess('openssl', clientArgs(pki, server.port, 20), { cwd: pki.dir });
+        const rounds: number[] = [];
+        const walls: number[] = [];
+        for (let round = 0; round < settings.rounds; round++) {
+          const before = processCpuMs(server.pid);
+          const run = await measureProcess('openssl', clientArgs(pki, server.port, settings.repeat), { cwd: pki.dir });
+          const used = processCpuMs(server.pid) - before;
+          if (run.code !== 0) throw new Error(`openssl cmp against ${s.name} failed:\n${run.stderr}`);
+          rounds.push(used / settings.repeat);
+          walls.push(run.wallMs / settings.repeat);
+          settings.log(`${s.name}, round ${round + 1}: ${fixed(used / settings.repeat, 2)} ms server CPU per session`);
+        }
+        cpu.push({ server: s.name, cpuMsPerSession: median(rounds), rounds, wallMsPerSession: median(walls) });
+      } finally {
+        await server.stop();
+      }
+    }
+
+    for (const workers of [undefined, 1, 2]) {
+      const name = workers === undefined ? 'cmpflow -port 0 (one thread)' : `cmpflow -port 0 -srv_workers ${workers}`;
+      const server = await startCmpflowServer(name, [...issuing, ...(workers ? ['-srv_workers', String(workers)] : [])], pki.dir);
+      try {
+        const job = {
+          mode: 'remote',
+          url: `http://127.0.0.1:${server.port}/pkix/`,
+          caCert: '',
+          ref: 'client-ref',
+          secret: SECRET,
+          subject: '/CN=cmpflow bench device',
+          concurrency: settings.concurrency,
+          sessions: settings.sessions,
+          warmup: Math.min(settings.concurrency, 50),
+        };
+        const before = processCpuMs(server.pid);
+        const r = await runChild<LoadResult>('embedded-load.ts', [JSON.stringify(job)]);
+        // Warm-up sessions are served too: the server's CPU is divided by all it served.
+        const used = processCpuMs(server.pid) - before;
+        const row: CaThroughputRow = {
+          server: name,
+          concurrency: settings.concurrency,
+          sessions: r.sessions,
+          failed: r.failed,
+          sessionsPerSecond: r.sessionsPerSecond,
+          serverCpuMsPerSession: used / (r.sessions + r.failed + job.warmup),
+          clientCpuMsPerSession: r.cpuMsPerSession,
+          p50Ms: r.p50Ms,
+          p99Ms: r.p99Ms,
+        };
+        throughput.push(row);
+        settings.log(
+          `${name}, ${settings.concurrency} in flight: ${fixed(row.sessionsPerSecond)} sessions/s, server ${fixed(row.serverCpuMsPerSession, 2)} ms CPU/session` +
+            (r.failed ? `, ${r.failed} failed: ${r.firstFailure}` : ''),
+        );
+      } finally {
+        await server.stop();
+      }
+    }
+  } finally {
+    await pki.cleanup();
+  }
+  const rel = (a: string[]) => a.map((x) => (x.startsWith(pki.dir) ? x.slice(pki.dir.length + 1) : x)).join(' ');
+  return {
+    repeat: settings.repeat,
+    cpu,
+    throughput,
+    load: [loadBefore, os.loadavg()[0]!],
+    commands: {
+      client: `openssl ${rel(clientArgs(pki, 0, settings.repeat)).replace('127.0.0.1:0', '127.0.0.1:PORT')}`,
+      servers: {
+        openssl: `openssl cmp -config '' -port 0 ${rel(fixedAnswers)}`,
+        cmpflowFixed: `node bin/cmpflow.js -config '' -port 0 ${rel(fixedAnswers)}`,
+        cmpflowCa: `node bin/cmpflow.js -config '' -port 0 ${rel(issuing)} [-srv_workers K]`,
+      },
+    },
+  };
+}
+
+export function caTables(r: CaBenchResult): string {
+  const openssl = r.cpu[0]!.cpuMsPerSession;
+  const cpu = [['server', 'server CPU per IR session', 'against OpenSSL mock', 'rounds', 'client wall per session']];
+  for (const row of r.cpu) {
+    cpu.push([
+      row.server,
+      `${fixed(row.cpuMsPerSession, 2)} ms`,
+      ratio(row.cpuMsPerSession, openssl),
+      row.rounds.map((x) => fixed(x, 2)).join(', '),
+      `${fixed(row.wallMsPerSession)} ms`,
+    ]);
+  }
+  const tp = [['server', 'in flight', 'sessions (failed)', 'sessions/s', 'server CPU per session', 'client CPU per session', 'p50', 'p99']];
+  for (const row of r.throughput) {
+    tp.push([
+      row.server,
+      String(row.concurrency),
+      `${row.sessions}${row.failed ? ` (${row.failed})` : ''}`,
+      fixed(row.sessionsPerSecond),
+      `${fixed(row.serverCpuMsPerSession, 2)} ms`,
+      `${fixed(row.clientCpuMsPerSession, 2)} ms`,
+      `${fixed(row.p50Ms)} ms`,
+      `${fixed(row.p99Ms)} ms`,
+    ]);
+  }
+  const load = `1-minute load average ${fixed(r.load[0], 1)} before, ${fixed(r.load[1], 1)} after (${os.cpus().length} CPUs).`;
+  return `${table(cpu)}\n\n${table(tp)}\n\n${load}`;
+}

@@ -1,0 +1,125 @@
+/**
+ * `cmpflow -port 0 -srv_workers 2`: the CLI's CA on two worker threads serves the real
+ * `openssl cmp` client as one server does: enrollments with polling and confirmation, then a
+ * revocation that may reach the other worker than the one that issued the certificate.
+ */
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { X509Certificate } from '@peculiar/x509';
+import { main } from '../../src/cli/main';
+import { parsePem } from '../../src/credentials/pem';
+import { makeTestPki, type TestPki } from '../support/pki';
+import { runCmp } from '../support/openssl';
+import { scratchDir } from '../cli/run-support';
+
+jest.setTimeout(120_000);
+
+const SECRET = 'cluster-cli-secret';
+let pki: TestPki;
+let dir: string;
+const file = (name: string) => path.join(dir, name);
+
+beforeAll(async () => {
+  pki = await makeTestPki();
+  dir = scratchDir();
+});
+afterAll(async () => pki?.cleanup());
+
+const certIn = (certFile: string) => new X509Certificate(new Uint8Array(parsePem(readFileSync(certFile, 'utf8'))[0]!.der));
+
+it('cmpflow -port -srv_workers 2 enrolls openssl clients with polling, confirms, and revokes what either worker issued', async () => {
+  let stdout = '';
+  let stderr = '';
+  const controller = new AbortController();
+  let announced!: (line: string) => void;
+  const accept = new Promise<string>((resolve) => (announced = resolve));
+  const exit = main(
+    [
+      '-config',
+      '',
+      '-port',
+      '0',
+      '-srv_workers',
+      '2',
+      '-srv_ref',
+      'srv',
+      '-srv_secret',
+      `pass:${SECRET}`,
+      '-poll_count',
+      '1',
+      '-check_after',
+      '0',
+      '-verbosity',
+      '7',
+    ],
+    {
+      stdout: {
+        write(chunk) {
+          stdout += chunk.toString();
+          const line = /^ACCEPT .*$/m.exec(stdout)?.[0];
+          if (line) announced(line);
+          return true;
+        },
+      },
+      stderr: { write: (chunk) => (stderr += chunk.toString()) },
+      env: {},
+      cwd: dir,
+      stopSignal: () => controller.signal,
+      pid: 4242,
+    },
+  );
+  const acceptLine = await Promise.race([accept, exit.then((code) => Promise.reject(new Error(`server exited ${code}: ${stderr}`)))]);
+  const url = `http://127.0.0.1:${/:(\d+) /.exec(acceptLine)![1]}/pkix/`;
+  const devices = [0, 1, 2, 3];
+  try {
+    for (const i of devices) {
+      const ir = await runCmp([
+        '-server',
+        url,
+        '-ref',
+        `device-${i}`,
+        '-secret',
+        `pass:${SECRET}`,
+        '-cmd',
+        'ir',
+        '-newkey',
+        pki.newKeyPath,
+        '-subject',
+        `/CN=device ${i}`,
+        '-certout',
+        file(`device-${i}.pem`),
+        '-cacertsout',
+        file('ca.pem'),
+      ]);
+      expect({ code: ir.code, stderr: ir.code ? ir.stderr : '' }).toEqual({ code: 0, stderr: '' });
+      expect(certIn(file(`device-${i}.pem`)).subject).toBe(`CN=device ${i}`);
+    }
+    // Each device revokes its own certificate; the rr's random transactionID picks the worker.
+    for (const i of devices) {
+      const rr = await runCmp([
+        '-server',
+        url,
+        '-cmd',
+        'rr',
+        '-cert',
+        file(`device-${i}.pem`),
+        '-key',
+        pki.newKeyPath,
+        '-oldcert',
+        file(`device-${i}.pem`),
+        '-trusted',
+        file('ca.pem'),
+        '-revreason',
+        '1',
+      ]);
+      expect({ code: rr.code, stderr: rr.code ? rr.stderr : '' }).toEqual({ code: 0, stderr: '' });
+    }
+  } finally {
+    controller.abort();
+  }
+  expect(await exit).toBe(0);
+  expect(stderr).toMatch(/serving with 2 worker thread\(s\)/);
+  // Every worker's requests are logged by the one CLI log: ir, a pollReq, certConf per device, then the rr.
+  const count = (what: string) => stderr.split('\n').filter((l) => l.includes(`received ${what}`)).length;
+  expect([count('IR'), count('POLLREQ'), count('CERTCONF'), count('RR')]).toEqual([4, 4, 4, 4]);
+});

@@ -2,7 +2,7 @@
  * A CmpServerConfig handed to the workers of a CA cluster. Worker threads get their data as a
  * structured clone, which keeps bytes, dates, maps and Node KeyObjects but not classes, so
  * certificates, names and the certificate request template travel as DER and keys as their
- * KeyObject, and are rebuilt on the other side. Nothing is written to disk or to a command line.
+ * KeyObject (ML-DSA keys, which have none, as PKCS#8), and are rebuilt on the other side. Nothing is written to disk or to a command line.
  * What cannot travel (callbacks, a PKCS#11 key, a record store) is refused by name: the cluster
  * keeps the record store and the observers in the main thread itself.
  */
@@ -11,6 +11,7 @@ import { Name } from '@peculiar/asn1-x509';
 import { X509Certificate } from '@peculiar/x509';
 import { CertReqTemplateContent, decodeDer, encodeDer } from '../asn1';
 import { PrivateKey } from '../crypto/private-key';
+import { exportMlDsaPrivateKey, importMlDsaPrivateKey, isMlDsaKey } from '../crypto/ml-dsa';
 import { CmpError, ErrorCodes } from '../errors';
 import type { CmpServerConfig } from './config';
 
@@ -21,7 +22,8 @@ type Tagged =
   | { $cmpflow: 'x509'; der: Uint8Array }
   | { $cmpflow: 'name'; der: Uint8Array }
   | { $cmpflow: 'template'; der: Uint8Array }
-  | { $cmpflow: 'key'; keyType: string; curve?: string; modulusLength?: number; spki: Uint8Array; handle: unknown };
+  | { $cmpflow: 'key'; keyType: string; curve?: string; modulusLength?: number; spki: Uint8Array; handle: unknown }
+  | { $cmpflow: 'ml-dsa-key'; pkcs8: Uint8Array };
 
 function refuse(where: string, what: string): never {
   throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `${where}: ${what} cannot be handed to the workers of a CA cluster`);
@@ -37,6 +39,8 @@ function outbound(value: unknown, where: string): unknown {
   if (value instanceof CertReqTemplateContent) return { $cmpflow: 'template', der: encodeDer(value) } satisfies Tagged;
   if (value instanceof PrivateKey) {
     if (typeof (value as { sign?: unknown }).sign === 'function') refuse(where, 'a key that signs where it lives (PKCS#11)');
+    // A KeyObject crosses to a worker whole; ML-DSA key material is a class a structured clone would strip.
+    if (isMlDsaKey(value)) return { $cmpflow: 'ml-dsa-key', pkcs8: exportMlDsaPrivateKey(value) } satisfies Tagged;
     return {
       $cmpflow: 'key',
       keyType: value.keyType,
@@ -70,6 +74,8 @@ function inbound(value: unknown): unknown {
       return AsnConvert.parse(tagged.der!, Name);
     case 'template':
       return decodeDer(tagged.der!, CertReqTemplateContent);
+    case 'ml-dsa-key':
+      return importMlDsaPrivateKey((tagged as Extract<Tagged, { $cmpflow: 'ml-dsa-key' }>).pkcs8);
     case 'key': {
       const k = tagged as Extract<Tagged, { $cmpflow: 'key' }>;
       return new PrivateKey({

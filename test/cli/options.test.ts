@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CmpError } from '../../src/errors';
 import { parseCommandLine, resolveSecrets, RunCommandLine } from '../../src/cli/options';
+import { findOption } from '../../src/cli/option-table';
 import { decodeExtensions, tempDir } from './openssl-request';
 
 let dir: string;
@@ -583,5 +584,29 @@ describe('mock server options', () => {
 describe('-help', () => {
   it('needs nothing else to be valid', () => {
     expect(parseCommandLine(['-cmd', 'nonsense', '-help'], { cwd: dir, env: {} })).toEqual({ kind: 'help', warnings: [] });
+  });
+});
+
+describe("OpenSSL 3.5's flags", () => {
+  /** The option names of test/cli/data/openssl-3.5-cmp-options.txt. */
+  const openssl35 = fs
+    .readFileSync(path.join(__dirname, 'data', 'openssl-3.5-cmp-options.txt'), 'utf8')
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('#') && !line.startsWith('['));
+
+  it('are each accepted on a genm command line (some with a warning), except -use_deltas and -extended_crl, refused with their reason', () => {
+    // -help answers instead of running; -use_mock_srv and -server exclude each other.
+    const flags = openssl35.filter((name) => findOption(name)?.type === '-' && name !== 'help' && name !== 'use_mock_srv');
+    expect(flags).toHaveLength(40);
+    const refused = flags.filter((name) => {
+      try {
+        run([...genm, `-${name}`]);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(refused).toEqual(['extended_crl', 'use_deltas']);
+    expect(errorOf([...genm, '-use_mock_srv']).message).toBe('-use_mock_srv: cannot be used with -server');
   });
 });

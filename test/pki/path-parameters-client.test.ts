@@ -33,13 +33,13 @@ afterAll(async () => {
   await pki.dispose();
 });
 
-async function ourVerdict(verification: Verification): Promise<ErrorCode | 'ok'> {
+async function ourVerdict(verification: Verification, peer: MockServer = server, untrusted: string = ca.certFile): Promise<ErrorCode | 'ok'> {
   const client = new CmpClient({
-    server: server.url,
+    server: peer.url,
     unprotectedRequests: true,
     ref: 'parameters-client',
     trusted: root.certFile,
-    untrusted: ca.certFile,
+    untrusted,
     keepAlive: 0,
     verification,
   });
@@ -52,9 +52,9 @@ async function ourVerdict(verification: Verification): Promise<ErrorCode | 'ok'>
   }
 }
 
-async function opensslAccepts(flags: string[]): Promise<boolean> {
-  const args = ['cmp', '-config', '', '-server', server.url.replace(/^http:\/\//, ''), '-cmd', 'genm', '-unprotected_requests'];
-  args.push('-ref', 'parameters-client', '-trusted', root.certFile, '-untrusted', ca.certFile, ...flags);
+async function opensslAccepts(flags: string[], peer: MockServer = server, untrusted: string = ca.certFile): Promise<boolean> {
+  const args = ['cmp', '-config', '', '-server', peer.url.replace(/^http:\/\//, ''), '-cmd', 'genm', '-unprotected_requests'];
+  args.push('-ref', 'parameters-client', '-trusted', root.certFile, '-untrusted', untrusted, ...flags);
   return (await runOpenSsl(args)).code === 0;
 }
 
@@ -87,5 +87,54 @@ describe("the server's certificate under OpenSSL's verification parameters, as o
     const ours = await ourVerdict(verification);
     expect(ours).toBe(verdict);
     expect(await opensslAccepts(flags)).toBe(ours === 'ok');
+  });
+});
+
+describe('a server signing with an RFC 3820 proxy certificate of its end-entity certificate, as openssl cmp judges it', () => {
+  let proxied: MockServer;
+  let chain: string;
+
+  beforeAll(async () => {
+    const userKey = await pki.key();
+    const userFile = pki.file('proxy-user.pem');
+    await fs.writeFile(userFile, (await ca.issueTo(userKey, '/CN=proxy-user.example', 'v3_ee')).toString('pem'));
+    const proxyKey = await pki.key();
+    const extensions = pki.file('proxy.cnf');
+    await fs.writeFile(extensions, '[proxy]\nproxyCertInfo = critical,language:id-ppl-inheritAll\nkeyUsage = critical,digitalSignature\n');
+    const proxyFile = pki.file('proxy.pem');
+    const request = await pki.request(proxyKey, '/CN=proxy-user.example/CN=proxy');
+    await pki.run(undefined, [
+      'x509',
+      '-req',
+      '-in',
+      request,
+      '-CA',
+      userFile,
+      '-CAkey',
+      userKey,
+      '-set_serial',
+      '77',
+      '-days',
+      '30',
+      '-extfile',
+      extensions,
+      '-extensions',
+      'proxy',
+      '-out',
+      proxyFile,
+    ]);
+    chain = await pki.bundle([ca.certFile, userFile]);
+    proxied = await startMockServer(['-srv_cert', proxyFile, '-srv_key', proxyKey, '-accept_unprotected']);
+  }, 60_000);
+
+  afterAll(async () => {
+    await proxied?.stop();
+  });
+
+  it('is refused without -allow_proxy_certs and accepted with it', async () => {
+    expect(await ourVerdict({}, proxied, chain)).toBe('ERR_PATH_PROXY_CERTIFICATE');
+    expect(await opensslAccepts([], proxied, chain)).toBe(false);
+    expect(await ourVerdict({ allowProxyCertificates: true }, proxied, chain)).toBe('ok');
+    expect(await opensslAccepts(['-allow_proxy_certs'], proxied, chain)).toBe(true);
   });
 });

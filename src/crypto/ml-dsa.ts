@@ -1,8 +1,9 @@
 /**
  * ML-DSA (FIPS 204) for every provider: node:crypto of Node 20 and WebCrypto have none, so both
- * providers hand ML-DSA keys and signatures to @noble/post-quantum (audited, constant-time where
- * it matters) through this module. Pure ML-DSA with the empty context only, as RFC 9881 (X.509)
- * and RFC 9882 (CMS) use it; HashML-DSA has no place in certificates or CMP.
+ * providers hand ML-DSA keys and signatures to @noble/post-quantum through this module, rather
+ * than lattice code of our own. Its README is frank that it is self-audited only and, being
+ * JavaScript, makes no constant-time claim. Pure ML-DSA with the empty context only, as RFC 9881
+ * (X.509) and RFC 9882 (CMS) use it; HashML-DSA has no place in certificates or CMP.
  *
  * Key formats are RFC 9881's: SubjectPublicKeyInfo with id-ml-dsa-* and parameters absent, the
  * raw public key as the BIT STRING; the PKCS#8 privateKey is a CHOICE of the 32-byte seed
@@ -44,6 +45,9 @@ function implementation(variant: MlDsaVariant): NobleMlDsa.DSA {
 }
 
 const SEED_LENGTH = 32;
+
+/** Public key sizes (FIPS 204 table 2), known without loading the library. */
+const PUBLIC_KEY_LENGTHS: Readonly<Record<MlDsaVariant, number>> = { 'ml-dsa-44': 1312, 'ml-dsa-65': 1952, 'ml-dsa-87': 2592 };
 
 /** Claimed security strength in bits (FIPS 204 categories 2, 3, 5), as OpenSSL reports it. */
 export const ML_DSA_SECURITY_BITS: Readonly<Record<MlDsaVariant, number>> = { 'ml-dsa-44': 128, 'ml-dsa-65': 192, 'ml-dsa-87': 256 };
@@ -112,12 +116,6 @@ function fromSeed(variant: MlDsaVariant, seed: Uint8Array): MlDsaKeyMaterial {
 
 export function generateMlDsaKey(variant: MlDsaVariant, random: (length: number) => Uint8Array): PrivateKeyHandle {
   return handleOf(fromSeed(variant, random(SEED_LENGTH)));
-}
-
-/** An ML-DSA key from its seed (FIPS 204 ML-DSA.KeyGen_internal); also how the ACVP keyGen vectors are checked. */
-export function mlDsaKeyFromSeed(variant: MlDsaVariant, seed: Uint8Array): PrivateKeyHandle {
-  if (seed.length !== SEED_LENGTH) throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `an ML-DSA seed has ${SEED_LENGTH} bytes, got ${seed.length}`);
-  return handleOf(fromSeed(variant, seed));
 }
 
 /** The ML-DSA variant of a PKCS#8 PrivateKeyInfo, or undefined when it holds another kind of key. */
@@ -220,7 +218,7 @@ function materialOf(variant: MlDsaVariant, privateKey: Uint8Array): MlDsaKeyMate
 
 const CONSISTENCY_MESSAGE = new TextEncoder().encode('cmpflow ML-DSA pairwise consistency test');
 
-/** A pairwise consistency test (as FIPS 140-3 asks of imported keys): sign, then verify with the derived public key. */
+/** A pairwise consistency test: sign, then verify with the public key derived from the expanded key. */
 function pairwiseConsistent(material: MlDsaKeyMaterial): boolean {
   const impl = implementation(material.variant);
   try {
@@ -315,7 +313,7 @@ export function mlDsaSpkiVariant(spki: Uint8Array): MlDsaVariant | undefined {
   if (variant === undefined) return undefined;
   if (parsed.algorithm.parameters !== undefined) throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `${variant} public key with parameters`);
   const length = parsed.subjectPublicKey.byteLength;
-  const expected = implementation(variant).lengths.publicKey;
+  const expected = PUBLIC_KEY_LENGTHS[variant];
   if (length !== expected) throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `${variant} public key of ${length} bytes, not ${expected}`);
   return variant;
 }

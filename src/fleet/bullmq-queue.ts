@@ -166,7 +166,8 @@ export async function openBullmqQueue(url: string, options: BullmqQueueOptions =
   // A client that gives up at once: the answer to "is Redis there" must come in seconds, not after
   // ioredis's endless reconnecting.
   const probe: Redis = new Redis({ ...base, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => undefined);
+  let lastError: Error | undefined;
+  probe.on('error', (e: Error) => (lastError = e));
   try {
     await withTimeout(
       (async () => {
@@ -177,7 +178,8 @@ export async function openBullmqQueue(url: string, options: BullmqQueueOptions =
     );
   } catch (e) {
     probe.disconnect();
-    const detail = e instanceof Error ? e.message : String(e);
+    // ioredis rejects with "Connection is closed"; the socket's own error says why (ECONNREFUSED, ...).
+    const detail = lastError?.message ?? (e instanceof Error ? e.message : String(e));
     throw new CmpError(ErrorCodes.ERR_QUEUE, `cannot reach Redis at ${target.where}: ${detail}`, { cause: e });
   }
   probe.disconnect();

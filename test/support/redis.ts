@@ -23,8 +23,8 @@ export interface TestRedis {
   url(db?: number): string;
   /** Stops the server; `hard` is kill -9 (no shutdown save). */
   stop(hard?: boolean): Promise<void>;
-  /** Starts it again on the same port and directory. */
-  restart(): Promise<void>;
+  /** Stops it (kill -9 with `hard`) and starts it again on the same port and directory. */
+  restart(hard?: boolean): Promise<void>;
   /** Sends one inline command and returns the raw reply (e.g. `INFO memory`). */
   command(line: string): Promise<string>;
   /** Stops the server and removes its directory. */
@@ -121,8 +121,8 @@ export async function startRedis(options: RedisOptions = {}): Promise<TestRedis>
     dir,
     url: (db = 0) => `redis://127.0.0.1:${port}/${db}`,
     stop,
-    restart: async () => {
-      await stop();
+    restart: async (hard = false) => {
+      await stop(hard);
       await start();
     },
     command: (line) => rawCommand(port, line),

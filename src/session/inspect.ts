@@ -91,12 +91,12 @@ function isActorRef(value: object): value is { id?: unknown; sessionId: string }
   return typeof v.sessionId === 'string' && typeof v.send === 'function' && typeof v.getSnapshot === 'function';
 }
 
-function sanitizeProperty(key: string, value: unknown, ancestors: WeakSet<object>, depth: number): unknown {
+function sanitizeProperty(key: string, value: unknown, ancestors: Set<object>, depth: number): unknown {
   if (isSecretKey(key)) return value === undefined ? DROPPED : REDACTED;
   return sanitize(value, ancestors, depth);
 }
 
-function sanitizeObject(value: object, ancestors: WeakSet<object>, depth: number, useToJSON: boolean): unknown {
+function sanitizeObject(value: object, ancestors: Set<object>, depth: number, useToJSON: boolean): unknown {
   if (isBinary(value)) return summarizeBytes(bytesOf(value));
   if (isActorRef(value)) return { ...(typeof value.id === 'string' ? { id: value.id } : {}), sessionId: value.sessionId };
   // The machine and its state nodes are the definition, not data; their graph reaches every implementation.
@@ -142,7 +142,7 @@ function sanitizeObject(value: object, ancestors: WeakSet<object>, depth: number
   return copy;
 }
 
-function sanitize(value: unknown, ancestors: WeakSet<object>, depth: number, useToJSON = true): unknown {
+function sanitize(value: unknown, ancestors: Set<object>, depth: number, useToJSON = true): unknown {
   switch (typeof value) {
     case 'string':
       return sanitizeString(value);
@@ -175,23 +175,56 @@ function sanitize(value: unknown, ancestors: WeakSet<object>, depth: number, use
  * become '<circular>'. The result is JSON-serialisable.
  */
 export function sanitizeForInspection(value: unknown): unknown {
-  const s = sanitize(value, new WeakSet(), 0);
+  const s = sanitize(value, new Set(), 0);
   return s === DROPPED ? undefined : s;
 }
 
 /** Primitives do not recurse; sanitize() needs no ancestors for them. */
-const NO_ANCESTORS = new WeakSet<object>();
+const NO_ANCESTORS = new Set<object>();
 
 /**
- * Defines `key` on `target` as an enumerable property computed when first read; from then on (or
- * from a write) it is a plain data property, as in a copy.
+ * Defines `key` on `target` as an enumerable property computed when first read, then remembered;
+ * a write replaces it, as in a copy. It stays an accessor: turning it into a data property on first
+ * read made V8 rebuild the object as a dictionary, which cost more than the laziness saved.
  */
 function defineLazy(target: object, key: string, compute: () => unknown): void {
-  const settle = (value: unknown) => {
-    Object.defineProperty(target, key, { value, enumerable: true, configurable: true, writable: true });
-    return value;
-  };
-  Object.defineProperty(target, key, { enumerable: true, configurable: true, get: () => settle(compute()), set: settle });
+  let known = false;
+  let value: unknown;
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      if (!known) {
+        value = compute();
+        known = true;
+      }
+      return value;
+    },
+    set: (v: unknown) => {
+      value = v;
+      known = true;
+    },
+  });
+}
+
+/** A value computed when first read and remembered (or replaced by a write): the accessors of the event views below. */
+class Lazy {
+  #compute: (() => unknown) | undefined;
+  #value: unknown;
+  constructor(compute: () => unknown) {
+    this.#compute = compute;
+  }
+  get(): unknown {
+    if (this.#compute !== undefined) {
+      this.#value = this.#compute();
+      this.#compute = undefined;
+    }
+    return this.#value;
+  }
+  set(value: unknown): void {
+    this.#value = value;
+    this.#compute = undefined;
+  }
 }
 
 /** Objects sanitizeObject() turns into something else than a copy of their properties, without looking at their content. */
@@ -219,7 +252,7 @@ function sanitizeLazily(value: unknown, path: readonly object[], useToJSON = tru
     }
     if (!(value instanceof Map || value instanceof Set || Array.isArray(value))) return lazyRecord(value, inner);
   }
-  return sanitizeObject(value, new WeakSet(inner), path.length, useToJSON);
+  return sanitizeObject(value, new Set(inner), path.length, useToJSON);
 }
 
 function lazyRecord(value: object, inner: readonly object[]): Record<string, unknown> {
@@ -266,7 +299,7 @@ const definitions = new WeakMap<object, Record<string, unknown>>();
  * any literal under a secret-like name go through the sanitiser, since a caller's machine may
  * hold defaults there.
  */
-function definitionOf(config: object, ancestors: WeakSet<object>, depth: number): unknown {
+function definitionOf(config: object, ancestors: Set<object>, depth: number): unknown {
   if (depth > MAX_DEPTH) return '<too deep>';
   if (ancestors.has(config)) return '<circular>';
   if (isOpaque(config)) return sanitize(config, ancestors, depth);
@@ -298,7 +331,7 @@ function definitionOf(config: object, ancestors: WeakSet<object>, depth: number)
 function machineDefinition(machine: AnyStateMachine): Record<string, unknown> {
   let definition = definitions.get(machine);
   if (definition === undefined) {
-    definition = definitionOf(machine.config, new WeakSet(), 0) as Record<string, unknown>;
+    definition = definitionOf(machine.config, new Set(), 0) as Record<string, unknown>;
     definitions.set(machine, definition);
   }
   return definition;
@@ -345,30 +378,92 @@ function sanitizeEventObject(event: { type: string }): { type: string } {
  * Its payload (event, snapshot, transitions, action parameters) is sanitised when first read.
  */
 export function sanitizeInspectionEvent(ev: InspectionEvent): InspectionEvent {
-  const out: Record<string, unknown> = { type: ev.type, rootId: ev.rootId, actorRef: inspectedRef(ev.actorRef) };
+  // Object literals with accessors, one shape per kind: XState sends dozens of these per session,
+  // and an observer mostly reads the type alone.
+  const type = ev.type;
+  const rootId = ev.rootId;
+  const actorRef = inspectedRef(ev.actorRef);
   switch (ev.type) {
     case '@xstate.snapshot':
-    case '@xstate.transition':
-      defineLazy(out, 'event', () => sanitizeEventObject(ev.event));
-      defineLazy(out, 'snapshot', () => sanitizeLazily(ev.snapshot, []));
-      break;
-    case '@xstate.microstep':
-      defineLazy(out, 'event', () => sanitizeEventObject(ev.event));
-      defineLazy(out, 'snapshot', () => sanitizeLazily(ev.snapshot, []));
-      defineLazy(out, '_transitions', () => sanitizeLazily(ev._transitions, []));
-      break;
-    case '@xstate.event':
-      out.sourceRef = ev.sourceRef ? inspectedRef(ev.sourceRef) : undefined;
-      defineLazy(out, 'event', () => sanitizeEventObject(ev.event));
-      break;
+    case '@xstate.transition': {
+      const event = new Lazy(() => sanitizeEventObject(ev.event));
+      const snapshot = new Lazy(() => sanitizeLazily(ev.snapshot, []));
+      return {
+        type,
+        rootId,
+        actorRef,
+        get event() {
+          return event.get();
+        },
+        set event(v) {
+          event.set(v);
+        },
+        get snapshot() {
+          return snapshot.get();
+        },
+        set snapshot(v) {
+          snapshot.set(v);
+        },
+      } as unknown as InspectionEvent;
+    }
+    case '@xstate.microstep': {
+      const event = new Lazy(() => sanitizeEventObject(ev.event));
+      const snapshot = new Lazy(() => sanitizeLazily(ev.snapshot, []));
+      const transitions = new Lazy(() => sanitizeLazily(ev._transitions, []));
+      return {
+        type,
+        rootId,
+        actorRef,
+        get event() {
+          return event.get();
+        },
+        set event(v) {
+          event.set(v);
+        },
+        get snapshot() {
+          return snapshot.get();
+        },
+        set snapshot(v) {
+          snapshot.set(v);
+        },
+        get _transitions() {
+          return transitions.get();
+        },
+        set _transitions(v) {
+          transitions.set(v);
+        },
+      } as unknown as InspectionEvent;
+    }
+    case '@xstate.event': {
+      const event = new Lazy(() => sanitizeEventObject(ev.event));
+      return {
+        type,
+        rootId,
+        actorRef,
+        sourceRef: ev.sourceRef ? inspectedRef(ev.sourceRef) : undefined,
+        get event() {
+          return event.get();
+        },
+        set event(v) {
+          event.set(v);
+        },
+      } as unknown as InspectionEvent;
+    }
     case '@xstate.action': {
-      const action: Record<string, unknown> = { type: ev.action.type };
-      defineLazy(action, 'params', () => sanitizeLazily(ev.action.params, []));
-      out.action = action;
-      break;
+      const params = new Lazy(() => sanitizeLazily(ev.action.params, []));
+      const action = {
+        type: ev.action.type,
+        get params() {
+          return params.get();
+        },
+        set params(v) {
+          params.set(v);
+        },
+      };
+      return { type, rootId, actorRef, action } as unknown as InspectionEvent;
     }
   }
-  return out as unknown as InspectionEvent;
+  return { type, rootId, actorRef } as unknown as InspectionEvent;
 }
 
 /** What XState's `createActor(machine, { inspect })` accepts: a function or an observer object. */

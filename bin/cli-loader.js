@@ -34,7 +34,8 @@ function runBundle(file, cachedData) {
   // Loaded here: -help and -version, which never run the bundle, need neither.
   const vm = require('vm');
   const Module = require('module');
-  const source = fs.readFileSync(file, 'utf8');
+  // The build makes the bundle pure ASCII: latin1 reads it as UTF-8 would, without the decoding.
+  const source = fs.readFileSync(file, 'latin1');
   const script = new vm.Script(Module.wrap(source), {
     filename: file,
     ...(cachedData ? { cachedData } : {}),
@@ -63,13 +64,23 @@ function bundleIfCurrent() {
   const bundled = mtimeMs(BUNDLE);
   const modules = mtimeMs(MODULES_MAIN);
   if (bundled === undefined || (modules !== undefined && modules > bundled)) return undefined;
-  let cachedData;
+  return runBundle(BUNDLE, codeCache()).exports;
+}
+
+/**
+ * The bundle's code cache, unless it is older than the bundle. V8 checks a code cache against the
+ * length of the source only, so a cache from an earlier build is never handed over; the build
+ * writes the bundle, then the cache.
+ */
+function codeCache() {
+  const cached = mtimeMs(CACHE);
+  const bundled = mtimeMs(BUNDLE);
+  if (cached === undefined || bundled === undefined || cached < bundled) return undefined;
   try {
-    cachedData = fs.readFileSync(CACHE);
+    return fs.readFileSync(CACHE);
   } catch {
-    cachedData = undefined;
+    return undefined;
   }
-  return runBundle(BUNDLE, cachedData).exports;
 }
 
 /** The exports of src/cli/main.ts from the build that suits `argv` (the arguments after the command). */
@@ -85,4 +96,4 @@ function loadCli(argv) {
   return require(MODULES_MAIN);
 }
 
-module.exports = { loadCli, runBundle, BUNDLE, CACHE };
+module.exports = { loadCli, runBundle, codeCache, BUNDLE, CACHE };

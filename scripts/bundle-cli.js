@@ -68,11 +68,19 @@ async function bundle() {
     mainFields: ['main'],
     outfile: BUNDLE,
     external: EXTERNAL,
+    // Without comments and white space the file is a third smaller, and pure ASCII (esbuild escapes
+    // everything else in strings; some comments were UTF-8), which bin/cli-loader.js reads as latin1:
+    // 3 ms instead of 7.5 ms of UTF-8 decoding. Names stay, for messages that show them.
+    minifyWhitespace: true,
+    charset: 'ascii',
     banner: { js: `var ${BUNDLE_DIR} = __dirname;` },
     plugins: [ownLocation],
     logLevel: 'warning',
     legalComments: 'eof',
   });
+  // eslint-disable-next-line no-control-regex
+  if (/[^\x00-\x7f]/.test(fs.readFileSync(BUNDLE, 'latin1')))
+    throw new Error('bundle-cli: the bundle is not pure ASCII, which the loader needs to read it as latin1');
 }
 
 /** Runs one IR through the bundle against the embedded CA, then writes the bundle's code cache. */

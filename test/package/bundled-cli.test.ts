@@ -141,3 +141,15 @@ withNpm('the loader takes the bundle for work, the modules for -help or -version
   utimesSync(main, later, later);
   expect(await buildChosenFor(['-cmd', 'ir'])).toBe('modules');
 });
+
+withNpm('the loader hands V8 the code cache only while it is not older than the bundle (V8 itself compares lengths only)', async () => {
+  const cacheGiven = async () => {
+    const script = `process.stdout.write(String(require(${JSON.stringify(stage('bin', 'cli-loader.js'))}).codeCache() !== undefined));`;
+    return (await run(process.execPath, ['-e', script], { cwd: work })).stdout;
+  };
+  expect(await cacheGiven()).toBe('true');
+  const bundle = stage('dist', 'cli', 'cmpflow.js');
+  const later = new Date(statSync(stage('dist', 'cli', 'cmpflow.js.cache')).mtimeMs + 60_000);
+  utimesSync(bundle, later, later);
+  expect(await cacheGiven()).toBe('false');
+});

@@ -15,9 +15,10 @@
  * - when distribution points split the reasons over several CRLs, CRLs are taken until every
  *   reason is covered.
  *
- * Without OpenSSL's -extended_crl and -use_deltas (which cmpflow does not offer), indirect CRLs,
- * CRLs for some reasons only and delta CRLs are never candidates, and the CRL issuer is always
- * on the path; so is cmpflow's.
+ * Without OpenSSL's -extended_crl and -use_deltas (which cmpflow does not offer), indirect CRLs
+ * and CRLs for some reasons only are never candidates, and the CRL issuer is always on the path;
+ * so is cmpflow's. Delta CRLs are never candidates either, as in OpenSSL's later sources; OpenSSL
+ * 3.0 (whose get_crl_score skips them only with -extended_crl) takes one for a complete CRL.
  */
 import { getCryptoProvider } from '../crypto';
 import { signatureAlgorithmFromId } from '../crypto/algorithms';

@@ -183,6 +183,13 @@ describe('revocation checking agrees with openssl verify', () => {
     await expectAgreement(chain([rootCrl, await intermediate.crl('crl_indirect')], 'leaf'), 'ERR_PATH_CRL_MISSING');
   });
 
+  it('never takes a delta CRL for a complete one, where OpenSSL 3.0 does when it is the only CRL (later OpenSSL no longer does)', async () => {
+    const delta = chain([rootCrl, await intermediate.crl('crl_delta')], 'leaf');
+    expect(await ourVerdict(delta)).toBe('ERR_PATH_CRL_MISSING');
+    // OpenSSL 3.0's get_crl_score skips deltas only with -extended_crl (an else-if), so it accepts.
+    expect(await opensslVerdict(delta)).toBeUndefined();
+  });
+
   it('rejects a CRL from an issuer whose keyUsage lacks cRLSign', async () => {
     const ca = await pki.intermediate(root, '/CN=CRL Test No CRLSign CA', 'v3_ca_no_crlsign');
     const below = await ca.issue('/CN=CRL Test Leaf Below No CRLSign');

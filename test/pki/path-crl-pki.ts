@@ -48,6 +48,9 @@ issuingDistributionPoint = critical,@idp_only_user
 onlyuser = TRUE
 [crl_indirect]
 issuingDistributionPoint = critical,@idp_indirect
+[crl_delta]
+authorityKeyIdentifier = keyid
+2.5.29.27 = critical,ASN1:INTEGER:1
 [idp_indirect]
 indirectCRL = TRUE
 `;
@@ -57,7 +60,7 @@ const START = '20200101000000Z';
 const END = '20400101000000Z';
 
 export type CertificateProfile = 'v3_ca' | 'v3_ca_no_crlsign' | 'v3_ee';
-export type CrlProfile = 'crl_plain' | 'crl_akid' | 'crl_unknown_critical' | 'crl_only_user' | 'crl_indirect';
+export type CrlProfile = 'crl_plain' | 'crl_akid' | 'crl_unknown_critical' | 'crl_only_user' | 'crl_indirect' | 'crl_delta';
 
 export class OpensslPki {
   private count = 0;

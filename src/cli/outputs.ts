@@ -5,7 +5,7 @@
  * ITAVs of a genp as print_itavs() lists them.
  */
 import { createPrivateKey } from 'crypto';
-import { promises as fs } from 'fs';
+import { promises as fs, writeFileSync } from 'fs';
 import type { X509Certificate } from '@peculiar/x509';
 import { oidName } from '../asn1/oids';
 import { encodePem } from '../credentials/pem';
@@ -36,7 +36,9 @@ export async function saveCertificates(
   log.info(`received ${certs.length} ${what} certificate(s), saving to file '${file}'`);
   if (certs.length > 1 && form !== 'PEM') log.warn('saving more than one certificate in non-PEM format');
   try {
-    await fs.writeFile(file, encodeCertificates(certs, form));
+    // Synchronously, as openssl cmp writes them: the command has nothing else to do meanwhile, and
+    // through the thread pool a small file costs about twice the CPU (measured over -repeat runs).
+    writeFileSync(file, encodeCertificates(certs, form));
   } catch (e) {
     const reason = (e as NodeJS.ErrnoException).code ?? 'write error';
     throw new CmpError(ErrorCodes.ERR_FILE, `-${option}: cannot write ${what} certificate(s) to ${file} (${reason})`, { cause: e });

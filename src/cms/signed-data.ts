@@ -2,6 +2,7 @@
  * SignedData (RFC 5652 section 5) as RFC 9483 section 4.1.6 wraps a centrally generated key: signed by
  * the key generation authority, one signer identified by issuer and serial, signed attributes holding the
  * content type and the content's digest, the signer's certificate (and its chain) in `certificates`.
+ * Signatures are verified for RSA, ECDSA and, as RFC 9882 specifies, ML-DSA; made with RSA or ECDSA.
  */
 import { createHash, createPublicKey, sign as signData, verify as verifyData, type KeyObject } from 'node:crypto';
 import { AsnArray, AsnConvert, AsnType, AsnTypeTypes, OctetString } from '@peculiar/asn1-schema';
@@ -24,6 +25,7 @@ import {
 } from '@peculiar/asn1-cms';
 import { CmpOids } from '../asn1/oids';
 import { Oids } from '../crypto/algorithms';
+import { mlDsaVariantOfOid, mlDsaVerify } from '../crypto/ml-dsa';
 import { sameBytes } from '../bytes';
 import { CmpError, ErrorCodes } from '../errors';
 
@@ -179,13 +181,18 @@ export function verifySignedContent(der: Uint8Array): VerifiedContent {
   if (!sameBytes(digest.buffer, createHash(digestHash).update(buf(content)).digest()))
     throw invalid('the messageDigest attribute does not match the content');
   const sigAlg = info.signatureAlgorithm.algorithm;
+  const signerSpki = new Uint8Array(AsnConvert.serialize(AsnConvert.parse(buf(signer), Certificate).tbsCertificate.subjectPublicKeyInfo));
+  const mlDsa = mlDsaVariantOfOid(sigAlg);
+  if (mlDsa !== undefined) {
+    // RFC 9882: pure ML-DSA (empty context) over the DER of the signed attributes, parameters absent.
+    if (info.signatureAlgorithm.parameters !== undefined) throw invalid(`the ${mlDsa} signature algorithm has parameters`);
+    const signedDer = new Uint8Array(AsnConvert.serialize(new AttributeSet(attrs)));
+    if (!mlDsaVerify({ scheme: mlDsa }, signerSpki, new Uint8Array(info.signature.buffer), signedDer)) throw invalid('the signature does not verify');
+    return { contentType: signed.encapContentInfo.eContentType, content: new Uint8Array(content), signer, certificates };
+  }
   const hash = signatureHashes[sigAlg] ?? (sigAlg === Oids.rsaEncryption || sigAlg === Oids.ecPublicKey ? digestHash : undefined);
   if (!hash) throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `unsupported CMS signature algorithm ${sigAlg}`);
-  const publicKey = createPublicKey({
-    key: Buffer.from(AsnConvert.serialize(AsnConvert.parse(buf(signer), Certificate).tbsCertificate.subjectPublicKeyInfo)),
-    format: 'der',
-    type: 'spki',
-  });
+  const publicKey = createPublicKey({ key: Buffer.from(signerSpki), format: 'der', type: 'spki' });
   const ok = verifyData(hash, Buffer.from(AsnConvert.serialize(new AttributeSet(attrs))), publicKey, buf(info.signature.buffer));
   if (!ok) throw invalid('the signature does not verify');
   return { contentType: signed.encapContentInfo.eContentType, content: new Uint8Array(content), signer, certificates };

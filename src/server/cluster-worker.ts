@@ -21,11 +21,11 @@ export interface WorkerData {
 export type ToWorker =
   { t: 'req'; id: number; der: Uint8Array } | { t: 'crl'; id: number } | { t: 'close'; id: number } | RecordReply | RecordBroadcast;
 export type FromWorker =
-  | { t: 'res'; id: number; der: Uint8Array }
+  /** The answer, with the body types onRequest was told while answering it (one message instead of several: each wakes the main thread). */
+  | { t: 'res'; id: number; der: Uint8Array; requests?: { bodyType: string; retransmission: boolean }[] }
   | { t: 'crl'; id: number; der?: Uint8Array; error?: string }
   | { t: 'closed'; id: number }
   | { t: 'ready'; error?: string }
-  | { t: 'request'; bodyType: string; retransmission: boolean }
   | { t: 'internalError'; message: string; stack?: string }
   | RecordRequest
   | RecordApplied;
@@ -40,13 +40,19 @@ function main(): void {
   const data = workerData as WorkerData;
   const post = (message: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
   const store = new RemoteRecordStore(post);
+  /**
+   * onRequest calls since the last answer was posted, sent with the next answer. A request is
+   * reported before it is answered, so none is lost; with requests interleaving, one may travel
+   * with another's answer.
+   */
+  let observed: { bodyType: string; retransmission: boolean }[] = [];
   const config = configFromMainThread(data.config);
   const server = createCmpServer({
     ...config,
     store,
     maxTransactions: data.maxTransactions,
     maxTransactionsPerClient: data.maxTransactionsPerClient,
-    ...(data.reportRequests ? { onRequest: (bodyType, info) => post({ t: 'request', bodyType, retransmission: info.retransmission }) } : {}),
+    ...(data.reportRequests ? { onRequest: (bodyType, info) => observed.push({ bodyType, retransmission: info.retransmission }) } : {}),
     onInternalError: (e) =>
       post({ t: 'internalError', message: e instanceof Error ? e.message : String(e), ...(e instanceof Error && e.stack ? { stack: e.stack } : {}) }),
   });
@@ -55,7 +61,9 @@ function main(): void {
       case 'req':
         void server.handle(message.der).then((answer) => {
           const der = ownBuffer(answer);
-          post({ t: 'res', id: message.id, der }, [der.buffer as ArrayBuffer]);
+          const requests = observed;
+          observed = [];
+          post({ t: 'res', id: message.id, der, ...(requests.length ? { requests } : {}) }, [der.buffer as ArrayBuffer]);
         });
         return;
       case 'crl':

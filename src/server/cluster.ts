@@ -121,6 +121,14 @@ export function createCmpCluster(config: CmpServerConfig, options: CmpClusterOpt
               else resolve();
               return;
             case 'res':
+              for (const r of message.requests ?? []) {
+                try {
+                  config.onRequest?.(r.bodyType as PKIBodyType, { retransmission: r.retransmission });
+                } catch {
+                  // An observer that throws must not cost the client its answer.
+                }
+              }
+            // falls through
             case 'crl':
             case 'closed': {
               const answer = slot.pending.get(message.id);
@@ -128,13 +136,6 @@ export function createCmpCluster(config: CmpServerConfig, options: CmpClusterOpt
               answer?.(message);
               return;
             }
-            case 'request':
-              try {
-                config.onRequest?.(message.bodyType as PKIBodyType, { retransmission: message.retransmission });
-              } catch {
-                // An observer that throws must not cost the client its answer.
-              }
-              return;
             case 'internalError':
               report(Object.assign(new Error(message.message), message.stack ? { stack: message.stack } : {}));
               return;

@@ -160,11 +160,11 @@ function checkJob(spec: FleetJobSpec): void {
   parseArgs(jobArguments(spec.cmd, spec.options));
 }
 
-async function openQueue(q: string | undefined, create: boolean): Promise<FleetQueue> {
+async function openQueue(q: string | undefined, create: boolean, io: FleetIo): Promise<FleetQueue> {
   if (q === undefined || q === '')
     throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'fleet: --queue DIR or --queue redis://HOST:PORT[/DB] is required');
-  const { openFleetQueue } = await import('../fleet/open-queue');
-  return openFleetQueue(q, { create });
+  const { isRedisQueue, openFleetQueue } = await import('../fleet/open-queue');
+  return openFleetQueue(isRedisQueue(q) ? q : path.resolve(io.cwd, q), { create });
 }
 
 async function submit(args: FleetArgs, io: FleetIo): Promise<number> {
@@ -183,7 +183,7 @@ async function submit(args: FleetArgs, io: FleetIo): Promise<number> {
   }
   const parsed = parseJobs(text, { isKnownOption, common: args.cmpOptions, check: checkJob });
   for (const error of parsed.errors) io.stderr.write(`cmpflow: ${file}:${error.line}: ${error.message}\n`);
-  const queue = await openQueue(args.queue, true);
+  const queue = await openQueue(args.queue, true, io);
   try {
     const specs = parsed.specs.map((s) => ({ ...s, options: absolutePaths(s.options, io.cwd) }));
     const report = await queue.submit(specs);
@@ -222,7 +222,7 @@ function preparer(workerOptions: Record<string, FleetOptionValue>, io: FleetIo):
 async function work(args: FleetArgs, io: FleetIo, deployHook?: string): Promise<number> {
   const { assertSecretsAreReferences, createJobHandler } = await import('../fleet');
   assertSecretsAreReferences(args.cmpOptions, 'the fleet command line');
-  const queue = await openQueue(args.queue, false);
+  const queue = await openQueue(args.queue, false, io);
   const stop = io.stopSignal?.();
   try {
     const { runDeployHook } = await import('../fleet/renew');
@@ -250,7 +250,7 @@ function failureLine(r: FleetJobRecord): string {
 }
 
 async function status(args: FleetArgs, io: FleetIo): Promise<number> {
-  const queue = await openQueue(args.queue, false);
+  const queue = await openQueue(args.queue, false, io);
   try {
     const counts = await queue.counts();
     if (args.json) {
@@ -267,7 +267,7 @@ async function status(args: FleetArgs, io: FleetIo): Promise<number> {
 
 async function renew(args: FleetArgs, io: FleetIo): Promise<number> {
   if (args.withinDays === undefined) throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'fleet renew: --within DAYS is required');
-  const queue = await openQueue(args.queue, false);
+  const queue = await openQueue(args.queue, false, io);
   let requeued: string[];
   try {
     const { renewExpiring } = await import('../fleet/renew');
@@ -280,7 +280,7 @@ async function renew(args: FleetArgs, io: FleetIo): Promise<number> {
   );
   if (requeued.length === 0) return 0;
   await work({ ...args, untilIdle: true }, io, args.deployHook);
-  const check = await openQueue(args.queue, false);
+  const check = await openQueue(args.queue, false, io);
   try {
     const failed = (await Promise.all(requeued.map((id) => check.get(id)))).filter((r): r is FleetJobRecord => r?.state === 'failed');
     for (const r of failed) io.stderr.write(`cmpflow: ${failureLine(r)}`);

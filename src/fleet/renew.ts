@@ -60,9 +60,15 @@ export async function newKeyBeside(oldKeyFile: string, now: Date): Promise<strin
     const old = createPrivateKey(await fs.readFile(oldKeyFile));
     const kind = old.asymmetricKeyType;
     const details = old.asymmetricKeyDetails ?? {};
-    if (kind === 'rsa') ((type = 'rsa'), (params = { modulusLength: details.modulusLength ?? 2048 }));
-    else if (kind === 'ec' && details.namedCurve) params = { namedCurve: details.namedCurve };
-    else if (kind === 'ed25519' || kind === 'ed448') ((type = kind), (params = {}));
+    if (kind === 'rsa') {
+      type = 'rsa';
+      params = { modulusLength: details.modulusLength ?? 2048 };
+    } else if (kind === 'ec' && details.namedCurve) {
+      params = { namedCurve: details.namedCurve };
+    } else if (kind === 'ed25519' || kind === 'ed448') {
+      type = kind;
+      params = {};
+    }
   } catch {
     // Encrypted or unreadable here: the default kind will do.
   }

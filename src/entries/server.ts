@@ -4,9 +4,11 @@
  */
 import 'reflect-metadata';
 
-export { createCmpServer, listen, createThrowawayCa } from '../server';
+export { createCmpServer, createCmpCluster, listen, createThrowawayCa } from '../server';
 export type {
   CmpServer,
+  CmpCluster,
+  CmpClusterOptions,
   CmpServerConfig,
   SharedSecret,
   IssuancePolicyConfig,

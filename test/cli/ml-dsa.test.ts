@@ -56,7 +56,7 @@ const certificateOf = (name: string) =>
   AsnConvert.parse(Buffer.from(readFileSync(file(name), 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64'), Certificate);
 
 describe('ML-DSA with the command line client and the embedded CA', () => {
-  it('enrolls an ML-DSA-44 -newkey (POPO signed with it), then updates it (kur) to a key made by the docs snippet, protected by ML-DSA', async () => {
+  it('enrolls an ML-DSA-44 -newkey (POPO signed with it), then an ir and a kur protected by it (-cert/-key), the kur to a key made by the docs snippet', async () => {
     const spki = await makeMlDsaKeyFile(file('device.key'), 'ml-dsa-44');
     const first = await cmpflow(
       [
@@ -88,6 +88,38 @@ describe('ML-DSA with the command line client and the embedded CA', () => {
     const [ir, conf1] = messages('ir.der,conf1.der');
     expect(ir!.body.ir![0]!.popo!.signature!.algorithmIdentifier.algorithm).toBe(Oids.mlDsa44);
     expect(conf1!.body.certConf![0]!.hashAlg?.algorithm).toBe(Oids.sha512);
+
+    // An ir signed with the ML-DSA certificate and key, for another ML-DSA key (the CA lets a signer request only its own subject).
+    const spki87 = await makeMlDsaKeyFile(file('other.key'), 'ml-dsa-87');
+    const signedIr = await cmpflow(
+      [
+        ...mockServer(),
+        '-cert',
+        file('device.crt'),
+        '-key',
+        file('device.key'),
+        '-trusted',
+        path.join(store, 'ca.crt'),
+        '-cmd',
+        'ir',
+        '-newkey',
+        file('other.key'),
+        '-subject',
+        '/CN=pq device',
+        '-certout',
+        file('other.crt'),
+        '-reqout',
+        'signed-ir.der',
+        '-rspout',
+        'signed-ip.der',
+      ],
+      { cwd: dir },
+    );
+    expect(signedIr.errors).toEqual([]);
+    expect(signedIr.code).toBe(0);
+    expect(messages('signed-ir.der')[0]!.header.protectionAlg?.algorithm).toBe(Oids.mlDsa44);
+    expect(messages('signed-ip.der')[0]!.header.protectionAlg?.algorithm).toBe(Oids.mlDsa65);
+    expect(Buffer.from(AsnConvert.serialize(certificateOf('other.crt').tbsCertificate.subjectPublicKeyInfo))).toEqual(Buffer.from(spki87));
 
     await runDocsKeySnippet(file('second.key'));
     expect(statSync(file('second.key')).mode & 0o777).toBe(0o600);

@@ -1,9 +1,9 @@
 /**
  * ML-DSA on the command line, against the embedded CA (-use_mock_srv) whose ML-DSA-65 CA is kept
- * in a -srv_store folder: an ML-DSA -newkey file made the way docs/cli.md shows (OpenSSL 3.0
- * cannot make one) is enrolled, and the certificate and key it got then protect the next request
- * with an ML-DSA signature (-cert/-key), answered with ML-DSA-65 protection. The messages saved
- * with -reqout/-rspout show the algorithms on the wire.
+ * in a -srv_store folder: an ML-DSA -newkey file is enrolled, and the certificate and key it got
+ * then protect an ir and a kur with ML-DSA signatures (-cert/-key), answered with ML-DSA-65
+ * protection; the kur's new key is made by the script docs/cli.md shows (OpenSSL 3.0 cannot make
+ * one). The messages saved with -reqout/-rspout show the algorithms on the wire.
  */
 import { readFileSync, statSync, writeFileSync } from 'fs';
 import * as path from 'path';

@@ -395,9 +395,12 @@ export const OPTIONS: readonly OptionSpec[] = [
       ],
       [
         'srv_workers',
-        'N',
+        'p',
         'text',
-        ['Worker threads of the -port server, each answering its share of', 'the transactions for one CA and its records. Default: 1, no threads'],
+        [
+          'Worker threads of the -port server, each answering its share of',
+          'the transactions for one CA and its records. Default: none (one thread)',
+        ],
       ],
       [
         'delayed_delivery',

@@ -11,3 +11,5 @@ export {
   SECRET_OPTIONS,
   type CredentialResolver,
 } from './credentials';
+export { openFleetQueue, isRedisQueue, type OpenFleetQueueOptions } from './open-queue';
+export { renewExpiring, renewalSpec, newKeyBeside, runDeployHook, type RenewOptions, type HookEnvironment } from './renew';

@@ -22,6 +22,7 @@ import { CmpError, ErrorCodes } from '../errors';
 import { fromB64, hex, toB64 } from '../bytes';
 import type { CmpClientOptions, InfoTypeAndValueInput } from '../options';
 import type { Transfer } from '../transport/types';
+import { environmentResolver, type CredentialResolver } from './credentials';
 import type { FleetExchange, FleetJobHandler, FleetJobResult, FleetJobSpec, FleetOutcome, LeasedJob } from './queue';
 
 /** Where a finished job's certificates go (PEM), as `openssl cmp` -certout, -chainout, -cacertsout, -extracertsout. */
@@ -47,8 +48,13 @@ export interface NewCertificateEvent {
 }
 
 export interface JobHandlerOptions {
-  /** Turns a job into client options on this worker (resolving its credential references). */
-  prepare: (spec: FleetJobSpec) => Promise<PreparedJob>;
+  /**
+   * Turns a job into client options on this worker; `resolve` turns the job's credential
+   * references (`env:NAME`, `file:PATH`) into the secrets this worker holds.
+   */
+  prepare: (spec: FleetJobSpec, resolve: CredentialResolver) => Promise<PreparedJob>;
+  /** Default: environmentResolver(process.env, process.cwd()). */
+  resolveCredential?: CredentialResolver;
   /** Told once a new certificate is written (renewal's deploy hook); its failure becomes a warning. */
   onCertificate?: (event: NewCertificateEvent) => Promise<void> | void;
   /** Clock in epoch ms, for tests. */
@@ -139,11 +145,12 @@ function recordingTransfer(job: LeasedJob, transactionId: string): (send: Transf
 /** The handler a fleet worker runs each job with. */
 export function createJobHandler(options: JobHandlerOptions): FleetJobHandler {
   const now = options.now ?? Date.now;
+  const resolve = options.resolveCredential ?? environmentResolver(process.env, process.cwd());
   return async (job: LeasedJob): Promise<FleetOutcome> => {
     const { spec } = job.record;
     let prepared: PreparedJob;
     try {
-      prepared = await options.prepare(spec);
+      prepared = await options.prepare(spec, resolve);
     } catch (e) {
       return { kind: 'failed', error: errorOf(e) };
     }

@@ -17,6 +17,7 @@ const ENTRY_POINTS: Record<string, string> = {
   '../../src/entries/asn1': 'cmpflow/asn1',
   '../../src/entries/server': 'cmpflow/server',
   '../../src/entries/axios': 'cmpflow/axios',
+  '../../src/entries/fleet': 'cmpflow/fleet',
 };
 const ENTRY_POINT = /from '(\.\.\/\.\.\/src(?:\/entries\/\w+)?)';/g;
 

@@ -9,7 +9,14 @@ import * as path from 'path';
 import { X509Certificate } from '@peculiar/x509';
 import { parsePem } from '../../src/credentials/pem';
 import { CmpError } from '../../src/errors';
-import { createJobHandler, openDirectoryQueue, type FleetJobSpec, type PreparedJob } from '../../src/fleet';
+import {
+  createJobHandler,
+  environmentResolver,
+  openDirectoryQueue,
+  type CredentialResolver,
+  type FleetJobSpec,
+  type PreparedJob,
+} from '../../src/fleet';
 import type { Transfer } from '../../src/transport/types';
 import { countingCa, createThrowawayCa, deviceKey, REF, scratch, SECRET, type CountingCa } from './support';
 import type { ThrowawayCa } from '../../src/server';
@@ -30,13 +37,13 @@ function spec(dir: string, id: string): FleetJobSpec {
   };
 }
 
-/** What the CLI's prepare does, reduced to the options these tests use. */
+/** What the CLI's prepare does, reduced to the options these tests use; the secret comes from this worker's resolver. */
 function prepare(transfer: Transfer) {
-  return async (s: FleetJobSpec): Promise<PreparedJob> => ({
+  return async (s: FleetJobSpec, resolve: CredentialResolver): Promise<PreparedJob> => ({
     client: {
       transfer,
       ref: REF,
-      secret: SECRET,
+      secret: await resolve(s.options.secret as string, 'secret'),
       trusted: [throwaway.ca.cert],
       newKey: s.options.newkey as string,
       subject: s.options.subject as string,
@@ -50,6 +57,8 @@ const direct =
   (request) =>
     ca.server.handle(request);
 
+const resolveCredential = environmentResolver({ FLEET_SECRET: SECRET }, '/');
+
 describe('the fleet job handler', () => {
   it('leaves a job waiting with its session and next poll time while the CA says waiting, then writes the certificate', async () => {
     // The first `waiting` ip makes the client poll at once; the pollRep after it asks for a rest.
@@ -57,7 +66,7 @@ describe('the fleet job handler', () => {
     const dir = scratch();
     const queue = await openDirectoryQueue(path.join(dir, 'queue'), { create: true });
     await queue.submit([spec(dir, 'device-1')]);
-    const handler = createJobHandler({ prepare: prepare(direct(ca)) });
+    const handler = createJobHandler({ prepare: prepare(direct(ca)), resolveCredential });
 
     const before = Date.now();
     const first = new AbortController();
@@ -102,7 +111,7 @@ describe('the fleet job handler', () => {
       if (++sent === messageNumber) throw new CmpError('ERR_CONNECTION', 'connection reset (the worker died)');
       return answer;
     };
-    await queue.work(createJobHandler({ prepare: prepare(losing) }), { untilIdle: true });
+    await queue.work(createJobHandler({ prepare: prepare(losing), resolveCredential }), { untilIdle: true });
 
     const done = await queue.get('device-2');
     expect(done?.state).toBe('done');
@@ -130,7 +139,7 @@ describe('the fleet job handler', () => {
       ca.server.state.transactions.list().forEach((t) => delete t.lastExchange);
       return ca.server.handle(request);
     };
-    await queue.work(createJobHandler({ prepare: prepare(forgetful) }), { untilIdle: true });
+    await queue.work(createJobHandler({ prepare: prepare(forgetful), resolveCredential }), { untilIdle: true });
     const failed = await queue.get('device-3');
     expect(failed?.state).toBe('failed');
     expect(failed?.error?.message).toMatch(/transactionIdInUse|transactionID/);

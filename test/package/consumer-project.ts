@@ -39,7 +39,7 @@ export function readmeTerminal(terminal: 1 | 2): string {
 }
 
 /** Every entry point of the package, as a user imports it. */
-export const ENTRY_POINTS = ['cmpflow', 'cmpflow/machines', 'cmpflow/asn1', 'cmpflow/server', 'cmpflow/axios'];
+export const ENTRY_POINTS = ['cmpflow', 'cmpflow/machines', 'cmpflow/asn1', 'cmpflow/server', 'cmpflow/axios', 'cmpflow/fleet'];
 
 const compilerOptions = { strict: true, target: 'ES2022', types: ['node'], skipLibCheck: false };
 

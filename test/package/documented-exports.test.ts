@@ -18,6 +18,7 @@ const ENTRY_POINTS: Record<string, string> = {
   'cmpflow/asn1': 'src/entries/asn1.ts',
   'cmpflow/server': 'src/entries/server.ts',
   'cmpflow/axios': 'src/entries/axios.ts',
+  'cmpflow/fleet': 'src/entries/fleet.ts',
 };
 
 interface Manifest {
@@ -82,7 +83,7 @@ const guide = readFileSync(path.join(REPO, 'docs', 'api.md'), 'utf8');
 const entries = Object.keys(ENTRY_POINTS);
 const subpath = (entry: string) => (entry === 'cmpflow' ? '.' : `./${entry.slice('cmpflow/'.length)}`);
 
-it('documents the five entry points of the package, in the order of its exports map', () => {
+it('documents the six entry points of the package, in the order of its exports map', () => {
   expect(documentedEntries(guide)).toEqual(entries);
   expect(Object.keys(manifest.exports).filter((key) => key !== './package.json')).toEqual(entries.map(subpath));
 });

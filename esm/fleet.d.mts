@@ -1,0 +1,2 @@
+// Types for cmpflow/fleet as an ES module: the CommonJS build's declarations.
+export * from '../dist/src/entries/fleet.js';

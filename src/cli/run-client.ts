@@ -24,7 +24,7 @@ import { saveServerCertificate } from './root-ca-update';
 import { saveReceived, type CertificateOutputs } from './outputs';
 import { PollProgress } from './progress';
 import { createProtocolLog } from './protocol-log';
-import { sanitizeForInspection } from '../session/inspect';
+import { observingOnly, sanitizeForInspection } from '../session/inspect';
 import type { MockServer } from './server-command';
 import type { GenmCommand, SessionContext } from './session-command';
 
@@ -158,6 +158,11 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
             }
           }
         : undefined;
+    // The protocol log and the waiting notice read events and the root's snapshots, nothing else:
+    // unless an inspector looks on, the rest need not be sanitised.
+    if (observer !== undefined && inspector === undefined) {
+      observingOnly(observer, (type, fromRoot) => type === '@xstate.event' || (type === '@xstate.snapshot' && fromRoot));
+    }
     const options = await buildClientOptions(parsed, io, observer);
     // A transaction saved to a file may be resumed by another process, after this one has gone:
     // OpenSSL 3.0's mock server cancels a transaction whose kept-alive connection is closed under

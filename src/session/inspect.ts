@@ -469,6 +469,21 @@ export function sanitizeInspectionEvent(ev: InspectionEvent): InspectionEvent {
 /** What XState's `createActor(machine, { inspect })` accepts: a function or an observer object. */
 export type InspectionObserver = Observer<InspectionEvent> | ((ev: InspectionEvent) => void);
 
+/** Which events an observer reads, by kind (`@xstate.event`, ...) and whether they are the root actor's. */
+export type WantedInspectionEvents = (type: string, fromRoot: boolean) => boolean;
+
+const WANTED_EVENTS = Symbol('cmpflow.wantedInspectionEvents');
+
+/**
+ * Marks `observer` as reading only the events `wanted` accepts: sanitizingInspector then neither
+ * sanitises nor delivers the others. XState reports about 75 events for an IR session; an observer
+ * such as the CLI's protocol log reads a third of them.
+ */
+export function observingOnly<T extends InspectionObserver>(observer: T, wanted: WantedInspectionEvents): T {
+  Object.defineProperty(observer, WANTED_EVENTS, { value: wanted });
+  return observer;
+}
+
 /** Told about a failure of an inspection observer; by default reportInspectorFailure. */
 export type InspectorFailureHandler = (error: unknown) => void;
 
@@ -505,9 +520,11 @@ export function sanitizingInspector(
   onFailure: InspectorFailureHandler = reportInspectorFailure,
 ): (ev: InspectionEvent) => void {
   const deliver = typeof observer === 'function' ? observer : (ev: InspectionEvent) => observer.next?.(ev);
+  const wanted = (observer as { [WANTED_EVENTS]?: WantedInspectionEvents })[WANTED_EVENTS];
   let failed = false;
   return (ev) => {
     try {
+      if (wanted !== undefined && !wanted(ev.type, ev.actorRef?.sessionId === ev.rootId)) return;
       deliver(sanitizeInspectionEvent(ev));
     } catch (e) {
       if (failed) return;

@@ -14,6 +14,7 @@ import { getCryptoProvider } from '../../src/crypto';
 import type { CmpClientOptions } from '../../src/options';
 import { createCmpServer, createThrowawayCa, type ThrowawayCa } from '../../src/server';
 import { INSPECTOR_WARNING } from '../../src/session';
+import { observingOnly } from '../../src/session/inspect';
 
 const REF = 'inspect-observers';
 const SECRET = 'inspect-observers-secret-f00d';
@@ -77,6 +78,24 @@ describe('the inspect option of CmpClient', () => {
     expect(root.length).toBeGreaterThan(1);
     expect((root[root.length - 1] as { snapshot: { status: string } }).snapshot.status).toBe('done');
     expect(JSON.stringify(events)).not.toContain(SECRET);
+  });
+
+  it('delivers to an observer marked with observingOnly just the events it wants, the same as the unmarked get them', async () => {
+    const all: InspectionEvent[] = [];
+    await new CmpClient(await options((e) => all.push(e))).ir();
+    const wanted = (type: string, fromRoot: boolean) => type === '@xstate.event' || (type === '@xstate.snapshot' && fromRoot);
+    const some: InspectionEvent[] = [];
+    const { result } = await warningsDuring(async () =>
+      new CmpClient(await options(observingOnly((e: InspectionEvent) => some.push(e), wanted))).ir(),
+    );
+
+    expect(result.certificate.subject).toBe('CN=inspected device');
+    expect(new Set(all.map((e) => e.type)).size).toBeGreaterThan(2);
+    const expected = all.filter((e) => wanted(e.type, e.actorRef.sessionId === e.rootId));
+    expect(some.map((e) => e.type)).toEqual(expected.map((e) => e.type));
+    const eventTypes = (list: InspectionEvent[]) => list.map((e) => (e as { event?: { type: string } }).event?.type);
+    expect(eventTypes(some)).toEqual(eventTypes(expected));
+    expect(JSON.stringify(some)).not.toContain(SECRET);
   });
 
   it('leaves the session unaffected by a function that throws, and reports the failure once', async () => {

@@ -10,10 +10,10 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { CmpError, ErrorCodes } from '../errors';
-import type { FleetJobRecord, FleetJobSpec, FleetOptionValue, FleetQueue, PreparedJob } from '../fleet';
+import type { FleetJobHandler, FleetJobRecord, FleetJobSpec, FleetOptionValue, FleetQueue, PreparedJob } from '../fleet';
 import { parseArgs } from './args';
 import { buildClientOptions } from './client-options';
-import { errorLine, type OutputStream } from './log';
+import { CliLog, errorLine, LogLevel, type OutputStream } from './log';
 import { findOption } from './option-table';
 import type { ClientEnvironment } from './client-options';
 
@@ -219,26 +219,36 @@ function preparer(workerOptions: Record<string, FleetOptionValue>, io: FleetIo):
   };
 }
 
-async function work(args: FleetArgs, io: FleetIo, deployHook?: string): Promise<number> {
+/** What became of each step, on stderr: operators follow a worker without opening the queue. */
+function logged(handler: FleetJobHandler, log: CliLog): FleetJobHandler {
+  return async (job, signal) => {
+    const outcome = await handler(job, signal);
+    const id = job.record.spec.id;
+    if (outcome.kind === 'done') log.info(`fleet: ${id}: done${outcome.result.serialNumber ? `, serial ${outcome.result.serialNumber}` : ''}`);
+    else if (outcome.kind === 'wait') log.info(`fleet: ${id}: waiting, next poll at ${new Date(outcome.dueAt).toISOString()}`);
+    else if (outcome.kind === 'retry') log.warn(`fleet: ${id}: ${outcome.error.message} (${outcome.error.code}); to be tried again`);
+    else log.warn(`fleet: ${id}: failed: ${outcome.error.message} (${outcome.error.code})`);
+    return outcome;
+  };
+}
+
+async function work(args: FleetArgs, io: FleetIo): Promise<number> {
   const { assertSecretsAreReferences, createJobHandler } = await import('../fleet');
   assertSecretsAreReferences(args.cmpOptions, 'the fleet command line');
   const queue = await openQueue(args.queue, false, io);
   const stop = io.stopSignal?.();
+  const verbosity = args.cmpOptions.verbosity;
+  const log = new CliLog(io.stderr, typeof verbosity === 'number' ? verbosity : LogLevel.INFO);
   try {
     const { runDeployHook } = await import('../fleet/renew');
+    const hook = args.deployHook;
     const handler = createJobHandler({
       prepare: preparer(args.cmpOptions, io),
-      ...(deployHook !== undefined ? { onCertificate: (event) => runDeployHook(deployHook, event, { env: io.env, cwd: io.cwd }) } : {}),
+      ...(hook !== undefined ? { onCertificate: (event) => runDeployHook(hook, event, { env: io.env, cwd: io.cwd }) } : {}),
     });
-    await queue.work(handler, {
-      concurrency: args.concurrency ?? 1,
-      untilIdle: args.untilIdle || deployHook !== undefined,
-      ...(stop ? { signal: stop } : {}),
-    });
+    await queue.work(logged(handler, log), { concurrency: args.concurrency ?? 1, untilIdle: args.untilIdle, ...(stop ? { signal: stop } : {}) });
     const counts = await queue.counts();
-    io.stderr.write(
-      `CMP info: fleet: ${counts.done} done, ${counts.failed} failed, ${counts.pending + counts.waiting + counts.active} to go, of ${counts.total}\n`,
-    );
+    log.info(`fleet: ${counts.done} done, ${counts.failed} failed, ${counts.pending + counts.waiting + counts.active} to go, of ${counts.total}`);
     return 0;
   } finally {
     await queue.close();
@@ -279,7 +289,7 @@ async function renew(args: FleetArgs, io: FleetIo): Promise<number> {
     `renewing ${requeued.length} certificate(s)${requeued.length > 0 ? `: ${requeued.slice(0, 10).join(', ')}${requeued.length > 10 ? ', ...' : ''}` : ''}\n`,
   );
   if (requeued.length === 0) return 0;
-  await work({ ...args, untilIdle: true }, io, args.deployHook);
+  await work({ ...args, untilIdle: true }, io);
   const check = await openQueue(args.queue, false, io);
   try {
     const failed = (await Promise.all(requeued.map((id) => check.get(id)))).filter((r): r is FleetJobRecord => r?.state === 'failed');

@@ -22,6 +22,8 @@ const DIST = path.join(__dirname, '..', 'dist');
 const MODULES_MAIN = path.join(DIST, 'src', 'cli', 'main.js');
 const BUNDLE = path.join(DIST, 'cli', 'cmpflow.js');
 const CACHE = `${BUNDLE}.cache`;
+/** The bundle's name for a dynamic import function. */
+const IMPORT = '__cmpflowImport';
 
 /** Command lines the light build answers at least as fast: nothing but a help or version request. */
 const LIGHT = new Set(['-help', '--help', '-h', '-version', '--version']);
@@ -36,17 +38,18 @@ function runBundle(file, cachedData) {
   const Module = require('module');
   // The build makes the bundle pure ASCII: latin1 reads it as UTF-8 would, without the decoding.
   const source = fs.readFileSync(file, 'latin1');
-  const script = new vm.Script(Module.wrap(source), {
+  // A CommonJS module's wrapper, plus IMPORT: code compiled by vm.Script cannot use import() (the
+  // build hands the bundle's dynamic imports this parameter instead, scripts/bundle-cli.js).
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, ${IMPORT}) {${source}\n})`, {
     filename: file,
     ...(cachedData ? { cachedData } : {}),
-    // -inspect loads @statelyai/inspect, an ES module, with import(): resolve it as a module would.
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   const mod = new Module(file, module);
   mod.filename = file;
   mod.paths = Module._nodeModulePaths(path.dirname(file));
   const req = Module.createRequire(file);
-  script.runInThisContext()(mod.exports, req, mod, file, path.dirname(file));
+  // import() here, in a module Node loaded, resolves as the modules' own import() would: from the package.
+  script.runInThisContext()(mod.exports, req, mod, file, path.dirname(file), (specifier) => import(specifier));
   mod.loaded = true;
   return { exports: mod.exports, script, cacheRejected: cachedData ? script.cachedDataRejected === true : undefined };
 }
@@ -96,4 +99,4 @@ function loadCli(argv) {
   return require(MODULES_MAIN);
 }
 
-module.exports = { loadCli, runBundle, codeCache, BUNDLE, CACHE };
+module.exports = { loadCli, runBundle, codeCache, BUNDLE, CACHE, IMPORT };

@@ -22,21 +22,33 @@ const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
-const { runBundle, BUNDLE, CACHE } = require(path.join(ROOT, 'bin', 'cli-loader.js'));
+const { runBundle, BUNDLE, CACHE, IMPORT } = require(path.join(ROOT, 'bin', 'cli-loader.js'));
 
 const EXTERNAL = ['bullmq', 'ioredis', 'pkcs11js', 'axios'];
 const BUNDLE_DIR = '__cmpflowBundleDir';
 
+/** What the dist modules write for a real dynamic import (CommonJS would turn `import()` into `require()`). */
+const DYNAMIC_IMPORT = "new Function('specifier', 'return import(specifier)')";
+
 /**
- * Gives each module of dist/ that names __dirname or __filename the values it has unbundled,
- * found from the bundle's own directory at run time (the package may be installed anywhere).
+ * Two things a module of dist/ does differently inside the bundle, which V8 compiles with
+ * vm.Script (bin/cli-loader.js):
+ * - __dirname and __filename: each module that names them gets the values it has unbundled, found
+ *   from the bundle's own directory at run time (the package may be installed anywhere);
+ * - import(): code compiled by vm.Script has no module loader for import() (with a code cache not
+ *   even the experimental main-context one), so the dynamic imports of dist/ (-inspect loading
+ *   @statelyai/inspect) call the loader's own import(), handed in as IMPORT.
  */
-const ownLocation = {
-  name: 'own-location',
+const bundleFixups = {
+  name: 'bundle-fixups',
   setup(build) {
     build.onLoad({ filter: /[\\/]dist[\\/].*\.js$/ }, (args) => {
-      const contents = fs.readFileSync(args.path, 'utf8');
-      if (!/\b__(dirname|filename)\b/.test(contents)) return undefined;
+      let contents = fs.readFileSync(args.path, 'utf8');
+      const located = /\b__(dirname|filename)\b/.test(contents);
+      const imports = contents.includes(DYNAMIC_IMPORT);
+      if (!located && !imports) return undefined;
+      contents = contents.split(DYNAMIC_IMPORT).join(IMPORT);
+      if (!located) return { contents, loader: 'js' };
       const rel = (p) => JSON.stringify(path.relative(path.dirname(BUNDLE), p).split(path.sep).join('/'));
       const prelude =
         `var __dirname = require('path').join(${BUNDLE_DIR}, ${rel(path.dirname(args.path))}), ` +
@@ -75,13 +87,20 @@ async function bundle() {
     minifyWhitespace: true,
     charset: 'ascii',
     banner: { js: `var ${BUNDLE_DIR} = __dirname;` },
-    plugins: [ownLocation],
+    plugins: [bundleFixups],
     logLevel: 'warning',
     legalComments: 'eof',
   });
+  const code = fs.readFileSync(BUNDLE, 'latin1');
   // eslint-disable-next-line no-control-regex
-  if (/[^\x00-\x7f]/.test(fs.readFileSync(BUNDLE, 'latin1')))
-    throw new Error('bundle-cli: the bundle is not pure ASCII, which the loader needs to read it as latin1');
+  if (/[^\x00-\x7f]/.test(code)) throw new Error('bundle-cli: the bundle is not pure ASCII, which the loader needs to read it as latin1');
+  // An import() left in the bundle would fail at run time (see bundleFixups).
+  // (An expression position: after an operator or return/await; `}import(` is a method named import.)
+  const dynamicImport = /(?:[(=,:?!&|[+]|=>|\breturn|\bawait|\byield|\bvoid)\s*import\s*\(/.exec(code);
+  if (dynamicImport)
+    throw new Error(
+      `bundle-cli: the bundle has an import() the loader cannot serve: ...${code.slice(dynamicImport.index, dynamicImport.index + 80)}`,
+    );
 }
 
 /** Runs one IR through the bundle against the embedded CA, then writes the bundle's code cache. */

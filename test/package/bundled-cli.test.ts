@@ -48,8 +48,8 @@ interface Run {
 }
 
 /** Runs the staged bin/cmpflow.js; `modules` forces the unbundled build (CMPFLOW_CLI_BUILD=modules). */
-async function cmpflow(argv: string[], build: 'bundle' | 'modules'): Promise<Run> {
-  const env = { ...process.env, BUNDLED_CLI_SECRET: SECRET, ...(build === 'modules' ? { CMPFLOW_CLI_BUILD: 'modules' } : {}) };
+async function cmpflow(argv: string[], build: 'bundle' | 'modules', extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
+  const env = { ...process.env, ...extraEnv, BUNDLED_CLI_SECRET: SECRET, ...(build === 'modules' ? { CMPFLOW_CLI_BUILD: 'modules' } : {}) };
   try {
     const { stdout, stderr } = await run(process.execPath, [stage('bin', 'cmpflow.js'), ...argv], { cwd: work, env, timeout: 60_000 });
     return { code: 0, stdout, stderr };
@@ -106,6 +106,16 @@ withNpm('an IR through the bundle enrolls and prints exactly what the modules pr
   expect(bundled.stderr.replace('bundled.pem', 'X')).toBe(modules.stderr.replace('modules.pem', 'X'));
   expect(bundled.stderr).toContain(`received 1 enrolled certificate(s), saving to file '${path.join(work, 'bundled.pem')}'`);
   expect(readFileSync(path.join(work, 'bundled.pem'), 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----/);
+});
+
+withNpm('-inspect loads @statelyai/inspect (an ES module, by import()) from the bundle as from the modules', async () => {
+  // Nothing listens there: both say so the same way, which they can only after importing the package.
+  const args = [...irArgs('inspected.pem'), '-inspect'];
+  const env = { CMPFLOW_INSPECT_URL: 'ws://127.0.0.1:1' };
+  const bundled = await cmpflow(args, 'bundle', env);
+  const modules = await cmpflow(args, 'modules', env);
+  expect(bundled).toEqual(modules);
+  expect(bundled.stderr).toContain('CMP warning: -inspect: no Stately inspector at ws://127.0.0.1:1 (ECONNREFUSED)');
 });
 
 withNpm('a failing command fails the same way from both builds (its error line, status 1)', async () => {

@@ -91,10 +91,21 @@ export interface CaThroughputRow {
   p99Ms: number;
 }
 
+export interface CaOpensslLoadRow {
+  server: string;
+  /** openssl cmp processes at once, each running -repeat `repeat`. */
+  clients: number;
+  repeat: number;
+  sessionsPerSecond: number;
+  serverCpuMsPerSession: number;
+}
+
 export interface CaBenchResult {
   repeat: number;
   cpu: CaCpuRow[];
   throughput: CaThroughputRow[];
+  /** The same servers driven by parallel `openssl cmp` processes, whose client CPU per session is lower than the library's. */
+  opensslLoad: CaOpensslLoadRow[];
   /** 1-minute load average before and after: other processes on the machine share its cores. */
   load: [number, number];
   commands: { client: string; servers: Record<string, string> };
@@ -105,6 +116,9 @@ export interface CaBenchSettings {
   rounds: number;
   concurrency: number;
   sessions: number;
+  /** Parallel openssl cmp processes for opensslLoad, and -repeat of each. */
+  opensslClients: number;
+  opensslRepeat: number;
   log(line: string): void;
 }
 
@@ -159,6 +173,7 @@ export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchR
   ];
   const cpu: CaCpuRow[] = [];
   const throughput: CaThroughputRow[] = [];
+  const opensslLoad: CaOpensslLoadRow[] = [];
   try {
     for (const s of servers) {
       const server = await s.start();
@@ -217,6 +232,32 @@ export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchR
           `${name}, ${settings.concurrency} in flight: ${fixed(row.sessionsPerSecond)} sessions/s, server ${fixed(row.serverCpuMsPerSession, 2)} ms CPU/session` +
             (r.failed ? `, ${r.failed} failed: ${r.firstFailure}` : ''),
         );
+        // Then parallel openssl clients (the server warm now): they cost the machine less CPU per session than the library client.
+        {
+          const before = processCpuMs(server.pid);
+          const started = performance.now();
+          const runs = await Promise.all(
+            Array.from({ length: settings.opensslClients }, () =>
+              measureProcess('openssl', clientArgs(pki, server.port, settings.opensslRepeat), { cwd: pki.dir }),
+            ),
+          );
+          const wall = performance.now() - started;
+          const used = processCpuMs(server.pid) - before;
+          const failed = runs.filter((r) => r.code !== 0);
+          if (failed.length) throw new Error(`openssl cmp against ${name} failed:\n${failed[0]!.stderr}`);
+          const sessions = settings.opensslClients * settings.opensslRepeat;
+          const row: CaOpensslLoadRow = {
+            server: name,
+            clients: settings.opensslClients,
+            repeat: settings.opensslRepeat,
+            sessionsPerSecond: (sessions / wall) * 1000,
+            serverCpuMsPerSession: used / sessions,
+          };
+          opensslLoad.push(row);
+          settings.log(
+            `${name}, ${row.clients} openssl clients: ${fixed(row.sessionsPerSecond)} sessions/s, server ${fixed(row.serverCpuMsPerSession, 2)} ms CPU/session`,
+          );
+        }
       } finally {
         await server.stop();
       }
@@ -229,6 +270,7 @@ export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchR
     repeat: settings.repeat,
     cpu,
     throughput,
+    opensslLoad,
     load: [loadBefore, os.loadavg()[0]!],
     commands: {
       client: `openssl ${rel(clientArgs(pki, 0, settings.repeat)).replace('127.0.0.1:0', '127.0.0.1:PORT')}`,
@@ -266,6 +308,16 @@ export function caTables(r: CaBenchResult): string {
       `${fixed(row.p99Ms)} ms`,
     ]);
   }
+  const ol = [['server', 'openssl cmp processes at once', 'sessions', 'sessions/s', 'server CPU per session']];
+  for (const row of r.opensslLoad) {
+    ol.push([
+      row.server,
+      String(row.clients),
+      String(row.clients * row.repeat),
+      fixed(row.sessionsPerSecond),
+      `${fixed(row.serverCpuMsPerSession, 2)} ms`,
+    ]);
+  }
   const load = `1-minute load average ${fixed(r.load[0], 1)} before, ${fixed(r.load[1], 1)} after (${os.cpus().length} CPUs).`;
-  return `${table(cpu)}\n\n${table(tp)}\n\n${load}`;
+  return `${table(cpu)}\n\nThroughput, the compiled library client (\`CmpClient\`, one per session in flight) in a process of its own:\n\n${table(tp)}\n\nThroughput, parallel \`openssl cmp -repeat\` processes:\n\n${table(ol)}\n\n${load}`;
 }

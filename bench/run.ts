@@ -4,10 +4,11 @@
  * sections and prints markdown tables; `--json FILE` also writes every number.
  *
  *   --quick           fewer rounds and sessions (about a minute)
- *   --only LIST       comma-separated sections: startup, openssl, axios, embedded, sessions, ca
+ *   --only LIST       comma-separated sections: startup, openssl, axios, embedded, sessions, ca, fleet
  *   --rounds N        rounds of the openssl comparison (default 3) and of the start-up runs (default 10)
  *   --repeat N        -repeat of each openssl/cmpflow run, and sessions of each axios/default run (default 100)
  *   --restore N       suspended sessions to restore and finish (default 100000)
+ *   --devices N       devices of the fleet section (default 10000, 500 with --quick)
  *   --no-build        use dist/ as it is
  *   --json FILE       write all results as JSON
  */
@@ -17,6 +18,7 @@ import { writeFileSync } from 'fs';
 import { benchCaServer, caTables, type CaBenchResult } from './ca-server';
 import { axiosTable, compareAxiosTransfer, type AxiosComparisonResult } from './axios-transfer';
 import { measureThroughput, throughputTable, type LoadMode, type ThroughputRow } from './embedded-throughput';
+import { benchFleet, fleetTable, type FleetBenchResult } from './fleet';
 import { compareWithOpenSsl, comparisonTable, type ComparisonResult } from './openssl-comparison';
 import type { SuspendedSessionsResult } from './suspended-sessions';
 import { measureStartup, startupTable, type StartupResult } from './startup';
@@ -31,11 +33,12 @@ interface Args {
   rounds?: number;
   repeat?: number;
   restore?: number;
+  devices?: number;
   build: boolean;
   json?: string;
 }
 
-const SECTIONS = ['startup', 'openssl', 'axios', 'embedded', 'sessions', 'ca'];
+const SECTIONS = ['startup', 'openssl', 'axios', 'embedded', 'sessions', 'ca', 'fleet'];
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { quick: false, only: new Set(SECTIONS), build: true };
@@ -61,6 +64,9 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--restore':
         args.restore = number(++i);
+        break;
+      case '--devices':
+        args.devices = number(++i);
         break;
       case '--no-build':
         args.build = false;
@@ -100,6 +106,7 @@ async function main(): Promise<void> {
     embedded?: ThroughputRow[];
     sessions?: SuspendedSessionsResult;
     ca?: CaBenchResult;
+    fleet?: FleetBenchResult;
   } = {
     machine,
   };
@@ -192,18 +199,21 @@ async function main(): Promise<void> {
     log(
       `\n== the embedded CA as a server: CPU per IR session beside openssl's mock (${rounds} rounds of openssl cmp -repeat ${repeat}), throughput at 1 and 2 workers`,
     );
-    const r = await benchCaServer({
-      repeat,
-      rounds,
-      concurrency: 20,
-      sessions: args.quick ? 100 : 400,
-      opensslClients: 8,
-      opensslRepeat: args.quick ? 10 : 40,
-      log,
-    });
+    const r = await benchCaServer({ repeat, rounds, concurrency: 20, sessions: args.quick ? 100 : 400, log });
     results.ca = r;
     print(`\n## The embedded CA as a server: PBM IR sessions, server process CPU, medians of ${rounds} rounds of -repeat ${repeat}\n`);
     print(caTables(r));
+  }
+
+  if (args.only.has('fleet')) {
+    const devices = args.devices ?? (args.quick ? 500 : 10_000);
+    log(`\n== fleet on Redis (BullMQ): ${devices} devices at the embedded CA answering waiting once, 1, 2 and 4 worker processes`);
+    const r = await benchFleet({ devices, log });
+    results.fleet = r;
+    print(
+      `\n## Fleet enrollment on Redis (BullMQ): ${devices} devices, the embedded CA answering \`waiting\` once (poll after ${r.checkAfter} s), worker processes × jobs each\n`,
+    );
+    print(fleetTable(r));
   }
 
   if (args.json) writeFileSync(args.json, `${JSON.stringify(results, null, 2)}\n`);

@@ -84,6 +84,7 @@ function loadOptional(): { bullmq: BullmqModule; Redis: IoredisModule['default']
 }
 
 interface ParsedUrl {
+  tls: boolean;
   host: string;
   port: number;
   db: number;
@@ -98,8 +99,10 @@ function parseRedisUrl(url: string): ParsedUrl {
   } catch (e) {
     throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `not a redis:// URL: ${url}`, { cause: e });
   }
-  if (parsed.protocol !== 'redis:')
-    throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `queue URL must be redis://HOST:PORT[/DB], not ${parsed.protocol}`);
+  const protocol: string = parsed.protocol;
+  if (protocol !== 'redis:' && protocol !== 'rediss:') {
+    throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `queue URL must be redis://HOST:PORT[/DB] (or rediss:// for TLS), not ${protocol}`);
+  }
   if (parsed.password || parsed.username) {
     throw new CmpError(
       ErrorCodes.ERR_INVALID_OPTION,
@@ -111,7 +114,7 @@ function parseRedisUrl(url: string): ParsedUrl {
   const dbText = parsed.pathname.replace(/^\//, '');
   const db = dbText === '' ? 0 : Number(dbText);
   if (!Number.isSafeInteger(db) || db < 0) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `Redis database must be a number: ${dbText}`);
-  return { host, port, db, where: `${parsed.hostname}:${port}/${db}`, params: parsed.searchParams };
+  return { host, port, db, tls: protocol === 'rediss:', where: `${parsed.hostname}:${port}/${db}`, params: parsed.searchParams };
 }
 
 function urlNumber(params: URLSearchParams, name: string): number | undefined {
@@ -161,7 +164,14 @@ export async function openBullmqQueue(url: string, options: BullmqQueueOptions =
   if (queueName.includes(':') || prefix.includes(':')) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'queue name and prefix cannot contain ":"');
   const connectTimeout = options.connectTimeoutMs ?? 3000;
   const password = options.password ?? process.env.CMPFLOW_REDIS_PASSWORD;
-  const base: RedisOptions = { host: target.host, port: target.port, db: target.db, connectTimeout, ...(password ? { password } : {}) };
+  const base: RedisOptions = {
+    host: target.host,
+    port: target.port,
+    db: target.db,
+    connectTimeout,
+    ...(password ? { password } : {}),
+    ...(target.tls ? { tls: { servername: target.host } } : {}),
+  };
 
   // A client that gives up at once: the answer to "is Redis there" must come in seconds, not after
   // ioredis's endless reconnecting.

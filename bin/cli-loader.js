@@ -5,11 +5,12 @@
  * and one file bundling them with their dependencies (dist/cli/cmpflow.js, scripts/bundle-cli.js),
  * with a V8 code cache made for it by the build (dist/cli/cmpflow.js.cache).
  *
- * Why two: resolving, reading and compiling some 400 modules costs a client run about 200 ms of
- * CPU; the bundle with its code cache cuts that to about 60 ms (docs/benchmarks.md, "Start-up").
- * But reading and deserialising the whole bundle costs about 20 ms more than `-help` and
- * `-version` need, so those, alone on the command line, take the modules, which load only what
- * they use. Both builds run the same main(): the choice changes the cost, never the behaviour.
+ * Why two: one complete `cmpflow -cmd ir` costs about 410 ms of CPU from the modules (resolving,
+ * reading and compiling some 400 of them) and about 180 ms from the bundle with its code cache
+ * (docs/benchmarks.md, "Start-up"). But reading and deserialising the whole bundle costs 10 to
+ * 20 ms more than `-help` and `-version` need, so those, alone on the command line, take the
+ * modules, which load only what they use. Both builds run the same main(): the choice changes the
+ * cost, never the behaviour (test/package/bundled-cli.test.ts).
  *
  * The bundle is used only when it is newer than dist/src/cli/main.js, so a tsc run that did not
  * rebuild the bundle (a plain `tsc -p tsconfig.build.json`) is never shadowed by an older bundle.

@@ -5,7 +5,7 @@
  * same files, same exit status, only a faster start. Built as `npm pack` builds it (packed.ts), so
  * that what is tested is a fresh build of the sources, not whatever dist/ this work tree holds.
  */
-import { execFile } from 'child_process';
+import { execFile, spawn } from 'child_process';
 import { generateKeyPairSync } from 'crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'fs';
 import * as os from 'os';
@@ -116,6 +116,39 @@ withNpm('-inspect loads @statelyai/inspect (an ES module, by import()) from the 
   const modules = await cmpflow(args, 'modules', env);
   expect(bundled).toEqual(modules);
   expect(bundled.stderr).toContain('CMP warning: -inspect: no Stately inspector at ws://127.0.0.1:1 (ECONNREFUSED)');
+});
+
+withNpm('cmpflow -port -srv_workers 2 from the bundle starts its worker threads (a module that finds a file beside itself) and enrolls', async () => {
+  const server = spawn(
+    process.execPath,
+    [stage('bin', 'cmpflow.js'), '-config', '', '-port', '0', '-srv_workers', '2', '-srv_ref', 'bundled', '-srv_secret', 'env:BUNDLED_CLI_SECRET'],
+    { cwd: work, env: { ...process.env, BUNDLED_CLI_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ACCEPT line within 30 s:\n${output}`)), 30_000);
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        const accept = /^ACCEPT [\d.]+:(\d+) /m.exec(output);
+        if (accept) {
+          clearTimeout(timer);
+          resolve(accept[1]!);
+        }
+      };
+      server.stdout.on('data', onData);
+      server.stderr.on('data', onData);
+      server.once('exit', (code) => reject(new Error(`the server exited (${code}):\n${output}`)));
+    });
+    const args = irArgs('clustered.pem').map((a) => (a === listener.url ? `127.0.0.1:${port}` : a));
+    const client = await cmpflow(args, 'bundle');
+    expect(client.code).toBe(0);
+    expect(output).toContain('serving with 2 worker thread(s)');
+  } finally {
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    await exited;
+  }
 });
 
 withNpm('a failing command fails the same way from both builds (its error line, status 1)', async () => {

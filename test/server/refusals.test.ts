@@ -12,10 +12,16 @@ import { buildRequest, certConfBody, certRequestBody, enroll, exchange, newKey, 
 import { makeServer, PBM, pbmAs, SECRET, throwawayCa, verifyAnswer } from './fixtures';
 
 describe('the server refuses a reused transactionID', () => {
-  it('when the same ir is sent again (replay): transactionIdInUse', async () => {
+  it('when the same ir is sent again once the transaction went on (replay): transactionIdInUse', async () => {
     const server = await makeServer();
     const sent = await buildRequest(await certRequestBody({ key: await newKey(), subject: '/CN=replay' }), { auth: PBM });
-    expect(readAnswer(await server.handle(sent.der)).type).toBe('ip');
+    const answer = readAnswer(await server.handle(sent.der));
+    expect(answer.type).toBe('ip');
+    // Right away, the same message is a retransmission and gets the same answer (retransmission.test.ts);
+    // after the certConf it is a replay.
+    const conf = await certConfBody(answer.cert!);
+    const done = await exchange(server, conf.body, { auth: PBM, pvno: conf.pvno, transactionId: sent.transactionId, recipNonce: answer.senderNonce });
+    expect(done.type).toBe('pkiconf');
     const replay = readAnswer(await server.handle(sent.der));
     expect(replay.type).toBe('error');
     expect(replay.failInfo).toEqual(['transactionIdInUse']);

@@ -4,7 +4,8 @@
  * and a worker that dies after a message went out (its answer lost) leaves the job to one that
  * sends that very message again, so the CA sees one transaction and issues one certificate.
  */
-import { readFileSync } from 'fs';
+import { readFileSync, writeFileSync } from 'fs';
+import { CmpClient } from '../../src/client';
 import * as path from 'path';
 import { X509Certificate } from '@peculiar/x509';
 import { parsePem } from '../../src/credentials/pem';
@@ -121,6 +122,46 @@ describe('the fleet job handler', () => {
     expect(certIn(path.join(dir, 'device-2.pem')).serialNumber.toLowerCase()).toBe(ca.issued[0]);
     const retransmitted = lost === 'ir' ? 'IR again' : lost === 'pollReq' ? 'POLLREQ again' : 'CERTCONF again';
     expect(ca.received).toContain(retransmitted);
+  });
+
+  it('revokes with an rr the CA answers with delayed delivery, resuming the same transaction when an answer was lost', async () => {
+    const ca = await countingCa(throwaway, { delayedDelivery: { rr: 2 }, checkAfter: 0, secrets: [{ ref: REF, secret: SECRET, ra: true }] });
+    const dir = scratch();
+    const enrolled = await new CmpClient({
+      transfer: direct(ca),
+      ref: REF,
+      secret: SECRET,
+      trusted: [throwaway.ca.cert],
+      newKey: deviceKey(dir, 'rr-device'),
+      subject: '/CN=rr-device',
+    }).ir();
+    writeFileSync(path.join(dir, 'rr-device.pem'), enrolled.certificate.toString('pem'));
+    const queue = await openDirectoryQueue(path.join(dir, 'queue'), { create: true, retryDelayMs: 10 });
+    await queue.submit([{ id: 'rr-device', cmd: 'rr', options: { oldcert: path.join(dir, 'rr-device.pem'), secret: 'env:FLEET_SECRET' } }]);
+    let sent = 0;
+    // The answer to the first pollReq never comes back.
+    const losing: Transfer = async (request) => {
+      const answer = await ca.server.handle(request);
+      if (++sent === 2) throw new CmpError('ERR_CONNECTION', 'connection reset (the worker died)');
+      return answer;
+    };
+    const handler = createJobHandler({
+      resolveCredential,
+      prepare: async (s, resolve) => ({
+        client: {
+          transfer: losing,
+          ref: REF,
+          secret: await resolve(s.options.secret as string, 'secret'),
+          trusted: [throwaway.ca.cert],
+          oldCert: s.options.oldcert as string,
+        },
+      }),
+    });
+    await queue.work(handler, { untilIdle: true });
+    expect(await queue.get('rr-device')).toMatchObject({ state: 'done', attempts: 2 });
+    expect(ca.received.filter((r) => r.startsWith('RR'))).toEqual(['RR']);
+    expect(ca.received).toContain('POLLREQ again');
+    expect(ca.server.state.ca?.record(enrolled.certificate.serialNumber)?.revocation).toBeDefined();
   });
 
   it('fails the job, without a second transaction, when the CA knows the transaction but will not answer again', async () => {

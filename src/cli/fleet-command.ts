@@ -300,7 +300,18 @@ async function renew(args: FleetArgs, io: FleetIo): Promise<number> {
   }
 }
 
+const FLEET_USAGE = `Usage: cmpflow fleet submit JOBS.jsonl --queue Q [openssl cmp options common to all jobs]
+       cmpflow fleet work --queue Q [--concurrency N] [--until-idle] [--deploy-hook CMD] [openssl cmp options]
+       cmpflow fleet status --queue Q [--json]
+       cmpflow fleet renew --queue Q --within DAYS [--id ID] [--deploy-hook CMD] [openssl cmp options]
+Q is a directory (the embedded default) or redis://HOST:PORT[/DB]. Secrets only as env:NAME or file:PATH.
+`;
+
 export async function fleetCommand(argv: readonly string[], io: FleetIo): Promise<number> {
+  if (argv.length === 0 || argv.some((a) => a === '-help' || a === '--help')) {
+    io.stdout.write(FLEET_USAGE);
+    return argv.length === 0 ? 1 : 0;
+  }
   try {
     const args = parseFleetArgs(argv);
     switch (args.sub) {

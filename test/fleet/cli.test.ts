@@ -51,6 +51,9 @@ describe('cmpflow fleet', () => {
     const missing = await cmpflow(['fleet', 'status', '--queue', 'nowhere'], { cwd: dir, env });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/nowhere is not a fleet queue .*\(ERR_QUEUE\)/);
+    const help = await cmpflow(['fleet', 'work', '--help'], { cwd: dir, env });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: cmpflow fleet submit JOBS\.jsonl --queue Q/);
     const noQueue = await cmpflow(['fleet', 'work'], { cwd: dir, env });
     expect(noQueue.stderr).toMatch(/--queue DIR or --queue redis:\/\/HOST:PORT\[\/DB\] is required/);
   });

@@ -8,6 +8,7 @@
  * worker a replica (cluster-records.ts). Limits stay those of one server: each worker holds its
  * share of `maxTransactions` and `maxTransactionsPerClient`.
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { PKIBodyType } from '../asn1';
@@ -45,7 +46,10 @@ const MAX_WORKERS = 64;
 /** The worker's module: compiled next to this file, or (tests, ts-node) its TypeScript source. */
 function startWorker(workerData: WorkerData): Worker {
   const ext = path.extname(__filename);
-  const file = path.join(__dirname, `cluster-worker${ext}`);
+  let file = path.join(__dirname, `cluster-worker${ext}`);
+  // The bundled CLI (dist/cli/cmpflow.js) carries this module but not the worker's: that one is
+  // the compiled file beside the rest of the build.
+  if (!existsSync(file)) file = path.join(__dirname, '..', 'src', 'server', 'cluster-worker.js');
   if (ext === '.ts') {
     // The sources run untranspiled only in tests: esbuild (a dev dependency) compiles a file in
     // a millisecond where ts-node takes seconds for the worker's few hundred modules.

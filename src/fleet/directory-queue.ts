@@ -279,10 +279,15 @@ export class DirectoryQueue implements FleetQueue {
       try {
         held = JSON.parse(await fs.readFile(file, 'utf8')) as Lease;
       } catch {
-        // Being written or removed right now: someone else is taking it.
-        return undefined;
+        // Being written right now, or left empty by a worker killed while it wrote it: stale only once a lease time has passed.
+        const written = await fs.stat(file).then(
+          (s) => s.mtimeMs,
+          () => undefined,
+        );
+        if (written === undefined || Date.now() - written < this.#leaseMs) return undefined;
       }
-      const stale = held.expiresAt <= this.#now() || (held.host === this.#host && held.pid !== process.pid && processIsGone(held.pid));
+      const stale =
+        held === undefined || held.expiresAt <= this.#now() || (held.host === this.#host && held.pid !== process.pid && processIsGone(held.pid));
       if (!stale) return undefined;
       // Only one contender can rename the stale lease away; the others find it gone and give up.
       try {

@@ -4,7 +4,7 @@
  * their holder is dead or late, retries with backoff, cancellation and requeueing.
  */
 import { spawnSync } from 'child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'fs';
 import { hostname } from 'os';
 import * as path from 'path';
 import { CmpError } from '../../src/errors';
@@ -88,6 +88,19 @@ describe('the directory queue', () => {
     await queue.work(async (leased) => (worked.push(leased.record.spec.id), { kind: 'done', result: {} }), { signal: AbortSignal.timeout(400) });
     expect(worked.sort()).toEqual(['dead', 'late']);
     expect((await queue.get('live'))?.state).toBe('pending');
+  });
+
+  it('takes over a lease file left empty by a worker killed while writing it, once a lease time has passed', async () => {
+    const dir = path.join(scratch(), 'q');
+    const queue = await openDirectoryQueue(dir, { create: true, pollMs: 10, leaseMs: 60_000 });
+    await queue.submit([job('torn'), job('fresh')]);
+    const old = new Date(Date.now() - 120_000);
+    writeFileSync(path.join(dir, 'leases', 'torn.lease'), '');
+    utimesSync(path.join(dir, 'leases', 'torn.lease'), old, old);
+    writeFileSync(path.join(dir, 'leases', 'fresh.lease'), '');
+    const worked: string[] = [];
+    await queue.work(async (leased) => (worked.push(leased.record.spec.id), { kind: 'done', result: {} }), { signal: AbortSignal.timeout(300) });
+    expect(worked).toEqual(['torn']);
   });
 
   it('two workers on one directory never work the same job at once, and each job runs once', async () => {

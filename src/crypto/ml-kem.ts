@@ -10,7 +10,7 @@
  * the seed is written when known (it is what FIPS 203's ML-KEM.KeyGen_internal starts from).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ml_kem512, ml_kem768, ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
+import type * as NobleMlKem from '@noble/post-quantum/ml-kem.js';
 import { AsnConvert, AsnParser, AsnProp, AsnPropTypes, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { PrivateKeyInfo } from '@peculiar/asn1-pkcs8';
@@ -27,7 +27,17 @@ export const ML_KEM_OIDS: Readonly<Record<MlKemVariant, string>> = {
   'ml-kem-1024': '2.16.840.1.101.3.4.4.3',
 };
 
-const implementations = { 'ml-kem-512': ml_kem512, 'ml-kem-768': ml_kem768, 'ml-kem-1024': ml_kem1024 } as const;
+let noble: typeof NobleMlKem | undefined;
+
+/**
+ * @noble's ML-KEM, loaded when a key first needs it: loading it costs about 17 ms of CPU (with the
+ * SHA-3 code it brings), which every client run without an ML-KEM key would otherwise pay at start-up.
+ */
+function implementation(variant: MlKemVariant): (typeof NobleMlKem)['ml_kem768'] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+  noble ??= require('@noble/post-quantum/ml-kem.js') as typeof NobleMlKem;
+  return { 'ml-kem-512': noble.ml_kem512, 'ml-kem-768': noble.ml_kem768, 'ml-kem-1024': noble.ml_kem1024 }[variant];
+}
 
 /** FIPS 203 table 3: encapsulation key, decapsulation key and ciphertext sizes in bytes. */
 const sizes: Readonly<Record<MlKemVariant, { publicKey: number; secretKey: number; cipherText: number }>> = {
@@ -109,7 +119,7 @@ export class MlKemPrivateKey {
         `an ${this.variant} ciphertext has ${sizes[this.variant].cipherText} bytes, not ${cipherText.length}`,
       );
     }
-    return implementations[this.variant].decapsulate(cipherText, this.secretKey);
+    return implementation(this.variant).decapsulate(cipherText, this.secretKey);
   }
 
   toJSON(): string {
@@ -120,7 +130,7 @@ export class MlKemPrivateKey {
 /** FIPS 203 ML-KEM.KeyGen from a fresh (or, for tests, the given) 64-byte seed d||z. */
 export function generateMlKemKey(variant: MlKemVariant, seed: Uint8Array = new Uint8Array(randomBytes(SEED_LENGTH))): MlKemPrivateKey {
   if (seed.length !== SEED_LENGTH) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `an ML-KEM seed has ${SEED_LENGTH} bytes, not ${seed.length}`);
-  const { publicKey, secretKey } = implementations[variant].keygen(seed);
+  const { publicKey, secretKey } = implementation(variant).keygen(seed);
   return new MlKemPrivateKey(variant, secretKey, publicKey, new Uint8Array(seed));
 }
 
@@ -218,6 +228,6 @@ export function mlKemEncapsulate(
 ): { variant: MlKemVariant; cipherText: Uint8Array; sharedSecret: Uint8Array } {
   const key = mlKemPublicKey(spkiDer);
   if (!key) throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, 'the key is not an ML-KEM key');
-  const { cipherText, sharedSecret } = implementations[key.variant].encapsulate(key.publicKey, randomness);
+  const { cipherText, sharedSecret } = implementation(key.variant).encapsulate(key.publicKey, randomness);
   return { variant: key.variant, cipherText, sharedSecret };
 }

@@ -3,15 +3,10 @@ import * as https from 'node:https';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import type { ProxyAddress } from './address';
+import { ProxyTunnelError } from './proxy-tunnel-error';
 
-/** The error a failed CONNECT surfaces with, so the transfer can name the proxy in its CmpError. */
-export class ProxyTunnelError extends Error {
-  readonly code = 'ERR_PROXY_TUNNEL';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ProxyTunnelError';
-  }
-}
+// Its own module, so that the transfer can recognise it without loading node:https (this file's).
+export { ProxyTunnelError };
 
 /**
  * An https.Agent that reaches the server through an HTTP proxy's CONNECT tunnel, so TLS stays

@@ -11,14 +11,16 @@ import { scratchDir } from './run-support';
 
 const ROOT = path.join(__dirname, '../..');
 
-function loadedBy(argv: string[]): Promise<{ code: number; modules: string[] }> {
+function loadedBy(argv: string[]): Promise<{ code: number; modules: string[]; builtins: string[] }> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       ['-r', require.resolve('ts-node/register/transpile-only'), path.join(__dirname, 'loaded-modules.ts'), ...argv],
       { cwd: ROOT, env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json') } },
       (error, stdout, stderr) =>
-        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as { code: number; modules: string[] }),
+        error
+          ? reject(new Error(`${error.message}\n${stderr}`))
+          : resolve(JSON.parse(stdout) as { code: number; modules: string[]; builtins: string[] }),
     );
   });
 }
@@ -49,7 +51,7 @@ describe('cmpflow loads what the command needs', () => {
 
   it('runs a client command without loading the embedded server, the session files, dump or the post-quantum algorithms', async () => {
     // Port 1 on loopback refuses the connection: the command fails after loading all it runs with.
-    const { code, modules } = await loadedBy([
+    const { code, modules, builtins } = await loadedBy([
       '-config',
       '',
       '-server',
@@ -71,5 +73,9 @@ describe('cmpflow loads what the command needs', () => {
     for (const file of ['src/cli/server-command.ts', 'src/cli/session-command.ts', 'src/cli/dump-command.ts']) expect(modules).not.toContain(file);
     // @noble's ML-DSA and ML-KEM load when a key of theirs is used (each about 17 ms of start-up).
     expect(packages(modules, '@noble/post-quantum')).toEqual([]);
+    // Plain HTTP: node:https and node:tls (and the proxy tunnel agent) load only for TLS.
+    expect(builtins.filter((m) => m === 'https' || m === 'tls')).toEqual([]);
+    expect(modules).not.toContain('src/transport/connect-tunnel-agent.ts');
+    expect(builtins).toContain('http');
   });
 });

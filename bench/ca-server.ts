@@ -7,7 +7,7 @@
  * flight, in a process of its own.
  */
 import { spawn, type ChildProcess } from 'child_process';
-import { readFileSync } from 'fs';
+import { readdirSync, readFileSync } from 'fs';
 import * as os from 'os';
 import { makeTestPki, type TestPki } from '../test/support/pki';
 import { startMockServer } from '../test/support/openssl';
@@ -27,6 +27,21 @@ function processCpuMs(pid: number): number {
   // The command name may hold spaces and parentheses: count fields from the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+}
+
+/** User + system CPU of each thread of a process so far, in ms, by thread id. */
+function threadCpuMs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(tid, (Number(fields[11]) + Number(fields[12])) * TICK_MS);
+    } catch {
+      // The thread ended between listing and reading.
+    }
+  }
+  return out;
 }
 
 interface RunningServer {
@@ -98,6 +113,8 @@ export interface CaOpensslLoadRow {
   repeat: number;
   sessionsPerSecond: number;
   serverCpuMsPerSession: number;
+  /** CPU of the server's busiest thread over the run's wall time: below 1, that thread had time to spare. */
+  busiestThreadShare: number;
 }
 
 export interface CaBenchResult {
@@ -235,6 +252,7 @@ export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchR
         // Then parallel openssl clients (the server warm now): they cost the machine less CPU per session than the library client.
         {
           const before = processCpuMs(server.pid);
+          const threadsBefore = threadCpuMs(server.pid);
           const started = performance.now();
           const runs = await Promise.all(
             Array.from({ length: settings.opensslClients }, () =>
@@ -243,6 +261,7 @@ export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchR
           );
           const wall = performance.now() - started;
           const used = processCpuMs(server.pid) - before;
+          const busiest = Math.max(...[...threadCpuMs(server.pid)].map(([tid, ms]) => ms - (threadsBefore.get(tid) ?? 0)));
           const failed = runs.filter((r) => r.code !== 0);
           if (failed.length) throw new Error(`openssl cmp against ${name} failed:\n${failed[0]!.stderr}`);
           const sessions = settings.opensslClients * settings.opensslRepeat;
@@ -252,6 +271,7 @@ export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchR
             repeat: settings.opensslRepeat,
             sessionsPerSecond: (sessions / wall) * 1000,
             serverCpuMsPerSession: used / sessions,
+            busiestThreadShare: busiest / wall,
           };
           opensslLoad.push(row);
           settings.log(
@@ -308,7 +328,7 @@ export function caTables(r: CaBenchResult): string {
       `${fixed(row.p99Ms)} ms`,
     ]);
   }
-  const ol = [['server', 'openssl cmp processes at once', 'sessions', 'sessions/s', 'server CPU per session']];
+  const ol = [['server', 'openssl cmp processes at once', 'sessions', 'sessions/s', 'server CPU per session', 'busiest server thread']];
   for (const row of r.opensslLoad) {
     ol.push([
       row.server,
@@ -316,6 +336,7 @@ export function caTables(r: CaBenchResult): string {
       String(row.clients * row.repeat),
       fixed(row.sessionsPerSecond),
       `${fixed(row.serverCpuMsPerSession, 2)} ms`,
+      `${fixed(row.busiestThreadShare * 100, 0)}% of a core`,
     ]);
   }
   const load = `1-minute load average ${fixed(r.load[0], 1)} before, ${fixed(r.load[1], 1)} after (${os.cpus().length} CPUs).`;

@@ -13,6 +13,7 @@ import { makeTestPki, type TestPki } from '../test/support/pki';
 import { startMockServer } from '../test/support/openssl';
 import { runChild } from './support/child';
 import { CLI } from './support/dist';
+import type { CapacityResult } from './ca-capacity';
 import type { LoadResult } from './embedded-load';
 import { mockServerArgs } from './openssl-comparison';
 import { measureProcess } from './support/measure';
@@ -123,6 +124,8 @@ export interface CaBenchResult {
   throughput: CaThroughputRow[];
   /** The same servers driven by parallel `openssl cmp` processes, whose client CPU per session is lower than the library's. */
   opensslLoad: CaOpensslLoadRow[];
+  /** The CA alone, requests built beforehand and handed to it in process (ca-capacity.ts): one thread, 1 and 2 workers. */
+  capacity: CapacityResult[];
   /** 1-minute load average before and after: other processes on the machine share its cores. */
   load: [number, number];
   commands: { client: string; servers: Record<string, string> };
@@ -136,6 +139,8 @@ export interface CaBenchSettings {
   /** Parallel openssl cmp processes for opensslLoad, and -repeat of each. */
   opensslClients: number;
   opensslRepeat: number;
+  /** IR sessions of each capacity run (the CA alone, no client competing). */
+  capacitySessions: number;
   log(line: string): void;
 }
 
@@ -191,6 +196,7 @@ export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchR
   const cpu: CaCpuRow[] = [];
   const throughput: CaThroughputRow[] = [];
   const opensslLoad: CaOpensslLoadRow[] = [];
+  const capacity: CapacityResult[] = [];
   try {
     for (const s of servers) {
       const server = await s.start();
@@ -282,6 +288,13 @@ export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchR
         await server.stop();
       }
     }
+    for (const workers of [0, 1, 2]) {
+      const r = await runChild<CapacityResult>('ca-capacity.ts', [JSON.stringify({ workers, sessions: settings.capacitySessions, inFlight: 64 })]);
+      capacity.push(r);
+      settings.log(
+        `the CA alone, ${workers ? `${workers} worker(s)` : 'one thread'}: ${fixed(r.sessionsPerSecond)} sessions/s, ${fixed(r.cpuMsPerSession, 2)} ms CPU/session`,
+      );
+    }
   } finally {
     await pki.cleanup();
   }
@@ -291,6 +304,7 @@ export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchR
     cpu,
     throughput,
     opensslLoad,
+    capacity,
     load: [loadBefore, os.loadavg()[0]!],
     commands: {
       client: `openssl ${rel(clientArgs(pki, 0, settings.repeat)).replace('127.0.0.1:0', '127.0.0.1:PORT')}`,
@@ -339,6 +353,15 @@ export function caTables(r: CaBenchResult): string {
       `${fixed(row.busiestThreadShare * 100, 0)}% of a core`,
     ]);
   }
+  const cap = [['the CA alone (ir with implicit confirmation, in process)', 'sessions', 'sessions/s', 'CPU per session']];
+  for (const row of r.capacity) {
+    cap.push([
+      row.workers ? `createCmpCluster, ${row.workers} worker(s)` : 'createCmpServer (one thread)',
+      String(row.sessions),
+      fixed(row.sessionsPerSecond),
+      `${fixed(row.cpuMsPerSession, 2)} ms`,
+    ]);
+  }
   const load = `1-minute load average ${fixed(r.load[0], 1)} before, ${fixed(r.load[1], 1)} after (${os.cpus().length} CPUs).`;
-  return `${table(cpu)}\n\nThroughput, the compiled library client (\`CmpClient\`, one per session in flight) in a process of its own:\n\n${table(tp)}\n\nThroughput, parallel \`openssl cmp -repeat\` processes:\n\n${table(ol)}\n\n${load}`;
+  return `${table(cpu)}\n\nThroughput, the compiled library client (\`CmpClient\`, one per session in flight) in a process of its own:\n\n${table(tp)}\n\nThroughput, parallel \`openssl cmp -repeat\` processes:\n\n${table(ol)}\n\nCapacity, the CA alone: IRs built beforehand, 64 at a time handed to \`handle()\`:\n\n${table(cap)}\n\n${load}`;
 }

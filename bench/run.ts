@@ -199,7 +199,16 @@ async function main(): Promise<void> {
     log(
       `\n== the embedded CA as a server: CPU per IR session beside openssl's mock (${rounds} rounds of openssl cmp -repeat ${repeat}), throughput at 1 and 2 workers`,
     );
-    const r = await benchCaServer({ repeat, rounds, concurrency: 20, sessions: args.quick ? 100 : 400, log });
+    const r = await benchCaServer({
+      repeat,
+      rounds,
+      concurrency: 20,
+      sessions: args.quick ? 100 : 400,
+      opensslClients: 8,
+      opensslRepeat: args.quick ? 10 : 40,
+      capacitySessions: args.quick ? 300 : 2000,
+      log,
+    });
     results.ca = r;
     print(`\n## The embedded CA as a server: PBM IR sessions, server process CPU, medians of ${rounds} rounds of -repeat ${repeat}\n`);
     print(caTables(r));

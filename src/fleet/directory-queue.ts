@@ -397,16 +397,28 @@ export class DirectoryQueue implements FleetQueue {
     const concurrency = Math.max(1, options.concurrency ?? 1);
     const running = new Map<string, Promise<void>>();
     const signal = options.signal;
+    // The due jobs of the last scan, taken from the front. A scan walks every record, so it runs
+    // when the list is used up, when a job's due time has come, or once per pollMs, not each
+    // time a job finishes; #run rereads a job's record before working it anyway.
+    let ready: FleetJobRecord[] = [];
+    let nextDueAt: number | undefined;
+    let unfinished = Infinity;
+    let scannedAt = -Infinity;
+    const MIN_RESCAN_MS = 20;
     while (!signal?.aborted) {
-      const { ready, nextDueAt, unfinished } = this.#due(await this.#scan(), new Set(running.keys()));
+      // Scan pacing follows the real clock; the queue's clock (a test's) decides only due times.
+      const since = performance.now() - scannedAt;
+      const due = nextDueAt !== undefined && nextDueAt <= this.#now();
+      if (since >= this.#pollMs || due || (ready.length === 0 && since >= MIN_RESCAN_MS)) {
+        ({ ready, nextDueAt, unfinished } = this.#due(await this.#scan(), new Set(running.keys())));
+        scannedAt = performance.now();
+      }
       if (options.untilIdle && unfinished === 0 && running.size === 0) break;
-      let started = 0;
-      for (const record of ready) {
-        if (running.size >= concurrency || signal?.aborted) break;
-        const lease = await this.#lease(record.spec.id);
+      while (ready.length > 0 && running.size < concurrency && !signal?.aborted) {
+        const id = ready.shift()!.spec.id;
+        if (running.has(id)) continue;
+        const lease = await this.#lease(id);
         if (!lease) continue;
-        const id = record.spec.id;
-        started++;
         const run = this.#run(id, lease, handler, signal)
           .catch(() => undefined)
           .finally(() => {
@@ -416,8 +428,9 @@ export class DirectoryQueue implements FleetQueue {
         running.set(id, run);
       }
       // Sleep until a job finishes here, the next one is due, or it is time to look for news.
-      const wait = Math.max(0, Math.min(this.#pollMs, nextDueAt !== undefined ? nextDueAt - this.#now() : this.#pollMs));
-      if (started > 0 && running.size < concurrency && ready.length > started) continue;
+      const untilScan = ready.length === 0 ? MIN_RESCAN_MS : this.#pollMs;
+      const wait = Math.max(0, Math.min(untilScan, nextDueAt !== undefined ? nextDueAt - this.#now() : untilScan));
+      if (ready.length > 0 && running.size < concurrency) continue;
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
         void sleep(wait, signal).then(resolve);

@@ -129,6 +129,10 @@ export async function benchFleet(options: FleetBenchOptions): Promise<FleetBench
         policy,
         pollCount: 2,
         checkAfter: caCheckAfter,
+        // Every device enrolls with the one shared secret, which makes it one client to the CA:
+        // let it hold the whole fleet's transactions (default 2000), finished ones included.
+        maxTransactions: 2 * devices + 1000,
+        maxTransactionsPerClient: 2 * devices + 1000,
         onRequest: (type, info) => {
           if (type === 'ir' && !info.retransmission) irs++;
         },
@@ -159,7 +163,11 @@ export async function benchFleet(options: FleetBenchOptions): Promise<FleetBench
 
     // Memory: every device's session waiting on its delayed timer.
     log(`fleet: ${devices} devices, memory of waiting sessions (${Math.max(...workerCounts)} workers) ...`);
-    const mem = await run('memory', Math.max(...workerCounts), 3600, async (q) => (await q.counts()).waiting === devices);
+    const mem = await run('memory', Math.max(...workerCounts), 3600, async (q) => {
+      const c = await q.counts();
+      if (c.failed > 0) throw new Error(`${c.failed} job(s) failed, e.g. ${JSON.stringify((await q.list('failed'))[0]?.error)}`);
+      return c.waiting === devices;
+    });
     const usedWaiting = await usedMemory(redis);
     const sample = await mem.queue.get(specs[0]!.id);
     for (const w of mem.started) w.child.kill('SIGKILL');
@@ -180,7 +188,7 @@ export async function benchFleet(options: FleetBenchOptions): Promise<FleetBench
       log(`fleet: ${devices} devices, ${count} worker process(es) x concurrency ${concurrency} ...`);
       const r = await run(`w${count}`, count, checkAfter, async (q) => {
         const c = await q.counts();
-        return c.done + c.failed === devices;
+        return c.done + c.failed + c.cancelled === devices;
       });
       const codes = await Promise.all(r.started.map((w) => w.exited));
       const records = await r.queue.list('done');

@@ -182,29 +182,48 @@ export function sanitizeForInspection(value: unknown): unknown {
 /** Primitives do not recurse; sanitize() needs no ancestors for them. */
 const NO_ANCESTORS = new Set<object>();
 
+/** Where a view keeps the state of its lazy properties (not enumerable, so no copy sees it). */
+const LAZY_VALUES = Symbol('cmpflow.lazyValues');
+type WithLazyValues = { [LAZY_VALUES]: Record<string, Lazy> };
+
+/**
+ * One getter and setter per property name, shared by every view: with the same accessors, views of
+ * records with the same keys share V8's hidden class instead of each getting its own.
+ */
+const lazyAccessors = new Map<string, { get(this: WithLazyValues): unknown; set(this: WithLazyValues, v: unknown): void }>();
+
+function accessorsFor(key: string) {
+  let accessors = lazyAccessors.get(key);
+  if (accessors === undefined) {
+    accessors = {
+      get(this: WithLazyValues) {
+        return this[LAZY_VALUES][key]!.get();
+      },
+      set(this: WithLazyValues, v: unknown) {
+        this[LAZY_VALUES][key]!.set(v);
+      },
+    };
+    // Keys come from the records inspected: bounded by the machines' and services' field names,
+    // but a caller's context could bring any; past this many, accessors are no longer kept.
+    if (lazyAccessors.size < 1024) lazyAccessors.set(key, accessors);
+  }
+  return accessors;
+}
+
 /**
  * Defines `key` on `target` as an enumerable property computed when first read, then remembered;
  * a write replaces it, as in a copy. It stays an accessor: turning it into a data property on first
  * read made V8 rebuild the object as a dictionary, which cost more than the laziness saved.
  */
 function defineLazy(target: object, key: string, compute: () => unknown): void {
-  let known = false;
-  let value: unknown;
-  Object.defineProperty(target, key, {
-    enumerable: true,
-    configurable: true,
-    get: () => {
-      if (!known) {
-        value = compute();
-        known = true;
-      }
-      return value;
-    },
-    set: (v: unknown) => {
-      value = v;
-      known = true;
-    },
-  });
+  let values = (target as Partial<WithLazyValues>)[LAZY_VALUES];
+  if (values === undefined) {
+    values = Object.create(null) as Record<string, Lazy>;
+    Object.defineProperty(target, LAZY_VALUES, { value: values });
+  }
+  values[key] = new Lazy(compute);
+  const { get, set } = accessorsFor(key);
+  Object.defineProperty(target, key, { enumerable: true, configurable: true, get, set });
 }
 
 /** A value computed when first read and remembered (or replaced by a write): the accessors of the event views below. */

@@ -8,11 +8,15 @@
  * reaching another worker finds the certificate, and TOFU name bindings stay exclusive.
  */
 import { CmpError, ErrorCodes } from '../errors';
+import { refuse } from './refusal';
 import { RecordState, type NameBinding, type RecordChange, type RecordSnapshot, type RecordStore } from './records';
 
 /** What a worker's record store asks the main thread, and what it is told. */
 export type RecordRequest = { t: 'open'; id: number } | { t: 'write'; id: number; change: RecordChange };
-export type RecordReply = { t: 'opened'; id: number; snapshot?: RecordSnapshot; error?: string } | { t: 'written'; id: number; error?: string };
+export type RecordReply =
+  | { t: 'opened'; id: number; snapshot?: RecordSnapshot; error?: string }
+  /** `taken`: the change bound a name another reference holds, which the requester is told as notAuthorized. */
+  | { t: 'written'; id: number; error?: string; taken?: boolean };
 /** A change another worker made; the worker answers `applied` with the same seq once its CA has it. */
 export type RecordBroadcast = { t: 'change'; seq: number; change: RecordChange };
 export type RecordApplied = { t: 'applied'; seq: number };
@@ -92,7 +96,10 @@ export class RecordsHub {
       }
       const conflict = this.conflict(request.change);
       if (conflict !== 'duplicate') {
-        if (conflict !== undefined) throw new CmpError(ErrorCodes.ERR_INTERNAL, `record change refused: ${conflict}`);
+        if (conflict !== undefined) {
+          peer.send({ t: 'written', id: request.id, error: `record change refused: ${conflict}`, taken: request.change.type === 'bound' });
+          return;
+        }
         // Applied to the copy at once, so that a conflicting change racing this one is refused.
         this.track(request.change);
         await this.store.write(request.change);
@@ -177,6 +184,8 @@ export class RemoteRecordStore implements RecordStore {
 
   async write(change: RecordChange): Promise<void> {
     const reply = await this.call({ t: 'write', id: ++this.nextId, change });
+    // Another worker bound the name first, between this worker's check and its write: the answer one server would have given.
+    if (reply.t === 'written' && reply.taken) refuse('notAuthorized', 'a name of this certificate was just bound to another reference');
     if (reply.error !== undefined) throw new CmpError(ErrorCodes.ERR_INTERNAL, reply.error);
   }
 

@@ -138,6 +138,31 @@ describe('a CA cluster of two workers', () => {
     );
   });
 
+  it('gives a name to one of two references asking for it at the same moment on two workers', async () => {
+    // A reference keeps the names of its first certificate, so each round has references of its own.
+    const racers = (round: number) => [0, 1].map((i) => ({ ref: `racer-${round}-${i}`, secret: `racer secret ${round} ${i}` }));
+    await withCluster({ secrets: [0, 1, 2].flatMap(racers) }, async ({ url, cluster }) => {
+      for (const round of [0, 1, 2]) {
+        const subject = `/CN=contested ${round}`;
+        const ask = (racer: { ref: string; secret: string }, worker: number) =>
+          newKey().then((key) =>
+            new CmpClient({ server: url, ...racer, trusted: [ca.ca.cert], newKey: key, subject, transactionId: idFor(worker) }).ir(),
+          );
+        const outcomes = await Promise.allSettled(racers(round).map((racer, worker) => ask(racer, worker)));
+        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+        const refused = outcomes.findIndex((o) => o.status === 'rejected');
+        // Refused by the worker's own check, or, when both checks passed at once, by the main thread's.
+        expect(((outcomes[refused] as PromiseRejectedResult).reason as CmpError).failInfo).toEqual(['notAuthorized']);
+        // Both workers know who holds the name now: the other reference is refused on either.
+        for (const worker of [0, 1]) {
+          const again = await ask(racers(round)[refused]!, worker).catch((e: unknown) => e);
+          expect((again as CmpError).failInfo).toEqual(['notAuthorized']);
+        }
+      }
+      expect(cluster.counters.perWorker.every((n) => n > 0)).toBe(true);
+    });
+  });
+
   it('refuses a transactionID in use, whichever worker started it', async () => {
     await withCluster({}, async ({ url }) => {
       const id = idFor(1);

@@ -30,6 +30,36 @@ export type FromWorker =
   | RecordRequest
   | RecordApplied;
 
+/**
+ * A sender that gathers the messages of one turn of the event loop into one postMessage: each
+ * message wakes the receiving thread, and under load a turn produces many (answers, record
+ * changes, acknowledgements).
+ */
+export function batchedSender<M>(
+  send: (message: M | { t: 'batch'; messages: M[] }, transfer: ArrayBuffer[]) => void,
+): (message: M, transfer?: ArrayBuffer[]) => void {
+  let box: M[] = [];
+  let transfers: ArrayBuffer[] = [];
+  return (message, transfer) => {
+    box.push(message);
+    if (transfer) transfers.push(...transfer);
+    if (box.length > 1) return;
+    setImmediate(() => {
+      const messages = box;
+      const moved = transfers;
+      box = [];
+      transfers = [];
+      send(messages.length === 1 ? messages[0]! : { t: 'batch', messages }, moved);
+    });
+  };
+}
+
+/** Calls `handle` for a message, or for each message of a batch. */
+export function unbatch<M>(message: M | { t: 'batch'; messages: M[] }, handle: (message: M) => void): void {
+  if ((message as { t?: string }).t === 'batch') for (const m of (message as { messages: M[] }).messages) handle(m);
+  else handle(message as M);
+}
+
 /** A copy that owns its whole buffer, so that the buffer can be transferred instead of copied again. */
 export function ownBuffer(der: Uint8Array): Uint8Array {
   return der.byteOffset === 0 && der.byteLength === der.buffer.byteLength ? der : der.slice();
@@ -38,7 +68,7 @@ export function ownBuffer(der: Uint8Array): Uint8Array {
 function main(): void {
   const port = parentPort!;
   const data = workerData as WorkerData;
-  const post = (message: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
+  const post = batchedSender<FromWorker>((message, transfer) => port.postMessage(message, transfer));
   const store = new RemoteRecordStore(post);
   /**
    * onRequest calls since the last answer was posted, sent with the next answer. A request is
@@ -56,7 +86,7 @@ function main(): void {
     onInternalError: (e) =>
       post({ t: 'internalError', message: e instanceof Error ? e.message : String(e), ...(e instanceof Error && e.stack ? { stack: e.stack } : {}) }),
   });
-  port.on('message', (message: ToWorker) => {
+  const receive = (message: ToWorker) => {
     switch (message.t) {
       case 'req':
         void server.handle(message.der).then((answer) => {
@@ -81,7 +111,8 @@ function main(): void {
       default:
         store.receive(message);
     }
-  });
+  };
+  port.on('message', (message: ToWorker | { t: 'batch'; messages: ToWorker[] }) => unbatch(message, receive));
   server.ready().then(
     () => post({ t: 'ready' }),
     (e: unknown) => post({ t: 'ready', error: e instanceof Error ? e.message : String(e) }),

@@ -16,7 +16,7 @@ import { CmpError, ErrorCodes } from '../errors';
 import { configForWorkers } from './cluster-config';
 import { RecordsHub, type RecordPeer } from './cluster-records';
 import { workerForTransaction } from './cluster-routing';
-import type { FromWorker, ToWorker, WorkerData } from './cluster-worker';
+import { batchedSender, unbatch, type FromWorker, type ToWorker, type WorkerData } from './cluster-worker';
 import { resolveConfig, type CmpServerConfig } from './config';
 import { MemoryRecordStore } from './records';
 import { lastResortError } from './response';
@@ -68,6 +68,7 @@ function startWorker(workerData: WorkerData): Worker {
 
 interface WorkerSlot {
   worker: Worker;
+  send: (message: ToWorker, transfer?: ArrayBuffer[]) => void;
   peer: RecordPeer;
   pending: Map<number, (message: FromWorker) => void>;
   gone?: string;
@@ -101,7 +102,8 @@ export function createCmpCluster(config: CmpServerConfig, options: CmpClusterOpt
       maxTransactionsPerClient: Math.max(1, Math.floor(resolved.maxTransactionsPerClient / count)),
       reportRequests: config.onRequest !== undefined,
     });
-    const slot: WorkerSlot = { worker, peer: { send: (m) => worker.postMessage(m) }, pending: new Map() };
+    const send = batchedSender<ToWorker>((m, transfer) => worker.postMessage(m, transfer));
+    const slot: WorkerSlot = { worker, send, peer: { send: (m) => send(m) }, pending: new Map() };
     slots.push(slot);
     readies.push(
       new Promise<void>((resolve, reject) => {
@@ -118,7 +120,7 @@ export function createCmpCluster(config: CmpServerConfig, options: CmpClusterOpt
           fail(e.message);
         });
         worker.on('exit', (code) => fail(`exited (${code})`));
-        worker.on('message', (message: FromWorker) => {
+        const receive = (message: FromWorker) => {
           switch (message.t) {
             case 'ready':
               if (message.error !== undefined) fail(message.error);
@@ -149,7 +151,8 @@ export function createCmpCluster(config: CmpServerConfig, options: CmpClusterOpt
             default:
               void hub.handle(slot.peer, message);
           }
-        });
+        };
+        worker.on('message', (message: FromWorker | { t: 'batch'; messages: FromWorker[] }) => unbatch(message, receive));
       }),
     );
   }
@@ -161,7 +164,7 @@ export function createCmpCluster(config: CmpServerConfig, options: CmpClusterOpt
     if (slot.gone) return Promise.resolve({ t: 'ready', error: slot.gone });
     return new Promise((resolve) => {
       slot.pending.set((message as { id: number }).id, resolve);
-      slot.worker.postMessage(message, transfer);
+      slot.send(message, transfer);
     });
   }
 

@@ -148,6 +148,13 @@ const errorOf = (e: unknown): FleetJobError =>
     ? { code: e.code, message: e.message }
     : { code: ErrorCodes.ERR_INTERNAL, message: e instanceof Error ? e.message : String(e) };
 
+/** HSET of the job's data only while KEYS[1] (its lock) holds ARGV[1] (this worker's token). */
+const FENCED_WRITE = `if redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('HSET', KEYS[2], 'data', ARGV[2])
+  return 1
+end
+return 0`;
+
 const PENDING_TYPES = ['waiting', 'prioritized', 'paused', 'waiting-children'] as const;
 const UNFINISHED_TYPES = ['active', 'waiting', 'delayed', 'prioritized', 'paused', 'waiting-children'] as const;
 
@@ -377,12 +384,21 @@ export async function openBullmqQueue(url: string, options: BullmqQueueOptions =
     const processor = async (job: Job, token?: string): Promise<FleetJobResult> => {
       const record = { ...(job.data as FleetJobRecord) };
       const id = record.spec.id;
+      // Every write of the record checks, in the same Redis script, that this worker still holds
+      // the job's lock: a worker that lost it (paused past lockDuration, the job now another's)
+      // must not overwrite the new holder's transaction.
+      const jobKey = queue.toKey(job.id!);
+      const write = async (value: FleetJobRecord) => {
+        if (token === undefined) return job.updateData(value);
+        const held = await client.eval(FENCED_WRITE, 2, `${jobKey}:lock`, jobKey, token, JSON.stringify(value));
+        if (held !== 1) throw new CmpError(ErrorCodes.ERR_QUEUE, `job ${id}: this worker no longer holds it (its lock expired)`);
+      };
       await client.srem(waitingKey, id);
       if (await isCancelled(id)) throw new bullmq.UnrecoverableError('cancelled');
       record.attempts += 1;
       record.state = 'active';
       record.updatedAt = Date.now();
-      await job.updateData(record);
+      await write(record);
 
       const controller = new AbortController();
       held.add(controller);
@@ -393,7 +409,7 @@ export async function openBullmqQueue(url: string, options: BullmqQueueOptions =
         checkpoint: async (session: PersistedSession) => {
           record.session = session;
           record.updatedAt = Date.now();
-          await job.updateData(record);
+          await write(record);
           if (await isCancelled(id)) controller.abort(new CmpError(ErrorCodes.ERR_ABORTED, 'job cancelled'));
         },
         save: async (checkpoint: FleetCheckpoint) => {
@@ -403,7 +419,7 @@ export async function openBullmqQueue(url: string, options: BullmqQueueOptions =
           record.exchanges = checkpoint.exchanges;
           record.updatedAt = Date.now();
           // Acknowledged by Redis before the worker sends: with appendfsync always it is on disk too.
-          await job.updateData(record);
+          await write(record);
           if (await isCancelled(id)) controller.abort(new CmpError(ErrorCodes.ERR_ABORTED, 'job cancelled'));
         },
       };
@@ -432,7 +448,7 @@ export async function openBullmqQueue(url: string, options: BullmqQueueOptions =
           delete record.exchanges;
           delete record.error;
           delete record.dueAt;
-          await job.updateData(record);
+          await write(record);
           if (await isCancelled(id)) await client.hdel(cancelledKey, id); // the certificate exists: done wins
           return outcome.result;
         case 'wait':
@@ -441,7 +457,7 @@ export async function openBullmqQueue(url: string, options: BullmqQueueOptions =
           record.dueAt = outcome.dueAt;
           delete record.exchanges;
           delete record.error;
-          await job.updateData(record);
+          await write(record);
           await client.sadd(waitingKey, id);
           await job.moveToDelayed(outcome.dueAt, token);
           throw new bullmq.DelayedError();
@@ -451,7 +467,7 @@ export async function openBullmqQueue(url: string, options: BullmqQueueOptions =
           const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
           record.state = last ? 'failed' : 'pending';
           delete record.dueAt;
-          await job.updateData(record);
+          await write(record);
           throw Object.assign(new Error(`${outcome.error.code}: ${outcome.error.message}`), { name: outcome.error.code });
         }
         case 'failed':
@@ -460,7 +476,7 @@ export async function openBullmqQueue(url: string, options: BullmqQueueOptions =
           delete record.session;
           delete record.exchanges;
           delete record.dueAt;
-          await job.updateData(record);
+          await write(record);
           throw new bullmq.UnrecoverableError(`${outcome.error.code}: ${outcome.error.message}`);
       }
     };

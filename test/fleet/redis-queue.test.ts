@@ -262,6 +262,27 @@ it('a worker killed -9 while it holds a job leaves it to another worker, which g
   expect(done?.session).toBeUndefined();
 });
 
+it('a worker that lost its lock cannot overwrite the job: its save is ERR_QUEUE, and the job goes on with the next worker', async () => {
+  const { queue } = await freshQueue({ lockDurationMs: 1500, stalledIntervalMs: 500 }, '&prefix=fence');
+  await queue.submit([spec('fenced')]);
+  const calls: { transactionId?: string }[] = [];
+  await queue.work(
+    async (job) => {
+      calls.push({ transactionId: job.record.transactionId });
+      if (calls.length === 1) {
+        // As if this worker had stalled past lockDuration: its lock is gone.
+        await redis.command(`DEL fence:t${serial}:id.fenced:lock`);
+        await expect(job.save({ transactionId: 'stale', exchanges: [] })).rejects.toMatchObject({ code: 'ERR_QUEUE' });
+        return { kind: 'retry', error: { code: 'ERR_QUEUE', message: 'lost the job' } };
+      }
+      return { kind: 'done', result: { serialNumber: '04' } };
+    },
+    { untilIdle: true },
+  );
+  expect(calls).toEqual([{ transactionId: undefined }, { transactionId: undefined }]);
+  expect(await queue.get('fenced')).toMatchObject({ state: 'done', result: { serialNumber: '04' } });
+});
+
 it('per-queue rate limit: at most MAX jobs start per interval across workers', async () => {
   const { queue } = await freshQueue({}, '&rate=2/1000');
   await queue.submit(['r1', 'r2', 'r3', 'r4', 'r5'].map(spec));

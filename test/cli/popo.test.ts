@@ -58,7 +58,7 @@ async function expectKeyOf(certFile: string, keyFile: string): Promise<void> {
 describe.each([
   ['2', 'RSA' as const, 'keyEncipherment'],
   ['3', 'EC' as const, 'keyAgreement'],
-])('-popo %s with an %s key (%s)', (popo, algorithm) => {
+])('-popo %s with an %s key (%s)', (popo: string, algorithm: 'RSA' | 'EC', _usage: string) => {
   it('enrolls with the embedded CA: the encrypted certificate is decrypted, saved and confirmed', async () => {
     const key = await keyFile(`popo${popo}.key`, algorithm);
     const cert = file(`popo${popo}.crt`);

@@ -16,10 +16,11 @@ interface Manifest {
 
 const manifest = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as Manifest;
 
-// The build is about 1.3 MB unpacked and 340 kB packed. Source maps or the TypeScript sources
-// would add more than half again; the bounds leave room for growth, not for those.
-const MAX_PACKED_BYTES = 500_000;
-const MAX_UNPACKED_BYTES = 1_800_000;
+// The build is about 2 MB unpacked and 565 kB packed since post-quantum keys, the fleet and the CA
+// cluster arrived. Source maps or the TypeScript sources would add more than half again; the bounds
+// leave room for growth, not for those.
+const MAX_PACKED_BYTES = 700_000;
+const MAX_UNPACKED_BYTES = 2_500_000;
 
 let packed: Packed;
 let files: Set<string>;
@@ -60,8 +61,8 @@ withNpm('ships every file that main, types, bin, the exports map and typesVersio
   expect(named.filter((file) => !files.has(file))).toEqual([]);
 });
 
-withNpm('exports package.json, and nothing from inside the build but the five entry points', () => {
-  expect(Object.keys(manifest.exports as object)).toEqual(['.', './machines', './asn1', './server', './axios', './package.json']);
+withNpm('exports package.json, and nothing from inside the build but the six entry points', () => {
+  expect(Object.keys(manifest.exports as object)).toEqual(['.', './machines', './asn1', './server', './axios', './fleet', './package.json']);
   expect((manifest.exports as Record<string, unknown>)['./package.json']).toBe('./package.json');
 });
 

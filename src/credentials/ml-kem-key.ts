@@ -6,9 +6,12 @@
 import { isMlKemPkcs8, mlKemPrivateKeyFromPkcs8, type MlKemPrivateKey } from '../crypto/ml-kem';
 import { parsePem } from './pem';
 import { pemText, readCredentialInput } from './source';
+import { isPkcs11Uri } from '../crypto/pkcs11-uri';
 
 /** The ML-KEM key in `input`, or undefined when it holds another kind of key (or none that is readable here). */
 export function mlKemPrivateKeyIn(input: string | Uint8Array, what: string): MlKemPrivateKey | undefined {
+  // A key in a token is opened by the general loader; it is no file to read here.
+  if (isPkcs11Uri(input)) return undefined;
   const read = readCredentialInput(input, what);
   const text = pemText(read);
   let der: Uint8Array | undefined = read.bytes;

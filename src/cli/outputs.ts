@@ -9,6 +9,8 @@ import { promises as fs, writeFileSync } from 'fs';
 import type { X509Certificate } from '@peculiar/x509';
 import { oidName } from '../asn1/oids';
 import { encodePem } from '../credentials/pem';
+import { encryptPrivateKeyInfo } from '../credentials/pkcs8-encryption';
+import { mlDsaVariantOfPkcs8 } from '../crypto/ml-dsa';
 import { CmpError, ErrorCodes } from '../errors';
 import type { CliLog } from './log';
 
@@ -83,10 +85,7 @@ export async function saveReceived(received: ReceivedCertificates, out: Certific
  */
 async function saveGeneratedKey(pkcs8: Uint8Array, file: string, pass: string | undefined, log: CliLog): Promise<void> {
   log.info(`received centrally generated key, saving to file '${file}'`);
-  const key = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
-  const pem = key.export(
-    pass !== undefined ? { format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: pass } : { format: 'pem', type: 'pkcs8' },
-  );
+  const pem = generatedKeyPem(pkcs8, pass);
   try {
     const handle = await fs.open(file, 'w', 0o600);
     try {
@@ -99,6 +98,20 @@ async function saveGeneratedKey(pkcs8: Uint8Array, file: string, pass: string | 
     const reason = (e as NodeJS.ErrnoException).code ?? 'write error';
     throw new CmpError(ErrorCodes.ERR_FILE, `-newkeyout: cannot write the centrally generated key to ${file} (${reason})`, { cause: e });
   }
+}
+
+/**
+ * node:crypto writes the key types it knows; an ML-DSA key (which Node 20 cannot hold) is written as the
+ * PKCS#8 it came in, encrypted the same way (PBES2, AES-256-CBC) by cmpflow's own PBES2 code.
+ */
+function generatedKeyPem(pkcs8: Uint8Array, pass: string | undefined): string {
+  if (mlDsaVariantOfPkcs8(pkcs8) !== undefined) {
+    return pass !== undefined ? encodePem('ENCRYPTED PRIVATE KEY', encryptPrivateKeyInfo(pkcs8, pass)) : encodePem('PRIVATE KEY', pkcs8);
+  }
+  const key = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
+  return key
+    .export(pass !== undefined ? { format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: pass } : { format: 'pem', type: 'pkcs8' })
+    .toString();
 }
 
 /** print_itavs(): one line per ITAV of a genp, named like OpenSSL names the InfoType. */

@@ -7,6 +7,8 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AsymmetricKeyPackage, OneAsymmetricKey } from '@peculiar/asn1-asym-key';
 import { CmpError, ErrorCodes } from '../errors';
+import { importMlDsaPrivateKey, mlDsaVariantOfPkcs8 } from '../crypto/ml-dsa';
+import type { PrivateKeyHandle } from '../crypto/provider';
 import { CmsOids, envelope, openEnvelope, type EnvelopeKey, type EnvelopeRecipient } from './enveloped-data';
 import { isKeyGenerationAuthority, signContent, verifySignedContent } from './signed-data';
 
@@ -14,14 +16,18 @@ import { isKeyGenerationAuthority, signContent, verifySignedContent } from './si
 export const idCtKpAKeyPackage = '2.16.840.1.101.2.1.2.78.5';
 
 export interface KeyGenerationAuthority {
-  key: KeyObject;
+  /** RSA or EC (node:crypto), or an ML-DSA key handle: the KGA signs with the algorithm of the CA that certified it. */
+  key: KeyObject | PrivateKeyHandle;
   certificate: Uint8Array;
   chain?: readonly Uint8Array[];
 }
 
-/** The EnvelopedData DER that carries `privateKey` to `recipient`, signed by `kga`. */
-export function sealGeneratedKey(privateKey: KeyObject, kga: KeyGenerationAuthority, recipient: EnvelopeRecipient): Uint8Array {
-  const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' });
+/**
+ * The EnvelopedData DER that carries `privateKey` (a node:crypto key, or PKCS#8 DER for keys node:crypto
+ * cannot hold, such as ML-DSA in RFC 9881's seed form) to `recipient`, signed by `kga`.
+ */
+export function sealGeneratedKey(privateKey: KeyObject | Uint8Array, kga: KeyGenerationAuthority, recipient: EnvelopeRecipient): Uint8Array {
+  const pkcs8 = privateKey instanceof Uint8Array ? privateKey : privateKey.export({ format: 'der', type: 'pkcs8' });
   const packageDer = AsnConvert.serialize(new AsymmetricKeyPackage([AsnConvert.parse(pkcs8, OneAsymmetricKey)]));
   const signed = signContent({
     contentType: idCtKpAKeyPackage,
@@ -62,10 +68,16 @@ export function openGeneratedKey(envelopedData: Parameters<typeof openEnvelope>[
   }
   if (keys.length !== 1) throw new CmpError(ErrorCodes.ERR_CMS_SIGNATURE, `the key package must hold exactly one key, holds ${keys.length}`);
   const pkcs8 = new Uint8Array(AsnConvert.serialize(keys[0]!));
+  readableKey(pkcs8);
+  return { pkcs8, signer: verified.signer, certificates: verified.certificates };
+}
+
+/** Refuses a delivered key that cannot be read; an ML-DSA key must also be consistent in itself (RFC 9881 section 8). */
+function readableKey(pkcs8: Uint8Array): void {
   try {
-    createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
+    if (mlDsaVariantOfPkcs8(pkcs8) !== undefined) importMlDsaPrivateKey(pkcs8);
+    else createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
   } catch (e) {
     throw new CmpError(ErrorCodes.ERR_CREDENTIALS, 'the delivered private key cannot be read', { cause: e });
   }
-  return { pkcs8, signer: verified.signer, certificates: verified.certificates };
 }

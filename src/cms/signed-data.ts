@@ -2,9 +2,10 @@
  * SignedData (RFC 5652 section 5) as RFC 9483 section 4.1.6 wraps a centrally generated key: signed by
  * the key generation authority, one signer identified by issuer and serial, signed attributes holding the
  * content type and the content's digest, the signer's certificate (and its chain) in `certificates`.
- * Signatures are verified for RSA, ECDSA and, as RFC 9882 specifies, ML-DSA; made with RSA or ECDSA.
+ * Signatures are verified and made for RSA, ECDSA and, as RFC 9882 specifies, ML-DSA, so that a key
+ * generation authority can sign with the algorithm of the CA that certified it.
  */
-import { createHash, createPublicKey, sign as signData, verify as verifyData, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, KeyObject, sign as signData, verify as verifyData } from 'node:crypto';
 import { AsnArray, AsnConvert, AsnType, AsnTypeTypes, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Certificate, ExtendedKeyUsage, id_ce_extKeyUsage } from '@peculiar/asn1-x509';
 import {
@@ -25,7 +26,8 @@ import {
 } from '@peculiar/asn1-cms';
 import { CmpOids } from '../asn1/oids';
 import { Oids } from '../crypto/algorithms';
-import { mlDsaVariantOfOid, mlDsaVerify } from '../crypto/ml-dsa';
+import { isMlDsaKey, ML_DSA_OIDS, mlDsaSign, mlDsaVariantOfOid, mlDsaVerify, type MlDsaVariant } from '../crypto/ml-dsa';
+import type { PrivateKeyHandle } from '../crypto/provider';
 import { sameBytes } from '../bytes';
 import { CmpError, ErrorCodes } from '../errors';
 
@@ -85,32 +87,69 @@ function oidDer(oid: string): ArrayBuffer {
 export interface SignOptions {
   contentType: string;
   content: Uint8Array;
-  signerKey: KeyObject;
+  /** An RSA or EC key of node:crypto, or an ML-DSA key handle (node:crypto of Node 20 has no ML-DSA). */
+  signerKey: KeyObject | PrivateKeyHandle;
   signerCertificate: Uint8Array;
   /** Further certificates for the verifier's path (the signer's chain). */
   extraCertificates?: readonly Uint8Array[];
 }
 
-/** Signs `content` with SHA-256 (ECDSA or RSA PKCS#1 v1.5, by the signer's key) and returns the SignedData DER. */
+const digestOids: Record<string, string> = { sha256: Oids.sha256, sha384: '2.16.840.1.101.3.4.2.2', sha512: '2.16.840.1.101.3.4.2.3' };
+const ecdsaOids: Record<string, string> = { sha256: Oids.ecdsaWithSHA256, sha384: '1.2.840.10045.4.3.3', sha512: '1.2.840.10045.4.3.4' };
+const curveHashes: Record<string, string> = { prime256v1: 'sha256', secp384r1: 'sha384', secp521r1: 'sha512' };
+
+interface SigningPlan {
+  hash: string;
+  signatureAlgorithm: AlgorithmIdentifier;
+  sign(data: Buffer): Uint8Array;
+}
+
+/**
+ * How the key signs: ECDSA with its curve's hash, RSA PKCS#1 v1.5 with SHA-256, ML-DSA with SHA-512 as the
+ * digest of the content (RFC 9882 section 3.3: SHA-512 is the one every ML-DSA verifier supports).
+ */
+function signingPlan(key: KeyObject | PrivateKeyHandle): SigningPlan {
+  if (!(key instanceof KeyObject)) {
+    if (!isMlDsaKey(key)) throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `cannot sign CMS content with a ${key.keyType} key handle`);
+    const variant = key.keyType as MlDsaVariant;
+    return {
+      hash: 'sha512',
+      // RFC 9882 section 3.1: the parameters are absent.
+      signatureAlgorithm: new AlgorithmIdentifier({ algorithm: ML_DSA_OIDS[variant] }),
+      sign: (data) => mlDsaSign({ scheme: variant }, key, new Uint8Array(data)),
+    };
+  }
+  const keyType = key.asymmetricKeyType;
+  if (keyType === 'ec') {
+    const hash = curveHashes[key.asymmetricKeyDetails?.namedCurve ?? ''] ?? 'sha256';
+    return { hash, signatureAlgorithm: new AlgorithmIdentifier({ algorithm: ecdsaOids[hash]! }), sign: (data) => signData(hash, data, key) };
+  }
+  if (keyType === 'rsa') {
+    return {
+      hash: 'sha256',
+      signatureAlgorithm: new AlgorithmIdentifier({ algorithm: Oids.sha256WithRSAEncryption, parameters: new Uint8Array([5, 0]).buffer }),
+      sign: (data) => signData('sha256', data, key),
+    };
+  }
+  throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `cannot sign CMS content with a ${keyType} key`);
+}
+
+/** Signs `content` with the signer's key (see signingPlan) and returns the SignedData DER. */
 export function signContent(options: SignOptions): Uint8Array {
   const signer = AsnConvert.parse(buf(options.signerCertificate), Certificate);
-  const keyType = options.signerKey.asymmetricKeyType;
-  if (keyType !== 'rsa' && keyType !== 'ec')
-    throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `cannot sign CMS content with a ${keyType} key`);
-  const digest = createHash('sha256').update(options.content).digest();
+  const plan = signingPlan(options.signerKey);
+  const digest = createHash(plan.hash).update(options.content).digest();
   const attrs = signedAttributes(options.contentType, digest);
-  const signature = signData('sha256', Buffer.from(AsnConvert.serialize(new AttributeSet(attrs))), options.signerKey);
-  const sha256 = new AlgorithmIdentifier({ algorithm: Oids.sha256 });
+  const signature = plan.sign(Buffer.from(AsnConvert.serialize(new AttributeSet(attrs))));
+  const digestAlgorithm = new AlgorithmIdentifier({ algorithm: digestOids[plan.hash]! });
   const signerInfo = new SignerInfo({
     version: CMSVersion.v1,
     sid: new SignerIdentifier({
       issuerAndSerialNumber: new IssuerAndSerialNumber({ issuer: signer.tbsCertificate.issuer, serialNumber: signer.tbsCertificate.serialNumber }),
     }),
-    digestAlgorithm: sha256,
+    digestAlgorithm,
     signedAttrs: attrs,
-    signatureAlgorithm: new AlgorithmIdentifier(
-      keyType === 'ec' ? { algorithm: Oids.ecdsaWithSHA256 } : { algorithm: Oids.sha256WithRSAEncryption, parameters: new Uint8Array([5, 0]).buffer },
-    ),
+    signatureAlgorithm: plan.signatureAlgorithm,
     signature: new OctetString(signature),
   });
   const certificates = [options.signerCertificate, ...(options.extraCertificates ?? [])].map(
@@ -119,7 +158,7 @@ export function signContent(options: SignOptions): Uint8Array {
   const signed = new SignedData({
     // RFC 5652 section 5.1: version 3 because the content is not id-data.
     version: CMSVersion.v3,
-    digestAlgorithms: new DigestAlgorithmIdentifiers([sha256]),
+    digestAlgorithms: new DigestAlgorithmIdentifiers([digestAlgorithm]),
     encapContentInfo: new EncapsulatedContentInfo({
       eContentType: options.contentType,
       eContent: new EncapsulatedContent({ single: new OctetString(options.content) }),

@@ -26,7 +26,7 @@ import {
   type CertReqMsg,
   type CMPCertificate,
 } from '../asn1';
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { sealCertificate, type EnvelopeRecipient } from '../cms';
 import { mlKemPublicKey } from '../crypto/ml-kem';
 import type { CertRequestKind } from '../protocol';
@@ -39,8 +39,9 @@ import {
   generateRequestedKey,
   keyGenerationAuthority,
   keyRecipient,
-  nodeKeyOf,
+  generatedKeyOf,
   sealForRequester,
+  type GeneratedKey,
 } from './key-generation';
 import { verifyCrmfPopo, verifyCsrSignature, type PossessionProof } from './popo';
 import { refuse } from './refusal';
@@ -204,7 +205,7 @@ export async function handleCertRequest(ctx: ServerContext, req: IncomingRequest
   const oldCert = type === 'kur' ? await certificateToUpdate(ctx, req, request!) : undefined;
   const wanted = requested(req, type, request);
   const central = request !== undefined && centralKeyGenerationRequested(request);
-  let generated: { key: KeyObject; recipient: EnvelopeRecipient } | undefined;
+  let generated: { key: GeneratedKey; recipient: EnvelopeRecipient } | undefined;
   let proof: PossessionProof = 'proven';
   if (central) {
     const recipient = keyRecipient(req.protection);
@@ -212,7 +213,7 @@ export async function handleCertRequest(ctx: ServerContext, req: IncomingRequest
     if (ctx.config.source.rspCert) {
       // Fixed answers, as OpenSSL 3.5's mock server: the key given with the fixed certificate.
       if (!fixed) refuse('badRequest', 'central key generation with a fixed answer needs its key (-rsp_key)');
-      generated = { key: await nodeKeyOf(fixed!), recipient };
+      generated = { key: await generatedKeyOf(fixed!), recipient };
     } else {
       if (!ctx.ca) refuse('badRequest', 'this server does not issue certificates');
       const made = generateRequestedKey(request!);

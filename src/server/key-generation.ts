@@ -4,9 +4,9 @@
  * the key. The CA makes it, certifies it and returns it encrypted for the requester: to the key of the
  * certificate that signed the request (RSA-OAEP for RSA, ECDH for EC), or under the shared secret of a
  * MAC-protected request (PWRI), signed by a key generation authority of this CA (id-kp-cmKGA, which
- * OpenSSL's client demands of the signer).
+ * OpenSSL's client demands of the signer) whose key is of the CA's own algorithm.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {
   AttributeTypeAndValue,
@@ -22,6 +22,7 @@ import { ECParameters } from '@peculiar/asn1-ecc';
 import { CmpOids, EnvelopedData, PkixOids, type CertReqMsg } from '../asn1';
 import { Oids } from '../crypto/algorithms';
 import { getCryptoProvider, type PrivateKeyHandle } from '../crypto';
+import { exportMlDsaPrivateKey, generateMlDsaKey, isMlDsaKey, mlDsaVariantOfOid, type MlDsaVariant } from '../crypto/ml-dsa';
 import type { ServerContext } from './context';
 import { sealGeneratedKey, type EnvelopeRecipient, type KeyGenerationAuthority } from '../cms';
 import { extension, keyIdentifier, randomSerial, signCertificate, subjectKeyIdentifierExtension, type Signer } from './certificate-builder';
@@ -39,9 +40,24 @@ export function centralKeyGenerationRequested(request: CertReqMsg): boolean {
 
 const curves: Record<string, string> = { [Oids.prime256v1]: 'prime256v1', [Oids.secp384r1]: 'secp384r1', '1.3.132.0.35': 'secp521r1' };
 
-/** A key of the algorithm the template names (EC on its curve, RSA 2048), EC P-256 when it names none. */
-export function generateRequestedKey(request: CertReqMsg): { key: KeyObject; spki: Uint8Array } {
+/** A centrally generated key: as node:crypto holds it, or as PKCS#8 DER for keys it cannot hold (ML-DSA). */
+export type GeneratedKey = KeyObject | Uint8Array;
+
+/** An ML-DSA key of the variant, as RFC 9881's seed-form PKCS#8 (what keygen starts from; 54 bytes). */
+function generateMlDsa(variant: MlDsaVariant): { key: Uint8Array; spki: Uint8Array } {
+  const handle = generateMlDsaKey(variant, (length) => new Uint8Array(randomBytes(length)));
+  return { key: exportMlDsaPrivateKey(handle), spki: handle.spki };
+}
+
+/** A key of the algorithm the template names (EC on its curve, RSA 2048, ML-DSA-44/65/87), EC P-256 when it names none. */
+export function generateRequestedKey(request: CertReqMsg): { key: GeneratedKey; spki: Uint8Array } {
   const algorithm = request.certReq.certTemplate.publicKey?.algorithm;
+  const mlDsa = algorithm && mlDsaVariantOfOid(algorithm.algorithm);
+  if (mlDsa) {
+    // RFC 9881 section 2: the parameters are absent.
+    if (algorithm.parameters !== undefined) refuse('badCertTemplate', `the template's ${mlDsa} algorithm has parameters`);
+    return generateMlDsa(mlDsa);
+  }
   let key: KeyObject;
   if (!algorithm || algorithm.algorithm === Oids.ecPublicKey) {
     let curveOid: string | undefined = Oids.prime256v1;
@@ -71,11 +87,6 @@ export interface KgaSetup {
   authorityKeyId: Extension;
 }
 
-/**
- * A key generation authority for this CA: a fresh EC key, held in memory only, and a certificate of the
- * CA for it with id-kp-cmKGA. It is not recorded among the CA's issued certificates: it lives as long as
- * the process and signs nothing but key packages.
- */
 /** The CA's name with one more RDN, so the KGA is told apart from the CA in paths and logs. */
 function kgaSubject(caSubject: Uint8Array): Name {
   const name = AsnConvert.parse(caSubject, Name);
@@ -87,9 +98,33 @@ function kgaSubject(caSubject: Uint8Array): Name {
   return name;
 }
 
+const nodeCurves: Record<string, string> = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' };
+
+/**
+ * The KGA's key, of the CA's algorithm, so that a relying party that trusts the CA for its algorithm
+ * (an ML-DSA CA: for post-quantum signatures) gets the key package signed the same way: ML-DSA of the
+ * CA's variant, EC on the CA's curve, RSA 2048 for an RSA CA. EdDSA CAs get EC P-256, as this CMS code
+ * does not sign with EdDSA.
+ */
+function kgaKey(caKey: PrivateKeyHandle): { key: KeyObject | PrivateKeyHandle; spki: Uint8Array } {
+  if (isMlDsaKey(caKey)) {
+    const key = generateMlDsaKey(caKey.keyType as MlDsaVariant, (length) => new Uint8Array(randomBytes(length)));
+    return { key, spki: key.spki };
+  }
+  const pair =
+    caKey.keyType === 'rsa'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : generateKeyPairSync('ec', { namedCurve: (caKey.keyType === 'ec' && nodeCurves[caKey.curve ?? '']) || 'prime256v1' });
+  return { key: pair.privateKey, spki: new Uint8Array(pair.publicKey.export({ format: 'der', type: 'spki' })) };
+}
+
+/**
+ * A key generation authority for this CA: a fresh key of the CA's algorithm, held in memory only, and a
+ * certificate of the CA for it with id-kp-cmKGA. It is not recorded among the CA's issued certificates:
+ * it lives as long as the process and signs nothing but key packages.
+ */
 export async function createKeyGenerationAuthority(setup: KgaSetup): Promise<KeyGenerationAuthority> {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const spki = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
+  const { key, spki } = kgaKey(setup.signer.key);
   const notBefore = new Date(setup.now.getTime() - 60_000);
   const der = await signCertificate(
     {
@@ -109,7 +144,7 @@ export async function createKeyGenerationAuthority(setup: KgaSetup): Promise<Key
     setup.signer,
   );
   return {
-    key: privateKey,
+    key,
     certificate: der,
     chain: [new Uint8Array(setup.caCert.rawData), ...setup.chain.map((c) => new Uint8Array(c.rawData))],
   };
@@ -123,12 +158,18 @@ export function keyRecipient(protection: ClientProtection): EnvelopeRecipient {
 }
 
 /** The EnvelopedData for the CertifiedKeyPair's privateKey. */
-export function sealForRequester(key: KeyObject, kga: KeyGenerationAuthority, recipient: EnvelopeRecipient): EnvelopedData {
+export function sealForRequester(key: GeneratedKey, kga: KeyGenerationAuthority, recipient: EnvelopeRecipient): EnvelopedData {
   return AsnConvert.parse(sealGeneratedKey(key, kga, recipient), EnvelopedData);
 }
 
-/** A key of the crypto provider as node:crypto's KeyObject, which the CMS code takes. */
-export async function nodeKeyOf(key: PrivateKeyHandle): Promise<KeyObject> {
+/** A key of the crypto provider as the CMS code takes it: PKCS#8 DER, which every key type has. */
+export async function generatedKeyOf(key: PrivateKeyHandle): Promise<GeneratedKey> {
+  return getCryptoProvider().exportPrivateKey(key);
+}
+
+/** The provider's key as the CMS signer takes it: ML-DSA handles as they are, others as node:crypto keys. */
+async function signingKeyOf(key: PrivateKeyHandle): Promise<KeyObject | PrivateKeyHandle> {
+  if (isMlDsaKey(key)) return key;
   return createPrivateKey({ key: Buffer.from(await getCryptoProvider().exportPrivateKey(key)), format: 'der', type: 'pkcs8' });
 }
 
@@ -141,7 +182,7 @@ export async function keyGenerationAuthority(ctx: ServerContext): Promise<KeyGen
   const signer = ctx.config.signer;
   if (!signer) return refuse('badRequest', 'central key generation with a fixed answer needs a response signer (-srv_cert) to sign the key');
   return {
-    key: await nodeKeyOf(signer.key),
+    key: await signingKeyOf(signer.key),
     certificate: new Uint8Array(signer.cert.rawData),
     chain: (ctx.config.source.srvUntrusted ?? []).map((c) => new Uint8Array(c.rawData)),
   };

@@ -110,7 +110,7 @@ export interface CmpClientOptions {
   permitTaInExtraCertsForIr?: boolean;
   /** Trust store for validating the newly issued certificate (OpenSSL -out_trusted). */
   outTrusted?: CertificatesInput;
-  /** Verification parameters (OpenSSL -attime, -no_check_time, -partial_chain, -crl_check, -crl_check_all, -verify_depth, -ignore_critical, -policy, -explicit_policy, -inhibit_map, -inhibit_any, -purpose, -verify_hostname, -verify_email, -verify_ip, -check_ss_sig, -auth_level, -x509_strict, -suiteB_128_only, -suiteB_128, -suiteB_192, -allow_proxy_certs). */
+  /** Verification parameters (OpenSSL -attime, -no_check_time, -partial_chain, -crl_check, -crl_check_all, -use_deltas, -extended_crl, -verify_depth, -ignore_critical, -policy, -explicit_policy, -inhibit_map, -inhibit_any, -purpose, -verify_hostname, -verify_email, -verify_ip, -check_ss_sig, -auth_level, -x509_strict, -suiteB_128_only, -suiteB_128, -suiteB_192, -allow_proxy_certs). */
   verification?: {
     at?: Date;
     noCheckTime?: boolean;
@@ -123,6 +123,10 @@ export interface CmpClientOptions {
     crlCheck?: 'leaf' | 'all';
     /** CRLs for `crlCheck`: file paths, PEM text (several CRLs), DER or PEM bytes. */
     crls?: CrlsInput;
+    /** With `crlCheck`: apply delta CRLs with their complete CRLs (OpenSSL -use_deltas). */
+    useDeltas?: boolean;
+    /** With `crlCheck`: use indirect CRLs, CRLs for some reasons only, CRL issuers off the path (OpenSSL -extended_crl). */
+    extendedCrl?: boolean;
     /** Most intermediate CA certificates a path may have, target and anchor not counted (OpenSSL -verify_depth). */
     maxDepth?: number;
     /** Accept unknown critical extensions (OpenSSL -ignore_critical). */

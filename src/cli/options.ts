@@ -314,11 +314,6 @@ const INFO_TYPES: Readonly<Record<string, string>> = {
   crls: CmpOids.idItCrls,
 };
 
-/** CRL features beyond OpenSSL 3.0's defaults, which cmpflow's revocation checking does not have. */
-const UNSUPPORTED_CRL_OPTIONS: Record<string, string> = {
-  extended_crl: 'extended CRL features (indirect CRLs, CRLs for some reasons only) are not supported by cmpflow',
-  use_deltas: 'delta CRLs are not supported by cmpflow',
-};
 /**
  * OpenSSL's Suite B flags are bits: -suiteB_128_only allows P-256, -suiteB_192 P-384, -suiteB_128
  * both, and any combination is their union.
@@ -394,10 +389,7 @@ class Builder {
   }
 
   private rejectUnsupported(): void {
-    for (const [name, why] of Object.entries(UNSUPPORTED_CRL_OPTIONS)) {
-      if (this.v.flag(name)) throw invalid(`-${name}: ${why}`);
-    }
-    // As the provider options: nothing to load here; keys come from files or pkcs11: URIs, and -keyform ENGINE is refused.
+    // As the provider options: nothing to load here; keys come from files or pkcs11: URIs (-keyform ENGINE is ignored too).
     if (this.v.has('engine')) this.warn('-engine is ignored by cmpflow, which has no crypto engines');
     for (const [name, why] of Object.entries(NOT_YET_SUPPORTED)) {
       if (this.v.isSet(name)) throw invalid(`-${name}: ${why}`);
@@ -445,8 +437,12 @@ class Builder {
     if (certForm !== 'PEM' && certForm !== 'DER') throw invalid(`-certform: '${v.str('certform')}' is not PEM or DER`);
     const crlForm = (v.str('crlform') ?? 'DER').toUpperCase();
     if (crlForm !== 'PEM' && crlForm !== 'DER') throw invalid(`-crlform: '${v.str('crlform')}' is not PEM or DER`);
-    const keyFormText = v.str('keyform')?.toUpperCase();
-    if (keyFormText === 'ENGINE') throw invalid('-keyform: ENGINE is not supported by cmpflow');
+    let keyFormText = v.str('keyform')?.toUpperCase();
+    // OpenSSL 3.5's manual: -keyform is ignored except for ENGINE; with no engines here, ENGINE is ignored too (as -engine).
+    if (keyFormText === 'ENGINE') {
+      this.warn('-keyform ENGINE is ignored by cmpflow, which has no crypto engines; keys are read from files or pkcs11: URIs');
+      keyFormText = undefined;
+    }
     if (keyFormText !== undefined && !['PEM', 'DER', 'P12'].includes(keyFormText)) {
       throw invalid(`-keyform: '${v.str('keyform')}' is not PEM, DER or P12`);
     }
@@ -708,18 +704,22 @@ class Builder {
   }
 
   /**
-   * -crl_check, -crl_check_all and cmpflow's -crls. OpenSSL 3.0's cmp app loads only certificates
-   * from -trusted, so its checks find no CRL and fail; without -crls, cmpflow's fail the same way.
+   * -crl_check, -crl_check_all, -use_deltas, -extended_crl and cmpflow's -crls. OpenSSL 3.0's cmp
+   * app loads only certificates from -trusted, so its checks find no CRL and fail; without -crls,
+   * cmpflow's fail the same way.
    */
   private revocation(verification: NonNullable<CmpClientOptions['verification']>): void {
     const v = this.v;
     const check = v.flag('crl_check_all') ? 'all' : v.flag('crl_check') ? 'leaf' : undefined;
     const crls = v.list('crls');
+    const refinements = (['crls', 'use_deltas', 'extended_crl'] as const).filter((name) => (name === 'crls' ? crls !== undefined : v.flag(name)));
     if (check === undefined) {
-      if (crls !== undefined) this.warn('-crls is ignored without -crl_check or -crl_check_all');
+      for (const name of refinements) this.warn(`-${name} is ignored without -crl_check or -crl_check_all`);
       return;
     }
     verification.crlCheck = check;
+    if (v.flag('use_deltas')) verification.useDeltas = true;
+    if (v.flag('extended_crl')) verification.extendedCrl = true;
     if (crls !== undefined) verification.crls = crls;
     else
       this.warn(

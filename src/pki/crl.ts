@@ -20,6 +20,7 @@ import {
   type Extension,
   type GeneralName,
 } from '@peculiar/asn1-x509';
+import { readDer, nodeContent } from '../asn1/der';
 import { serializeDer } from '../asn1/der-writer';
 import { CmpError, ErrorCodes } from '../errors';
 import { decodeAuthorityKeyIdentifier, unsignedInteger, type CertificateExtensions } from './certificate-view';
@@ -33,6 +34,7 @@ const CrlExtensionOids = {
   issuingDistributionPoint: '2.5.29.28',
   certificateIssuer: '2.5.29.29',
   authorityKeyIdentifier: '2.5.29.35',
+  freshestCRL: '2.5.29.46',
 } as const;
 
 /** CRLReason removeFromCRL (RFC 5280 section 5.3.1): an entry with it does not revoke. */
@@ -57,6 +59,8 @@ export interface IssuingDistributionPointView {
   indirect: boolean;
   /** onlySomeReasons was present. */
   someReasons: boolean;
+  /** The reasons the CRL covers, as ALL_REASONS bits: onlySomeReasons, else all. */
+  reasons: number;
   /** More than one of the only* flags: OpenSSL's IDP_INVALID, a CRL never used. */
   invalid: boolean;
 }
@@ -83,6 +87,17 @@ export interface CrlView {
   readonly issuingDistributionPoint?: IssuingDistributionPointView;
   /** A delta CRL (deltaCRLIndicator present). */
   readonly delta: boolean;
+  /** cRLNumber, when present and well formed. */
+  readonly crlNumber?: bigint;
+  /** A delta CRL's BaseCRLNumber (deltaCRLIndicator): the complete CRL it updates. */
+  readonly baseCrlNumber?: bigint;
+  /** freshestCRL present: delta CRLs for this complete CRL exist (RFC 5280 5.2.6). */
+  readonly freshest: boolean;
+  /**
+   * The encoded values of authorityKeyIdentifier and issuingDistributionPoint, which a delta CRL
+   * and its complete CRL must have alike (OpenSSL's crl_extension_match); '' when absent.
+   */
+  readonly scopeExtensions: string;
   /** The first critical CRL or entry extension OpenSSL does not handle. */
   readonly unhandledCritical?: string;
   /** Entries by serial number (hex, without sign padding). */
@@ -116,6 +131,10 @@ export function decodeCrl(der: Uint8Array, name = 'CRL'): CrlView {
     ...(extensions.authorityKeyIdentifier ? { authorityKeyIdentifier: extensions.authorityKeyIdentifier } : {}),
     ...(extensions.issuingDistributionPoint ? { issuingDistributionPoint: extensions.issuingDistributionPoint } : {}),
     delta: extensions.delta,
+    ...(extensions.crlNumber !== undefined ? { crlNumber: extensions.crlNumber } : {}),
+    ...(extensions.baseCrlNumber !== undefined ? { baseCrlNumber: extensions.baseCrlNumber } : {}),
+    freshest: extensions.freshest,
+    scopeExtensions: extensions.scopeExtensions.join(' '),
     ...(unhandledCritical ? { unhandledCritical } : {}),
     entries: entries.bySerial,
   };
@@ -153,6 +172,10 @@ interface DecodedCrlExtensions {
   authorityKeyIdentifier?: CertificateExtensions['authorityKeyIdentifier'];
   issuingDistributionPoint?: IssuingDistributionPointView;
   delta: boolean;
+  crlNumber?: bigint;
+  baseCrlNumber?: bigint;
+  freshest: boolean;
+  scopeExtensions: string[];
   unhandledCritical?: string;
 }
 
@@ -163,7 +186,7 @@ const handledCritical: ReadonlySet<string> = new Set([
 ]);
 
 function crlExtensions(list: readonly Extension[], issuer: Name, name: string): DecodedCrlExtensions {
-  const out: DecodedCrlExtensions = { delta: false };
+  const out: DecodedCrlExtensions = { delta: false, freshest: false, scopeExtensions: ['', ''] };
   const seen = new Set<string>();
   for (const ext of list) {
     if (seen.has(ext.extnID)) throw invalid(name, `extension ${ext.extnID} appears more than once`);
@@ -173,12 +196,21 @@ function crlExtensions(list: readonly Extension[], issuer: Name, name: string): 
       switch (ext.extnID) {
         case CrlExtensionOids.authorityKeyIdentifier:
           out.authorityKeyIdentifier = decodeAuthorityKeyIdentifier(ext.extnValue.buffer);
+          out.scopeExtensions[0] = toB64(new Uint8Array(ext.extnValue.buffer));
           break;
         case CrlExtensionOids.issuingDistributionPoint:
           out.issuingDistributionPoint = issuingDistributionPoint(AsnConvert.parse(ext.extnValue.buffer, IssuingDistributionPoint), issuer);
+          out.scopeExtensions[1] = toB64(new Uint8Array(ext.extnValue.buffer));
+          break;
+        case CrlExtensionOids.cRLNumber:
+          out.crlNumber = crlNumber(new Uint8Array(ext.extnValue.buffer));
           break;
         case CrlExtensionOids.deltaCRLIndicator:
           out.delta = true;
+          out.baseCrlNumber = crlNumber(new Uint8Array(ext.extnValue.buffer));
+          break;
+        case CrlExtensionOids.freshestCRL:
+          out.freshest = true;
           break;
         default:
           break;
@@ -199,8 +231,35 @@ function issuingDistributionPoint(idp: IssuingDistributionPoint, issuer: Name): 
     onlyAttribute: idp.onlyContainsAttributeCerts,
     indirect: idp.indirectCRL,
     someReasons: idp.onlySomeReasons !== undefined,
+    reasons: idp.onlySomeReasons !== undefined ? reasonFlagsMask(idp.onlySomeReasons.toJSON()) : ALL_REASONS,
     invalid: only > 1,
   };
+}
+
+const reasonFlagBits: Record<string, number> = {
+  keyCompromise: 1,
+  cACompromise: 2,
+  affiliationChanged: 3,
+  superseded: 4,
+  cessationOfOperation: 5,
+  certificateHold: 6,
+  privilegeWithdrawn: 7,
+  aACompromise: 8,
+};
+
+/** ReasonFlags names as ALL_REASONS bits; 'unused' (bit 0) is dropped, as OpenSSL masks it. */
+export function reasonFlagsMask(names: readonly string[]): number {
+  return names.reduce((mask, name) => mask | (reasonFlagBits[name] !== undefined ? 1 << reasonFlagBits[name]! : 0), 0);
+}
+
+/** CRLNumber ::= INTEGER (0..MAX); a negative one is malformed. */
+function crlNumber(der: Uint8Array): bigint {
+  const node = readDer(der);
+  const content = nodeContent(der, node);
+  if (node.tagClass !== 0 || node.tagNumber !== 2 || node.constructed || content.length === 0 || (content[0]! & 0x80) !== 0) {
+    throw new Error('not a non-negative INTEGER');
+  }
+  return BigInt(`0x${hex(content)}`);
 }
 
 function revokedEntries(asn: CertificateList, name: string): { bySerial: Map<string, RevokedEntry[]>; unhandledCritical?: string } {

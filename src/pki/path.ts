@@ -24,7 +24,7 @@ import { strictError } from './strict-checks';
 import { suiteBError, suiteBLevels, type SuiteBLevel } from './suite-b';
 import { checkExpectedIdentity, identityError, type ExpectedIdentity } from './target-identity';
 import { findIssuers, isSelfSigned } from './path-building';
-import { revocationError, type CrlCheck } from './path-revocation';
+import { revocationError, type CrlCheck, type RevocationSettings } from './path-revocation';
 import { VerificationBudget } from './verification-budget';
 import { sameBytes } from '../bytes';
 
@@ -55,6 +55,16 @@ export interface PathValidationOptions {
   crlCheck?: CrlCheck;
   /** The CRLs `crlCheck` may use (what OpenSSL finds in the trust store or `openssl verify -CRLfile`); unused without `crlCheck`. */
   crls?: CrlsInput;
+  /**
+   * Apply delta CRLs with their complete CRLs, when the certificate or the complete CRL has
+   * freshestCRL (OpenSSL -use_deltas); see path-revocation.ts. Without it delta CRLs are not used.
+   */
+  useDeltas?: boolean;
+  /**
+   * Use indirect CRLs, CRLs for some reasons only, and CRLs whose issuer certificate is off the
+   * path (looked for among `untrusted`, validated itself to the same anchor) (OpenSSL -extended_crl).
+   */
+  extendedCrl?: boolean;
   /** Accept critical extensions path validation does not know (OpenSSL -ignore_critical). */
   ignoreCritical?: boolean;
   /**
@@ -116,6 +126,12 @@ interface Settings {
   maxDepth: number;
   crlCheck?: CrlCheck;
   crls: readonly CrlView[];
+  useDeltas: boolean;
+  extendedCrl: boolean;
+  /** The untrusted certificates, where extendedCrl looks for CRL issuers off the path. */
+  untrusted: readonly CertificateView[];
+  /** Validating a CRL issuer off the path: no further one is validated (OpenSSL does not recurse). */
+  crlIssuerSearch: boolean;
   ignoreCritical: boolean;
   policy: PolicyInputs;
   purpose?: string;
@@ -153,6 +169,10 @@ function settingsFrom(opts: PathValidationOptions): Settings {
     maxDepth,
     ...(opts.crlCheck ? { crlCheck: opts.crlCheck } : {}),
     crls: opts.crlCheck ? crlsOf(opts.crls) : [],
+    useDeltas: opts.useDeltas === true,
+    extendedCrl: opts.extendedCrl === true,
+    untrusted: opts.extendedCrl ? (opts.untrusted ?? []).map(viewOf) : [],
+    crlIssuerSearch: false,
     ignoreCritical: opts.ignoreCritical === true,
     policy: policyInputsFrom(opts),
     ...(opts.purpose !== undefined ? { purpose: purposeFrom(opts.purpose) } : {}),
@@ -288,7 +308,7 @@ class PathSearch {
   }
 
   private async complete(path: CertificateView[]): Promise<CertificateView[] | undefined> {
-    const { at, noCheckTime, crlCheck, crls, ignoreCritical, policy, purpose, identity, authLevel } = this.settings;
+    const { at, noCheckTime, crlCheck, ignoreCritical, policy, purpose, identity, authLevel } = this.settings;
     try {
       // Every link was verified on the way up, so checkPath finds the results remembered.
       await checkPath(
@@ -310,7 +330,7 @@ class PathSearch {
       }
       // OpenSSL checks revocation before signatures and validity; only a path that has several
       // faults can tell the order, and then both reject it.
-      const revoked = crlCheck && (await revocationError(path, { check: crlCheck, crls, at, noCheckTime }, this.budget));
+      const revoked = crlCheck && (await revocationError(path, this.revocationSettings(crlCheck), this.budget));
       if (revoked) throw revoked;
       return path;
     } catch (e) {
@@ -318,6 +338,28 @@ class PathSearch {
       this.record(Stage.CompletePath, path, e);
       return undefined;
     }
+  }
+
+  private revocationSettings(check: CrlCheck): RevocationSettings {
+    const { crls, at, noCheckTime, useDeltas, extendedCrl, untrusted, crlIssuerSearch } = this.settings;
+    return {
+      check,
+      crls,
+      at,
+      noCheckTime,
+      useDeltas,
+      extendedCrl,
+      crlIssuers: untrusted,
+      // OpenSSL's check_crl_path: the CRL issuer's own path, with the same parameters and CRLs.
+      ...(crlIssuerSearch
+        ? {}
+        : {
+            validateCrlIssuer: async (issuer: CertificateView) => {
+              const search = new PathSearch({ ...this.settings, crlIssuerSearch: true }, this.budget);
+              return (await search.run(issuer.cert)).map(viewOf);
+            },
+          }),
+    };
   }
 
   private record(stage: Stage, path: readonly CertificateView[], error: CmpError): void {

@@ -42,6 +42,10 @@ export interface VerificationSettings extends VerificationParameters {
   crlCheck?: CrlCheck;
   /** CRLs for `crlCheck`. */
   crls?: CrlsInput;
+  /** With `crlCheck`: delta CRLs (OpenSSL -use_deltas). */
+  useDeltas?: boolean;
+  /** With `crlCheck`: extended CRL support (OpenSSL -extended_crl). */
+  extendedCrl?: boolean;
 }
 
 /** OpenSSL's generic verification parameters (-verify_depth, -ignore_critical, the policy options, -purpose, -verify_hostname, -verify_email, -verify_ip, -check_ss_sig, -auth_level, -x509_strict, -suiteB_*, -allow_proxy_certs). */
@@ -224,7 +228,7 @@ class SenderSearch {
       throw new CmpError(ErrorCodes.ERR_PATH_NO_ANCHOR, 'no self-issued certificate in extraCerts to anchor the ip in 3GPP mode');
     // OpenSSL's 3GPP store is a fresh one: the verification flags and parameters, CRL checking and
     // policies among them, do not reach it.
-    const { crlCheck: _crlCheck, crls: _crls, ...rest } = this.opts.verification ?? {};
+    const { crlCheck: _crlCheck, crls: _crls, useDeltas: _useDeltas, extendedCrl: _extendedCrl, ...rest } = this.opts.verification ?? {};
     const verification: VerificationSettings = { ...rest };
     for (const name of verificationParameterNames) delete verification[name];
     const chain = await this.validate(cert, anchors, verification);

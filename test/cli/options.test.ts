@@ -150,6 +150,12 @@ describe('building CmpClientOptions', () => {
     });
   });
 
+  it('ignore -keyform ENGINE with a warning, as -engine (OpenSSL 3.5 ignores -keyform except for ENGINE)', () => {
+    const parsed = run([...ir, '-keyform', 'engine']);
+    expect(parsed.cli.keyForm).toBeUndefined();
+    expect(parsed.warnings).toContain('-keyform ENGINE is ignored by cmpflow, which has no crypto engines; keys are read from files or pkcs11: URIs');
+  });
+
   it('keeps pass phrase sources out of the client options until resolveSecrets', async () => {
     const parsed = run([...ir, '-keypass', 'env:KP', '-tls_used', '-tls_cert', 'c.pem', '-tls_key', 'k.pem', '-tls_keypass', 'pass:tls']);
     expect(parsed.client.secret).toBeUndefined();
@@ -238,6 +244,26 @@ describe('revocation checking options', () => {
     const parsed = run([...genm, '-crls', 'a.crl']);
     expect(parsed.client.verification).toBeUndefined();
     expect(parsed.warnings).toContain('-crls is ignored without -crl_check or -crl_check_all');
+  });
+
+  it('map -use_deltas and -extended_crl to useDeltas and extendedCrl beside -crl_check or -crl_check_all, and warn that alone they are ignored', () => {
+    expect(run([...genm, '-crl_check', '-use_deltas', '-extended_crl', '-crls', 'a.crl']).client.verification).toEqual({
+      crlCheck: 'leaf',
+      crls: ['a.crl'],
+      useDeltas: true,
+      extendedCrl: true,
+    });
+    expect(run([...genm, '-crl_check_all', '-use_deltas', '-crls', 'a.crl']).client.verification).toEqual({
+      crlCheck: 'all',
+      crls: ['a.crl'],
+      useDeltas: true,
+    });
+    const alone = run([...genm, '-use_deltas', '-extended_crl']);
+    expect(alone.client.verification).toBeUndefined();
+    expect(alone.warnings.filter((w) => w.includes('crl'))).toEqual([
+      '-use_deltas is ignored without -crl_check or -crl_check_all',
+      '-extended_crl is ignored without -crl_check or -crl_check_all',
+    ]);
   });
 });
 
@@ -331,13 +357,6 @@ describe('validation errors name the option', () => {
       '-cmd: no cmp command to execute (ir, cr, kur, p10cr, rr or genm)',
     ],
     ['revocation reason 7', [...genm, '-revreason', '7'], 'ERR_INVALID_OPTION', '-revreason: invalid reason 7; valid values are -1 .. 6, 8 .. 10'],
-    ['delta CRLs', [...genm, '-crl_check', '-use_deltas'], 'ERR_INVALID_OPTION', '-use_deltas: delta CRLs are not supported by cmpflow'],
-    [
-      'extended CRL features',
-      [...genm, '-crl_check', '-extended_crl'],
-      'ERR_INVALID_OPTION',
-      '-extended_crl: extended CRL features (indirect CRLs, CRLs for some reasons only) are not supported by cmpflow',
-    ],
     ['a bad -certform', [...genm, '-certform', 'TXT'], 'ERR_INVALID_OPTION', "-certform: 'TXT' is not PEM or DER"],
     ['an unknown digest', [...genm, '-digest', 'md4x'], 'ERR_INVALID_OPTION', "-digest: digest algorithm name not recognized: 'md4x'"],
     [
@@ -594,7 +613,7 @@ describe("OpenSSL 3.5's flags", () => {
     .split('\n')
     .filter((line) => line !== '' && !line.startsWith('#') && !line.startsWith('['));
 
-  it('are each accepted on a genm command line (some with a warning), except -use_deltas and -extended_crl, refused with their reason', () => {
+  it('are each accepted on a genm command line (some with a warning)', () => {
     // -help answers instead of running; -use_mock_srv and -server exclude each other.
     const flags = openssl35.filter((name) => findOption(name)?.type === '-' && name !== 'help' && name !== 'use_mock_srv');
     expect(flags).toHaveLength(40);
@@ -606,7 +625,7 @@ describe("OpenSSL 3.5's flags", () => {
         return true;
       }
     });
-    expect(refused).toEqual(['extended_crl', 'use_deltas']);
+    expect(refused).toEqual([]);
     expect(errorOf([...genm, '-use_mock_srv']).message).toBe('-use_mock_srv: cannot be used with -server');
   });
 });

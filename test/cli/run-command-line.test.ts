@@ -125,9 +125,9 @@ describe('bad input gives exactly one line naming the problem, and exit status 1
     ],
     ['a missing -certout', () => ir().slice(0, -2), /^cmpflow: error: -certout: .*\(ERR_MISSING_OPTION\)$/],
     [
-      'an unsupported OpenSSL option',
-      () => [...ir(), '-crl_check', '-use_deltas'],
-      /^cmpflow: error: -use_deltas: delta CRLs are not supported by cmpflow \(ERR_INVALID_OPTION\)$/,
+      'a key format OpenSSL does not know',
+      () => [...ir(), '-keyform', 'JWK'],
+      /^cmpflow: error: -keyform: 'JWK' is not PEM, DER or P12 \(ERR_INVALID_OPTION\)$/,
     ],
     ['an unknown -cmd', () => [...base(), '-cmd', 'xx'], /^cmpflow: error: -cmd: unknown cmp command 'xx'.*\(ERR_INVALID_OPTION\)$/],
   ])('%s', async (_what, args, pattern) => {

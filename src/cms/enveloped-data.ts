@@ -1,7 +1,8 @@
 /**
  * EnvelopedData (RFC 5652 section 6) for the three ways RFC 9483 section 4.1.6 delivers a centrally
  * generated key: key transport to an RSA key (RSA-OAEP, RFC 8017), ephemeral-static ECDH key agreement
- * (RFC 5753, X9.63 KDF + AES key wrap) and a password (RFC 3211, PBKDF2). The content is AES-CBC encrypted.
+ * (RFC 5753, X9.63 KDF + AES key wrap; with X25519 and X448 keys as RFC 8418 specifies) and a password
+ * (RFC 3211, PBKDF2). The content is AES-CBC encrypted.
  *
  * node:crypto is used directly, as the credentials floor does: the CryptoProvider seam has no ciphers.
  */
@@ -12,6 +13,8 @@ import {
   createECDH,
   createHash,
   createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
   pbkdf2Sync,
   privateDecrypt,
   publicEncrypt,
@@ -209,21 +212,43 @@ function keyTransport(certificate: Uint8Array, recipientKey: KeyObject, cek: Buf
   });
 }
 
-function keyAgreement(certificate: Uint8Array, recipientKey: KeyObject, cek: Buffer): RecipientInfo {
+/** RFC 8418's curves: the KDF hash this code uses with each (SHA-256 for X25519, SHA-512 for X448, as RFC 8418 pairs them). */
+const montgomery: Record<string, { oid: string; kdf: string; kdfHash: string }> = {
+  x25519: { oid: Oids.x25519, kdf: CmsOids.dhSinglePassStdDhSha256Kdf, kdfHash: 'sha256' },
+  x448: { oid: Oids.x448, kdf: CmsOids.dhSinglePassStdDhSha512Kdf, kdfHash: 'sha512' },
+};
+
+/**
+ * The ephemeral-static agreement for `recipientKey`: the originator's public key as KARI carries it
+ * (an EC point under id-ecPublicKey, RFC 5753; the raw u-coordinate under id-X25519 or id-X448, parameters
+ * absent, RFC 8418 section 2), the shared secret Z, and the X9.63 KDF that turns Z into the key-encryption key.
+ */
+function ephemeralAgreement(recipientKey: KeyObject): { originator: OriginatorPublicKey; z: Buffer; kdf: string; kdfHash: string } {
+  const curve = montgomery[recipientKey.asymmetricKeyType ?? ''];
+  if (curve) {
+    const ephemeral = recipientKey.asymmetricKeyType === 'x448' ? generateKeyPairSync('x448') : generateKeyPairSync('x25519');
+    const z = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipientKey });
+    const raw = AsnConvert.parse(ephemeral.publicKey.export({ format: 'der', type: 'spki' }), SubjectPublicKeyInfo).subjectPublicKey;
+    return { originator: new OriginatorPublicKey({ algorithm: algorithm(curve.oid), publicKey: raw }), z, kdf: curve.kdf, kdfHash: curve.kdfHash };
+  }
   const ephemeral = createECDH(ecCurve(recipientKey));
   ephemeral.generateKeys();
   const z = ephemeral.computeSecret(ecPoint(recipientKey));
-  const kek = x963Kdf('sha256', z, CmsOids.aes256Wrap, 32);
+  const originator = new OriginatorPublicKey({
+    algorithm: algorithm(Oids.ecPublicKey),
+    publicKey: ephemeral.getPublicKey() as unknown as ArrayBuffer,
+  });
+  return { originator, z, kdf: CmsOids.dhSinglePassStdDhSha256Kdf, kdfHash: 'sha256' };
+}
+
+function keyAgreement(certificate: Uint8Array, recipientKey: KeyObject, cek: Buffer): RecipientInfo {
+  const { originator, z, kdf, kdfHash } = ephemeralAgreement(recipientKey);
+  const kek = x963Kdf(kdfHash, z, CmsOids.aes256Wrap, 32);
   return new RecipientInfo({
     kari: new KeyAgreeRecipientInfo({
       version: CMSVersion.v3,
-      originator: new OriginatorIdentifierOrKey({
-        originatorKey: new OriginatorPublicKey({
-          algorithm: algorithm(Oids.ecPublicKey),
-          publicKey: ephemeral.getPublicKey() as unknown as ArrayBuffer,
-        }),
-      }),
-      keyEncryptionAlgorithm: algorithm(CmsOids.dhSinglePassStdDhSha256Kdf, AsnConvert.serialize(algorithm(CmsOids.aes256Wrap))),
+      originator: new OriginatorIdentifierOrKey({ originatorKey: originator }),
+      keyEncryptionAlgorithm: algorithm(kdf, AsnConvert.serialize(algorithm(CmsOids.aes256Wrap))),
       recipientEncryptedKeys: new RecipientEncryptedKeys([
         new RecipientEncryptedKey({
           rid: new KeyAgreeRecipientIdentifier({ issuerAndSerialNumber: issuerAndSerial(certificate) }),
@@ -273,7 +298,8 @@ export function envelope(content: Uint8Array, contentType: string, recipient: En
     const recipientKey = mlKemPublicKey(spki) ? undefined : createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
     if (!recipientKey) info = kemRecipient(spki, new RecipientIdentifier({ issuerAndSerialNumber: issuerAndSerial(recipient.certificate) }), cek);
     else if (recipientKey.asymmetricKeyType === 'rsa') info = keyTransport(recipient.certificate, recipientKey, cek);
-    else if (recipientKey.asymmetricKeyType === 'ec') info = keyAgreement(recipient.certificate, recipientKey, cek);
+    else if (recipientKey.asymmetricKeyType === 'ec' || montgomery[recipientKey.asymmetricKeyType ?? ''])
+      info = keyAgreement(recipient.certificate, recipientKey, cek);
     else throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `cannot encrypt to a ${recipientKey.asymmetricKeyType} key`);
   }
   const cipher = createCipheriv('aes-256-cbc', cek, iv);
@@ -334,17 +360,35 @@ function openKeyAgreement(kari: KeyAgreeRecipientInfo, encryptedKey: OctetString
   if (!keyLength) throw unsupported('key wrap algorithm', wrap.algorithm);
   const originator = kari.originator.originatorKey;
   if (!originator) throw undecryptable('only an ephemeral originator key is supported');
+  const z = sharedSecret(originator, privateKey);
+  const kek = x963Kdf(hash, z, wrap.algorithm, keyLength, kari.ukm?.buffer);
+  return Buffer.from(aesUnwrap(kek, new Uint8Array(encryptedKey.buffer)));
+}
+
+/** Z of the originator's ephemeral key and our static one, each of the curve of the other. */
+function sharedSecret(originator: OriginatorPublicKey, privateKey: KeyObject): Buffer {
+  const curve = montgomery[privateKey.asymmetricKeyType ?? ''];
+  if (curve) {
+    // RFC 8418 section 2: id-X25519 or id-X448, parameters absent, the public key its raw octets.
+    if (originator.algorithm.algorithm !== curve.oid || originator.algorithm.parameters !== undefined)
+      throw undecryptable(`the originator's key is ${originator.algorithm.algorithm}, not of the recipient's ${privateKey.asymmetricKeyType}`);
+    const spki = new SubjectPublicKeyInfo({ algorithm: algorithm(curve.oid), subjectPublicKey: originator.publicKey });
+    try {
+      const publicKey = createPublicKey({ key: Buffer.from(AsnConvert.serialize(spki)), format: 'der', type: 'spki' });
+      // OpenSSL refuses an all-zero result (a small-order point), as RFC 7748 section 6 allows and RFC 8418 asks.
+      return diffieHellman({ privateKey, publicKey });
+    } catch (e) {
+      throw undecryptable(`the originator's public key is not a usable ${privateKey.asymmetricKeyType} key`, e);
+    }
+  }
   const ecdh = createECDH(ecCurve(privateKey));
   const jwk = privateKey.export({ format: 'jwk' });
   ecdh.setPrivateKey(Buffer.from(jwk.d!, 'base64url'));
-  let z: Buffer;
   try {
-    z = ecdh.computeSecret(Buffer.from(originator.publicKey));
+    return ecdh.computeSecret(Buffer.from(originator.publicKey));
   } catch (e) {
     throw undecryptable("the originator's public key is not a point of the recipient's curve", e);
   }
-  const kek = x963Kdf(hash, z, wrap.algorithm, keyLength, kari.ukm?.buffer);
-  return Buffer.from(aesUnwrap(kek, new Uint8Array(encryptedKey.buffer)));
 }
 
 function openPassword(pwri: PasswordRecipientInfo, secret: Uint8Array): Buffer {
@@ -392,7 +436,7 @@ function contentKey(env: EnvelopedData, key: EnvelopeKey): Buffer {
     if (!ktri) throw undecryptable('no key transport recipient names this certificate');
     return openKeyTransport(ktri, key.privateKey);
   }
-  if (type === 'ec') {
+  if (type === 'ec' || montgomery[type ?? '']) {
     for (const info of infos) {
       if (!info.kari) continue;
       const match = info.kari.recipientEncryptedKeys.find((r) => !wanted || sameIssuerAndSerial(r.rid.issuerAndSerialNumber, wanted));

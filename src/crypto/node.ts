@@ -122,6 +122,10 @@ function keyTypeOf(key: crypto.KeyObject): KeyType {
       return 'ed25519';
     case 'ed448':
       return 'ed448';
+    case 'x25519':
+      return 'x25519';
+    case 'x448':
+      return 'x448';
     default:
       throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `unsupported key type ${String(key.asymmetricKeyType)}`);
   }

@@ -20,7 +20,8 @@ export interface SignatureAlgorithm {
   saltLength?: number;
 }
 
-export type KeyType = 'rsa' | 'ec' | 'ed25519' | 'ed448' | MlDsaName;
+/** x25519 and x448 keys only agree on keys (RFC 8410): they are enrolled with -popo 3 and never sign. */
+export type KeyType = 'rsa' | 'ec' | 'ed25519' | 'ed448' | 'x25519' | 'x448' | MlDsaName;
 
 /** An opaque private key. `handle` is provider-specific (a Node KeyObject, a CryptoKey, an HSM ref). */
 export interface PrivateKeyHandle {

@@ -320,6 +320,9 @@ function defaultAlgorithmFor(key: KeyDescription): SignatureAlgorithm {
       return { scheme: 'rsa-pkcs1', hash: 'SHA-256' };
     case 'ec':
       return { scheme: 'ecdsa', hash: 'SHA-256' };
+    case 'x25519':
+    case 'x448':
+      throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `a ${key.keyType} key cannot sign`);
     default:
       return { scheme: key.keyType };
   }

@@ -111,12 +111,14 @@ async function proofOfPossession(request: CertRequest, input: CertRequestInput):
 
 const rsaEncryption = '1.2.840.113549.1.1.1';
 const ecPublicKey = '1.2.840.10045.2.1';
+/** id-X25519, id-X448 (RFC 8410): key agreement only, by RFC 8418's ECDH in CMS. */
+const montgomeryKeys = new Set(['1.3.101.110', '1.3.101.111']);
 /** id-alg-ml-kem-512/768/1024 (FIPS 203 keys in X.509): they can only encipher. */
 const mlKemKeys = new Set(['2.16.840.1.101.3.4.4.1', '2.16.840.1.101.3.4.4.2', '2.16.840.1.101.3.4.4.3']);
 
 /**
  * POPOPrivKey subsequentMessage encrCert, under keyEncipherment (popo 2: RSA and ML-KEM keys, to which the
- * CA encrypts by key transport or encapsulation) or keyAgreement (popo 3: EC keys, by ephemeral-static ECDH).
+ * CA encrypts by key transport or encapsulation) or keyAgreement (popo 3: EC, X25519 and X448 keys, by ephemeral-static ECDH).
  * A key that cannot open what the CA would send is refused here rather than after the CA has issued.
  */
 function indirectProofOfPossession(popo: 2 | 3, publicKey: Uint8Array | undefined): ProofOfPossession {
@@ -126,9 +128,9 @@ function indirectProofOfPossession(popo: 2 | 3, publicKey: Uint8Array | undefine
     });
   }
   const algorithm = parseDer(publicKey, SubjectPublicKeyInfo).algorithm.algorithm;
-  const fits = popo === 2 ? algorithm === rsaEncryption || mlKemKeys.has(algorithm) : algorithm === ecPublicKey;
+  const fits = popo === 2 ? algorithm === rsaEncryption || mlKemKeys.has(algorithm) : algorithm === ecPublicKey || montgomeryKeys.has(algorithm);
   if (!fits) {
-    const wanted = popo === 2 ? 'an RSA or ML-KEM key (key encipherment)' : 'an EC key (key agreement)';
+    const wanted = popo === 2 ? 'an RSA or ML-KEM key (key encipherment)' : 'an EC key (key agreement) or an X25519 or X448 one';
     throw new CmpError('ERR_INVALID_OPTION', `popo: ${popo} needs ${wanted}; the new key is ${algorithm}`, { options: ['popo', 'newKey'] });
   }
   const privKey = new POPOPrivKey({ subsequentMessage: SubsequentMessage.encrCert });

@@ -99,7 +99,7 @@ export function requestFromCsr(csr: CertificationRequest): RequestedCertificate 
   return { subject: info.subject, spki: encodeDer(info.subjectPKInfo), extensions };
 }
 
-type KeyKind = 'rsa' | 'ec' | 'ed' | 'ml-dsa' | 'ml-kem';
+type KeyKind = 'rsa' | 'ec' | 'ed' | 'xdh' | 'ml-dsa' | 'ml-kem';
 
 /** Usages RFC 5280 / RFC 8813 / RFC 8410 allow for each kind of key in an end-entity certificate. */
 const usagesByKey: Record<KeyKind, number> = {
@@ -111,6 +111,8 @@ const usagesByKey: Record<KeyKind, number> = {
     KeyUsageFlags.encipherOnly |
     KeyUsageFlags.decipherOnly,
   ed: KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation,
+  // RFC 8410 section 5: X25519 and X448 keys agree on keys only.
+  xdh: KeyUsageFlags.keyAgreement | KeyUsageFlags.encipherOnly | KeyUsageFlags.decipherOnly,
   // RFC 9881 section 5: digitalSignature, nonRepudiation, keyCertSign, cRLSign (the last two are for CAs).
   'ml-dsa': KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation,
   // RFC 9935 (ML-KEM in X.509): keyEncipherment is the only key usage.
@@ -121,6 +123,7 @@ const defaultUsages: Record<KeyKind, number> = {
   rsa: KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment,
   ec: KeyUsageFlags.digitalSignature,
   ed: KeyUsageFlags.digitalSignature,
+  xdh: KeyUsageFlags.keyAgreement,
   'ml-dsa': KeyUsageFlags.digitalSignature,
   'ml-kem': KeyUsageFlags.keyEncipherment,
 };
@@ -135,6 +138,7 @@ function defaultExtensions(): NonNullable<typeof defaults> {
       rsa: extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages.rsa)),
       ec: extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages.ec)),
       ed: extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages.ed)),
+      xdh: extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages.xdh)),
       'ml-dsa': extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages['ml-dsa'])),
       'ml-kem': extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages['ml-kem'])),
     },
@@ -198,6 +202,9 @@ export function checkPublicKey(spki: Uint8Array, minRsaBits: number): KeyKind {
     case 'ed25519':
     case 'ed448':
       return 'ed';
+    case 'x25519':
+    case 'x448':
+      return 'xdh';
     default:
       return badTemplate(`unsupported key type ${key.asymmetricKeyType ?? 'unknown'}`);
   }

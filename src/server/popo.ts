@@ -41,6 +41,8 @@ export type PossessionProof = 'proven' | 'encrCert';
 
 const rsaEncryption = '1.2.840.113549.1.1.1';
 const ecPublicKey = '1.2.840.10045.2.1';
+/** id-X25519, id-X448: key agreement only (RFC 8410), to which the CA encrypts by RFC 8418's ECDH. */
+const montgomeryKeys = new Set(['1.3.101.110', '1.3.101.111']);
 const mlKemKeys = new Set(['2.16.840.1.101.3.4.4.1', '2.16.840.1.101.3.4.4.2', '2.16.840.1.101.3.4.4.3']);
 
 /**
@@ -54,7 +56,9 @@ function indirectProof(popo: NonNullable<CertReqMsg['popo']>, keyAlgorithm: stri
   if (privKey.subsequentMessage !== SubsequentMessage.encrCert) {
     return refuse('badPOP', 'of indirect proofs of possession only subsequentMessage encrCert is supported');
   }
-  const fits = agreement ? keyAlgorithm === ecPublicKey : keyAlgorithm === rsaEncryption || mlKemKeys.has(keyAlgorithm);
+  const fits = agreement
+    ? keyAlgorithm === ecPublicKey || montgomeryKeys.has(keyAlgorithm)
+    : keyAlgorithm === rsaEncryption || mlKemKeys.has(keyAlgorithm);
   if (!fits) {
     return refuse('badPOP', `a ${agreement ? 'keyAgreement' : 'keyEncipherment'} proof of possession does not fit a ${keyAlgorithm} key`);
   }

@@ -1,5 +1,5 @@
 /**
- * `cmpflow fleet submit|work|status|renew`: the fleet (docs/fleet.md) on the command line. Jobs
+ * `cmpflow fleet submit|work|status|renew|cancel`: the fleet (docs/fleet.md) on the command line. Jobs
  * carry `openssl cmp` options (JOBS.jsonl keys are option names without the dash); a worker turns
  * each job into the command line it stands for and runs it with the same parser and defaults as
  * `cmpflow -cmd ...`, so a job means what the equivalent single command means.
@@ -24,7 +24,7 @@ export interface FleetIo extends ClientEnvironment {
   stopSignal?: () => AbortSignal;
 }
 
-const SUBCOMMANDS = ['submit', 'work', 'status', 'renew'] as const;
+const SUBCOMMANDS = ['submit', 'work', 'status', 'renew', 'cancel'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
 /** `openssl cmp` options that make no sense for a queued job: server mode, sessions, the flow viewer, -cmd (a job has its own). */
@@ -54,6 +54,8 @@ interface FleetArgs {
   withinDays?: number;
   deployHook?: string;
   id?: string;
+  device?: string;
+  allWaiting: boolean;
   positional: string[];
   /** The `openssl cmp` options given, by name without the dash. */
   cmpOptions: Record<string, FleetOptionValue>;
@@ -71,6 +73,8 @@ const FLEET_OPTIONS: Record<string, 'value' | 'flag'> = {
   within: 'value',
   'deploy-hook': 'value',
   id: 'value',
+  device: 'value',
+  'all-waiting': 'flag',
 };
 
 function positiveInteger(text: string, option: string): number {
@@ -82,7 +86,7 @@ export function parseFleetArgs(argv: readonly string[]): FleetArgs {
   const sub = argv[0];
   if (!sub || !(SUBCOMMANDS as readonly string[]).includes(sub))
     throw invalid(`fleet: give one of ${SUBCOMMANDS.join(', ')} (cmpflow -help shows them)`);
-  const out: FleetArgs = { sub: sub as Subcommand, untilIdle: false, json: false, positional: [], cmpOptions: {} };
+  const out: FleetArgs = { sub: sub as Subcommand, untilIdle: false, json: false, allWaiting: false, positional: [], cmpOptions: {} };
   const rest: string[] = [];
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -112,6 +116,8 @@ export function parseFleetArgs(argv: readonly string[]): FleetArgs {
     else if (name === 'within') out.withinDays = positiveInteger(value!, name);
     else if (name === 'deploy-hook') out.deployHook = value!;
     else if (name === 'id') out.id = value!;
+    else if (name === 'device') out.device = value!;
+    else if (name === 'all-waiting') out.allWaiting = true;
   }
   for (const o of parseArgs(rest).occurrences) {
     if (NOT_FOR_JOBS.has(o.option.name)) throw invalid(`fleet: -${o.option.name} is not for fleet jobs`);
@@ -300,10 +306,55 @@ async function renew(args: FleetArgs, io: FleetIo): Promise<number> {
   }
 }
 
+/**
+ * Cancelling is the queue's (FleetQueue.cancel): a job not held by a worker ends `cancelled` at
+ * once; one a worker holds ends `cancelled` when that worker lets go of it, unless its step got
+ * the certificate (done wins). The CA is not told: a transaction it
+ * has open for the job (a waiting one) is left to its own expiry, as when a device goes away.
+ */
+async function cancel(args: FleetArgs, io: FleetIo): Promise<number> {
+  if (args.device !== undefined && args.allWaiting) throw invalid('fleet cancel: give --device ID or --all-waiting, not both');
+  if (args.device === undefined && !args.allWaiting)
+    throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'fleet cancel: --device ID or --all-waiting is required');
+  if (args.positional.length > 0) throw invalid(`fleet cancel: unexpected ${JSON.stringify(args.positional[0])}`);
+  const queue = await openQueue(args.queue, false, io);
+  try {
+    if (args.device !== undefined) {
+      const id = args.device;
+      const before = await queue.get(id);
+      if (!before) throw new CmpError(ErrorCodes.ERR_QUEUE, `fleet cancel: no job ${id} in the queue`);
+      if (!(await queue.cancel(id))) {
+        const now = (await queue.get(id))?.state ?? before.state;
+        throw new CmpError(
+          ErrorCodes.ERR_QUEUE,
+          `fleet cancel: job ${id} has already ended (${now}); only pending, active or waiting jobs can be cancelled`,
+        );
+      }
+      const after = (await queue.get(id))?.state;
+      io.stdout.write(
+        before.state !== 'active' && after === 'cancelled'
+          ? `cancelled ${id} (was ${before.state})\n`
+          : `cancelling ${id}: a worker holds it; it ends cancelled when the worker lets go, unless that step gets the certificate\n`,
+      );
+      return 0;
+    }
+    const waiting = await queue.list('waiting');
+    const cancelled: string[] = [];
+    for (const r of waiting) if (await queue.cancel(r.spec.id)) cancelled.push(r.spec.id);
+    io.stdout.write(
+      `cancelled ${cancelled.length} waiting job(s)${cancelled.length > 0 ? `: ${cancelled.slice(0, 10).join(', ')}${cancelled.length > 10 ? ', ...' : ''}` : ''}\n`,
+    );
+    return 0;
+  } finally {
+    await queue.close();
+  }
+}
+
 const FLEET_USAGE = `Usage: cmpflow fleet submit JOBS.jsonl --queue Q [openssl cmp options common to all jobs]
        cmpflow fleet work --queue Q [--concurrency N] [--until-idle] [--deploy-hook CMD] [openssl cmp options]
        cmpflow fleet status --queue Q [--json]
        cmpflow fleet renew --queue Q --within DAYS [--id ID] [--deploy-hook CMD] [openssl cmp options]
+       cmpflow fleet cancel --queue Q (--device ID | --all-waiting)
 Q is a directory (the embedded default) or redis://HOST:PORT[/DB]. Secrets only as env:NAME or file:PATH.
 `;
 
@@ -323,6 +374,8 @@ export async function fleetCommand(argv: readonly string[], io: FleetIo): Promis
         return await status(args, io);
       case 'renew':
         return await renew(args, io);
+      case 'cancel':
+        return await cancel(args, io);
     }
   } catch (e) {
     io.stderr.write(errorLine(e));

@@ -462,12 +462,17 @@ export class DirectoryQueue implements FleetQueue {
       const guard = async () => {
         if (!(await this.#holds(id, lease))) throw new CmpError(ErrorCodes.ERR_QUEUE, `the lease on job ${id} was lost (this worker was too slow)`);
       };
+      // A cancel asked for while this worker holds the job stops the step at its next checkpoint, before more is sent.
+      const stopIfCancelled = async () => {
+        if (await this.#cancelRequested(id)) lost.abort(new CmpError(ErrorCodes.ERR_ABORTED, 'job cancelled'));
+      };
       const leased: LeasedJob = {
         record: JSON.parse(JSON.stringify(record)) as FleetJobRecord,
         checkpoint: async (session: PersistedSession) => {
           await guard();
           record.session = session;
           await this.#write(record);
+          await stopIfCancelled();
         },
         save: async (checkpoint: FleetCheckpoint) => {
           await guard();
@@ -476,6 +481,7 @@ export class DirectoryQueue implements FleetQueue {
           else delete record.session;
           record.exchanges = checkpoint.exchanges;
           await this.#write(record);
+          await stopIfCancelled();
         },
       };
       let outcome: FleetOutcome;
@@ -485,9 +491,11 @@ export class DirectoryQueue implements FleetQueue {
         outcome = { kind: 'retry', error: errorOf(e) };
       }
       if (!(await this.#holds(id, lease))) return;
-      if (await this.#cancelRequested(id)) return await this.#finish(record, 'cancelled');
+      // The certificate exists once the step is done: done wins over a cancel asked for meanwhile (as on Redis).
+      if (outcome.kind !== 'done' && (await this.#cancelRequested(id))) return await this.#finish(record, 'cancelled');
       this.#apply(record, outcome);
       await this.#write(record);
+      await fs.rm(path.join(this.#jobs, `${id}.cancel`), { force: true });
     } finally {
       clearInterval(renewal);
       outer?.removeEventListener('abort', abortOnOuter);

@@ -330,7 +330,9 @@ class PathSearch {
       }
       // OpenSSL checks revocation before signatures and validity; only a path that has several
       // faults can tell the order, and then both reject it.
-      const revoked = crlCheck && (await revocationError(path, this.revocationSettings(crlCheck), this.budget));
+      // OpenSSL's check_revocation: with -crl_check only, a CRL issuer's own path is not checked (it is no end entity).
+      const checked = crlCheck && !(crlCheck === 'leaf' && this.settings.crlIssuerSearch);
+      const revoked = checked && (await revocationError(path, this.revocationSettings(crlCheck), this.budget));
       if (revoked) throw revoked;
       return path;
     } catch (e) {

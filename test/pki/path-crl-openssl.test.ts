@@ -10,21 +10,7 @@ import { isCmpError, type ErrorCode } from '../../src/errors';
 import { validatePath, type CrlCheck } from '../../src/pki/path';
 import { runOpenSsl } from '../support/openssl';
 import { OpensslPki, type OpensslCa } from './path-crl-pki';
-
-/** OpenSSL X509_V_ERR_* numbers that mean what each of our codes means. */
-const opensslErrors: Partial<Record<ErrorCode, number[]>> = {
-  // unable to get certificate CRL, unable to get CRL issuer certificate, different CRL scope
-  ERR_PATH_CRL_MISSING: [3, 33, 44],
-  // unable to decrypt CRL's signature, CRL signature failure
-  ERR_PATH_CRL_SIGNATURE: [4, 8],
-  ERR_PATH_CRL_NOT_YET_VALID: [11],
-  ERR_PATH_CRL_EXPIRED: [12],
-  ERR_PATH_REVOKED: [23],
-  // key usage does not include CRL signing
-  ERR_PATH_KEY_USAGE: [35],
-  // unhandled critical CRL extension
-  ERR_PATH_CRITICAL_EXTENSION: [36],
-};
+import { opensslCrlErrors as opensslErrors } from './crl-scenarios';
 
 const DAY = 86_400_000;
 

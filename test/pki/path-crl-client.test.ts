@@ -8,6 +8,7 @@ import { promises as fs } from 'fs';
 import { CmpClient } from '../../src/client';
 import { isCmpError } from '../../src/errors';
 import { runOpenSsl, startMockServer, type MockServer } from '../support/openssl';
+import { cmpflow } from '../cli/run-support';
 import { OpensslPki, type OpensslCa } from './path-crl-pki';
 
 let pki: OpensslPki;
@@ -113,6 +114,46 @@ describe('revocation checking of the server certificate', () => {
       expect(theirs.output).toContain('unable to get certificate CRL');
       // The same files are fine for openssl cmp without the check.
       expect((await opensslClient(server.url, trustedWithCrls, [])).code).toBe(0);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('the cmpflow command with -crl_check -use_deltas', () => {
+  it('rejects a server whose certificate only a delta CRL revokes, and accepts it without -use_deltas', async () => {
+    const key = await pki.key();
+    const certFile = pki.file('server-delta.pem');
+    const cert = await ca.issueTo(key, '/CN=CRL Client Server Delta', 'v3_ee', certFile);
+    const base = await ca.crl('crl_base_freshest');
+    await ca.revoke(cert);
+    const delta = await ca.crl('crl_delta');
+    const server = await startMockServer(['-srv_cert', certFile, '-srv_key', key, '-accept_unprotected', '-srv_untrusted', ca.certFile]);
+    try {
+      const argv = (flags: string[]) => [
+        '-config',
+        '',
+        '-server',
+        server.url.replace(/^http:\/\//, ''),
+        '-cmd',
+        'genm',
+        '-unprotected_requests',
+        '-ref',
+        'crl-client',
+        '-trusted',
+        root.certFile,
+        '-untrusted',
+        ca.certFile,
+        '-crl_check',
+        '-crls',
+        `${rootCrl},${base},${delta}`,
+        ...flags,
+      ];
+      const withDeltas = await cmpflow(argv(['-use_deltas']));
+      expect(withDeltas.code).not.toBe(0);
+      expect(withDeltas.stderr).toMatch(/certificate revoked: "CN=CRL Client Server Delta" is listed in the delta CRL of "CN=CRL Client CA"/);
+      const completeOnly = await cmpflow(argv([]));
+      expect(completeOnly.code).toBe(0);
     } finally {
       await server.stop();
     }

@@ -51,6 +51,9 @@ issuingDistributionPoint = critical,@idp_indirect
 [crl_delta]
 authorityKeyIdentifier = keyid
 2.5.29.27 = critical,ASN1:INTEGER:1
+[crl_base_freshest]
+authorityKeyIdentifier = keyid
+freshestCRL = URI:http://crl.example/delta.crl
 [idp_indirect]
 indirectCRL = TRUE
 `;
@@ -60,7 +63,8 @@ const START = '20200101000000Z';
 const END = '20400101000000Z';
 
 export type CertificateProfile = 'v3_ca' | 'v3_ca_no_crlsign' | 'v3_ee';
-export type CrlProfile = 'crl_plain' | 'crl_akid' | 'crl_unknown_critical' | 'crl_only_user' | 'crl_indirect' | 'crl_delta';
+/** crl_delta: a delta CRL whose BaseCRLNumber is 1; crl_base_freshest: a complete CRL announcing deltas (freshestCRL). */
+export type CrlProfile = 'crl_plain' | 'crl_akid' | 'crl_unknown_critical' | 'crl_only_user' | 'crl_indirect' | 'crl_delta' | 'crl_base_freshest';
 
 export class OpensslPki {
   private count = 0;

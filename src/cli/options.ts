@@ -323,8 +323,6 @@ function suiteBLevel(p256: boolean, p384: boolean): '128only' | '128' | '192' | 
   if (p256) return '128only';
   return p384 ? '192' : undefined;
 }
-/** OpenSSL 3.4/3.5 options that cmpflow lists but cannot do yet: refused, never silently skipped. */
-const NOT_YET_SUPPORTED: Record<string, string> = {};
 const IGNORED = ['provider-path', 'provider', 'provparam', 'propquery', 'rand', 'writerand'];
 /** What -reqout_only makes pointless, as apps/cmp.c warns: the request is written, never sent. */
 const UNUSED_WITH_REQOUT_ONLY = ['server', 'use_mock_srv', 'reqout', 'rspin', 'rspout'];
@@ -391,9 +389,6 @@ class Builder {
   private rejectUnsupported(): void {
     // As the provider options: nothing to load here; keys come from files or pkcs11: URIs (-keyform ENGINE is ignored too).
     if (this.v.has('engine')) this.warn('-engine is ignored by cmpflow, which has no crypto engines');
-    for (const [name, why] of Object.entries(NOT_YET_SUPPORTED)) {
-      if (this.v.isSet(name)) throw invalid(`-${name}: ${why}`);
-    }
     for (const name of IGNORED) {
       if (this.v.isSet(name)) this.warn(`-${name} is ignored by cmpflow`);
     }

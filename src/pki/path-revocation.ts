@@ -28,7 +28,8 @@
  * CRL may be signed by a certificate off the path (another key of the same CA, or the CRL issuer
  * a distribution point names in cRLIssuer): that certificate is searched among the untrusted ones
  * and must validate itself, to the same trust anchor (RFC 5280 6.3.3 (f); OpenSSL's
- * check_crl_path). Without it, such CRLs are never used, as in OpenSSL.
+ * check_crl_path), its own revocation checked only for 'all' (OpenSSL's check_revocation skips
+ * the end entity of a CRL path). Without it, such CRLs are never used, as in OpenSSL.
  *
  * OpenSSL 3.0 skips delta CRLs as candidates only with -extended_crl (an else-if in its
  * get_crl_score); without it, it takes the newest CRL, a delta, for the complete one. Its later

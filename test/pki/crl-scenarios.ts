@@ -144,6 +144,8 @@ export interface Scenario {
   check: CrlCheck;
   useDeltas?: boolean;
   extendedCrl?: boolean;
+  /** Validation time (-attime); default now. */
+  at?: Date;
 }
 
 /** Our error: undefined for a valid path. */
@@ -156,6 +158,7 @@ export async function ourError(s: Scenario): Promise<Error | undefined> {
       crls: s.crls.join(''),
       ...(s.useDeltas ? { useDeltas: true } : {}),
       ...(s.extendedCrl ? { extendedCrl: true } : {}),
+      ...(s.at ? { at: s.at } : {}),
     });
     return undefined;
   } catch (e) {
@@ -197,6 +200,7 @@ export class Workspace {
     if (s.extendedCrl) args.push('-extended_crl');
     if (s.untrusted.length > 0) args.push('-untrusted', await this.file(pem(s.untrusted)));
     if (s.crls.length > 0) args.push('-CRLfile', await this.file(s.crls.join('')));
+    if (s.at) args.push('-attime', String(Math.floor(s.at.getTime() / 1000)));
     args.push(await this.file(pem([s.target])));
     const result = await runOpenSsl(args);
     if (result.code === 0) return undefined;

@@ -8,9 +8,8 @@ import { promises as fs } from 'fs';
 import type { X509Certificate } from '@peculiar/x509';
 import { isCmpError, type ErrorCode } from '../../src/errors';
 import { validatePath, type CrlCheck } from '../../src/pki/path';
-import { runOpenSsl } from '../support/openssl';
 import { OpensslPki, type OpensslCa } from './path-crl-pki';
-import { opensslCrlErrors as opensslErrors } from './crl-scenarios';
+import { opensslCrlErrors as opensslErrors, Workspace } from './crl-scenarios';
 
 const DAY = 86_400_000;
 
@@ -24,6 +23,7 @@ interface Scenario {
 }
 
 let pki: OpensslPki;
+let ws: Workspace;
 let root: OpensslCa;
 let intermediate: OpensslCa;
 let leaf: X509Certificate;
@@ -32,6 +32,7 @@ let rootCrl: string;
 let intermediateCrl: string;
 
 beforeAll(async () => {
+  ws = await Workspace.create();
   pki = await OpensslPki.create();
   root = await pki.root('/CN=CRL Test Root');
   intermediate = await pki.intermediate(root, '/CN=CRL Test Intermediate');
@@ -42,6 +43,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pki.dispose();
+  await ws.dispose();
 });
 
 const chain = (crlFiles: string[], check: CrlCheck, more: Partial<Scenario> = {}): Scenario => ({
@@ -53,23 +55,9 @@ const chain = (crlFiles: string[], check: CrlCheck, more: Partial<Scenario> = {}
   ...more,
 });
 
-async function certFile(certs: readonly X509Certificate[]): Promise<string> {
-  const file = pki.file(`certs-${Math.random().toString(36).slice(2)}.pem`);
-  await fs.writeFile(file, certs.map((c) => c.toString('pem')).join(''));
-  return file;
-}
-
 async function opensslVerdict(s: Scenario): Promise<number | undefined> {
-  const args = ['verify', s.check === 'all' ? '-crl_check_all' : '-crl_check', '-CAfile', await certFile([s.trusted])];
-  if (s.untrusted.length > 0) args.push('-untrusted', await certFile(s.untrusted));
-  if (s.crlFiles.length > 0) args.push('-CRLfile', await pki.bundle(s.crlFiles));
-  if (s.at) args.push('-attime', String(Math.floor(s.at.getTime() / 1000)));
-  args.push(await certFile([s.target]));
-  const result = await runOpenSsl(args);
-  if (result.code === 0) return undefined;
-  const match = /error (\d+) at/.exec(result.stdout + result.stderr);
-  if (!match) throw new Error(`unexpected openssl verify output: ${result.stdout}${result.stderr}`);
-  return Number(match[1]);
+  const crls = await Promise.all(s.crlFiles.map((f) => fs.readFile(f, 'utf8')));
+  return ws.opensslVerdict({ target: s.target, trusted: [s.trusted], untrusted: s.untrusted, crls, check: s.check, ...(s.at ? { at: s.at } : {}) });
 }
 
 /** Our verdict, with the CRLs given once as one PEM file and once as DER bytes read from them. */

@@ -57,6 +57,8 @@ export interface RevocationSettings {
   crls: readonly CrlView[];
   at: Date;
   noCheckTime: boolean;
+  /** A CRL with an unhandled critical extension may still clear a certificate (OpenSSL -ignore_critical, in cert_crl). */
+  ignoreCritical?: boolean;
   /** Delta CRLs are applied with their complete CRLs (OpenSSL -use_deltas). */
   useDeltas?: boolean;
   /** Indirect CRLs, CRLs for some reasons only, and CRL issuers off the path (OpenSSL -extended_crl). */
@@ -131,11 +133,11 @@ async function certificateRevocationError(
     if (!found) return unableToGetCrl(cert);
     const error = (await crlError(path, i, found, settings, signatures)) ?? (await deltaError(cert, found, settings, signatures));
     if (error) return error;
-    const listed = found.delta ? listing(cert, found.delta) : undefined;
+    const listed = found.delta ? listing(cert, found.delta, settings) : undefined;
     if (listed instanceof CmpError) return listed;
     // An entry with removeFromCRL in the delta releases what the complete CRL lists (OpenSSL's cert_crl returning 2).
     if (listed !== 'removed') {
-      const base = listing(cert, found.crl);
+      const base = listing(cert, found.crl, settings);
       if (base instanceof CmpError) return base;
     }
     // No new reasons: another round would choose the same CRL.
@@ -437,13 +439,14 @@ function crlSignatureError(cert: CertificateView, crl: CrlView, issuer: Certific
 }
 
 /**
- * OpenSSL's cert_crl: a CRL with an unhandled critical extension clears nobody; a listed serial is
+ * OpenSSL's cert_crl: a CRL with an unhandled critical extension clears nobody (unless
+ * ignoreCritical); a listed serial is
  * revoked, unless listed with removeFromCRL ('removed'). An entry is for the certificate when it
  * names the certificate's issuer in certificateIssuer (RFC 5280 5.3.3; an indirect CRL), or has
  * none and the CRL's issuer is the certificate's (OpenSSL's crl_revoked_issuer_match).
  */
-function listing(cert: CertificateView, crl: CrlView): CmpError | 'removed' | undefined {
-  if (crl.unhandledCritical) {
+function listing(cert: CertificateView, crl: CrlView, settings: RevocationSettings): CmpError | 'removed' | undefined {
+  if (crl.unhandledCritical && !settings.ignoreCritical) {
     return new CmpError(
       ErrorCodes.ERR_PATH_CRITICAL_EXTENSION,
       `unhandled critical CRL extension: the ${crl.delta ? 'delta CRL' : 'CRL'} of "${nameToString(crl.issuerName)}" has critical extension ${crl.unhandledCritical}`,

@@ -343,12 +343,13 @@ class PathSearch {
   }
 
   private revocationSettings(check: CrlCheck): RevocationSettings {
-    const { crls, at, noCheckTime, useDeltas, extendedCrl, untrusted, crlIssuerSearch } = this.settings;
+    const { crls, at, noCheckTime, ignoreCritical, useDeltas, extendedCrl, untrusted, crlIssuerSearch } = this.settings;
     return {
       check,
       crls,
       at,
       noCheckTime,
+      ignoreCritical,
       useDeltas,
       extendedCrl,
       crlIssuers: untrusted,

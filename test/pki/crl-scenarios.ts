@@ -146,6 +146,7 @@ export interface Scenario {
   extendedCrl?: boolean;
   /** Validation time (-attime); default now. */
   at?: Date;
+  ignoreCritical?: boolean;
 }
 
 /** Our error: undefined for a valid path. */
@@ -159,6 +160,7 @@ export async function ourError(s: Scenario): Promise<Error | undefined> {
       ...(s.useDeltas ? { useDeltas: true } : {}),
       ...(s.extendedCrl ? { extendedCrl: true } : {}),
       ...(s.at ? { at: s.at } : {}),
+      ...(s.ignoreCritical ? { ignoreCritical: true } : {}),
     });
     return undefined;
   } catch (e) {
@@ -201,6 +203,7 @@ export class Workspace {
     if (s.untrusted.length > 0) args.push('-untrusted', await this.file(pem(s.untrusted)));
     if (s.crls.length > 0) args.push('-CRLfile', await this.file(s.crls.join('')));
     if (s.at) args.push('-attime', String(Math.floor(s.at.getTime() / 1000)));
+    if (s.ignoreCritical) args.push('-ignore_critical');
     args.push(await this.file(pem([s.target])));
     const result = await runOpenSsl(args);
     if (result.code === 0) return undefined;

@@ -147,6 +147,15 @@ describe('revocation checking agrees with openssl verify', () => {
     await expectAgreement(chain([rootCrl, await intermediate.crl('crl_unknown_critical')], 'leaf'), 'ERR_PATH_CRITICAL_EXTENSION');
   });
 
+  it('with -ignore_critical, lets a CRL with an unknown critical extension clear a certificate, and still revoke', async () => {
+    const crls = async () => Promise.all([rootCrl, await intermediate.crl('crl_unknown_critical')].map((f) => fs.readFile(f, 'utf8')));
+    const s = { target: leaf, trusted: [root.cert], untrusted: [intermediate.cert], check: 'leaf' as const, ignoreCritical: true };
+    await ws.expectAgreement({ ...s, crls: await crls() }, undefined);
+    const revokedLeaf = await intermediate.issue('/CN=CRL Test Revoked Under Critical');
+    await intermediate.revoke(revokedLeaf);
+    await ws.expectAgreement({ ...s, target: revokedLeaf, crls: await crls() }, 'ERR_PATH_REVOKED');
+  });
+
   it('rejects a CRL for end-entity certificates only when checking a CA certificate against it', async () => {
     const userOnlyRootCrl = await root.crl('crl_only_user');
     await expectAgreement(chain([userOnlyRootCrl, intermediateCrl], 'leaf'), undefined);

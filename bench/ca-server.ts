@@ -12,6 +12,7 @@ import * as os from 'os';
 import { makeTestPki, type TestPki } from '../test/support/pki';
 import { startMockServer } from '../test/support/openssl';
 import { runChild } from './support/child';
+import { BENCH_SECRET, irCommandArgs } from './support/ir-command';
 import { CLI } from './support/dist';
 import type { CapacityResult } from './ca-capacity';
 import type { LoadResult } from './embedded-load';
@@ -19,7 +20,7 @@ import { mockServerArgs } from './openssl-comparison';
 import { measureProcess } from './support/measure';
 import { fixed, median, ratio, table } from './support/stats';
 
-const SECRET = 'bench-secret';
+const SECRET = BENCH_SECRET;
 const TICK_MS = 1000 / 100; // USER_HZ, 100 on Linux
 
 /** User + system CPU of a process (all its threads) so far, in ms. */
@@ -145,29 +146,7 @@ export interface CaBenchSettings {
 }
 
 function clientArgs(pki: TestPki, port: number, repeat: number): string[] {
-  return [
-    'cmp',
-    '-config',
-    '',
-    '-cmd',
-    'ir',
-    '-ref',
-    'client-ref',
-    '-secret',
-    `pass:${SECRET}`,
-    '-newkey',
-    pki.newKeyPath,
-    '-subject',
-    '/CN=cmpflow bench device',
-    '-certout',
-    'bench-enrolled.pem',
-    '-server',
-    `127.0.0.1:${port}`,
-    '-path',
-    'pkix/',
-    '-repeat',
-    String(repeat),
-  ];
+  return ['cmp', ...irCommandArgs(pki, port), '-repeat', String(repeat)];
 }
 
 export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchResult> {

@@ -12,10 +12,9 @@ import { makeTestPki } from '../test/support/pki';
 import { startMockServer, type MockServer } from '../test/support/openssl';
 import { timeProcess, type CpuTime } from './support/cpu-time';
 import { CLI } from './support/dist';
+import { irCommandArgs } from './support/ir-command';
 import { mockServerArgs } from './openssl-comparison';
 import { fixed, median, ratio, table } from './support/stats';
-
-const SECRET = 'bench-secret';
 
 export interface StartupSettings {
   rounds: number;
@@ -56,26 +55,7 @@ export async function measureStartup(settings: StartupSettings): Promise<Startup
     mock = await startMockServer(mockServerArgs(pki), { cwd: pki.dir });
     const empty = path.join(pki.dir, 'empty.js');
     writeFileSync(empty, '');
-    const irArgs = [
-      '-config',
-      '',
-      '-cmd',
-      'ir',
-      '-ref',
-      'client-ref',
-      '-secret',
-      `pass:${SECRET}`,
-      '-newkey',
-      pki.newKeyPath,
-      '-subject',
-      '/CN=cmpflow bench device',
-      '-certout',
-      'bench-enrolled.pem',
-      '-server',
-      `127.0.0.1:${mock.port}`,
-      '-path',
-      'pkix/',
-    ];
+    const irArgs = irCommandArgs(pki, mock.port);
     const cwd = { cwd: pki.dir };
     const runs = {
       node: async () => sample(await timeProcess(process.execPath, [empty], cwd), 'node'),

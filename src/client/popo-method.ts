@@ -1,8 +1,8 @@
 /**
  * The proof-of-possession method in effect (OpenSSL -popo): as configured, else 1 (signature), 2
  * (keyEncipherment) for an ML-KEM key or 3 (keyAgreement) for an X25519/X448 key, which cannot sign.
- * Indirect methods (2, 3) change the request's
- * pvno and how the answer is read, so every part of the client asks here.
+ * Indirect methods (2, 3) change the request's pvno and how the answer is read, so every part of the
+ * client asks here.
  */
 import type { PopoMethod } from '../message/cert-request';
 import { CmpError, ErrorCodes } from '../errors';

@@ -19,6 +19,7 @@ import { PrivateKeyInfo } from '@peculiar/asn1-pkcs8';
 import { CmpError, ErrorCodes } from '../errors';
 import { Oids } from './algorithms';
 import { PrivateKey } from './private-key';
+import { expandedKeyInconsistency } from './ml-dsa-expanded-key';
 import type { MlDsaName, PrivateKeyHandle, SignatureAlgorithm } from './provider';
 
 export type MlDsaVariant = MlDsaName;
@@ -185,11 +186,18 @@ function materialOf(variant: MlDsaVariant, privateKey: Uint8Array): MlDsaKeyMate
     case OCTET_STRING: {
       checkExpanded(outer.value);
       const secretKey = new Uint8Array(outer.value);
-      const material = new MlDsaKeyMaterial(variant, secretKey, impl.getPublicKey(secretKey));
-      // The public key is recomputed from s1 and s2 only; a tr that does not fit it (one of RFC 9881's
-      // examples of inconsistent keys) shows when a signature fails to verify. A wrong t0 (another
-      // example) can still give verifying signatures and is not detected: @noble/post-quantum exposes
-      // no t0 check, and we write no lattice arithmetic of our own. Seed-form keys have no such gap.
+      let publicKey: Uint8Array;
+      try {
+        // @noble refuses s1 and s2 coefficients outside [-eta, eta] here, which their packing could hold.
+        publicKey = impl.getPublicKey(secretKey);
+      } catch (e) {
+        throw badKey(`the expanded key does not decode: ${e instanceof Error ? e.message : String(e)}`, e);
+      }
+      const material = new MlDsaKeyMaterial(variant, secretKey, publicKey);
+      // RFC 9881 section 8: without a seed, each derived part is recomputed from its sources (tr from the
+      // public key, t0 from A*s1 + s2; see ml-dsa-expanded-key.ts), which a sign/verify test alone does not do.
+      const inconsistency = expandedKeyInconsistency(variant, secretKey, material.publicKey);
+      if (inconsistency !== undefined) throw badKey(`the expanded key is inconsistent: ${inconsistency}`);
       if (!pairwiseConsistent(material)) throw badKey('the expanded key is inconsistent (its signatures do not verify)');
       return material;
     }

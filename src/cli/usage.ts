@@ -36,6 +36,7 @@ function modes(prog: string): string[] {
     [`${prog} fleet work --queue Q [--concurrency N] [--until-idle]`, 'work the jobs of Q, resuming waiting ones when due'],
     [`${prog} fleet status --queue Q [--json]`, 'count the jobs of Q by state'],
     [`${prog} fleet renew --queue Q --within DAYS [--deploy-hook CMD]`, 'renew (kur) the certificates expiring within DAYS'],
+    [`${prog} fleet cancel --queue Q (--device ID | --all-waiting)`, 'cancel a job, or every job waiting on its CA (the CA is not told)'],
     [`${prog} dump FILE`, 'print a DER or PEM PKIMessage file as JSON (- reads stdin)'],
     [`${prog} -version`, 'print the version'],
     [`${prog} -help`, 'print this summary'],

@@ -7,6 +7,7 @@ import { readFileSync, statSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { runOpenSsl } from '../support/openssl';
 import { makeTestPki, type TestPki } from '../support/pki';
+import { embeddedMacArgs, macClientArgs, mockServerArgs } from '../support/cli-args';
 import { cmpflow, scratchDir } from './run-support';
 
 const SECRET = 'central-keygen-cli-secret';
@@ -17,21 +18,7 @@ beforeAll(() => {
   dir = scratchDir();
 });
 
-const embeddedMac = () => [
-  '-config',
-  '',
-  '-use_mock_srv',
-  '-srv_ref',
-  'srv',
-  '-srv_secret',
-  `pass:${SECRET}`,
-  '-ref',
-  'client',
-  '-secret',
-  `pass:${SECRET}`,
-  '-recipient',
-  '/CN=CA',
-];
+const embeddedMac = () => embeddedMacArgs(SECRET);
 
 async function publicKeyOf(args: string[]): Promise<string> {
   const run = await runOpenSsl(args);
@@ -137,13 +124,7 @@ describe('the -port server with -rsp_cert and -rsp_key (OpenSSL 3.5)', () => {
   it('returns the -rsp_key key, signed by -srv_cert as KGA, and the client saves it', async () => {
     const [cert, key] = [file('fixed.crt'), file('fixed.key')];
     const run = await cmpflow([
-      '-config',
-      '',
-      '-use_mock_srv',
-      '-srv_ref',
-      'srv',
-      '-srv_secret',
-      `pass:${SECRET}`,
+      ...mockServerArgs(SECRET),
       '-srv_cert',
       path.join(pki.dir, 'kga.crt'),
       '-srv_key',
@@ -154,12 +135,7 @@ describe('the -port server with -rsp_cert and -rsp_key (OpenSSL 3.5)', () => {
       pki.enrolled.certPath,
       '-rsp_key',
       pki.enrolled.keyPath,
-      '-ref',
-      'client',
-      '-secret',
-      `pass:${SECRET}`,
-      '-recipient',
-      '/CN=CA',
+      ...macClientArgs(SECRET),
       '-trusted',
       pki.trustedPath,
       '-untrusted',
@@ -181,21 +157,10 @@ describe('the -port server with -rsp_cert and -rsp_key (OpenSSL 3.5)', () => {
 
   it('refuses central key generation with -rsp_cert but no -rsp_key', async () => {
     const run = await cmpflow([
-      '-config',
-      '',
-      '-use_mock_srv',
-      '-srv_ref',
-      'srv',
-      '-srv_secret',
-      `pass:${SECRET}`,
+      ...mockServerArgs(SECRET),
       '-rsp_cert',
       pki.enrolled.certPath,
-      '-ref',
-      'client',
-      '-secret',
-      `pass:${SECRET}`,
-      '-recipient',
-      '/CN=CA',
+      ...macClientArgs(SECRET),
       '-cmd',
       'ir',
       '-centralkeygen',

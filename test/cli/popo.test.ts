@@ -12,6 +12,7 @@ import { generateMlKemKey } from '../../src/crypto/ml-kem';
 import * as path from 'path';
 import { createCmpServer, createThrowawayCa, listen, type CmpServer, type Listener, type ThrowawayCa } from '../../src/server';
 import { runCmp, runOpenSsl } from '../support/openssl';
+import { embeddedMacArgs } from '../support/cli-args';
 import { cmpflow, scratchDir } from './run-support';
 
 const SECRET = 'popo-cli-secret';
@@ -22,21 +23,7 @@ beforeAll(() => {
   dir = scratchDir();
 });
 
-const embeddedMac = () => [
-  '-config',
-  '',
-  '-use_mock_srv',
-  '-srv_ref',
-  'srv',
-  '-srv_secret',
-  `pass:${SECRET}`,
-  '-ref',
-  'client',
-  '-secret',
-  `pass:${SECRET}`,
-  '-recipient',
-  '/CN=CA',
-];
+const embeddedMac = () => embeddedMacArgs(SECRET);
 
 async function openssl(args: string[]): Promise<string> {
   const run = await runOpenSsl(args);

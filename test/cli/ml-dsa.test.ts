@@ -13,6 +13,7 @@ import { decodePkiMessage } from '../../src/asn1';
 import { encodePem } from '../../src/credentials';
 import { getCryptoProvider, Oids, type MlDsaName } from '../../src/crypto';
 import { createThrowawayCa } from '../../src/server';
+import { macClientArgs, mockServerArgs } from '../support/cli-args';
 import { cmpflow, scratchDir } from './run-support';
 
 const SECRET = 'ml-dsa-cli-secret';
@@ -50,7 +51,7 @@ beforeAll(async () => {
   await createThrowawayCa({ folder: store, keySpec: { type: 'ml-dsa-65' } });
 });
 
-const mockServer = () => ['-config', '', '-use_mock_srv', '-srv_store', store, '-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`];
+const mockServer = () => mockServerArgs(SECRET, store);
 const messages = (names: string) => names.split(',').map((name) => decodePkiMessage(new Uint8Array(readFileSync(file(name)))));
 const certificateOf = (name: string) =>
   AsnConvert.parse(Buffer.from(readFileSync(file(name), 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64'), Certificate);
@@ -61,12 +62,7 @@ describe('ML-DSA with the command line client and the embedded CA', () => {
     const first = await cmpflow(
       [
         ...mockServer(),
-        '-ref',
-        'client',
-        '-secret',
-        `pass:${SECRET}`,
-        '-recipient',
-        '/CN=CA',
+        ...macClientArgs(SECRET),
         '-cmd',
         'ir',
         '-newkey',
@@ -159,23 +155,7 @@ describe('ML-DSA with the command line client and the embedded CA', () => {
   it('refuses an ML-DSA key file whose seed and expanded key disagree (RFC 9881 example), naming the file', async () => {
     const bad = path.join(__dirname, '..', 'vectors', 'ml-dsa', 'rfc9881', 'bad-ML-DSA-44-1.priv');
     const run = await cmpflow(
-      [
-        ...mockServer(),
-        '-ref',
-        'client',
-        '-secret',
-        `pass:${SECRET}`,
-        '-recipient',
-        '/CN=CA',
-        '-cmd',
-        'ir',
-        '-newkey',
-        bad,
-        '-subject',
-        '/CN=bad',
-        '-certout',
-        file('bad.crt'),
-      ],
+      [...mockServer(), ...macClientArgs(SECRET), '-cmd', 'ir', '-newkey', bad, '-subject', '/CN=bad', '-certout', file('bad.crt')],
       {
         cwd: dir,
       },

@@ -12,9 +12,13 @@
  * modules, which load only what they use. Both builds run the same main(): the choice changes the
  * cost, never the behaviour (test/package/bundled-cli.test.ts).
  *
- * The bundle is used only when it is newer than dist/src/cli/main.js, so a tsc run that did not
+ * In a work tree, the bundle is used only when it is newer than dist/src/cli/main.js, so a tsc run that did not
  * rebuild the bundle (a plain `tsc -p tsconfig.build.json`) is never shadowed by an older bundle.
  * A code cache from another Node.js or V8 is rejected by V8 itself and the bundle compiles without it.
+ *
+ * The npm package ships the bundle but not the build's code cache (it fits only the Node.js that
+ * made it): an installed cmpflow makes its own on first use, in the user's cache folder
+ * (userCodeCache below). A build-time cache beside the bundle, in a work tree, is used first.
  */
 const fs = require('fs');
 const path = require('path');
@@ -33,12 +37,10 @@ const LIGHT = new Set(['-help', '--help', '-h', '-version', '--version']);
  * Compiles and runs the bundle as a CommonJS module of its own, with `cachedData` if given.
  * Returns its exports and the compiled script (the build asks it for a code cache).
  */
-function runBundle(file, cachedData) {
+function runBundle(file, cachedData, source = readBundle(file)) {
   // Loaded here: -help and -version, which never run the bundle, need neither.
   const vm = require('vm');
   const Module = require('module');
-  // The build makes the bundle pure ASCII: latin1 reads it as UTF-8 would, without the decoding.
-  const source = fs.readFileSync(file, 'latin1');
   // A CommonJS module's wrapper, plus IMPORT: code compiled by vm.Script cannot use import() (the
   // build hands the bundle's dynamic imports this parameter instead, scripts/bundle-cli.js).
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, ${IMPORT}) {${source}\n})`, {
@@ -55,6 +57,11 @@ function runBundle(file, cachedData) {
   return { exports: mod.exports, script, cacheRejected: cachedData ? script.cachedDataRejected === true : undefined };
 }
 
+/** The build makes the bundle pure ASCII: latin1 reads it as UTF-8 would, without the decoding. */
+function readBundle(file) {
+  return fs.readFileSync(file, 'latin1');
+}
+
 function mtimeMs(file) {
   try {
     return fs.statSync(file).mtimeMs;
@@ -67,8 +74,21 @@ function mtimeMs(file) {
 function bundleIfCurrent() {
   const bundled = mtimeMs(BUNDLE);
   const modules = mtimeMs(MODULES_MAIN);
-  if (bundled === undefined || (modules !== undefined && modules > bundled)) return undefined;
-  return runBundle(BUNDLE, codeCache()).exports;
+  if (bundled === undefined) return undefined;
+  // Only a work tree can have modules newer than its bundle; npm gives an installed package's files
+  // the times it unpacked them at, in no particular order, and ships no tsconfig.build.json.
+  if (modules !== undefined && modules > bundled && fs.existsSync(path.join(__dirname, '..', 'tsconfig.build.json'))) return undefined;
+  const built = codeCache();
+  if (built) return runBundle(BUNDLE, built).exports;
+  const source = readBundle(BUNDLE);
+  const userCache = userCodeCache(source);
+  const run = runBundle(BUNDLE, userCache.data, source);
+  // Made after the command ran, so that it holds the functions the run compiled, not only the top level.
+  if (userCache.file && (userCache.data === undefined || run.cacheRejected)) {
+    // Only a run that succeeded: a failed one may have stopped before compiling what a command needs.
+    process.once('exit', (code) => code === 0 && userCache.write(run.script));
+  }
+  return run.exports;
 }
 
 /**
@@ -87,6 +107,69 @@ function codeCache() {
   }
 }
 
+/**
+ * The code cache an installed package makes for itself: the package ships the bundle but no cache,
+ * since a cache fits only the Node.js, V8 flags and architecture that made it. A code cache is
+ * code V8 runs, so it lives only in a folder of the user's own ($XDG_CACHE_HOME/cmpflow or
+ * ~/.cache/cmpflow, 0700), is read only from a regular file the user owns that no one else may
+ * write, and is named after everything it depends on (cmpflow's version, Node's, the architecture,
+ * a hash of the bundle). Any failure means running without a cache, silently: it costs time only.
+ * CMPFLOW_NO_CODE_CACHE=1 turns it off. Returns { data, file, write(script) }.
+ */
+function userCodeCache(source) {
+  const none = { data: undefined, file: undefined, write() {} };
+  if (process.env.CMPFLOW_NO_CODE_CACHE === '1' || typeof process.getuid !== 'function') return none;
+  try {
+    const os = require('os');
+    const base =
+      process.env.XDG_CACHE_HOME && path.isAbsolute(process.env.XDG_CACHE_HOME) ? process.env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
+    const dir = path.join(base, 'cmpflow');
+    const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'));
+    const hash = require('crypto').createHash('sha256').update(source, 'latin1').digest('hex').slice(0, 16);
+    const file = path.join(dir, `cli-${version}-node${process.version}-${process.arch}-${hash}.cache`);
+    return { data: readOwnFile(dir, file), file, write: (script) => writeOwnFile(dir, file, script) };
+  } catch {
+    return none;
+  }
+}
+
+/** True for a file or folder of this user's that no other user may write. */
+function ownedAndPrivate(stat) {
+  return stat.uid === process.getuid() && (stat.mode & 0o022) === 0;
+}
+
+/** The file's bytes when it and its folder are the user's own and private to write; undefined otherwise. */
+function readOwnFile(dir, file) {
+  try {
+    const folder = fs.lstatSync(dir);
+    if (!folder.isDirectory() || !ownedAndPrivate(folder)) return undefined;
+    const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    try {
+      const stat = fs.fstatSync(fd);
+      if (!stat.isFile() || !ownedAndPrivate(stat)) return undefined;
+      return fs.readFileSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the script's code cache, 0600, through a private temporary file renamed into place. */
+function writeOwnFile(dir, file, script) {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const folder = fs.lstatSync(dir);
+    if (!folder.isDirectory() || !ownedAndPrivate(folder)) return;
+    const temp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(temp, script.createCachedData(), { mode: 0o600, flag: 'wx' });
+    fs.renameSync(temp, file);
+  } catch {
+    // No cache this time: the next run tries again.
+  }
+}
+
 /** The exports of src/cli/main.ts from the build that suits `argv` (the arguments after the command). */
 function loadCli(argv) {
   const light = argv.length === 0 || (argv.length === 1 && LIGHT.has(argv[0]));
@@ -100,4 +183,4 @@ function loadCli(argv) {
   return require(MODULES_MAIN);
 }
 
-module.exports = { loadCli, runBundle, codeCache, BUNDLE, CACHE, IMPORT };
+module.exports = { loadCli, runBundle, codeCache, userCodeCache, BUNDLE, CACHE, IMPORT };

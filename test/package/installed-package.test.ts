@@ -6,7 +6,7 @@
  * are there (`--prefer-offline`).
  */
 import { execFile, spawn, type ChildProcess } from 'child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs';
 import { createServer, type AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
@@ -264,5 +264,104 @@ describe("the README's first steps on the command line", () => {
       expect(subject.trim()).toBe('subject=CN = first steps');
     },
     90_000,
+  );
+});
+
+/**
+ * The package ships the bundled command but no V8 code cache (one fits only the Node.js that made
+ * it): the installed command makes its own on first use, in a folder of the user's
+ * (bin/cli-loader.js). A planted cache would be code run by V8, so only a private one is read.
+ */
+describe("the installed command's own code cache", () => {
+  let home: string;
+  const cacheDir = () => path.join(home, 'cmpflow');
+  const env = (extra: Record<string, string> = {}) => ({ ...process.env, XDG_CACHE_HOME: home, CACHE_SECRET: 'cache test secret', ...extra });
+  // A complete exchange with the CA the command runs in-process; secrets by environment, never in argv.
+  const genm = ['-config', '', '-cmd', 'genm', '-use_mock_srv', '-ref', 'c', '-secret', 'env:CACHE_SECRET', '-srv_ref', 'c'];
+  const runInstalled = () =>
+    run(
+      path.join(project, 'node_modules', '.bin', 'cmpflow'),
+      [...genm, '-srv_secret', 'env:CACHE_SECRET', '-infotype', 'caCerts', '-cacertsout', 'ca.pem'],
+      {
+        cwd: project,
+        env: env(),
+      },
+    );
+  /** What the installed loader would hand V8, and whether V8 takes it, asked in a process of its own. */
+  const cacheAsSeen = async (): Promise<string> => {
+    const loader = path.join(project, 'node_modules', 'cmpflow', 'bin', 'cli-loader.js');
+    const script = `
+      const fs = require('fs');
+      const loader = require(${JSON.stringify(loader)});
+      const source = fs.readFileSync(loader.BUNDLE, 'latin1');
+      const { data } = loader.userCodeCache(source);
+      process.stdout.write(data ? 'rejected=' + loader.runBundle(loader.BUNDLE, data, source).cacheRejected : 'none');`;
+    const { stdout } = await run(process.execPath, ['-e', script], { cwd: project, env: env() });
+    return stdout;
+  };
+
+  beforeEach(() => {
+    if (npmIsInstalled) home = mkdtempSync(path.join(os.tmpdir(), 'cmpflow-xdg-'));
+  });
+  afterEach(() => {
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  withNpm(
+    'is made by the first run, in a 0700 folder as a 0600 file named by version, Node and architecture, and V8 takes it on the next',
+    async () => {
+      expect(existsSync(path.join(project, 'node_modules', 'cmpflow', 'dist', 'cli', 'cmpflow.js'))).toBe(true);
+      expect(existsSync(path.join(project, 'node_modules', 'cmpflow', 'dist', 'cli', 'cmpflow.js.cache'))).toBe(false);
+      expect(await cacheAsSeen()).toBe('none');
+      const first = await runInstalled();
+      expect(first.stderr).toContain('received 1 CA certificate(s)');
+      expect(statSync(cacheDir()).mode & 0o777).toBe(0o700);
+      const files = readdirSync(cacheDir());
+      expect(files).toEqual([
+        expect.stringMatching(
+          new RegExp(`^cli-\\d+\\.\\d+\\.\\d+.*-node${process.version.replace(/\./g, '\\.')}-${process.arch}-[0-9a-f]{16}\\.cache$`),
+        ),
+      ]);
+      expect(statSync(path.join(cacheDir(), files[0]!)).mode & 0o777).toBe(0o600);
+      expect(await cacheAsSeen()).toBe('rejected=false');
+      const second = await runInstalled();
+      expect(second.stderr).toContain('received 1 CA certificate(s)');
+      expect(readdirSync(cacheDir())).toEqual(files);
+    },
+    60_000,
+  );
+
+  withNpm(
+    'is ignored when others may write it or its folder, or another user owns it',
+    async () => {
+      await runInstalled();
+      const file = path.join(cacheDir(), readdirSync(cacheDir())[0]!);
+      chmodSync(file, 0o620);
+      expect(await cacheAsSeen()).toBe('none');
+      chmodSync(file, 0o600);
+      chmodSync(cacheDir(), 0o777);
+      expect(await cacheAsSeen()).toBe('none');
+      chmodSync(cacheDir(), 0o700);
+      expect(await cacheAsSeen()).toBe('rejected=false');
+      if (process.getuid?.() === 0) {
+        chownSync(file, 65534, 65534);
+        expect(await cacheAsSeen()).toBe('none');
+      }
+    },
+    60_000,
+  );
+
+  withNpm(
+    'is neither read nor made with CMPFLOW_NO_CODE_CACHE=1',
+    async () => {
+      const { stderr } = await run(
+        path.join(project, 'node_modules', '.bin', 'cmpflow'),
+        [...genm, '-srv_secret', 'env:CACHE_SECRET', '-infotype', 'caCerts', '-cacertsout', 'ca.pem'],
+        { cwd: project, env: env({ CMPFLOW_NO_CODE_CACHE: '1' }) },
+      );
+      expect(stderr).toContain('received 1 CA certificate(s)');
+      expect(existsSync(cacheDir())).toBe(false);
+    },
+    60_000,
   );
 });

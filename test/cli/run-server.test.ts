@@ -6,10 +6,9 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { X509Certificate } from '@peculiar/x509';
-import { main } from '../../src/cli/main';
-import { parsePem } from '../../src/credentials/pem';
 import { makeTestPki, type TestPki } from '../support/pki';
 import { runCmp } from '../support/openssl';
+import { certIn, serveCli } from '../support/cli-server';
 import { cmpflow, scratchDir } from './run-support';
 
 const SECRET = 'cli-server-secret';
@@ -23,42 +22,7 @@ beforeAll(async () => {
 });
 afterAll(async () => pki?.cleanup());
 
-interface RunningServer {
-  url: string;
-  acceptLine: string;
-  stderr(): string;
-  stop(): void;
-  exit: Promise<number>;
-}
-
-/** Starts `cmpflow <args>` in server mode in this process and waits for its ACCEPT line. */
-async function serve(args: string[]): Promise<RunningServer> {
-  let stdout = '';
-  let stderr = '';
-  const controller = new AbortController();
-  let announced!: (line: string) => void;
-  const accept = new Promise<string>((resolve) => (announced = resolve));
-  const exit = main(['-config', '', ...args], {
-    stdout: {
-      write(chunk) {
-        stdout += chunk.toString();
-        const line = /^ACCEPT .*$/m.exec(stdout)?.[0];
-        if (line) announced(line);
-        return true;
-      },
-    },
-    stderr: { write: (chunk) => (stderr += chunk.toString()) },
-    env: {},
-    cwd: dir,
-    stopSignal: () => controller.signal,
-    pid: 4242,
-  });
-  const acceptLine = await Promise.race([accept, exit.then((code) => Promise.reject(new Error(`server exited ${code}: ${stderr}`)))]);
-  const port = /:(\d+) /.exec(acceptLine)![1];
-  return { url: `http://127.0.0.1:${port}/pkix/`, acceptLine, stderr: () => stderr, stop: () => controller.abort(), exit };
-}
-
-const certIn = (certFile: string) => new X509Certificate(new Uint8Array(parsePem(readFileSync(certFile, 'utf8'))[0]!.der));
+const serve = (args: string[]) => serveCli(args, dir);
 
 describe('cmpflow -port', () => {
   it('announces itself like openssl cmp -port, serves both clients from a throwaway CA, and stops when told', async () => {

@@ -3,13 +3,10 @@
  * `openssl cmp` client as one server does: enrollments with polling and confirmation, then a
  * revocation that may reach the other worker than the one that issued the certificate.
  */
-import { readFileSync } from 'fs';
 import * as path from 'path';
-import { X509Certificate } from '@peculiar/x509';
-import { main } from '../../src/cli/main';
-import { parsePem } from '../../src/credentials/pem';
 import { makeTestPki, type TestPki } from '../support/pki';
 import { runCmp } from '../support/openssl';
+import { certIn, serveCli } from '../support/cli-server';
 import { scratchDir } from '../cli/run-support';
 
 jest.setTimeout(120_000);
@@ -25,18 +22,9 @@ beforeAll(async () => {
 });
 afterAll(async () => pki?.cleanup());
 
-const certIn = (certFile: string) => new X509Certificate(new Uint8Array(parsePem(readFileSync(certFile, 'utf8'))[0]!.der));
-
 it('cmpflow -port -srv_workers 2 enrolls openssl clients with polling, confirms, and revokes what either worker issued', async () => {
-  let stdout = '';
-  let stderr = '';
-  const controller = new AbortController();
-  let announced!: (line: string) => void;
-  const accept = new Promise<string>((resolve) => (announced = resolve));
-  const exit = main(
+  const server = await serveCli(
     [
-      '-config',
-      '',
       '-port',
       '0',
       '-srv_workers',
@@ -52,24 +40,9 @@ it('cmpflow -port -srv_workers 2 enrolls openssl clients with polling, confirms,
       '-verbosity',
       '7',
     ],
-    {
-      stdout: {
-        write(chunk) {
-          stdout += chunk.toString();
-          const line = /^ACCEPT .*$/m.exec(stdout)?.[0];
-          if (line) announced(line);
-          return true;
-        },
-      },
-      stderr: { write: (chunk) => (stderr += chunk.toString()) },
-      env: {},
-      cwd: dir,
-      stopSignal: () => controller.signal,
-      pid: 4242,
-    },
+    dir,
   );
-  const acceptLine = await Promise.race([accept, exit.then((code) => Promise.reject(new Error(`server exited ${code}: ${stderr}`)))]);
-  const url = `http://127.0.0.1:${/:(\d+) /.exec(acceptLine)![1]}/pkix/`;
+  const url = server.url;
   const devices = [0, 1, 2, 3];
   try {
     for (const i of devices) {
@@ -115,9 +88,10 @@ it('cmpflow -port -srv_workers 2 enrolls openssl clients with polling, confirms,
       expect({ code: rr.code, stderr: rr.code ? rr.stderr : '' }).toEqual({ code: 0, stderr: '' });
     }
   } finally {
-    controller.abort();
+    server.stop();
   }
-  expect(await exit).toBe(0);
+  expect(await server.exit).toBe(0);
+  const stderr = server.stderr();
   expect(stderr).toMatch(/serving with 2 worker thread\(s\)/);
   // Every worker's requests are logged by the one CLI log: ir, a pollReq, certConf per device, then the rr.
   const count = (what: string) => stderr.split('\n').filter((l) => l.includes(`received ${what}`)).length;

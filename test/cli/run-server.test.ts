@@ -8,6 +8,7 @@ import * as path from 'path';
 import { X509Certificate } from '@peculiar/x509';
 import { makeTestPki, type TestPki } from '../support/pki';
 import { runCmp } from '../support/openssl';
+import { macClientArgs } from '../support/cli-args';
 import { certIn, serveCli } from '../support/cli-server';
 import { cmpflow, scratchDir } from './run-support';
 
@@ -58,12 +59,7 @@ describe('cmpflow -port', () => {
         '',
         '-server',
         server.url,
-        '-ref',
-        'cmpflow-client',
-        '-secret',
-        `pass:${SECRET}`,
-        '-recipient',
-        '/CN=CA',
+        ...macClientArgs(SECRET, 'cmpflow-client'),
         '-cmd',
         'cr',
         '-newkey',
@@ -103,12 +99,7 @@ describe('cmpflow -port', () => {
         '',
         '-server',
         server.url,
-        '-ref',
-        'client',
-        '-secret',
-        `pass:${SECRET}`,
-        '-recipient',
-        '/CN=CA',
+        ...macClientArgs(SECRET),
         '-cmd',
         'ir',
         '-newkey',
@@ -146,12 +137,7 @@ describe('cmpflow -port', () => {
         '',
         '-server',
         server.url,
-        '-ref',
-        'client',
-        '-secret',
-        `pass:${SECRET}`,
-        '-recipient',
-        '/CN=CA',
+        ...macClientArgs(SECRET),
         '-cmd',
         'ir',
         '-newkey',
@@ -195,20 +181,7 @@ describe('cmpflow -port', () => {
       '1',
     ]);
     try {
-      const run = await cmpflow([
-        '-config',
-        '',
-        '-server',
-        server.url,
-        '-ref',
-        'client',
-        '-secret',
-        `pass:${SECRET}`,
-        '-recipient',
-        '/CN=CA',
-        '-cmd',
-        'genm',
-      ]);
+      const run = await cmpflow(['-config', '', '-server', server.url, ...macClientArgs(SECRET), '-cmd', 'genm']);
       expect({ code: run.code, errors: run.errors }).toEqual({ code: 0, errors: [] });
       expect(run.stderrLines).toEqual(expect.arrayContaining(['CMP info: sending GENM', 'CMP info: received GENP']));
     } finally {
@@ -228,12 +201,7 @@ describe('cmpflow -port', () => {
       `pass:${SECRET}`,
       '-pkistatus',
       '1',
-      '-ref',
-      'client',
-      '-secret',
-      `pass:${SECRET}`,
-      '-recipient',
-      '/CN=CA',
+      ...macClientArgs(SECRET),
       '-cmd',
       'ir',
       '-newkey',

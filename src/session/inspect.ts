@@ -392,6 +392,29 @@ function sanitizeEventObject(event: { type: string }): { type: string } {
   return { ...(view as object), type: event.type };
 }
 
+/** The view shared by snapshot, transition and microstep events: its event and snapshot sanitised when first read. */
+function viewWithEventAndSnapshot(type: string, rootId: string, actorRef: unknown, ev: { event: { type: string }; snapshot: unknown }): object {
+  const event = new Lazy(() => sanitizeEventObject(ev.event));
+  const snapshot = new Lazy(() => sanitizeLazily(ev.snapshot, []));
+  return {
+    type,
+    rootId,
+    actorRef,
+    get event() {
+      return event.get();
+    },
+    set event(v) {
+      event.set(v);
+    },
+    get snapshot() {
+      return snapshot.get();
+    },
+    set snapshot(v) {
+      snapshot.set(v);
+    },
+  };
+}
+
 /**
  * The sanitised form of one inspection event; unknown kinds keep only their type, root and actor.
  * Its payload (event, snapshot, transitions, action parameters) is sanitised when first read.
@@ -404,54 +427,19 @@ export function sanitizeInspectionEvent(ev: InspectionEvent): InspectionEvent {
   const actorRef = inspectedRef(ev.actorRef);
   switch (ev.type) {
     case '@xstate.snapshot':
-    case '@xstate.transition': {
-      const event = new Lazy(() => sanitizeEventObject(ev.event));
-      const snapshot = new Lazy(() => sanitizeLazily(ev.snapshot, []));
-      return {
-        type,
-        rootId,
-        actorRef,
-        get event() {
-          return event.get();
-        },
-        set event(v) {
-          event.set(v);
-        },
-        get snapshot() {
-          return snapshot.get();
-        },
-        set snapshot(v) {
-          snapshot.set(v);
-        },
-      } as unknown as InspectionEvent;
-    }
+    case '@xstate.transition':
+      return viewWithEventAndSnapshot(type, rootId, actorRef, ev) as unknown as InspectionEvent;
     case '@xstate.microstep': {
-      const event = new Lazy(() => sanitizeEventObject(ev.event));
-      const snapshot = new Lazy(() => sanitizeLazily(ev.snapshot, []));
+      const view = viewWithEventAndSnapshot(type, rootId, actorRef, ev);
       const transitions = new Lazy(() => sanitizeLazily(ev._transitions, []));
-      return {
-        type,
-        rootId,
-        actorRef,
-        get event() {
-          return event.get();
-        },
-        set event(v) {
-          event.set(v);
-        },
-        get snapshot() {
-          return snapshot.get();
-        },
-        set snapshot(v) {
-          snapshot.set(v);
-        },
-        get _transitions() {
-          return transitions.get();
-        },
-        set _transitions(v) {
-          transitions.set(v);
-        },
-      } as unknown as InspectionEvent;
+      // Own and enumerable like the literal's accessors, so a serialising observer still sees it.
+      Object.defineProperty(view, '_transitions', {
+        enumerable: true,
+        configurable: true,
+        get: () => transitions.get(),
+        set: (v: unknown) => transitions.set(v),
+      });
+      return view as unknown as InspectionEvent;
     }
     case '@xstate.event': {
       const event = new Lazy(() => sanitizeEventObject(ev.event));

@@ -6,24 +6,16 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { X509Certificate } from '@peculiar/x509';
-import { makeTestPki, type TestPki } from '../support/pki';
 import { runCmp } from '../support/openssl';
 import { macClientArgs } from '../support/cli-args';
-import { certIn, serveCli } from '../support/cli-server';
-import { cmpflow, scratchDir } from './run-support';
+import { certIn, serveCli, usePkiAndScratch } from '../support/cli-server';
+import { cmpflow } from './run-support';
 
 const SECRET = 'cli-server-secret';
-let pki: TestPki;
-let dir: string;
-const file = (name: string) => path.join(dir, name);
+const fixture = usePkiAndScratch();
+const file = fixture.file;
 
-beforeAll(async () => {
-  pki = await makeTestPki();
-  dir = scratchDir();
-});
-afterAll(async () => pki?.cleanup());
-
-const serve = (args: string[]) => serveCli(args, dir);
+const serve = (args: string[]) => serveCli(args, fixture.dir);
 
 describe('cmpflow -port', () => {
   it('announces itself like openssl cmp -port, serves both clients from a throwaway CA, and stops when told', async () => {
@@ -41,7 +33,7 @@ describe('cmpflow -port', () => {
         '-cmd',
         'ir',
         '-newkey',
-        pki.newKeyPath,
+        fixture.pki.newKeyPath,
         '-subject',
         '/CN=enrolled by openssl',
         '-certout',
@@ -63,7 +55,7 @@ describe('cmpflow -port', () => {
         '-cmd',
         'cr',
         '-newkey',
-        pki.newKeyPath,
+        fixture.pki.newKeyPath,
         '-subject',
         '/CN=enrolled by cmpflow',
         '-certout',
@@ -103,7 +95,7 @@ describe('cmpflow -port', () => {
         '-cmd',
         'ir',
         '-newkey',
-        pki.newKeyPath,
+        fixture.pki.newKeyPath,
         '-subject',
         '/CN=counted',
         '-certout',
@@ -127,7 +119,7 @@ describe('cmpflow -port', () => {
       '-srv_secret',
       `pass:${SECRET}`,
       '-rsp_cert',
-      pki.enrolled.certPath,
+      fixture.pki.enrolled.certPath,
       '-max_msgs',
       '2',
     ]);
@@ -141,14 +133,14 @@ describe('cmpflow -port', () => {
         '-cmd',
         'ir',
         '-newkey',
-        pki.newKeyPath,
+        fixture.pki.newKeyPath,
         '-subject',
         '/CN=fixed answer',
         '-certout',
         file('fixed.pem'),
       ]);
       expect({ code: run.code, errors: run.errors }).toEqual({ code: 0, errors: [] });
-      expect(certIn(file('fixed.pem')).equal(new X509Certificate(new Uint8Array(pki.enrolled.certDer)))).toBe(true);
+      expect(certIn(file('fixed.pem')).equal(new X509Certificate(new Uint8Array(fixture.pki.enrolled.certDer)))).toBe(true);
       expect(await server.exit).toBe(0);
     } finally {
       server.stop();
@@ -205,7 +197,7 @@ describe('cmpflow -port', () => {
       '-cmd',
       'ir',
       '-newkey',
-      pki.newKeyPath,
+      fixture.pki.newKeyPath,
       '-subject',
       '/CN=in process',
       '-certout',
@@ -232,7 +224,7 @@ describe('cmpflow -port', () => {
         '-cmd',
         'ir',
         '-newkey',
-        pki.newKeyPath,
+        fixture.pki.newKeyPath,
         '-subject',
         '/CN=stored',
         '-certout',
@@ -248,7 +240,7 @@ describe('cmpflow -port', () => {
         '-cert',
         file('stored.pem'),
         '-key',
-        pki.newKeyPath,
+        fixture.pki.newKeyPath,
         '-trusted',
         file('stored-ca.pem'),
         '-cmd',
@@ -271,7 +263,7 @@ describe('cmpflow -port', () => {
         '-cert',
         file('stored.pem'),
         '-key',
-        pki.newKeyPath,
+        fixture.pki.newKeyPath,
         '-trusted',
         file('stored-ca.pem'),
         '-cmd',

@@ -3,24 +3,14 @@
  * `openssl cmp` client as one server does: enrollments with polling and confirmation, then a
  * revocation that may reach the other worker than the one that issued the certificate.
  */
-import * as path from 'path';
-import { makeTestPki, type TestPki } from '../support/pki';
 import { runCmp } from '../support/openssl';
-import { certIn, serveCli } from '../support/cli-server';
-import { scratchDir } from '../cli/run-support';
+import { certIn, serveCli, usePkiAndScratch } from '../support/cli-server';
 
 jest.setTimeout(120_000);
 
 const SECRET = 'cluster-cli-secret';
-let pki: TestPki;
-let dir: string;
-const file = (name: string) => path.join(dir, name);
-
-beforeAll(async () => {
-  pki = await makeTestPki();
-  dir = scratchDir();
-});
-afterAll(async () => pki?.cleanup());
+const fixture = usePkiAndScratch();
+const file = fixture.file;
 
 it('cmpflow -port -srv_workers 2 enrolls openssl clients with polling, confirms, and revokes what either worker issued', async () => {
   const server = await serveCli(
@@ -40,7 +30,7 @@ it('cmpflow -port -srv_workers 2 enrolls openssl clients with polling, confirms,
       '-verbosity',
       '7',
     ],
-    dir,
+    fixture.dir,
   );
   const url = server.url;
   const devices = [0, 1, 2, 3];
@@ -56,7 +46,7 @@ it('cmpflow -port -srv_workers 2 enrolls openssl clients with polling, confirms,
         '-cmd',
         'ir',
         '-newkey',
-        pki.newKeyPath,
+        fixture.pki.newKeyPath,
         '-subject',
         `/CN=device ${i}`,
         '-certout',
@@ -77,7 +67,7 @@ it('cmpflow -port -srv_workers 2 enrolls openssl clients with polling, confirms,
         '-cert',
         file(`device-${i}.pem`),
         '-key',
-        pki.newKeyPath,
+        fixture.pki.newKeyPath,
         '-oldcert',
         file(`device-${i}.pem`),
         '-trusted',

@@ -3,9 +3,12 @@
  * its ACCEPT line awaited, stopped through the stop signal a process would get from SIGTERM.
  */
 import { readFileSync } from 'fs';
+import * as path from 'path';
 import { X509Certificate } from '@peculiar/x509';
 import { main } from '../../src/cli/main';
 import { parsePem } from '../../src/credentials/pem';
+import { scratchDir } from '../cli/run-support';
+import { makeTestPki, type TestPki } from './pki';
 
 export interface RunningServer {
   url: string;
@@ -44,3 +47,23 @@ export async function serveCli(args: string[], cwd: string): Promise<RunningServ
 
 /** The first certificate of a PEM file. */
 export const certIn = (certFile: string) => new X509Certificate(new Uint8Array(parsePem(readFileSync(certFile, 'utf8'))[0]!.der));
+
+/** A test PKI (makeTestPki) and a scratch folder for the test file, made before its tests and removed after. */
+export function usePkiAndScratch(): { readonly pki: TestPki; readonly dir: string; file(name: string): string } {
+  let pki: TestPki | undefined;
+  let dir: string | undefined;
+  beforeAll(async () => {
+    pki = await makeTestPki();
+    dir = scratchDir();
+  });
+  afterAll(async () => pki?.cleanup());
+  return {
+    get pki() {
+      return pki!;
+    },
+    get dir() {
+      return dir!;
+    },
+    file: (name) => path.join(dir!, name),
+  };
+}

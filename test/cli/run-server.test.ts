@@ -7,7 +7,7 @@ import { readFileSync } from 'fs';
 import * as path from 'path';
 import { X509Certificate } from '@peculiar/x509';
 import { runCmp } from '../support/openssl';
-import { macClientArgs } from '../support/cli-args';
+import { macClientArgs, mockServerArgs } from '../support/cli-args';
 import { certIn, serveCli, usePkiAndScratch } from '../support/cli-server';
 import { cmpflow } from './run-support';
 
@@ -15,11 +15,12 @@ const SECRET = 'cli-server-secret';
 const fixture = usePkiAndScratch();
 const file = fixture.file;
 
-const serve = (args: string[]) => serveCli(args, fixture.dir);
+/** `cmpflow -port 0` with the MAC secret and `extra` server options. */
+const serve = (extra: string[] = []) => serveCli(['-port', '0', '-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`, ...extra], fixture.dir);
 
 describe('cmpflow -port', () => {
   it('announces itself like openssl cmp -port, serves both clients from a throwaway CA, and stops when told', async () => {
-    const server = await serve(['-port', '0', '-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`]);
+    const server = await serve();
     try {
       expect(server.acceptLine).toMatch(/^ACCEPT 127\.0\.0\.1:\d+ PID=4242$/);
 
@@ -71,20 +72,7 @@ describe('cmpflow -port', () => {
   });
 
   it("logs each request it receives at -verbosity 7 as OpenSSL's mock does, so requests can be counted by type", async () => {
-    const server = await serve([
-      '-port',
-      '0',
-      '-srv_ref',
-      'srv',
-      '-srv_secret',
-      `pass:${SECRET}`,
-      '-verbosity',
-      '7',
-      '-poll_count',
-      '1',
-      '-check_after',
-      '0',
-    ]);
+    const server = await serve(['-verbosity', '7', '-poll_count', '1', '-check_after', '0']);
     try {
       const run = await cmpflow([
         '-config',
@@ -111,18 +99,7 @@ describe('cmpflow -port', () => {
   });
 
   it('answers with -rsp_cert and ends by itself after -max_msgs requests', async () => {
-    const server = await serve([
-      '-port',
-      '0',
-      '-srv_ref',
-      'srv',
-      '-srv_secret',
-      `pass:${SECRET}`,
-      '-rsp_cert',
-      fixture.pki.enrolled.certPath,
-      '-max_msgs',
-      '2',
-    ]);
+    const server = await serve(['-rsp_cert', fixture.pki.enrolled.certPath, '-max_msgs', '2']);
     try {
       const run = await cmpflow([
         '-config',
@@ -148,7 +125,7 @@ describe('cmpflow -port', () => {
   });
 
   it('sends error messages with -send_error, which the openssl client reports', async () => {
-    const server = await serve(['-port', '0', '-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`, '-send_error']);
+    const server = await serve(['-send_error']);
     try {
       const run = await runCmp(['-server', server.url, '-ref', 'client', '-secret', `pass:${SECRET}`, '-cmd', 'genm']);
       expect(run.code).toBe(1);
@@ -160,18 +137,7 @@ describe('cmpflow -port', () => {
   });
 
   it('answers genm with delayed delivery given -delayed_delivery, and cmpflow -cmd genm polls for the genp', async () => {
-    const server = await serve([
-      '-port',
-      '0',
-      '-srv_ref',
-      'srv',
-      '-srv_secret',
-      `pass:${SECRET}`,
-      '-delayed_delivery',
-      'genm=2',
-      '-check_after',
-      '1',
-    ]);
+    const server = await serve(['-delayed_delivery', 'genm=2', '-check_after', '1']);
     try {
       const run = await cmpflow(['-config', '', '-server', server.url, ...macClientArgs(SECRET), '-cmd', 'genm']);
       expect({ code: run.code, errors: run.errors }).toEqual({ code: 0, errors: [] });
@@ -184,13 +150,7 @@ describe('cmpflow -port', () => {
 
   it('runs the same server in-process with -use_mock_srv', async () => {
     const run = await cmpflow([
-      '-config',
-      '',
-      '-use_mock_srv',
-      '-srv_ref',
-      'srv',
-      '-srv_secret',
-      `pass:${SECRET}`,
+      ...mockServerArgs(SECRET),
       '-pkistatus',
       '1',
       ...macClientArgs(SECRET),
@@ -210,7 +170,7 @@ describe('cmpflow -port', () => {
 
   it('-srv_store keeps the CA and its records in a folder: after a restart the same CA still knows what it revoked', async () => {
     const store = file('ca-store');
-    const start = () => serve(['-port', '0', '-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`, '-srv_store', store]);
+    const start = () => serve(['-srv_store', store]);
     const first = await start();
     let serial: string;
     try {

@@ -49,7 +49,14 @@ interface Run {
 
 /** Runs the staged bin/cmpflow.js; `modules` forces the unbundled build (CMPFLOW_CLI_BUILD=modules). */
 async function cmpflow(argv: string[], build: 'bundle' | 'modules', extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const env = { ...process.env, ...extraEnv, BUNDLED_CLI_SECRET: SECRET, ...(build === 'modules' ? { CMPFLOW_CLI_BUILD: 'modules' } : {}) };
+  // XDG_CACHE_HOME: a run without the build's code cache makes one of its own, in the test's folder, not the user's.
+  const env = {
+    ...process.env,
+    XDG_CACHE_HOME: work,
+    ...extraEnv,
+    BUNDLED_CLI_SECRET: SECRET,
+    ...(build === 'modules' ? { CMPFLOW_CLI_BUILD: 'modules' } : {}),
+  };
   try {
     const { stdout, stderr } = await run(process.execPath, [stage('bin', 'cmpflow.js'), ...argv], { cwd: work, env, timeout: 60_000 });
     return { code: 0, stdout, stderr };
@@ -122,7 +129,7 @@ withNpm('cmpflow -port -srv_workers 2 from the bundle starts its worker threads 
   const server = spawn(
     process.execPath,
     [stage('bin', 'cmpflow.js'), '-config', '', '-port', '0', '-srv_workers', '2', '-srv_ref', 'bundled', '-srv_secret', 'env:BUNDLED_CLI_SECRET'],
-    { cwd: work, env: { ...process.env, BUNDLED_CLI_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: work, env: { ...process.env, XDG_CACHE_HOME: work, BUNDLED_CLI_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
   try {

@@ -85,8 +85,6 @@ export interface CliSettings {
   rspOut?: string[];
   /** -reqout_only: the first request is written to this file and nothing is sent. */
   reqOutOnly?: string;
-  /** -no_cache_extracerts: what the server sent in extraCerts is not kept, so -extracertsout gets none. */
-  noCacheExtraCerts?: boolean;
   useMockServer: boolean;
   /** -sans contained the word "critical" (CmpClientOptions has no field for it yet). */
   sansCritical: boolean;
@@ -499,7 +497,8 @@ class Builder {
     put(cli, 'rspIn', v.list('rspin'));
     put(cli, 'rspOut', v.list('rspout'));
     put(cli, 'reqOutOnly', v.str('reqout_only'));
-    if (v.flag('no_cache_extracerts')) cli.noCacheExtraCerts = true;
+    // -no_cache_extracerts needs no setting: cmpflow keeps no received extraCerts for later messages
+    // anyway, and -extracertsout gets them either way (apps/cmp.c saves OSSL_CMP_CTX_get1_extraCertsIn).
     if (v.has('rspin') && v.has('reqin')) this.warn('-reqin is ignored since -rspin is present');
     if (v.flag('reqin_new_tid') && !v.has('reqin')) this.warn('-reqin_new_tid is ignored since -reqin is not present');
     put(cli, 'session', v.str('session'));

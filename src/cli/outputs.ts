@@ -57,8 +57,6 @@ export interface CertificateOutputs {
   extraCertsOut?: string;
   caCertsOut?: string;
   certForm: CertForm;
-  /** -no_cache_extracerts: the extraCerts received are not kept, so -extracertsout is emptied. */
-  noCacheExtraCerts?: boolean;
 }
 
 export interface ReceivedCertificates {
@@ -72,7 +70,7 @@ export interface ReceivedCertificates {
 
 /** Saves what a transaction received, in OpenSSL's order: extra, CA, enrolled, chain. */
 export async function saveReceived(received: ReceivedCertificates, out: CertificateOutputs, log: CliLog): Promise<void> {
-  await saveCertificates(out.noCacheExtraCerts ? [] : received.extraCerts, out.extraCertsOut, 'extra', 'extracertsout', out.certForm, log);
+  await saveCertificates(received.extraCerts, out.extraCertsOut, 'extra', 'extracertsout', out.certForm, log);
   if (received.caPubs) await saveCertificates(received.caPubs, out.caCertsOut, 'CA', 'cacertsout', out.certForm, log);
   if (received.certificate) await saveCertificates([received.certificate], out.certOut, 'enrolled', 'certout', out.certForm, log);
   if (received.privateKeyPkcs8 && out.newKeyOut !== undefined) await saveGeneratedKey(received.privateKeyPkcs8, out.newKeyOut, out.newKeyPass, log);

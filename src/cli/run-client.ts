@@ -199,7 +199,7 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
       if (value !== undefined) given[key] = value;
     }
     if (given.newKeyOut !== undefined && options.newKeyPass !== undefined) given.newKeyPass = options.newKeyPass;
-    const outputs: CertificateOutputs = { ...given, certForm: cli.certForm, ...(cli.noCacheExtraCerts ? { noCacheExtraCerts: true } : {}) };
+    const outputs: CertificateOutputs = { ...given, certForm: cli.certForm };
     // A genm's -infotype command, as the loop below runs it and a session file keeps it.
     const genmSettings: Partial<GenmSettings> = {
       ...(cli.infoType ? { infoType: cli.infoType } : {}),

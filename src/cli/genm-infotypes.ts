@@ -142,14 +142,14 @@ export async function runSpecificGenm(exchange: GenmExchange, ctx: SpecificGenmC
   if (oid === CmpOids.idItCaCerts) {
     if (outputs.caCertsOut === undefined) throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'Missing -cacertsout option for -infotype caCerts');
     const certs = await getCaCerts(genm);
-    if (certs.length === 0) log.warn('No CA certificates provided by server');
+    if (certs.length === 0) log.warn('no CA certificates provided by server');
     else await saveReceived({ caPubs: certs, extraCerts: [] }, { caCertsOut: outputs.caCertsOut, certForm: outputs.certForm }, log);
   } else if (oid === CmpOids.idItCertReqTemplate) {
     const template = abs(cli.template)!;
     const keySpecFile = abs(cli.keySpec);
     const content = await getCertReqTemplate(genm);
     if (!content) {
-      log.warn('No certificate request template available');
+      log.warn('no certificate request template available');
       await deleteFile(template, 'certTemplate from genp');
       await deleteFile(keySpecFile, 'keySpec from genp');
     } else {
@@ -158,7 +158,7 @@ export async function runSpecificGenm(exchange: GenmExchange, ctx: SpecificGenmC
       for (const line of keySpecLines(content.keySpec)) log.info(line);
       if (keySpecFile !== undefined) {
         if (!content.keySpec) {
-          log.warn('No key specifications available');
+          log.warn('no key specifications available');
           await deleteFile(keySpecFile, 'keySpec from genp');
         } else {
           await writeFile(keySpecFile, new Uint8Array(AsnConvert.serialize(content.keySpec)), 'keySpec from genp');
@@ -178,7 +178,7 @@ export async function runSpecificGenm(exchange: GenmExchange, ctx: SpecificGenmC
     const crl = await getCrlUpdate(genm, { ...(cert ? { cert } : {}), ...(oldCrl ? { crl: oldCrl } : {}) });
     const desc = "CRL from genp of type 'crls'";
     if (!crl) {
-      log.info('No CRL update available');
+      log.info('no CRL update available');
       await deleteFile(crlOut, desc);
     } else {
       log.info(`received ${desc}, saving to file '${crlOut}'`);

@@ -426,10 +426,8 @@ class Builder {
     if (cmd !== undefined && !(CMP_COMMANDS as readonly string[]).includes(cmd)) {
       throw invalid(`-cmd: unknown cmp command '${cmd}' (expected ir, cr, kur, p10cr, rr or genm)`);
     }
-    const certForm = (v.str('certform') ?? 'PEM').toUpperCase();
-    if (certForm !== 'PEM' && certForm !== 'DER') throw invalid(`-certform: '${v.str('certform')}' is not PEM or DER`);
-    const crlForm = (v.str('crlform') ?? 'DER').toUpperCase();
-    if (crlForm !== 'PEM' && crlForm !== 'DER') throw invalid(`-crlform: '${v.str('crlform')}' is not PEM or DER`);
+    const certForm = storingFormat('certform', v.str('certform'), 'PEM', 'certificate');
+    const crlForm = storingFormat('crlform', v.str('crlform'), 'DER', 'CRL');
     let keyFormText = v.str('keyform')?.toUpperCase();
     // OpenSSL 3.5's manual: -keyform is ignored except for ENGINE; with no engines here, ENGINE is ignored too (as -engine).
     if (keyFormText === 'ENGINE') {
@@ -1011,6 +1009,17 @@ class Builder {
     } while (rest !== '');
     return items;
   }
+}
+
+/**
+ * -certform and -crlform as opt_format(OPT_FMT_PEMDER) reads them: a word starting with D is DER,
+ * P or PEM (any case) is PEM; anything else is refused with apps/cmp.c's words.
+ */
+function storingFormat(option: string, text: string | undefined, fallback: 'PEM' | 'DER', what: string): 'PEM' | 'DER' {
+  if (text === undefined) return fallback;
+  if (/^d/i.test(text)) return 'DER';
+  if (/^p(em)?$/i.test(text)) return 'PEM';
+  throw invalid(`-${option}: unknown option given for ${what} storing format: '${text}' is not PEM or DER`);
 }
 
 /** -profile: id-it-certProfile with a SEQUENCE OF one UTF8String (RFC 9483 section 4.1.1). */

@@ -72,9 +72,9 @@ export async function runRootCaUpdate(exchange: (itavs: InfoTypeAndValueInput[])
   let last: GeneralResult | undefined;
   const genm = async (itavs: InfoTypeAndValueInput[]) => (last = await exchange(itavs));
   const update = await getRootCaUpdate(genm, oldWithOld, ctx.options.verification?.at, trusted);
-  if (!update) log.info('No root CA certificate update available');
+  if (!update) log.info('no root CA certificate update available');
   else if (!oldWithOld && update.oldWithNew) {
-    log.warn('OldWithNew certificate received in genp for verifying oldWithOld, but oldWithOld was not provided');
+    log.warn('oldWithNew certificate received in genp for verifying oldWithOld, but oldWithOld was not provided');
   }
   await saveCertificateOrDelete(update?.newWithNew, newWithNewFile, 'NewWithNew cert from genp', 'newwithnew', outputs, log);
   await saveCertificateOrDelete(update?.newWithOld, abs(cli.newWithOld), 'NewWithOld cert from genp', 'newwithold', outputs, log);

@@ -156,6 +156,19 @@ describe('building CmpClientOptions', () => {
     expect(parsed.warnings).toContain('-keyform ENGINE is ignored by cmpflow, which has no crypto engines; keys are read from files or pkcs11: URIs');
   });
 
+  it('read -certform and -crlform as opt_format does: D... is DER, P or PEM in any case is PEM, P12 is refused', () => {
+    for (const [text, form] of [
+      ['d', 'DER'],
+      ['Der', 'DER'],
+      ['p', 'PEM'],
+      ['pem', 'PEM'],
+    ] as const) {
+      const parsed = run([...ir, '-certform', text, '-crlform', text]);
+      expect({ text, certForm: parsed.cli.certForm, crlForm: parsed.cli.crlForm }).toEqual({ text, certForm: form, crlForm: form });
+    }
+    expect(errorOf([...ir, '-crlform', 'P12']).message).toContain("-crlform: unknown option given for CRL storing format: 'P12' is not PEM or DER");
+  });
+
   it('keeps pass phrase sources out of the client options until resolveSecrets', async () => {
     const parsed = run([...ir, '-keypass', 'env:KP', '-tls_used', '-tls_cert', 'c.pem', '-tls_key', 'k.pem', '-tls_keypass', 'pass:tls']);
     expect(parsed.client.secret).toBeUndefined();
@@ -357,7 +370,12 @@ describe('validation errors name the option', () => {
       '-cmd: no cmp command to execute (ir, cr, kur, p10cr, rr or genm)',
     ],
     ['revocation reason 7', [...genm, '-revreason', '7'], 'ERR_INVALID_OPTION', '-revreason: invalid reason 7; valid values are -1 .. 6, 8 .. 10'],
-    ['a bad -certform', [...genm, '-certform', 'TXT'], 'ERR_INVALID_OPTION', "-certform: 'TXT' is not PEM or DER"],
+    [
+      'a bad -certform',
+      [...genm, '-certform', 'TXT'],
+      'ERR_INVALID_OPTION',
+      "-certform: unknown option given for certificate storing format: 'TXT' is not PEM or DER",
+    ],
     ['an unknown digest', [...genm, '-digest', 'md4x'], 'ERR_INVALID_OPTION', "-digest: digest algorithm name not recognized: 'md4x'"],
     [
       'no server',

@@ -121,7 +121,7 @@ describe('-cmd genm -infotype rootCaCert', () => {
       'CMP warning: No -oldwithold given, will use all certs given with -trusted as trust anchors for verifying the newWithNew cert',
     );
     expect(run.stderrLines).toContain(
-      'CMP warning: OldWithNew certificate received in genp for verifying oldWithOld, but oldWithOld was not provided',
+      'CMP warning: oldWithNew certificate received in genp for verifying oldWithOld, but oldWithOld was not provided',
     );
     expect(derOf(nwn).equals(derOf(files.newWithNew!))).toBe(true);
     const asked = AsnConvert.parse(readFileSync(req), PKIMessage).body.genm!;
@@ -170,7 +170,7 @@ describe('-cmd genm -infotype rootCaCert', () => {
     const run = await cmpflow([...genm([]), '-oldwithold', files.oldWithOld!, '-newwithnew', stale.nwn, '-oldwithnew', stale.own]);
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
-    expect(run.stderrLines).toContain('CMP info: No root CA certificate update available');
+    expect(run.stderrLines).toContain('CMP info: no root CA certificate update available');
     expect(existsSync(stale.nwn)).toBe(false);
     expect(existsSync(stale.own)).toBe(false);
   });

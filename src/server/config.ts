@@ -83,7 +83,7 @@ export interface ResolvedPolicy {
 
 /** The value of id-it-rootCaKeyUpdate this server hands out (RFC 9810 section 5.3.19.15). */
 export interface RootCaKeyUpdateConfig {
-  /** The root being replaced; a request naming another old root gets no update. */
+  /** The root being replaced; a request naming another old root gets no update (without it: one with another subject than newWithNew's). */
   oldRoot?: X509Certificate;
   newWithNew: X509Certificate;
   newWithOld?: X509Certificate;

@@ -46,10 +46,20 @@ function caCerts(ctx: ServerContext): InfoTypeAndValue {
   return createInfoTypeAndValue(CmpOids.idItCaCerts, certs.length ? new CaCertsValue(certs.map(asn1Certificate)) : undefined);
 }
 
-/** RFC 9483 4.3.2: the update for the root the client names (or for our root, when it names none). */
+/**
+ * RFC 9483 4.3.2: the update for the root the client names (or for our root, when it names none).
+ * Without a configured oldRoot, a root is ours when it has the new root's subject (a root CA keeps
+ * its name across a key update), as OpenSSL's mock server (3.2 to 3.5) decides for -rsp_newwithnew.
+ */
 function rootCaKeyUpdate(ctx: ServerContext, oldRoot: Certificate | undefined): InfoTypeAndValue {
   const update = ctx.config.source.rootCaKeyUpdate;
-  const sameRoot = !oldRoot || !update?.oldRoot || Buffer.from(AsnConvert.serialize(oldRoot)).equals(Buffer.from(update.oldRoot.rawData));
+  const subjectKey = (cert: Certificate) => canonicalNameKey(canonicalName(cert.tbsCertificate.subject));
+  const sameRoot =
+    !oldRoot ||
+    !update ||
+    (update.oldRoot
+      ? Buffer.from(AsnConvert.serialize(oldRoot)).equals(Buffer.from(update.oldRoot.rawData))
+      : subjectKey(oldRoot) === subjectKey(asn1Certificate(update.newWithNew)));
   if (!update || !sameRoot) return createInfoTypeAndValue(CmpOids.idItRootCaKeyUpdate);
   const content = new RootCaKeyUpdateContent({
     newWithNew: asn1Certificate(update.newWithNew),

@@ -17,6 +17,7 @@ import { makeTestPki, type TestPki } from '../support/pki';
 import { cmpflow, scratchDir } from './run-support';
 
 const SECRET = 'root-ca-update-secret';
+const ROOT = 'CN=Update Root, O=cmpflow';
 let pki: TestPki;
 let dir: string;
 const file = (name: string) => path.join(dir, name);
@@ -33,16 +34,19 @@ beforeAll(async () => {
   dir = scratchDir();
   const oldKey = await generateKey();
   const newKey = await generateKey();
-  const oldRoot = await issueCa({ subject: 'CN=Update Root G1, O=cmpflow', key: oldKey });
-  const newRoot = await issueCa({ subject: 'CN=Update Root G2, O=cmpflow', key: newKey });
+  // A root CA keeps its name across a key update; OpenSSL's mock answers only for a root of that name.
+  const oldRoot = await issueCa({ subject: ROOT, key: oldKey });
+  const newRoot = await issueCa({ subject: ROOT, key: newKey });
   const stranger = await issueCa({ subject: 'CN=Stranger Root, O=cmpflow', key: await generateKey() });
   files.oldWithOld = certFile('oldWithOld.pem', oldRoot);
   files.newWithNew = certFile('newWithNew.pem', newRoot);
-  files.newWithOld = certFile('newWithOld.pem', await issueCa({ subject: 'CN=Update Root G2, O=cmpflow', key: newKey, issuer: oldRoot }));
-  files.oldWithNew = certFile('oldWithNew.pem', await issueCa({ subject: 'CN=Update Root G1, O=cmpflow', key: oldKey, issuer: newRoot }));
+  files.newWithOld = certFile('newWithOld.pem', await issueCa({ subject: ROOT, key: newKey, issuer: oldRoot }));
+  files.oldWithNew = certFile('oldWithNew.pem', await issueCa({ subject: ROOT, key: oldKey, issuer: newRoot }));
   // The new key certified by a root the client does not know: nothing links it to the old root.
-  files.forgedNewWithOld = certFile('forged.pem', await issueCa({ subject: 'CN=Update Root G2, O=cmpflow', key: newKey, issuer: stranger }));
+  files.forgedNewWithOld = certFile('forged.pem', await issueCa({ subject: ROOT, key: newKey, issuer: stranger }));
   files.stranger = certFile('stranger.pem', stranger);
+  // The root's name on another key: the server answers, and the client's checks refuse the update.
+  files.impostor = certFile('impostor.pem', await issueCa({ subject: ROOT, key: await generateKey() }));
 });
 afterAll(async () => pki?.cleanup());
 
@@ -157,10 +161,22 @@ describe('-cmd genm -infotype rootCaCert', () => {
     expect(wrongOld.code).toBe(1);
     expect(wrongOld.errors).toEqual([expect.stringContaining('oldWithNew does not carry the old root key')]);
 
-    const wrongRoot = await cmpflow([...genm(fullUpdate()), '-oldwithold', files.stranger!, '-newwithnew', file('f.pem')]);
+    const wrongRoot = await cmpflow([...genm(fullUpdate()), '-oldwithold', files.impostor!, '-newwithnew', file('f.pem')]);
     expect(wrongRoot.code).toBe(1);
     expect(wrongRoot.errors).toEqual([expect.stringContaining('root CA key update refused')]);
     for (const name of ['d.pem', 'e.pem', 'f.pem']) expect(existsSync(file(name))).toBe(false);
+  });
+
+  it("has no update for a root of another name, as OpenSSL's mock: success, nothing written, stale files removed", async () => {
+    const stale = file('k.nwn.pem');
+    writeFileSync(stale, 'left from an earlier run');
+    const run = await cmpflow([...genm(fullUpdate()), '-oldwithold', files.stranger!, '-newwithnew', stale, '-rspout', file('k.genp.der')]);
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.stderrLines).toContain('CMP info: no root CA certificate update available');
+    const itavs = AsnConvert.parse(readFileSync(file('k.genp.der')), PKIMessage).body.genp!;
+    expect(itavs.map((i) => [i.infoType, i.infoValue])).toEqual([[CmpOids.idItRootCaKeyUpdate, undefined]]);
+    expect(existsSync(stale)).toBe(false);
   });
 
   it('reports no update when the server has none, and removes files left from an earlier answer', async () => {

@@ -6,15 +6,17 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { serializeDer } from '../asn1/der-writer';
 import {
+  AuthorityKeyIdentifier,
   Certificate,
   CertificateList,
   CRLDistributionPoints,
   DistributionPointName,
   GeneralName,
   GeneralNames,
+  id_ce_authorityKeyIdentifier,
   id_ce_cRLDistributionPoints,
-  Name,
-  Time,
+  id_ce_issuingDistributionPoint,
+  IssuingDistributionPoint,
 } from '@peculiar/asn1-x509';
 import { X509Certificate, X509Crl } from '@peculiar/x509';
 import { CaCertsValue, CertReqTemplateContent, CmpOids, CRLSource, CRLStatus, CRLStatusListValue, CRLsValue, RootCaKeyUpdateContent } from '../asn1';
@@ -119,29 +121,61 @@ export async function getCertReqTemplate(genm: Genm): Promise<CertReqTemplateCon
   return value ? decode(value, CertReqTemplateContent, 'certReqTemplate') : undefined;
 }
 
+/** gennames_allowed() with only_DN: exactly one name, a directory name. */
+function singleDirectoryName(names: GeneralName[] | undefined): GeneralNames | undefined {
+  return names?.length === 1 && names[0]!.directoryName ? new GeneralNames(names) : undefined;
+}
+
+function extensionValue<T>(
+  extensions: { extnID: string; extnValue: { buffer: ArrayBuffer } }[] | undefined,
+  oid: string,
+  type: new () => T,
+): T | undefined {
+  const found = extensions?.find((e) => e.extnID === oid);
+  return found ? AsnConvert.parse(found.extnValue.buffer, type) : undefined;
+}
+
 /**
- * id-it-crlStatusList → id-it-crls: a CRL newer than the one we have, for the CRL source named by
- * `cert`'s CRL distribution point (else its issuer), or by `crl`'s issuer. `undefined` when the
- * server has nothing newer.
+ * The CRLSource OSSL_CMP_CRLSTATUS_create(crl, cert, only_DN = 1) names: the first distribution point
+ * name of `cert` (else, with no `cert`, the one of `crl`'s issuing distribution point); failing
+ * that a single directory name: a distribution point's cRLIssuer, the authority key identifier's
+ * issuer, then the issuer DN, of `cert` if given, else of `crl`.
+ */
+function crlSource(cert: Certificate | undefined, crl: CertificateList | undefined): CRLSource | undefined {
+  let dpn: DistributionPointName | undefined;
+  let issuer: GeneralNames | undefined;
+  if (cert) {
+    const points = extensionValue(cert.tbsCertificate.extensions, id_ce_cRLDistributionPoints, CRLDistributionPoints) ?? [];
+    dpn = points.find((p) => p.distributionPoint)?.distributionPoint;
+    if (!dpn) issuer = points.map((p) => singleDirectoryName(p.cRLIssuer)).find((n) => n !== undefined);
+  } else if (crl) {
+    dpn = extensionValue(crl.tbsCertList.crlExtensions, id_ce_issuingDistributionPoint, IssuingDistributionPoint)?.distributionPoint;
+  }
+  if (dpn) return new CRLSource({ dpn });
+  if (!issuer) {
+    const [extensions, issuerName] = cert
+      ? [cert.tbsCertificate.extensions, cert.tbsCertificate.issuer]
+      : [crl?.tbsCertList.crlExtensions, crl?.tbsCertList.issuer];
+    if (!issuerName) return undefined;
+    const akid = extensionValue(extensions, id_ce_authorityKeyIdentifier, AuthorityKeyIdentifier);
+    issuer = singleDirectoryName(akid?.authorityCertIssuer) ?? new GeneralNames([new GeneralName({ directoryName: issuerName })]);
+  }
+  return new CRLSource({ issuer });
+}
+
+/**
+ * id-it-crlStatusList → id-it-crls: a CRL newer than `crl`, from the CRL source `cert` (else `crl`)
+ * names, as OSSL_CMP_get1_crlUpdate asks (thisUpdate copied from `crl` as it is encoded there).
+ * `undefined` when the server has nothing newer.
  */
 export async function getCrlUpdate(genm: Genm, from: { cert?: X509Certificate; crl?: X509Crl }): Promise<X509Crl | undefined> {
-  let source: CRLSource | undefined;
-  if (from.cert) {
-    const dp = from.cert.extensions.find((e) => e.type === id_ce_cRLDistributionPoints);
-    const name = dp ? AsnConvert.parse(dp.value, CRLDistributionPoints)[0]?.distributionPoint : undefined;
-    source = name
-      ? new CRLSource({ dpn: name as DistributionPointName })
-      : new CRLSource({
-          issuer: new GeneralNames([new GeneralName({ directoryName: AsnConvert.parse(from.cert.issuerName.toArrayBuffer(), Name) })]),
-        });
-  } else if (from.crl) {
-    const tbs = AsnConvert.parse(from.crl.rawData, CertificateList).tbsCertList;
-    source = new CRLSource({ issuer: new GeneralNames([new GeneralName({ directoryName: tbs.issuer })]) });
-  }
+  const cert = from.cert ? AsnConvert.parse(from.cert.rawData, Certificate) : undefined;
+  const crl = from.crl ? AsnConvert.parse(from.crl.rawData, CertificateList) : undefined;
+  const source = crlSource(cert, crl);
   if (!source) throw new CmpError('ERR_MISSING_OPTION', 'a CRL update needs a certificate or a CRL to name the CRL source');
   const status = new CRLStatus({
     source,
-    ...(from.crl ? { thisUpdate: new Time({ utcTime: from.crl.thisUpdate }) } : {}),
+    ...(crl ? { thisUpdate: crl.tbsCertList.thisUpdate } : {}),
   });
   const value = await exchange(
     genm,

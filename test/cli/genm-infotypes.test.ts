@@ -8,8 +8,16 @@ import { existsSync, readFileSync, writeFileSync } from 'fs';
 import { webcrypto } from 'crypto';
 import * as path from 'path';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { X509Certificate, X509CrlGenerator } from '@peculiar/x509';
-import { CaCertsValue, CertReqTemplateContent, CmpOids, CRLsValue, PKIMessage } from '../../src/asn1';
+import {
+  CertificateList,
+  DistributionPointName,
+  GeneralName,
+  id_ce_issuingDistributionPoint,
+  IssuingDistributionPoint,
+  Name,
+} from '@peculiar/asn1-x509';
+import { Extension, X509Certificate, X509CrlGenerator } from '@peculiar/x509';
+import { CaCertsValue, CertReqTemplateContent, CmpOids, CRLsValue, CRLStatusListValue, PKIMessage } from '../../src/asn1';
 import { encodePem, parsePem } from '../../src/credentials/pem';
 import { makeTestPki, type TestPki } from '../support/pki';
 import { startMockServer } from '../support/openssl';
@@ -23,7 +31,7 @@ let olderCrl: Uint8Array;
 let newerCrl: Uint8Array;
 
 /** A CRL of the test intermediate CA, issued at `thisUpdate`. */
-async function intermediateCrl(thisUpdate: Date): Promise<Uint8Array> {
+async function intermediateCrl(thisUpdate: Date, extensions: Extension[] = []): Promise<Uint8Array> {
   const keyDer = parsePem(pki.intermediate.keyPem)[0]!.der;
   const alg = { name: 'ECDSA', namedCurve: 'P-256' };
   const signingKey = await webcrypto.subtle.importKey('pkcs8', new Uint8Array(keyDer), alg, false, ['sign']);
@@ -34,6 +42,7 @@ async function intermediateCrl(thisUpdate: Date): Promise<Uint8Array> {
       nextUpdate: new Date(thisUpdate.getTime() + 86_400_000),
       signingKey: signingKey as CryptoKey,
       signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+      extensions,
     },
     webcrypto as Crypto,
   );
@@ -70,6 +79,13 @@ const mock = () => [
   '-cmd',
   'genm',
 ];
+
+/** The value of the one ITAV in the genm saved with -reqout. */
+function genmValue(reqout: string, infoType: string): Uint8Array {
+  const itavs = AsnConvert.parse(readFileSync(reqout), PKIMessage).body.genm!;
+  expect(itavs.map((i) => i.infoType)).toEqual([infoType]);
+  return new Uint8Array(itavs[0]!.infoValue!);
+}
 
 /** The value of the one ITAV in the genp saved with -rspout. */
 function genpValue(rspout: string, infoType: string): Uint8Array {
@@ -191,6 +207,45 @@ describe('-infotype crlStatusList', () => {
     ]);
     expect({ code: run.code, errors: run.errors }).toEqual({ code: 0, errors: [] });
     expect(readFileSync(file('got.crl.pem'), 'utf8')).toBe(encodePem('X509 CRL', newerCrl));
+  });
+
+  it('names the CRL source as OSSL_CMP_CRLSTATUS_create does: the issuing distribution point of -oldcrl, else the issuer DN of -crlcert; thisUpdate as -oldcrl encodes it', async () => {
+    const idp = new IssuingDistributionPoint({
+      distributionPoint: new DistributionPointName({ fullName: [new GeneralName({ uniformResourceIdentifier: 'http://crl.example/ica.crl' })] }),
+    });
+    const withIdp = await intermediateCrl(new Date(Date.now() - 3 * 86_400_000), [
+      new Extension(id_ce_issuingDistributionPoint, true, AsnConvert.serialize(idp)),
+    ]);
+    writeFileSync(file('idp.crl.der'), withIdp);
+    const asked = (reqout: string) => [...AsnConvert.parse(genmValue(reqout, CmpOids.idItCrlStatusList), CRLStatusListValue)];
+
+    const byIdp = await cmpflow([
+      ...mock(),
+      ...['-rsp_crl', file('newer.crl.der'), '-infotype', 'crlStatusList', '-oldcrl', file('idp.crl.der')],
+      ...['-crlout', file('idp-got.crl'), '-reqout', file('idp-genm.der')],
+    ]);
+    expect({ code: byIdp.code, errors: byIdp.errors }).toEqual({ code: 0, errors: [] });
+    const [status] = asked(file('idp-genm.der'));
+    expect(status!.source.issuer).toBeUndefined();
+    expect(Buffer.from(AsnConvert.serialize(status!.source.dpn!))).toEqual(Buffer.from(AsnConvert.serialize(idp.distributionPoint!)));
+    const thisUpdate = Buffer.from(AsnConvert.serialize(AsnConvert.parse(withIdp, CertificateList).tbsCertList.thisUpdate));
+    expect(Buffer.from(withIdp).includes(thisUpdate)).toBe(true);
+    expect(Buffer.from(AsnConvert.serialize(status!.thisUpdate!))).toEqual(thisUpdate);
+    // The embedded CA takes any distribution point for its -rsp_crl, as OpenSSL's mock does.
+    expect(new Uint8Array(readFileSync(file('idp-got.crl')))).toEqual(newerCrl);
+
+    const byCert = await cmpflow([
+      ...mock(),
+      ...['-rsp_crl', file('newer.crl.der'), '-infotype', 'crlStatusList', '-crlcert', pki.enrolled.certPath, '-oldcrl', file('idp.crl.der')],
+      ...['-crlout', file('cert-got.crl'), '-reqout', file('cert-genm.der')],
+    ]);
+    expect({ code: byCert.code, errors: byCert.errors }).toEqual({ code: 0, errors: [] });
+    const [fromCert] = asked(file('cert-genm.der'));
+    expect(fromCert!.source.dpn).toBeUndefined();
+    const issuer = new X509Certificate(readFileSync(pki.enrolled.certPath, 'utf8')).issuerName.toArrayBuffer();
+    expect(fromCert!.source.issuer!.map((n) => Buffer.from(AsnConvert.serialize(n.directoryName!)))).toEqual([
+      Buffer.from(AsnConvert.serialize(AsnConvert.parse(issuer, Name))),
+    ]);
   });
 
   it('no newer CRL: says so and removes what -crlout held, so no stale CRL passes for the answer', async () => {

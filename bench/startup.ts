@@ -5,6 +5,13 @@
  * floor no command line written for Node can go below. CPU is user+system of the process from
  * the kernel (bash's `time`, to the millisecond); rounds alternate the order of the contenders
  * and the table gives medians.
+ *
+ * NODE_EXTRA_CA_CERTS is left out of every contender's environment. Node reads and parses the
+ * certificates it names as it starts, before any script, for every program and whether or not
+ * the program uses TLS: with the 144 certificates of /etc/ssl/certs/ca-certificates.crt, which the
+ * machine of docs/benchmarks.md names there, that is 37 ms of CPU, more than the rest of Node's
+ * start. It is a setting of the machine, not a cost of the command; when it is set, its cost is
+ * measured beside the rest (node on the empty script with it) so that the table still shows it.
  */
 import { writeFileSync } from 'fs';
 import * as path from 'path';
@@ -37,6 +44,8 @@ export interface StartupResult {
   rounds: number;
   /** `node` running an empty script. */
   node: StartupSample;
+  /** The same with the NODE_EXTRA_CA_CERTS of the environment the bench ran in, when it has one. */
+  nodeWithExtraCaCerts?: StartupSample;
   rows: StartupRow[];
   commands: { help: string; ir: string };
 }
@@ -56,23 +65,26 @@ export async function measureStartup(settings: StartupSettings): Promise<Startup
     const empty = path.join(pki.dir, 'empty.js');
     writeFileSync(empty, '');
     const irArgs = irCommandArgs(pki, mock.port);
-    const cwd = { cwd: pki.dir };
+    const { NODE_EXTRA_CA_CERTS: extraCaCerts, ...withoutExtraCaCerts } = process.env;
+    const cwd = { cwd: pki.dir, env: withoutExtraCaCerts };
     const runs = {
       node: async () => sample(await timeProcess(process.execPath, [empty], cwd), 'node'),
+      nodeWithExtraCaCerts: async () => sample(await timeProcess(process.execPath, [empty], { cwd: pki.dir, env: process.env }), 'node'),
       cmpflowHelp: async () => sample(await timeProcess(process.execPath, [CLI, '-help'], cwd), 'cmpflow -help'),
       opensslHelp: async () => sample(await timeProcess('openssl', ['cmp', '-help'], cwd), 'openssl cmp -help'),
       cmpflowIr: async () => sample(await timeProcess(process.execPath, [CLI, ...irArgs], cwd), 'cmpflow -cmd ir'),
       // The same command from the modules tsc writes, without the bundle and its code cache (bin/cli-loader.js).
       modulesIr: async () =>
         sample(
-          await timeProcess(process.execPath, [CLI, ...irArgs], { ...cwd, env: { ...process.env, CMPFLOW_CLI_BUILD: 'modules' } }),
+          await timeProcess(process.execPath, [CLI, ...irArgs], { ...cwd, env: { ...withoutExtraCaCerts, CMPFLOW_CLI_BUILD: 'modules' } }),
           'cmpflow -cmd ir (modules)',
         ),
       opensslIr: async () => sample(await timeProcess('openssl', ['cmp', ...irArgs], cwd), 'openssl cmp -cmd ir'),
     };
     type Who = keyof typeof runs;
     const order: Who[] = ['node', 'cmpflowHelp', 'opensslHelp', 'cmpflowIr', 'opensslIr', 'modulesIr'];
-    const samples: Record<Who, StartupSample[]> = { node: [], cmpflowHelp: [], opensslHelp: [], cmpflowIr: [], opensslIr: [], modulesIr: [] };
+    if (extraCaCerts) order.push('nodeWithExtraCaCerts');
+    const samples = Object.fromEntries(Object.keys(runs).map((who) => [who, []])) as unknown as Record<Who, StartupSample[]>;
     // One untimed pass first: the file cache and the mock server's first connection.
     for (const who of order) await runs[who]();
     for (let round = 0; round < settings.rounds; round++) {
@@ -80,7 +92,8 @@ export async function measureStartup(settings: StartupSettings): Promise<Startup
       const last = (who: Who) => fixed(samples[who][samples[who].length - 1]!.cpuMs, 0);
       settings.log(
         `start-up round ${round + 1}: ms CPU: node ${last('node')}, cmpflow -help ${last('cmpflowHelp')}, openssl -help ${last('opensslHelp')}, ` +
-          `cmpflow ir ${last('cmpflowIr')}, openssl ir ${last('opensslIr')}, cmpflow ir from the modules ${last('modulesIr')}`,
+          `cmpflow ir ${last('cmpflowIr')}, openssl ir ${last('opensslIr')}, cmpflow ir from the modules ${last('modulesIr')}` +
+          (extraCaCerts ? `, node with NODE_EXTRA_CA_CERTS ${last('nodeWithExtraCaCerts')}` : ''),
       );
     }
     const quote = (x: string) => (/^[\w./:=-]+$/.test(x) ? x : `'${x}'`);
@@ -88,6 +101,7 @@ export async function measureStartup(settings: StartupSettings): Promise<Startup
     return {
       rounds: settings.rounds,
       node: medianOf(samples.node),
+      ...(extraCaCerts ? { nodeWithExtraCaCerts: medianOf(samples.nodeWithExtraCaCerts) } : {}),
       rows: [
         {
           name: '-help',
@@ -130,6 +144,9 @@ export function startupTable(r: StartupResult): string {
     ]);
   }
   rows.push(['node, empty script (the floor)', '', `${fixed(r.node.wallMs)} ms`, '', `${fixed(r.node.cpuMs)} ms`, '', '']);
+  const withCa = r.nodeWithExtraCaCerts;
+  // What every row above would cost more with the machine's NODE_EXTRA_CA_CERTS (see the top of this file).
+  if (withCa) rows.push(['node, empty script, with NODE_EXTRA_CA_CERTS', '', `${fixed(withCa.wallMs)} ms`, '', `${fixed(withCa.cpuMs)} ms`, '', '']);
   return table(rows);
 }
 

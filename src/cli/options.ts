@@ -838,7 +838,8 @@ class Builder {
         // With -centralkeygen the CA makes the key: there need not be one of ours.
         if (!v.flag('centralkeygen') && !v.has('newkey') && !v.has('key') && !v.has('csr'))
           throw missing('-newkey: missing -newkey (or -key) to be certified and no -csr given');
-        if (!v.has('certout')) throw missing('-certout: not given, nowhere to save newly enrolled certificate');
+        // With -reqout_only nothing is enrolled here: the request is written for another way to the CA.
+        if (!v.has('certout') && !v.has('reqout_only')) throw missing('-certout: not given, nowhere to save newly enrolled certificate');
       } else if (cmd !== undefined) {
         if (v.has('subject') && (v.has('ref') || v.has('cert'))) this.warn(`-subject ${ignored} since -ref or -cert is given`);
         for (const name of ['issuer', 'reqexts', 'san_nodefault', 'sans', 'policies', 'policy_oids']) {

@@ -5,6 +5,8 @@
  * written all the same), and -provparam accepted with a warning. Peers: nothing at all, the embedded CA, and OpenSSL 3.0's mock server.
  */
 import { existsSync, readFileSync } from 'fs';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { X509Certificate } from '@peculiar/x509';
 import * as path from 'path';
 import { decodePkiMessage } from '../../src/asn1/codec';
 import { dumpPkiMessage } from '../../src/asn1/dump';
@@ -82,6 +84,24 @@ describe('-reqout_only', () => {
     const dumped = await cmpflow(['dump', file('offline-ir.der')]);
     expect(dumped.code).toBe(0);
     expect(JSON.parse(dumped.stdout).bodyType).toBe('ir');
+  });
+
+  it('needs no -certout, as nothing is enrolled then; the request written offline later enrolls at the embedded CA through -reqin', async () => {
+    const offline = enroll('unused.pem').slice(0, -2);
+    const written = await cmpflow([...offline, '-reqout_only', file('carried-ir.der')]);
+    expect({ code: written.code, errors: written.errors }).toEqual({ code: 0, errors: [] });
+
+    const carried = await cmpflow([
+      ...enroll('carried.pem'),
+      ...['-use_mock_srv', '-srv_ref', 'mock', '-srv_secret', `pass:${SECRET}`],
+      ...['-reqin', file('carried-ir.der'), '-reqin_new_tid', '-rspout', `${file('carried-ip.der')},${file('carried-conf.der')}`],
+    ]);
+    expect({ code: carried.code, errors: carried.errors }).toEqual({ code: 0, errors: [] });
+    const sentIr = messageIn('carried-ir.der').body.ir![0]!.certReq.certTemplate.publicKey;
+    const issued = new X509Certificate(readFileSync(file('carried.pem'), 'utf8'));
+    expect(Buffer.from(issued.publicKey.rawData)).toEqual(Buffer.from(AsnConvert.serialize(sentIr!)));
+    const ip = messageIn('carried-ip.der').body.ip!.response[0]!.certifiedKeyPair!.certOrEncCert.certificate!;
+    expect(Buffer.from(issued.rawData)).toEqual(Buffer.from(AsnConvert.serialize(ip)));
   });
 
   it('does not contact -server, and says which options it leaves unused', async () => {

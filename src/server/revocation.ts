@@ -44,8 +44,15 @@ export async function handleRevocation(ctx: ServerContext, req: IncomingRequest)
   const details = content[0]!;
   const issuer = details.certDetails.issuer;
   const serial = details.certDetails.serialNumber;
-  if (!issuer || !serial) return refuse('badCertId', 'the revocation request must name the certificate by issuer and serial number');
   const { reason, invalidityDate } = reasonOf(details.crlEntryDetails ?? []);
+  if (!issuer || !serial) {
+    // An rr naming its certificate by subject and key, as openssl cmp -csr sends it: OpenSSL's mock
+    // server (3.2 to 3.5) accepts any such rr with its fixed answer; a CA needs issuer and serial
+    // number to know what to revoke (RFC 9483 section 4.2).
+    if (!ctx.config.source.rspCert) return refuse('badCertId', 'the revocation request must name the certificate by issuer and serial number');
+    const status = statusInfo(ctx.config.source.pkiStatus ?? PKIStatus.accepted, ctx.config.source.statusString, ctx.config.forcedFailInfo);
+    return { body: new PKIBody({ rp: new RevRepContent({ status: [status] }) }) };
+  }
   const certId = new CertId({
     issuer: new GeneralName({ directoryName: AsnConvert.parse(AsnConvert.serialize(issuer), Name) }),
     serialNumber: serial.slice(0),

@@ -102,6 +102,21 @@ export type CheckedResponse =
   | ({ kind: 'revocation'; senderNonce: B64; warning?: string; extraCerts: B64[] } & PkiStatusView)
   | { kind: 'generalResponse'; senderNonce: B64; itavs: { infoType: string; value?: B64 }[]; extraCerts: B64[] };
 
+/**
+ * Input of `obtainKemCiphertext`: the transaction whose messages KEM-based MAC will protect
+ * (RFC 9810 section 5.1.3.4). The shared secret it yields stays in the service.
+ */
+export interface KemCiphertextInput {
+  transaction: TransactionState;
+  deadline?: number;
+}
+
+/** The public part of the KEM exchange: the genm's senderNonce and the genp's, which the next request echoes. */
+export interface KemCiphertextOutput {
+  sentNonce: B64;
+  receivedNonce: B64;
+}
+
 export interface CertAcceptance {
   accept: boolean;
   /** The error code the session fails with after the negative certConf (default ERR_CERT_REJECTED_BY_CLIENT). */
@@ -137,6 +152,7 @@ export const ActorNames = {
   checkResponse: 'checkResponse',
   waitUntil: 'waitUntil',
   acceptCertificate: 'acceptCertificate',
+  obtainKemCiphertext: 'obtainKemCiphertext',
 } as const;
 
 /** The services behind the actors, as plain async functions (they know nothing of XState). */
@@ -146,4 +162,6 @@ export interface SessionServices {
   checkResponse(input: CheckResponseInput): Promise<CheckedResponse>;
   waitUntil(input: WaitInput, signal?: AbortSignal): Promise<WaitOutput>;
   acceptCertificate(input: AcceptCertificateInput): Promise<CertAcceptance>;
+  /** Only sessions protected with KEM-based MAC invoke it. */
+  obtainKemCiphertext?(input: KemCiphertextInput, signal?: AbortSignal): Promise<KemCiphertextOutput>;
 }

@@ -8,6 +8,8 @@
  *                  │           └── abortRequested ─► aborting ─► aborted
  *                  └── rejection / invalid response ─────────────────────────────────────► failed
  *
+ * A session protected with KEM-based MAC starts with kemCiphertextExchange (kem-ciphertext.ts).
+ *
  * Each of requesting, polling, confirming, confirmationPolling and aborting is one round trip:
  * building → sending → checking. `waiting` (for the certificate) and `confirmationWaiting` (for the
  * pkiConf of a delayed certConf) are the quiet states (tag `persistable`): nothing is in flight
@@ -23,11 +25,13 @@ import type {
   CertAcceptance,
   CertRequestKind,
   CheckedResponse,
+  KemCiphertextOutput,
   PkiStatusView,
   PolledRequestKind,
 } from './actors';
 import { delayedDeliveryUpdates, pastDeadline, stillWaiting, waitingState, type DelayedDeliveryContext } from './delayed-delivery';
 import { toSerializedError } from './errors';
+import { afterKemCiphertext, kemCiphertextStates, kemProtected } from './kem-ciphertext';
 import { roundTripStates, roundTripUpdates } from './round-trip';
 import { placeholderActors } from './services';
 
@@ -42,6 +46,8 @@ export interface EnrollmentInput {
   disableConfirm?: boolean;
   /** DER SubjectPublicKeyInfo (base64) the request asks a certificate for, when known. */
   requestedPublicKey?: B64;
+  /** The credential is a KEM key: obtain the KEM ciphertext first (RFC 9810 section 5.1.3.4). */
+  kemProtected?: boolean;
 }
 
 export interface EnrolledCertificate extends PkiStatusView {
@@ -60,6 +66,7 @@ export interface EnrollmentContext extends DelayedDeliveryContext {
   deadline?: number;
   implicitConfirm: boolean;
   disableConfirm: boolean;
+  kemProtected?: boolean;
   enrolled?: EnrolledCertificate;
   acceptance?: CertAcceptance;
   error?: SerializedCmpError;
@@ -98,8 +105,10 @@ const enrollment = setup({
     stillWaiting,
     pastDeadline,
     certificateAccepted: ({ context }) => context.acceptance?.accept === true,
+    kemProtected,
   },
   actions: {
+    recordKemCiphertext: assign(({ context }, output: KemCiphertextOutput) => ({ transaction: afterKemCiphertext(context.transaction, output) })),
     recordSent: assign(({ context }, request: BuiltRequest) => roundTripUpdates.sent({ context }, request)),
     recordReceived: assign((_, der: B64) => roundTripUpdates.received(_, der)),
     recordChecked: assign(({ context }, checked: CheckedResponse) => roundTripUpdates.checked({ context }, checked)),
@@ -160,10 +169,12 @@ export const enrollmentMachine = enrollment.createMachine({
     ...(input.deadline !== undefined ? { deadline: input.deadline } : {}),
     implicitConfirm: input.implicitConfirm ?? false,
     disableConfirm: input.disableConfirm ?? false,
+    ...(input.kemProtected ? { kemProtected: true } : {}),
     polls: 0,
   }),
-  initial: 'requesting',
+  initial: 'starting',
   states: {
+    ...kemCiphertextStates('requesting', 'failed'),
     requesting: roundTrip(({ context }) => ({ kind: context.kind, transaction: context.transaction }), '#enrollment.answered'),
     answered: {
       always: [

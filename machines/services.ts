@@ -14,6 +14,8 @@ import type {
   CheckResponseInput,
   ExchangeInput,
   ExchangeOutput,
+  KemCiphertextInput,
+  KemCiphertextOutput,
   SessionServices,
   WaitInput,
   WaitOutput,
@@ -29,7 +31,12 @@ export const placeholderActors = {
   checkResponse: fromPromise<CheckedResponse, CheckResponseInput>(async () => missing('checkResponse')),
   waitUntil: fromPromise<WaitOutput, WaitInput>(async () => missing('waitUntil')),
   acceptCertificate: fromPromise<CertAcceptance, AcceptCertificateInput>(async () => missing('acceptCertificate')),
+  obtainKemCiphertext: fromPromise<KemCiphertextOutput, KemCiphertextInput>(async () => missing('obtainKemCiphertext')),
 };
+
+function kemCiphertextOf(services: SessionServices, input: KemCiphertextInput, signal: AbortSignal): Promise<KemCiphertextOutput> {
+  return services.obtainKemCiphertext ? services.obtainKemCiphertext(input, signal) : missing('obtainKemCiphertext');
+}
 
 /** The actor implementations for `machine.provide({ actors })`, from plain services. */
 export function actorsFrom(services: SessionServices): typeof placeholderActors {
@@ -39,6 +46,7 @@ export function actorsFrom(services: SessionServices): typeof placeholderActors 
     checkResponse: fromPromise(({ input }) => services.checkResponse(input)),
     waitUntil: fromPromise(({ input, signal }) => services.waitUntil(input, signal)),
     acceptCertificate: fromPromise(({ input }) => services.acceptCertificate(input)),
+    obtainKemCiphertext: fromPromise(({ input, signal }) => kemCiphertextOf(services, input, signal)),
   };
 }
 
@@ -64,6 +72,7 @@ export const systemActors: typeof placeholderActors = {
   checkResponse: fromPromise(({ input, system }) => servicesOf(system).checkResponse(input)),
   waitUntil: fromPromise(({ input, signal, system }) => servicesOf(system).waitUntil(input, signal)),
   acceptCertificate: fromPromise(({ input, system }) => servicesOf(system).acceptCertificate(input)),
+  obtainKemCiphertext: fromPromise(({ input, signal, system }) => kemCiphertextOf(servicesOf(system), input, signal)),
 };
 
 /** Binds a session's services to its root actor (before it starts) running a machine provided with systemActors. */

@@ -14,9 +14,10 @@
  */
 import { assign, setup } from 'xstate';
 import type { SerializedCmpError } from '../src/errors';
-import type { B64, BuiltRequest, CheckedResponse } from './actors';
+import type { B64, BuiltRequest, CheckedResponse, KemCiphertextOutput } from './actors';
 import { delayedDeliveryUpdates, pastDeadline, stillWaiting, waitingState, type DelayedDeliveryContext } from './delayed-delivery';
 import { toSerializedError } from './errors';
+import { afterKemCiphertext, kemCiphertextStates, kemProtected, type KemCiphertextContext } from './kem-ciphertext';
 import { roundTripStates, roundTripUpdates } from './round-trip';
 import { placeholderActors } from './services';
 
@@ -24,9 +25,11 @@ export interface SingleExchangeInput {
   transactionId: B64;
   /** Absolute epoch ms after which the session gives up (OpenSSL -total_timeout); none if absent. */
   deadline?: number;
+  /** The credential is a KEM key: obtain the KEM ciphertext first (RFC 9810 section 5.1.3.4). */
+  kemProtected?: boolean;
 }
 
-export interface SingleExchangeContext extends DelayedDeliveryContext {
+export interface SingleExchangeContext extends DelayedDeliveryContext, KemCiphertextContext {
   error?: SerializedCmpError;
   outcome?: 'done' | 'failed';
 }
@@ -54,8 +57,10 @@ export function createSingleExchangeMachine(id: string, kind: SingleExchangeKind
       answered: ({ context }) => context.checked?.kind === answer,
       stillWaiting,
       pastDeadline,
+      kemProtected,
     },
     actions: {
+      recordKemCiphertext: assign(({ context }, output: KemCiphertextOutput) => ({ transaction: afterKemCiphertext(context.transaction, output) })),
       recordSent: assign(({ context }, request: BuiltRequest) => roundTripUpdates.sent({ context }, request)),
       recordReceived: assign((_, der: B64) => roundTripUpdates.received(_, der)),
       recordChecked: assign(({ context }, checked: CheckedResponse) => roundTripUpdates.checked({ context }, checked)),
@@ -78,10 +83,12 @@ export function createSingleExchangeMachine(id: string, kind: SingleExchangeKind
     context: ({ input }) => ({
       transaction: { transactionId: input.transactionId, pvno: 2, messagesSent: 0 },
       ...(input.deadline !== undefined ? { deadline: input.deadline } : {}),
+      ...(input.kemProtected ? { kemProtected: true } : {}),
       polls: 0,
     }),
-    initial: 'requesting',
+    initial: 'starting',
     states: {
+      ...kemCiphertextStates('requesting', 'failed'),
       requesting: roundTripStates<SingleExchangeContext>(
         ({ context }) => ({ kind, transaction: context.transaction }),
         `#${id}.answered`,

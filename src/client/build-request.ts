@@ -14,7 +14,7 @@ import { buildCertReqMessages } from '../message/cert-request';
 import { buildErrorMsg, buildGenMsg, buildPollReq, buildRevReq, type RevocationTarget } from '../message/bodies';
 import { fromB64, toB64 } from '../bytes';
 import { buildHeader } from '../message/header';
-import { protectPkiMessage } from '../protection/protect';
+import { protectPkiMessage, type ProtectionConfig } from '../protection/protect';
 import { isCertRequestKind } from '../protocol';
 import type { ClientSetup } from './setup';
 import { buildRequestTemplate } from './template';
@@ -109,7 +109,13 @@ function revocationTarget(setup: ClientSetup): RevocationTarget {
   });
 }
 
-export async function buildRequest(setup: ClientSetup, spec: SessionSpec, input: BuildRequestInput): Promise<BuiltRequest> {
+/** `protection`: the session's own, when it is not the client's (KEM-based MAC with this transaction's secret). */
+export async function buildRequest(
+  setup: ClientSetup,
+  spec: SessionSpec,
+  input: BuildRequestInput,
+  protection: ProtectionConfig = setup.protection,
+): Promise<BuiltRequest> {
   const { body, certReqId, pvno } = await buildBody(setup, spec, input);
   const senderNonce = getCryptoProvider().randomBytes(16);
   const header = buildHeader({
@@ -129,7 +135,7 @@ export async function buildRequest(setup: ClientSetup, spec: SessionSpec, input:
     // Frozen: encoded as known, not through the schema, in every message of every session.
     message.extraCerts = setup.extraCertsOut.map((c) => frozenCmpCertificate(new Uint8Array(c.rawData)));
   }
-  const der = await protectPkiMessage(message, setup.protection);
+  const der = await protectPkiMessage(message, protection);
   return {
     der: toB64(der),
     bodyType: input.kind,

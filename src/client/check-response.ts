@@ -28,16 +28,19 @@ export interface SessionExpectations {
   /** The certificate request that started the session, if it is an enrollment. */
   kind?: CertRequestKind;
   requestedPublicKey?: Uint8Array;
+  /** The shared secret of the session's KEM exchange, for responses protected with KemBasedMac. */
+  kemSharedSecret?: Uint8Array;
 }
 
 /** The server certificate that signed the last response whose protection held (undefined after a MAC or none). */
 export type SignerObserver = (signer: X509Certificate | undefined) => void;
 
-function verifyOptions(setup: ClientSetup): ResponseExpectations['verify'] {
+function verifyOptions(setup: ClientSetup, session: SessionExpectations): ResponseExpectations['verify'] {
   const o = setup.options;
   const secret = o.secret === undefined ? undefined : typeof o.secret === 'string' ? new TextEncoder().encode(o.secret) : o.secret;
   return {
     ...(secret ? { secret } : {}),
+    ...(session.kemSharedSecret ? { kemSharedSecret: session.kemSharedSecret } : {}),
     ...(setup.srvCert ? { srvCert: setup.srvCert } : {}),
     trusted: setup.trusted,
     untrusted: setup.untrusted,
@@ -105,7 +108,7 @@ export async function checkResponse(
       : {}),
     ...(setup.options.unprotectedErrors ? { unprotectedErrors: true } : {}),
     ...(setup.outTrusted ? { outTrusted: setup.outTrusted } : {}),
-    verify: verifyOptions(setup),
+    verify: verifyOptions(setup, session),
     ...(setup.options.centralKeyGeneration && onGeneratedKey && isCertAnswer(input)
       ? { generatedKey: { decryptWith: await keyDecryption(setup), onKey: onGeneratedKey } }
       : {}),

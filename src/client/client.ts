@@ -254,6 +254,7 @@ export class CmpClient {
       implicitConfirm: this.#options.implicitConfirm ?? false,
       disableConfirm: this.#options.disableConfirm ?? false,
       ...(requestedKey ? { requestedPublicKey: toB64(requestedKey) } : {}),
+      ...(setup.protection.kind === 'kemMac' ? { kemProtected: true } : {}),
     };
     return { setup, spec, input };
   }
@@ -498,7 +499,11 @@ export class CmpClient {
 
   #exchangeInput(setup: ClientSetup) {
     const deadline = this.#deadline(setup);
-    return { transactionId: this.#transactionId(), ...(deadline !== undefined ? { deadline } : {}) };
+    return {
+      transactionId: this.#transactionId(),
+      ...(deadline !== undefined ? { deadline } : {}),
+      ...(setup.protection.kind === 'kemMac' ? { kemProtected: true } : {}),
+    };
   }
 
   async #exchange(name: ExchangeName, spec: SessionOptions): Promise<SingleExchangeOutput> {

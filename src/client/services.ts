@@ -8,6 +8,7 @@ import { waitUntilClock } from '../../machines/services';
 import { fromB64, toB64 } from '../bytes';
 import { certificateFromDer } from '../pki/certificate-cache';
 import { buildRequest, type SessionSpec } from './build-request';
+import { obtainKemCiphertext } from './kem-ciphertext-exchange';
 import { checkResponse, type SessionExpectations } from './check-response';
 import { adoptStoredRequest, replayedTransaction, type AdoptedRequest } from './stored-request';
 import type { ClientSetup, SessionTransfer } from './setup';
@@ -58,6 +59,11 @@ export function createSessionServices(setup: ClientSetup, session: SessionOption
   let immediateWaits = session.immediateWaits;
   let signer: X509Certificate | undefined;
   let generatedKey: Uint8Array | undefined;
+  // KEM-based MAC: this transaction's shared secret, from obtainKemCiphertext; only here, never in the machine.
+  let kemSharedSecret: Uint8Array | undefined;
+  const kemProtection = () =>
+    setup.protection.kind === 'kemMac' ? { ...setup.protection, ...(kemSharedSecret ? { sharedSecret: kemSharedSecret } : {}) } : undefined;
+  const expectations = () => (kemSharedSecret ? { ...session, kemSharedSecret } : session);
   const waitUntil: SessionServices['waitUntil'] = (input, signal) => {
     if (immediateWaits === undefined) return waitUntilClock(input, signal, setup.now);
     // A poll already due (a `waiting` ip asks for one at once, as OpenSSL does) is not a rest.
@@ -68,11 +74,24 @@ export function createSessionServices(setup: ClientSetup, session: SessionOption
     }
     return hold(signal);
   };
-  return {
+  const services: OpenSessionServices = {
     close,
     validatedSigner: () => signer,
     generatedKey: () => generatedKey,
-    buildRequest: (input) => buildRequest(setup, session, inStoredTransaction(input)),
+    async buildRequest(input) {
+      // A resumed session never has its KEM secret (it is not persisted): a new KEM exchange in the same transaction first.
+      if (setup.protection.kind === 'kemMac' && !kemSharedSecret) await services.obtainKemCiphertext!({ transaction: input.transaction });
+      return buildRequest(setup, session, inStoredTransaction(input), kemProtection());
+    },
+    async obtainKemCiphertext(input, signal) {
+      const exchange = async (der: string) =>
+        (await services.exchangeMessage({ der, bodyType: 'genm', ...(input.deadline !== undefined ? { deadline: input.deadline } : {}) }, signal))
+          .der;
+      const result = await obtainKemCiphertext(setup, session, inStoredTransaction(input), exchange);
+      kemSharedSecret?.fill(0);
+      kemSharedSecret = result.sharedSecret;
+      return result.output;
+    },
     async exchangeMessage(input, signal) {
       // As OpenSSL: each message gets -msg_timeout, cut to what the total timeout leaves.
       const perMessage = (setup.options.msgTimeout ?? DEFAULT_MSG_TIMEOUT_S) * 1000;
@@ -110,7 +129,7 @@ export function createSessionServices(setup: ClientSetup, session: SessionOption
     checkResponse: (input) =>
       checkResponse(
         setup,
-        session,
+        expectations(),
         adopted
           ? {
               ...input,
@@ -140,6 +159,7 @@ export function createSessionServices(setup: ClientSetup, session: SessionOption
       });
     },
   };
+  return services;
 }
 
 export type { CertRequestKind };

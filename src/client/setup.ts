@@ -25,6 +25,8 @@ export interface ClientSetup {
   /** Our protection certificate and key, when signing. */
   cert?: X509Certificate;
   key?: PrivateKeyHandle;
+  /** The key of `cert` when it is an ML-KEM key: requests are then protected with KemBasedMac (RFC 9810 section 5.1.3.4). */
+  kemKey?: MlKemPrivateKey;
   /** extraCerts of every request: our cert and its chain when signing, then -extracerts. */
   extraCertsOut: X509Certificate[];
   senderKID?: Uint8Array;
@@ -180,7 +182,13 @@ function ownChain(cert: X509Certificate, pool: X509Certificate[]): X509Certifica
  * A secret wins over cert and key, as in OpenSSL (ossl_cmp_msg_protect tries the secret first):
  * cert and key are then loaded, so that a bad file is still reported, but not used.
  */
-function protectionOf(o: CmpClientOptions, cert: X509Certificate | undefined, key: PrivateKeyHandle | undefined, digest: HashName): ProtectionConfig {
+function protectionOf(
+  o: CmpClientOptions,
+  cert: X509Certificate | undefined,
+  key: PrivateKeyHandle | undefined,
+  kemKey: MlKemPrivateKey | undefined,
+  digest: HashName,
+): ProtectionConfig {
   if (o.unprotectedRequests) return { kind: 'none' };
   if (o.secret !== undefined) {
     const secret = textBytes(o.secret);
@@ -189,6 +197,15 @@ function protectionOf(o: CmpClientOptions, cert: X509Certificate | undefined, ke
     const iterations = o.macIterations !== undefined ? { iterations: o.macIterations } : {};
     if (pbmac1) return { kind: 'pbmac1', secret, ...iterations };
     return { kind: 'pbm', secret, owf: digest, ...(macHash ? { mac: macHash } : {}), ...iterations };
+  }
+  if (cert && kemKey) {
+    if (!Buffer.from(kemKey.spki()).equals(Buffer.from(cert.publicKey.rawData))) {
+      throw new CmpError(ErrorCodes.ERR_CREDENTIALS, `cert: the certificate in ${sourceName(o.cert!)} does not match the ML-KEM key`, {
+        options: ['cert', 'key'],
+      });
+    }
+    // The shared secret comes from each transaction's KEM exchange (services.ts).
+    return { kind: 'kemMac' };
   }
   if (cert && key) {
     if (!publicKeyMatches(key, cert)) {
@@ -213,7 +230,8 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
   // first are the signer's chain and join the untrusted certificates (OSSL_CMP_CTX_build_cert_chain).
   const signerFile = o.cert !== undefined ? await certificatesOf(o.cert, 'cert', o.keyPass) : [];
   const cert = signerFile[0];
-  const key = o.key !== undefined ? await keyOf(o.key, o.keyPass, 'key') : undefined;
+  const kemKey = o.key !== undefined ? await labelled('key', () => mlKemKeyOf(o.key!)) : undefined;
+  const key = o.key !== undefined && !kemKey ? await keyOf(o.key, o.keyPass, 'key') : undefined;
   const newKemKey = o.newKey !== undefined ? await labelled('newKey', () => mlKemKeyOf(o.newKey!)) : undefined;
   const newKey = o.newKey !== undefined && !newKemKey ? await keyOf(o.newKey, o.newKeyPass, 'newKey') : undefined;
   const oldCert = o.oldCert !== undefined ? await certificateOf(o.oldCert, 'oldCert', o.keyPass) : undefined;
@@ -228,8 +246,9 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
   const subject = o.subject !== undefined ? nameOption(o.subject, 'subject') : undefined;
   const issuer = o.issuer !== undefined ? nameOption(o.issuer, 'issuer') : undefined;
   const serialNumber = o.serialNumber !== undefined ? serialNumberOption(o.serialNumber) : undefined;
-  const protection = protectionOf(o, cert, key, digest);
-  const signing = protection.kind === 'signature';
+  const protection = protectionOf(o, cert, key, kemKey, digest);
+  // A KEM certificate identifies us as a signer's does: in extraCerts and by its key identifier.
+  const signing = protection.kind === 'signature' || protection.kind === 'kemMac';
 
   // OpenSSL ossl_cmp_hdr_init: sender from our cert, else the cert to update, else -subject.
   const csrSubject = csr ? AsnConvert.parse(csr, CertificationRequest).certificationRequestInfo.subject : undefined;
@@ -273,6 +292,7 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
     protection,
     ...(cert ? { cert } : {}),
     ...(key ? { key } : {}),
+    ...(kemKey ? { kemKey } : {}),
     extraCertsOut,
     ...(senderKID ? { senderKID } : {}),
     sender: dn(senderName),

@@ -12,6 +12,7 @@ import type { HashName, PrivateKeyHandle, SignatureAlgorithm } from '../crypto/p
 import { CmpError, ErrorCodes } from '../errors';
 import { extraCertsBytes } from '../asn1/message-certs';
 import { requireSecret } from './mac-safety';
+import { kemMacAlgorithm, kemMacProtect, type KemMacSettings } from './kem-mac';
 import { computePbm, pbmAlgorithmId, senderPbmParameter } from './pbm';
 import { computePbmac1, readPbmac1Parameters, senderPbmac1AlgorithmId } from './pbmac1';
 import { chooseSignatureAlgorithm, signProtectedPart } from './signature';
@@ -52,6 +53,16 @@ export type ProtectionConfig =
       algorithm?: SignatureAlgorithm;
       /** Hash for the default algorithm. */
       digest?: HashName;
+    }
+  | {
+      /**
+       * KemBasedMac (RFC 9810 section 5.1.3.4) with the shared secret of this transaction's KEM
+       * exchange; absent until that exchange is done, and protecting then fails with ERR_NO_SECRET.
+       */
+      kind: 'kemMac';
+      sharedSecret?: Uint8Array;
+      /** Default kemMacDefaults: HKDF-SHA256, HMAC-SHA256, 32 bytes. */
+      settings?: KemMacSettings;
     };
 
 /**
@@ -98,6 +109,14 @@ export async function protectPkiMessage(msg: PKIMessage, config: ProtectionConfi
       msg.header.protectionAlg = choice.id;
       const part = protectedPartBytes(msg);
       return finish(msg, part, await signProtectedPart(choice.algorithm, config.key, part));
+    }
+    case 'kemMac': {
+      const sharedSecret = requireSecret(config.sharedSecret, 'KEM-based MAC protection');
+      const transactionID = msg.header.transactionID;
+      if (!transactionID) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'KEM-based MAC protection needs a transactionID');
+      msg.header.protectionAlg = kemMacAlgorithm(config.settings);
+      const part = protectedPartBytes(msg);
+      return finish(msg, part, kemMacProtect(msg.header.protectionAlg, sharedSecret, new Uint8Array(transactionID), part));
     }
     default:
       throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, `unknown protection kind ${String((config as { kind: unknown }).kind)}`);

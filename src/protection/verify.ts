@@ -14,6 +14,7 @@ import { signatureAlgorithmFromId } from '../crypto/algorithms';
 import { CmpError, ErrorCodes } from '../errors';
 import { VerificationBudget } from '../pki/verification-budget';
 import { constantTimeEqual, defaultIterationLimits, requireSecret, type IterationLimits } from './mac-safety';
+import { kemMacVerify } from './kem-mac';
 import { computePbm, readPbmParameter } from './pbm';
 import { computePbmac1, readPbmac1Parameters } from './pbmac1';
 import { checkPinnedSender, findSenderCertificate, type SignedMessage, type VerificationSettings } from './sender-cert';
@@ -21,6 +22,8 @@ import { checkPinnedSender, findSenderCertificate, type SignedMessage, type Veri
 export interface VerifyOptions {
   /** Shared secret for PasswordBasedMac / PBMAC1. */
   secret?: Uint8Array;
+  /** Shared secret of this transaction's KEM exchange, for KemBasedMac (RFC 9810 section 5.1.3.4). */
+  kemSharedSecret?: Uint8Array;
   /** Pinned server certificate: must be the signer, trusted directly (OpenSSL -srvcert). */
   srvCert?: X509Certificate;
   trusted: X509Certificate[];
@@ -42,7 +45,7 @@ export interface VerifyOptions {
 }
 
 export type VerifiedProtection =
-  { kind: 'mac'; algorithm: 'pbm' | 'pbmac1' } | { kind: 'signature'; signer: X509Certificate; chain: X509Certificate[] };
+  { kind: 'mac'; algorithm: 'pbm' | 'pbmac1' | 'kem' } | { kind: 'signature'; signer: X509Certificate; chain: X509Certificate[] };
 
 /**
  * Throws CmpError: ERR_PROTECTION_MISSING, ERR_NO_SECRET, ERR_PBM_ITERATIONS,
@@ -95,8 +98,14 @@ export async function verifyPkiMessageProtection(msg: PKIMessage, opts: VerifyOp
       checkMac(expected, protection, 'PBMAC1');
       return { kind: 'mac', algorithm: 'pbmac1' };
     }
+    case CmpOids.kemBasedMac: {
+      const sharedSecret = requireSecret(opts.kemSharedSecret, 'verifying KemBasedMac protection (no KEM exchange in this transaction)');
+      const transactionID = msg.header.transactionID;
+      if (!transactionID) throw new CmpError(ErrorCodes.ERR_PROTECTION_INVALID, 'KemBasedMac protection without a transactionID');
+      kemMacVerify(algorithm, sharedSecret, new Uint8Array(transactionID), part(), protection);
+      return { kind: 'mac', algorithm: 'kem' };
+    }
     case CmpOids.dhBasedMac:
-    case CmpOids.kemBasedMac:
       throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, `unsupported protection ${oidName(algorithm.algorithm) ?? algorithm.algorithm}`);
     default: {
       const signed: SignedMessage = {

@@ -15,6 +15,7 @@ import type { IncomingRequest, Reply, ServerContext } from './context';
 import { answerOrDelay, handleDelayedPollReq } from './delayed-delivery';
 import { handleCertRequest, handlePollReq } from './enrollment';
 import { handleGeneralMessage } from './general-message';
+import { answerKemCiphertextRequest, isKemCiphertextRequest, KemSecretStore } from './kem-ciphertext';
 import { checkRequestProtection, clientIdentity, protectionHint, type ProtectionHint } from './request-protection';
 import { Refusal, refuse } from './refusal';
 import { errorBody, lastResortError, writeResponse } from './response';
@@ -97,6 +98,7 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
       })
     : undefined;
   const counters = { requests: 0, errors: 0 };
+  const kemSecrets = new KemSecretStore(resolved.maxTransactions, resolved.transactionTimeoutMs, resolved.now);
   const ctx: ServerContext = {
     config: resolved,
     ...(ca ? { ca } : {}),
@@ -203,6 +205,18 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
     return written.der;
   }
 
+  /**
+   * The unprotected genm that starts KEM-based protection (kem-ciphertext.ts): it begins no
+   * transaction of its own, since the request it prepares starts one under the same transactionID.
+   */
+  async function kemCiphertextExchange(msg: PKIMessage): Promise<Uint8Array> {
+    notify(() => config.onRequest?.('genm', { retransmission: false }));
+    const holder = ctx.transactions.get(hex(msg.header.transactionID!))?.client;
+    const reply = await answerKemCiphertextRequest(msg, resolved, ca, kemSecrets, holder);
+    const written = await writeResponse(resolved, ca, { requestHeader: msg.header, hint: { kind: 'none' }, pvno: msg.header.pvno, body: reply.body });
+    return written.der;
+  }
+
   async function answer(der: Uint8Array): Promise<Uint8Array> {
     let msg: PKIMessage;
     try {
@@ -212,11 +226,11 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
       const why = e instanceof CmpError ? e.message : 'it cannot be decoded';
       return answerError(
         header,
-        header ? protectionHint(resolved, header) : { kind: 'unknown' },
+        header ? protectionHint(resolved, header, kemSecrets) : { kind: 'unknown' },
         new Refusal('badDataFormat', `the request is not a valid PKIMessage: ${why}`),
       );
     }
-    const hint = protectionHint(resolved, msg.header);
+    const hint = protectionHint(resolved, msg.header, kemSecrets);
     if (ca) {
       try {
         await ca.ready();
@@ -228,7 +242,8 @@ export function createCmpServer(config: CmpServerConfig): CmpServer {
     const started: { transaction?: Transaction } = {};
     try {
       const type = checkHeader(resolved, msg);
-      const protection = await checkRequestProtection(msg, resolved, ca);
+      if (isKemCiphertextRequest(msg)) return await kemCiphertextExchange(msg);
+      const protection = await checkRequestProtection(msg, resolved, ca, kemSecrets);
       const again = retransmitted(msg, type, clientIdentity(protection));
       notify(() => config.onRequest?.(type, { retransmission: again !== undefined }));
       if (again) return again;

@@ -14,21 +14,35 @@ import { CmpError } from '../errors';
 import { verifyPkiMessageProtection } from '../protection/verify';
 import type { CertificateAuthority } from './ca';
 import { secretFor, type ResolvedConfig, type ResolvedSecret } from './config';
+import type { KemSecretStore } from './kem-ciphertext';
 import { protectionFailInfo, refuse } from './refusal';
 
 export type ClientProtection =
   | { kind: 'mac'; algorithm: 'pbm' | 'pbmac1'; secret: ResolvedSecret }
-  | { kind: 'signature'; signer: X509Certificate; chain: X509Certificate[] }
+  /**
+   * Signed by `signer`, or (kemMac) MACed with the secret of a KEM exchange with `signer`, the
+   * client's KEM certificate: either way only the holder of its private key could protect it, so
+   * the same identity rules apply.
+   */
+  | { kind: 'signature'; signer: X509Certificate; chain: X509Certificate[]; kemMac?: true }
   | { kind: 'none' };
 
 /** What the request's header says about its protection, verified or not: the guide for the answer's. */
-export type ProtectionHint = { kind: 'mac'; algorithm: AlgorithmIdentifier; secret?: ResolvedSecret } | { kind: 'signature' } | { kind: 'none' };
+export type ProtectionHint =
+  | { kind: 'mac'; algorithm: AlgorithmIdentifier; secret?: ResolvedSecret }
+  | { kind: 'kemMac'; sharedSecret?: Uint8Array }
+  | { kind: 'signature' }
+  | { kind: 'none' };
 
 const macAlgorithms = new Set<string>([CmpOids.passwordBasedMac, CmpOids.pbmac1]);
 
-export function protectionHint(config: ResolvedConfig, header: PKIHeader | undefined): ProtectionHint {
+export function protectionHint(config: ResolvedConfig, header: PKIHeader | undefined, kemSecrets?: KemSecretStore): ProtectionHint {
   const algorithm = header?.protectionAlg;
   if (!algorithm) return { kind: 'none' };
+  if (algorithm.algorithm === CmpOids.kemBasedMac) {
+    const kem = header.transactionID ? kemSecrets?.get(new Uint8Array(header.transactionID)) : undefined;
+    return { kind: 'kemMac', ...(kem ? { sharedSecret: kem.sharedSecret } : {}) };
+  }
   if (macAlgorithms.has(algorithm.algorithm)) {
     const secret = secretFor(config, header.senderKID ? new Uint8Array(header.senderKID) : undefined);
     return { kind: 'mac', algorithm, ...(secret ? { secret } : {}) };
@@ -52,9 +66,15 @@ function isMissing(msg: PKIMessage): boolean {
   return !msg.header.protectionAlg || msg.protection === undefined;
 }
 
-async function verify(msg: PKIMessage, config: ResolvedConfig, ca: CertificateAuthority | undefined): Promise<ClientProtection> {
+async function verify(
+  msg: PKIMessage,
+  config: ResolvedConfig,
+  ca: CertificateAuthority | undefined,
+  kemSecrets: KemSecretStore | undefined,
+): Promise<ClientProtection> {
   const source = config.source;
   const algorithm = msg.header.protectionAlg!;
+  if (algorithm.algorithm === CmpOids.kemBasedMac) return verifyKemMac(msg, kemSecrets);
   const limits = {
     ...(source.minIterations !== undefined ? { minIterations: source.minIterations } : {}),
     ...(source.maxIterations !== undefined ? { maxIterations: source.maxIterations } : {}),
@@ -66,7 +86,7 @@ async function verify(msg: PKIMessage, config: ResolvedConfig, ca: CertificateAu
       refuse('wrongIntegrity', why, { endsTransaction: false });
     }
     const verified = await verifyPkiMessageProtection(msg, { secret: secret!.secret, trusted: [], untrusted: [], ...limits });
-    return { kind: 'mac', algorithm: verified.kind === 'mac' ? verified.algorithm : 'pbm', secret: secret! };
+    return { kind: 'mac', algorithm: verified.kind === 'mac' && verified.algorithm === 'pbmac1' ? 'pbmac1' : 'pbm', secret: secret! };
   }
   const anchors = ca?.trustAnchors ?? [];
   const trusted = [...(source.srvTrusted ?? []), ...anchors, ...(ca && anchors.length === 0 ? [ca.cert] : [])];
@@ -84,6 +104,14 @@ async function verify(msg: PKIMessage, config: ResolvedConfig, ca: CertificateAu
   return { kind: 'signature', signer: verified.signer, chain: verified.chain };
 }
 
+/** KemBasedMac with the secret of this transaction's KEM exchange (kem-ciphertext.ts); the client is its KEM certificate. */
+async function verifyKemMac(msg: PKIMessage, kemSecrets: KemSecretStore | undefined): Promise<ClientProtection> {
+  const kem = kemSecrets?.get(new Uint8Array(msg.header.transactionID!));
+  if (!kem) refuse('wrongIntegrity', 'KemBasedMac protection, but no KEM ciphertext was exchanged in this transaction', { endsTransaction: false });
+  await verifyPkiMessageProtection(msg, { kemSharedSecret: kem!.sharedSecret, trusted: [], untrusted: [] });
+  return { kind: 'signature', signer: kem!.certificate, chain: kem!.chain, kemMac: true };
+}
+
 /**
  * Verifies the protection of `msg` as `config` requires. Refusals: badMessageCheck (missing or
  * wrong protection), wrongIntegrity (a kind of protection this server is not set up for),
@@ -93,6 +121,7 @@ export async function checkRequestProtection(
   msg: PKIMessage,
   config: ResolvedConfig,
   ca: CertificateAuthority | undefined,
+  kemSecrets?: KemSecretStore,
 ): Promise<ClientProtection> {
   const source = config.source;
   if (isMissing(msg)) {
@@ -101,7 +130,7 @@ export async function checkRequestProtection(
     return refuse('badMessageCheck', 'the request is not protected', { endsTransaction: false });
   }
   try {
-    return await verify(msg, config, ca);
+    return await verify(msg, config, ca, kemSecrets);
   } catch (e) {
     if (source.acceptUnprotected) return { kind: 'none' };
     if (e instanceof CmpError) {

@@ -79,6 +79,11 @@ function chooseProtection(config: ResolvedConfig, hint: ResponseInput['hint'], i
   const source = config.source;
   if (source.sendUnprotected || (isError && source.sendUnprotErr) || hint.kind === 'unknown') return { kind: 'none' };
   const signature = config.signer ? ({ kind: 'signature', key: config.signer.key, cert: config.signer.cert } as const) : undefined;
+  if (hint.kind === 'kemMac') {
+    // Without the transaction's secret (none exchanged, or expired) the answer cannot be KEM-MACed.
+    if (hint.sharedSecret) return { kind: 'kemMac', sharedSecret: hint.sharedSecret };
+    return signature ?? { kind: 'none' };
+  }
   if (hint.kind === 'mac') {
     const secret = hint.secret?.secret ?? config.defaultSecret;
     if (secret) return macProtection(hint.algorithm, secret);

@@ -281,8 +281,20 @@ function checkWaiting(snapshot: Obj, checkContext: (ctx: Obj, path: string) => n
 
 function checkEnrollmentContext(ctx: Obj, path: string, confirming: boolean): number {
   const confirmation = confirming ? ['enrolled', 'acceptance'] : [];
-  onlyKeys(ctx, path, ['kind', 'transaction', 'deadline', 'implicitConfirm', 'disableConfirm', 'polls', 'checkAfter', 'nextPollAt', ...confirmation]);
+  onlyKeys(ctx, path, [
+    'kind',
+    'transaction',
+    'deadline',
+    'implicitConfirm',
+    'disableConfirm',
+    'kemProtected',
+    'polls',
+    'checkAfter',
+    'nextPollAt',
+    ...confirmation,
+  ]);
   oneOf(ctx.kind, `${path}.kind`, CERT_REQUEST_KINDS);
+  if (ctx.kemProtected !== undefined) bool(ctx.kemProtected, `${path}.kemProtected`);
   bool(ctx.implicitConfirm, `${path}.implicitConfirm`);
   bool(ctx.disableConfirm, `${path}.disableConfirm`);
   if (confirming) {
@@ -301,7 +313,8 @@ const checkConfirmationWaiting = (snapshot: Obj) => checkWaiting(snapshot, (ctx,
 /** The revocation or general machine waiting for its delayed rp or genp. */
 const checkSingleExchangeWaiting = (snapshot: Obj) =>
   checkWaiting(snapshot, (ctx, path) => {
-    onlyKeys(ctx, path, ['transaction', 'deadline', 'polls', 'checkAfter', 'nextPollAt']);
+    onlyKeys(ctx, path, ['transaction', 'deadline', 'kemProtected', 'polls', 'checkAfter', 'nextPollAt']);
+    if (ctx.kemProtected !== undefined) bool(ctx.kemProtected, `${path}.kemProtected`);
     return checkWaitingContext(ctx, path);
   });
 

@@ -76,11 +76,20 @@ function rootCaKeyUpdate(ctx: ServerContext, oldRoot: Certificate | undefined): 
 async function crls(ctx: ServerContext, itav: InfoTypeAndValue): Promise<InfoTypeAndValue> {
   const statuses = value(itav, CRLStatusListValue, 'crlStatusList');
   const configured = ctx.config.source.rspCrl;
+  if (configured !== undefined && statuses.length !== 1)
+    refuse('badRequest', `crlStatusList must hold one CRLStatus, this one holds ${statuses.length}`);
   const der = configured ?? (ctx.ca ? await ctx.ca.crl() : undefined);
   if (!der) return createInfoTypeAndValue(CmpOids.idItCrls);
   const crl = AsnConvert.parse(der, CertificateList);
   const issuer = canonicalNameKey(canonicalName(crl.tbsCertList.issuer));
   const thisUpdate = crl.tbsCertList.thisUpdate.getTime();
+  if (configured !== undefined) {
+    // OpenSSL's mock (check_client_crl): an issuer named must be the -rsp_crl's, by its first name,
+    // a directory name (RFC 9483 section 4.3.4); any distribution point name means the -rsp_crl.
+    const first = statuses[0]!.source.issuer?.[0];
+    if (first && !first.directoryName) refuse('badRequest', 'the CRL source names its issuer by another name than a directory name');
+    if (first && canonicalNameKey(canonicalName(first.directoryName!)) !== issuer) refuse('badRequest', 'unknown CRL issuer');
+  }
   const wanted = statuses.some((status) => {
     const names = status.source.issuer ?? [];
     // The CA's certificates carry no CRL distribution point, so only an issuer name can point to

@@ -248,6 +248,17 @@ describe('-infotype crlStatusList', () => {
     ]);
   });
 
+  it("is refused, as by OpenSSL's mock, when the CRL source names another issuer than the -rsp_crl's: nothing written", async () => {
+    writeFileSync(file('other.crl'), 'left from an earlier run');
+    const run = await cmpflow([
+      ...mock(),
+      ...['-rsp_crl', file('newer.crl.der'), '-infotype', 'crlStatusList', '-crlcert', pki.intermediate.certPath, '-crlout', file('other.crl')],
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.errors.join('\n')).toContain('unknown CRL issuer');
+    expect(readFileSync(file('other.crl'), 'utf8')).toBe('left from an earlier run');
+  });
+
   it('no newer CRL: says so and removes what -crlout held, so no stale CRL passes for the answer', async () => {
     writeFileSync(file('stale.crl'), 'left from an earlier run');
     const run = await cmpflow([

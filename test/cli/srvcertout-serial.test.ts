@@ -52,11 +52,8 @@ const signingMock = () => [
   '-rsp_cert',
   pki.enrolled.certPath,
 ];
-const signedClient = (server: MockServer) => [
-  '-config',
-  '',
-  '-server',
-  server.url,
+/** The client's signing credentials and the trust it places in the server's. */
+const signedCredentials = () => [
   '-cert',
   pki.client.certPath,
   '-key',
@@ -68,6 +65,7 @@ const signedClient = (server: MockServer) => [
   '-msg_timeout',
   '10',
 ];
+const signedClient = (server: MockServer) => ['-config', '', '-server', server.url, ...signedCredentials()];
 
 /** cmpflow's embedded mock with -rsp_cert, MAC-protected both ways. */
 const embeddedMac = () => [
@@ -133,6 +131,21 @@ describe('-srvcertout', () => {
       expect(run.code).toBe(0);
       expect(derOf(srvcert).equals(Buffer.from(pki.server.certDer))).toBe(true);
     });
+  });
+
+  it("saves the certificate that signed the embedded CA's last answer (an rr), byte for byte as its extraCerts carried it", async () => {
+    const srvcert = file('embedded-server.pem');
+    const rp = file('embedded-rp.der');
+    const run = await cmpflow([
+      ...['-config', '', '-use_mock_srv', '-srv_cert', pki.server.certPath, '-srv_key', pki.server.keyPath, '-srv_trusted', pki.trustedPath],
+      ...['-srv_untrusted', pki.untrustedPath, '-rsp_cert', pki.enrolled.certPath],
+      ...signedCredentials(),
+      ...['-cmd', 'rr', '-oldcert', pki.enrolled.certPath, '-rspout', rp, '-srvcertout', srvcert],
+    ]);
+    expect({ code: run.code, errors: run.errors }).toEqual({ code: 0, errors: [] });
+    const signer = AsnConvert.parse(readFileSync(rp), PKIMessage).extraCerts![0]!;
+    expect(derOf(srvcert)).toEqual(Buffer.from(AsnConvert.serialize(signer)));
+    expect(derOf(srvcert)).toEqual(Buffer.from(pki.server.certDer));
   });
 
   it('removes the file after a MAC-protected transaction, where no server certificate was validated', async () => {

@@ -6,10 +6,24 @@
  * message in both directions is protected with KemBasedMac keyed from the decapsulated secret.
  */
 import { X509Certificate } from '@peculiar/x509';
-import { CmpOids, decodeDer, decodePkiMessage, KemCiphertextInfo, pkiBodyType, protectedPartBytes, type PKIMessage } from '../../src/asn1';
+import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import {
+  CmpOids,
+  decodeDer,
+  decodePkiMessage,
+  encodeDer,
+  encodePkiMessage,
+  KemBMParameter,
+  KemCiphertextInfo,
+  PKIHeader,
+  PKIMessage,
+  pkiBodyType,
+  protectedPartBytes,
+} from '../../src/asn1';
+import { toArrayBuffer } from '../../src/bytes';
 import { CmpClient } from '../../src/client';
 import { encodePem } from '../../src/credentials';
-import { getCryptoProvider } from '../../src/crypto';
+import { getCryptoProvider, Oids } from '../../src/crypto';
 import { generateMlKemKey, type MlKemPrivateKey } from '../../src/crypto/ml-kem';
 import { createCmpServer, createThrowawayCa, listen, type CmpServer, type ThrowawayCa } from '../../src/server';
 import type { CmpClientOptions } from '../../src/options';
@@ -181,6 +195,41 @@ describe('KEM-based MAC protection between the client and the embedded CA', () =
     const newKey = await getCryptoProvider().generateKey({ type: 'ec', curve: 'P-256' });
     const failure = new CmpClient({ ...kemOptions(url, device), newKey, subject: '/CN=kem device', interceptTransfer: tamper }).cr();
     await expect(failure).rejects.toMatchObject({ failInfo: expect.arrayContaining(['badMessageCheck']) });
+  });
+
+  describe.each([
+    ['an unsupported KDF (HKDF with SHA-1 is no RFC 8619 OID)', { kdf: '1.2.840.113549.1.9.16.3.27' }, 'badAlg'],
+    ['an unsupported MAC (hmacWithSHA1)', { mac: Oids.hmacWithSHA1 }, 'badAlg'],
+    ['a key length above 64 octets', { len: 4096n }, 'badMessageCheck'],
+    ['a kemContext above 1024 octets', { kemContext: new Uint8Array(2048).buffer }, 'badMessageCheck'],
+  ] as const)('a cr whose KemBMParameter asks for %s', (_what, change, failInfo) => {
+    it(`is refused by the CA (${failInfo}), whose error answer is KemBasedMac-protected all the same`, async () => {
+      const { messages, intercept } = recorder();
+      const rewrite =
+        (send: Transfer): Transfer =>
+        async (der, options) => {
+          const msg = decodePkiMessage(der);
+          if (!msg.body.cr) return send(der, options);
+          const defaults = decodeDer(msg.header.protectionAlg!.parameters!, KemBMParameter);
+          const params = new KemBMParameter({
+            kdf: new AlgorithmIdentifier({ algorithm: 'kdf' in change ? change.kdf : defaults.kdf.algorithm }),
+            ...('kemContext' in change ? { kemContext: change.kemContext } : {}),
+            len: 'len' in change ? change.len : defaults.len,
+            mac: new AlgorithmIdentifier({ algorithm: 'mac' in change ? change.mac : defaults.mac.algorithm }),
+          });
+          const header = new PKIHeader({
+            ...msg.header,
+            protectionAlg: new AlgorithmIdentifier({ algorithm: CmpOids.kemBasedMac, parameters: toArrayBuffer(encodeDer(params)) }),
+          });
+          return send(encodePkiMessage(new PKIMessage({ header, body: msg.body, protection: msg.protection! })), options);
+        };
+      const newKey = await getCryptoProvider().generateKey({ type: 'ec', curve: 'P-256' });
+      const both = (send: Transfer) => intercept(rewrite(send));
+      const failure = new CmpClient({ ...kemOptions(url, device), newKey, subject: '/CN=kem device', interceptTransfer: both }).cr();
+      await expect(failure).rejects.toMatchObject({ failInfo: [failInfo] });
+      expect(bodies(messages)).toEqual(['genm', 'genp', 'cr', 'error']);
+      expect(messages[3]!.header.protectionAlg!.algorithm).toBe(CmpOids.kemBasedMac);
+    });
   });
 
   it('a KEM certificate from a CA this one does not trust is refused at the genm (signerNotTrusted)', async () => {

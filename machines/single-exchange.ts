@@ -7,6 +7,8 @@
  *                  │   └──► waiting ⇄ polling ─► answered
  *                  └── rejection / invalid response / timeout ─► failed
  *
+ * A session protected with KEM-based MAC starts with kemCiphertextExchange (kem-ciphertext.ts).
+ *
  * requesting and polling are one round trip each: building → sending → checking. `waiting` is the
  * only quiet state (tag `persistable`), as in the enrollment machine. What the answer means (e.g.
  * rr's revocationWarning is a success with a warning) is decided by the checkResponse service; the

@@ -4,13 +4,14 @@
  * default for a KEM key), then uses `-cert kem.crt -key kem.key` as its only credential: -cmd cr
  * and -cmd kur each start with the genm/genp KEM exchange and are KemBasedMac-protected after it.
  */
-import { writeFileSync } from 'fs';
+import { readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { encodePem } from '../../src/credentials';
+import { getCryptoProvider } from '../../src/crypto';
 import { generateMlKemKey } from '../../src/crypto/ml-kem';
-import { certIn } from '../support/cli-server';
+import { certIn, serveCli } from '../support/cli-server';
 import { macClientArgs } from '../support/cli-args';
-import { scratchDir, spawnCmpflow, type SpawnedCli } from './run-support';
+import { cmpflow, scratchDir, spawnCmpflow, type SpawnedCli } from './run-support';
 
 const SECRET = 'kem-cli-secret';
 let dir: string;
@@ -45,6 +46,13 @@ afterAll(async () => {
 async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
   const run = await spawnCmpflow(['-config', '', '-server', url, ...args], { cwd: dir }).done;
   return { code: run.code, stderr: run.stderr };
+}
+
+/** An EC key: the certificate for it comes in clear, so a resumed session needs no -newkey. */
+async function ecKeyFile(name: string): Promise<string> {
+  const key = await getCryptoProvider().generateKey({ type: 'ec', curve: 'P-256' });
+  writeFileSync(file(name), encodePem('PRIVATE KEY', await getCryptoProvider().exportPrivateKey(key)), { mode: 0o600 });
+  return file(name);
 }
 
 function pkcs8File(name: string): string {
@@ -108,3 +116,53 @@ it('an ML-KEM certificate enrolled with -popo 2 then protects cr and kur with Ke
   expect(run.stderr).toMatch(/-cert: the certificate in .*kem.crt does not match the ML-KEM -key \(ERR_CREDENTIALS\)/);
   expect(received()).toHaveLength(8);
 }, 180_000);
+
+it('a -nowait -session cr waits with no trace of the shared secret in the file; -resume with the KEM key finishes it', async () => {
+  const polling = await serveCli(['-port', '0', '-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`, '-poll_count', '2', '-check_after', '1'], dir);
+  try {
+    const run = (args: string[]) => cmpflow(['-config', '', '-server', polling.url, ...args], { cwd: dir });
+    const kemKey = pkcs8File('waiting-kem.key');
+    const enrol = await run([
+      ...macClientArgs(SECRET, 'waiter'),
+      '-cmd',
+      'ir',
+      '-newkey',
+      kemKey,
+      '-subject',
+      '/CN=kem waiter',
+      '-certout',
+      file('waiting-kem.crt'),
+      '-cacertsout',
+      file('waiting-ca.crt'),
+    ]);
+    expect({ code: enrol.code, errors: enrol.errors }).toEqual({ code: 0, errors: [] });
+    const kem = ['-cert', file('waiting-kem.crt'), '-key', kemKey, '-trusted', file('waiting-ca.crt')];
+    const session = file('kem-session.json');
+    const started = await run([
+      ...kem,
+      '-cmd',
+      'cr',
+      '-newkey',
+      await ecKeyFile('waiting-new.key'),
+      '-subject',
+      '/CN=kem waiter',
+      '-certout',
+      file('waiting-new.crt'),
+      '-session',
+      session,
+      '-nowait',
+    ]);
+    expect({ code: started.code, errors: started.errors }).toEqual({ code: 3, errors: [] });
+    const saved = readFileSync(session, 'utf8');
+    expect(saved).toContain('kemProtected');
+    expect(saved).not.toMatch(/sharedSecret|kemSharedSecret/);
+    expect(saved).not.toContain(readFileSync(kemKey, 'utf8').split('\n')[1]);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const done = await run(['-resume', session, '-key', kemKey]);
+    expect({ code: done.code, errors: done.errors }).toEqual({ code: 0, errors: [] });
+    expect(certIn(file('waiting-new.crt')).subject).toBe('CN=kem waiter');
+  } finally {
+    polling.stop();
+    await polling.exit;
+  }
+}, 120_000);

@@ -47,10 +47,10 @@ afterAll(async () => {
 
 async function start(
   authority: ThrowawayCa = ca,
-  extra: { pollCount?: number; checkAfter?: number } = {},
+  extra: { pollCount?: number; checkAfter?: number; now?: () => Date } = {},
 ): Promise<{ server: CmpServer; url: string }> {
   // One MAC reference per device: a reference may only ever request its first subject.
-  const secrets = ['kem device', 'kem updated', 'kem leaving', 'kem waiting', 'foreign device'].map((ref) => ({ ref, secret: SECRET }));
+  const secrets = ['kem device', 'kem updated', 'kem leaving', 'kem waiting', 'kem late', 'foreign device'].map((ref) => ({ ref, secret: SECRET }));
   const server = createCmpServer({ ...authority.serverConfig(), secrets, checkAfter: 0, ...extra });
   const listener = await listen(server);
   closers.push(() => listener.close());
@@ -152,10 +152,11 @@ describe('KEM-based MAC protection between the client and the embedded CA', () =
     expect(protections(messages.slice(2))).toEqual([CmpOids.kemBasedMac, CmpOids.kemBasedMac]);
   });
 
-  it('rr: the device revokes its own KEM certificate', async () => {
+  it('rr: the device revokes its own KEM certificate, which the CA then refuses for KEM exchanges (certRevoked)', async () => {
     const leaving = await enrolKemDevice(url, ca, 'kem leaving');
     await new CmpClient({ ...kemOptions(url, leaving), oldCert: leaving.certPem }).rr();
     expect(server.state.ca!.record(new X509Certificate(leaving.certPem).serialNumber)!.revocation).toBeDefined();
+    await expect(new CmpClient(kemOptions(url, leaving)).getCaCerts()).rejects.toMatchObject({ failInfo: ['certRevoked'] });
   });
 
   it('a response whose KemBasedMac was altered is refused by the client (ERR_PROTECTION_INVALID)', async () => {
@@ -230,6 +231,22 @@ describe('KEM-based MAC protection between the client and the embedded CA', () =
       expect(bodies(messages)).toEqual(['genm', 'genp', 'cr', 'error']);
       expect(messages[3]!.header.protectionAlg!.algorithm).toBe(CmpOids.kemBasedMac);
     });
+  });
+
+  it('the CA forgets a transaction’s shared secret after transactionTimeoutMs without a message (wrongIntegrity)', async () => {
+    let skew = 0;
+    const late = await start(ca, { now: () => new Date(Date.now() + skew) });
+    const lateDevice = await enrolKemDevice(late.url, ca, 'kem late');
+    // The cr arrives 301 s after the genp: the default transactionTimeoutMs is 300 s.
+    const pause =
+      (send: Transfer): Transfer =>
+      async (der, options) => {
+        if (decodePkiMessage(der).body.cr) skew = 301_000;
+        return send(der, options);
+      };
+    const newKey = await getCryptoProvider().generateKey({ type: 'ec', curve: 'P-256' });
+    const failure = new CmpClient({ ...kemOptions(late.url, lateDevice), newKey, subject: '/CN=kem late', interceptTransfer: pause }).cr();
+    await expect(failure).rejects.toMatchObject({ failInfo: ['wrongIntegrity'] });
   });
 
   it('a KEM certificate from a CA this one does not trust is refused at the genm (signerNotTrusted)', async () => {

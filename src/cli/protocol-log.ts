@@ -5,7 +5,7 @@
  * ids; it never sees credentials, which stay in the services.
  */
 import { ErrorCodes } from '../errors';
-import type { CliLog } from './log';
+import { LogLevel, type CliLog } from './log';
 import type { PollProgress } from './progress';
 
 type Json = Record<string, unknown>;
@@ -40,6 +40,9 @@ export interface ProtocolLog {
 export function createProtocolLog(log: CliLog, progress?: PollProgress, server?: string): ProtocolLog {
   let announced = server === undefined;
   let certRequest: string | undefined;
+  // Whether the session's kind is known (from its init event or one snapshot): a genm or rr has no
+  // certRequest, and reading every snapshot's context for it would sanitise each one in vain.
+  let kindKnown = false;
   let lastSent: string | undefined;
   let polls = 0;
   let stopWait: (() => void) | undefined;
@@ -74,9 +77,13 @@ export function createProtocolLog(log: CliLog, progress?: PollProgress, server?:
 
   const observe = (raw: unknown): void => {
     const e = asObject(raw);
-    if (e?.type === '@xstate.snapshot' && certRequest === undefined) {
+    if (e?.type === '@xstate.snapshot') {
+      if (kindKnown) return;
       // A session restored from a file has no init event to tell what it requested.
-      const kind = asString(asObject(asObject(e.snapshot)?.context)?.kind);
+      const context = asObject(asObject(e.snapshot)?.context);
+      if (context === undefined) return;
+      kindKnown = true;
+      const kind = asString(context.kind);
       if (kind !== undefined && CERT_RESPONSE[kind] !== undefined) certRequest = kind;
       return;
     }
@@ -90,8 +97,9 @@ export function createProtocolLog(log: CliLog, progress?: PollProgress, server?:
       const transactionId = asString(input?.transactionId);
       if (transactionId !== undefined) {
         certRequest = asString(input?.kind);
+        kindKnown = true;
         polls = 0;
-        log.debug(`Starting new transaction with ID=${colonHex(transactionId)}`);
+        if (log.enabled(LogLevel.DEBUG)) log.debug(`Starting new transaction with ID=${colonHex(transactionId)}`);
       }
       const until = input?.until;
       if (typeof until === 'number' && progress) {

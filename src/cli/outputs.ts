@@ -11,6 +11,7 @@ import { oidName } from '../asn1/oids';
 import { encodePem } from '../credentials/pem';
 import { encryptPrivateKeyInfo } from '../credentials/pkcs8-encryption';
 import { mlDsaVariantOfPkcs8 } from '../crypto/ml-dsa';
+import { isMlKemPkcs8 } from '../crypto/ml-kem';
 import { CmpError, ErrorCodes } from '../errors';
 import type { CliLog } from './log';
 
@@ -99,11 +100,11 @@ async function saveGeneratedKey(pkcs8: Uint8Array, file: string, pass: string | 
 }
 
 /**
- * node:crypto writes the key types it knows; an ML-DSA key (which Node 20 cannot hold) is written as the
- * PKCS#8 it came in, encrypted the same way (PBES2, AES-256-CBC) by cmpflow's own PBES2 code.
+ * node:crypto writes the key types it knows; an ML-DSA or ML-KEM key (which Node 20 cannot hold) is written
+ * as the PKCS#8 it came in (the seed form), encrypted the same way (PBES2, AES-256-CBC) by cmpflow's own PBES2 code.
  */
 function generatedKeyPem(pkcs8: Uint8Array, pass: string | undefined): string {
-  if (mlDsaVariantOfPkcs8(pkcs8) !== undefined) {
+  if (mlDsaVariantOfPkcs8(pkcs8) !== undefined || isMlKemPkcs8(pkcs8)) {
     return pass !== undefined ? encodePem('ENCRYPTED PRIVATE KEY', encryptPrivateKeyInfo(pkcs8, pass)) : encodePem('PRIVATE KEY', pkcs8);
   }
   const key = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });

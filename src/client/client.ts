@@ -15,6 +15,7 @@ import { revocationMachine } from '../../machines/revocation';
 import { bindServices, systemActors } from '../../machines/services';
 import type { SingleExchangeOutput } from '../../machines/single-exchange';
 import { getCryptoProvider, type PrivateKeyHandle } from '../crypto';
+import { isMlKemPkcs8, mlKemPrivateKeyFromPkcs8, type MlKemPrivateKey } from '../crypto/ml-kem';
 import { CmpError } from '../errors';
 import { fromB64, toB64 } from '../bytes';
 import { certificateFromDer } from '../pki/certificate-cache';
@@ -46,6 +47,8 @@ export interface EnrollmentResult {
   polls: number;
   /** With centralKeyGeneration: the key the CA generated, checked against the certificate. */
   privateKey?: PrivateKeyHandle;
+  /** With centralKeyGeneration of an ML-KEM key, which is no PrivateKeyHandle (it signs nothing): that key, checked likewise. */
+  kemPrivateKey?: MlKemPrivateKey;
   /**
    * The same key as PKCS#8 DER, for writing it out. Not enumerable, like a PrivateKeyHandle's key
    * material, so that logging or serialising the result never shows it.
@@ -56,7 +59,8 @@ export interface EnrollmentResult {
 /** Adds the centrally generated key to an enrollment's result (see EnrollmentResult.privateKeyPkcs8). */
 async function withGeneratedKey(result: EnrollmentResult, pkcs8: Uint8Array | undefined): Promise<EnrollmentResult> {
   if (!pkcs8) return result;
-  result.privateKey = await getCryptoProvider().importPrivateKey(pkcs8);
+  if (isMlKemPkcs8(pkcs8)) result.kemPrivateKey = mlKemPrivateKeyFromPkcs8(pkcs8);
+  else result.privateKey = await getCryptoProvider().importPrivateKey(pkcs8);
   Object.defineProperty(result, 'privateKeyPkcs8', { value: pkcs8, enumerable: false });
   return result;
 }

@@ -10,7 +10,7 @@ import type { ClientSetup } from './setup';
 
 export function popoMethod(setup: ClientSetup): PopoMethod {
   const configured = setup.options.popo;
-  if (setup.newKemKey && configured === 1) {
+  if (setup.newKemKey && configured === 1 && !setup.options.centralKeyGeneration) {
     throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'popo: an ML-KEM key cannot sign; use 2 (keyEncipherment)', { options: ['popo', 'newKey'] });
   }
   // X25519 and X448 keys only agree on keys (RFC 8410): keyAgreement is their one proof of possession.

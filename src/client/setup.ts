@@ -108,8 +108,8 @@ export async function certificateOf(input: CertificateInput, option: string, pas
   return (await certificatesOf(input, option, passphrase))[0]!;
 }
 
-function mlKemKeyOf(input: KeyInput): MlKemPrivateKey | undefined {
-  return typeof input === 'object' && !(input instanceof Uint8Array) ? undefined : mlKemPrivateKeyIn(input, 'private key');
+async function mlKemKeyOf(input: KeyInput, passphrase?: string): Promise<MlKemPrivateKey | undefined> {
+  return typeof input === 'object' && !(input instanceof Uint8Array) ? undefined : mlKemPrivateKeyIn(input, 'private key', passphrase);
 }
 
 export async function keyOf(input: KeyInput, passphrase: string | undefined, option: string): Promise<PrivateKeyHandle> {
@@ -230,9 +230,9 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
   // first are the signer's chain and join the untrusted certificates (OSSL_CMP_CTX_build_cert_chain).
   const signerFile = o.cert !== undefined ? await certificatesOf(o.cert, 'cert', o.keyPass) : [];
   const cert = signerFile[0];
-  const kemKey = o.key !== undefined ? await labelled('key', () => mlKemKeyOf(o.key!)) : undefined;
+  const kemKey = o.key !== undefined ? await labelled('key', () => mlKemKeyOf(o.key!, o.keyPass)) : undefined;
   const key = o.key !== undefined && !kemKey ? await keyOf(o.key, o.keyPass, 'key') : undefined;
-  const newKemKey = o.newKey !== undefined ? await labelled('newKey', () => mlKemKeyOf(o.newKey!)) : undefined;
+  const newKemKey = o.newKey !== undefined ? await labelled('newKey', () => mlKemKeyOf(o.newKey!, o.newKeyPass)) : undefined;
   const newKey = o.newKey !== undefined && !newKemKey ? await keyOf(o.newKey, o.newKeyPass, 'newKey') : undefined;
   const oldCert = o.oldCert !== undefined ? await certificateOf(o.oldCert, 'oldCert', o.keyPass) : undefined;
   const srvCert = o.srvCert !== undefined ? await certificateOf(o.srvCert, 'srvCert', o.otherPass) : undefined;

@@ -8,6 +8,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { AsymmetricKeyPackage, OneAsymmetricKey } from '@peculiar/asn1-asym-key';
 import { CmpError, ErrorCodes } from '../errors';
 import { importMlDsaPrivateKey, mlDsaVariantOfPkcs8 } from '../crypto/ml-dsa';
+import { isMlKemPkcs8, mlKemPrivateKeyFromPkcs8 } from '../crypto/ml-kem';
 import type { PrivateKeyHandle } from '../crypto/provider';
 import { CmsOids, envelope, openEnvelope, type EnvelopeKey, type EnvelopeRecipient } from './enveloped-data';
 import { isKeyGenerationAuthority, signContent, verifySignedContent } from './signed-data';
@@ -24,7 +25,7 @@ export interface KeyGenerationAuthority {
 
 /**
  * The EnvelopedData DER that carries `privateKey` (a node:crypto key, or PKCS#8 DER for keys node:crypto
- * cannot hold, such as ML-DSA in RFC 9881's seed form) to `recipient`, signed by `kga`.
+ * cannot hold, such as ML-DSA and ML-KEM in the seed forms of RFC 9881 and RFC 9935) to `recipient`, signed by `kga`.
  */
 export function sealGeneratedKey(privateKey: KeyObject | Uint8Array, kga: KeyGenerationAuthority, recipient: EnvelopeRecipient): Uint8Array {
   const pkcs8 = privateKey instanceof Uint8Array ? privateKey : privateKey.export({ format: 'der', type: 'pkcs8' });
@@ -72,10 +73,14 @@ export function openGeneratedKey(envelopedData: Parameters<typeof openEnvelope>[
   return { pkcs8, signer: verified.signer, certificates: verified.certificates };
 }
 
-/** Refuses a delivered key that cannot be read; an ML-DSA key must also be consistent in itself (RFC 9881 section 8). */
+/**
+ * Refuses a delivered key that cannot be read; an ML-DSA or ML-KEM key must also be consistent in itself
+ * (RFC 9881 section 8; RFC 9935: a "both" key's seed and expanded key agree, an expanded key's H(ek) holds).
+ */
 function readableKey(pkcs8: Uint8Array): void {
   try {
     if (mlDsaVariantOfPkcs8(pkcs8) !== undefined) importMlDsaPrivateKey(pkcs8);
+    else if (isMlKemPkcs8(pkcs8)) mlKemPrivateKeyFromPkcs8(pkcs8);
     else createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
   } catch (e) {
     throw new CmpError(ErrorCodes.ERR_CREDENTIALS, 'the delivered private key cannot be read', { cause: e });

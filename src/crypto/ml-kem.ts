@@ -10,6 +10,7 @@
  * the seed is written when known (it is what FIPS 203's ML-KEM.KeyGen_internal starts from).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { inspect } from 'node:util';
 import type * as NobleMlKem from '@noble/post-quantum/ml-kem.js';
 import { AsnConvert, AsnParser, AsnProp, AsnPropTypes, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
@@ -125,6 +126,11 @@ export class MlKemPrivateKey {
   toJSON(): string {
     return `[${this.variant} private key]`;
   }
+
+  /** console.log and util.inspect show what toJSON shows, never the key's bytes. */
+  [inspect.custom](): string {
+    return this.toJSON();
+  }
 }
 
 /** FIPS 203 ML-KEM.KeyGen from a fresh (or, for tests, the given) 64-byte seed d||z. */
@@ -230,4 +236,22 @@ export function mlKemEncapsulate(
   if (!key) throw new CmpError(ErrorCodes.ERR_UNSUPPORTED_ALGORITHM, 'the key is not an ML-KEM key');
   const { cipherText, sharedSecret } = implementation(key.variant).encapsulate(key.publicKey, randomness);
   return { variant: key.variant, cipherText, sharedSecret };
+}
+
+/**
+ * Refuses `key` unless it is the private key of the ML-KEM SubjectPublicKeyInfo `spkiDer` (ERR_PUBLIC_KEY_MISMATCH),
+ * as a client must check a key the CA generated for it. The encapsulation keys must be equal (for a seed,
+ * the one FIPS 203 keygen recomputes from it); and since an expanded key carries its encapsulation key
+ * beside a secret part that its hash check does not cover, one encapsulation to `spkiDer` must also
+ * decapsulate with `key` to the same shared secret.
+ */
+export function checkMlKemKeyPair(key: MlKemPrivateKey, spkiDer: Uint8Array): void {
+  const certified = mlKemPublicKey(spkiDer);
+  const mismatch = (why: string) => new CmpError(ErrorCodes.ERR_PUBLIC_KEY_MISMATCH, `the ML-KEM private key is not the certificate's: ${why}`);
+  if (!certified || certified.variant !== key.variant)
+    throw mismatch(`it is ${key.variant}, the certificate's key ${certified?.variant ?? 'no ML-KEM key'}`);
+  if (certified.publicKey.length !== key.publicKey.length || !timingSafeEqual(certified.publicKey, key.publicKey))
+    throw mismatch('their encapsulation keys differ');
+  const { cipherText, sharedSecret } = implementation(key.variant).encapsulate(certified.publicKey);
+  if (!timingSafeEqual(key.decapsulate(cipherText), sharedSecret)) throw mismatch('it does not decapsulate what is encapsulated to the certificate');
 }

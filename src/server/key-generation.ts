@@ -4,7 +4,8 @@
  * the key. The CA makes it, certifies it and returns it encrypted for the requester: to the key of the
  * certificate that signed the request (RSA-OAEP for RSA, ECDH for EC), or under the shared secret of a
  * MAC-protected request (PWRI), signed by a key generation authority of this CA (id-kp-cmKGA, which
- * OpenSSL's client demands of the signer) whose key is of the CA's own algorithm.
+ * OpenSSL's client demands of the signer) whose key is of the CA's own algorithm. ML-DSA and ML-KEM keys
+ * go out in the seed form of RFC 9881 and RFC 9935, from which the client recomputes the public key.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
@@ -23,6 +24,7 @@ import { CmpOids, EnvelopedData, PkixOids, type CertReqMsg } from '../asn1';
 import { Oids } from '../crypto/algorithms';
 import { getCryptoProvider, type PrivateKeyHandle } from '../crypto';
 import { exportMlDsaPrivateKey, generateMlDsaKey, isMlDsaKey, mlDsaVariantOfOid, type MlDsaVariant } from '../crypto/ml-dsa';
+import { generateMlKemKey, mlKemVariantOfOid } from '../crypto/ml-kem';
 import type { ServerContext } from './context';
 import { sealGeneratedKey, type EnvelopeRecipient, type KeyGenerationAuthority } from '../cms';
 import { extension, keyIdentifier, randomSerial, signCertificate, subjectKeyIdentifierExtension, type Signer } from './certificate-builder';
@@ -40,7 +42,7 @@ export function centralKeyGenerationRequested(request: CertReqMsg): boolean {
 
 const curves: Record<string, string> = { [Oids.prime256v1]: 'prime256v1', [Oids.secp384r1]: 'secp384r1', '1.3.132.0.35': 'secp521r1' };
 
-/** A centrally generated key: as node:crypto holds it, or as PKCS#8 DER for keys it cannot hold (ML-DSA). */
+/** A centrally generated key: as node:crypto holds it, or as PKCS#8 DER for keys it cannot hold (ML-DSA, ML-KEM). */
 export type GeneratedKey = KeyObject | Uint8Array;
 
 /** An ML-DSA key of the variant, as RFC 9881's seed-form PKCS#8 (what keygen starts from; 54 bytes). */
@@ -49,14 +51,21 @@ function generateMlDsa(variant: MlDsaVariant): { key: Uint8Array; spki: Uint8Arr
   return { key: exportMlDsaPrivateKey(handle), spki: handle.spki };
 }
 
-/** A key of the algorithm the template names (EC on its curve, RSA 2048, ML-DSA-44/65/87), EC P-256 when it names none. */
+/**
+ * A key of the algorithm the template names (EC on its curve, RSA 2048, ML-DSA-44/65/87, ML-KEM-512/768/1024),
+ * EC P-256 when it names none.
+ */
 export function generateRequestedKey(request: CertReqMsg): { key: GeneratedKey; spki: Uint8Array } {
   const algorithm = request.certReq.certTemplate.publicKey?.algorithm;
   const mlDsa = algorithm && mlDsaVariantOfOid(algorithm.algorithm);
-  if (mlDsa) {
-    // RFC 9881 section 2: the parameters are absent.
-    if (algorithm.parameters !== undefined) refuse('badCertTemplate', `the template's ${mlDsa} algorithm has parameters`);
-    return generateMlDsa(mlDsa);
+  const mlKem = algorithm && mlKemVariantOfOid(algorithm.algorithm);
+  if (mlDsa || mlKem) {
+    // RFC 9881 and RFC 9935: the parameters are absent.
+    if (algorithm!.parameters !== undefined) refuse('badCertTemplate', `the template's ${mlDsa ?? mlKem} algorithm has parameters`);
+    if (mlDsa) return generateMlDsa(mlDsa);
+    // The seed form (RFC 9935 section 6): 64 bytes, from which the client recomputes the certified key.
+    const key = generateMlKemKey(mlKem!);
+    return { key: key.pkcs8('seed'), spki: key.spki() };
   }
   let key: KeyObject;
   if (!algorithm || algorithm.algorithm === Oids.ecPublicKey) {

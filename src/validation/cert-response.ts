@@ -15,6 +15,7 @@ import { parseDer } from '../asn1/der-reader';
 import { openCertificate, openGeneratedKey } from '../cms';
 import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
+import { checkMlKemKeyPair, isMlKemPkcs8, mlKemPrivateKeyFromPkcs8 } from '../crypto/ml-kem';
 import { getCryptoProvider } from '../crypto'; // also registers WebCrypto with @peculiar/x509 for certificate signature checks
 import { CmpOids, PKIStatus, pkiBodyType, type CertRepMessage, type CertResponse, type PKIMessage } from '../asn1';
 import { CmpError, ErrorCodes, isCmpError } from '../errors';
@@ -122,8 +123,9 @@ async function receiveGeneratedKey(
       cause: e,
     });
   }
-  const key = await getCryptoProvider().importPrivateKey(opened.pkcs8);
-  checkPublicKey(certificate, key.spki);
+  // An ML-KEM key is no provider key (it signs nothing): it is checked against the certificate by itself.
+  if (isMlKemPkcs8(opened.pkcs8)) checkMlKemKeyPair(mlKemPrivateKeyFromPkcs8(opened.pkcs8), new Uint8Array(certificate.publicKey.rawData));
+  else checkPublicKey(certificate, (await getCryptoProvider().importPrivateKey(opened.pkcs8)).spki);
   exp.generatedKey!.onKey(opened.pkcs8);
 }
 

@@ -9,11 +9,13 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { createDecipheriv } from 'crypto';
+import { inspect } from 'util';
 import { AsnConvert, AsnProp, AsnPropTypes, OctetString } from '@peculiar/asn1-schema';
 import { ContentInfo, EncryptedContentInfo } from '@peculiar/asn1-cms';
 import { RecipientInfos } from '../../src/asn1/cms';
 import { parsePem } from '../../src/credentials/pem';
 import {
+  checkMlKemKeyPair,
   generateMlKemKey,
   isMlKemPkcs8,
   ML_KEM_VARIANTS,
@@ -144,8 +146,32 @@ describe('ML-KEM key formats', () => {
     expect(() => mlKemPrivateKeyFromPkcs8(new MlKemPrivateKey('ml-kem-768', corrupted, a.publicKey).pkcs8('expandedKey'))).toThrow(/hash check/);
   });
 
-  it('keeps the key out of JSON', () => {
+  it('keeps the key out of JSON and out of console.log', () => {
     const key = generateMlKemKey('ml-kem-768');
     expect(JSON.stringify({ key })).toBe('{"key":"[ml-kem-768 private key]"}');
+    expect(inspect({ key })).toBe('{ key: [ml-kem-768 private key] }');
+  });
+});
+
+describe('checking a delivered ML-KEM key against the certified one (checkMlKemKeyPair)', () => {
+  const key = generateMlKemKey('ml-kem-768');
+
+  it("accepts the certificate's own key, in each form", () => {
+    for (const form of ['seed', 'expandedKey', 'both'] as const)
+      expect(() => checkMlKemKeyPair(mlKemPrivateKeyFromPkcs8(key.pkcs8(form)), key.spki())).not.toThrow();
+  });
+
+  it('refuses another key, and a key of another variant: ERR_PUBLIC_KEY_MISMATCH', () => {
+    expect(() => checkMlKemKeyPair(generateMlKemKey('ml-kem-768'), key.spki())).toThrow(expect.objectContaining({ code: 'ERR_PUBLIC_KEY_MISMATCH' }));
+    expect(() => checkMlKemKeyPair(generateMlKemKey('ml-kem-512'), key.spki())).toThrow(/it is ml-kem-512, the certificate's key ml-kem-768/);
+  });
+
+  it('refuses an expanded key that carries the certified encapsulation key but another secret part, which its hash check misses', () => {
+    const other = generateMlKemKey('ml-kem-768');
+    // The secret part of FIPS 203's decapsulation key (dk_PKE, 384·k bytes) from another key, the rest (ek, H(ek), z) ours.
+    const spliced = key.secretKey.slice();
+    spliced.set(other.secretKey.subarray(0, 384 * 3));
+    const read = mlKemPrivateKeyFromPkcs8(new MlKemPrivateKey('ml-kem-768', spliced, key.publicKey).pkcs8('expandedKey'));
+    expect(() => checkMlKemKeyPair(read, key.spki())).toThrow(/does not decapsulate what is encapsulated to the certificate/);
   });
 });

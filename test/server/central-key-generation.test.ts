@@ -1,8 +1,9 @@
 /**
  * What the embedded CA answers to a request for central key generation (RFC 9483 section 4.1.6), read
  * by an independent implementation: `openssl cms -decrypt` opens the CertifiedKeyPair's privateKey for
- * each key-delivery kind (PWRI under the MAC secret, ECDH and RSA-OAEP to the request's signer), and
- * `openssl cms -verify` checks its SignedData against the CA; the key inside is the certificate's.
+ * each key-delivery kind (PWRI under the MAC secret, ECDH and RSA-OAEP to the request's signer),
+ * `openssl cms -verify` checks its SignedData against the CA, `openssl x509` names the signer's extended
+ * key usage as id-kp-cmKGA; the key inside is the certificate's.
  * Requests that mix central key generation with a proof of possession are refused as OpenSSL refuses them.
  */
 import { promises as fs } from 'fs';
@@ -10,15 +11,12 @@ import { createPrivateKey, createPublicKey } from 'crypto';
 import * as os from 'os';
 import * as path from 'path';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { ContentInfo } from '@peculiar/asn1-cms';
-import { AsymmetricKeyPackage } from '@peculiar/asn1-asym-key';
 import { PKIBody } from '../../src/asn1';
-import { CmsOids } from '../../src/cms';
 import { encodePem } from '../../src/credentials';
 import { getCryptoProvider, type KeySpec, type PrivateKeyHandle } from '../../src/crypto';
 import { buildCertReqMessages } from '../../src/message/cert-request';
 import { parseName } from '../../src/pki/names';
-import { runOpenSsl } from '../support/openssl';
+import { CM_KGA_NAME, opensslKeyPackage } from '../support/openssl-key-package';
 import { enroll, exchange, newKey, type Auth } from './client-messages';
 import { makeServer, PBM, SECRET, throwawayCa } from './fixtures';
 
@@ -29,11 +27,6 @@ beforeAll(async () => {
   await fs.writeFile(path.join(dir, 'ca.pem'), encodePem('CERTIFICATE', new Uint8Array(ca.ca.cert.rawData)));
 });
 afterAll(() => fs.rm(dir, { recursive: true, force: true }));
-
-async function openssl(args: string[]): Promise<void> {
-  const run = await runOpenSsl(args, { cwd: dir });
-  if (run.code !== 0) throw new Error(`openssl ${args.join(' ')}:\n${run.stderr}`);
-}
 
 async function centralRequest(subject: string): Promise<PKIBody> {
   const messages = await buildCertReqMessages({ certReqId: 0n, subject: parseName(subject), popo: 1, centralKeyGeneration: true });
@@ -71,36 +64,15 @@ const kinds: [string, () => Promise<{ auth: Auth; decrypt: string[] }>][] = [
 ];
 
 describe.each(kinds)('a key the CA generates, encrypted for %s', (name, setup) => {
-  it('is opened by openssl cms -decrypt, signed as openssl cms -verify checks, and is the key of the certificate', async () => {
+  it('is opened by openssl cms -decrypt, signed by a KGA (id-kp-cmKGA) as openssl cms -verify checks, and is the key of the certificate', async () => {
     const { auth, decrypt } = await setup();
     // The signers enroll a name other than their own, which the CA's policy allows only when told to.
     const server = await makeServer({ policy: { signersMayRequestOtherNames: true } });
     const answer = await exchange(server, await centralRequest(`/CN=central ${name.length}`), { auth });
     expect({ type: answer.type, text: answer.statusText }).toEqual({ type: 'cp', text: '' });
     const enveloped = answer.msg.body.cp!.response[0]!.certifiedKeyPair!.privateKey!.envelopedData!;
-    const tag = `k${name.length}`;
-    const info = new ContentInfo({ contentType: CmsOids.envelopedData, content: AsnConvert.serialize(enveloped) });
-    await fs.writeFile(path.join(dir, `${tag}.env`), Buffer.from(AsnConvert.serialize(info)));
-    await openssl(['cms', '-decrypt', '-binary', '-inform', 'DER', '-in', `${tag}.env`, ...decrypt, '-out', `${tag}.sd`]);
-    const signed = await fs.readFile(path.join(dir, `${tag}.sd`));
-    const signedInfo = new ContentInfo({ contentType: CmsOids.signedData, content: new Uint8Array(signed).buffer });
-    await fs.writeFile(path.join(dir, `${tag}.sdci`), Buffer.from(AsnConvert.serialize(signedInfo)));
-    await openssl([
-      'cms',
-      '-verify',
-      '-binary',
-      '-inform',
-      'DER',
-      '-in',
-      `${tag}.sdci`,
-      '-CAfile',
-      'ca.pem',
-      '-purpose',
-      'any',
-      '-out',
-      `${tag}.akp`,
-    ]);
-    const keys = AsnConvert.parse(await fs.readFile(path.join(dir, `${tag}.akp`)), AsymmetricKeyPackage);
+    const { keys, signerExtKeyUsage } = await opensslKeyPackage(dir, `k${name.length}`, enveloped, decrypt, path.join(dir, 'ca.pem'));
+    expect(signerExtKeyUsage).toContain(CM_KGA_NAME);
     expect(keys).toHaveLength(1);
     const key = createPrivateKey({ key: Buffer.from(AsnConvert.serialize(keys[0]!)), format: 'der', type: 'pkcs8' });
     expect(Buffer.from(createPublicKey(key).export({ format: 'der', type: 'spki' }))).toEqual(Buffer.from(answer.cert!.publicKey.rawData));

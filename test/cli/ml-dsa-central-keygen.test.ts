@@ -18,6 +18,7 @@ import { getCryptoProvider, Oids, type MlDsaName } from '../../src/crypto';
 import { createThrowawayCa } from '../../src/server';
 import { runOpenSsl } from '../support/openssl';
 import { cmpflow, scratchDir } from './run-support';
+import { certificateIn, deliveredKey, signedClientArgs, spkiOf } from './central-keygen-files';
 
 const SECRET = 'ml-dsa-central-keygen-secret';
 let dir: string;
@@ -39,19 +40,12 @@ beforeAll(async () => {
 
 const mockServer = () => ['-config', '', '-use_mock_srv', '-srv_store', store, '-srv_ref', 'srv', '-srv_secret', `pass:${SECRET}`];
 const macClient = (ref = 'client') => ['-ref', ref, '-secret', `pass:${SECRET}`, '-recipient', '/CN=CA'];
-const pemDer = (name: string) => Buffer.from(readFileSync(file(name), 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64');
-const certificateOf = (name: string) => AsnConvert.parse(pemDer(name), Certificate);
-const spkiOf = (cert: Certificate) => Buffer.from(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo));
-
-/** The privateKey EnvelopedData of the ip or cp saved with -rspout. */
-function deliveredKey(rspout: string) {
-  const answer = decodePkiMessage(new Uint8Array(readFileSync(file(rspout))));
-  return (answer.body.ip ?? answer.body.cp)!.response[0]!.certifiedKeyPair!.privateKey!.envelopedData!;
-}
+const certificateOf = (name: string) => certificateIn(file(name));
+const deliveredKeyIn = (rspout: string) => deliveredKey(file(rspout));
 
 /** The key package of an answer saved with -rspout as a CMS ContentInfo DER, what `openssl cms` reads. */
 function envelopedContentInfo(rspout: string): Buffer {
-  const enveloped = deliveredKey(rspout);
+  const enveloped = deliveredKeyIn(rspout);
   const body = Buffer.from(AsnConvert.serialize(enveloped));
   // ContentInfo ::= SEQUENCE { id-envelopedData, [0] EXPLICIT EnvelopedData }
   const oid = Buffer.from('06092a864886f70d010703', 'hex');
@@ -170,12 +164,7 @@ describe('-centralkeygen of ML-DSA keys by an ML-DSA-65 CA', () => {
     const run = await cmpflow(
       [
         ...mockServer(),
-        '-cert',
-        file('signer.crt'),
-        '-key',
-        file('signer.key'),
-        '-trusted',
-        path.join(store, 'ca.crt'),
+        ...signedClientArgs(file('signer.crt'), file('signer.key'), path.join(store, 'ca.crt')),
         '-cmd',
         'cr',
         '-centralkeygen',
@@ -198,7 +187,7 @@ describe('-centralkeygen of ML-DSA keys by an ML-DSA-65 CA', () => {
     const key = await loadPrivateKey(file('central87.key'));
     expect(Buffer.from(key.spki)).toEqual(spkiOf(cert));
 
-    expect(deliveredKey('cp.der').recipientInfos[0]!.kari).toBeDefined();
+    expect(deliveredKeyIn('cp.der').recipientInfos[0]!.kari).toBeDefined();
     const signed = await opensslDecrypt(envelopedContentInfo('cp.der'), ['-inkey', file('signer.key'), '-recip', file('signer.crt')]);
     expect(signerAlgorithm(signed)).toBe(Oids.mlDsa65);
     expect(verifySignedContent(new Uint8Array(signed)).contentType).toBe(idCtKpAKeyPackage);

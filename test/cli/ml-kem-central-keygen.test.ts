@@ -9,7 +9,6 @@
 import { readFileSync, statSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
 import { decodePkiMessage } from '../../src/asn1';
 import { encodePem } from '../../src/credentials';
 import { mlKemPrivateKeyIn } from '../../src/credentials/ml-kem-key';
@@ -19,6 +18,7 @@ import { runOpenSsl } from '../support/openssl';
 import { CM_KGA_NAME, opensslKeyPackage } from '../support/openssl-key-package';
 import { macClientArgs, mockServerArgs } from '../support/cli-args';
 import { cmpflow, scratchDir } from './run-support';
+import { certificateIn, deliveredKey, signedClientArgs, spkiOf } from './central-keygen-files';
 
 const SECRET = 'ml-kem-central-keygen-secret';
 let dir: string;
@@ -40,19 +40,12 @@ function namingKey(name: string, variant: MlKemVariant): Buffer {
   return Buffer.from(key.spki());
 }
 
-const pemDer = (name: string) => Buffer.from(readFileSync(file(name), 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64');
-const spkiOf = (name: string) => Buffer.from(AsnConvert.serialize(AsnConvert.parse(pemDer(name), Certificate).tbsCertificate.subjectPublicKeyInfo));
+const spkiIn = (name: string) => spkiOf(certificateIn(file(name)));
 
 async function keyUsageText(certFile: string): Promise<string> {
   const run = await runOpenSsl(['x509', '-in', certFile, '-noout', '-ext', 'keyUsage']);
   if (run.code !== 0) throw new Error(run.stderr);
   return run.stdout;
-}
-
-/** The privateKey EnvelopedData of the ip or cp saved with -rspout. */
-function deliveredKey(rspout: string) {
-  const answer = decodePkiMessage(new Uint8Array(readFileSync(file(rspout))));
-  return (answer.body.ip ?? answer.body.cp)!.response[0]!.certifiedKeyPair!.privateKey!.envelopedData!;
 }
 
 it('-newkey naming ML-KEM-512 gets such a key under the MAC secret (PWRI), written encrypted by -newkeyout and read back as -newkey with -newkeypass', async () => {
@@ -84,7 +77,7 @@ it('-newkey naming ML-KEM-512 gets such a key under the MAC secret (PWRI), writt
 
   const template = decodePkiMessage(new Uint8Array(readFileSync(file('ir.der')))).body.ir![0]!.certReq.certTemplate.publicKey!;
   expect([template.algorithm.algorithm, template.subjectPublicKey.byteLength]).toEqual([ML_KEM_OIDS['ml-kem-512'], 0]);
-  const certified = spkiOf('central.crt');
+  const certified = spkiIn('central.crt');
   expect(certified).not.toEqual(named);
   expect((await keyUsageText(file('central.crt'))).trim().split('\n').pop()!.trim()).toBe('Key Encipherment');
 
@@ -114,7 +107,7 @@ it('-newkey naming ML-KEM-512 gets such a key under the MAC secret (PWRI), writt
     { cwd: dir },
   );
   expect(again.errors).toEqual([]);
-  expect(spkiOf('again.crt')).toEqual(certified);
+  expect(spkiIn('again.crt')).toEqual(certified);
 });
 
 it('an RSA-signed cr gets an ML-KEM-1024 key by RSA-OAEP key transport, which OpenSSL 3.0 opens and verifies as the KGA’s', async () => {
@@ -140,12 +133,7 @@ it('an RSA-signed cr gets an ML-KEM-1024 key by RSA-OAEP key transport, which Op
   const run = await cmpflow(
     [
       ...mockServer(),
-      '-cert',
-      file('signer.crt'),
-      '-key',
-      file('signer.key'),
-      '-trusted',
-      path.join(store, 'ca.crt'),
+      ...signedClientArgs(file('signer.crt'), file('signer.key'), path.join(store, 'ca.crt')),
       '-cmd',
       'cr',
       '-centralkeygen',
@@ -162,11 +150,11 @@ it('an RSA-signed cr gets an ML-KEM-1024 key by RSA-OAEP key transport, which Op
   );
   expect(run.errors).toEqual([]);
   expect(run.code).toBe(0);
-  const certified = spkiOf('central1024.crt');
+  const certified = spkiIn('central1024.crt');
   expect(readFileSync(file('central1024.key'), 'utf8')).toContain('-----BEGIN PRIVATE KEY-----');
   expect(Buffer.from((await mlKemPrivateKeyIn(file('central1024.key'), 'key'))!.spki())).toEqual(certified);
 
-  const enveloped = deliveredKey('cp.der');
+  const enveloped = deliveredKey(file('cp.der'));
   expect(enveloped.recipientInfos[0]!.ktri).toBeDefined();
   const { keys, signerExtKeyUsage } = await opensslKeyPackage(
     dir,

@@ -10,6 +10,7 @@ import { readFileSync } from 'fs';
 import * as path from 'path';
 import { createDecipheriv } from 'crypto';
 import { inspect } from 'util';
+import { KeyUsageFlags, KeyUsagesExtension, X509Certificate } from '@peculiar/x509';
 import { AsnConvert, AsnProp, AsnPropTypes, OctetString } from '@peculiar/asn1-schema';
 import { ContentInfo, EncryptedContentInfo } from '@peculiar/asn1-cms';
 import { RecipientInfos } from '../../src/asn1/cms';
@@ -173,5 +174,29 @@ describe('checking a delivered ML-KEM key against the certified one (checkMlKemK
     spliced.set(other.secretKey.subarray(0, 384 * 3));
     const read = mlKemPrivateKeyFromPkcs8(new MlKemPrivateKey('ml-kem-768', spliced, key.publicKey).pkcs8('expandedKey'));
     expect(() => checkMlKemKeyPair(read, key.spki())).toThrow(/does not decapsulate what is encapsulated to the certificate/);
+  });
+});
+
+describe("RFC 9935's ML-KEM-512 examples (appendix C)", () => {
+  const der = (file: string) => parsePem(readFileSync(path.join(vectors, file), 'utf8'))[0]!.der;
+  const certificate = new X509Certificate(Buffer.from(der('rfc9935-ML-KEM-512.crt')));
+
+  it('the seed, expanded and both keys are one key, the key of the example certificate, which @peculiar/x509 reads', () => {
+    const keys = ['seed', 'expanded', 'both'].map((form) => mlKemPrivateKeyFromPkcs8(der(`rfc9935-ML-KEM-512-${form}.priv`)));
+    for (const key of keys) {
+      expect(key.variant).toBe('ml-kem-512');
+      expect(toHex(key.spki())).toBe(toHex(certificate.publicKey.rawData));
+      expect(() => checkMlKemKeyPair(key, new Uint8Array(certificate.publicKey.rawData))).not.toThrow();
+    }
+    expect(certificate.getExtension(KeyUsagesExtension)!.usages).toBe(KeyUsageFlags.keyEncipherment);
+    expect(toHex(new X509Certificate(certificate.rawData).rawData)).toBe(toHex(der('rfc9935-ML-KEM-512.crt')));
+  });
+
+  it('refuses the inconsistent examples: seed and expanded key disagreeing (1; 4 only in z), wrong H(ek) (3), and, against the certificate, a mutated s_0 under a valid H(ek) (2)', () => {
+    expect(() => mlKemPrivateKeyFromPkcs8(der('rfc9935-bad-ML-KEM-512-1.priv'))).toThrow(/seed and expanded key disagree/);
+    expect(() => mlKemPrivateKeyFromPkcs8(der('rfc9935-bad-ML-KEM-512-3.priv'))).toThrow(expect.objectContaining({ code: 'ERR_CREDENTIALS' }));
+    expect(() => mlKemPrivateKeyFromPkcs8(der('rfc9935-bad-ML-KEM-512-4.priv'))).toThrow(/seed and expanded key disagree/);
+    const mutated = mlKemPrivateKeyFromPkcs8(der('rfc9935-bad-ML-KEM-512-2.priv'));
+    expect(() => checkMlKemKeyPair(mutated, new Uint8Array(certificate.publicKey.rawData))).toThrow(/does not decapsulate/);
   });
 });

@@ -97,6 +97,21 @@ export function frozenCmpCertificate(der: Uint8Array): CMPCertificate {
   return cert;
 }
 
+/**
+ * A certificate this process has just written, from the value it wrote and the DER it made of it:
+ * frozen and encoded as `der` like frozenCmpCertificate's, without reading `der` back, since those
+ * bytes were never received. The writer answers for `value` being what decoding `der` gives
+ * (signCmpCertificate in src/server/certificate-builder.ts; its tests compare the two). `value`
+ * becomes the certificate: it is frozen in place, so it must share nothing with the caller.
+ */
+export function builtCmpCertificate(value: Certificate, der: Uint8Array): CMPCertificate {
+  Object.setPrototypeOf(value, CMPCertificate.prototype);
+  const cert = deepFreeze(value as CMPCertificate);
+  fixedEncoding.set(cert, der);
+  frozen.set(toB64(der), cert);
+  return cert;
+}
+
 /** Objects and arrays frozen all the way down (the bytes of ArrayBuffers cannot be). */
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !(value instanceof ArrayBuffer) && !ArrayBuffer.isView(value)) {

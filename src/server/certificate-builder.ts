@@ -5,20 +5,27 @@
  */
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
+  AlgorithmIdentifier,
   AuthorityKeyIdentifier,
+  Certificate,
   CertificateList,
   CRLNumber,
   CRLReason,
   Extension,
+  Extensions,
   KeyIdentifier,
   Name,
   RevokedCertificate,
+  SubjectPublicKeyInfo,
+  TBSCertificate,
   TBSCertList,
   Time,
+  Validity,
   Version,
 } from '@peculiar/asn1-x509';
 import { X509Certificate } from '@peculiar/x509';
-import { encodeDer, encodeTlv, nodeContent, PkixOids, readDer } from '../asn1';
+import { builtCmpCertificate, encodeDer, encodeTlv, nodeContent, PkixOids, readDer, type CMPCertificate } from '../asn1';
+import { copyAsnValue } from '../asn1/copy';
 import { defaultSignatureAlgorithm, getCryptoProvider, signatureAlgorithmId, type PrivateKeyHandle, type SignatureAlgorithm } from '../crypto';
 import { CmpError, ErrorCodes } from '../errors';
 import { toArrayBuffer } from '../bytes';
@@ -127,13 +134,13 @@ function algorithmIdDer(algorithm: SignatureAlgorithm): Uint8Array {
   return der;
 }
 
-/** INTEGER from unsigned big-endian octets: leading zeros dropped, a zero octet added before a set top bit. */
-function unsignedIntegerDer(octets: Uint8Array): Uint8Array {
+/** INTEGER content from unsigned big-endian octets: leading zeros dropped, a zero octet added before a set top bit. */
+function unsignedIntegerContent(octets: Uint8Array): Uint8Array {
   let start = 0;
   while (start < octets.length - 1 && octets[start] === 0) start++;
   const value = octets.subarray(start);
-  if (value.length === 0) return Uint8Array.of(0x02, 0x01, 0x00);
-  return value[0]! & 0x80 ? encodeTlv(0x02, SIGN_OCTET, value) : encodeTlv(0x02, value);
+  if (value.length === 0) return Uint8Array.of(0x00);
+  return value[0]! & 0x80 ? Buffer.concat([SIGN_OCTET, value]) : value;
 }
 
 const two = (n: number): string => String(n).padStart(2, '0');
@@ -150,24 +157,36 @@ export function timeDer(date: Date): Uint8Array {
     : encodeTlv(0x18, Buffer.from(`${String(year).padStart(4, '0')}${rest}`, 'latin1'));
 }
 
+/** The value of what timeDer writes (asn1-x509's Time would take UTCTime before 1950 too). */
+function timeValue(date: Date): Time {
+  const d = new Date(Math.floor(date.getTime() / 1000) * 1000);
+  const year = d.getUTCFullYear();
+  return new Time(year >= 1950 && year < 2050 ? { utcTime: d } : { generalTime: d });
+}
+
 /** The DER of a SubjectPublicKeyInfo, checked to be one (the key itself is the issuance policy's business). */
 function spkiDer(spki: Uint8Array): Uint8Array {
   subjectPublicKeyBits(spki);
   return spki;
 }
 
-/**
- * The DER of a certificate signed by `signer`. Not parsed back: a caller that hands the
- * certificate on reads it through the strict decoder (see CertificateAuthority.issue).
- */
-export async function signCertificate(fields: CertificateFields, signer: Signer): Promise<Uint8Array> {
+interface WrittenCertificate {
+  der: Uint8Array;
+  /** The parts as written, for the value decoding `der` gives (signCmpCertificate). */
+  tbs: Uint8Array;
+  algorithmId: Uint8Array;
+  serial: Uint8Array;
+  signature: Uint8Array;
+}
+
+async function writeCertificate(fields: CertificateFields, signer: Signer, extensions: readonly Uint8Array[]): Promise<WrittenCertificate> {
   const algorithm = signer.algorithm ?? defaultSignatureAlgorithm(signer.key);
   const algorithmId = algorithmIdDer(algorithm);
-  const extensions = fields.extensions.map((e) => encodeDer(e));
+  const serial = unsignedIntegerContent(fields.serialNumber);
   const tbs = encodeTlv(
     0x30,
     V3,
-    unsignedIntegerDer(fields.serialNumber),
+    encodeTlv(0x02, serial),
     algorithmId,
     fields.issuer instanceof Uint8Array ? fields.issuer : encodeDer(fields.issuer),
     encodeTlv(0x30, timeDer(fields.notBefore), timeDer(fields.notAfter)),
@@ -176,7 +195,61 @@ export async function signCertificate(fields: CertificateFields, signer: Signer)
     ...(extensions.length ? [encodeTlv(0xa3, encodeTlv(0x30, ...extensions))] : []),
   );
   const { signature } = await sign({ ...signer, algorithm }, tbs);
-  return encodeTlv(0x30, tbs, algorithmId, encodeTlv(0x03, ZERO_UNUSED_BITS, signature));
+  return { der: encodeTlv(0x30, tbs, algorithmId, encodeTlv(0x03, ZERO_UNUSED_BITS, signature)), tbs, algorithmId, serial, signature };
+}
+
+/**
+ * The DER of a certificate signed by `signer`. Not parsed back: a caller that hands the
+ * certificate on in a message uses signCmpCertificate.
+ */
+export async function signCertificate(fields: CertificateFields, signer: Signer): Promise<Uint8Array> {
+  return (
+    await writeCertificate(
+      fields,
+      signer,
+      fields.extensions.map((e) => encodeDer(e)),
+    )
+  ).der;
+}
+
+/** The decoded AlgorithmIdentifier of each DER above and the issuers' names, parsed once (frozen: certificates share them). */
+const parsedParts = new WeakMap<Uint8Array, AlgorithmIdentifier | Name>();
+
+function parsedOnce<T extends AlgorithmIdentifier | Name>(der: Uint8Array, type: new () => T): T {
+  let value = parsedParts.get(der) as T | undefined;
+  if (!value) parsedParts.set(der, (value = Object.freeze(AsnConvert.parse(der, type)) as T));
+  return value;
+}
+
+/**
+ * signCertificate, with the certificate as a frozen CMPCertificate for the messages that carry it,
+ * made from the very values the DER was written from instead of decoding the DER again: what
+ * this process just wrote needs no strict check of received bytes, and that decoding was the
+ * largest single cost of issuing (docs/benchmarks.md, sixth session). Decoding `der` gives an
+ * equal value (test/server/certificate-builder.test.ts compares them); the names and extensions
+ * are copied, the algorithm and an issuer given as DER parsed once per process.
+ */
+export async function signCmpCertificate(fields: CertificateFields, signer: Signer): Promise<{ der: Uint8Array; certificate: CMPCertificate }> {
+  const extensions = fields.extensions.map((e) => encodeDer(e));
+  const written = await writeCertificate(fields, signer, extensions);
+  const algorithm = parsedOnce(written.algorithmId, AlgorithmIdentifier);
+  const value = new Certificate({
+    tbsCertificate: new TBSCertificate({
+      version: Version.v3,
+      serialNumber: toArrayBuffer(written.serial),
+      signature: algorithm,
+      issuer: fields.issuer instanceof Uint8Array ? parsedOnce(fields.issuer, Name) : copyAsnValue(fields.issuer),
+      validity: Object.assign(new Validity(), { notBefore: timeValue(fields.notBefore), notAfter: timeValue(fields.notAfter) }),
+      subject: copyAsnValue(fields.subject),
+      subjectPublicKeyInfo: AsnConvert.parse(fields.spki, SubjectPublicKeyInfo),
+      ...(extensions.length ? { extensions: new Extensions(fields.extensions.map((e) => copyAsnValue(e))) } : {}),
+    }),
+    // As the schema's decoder leaves it: the TBSCertificate's bytes, a Uint8Array whatever the typings say.
+    tbsCertificateRaw: written.tbs as unknown as ArrayBuffer,
+    signatureAlgorithm: algorithm,
+    signatureValue: toArrayBuffer(written.signature),
+  });
+  return { der: written.der, certificate: builtCmpCertificate(value, written.der) };
 }
 
 export interface SignedCertificate {

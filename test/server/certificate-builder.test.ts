@@ -9,8 +9,10 @@ import { BasicConstraints, Certificate, ExtendedKeyUsage, SubjectPublicKeyInfo }
 import { X509Certificate } from '@peculiar/x509';
 import { getCryptoProvider, type KeySpec } from '../../src/crypto';
 import { parseName } from '../../src/pki/names';
-import { PkixOids } from '../../src/asn1';
-import { extension, keyIdentifier, signCertificate, timeDer } from '../../src/server/certificate-builder';
+import { encodeDer, PkixOids } from '../../src/asn1';
+import { copyAsnValue } from '../../src/asn1/copy';
+import { decodeDerChecked } from '../../src/asn1/der-codec';
+import { extension, keyIdentifier, signCertificate, signCmpCertificate, timeDer } from '../../src/server/certificate-builder';
 import { certRequestBody, exchange } from './client-messages';
 import { makeServer, PBM, throwawayCa } from './fixtures';
 
@@ -81,6 +83,50 @@ describe('certificates written as DER', () => {
     const key = await getCryptoProvider().generateKey({ type: 'rsa', modulusLength: 2048 });
     const bits = new Uint8Array(AsnConvert.parse(key.spki, SubjectPublicKeyInfo).subjectPublicKey);
     expect(hex(await keyIdentifier(key.spki))).toBe(createHash('sha1').update(bits).digest('hex'));
+  });
+});
+
+describe('the CMPCertificate of a certificate just written (signCmpCertificate)', () => {
+  const signers: [string, KeySpec][] = [
+    ['an EC P-256 CA', { type: 'ec', curve: 'P-256' }],
+    ['an RSA CA (NULL algorithm parameters)', { type: 'rsa', modulusLength: 2048 }],
+    ['an Ed25519 CA', { type: 'ed25519' }],
+    ['an ML-DSA-44 CA', { type: 'ml-dsa-44' }],
+  ];
+  const fields = async () => ({
+    serialNumber: Uint8Array.of(0x00, 0x80, 0x01),
+    issuer: new Uint8Array(AsnConvert.serialize(parseName('/O=cmpflow/CN=cmpflow test CA'))),
+    subject: parseName('/O=Example/CN=device 8'),
+    notBefore: new Date('1949-12-31T23:59:59.900Z'),
+    notAfter: new Date('2050-01-01T00:00:00Z'),
+    spki: (await getCryptoProvider().generateKey({ type: 'ec', curve: 'P-256' })).spki,
+    extensions: [extension(PkixOids.basicConstraints, true, new BasicConstraints({ cA: false }))],
+  });
+
+  it.each(signers)('%s: is the value the strict decoder reads from its DER, and is encoded as that DER', async (_, spec) => {
+    const key = await getCryptoProvider().generateKey(spec);
+    const { der, certificate } = await signCmpCertificate(await fields(), { key });
+    expect(certificate).toEqual(decodeDerChecked(der, Certificate).value);
+    // The value itself, written by the schema, not the remembered bytes: the same DER.
+    expect(hex(AsnConvert.serialize(copyAsnValue(certificate, Certificate.prototype)))).toBe(hex(der));
+    expect(hex(encodeDer(certificate))).toBe(hex(der));
+  });
+
+  it('with the issuer as a Name and no extensions, the same', async () => {
+    const key = await getCryptoProvider().generateKey({ type: 'ec', curve: 'P-384' });
+    const { der, certificate } = await signCmpCertificate({ ...(await fields()), issuer: parseName('/CN=named issuer'), extensions: [] }, { key });
+    expect(certificate).toEqual(decodeDerChecked(der, Certificate).value);
+    expect(certificate.tbsCertificate.extensions).toBeUndefined();
+  });
+
+  it('is frozen and shares nothing with the fields it was made from', async () => {
+    const key = await getCryptoProvider().generateKey({ type: 'ec', curve: 'P-256' });
+    const input = await fields();
+    const { certificate } = await signCmpCertificate(input, { key });
+    expect(Object.isFrozen(certificate.tbsCertificate.subject[0]![0])).toBe(true);
+    expect(Object.isFrozen(certificate.tbsCertificate.extensions![0])).toBe(true);
+    expect(Object.isFrozen(input.subject[0]![0])).toBe(false);
+    expect(Object.isFrozen(input.extensions[0])).toBe(false);
   });
 });
 

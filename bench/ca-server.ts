@@ -7,13 +7,14 @@
  * flight, in a process of its own.
  */
 import { spawn, type ChildProcess } from 'child_process';
-import { readdirSync, readFileSync } from 'fs';
+import { readdirSync, readFileSync, writeFileSync } from 'fs';
+import * as path from 'path';
 import * as os from 'os';
 import { makeTestPki, type TestPki } from '../test/support/pki';
 import { startMockServer } from '../test/support/openssl';
 import { runChild } from './support/child';
 import { BENCH_SECRET, irCommandArgs } from './support/ir-command';
-import { CLI } from './support/dist';
+import { CLI, DIST } from './support/dist';
 import type { CapacityResult } from './ca-capacity';
 import type { LoadResult } from './embedded-load';
 import { mockServerArgs } from './openssl-comparison';
@@ -149,6 +150,50 @@ function clientArgs(pki: TestPki, port: number, repeat: number): string[] {
   return ['cmp', ...irCommandArgs(pki, port), '-repeat', String(repeat)];
 }
 
+/**
+ * The floor under any Node.js CA over HTTP: cmpflow's own listener (src/server/http.ts, with its
+ * limits) answering fixed bytes, no CMP at all. Each "session" is what `openssl cmp` sends for an IR
+ * with the CA: one connection carrying two POSTs (ir, certConf) of about a kilobyte, here sent by
+ * curl, with 1,500 bytes back each time. The listener's process CPU per connection.
+ */
+async function nodeHttpFloor(connections: number, dir: string): Promise<CaCpuRow> {
+  const program = `const { listen } = require(${JSON.stringify(path.join(DIST, 'src', 'server', 'http'))});
+const answer = new Uint8Array(1500).fill(0x30);
+listen({ handle: async () => answer, maxMsgs: 0 }).then((l) => console.log('ACCEPT 127.0.0.1:' + l.port + ' PID=' + process.pid));`;
+  const child = spawn(process.execPath, ['-e', program], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (b: Buffer) => {
+        out += b.toString('utf8');
+        const m = /ACCEPT \S*:(\d+) PID=/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`the node:http floor server exited (${code})`)));
+    });
+    const body = path.join(dir, 'floor-request.der');
+    writeFileSync(body, new Uint8Array(1100).fill(0x30));
+    const url = `http://127.0.0.1:${port}/pkix/`;
+    const post = ['-s', '-o', '/dev/null', '-H', 'Content-Type: application/pkixcmp', '--data-binary', `@${body}`, url];
+    const curl = [...post, '--next', ...post];
+    for (let i = 0; i < 20; i++) await measureProcess('curl', curl);
+    const before = processCpuMs(child.pid!);
+    for (let i = 0; i < connections; i++) {
+      const run = await measureProcess('curl', curl);
+      if (run.code !== 0) throw new Error(`curl against the node:http floor failed:\n${run.stderr}`);
+    }
+    const perConnection = (processCpuMs(child.pid!) - before) / connections;
+    return {
+      server: `node:http alone (cmpflow's listener answering fixed bytes, ${connections} connections of 2 POSTs by curl)`,
+      cpuMsPerSession: perConnection,
+      rounds: [perConnection],
+      wallMsPerSession: 0,
+    };
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
 export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchResult> {
   const loadBefore = os.loadavg()[0]!;
   const pki = await makeTestPki();
@@ -198,6 +243,10 @@ export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchR
         await server.stop();
       }
     }
+
+    const floor = await nodeHttpFloor(settings.repeat, pki.dir);
+    cpu.push(floor);
+    settings.log(`${floor.server}: ${fixed(floor.cpuMsPerSession, 2)} ms CPU per connection`);
 
     for (const workers of [undefined, 1, 2]) {
       const name = workers === undefined ? 'cmpflow -port 0 (one thread)' : `cmpflow -port 0 -srv_workers ${workers}`;
@@ -305,7 +354,7 @@ export function caTables(r: CaBenchResult): string {
       `${fixed(row.cpuMsPerSession, 2)} ms`,
       ratio(row.cpuMsPerSession, openssl),
       row.rounds.map((x) => fixed(x, 2)).join(', '),
-      `${fixed(row.wallMsPerSession)} ms`,
+      row.wallMsPerSession ? `${fixed(row.wallMsPerSession)} ms` : '-',
     ]);
   }
   const tp = [['server', 'in flight', 'sessions (failed)', 'sessions/s', 'server CPU per session', 'client CPU per session', 'p50', 'p99']];

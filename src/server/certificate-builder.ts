@@ -24,7 +24,8 @@ import {
   Version,
 } from '@peculiar/asn1-x509';
 import { X509Certificate } from '@peculiar/x509';
-import { builtCmpCertificate, encodeDer, encodeTlv, nodeContent, PkixOids, readDer, type CMPCertificate } from '../asn1';
+import { builtCmpCertificate, encodeDer, encodeTlv, nodeBytes, nodeContent, PkixOids, readDer, type CMPCertificate } from '../asn1';
+import { BoundedMap } from '../bounded-map';
 import { copyAsnValue } from '../asn1/copy';
 import { defaultSignatureAlgorithm, getCryptoProvider, signatureAlgorithmId, type PrivateKeyHandle, type SignatureAlgorithm } from '../crypto';
 import { CmpError, ErrorCodes } from '../errors';
@@ -59,8 +60,8 @@ export function randomSerial(): Uint8Array {
   return serial;
 }
 
-/** The BIT STRING subjectPublicKey of a DER SubjectPublicKeyInfo, without its unused-bits octet. */
-function subjectPublicKeyBits(spki: Uint8Array): Uint8Array {
+/** The DER AlgorithmIdentifier of a DER SubjectPublicKeyInfo, and its BIT STRING subjectPublicKey without the unused-bits octet. */
+function subjectPublicKeyParts(spki: Uint8Array): { algorithm: Uint8Array; bits: Uint8Array } {
   const node = readDer(spki);
   const [algorithm, key] = node.children ?? [];
   if (
@@ -76,7 +77,11 @@ function subjectPublicKeyBits(spki: Uint8Array): Uint8Array {
   const content = nodeContent(spki, key);
   if (content.length < 1 || content[0] !== 0)
     throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, 'the subjectPublicKey BIT STRING does not hold whole octets');
-  return content.subarray(1);
+  return { algorithm: nodeBytes(spki, algorithm), bits: content.subarray(1) };
+}
+
+function subjectPublicKeyBits(spki: Uint8Array): Uint8Array {
+  return subjectPublicKeyParts(spki).bits;
 }
 
 /** RFC 5280 4.2.1.2 method (1): SHA-1 of the BIT STRING subjectPublicKey, without tag and length. */
@@ -221,18 +226,30 @@ function parsedOnce<T extends AlgorithmIdentifier | Name>(der: Uint8Array, type:
   return value;
 }
 
+/** The key algorithms of the certified keys, parsed once each (a few per CA; bounded, since requests choose them). */
+const keyAlgorithms = new BoundedMap<string, AlgorithmIdentifier>(64);
+
+function keyAlgorithm(der: Uint8Array): AlgorithmIdentifier {
+  const key = Buffer.from(der).toString('hex');
+  let value = keyAlgorithms.peek(key);
+  if (!value) keyAlgorithms.set(key, (value = Object.freeze(AsnConvert.parse(der, AlgorithmIdentifier)) as AlgorithmIdentifier));
+  return value;
+}
+
 /**
  * signCertificate, with the certificate as a frozen CMPCertificate for the messages that carry it,
  * made from the very values the DER was written from instead of decoding the DER again: what
  * this process just wrote needs no strict check of received bytes, and that decoding was the
  * largest single cost of issuing (docs/benchmarks.md, sixth session). Decoding `der` gives an
  * equal value (test/server/certificate-builder.test.ts compares them); the names and extensions
- * are copied, the algorithm and an issuer given as DER parsed once per process.
+ * are copied, the algorithms and an issuer given as DER parsed once per process, the
+ * public key taken from the SubjectPublicKeyInfo's DER.
  */
 export async function signCmpCertificate(fields: CertificateFields, signer: Signer): Promise<{ der: Uint8Array; certificate: CMPCertificate }> {
   const extensions = fields.extensions.map((e) => encodeDer(e));
   const written = await writeCertificate(fields, signer, extensions);
   const algorithm = parsedOnce(written.algorithmId, AlgorithmIdentifier);
+  const key = subjectPublicKeyParts(fields.spki);
   const value = new Certificate({
     tbsCertificate: new TBSCertificate({
       version: Version.v3,
@@ -241,7 +258,7 @@ export async function signCmpCertificate(fields: CertificateFields, signer: Sign
       issuer: fields.issuer instanceof Uint8Array ? parsedOnce(fields.issuer, Name) : copyAsnValue(fields.issuer),
       validity: Object.assign(new Validity(), { notBefore: timeValue(fields.notBefore), notAfter: timeValue(fields.notAfter) }),
       subject: copyAsnValue(fields.subject),
-      subjectPublicKeyInfo: AsnConvert.parse(fields.spki, SubjectPublicKeyInfo),
+      subjectPublicKeyInfo: new SubjectPublicKeyInfo({ algorithm: keyAlgorithm(key.algorithm), subjectPublicKey: toArrayBuffer(key.bits) }),
       ...(extensions.length ? { extensions: new Extensions(fields.extensions.map((e) => copyAsnValue(e))) } : {}),
     }),
     // As the schema's decoder leaves it: the TBSCertificate's bytes, a Uint8Array whatever the typings say.

@@ -110,6 +110,12 @@ export interface CmpClientOptions {
   permitTaInExtraCertsForIr?: boolean;
   /** Trust store for validating the newly issued certificate (OpenSSL -out_trusted). */
   outTrusted?: CertificatesInput;
+  /**
+   * OpenSSL 3.3's -no_cache_extracerts: the certificates a response carries in extraCerts are not
+   * kept as untrusted certificates, so the new certificate's chain (and its outTrusted check) is
+   * built from `untrusted` and caPubs only. The response's own protection is still checked with them.
+   */
+  noCacheExtraCerts?: boolean;
   /** Verification parameters (OpenSSL -attime, -no_check_time, -partial_chain, -crl_check, -crl_check_all, -use_deltas, -extended_crl, -verify_depth, -ignore_critical, -policy, -explicit_policy, -inhibit_map, -inhibit_any, -purpose, -verify_hostname, -verify_email, -verify_ip, -check_ss_sig, -auth_level, -x509_strict, -suiteB_128_only, -suiteB_128, -suiteB_192, -allow_proxy_certs). */
   verification?: {
     at?: Date;

@@ -29,6 +29,7 @@ const CLI_NAMES: Readonly<Record<string, string>> = {
   requireCmcEku: 'require_cmc_eku',
   unprotectedErrors: 'unprotected_errors',
   outTrusted: 'out_trusted',
+  noCacheExtraCerts: 'no_cache_extracerts',
   ref: 'ref',
   secret: 'secret',
   cert: 'cert',

@@ -495,8 +495,8 @@ class Builder {
     put(cli, 'rspIn', v.list('rspin'));
     put(cli, 'rspOut', v.list('rspout'));
     put(cli, 'reqOutOnly', v.str('reqout_only'));
-    // -no_cache_extracerts needs no setting: cmpflow keeps no received extraCerts for later messages
-    // anyway, and -extracertsout gets them either way (apps/cmp.c saves OSSL_CMP_CTX_get1_extraCertsIn).
+    // -no_cache_extracerts (set with the client options below) leaves -extracertsout alone: apps/cmp.c
+    // saves OSSL_CMP_CTX_get1_extraCertsIn either way.
     if (v.has('rspin') && v.has('reqin')) this.warn('-reqin is ignored since -rspin is present');
     if (v.flag('reqin_new_tid') && !v.has('reqin')) this.warn('-reqin_new_tid is ignored since -reqin is not present');
     put(cli, 'session', v.str('session'));
@@ -682,6 +682,7 @@ class Builder {
     if (v.flag('require_cmc_eku')) c.requireCmcEku = true;
     if (v.flag('unprotected_errors')) c.unprotectedErrors = true;
     put(c, 'outTrusted', v.list('out_trusted'));
+    if (v.flag('no_cache_extracerts')) c.noCacheExtraCerts = true;
     if (v.flag('implicit_confirm')) c.implicitConfirm = true;
     if (v.flag('disable_confirm')) c.disableConfirm = true;
 

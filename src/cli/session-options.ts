@@ -38,6 +38,7 @@ export const RECORDED_OPTIONS: readonly string[] = [
   'crl_check_all',
   'partial_chain',
   'out_trusted',
+  'no_cache_extracerts',
   'ref',
   'cert',
   'own_trusted',

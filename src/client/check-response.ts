@@ -108,6 +108,7 @@ export async function checkResponse(
       : {}),
     ...(setup.options.unprotectedErrors ? { unprotectedErrors: true } : {}),
     ...(setup.outTrusted ? { outTrusted: setup.outTrusted } : {}),
+    ...(setup.options.noCacheExtraCerts ? { noCacheExtraCerts: true } : {}),
     verify: verifyOptions(setup, session),
     ...(setup.options.centralKeyGeneration && onGeneratedKey && isCertAnswer(input)
       ? { generatedKey: { decryptWith: await keyDecryption(setup), onKey: onGeneratedKey } }

@@ -279,7 +279,9 @@ interface ChainInput {
 async function newCertificateChain(certificate: X509Certificate, input: ChainInput): Promise<X509Certificate[]> {
   const { exp } = input;
   const verification = exp.verify.verification ?? {};
-  const untrusted = [...input.extraCerts, ...input.caPubs, ...(exp.verify.untrusted ?? [])];
+  // OpenSSL builds this chain from its context's untrusted certificates, where received extraCerts
+  // land unless -no_cache_extracerts keeps them out.
+  const untrusted = [...(exp.noCacheExtraCerts ? [] : input.extraCerts), ...input.caPubs, ...(exp.verify.untrusted ?? [])];
   const options = {
     untrusted,
     ...(verification.at !== undefined ? { at: verification.at } : {}),

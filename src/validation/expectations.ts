@@ -46,6 +46,8 @@ export interface ResponseExpectations {
   unprotectedErrors?: boolean;
   /** Validate the new certificate against these (OpenSSL -out_trusted). */
   outTrusted?: X509Certificate[];
+  /** Build the new certificate's chain without the response's extraCerts (OpenSSL -no_cache_extracerts). */
+  noCacheExtraCerts?: boolean;
   /** Passed to verifyPkiMessageProtection. */
   verify: VerifyOptions;
   /** Clock in epoch milliseconds; default Date.now. */

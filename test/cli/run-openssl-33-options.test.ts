@@ -2,7 +2,7 @@
  * The client options OpenSSL 3.3 and 3.5 added, run through `cmpflow` end to end: -reqout_only
  * (write the first request for an offline or air-gapped hand-over, send nothing, succeed),
  * -profile and -geninfo lists in the request header, -no_cache_extracerts (-extracertsout is
- * written all the same), and -provparam accepted with a warning. Peers: nothing at all, the embedded CA, and OpenSSL 3.0's mock server.
+ * written all the same; the new certificate's -out_trusted path is built without the answer's extraCerts), and -provparam accepted with a warning. Peers: nothing at all, the embedded CA, and OpenSSL 3.0's mock server.
  */
 import { existsSync, readFileSync } from 'fs';
 import { AsnConvert } from '@peculiar/asn1-schema';
@@ -240,6 +240,31 @@ describe('-no_cache_extracerts', () => {
     expect(sent.length).toBeGreaterThan(0);
     expect(readFileSync(file('extra-uncached.der'))).toEqual(Buffer.concat(sent));
     expect(readFileSync(file('uncached.pem'), 'latin1')).not.toContain('BEGIN');
+  });
+
+  // The mock sends the intermediate only in extraCerts; -out_trusted names the root alone.
+  const outTrusted = (certout: string) => [...enroll(certout), '-server', server.url, '-out_trusted', pki.trustedPath];
+
+  it("builds the new certificate's -out_trusted path with the answer's extraCerts when they are cached (the default)", async () => {
+    const run = await cmpflow([...outTrusted('cached-path.pem'), '-chainout', file('cached-chain.pem')]);
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(new X509Certificate(readFileSync(file('cached-path.pem'))).issuer).toBe(new X509Certificate(readFileSync(pki.untrustedPath)).subject);
+    expect(readFileSync(file('cached-chain.pem'), 'latin1')).toContain('BEGIN CERTIFICATE');
+  });
+
+  it("leaves the answer's extraCerts out of that path, as OpenSSL 3.3+ does, so the new certificate is refused without -untrusted", async () => {
+    const run = await cmpflow([...outTrusted('uncached-path.pem'), '-no_cache_extracerts']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('does not validate against the out-trusted anchors');
+    expect(existsSync(file('uncached-path.pem'))).toBe(false);
+  });
+
+  it('validates that path again when -untrusted supplies what the uncached extraCerts held', async () => {
+    const run = await cmpflow([...outTrusted('untrusted-path.pem'), '-no_cache_extracerts', '-untrusted', pki.untrustedPath]);
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(existsSync(file('untrusted-path.pem'))).toBe(true);
   });
 });
 

@@ -12,7 +12,6 @@ import { createHash } from 'node:crypto';
 import type { X509Certificate } from '@peculiar/x509';
 import { CmpOids, createInfoTypeAndValue, GenRepContent, PKIBody, pkiBodyType, type PKIMessage } from '../asn1';
 import { extraCertsBytes } from '../asn1/message-certs';
-import { BoundedMap } from '../bounded-map';
 import { hex } from '../bytes';
 import { mlKemPublicKey } from '../crypto/ml-kem';
 import { CmpError } from '../errors';
@@ -25,49 +24,115 @@ import type { ResolvedConfig } from './config';
 import type { Reply } from './context';
 import { refuse } from './refusal';
 
-/** What the CA keeps of one transaction's KEM exchange. */
+/** What the CA keeps of one KEM exchange. */
 export interface KemTransactionSecret {
   sharedSecret: Uint8Array;
   /** The client's KEM certificate and its validated path: who the client is for the rest of the transaction. */
   certificate: X509Certificate;
   chain: X509Certificate[];
-  expiresAt: number;
 }
 
 /**
- * Shared secrets by transactionID, at most `limit` of them, each forgotten (and wiped) after
- * `ttlMs` without use: as long as an idle transaction lives (transactionTimeoutMs).
+ * The KEM exchanges of one transaction. The genm that starts one is unprotected and names a public
+ * certificate, so anyone who saw the transactionID can start another under it: a new exchange must
+ * not displace the secret the client is using. So the secret that has protected a request (proven:
+ * only the holder of the KEM key can know it) stays until another one proves itself, and the
+ * exchanges not used yet wait beside it, the newest few of them.
+ */
+interface KemTransaction {
+  proven?: KemTransactionSecret;
+  pending: KemTransactionSecret[];
+  expiresAt: number;
+}
+
+/** Unused exchanges kept per transaction: a resumed client needs one; more only serve a flood. */
+const MAX_PENDING = 4;
+
+function wipe(secret: KemTransactionSecret | undefined): void {
+  secret?.sharedSecret.fill(0);
+}
+
+/**
+ * Shared secrets by transactionID, for at most `limit` transactions, each forgotten (and wiped)
+ * after `ttlMs` without use: as long as an idle transaction lives (transactionTimeoutMs). When full,
+ * a transaction whose secret no request has proven yet makes room; one in use never does, so a flood
+ * of genm under new transactionIDs cannot break transactions in progress (it is refused instead).
  */
 export class KemSecretStore {
-  readonly #entries: BoundedMap<string, KemTransactionSecret>;
+  readonly #transactions = new Map<string, KemTransaction>();
 
   constructor(
-    limit: number,
+    private readonly limit: number,
     private readonly ttlMs: number,
     private readonly now: () => Date,
-  ) {
-    this.#entries = new BoundedMap(limit);
-  }
+  ) {}
 
-  put(transactionId: Uint8Array, entry: Omit<KemTransactionSecret, 'expiresAt'>): void {
+  /** Keeps a new exchange's secret beside the transaction's others. */
+  put(transactionId: Uint8Array, secret: KemTransactionSecret): void {
     const key = hex(transactionId);
-    this.#entries.get(key)?.sharedSecret.fill(0);
-    this.#entries.set(key, { ...entry, expiresAt: this.now().getTime() + this.ttlMs });
-  }
-
-  /** The live secret of this transaction, its lifetime renewed; undefined when none or expired. */
-  get(transactionId: Uint8Array): KemTransactionSecret | undefined {
-    const key = hex(transactionId);
-    const entry = this.#entries.get(key);
-    if (!entry) return undefined;
     const now = this.now().getTime();
-    if (entry.expiresAt <= now) {
-      entry.sharedSecret.fill(0);
-      this.#entries.delete(key);
+    let transaction = this.#live(key, now);
+    if (!transaction) {
+      this.#makeRoom(now);
+      transaction = { pending: [], expiresAt: 0 };
+    }
+    transaction.pending.push(secret);
+    while (transaction.pending.length > MAX_PENDING) wipe(transaction.pending.shift());
+    transaction.expiresAt = now + this.ttlMs;
+    // Re-inserted: the Map's order is the order of last use, oldest first.
+    this.#transactions.delete(key);
+    this.#transactions.set(key, transaction);
+  }
+
+  /** The secrets a KemBasedMac in this transaction may be keyed from: the proven one first, then the newest. */
+  candidates(transactionId: Uint8Array): KemTransactionSecret[] {
+    const transaction = this.#live(hex(transactionId), this.now().getTime());
+    if (!transaction) return [];
+    return [...(transaction.proven ? [transaction.proven] : []), ...[...transaction.pending].reverse()];
+  }
+
+  /** `secret` protected a request: it is the transaction's from now on, and the others are wiped. */
+  prove(transactionId: Uint8Array, secret: KemTransactionSecret): void {
+    const key = hex(transactionId);
+    const transaction = this.#live(key, this.now().getTime());
+    if (!transaction) return;
+    for (const other of [transaction.proven, ...transaction.pending]) if (other !== secret) wipe(other);
+    transaction.proven = secret;
+    transaction.pending = [];
+    transaction.expiresAt = this.now().getTime() + this.ttlMs;
+    this.#transactions.delete(key);
+    this.#transactions.set(key, transaction);
+  }
+
+  /** The secret to protect an answer with: the proven one, else the newest exchange's; undefined when none or expired. */
+  current(transactionId: Uint8Array): KemTransactionSecret | undefined {
+    const transaction = this.#live(hex(transactionId), this.now().getTime());
+    return transaction && (transaction.proven ?? transaction.pending.at(-1));
+  }
+
+  #live(key: string, now: number): KemTransaction | undefined {
+    const transaction = this.#transactions.get(key);
+    if (transaction && transaction.expiresAt <= now) {
+      this.#forget(key, transaction);
       return undefined;
     }
-    entry.expiresAt = now + this.ttlMs;
-    return entry;
+    return transaction;
+  }
+
+  #forget(key: string, transaction: KemTransaction): void {
+    wipe(transaction.proven);
+    transaction.pending.forEach(wipe);
+    this.#transactions.delete(key);
+  }
+
+  #makeRoom(now: number): void {
+    if (this.#transactions.size < this.limit) return;
+    for (const [key, transaction] of this.#transactions) if (transaction.expiresAt <= now) this.#forget(key, transaction);
+    if (this.#transactions.size < this.limit) return;
+    for (const [key, transaction] of this.#transactions) {
+      if (!transaction.proven) return this.#forget(key, transaction);
+    }
+    refuse('systemUnavail', 'too many KEM-protected transactions in progress, try again later');
   }
 }
 
@@ -148,7 +213,8 @@ export async function answerKemCiphertextRequest(
   if (msg.body.genm![0]!.infoValue !== undefined) refuse('badRequest', 'a KemCiphertextInfo request carries no value');
   const { certificate, chain } = await validatedKemCertificate(msg, config, ca);
   const transactionId = new Uint8Array(msg.header.transactionID!);
-  const holder = transactionClient ?? (store.get(transactionId) ? kemClientIdentity(store.get(transactionId)!.certificate) : undefined);
+  const known = store.current(transactionId);
+  const holder = transactionClient ?? (known ? kemClientIdentity(known.certificate) : undefined);
   if (holder !== undefined && holder !== kemClientIdentity(certificate)) {
     refuse('transactionIdInUse', 'another client uses this transactionID');
   }

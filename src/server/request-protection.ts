@@ -30,7 +30,8 @@ export type ClientProtection =
 /** What the request's header says about its protection, verified or not: the guide for the answer's. */
 export type ProtectionHint =
   | { kind: 'mac'; algorithm: AlgorithmIdentifier; secret?: ResolvedSecret }
-  | { kind: 'kemMac'; sharedSecret?: Uint8Array }
+  /** The transaction's KEM secret as it is when the answer is written: the request may prove another one first. */
+  | { kind: 'kemMac'; sharedSecret: () => Uint8Array | undefined }
   | { kind: 'signature' }
   | { kind: 'none' };
 
@@ -40,8 +41,8 @@ export function protectionHint(config: ResolvedConfig, header: PKIHeader | undef
   const algorithm = header?.protectionAlg;
   if (!algorithm) return { kind: 'none' };
   if (algorithm.algorithm === CmpOids.kemBasedMac) {
-    const kem = header.transactionID ? kemSecrets?.get(new Uint8Array(header.transactionID)) : undefined;
-    return { kind: 'kemMac', ...(kem ? { sharedSecret: kem.sharedSecret } : {}) };
+    const transactionId = header.transactionID ? new Uint8Array(header.transactionID) : undefined;
+    return { kind: 'kemMac', sharedSecret: () => (transactionId ? kemSecrets?.current(transactionId)?.sharedSecret : undefined) };
   }
   if (macAlgorithms.has(algorithm.algorithm)) {
     const secret = secretFor(config, header.senderKID ? new Uint8Array(header.senderKID) : undefined);
@@ -104,12 +105,28 @@ async function verify(
   return { kind: 'signature', signer: verified.signer, chain: verified.chain };
 }
 
-/** KemBasedMac with the secret of this transaction's KEM exchange (kem-ciphertext.ts); the client is its KEM certificate. */
+/**
+ * KemBasedMac with the secret of one of this transaction's KEM exchanges (kem-ciphertext.ts); the
+ * client is that exchange's KEM certificate. The one that verifies becomes the transaction's.
+ */
 async function verifyKemMac(msg: PKIMessage, kemSecrets: KemSecretStore | undefined): Promise<ClientProtection> {
-  const kem = kemSecrets?.get(new Uint8Array(msg.header.transactionID!));
-  if (!kem) refuse('wrongIntegrity', 'KemBasedMac protection, but no KEM ciphertext was exchanged in this transaction', { endsTransaction: false });
-  await verifyPkiMessageProtection(msg, { kemSharedSecret: kem!.sharedSecret, trusted: [], untrusted: [] });
-  return { kind: 'signature', signer: kem!.certificate, chain: kem!.chain, kemMac: true };
+  const transactionId = new Uint8Array(msg.header.transactionID!);
+  const candidates = kemSecrets?.candidates(transactionId) ?? [];
+  if (candidates.length === 0) {
+    refuse('wrongIntegrity', 'KemBasedMac protection, but no KEM ciphertext was exchanged in this transaction', { endsTransaction: false });
+  }
+  let failure: unknown;
+  for (const kem of candidates) {
+    try {
+      await verifyPkiMessageProtection(msg, { kemSharedSecret: kem.sharedSecret, trusted: [], untrusted: [] });
+    } catch (e) {
+      failure = e;
+      continue;
+    }
+    kemSecrets!.prove(transactionId, kem);
+    return { kind: 'signature', signer: kem.certificate, chain: kem.chain, kemMac: true };
+  }
+  throw failure;
 }
 
 /**

@@ -81,7 +81,8 @@ function chooseProtection(config: ResolvedConfig, hint: ResponseInput['hint'], i
   const signature = config.signer ? ({ kind: 'signature', key: config.signer.key, cert: config.signer.cert } as const) : undefined;
   if (hint.kind === 'kemMac') {
     // Without the transaction's secret (none exchanged, or expired) the answer cannot be KEM-MACed.
-    if (hint.sharedSecret) return { kind: 'kemMac', sharedSecret: hint.sharedSecret };
+    const sharedSecret = hint.sharedSecret();
+    if (sharedSecret) return { kind: 'kemMac', sharedSecret };
     return signature ?? { kind: 'none' };
   }
   if (hint.kind === 'mac') {

@@ -259,6 +259,26 @@ describe('KEM-based MAC protection between the client and the embedded CA', () =
     expect(bodies(messages)).toEqual(['genm', 'error']);
   });
 
+  it('someone repeating the KEM genm under the client’s transactionID (its certificate is public) breaks nothing: the client’s secret stays', async () => {
+    const other = createHttpTransfer({ server: url });
+    closers.push(async () => other.close());
+    let genm: Uint8Array | undefined;
+    const replies: string[] = [];
+    const meddle =
+      (send: Transfer): Transfer =>
+      async (der, options) => {
+        const msg = decodePkiMessage(der);
+        if (msg.body.genm) genm = der;
+        // Before the cr and again before the certConf: the CA then holds a second, unproven exchange.
+        else replies.push(pkiBodyType(decodePkiMessage(await other(genm!, {})).body));
+        return send(der, options);
+      };
+    const newKey = await getCryptoProvider().generateKey({ type: 'ec', curve: 'P-256' });
+    const r = await new CmpClient({ ...kemOptions(url, device), newKey, subject: '/CN=kem device', interceptTransfer: meddle }).cr();
+    expect(replies).toEqual(['genp', 'genp']);
+    expect(server.state.ca!.record(r.certificate.serialNumber)!.confirmed).toBe(true);
+  });
+
   it('a KemBasedMac request in a transaction without KEM exchange is refused (wrongIntegrity)', async () => {
     // The genm goes to this CA, the cr to another one, which never saw the KEM exchange.
     const other = await start();

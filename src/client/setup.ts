@@ -8,6 +8,7 @@ import { CertificationRequest } from '@peculiar/asn1-csr';
 import { GeneralName, Name } from '@peculiar/asn1-x509';
 import { SubjectKeyIdentifierExtension, X509Certificate } from '@peculiar/x509';
 import { isPem, loadCertificateSet, loadCertificationRequest, loadPrivateKey, publicKeyMatches } from '../credentials';
+import { importPrivateKeyInfo } from '../credentials/keys';
 import { digestByName, type HashName, type PrivateKeyHandle } from '../crypto';
 import { CmpError, ErrorCodes } from '../errors';
 import { integerContent } from '../message/cert-identity';
@@ -16,7 +17,7 @@ import type { CertificateInput, CertificatesInput, CmpClientOptions, KeyInput } 
 import type { ProtectionConfig } from '../protection/protect';
 import { createFileTransfer, createHttpTransfer, type HttpTlsOptions, type HttpTransferOptions, type Transfer } from '../transport';
 import { loadTlsCredentials, tlsInEffect } from './tls-credentials';
-import { mlKemPrivateKeyIn } from '../credentials/ml-kem-key';
+import { readKeySource } from '../credentials/ml-kem-key';
 import type { MlKemPrivateKey } from '../crypto/ml-kem';
 
 export interface ClientSetup {
@@ -108,8 +109,22 @@ export async function certificateOf(input: CertificateInput, option: string, pas
   return (await certificatesOf(input, option, passphrase))[0]!;
 }
 
-async function mlKemKeyOf(input: KeyInput, passphrase?: string): Promise<MlKemPrivateKey | undefined> {
-  return typeof input === 'object' && !(input instanceof Uint8Array) ? undefined : mlKemPrivateKeyIn(input, 'private key', passphrase);
+/**
+ * The key of `key` or `newKey`: an ML-KEM key (it cannot sign: KEM-based protection, indirect POP)
+ * or a signing key. The source is opened once for both questions.
+ */
+async function eitherKeyOf(
+  input: KeyInput,
+  passphrase: string | undefined,
+  option: string,
+): Promise<{ kem: MlKemPrivateKey; signing?: undefined } | { kem?: undefined; signing: PrivateKeyHandle }> {
+  if (typeof input === 'object' && !(input instanceof Uint8Array)) return { signing: input };
+  return labelled(option, async () => {
+    const content = await readKeySource(input, 'private key', passphrase);
+    if (content.kind === 'mlKem') return { kem: content.key };
+    if (content.kind === 'decrypted') return { signing: await importPrivateKeyInfo(content.pkcs8, content.name) };
+    return { signing: await loadPrivateKey(input, passphrase) };
+  });
 }
 
 export async function keyOf(input: KeyInput, passphrase: string | undefined, option: string): Promise<PrivateKeyHandle> {
@@ -230,10 +245,8 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
   // first are the signer's chain and join the untrusted certificates (OSSL_CMP_CTX_build_cert_chain).
   const signerFile = o.cert !== undefined ? await certificatesOf(o.cert, 'cert', o.keyPass) : [];
   const cert = signerFile[0];
-  const kemKey = o.key !== undefined ? await labelled('key', () => mlKemKeyOf(o.key!, o.keyPass)) : undefined;
-  const key = o.key !== undefined && !kemKey ? await keyOf(o.key, o.keyPass, 'key') : undefined;
-  const newKemKey = o.newKey !== undefined ? await labelled('newKey', () => mlKemKeyOf(o.newKey!, o.newKeyPass)) : undefined;
-  const newKey = o.newKey !== undefined && !newKemKey ? await keyOf(o.newKey, o.newKeyPass, 'newKey') : undefined;
+  const { kem: kemKey, signing: key } = o.key !== undefined ? await eitherKeyOf(o.key, o.keyPass, 'key') : {};
+  const { kem: newKemKey, signing: newKey } = o.newKey !== undefined ? await eitherKeyOf(o.newKey, o.newKeyPass, 'newKey') : {};
   const oldCert = o.oldCert !== undefined ? await certificateOf(o.oldCert, 'oldCert', o.keyPass) : undefined;
   const srvCert = o.srvCert !== undefined ? await certificateOf(o.srvCert, 'srvCert', o.otherPass) : undefined;
   const trusted = await certificatesOf(o.trusted, 'trusted', o.otherPass);

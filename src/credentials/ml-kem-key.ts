@@ -32,23 +32,35 @@ function pkcs8In(read: CredentialInput): { der: Uint8Array; encrypted: boolean }
   }
 }
 
+/** What a key source holds, as far as telling an ML-KEM key from the others needs to open it. */
+export type KeySourceContent =
+  | { kind: 'mlKem'; key: MlKemPrivateKey }
+  /** An encrypted PKCS#8 key of another type, opened already: the general loader imports this DER, not the file again. */
+  | { kind: 'decrypted'; pkcs8: Uint8Array; name: string }
+  /** Anything else (another key type, a token, PKCS#12, an encrypted key without a pass phrase): the general loader's. */
+  | { kind: 'other' };
+
 /**
- * The ML-KEM key in `input`, or undefined when it holds another kind of key (or none that is readable here).
- * An encrypted key is opened with `passphrase` (a wrong one is ERR_BAD_PASSPHRASE, as the general loader
- * reports it); without one it is left to the general loader, which asks for it. An encrypted key of
- * another type is thus decrypted twice, here and there: one more PBKDF2 run, bounded as every received
- * iteration count is, for keys the general loader reads anyway.
+ * Reads `input` once and says whether it is an ML-KEM key. An encrypted key is opened with
+ * `passphrase` (a wrong one is ERR_BAD_PASSPHRASE, as the general loader reports it), and when it
+ * turns out to be another kind of key its decrypted PrivateKeyInfo comes back, so that no key is
+ * decrypted twice (PBKDF2 iteration counts in key files reach the millions).
  */
-export async function mlKemPrivateKeyIn(input: string | Uint8Array, what: string, passphrase?: string): Promise<MlKemPrivateKey | undefined> {
+export async function readKeySource(input: string | Uint8Array, what: string, passphrase?: string): Promise<KeySourceContent> {
   // A key in a token is opened by the general loader; it is no file to read here.
-  if (isPkcs11Uri(input)) return undefined;
+  if (isPkcs11Uri(input)) return { kind: 'other' };
   const read = readCredentialInput(input, what);
   const found = pkcs8In(read);
-  if (!found) return undefined;
-  let der = found.der;
-  if (found.encrypted) {
-    if (passphrase === undefined) return undefined;
-    der = await decryptPrivateKeyInfo(AsnParser.parse(der, EncryptedPrivateKeyInfo), passphrase, `the private key in ${read.name}`);
-  }
-  return isMlKemPkcs8(der) ? mlKemPrivateKeyFromPkcs8(der) : undefined;
+  if (!found || (found.encrypted && passphrase === undefined)) return { kind: 'other' };
+  const der = found.encrypted
+    ? await decryptPrivateKeyInfo(AsnParser.parse(found.der, EncryptedPrivateKeyInfo), passphrase!, `the private key in ${read.name}`)
+    : found.der;
+  if (isMlKemPkcs8(der)) return { kind: 'mlKem', key: mlKemPrivateKeyFromPkcs8(der) };
+  return found.encrypted ? { kind: 'decrypted', pkcs8: der, name: read.name } : { kind: 'other' };
+}
+
+/** The ML-KEM key in `input`, or undefined when it holds another kind of key (or none that is readable here). */
+export async function mlKemPrivateKeyIn(input: string | Uint8Array, what: string, passphrase?: string): Promise<MlKemPrivateKey | undefined> {
+  const content = await readKeySource(input, what, passphrase);
+  return content.kind === 'mlKem' ? content.key : undefined;
 }

@@ -159,3 +159,34 @@ describe('bad credentials: one CmpError naming the library option and the file, 
     expect(recorder.sent).toHaveLength(0);
   });
 });
+
+describe('an encrypted PKCS#8 key that is not ML-KEM', () => {
+  it('is decrypted once, whether it turns out to be ML-KEM or a signing key, and signs', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { encryptPrivateKeyInfo } = await import('../../src/credentials/pkcs8-encryption');
+    const { encodePem } = await import('../../src/credentials');
+    const pbe = await import('../../src/credentials/pbe');
+    const der = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'der' });
+    const newKey = encodePem('ENCRYPTED PRIVATE KEY', encryptPrivateKeyInfo(new Uint8Array(der), 'key-pass'));
+    const decrypt = jest.spyOn(pbe, 'decryptPrivateKeyInfo');
+    try {
+      const setup = await setupClient({ transfer: recordingTransfer().transfer, secret: 'pbm-secret', ref: 'r', newKey, newKeyPass: 'key-pass' });
+      expect(decrypt).toHaveBeenCalledTimes(1);
+      expect(setup.newKey).toBeDefined();
+      expect(setup.newKemKey).toBeUndefined();
+    } finally {
+      decrypt.mockRestore();
+    }
+  });
+
+  it('with a wrong pass phrase is one ERR_BAD_PASSPHRASE naming the option', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { encryptPrivateKeyInfo } = await import('../../src/credentials/pkcs8-encryption');
+    const { encodePem } = await import('../../src/credentials');
+    const der = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'der' });
+    const newKey = encodePem('ENCRYPTED PRIVATE KEY', encryptPrivateKeyInfo(new Uint8Array(der), 'key-pass'));
+    const e = await setupError({ transfer: recordingTransfer().transfer, secret: 'pbm-secret', ref: 'r', newKey, newKeyPass: 'wrong' });
+    expect(e.code).toBe('ERR_BAD_PASSPHRASE');
+    expect(e.message).toMatch(/^newKey: /);
+  });
+});

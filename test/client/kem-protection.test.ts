@@ -130,6 +130,24 @@ describe('KEM-based MAC protection between the client and the embedded CA', () =
     expect(server.state.ca!.record(r.certificate.serialNumber)!.confirmed).toBe(true);
   });
 
+  it('ir and p10cr: the same KEM exchange first, then the request and its answers KemBasedMac', async () => {
+    const newKey = await getCryptoProvider().generateKey({ type: 'ec', curve: 'P-256' });
+    const ir = recorder();
+    const issued = await new CmpClient({ ...kemOptions(url, device), newKey, subject: '/CN=kem device', interceptTransfer: ir.intercept }).ir();
+    expect(issued.certificate.subject).toBe('CN=kem device');
+    expect(bodies(ir.messages)).toEqual(['genm', 'genp', 'ir', 'ip', 'certConf', 'pkiconf']);
+    expect(protections(ir.messages.slice(2))).toEqual(ir.messages.slice(2).map(() => CmpOids.kemBasedMac));
+    const { Pkcs10CertificateRequestGenerator } = await import('@peculiar/x509');
+    const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+    const keys = await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+    const csr = (await Pkcs10CertificateRequestGenerator.create({ name: 'CN=kem device', keys, signingAlgorithm: algorithm })).toString('pem');
+    const p10 = recorder();
+    const fromCsr = await new CmpClient({ ...kemOptions(url, device), csr, interceptTransfer: p10.intercept }).p10cr();
+    expect(fromCsr.certificate.subject).toBe('CN=kem device');
+    expect(bodies(p10.messages)).toEqual(['genm', 'genp', 'p10cr', 'cp', 'certConf', 'pkiconf']);
+    expect(protections(p10.messages.slice(2))).toEqual(p10.messages.slice(2).map(() => CmpOids.kemBasedMac));
+  });
+
   it('kur: the KEM certificate is the one updated, to a new ML-KEM key', async () => {
     const updating = await enrolKemDevice(url, ca, 'kem updated');
     const newKem = generateMlKemKey('ml-kem-768');

@@ -17,11 +17,17 @@ describe('KemSecretStore', () => {
   const now = () => new Date(clock);
   beforeEach(() => (clock = 1_000_000));
 
+  /** A store of `limit` transactions whose first holds a secret that has protected a request. */
+  function provenStore(limit: number): { store: KemSecretStore; proven: KemTransactionSecret } {
+    const store = new KemSecretStore(limit, 60_000, now);
+    const proven = secret(1);
+    store.put(tid(1), proven);
+    store.prove(tid(1), proven);
+    return { store, proven };
+  }
+
   it('keeps the proven secret first among the candidates when the genm is repeated, and answers with it', () => {
-    const store = new KemSecretStore(10, 60_000, now);
-    const client = secret(1);
-    store.put(tid(1), client);
-    store.prove(tid(1), client);
+    const { store, proven: client } = provenStore(10);
     const repeated = secret(2);
     store.put(tid(1), repeated);
     expect(store.candidates(tid(1))).toEqual([client, repeated]);
@@ -29,10 +35,7 @@ describe('KemSecretStore', () => {
   });
 
   it('a newer exchange that proves itself (a resumed client) replaces the old secret, which is wiped', () => {
-    const store = new KemSecretStore(10, 60_000, now);
-    const before = secret(1);
-    store.put(tid(1), before);
-    store.prove(tid(1), before);
+    const { store, proven: before } = provenStore(10);
     const resumed = secret(3);
     store.put(tid(1), resumed);
     store.prove(tid(1), resumed);
@@ -50,10 +53,7 @@ describe('KemSecretStore', () => {
   });
 
   it('when full, forgets an unproven transaction before any proven one, and refuses (systemUnavail) when all are proven', () => {
-    const store = new KemSecretStore(2, 60_000, now);
-    const inUse = secret(1);
-    store.put(tid(1), inUse);
-    store.prove(tid(1), inUse);
+    const { store, proven: inUse } = provenStore(2);
     store.put(tid(2), secret(2));
     store.put(tid(3), secret(3));
     expect(store.candidates(tid(1))).toEqual([inUse]);
@@ -72,10 +72,7 @@ describe('KemSecretStore', () => {
   });
 
   it('forgets and wipes a transaction’s secrets after ttlMs without use, which makes room again', () => {
-    const store = new KemSecretStore(1, 60_000, now);
-    const old = secret(1);
-    store.put(tid(1), old);
-    store.prove(tid(1), old);
+    const { store, proven: old } = provenStore(1);
     clock += 60_000;
     store.put(tid(2), secret(2));
     expect(store.candidates(tid(1))).toEqual([]);

@@ -267,6 +267,16 @@ describe('KEM-based MAC protection between the client and the embedded CA', () =
     await expect(failure).rejects.toMatchObject({ failInfo: ['wrongIntegrity'] });
   });
 
+  it('a KEM certificate past its notAfter is refused at the genm (signerNotTrusted), before any encapsulation', async () => {
+    // The device's certificate ends with its CA's: a CA clock past both.
+    const expiry = new X509Certificate(device.certPem).notAfter.getTime();
+    const later = await start(ca, { now: () => new Date(expiry + 60_000) });
+    const { messages, intercept } = recorder();
+    const failure = new CmpClient({ ...kemOptions(later.url, device), interceptTransfer: intercept }).getCaCerts();
+    await expect(failure).rejects.toMatchObject({ failInfo: expect.arrayContaining(['signerNotTrusted']) });
+    expect(bodies(messages)).toEqual(['genm', 'error']);
+  });
+
   it('a KEM certificate from a CA this one does not trust is refused at the genm (signerNotTrusted)', async () => {
     const { url: strangerUrl } = await start(stranger);
     const foreign = await enrolKemDevice(strangerUrl, stranger, 'foreign device');

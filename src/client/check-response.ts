@@ -51,7 +51,7 @@ function verifyOptions(setup: ClientSetup, session: SessionExpectations): Respon
   };
 }
 
-/** How the centrally generated key is opened: with the request's MAC secret, or with its signing key (RFC 9483 section 4.1.6). */
+/** How the centrally generated key is opened: with the request's MAC secret, its signing key or its KEM key (RFC 9483 section 4.1.6). */
 async function keyDecryption(setup: ClientSetup): Promise<EnvelopeKey> {
   const p = setup.protection;
   if (p.kind === 'pbm' || p.kind === 'pbmac1') return { kind: 'password', password: p.secret };
@@ -63,6 +63,8 @@ async function keyDecryption(setup: ClientSetup): Promise<EnvelopeKey> {
       certificate: new Uint8Array(p.cert.rawData),
     };
   }
+  // KemBasedMac: the CA encrypts to the KEM certificate (KEMRecipientInfo), whose key opens it.
+  if (p.kind === 'kemMac' && setup.kemKey) return { kind: 'kem', key: setup.kemKey };
   throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'centralKeyGeneration: needs protected requests, the key is encrypted for their secret or key', {
     options: ['centralKeyGeneration'],
   });

@@ -148,6 +148,19 @@ describe('KEM-based MAC protection between the client and the embedded CA', () =
     expect(protections(p10.messages.slice(2))).toEqual(p10.messages.slice(2).map(() => CmpOids.kemBasedMac));
   });
 
+  it('central key generation: the CA encrypts the key it made to the KEM certificate (KEMRecipientInfo), which the client opens', async () => {
+    const { messages, intercept } = recorder();
+    const r = await new CmpClient({
+      ...kemOptions(url, device),
+      centralKeyGeneration: true,
+      subject: '/CN=kem device',
+      interceptTransfer: intercept,
+    }).cr();
+    expect(r.privateKey).toBeDefined();
+    const recipient = messages[3]!.body.cp!.response[0]!.certifiedKeyPair!.privateKey!.envelopedData!.recipientInfos[0]!;
+    expect(recipient.ori?.oriType).toBe('1.2.840.113549.1.9.16.13.3');
+  });
+
   it('kur: the KEM certificate is the one updated, to a new ML-KEM key', async () => {
     const updating = await enrolKemDevice(url, ca, 'kem updated');
     const newKem = generateMlKemKey('ml-kem-768');

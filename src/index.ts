@@ -10,7 +10,7 @@ import 'reflect-metadata';
 export { CmpClient } from './client';
 export type { EnrollmentResult, RevocationResult, GeneralResult, TryCertReqResult, TryExchangeResult } from './client';
 export type { RootCaUpdate } from './client/general-requests';
-export type { CmpClientOptions, CertificateDecision, NewCertificateInfo, InfoTypeAndValueInput, GeneralNameInput } from './options';
+export type { CmpClientOptions, CertificateDecision, NewCertificateInfo, InfoTypeAndValueInput, GeneralNameInput, SessionStep } from './options';
 export { CmpError, ErrorCodes, isCmpError } from './errors';
 export type { ErrorCode, SerializedCmpError } from './errors';
 export { createHttpTransfer, createFileTransfer } from './transport';

@@ -26,6 +26,22 @@ export interface GeneralNameInput {
   value: string;
 }
 
+/** A protocol step of a session, as `onStep` sees it. */
+export type SessionStep =
+  /** A session starts (a resumed one: `kind` only, from its saved state). */
+  | { step: 'session'; kind?: string; transactionId?: string }
+  /** A request is built and goes out next; `bodyType` as in the PKIBody CHOICE (`ir`, `certConf`). */
+  | { step: 'request'; bodyType: string }
+  /** The response to it has been read, not yet checked. */
+  | { step: 'exchanged' }
+  /** The response was checked: `kind` as the session machines name the outcome (`certificate`, `waiting`, `pollWait`, `pkiConf`, `revocation`, `generalResponse`, `rejected`), `errorCode` the CmpError code of a rejected one. */
+  | { step: 'response'; kind: string; checkAfter?: number; errorCode?: string }
+  /** The session waits until `until` (epoch ms) before polling; `waited` when it has. */
+  | { step: 'wait'; until: number }
+  | { step: 'waited' }
+  /** A step failed (the session then ends with that error, or the machine handles it). */
+  | { step: 'failed'; service: string };
+
 /** A decision on a newly issued certificate (OpenSSL's certConf callback). */
 export interface CertificateDecision {
   accept: boolean;
@@ -245,6 +261,14 @@ export interface CmpClientOptions {
    * process warning (`CmpflowInspectorWarning`).
    */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /**
+   * Each protocol step of every session, as its service is called or finishes (see SessionStep):
+   * what progress lines such as `openssl cmp`'s `CMP info: sending IR` need, without the cost of
+   * XState inspection. Steps carry names, kinds and times only, never message bytes or keys. An
+   * observer that throws does not affect the session; its first failure is reported once as a
+   * process warning (`CmpflowStepObserverWarning`).
+   */
+  onStep?: (step: SessionStep) => void;
   /** Clock in epoch ms, for tests. */
   now?: () => number;
 }

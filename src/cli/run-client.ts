@@ -10,7 +10,7 @@ import { CmpClient } from '../client';
 import { CmpError, ErrorCodes } from '../errors';
 import { isCertRequestKind } from '../protocol';
 import { createHttpTransfer, parseServerAddress, type HttpTransfer, type HttpTransferOptions, type Transfer } from '../transport';
-import type { CmpClientOptions } from '../options';
+import type { CmpClientOptions, SessionStep } from '../options';
 import { createFlowRecorder, type FlowRecorder } from '../session';
 import type { InspectionEvent } from 'xstate';
 import { buildClientOptions, type ClientEnvironment } from './client-options';
@@ -24,7 +24,7 @@ import { saveServerCertificate } from './root-ca-update';
 import { saveReceived, type CertificateOutputs } from './outputs';
 import { PollProgress } from './progress';
 import { createProtocolLog } from './protocol-log';
-import { observingOnly, sanitizeForInspection } from '../session/inspect';
+import { sanitizeForInspection } from '../session/inspect';
 import type { MockServer } from './server-command';
 import type { GenmCommand, SessionContext } from './session-command';
 
@@ -51,15 +51,11 @@ function checkSupport(parsed: RunCommandLine, log: CliLog): void {
 }
 
 /**
- * Follows the root session's snapshots: from the first one tagged `persistable` (resting between
- * polls) until the session ends, the server holds the request waiting.
+ * From a response that leaves the request waiting at the server (`waiting`, `pollWait`) until the
+ * session ends, the server holds the request: the steps say when it starts, the caller when it ends.
  */
-function observeWaiting(raw: unknown, notice: InterruptNotice): void {
-  const e = raw as { type?: unknown; rootId?: unknown; actorRef?: { sessionId?: unknown }; snapshot?: { status?: unknown; tags?: unknown } };
-  if (e.type !== '@xstate.snapshot' || e.actorRef?.sessionId !== e.rootId) return;
-  const snapshot = e.snapshot;
-  if (snapshot?.status !== 'active') notice.waiting(false);
-  else if (Array.isArray(snapshot.tags) && snapshot.tags.includes('persistable')) notice.waiting(true);
+function noteWaitingSteps(step: SessionStep, notice: InterruptNotice): void {
+  if (step.step === 'response' && (step.kind === 'waiting' || step.kind === 'pollWait')) notice.waiting(true);
 }
 
 /** The server as messages show it: without userinfo, with the -path that applies. */
@@ -134,21 +130,30 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
       const flow = recorder;
       inspector = { observe: (event) => flow.inspect(event as InspectionEvent), stop: async () => {} };
     } else if (cli.inspect) inspector = await openInspector(io.env, io.stderr, log);
-    // Below INFO the protocol log prints nothing (waits included): without -inspect, no observer
-    // then, and the client skips inspection altogether.
+    // Below INFO the protocol log prints nothing (waits included): without -inspect or a waiting
+    // notice to keep, no observer then, and the client reports no steps.
     // A failing Stately inspector (its socket gone, say) is reported once as a CLI warning; the
     // session and the protocol log go on.
     let inspectorFailed = false;
-    // Without a session file, only the events tell whether the server has the request waiting.
+    // Without a session file, only the steps tell whether the server has the request waiting.
     const noteWaiting =
       !sessionMode && run.interrupt !== undefined && cli.cmd !== undefined && isCertRequestKind(cli.cmd) ? run.interrupt : undefined;
+    const logSteps = log.enabled(LogLevel.INFO);
+    const onStep =
+      logSteps || noteWaiting !== undefined
+        ? (step: SessionStep) => {
+            if (logSteps) protocol.step(step);
+            if (noteWaiting) noteWaitingSteps(step, noteWaiting);
+          }
+        : undefined;
+    // The protocol lines come from the client's steps; XState inspection, which costs far more,
+    // only for an inspector.
+    const looking = inspector;
     const observer =
-      inspector !== undefined || log.enabled(LogLevel.INFO) || noteWaiting !== undefined
+      looking !== undefined
         ? (event: unknown) => {
-            protocol.observe(event);
-            if (noteWaiting) observeWaiting(event, noteWaiting);
             try {
-              inspector?.observe(event);
+              looking.observe(event);
             } catch (e) {
               if (!inspectorFailed)
                 log.warn(
@@ -158,12 +163,8 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
             }
           }
         : undefined;
-    // The protocol log and the waiting notice read events and the root's snapshots, nothing else:
-    // unless an inspector looks on, the rest need not be sanitised.
-    if (observer !== undefined && inspector === undefined) {
-      observingOnly(observer, (type, fromRoot) => type === '@xstate.event' || (type === '@xstate.snapshot' && fromRoot));
-    }
     const options = await buildClientOptions(parsed, io, observer);
+    if (onStep) options.onStep = onStep;
     // A transaction saved to a file may be resumed by another process, after this one has gone:
     // OpenSSL 3.0's mock server cancels a transaction whose kept-alive connection is closed under
     // it, so such a session closes each connection unless -keep_alive was chosen explicitly.
@@ -253,6 +254,9 @@ export async function runClient(parsed: RunCommandLine, io: ClientIo, log: CliLo
         // OpenSSL: the transaction stops for want of a response, and that is the success of -reqout_only.
         if (reqoutOnly?.saved()) return 0;
         throw e;
+      } finally {
+        // The session has ended: nothing of it waits at the server any more.
+        noteWaiting?.waiting(false);
       }
     }
     return 0;

@@ -19,11 +19,12 @@ import { isMlKemPkcs8, mlKemPrivateKeyFromPkcs8, type MlKemPrivateKey } from '..
 import { CmpError } from '../errors';
 import { fromB64, toB64 } from '../bytes';
 import { certificateFromDer } from '../pki/certificate-cache';
-import type { CmpClientOptions, InfoTypeAndValueInput } from '../options';
+import type { CmpClientOptions, InfoTypeAndValueInput, SessionStep } from '../options';
 import { persistSession, parsePersistedSession, resumeOptions, sessionTransactionId, type PersistedSession } from '../session';
 import { sanitizingInspector } from '../session/inspect';
 import { assertSecretFitsResponse } from '../session/secret-check';
 import { createSessionServices, type OpenSessionServices, type SessionOptions } from './services';
+import { guardedStepObserver, withSessionSteps } from './session-steps';
 import { setupClient, type ClientSetup, type SessionTransfer } from './setup';
 import { buildRequestTemplate, requestedPublicKey } from './template';
 
@@ -178,6 +179,7 @@ export class CmpClient {
   /** The revocation or general session a tryRr or tryGenm left waiting, with its connection. */
   #pendingExchange?: { machine: ExchangeName; session: PersistedSession; connection: SessionTransfer };
   #inspector?: (e: InspectionEvent) => void;
+  #stepObserver?: (step: SessionStep) => void;
   /** The last response each running session accepted (its DER, base64), kept with a waiting session for the secret check. */
   readonly #lastResponses = new WeakMap<object, string>();
 
@@ -268,7 +270,7 @@ export class CmpClient {
     const actor = createActor(withSystemActors(machine), { ...options, ...this.#inspect() } as never) as ReturnType<typeof createActor<T>>;
     const check = services.checkResponse;
     this.#validatedSrvCert = undefined;
-    bindServices(actor, {
+    const bound: OpenSessionServices = {
       ...services,
       checkResponse: async (input) => {
         let checked: Awaited<ReturnType<typeof check>>;
@@ -280,7 +282,10 @@ export class CmpClient {
         this.#lastResponses.set(actor, input.der);
         return checked;
       },
-    });
+    };
+    const onStep = this.#options.onStep;
+    if (onStep) this.#stepObserver ??= guardedStepObserver(onStep);
+    bindServices(actor, this.#stepObserver ? withSessionSteps(bound, this.#stepObserver, options) : bound);
     actor.subscribe({ complete: () => services.close(), error: () => services.close() });
     const stop = actor.stop.bind(actor);
     actor.stop = () => {

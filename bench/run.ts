@@ -15,6 +15,7 @@
 import 'reflect-metadata';
 import { execFileSync } from 'child_process';
 import { writeFileSync } from 'fs';
+import { benchCaScaling, scalingTable, type ScalingResult } from './ca-scaling';
 import { benchCaServer, caTables, type CaBenchResult } from './ca-server';
 import { axiosTable, compareAxiosTransfer, type AxiosComparisonResult } from './axios-transfer';
 import { measureThroughput, throughputTable, type LoadMode, type ThroughputRow } from './embedded-throughput';
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
     embedded?: ThroughputRow[];
     sessions?: SuspendedSessionsResult;
     ca?: CaBenchResult;
+    caScaling?: ScalingResult;
     fleet?: FleetBenchResult;
   } = {
     machine,
@@ -212,6 +214,11 @@ async function main(): Promise<void> {
     results.ca = r;
     print(`\n## The embedded CA as a server: PBM IR sessions, server process CPU, medians of ${rounds} rounds of -repeat ${repeat}\n`);
     print(caTables(r));
+    log('\n== the CA cluster scaling: IRs replayed over keep-alive HTTP, one thread and 1 and 2 workers pinned to 1 and 2 cores');
+    const scaling = await benchCaScaling({ sessions: args.quick ? 500 : 3000, connections: 32, rounds, log });
+    results.caScaling = scaling;
+    print(`\n### Scaling: the CA pinned to 1 and 2 cores, IRs built beforehand and replayed (bench/ca-scaling.ts), medians of ${rounds} rounds\n`);
+    print(scalingTable(scaling));
   }
 
   if (args.only.has('fleet')) {

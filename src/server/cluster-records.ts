@@ -3,9 +3,12 @@
  * copy of the records, and each worker's CA holds a replica fed through a `RemoteRecordStore`.
  * A worker's change is checked against the main thread's copy (a name bound to another
  * reference, a serial issued twice, a CRL number not above the last are refused, as one CA would
- * never make them), made durable, and applied by every other worker before the writer hears it
- * is done. So once a worker answers, every worker knows what that answer promised: an rr or kur
- * reaching another worker finds the certificate, and TOFU name bindings stay exclusive.
+ * never make them), made durable, and posted to every other worker before the writer hears it is
+ * done. Nobody waits for the other workers to apply it: a port delivers in order, and every
+ * request reaches a worker through the main thread, so a request that follows the writer's answer
+ * (an rr or kur on another worker, a name asked for by another reference) is posted after the
+ * change and finds it applied. So once a worker answers, every worker knows what that answer
+ * promised, and TOFU name bindings stay exclusive.
  */
 import { CmpError, ErrorCodes } from '../errors';
 import { refuse } from './refusal';
@@ -17,9 +20,11 @@ export type RecordReply =
   | { t: 'opened'; id: number; snapshot?: RecordSnapshot; error?: string }
   /** `taken`: the change bound a name another reference holds, which the requester is told as notAuthorized. */
   | { t: 'written'; id: number; error?: string; taken?: boolean };
-/** A change another worker made; the worker answers `applied` with the same seq once its CA has it. */
-export type RecordBroadcast = { t: 'change'; seq: number; change: RecordChange };
-export type RecordApplied = { t: 'applied'; seq: number };
+/**
+ * A change another worker made. The worker applies it before anything the main thread posts
+ * later: messages of one port arrive in the order they were posted.
+ */
+export type RecordBroadcast = { t: 'change'; change: RecordChange };
 
 export interface RecordPeer {
   send(message: RecordReply | RecordBroadcast): void;
@@ -36,8 +41,6 @@ export class RecordsHub {
   private opened?: Promise<void>;
   /** Workers that have their snapshot and so must apply every later change. */
   private readonly replicas = new Set<RecordPeer>();
-  private seq = 0;
-  private readonly waiting = new Map<number, { left: Set<RecordPeer>; done: () => void }>();
 
   constructor(private readonly store: RecordStore) {}
 
@@ -103,7 +106,8 @@ export class RecordsHub {
         // Applied to the copy at once, so that a conflicting change racing this one is refused.
         this.track(request.change);
         await this.store.write(request.change);
-        await this.broadcast(peer, request.change);
+        // Posted before the writer's 'written': whatever the main thread hands another worker after the writer's answer comes after it.
+        for (const other of this.replicas) if (other !== peer) other.send({ t: 'change', change: request.change });
       }
       peer.send({ t: 'written', id: request.id });
     } catch (e) {
@@ -112,30 +116,9 @@ export class RecordsHub {
     }
   }
 
-  private broadcast(from: RecordPeer, change: RecordChange): Promise<void> {
-    const others = new Set([...this.replicas].filter((p) => p !== from));
-    if (others.size === 0) return Promise.resolve();
-    const seq = ++this.seq;
-    return new Promise<void>((done) => {
-      this.waiting.set(seq, { left: others, done });
-      for (const peer of others) peer.send({ t: 'change', seq, change });
-    });
-  }
-
-  applied(peer: RecordPeer, seq: number): void {
-    const wait = this.waiting.get(seq);
-    if (!wait) return;
-    wait.left.delete(peer);
-    if (wait.left.size === 0) {
-      this.waiting.delete(seq);
-      wait.done();
-    }
-  }
-
-  /** A worker that is gone applies nothing more; nobody waits for it. */
+  /** A worker that is gone applies nothing more. */
   leave(peer: RecordPeer): void {
     this.replicas.delete(peer);
-    for (const seq of [...this.waiting.keys()]) this.applied(peer, seq);
   }
 
   close(): Promise<void> {
@@ -149,13 +132,12 @@ export class RemoteRecordStore implements RecordStore {
   private readonly calls = new Map<number, { resolve: (reply: RecordReply) => void }>();
   private listener?: (change: RecordChange) => void;
 
-  constructor(private readonly post: (message: RecordRequest | RecordApplied) => void) {}
+  constructor(private readonly post: (message: RecordRequest) => void) {}
 
-  /** Feeds a message from the main thread; true when it was one of the store's. */
+  /** Feeds a message from the main thread: a reply to one of its calls, or another worker's change to apply. */
   receive(message: RecordReply | RecordBroadcast): void {
     if (message.t === 'change') {
       this.listener?.(message.change);
-      this.post({ t: 'applied', seq: message.seq });
       return;
     }
     const call = this.calls.get(message.id);

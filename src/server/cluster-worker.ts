@@ -7,7 +7,7 @@
 import 'reflect-metadata';
 import { parentPort, workerData } from 'node:worker_threads';
 import { configFromMainThread } from './cluster-config';
-import { RemoteRecordStore, type RecordApplied, type RecordBroadcast, type RecordReply, type RecordRequest } from './cluster-records';
+import { RemoteRecordStore, type RecordBroadcast, type RecordReply, type RecordRequest } from './cluster-records';
 import { createCmpServer } from './handler';
 
 export interface WorkerData {
@@ -27,8 +27,7 @@ export type FromWorker =
   | { t: 'closed'; id: number }
   | { t: 'ready'; error?: string }
   | { t: 'internalError'; message: string; stack?: string }
-  | RecordRequest
-  | RecordApplied;
+  | RecordRequest;
 
 /**
  * A sender that gathers the messages of one turn of the event loop into one postMessage: each

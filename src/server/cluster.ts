@@ -145,9 +145,6 @@ export function createCmpCluster(config: CmpServerConfig, options: CmpClusterOpt
             case 'internalError':
               report(Object.assign(new Error(message.message), message.stack ? { stack: message.stack } : {}));
               return;
-            case 'applied':
-              hub.applied(slot.peer, message.seq);
-              return;
             default:
               void hub.handle(slot.peer, message);
           }

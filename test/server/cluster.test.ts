@@ -109,6 +109,53 @@ describe('a CA cluster of two workers', () => {
     });
   });
 
+  it('renews on one worker a certificate the other worker issued, asked at once after the ip', async () => {
+    await withCluster({}, async ({ url }) => {
+      for (const [issuer, renewer] of [
+        [0, 1],
+        [1, 0],
+      ] as const) {
+        const key = await newKey();
+        const { certificate } = await new CmpClient(pbm(url, { newKey: key, subject: SUBJECT, transactionId: idFor(issuer) })).ir();
+        const fresh = await newKey();
+        const r = await new CmpClient({
+          server: url,
+          cert: certificate,
+          key,
+          oldCert: certificate,
+          newKey: fresh,
+          trusted: [ca.ca.cert],
+          transactionId: idFor(renewer),
+        }).kur();
+        expect(r.certificate.subject).toBe('CN=cluster device');
+        expect(Buffer.from(r.certificate.publicKey.rawData).equals(Buffer.from(fresh.spki))).toBe(true);
+      }
+    });
+  });
+
+  it('binds a reference to its first names on every worker: another name asked on the other worker at once is refused', async () => {
+    const refs = [0, 1].map((i) => ({ ref: `binding-${i}`, secret: `binding secret ${i}` }));
+    await withCluster({ secrets: refs }, async ({ url }) => {
+      for (const [first, other] of [
+        [0, 1],
+        [1, 0],
+      ] as const) {
+        const device = refs[first]!;
+        const client = (subject: string, worker: number) =>
+          newKey().then((key) =>
+            new CmpClient({ server: url, ...device, trusted: [ca.ca.cert], newKey: key, subject, transactionId: idFor(worker) }).ir(),
+          );
+        await client(`/CN=first of ${device.ref}`, first);
+        const e = await client(`/CN=second of ${device.ref}`, other).catch((err: unknown) => err);
+        expect(e).toBeInstanceOf(CmpError);
+        expect((e as CmpError).failInfo).toEqual(['notAuthorized']);
+        // The names it holds are still its own there.
+        const again = await client(`/CN=first of ${device.ref}`, other);
+        expect(again.certificate.subject).toBe(`CN=first of ${device.ref}`);
+      }
+    });
+  });
+
   it('keeps a name bound to the reference that got it first, whichever worker the other reference asks', async () => {
     await withCluster(
       {

@@ -2,8 +2,10 @@
  * cmpflow against `openssl cmp`, both talking to the same `openssl cmp -port 0` mock server on
  * loopback with the same options: `openssl cmp ... -repeat N` and `cmpflow ... -repeat N` as
  * processes (wall time and CPU from GNU time's rusage, so process start is included), and the
- * compiled CmpClient in a child process (steady state, start excluded). Rounds alternate the
- * order of the contenders, so that drift of the machine falls on both.
+ * compiled CmpClient in a child process (steady state, start excluded). For the PBM IR and the
+ * GENM, the floor under any Node client too: node:http alone POSTing the bytes `openssl cmp -reqout`
+ * saved, a connection per transaction, in a child process (bench/http-floor.ts). Rounds alternate
+ * the order of the contenders, so that drift of the machine falls on both.
  */
 import * as path from 'path';
 import { makeTestPki, type TestPki } from '../test/support/pki';
@@ -11,6 +13,7 @@ import { startMockServer, type MockServer } from '../test/support/openssl';
 import type { CmpClientOptions } from '../src/options';
 import { runChild } from './support/child';
 import { CLI } from './support/dist';
+import type { HttpFloorResult } from './http-floor';
 import type { LibraryClientResult } from './library-client';
 import { measureProcess, type ProcessCost } from './support/measure';
 import { fixed, median, ratio, table } from './support/stats';
@@ -25,6 +28,8 @@ export interface Scenario {
   /** The same, as CmpClientOptions for the library run. */
   options(pki: TestPki, server: string): CmpClientOptions;
   command: 'ir' | 'genm';
+  /** The files `-reqout` saves the transaction's requests to, for the node:http floor (PBM only: the same bytes every time). */
+  floorRequests?: string[];
 }
 
 /** openssl insists on somewhere to save an enrolled certificate; both write it each session. */
@@ -38,6 +43,7 @@ export const scenarios: Scenario[] = [
     command: 'ir',
     args: (pki) => ['-cmd', 'ir', ...pbmArgs, '-newkey', pki.newKeyPath, '-subject', SUBJECT, ...CERTOUT],
     options: (pki, server) => ({ server, ...pbmOptions, newKey: pki.newKeyPath, subject: SUBJECT }),
+    floorRequests: ['floor-ir.der', 'floor-certConf.der'],
   },
   {
     name: 'IR, signature P-256',
@@ -104,6 +110,7 @@ export const scenarios: Scenario[] = [
     command: 'genm',
     args: () => ['-cmd', 'genm', ...pbmArgs, '-infotype', 'signKeyPairTypes'],
     options: (_pki, server) => ({ server, ...pbmOptions }),
+    floorRequests: ['floor-genm.der'],
   },
 ];
 
@@ -129,8 +136,10 @@ export interface ScenarioResult {
   openssl: Sample;
   cli: Sample;
   library: Sample;
+  /** node:http alone, per transaction: its first `repeat` in a fresh process (cold), then as many more (warm). */
+  floor?: { cold: Sample; warm: Sample };
   /** Per-round values behind the medians. */
-  rounds: { openssl: Sample[]; cli: Sample[]; library: Sample[] };
+  rounds: { openssl: Sample[]; cli: Sample[]; library: Sample[]; floorCold: Sample[]; floorWarm: Sample[] };
 }
 
 export interface ComparisonResult {
@@ -192,6 +201,15 @@ export async function compareWithOpenSsl(settings: ComparisonSettings): Promise<
     const results: ScenarioResult[] = [];
     for (const scenario of scenarios.filter((s) => settings.only?.(s.name) ?? true)) {
       const args = [...scenario.args(pki), ...address, '-repeat', String(n)];
+      // The floor's bytes: one transaction of openssl's own, its requests saved as sent.
+      const floorFiles = scenario.floorRequests?.map((f) => path.join(pki.dir, f));
+      if (floorFiles) {
+        const saved = await measureProcess('openssl', ['cmp', '-config', '', ...scenario.args(pki), ...address, '-reqout', floorFiles.join(',')], {
+          cwd: pki.dir,
+        });
+        if (saved.code !== 0) throw new Error(`openssl cmp -reqout (${scenario.name}) failed:\n${saved.stderr}`);
+      }
+      let lastFloor: HttpFloorResult | undefined;
       const runs = {
         openssl: async () =>
           perSession(await measureProcess('openssl', ['cmp', '-config', '', ...args], { cwd: pki.dir }), n, `openssl cmp (${scenario.name})`),
@@ -209,14 +227,26 @@ export async function compareWithOpenSsl(settings: ComparisonSettings): Promise<
           ]);
           return { wallMs: r.wallMsPerSession, cpuMs: r.cpuMsPerSession };
         },
+        floor: async () => {
+          lastFloor = await runChild<HttpFloorResult>('http-floor.ts', [JSON.stringify({ port: mock!.port, requests: floorFiles, transactions: n })]);
+          return { wallMs: lastFloor.warm.wallMsPerTransaction, cpuMs: lastFloor.warm.cpuMsPerTransaction };
+        },
       };
-      const order: (keyof typeof runs)[] = ['openssl', 'cli', 'library'];
-      const rounds = { openssl: [] as Sample[], cli: [] as Sample[], library: [] as Sample[] };
+      const order: (keyof typeof runs)[] = floorFiles ? ['openssl', 'cli', 'library', 'floor'] : ['openssl', 'cli', 'library'];
+      const rounds = { openssl: [] as Sample[], cli: [] as Sample[], library: [] as Sample[], floorCold: [] as Sample[], floorWarm: [] as Sample[] };
       for (let round = 0; round < settings.rounds; round++) {
-        for (const who of round % 2 === 0 ? order : [...order].reverse()) rounds[who].push(await runs[who]());
+        for (const who of round % 2 === 0 ? order : [...order].reverse()) {
+          const sample = await runs[who]();
+          if (who !== 'floor') rounds[who].push(sample);
+          else {
+            rounds.floorWarm.push(sample);
+            rounds.floorCold.push({ wallMs: lastFloor!.cold.wallMsPerTransaction, cpuMs: lastFloor!.cold.cpuMsPerTransaction });
+          }
+        }
         const last = (s: Sample[]) => `${fixed(s[s.length - 1]!.wallMs)}/${fixed(s[s.length - 1]!.cpuMs)}`;
+        const floorNote = floorFiles ? `, node:http floor cold ${last(rounds.floorCold)} warm ${last(rounds.floorWarm)}` : '';
         settings.log(
-          `${scenario.name}, round ${round + 1}: ms wall/CPU per session: openssl ${last(rounds.openssl)}, cmpflow ${last(rounds.cli)}, library ${last(rounds.library)}`,
+          `${scenario.name}, round ${round + 1}: ms wall/CPU per session: openssl ${last(rounds.openssl)}, cmpflow ${last(rounds.cli)}, library ${last(rounds.library)}${floorNote}`,
         );
       }
       results.push({
@@ -224,6 +254,7 @@ export async function compareWithOpenSsl(settings: ComparisonSettings): Promise<
         openssl: medianSample(rounds.openssl),
         cli: medianSample(rounds.cli),
         library: medianSample(rounds.library),
+        ...(floorFiles ? { floor: { cold: medianSample(rounds.floorCold), warm: medianSample(rounds.floorWarm) } } : {}),
         rounds,
       });
     }
@@ -276,5 +307,36 @@ export function comparisonTable(result: ComparisonResult): string {
       ratio(s.library.cpuMs, s.openssl.cpuMs),
     ]);
   }
-  return table(rows);
+  const floors = result.scenarios.filter((s) => s.floor !== undefined);
+  if (floors.length === 0) return table(rows);
+  const floorRows = [
+    [
+      'transaction',
+      'openssl CPU',
+      'node:http floor CPU, cold',
+      'floor cold / openssl',
+      'cmpflow CPU',
+      'node:http floor CPU, warm',
+      'floor warm / openssl',
+      'library CPU',
+      'openssl wall',
+      'floor wall, warm',
+    ],
+  ];
+  for (const s of floors) {
+    const f = s.floor!;
+    floorRows.push([
+      s.name,
+      `${fixed(s.openssl.cpuMs, 2)} ms`,
+      `${fixed(f.cold.cpuMs, 2)} ms`,
+      ratio(f.cold.cpuMs, s.openssl.cpuMs),
+      `${fixed(s.cli.cpuMs, 2)} ms`,
+      `${fixed(f.warm.cpuMs, 2)} ms`,
+      ratio(f.warm.cpuMs, s.openssl.cpuMs),
+      `${fixed(s.library.cpuMs, 2)} ms`,
+      `${fixed(s.openssl.wallMs)} ms`,
+      `${fixed(f.warm.wallMs)} ms`,
+    ]);
+  }
+  return `${table(rows)}\n\nThe floor: node:http alone POSTing the requests openssl saved (-reqout), a connection per transaction, no CMP (cold: the first ${result.repeat} in a fresh process, as the command's; warm: ${result.repeat} more, as the library's):\n\n${table(floorRows)}`;
 }

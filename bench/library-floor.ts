@@ -1,0 +1,178 @@
+/**
+ * What a PBM IR session of the library costs without parts of it: the floor of issue #22's
+ * library target. One process runs, in alternating blocks after a warm-up, against one
+ * `openssl cmp -port 0` mock (started here as the openssl comparison starts it):
+ *
+ * - `client`: CmpClient.ir(), as library-client.ts runs it;
+ * - `services`: the same session services (build, exchange, check, accept, then the certConf's
+ *   round trip) called one after the other, as the enrollment machine's states call them, with
+ *   the same transaction updates, but without XState and without the facade's result objects;
+ * - `http`: the two requests of an earlier session, as bytes, POSTed over a new transfer per
+ *   session (what the services open), the answers read and nothing checked: node:http and the
+ *   loopback connection alone (the mock answers the replayed requests with error messages of
+ *   about the same size, which costs this process only their bytes);
+ * - `machine`: the enrollment machine alone, the same actors provided, with services that answer
+ *   at once with fixed outputs: XState's own work for the session's eight actors, hot.
+ *
+ *   npx ts-node --transpile-only bench/library-floor.ts [rounds=9] [block=50] [warmup=300]
+ *
+ * Prints the median CPU per session of each mode, each block's, and the 1-minute load average at
+ * the start and the end. Measures dist/ (or CMPFLOW_BENCH_DIST), like the other benchmarks.
+ */
+import 'reflect-metadata';
+import { loadavg } from 'os';
+import type * as Xstate from 'xstate';
+import type * as Client from '../src/client';
+import type * as Setup from '../src/client/setup';
+import type * as Services from '../src/client/services';
+import type * as Transport from '../src/transport';
+import type * as Bytes from '../src/bytes';
+import type * as Crypto from '../src/crypto';
+import type * as RoundTrip from '../machines/round-trip';
+import type * as Enrollment from '../machines/enrollment';
+import type * as MachineServices from '../machines/services';
+import type { BuiltRequest, CheckedResponse, SessionServices, TransactionState } from '../machines/actors';
+import { makeTestPki } from '../test/support/pki';
+import { startMockServer } from '../test/support/openssl';
+import { mockServerArgs, scenarios } from './openssl-comparison';
+import { requireDist } from './support/dist';
+import { fixed, median } from './support/stats';
+
+type Mode = 'client' | 'services' | 'http' | 'machine';
+
+export interface LibraryFloorResult {
+  /** Median CPU ms per session of each mode. */
+  cpuMsPerSession: Record<Mode, number>;
+  blocks: Record<Mode, number[]>;
+  load: [start: number, end: number];
+}
+
+export async function measureLibraryFloor(rounds: number, block: number, warmup: number): Promise<LibraryFloorResult> {
+  const load0 = loadavg()[0]!;
+  const { CmpClient } = requireDist<typeof Client>('src/client');
+  const { setupClient } = requireDist<typeof Setup>('src/client/setup');
+  const { createSessionServices } = requireDist<typeof Services>('src/client/services');
+  const { createHttpTransfer } = requireDist<typeof Transport>('src/transport');
+  const { toB64, fromB64 } = requireDist<typeof Bytes>('src/bytes');
+  const { getCryptoProvider } = requireDist<typeof Crypto>('src/crypto');
+  const { afterSending, afterReceiving } = requireDist<typeof RoundTrip>('machines/round-trip');
+  const { enrollmentMachine } = requireDist<typeof Enrollment>('machines/enrollment');
+  const { systemActors, bindServices } = requireDist<typeof MachineServices>('machines/services');
+  // The xstate the dist modules use.
+  const { createActor, toPromise } = require('xstate') as typeof Xstate;
+
+  const pki = await makeTestPki();
+  const mock = await startMockServer(mockServerArgs(pki), { cwd: pki.dir });
+  try {
+    const options = scenarios.find((s) => s.name === 'IR, PBM')!.options(pki, `127.0.0.1:${mock.port}/pkix/`);
+    const client = new CmpClient(options);
+    const setup = await setupClient(options);
+    let recorded: Uint8Array[] = [];
+
+    /** The enrollment machine's path for an ir answered at once and confirmed: requesting, accepting, confirming. */
+    const withoutActors = async (): Promise<void> => {
+      const services = createSessionServices(setup, { kind: 'ir' });
+      const sent: Uint8Array[] = [];
+      try {
+        let transaction: TransactionState = { transactionId: toB64(getCryptoProvider().randomBytes(16)), pvno: 2, messagesSent: 0 };
+        const roundTrip = async (built: BuiltRequest): Promise<CheckedResponse> => {
+          transaction = afterSending(transaction, built);
+          sent.push(fromB64(built.der));
+          const { der } = await services.exchangeMessage({ der: built.der, bodyType: built.bodyType });
+          const checked = await services.checkResponse({ der, requestType: built.bodyType, transaction });
+          transaction = afterReceiving(transaction, checked);
+          return checked;
+        };
+        const answer = await roundTrip(await services.buildRequest({ kind: 'ir', transaction }));
+        if (answer.kind !== 'certificate') throw new Error(`the ir was answered with ${answer.kind}`);
+        const { certificate, chain, caPubs, extraCerts } = answer;
+        const accept = await services.acceptCertificate({ certificate, chain, caPubs, extraCerts });
+        const confirmed = await roundTrip(await services.buildRequest({ kind: 'certConf', transaction, certificate, accept }));
+        if (confirmed.kind !== 'pkiConf') throw new Error(`the certConf was answered with ${confirmed.kind}`);
+      } finally {
+        services.close();
+      }
+      recorded = sent;
+    };
+
+    const httpOnly = async (): Promise<void> => {
+      const transfer = createHttpTransfer({ server: options.server!, env: {} });
+      try {
+        await transfer(recorded[0]!, { bodyType: 'ir' });
+        await transfer(recorded[1]!, { bodyType: 'certConf' });
+      } finally {
+        transfer.close();
+      }
+    };
+
+    // Outputs of the sizes a real session passes (base64 strings of certificate length).
+    const b64 = (bytes: number) => toB64(new Uint8Array(bytes));
+    const cert = b64(600);
+    const issued: CheckedResponse = {
+      kind: 'certificate',
+      senderNonce: b64(16),
+      certReqId: '0',
+      certificate: cert,
+      chain: [cert, cert, cert],
+      caPubs: [cert],
+      extraCerts: [cert, cert],
+      implicitConfirmGranted: false,
+      status: 0,
+      statusName: 'accepted',
+    };
+    const confirmed: CheckedResponse = { kind: 'pkiConf', senderNonce: b64(16) };
+    let answers = 0;
+    const canned: SessionServices = {
+      buildRequest: async (input) => ({ der: b64(1000), bodyType: input.kind, senderNonce: b64(16), pvno: 2, certReqId: '0' }),
+      exchangeMessage: async () => ({ der: b64(2500) }),
+      checkResponse: async () => (answers++ % 2 === 0 ? issued : confirmed),
+      waitUntil: async () => ({ now: Date.now() }),
+      acceptCertificate: async () => ({ accept: true }),
+    };
+    const machine = enrollmentMachine.provide({ actors: systemActors });
+    const machineAlone = async (): Promise<void> => {
+      answers = 0;
+      const actor = createActor(machine, { input: { kind: 'ir', transactionId: b64(16) } });
+      bindServices(actor, canned);
+      actor.start();
+      const out = await toPromise(actor);
+      if (out.outcome !== 'confirmed') throw new Error(`the machine ended ${out.outcome}`);
+    };
+
+    const modes: Record<Mode, () => Promise<unknown>> = { client: () => client.ir(), services: withoutActors, http: httpOnly, machine: machineAlone };
+    const names = Object.keys(modes) as Mode[];
+    for (const name of names) for (let i = 0; i < warmup; i++) await modes[name]();
+    const blocks = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Mode, number[]>;
+    for (let round = 0; round < rounds; round++) {
+      // Alternating the order lets drift of the machine fall on every mode.
+      for (const name of round % 2 === 0 ? names : [...names].reverse()) {
+        const before = process.cpuUsage();
+        for (let i = 0; i < block; i++) await modes[name]();
+        const used = process.cpuUsage(before);
+        blocks[name].push((used.user + used.system) / 1000 / block);
+      }
+    }
+    return {
+      cpuMsPerSession: Object.fromEntries(names.map((n) => [n, median(blocks[n])])) as Record<Mode, number>,
+      blocks,
+      load: [load0, loadavg()[0]!],
+    };
+  } finally {
+    await mock.stop();
+  }
+}
+
+if (require.main === module) {
+  const [rounds = 9, block = 50, warmup = 300] = process.argv.slice(2).map(Number);
+  measureLibraryFloor(rounds, block, warmup)
+    .then((r) => {
+      process.stdout.write(`load average ${fixed(r.load[0], 2)} -> ${fixed(r.load[1], 2)}\n`);
+      for (const [mode, ms] of Object.entries(r.cpuMsPerSession)) {
+        process.stdout.write(`${mode}: ${fixed(ms, 3)} ms CPU per session (blocks ${r.blocks[mode as Mode].map((b) => fixed(b, 2)).join(' ')})\n`);
+      }
+    })
+    .catch((e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 1;
+    });
+}

@@ -151,15 +151,12 @@ function clientArgs(pki: TestPki, port: number, repeat: number): string[] {
 }
 
 /**
- * The floor under any Node.js CA over HTTP: cmpflow's own listener (src/server/http.ts, with its
- * limits) answering fixed bytes, no CMP at all. Each "session" is what `openssl cmp` sends for an IR
- * with the CA: one connection carrying two POSTs (ir, certConf) of about a kilobyte, here sent by
- * curl, with 1,500 bytes back each time. The listener's process CPU per connection.
+ * The floor under any Node.js CA over HTTP: a server answering fixed bytes, no CMP at all. Each
+ * "session" is what `openssl cmp` sends for an IR with the CA: one connection carrying two POSTs
+ * (ir, certConf) of about a kilobyte, here sent by curl, with 1,500 bytes back each time. The
+ * server's process CPU per connection. `program` is run with `node -e` and prints an ACCEPT line.
  */
-async function nodeHttpFloor(connections: number, dir: string): Promise<CaCpuRow> {
-  const program = `const { listen } = require(${JSON.stringify(path.join(DIST, 'src', 'server', 'http'))});
-const answer = new Uint8Array(1500).fill(0x30);
-listen({ handle: async () => answer, maxMsgs: 0 }).then((l) => console.log('ACCEPT 127.0.0.1:' + l.port + ' PID=' + process.pid));`;
+async function fixedBytesFloor(server: string, program: string, connections: number, dir: string): Promise<CaCpuRow> {
   const child = spawn(process.execPath, ['-e', program], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const port = await new Promise<number>((resolve, reject) => {
@@ -169,7 +166,7 @@ listen({ handle: async () => answer, maxMsgs: 0 }).then((l) => console.log('ACCE
         const m = /ACCEPT \S*:(\d+) PID=/.exec(out);
         if (m) resolve(Number(m[1]));
       });
-      child.once('exit', (code) => reject(new Error(`the node:http floor server exited (${code})`)));
+      child.once('exit', (code) => reject(new Error(`the floor server (${server}) exited (${code})`)));
     });
     const body = path.join(dir, 'floor-request.der');
     writeFileSync(body, new Uint8Array(1100).fill(0x30));
@@ -180,11 +177,11 @@ listen({ handle: async () => answer, maxMsgs: 0 }).then((l) => console.log('ACCE
     const before = processCpuMs(child.pid!);
     for (let i = 0; i < connections; i++) {
       const run = await measureProcess('curl', curl);
-      if (run.code !== 0) throw new Error(`curl against the node:http floor failed:\n${run.stderr}`);
+      if (run.code !== 0) throw new Error(`curl against the floor server (${server}) failed:\n${run.stderr}`);
     }
     const perConnection = (processCpuMs(child.pid!) - before) / connections;
     return {
-      server: `node:http alone (cmpflow's listener answering fixed bytes, ${connections} connections of 2 POSTs by curl)`,
+      server: `${server} (fixed bytes, ${connections} connections of 2 POSTs by curl)`,
       cpuMsPerSession: perConnection,
       rounds: [perConnection],
       wallMsPerSession: 0,
@@ -192,6 +189,46 @@ listen({ handle: async () => answer, maxMsgs: 0 }).then((l) => console.log('ACCE
   } finally {
     child.kill('SIGTERM');
   }
+}
+
+/** cmpflow's own listener (src/server/http.ts, node:http with its limits) answering fixed bytes. */
+export function nodeHttpFloor(connections: number, dir: string): Promise<CaCpuRow> {
+  const program = `const { listen } = require(${JSON.stringify(path.join(DIST, 'src', 'server', 'http'))});
+const answer = new Uint8Array(1500).fill(0x30);
+listen({ handle: async () => answer, maxMsgs: 0 }).then((l) => console.log('ACCEPT 127.0.0.1:' + l.port + ' PID=' + process.pid));`;
+  return fixedBytesFloor("node:http alone (cmpflow's listener)", program, connections, dir);
+}
+
+/*
+ * The cheapest a Node.js server can be: node:net, each request read to the end of its headers and
+ * its Content-Length, answered with fixed bytes, connections kept open. It enforces none of the
+ * listener's limits and parses only what curl sends: a measure of what node:http itself costs per
+ * connection, not a server to use.
+ */
+const RAW_NET_PROGRAM = `const net = require('net');
+const answer = Buffer.alloc(1500, 0x30);
+const head = Buffer.from('HTTP/1.1 200 OK\\r\\nContent-Type: application/pkixcmp\\r\\nContent-Length: 1500\\r\\nCache-Control: no-cache\\r\\n\\r\\n', 'latin1');
+const reply = Buffer.concat([head, answer]);
+const server = net.createServer({ noDelay: true }, (socket) => {
+  let pending = Buffer.alloc(0);
+  socket.on('data', (data) => {
+    pending = pending.length ? Buffer.concat([pending, data]) : data;
+    for (;;) {
+      const end = pending.indexOf('\\r\\n\\r\\n');
+      if (end < 0) return;
+      const m = /\\r\\ncontent-length:[ \\t]*(\\d+)/i.exec(pending.toString('latin1', 0, end));
+      const length = m ? Number(m[1]) : 0;
+      if (pending.length < end + 4 + length) return;
+      pending = pending.subarray(end + 4 + length);
+      socket.write(reply);
+    }
+  });
+  socket.on('error', () => undefined);
+});
+server.listen(0, '127.0.0.1', () => console.log('ACCEPT 127.0.0.1:' + server.address().port + ' PID=' + process.pid));`;
+
+export function rawNetFloor(connections: number, dir: string): Promise<CaCpuRow> {
+  return fixedBytesFloor('node:net, a raw server reading Content-Length, no limits', RAW_NET_PROGRAM, connections, dir);
 }
 
 export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchResult> {
@@ -244,9 +281,18 @@ export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchR
       }
     }
 
-    const floor = await nodeHttpFloor(settings.repeat, pki.dir);
-    cpu.push(floor);
-    settings.log(`${floor.server}: ${fixed(floor.cpuMsPerSession, 2)} ms CPU per connection`);
+    // The two floors alternate, rounds as the servers above, so that the machine's load weighs on both alike.
+    const floors: CaCpuRow[][] = [[], []];
+    for (let round = 0; round < settings.rounds; round++) {
+      floors[0]!.push(await nodeHttpFloor(settings.repeat, pki.dir));
+      floors[1]!.push(await rawNetFloor(settings.repeat, pki.dir));
+    }
+    for (const runs of floors) {
+      const rounds = runs.map((r) => r.cpuMsPerSession);
+      const floor: CaCpuRow = { ...runs[0]!, cpuMsPerSession: median(rounds), rounds };
+      cpu.push(floor);
+      settings.log(`${floor.server}: ${fixed(floor.cpuMsPerSession, 2)} ms CPU per connection`);
+    }
 
     for (const workers of [undefined, 1, 2]) {
       const name = workers === undefined ? 'cmpflow -port 0 (one thread)' : `cmpflow -port 0 -srv_workers ${workers}`;

@@ -11,11 +11,16 @@ import { deviceRef, deviceSecret } from './ca-replay';
 import { requireDist } from './support/dist';
 
 async function main(): Promise<void> {
-  const job = JSON.parse(process.argv[2]!) as { workers: number; devices: number };
+  const job = JSON.parse(process.argv[2]!) as { workers: number; devices: number; perClientLimit?: boolean };
   const { createCmpServer, createCmpCluster, createThrowawayCa, listen } = requireDist<typeof Server>('src/server');
   const ca = await createThrowawayCa();
   const secrets = Array.from({ length: job.devices }, (_, i) => ({ ref: deviceRef(i), secret: deviceSecret(i) }));
-  const config = { ...ca.serverConfig(), secrets, grantImplicitConf: true, maxTransactions: 1_000_000 };
+  // Finished transactions stay remembered (transactionIdInUse) for their retention time; once a
+  // server holds more than maxTransactionsPerClient of them, each new one counts the client's
+  // open ones through all of them, a cost that grows with the sessions served (`perClientLimit`
+  // false measures that default).
+  const perClient = job.perClientLimit === false ? {} : { maxTransactionsPerClient: 1_000_000 };
+  const config = { ...ca.serverConfig(), secrets, grantImplicitConf: true, maxTransactions: 1_000_000, ...perClient };
   const server = job.workers === 0 ? createCmpServer(config) : createCmpCluster(config, { workers: job.workers });
   await server.ready();
   const listener = await listen(server, { maxMsgs: 0 });

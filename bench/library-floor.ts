@@ -43,6 +43,9 @@ type Mode = 'client' | 'services' | 'http' | 'machine';
 export interface LibraryFloorResult {
   /** Median CPU ms per session of each mode. */
   cpuMsPerSession: Record<Mode, number>;
+  /** The same for user and system (kernel) time alone: the kernel's share is the connections'. */
+  userMsPerSession: Record<Mode, number>;
+  systemMsPerSession: Record<Mode, number>;
   blocks: Record<Mode, number[]>;
   load: [start: number, end: number];
 }
@@ -142,7 +145,8 @@ export async function measureLibraryFloor(rounds: number, block: number, warmup:
     const modes: Record<Mode, () => Promise<unknown>> = { client: () => client.ir(), services: withoutActors, http: httpOnly, machine: machineAlone };
     const names = Object.keys(modes) as Mode[];
     for (const name of names) for (let i = 0; i < warmup; i++) await modes[name]();
-    const blocks = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Mode, number[]>;
+    const perMode = () => Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Mode, number[]>;
+    const [blocks, user, system] = [perMode(), perMode(), perMode()];
     for (let round = 0; round < rounds; round++) {
       // Alternating the order lets drift of the machine fall on every mode.
       for (const name of round % 2 === 0 ? names : [...names].reverse()) {
@@ -150,10 +154,15 @@ export async function measureLibraryFloor(rounds: number, block: number, warmup:
         for (let i = 0; i < block; i++) await modes[name]();
         const used = process.cpuUsage(before);
         blocks[name].push((used.user + used.system) / 1000 / block);
+        user[name].push(used.user / 1000 / block);
+        system[name].push(used.system / 1000 / block);
       }
     }
+    const medians = (of: Record<Mode, number[]>) => Object.fromEntries(names.map((n) => [n, median(of[n])])) as Record<Mode, number>;
     return {
-      cpuMsPerSession: Object.fromEntries(names.map((n) => [n, median(blocks[n])])) as Record<Mode, number>,
+      cpuMsPerSession: medians(blocks),
+      userMsPerSession: medians(user),
+      systemMsPerSession: medians(system),
       blocks,
       load: [load0, loadavg()[0]!],
     };
@@ -168,7 +177,9 @@ if (require.main === module) {
     .then((r) => {
       process.stdout.write(`load average ${fixed(r.load[0], 2)} -> ${fixed(r.load[1], 2)}\n`);
       for (const [mode, ms] of Object.entries(r.cpuMsPerSession)) {
-        process.stdout.write(`${mode}: ${fixed(ms, 3)} ms CPU per session (blocks ${r.blocks[mode as Mode].map((b) => fixed(b, 2)).join(' ')})\n`);
+        const m = mode as Mode;
+        const parts = `user ${fixed(r.userMsPerSession[m], 3)}, system ${fixed(r.systemMsPerSession[m], 3)}`;
+        process.stdout.write(`${mode}: ${fixed(ms, 3)} ms CPU per session (${parts}; blocks ${r.blocks[m].map((b) => fixed(b, 2)).join(' ')})\n`);
       }
     })
     .catch((e: unknown) => {

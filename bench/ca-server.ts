@@ -156,7 +156,7 @@ function clientArgs(pki: TestPki, port: number, repeat: number): string[] {
  * (ir, certConf) of about a kilobyte, here sent by curl, with 1,500 bytes back each time. The
  * server's process CPU per connection. `program` is run with `node -e` and prints an ACCEPT line.
  */
-async function fixedBytesFloor(server: string, program: string, connections: number, dir: string): Promise<CaCpuRow> {
+async function fixedBytesFloor(server: string, program: string, connections: number, warmup: number, dir: string): Promise<CaCpuRow> {
   const child = spawn(process.execPath, ['-e', program], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const port = await new Promise<number>((resolve, reject) => {
@@ -173,7 +173,7 @@ async function fixedBytesFloor(server: string, program: string, connections: num
     const url = `http://127.0.0.1:${port}/pkix/`;
     const post = ['-s', '-o', '/dev/null', '-H', 'Content-Type: application/pkixcmp', '--data-binary', `@${body}`, url];
     const curl = [...post, '--next', ...post];
-    for (let i = 0; i < 20; i++) await measureProcess('curl', curl);
+    for (let i = 0; i < warmup; i++) await measureProcess('curl', curl);
     const before = processCpuMs(child.pid!);
     for (let i = 0; i < connections; i++) {
       const run = await measureProcess('curl', curl);
@@ -192,11 +192,11 @@ async function fixedBytesFloor(server: string, program: string, connections: num
 }
 
 /** cmpflow's own listener (src/server/http.ts, node:http with its limits) answering fixed bytes. */
-export function nodeHttpFloor(connections: number, dir: string): Promise<CaCpuRow> {
+export function nodeHttpFloor(connections: number, warmup: number, dir: string): Promise<CaCpuRow> {
   const program = `const { listen } = require(${JSON.stringify(path.join(DIST, 'src', 'server', 'http'))});
 const answer = new Uint8Array(1500).fill(0x30);
 listen({ handle: async () => answer, maxMsgs: 0 }).then((l) => console.log('ACCEPT 127.0.0.1:' + l.port + ' PID=' + process.pid));`;
-  return fixedBytesFloor("node:http alone (cmpflow's listener)", program, connections, dir);
+  return fixedBytesFloor("node:http alone (cmpflow's listener)", program, connections, warmup, dir);
 }
 
 /*
@@ -227,8 +227,13 @@ const server = net.createServer({ noDelay: true }, (socket) => {
 });
 server.listen(0, '127.0.0.1', () => console.log('ACCEPT 127.0.0.1:' + server.address().port + ' PID=' + process.pid));`;
 
-export function rawNetFloor(connections: number, dir: string): Promise<CaCpuRow> {
-  return fixedBytesFloor('node:net, a raw server reading Content-Length, no limits', RAW_NET_PROGRAM, connections, dir);
+export function rawNetFloor(connections: number, warmup: number, dir: string): Promise<CaCpuRow> {
+  return fixedBytesFloor('node:net, a raw server reading Content-Length, no limits', RAW_NET_PROGRAM, connections, warmup, dir);
+}
+
+/** Untimed IR sessions each server answers before its rounds: three rounds' worth, at least 20. */
+export function warmupSessions(settings: Pick<CaBenchSettings, 'repeat'>): number {
+  return Math.max(20, 3 * settings.repeat);
 }
 
 export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchResult> {
@@ -262,8 +267,10 @@ export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchR
     for (const s of servers) {
       const server = await s.start();
       try {
-        // Untimed: the server's first requests load and compile what it needs.
-        await measureProcess('openssl', clientArgs(pki, server.port, 20), { cwd: pki.dir });
+        // Untimed: the server's first sessions load and compile what it needs. V8 keeps optimising
+        // functions for a thousand sessions or more (its helper threads spent 1.9 ms per session
+        // over sessions 20 to 320, 0.3 ms over 2,120 to 2,420): the rounds measure a warmed server.
+        await measureProcess('openssl', clientArgs(pki, server.port, warmupSessions(settings)), { cwd: pki.dir });
         const rounds: number[] = [];
         const walls: number[] = [];
         for (let round = 0; round < settings.rounds; round++) {
@@ -284,8 +291,8 @@ export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchR
     // The two floors alternate, rounds as the servers above, so that the machine's load weighs on both alike.
     const floors: CaCpuRow[][] = [[], []];
     for (let round = 0; round < settings.rounds; round++) {
-      floors[0]!.push(await nodeHttpFloor(settings.repeat, pki.dir));
-      floors[1]!.push(await rawNetFloor(settings.repeat, pki.dir));
+      floors[0]!.push(await nodeHttpFloor(settings.repeat, warmupSessions(settings), pki.dir));
+      floors[1]!.push(await rawNetFloor(settings.repeat, warmupSessions(settings), pki.dir));
     }
     for (const runs of floors) {
       const rounds = runs.map((r) => r.cpuMsPerSession);
@@ -436,6 +443,6 @@ export function caTables(r: CaBenchResult): string {
       `${fixed(row.cpuMsPerSession, 2)} ms`,
     ]);
   }
-  const load = `1-minute load average ${fixed(r.load[0], 1)} before, ${fixed(r.load[1], 1)} after (${os.cpus().length} CPUs).`;
+  const load = `Each server of the first table answered ${warmupSessions(r)} untimed sessions (connections, for the floors) before its rounds. 1-minute load average ${fixed(r.load[0], 1)} before, ${fixed(r.load[1], 1)} after (${os.cpus().length} CPUs).`;
   return `${table(cpu)}\n\nThroughput, the compiled library client (\`CmpClient\`, one per session in flight) in a process of its own:\n\n${table(tp)}\n\nThroughput, parallel \`openssl cmp -repeat\` processes:\n\n${table(ol)}\n\nCapacity, the CA alone: IRs built beforehand, 64 at a time handed to \`handle()\`:\n\n${table(cap)}\n\n${load}`;
 }

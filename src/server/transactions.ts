@@ -92,7 +92,14 @@ export interface NewTransaction {
 const SWEEP_INTERVAL_MS = 1000;
 
 export class TransactionStore {
+  /** In the order they began: the oldest finished ones are the first found when room is needed. */
   private readonly entries = new Map<string, Transaction>();
+  /**
+   * Per client, its transactions that may still be active, pruned as they are counted: a finished
+   * transaction never becomes active again, so each is pruned once, and counting costs what the
+   * client has in progress, not what the store remembers (an hour of finished transactions).
+   */
+  private readonly unfinished = new Map<string, Set<Transaction>>();
   private nextSweep = 0;
 
   constructor(private readonly options: TransactionStoreOptions) {}
@@ -119,13 +126,14 @@ export class TransactionStore {
       refuse('transactionIdInUse', 'the transactionID belongs to a running or recently finished transaction', { endsTransaction: false });
     }
     const perClient = this.options.maxPerClient ?? this.options.maxTransactions;
-    if (this.entries.size >= perClient && this.activeOf(init.client) >= perClient) this.sweep(true);
-    if (this.entries.size >= perClient && this.activeOf(init.client) >= perClient) {
+    if (this.activeOf(init.client) >= perClient) this.expireOf(init.client);
+    if (this.activeOf(init.client) >= perClient) {
       refuse('systemUnavail', `this client has ${perClient} transactions in progress already; finish or abandon some, then try again`, {
         endsTransaction: false,
       });
     }
-    if (this.entries.size >= this.options.maxTransactions) this.sweep(true);
+    // Not a forced sweep: a store kept full by finished transactions would walk all of them for every new one.
+    if (this.entries.size >= this.options.maxTransactions) this.sweep();
     if (this.entries.size >= this.options.maxTransactions) this.evictFinished();
     if (this.entries.size >= this.options.maxTransactions) {
       refuse('systemUnavail', 'too many transactions in progress, try again later', { endsTransaction: false });
@@ -144,6 +152,9 @@ export class TransactionStore {
       busy: true,
     };
     this.entries.set(id, transaction);
+    const ofClient = this.unfinished.get(init.client);
+    if (ofClient) ofClient.add(transaction);
+    else this.unfinished.set(init.client, new Set([transaction]));
     return transaction;
   }
 
@@ -179,14 +190,24 @@ export class TransactionStore {
 
   /** Transactions of `client` that are not finished (a new one counts as soon as it begins). */
   private activeOf(client: string): number {
-    let count = 0;
-    for (const t of this.entries.values()) if (t.client === client && (t.phase !== 'done' || t.busy)) count++;
-    return count;
+    const ofClient = this.unfinished.get(client);
+    if (!ofClient) return 0;
+    for (const t of ofClient) if (this.entries.get(t.id) !== t || (t.phase === 'done' && !t.busy)) ofClient.delete(t);
+    if (ofClient.size === 0) this.unfinished.delete(client);
+    return ofClient.size;
   }
 
+  /** Expires what has timed out among `client`'s active transactions: the rest of the store is the sweep's. */
+  private expireOf(client: string): void {
+    const now = this.options.now().getTime();
+    for (const t of this.unfinished.get(client) ?? []) if (this.entries.get(t.id) === t) this.expire(t, now);
+  }
+
+  /** Makes room by dropping the oldest finished transactions, found from the start of the store's order. */
   private evictFinished(): void {
-    const finished = [...this.entries.values()].filter((t) => t.phase === 'done' && !t.busy).sort((a, b) => a.updatedAt - b.updatedAt);
-    const excess = this.entries.size - this.options.maxTransactions + 1;
-    for (const t of finished.slice(0, Math.max(excess, 0))) this.entries.delete(t.id);
+    for (const t of this.entries.values()) {
+      if (this.entries.size < this.options.maxTransactions) return;
+      if (t.phase === 'done' && !t.busy) this.entries.delete(t.id);
+    }
   }
 }

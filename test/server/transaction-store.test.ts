@@ -1,0 +1,88 @@
+/**
+ * The CA's memory of transactions when it is full of finished ones, as a CA serving a fleet is
+ * after an hour (retentionMs): room is made by dropping the oldest finished transaction, a client's
+ * active ones are counted without the finished ones, and a client at its limit gets room back as
+ * soon as its own transactions time out.
+ */
+import { TransactionStore, type Transaction } from '../../src/server/transactions';
+import { Refusal } from '../../src/server/refusal';
+
+let clock = 0;
+const now = () => new Date(clock);
+beforeEach(() => (clock = 1_000_000));
+
+function store(maxTransactions: number, maxPerClient: number, onExpire?: (t: Transaction) => void): TransactionStore {
+  return new TransactionStore({ timeoutMs: 10_000, retentionMs: 3_600_000, maxTransactions, maxPerClient, now, ...(onExpire ? { onExpire } : {}) });
+}
+
+/** A transaction begun and answered with nothing more expected. */
+function finished(s: TransactionStore, id: string, client = 'mac:device'): Transaction {
+  const t = s.begin(id, { kind: 'general', client });
+  t.busy = false;
+  s.finish(t);
+  return t;
+}
+
+/** A transaction begun and left waiting for the client's next message. */
+function active(s: TransactionStore, id: string, client: string): Transaction {
+  const t = s.begin(id, { kind: 'enrollment', client });
+  t.phase = 'confirming';
+  t.busy = false;
+  return t;
+}
+
+function refusalOf(run: () => unknown): Refusal | undefined {
+  try {
+    run();
+  } catch (e) {
+    if (e instanceof Refusal) return e;
+    throw e;
+  }
+  return undefined;
+}
+
+it('when full, a new transaction takes the place of the oldest finished one; the active ones stay', () => {
+  const s = store(3, 3);
+  active(s, 'a0', 'mac:other');
+  finished(s, 'f1');
+  finished(s, 'f2');
+  finished(s, 'f3');
+  expect(s.list().map((t) => t.id)).toEqual(['a0', 'f2', 'f3']);
+  finished(s, 'f4');
+  expect(s.list().map((t) => t.id)).toEqual(['a0', 'f3', 'f4']);
+});
+
+it('a store full of active transactions refuses a new one (systemUnavail)', () => {
+  const s = store(2, 2);
+  active(s, 'a1', 'mac:one');
+  active(s, 'a2', 'mac:two');
+  expect(refusalOf(() => s.begin('a3', { kind: 'general', client: 'mac:three' }))?.failInfo).toEqual(['systemUnavail']);
+});
+
+it('a client’s finished transactions, however many, do not count against its limit of active ones', () => {
+  const s = store(10_000, 2);
+  for (let i = 0; i < 5_000; i++) finished(s, `f${i}`);
+  active(s, 'a1', 'mac:device');
+  active(s, 'a2', 'mac:device');
+  expect(refusalOf(() => s.begin('a3', { kind: 'general', client: 'mac:device' }))?.failInfo).toEqual(['systemUnavail']);
+  expect(refusalOf(() => s.begin('b1', { kind: 'general', client: 'mac:neighbour' }))).toBeUndefined();
+});
+
+it('a client at its limit gets room again once one of its transactions times out, which is reported as expired', () => {
+  const expired: string[] = [];
+  const s = store(100, 1, (t) => expired.push(t.id));
+  active(s, 'a1', 'mac:device');
+  expect(refusalOf(() => s.begin('a2', { kind: 'general', client: 'mac:device' }))).toBeDefined();
+  clock += 10_000;
+  expect(refusalOf(() => s.begin('a3', { kind: 'general', client: 'mac:device' }))).toBeUndefined();
+  expect(expired).toEqual(['a1']);
+});
+
+it('a finished transactionID stays reserved (transactionIdInUse) until it is dropped to make room', () => {
+  const s = store(2, 2);
+  finished(s, 'f1');
+  expect(refusalOf(() => s.begin('f1', { kind: 'general', client: 'mac:device' }))?.failInfo).toEqual(['transactionIdInUse']);
+  finished(s, 'f2');
+  finished(s, 'f3');
+  expect(refusalOf(() => finished(s, 'f1'))).toBeUndefined();
+});

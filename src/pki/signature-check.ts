@@ -132,6 +132,6 @@ function sameParameters(a: AlgorithmIdentifier['parameters'], b: AlgorithmIdenti
 
 /**
  * 256 covers every CA certificate a client or a CA meets in practice several times over; an entry
- * is about 1.5 KB with an RSA-2048 key, ML-DSA ones up to about 8 KB.
+ * is about 1.5 KB with an RSA-2048 key, up to about 10 KB with ML-DSA-87 (its signature and two keys).
  */
 export const verifiedSignatures = new VerifiedSignatures(256);

@@ -36,7 +36,7 @@ export interface ScalingRow extends ScalingSetting {
   serverCpuMsPerSession: number;
   replayCpuMsPerSession: number;
   /** Server CPU per session of its main thread and of the others, by thread, busiest first (median round's). */
-  threads: { thread: string; cpuMsPerSession: number; shareOfWall: number }[];
+  threads: { thread: string; cpuMsPerSession: number; shareOfWall: number; waitShareOfWall: number }[];
   bad: number;
 }
 
@@ -66,14 +66,25 @@ export function defaultSettings(cpus = os.cpus().length): ScalingSetting[] {
   ];
 }
 
-function threadTicks(pid: number): Map<string, { name: string; ms: number }> {
-  const out = new Map<string, { name: string; ms: number }>();
+/**
+ * CPU time of each thread so far (/proc/PID/task/TID/stat), and the time it spent runnable but
+ * waiting for a CPU (schedstat's run delay): what tells a server without work from one whose
+ * threads the other work on the machine kept off the cores.
+ */
+function threadTicks(pid: number): Map<string, { name: string; ms: number; waitMs: number }> {
+  const out = new Map<string, { name: string; ms: number; waitMs: number }>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(tid, { name, ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS });
+      let waitMs = 0;
+      try {
+        waitMs = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+      } catch {
+        // Kernels without schedstats.
+      }
+      out.set(tid, { name, ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS, waitMs });
     } catch {
       // The thread ended between listing and reading.
     }
@@ -151,13 +162,14 @@ export async function benchCaScaling(settings: ScalingSettings, table_ = default
           const after = threadTicks(pid);
           if (r.bad) throw new Error(`${setting.name}: ${r.bad} answers were not an accepted ip (${r.firstBad})`);
           const threads = [...after]
-            .map(([tid, t]) => ({ tid, name: t.name, ms: t.ms - (before.get(tid)?.ms ?? 0) }))
+            .map(([tid, t]) => ({ tid, name: t.name, ms: t.ms - (before.get(tid)?.ms ?? 0), waitMs: t.waitMs - (before.get(tid)?.waitMs ?? 0) }))
             .filter((t) => t.ms > 0)
             .sort((a, b) => b.ms - a.ms)
             .map((t) => ({
               thread: `${String(t.tid) === String(pid) ? 'main' : t.name} (${t.tid})`,
               cpuMsPerSession: t.ms / r.sessions,
               shareOfWall: t.ms / r.wallMs,
+              waitShareOfWall: t.waitMs / r.wallMs,
             }));
           const serverMs = threads.reduce((a, t) => a + t.cpuMsPerSession, 0);
           rounds.push({ r, serverMs, threads });
@@ -165,7 +177,10 @@ export async function benchCaScaling(settings: ScalingSettings, table_ = default
             `${setting.name}, round ${round + 1}: ${fixed(r.sessionsPerSecond)} sessions/s, server ${fixed(serverMs, 3)} ms CPU/session, replayer ${fixed(r.cpuMsPerSession, 3)}; ` +
               threads
                 .slice(0, 4)
-                .map((t) => `${t.thread} ${fixed(t.cpuMsPerSession, 3)} ms ${fixed(t.shareOfWall * 100, 0)}%`)
+                .map(
+                  (t) =>
+                    `${t.thread} ${fixed(t.cpuMsPerSession, 3)} ms ${fixed(t.shareOfWall * 100, 0)}% (waiting ${fixed(t.waitShareOfWall * 100, 0)}%)`,
+                )
                 .join(', '),
           );
         }
@@ -210,7 +225,7 @@ export function scalingTable(r: ScalingResult): string {
       'server CPU per session',
       'sessions/s its CPU allows on its cores',
       'replayer CPU per session',
-      'busiest server threads (CPU per session, share of the wall time)',
+      'busiest server threads (CPU per session; share of the wall time running, and runnable but waiting for a CPU)',
     ],
   ];
   for (const row of r.rows) {
@@ -223,7 +238,10 @@ export function scalingTable(r: ScalingResult): string {
       `${fixed(row.replayCpuMsPerSession, 3)} ms`,
       row.threads
         .slice(0, 3)
-        .map((t) => `${t.thread.replace(/ \(\d+\)$/, '')} ${fixed(t.cpuMsPerSession, 3)} ms (${fixed(t.shareOfWall * 100, 0)}%)`)
+        .map(
+          (t) =>
+            `${t.thread.replace(/ \(\d+\)$/, '')} ${fixed(t.cpuMsPerSession, 3)} ms (${fixed(t.shareOfWall * 100, 0)}%, waiting ${fixed(t.waitShareOfWall * 100, 0)}%)`,
+        )
         .join(', '),
     ]);
   }

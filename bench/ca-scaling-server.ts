@@ -15,10 +15,10 @@ async function main(): Promise<void> {
   const { createCmpServer, createCmpCluster, createThrowawayCa, listen } = requireDist<typeof Server>('src/server');
   const ca = await createThrowawayCa();
   const secrets = Array.from({ length: job.devices }, (_, i) => ({ ref: deviceRef(i), secret: deviceSecret(i) }));
-  // Finished transactions stay remembered (transactionIdInUse) for their retention time; once a
-  // server holds more than maxTransactionsPerClient of them, each new one counts the client's
-  // open ones through all of them, a cost that grows with the sessions served (`perClientLimit`
-  // false measures that default).
+  // Up to 6c99926, once a server remembered more finished transactions than
+  // maxTransactionsPerClient (default 2,000), each new transaction counted its client's open ones
+  // through all of them, a cost growing with the sessions served; the limit raised keeps builds
+  // before and after comparable (`perClientLimit` false measures the default).
   const perClient = job.perClientLimit === false ? {} : { maxTransactionsPerClient: 1_000_000 };
   const config = { ...ca.serverConfig(), secrets, grantImplicitConf: true, maxTransactions: 1_000_000, ...perClient };
   const server = job.workers === 0 ? createCmpServer(config) : createCmpCluster(config, { workers: job.workers });

@@ -364,4 +364,18 @@ describe("the installed command's own code cache", () => {
     },
     60_000,
   );
+
+  withNpm(
+    'is not made by a -repeat run, which runs under its own V8 tiering flag (a cache made under it would be refused next time)',
+    async () => {
+      const { stderr } = await run(
+        path.join(project, 'node_modules', '.bin', 'cmpflow'),
+        [...genm, '-srv_secret', 'env:CACHE_SECRET', '-infotype', 'caCerts', '-cacertsout', 'ca.pem', '-repeat', '2'],
+        { cwd: project, env: env() },
+      );
+      expect(stderr.split('\n').filter((l) => l.includes('received 1 CA certificate(s)'))).toHaveLength(2);
+      expect(existsSync(cacheDir())).toBe(false);
+    },
+    60_000,
+  );
 });

@@ -14,7 +14,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ReplayResult } from './ca-replay';
-import { runChild } from './support/child';
+import { listeningPort, runChild } from './support/child';
 import { ROOT } from './support/dist';
 import { fixed, median, table } from './support/stats';
 
@@ -107,24 +107,7 @@ async function startServer(setting: ScalingSetting, devices: number): Promise<{ 
     JSON.stringify({ workers: setting.workers, devices }),
   ]);
   const child = spawn(file!, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the CA did not start:\n${output}`)), 120_000);
-    const onData = (b: Buffer) => {
-      output += b.toString('utf8');
-      const m = /READY (\d+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the CA exited (${code}):\n${output}`));
-    });
-  });
+  const port = await listeningPort(child, /READY (\d+)/, 'the CA', 120_000);
   return { child, port };
 }
 

@@ -12,7 +12,7 @@ import * as path from 'path';
 import * as os from 'os';
 import { makeTestPki, type TestPki } from '../test/support/pki';
 import { startMockServer } from '../test/support/openssl';
-import { runChild } from './support/child';
+import { listeningPort, runChild } from './support/child';
 import { BENCH_SECRET, irCommandArgs } from './support/ir-command';
 import { CLI, DIST } from './support/dist';
 import type { CapacityResult } from './ca-capacity';
@@ -57,24 +57,7 @@ interface RunningServer {
 /** `node bin/cmpflow.js -port 0 <args>`, once it has printed its ACCEPT line. */
 async function startCmpflowServer(name: string, args: string[], cwd: string): Promise<RunningServer> {
   const child: ChildProcess = spawn(process.execPath, [CLI, '-config', '', '-port', '0', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${output}`)), 60_000);
-    const onData = (b: Buffer) => {
-      output += b.toString('utf8');
-      const m = /ACCEPT \S*:(\d+) PID=/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited (${code}):\n${output}`));
-    });
-  });
+  const port = await listeningPort(child, /ACCEPT \S*:(\d+) PID=/, name, 60_000);
   return {
     name,
     port,

@@ -2,7 +2,7 @@
  * Benchmark programs that must run alone in a process (for their own CPU and peak RSS) are started
  * through ts-node and report one JSON line on stdout; everything else they print goes to stderr.
  */
-import { spawn } from 'child_process';
+import { spawn, type ChildProcess } from 'child_process';
 import * as path from 'path';
 import { ROOT } from './dist';
 
@@ -41,4 +41,29 @@ export async function runChild<T>(script: string, args: readonly string[], opts:
 /** The JSON result line of a child program. */
 export function report(result: unknown): void {
   process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+/**
+ * The port a server child prints once it listens: the first match of `ready` (its group 1) in what
+ * it writes to stdout or stderr, within `timeoutMs`; its exit before that is an error with its output.
+ */
+export function listeningPort(child: ChildProcess, ready: RegExp, name: string, timeoutMs: number): Promise<number> {
+  let output = '';
+  return new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${output}`)), timeoutMs);
+    const onData = (b: Buffer) => {
+      output += b.toString('utf8');
+      const m = ready.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code}):\n${output}`));
+    });
+  });
 }

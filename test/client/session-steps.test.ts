@@ -7,9 +7,9 @@
 import { CmpClient } from '../../src/client';
 import { withSessionSteps } from '../../src/client/session-steps';
 import type { OpenSessionServices } from '../../src/client/services';
-import { getCryptoProvider } from '../../src/crypto';
 import type { CmpClientOptions, SessionStep } from '../../src/options';
-import { createCmpServer, createThrowawayCa, type ThrowawayCa } from '../../src/server';
+import { createThrowawayCa, type ThrowawayCa } from '../../src/server';
+import { inProcessIrOptions } from '../support/in-process-client';
 
 const REF = 'session-steps';
 const SECRET = 'session-steps-secret-c0ffee';
@@ -21,16 +21,7 @@ beforeAll(async () => {
 afterAll(async () => ca?.cleanup());
 
 async function options(onStep: CmpClientOptions['onStep']): Promise<CmpClientOptions> {
-  const server = createCmpServer({ ...ca.serverConfig(), secrets: [{ ref: REF, secret: SECRET }] });
-  return {
-    transfer: (request) => server.handle(request),
-    ref: REF,
-    secret: SECRET,
-    trusted: [ca.ca.cert],
-    newKey: await getCryptoProvider().generateKey({ type: 'ec', curve: 'P-256' }),
-    subject: '/CN=stepped device',
-    ...(onStep ? { onStep } : {}),
-  };
+  return { ...(await inProcessIrOptions(ca, REF, SECRET, '/CN=stepped device')), ...(onStep ? { onStep } : {}) };
 }
 
 describe('onStep', () => {

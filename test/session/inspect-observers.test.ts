@@ -10,9 +10,9 @@ import * as path from 'path';
 import type { InspectionEvent, Observer } from 'xstate';
 import { main } from '../../src/cli/main';
 import { CmpClient } from '../../src/client';
-import { getCryptoProvider } from '../../src/crypto';
 import type { CmpClientOptions } from '../../src/options';
-import { createCmpServer, createThrowawayCa, type ThrowawayCa } from '../../src/server';
+import { createThrowawayCa, type ThrowawayCa } from '../../src/server';
+import { inProcessIrOptions } from '../support/in-process-client';
 import { INSPECTOR_WARNING } from '../../src/session';
 import { observingOnly } from '../../src/session/inspect';
 
@@ -27,16 +27,7 @@ afterAll(async () => ca?.cleanup());
 
 /** Client options for an ir with PBM against the embedded CA, in-process. */
 async function options(inspect: CmpClientOptions['inspect']): Promise<CmpClientOptions> {
-  const server = createCmpServer({ ...ca.serverConfig(), secrets: [{ ref: REF, secret: SECRET }] });
-  return {
-    transfer: (request) => server.handle(request),
-    ref: REF,
-    secret: SECRET,
-    trusted: [ca.ca.cert],
-    newKey: await getCryptoProvider().generateKey({ type: 'ec', curve: 'P-256' }),
-    subject: '/CN=inspected device',
-    ...(inspect ? { inspect } : {}),
-  };
+  return { ...(await inProcessIrOptions(ca, REF, SECRET, '/CN=inspected device')), ...(inspect ? { inspect } : {}) };
 }
 
 interface Warning {

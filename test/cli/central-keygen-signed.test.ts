@@ -4,15 +4,15 @@
  * signer's certificate (RSA-OAEP to an RSA signer, ECDH to an EC one) instead of under a MAC secret,
  * and the CLI opens it with -key and saves it with -newkeyout.
  */
-import { readFileSync, writeFileSync } from 'fs';
+import { writeFileSync } from 'fs';
 import * as path from 'path';
-import { decodePkiMessage } from '../../src/asn1';
 import { encodePem } from '../../src/credentials';
 import { id_RSAES_OAEP } from '@peculiar/asn1-rsa';
 import { createThrowawayCa } from '../../src/server';
 import { macClientArgs, mockServerArgs } from '../support/cli-args';
 import { runOpenSsl } from '../support/openssl';
 import { cmpflow, scratchDir } from './run-support';
+import { deliveredKey, signedClientArgs } from './central-keygen-files';
 
 const SECRET = 'central-keygen-signed-secret';
 let dir: string;
@@ -57,12 +57,7 @@ describe.each([
     const run = await cmpflow(
       [
         ...mockServerArgs(SECRET, store),
-        '-cert',
-        signerCert,
-        '-key',
-        signerKey,
-        '-trusted',
-        file('ca.pem'),
+        ...signedClientArgs(signerCert, signerKey, file('ca.pem')),
         '-recipient',
         '/CN=CA',
         '-cmd',
@@ -81,8 +76,7 @@ describe.each([
     );
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
-    const cp = decodePkiMessage(new Uint8Array(readFileSync(file(`${tag}-cp.der`))));
-    const recipient = cp.body.cp!.response[0]!.certifiedKeyPair!.privateKey!.envelopedData!.recipientInfos[0]!;
+    const recipient = deliveredKey(file(`${tag}-cp.der`)).recipientInfos[0]!;
     expect(recipient[recipientKind]).toBeDefined();
     if (keyEncryption) expect(recipient.ktri!.keyEncryptionAlgorithm.algorithm).toBe(keyEncryption);
     expect(await publicKeyOf(['pkey', '-in', key, '-pubout'])).toBe(await publicKeyOf(['x509', '-in', cert, '-noout', '-pubkey']));

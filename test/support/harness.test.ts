@@ -88,6 +88,9 @@ describe('mock server', () => {
     const script = [
       "const { startMockServer } = require('./test/support/openssl');",
       "startMockServer(['-srv_ref', 'srv', '-srv_secret', 'pass:x']).then((s) => console.log('PID=' + s.pid));",
+      // The helper must live until it is killed: the server's handles are unref'd, and a helper that
+      // ended by itself would take the server with it before the test could see it running.
+      'setInterval(() => undefined, 60_000);',
     ].join('\n');
     const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], {
       cwd: path.resolve(__dirname, '../..'),

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificateList, type Extension, type Name } from '@peculiar/asn1-x509';
 import { X509Certificate } from '@peculiar/x509';
-import { nodeBytes, readDer } from '../asn1';
+import { nodeBytes, readDer, type CMPCertificate } from '../asn1';
 import { getCryptoProvider, signatureAlgorithmFromId, type PrivateKeyHandle, type SignatureAlgorithm } from '../crypto';
 import { publicKeyMatches } from '../credentials/keys';
 import { CmpError, ErrorCodes } from '../errors';
@@ -18,6 +18,7 @@ import { canonicalName, canonicalNameKey } from '../pki/name-matching';
 import { isSelfSigned } from '../pki/path';
 import {
   authorityKeyIdentifierExtension,
+  constantExtension,
   keyIdentifier,
   randomSerial,
   signCmpCertificate,
@@ -63,6 +64,8 @@ export type { RevocationRecord as Revocation } from './records';
 
 export interface IssuedRecord extends Readonly<StoredCertificate> {
   cert: X509Certificate;
+  /** The certificate as the messages carry it, in the record `issue` returns: made while signing, never decoded. */
+  certificate?: CMPCertificate;
 }
 
 /** The record key of a serial number given as INTEGER content octets or as X509Certificate.serialNumber hex. */
@@ -91,9 +94,10 @@ function subjectDerOf(cert: X509Certificate): Uint8Array {
 }
 
 /** A view of a stored record whose X509Certificate is made when first asked for: issuing and delivering need only the DER. */
-function issuedRecord(stored: StoredCertificate): IssuedRecord {
+function issuedRecord(stored: StoredCertificate, certificate?: CMPCertificate): IssuedRecord {
   let cert: X509Certificate | undefined;
   return {
+    ...(certificate ? { certificate } : {}),
     get serial() {
       return stored.serial;
     },
@@ -251,7 +255,7 @@ export class CertificateAuthority {
 
   /** authorityKeyIdentifier of everything this CA signs; built once. */
   private authorityKeyIdExtension(): Promise<Extension> {
-    this.akiPromise ??= this.keyId().then(authorityKeyIdentifierExtension);
+    this.akiPromise ??= this.keyId().then((id) => constantExtension(authorityKeyIdentifierExtension(id)));
     return this.akiPromise;
   }
 
@@ -287,8 +291,8 @@ export class CertificateAuthority {
     let serial = randomSerial();
     while (this.state.certificates.has(serialKey(serial))) serial = randomSerial();
     // The CMPCertificate for the answer is made from what the certificate was written from, and
-    // is found by its bytes when the answer is built (frozenCmpCertificate): no decoding of them.
-    const { der } = await signCmpCertificate(
+    // handed out with the record: no decoding of its bytes.
+    const { der, certificate: built } = await signCmpCertificate(
       {
         serialNumber: serial,
         issuer: this.subjectDer,
@@ -296,7 +300,7 @@ export class CertificateAuthority {
         notBefore: plan.notBefore,
         notAfter: plan.notAfter,
         spki: plan.spki,
-        extensions: [...plan.extensions, subjectKeyIdentifierExtension(subjectKeyId), authorityKeyId],
+        extensions: [...plan.extensions, constantExtension(subjectKeyIdentifierExtension(subjectKeyId)), authorityKeyId],
       },
       this.signer,
     );
@@ -309,7 +313,7 @@ export class CertificateAuthority {
       confirmed: false,
     };
     await this.change({ type: 'issued', certificate });
-    return issuedRecord(this.state.certificates.get(certificate.serial)!);
+    return issuedRecord(this.state.certificates.get(certificate.serial)!, built);
   }
 
   /** The record of a certificate this CA issued, by serial number. */
@@ -319,7 +323,7 @@ export class CertificateAuthority {
   }
 
   get issued(): IssuedRecord[] {
-    return [...this.state.certificates.values()].map(issuedRecord);
+    return [...this.state.certificates.values()].map((stored) => issuedRecord(stored));
   }
 
   /** Marks an issued certificate as accepted by its holder (certConf or implicit confirmation). */

@@ -94,6 +94,36 @@ export function extension(extnID: string, critical: boolean, value: object | Uin
   return new Extension({ extnID, critical, extnValue: new OctetString(toArrayBuffer(bytes)) });
 }
 
+/**
+ * Extensions that cannot change once made: the issuance policy's defaults, the CA's
+ * authorityKeyIdentifier, each certificate's own subjectKeyIdentifier. Frozen all the way down,
+ * with their DER made once: a certificate writes that DER as it is and shares the object in its
+ * value instead of copying it (its value is frozen too, signCmpCertificate).
+ */
+const constantExtensions = new WeakMap<Extension, Uint8Array>();
+
+function freezeAll<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !(value instanceof ArrayBuffer) && !ArrayBuffer.isView(value)) {
+    for (const key of Object.keys(value)) freezeAll((value as Record<string, unknown>)[key]);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** `ext`, frozen, its DER kept for every certificate that carries it. */
+export function constantExtension(ext: Extension): Extension {
+  if (!constantExtensions.has(ext)) {
+    // Encoded before it is frozen: the schema's writer never sees a frozen object.
+    const der = encodeDer(ext);
+    constantExtensions.set(freezeAll(ext), der);
+  }
+  return ext;
+}
+
+function extensionDer(ext: Extension): Uint8Array {
+  return constantExtensions.get(ext) ?? encodeDer(ext);
+}
+
 /** SubjectKeyIdentifier ::= KeyIdentifier, an OCTET STRING: written directly, it is in every certificate issued. */
 export function subjectKeyIdentifierExtension(id: Uint8Array): Extension {
   return extension(PkixOids.subjectKeyIdentifier, false, encodeTlv(0x04, id));
@@ -208,13 +238,7 @@ async function writeCertificate(fields: CertificateFields, signer: Signer, exten
  * certificate on in a message uses signCmpCertificate.
  */
 export async function signCertificate(fields: CertificateFields, signer: Signer): Promise<Uint8Array> {
-  return (
-    await writeCertificate(
-      fields,
-      signer,
-      fields.extensions.map((e) => encodeDer(e)),
-    )
-  ).der;
+  return (await writeCertificate(fields, signer, fields.extensions.map(extensionDer))).der;
 }
 
 /** The decoded AlgorithmIdentifier of each DER above and the issuers' names, parsed once (frozen: certificates share them). */
@@ -242,11 +266,12 @@ function keyAlgorithm(der: Uint8Array): AlgorithmIdentifier {
  * this process just wrote needs no strict check of received bytes, and that decoding was the
  * largest single cost of issuing (docs/benchmarks.md, sixth session). Decoding `der` gives an
  * equal value (test/server/certificate-builder.test.ts compares them); the names and extensions
- * are copied, the algorithms and an issuer given as DER parsed once per process, the
+ * are copied (constant extensions shared: they are frozen), the algorithms and an issuer given as
+ * DER parsed once per process, the
  * public key taken from the SubjectPublicKeyInfo's DER.
  */
 export async function signCmpCertificate(fields: CertificateFields, signer: Signer): Promise<{ der: Uint8Array; certificate: CMPCertificate }> {
-  const extensions = fields.extensions.map((e) => encodeDer(e));
+  const extensions = fields.extensions.map(extensionDer);
   const written = await writeCertificate(fields, signer, extensions);
   const algorithm = parsedOnce(written.algorithmId, AlgorithmIdentifier);
   const key = subjectPublicKeyParts(fields.spki);
@@ -259,7 +284,7 @@ export async function signCmpCertificate(fields: CertificateFields, signer: Sign
       validity: Object.assign(new Validity(), { notBefore: timeValue(fields.notBefore), notAfter: timeValue(fields.notAfter) }),
       subject: copyAsnValue(fields.subject),
       subjectPublicKeyInfo: new SubjectPublicKeyInfo({ algorithm: keyAlgorithm(key.algorithm), subjectPublicKey: toArrayBuffer(key.bits) }),
-      ...(extensions.length ? { extensions: new Extensions(fields.extensions.map((e) => copyAsnValue(e))) } : {}),
+      ...(extensions.length ? { extensions: new Extensions(fields.extensions.map((e) => (constantExtensions.has(e) ? e : copyAsnValue(e)))) } : {}),
     }),
     // As the schema's decoder leaves it: the TBSCertificate's bytes, a Uint8Array whatever the typings say.
     tbsCertificateRaw: written.tbs as unknown as ArrayBuffer,

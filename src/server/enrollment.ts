@@ -45,7 +45,7 @@ import {
 } from './key-generation';
 import { verifyCrmfPopo, verifyCsrSignature, type PossessionProof } from './popo';
 import { refuse } from './refusal';
-import { statusInfo } from './response';
+import { cmpCertificateOf, statusInfo } from './response';
 import type { DeliveredCertificate, PendingCertReply, Transaction } from './transactions';
 
 const responseTypes = { ir: 'ip', cr: 'cp', kur: 'kup', p10cr: 'cp' } as const;
@@ -146,18 +146,19 @@ async function decide(
     };
   }
   if (!ctx.ca) return refuse('badRequest', 'this server does not issue certificates');
-  const { plan, modified } = planCertificate(wanted, {
+  const { plan, modified, subjectKey } = planCertificate(wanted, {
     caCert: ctx.ca.cert,
     policy: ctx.config.policy,
     now: ctx.config.now(),
     ...(oldCert ? { oldCert } : {}),
   });
-  const authorized = await authorizeIssuance(ctx, req, type, plan, oldCert);
+  const authorized = await authorizeIssuance(ctx, req, type, plan, oldCert, subjectKey);
   const record = await ctx.ca.issue(plan, authorized.ref);
   if (authorized.ref !== undefined) await ctx.ca.bind(authorized.ref, authorized, plan.notAfter);
   const status = forced ?? (modified ? PKIStatus.grantedWithMods : PKIStatus.accepted);
   const text = source.statusString ?? (modified ? 'the validity was shortened to what this CA grants' : undefined);
-  return { status: statusInfo(status, text, failInfo), record, delivered: delivery(record.der) };
+  const delivered = record.certificate ? { der: record.der, certificate: record.certificate } : delivery(record.der);
+  return { status: statusInfo(status, text, failInfo), record, delivered };
 }
 
 function certRep(
@@ -176,7 +177,7 @@ function certRep(
     });
   }
   return new CertRepMessage({
-    ...(caPubs?.length ? { caPubs: caPubs.map((c) => frozenCmpCertificate(new Uint8Array(c.rawData))) } : {}),
+    ...(caPubs?.length ? { caPubs: caPubs.map(cmpCertificateOf) } : {}),
     response: [response],
   });
 }

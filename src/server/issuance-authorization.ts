@@ -233,9 +233,16 @@ export function requesterOf(ctx: ServerContext, req: IncomingRequest): Requester
 }
 
 /** The names of the CA, its chain and the CMP server's own certificate: never issued to anyone. */
-function reservedSubjects(ctx: ServerContext): Set<string> {
-  const certs = [...(ctx.ca?.certificates ?? []), ...(ctx.config.signer ? [ctx.config.signer.cert] : [])];
-  return new Set(certs.map((c) => viewOf(c).subjectKey));
+/** Per server: its CA, chain and signer certificates do not change while it runs. */
+const reservedByServer = new WeakMap<ServerContext, ReadonlySet<string>>();
+
+function reservedSubjects(ctx: ServerContext): ReadonlySet<string> {
+  let reserved = reservedByServer.get(ctx);
+  if (!reserved) {
+    const certs = [...(ctx.ca?.certificates ?? []), ...(ctx.config.signer ? [ctx.config.signer.cert] : [])];
+    reservedByServer.set(ctx, (reserved = new Set(certs.map((c) => viewOf(c).subjectKey))));
+  }
+  return reserved;
 }
 
 export interface Authorized {
@@ -255,10 +262,12 @@ export async function authorizeIssuance(
   type: IssuanceRequest['type'],
   plan: CertificatePlan,
   oldCert: X509Certificate | undefined,
+  /** subjectKey(plan.subject) when the caller has it already (planCertificate's). */
+  planSubjectKey?: string,
 ): Promise<Authorized> {
   const policy = ctx.config.policy;
   const requester = requesterOf(ctx, req);
-  const subject = plan.subject.length > 0 ? subjectKey(plan.subject) : undefined;
+  const subject = plan.subject.length > 0 ? (planSubjectKey ?? subjectKey(plan.subject)) : undefined;
   const altNames = altNamesOf(plan.extensions);
   const reserved = reservedSubjects(ctx);
   if (subject !== undefined && reserved.has(subject))

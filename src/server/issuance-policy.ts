@@ -26,7 +26,7 @@ import { viewOf } from '../pki/certificate-view';
 import { canonicalName, canonicalNameKey } from '../pki/name-matching';
 import type { CertificatePlan } from './ca';
 import type { ResolvedPolicy } from './config';
-import { extension } from './certificate-builder';
+import { constantExtension, extension } from './certificate-builder';
 import { refuse } from './refusal';
 import { cachedPublicKeyObject } from '../crypto/node';
 import { mlDsaSpkiVariant } from '../crypto/ml-dsa';
@@ -54,6 +54,8 @@ export interface PlannedCertificate {
   plan: CertificatePlan;
   /** True when the request was changed (validity shortened): the answer is grantedWithMods. */
   modified: boolean;
+  /** canonicalNameKey of plan.subject, absent when the subject is empty: the authorization compares names by it. */
+  subjectKey?: string;
 }
 
 const EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
@@ -133,14 +135,14 @@ let defaults: { basicConstraints: Extension; keyUsage: Record<KeyKind, Extension
 /** The extensions a certificate gets when the request names none of their type; built once, only ever read. */
 function defaultExtensions(): NonNullable<typeof defaults> {
   defaults ??= {
-    basicConstraints: extension(PkixOids.basicConstraints, true, new BasicConstraints({ cA: false })),
+    basicConstraints: constantExtension(extension(PkixOids.basicConstraints, true, new BasicConstraints({ cA: false }))),
     keyUsage: {
-      rsa: extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages.rsa)),
-      ec: extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages.ec)),
-      ed: extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages.ed)),
-      xdh: extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages.xdh)),
-      'ml-dsa': extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages['ml-dsa'])),
-      'ml-kem': extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages['ml-kem'])),
+      rsa: constantExtension(extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages.rsa))),
+      ec: constantExtension(extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages.ec))),
+      ed: constantExtension(extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages.ed))),
+      xdh: constantExtension(extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages.xdh))),
+      'ml-dsa': constantExtension(extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages['ml-dsa']))),
+      'ml-kem': constantExtension(extension(PkixOids.keyUsage, true, new KeyUsage(defaultUsages['ml-kem']))),
     },
   };
   return defaults;
@@ -267,9 +269,7 @@ function acceptedExtension(ext: Extension, keyKind: KeyKind, subjectEmpty: boole
   }
 }
 
-function sameName(a: Name, b: Name): boolean {
-  return canonicalNameKey(canonicalName(a)) === canonicalNameKey(canonicalName(b));
-}
+const nameKey = (name: Name): string => canonicalNameKey(canonicalName(name));
 
 /** The extensions of `oldCert` a kur inherits for each type the template does not name. */
 function inheritedExtensions(oldCert: X509Certificate, requested: Extension[]): Extension[] {
@@ -301,17 +301,19 @@ function validity(req: RequestedCertificate, ctx: PlanContext): { notBefore: Dat
 
 /** Decides what the certificate for `req` holds, or refuses with badCertTemplate. */
 export function planCertificate(req: RequestedCertificate, ctx: PlanContext): PlannedCertificate {
-  const caSubject = viewOf(ctx.caCert).subjectName;
+  const { subjectName: caSubject, subjectKey: caKey } = viewOf(ctx.caCert);
   if (!req.spki) badTemplate('the request carries no public key (central key generation is not supported)');
   const keyKind = checkPublicKey(req.spki!, ctx.policy.minRsaBits);
   if (ctx.oldCert && Buffer.from(viewOf(ctx.oldCert).spki).equals(Buffer.from(req.spki!))) {
     badTemplate('a key update must certify a new key, not the key of the certificate being updated');
   }
-  if (req.issuer && req.issuer.length > 0 && !ctx.policy.ignoreTemplateIssuer && !sameName(req.issuer, caSubject)) {
+  if (req.issuer && req.issuer.length > 0 && !ctx.policy.ignoreTemplateIssuer && nameKey(req.issuer) !== caKey) {
     badTemplate(`the template names the issuer "${nameToString(req.issuer)}", but this CA is "${nameToString(caSubject)}"`);
   }
   const subject = req.subject && req.subject.length > 0 ? req.subject : ctx.oldCert ? viewOf(ctx.oldCert).subjectName : new Name([]);
-  if (subject.length > 0 && sameName(subject, caSubject)) badTemplate('the subject must differ from the name of the CA');
+  // The subject's key is made once here and handed on to the authorization, which compares names by it too.
+  const subjectKey = subject.length > 0 ? nameKey(subject) : undefined;
+  if (subjectKey === caKey) badTemplate('the subject must differ from the name of the CA');
 
   const requested = ctx.oldCert ? [...req.extensions, ...inheritedExtensions(ctx.oldCert, req.extensions)] : req.extensions;
   const seen = new Set<string>();
@@ -325,5 +327,5 @@ export function planCertificate(req: RequestedCertificate, ctx: PlanContext): Pl
   if (!seen.has(PkixOids.keyUsage)) extensions.push(defaultExtensions().keyUsage[keyKind]);
 
   const { notBefore, notAfter, modified } = validity(req, ctx);
-  return { plan: { subject, spki: req.spki!, notBefore, notAfter, extensions }, modified };
+  return { plan: { subject, spki: req.spki!, notBefore, notAfter, extensions }, modified, ...(subjectKey !== undefined ? { subjectKey } : {}) };
 }

@@ -18,6 +18,7 @@ import {
   PKIMessage,
   PKIStatus,
   PKIStatusInfo,
+  type CMPCertificate,
   type PKIFailureInfoName,
 } from '../asn1';
 import { encodePkiMessage } from '../asn1/codec';
@@ -94,6 +95,19 @@ function chooseProtection(config: ResolvedConfig, hint: ResponseInput['hint'], i
   return config.defaultSecret ? { kind: 'pbm', secret: config.defaultSecret } : { kind: 'none' };
 }
 
+/**
+ * The CMPCertificate of each certificate that goes out again and again (the CA and its chain in
+ * extraCerts, the anchors in caPubs), kept with the certificate object: frozenCmpCertificate would
+ * find it by its bytes, made into a base64 key and hashed for every message.
+ */
+const cmpCertificates = new WeakMap<X509Certificate, CMPCertificate>();
+
+export function cmpCertificateOf(cert: X509Certificate): CMPCertificate {
+  let value = cmpCertificates.get(cert);
+  if (!value) cmpCertificates.set(cert, (value = frozenCmpCertificate(new Uint8Array(cert.rawData))));
+  return value;
+}
+
 function distinct(certs: X509Certificate[]): X509Certificate[] {
   const seen = new Set<string>();
   return certs.filter((c) => {
@@ -133,7 +147,7 @@ export async function writeResponse(config: ResolvedConfig, ca: CertificateAutho
     ...(input.extraCerts ?? []),
   ]);
   const message = new PKIMessage({ header, body: input.body });
-  if (certs.length) message.extraCerts = certs.map((c) => frozenCmpCertificate(new Uint8Array(c.rawData)));
+  if (certs.length) message.extraCerts = certs.map(cmpCertificateOf);
   return { der: await protectPkiMessage(message, protection), senderNonce };
 }
 

@@ -5,7 +5,7 @@
  * ITAVs of a genp as print_itavs() lists them.
  */
 import { createPrivateKey } from 'crypto';
-import { promises as fs, writeFileSync } from 'fs';
+import { promises as fs } from 'fs';
 import type { X509Certificate } from '@peculiar/x509';
 import { oidName } from '../asn1/oids';
 import { encodePem } from '../credentials/pem';
@@ -14,6 +14,7 @@ import { mlDsaVariantOfPkcs8 } from '../crypto/ml-dsa';
 import { isMlKemPkcs8 } from '../crypto/ml-kem';
 import { CmpError, ErrorCodes } from '../errors';
 import type { CliLog } from './log';
+import { overwriteFileSync } from './overwrite-file';
 
 export type CertForm = 'PEM' | 'DER';
 
@@ -41,7 +42,8 @@ export async function saveCertificates(
   try {
     // Synchronously, as openssl cmp writes them: the command has nothing else to do meanwhile, and
     // through the thread pool a small file costs about twice the CPU (measured over -repeat runs).
-    writeFileSync(file, encodeCertificates(certs, form));
+    // In place rather than truncated first: a -repeat run writes the same file each transaction.
+    overwriteFileSync(file, encodeCertificates(certs, form));
   } catch (e) {
     const reason = (e as NodeJS.ErrnoException).code ?? 'write error';
     throw new CmpError(ErrorCodes.ERR_FILE, `-${option}: cannot write ${what} certificate(s) to ${file} (${reason})`, { cause: e });

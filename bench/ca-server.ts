@@ -214,9 +214,21 @@ export function rawNetFloor(connections: number, warmup: number, dir: string): P
   return fixedBytesFloor('node:net, a raw server reading Content-Length, no limits', RAW_NET_PROGRAM, connections, warmup, dir);
 }
 
-/** Untimed IR sessions each server answers before its rounds: three rounds' worth, at least 20. */
+/** Untimed connections each floor server answers before it is measured: three rounds' worth, at least 20. */
 export function warmupSessions(settings: Pick<CaBenchSettings, 'repeat'>): number {
   return Math.max(20, 3 * settings.repeat);
+}
+
+/**
+ * Untimed IR sessions each CMP server answers before its rounds: 4,000 at -repeat 300, fewer for a
+ * quicker run. A function that runs once per session is optimised only after a thousand sessions
+ * or more: under callgrind the CA's TurboFan threads still compiled 1.5 to 2.1 M instructions per
+ * session over sessions 900 to 1,200 (the old warm-up of three rounds), none over 4,000 to 4,200,
+ * where the CA executes 7.6 M instructions per session against 9.8 to 11.4 M (docs/benchmarks.md,
+ * eighth session). The rounds measure a server in its steady state.
+ */
+export function serverWarmupSessions(settings: Pick<CaBenchSettings, 'repeat'>): number {
+  return Math.max(warmupSessions(settings), Math.min(4000, 14 * settings.repeat));
 }
 
 export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchResult> {
@@ -250,10 +262,8 @@ export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchR
     for (const s of servers) {
       const server = await s.start();
       try {
-        // Untimed: the server's first sessions load and compile what it needs. V8 keeps optimising
-        // functions for a thousand sessions or more (its helper threads spent 1.9 ms per session
-        // over sessions 20 to 320, 0.3 ms over 2,120 to 2,420): the rounds measure a warmed server.
-        await measureProcess('openssl', clientArgs(pki, server.port, warmupSessions(settings)), { cwd: pki.dir });
+        // Untimed: the server's first sessions load and compile what it needs (serverWarmupSessions).
+        await measureProcess('openssl', clientArgs(pki, server.port, serverWarmupSessions(settings)), { cwd: pki.dir });
         const rounds: number[] = [];
         const walls: number[] = [];
         for (let round = 0; round < settings.rounds; round++) {

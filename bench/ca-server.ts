@@ -222,9 +222,9 @@ export function warmupSessions(settings: Pick<CaBenchSettings, 'repeat'>): numbe
 /**
  * Untimed IR sessions each CMP server answers before its rounds: 4,000 at -repeat 300, fewer for a
  * quicker run. A function that runs once per session is optimised only after a thousand sessions
- * or more: under callgrind the CA's TurboFan threads still compiled 1.5 to 2.1 M instructions per
+ * or more: under callgrind the CA's TurboFan threads still compiled 1.0 to 2.1 M instructions per
  * session over sessions 900 to 1,200 (the old warm-up of three rounds), none over 4,000 to 4,200,
- * where the CA executes 7.6 M instructions per session against 9.8 to 11.4 M (docs/benchmarks.md,
+ * where the CA executes 7.6 M instructions per session against 9.0 to 11.4 M (docs/benchmarks.md,
  * eighth session). The rounds measure a server in its steady state.
  */
 export function serverWarmupSessions(settings: Pick<CaBenchSettings, 'repeat'>): number {

@@ -15,6 +15,8 @@ export interface StrictDecodeResult<T> {
   value: T;
   /** The DER writer's encoding of `value` right after decoding (asn1-schema's bytes). */
   reencoded: Uint8Array<ArrayBuffer>;
+  /** Whether `reencoded` is exactly the input's bytes (rather than only of the same structure). */
+  identical: boolean;
 }
 
 let reencoding = 0;
@@ -52,10 +54,11 @@ export function decodeDerChecked<T>(data: Uint8Array | ArrayBuffer, type: AsnCla
   } finally {
     reencoding--;
   }
-  if (!sameBytes(bytes, reencoded) && !sameStructure(bytes, reencoded)) {
+  const identical = sameBytes(bytes, reencoded);
+  if (!identical && !sameStructure(bytes, reencoded)) {
     throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, `${type.name} contains elements that do not fit its ASN.1 definition`);
   }
-  return { value, reencoded };
+  return { value, reencoded, identical };
 }
 
 /**

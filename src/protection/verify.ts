@@ -6,8 +6,7 @@
  * ERR_PROTECTION_MISSING.
  */
 import type { X509Certificate } from '@peculiar/x509';
-import { protectedPartBytes, rawPkiMessage } from '../asn1/codec';
-import { readDer } from '../asn1/der';
+import { protectedPartBytes, receivedElements } from '../asn1/codec';
 import type { PKIMessage } from '../asn1/cmp/message';
 import { CmpOids, oidName } from '../asn1/oids';
 import { signatureAlgorithmFromId } from '../crypto/algorithms';
@@ -64,9 +63,10 @@ export type VerifiedProtection =
  * them but claims unused bits is another value that a byte comparison would still accept.
  */
 function checkWholeOctets(msg: PKIMessage): void {
-  const raw = rawPkiMessage(msg)?.protection;
-  if (!raw) return;
-  const wrapper = readDer(raw);
+  const received = receivedElements(msg);
+  const wrapper = received?.protection;
+  if (!wrapper) return;
+  const raw = received.bytes;
   const bitString = wrapper.children?.[0];
   if (!bitString || bitString.tagClass !== 0 || bitString.tagNumber !== 3 || bitString.contentLength < 1) {
     throw new CmpError(ErrorCodes.ERR_PROTECTION_INVALID, 'the protection is not a BIT STRING');

@@ -60,6 +60,28 @@ describe('certificates in decoded messages', () => {
     expect(hex(encodePkiMessage(changed))).not.toBe(hex(ip));
   });
 
+  it('have own fields like a schema-decoded certificate, each set or read alone', () => {
+    decodePkiMessage(ip);
+    const [first] = decodePkiMessage(ip).extraCerts!;
+    expect(Object.keys(first!)).toEqual(Object.keys(decodeDer(certDer, Certificate)));
+    // A field replaced before anything read it is replaced; the others are still the schema's.
+    const algorithm = first!.signatureAlgorithm;
+    first!.signatureValue = Uint8Array.of(1, 2, 3).buffer;
+    expect(hex(first!.signatureValue)).toBe('010203');
+    expect(first!.signatureAlgorithm).toBe(algorithm);
+    expect(plain(first!.tbsCertificate)).toEqual(plain(decodeDer(certDer, Certificate).tbsCertificate));
+    expect(hex(encodeDer(decodePkiMessage(ip).extraCerts![0]!))).toBe(hex(certDer));
+  });
+
+  it('frozen before their fields are read refuse changes and still read as the schema decoded them', () => {
+    decodePkiMessage(ip);
+    const cert = Object.freeze(decodePkiMessage(ip).extraCerts![0]!);
+    expect(() => {
+      (cert as { signatureValue: ArrayBuffer }).signatureValue = new ArrayBuffer(1);
+    }).toThrow(TypeError);
+    expect(plain(cert)).toEqual(plain(decodeDer(certDer, Certificate)));
+  });
+
   it('give protection the received header and body', () => {
     const msg = decodePkiMessage(ip);
     expect(hex(receivedProtectedPart(msg)!)).toBe(hex(protectedPartBytes(msg)));

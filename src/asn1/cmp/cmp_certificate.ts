@@ -25,7 +25,7 @@ import { decodeDerChecked, reencodingJustDecoded } from '../der-codec';
  * - the strict decoder (der-reader.ts) hands a certificate over as its own bytes (fromDer), which
  *   are decoded and checked on their own, and not at all if they are known;
  * - decoding a known certificate copies the remembered value, so each message still gets objects
- *   of its own, equal to what the schema would have made;
+ *   of its own, equal to what the schema would have made (each field copied when first used);
  * - while the strict decoder re-encodes a message it has just decoded, a certificate in it gives
  *   the remembered re-encoding of its bytes, which is exactly what encoding the (unchanged, just
  *   decoded) value would give. At any other time a CMPCertificate is encoded from its value, like
@@ -149,11 +149,50 @@ function strictlyDecoded(der: Uint8Array): DecodedCertificate {
   return decoded;
 }
 
-/** A CMPCertificate of its own for a decoding, which knows how that decoding re-encodes. */
+/**
+ * A CMPCertificate of its own for a decoding, which knows how that decoding re-encodes. Its fields
+ * are copied from the remembered value when first read or replaced: the checks of a response read
+ * its certificates as bytes, and a deep copy of each certificate of each message was most of
+ * decoding a known one. The instance still has its own objects, equal to the schema's, for any
+ * caller that looks.
+ */
 function copyOf(decoded: DecodedCertificate): CMPCertificate {
-  const out = copyAsnValue(decoded.value, CMPCertificate.prototype) as CMPCertificate;
+  const out = Object.create(CMPCertificate.prototype) as CMPCertificate;
+  const source = decoded.value as unknown as Record<string, unknown>;
+  for (const key of Object.keys(source)) defineCopiedOnUse(out, key, source[key]);
   decodedFrom.set(out, decoded);
   return out;
+}
+
+/** `target[key]`: a copy of `source`, made on first use, then an ordinary data property. */
+function defineCopiedOnUse(target: object, key: string, source: unknown): void {
+  let made = false;
+  let value: unknown;
+  const settle = (v: unknown): boolean => {
+    try {
+      Object.defineProperty(target, key, { value: v, writable: true, enumerable: true, configurable: true });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      if (!made) {
+        made = true;
+        value = copyAsnValue(source);
+        // Sealed or frozen before this field was read: the accessor keeps the copy.
+        settle(value);
+      }
+      return value;
+    },
+    set: (v: unknown) => {
+      // As for a data property of a sealed or frozen object: the assignment is refused.
+      if (!settle(v)) throw new TypeError(`Cannot assign to read only property '${key}' of a CMPCertificate`);
+    },
+  });
 }
 
 function remember(der: Uint8Array, decoded: DecodedCertificate): void {

@@ -34,8 +34,6 @@ interface MessageParts {
 
 interface Remembered {
   received: Bytes;
-  /** readDer's tree of `received`. */
-  root: DerNode;
   receivedParts: MessageParts;
   /** Our own encoding of each part, made right after decoding: the reference for "unchanged". */
   reencodedParts: MessageParts;
@@ -72,7 +70,7 @@ export function decodePkiMessage(der: Uint8Array | ArrayBuffer): PKIMessage {
   const receivedParts = splitMessage(received, root);
   const { value, reencoded, identical } = decodeDerChecked(received, PKIMessage, root);
   // Equal bytes have the same tree: the received one splits the re-encoding without reading it again.
-  remembered.set(value, { received, root, receivedParts, reencodedParts: splitMessage(reencoded, identical ? root : undefined) });
+  remembered.set(value, { received, receivedParts, reencodedParts: splitMessage(reencoded, identical ? root : undefined) });
   return value;
 }
 
@@ -128,33 +126,6 @@ export function rawPkiMessage(msg: PKIMessage): RawPkiMessage | undefined {
     ...(protection ? { protection: protection.slice() } : {}),
     ...(extraCerts ? { extraCerts: extraCerts.slice() } : {}),
   };
-}
-
-/** The received bytes of a decoded message and the elements of its top level, read once when it was decoded. */
-export interface ReceivedElements {
-  /** Not a copy: only to be read. */
-  bytes: Uint8Array;
-  body: DerNode;
-  /** The whole `[0] PKIProtection` element. */
-  protection?: DerNode;
-  /** The whole `[1] SEQUENCE OF CMPCertificate` element. */
-  extraCerts?: DerNode;
-}
-
-/**
- * What rawPkiMessage gives, as the tree decoding read instead of copies, for readers that only look
- * (the certificates a response carries, its protection's form): a copy of the message and another
- * reading of its parts per question cost more than the answer. undefined for a message built in memory.
- */
-export function receivedElements(msg: PKIMessage): ReceivedElements | undefined {
-  const memory = remembered.get(msg);
-  if (!memory) return undefined;
-  // splitMessage accepted this tree: header, body, then [0] and [1] as present.
-  const [, body, ...rest] = memory.root.children!;
-  const tagged = (tag: number) => rest.find((n) => n.tagClass === 2 && n.tagNumber === tag);
-  const protection = tagged(0);
-  const extraCerts = tagged(1);
-  return { bytes: memory.received, body: body!, ...(protection ? { protection } : {}), ...(extraCerts ? { extraCerts } : {}) };
 }
 
 /**

@@ -7,8 +7,8 @@
 import type { Certificate } from '@peculiar/asn1-x509';
 import type { CertRepMessage } from './cmp/cert_rep';
 import type { PKIMessage } from './cmp/message';
-import { receivedElements } from './codec';
-import { nodeBytes, type DerNode } from './der';
+import { rawPkiMessage } from './codec';
+import { nodeBytes, readDer, type DerNode } from './der';
 import { encodeDer } from './der-codec';
 
 const isContext = (node: DerNode | undefined, tag: number): node is DerNode =>
@@ -20,19 +20,19 @@ const isSequence = (node: DerNode | undefined): node is DerNode =>
 function taggedCertificateList(bytes: Uint8Array, tagged: DerNode): Uint8Array[] | undefined {
   const list = tagged.children?.[0];
   if (tagged.children?.length !== 1 || !isSequence(list)) return undefined;
-  return list.children!.map((c) => nodeBytes(bytes, c).slice());
+  return list.children!.map((c) => nodeBytes(bytes, c));
 }
 
 function reencoded(certs: Certificate[] | undefined): Uint8Array[] {
   return (certs ?? []).map((c) => encodeDer(c));
 }
 
-/** The received encodings of `msg.extraCerts`, in order (copies). */
+/** The received encodings of `msg.extraCerts`, in order. */
 export function extraCertsBytes(msg: PKIMessage): Uint8Array[] {
   const count = msg.extraCerts?.length ?? 0;
-  const received = receivedElements(msg);
-  if (received?.extraCerts && count > 0) {
-    const found = taggedCertificateList(received.bytes, received.extraCerts);
+  const raw = rawPkiMessage(msg)?.extraCerts;
+  if (raw && count > 0) {
+    const found = taggedCertificateList(raw, readDer(raw));
     if (found?.length === count) return found;
   }
   return reencoded(msg.extraCerts);
@@ -53,9 +53,9 @@ export function certRepBytes(msg: PKIMessage, rep: CertRepMessage): CertRepBytes
       return cert ? encodeDer(cert) : undefined;
     }),
   });
-  const received = receivedElements(msg);
-  if (!received) return fallback();
-  const { bytes: raw, body } = received;
+  const raw = rawPkiMessage(msg)?.body;
+  if (!raw) return fallback();
+  const body = readDer(raw);
   const content = body.children?.[0];
   if (!isSequence(content)) return fallback();
   const parts = content.children!;
@@ -76,5 +76,5 @@ function issuedCertificate(bytes: Uint8Array, response: DerNode): Uint8Array | u
   if (!isSequence(keyPair)) return undefined;
   const certOrEncCert = keyPair.children![0];
   if (!isContext(certOrEncCert, 0) || certOrEncCert.children?.length !== 1) return undefined;
-  return nodeBytes(bytes, certOrEncCert.children[0]).slice();
+  return nodeBytes(bytes, certOrEncCert.children[0]);
 }

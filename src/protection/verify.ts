@@ -6,7 +6,8 @@
  * ERR_PROTECTION_MISSING.
  */
 import type { X509Certificate } from '@peculiar/x509';
-import { protectedPartBytes, receivedElements } from '../asn1/codec';
+import { protectedPartBytes, rawPkiMessage } from '../asn1/codec';
+import { readDer } from '../asn1/der';
 import type { PKIMessage } from '../asn1/cmp/message';
 import { CmpOids, oidName } from '../asn1/oids';
 import { signatureAlgorithmFromId } from '../crypto/algorithms';
@@ -63,10 +64,9 @@ export type VerifiedProtection =
  * them but claims unused bits is another value that a byte comparison would still accept.
  */
 function checkWholeOctets(msg: PKIMessage): void {
-  const received = receivedElements(msg);
-  const wrapper = received?.protection;
-  if (!wrapper) return;
-  const raw = received.bytes;
+  const raw = rawPkiMessage(msg)?.protection;
+  if (!raw) return;
+  const wrapper = readDer(raw);
   const bitString = wrapper.children?.[0];
   if (!bitString || bitString.tagClass !== 0 || bitString.tagNumber !== 3 || bitString.contentLength < 1) {
     throw new CmpError(ErrorCodes.ERR_PROTECTION_INVALID, 'the protection is not a BIT STRING');

@@ -4,6 +4,7 @@
  * inspection instead makes every event of every actor, and a sanitised view of each, for a handful
  * of lines per session.
  */
+import { guardedObserver } from '../guarded-observer';
 import type { OpenSessionServices } from './services';
 import type { SessionStep } from '../options';
 
@@ -13,17 +14,10 @@ type StepObserver = (step: SessionStep) => void;
 
 /** The observer, made safe: a failure of it is reported once per client and never reaches the session. */
 export function guardedStepObserver(observer: StepObserver): StepObserver {
-  let failed = false;
-  return (step) => {
-    try {
-      observer(step);
-    } catch (e) {
-      if (failed) return;
-      failed = true;
-      const message = `the onStep observer failed (${e instanceof Error ? e.name : typeof e}); the sessions go on without its steps reported`;
-      process.emitWarning(message, { type: STEP_OBSERVER_WARNING, code: 'CMPFLOW_STEP_OBSERVER_FAILED' });
-    }
-  };
+  return guardedObserver(observer, (e) => {
+    const message = `the onStep observer failed (${e instanceof Error ? e.name : typeof e}); the sessions go on without its steps reported`;
+    process.emitWarning(message, { type: STEP_OBSERVER_WARNING, code: 'CMPFLOW_STEP_OBSERVER_FAILED' });
+  });
 }
 
 const asString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);

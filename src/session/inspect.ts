@@ -18,6 +18,7 @@
  * reason to keep only the first bytes.
  */
 import { StateMachine, StateNode, type ActorRefLike, type AnyStateMachine, type InspectionEvent, type Observer } from 'xstate';
+import { guardedObserver } from '../guarded-observer';
 import { BoundedMap } from '../bounded-map';
 import { bytesOf, hex } from '../bytes';
 import { isSecretLikeName } from './secret-names';
@@ -528,19 +529,8 @@ export function sanitizingInspector(
 ): (ev: InspectionEvent) => void {
   const deliver = typeof observer === 'function' ? observer : (ev: InspectionEvent) => observer.next?.(ev);
   const wanted = (observer as { [WANTED_EVENTS]?: WantedInspectionEvents })[WANTED_EVENTS];
-  let failed = false;
-  return (ev) => {
-    try {
-      if (wanted !== undefined && !wanted(ev.type, ev.actorRef?.sessionId === ev.rootId)) return;
-      deliver(sanitizeInspectionEvent(ev));
-    } catch (e) {
-      if (failed) return;
-      failed = true;
-      try {
-        onFailure(e);
-      } catch {
-        // A failing failure handler has nowhere left to report to; the session still goes on.
-      }
-    }
-  };
+  return guardedObserver((ev: InspectionEvent) => {
+    if (wanted !== undefined && !wanted(ev.type, ev.actorRef?.sessionId === ev.rootId)) return;
+    deliver(sanitizeInspectionEvent(ev));
+  }, onFailure);
 }

@@ -455,6 +455,6 @@ export function caTables(r: CaBenchResult): string {
       `${fixed(row.cpuMsPerSession, 2)} ms`,
     ]);
   }
-  const load = `Each server of the first table answered ${warmupSessions(r)} untimed sessions (connections, for the floors) before its rounds. 1-minute load average ${fixed(r.load[0], 1)} before, ${fixed(r.load[1], 1)} after (${os.cpus().length} CPUs).`;
+  const load = `Each CMP server of the first table answered ${serverWarmupSessions(r)} untimed sessions before its rounds (from ${WARMUP_CLIENTS} openssl clients at once), each floor ${warmupSessions(r)} connections. 1-minute load average ${fixed(r.load[0], 1)} before, ${fixed(r.load[1], 1)} after (${os.cpus().length} CPUs).`;
   return `${table(cpu)}\n\nThroughput, the compiled library client (\`CmpClient\`, one per session in flight) in a process of its own:\n\n${table(tp)}\n\nThroughput, parallel \`openssl cmp -repeat\` processes:\n\n${table(ol)}\n\nCapacity, the CA alone: IRs built beforehand, 64 at a time handed to \`handle()\`:\n\n${table(cap)}\n\n${load}`;
 }

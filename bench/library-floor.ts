@@ -24,18 +24,15 @@ import { loadavg } from 'os';
 import type * as Xstate from 'xstate';
 import type * as Client from '../src/client';
 import type * as Setup from '../src/client/setup';
-import type * as Services from '../src/client/services';
 import type * as Transport from '../src/transport';
 import type * as Bytes from '../src/bytes';
-import type * as Crypto from '../src/crypto';
-import type * as RoundTrip from '../machines/round-trip';
 import type * as Enrollment from '../machines/enrollment';
 import type * as MachineServices from '../machines/services';
-import type { BuiltRequest, CheckedResponse, SessionServices, TransactionState } from '../machines/actors';
 import { makeTestPki } from '../test/support/pki';
 import { startMockServer } from '../test/support/openssl';
 import { mockServerArgs, scenarios } from './openssl-comparison';
 import { requireDist } from './support/dist';
+import { cannedServices, irWithoutXstate, newTransactionId } from './support/services-session';
 import { fixed, median } from './support/stats';
 
 type Mode = 'client' | 'services' | 'http' | 'machine';
@@ -54,11 +51,8 @@ export async function measureLibraryFloor(rounds: number, block: number, warmup:
   const load0 = loadavg()[0]!;
   const { CmpClient } = requireDist<typeof Client>('src/client');
   const { setupClient } = requireDist<typeof Setup>('src/client/setup');
-  const { createSessionServices } = requireDist<typeof Services>('src/client/services');
   const { createHttpTransfer } = requireDist<typeof Transport>('src/transport');
-  const { toB64, fromB64 } = requireDist<typeof Bytes>('src/bytes');
-  const { getCryptoProvider } = requireDist<typeof Crypto>('src/crypto');
-  const { afterSending, afterReceiving } = requireDist<typeof RoundTrip>('machines/round-trip');
+  const { fromB64 } = requireDist<typeof Bytes>('src/bytes');
   const { enrollmentMachine } = requireDist<typeof Enrollment>('machines/enrollment');
   const { systemActors, bindServices } = requireDist<typeof MachineServices>('machines/services');
   // The xstate the dist modules use.
@@ -72,29 +66,10 @@ export async function measureLibraryFloor(rounds: number, block: number, warmup:
     const setup = await setupClient(options);
     let recorded: Uint8Array[] = [];
 
-    /** The enrollment machine's path for an ir answered at once and confirmed: requesting, accepting, confirming. */
+    /** The enrollment machine's path without XState; its requests are what the http mode sends again. */
     const withoutActors = async (): Promise<void> => {
-      const services = createSessionServices(setup, { kind: 'ir' });
       const sent: Uint8Array[] = [];
-      try {
-        let transaction: TransactionState = { transactionId: toB64(getCryptoProvider().randomBytes(16)), pvno: 2, messagesSent: 0 };
-        const roundTrip = async (built: BuiltRequest): Promise<CheckedResponse> => {
-          transaction = afterSending(transaction, built);
-          sent.push(fromB64(built.der));
-          const { der } = await services.exchangeMessage({ der: built.der, bodyType: built.bodyType });
-          const checked = await services.checkResponse({ der, requestType: built.bodyType, transaction });
-          transaction = afterReceiving(transaction, checked);
-          return checked;
-        };
-        const answer = await roundTrip(await services.buildRequest({ kind: 'ir', transaction }));
-        if (answer.kind !== 'certificate') throw new Error(`the ir was answered with ${answer.kind}`);
-        const { certificate, chain, caPubs, extraCerts } = answer;
-        const accept = await services.acceptCertificate({ certificate, chain, caPubs, extraCerts });
-        const confirmed = await roundTrip(await services.buildRequest({ kind: 'certConf', transaction, certificate, accept }));
-        if (confirmed.kind !== 'pkiConf') throw new Error(`the certConf was answered with ${confirmed.kind}`);
-      } finally {
-        services.close();
-      }
+      await irWithoutXstate(setup, { sent: (der) => sent.push(fromB64(der)) });
       recorded = sent;
     };
 
@@ -108,35 +83,12 @@ export async function measureLibraryFloor(rounds: number, block: number, warmup:
       }
     };
 
-    // Outputs of the sizes a real session passes (base64 strings of certificate length).
-    const b64 = (bytes: number) => toB64(new Uint8Array(bytes));
-    const cert = b64(600);
-    const issued: CheckedResponse = {
-      kind: 'certificate',
-      senderNonce: b64(16),
-      certReqId: '0',
-      certificate: cert,
-      chain: [cert, cert, cert],
-      caPubs: [cert],
-      extraCerts: [cert, cert],
-      implicitConfirmGranted: false,
-      status: 0,
-      statusName: 'accepted',
-    };
-    const confirmed: CheckedResponse = { kind: 'pkiConf', senderNonce: b64(16) };
-    let answers = 0;
-    const canned: SessionServices = {
-      buildRequest: async (input) => ({ der: b64(1000), bodyType: input.kind, senderNonce: b64(16), pvno: 2, certReqId: '0' }),
-      exchangeMessage: async () => ({ der: b64(2500) }),
-      checkResponse: async () => (answers++ % 2 === 0 ? issued : confirmed),
-      waitUntil: async () => ({ now: Date.now() }),
-      acceptCertificate: async () => ({ accept: true }),
-    };
+    const canned = cannedServices();
     const machine = enrollmentMachine.provide({ actors: systemActors });
     const machineAlone = async (): Promise<void> => {
-      answers = 0;
-      const actor = createActor(machine, { input: { kind: 'ir', transactionId: b64(16) } });
-      bindServices(actor, canned);
+      canned.restart();
+      const actor = createActor(machine, { input: { kind: 'ir', transactionId: newTransactionId() } });
+      bindServices(actor, canned.services);
       actor.start();
       const out = await toPromise(actor);
       if (out.outcome !== 'confirmed') throw new Error(`the machine ended ${out.outcome}`);

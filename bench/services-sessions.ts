@@ -14,13 +14,9 @@
 import 'reflect-metadata';
 import { writeFileSync } from 'fs';
 import type * as Setup from '../src/client/setup';
-import type * as Services from '../src/client/services';
-import type * as Bytes from '../src/bytes';
-import type * as Crypto from '../src/crypto';
-import type * as RoundTrip from '../machines/round-trip';
-import type { BuiltRequest, CheckedResponse, TransactionState } from '../machines/actors';
 import type { CmpClientOptions } from '../src/options';
 import { requireDist } from './support/dist';
+import { irWithoutXstate } from './support/services-session';
 
 interface ServerInfo {
   options: CmpClientOptions;
@@ -44,37 +40,12 @@ async function serve(): Promise<void> {
 async function run(n: number, warmup: number): Promise<void> {
   const info = JSON.parse(process.env.CMPFLOW_SESSIONS_SERVER ?? '') as ServerInfo;
   const { setupClient } = requireDist<typeof Setup>('src/client/setup');
-  const { createSessionServices } = requireDist<typeof Services>('src/client/services');
-  const { toB64 } = requireDist<typeof Bytes>('src/bytes');
-  const { getCryptoProvider } = requireDist<typeof Crypto>('src/crypto');
-  const { afterSending, afterReceiving } = requireDist<typeof RoundTrip>('machines/round-trip');
   const setup = await setupClient(info.options);
   // A directory to keep the last session's responses in (base64), for decoding benchmarks.
   const save = process.env.CMPFLOW_SESSIONS_SAVE;
 
-  /** The enrollment machine's path for an ir answered at once and confirmed. */
-  const session = async (): Promise<void> => {
-    const services = createSessionServices(setup, { kind: 'ir' });
-    try {
-      let transaction: TransactionState = { transactionId: toB64(getCryptoProvider().randomBytes(16)), pvno: 2, messagesSent: 0 };
-      const roundTrip = async (built: BuiltRequest): Promise<CheckedResponse> => {
-        transaction = afterSending(transaction, built);
-        const { der } = await services.exchangeMessage({ der: built.der, bodyType: built.bodyType });
-        if (save) writeFileSync(`${save}/${built.bodyType}-response.b64`, der);
-        const checked = await services.checkResponse({ der, requestType: built.bodyType, transaction });
-        transaction = afterReceiving(transaction, checked);
-        return checked;
-      };
-      const answer = await roundTrip(await services.buildRequest({ kind: 'ir', transaction }));
-      if (answer.kind !== 'certificate') throw new Error(`the ir was answered with ${answer.kind}`);
-      const { certificate, chain, caPubs, extraCerts } = answer;
-      const accept = await services.acceptCertificate({ certificate, chain, caPubs, extraCerts });
-      const confirmed = await roundTrip(await services.buildRequest({ kind: 'certConf', transaction, certificate, accept }));
-      if (confirmed.kind !== 'pkiConf') throw new Error(`the certConf was answered with ${confirmed.kind}`);
-    } finally {
-      services.close();
-    }
-  };
+  const hooks = save ? { received: (der: string, bodyType: string) => writeFileSync(`${save}/${bodyType}-response.b64`, der) } : {};
+  const session = () => irWithoutXstate(setup, hooks);
   for (let i = 0; i < warmup; i++) await session();
   // A mark between warm-up and measured sessions for --trace-opt / --trace-deopt output.
   if (process.env.CMPFLOW_SESSIONS_MARK) process.stdout.write('-- measured sessions start --\n');

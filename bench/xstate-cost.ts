@@ -29,8 +29,6 @@ import type * as Xstate from 'xstate';
 import type * as Client from '../src/client';
 import type * as Setup from '../src/client/setup';
 import type * as Services from '../src/client/services';
-import type * as Bytes from '../src/bytes';
-import type * as Crypto from '../src/crypto';
 import type * as RoundTrip from '../machines/round-trip';
 import type * as Enrollment from '../machines/enrollment';
 import type * as MachineServices from '../machines/services';
@@ -39,6 +37,7 @@ import { makeTestPki } from '../test/support/pki';
 import { startMockServer } from '../test/support/openssl';
 import { mockServerArgs, scenarios } from './openssl-comparison';
 import { DIST, requireDist } from './support/dist';
+import { cannedServices, irWithoutXstate, newTransactionId } from './support/services-session';
 import { fixed, median } from './support/stats';
 
 const MODES = ['services', 'fine', 'coarse', 'client', 'canned'] as const;
@@ -49,8 +48,6 @@ async function main(): Promise<void> {
   const { CmpClient } = requireDist<typeof Client>('src/client');
   const { setupClient } = requireDist<typeof Setup>('src/client/setup');
   const { createSessionServices } = requireDist<typeof Services>('src/client/services');
-  const { toB64 } = requireDist<typeof Bytes>('src/bytes');
-  const { getCryptoProvider } = requireDist<typeof Crypto>('src/crypto');
   const { afterSending, afterReceiving } = requireDist<typeof RoundTrip>('machines/round-trip');
   const { enrollmentMachine } = requireDist<typeof Enrollment>('machines/enrollment');
   const { systemActors, bindServices } = requireDist<typeof MachineServices>('machines/services');
@@ -157,35 +154,13 @@ async function main(): Promise<void> {
     const options = scenarios.find((s) => s.name === 'IR, PBM')!.options(pki, `127.0.0.1:${mock.port}/pkix/`);
     const client = new CmpClient(options);
     const clientSetup = await setupClient(options);
-    const transactionId = () => toB64(getCryptoProvider().randomBytes(16));
 
-    const withoutXstate = async (): Promise<void> => {
-      const services = createSessionServices(clientSetup, { kind: 'ir' });
-      try {
-        let transaction: TransactionState = { transactionId: transactionId(), pvno: 2, messagesSent: 0 };
-        const roundTrip = async (build: BuildRequestInput): Promise<CheckedResponse> => {
-          const built = await services.buildRequest(build);
-          transaction = afterSending(transaction, built);
-          const { der } = await services.exchangeMessage({ der: built.der, bodyType: built.bodyType });
-          const checked = await services.checkResponse({ der, requestType: built.bodyType, transaction });
-          transaction = afterReceiving(transaction, checked);
-          return checked;
-        };
-        const answer = await roundTrip({ kind: 'ir', transaction });
-        if (answer.kind !== 'certificate') throw new Error(`the ir was answered with ${answer.kind}`);
-        const { certificate, chain, caPubs, extraCerts } = answer;
-        const accept = await services.acceptCertificate({ certificate, chain, caPubs, extraCerts });
-        const confirmed = await roundTrip({ kind: 'certConf', transaction, certificate, accept });
-        if (confirmed.kind !== 'pkiConf') throw new Error(`the certConf was answered with ${confirmed.kind}`);
-      } finally {
-        services.close();
-      }
-    };
+    const withoutXstate = () => irWithoutXstate(clientSetup);
 
     /** A machine run as the facade runs one: services bound to its system, closed when it ends. */
     const withMachine = async (machine: any, bind: (actor: any, services: SessionServices) => void): Promise<void> => {
       const services = createSessionServices(clientSetup, { kind: 'ir' });
-      const actor = createActor(machine, { input: { kind: 'ir', transactionId: transactionId() } }) as any;
+      const actor = createActor(machine, { input: { kind: 'ir', transactionId: newTransactionId() } }) as any;
       bind(actor, services);
       actor.subscribe({ complete: () => services.close(), error: () => services.close() });
       actor.start();
@@ -193,30 +168,7 @@ async function main(): Promise<void> {
       if (out.outcome !== 'confirmed') throw new Error(`the session ended ${out.outcome}`);
     };
 
-    // Outputs of the sizes a real session passes, as library-floor.ts's machine mode.
-    const b64 = (bytes: number) => toB64(new Uint8Array(bytes));
-    const cert = b64(600);
-    const issued: CheckedResponse = {
-      kind: 'certificate',
-      senderNonce: b64(16),
-      certReqId: '0',
-      certificate: cert,
-      chain: [cert, cert, cert],
-      caPubs: [cert],
-      extraCerts: [cert, cert],
-      implicitConfirmGranted: false,
-      status: 0,
-      statusName: 'accepted',
-    };
-    const pkiConf: CheckedResponse = { kind: 'pkiConf', senderNonce: b64(16) };
-    let answers = 0;
-    const canned: SessionServices = {
-      buildRequest: async (input) => ({ der: b64(1000), bodyType: input.kind, senderNonce: b64(16), pvno: 2, certReqId: '0' }),
-      exchangeMessage: async () => ({ der: b64(2500) }),
-      checkResponse: async () => (answers++ % 2 === 0 ? issued : pkiConf),
-      waitUntil: async () => ({ now: Date.now() }),
-      acceptCertificate: async () => ({ accept: true }),
-    };
+    const canned = cannedServices();
 
     const modes: Record<Mode, () => Promise<unknown>> = {
       services: withoutXstate,
@@ -224,8 +176,8 @@ async function main(): Promise<void> {
       coarse: () => withMachine(coarse, (actor, services) => servicesOfCoarse.set(actor.system, services)),
       client: () => client.ir(),
       canned: () => {
-        answers = 0;
-        return withMachine(fine, (actor) => bindServices(actor, canned));
+        canned.restart();
+        return withMachine(fine, (actor) => bindServices(actor, canned.services));
       },
     };
 

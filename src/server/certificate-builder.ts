@@ -27,6 +27,7 @@ import { X509Certificate } from '@peculiar/x509';
 import { builtCmpCertificate, encodeDer, encodeTlv, nodeBytes, nodeContent, PkixOids, readDer, type CMPCertificate } from '../asn1';
 import { BoundedMap } from '../bounded-map';
 import { copyAsnValue } from '../asn1/copy';
+import { deepFreeze } from '../asn1/freeze';
 import { defaultSignatureAlgorithm, getCryptoProvider, signatureAlgorithmId, type PrivateKeyHandle, type SignatureAlgorithm } from '../crypto';
 import { CmpError, ErrorCodes } from '../errors';
 import { toArrayBuffer } from '../bytes';
@@ -102,20 +103,12 @@ export function extension(extnID: string, critical: boolean, value: object | Uin
  */
 const constantExtensions = new WeakMap<Extension, Uint8Array>();
 
-function freezeAll<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !(value instanceof ArrayBuffer) && !ArrayBuffer.isView(value)) {
-    for (const key of Object.keys(value)) freezeAll((value as Record<string, unknown>)[key]);
-    Object.freeze(value);
-  }
-  return value;
-}
-
 /** `ext`, frozen, its DER kept for every certificate that carries it. */
 export function constantExtension(ext: Extension): Extension {
   if (!constantExtensions.has(ext)) {
     // Encoded before it is frozen: the schema's writer never sees a frozen object.
     const der = encodeDer(ext);
-    constantExtensions.set(freezeAll(ext), der);
+    constantExtensions.set(deepFreeze(ext), der);
   }
   return ext;
 }

@@ -3,6 +3,7 @@ import { AsnParser, AsnSerializer, type IAsnConvertible } from '@peculiar/asn1-s
 import { Certificate } from '@peculiar/asn1-x509';
 import { RawElement } from '../converters';
 import { copyAsnValue } from '../copy';
+import { deepFreeze } from '../freeze';
 import { BoundedMap } from '../../bounded-map';
 import { sameBytes, toB64 } from '../../bytes';
 import { sameStructure } from '../der';
@@ -102,23 +103,16 @@ export function frozenCmpCertificate(der: Uint8Array): CMPCertificate {
  * frozen and encoded as `der` like frozenCmpCertificate's, without reading `der` back, since those
  * bytes were never received. The writer answers for `value` being what decoding `der` gives
  * (signCmpCertificate in src/server/certificate-builder.ts; its tests compare the two). `value`
- * becomes the certificate: it is frozen in place, so it must share nothing with the caller.
+ * becomes the certificate: it is frozen in place, so it must share nothing mutable with the caller
+ * (parts frozen by deepFreeze already, a CA's constant extensions, may be shared). It is not filed
+ * in the cache under its bytes: its issuer hands it out with the record it issued, and a CA's
+ * stream of new certificates would only push the ones it does look up out of the cache.
  */
 export function builtCmpCertificate(value: Certificate, der: Uint8Array): CMPCertificate {
   Object.setPrototypeOf(value, CMPCertificate.prototype);
   const cert = deepFreeze(value as CMPCertificate);
   fixedEncoding.set(cert, der);
-  frozen.set(toB64(der), cert);
   return cert;
-}
-
-/** Objects and arrays frozen all the way down (the bytes of ArrayBuffers cannot be). */
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !(value instanceof ArrayBuffer) && !ArrayBuffer.isView(value)) {
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 interface DecodedCertificate {

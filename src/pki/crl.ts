@@ -24,7 +24,7 @@ import { readDer, nodeContent } from '../asn1/der';
 import { serializeDer } from '../asn1/der-writer';
 import { CmpError, ErrorCodes } from '../errors';
 import { decodeAuthorityKeyIdentifier, unsignedInteger, type CertificateExtensions } from './certificate-view';
-import { canonicalName, canonicalNameKey } from './name-matching';
+import { nameKey } from './name-matching';
 import { hex, toB64 } from '../bytes';
 
 const CrlExtensionOids = {
@@ -114,7 +114,7 @@ export function decodeCrl(der: Uint8Array, name = 'CRL'): CrlView {
   }
   if (!asn.tbsCertListRaw) throw new CmpError(ErrorCodes.ERR_INTERNAL, 'CRL decoder did not keep the TBSCertList encoding');
   const tbs = asn.tbsCertList;
-  const issuerKey = canonicalNameKey(canonicalName(tbs.issuer));
+  const issuerKey = nameKey(tbs.issuer);
   const extensions = crlExtensions(tbs.crlExtensions ?? [], tbs.issuer, name);
   const entries = revokedEntries(asn, name);
   const unhandledCritical = extensions.unhandledCritical ?? entries.unhandledCritical;
@@ -165,7 +165,7 @@ function generalNameKey(name: GeneralName): string {
 }
 
 function directoryKey(name: Name): string {
-  return `dn:${canonicalNameKey(canonicalName(name))}`;
+  return `dn:${nameKey(name)}`;
 }
 
 interface DecodedCrlExtensions {
@@ -275,7 +275,7 @@ function revokedEntries(asn: CertificateList, name: string): { bySerial: Map<str
         if (ext.extnID === CrlExtensionOids.reasonCode) reason = AsnConvert.parse(ext.extnValue.buffer, CRLReason).reason;
         if (ext.extnID === CrlExtensionOids.certificateIssuer) {
           issuerKeys = Array.from(AsnConvert.parse(ext.extnValue.buffer, CertificateIssuer)).flatMap((n) =>
-            n.directoryName ? [canonicalNameKey(canonicalName(n.directoryName))] : [],
+            n.directoryName ? [nameKey(n.directoryName)] : [],
           );
         }
       } catch (e) {

@@ -22,6 +22,11 @@ export function canonicalNameKey(name: CanonicalName): string {
   return JSON.stringify(name);
 }
 
+/** canonicalNameKey of a decoded Name: the key names are compared, filed and looked up by. */
+export function nameKey(name: Name): string {
+  return canonicalNameKey(canonicalName(name));
+}
+
 /** Whether `base` names the subtree `name` lies in: its RDNs are the first RDNs of `name`. */
 export function isNamePrefix(base: CanonicalName, name: CanonicalName): boolean {
   if (base.length > name.length) return false;

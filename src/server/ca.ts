@@ -14,7 +14,7 @@ import { getCryptoProvider, signatureAlgorithmFromId, type PrivateKeyHandle, typ
 import { publicKeyMatches } from '../credentials/keys';
 import { CmpError, ErrorCodes } from '../errors';
 import { unsignedInteger, viewOf } from '../pki/certificate-view';
-import { canonicalName, canonicalNameKey } from '../pki/name-matching';
+import { nameKey } from '../pki/name-matching';
 import { isSelfSigned } from '../pki/path';
 import {
   authorityKeyIdentifierExtension,
@@ -77,7 +77,7 @@ export function serialKey(serial: Uint8Array | ArrayBuffer | string): string {
 /** Whether `cert` is the certificate named by issuer and serial number (a CertId, an rr's template). */
 export function identifies(cert: X509Certificate, issuer: Name, serial: Uint8Array | ArrayBuffer): boolean {
   const view = viewOf(cert);
-  return view.issuerKey === canonicalNameKey(canonicalName(issuer)) && serialKey(cert.serialNumber) === serialKey(serial);
+  return view.issuerKey === nameKey(issuer) && serialKey(cert.serialNumber) === serialKey(serial);
 }
 
 const defaultCrlValidityMs = 24 * 3600_000;

@@ -260,8 +260,7 @@ function keyAlgorithm(der: Uint8Array): AlgorithmIdentifier {
  * largest single cost of issuing (docs/benchmarks.md, sixth session). Decoding `der` gives an
  * equal value (test/server/certificate-builder.test.ts compares them); the names and extensions
  * are copied (constant extensions shared: they are frozen), the algorithms and an issuer given as
- * DER parsed once per process, the
- * public key taken from the SubjectPublicKeyInfo's DER.
+ * DER parsed once per process, the public key taken from the SubjectPublicKeyInfo's DER.
  */
 export async function signCmpCertificate(fields: CertificateFields, signer: Signer): Promise<{ der: Uint8Array; certificate: CMPCertificate }> {
   const extensions = fields.extensions.map(extensionDer);

@@ -26,7 +26,7 @@ import {
   type InfoTypeAndValue,
 } from '../asn1';
 import { Oids } from '../crypto';
-import { canonicalName, canonicalNameKey } from '../pki/name-matching';
+import { nameKey } from '../pki/name-matching';
 import type { Reply, ServerContext, IncomingRequest } from './context';
 import { refuse } from './refusal';
 
@@ -53,7 +53,7 @@ function caCerts(ctx: ServerContext): InfoTypeAndValue {
  */
 function rootCaKeyUpdate(ctx: ServerContext, oldRoot: Certificate | undefined): InfoTypeAndValue {
   const update = ctx.config.source.rootCaKeyUpdate;
-  const subjectKey = (cert: Certificate) => canonicalNameKey(canonicalName(cert.tbsCertificate.subject));
+  const subjectKey = (cert: Certificate) => nameKey(cert.tbsCertificate.subject);
   const sameRoot =
     !oldRoot ||
     !update ||
@@ -81,22 +81,21 @@ async function crls(ctx: ServerContext, itav: InfoTypeAndValue): Promise<InfoTyp
   const der = configured ?? (ctx.ca ? await ctx.ca.crl() : undefined);
   if (!der) return createInfoTypeAndValue(CmpOids.idItCrls);
   const crl = AsnConvert.parse(der, CertificateList);
-  const issuer = canonicalNameKey(canonicalName(crl.tbsCertList.issuer));
+  const issuer = nameKey(crl.tbsCertList.issuer);
   const thisUpdate = crl.tbsCertList.thisUpdate.getTime();
   if (configured !== undefined) {
     // OpenSSL's mock (check_client_crl): an issuer named must be the -rsp_crl's, by its first name,
     // a directory name (RFC 9483 section 4.3.4); any distribution point name means the -rsp_crl.
     const first = statuses[0]!.source.issuer?.[0];
     if (first && !first.directoryName) refuse('badRequest', 'the CRL source names its issuer by another name than a directory name');
-    if (first && canonicalNameKey(canonicalName(first.directoryName!)) !== issuer) refuse('badRequest', 'unknown CRL issuer');
+    if (first && nameKey(first.directoryName!) !== issuer) refuse('badRequest', 'unknown CRL issuer');
   }
   const wanted = statuses.some((status) => {
     const names = status.source.issuer ?? [];
     // The CA's certificates carry no CRL distribution point, so only an issuer name can point to
     // its CRL; a configured CRL is, as OpenSSL's mock has it, the one any distribution point means.
     const isOurs =
-      names.some((n) => n.directoryName && canonicalNameKey(canonicalName(n.directoryName)) === issuer) ||
-      (configured !== undefined && status.source.dpn !== undefined);
+      names.some((n) => n.directoryName && nameKey(n.directoryName) === issuer) || (configured !== undefined && status.source.dpn !== undefined);
     return isOurs && (!status.thisUpdate || status.thisUpdate.getTime() < thisUpdate);
   });
   return createInfoTypeAndValue(CmpOids.idItCrls, wanted ? new CRLsValue([crl]) : undefined);

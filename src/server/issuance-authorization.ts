@@ -14,12 +14,12 @@
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { CertificatePolicies, ExtendedKeyUsage, type Extension, type Name } from '@peculiar/asn1-x509';
+import { CertificatePolicies, ExtendedKeyUsage, type Extension } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
 import { CmpOids, decodeDer, PkixOids } from '../asn1';
 import { viewOf } from '../pki/certificate-view';
 import { decodeGeneralNames, type DecodedGeneralName } from '../pki/general-names';
-import { canonicalName, canonicalNameKey } from '../pki/name-matching';
+import { nameKey } from '../pki/name-matching';
 import { nameToString, parseName } from '../pki/names';
 import { CmpError, ErrorCodes } from '../errors';
 import type { CertRequestKind } from '../protocol';
@@ -88,7 +88,7 @@ export interface Requester {
   signer?: X509Certificate;
 }
 
-export const subjectKey = (name: Name): string => canonicalNameKey(canonicalName(name));
+export const subjectKey = nameKey;
 
 /** The reference key of a senderKID, the same for the operator's configuration and for requests. */
 export const referenceKey = (kid: Uint8Array | undefined): string => (kid && kid.length > 0 ? `kid:${hex(kid)}` : 'kid:');
@@ -232,8 +232,10 @@ export function requesterOf(ctx: ServerContext, req: IncomingRequest): Requester
   return undefined;
 }
 
-/** The names of the CA, its chain and the CMP server's own certificate: never issued to anyone. */
-/** Per server: its CA, chain and signer certificates do not change while it runs. */
+/**
+ * The names of the CA, its chain and the CMP server's own certificate: never issued to anyone.
+ * Made once per server: its CA, chain and signer certificates do not change while it runs.
+ */
 const reservedByServer = new WeakMap<ServerContext, ReadonlySet<string>>();
 
 function reservedSubjects(ctx: ServerContext): ReadonlySet<string> {

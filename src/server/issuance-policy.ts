@@ -23,7 +23,7 @@ import type { X509Certificate } from '@peculiar/x509';
 import { decodeDer, encodeDer, nodeContent, PkixOids, readDer, type CertTemplate } from '../asn1';
 import { nameToString } from '../pki/names';
 import { viewOf } from '../pki/certificate-view';
-import { canonicalName, canonicalNameKey } from '../pki/name-matching';
+import { nameKey } from '../pki/name-matching';
 import type { CertificatePlan } from './ca';
 import type { ResolvedPolicy } from './config';
 import { constantExtension, extension } from './certificate-builder';
@@ -268,8 +268,6 @@ function acceptedExtension(ext: Extension, keyKind: KeyKind, subjectEmpty: boole
       return badTemplate(`the extension ${nameOfOid(ext.extnID)} is not allowed by this CA's profile`);
   }
 }
-
-const nameKey = (name: Name): string => canonicalNameKey(canonicalName(name));
 
 /** The extensions of `oldCert` a kur inherits for each type the template does not name. */
 function inheritedExtensions(oldCert: X509Certificate, requested: Extension[]): Extension[] {

@@ -28,10 +28,8 @@ import type * as Transport from '../src/transport';
 import type * as Bytes from '../src/bytes';
 import type * as Enrollment from '../machines/enrollment';
 import type * as MachineServices from '../machines/services';
-import { makeTestPki } from '../test/support/pki';
-import { startMockServer } from '../test/support/openssl';
-import { mockServerArgs, scenarios } from './openssl-comparison';
 import { requireDist } from './support/dist';
+import { withPbmIrMock } from './support/pbm-ir-mock';
 import { cannedServices, irWithoutXstate, newTransactionId } from './support/services-session';
 import { fixed, median } from './support/stats';
 
@@ -58,10 +56,7 @@ export async function measureLibraryFloor(rounds: number, block: number, warmup:
   // The xstate the dist modules use.
   const { createActor, toPromise } = require('xstate') as typeof Xstate;
 
-  const pki = await makeTestPki();
-  const mock = await startMockServer(mockServerArgs(pki), { cwd: pki.dir });
-  try {
-    const options = scenarios.find((s) => s.name === 'IR, PBM')!.options(pki, `127.0.0.1:${mock.port}/pkix/`);
+  return withPbmIrMock(async ({ options }) => {
     const client = new CmpClient(options);
     const setup = await setupClient(options);
     let recorded: Uint8Array[] = [];
@@ -118,9 +113,7 @@ export async function measureLibraryFloor(rounds: number, block: number, warmup:
       blocks,
       load: [load0, loadavg()[0]!],
     };
-  } finally {
-    await mock.stop();
-  }
+  });
 }
 
 if (require.main === module) {

@@ -33,10 +33,8 @@ import type * as RoundTrip from '../machines/round-trip';
 import type * as Enrollment from '../machines/enrollment';
 import type * as MachineServices from '../machines/services';
 import type { BuildRequestInput, CertAcceptance, CheckedResponse, SessionServices, TransactionState } from '../machines/actors';
-import { makeTestPki } from '../test/support/pki';
-import { startMockServer } from '../test/support/openssl';
-import { mockServerArgs, scenarios } from './openssl-comparison';
 import { DIST, requireDist } from './support/dist';
+import { withPbmIrMock } from './support/pbm-ir-mock';
 import { cannedServices, irWithoutXstate, newTransactionId } from './support/services-session';
 import { fixed, median } from './support/stats';
 
@@ -148,10 +146,7 @@ async function main(): Promise<void> {
   });
   const fine = enrollmentMachine.provide({ actors: systemActors });
 
-  const pki = await makeTestPki();
-  const mock = await startMockServer(mockServerArgs(pki), { cwd: pki.dir });
-  try {
-    const options = scenarios.find((s) => s.name === 'IR, PBM')!.options(pki, `127.0.0.1:${mock.port}/pkix/`);
+  await withPbmIrMock(async ({ options }) => {
     const client = new CmpClient(options);
     const clientSetup = await setupClient(options);
 
@@ -216,9 +211,7 @@ async function main(): Promise<void> {
       const paired = median(blocks[name].map((b, i) => b - blocks[names[0]!][i]!));
       process.stdout.write(`${name} - ${names[0]}: paired median ${fixed(paired, 3)} ms\n`);
     }
-  } finally {
-    await mock.stop();
-  }
+  });
 }
 
 /** The callgrind controller's handshake (CMPFLOW_CALLGRIND_SYNC): announce `mine`, wait for `theirs`. */

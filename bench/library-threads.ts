@@ -1,0 +1,58 @@
+/**
+ * Where a library session's CPU runs: CmpClient.ir() against an `openssl cmp -port 0` mock (PBM),
+ * `sessions` measured after `warmup`, the process's CPU split into its main thread and all other
+ * threads (V8's optimising compiler and its garbage collector's helpers, libuv's pool), read from
+ * /proc/self/task. The openssl comparison's library row is the first number after 20 warm-up
+ * sessions; the second says how much of it is V8 still compiling.
+ *
+ *   npx ts-node --transpile-only bench/library-threads.ts [warmup=20] [sessions=300]
+ *
+ * Linux only. Measures dist/ (or CMPFLOW_BENCH_DIST), like the other benchmarks.
+ */
+import 'reflect-metadata';
+import { readdirSync, readFileSync } from 'fs';
+import { loadavg } from 'os';
+import type * as Client from '../src/client';
+import { requireDist } from './support/dist';
+import { withPbmIrMock } from './support/pbm-ir-mock';
+import { fixed } from './support/stats';
+
+/** CPU milliseconds of the main thread and of all others, from /proc (clock ticks of 10 ms). */
+function threadCpuMs(): { main: number; others: number } {
+  const out = { main: 0, others: 0 };
+  for (const tid of readdirSync('/proc/self/task')) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    // The fields after the command name, which may itself contain spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ms = (Number(fields[11]) + Number(fields[12])) * 10;
+    if (tid === String(process.pid)) out.main += ms;
+    else out.others += ms;
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const [warmup = 20, sessions = 300] = process.argv.slice(2).map(Number);
+  const { CmpClient } = requireDist<typeof Client>('src/client');
+  await withPbmIrMock(async ({ options }) => {
+    const client = new CmpClient(options);
+    for (let i = 0; i < warmup; i++) await client.ir();
+    const load0 = loadavg()[0]!;
+    const before = threadCpuMs();
+    const cpu = process.cpuUsage();
+    for (let i = 0; i < sessions; i++) await client.ir();
+    const used = process.cpuUsage(cpu);
+    const after = threadCpuMs();
+    const per = (ms: number) => `${fixed(ms / sessions, 2)} ms`;
+    process.stdout.write(
+      `${sessions} PBM IR sessions after ${warmup}, load ${fixed(load0, 2)} -> ${fixed(loadavg()[0]!, 2)}: ` +
+        `process ${per((used.user + used.system) / 1000)} a session, main thread ${per(after.main - before.main)}, ` +
+        `other threads ${per(after.others - before.others)}\n`,
+    );
+  });
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exitCode = 1;
+});

@@ -51,10 +51,16 @@ export function listeningPort(child: ChildProcess, ready: RegExp, name: string, 
   let output = '';
   return new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${output}`)), timeoutMs);
+    let started = false;
     const onData = (b: Buffer) => {
       output += b.toString('utf8');
+      // Matched only until it starts: matching the whole output again on every chunk of a server
+      // that logs each transaction made this process copy it all each time (quadratic), on the
+      // cores the measured processes run on.
+      if (started) return;
       const m = ready.exec(output);
       if (m) {
+        started = true;
         clearTimeout(timer);
         resolve(Number(m[1]));
       }

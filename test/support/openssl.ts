@@ -174,10 +174,16 @@ export async function startMockServer(args: string[], opts: { cwd?: string; env?
     const timer = setTimeout(() => {
       reject(new Error(`openssl cmp mock server did not start within ${timeoutMs} ms\n${output}`));
     }, timeoutMs);
+    let accepted = false;
     const onData = (b: Buffer): void => {
       output += b.toString('utf8');
+      // Once it listens, the log is only kept for log(): matching all of it again on every chunk
+      // made V8 flatten the whole string each time, quadratic in the server's output, and in a
+      // process that drives thousands of transactions that copying outweighed the client it measured.
+      if (accepted) return;
       const m = ACCEPT.exec(output);
       if (m) {
+        accepted = true;
         clearTimeout(timer);
         serverPid = Number(m[2]);
         resolve({ port: Number(m[1]), pid: serverPid });

@@ -21,14 +21,16 @@ import type { InfoTypeAndValueInput } from '../options';
 import type { CliLog } from './log';
 import type { CliSettings } from './options';
 import { saveReceived, type CertificateOutputs } from './outputs';
+import { overwriteFileSync } from '../overwrite-file';
 import { runRootCaUpdate } from './root-ca-update';
 
 /** The InfoTypes with a command of their own here; any other -infotype only lists the genp. */
 export const SPECIFIC_INFOTYPES: readonly string[] = [CmpOids.idItCaCerts, CmpOids.idItCertReqTemplate, CmpOids.idItCrlStatusList];
 
-async function writeFile(file: string, bytes: Uint8Array, what: string): Promise<void> {
+/** Written in place, as the certificate outputs: a `-repeat` run writes the same file each transaction. */
+function writeOutput(file: string, bytes: Uint8Array, what: string): void {
   try {
-    await fs.writeFile(file, bytes);
+    overwriteFileSync(file, bytes);
   } catch (e) {
     throw new CmpError(ErrorCodes.ERR_FILE, `cannot write ${what} to file '${file}' (${(e as NodeJS.ErrnoException).code ?? 'write error'})`, {
       cause: e,
@@ -153,7 +155,7 @@ export async function runSpecificGenm(exchange: GenmExchange, ctx: SpecificGenmC
       await deleteFile(template, 'certTemplate from genp');
       await deleteFile(keySpecFile, 'keySpec from genp');
     } else {
-      await writeFile(template, new Uint8Array(AsnConvert.serialize(content.certTemplate)), 'certTemplate from genp');
+      writeOutput(template, new Uint8Array(AsnConvert.serialize(content.certTemplate)), 'certTemplate from genp');
       log.info(`stored certTemplate from genp to file '${template}'`);
       for (const line of keySpecLines(content.keySpec)) log.info(line);
       if (keySpecFile !== undefined) {
@@ -161,7 +163,7 @@ export async function runSpecificGenm(exchange: GenmExchange, ctx: SpecificGenmC
           log.warn('no key specifications available');
           await deleteFile(keySpecFile, 'keySpec from genp');
         } else {
-          await writeFile(keySpecFile, new Uint8Array(AsnConvert.serialize(content.keySpec)), 'keySpec from genp');
+          writeOutput(keySpecFile, new Uint8Array(AsnConvert.serialize(content.keySpec)), 'keySpec from genp');
           log.info(`stored keySpec from genp to file '${keySpecFile}'`);
         }
       }
@@ -182,7 +184,7 @@ export async function runSpecificGenm(exchange: GenmExchange, ctx: SpecificGenmC
       await deleteFile(crlOut, desc);
     } else {
       log.info(`received ${desc}, saving to file '${crlOut}'`);
-      await writeFile(crlOut, encodeCrl(crl, cli.crlForm), desc);
+      writeOutput(crlOut, encodeCrl(crl, cli.crlForm), desc);
     }
   }
   // As after any command, the extra certificates of the last answer go to -extracertsout.

@@ -14,7 +14,7 @@ import { mlDsaVariantOfPkcs8 } from '../crypto/ml-dsa';
 import { isMlKemPkcs8 } from '../crypto/ml-kem';
 import { CmpError, ErrorCodes } from '../errors';
 import type { CliLog } from './log';
-import { overwriteFileSync } from './overwrite-file';
+import { overwriteFileSync } from '../overwrite-file';
 
 export type CertForm = 'PEM' | 'DER';
 

@@ -1,6 +1,6 @@
-import { writeFile } from 'node:fs/promises';
 import { fileReadReason, FileTooLargeError, readFileBoundedAsync } from '../bounded-file-read';
 import { CmpError, ErrorCodes } from '../errors';
+import { overwriteFileSync } from '../overwrite-file';
 import type { Transfer, TransferContext } from './types';
 
 /**
@@ -52,11 +52,16 @@ async function readMessage(file: string, what: string, ctx: TransferContext): Pr
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-async function writeMessage(file: string, bytes: Uint8Array, what: string, ctx: TransferContext): Promise<void> {
+/**
+ * Written in place and at once: a `-repeat` run writes the same files each transaction, and
+ * fs/promises' writeFile cost about 0.25 ms of CPU a message in thread-pool round trips and an
+ * O_TRUNC that starts ext4's write-back, against 0.03 ms (docs/benchmarks.md, ninth session).
+ */
+function writeMessage(file: string, bytes: Uint8Array, what: string, ctx: TransferContext): void {
+  if (ctx.signal?.aborted) throw aborted(ctx);
   try {
-    await writeFile(file, bytes, { signal: ctx.signal });
+    overwriteFileSync(file, bytes);
   } catch (e) {
-    if (isAbort(e)) throw aborted(ctx);
     const reason = (e as Error).message;
     throw new CmpError(ErrorCodes.ERR_FILE, `cannot write ${what} to '${file}': ${reason}`, { cause: e });
   }
@@ -81,7 +86,7 @@ export function createFileTransfer(options: FileTransferOptions, inner?: Transfe
     const reqinFile = rspin.length === 0 ? reqin.shift() : undefined;
     const rspinFile = rspin.shift();
 
-    if (reqoutFile !== undefined) await writeMessage(reqoutFile, request, 'request', ctx);
+    if (reqoutFile !== undefined) writeMessage(reqoutFile, request, 'request', ctx);
     let response: Uint8Array;
     if (rspinFile !== undefined) {
       response = await readMessage(rspinFile, 'response', ctx);
@@ -95,7 +100,7 @@ export function createFileTransfer(options: FileTransferOptions, inner?: Transfe
     }
     // Taken only now: a failed exchange saves nothing, so it must not use up a name.
     const rspoutFile = rspout.shift();
-    if (rspoutFile !== undefined) await writeMessage(rspoutFile, response, 'response', ctx);
+    if (rspoutFile !== undefined) writeMessage(rspoutFile, response, 'response', ctx);
     return response;
   };
 }

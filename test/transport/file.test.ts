@@ -50,6 +50,17 @@ describe('reqout and rspout', () => {
     expect(server.sent).toEqual([REQ1, REQ2, REQ3].map((r) => Array.from(r)));
   });
 
+  it('leave only the new message in a file an earlier run left longer', async () => {
+    writeFileSync(file('req1'), Buffer.alloc(64, 0xff));
+    writeFileSync(file('rsp1'), Buffer.alloc(64, 0xff));
+    const t = createFileTransfer({ reqout: [file('req1')], rspout: [file('rsp1')] }, recordingTransfer().transfer);
+
+    const rsp1 = await t(REQ1, {});
+
+    expect(bytes('req1')).toEqual(Array.from(REQ1));
+    expect(bytes('rsp1')).toEqual(Array.from(rsp1));
+  });
+
   it('do not use up an rspout name when the exchange fails', async () => {
     let calls = 0;
     const flaky: Transfer = async () => {

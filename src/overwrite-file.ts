@@ -1,6 +1,6 @@
 /**
  * Writing a file that every repetition of a command writes again (-certout and the other
- * certificate outputs), leaving the same bytes in the same file as `fopen(file, "w")` does, with
+ * certificate outputs, -reqout and -rspout, a genm's -infotype outputs), leaving the same bytes in the same file as `fopen(file, "w")` does, with
  * the same errors, but without truncating it to nothing first.
  *
  * Why: on ext4 (its default auto_da_alloc), truncating a file that has data to length 0 makes its

@@ -1,12 +1,13 @@
 /**
- * A certificate output written in place leaves what writeFileSync (fopen "w") leaves: the same
+ * An output written in place (a certificate, a -reqout or -rspout message, a genm's -infotype
+ * file) leaves what writeFileSync (fopen "w") leaves: the same
  * bytes, the same mode for a new file, the same errors; and it writes devices as streams.
  */
 import { execFileSync, spawn } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { overwriteFileSync } from '../../src/cli/overwrite-file';
+import { overwriteFileSync } from '../../src/overwrite-file';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

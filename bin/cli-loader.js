@@ -34,15 +34,19 @@ const IMPORT = '__cmpflowImport';
 const LIGHT = new Set(['-help', '--help', '-h', '-version', '--version']);
 
 /**
- * V8's tiering for a `-repeat` run: four times V8's default budget of bytecode a function runs
- * before it is optimised. With the default, TurboFan spent 40 % of a `-repeat 300` GENM's
+ * V8's flags for a `-repeat` run. Tiering: four times V8's default budget of bytecode a function
+ * runs before it is optimised. With the default, TurboFan spent 40 % of a `-repeat 300` GENM's
  * instructions compiling functions that had only just become hot; with this, a fifth of that, and
- * the command 18 % less CPU (docs/benchmarks.md, seventh session). Only for a run of several
- * transactions, and only once the bundle is compiled: a changed flag makes V8 refuse code caches
- * made without it (the bundle's, and Node's own for its modules loaded later), which costs a
- * single transaction more than the budget saves it.
+ * the command 18 % less CPU (docs/benchmarks.md, seventh session). The young generation: kept at
+ * the size it has when the run starts. Left to grow, V8 took it from 1 to 16 MB a semi-space
+ * within a GENM `-repeat 300`, and the run faulted twice the pages in: kept, a transaction has
+ * half the minor page faults (an IR 45 -> 21, a GENM 22 -> 8, about 29 us each in a VM) and
+ * 7 % less CPU (ninth session).
+ * Only for a run of several transactions, and only once the bundle is compiled: a changed flag
+ * makes V8 refuse code caches made without it (the bundle's, and Node's own for its modules
+ * loaded later), which costs a single transaction more than the flags save it.
  */
-const TIERING_FLAGS = '--interrupt-budget=270336';
+const TIERING_FLAGS = '--interrupt-budget=270336 --semi-space-growth-factor=1';
 let tieringSet = false;
 
 /**

@@ -31,17 +31,17 @@ const { isConvertible, isTypeOfArray } = require('@peculiar/asn1-schema/build/cj
   isTypeOfArray(target: unknown): boolean;
 };
 
-type Ctor = (new () => object) & { name: string; from?: (items: unknown[], map: (x: unknown) => unknown) => unknown };
+type Ctor = (new () => object) & {
+  name: string;
+  from?: (items: unknown[], map: (x: unknown) => unknown) => unknown;
+  /** A convertible class that decodes itself from its own DER, bypassing asn1js (CMPCertificate). */
+  fromDer?: (der: Uint8Array) => unknown;
+};
 type Converter = {
   fromASN(value: unknown): unknown;
-  /** For a convertible class that reads its own DER (DerDecodable): a fresh instance's fromDer. */
+  /** For a convertible class that reads its own DER: the class's static fromDer. */
   fromDer?(der: Uint8Array): unknown;
 };
-
-/** A class that decodes itself from its own DER, bypassing asn1js (CMPCertificate). */
-interface DerDecodable {
-  fromDer(der: Uint8Array): unknown;
-}
 
 /** asn1-schema's message for an optional CHOICE field whose element fits no alternative. */
 class ChoiceMismatch extends Error {}
@@ -166,9 +166,10 @@ function planOf(type: Ctor): ClassPlan {
 function freshInstanceConverter(type: Ctor): Converter {
   if (type === (schemaLib.OctetString as unknown)) return OCTET_STRING_CLASS;
   const converter: Converter = { fromASN: (asn) => (new type() as unknown as Converter).fromASN(asn) };
-  if (typeof (type.prototype as Partial<DerDecodable>).fromDer === 'function') {
-    converter.fromDer = (der) => (new type() as unknown as DerDecodable).fromDer(der);
-  }
+  const { fromDer } = type;
+  // Static: no instance is constructed only to be replaced (a Certificate's constructor builds a
+  // whole empty certificate, buffers included).
+  if (typeof fromDer === 'function') converter.fromDer = (der) => fromDer.call(type, der);
   return converter;
 }
 
@@ -199,10 +200,8 @@ function isTaggedConstructed(node: DerNode): boolean {
 /** AsnParser.fromASN(element of `node`, type). `asUniversal`: an implicit tag already replaced. */
 function parseClass(input: Input, node: DerNode, type: Ctor, asUniversal = false): unknown {
   if (isConvertible(type)) {
-    const value = new type() as Partial<DerDecodable> & { fromASN(asn: unknown): unknown };
-    if (typeof value.fromDer === 'function' && !asUniversal) {
-      return value.fromDer(input.bytes.subarray(node.start, node.end));
-    }
+    if (typeof type.fromDer === 'function' && !asUniversal) return type.fromDer(input.bytes.subarray(node.start, node.end));
+    const value = new type() as { fromASN(asn: unknown): unknown };
     return value.fromASN(asn1jsOf(input, node, asUniversal ? universalHeader(type, node) : undefined));
   }
   const plan = planOf(type);
@@ -337,7 +336,7 @@ function convert(input: Input, node: DerNode, converter: Converter, implicit: It
   if (converter.fromDer && !implicit) return converter.fromDer(bytes.subarray(node.start, end));
   if (node.constructed && !implicit && (converter === S.AsnAnyConverter || converter === RawAnyConverter)) {
     // An open type holding a constructed value (PBMParameter, infoValues): its exact bytes.
-    return bytes.slice(node.start, end).buffer;
+    return ownBuffer(bytes, node.start, end);
   }
   if (!node.constructed) {
     switch (converter) {
@@ -362,10 +361,10 @@ function convert(input: Input, node: DerNode, converter: Converter, implicit: It
         break;
       case S.AsnIntegerArrayBufferConverter:
       case S.AsnOctetStringConverter:
-        if (len > 0) return bytes.slice(start, end).buffer;
+        if (len > 0) return ownBuffer(bytes, start, end);
         break;
       case S.AsnBitStringConverter:
-        if (len > 0 && bytes[start]! <= 7) return bytes.slice(start + 1, end).buffer;
+        if (len > 0 && bytes[start]! <= 7) return ownBuffer(bytes, start + 1, end);
         break;
       case S.AsnObjectIdentifierConverter: {
         const oid = oidString(bytes, start, end);
@@ -382,17 +381,17 @@ function convert(input: Input, node: DerNode, converter: Converter, implicit: It
         break;
       case OCTET_STRING_CLASS: {
         const out = new schemaLib.OctetString();
-        out.buffer = bytes.slice(start, end).buffer;
+        out.buffer = ownBuffer(bytes, start, end);
         return out;
       }
       case S.AsnAnyConverter:
         if (!implicit) {
           if (node.tagClass === 0 && node.tagNumber === 5) return null;
-          return bytes.slice(node.start, end).buffer;
+          return ownBuffer(bytes, node.start, end);
         }
         break;
       case RawAnyConverter:
-        if (!implicit) return bytes.slice(node.start, end).buffer;
+        if (!implicit) return ownBuffer(bytes, node.start, end);
         break;
       case S.AsnUTCTimeConverter:
       case S.AsnGeneralizedTimeConverter:
@@ -487,6 +486,16 @@ function identifierLength(bytes: Uint8Array, start: number): number {
   let i = start + 1;
   while ((bytes[i]! & 0x80) !== 0) i++;
   return i - start + 1;
+}
+
+/**
+ * A fresh ArrayBuffer holding `bytes[start..end)`, made and filled at once: `slice().buffer` makes
+ * a small typed array on V8's heap first, then a runtime call moves it into a buffer of its own.
+ */
+function ownBuffer(bytes: Uint8Array, start: number, end: number): ArrayBuffer {
+  const out = new ArrayBuffer(end - start);
+  new Uint8Array(out).set(bytes.subarray(start, end));
+  return out;
 }
 
 function signedBigInt(bytes: Uint8Array, start: number, end: number): bigint {

@@ -36,9 +36,13 @@ import { decodeDerChecked, reencodingJustDecoded } from '../der-codec';
  * A certificate is remembered only after its own bytes passed the strict decoder's check.
  */
 export class CMPCertificate extends Certificate implements IAsnConvertible {
-  /** Decoding from the certificate's own DER: the cached value if these bytes are known. */
-  fromDer(der: Uint8Array): this {
-    return copyOf(strictlyDecoded(der)) as this;
+  /**
+   * Decoding from the certificate's own DER: the cached value if these bytes are known. Static, so
+   * that the DER reader does not construct an empty certificate (a TBSCertificate, names, a key,
+   * three buffers) only to replace it.
+   */
+  static fromDer(der: Uint8Array): CMPCertificate {
+    return copyOf(strictlyDecoded(der));
   }
 
   /**

@@ -111,12 +111,13 @@ export function createSessionServices(setup: ClientSetup, session: SessionOption
         storedTransactionId = toB64(adopted.transactionId);
       };
       try {
+        // The optional part last: a literal that starts with a spread gets a new map on every call.
         const response = await transfer(built, {
-          ...(signal ? { signal } : {}),
           bodyType: input.bodyType,
           timeoutMs,
           adoptRequest,
           responseReplayed,
+          ...(signal ? { signal } : {}),
         });
         return { der: toB64(response) };
       } catch (e) {

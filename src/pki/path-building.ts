@@ -35,7 +35,15 @@ export function findIssuers(cert: X509Certificate, pool: readonly X509Certificat
   const ranked = pool
     .map((candidate, index) => ({ candidate, index, view: viewOf(candidate) }))
     .filter(({ view }) => view.subjectKey === child.issuerKey)
-    .map((c) => ({ ...c, keyRank: keyRank[keyIdentifierMatch(child, c.view)], timeRank: at && !validAt(c.view, at) ? 1 : 0 }));
+    // Written out rather than `{ ...c, keyRank, timeRank }`: V8 11 gives a literal that starts with a
+    // spread a new map on every call once warm (docs/benchmarks.md, ninth session).
+    .map(({ candidate, index, view }) => ({
+      candidate,
+      index,
+      view,
+      keyRank: keyRank[keyIdentifierMatch(child, view)],
+      timeRank: at && !validAt(view, at) ? 1 : 0,
+    }));
   ranked.sort((a, b) => a.keyRank - b.keyRank || a.timeRank - b.timeRank || a.index - b.index);
   return ranked.map((c) => c.candidate);
 }

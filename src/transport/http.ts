@@ -321,7 +321,8 @@ export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
       };
       if (hostHeader !== undefined) headers.Host = hostHeader;
       try {
-        req = request({ ...target, method: 'POST', agent, headers });
+        // The spread last: spread first, V8 11 gives each request's options a map of its own (ninth session).
+        req = request({ method: 'POST', agent, headers, ...target });
       } catch (e) {
         fail(e);
         return;

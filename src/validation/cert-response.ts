@@ -302,7 +302,7 @@ async function newCertificateChain(certificate: X509Certificate, input: ChainInp
   const trusted = [...(exp.verify.trusted ?? []), ...(input.caPubsTrusted ? input.caPubs : [])];
   if (trusted.length === 0) return [];
   try {
-    return await validatePath(certificate, { ...options, trusted });
+    return await validatePath(certificate, { trusted, ...options });
   } catch {
     return [];
   }

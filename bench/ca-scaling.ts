@@ -14,7 +14,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ReplayResult } from './ca-replay';
-import { listeningPort, runChild } from './support/child';
+import { compiledChild, listeningPort, runChild } from './support/child';
 import { ROOT } from './support/dist';
 import { fixed, median, table } from './support/stats';
 
@@ -101,9 +101,7 @@ function pinned(cpus: string, command: string[]): string[] {
 async function startServer(setting: ScalingSetting, devices: number): Promise<{ child: ChildProcess; port: number }> {
   const [file, ...args] = pinned(setting.serverCpus, [
     process.execPath,
-    '-r',
-    'ts-node/register/transpile-only',
-    path.join(ROOT, 'bench', 'ca-scaling-server.ts'),
+    compiledChild('ca-scaling-server.ts'),
     JSON.stringify({ workers: setting.workers, devices }),
   ]);
   const child = spawn(file!, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -7,8 +7,7 @@
  *   split:  the CA listening in a process of its own, the clients in another, one core each.
  */
 import { spawn } from 'child_process';
-import * as path from 'path';
-import { runChild } from './support/child';
+import { compiledChild, runChild } from './support/child';
 import { ROOT } from './support/dist';
 import type { LoadResult } from './embedded-load';
 import { fixed, megabytes, table } from './support/stats';
@@ -36,7 +35,7 @@ interface ServerChild {
 }
 
 async function startServerChild(): Promise<ServerChild> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'bench', 'embedded-server.ts')], {
+  const child = spawn(process.execPath, [compiledChild('embedded-server.ts')], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
   });

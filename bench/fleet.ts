@@ -21,6 +21,7 @@ import type * as BullmqQueue from '../src/fleet/bullmq-queue';
 import type { FleetJobSpec, FleetQueue } from '../src/fleet/queue';
 import type * as Server from '../src/server';
 import { startRedis, type TestRedis } from '../test/support/redis';
+import { compiledChild } from './support/child';
 import { ROOT, requireDist } from './support/dist';
 import { fixed, percentile, table } from './support/stats';
 
@@ -73,15 +74,11 @@ interface Worker {
 }
 
 function startWorker(args: object): Worker {
-  const child = spawn(
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'bench', 'fleet-worker.ts'), JSON.stringify(args)],
-    {
-      cwd: ROOT,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, FLEET_SECRET: SECRET },
-    },
-  );
+  const child = spawn(process.execPath, [compiledChild('fleet-worker.ts'), JSON.stringify(args)], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, FLEET_SECRET: SECRET },
+  });
   let err = '';
   child.stderr!.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-3000)));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

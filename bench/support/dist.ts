@@ -5,7 +5,18 @@
 import { existsSync } from 'fs';
 import * as path from 'path';
 
-export const ROOT = path.resolve(__dirname, '..', '..');
+/**
+ * The repository: the nearest directory above this module holding package.json and bench/. This
+ * module runs from bench/support/ under ts-node and from a compiled child's bundle in .tmp/bench/.
+ */
+function findRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'bench'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no repository above ${__dirname}`);
+  }
+}
+
+export const ROOT = findRoot();
 /** CMPFLOW_BENCH_DIST measures another build (say, one kept from before a change) with the same programs. */
 export const DIST = process.env.CMPFLOW_BENCH_DIST ? path.resolve(process.env.CMPFLOW_BENCH_DIST) : path.join(ROOT, 'dist');
 export const CLI = path.join(ROOT, 'bin', 'cmpflow.js');

@@ -7,6 +7,7 @@
  *   --only LIST       comma-separated sections: startup, openssl, axios, embedded, sessions, ca, fleet
  *   --rounds N        rounds of the openssl comparison (default 3) and of the start-up runs (default 10)
  *   --repeat N        -repeat of each openssl/cmpflow run, and sessions of each axios/default run (default 100)
+ *   --library-warmup N  untimed sessions of each library child before its measured ones (default 14 × --repeat, at most 4000)
  *   --restore N       suspended sessions to restore and finish (default 100000)
  *   --devices N       devices of the fleet section (default 10000, 500 with --quick)
  *   --no-build        use dist/ as it is
@@ -33,6 +34,7 @@ interface Args {
   only: Set<string>;
   rounds?: number;
   repeat?: number;
+  libraryWarmup?: number;
   restore?: number;
   devices?: number;
   build: boolean;
@@ -63,6 +65,9 @@ function parseArgs(argv: string[]): Args {
       case '--repeat':
         args.repeat = number(++i);
         break;
+      case '--library-warmup':
+        args.libraryWarmup = number(++i);
+        break;
       case '--restore':
         args.restore = number(++i);
         break;
@@ -83,6 +88,18 @@ function parseArgs(argv: string[]): Args {
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/**
+ * Untimed sessions of each library child before its measured ones. The library rows are the
+ * library's steady state, as a long-running application has it, and V8 reaches it only after
+ * thousands of sessions: CmpClient.ir against the mock (bench/harness-ab.ts, 300 sessions, load
+ * 11 to 17) cost 9.65 ms of CPU a session after 20 (2.77 of it V8's other threads, compiling),
+ * 6.97 after 300, 5.48 after 1,000 and 4.51 after 3,000 (0.50 on other threads). The same rule as
+ * the CA servers' warm-up (serverWarmupSessions in ca-server.ts).
+ */
+function libraryWarmup(args: Args, repeat: number): number {
+  return args.libraryWarmup ?? Math.min(4000, 14 * repeat);
+}
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -126,10 +143,13 @@ async function main(): Promise<void> {
   if (args.only.has('openssl')) {
     const rounds = args.rounds ?? (args.quick ? 2 : 3);
     const repeat = args.repeat ?? (args.quick ? 20 : 100);
-    log(`\n== openssl cmp vs cmpflow: ${rounds} rounds of -repeat ${repeat}`);
-    const r = await compareWithOpenSsl({ rounds, repeat, warmup: args.quick ? 5 : 20, log });
+    const warmup = libraryWarmup(args, repeat);
+    log(`\n== openssl cmp vs cmpflow: ${rounds} rounds of -repeat ${repeat}, the library after ${warmup} untimed sessions`);
+    const r = await compareWithOpenSsl({ rounds, repeat, warmup, log });
     results.openssl = r;
-    print(`## Against openssl cmp (mock server), per session, medians of ${rounds} rounds of -repeat ${repeat}\n`);
+    print(
+      `## Against openssl cmp (mock server), per session, medians of ${rounds} rounds of -repeat ${repeat} (the library after ${warmup} untimed sessions)\n`,
+    );
     print(comparisonTable(r));
     print(
       `\ncmpflow start (node bin/cmpflow.js -help): ${r.startup.wallMs.toFixed(0)} ms wall, ${r.startup.cpuMs.toFixed(0)} ms CPU, ` +
@@ -140,10 +160,13 @@ async function main(): Promise<void> {
   if (args.only.has('axios')) {
     const rounds = args.rounds ?? (args.quick ? 2 : 3);
     const sessions = args.repeat ?? (args.quick ? 20 : 100);
-    log(`\n== axios transfer vs the default transfer: ${rounds} rounds of ${sessions} sessions`);
-    const r = await compareAxiosTransfer({ rounds, sessions, warmup: args.quick ? 5 : 20, log });
+    const warmup = libraryWarmup(args, sessions);
+    log(`\n== axios transfer vs the default transfer: ${rounds} rounds of ${sessions} sessions after ${warmup} untimed`);
+    const r = await compareAxiosTransfer({ rounds, sessions, warmup, log });
     results.axios = r;
-    print(`\n## cmpflow/axios beside the default transfer (library, mock server), per session, medians of ${rounds} rounds of ${sessions}\n`);
+    print(
+      `\n## cmpflow/axios beside the default transfer (library, mock server), per session, medians of ${rounds} rounds of ${sessions} after ${warmup} untimed\n`,
+    );
     print(axiosTable(r));
   }
 

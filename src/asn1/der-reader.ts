@@ -19,6 +19,14 @@ import { BoundedMap } from '../bounded-map';
 import { DEFAULT_MAX_DEPTH, readDer, type DerNode } from './der';
 import { GeneralizedTimeConverter, RawAnyConverter, SmallIntegerConverter } from './converters';
 
+// The bindings used below, read once. Compiled to CommonJS, `asn1js.X` and asn1-schema's named
+// exports are getters (TypeScript's and tslib's re-export wrappers): each use was a call and a
+// megamorphic keyed load, several per element read (the converter switch compares up to 16).
+const { Any, Choice, Constructed, Repeated, fromBER } = asn1js;
+const { OctetString: OctetStringClass, defaultConverter } = schemaLib;
+const TypeKinds: typeof AsnTypeTypes = AsnTypeTypes;
+const PropTypes: typeof AsnPropTypes = AsnPropTypes;
+
 interface SchemaStorage {
   get(target: object): IAsnSchema;
   has(target: object): boolean;
@@ -61,18 +69,71 @@ type Schema = asn1js.AsnSchemaType & {
 };
 
 /**
- * Whether `node` fits the asn1js schema element `s` as compareSchema decides it, structure
- * included (tags, constructedness, required and optional children), contents of primitives not.
+ * An asn1js schema element as compareSchema reads it, compiled once per element into one shape:
+ * matching then reads the same fields of the same kind of object every time, where reading the
+ * asn1js elements themselves (a dozen classes) made each load megamorphic.
  */
-function fits(s: Schema, node: DerNode): boolean {
-  if (s instanceof asn1js.Choice) return (s.value as Schema[]).some((v) => fits(v, node));
-  if (s instanceof asn1js.Any) return true;
-  const id = s.idBlock!;
-  if (id.tagClass - 1 !== node.tagClass || id.tagNumber !== node.tagNumber || id.isConstructed !== node.constructed) {
+interface Matcher {
+  kind: number;
+  /** TAG and CONSTRUCTED: the identifier the element must have (DerNode's numbering). */
+  tagClass: number;
+  tagNumber: number;
+  constructed: boolean;
+  optional: boolean;
+  /** CONSTRUCTED: its elements; CHOICE: its alternatives. */
+  items: Matcher[];
+  /** For a Repeated (the element of a SEQUENCE OF): the repeated element's matcher. */
+  repeated: Matcher | null;
+}
+
+/** Kinds, in the order compareSchema tests them (a Repeated is an Any; Sequence and Set are Constructed). */
+const CHOICE = 0;
+const ANY = 1;
+const CONSTRUCTED = 2;
+const TAG = 3;
+
+const compiled = new WeakMap<Schema, Matcher>();
+
+function matcherOf(s: Schema): Matcher {
+  let m = compiled.get(s);
+  if (m) return m;
+  const id = s.idBlock;
+  m = {
+    kind: TAG,
+    tagClass: id ? id.tagClass - 1 : -1,
+    tagNumber: id ? id.tagNumber : -1,
+    constructed: id ? id.isConstructed : false,
+    optional: !!s.optional,
+    items: [],
+    repeated: null,
+  };
+  compiled.set(s, m);
+  if (s instanceof Choice) {
+    m.kind = CHOICE;
+    m.items = (s.value as Schema[]).map(matcherOf);
+  } else if (s instanceof Any) {
+    m.kind = ANY;
+    if (s instanceof Repeated) m.repeated = matcherOf(s.value as Schema);
+  } else if (s instanceof Constructed) {
+    m.kind = CONSTRUCTED;
+    m.items = s.valueBlock!.value.map(matcherOf);
+  }
+  return m;
+}
+
+/**
+ * Whether `node` fits the schema element `m` as compareSchema decides it, structure included
+ * (tags, constructedness, required and optional children), contents of primitives not.
+ */
+function fits(m: Matcher, node: DerNode): boolean {
+  const kind = m.kind;
+  if (kind === CHOICE) {
+    for (const alternative of m.items) if (fits(alternative, node)) return true;
     return false;
   }
-  if (s instanceof asn1js.Constructed) return matchChildren(s.valueBlock!.value, node.children!) !== undefined;
-  return true;
+  if (kind === ANY) return true;
+  if (m.tagClass !== node.tagClass || m.tagNumber !== node.tagNumber || m.constructed !== node.constructed) return false;
+  return kind === CONSTRUCTED ? matchChildren(m.items, node.children!) !== undefined : true;
 }
 
 /**
@@ -80,14 +141,14 @@ function fits(s: Schema, node: DerNode): boolean {
  * child it took (undefined: none). undefined overall when the element does not fit. Children past
  * the last schema element are not looked at, as in asn1js.
  */
-function matchChildren(items: Schema[], children: DerNode[]): (DerNode | undefined)[] | undefined {
-  const first = items[0];
-  if (first instanceof asn1js.Repeated) {
-    const inner = first.value as Schema;
+function matchChildren(items: Matcher[], children: DerNode[]): (DerNode | undefined)[] | undefined {
+  if (items.length === 0) return [];
+  const first = items[0]!;
+  if (first.repeated !== null) {
+    const inner = first.repeated;
     for (const child of children) if (!fits(inner, child) && !first.optional) return undefined;
     return [];
   }
-  if (items.length === 0) return [];
   if (children.length === 0) return items.every((s) => s.optional) ? items.map(() => undefined) : undefined;
   const taken: (DerNode | undefined)[] = [];
   let j = 0;
@@ -96,7 +157,7 @@ function matchChildren(items: Schema[], children: DerNode[]): (DerNode | undefin
     if (j >= children.length) {
       if (!item.optional) return undefined;
       taken.push(undefined);
-    } else if (fits(item, children[j])) {
+    } else if (fits(item, children[j]!)) {
       taken.push(children[j++]);
       lastFit = true;
     } else if (item.optional) {
@@ -114,8 +175,8 @@ function matchChildren(items: Schema[], children: DerNode[]): (DerNode | undefin
 interface ItemPlan {
   key: string;
   item: IAsnSchemaItem;
-  /** The asn1js schema element asn-schema made for this item. */
-  matcher: Schema;
+  /** The asn1js schema element asn-schema made for this item, compiled. */
+  matcher: Matcher;
   /** Number type or convertible class: decoded by a converter. */
   primitive: boolean;
   converter?: Converter;
@@ -128,6 +189,8 @@ interface ClassPlan {
   type: Ctor;
   schema: IAsnSchema;
   items: ItemPlan[];
+  /** The items' matchers, in order. */
+  matchers: Matcher[];
 }
 
 const plans = new WeakMap<object, ClassPlan>();
@@ -138,7 +201,7 @@ function planOf(type: Ctor): ClassPlan {
   schemaStorage.cache(type);
   const schema = schemaStorage.get(type);
   const asn = schema.schema as unknown as Schema;
-  const elements = (asn instanceof asn1js.Choice ? asn.value : asn.valueBlock!.value) as Schema[];
+  const elements = (asn instanceof Choice ? asn.value : asn.valueBlock!.value) as Schema[];
   const items = Object.keys(schema.items).map((key, i): ItemPlan => {
     const item = schema.items[key]!;
     const primitive = typeof item.type === 'number' || isConvertible(item.type);
@@ -147,47 +210,43 @@ function planOf(type: Ctor): ClassPlan {
     return {
       key,
       item,
-      matcher: elements[i]!,
+      matcher: matcherOf(elements[i]!),
       primitive,
       converter,
       universalId: primitive && item.implicit ? universalIdOf(item.type as AsnPropTypes | Ctor) : undefined,
       optionalChoice:
-        !!item.optional &&
-        typeof item.type === 'function' &&
-        schemaStorage.has(item.type) &&
-        schemaStorage.get(item.type).type === AsnTypeTypes.Choice,
+        !!item.optional && typeof item.type === 'function' && schemaStorage.has(item.type) && schemaStorage.get(item.type).type === TypeKinds.Choice,
     };
   });
-  plan = { type, schema, items };
+  plan = { type, schema, items, matchers: items.map((p) => p.matcher) };
   plans.set(type, plan);
   return plan;
 }
 
 function freshInstanceConverter(type: Ctor): Converter {
-  if (type === (schemaLib.OctetString as unknown)) return OCTET_STRING_CLASS;
+  if (type === (OctetStringClass as unknown)) return OCTET_STRING_CLASS;
   const converter: Converter = { fromASN: (asn) => (new type() as unknown as Converter).fromASN(asn) };
-  const { fromDer } = type;
   // Static: no instance is constructed only to be replaced (a Certificate's constructor builds a
   // whole empty certificate, buffers included).
-  if (typeof fromDer === 'function') converter.fromDer = (der) => fromDer.call(type, der);
+  if (typeof type.fromDer === 'function') converter.fromDer = (der) => type.fromDer!(der);
   return converter;
 }
 
 /** asn1-schema's OctetString class (extnValue and the like): its buffer is the content. */
 const OCTET_STRING_CLASS: Converter = {
-  fromASN: (asn) => new schemaLib.OctetString().fromASN(asn as asn1js.OctetString),
+  fromASN: (asn) => new OctetStringClass().fromASN(asn as asn1js.OctetString),
 };
 
 function universalIdOf(type: AsnPropTypes | Ctor): number | undefined {
   let block: Schema | undefined;
   if (typeof type === 'number') {
-    const Asn1Type = (asn1js as unknown as Record<string, new () => Schema>)[AsnPropTypes[type]];
+    const Asn1Type = (asn1js as unknown as Record<string, new () => Schema>)[PropTypes[type]];
     block = Asn1Type ? new Asn1Type() : undefined;
   } else {
     block = (new type() as { toSchema?(name: string): Schema }).toSchema?.('');
   }
   const id = block?.idBlock;
-  if (!id || block instanceof asn1js.Any || block instanceof asn1js.Choice || id.tagNumber > 30) return undefined;
+  if (!id || block instanceof Any || block instanceof Choice || id.tagNumber > 30) return undefined;
   return ((id.tagClass - 1) << 6) | (id.isConstructed ? 0x20 : 0) | id.tagNumber;
 }
 
@@ -206,8 +265,8 @@ function parseClass(input: Input, node: DerNode, type: Ctor, asUniversal = false
   }
   const plan = planOf(type);
   const { schema } = plan;
-  if (schema.type === AsnTypeTypes.Choice) return parseChoice(input, node, plan);
-  const expectedTag = schema.type === AsnTypeTypes.Set ? 17 : 16;
+  if (schema.type === TypeKinds.Choice) return parseChoice(input, node, plan);
+  const expectedTag = schema.type === TypeKinds.Set ? 17 : 16;
   if (!asUniversal) {
     // asn1-schema reads a context-tagged constructed element as this type under that tag.
     const ok = isTaggedConstructed(node) ? node.tagClass === 2 : node.tagClass === 0 && node.tagNumber === expectedTag && node.constructed;
@@ -217,16 +276,13 @@ function parseClass(input: Input, node: DerNode, type: Ctor, asUniversal = false
   if (isTypeOfArray(type)) {
     const itemType = schema.itemType;
     if (typeof itemType === 'number') {
-      const converter = schemaLib.defaultConverter(itemType) as Converter | null;
+      const converter = defaultConverter(itemType) as Converter | null;
       if (!converter) throw new Error(`Cannot get default converter for array item of ${type.name} ASN1 schema`);
       return type.from!(children, (c) => convert(input, c as DerNode, converter, undefined));
     }
     return type.from!(children, (c) => parseClass(input, c as DerNode, itemType as unknown as Ctor));
   }
-  const taken = matchChildren(
-    plan.items.map((p) => p.matcher),
-    children,
-  );
+  const taken = matchChildren(plan.matchers, children);
   if (!taken) throw new Error(`Data does not match to ${type.name} ASN1 schema.`);
   const used = taken.reduce((n, t) => (t ? n + 1 : n), 0);
   checkLeftovers(input, children, used);
@@ -244,7 +300,7 @@ function parseChoice(input: Input, node: DerNode, plan: ClassPlan): unknown {
     for (const p of plan.items) {
       const { item } = p;
       if (item.context === node.tagNumber && item.implicit && typeof item.type === 'function' && schemaStorage.has(item.type)) {
-        if (schemaStorage.get(item.type).type === AsnTypeTypes.Sequence) {
+        if (schemaStorage.get(item.type).type === TypeKinds.Sequence) {
           const res = new plan.type() as Record<string, unknown>;
           res[p.key] = parseClass(input, node, item.type as Ctor, true);
           return res;
@@ -303,7 +359,7 @@ function assign(input: Input, res: Record<string, unknown>, p: ItemPlan, node: D
   let asUniversal = false;
   if (item.implicit && typeof item.context === 'number') {
     const kind = schemaStorage.get(type).type;
-    asUniversal = kind === AsnTypeTypes.Sequence || kind === AsnTypeTypes.Set;
+    asUniversal = kind === TypeKinds.Sequence || kind === TypeKinds.Set;
     if (asUniversal && !el.constructed) asUniversal = false;
   }
   if (p.optionalChoice) {
@@ -321,8 +377,27 @@ function assign(input: Input, res: Record<string, unknown>, p: ItemPlan, node: D
 
 // ---- Primitive values ----------------------------------------------------------------------------
 
-const S = schemaLib as unknown as Record<string, Converter>;
-const SIMPLE_STRINGS = new Set<Converter>([S.AsnIA5StringConverter, S.AsnPrintableStringConverter, S.AsnVisibleStringConverter].filter(Boolean));
+const {
+  AsnAnyConverter,
+  AsnBitStringConverter,
+  AsnBooleanConverter,
+  AsnEnumeratedConverter,
+  AsnGeneralizedTimeConverter,
+  AsnIA5StringConverter,
+  AsnIntegerArrayBufferConverter,
+  AsnIntegerBigIntConverter,
+  AsnIntegerConverter,
+  AsnNullConverter,
+  AsnObjectIdentifierConverter,
+  AsnOctetStringConverter,
+  AsnPrintableStringConverter,
+  AsnUTCTimeConverter,
+  AsnUtf8StringConverter,
+  AsnVisibleStringConverter,
+} = schemaLib as unknown as Record<string, Converter>;
+const SIMPLE_STRINGS = new Set<Converter>(
+  [AsnIA5StringConverter, AsnPrintableStringConverter, AsnVisibleStringConverter].filter(Boolean) as Converter[],
+);
 
 /**
  * converter.fromASN(element) for `node`; `implicit`: the item is implicitly tagged, so the element
@@ -334,17 +409,17 @@ function convert(input: Input, node: DerNode, converter: Converter, implicit: It
   const end = node.end;
   const len = end - start;
   if (converter.fromDer && !implicit) return converter.fromDer(bytes.subarray(node.start, end));
-  if (node.constructed && !implicit && (converter === S.AsnAnyConverter || converter === RawAnyConverter)) {
+  if (node.constructed && !implicit && (converter === AsnAnyConverter || converter === RawAnyConverter)) {
     // An open type holding a constructed value (PBMParameter, infoValues): its exact bytes.
     return ownBuffer(bytes, node.start, end);
   }
   if (!node.constructed) {
     switch (converter) {
-      case S.AsnIntegerConverter:
+      case AsnIntegerConverter:
         if (len > 0 && len < 4) return Number(signedBigInt(bytes, start, end));
         if (len >= 4) return signedBigInt(bytes, start, end).toString(10);
         break;
-      case S.AsnIntegerBigIntConverter:
+      case AsnIntegerBigIntConverter:
         if (len > 0) return signedBigInt(bytes, start, end);
         break;
       case SmallIntegerConverter:
@@ -356,35 +431,35 @@ function convert(input: Input, node: DerNode, converter: Converter, implicit: It
           return Number(v);
         }
         break;
-      case S.AsnEnumeratedConverter:
+      case AsnEnumeratedConverter:
         if (len > 0 && len < 4) return Number(signedBigInt(bytes, start, end));
         break;
-      case S.AsnIntegerArrayBufferConverter:
-      case S.AsnOctetStringConverter:
+      case AsnIntegerArrayBufferConverter:
+      case AsnOctetStringConverter:
         if (len > 0) return ownBuffer(bytes, start, end);
         break;
-      case S.AsnBitStringConverter:
+      case AsnBitStringConverter:
         if (len > 0 && bytes[start]! <= 7) return ownBuffer(bytes, start + 1, end);
         break;
-      case S.AsnObjectIdentifierConverter: {
+      case AsnObjectIdentifierConverter: {
         const oid = oidString(bytes, start, end);
         if (oid !== undefined) return oid;
         break;
       }
-      case S.AsnBooleanConverter:
+      case AsnBooleanConverter:
         if (len === 1 && (bytes[start] === 0 || bytes[start] === 0xff)) return bytes[start] !== 0;
         break;
-      case S.AsnNullConverter:
+      case AsnNullConverter:
         return null;
-      case S.AsnUtf8StringConverter:
+      case AsnUtf8StringConverter:
         if (isAscii(bytes, start, end)) return latin1(bytes, start, end);
         break;
       case OCTET_STRING_CLASS: {
-        const out = new schemaLib.OctetString();
+        const out = new OctetStringClass();
         out.buffer = ownBuffer(bytes, start, end);
         return out;
       }
-      case S.AsnAnyConverter:
+      case AsnAnyConverter:
         if (!implicit) {
           if (node.tagClass === 0 && node.tagNumber === 5) return null;
           return ownBuffer(bytes, node.start, end);
@@ -393,10 +468,10 @@ function convert(input: Input, node: DerNode, converter: Converter, implicit: It
       case RawAnyConverter:
         if (!implicit) return ownBuffer(bytes, node.start, end);
         break;
-      case S.AsnUTCTimeConverter:
-      case S.AsnGeneralizedTimeConverter:
+      case AsnUTCTimeConverter:
+      case AsnGeneralizedTimeConverter:
       case GeneralizedTimeConverter: {
-        const time = len === (converter === S.AsnUTCTimeConverter ? 13 : 15) ? plainTime(bytes, start, end) : undefined;
+        const time = len === (converter === AsnUTCTimeConverter ? 13 : 15) ? plainTime(bytes, start, end) : undefined;
         if (time !== undefined) return time;
         break;
       }
@@ -443,18 +518,18 @@ function asn1jsElement(input: Input, node: DerNode, implicit: ItemPlan | undefin
   if (isConvertible(type)) {
     fresh = (new (type as Ctor)() as unknown as { toSchema(n: string): asn1js.BaseBlock }).toSchema('');
   } else {
-    const Asn1Type = (asn1js as unknown as Record<string, new () => asn1js.BaseBlock>)[AsnPropTypes[type as number]];
-    if (!Asn1Type) throw new Error(`Cannot get '${AsnPropTypes[type as number]}' class from asn1js module`);
+    const Asn1Type = (asn1js as unknown as Record<string, new () => asn1js.BaseBlock>)[PropTypes[type as number]];
+    if (!Asn1Type) throw new Error(`Cannot get '${PropTypes[type as number]}' class from asn1js module`);
     fresh = new Asn1Type();
   }
   fresh.valueBlock = value.valueBlock;
-  return asn1js.fromBER(fresh.toBER(false)).result;
+  return fromBER(fresh.toBER(false)).result;
 }
 
 function universalHeader(type: Ctor, node: DerNode): Uint8Array | undefined {
   if (!node.constructed) return undefined;
-  const kind = schemaStorage.has(type) ? schemaStorage.get(type).type : AsnTypeTypes.Sequence;
-  return Uint8Array.of(kind === AsnTypeTypes.Set ? 0x31 : 0x30);
+  const kind = schemaStorage.has(type) ? schemaStorage.get(type).type : TypeKinds.Sequence;
+  return Uint8Array.of(kind === TypeKinds.Set ? 0x31 : 0x30);
 }
 
 /**
@@ -470,7 +545,7 @@ function asn1jsOf(input: Input, node: DerNode, identifier?: Uint8Array): asn1js.
     out.set(element.subarray(idLength), identifier.length);
     element = out;
   }
-  const parsed = asn1js.fromBER(element, {
+  const parsed = fromBER(element, {
     maxDepth: DEFAULT_MAX_DEPTH + 2,
     maxNodes: element.length * 16 + 1024,
     maxContentLength: element.length,
@@ -522,15 +597,25 @@ function latin1(bytes: Uint8Array, start: number, end: number): string {
   return s;
 }
 
-/** Recently seen OIDs by their content octets: a message repeats the same few dozen. */
-const oidCache = new BoundedMap<string, string>(1024);
+/** Recently seen OIDs, filed by a hash of their content octets: a message repeats the same few dozen. */
+interface KnownOid {
+  octets: Uint8Array;
+  oid: string;
+}
+const oidCache = new BoundedMap<number, KnownOid>(1024);
 
-/** The dotted form asn1js gives, or undefined for forms left to asn1js (huge arcs, empty). */
+/**
+ * The dotted form asn1js gives, or undefined for forms left to asn1js (huge arcs, empty). Looked up
+ * by a number, not by a string of the octets: building that string and hashing it cost more than
+ * the lookup saved.
+ */
 function oidString(bytes: Uint8Array, start: number, end: number): string | undefined {
   if (end === start || end - start > 64 || bytes[end - 1]! & 0x80) return undefined;
-  const key = latin1(bytes, start, end);
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  const key = hash & 0x3fffffff; // a small integer: V8 hashes it without a heap number
   const hit = oidCache.peek(key);
-  if (hit !== undefined) return hit;
+  if (hit !== undefined && sameOctets(hit.octets, bytes, start, end)) return hit.oid;
   let out = '';
   let value = 0;
   let octets = 0;
@@ -549,8 +634,15 @@ function oidString(bytes: Uint8Array, start: number, end: number): string | unde
     value = 0;
     octets = 0;
   }
-  oidCache.set(key, out);
+  // Another OID with the same hash is replaced: a miss only costs the computation above.
+  oidCache.set(key, { octets: bytes.slice(start, end), oid: out });
   return out;
+}
+
+function sameOctets(octets: Uint8Array, bytes: Uint8Array, start: number, end: number): boolean {
+  if (octets.length !== end - start) return false;
+  for (let i = start; i < end; i++) if (octets[i - start] !== bytes[i]) return false;
+  return true;
 }
 
 // ---- Whole input ---------------------------------------------------------------------------------

@@ -44,6 +44,14 @@ import { BoundedMap } from '../bounded-map';
 import { sameBytes } from '../bytes';
 import { readDer, type DerNode } from './der';
 
+// Read once: compiled to CommonJS, these imports are getters of asn1-schema's, asn1-x509's and
+// asn1js's re-export wrappers, a call and a megamorphic keyed load at each use in the walk below.
+const TypeKinds: typeof AsnTypeTypes = AsnTypeTypes;
+const OctetStringClass: typeof OctetString = OctetString;
+const BitStringClass: typeof BitString = BitString;
+const CertificateClass: typeof Certificate = Certificate;
+const { BaseBlock } = asn1js;
+
 interface SchemaStorage {
   get(target: object): IAsnSchema;
   cache(target: object): void;
@@ -533,17 +541,17 @@ function encodeObject(obj: unknown): Node {
 }
 
 function encodeConvertible(obj: { toASN(): asn1js.AsnType }): Node {
-  if (obj instanceof OctetString) {
+  if (obj instanceof OctetStringClass) {
     if (obj.buffer instanceof ArrayBuffer) return prim(T_OCTET_STRING, new Uint8Array(obj.buffer));
-  } else if (obj instanceof BitString) {
+  } else if (obj instanceof BitStringClass) {
     const u = obj.unusedBits;
     if (obj.value instanceof ArrayBuffer && Number.isInteger(u) && u >= 0 && u < 256) {
       return prim(T_BIT_STRING, bitStringContent(new Uint8Array(obj.value), u));
     }
-  } else if (typeof (obj as { knownEncoding?: unknown }).knownEncoding === 'function' && obj instanceof Certificate) {
+  } else if (typeof (obj as { knownEncoding?: unknown }).knownEncoding === 'function' && obj instanceof CertificateClass) {
     // CMPCertificate: its toASN() is either its fixed encoding or the value encoded as a Certificate.
     const known = (obj as unknown as { knownEncoding(): Uint8Array | undefined }).knownEncoding();
-    return known ? raw(known) : encodeSchema(obj, Certificate);
+    return known ? raw(known) : encodeSchema(obj, CertificateClass);
   }
   return rawOf(obj.toASN());
 }
@@ -601,11 +609,11 @@ function encodeSchema(obj: object, target: object): Node {
     }
   }
   switch (schema.type) {
-    case AsnTypeTypes.Sequence:
+    case TypeKinds.Sequence:
       return cons(T_SEQUENCE, values);
-    case AsnTypeTypes.Set:
+    case TypeKinds.Set:
       return cons(T_SET, values);
-    case AsnTypeTypes.Choice:
+    case TypeKinds.Choice:
       if (!values[0]) throw new Error(`Schema '${name}' has wrong data. Choice cannot be empty.`);
       return values[0];
     default:
@@ -679,6 +687,6 @@ function literalItem(item: IAsnSchemaItem, key: string, target: object, prop: un
  * Error (or TypeError) wherever AsnSerializer would refuse the value.
  */
 export function serializeDer(value: object): Uint8Array<ArrayBuffer> {
-  if (value instanceof asn1js.BaseBlock) return asBytes(value.toBER(false));
+  if (value instanceof BaseBlock) return asBytes(value.toBER(false));
   return bytesOfNode(encodeObject(value));
 }

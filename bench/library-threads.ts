@@ -2,8 +2,9 @@
  * Where a library session's CPU runs: CmpClient.ir() against an `openssl cmp -port 0` mock (PBM),
  * `sessions` measured after `warmup`, the process's CPU split into its main thread and all other
  * threads (V8's optimising compiler and its garbage collector's helpers, libuv's pool), read from
- * /proc/self/task. The openssl comparison's library row is the first number after 20 warm-up
- * sessions; the second says how much of it is V8 still compiling.
+ * /proc/self/task. The second number says how much of it is V8 still compiling: after 20 warm-up
+ * sessions (the openssl comparison's library row until the ninth session) about 2 ms; the row now
+ * warms up 14 × -repeat sessions, at most 4,000 (bench/run.ts).
  *
  *   npx ts-node --transpile-only bench/library-threads.ts [warmup=20] [sessions=300]
  *

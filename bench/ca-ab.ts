@@ -19,8 +19,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { makeTestPki, type TestPki } from '../test/support/pki';
 import { listeningPort } from './support/child';
-import { irCommandArgs } from './support/ir-command';
-import { measureProcess } from './support/measure';
+import { drive, warmUp } from './ca-drive';
 import { mockServerArgs } from './openssl-comparison';
 import { fixed, median } from './support/stats';
 
@@ -33,6 +32,14 @@ interface Job {
   callgrind?: { n: number; out: string; sim?: boolean; once?: boolean };
   /** Extra node flags for the servers (e.g. --trace-deopt). */
   nodeArgs?: string[];
+  /** Extra node flags for each build's server alone, in the order of `builds` (the same build twice with different flags is an A/B of the flags). */
+  buildArgs?: string[][];
+  /**
+   * Every other round of each server measured after this many ms of idling, the others right
+   * after the previous round: what a round costs a server for having waited while the other
+   * servers were measured (medians reported apart).
+   */
+  idleMs?: number;
 }
 
 const TICK_MS = 10;
@@ -44,20 +51,28 @@ interface Cpu {
   system: number;
   /** ... of its main thread, ms. */
   main: number;
+  /** Minor page faults of the whole process (about 29 us each in this VM). */
+  faults: number;
 }
 
 function cpuMs(pid: number): Cpu {
   const read = (file: string) => {
     const stat = readFileSync(file, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { user: Number(f[11]) * TICK_MS, system: Number(f[12]) * TICK_MS };
+    return { user: Number(f[11]) * TICK_MS, system: Number(f[12]) * TICK_MS, faults: Number(f[7]) };
   };
   const all = read(`/proc/${pid}/stat`);
   const main = read(`/proc/${pid}/task/${pid}/stat`);
-  return { process: all.user + all.system, system: all.system, main: main.user + main.system };
+  return { process: all.user + all.system, system: all.system, main: main.user + main.system, faults: all.faults };
 }
 
-async function startServer(build: string, pki: TestPki, job: Job, wrapper: string[]): Promise<{ port: number; pid: number; stop(): void }> {
+async function startServer(
+  build: string,
+  pki: TestPki,
+  job: Job,
+  wrapper: string[],
+  own: string[] = [],
+): Promise<{ port: number; pid: number; stop(): void }> {
   const mock = mockServerArgs(pki);
   // "openssl": OpenSSL's mock server with the fixed certificate, as in bench/ca-server.ts.
   const program =
@@ -66,6 +81,7 @@ async function startServer(build: string, pki: TestPki, job: Job, wrapper: strin
       : [
           process.execPath,
           ...(job.nodeArgs ?? []),
+          ...own,
           path.join(build, 'bin', 'cmpflow.js'),
           '-config',
           '',
@@ -78,14 +94,6 @@ async function startServer(build: string, pki: TestPki, job: Job, wrapper: strin
   if (job.nodeArgs?.length) child.stdout!.on('data', (b: Buffer) => process.stderr.write(b));
   const port = await listeningPort(child, /ACCEPT \S*:(\d+) PID=/, build, 600_000);
   return { port, pid: child.pid!, stop: () => void child.kill('SIGTERM') };
-}
-
-async function drive(pki: TestPki, port: number, sessions: number): Promise<void> {
-  const run = await measureProcess('openssl', ['cmp', ...irCommandArgs(pki, port), '-repeat', String(sessions)], {
-    cwd: pki.dir,
-    timeoutMs: 3_600_000,
-  });
-  if (run.code !== 0) throw new Error(`openssl cmp failed:\n${run.stderr.slice(-2000)}`);
 }
 
 async function main(): Promise<void> {
@@ -105,9 +113,9 @@ async function main(): Promise<void> {
         `--callgrind-out-file=${out}.%p`,
       ];
       if (job.callgrind.sim) wrapper.splice(2, 0, '--cache-sim=yes', '--branch-sim=yes');
-      const server = await startServer(job.builds[0]!, pki, job, wrapper);
+      const server = await startServer(job.builds[0]!, pki, job, wrapper, job.buildArgs?.[0]);
       try {
-        await drive(pki, server.port, job.warmup);
+        await warmUp(pki, server.port, job.warmup);
         execFileSync('callgrind_control', ['-i', 'on', String(server.pid)]);
         for (const sessions of job.callgrind.once ? [n] : [n, 2 * n]) {
           execFileSync('callgrind_control', ['-z', String(server.pid)]);
@@ -122,14 +130,18 @@ async function main(): Promise<void> {
     }
     const loadBefore = os.loadavg()[0]!;
     const servers = [];
-    for (const build of job.builds) servers.push(await startServer(build, pki, job, []));
+    for (const [i, build] of job.builds.entries()) servers.push(await startServer(build, pki, job, [], job.buildArgs?.[i]));
     try {
-      for (const s of servers) await drive(pki, s.port, job.warmup);
+      for (const s of servers) await warmUp(pki, s.port, job.warmup);
       log(`warm-up of ${job.warmup} sessions done`);
       const repeat = job.repeat ?? 200;
+      const label = (i: number) => [job.builds[i], ...(job.buildArgs?.[i] ?? [])].join(' ');
       const rounds: Cpu[][] = servers.map(() => []);
+      const idleRounds: Cpu[][] = servers.map(() => []);
       for (let r = 0; r < (job.rounds ?? 4); r++) {
+        const idled = job.idleMs !== undefined && r % 2 === 1;
         for (const [i, s] of servers.entries()) {
+          if (idled) await new Promise((done) => setTimeout(done, job.idleMs));
           const before = cpuMs(s.pid);
           await drive(pki, s.port, repeat);
           const after = cpuMs(s.pid);
@@ -137,17 +149,31 @@ async function main(): Promise<void> {
             process: (after.process - before.process) / repeat,
             system: (after.system - before.system) / repeat,
             main: (after.main - before.main) / repeat,
+            faults: (after.faults - before.faults) / repeat,
           };
-          rounds[i]!.push(per);
-          log(`${job.builds[i]} round ${r + 1}: ${fixed(per.process, 2)} ms (system ${fixed(per.system, 2)}, main thread ${fixed(per.main, 2)})`);
+          (idled ? idleRounds : rounds)[i]!.push(per);
+          log(
+            `${label(i)} round ${r + 1}${idled ? ' (after idling)' : ''}: ${fixed(per.process, 2)} ms (system ${fixed(per.system, 2)}, main thread ${fixed(per.main, 2)}, ${fixed(per.faults, 1)} minor faults)`,
+          );
         }
       }
-      const result = job.builds.map((b, i) => ({
-        build: b,
+      const result = job.builds.map((_, i) => ({
+        build: label(i),
         processMs: median(rounds[i]!.map((x) => x.process)),
         systemMs: median(rounds[i]!.map((x) => x.system)),
         mainMs: median(rounds[i]!.map((x) => x.main)),
+        faults: median(rounds[i]!.map((x) => x.faults)),
         rounds: rounds[i]!.map((x) => fixed(x.process, 2)).join(', '),
+        ...(job.idleMs !== undefined
+          ? {
+              afterIdling: {
+                processMs: median(idleRounds[i]!.map((x) => x.process)),
+                mainMs: median(idleRounds[i]!.map((x) => x.main)),
+                faults: median(idleRounds[i]!.map((x) => x.faults)),
+                rounds: idleRounds[i]!.map((x) => fixed(x.process, 2)).join(', '),
+              },
+            }
+          : {}),
       }));
       process.stdout.write(`${JSON.stringify({ load: [loadBefore, os.loadavg()[0]], result })}\n`);
     } finally {

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import type { X509Certificate } from '@peculiar/x509';
-import { CmpOids, type PKIHeader, type PKIMessage } from '../asn1';
+import { CmpOids, receivedProtectedPart, type PKIHeader, type PKIMessage } from '../asn1';
 import { CmpError } from '../errors';
 import { verifyPkiMessageProtection } from '../protection/verify';
 import type { CertificateAuthority } from './ca';
@@ -75,7 +75,11 @@ async function verify(
 ): Promise<ClientProtection> {
   const source = config.source;
   const algorithm = msg.header.protectionAlg!;
-  if (algorithm.algorithm === CmpOids.kemBasedMac) return verifyKemMac(msg, kemSecrets);
+  // The request as received: the handler has only just decoded it and nothing has changed it, so
+  // these are the bytes protectedPartBytes would give, without encoding header and body again to
+  // find that out (twice per session, the ir's body with its certificate request the largest).
+  const part = receivedProtectedPart(msg);
+  if (algorithm.algorithm === CmpOids.kemBasedMac) return verifyKemMac(msg, kemSecrets, part);
   const limits = {
     ...(source.minIterations !== undefined ? { minIterations: source.minIterations } : {}),
     ...(source.maxIterations !== undefined ? { maxIterations: source.maxIterations } : {}),
@@ -86,18 +90,22 @@ async function verify(
       const why = config.secrets.size ? 'no shared secret is known for this senderKID' : 'this server does not accept MAC-based protection';
       refuse('wrongIntegrity', why, { endsTransaction: false });
     }
-    const verified = await verifyPkiMessageProtection(msg, { secret: secret!.secret, trusted: [], untrusted: [], ...limits });
+    const verified = await verifyPkiMessageProtection(msg, { secret: secret!.secret, trusted: [], untrusted: [], ...limits }, part);
     return { kind: 'mac', algorithm: verified.kind === 'mac' && verified.algorithm === 'pbmac1' ? 'pbmac1' : 'pbm', secret: secret! };
   }
   const anchors = ca?.trustAnchors ?? [];
   const trusted = [...(source.srvTrusted ?? []), ...anchors, ...(ca && anchors.length === 0 ? [ca.cert] : [])];
   if (trusted.length === 0) refuse('wrongIntegrity', 'this server does not accept signature-based protection', { endsTransaction: false });
-  const verified = await verifyPkiMessageProtection(msg, {
-    trusted,
-    untrusted: [...(source.srvUntrusted ?? []), ...(ca?.certificates ?? [])],
-    verification: { ...source.srvVerification, at: config.now(), ...(ca && anchors.length === 0 ? { partialChain: true } : {}) },
-    ...limits,
-  });
+  const verified = await verifyPkiMessageProtection(
+    msg,
+    {
+      trusted,
+      untrusted: [...(source.srvUntrusted ?? []), ...(ca?.certificates ?? [])],
+      verification: { ...source.srvVerification, at: config.now(), ...(ca && anchors.length === 0 ? { partialChain: true } : {}) },
+      ...limits,
+    },
+    part,
+  );
   if (verified.kind !== 'signature') throw new Error('unreachable: a signature algorithm verified as MAC');
   if (ca && (await ca.isIssuer(verified.signer)) && ca.record(verified.signer.serialNumber)?.revocation) {
     refuse('certRevoked', 'the certificate that signed the request has been revoked', { endsTransaction: false });
@@ -109,7 +117,7 @@ async function verify(
  * KemBasedMac with the secret of one of this transaction's KEM exchanges (kem-ciphertext.ts); the
  * client is that exchange's KEM certificate. The one that verifies becomes the transaction's.
  */
-async function verifyKemMac(msg: PKIMessage, kemSecrets: KemSecretStore | undefined): Promise<ClientProtection> {
+async function verifyKemMac(msg: PKIMessage, kemSecrets: KemSecretStore | undefined, part: Uint8Array | undefined): Promise<ClientProtection> {
   const transactionId = new Uint8Array(msg.header.transactionID!);
   const candidates = kemSecrets?.candidates(transactionId) ?? [];
   if (candidates.length === 0) {
@@ -118,7 +126,7 @@ async function verifyKemMac(msg: PKIMessage, kemSecrets: KemSecretStore | undefi
   let failure: unknown;
   for (const kem of candidates) {
     try {
-      await verifyPkiMessageProtection(msg, { kemSharedSecret: kem.sharedSecret, trusted: [], untrusted: [] });
+      await verifyPkiMessageProtection(msg, { kemSharedSecret: kem.sharedSecret, trusted: [], untrusted: [] }, part);
     } catch (e) {
       failure = e;
       continue;

@@ -9,45 +9,50 @@ import * as path from 'path';
 import { ROOT } from './dist';
 
 const compiled = new Map<string, string>();
+const OUT = path.join(ROOT, '.tmp', 'bench-js');
 
 /**
- * `bench/<script>` bundled by esbuild into .tmp/bench/ (ignored by git), packages and the measured
- * dist/ left to require at run time, as an application loads them. Under ts-node a measured child
- * carried the TypeScript compiler in its heap (45 to 50 MB used instead of 14 to 18), which moved
- * V8's garbage collections: a 300-session window of the library row held no major collection
- * where the same child compiled holds one, and the row measured 1 ms a session less than a plain
- * `node` process running the library does (docs/benchmarks.md, ninth session).
+ * `bench/<script>` and the modules of ours it imports, compiled file by file by esbuild into
+ * .tmp/bench-js/ (ignored by git) in the repository's layout, as ts-node's transpile-only mode
+ * compiles them but without ts-node in the process; packages and the measured dist/ are required
+ * at run time, as an application loads them. Under ts-node a measured child carried the
+ * TypeScript compiler in its heap (45 to 53 MB used instead of 14 to 20), which moved V8's garbage
+ * collections: a 300-session window of the library row held no major collection where the same
+ * child compiled holds one, and the row measured 1 to 2 ms a session less than a plain `node`
+ * process running the library does (docs/benchmarks.md, ninth session). Not one bundle: a bundle
+ * makes every module its own `require.main`, and a module's directory the bundle's.
  */
 export function compiledChild(script: string): string {
   const known = compiled.get(script);
   if (known) return known;
   const { buildSync } = require('esbuild') as typeof import('esbuild');
-  const outfile = path.join(ROOT, '.tmp', 'bench', script.replace(/\.ts$/, '.js'));
-  const { metafile, outputFiles } = buildSync({
+  const common = { platform: 'node', target: 'node20', format: 'cjs', absWorkingDir: ROOT, logLevel: 'error', write: false } as const;
+  // The modules it imports: a bundle's inputs, the bundle itself thrown away.
+  const { metafile } = buildSync({
+    ...common,
     entryPoints: [path.join(ROOT, 'bench', script)],
     bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
     packages: 'external',
-    outfile,
     metafile: true,
-    write: false,
-    absWorkingDir: ROOT,
-    logLevel: 'error',
+    outdir: OUT,
   });
-  // In a bundle every module's directory is the bundle's: only dist.ts may ask for it (it looks upwards for the repository).
-  for (const input of Object.keys(metafile.inputs)) {
-    if (!input.endsWith('support/dist.ts') && /\b__(dirname|filename)\b/.test(readFileSync(path.resolve(ROOT, input), 'utf8'))) {
-      throw new Error(`${input} asks for its own directory or file name, which a bundled child would get wrong`);
+  const inputs = Object.keys(metafile.inputs).map((input) => path.resolve(ROOT, input));
+  // Only dist.ts may ask for its own directory (it looks upwards for the repository).
+  for (const input of inputs) {
+    if (!input.endsWith(path.join('support', 'dist.ts')) && /\b__(dirname|filename)\b/.test(readFileSync(input, 'utf8'))) {
+      throw new Error(`${input} asks for its own directory or file name, which is not the compiled file's`);
     }
   }
-  // Written beside and renamed: another bench starting the same child meanwhile reads a whole file.
-  mkdirSync(path.dirname(outfile), { recursive: true });
-  writeFileSync(`${outfile}.${process.pid}`, outputFiles[0]!.contents);
-  renameSync(`${outfile}.${process.pid}`, outfile);
-  compiled.set(script, outfile);
-  return outfile;
+  const { outputFiles } = buildSync({ ...common, entryPoints: inputs, outbase: ROOT, outdir: OUT });
+  // Each written beside and renamed: another bench starting a child meanwhile reads whole files.
+  for (const file of outputFiles) {
+    mkdirSync(path.dirname(file.path), { recursive: true });
+    writeFileSync(`${file.path}.${process.pid}`, file.contents);
+    renameSync(`${file.path}.${process.pid}`, file.path);
+  }
+  const main = path.join(OUT, 'bench', script.replace(/\.ts$/, '.js'));
+  compiled.set(script, main);
+  return main;
 }
 
 export async function runChild<T>(script: string, args: readonly string[], opts: { timeoutMs?: number; nodeArgs?: string[] } = {}): Promise<T> {

@@ -7,7 +7,7 @@ import * as path from 'path';
 
 /**
  * The repository: the nearest directory above this module holding package.json and bench/. This
- * module runs from bench/support/ under ts-node and from a compiled child's bundle in .tmp/bench/.
+ * module runs from bench/support/ under ts-node and from .tmp/bench-js/bench/support/ compiled.
  */
 function findRoot(): string {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {

@@ -557,18 +557,52 @@ function encodeConvertible(obj: { toASN(): asn1js.AsnType }): Node {
 }
 
 const cached = new WeakSet<object>();
-const itemLists = new WeakMap<object, [string, IAsnSchemaItem][]>();
+/**
+ * An item of a class's schema with the fields the walk reads copied out once: asn1-schema's item
+ * objects come in many shapes (each decorator's options), so reading them made every load in the
+ * loop below megamorphic.
+ */
+interface WriterItem {
+  key: string;
+  item: IAsnSchemaItem;
+  type: IAsnSchemaItem['type'];
+  converter: IAsnConverter | undefined;
+  repeated: IAsnSchemaItem['repeated'];
+  defaultValue: unknown;
+  /** The context tag number, -1 for none. */
+  context: number;
+  implicit: boolean;
+}
+
+const itemLists = new WeakMap<object, WriterItem[]>();
 
 /** The schema's items in AsnSerializer's order (for...in), listed once per class. */
-function itemsOf(target: object, schema: IAsnSchema): [string, IAsnSchemaItem][] {
+function itemsOf(target: object, schema: IAsnSchema): WriterItem[] {
   let list = itemLists.get(target);
   if (!list) {
     list = [];
     const items = schema.items as Record<string, IAsnSchemaItem>;
-    for (const key in items) list.push([key, items[key]!]);
+    for (const key in items) {
+      const item = items[key]!;
+      list.push({
+        key,
+        item,
+        type: item.type,
+        converter: item.converter,
+        repeated: item.repeated,
+        defaultValue: item.defaultValue,
+        context: typeof item.context === 'number' ? item.context : -1,
+        implicit: !!item.implicit,
+      });
+    }
     itemLists.set(target, list);
   }
   return list;
+}
+
+/** A class's name, for error messages only (read off the hot path: classes differ in shape). */
+function nameOf(target: object): string | undefined {
+  return (target as { name?: string }).name;
 }
 
 function encodeSchema(obj: object, target: object): Node {
@@ -577,32 +611,32 @@ function encodeSchema(obj: object, target: object): Node {
     schemaStorage.cache(target);
     cached.add(target);
   }
-  const name = (target as { name?: string }).name;
   const values: Node[] = [];
   if (schema.itemType) {
     if (!Array.isArray(obj)) throw new TypeError('Parameter 1 should be type of Array.');
     if (typeof schema.itemType === 'number') {
       const converter = defaultConverter(schema.itemType);
-      if (!converter) throw new Error(`Cannot get default converter for array item of ${name} ASN1 schema`);
+      if (!converter) throw new Error(`Cannot get default converter for array item of ${nameOf(target)} ASN1 schema`);
       for (const o of obj) values.push(converted(converter, o));
     } else {
       for (const o of obj) values.push(encodeObject(o));
     }
   } else {
-    for (const [key, item] of itemsOf(target, schema)) {
-      const prop = (obj as Record<string, unknown>)[key];
+    for (const w of itemsOf(target, schema)) {
+      const prop = (obj as Record<string, unknown>)[w.key];
+      const defaultValue = w.defaultValue;
       if (
         prop === undefined ||
-        item.defaultValue === prop ||
-        (typeof item.defaultValue === 'object' &&
+        defaultValue === prop ||
+        (typeof defaultValue === 'object' &&
           typeof prop === 'object' &&
-          sameBytes(serializeDer(item.defaultValue as object), serializeDer(prop as object)))
+          sameBytes(serializeDer(defaultValue as object), serializeDer(prop as object)))
       ) {
         continue;
       }
-      const node = encodeItem(item, key, target, prop);
-      if (typeof item.context === 'number') {
-        values.push(item.implicit ? retag(item, key, target, prop, node) : cons(contextTag(item.context, true), [node]));
+      const node = encodeItem(w, target, prop);
+      if (w.context >= 0) {
+        values.push(w.implicit ? retag(w.item, w.key, target, prop, node) : cons(contextTag(w.context, true), [node]));
       } else {
         values.push(node);
       }
@@ -614,33 +648,33 @@ function encodeSchema(obj: object, target: object): Node {
     case TypeKinds.Set:
       return cons(T_SET, values);
     case TypeKinds.Choice:
-      if (!values[0]) throw new Error(`Schema '${name}' has wrong data. Choice cannot be empty.`);
+      if (!values[0]) throw new Error(`Schema '${nameOf(target)}' has wrong data. Choice cannot be empty.`);
       return values[0];
     default:
       // AsnSerializer returns undefined here, and encoding that fails.
-      throw new TypeError(`Schema '${name}' has an unknown type`);
+      throw new TypeError(`Schema '${nameOf(target)}' has an unknown type`);
   }
 }
 
 /** AsnSerializer.toAsnItem */
-function encodeItem(item: IAsnSchemaItem, key: string, target: object, prop: unknown): Node {
-  const name = (target as { name?: string }).name;
-  if (typeof item.type === 'number') {
-    const converter = item.converter;
+function encodeItem(w: WriterItem, target: object, prop: unknown): Node {
+  const { type, repeated } = w;
+  if (typeof type === 'number') {
+    const converter = w.converter;
     if (!converter) {
-      throw new Error(`Property '${key}' doesn't have converter for type ${AsnPropTypes[item.type]} in schema '${name}'`);
+      throw new Error(`Property '${w.key}' doesn't have converter for type ${AsnPropTypes[type]} in schema '${nameOf(target)}'`);
     }
-    if (item.repeated) {
+    if (repeated) {
       if (!Array.isArray(prop)) throw new TypeError("Parameter 'objProp' should be type of Array.");
       const children = Array.from(prop, (element) => converted(converter, element));
-      return cons(item.repeated === 'sequence' ? T_SEQUENCE : T_SET, children);
+      return cons(repeated === 'sequence' ? T_SEQUENCE : T_SET, children);
     }
     return converted(converter, prop);
   }
-  if (item.repeated) {
+  if (repeated) {
     if (!Array.isArray(prop)) throw new TypeError("Parameter 'objProp' should be type of Array.");
     const children = Array.from(prop, (element) => encodeObject(element));
-    return cons(item.repeated === 'sequence' ? T_SEQUENCE : T_SET, children);
+    return cons(repeated === 'sequence' ? T_SEQUENCE : T_SET, children);
   }
   return encodeObject(prop);
 }

@@ -21,6 +21,11 @@ interface Job {
   itavs?: InfoTypeAndValueInput[];
   warmup: number;
   sessions: number;
+  /**
+   * Also time `sessions` right after this many untimed ones, inside the warm-up: the library while
+   * V8 is still compiling it, as a short-lived application meets it.
+   */
+  early?: number;
   transport?: 'default' | 'axios';
 }
 
@@ -28,6 +33,8 @@ export interface LibraryClientResult {
   sessions: number;
   wallMsPerSession: number;
   cpuMsPerSession: number;
+  /** The window after `early` untimed sessions, when the job asked for it. */
+  early?: { wallMsPerSession: number; cpuMsPerSession: number };
   maxRssKb: number;
 }
 
@@ -44,16 +51,26 @@ async function main(): Promise<void> {
   const { CmpClient } = requireDist<typeof Client>('src/client');
   const client = new CmpClient(job.transport === 'axios' ? viaAxios(job.options) : job.options);
   const once = () => (job.command === 'genm' ? client.genm(job.itavs ?? []) : client.ir());
-  for (let i = 0; i < job.warmup; i++) await once();
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  for (let i = 0; i < job.sessions; i++) await once();
-  const wall = performance.now() - started;
-  const used = process.cpuUsage(cpu);
+  const timed = async () => {
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    for (let i = 0; i < job.sessions; i++) await once();
+    const wall = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    return { wallMsPerSession: wall / job.sessions, cpuMsPerSession: (used.user + used.system) / 1000 / job.sessions };
+  };
+  let early: LibraryClientResult['early'];
+  let untimed = job.warmup;
+  if (job.early !== undefined && job.early + job.sessions <= job.warmup) {
+    for (let i = 0; i < job.early; i++) await once();
+    early = await timed();
+    untimed -= job.early + job.sessions;
+  }
+  for (let i = 0; i < untimed; i++) await once();
   const result: LibraryClientResult = {
     sessions: job.sessions,
-    wallMsPerSession: wall / job.sessions,
-    cpuMsPerSession: (used.user + used.system) / 1000 / job.sessions,
+    ...(await timed()),
+    ...(early ? { early } : {}),
     maxRssKb: process.resourceUsage().maxRSS,
   };
   report(result);

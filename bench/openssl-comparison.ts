@@ -122,6 +122,8 @@ export interface ComparisonSettings {
   repeat: number;
   /** Untimed sessions before the library measurement. */
   warmup: number;
+  /** The library also timed after this many untimed sessions (inside the warm-up): its early, still compiling, cost. */
+  early?: number;
   only?: (name: string) => boolean;
   log(line: string): void;
 }
@@ -136,14 +138,18 @@ export interface ScenarioResult {
   openssl: Sample;
   cli: Sample;
   library: Sample;
+  /** The library's window after `early` untimed sessions, when measured. */
+  libraryEarly?: Sample;
   /** node:http alone, per transaction: its first `repeat` in a fresh process (cold), then as many more (warm). */
   floor?: { cold: Sample; warm: Sample };
   /** Per-round values behind the medians. */
-  rounds: { openssl: Sample[]; cli: Sample[]; library: Sample[]; floorCold: Sample[]; floorWarm: Sample[] };
+  rounds: { openssl: Sample[]; cli: Sample[]; library: Sample[]; libraryEarly: Sample[]; floorCold: Sample[]; floorWarm: Sample[] };
 }
 
 export interface ComparisonResult {
   repeat: number;
+  /** The untimed sessions before the library's early window, when it was measured. */
+  early?: number;
   rounds: number;
   startup: { wallMs: number; cpuMs: number; maxRssKb: number };
   scenarios: ScenarioResult[];
@@ -223,8 +229,10 @@ export async function compareWithOpenSsl(settings: ComparisonSettings): Promise<
               ...(scenario.command === 'genm' ? { itavs: [{ infoType: SIGN_KEY_PAIR_TYPES }] } : {}),
               warmup: settings.warmup,
               sessions: n,
+              ...(settings.early !== undefined ? { early: settings.early } : {}),
             }),
           ]);
+          if (r.early) rounds.libraryEarly.push({ wallMs: r.early.wallMsPerSession, cpuMs: r.early.cpuMsPerSession });
           return { wallMs: r.wallMsPerSession, cpuMs: r.cpuMsPerSession };
         },
         floor: async () => {
@@ -233,7 +241,14 @@ export async function compareWithOpenSsl(settings: ComparisonSettings): Promise<
         },
       };
       const order: (keyof typeof runs)[] = floorFiles ? ['openssl', 'cli', 'library', 'floor'] : ['openssl', 'cli', 'library'];
-      const rounds = { openssl: [] as Sample[], cli: [] as Sample[], library: [] as Sample[], floorCold: [] as Sample[], floorWarm: [] as Sample[] };
+      const rounds = {
+        openssl: [] as Sample[],
+        cli: [] as Sample[],
+        library: [] as Sample[],
+        libraryEarly: [] as Sample[],
+        floorCold: [] as Sample[],
+        floorWarm: [] as Sample[],
+      };
       for (let round = 0; round < settings.rounds; round++) {
         for (const who of round % 2 === 0 ? order : [...order].reverse()) {
           const sample = await runs[who]();
@@ -246,7 +261,7 @@ export async function compareWithOpenSsl(settings: ComparisonSettings): Promise<
         const last = (s: Sample[]) => `${fixed(s[s.length - 1]!.wallMs)}/${fixed(s[s.length - 1]!.cpuMs)}`;
         const floorNote = floorFiles ? `, node:http floor cold ${last(rounds.floorCold)} warm ${last(rounds.floorWarm)}` : '';
         settings.log(
-          `${scenario.name}, round ${round + 1}: ms wall/CPU per session: openssl ${last(rounds.openssl)}, cmpflow ${last(rounds.cli)}, library ${last(rounds.library)}${floorNote}`,
+          `${scenario.name}, round ${round + 1}: ms wall/CPU per session: openssl ${last(rounds.openssl)}, cmpflow ${last(rounds.cli)}, library ${last(rounds.library)}${rounds.libraryEarly.length > 0 ? ` (after ${settings.early}: ${last(rounds.libraryEarly)})` : ''}${floorNote}`,
         );
       }
       results.push({
@@ -254,6 +269,7 @@ export async function compareWithOpenSsl(settings: ComparisonSettings): Promise<
         openssl: medianSample(rounds.openssl),
         cli: medianSample(rounds.cli),
         library: medianSample(rounds.library),
+        ...(rounds.libraryEarly.length > 0 ? { libraryEarly: medianSample(rounds.libraryEarly) } : {}),
         ...(floorFiles ? { floor: { cold: medianSample(rounds.floorCold), warm: medianSample(rounds.floorWarm) } } : {}),
         rounds,
       });
@@ -263,6 +279,7 @@ export async function compareWithOpenSsl(settings: ComparisonSettings): Promise<
     const rel = (a: string[]) => a.map((x) => quote(x.startsWith(pki.dir) ? path.relative(pki.dir, x) : x)).join(' ');
     return {
       repeat: n,
+      ...(settings.early !== undefined ? { early: settings.early } : {}),
       rounds: settings.rounds,
       startup,
       scenarios: results,
@@ -279,6 +296,7 @@ export async function compareWithOpenSsl(settings: ComparisonSettings): Promise<
 }
 
 export function comparisonTable(result: ComparisonResult): string {
+  const early = result.early;
   const rows = [
     [
       'transaction',
@@ -291,9 +309,11 @@ export function comparisonTable(result: ComparisonResult): string {
       'library wall',
       'library CPU',
       'library CPU ratio',
+      ...(early ? [`library CPU after ${early}`, `ratio after ${early}`] : []),
     ],
   ];
   for (const s of result.scenarios) {
+    const e = s.libraryEarly;
     rows.push([
       s.name,
       `${fixed(s.openssl.wallMs)} ms`,
@@ -305,6 +325,7 @@ export function comparisonTable(result: ComparisonResult): string {
       `${fixed(s.library.wallMs)} ms`,
       `${fixed(s.library.cpuMs, 2)} ms`,
       ratio(s.library.cpuMs, s.openssl.cpuMs),
+      ...(early ? (e ? [`${fixed(e.cpuMs, 2)} ms`, ratio(e.cpuMs, s.openssl.cpuMs)] : ['', '']) : []),
     ]);
   }
   const floors = result.scenarios.filter((s) => s.floor !== undefined);

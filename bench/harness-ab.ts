@@ -26,6 +26,7 @@ import type * as Client from '../src/client';
 import type { CmpClientOptions } from '../src/options';
 import { compiledChild, report } from './support/child';
 import { ROOT, requireDist } from './support/dist';
+import { threadCpuMs } from './support/thread-cpu';
 import { withPbmIrMock } from './support/pbm-ir-mock';
 import { fixed, median } from './support/stats';
 
@@ -48,18 +49,6 @@ export interface HarnessSample {
   /** Under callgrind: instructions a session of the main thread and of all others. */
   mainInstructions?: number;
   otherInstructions?: number;
-}
-
-function threadCpuMs(): { main: number; others: number } {
-  const out = { main: 0, others: 0 };
-  for (const tid of readdirSync('/proc/self/task')) {
-    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ms = (Number(fields[11]) + Number(fields[12])) * 10;
-    if (tid === String(process.pid)) out.main += ms;
-    else out.others += ms;
-  }
-  return out;
 }
 
 async function child(job: ChildJob): Promise<void> {

@@ -11,26 +11,12 @@
  * Linux only. Measures dist/ (or CMPFLOW_BENCH_DIST), like the other benchmarks.
  */
 import 'reflect-metadata';
-import { readdirSync, readFileSync } from 'fs';
 import { loadavg } from 'os';
 import type * as Client from '../src/client';
 import { requireDist } from './support/dist';
 import { withPbmIrMock } from './support/pbm-ir-mock';
 import { fixed } from './support/stats';
-
-/** CPU milliseconds of the main thread and of all others, from /proc (clock ticks of 10 ms). */
-function threadCpuMs(): { main: number; others: number } {
-  const out = { main: 0, others: 0 };
-  for (const tid of readdirSync('/proc/self/task')) {
-    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    // The fields after the command name, which may itself contain spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ms = (Number(fields[11]) + Number(fields[12])) * 10;
-    if (tid === String(process.pid)) out.main += ms;
-    else out.others += ms;
-  }
-  return out;
-}
+import { threadCpuMs } from './support/thread-cpu';
 
 async function main(): Promise<void> {
   const [warmup = 20, sessions = 300] = process.argv.slice(2).map(Number);

@@ -19,6 +19,7 @@ import type { CapacityResult } from './ca-capacity';
 import type { LoadResult } from './embedded-load';
 import { mockServerArgs } from './openssl-comparison';
 import { measureProcess } from './support/measure';
+import { WARMUP_CLIENTS, warmUp } from './ca-drive';
 import { fixed, median, ratio, table } from './support/stats';
 
 const SECRET = BENCH_SECRET;
@@ -230,25 +231,6 @@ export function warmupSessions(settings: Pick<CaBenchSettings, 'repeat'>): numbe
 export function serverWarmupSessions(settings: Pick<CaBenchSettings, 'repeat'>): number {
   return Math.max(warmupSessions(settings), Math.min(4000, 14 * settings.repeat));
 }
-
-/**
- * The warm-up's sessions from parallel `openssl cmp -repeat` processes: one client waits about 48 ms
- * a session on its own HTTP exchange, so 4,000 sessions one after another took over three minutes a
- * server. The server does the same work either way; concurrent clients only fill those waits.
- */
-async function warmUp(pki: TestPki, port: number, sessions: number, name: string): Promise<void> {
-  const clients = Math.min(WARMUP_CLIENTS, sessions);
-  const runs = await Promise.all(
-    Array.from({ length: clients }, (_, i) => {
-      const share = Math.floor(sessions / clients) + (i < sessions % clients ? 1 : 0);
-      return measureProcess('openssl', clientArgs(pki, port, share), { cwd: pki.dir });
-    }),
-  );
-  const failed = runs.find((r) => r.code !== 0);
-  if (failed) throw new Error(`the warm-up against ${name} failed:\n${failed.stderr}`);
-}
-
-const WARMUP_CLIENTS = 8;
 
 export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchResult> {
   const loadBefore = os.loadavg()[0]!;

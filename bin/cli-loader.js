@@ -67,16 +67,24 @@ function repeats(argv) {
 }
 
 /**
+ * What the bundle's code runs in: a CommonJS module's wrapper, plus IMPORT (code compiled by
+ * vm.Script cannot use import(); the build hands the bundle's dynamic imports this parameter
+ * instead, scripts/bundle-cli.js). The build writes it into the file, around the bundle, so that
+ * V8 compiles the string as read: a wrapper added here made a second 1.8 MB string, which V8 then
+ * copied flat again before looking the script up (434 page faults a run, docs/benchmarks.md, tenth session).
+ */
+const WRAPPER = { head: `(function (exports, require, module, __filename, __dirname, ${IMPORT}) {`, tail: '\n})' };
+
+/**
  * Compiles and runs the bundle as a CommonJS module of its own, with `cachedData` if given.
  * Returns its exports and the compiled script (the build asks it for a code cache).
  */
 function runBundle(file, cachedData, source = readBundle(file)) {
+  if (!source.startsWith(WRAPPER.head)) throw new Error(`${file} was not written by this version's scripts/bundle-cli.js: run npm run build`);
   // Loaded here: -help and -version, which never run the bundle, need neither.
   const vm = require('vm');
   const Module = require('module');
-  // A CommonJS module's wrapper, plus IMPORT: code compiled by vm.Script cannot use import() (the
-  // build hands the bundle's dynamic imports this parameter instead, scripts/bundle-cli.js).
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, ${IMPORT}) {${source}\n})`, {
+  const script = new vm.Script(source, {
     filename: file,
     ...(cachedData ? { cachedData } : {}),
   });
@@ -95,6 +103,28 @@ function readBundle(file) {
   return fs.readFileSync(file, 'latin1');
 }
 
+/**
+ * A file's bytes, read into `into` when it is large enough (a fresh buffer otherwise). The bundle
+ * and its code cache share one buffer: once the bundle's bytes are a string, the cache is read
+ * over them, and V8 has deserialised it before anything else runs. A buffer of its own cost the
+ * cache 1.65 MB of freshly touched memory, about 400 page faults a run.
+ */
+function readFileInto(file, into) {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY);
+  try {
+    return readOpenFile(fd, into);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readOpenFile(fd, into, size = fs.fstatSync(fd).size) {
+  const buffer = into && into.length >= size ? into : Buffer.allocUnsafeSlow(size);
+  let read = 0;
+  for (let n; read < size && (n = fs.readSync(fd, buffer, read, size - read, read)) > 0;) read += n;
+  return buffer.subarray(0, read);
+}
+
 function mtimeMs(file) {
   try {
     return fs.statSync(file).mtimeMs;
@@ -111,13 +141,17 @@ function bundleIfCurrent() {
   // Only a work tree can have modules newer than its bundle; npm gives an installed package's files
   // the times it unpacked them at, in no particular order, and ships no tsconfig.build.json.
   if (modules !== undefined && modules > bundled && fs.existsSync(path.join(__dirname, '..', 'tsconfig.build.json'))) return undefined;
-  const built = codeCache();
-  if (built) return runBundle(BUNDLE, built).exports;
+  let bytes = readFileInto(BUNDLE);
+  const source = bytes.toString('latin1');
+  if (codeCacheIsCurrent()) {
+    const built = readCache(() => readFileInto(CACHE, bytes));
+    if (built) return runBundle(BUNDLE, built, source).exports;
+    bytes = undefined; // partly overwritten by the failed read
+  }
   // The bytes are hashed as they are: hashing the latin1 string would encode all 1.7 MB back to
   // bytes first, 1.5 to 3 ms more on every run of an installed command.
-  const bytes = fs.readFileSync(BUNDLE);
-  const userCache = userCodeCache(bytes);
-  const run = runBundle(BUNDLE, userCache.data, bytes.toString('latin1'));
+  const userCache = userCodeCache(bytes ?? source, bytes);
+  const run = runBundle(BUNDLE, userCache.data, source);
   // Made after the command ran, so that it holds the functions the run compiled, not only the top level.
   if (userCache.file && (userCache.data === undefined || run.cacheRejected)) {
     // Only a run that succeeded: a failed one may have stopped before compiling what a command needs.
@@ -128,19 +162,27 @@ function bundleIfCurrent() {
 }
 
 /**
- * The bundle's code cache, unless it is older than the bundle. V8 checks a code cache against the
- * length of the source only, so a cache from an earlier build is never handed over; the build
- * writes the bundle, then the cache.
+ * V8 checks a code cache against the length of the source only, so a cache from an earlier build
+ * is never handed over: the build writes the bundle, then the cache, and a cache older than the
+ * bundle is not read.
  */
-function codeCache() {
+function codeCacheIsCurrent() {
   const cached = mtimeMs(CACHE);
   const bundled = mtimeMs(BUNDLE);
-  if (cached === undefined || bundled === undefined || cached < bundled) return undefined;
+  return cached !== undefined && bundled !== undefined && cached >= bundled;
+}
+
+function readCache(read) {
   try {
-    return fs.readFileSync(CACHE);
+    return read();
   } catch {
     return undefined;
   }
+}
+
+/** The bundle's code cache, unless it is older than the bundle (see codeCacheIsCurrent). */
+function codeCache() {
+  return codeCacheIsCurrent() ? readCache(() => fs.readFileSync(CACHE)) : undefined;
 }
 
 /**
@@ -151,9 +193,10 @@ function codeCache() {
  * write, and is named after everything it depends on (cmpflow's version, Node's, the architecture,
  * a hash of the bundle). Any failure means running without a cache, silently: it costs time only.
  * CMPFLOW_NO_CODE_CACHE=1 turns it off. `source` is the bundle, as bytes or as its latin1 string
- * (the same hash either way). Returns { data, file, write(script) }.
+ * (the same hash either way); the cache is read into `into` when given (see readFileInto).
+ * Returns { data, file, write(script) }.
  */
-function userCodeCache(source) {
+function userCodeCache(source, into) {
   const none = { data: undefined, file: undefined, write() {} };
   if (process.env.CMPFLOW_NO_CODE_CACHE === '1' || typeof process.getuid !== 'function') return none;
   try {
@@ -164,7 +207,7 @@ function userCodeCache(source) {
     const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'));
     const hash = require('crypto').createHash('sha256').update(source, 'latin1').digest('hex').slice(0, 16);
     const file = path.join(dir, `cli-${version}-node${process.version}-${process.arch}-${hash}.cache`);
-    return { data: readOwnFile(dir, file), file, write: (script) => writeOwnFile(dir, file, script) };
+    return { data: readOwnFile(dir, file, into), file, write: (script) => writeOwnFile(dir, file, script) };
   } catch {
     return none;
   }
@@ -176,7 +219,7 @@ function ownedAndPrivate(stat) {
 }
 
 /** The file's bytes when it and its folder are the user's own and private to write; undefined otherwise. */
-function readOwnFile(dir, file) {
+function readOwnFile(dir, file, into) {
   try {
     const folder = fs.lstatSync(dir);
     if (!folder.isDirectory() || !ownedAndPrivate(folder)) return undefined;
@@ -184,7 +227,7 @@ function readOwnFile(dir, file) {
     try {
       const stat = fs.fstatSync(fd);
       if (!stat.isFile() || !ownedAndPrivate(stat)) return undefined;
-      return fs.readFileSync(fd);
+      return readOpenFile(fd, into, stat.size);
     } finally {
       fs.closeSync(fd);
     }
@@ -227,4 +270,4 @@ function loadCli(argv) {
   return require(MODULES_MAIN);
 }
 
-module.exports = { loadCli, runBundle, codeCache, userCodeCache, BUNDLE, CACHE, IMPORT };
+module.exports = { loadCli, runBundle, codeCache, userCodeCache, BUNDLE, CACHE, IMPORT, WRAPPER };

@@ -22,7 +22,7 @@ const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
-const { runBundle, BUNDLE, CACHE, IMPORT } = require(path.join(ROOT, 'bin', 'cli-loader.js'));
+const { runBundle, BUNDLE, CACHE, IMPORT, WRAPPER } = require(path.join(ROOT, 'bin', 'cli-loader.js'));
 
 const EXTERNAL = ['bullmq', 'ioredis', 'pkcs11js', 'axios'];
 const BUNDLE_DIR = '__cmpflowBundleDir';
@@ -92,6 +92,8 @@ async function bundle() {
     legalComments: 'eof',
   });
   const code = fs.readFileSync(BUNDLE, 'latin1');
+  // The loader compiles the file as it reads it (see WRAPPER in bin/cli-loader.js).
+  fs.writeFileSync(BUNDLE, `${WRAPPER.head}${code}${WRAPPER.tail}`, 'latin1');
   // eslint-disable-next-line no-control-regex
   if (/[^\x00-\x7f]/.test(code)) throw new Error('bundle-cli: the bundle is not pure ASCII, which the loader needs to read it as latin1');
   // An import() left in the bundle would fail at run time (see bundleFixups).

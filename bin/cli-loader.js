@@ -80,7 +80,8 @@ const WRAPPER = { head: `(function (exports, require, module, __filename, __dirn
  * Returns its exports and the compiled script (the build asks it for a code cache).
  */
 function runBundle(file, cachedData, source = readBundle(file)) {
-  if (!source.startsWith(WRAPPER.head)) throw new Error(`${file} was not written by this version's scripts/bundle-cli.js: run npm run build`);
+  // A bundle from before the build wrote the wrapper (a work tree's dist/ not rebuilt yet) still runs.
+  if (!source.startsWith(WRAPPER.head)) source = `${WRAPPER.head}${source}${WRAPPER.tail}`;
   // Loaded here: -help and -version, which never run the bundle, need neither.
   const vm = require('vm');
   const Module = require('module');

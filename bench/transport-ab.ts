@@ -1,0 +1,143 @@
+/**
+ * HTTP transfers side by side in one process against the openssl comparison's mock: node:http as
+ * bench/http-floor.ts uses it, and createHttpTransfer from one or more builds, each POSTing the
+ * requests `openssl cmp -reqout` saved, one transaction at a time (a GENM, or an IR and its
+ * certConf on one connection). After a warm-up of each, blocks of each alternate in rotating order;
+ * CPU of all threads (process.cpuUsage) and minor page faults per transaction, medians over the
+ * blocks and the paired difference of each against the first contender.
+ *
+ *   npx ts-node --transpile-only bench/transport-ab.ts ir|genm CONTENDERS [WARMUP=1000] [BLOCKS=20] [PER_BLOCK=100]
+ *
+ * CONTENDERS: comma-separated `http` or `transport:<dist directory>` (a build of the repository, as
+ * `tsc -p tsconfig.build.json --outDir DIR` makes it). The mock runs in a child process.
+ *
+ * Under callgrind (`valgrind --tool=callgrind --instr-atstart=no node .tmp/bench-js/bench/transport-ab.js
+ * ...`, one contender), CMPFLOW_CALLGRIND_SYNC=DIR makes it announce `warm.PID` in DIR after the
+ * warm-up and wait for `on.PID` before its blocks, then announce `done.PID` and wait for `off.PID`,
+ * so that a controller switches instrumentation on and off around the measured transactions alone
+ * (`callgrind_control -i on|off PID`).
+ */
+import * as http from 'http';
+import { existsSync, readFileSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import { measureProcess } from './support/measure';
+import { withPbmIrMock } from './support/pbm-ir-mock';
+import { median } from './support/stats';
+import { scenarios } from './openssl-comparison';
+import type * as Transport from '../src/transport';
+
+type Transaction = () => Promise<number>;
+
+function nodeHttp(port: number, requests: Buffer[]): Transaction {
+  const post = (agent: http.Agent, body: Buffer) =>
+    new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/pkix/',
+          method: 'POST',
+          agent,
+          headers: { 'Content-Type': 'application/pkixcmp', 'Content-Length': body.length },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve(Buffer.concat(chunks).length));
+          res.on('error', reject);
+        },
+      );
+      req.setNoDelay(true);
+      req.on('error', reject);
+      req.end(body);
+    });
+  return async () => {
+    const agent = new http.Agent({ keepAlive: requests.length > 1, maxSockets: 1 });
+    try {
+      let bytes = 0;
+      for (const body of requests) bytes += await post(agent, body);
+      return bytes;
+    } finally {
+      agent.destroy();
+    }
+  };
+}
+
+function transport(dist: string, port: number, requests: Buffer[], bodyTypes: string[]): Transaction {
+  // A build named on the command line, so required at run time.
+  const { createHttpTransfer } = require(path.resolve(dist, 'src/transport')) as typeof Transport;
+  const transfer = createHttpTransfer({ server: `127.0.0.1:${port}/pkix/`, env: {} });
+  return async () => {
+    let bytes = 0;
+    for (let i = 0; i < requests.length; i++) bytes += (await transfer(requests[i]!, { bodyType: bodyTypes[i]! })).length;
+    return bytes;
+  };
+}
+
+async function main(): Promise<void> {
+  const command = process.argv[2] === 'genm' ? 'genm' : 'ir';
+  const names = (process.argv[3] ?? 'http').split(',');
+  const warmup = Number(process.argv[4] ?? 1000);
+  const blocks = Number(process.argv[5] ?? 20);
+  const perBlock = Number(process.argv[6] ?? 100);
+  const scenario = scenarios.find((s) => s.name === (command === 'genm' ? 'GENM, PBM' : 'IR, PBM'))!;
+  const bodyTypes = command === 'genm' ? ['genm'] : ['ir', 'certConf'];
+
+  await withPbmIrMock(async ({ pki, mock }) => {
+    const files = scenario.floorRequests!.map((f) => path.join(pki.dir, f));
+    const address = ['-server', `127.0.0.1:${mock.port}`, '-path', 'pkix/'];
+    const saved = await measureProcess('openssl', ['cmp', '-config', '', ...scenario.args(pki), ...address, '-reqout', files.join(',')], {
+      cwd: pki.dir,
+    });
+    if (saved.code !== 0) throw new Error(`openssl cmp -reqout failed:\n${saved.stderr}`);
+    const requests = files.map((f) => readFileSync(f));
+    const clients = names.map((name) =>
+      name === 'http' ? nodeHttp(mock.port, requests) : transport(name.replace(/^transport:/, ''), mock.port, requests, bodyTypes),
+    );
+    for (const [i, run] of clients.entries()) {
+      const first = await run();
+      console.error(`${names[i]}: ${first} response bytes a transaction`);
+      for (let k = 1; k < warmup; k++) await run();
+    }
+    await handshake('warm', 'on');
+    const cpu: number[][] = names.map(() => []);
+    const faults: number[][] = names.map(() => []);
+    for (let b = 0; b < blocks; b++) {
+      for (let j = 0; j < clients.length; j++) {
+        const i = (j + b) % clients.length;
+        const f0 = process.resourceUsage().minorPageFault;
+        const c0 = process.cpuUsage();
+        for (let k = 0; k < perBlock; k++) await clients[i]!();
+        const c = process.cpuUsage(c0);
+        cpu[i]!.push((c.user + c.system) / 1000 / perBlock);
+        faults[i]!.push((process.resourceUsage().minorPageFault - f0) / perBlock);
+      }
+    }
+    await handshake('done', 'off');
+    console.log(
+      `${command}, ${warmup} warm-up transactions each, ${blocks} alternating blocks of ${perBlock}: CPU ms a transaction (all threads), minor faults`,
+    );
+    console.log('| contender | CPU median | paired difference to the first | lower in | faults |');
+    console.log('| --- | --- | --- | --- | --- |');
+    for (const [i, name] of names.entries()) {
+      const diffs = cpu[i]!.map((v, b) => v - cpu[0]![b]!);
+      const lower = diffs.filter((d) => d < 0).length;
+      console.log(
+        `| ${name} | ${median(cpu[i]!).toFixed(3)} | ${i === 0 ? '' : median(diffs).toFixed(3)} | ${i === 0 ? '' : `${lower} of ${blocks}`} | ${median(faults[i]!).toFixed(2)} |`,
+      );
+    }
+  });
+}
+
+/** The callgrind controller's handshake (CMPFLOW_CALLGRIND_SYNC): announce `mine`, wait for `theirs`. */
+async function handshake(mine: string, theirs: string): Promise<void> {
+  const dir = process.env.CMPFLOW_CALLGRIND_SYNC;
+  if (!dir) return;
+  writeFileSync(path.join(dir, `${mine}.${process.pid}`), '');
+  while (!existsSync(path.join(dir, `${theirs}.${process.pid}`))) await new Promise((r) => setTimeout(r, 200));
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -129,6 +129,14 @@ export function rawPkiMessage(msg: PKIMessage): RawPkiMessage | undefined {
 }
 
 /**
+ * The `[0] PKIProtection` element of a decoded message as received, or undefined (built in memory,
+ * or unprotected). Not a copy, unlike rawPkiMessage's parts: for reading only.
+ */
+export function receivedProtectionElement(msg: PKIMessage): Readonly<Bytes> | undefined {
+  return remembered.get(msg)?.receivedParts.protection;
+}
+
+/**
  * ProtectedPart ::= SEQUENCE { header, body } around the header and body exactly as received, or
  * undefined for a message built in memory. Only for a message known not to have been changed since
  * it was decoded (say, by the function that just decoded it): protectedPartBytes gives the same

@@ -7,6 +7,11 @@
  * Entries are found by a SHA-256 over everything the key depends on, so a hit needs the secret
  * itself: a different secret with the same salt never finds another's key, and the map holds no
  * secret in a readable form. Bounded, least recently used first out.
+ *
+ * A received key enters the cache only when its salt comes back: OpenSSL's client draws a fresh
+ * salt for every message, so every one of its keys would be kept for nothing, pushing out the keys
+ * of peers that do reuse their salt (cmpflow's own clients, for 10,000 messages). Until then it
+ * waits in a small probation map, where the second message of such a peer finds it.
  */
 import { BoundedMap } from '../bounded-map';
 import type { CryptoProvider, HashName } from '../crypto/provider';
@@ -16,6 +21,10 @@ import { toB64 } from '../bytes';
 export const PBM_KEY_CACHE_SIZE = 1024;
 
 const keys = new BoundedMap<string, Uint8Array>(PBM_KEY_CACHE_SIZE);
+
+/** Keys seen once, until their salt comes back (then into `keys`) or newer ones push them out. */
+export const PBM_KEY_PROBATION_SIZE = 64;
+const probation = new BoundedMap<string, Uint8Array>(PBM_KEY_PROBATION_SIZE);
 
 /** What an entry is found by: the digest of a label, the secret and the salt, lengths included. */
 async function lookupId(provider: CryptoProvider, what: string, secret: Uint8Array, salt: Uint8Array): Promise<string> {
@@ -29,15 +38,20 @@ async function lookupId(provider: CryptoProvider, what: string, secret: Uint8Arr
   return id;
 }
 
-/** The PBM base key h^iterations(secret || salt), derived once per distinct input. */
+/**
+ * The PBM base key h^iterations(secret || salt), derived once per distinct input. `ours`: a salt of
+ * our own (reusablePbmSalt's), used for many messages, so cached at once.
+ */
 export async function cachedPbmKey(
   provider: CryptoProvider,
   owf: HashName,
   secret: Uint8Array,
   salt: Uint8Array,
   iterations: number,
+  ours = false,
 ): Promise<Uint8Array> {
-  return remembered(await lookupId(provider, `key/${owf}/${iterations}`, secret, salt), async () => {
+  const id = await lookupId(provider, `key/${owf}/${iterations}`, secret, salt);
+  return remembered(id, ours, async () => {
     const base = new Uint8Array(secret.length + salt.length);
     base.set(secret, 0);
     base.set(salt, secret.length);
@@ -47,9 +61,17 @@ export async function cachedPbmKey(
   });
 }
 
-/** The key under `id`, or `derive`'s, remembered (least recently used first out). */
-async function remembered(id: string, derive: () => Promise<Uint8Array>): Promise<Uint8Array> {
-  return keys.get(id) ?? keys.set(id, await derive());
+/** The key under `id`, or `derive`'s: kept at once when `ours`, else on probation until it is asked for again. */
+async function remembered(id: string, ours: boolean, derive: () => Promise<Uint8Array>): Promise<Uint8Array> {
+  const kept = keys.get(id);
+  if (kept) return kept;
+  const seenOnce = probation.peek(id);
+  if (seenOnce) {
+    probation.delete(id);
+    return keys.set(id, seenOnce);
+  }
+  const key = await derive();
+  return ours ? keys.set(id, key) : probation.set(id, key);
 }
 
 /**
@@ -65,12 +87,13 @@ export async function cachedPbkdf2Key(
   keyLength: number,
 ): Promise<Uint8Array> {
   const id = await lookupId(provider, `pbkdf2/${prf}/${iterations}/${keyLength}`, secret, salt);
-  return remembered(id, () => provider.pbkdf2(prf, secret, salt, iterations, keyLength));
+  return remembered(id, false, () => provider.pbkdf2(prf, secret, salt, iterations, keyLength));
 }
 
 /** Forgets every derived key (tests, and applications that rotate secrets and want them gone). */
 export function clearPbmKeyCache(): void {
   keys.clear();
+  probation.clear();
   salts.clear();
 }
 
@@ -87,7 +110,12 @@ interface SaltInUse {
   salt: Uint8Array;
   uses: number;
   since: number;
+  /** What the sender made for this salt once (withReusablePbmSalt), for every message under it. */
+  made?: Promise<unknown>;
 }
+
+type SaltLimits = { uses: number; lifetimeMs: number };
+const saltLimits: SaltLimits = { uses: PBM_SALT_USES, lifetimeMs: PBM_SALT_LIFETIME_MS };
 
 const salts = new BoundedMap<string, SaltInUse>(PBM_KEY_CACHE_SIZE);
 
@@ -101,16 +129,42 @@ export async function reusablePbmSalt(
   secret: Uint8Array,
   settings: string,
   saltLength: number,
-  limits: { uses: number; lifetimeMs: number } = { uses: PBM_SALT_USES, lifetimeMs: PBM_SALT_LIFETIME_MS },
+  limits: SaltLimits = saltLimits,
 ): Promise<Uint8Array> {
+  return (await saltInUse(provider, secret, settings, saltLength, limits)).salt.slice();
+}
+
+/**
+ * `make`'s result for the salt reusablePbmSalt would give: made once per salt (the parameters'
+ * DER, the key) and kept with it, so a message under a salt in use finds it with one digest.
+ * `settings` must name everything `make` depends on besides secret and salt.
+ */
+export async function withReusablePbmSalt<T>(
+  provider: CryptoProvider,
+  secret: Uint8Array,
+  settings: string,
+  saltLength: number,
+  make: (salt: Uint8Array) => Promise<T>,
+): Promise<T> {
+  const entry = await saltInUse(provider, secret, `made/${settings}`, saltLength, saltLimits);
+  if (!entry.made) {
+    // Kept as a promise, so that messages protected at once under a new salt share one making.
+    const made = make(entry.salt.slice());
+    entry.made = made;
+    made.catch(() => {
+      if (entry.made === made) entry.made = undefined;
+    });
+  }
+  return entry.made as Promise<T>;
+}
+
+async function saltInUse(provider: CryptoProvider, secret: Uint8Array, settings: string, saltLength: number, limits: SaltLimits): Promise<SaltInUse> {
   const id = await lookupId(provider, `salt/${settings}/${saltLength}`, secret, new Uint8Array(0));
   const now = Date.now();
   const current = salts.peek(id);
   if (current && current.uses < limits.uses && now - current.since < limits.lifetimeMs && now >= current.since) {
     current.uses++;
-    return current.salt.slice();
+    return current;
   }
-  const fresh: SaltInUse = { salt: provider.randomBytes(saltLength), uses: 1, since: now };
-  salts.set(id, fresh);
-  return fresh.salt.slice();
+  return salts.set(id, { salt: provider.randomBytes(saltLength), uses: 1, since: now });
 }

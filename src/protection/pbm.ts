@@ -11,7 +11,7 @@ import type { HashName } from '../crypto/provider';
 import { CmpError, ErrorCodes } from '../errors';
 import { checkIterations, checkPositiveInteger, checkSaltLength, defaultIterationLimits, type IterationLimits } from './mac-safety';
 import { decodePbmParameter, encodePbmParameter } from './pbm-parameter-der';
-import { cachedPbmKey, reusablePbmSalt } from './pbm-key-cache';
+import { cachedPbmKey, withReusablePbmSalt } from './pbm-key-cache';
 import { toArrayBuffer } from '../bytes';
 
 export interface PbmSettings {
@@ -32,15 +32,37 @@ export function newPbmParameter(settings: Partial<PbmSettings> = {}): PBMParamet
   return pbmParameterWithSalt(settings, getCryptoProvider().randomBytes(saltLength));
 }
 
+/** Protecting messages we send with one secret and PBM settings, under the salt currently in use. */
+export interface SenderPbm {
+  /** A new id-PasswordBasedMac AlgorithmIdentifier with our PBMParameter, for the header. */
+  algorithmId(): AlgorithmIdentifier;
+  /** The PasswordBasedMac of `data` under that parameter. */
+  mac(data: Uint8Array): Promise<Uint8Array>;
+}
+
 /**
- * PBMParameter for a message we send with `secret`: like newPbmParameter, but the salt is kept for
- * a while for the same secret and settings (reusablePbmSalt), so that the key is derived once for
- * many messages, here and at a receiver that caches keys too.
+ * PBM for messages we send with `secret`: like newPbmParameter, but the salt is kept for a while
+ * for the same secret and settings (withReusablePbmSalt), so that the key is derived once for many
+ * messages, here and at a receiver that caches keys too; and the parameter's DER and the key are
+ * kept with the salt, made once for its 10,000 messages instead of for each. Throws
+ * ERR_INVALID_OPTION / ERR_UNSUPPORTED_ALGORITHM.
  */
-export async function senderPbmParameter(secret: Uint8Array, settings: Partial<PbmSettings> = {}): Promise<PBMParameter> {
+export async function senderPbm(secret: Uint8Array, settings: Partial<PbmSettings> = {}): Promise<SenderPbm> {
   const s = { ...pbmDefaults, ...settings };
   const saltLength = checkPositiveInteger(s.saltLength, 'PBM salt length');
-  return pbmParameterWithSalt(s, await reusablePbmSalt(getCryptoProvider(), secret, `${s.owf}/${s.mac}/${s.iterations}`, saltLength));
+  const provider = getCryptoProvider();
+  return withReusablePbmSalt(provider, secret, `${s.owf}/${s.mac}/${s.iterations}`, saltLength, async (salt) => {
+    const parameter = pbmParameterWithSalt(s, salt);
+    const iterations = Number(parameter.iterationCount);
+    const owf = hashFromOid(parameter.owf.algorithm);
+    const mac = hmacFromOid(parameter.mac.algorithm);
+    const key = await cachedPbmKey(provider, owf, secret, checkSaltLength(salt, 'PasswordBasedMac'), iterations, true);
+    const parameters = encodePbmParameter(parameter);
+    return {
+      algorithmId: () => new AlgorithmIdentifier({ algorithm: CmpOids.passwordBasedMac, parameters: parameters.slice().buffer }),
+      mac: (data: Uint8Array) => getCryptoProvider().hmac(mac, key, data),
+    };
+  });
 }
 
 function pbmParameterWithSalt(settings: Partial<PbmSettings>, salt: Uint8Array): PBMParameter {

@@ -13,7 +13,7 @@ import { CmpError, ErrorCodes } from '../errors';
 import { extraCertsBytes } from '../asn1/message-certs';
 import { requireSecret } from './mac-safety';
 import { kemMacAlgorithm, kemMacProtect, type KemMacSettings } from './kem-mac';
-import { computePbm, pbmAlgorithmId, senderPbmParameter } from './pbm';
+import { senderPbm } from './pbm';
 import { computePbmac1, readPbmac1Parameters, senderPbmac1AlgorithmId } from './pbmac1';
 import { chooseSignatureAlgorithm, signProtectedPart } from './signature';
 
@@ -78,17 +78,16 @@ export async function protectPkiMessage(msg: PKIMessage, config: ProtectionConfi
       return encodePkiMessage(msg);
     case 'pbm': {
       const secret = requireSecret(config.secret, 'PasswordBasedMac protection');
-      const parameter = await senderPbmParameter(secret, {
+      // Our own choice of iterations is not subject to the limits we apply to received messages.
+      const pbm = await senderPbm(secret, {
         ...(config.owf !== undefined ? { owf: config.owf } : {}),
         ...(config.mac !== undefined ? { mac: config.mac } : {}),
         ...(config.iterations !== undefined ? { iterations: config.iterations } : {}),
         ...(config.saltLength !== undefined ? { saltLength: config.saltLength } : {}),
       });
-      msg.header.protectionAlg = pbmAlgorithmId(parameter);
+      msg.header.protectionAlg = pbm.algorithmId();
       const part = protectedPartBytes(msg);
-      // Our own choice of iterations is not subject to the limits we apply to received messages.
-      const limits = { min: 1, max: Number.MAX_SAFE_INTEGER };
-      return finish(msg, part, await computePbm(parameter, secret, part, limits));
+      return finish(msg, part, await pbm.mac(part));
     }
     case 'pbmac1': {
       const secret = requireSecret(config.secret, 'PBMAC1 protection');

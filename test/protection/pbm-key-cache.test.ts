@@ -14,7 +14,7 @@ import {
   readPbmParameter,
   verifyPkiMessageProtection,
 } from '../../src/protection';
-import { clearPbmKeyCache, PBM_SALT_USES, reusablePbmSalt } from '../../src/protection/pbm-key-cache';
+import { clearPbmKeyCache, PBM_KEY_CACHE_SIZE, PBM_KEY_PROBATION_SIZE, PBM_SALT_USES, reusablePbmSalt } from '../../src/protection/pbm-key-cache';
 import { newPbmParameter } from '../../src/protection/pbm';
 import { genmMessage } from './fixtures';
 
@@ -87,6 +87,18 @@ describe('derived PBM keys', () => {
     const otherSalt = newPbmParameter({ iterations: 500 });
     await computePbm(otherSalt, secret, data);
     expect(provider.derivations).toBe(3);
+  });
+
+  it('of salts never seen again do not push out the key of a salt that comes back', async () => {
+    const cheap = { min: 1, max: 10 };
+    const reused = newPbmParameter({ iterations: 1 });
+    await computePbm(reused, secret, data, cheap);
+    await computePbm(reused, secret, data, cheap);
+    // A client with a fresh salt for every message (OpenSSL's), for more messages than the cache holds.
+    for (let i = 0; i < PBM_KEY_CACHE_SIZE + PBM_KEY_PROBATION_SIZE; i++) await computePbm(newPbmParameter({ iterations: 1 }), secret, data, cheap);
+    const derived = provider.derivations;
+    await computePbm(reused, secret, data, cheap);
+    expect(provider.derivations).toBe(derived);
   });
 
   it('do not bypass the limits on a received iteration count', async () => {

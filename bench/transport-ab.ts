@@ -8,8 +8,8 @@
  *
  *   npx ts-node --transpile-only bench/transport-ab.ts ir|genm CONTENDERS [WARMUP=1000] [BLOCKS=20] [PER_BLOCK=100]
  *
- * CONTENDERS: comma-separated `http` or `transport:<dist directory>` (a build of the repository, as
- * `tsc -p tsconfig.build.json --outDir DIR` makes it). The mock runs in a child process.
+ * CONTENDERS: comma-separated `http`, `net` (bench/transport-clients.ts) or `transport:<dist directory>`
+ * (a build of the repository, as `tsc -p tsconfig.build.json --outDir DIR` makes it). The mock runs in a child process.
  *
  * Under callgrind (`valgrind --tool=callgrind --instr-atstart=no node .tmp/bench-js/bench/transport-ab.js
  * ...`, one contender), CMPFLOW_CALLGRIND_SYNC=DIR makes it announce `warm.PID` in DIR after the
@@ -17,62 +17,13 @@
  * so that a controller switches instrumentation on and off around the measured transactions alone
  * (`callgrind_control -i on|off PID`).
  */
-import * as http from 'http';
 import { existsSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { measureProcess } from './support/measure';
 import { withPbmIrMock } from './support/pbm-ir-mock';
 import { median } from './support/stats';
 import { scenarios } from './openssl-comparison';
-import type * as Transport from '../src/transport';
-
-type Transaction = () => Promise<number>;
-
-function nodeHttp(port: number, requests: Buffer[]): Transaction {
-  const post = (agent: http.Agent, body: Buffer) =>
-    new Promise<number>((resolve, reject) => {
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port,
-          path: '/pkix/',
-          method: 'POST',
-          agent,
-          headers: { 'Content-Type': 'application/pkixcmp', 'Content-Length': body.length },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve(Buffer.concat(chunks).length));
-          res.on('error', reject);
-        },
-      );
-      req.setNoDelay(true);
-      req.on('error', reject);
-      req.end(body);
-    });
-  return async () => {
-    const agent = new http.Agent({ keepAlive: requests.length > 1, maxSockets: 1 });
-    try {
-      let bytes = 0;
-      for (const body of requests) bytes += await post(agent, body);
-      return bytes;
-    } finally {
-      agent.destroy();
-    }
-  };
-}
-
-function transport(dist: string, port: number, requests: Buffer[], bodyTypes: string[]): Transaction {
-  // A build named on the command line, so required at run time.
-  const { createHttpTransfer } = require(path.resolve(dist, 'src/transport')) as typeof Transport;
-  const transfer = createHttpTransfer({ server: `127.0.0.1:${port}/pkix/`, env: {} });
-  return async () => {
-    let bytes = 0;
-    for (let i = 0; i < requests.length; i++) bytes += (await transfer(requests[i]!, { bodyType: bodyTypes[i]! })).length;
-    return bytes;
-  };
-}
+import { httpClient, netClient, transportClient } from './transport-clients';
 
 async function main(): Promise<void> {
   const command = process.argv[2] === 'genm' ? 'genm' : 'ir';
@@ -92,11 +43,15 @@ async function main(): Promise<void> {
     if (saved.code !== 0) throw new Error(`openssl cmp -reqout failed:\n${saved.stderr}`);
     const requests = files.map((f) => readFileSync(f));
     const clients = names.map((name) =>
-      name === 'http' ? nodeHttp(mock.port, requests) : transport(name.replace(/^transport:/, ''), mock.port, requests, bodyTypes),
+      name === 'http'
+        ? httpClient(mock.port, requests)
+        : name === 'net'
+          ? netClient(mock.port, requests)
+          : transportClient(mock.port, requests, bodyTypes, name.replace(/^transport:/, '')),
     );
     for (const [i, run] of clients.entries()) {
       const first = await run();
-      console.error(`${names[i]}: ${first} response bytes a transaction`);
+      console.error(`${names[i]}: response bytes ${first.join(', ')}`);
       for (let k = 1; k < warmup; k++) await run();
     }
     await handshake('warm', 'on');

@@ -129,11 +129,12 @@ export function rawPkiMessage(msg: PKIMessage): RawPkiMessage | undefined {
 }
 
 /**
- * The `[0] PKIProtection` element of a decoded message as received, or undefined (built in memory,
- * or unprotected). Not a copy, unlike rawPkiMessage's parts: for reading only.
+ * One top-level element of a decoded message as received (the whole `[0] PKIProtection` for
+ * `protection`), or undefined (built in memory, or absent). Not a copy, unlike rawPkiMessage's
+ * parts, which copy the whole message and each part: for reading only.
  */
-export function receivedProtectionElement(msg: PKIMessage): Readonly<Bytes> | undefined {
-  return remembered.get(msg)?.receivedParts.protection;
+export function receivedElement(msg: PKIMessage, part: keyof MessageParts): Readonly<Bytes> | undefined {
+  return remembered.get(msg)?.receivedParts[part];
 }
 
 /**

@@ -6,7 +6,7 @@
  * ERR_PROTECTION_MISSING.
  */
 import type { X509Certificate } from '@peculiar/x509';
-import { protectedPartBytes, receivedProtectionElement } from '../asn1/codec';
+import { protectedPartBytes, receivedElement } from '../asn1/codec';
 import { readDer } from '../asn1/der';
 import type { PKIMessage } from '../asn1/cmp/message';
 import { CmpOids, oidName } from '../asn1/oids';
@@ -64,7 +64,7 @@ export type VerifiedProtection =
  * them but claims unused bits is another value that a byte comparison would still accept.
  */
 function checkWholeOctets(msg: PKIMessage): void {
-  const raw = receivedProtectionElement(msg);
+  const raw = receivedElement(msg, 'protection');
   if (!raw) return;
   const wrapper = readDer(raw);
   const bitString = wrapper.children?.[0];

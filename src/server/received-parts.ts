@@ -4,16 +4,20 @@
  * what the client encoded, which the strict decoder's re-encoding may not reproduce bit for bit, so
  * these come from the received message; a message built in memory falls back to our encoding.
  */
-import { encodeDer, nodeBytes, rawPkiMessage, readDer, type DerNode, type PKIMessage } from '../asn1';
+import { encodeDer, nodeBytes, readDer, type DerNode, type PKIMessage } from '../asn1';
+import { receivedElement } from '../asn1/codec';
 import { encodeTlv } from '../asn1/der';
 
-/** The content element of the received body ([n] EXPLICIT content), or undefined when not available. */
+/**
+ * The content element of the received body ([n] EXPLICIT content), or undefined when not available.
+ * `bytes` is the codec's own copy of the body, not to be changed: what leaves this module is copied.
+ */
 function bodyContent(msg: PKIMessage): { bytes: Uint8Array; node: DerNode } | undefined {
-  const raw = rawPkiMessage(msg);
+  const raw = receivedElement(msg, 'body');
   if (!raw) return undefined;
-  const body = readDer(raw.body);
+  const body = readDer(raw);
   const content = body.children?.[0];
-  return content ? { bytes: raw.body, node: content } : undefined;
+  return content ? { bytes: raw, node: content } : undefined;
 }
 
 function certReqMsgNode(msg: PKIMessage, index: number): { bytes: Uint8Array; node: DerNode } | undefined {
@@ -26,7 +30,7 @@ function certReqMsgNode(msg: PKIMessage, index: number): { bytes: Uint8Array; no
 export function receivedCertRequest(msg: PKIMessage, index: number): Uint8Array {
   const found = certReqMsgNode(msg, index);
   const request = found?.node.children?.[0];
-  if (found && request) return nodeBytes(found.bytes, request);
+  if (found && request) return nodeBytes(found.bytes, request).slice();
   const messages = msg.body.ir ?? msg.body.cr ?? msg.body.kur ?? msg.body.ccr ?? msg.body.krr;
   return encodeDer(messages![index]!.certReq);
 }
@@ -52,6 +56,6 @@ export function receivedPoposkInput(msg: PKIMessage, index: number): Uint8Array 
 export function receivedCertificationRequestInfo(msg: PKIMessage): Uint8Array {
   const content = bodyContent(msg);
   const info = content?.node.children?.[0];
-  if (content && info) return nodeBytes(content.bytes, info);
+  if (content && info) return nodeBytes(content.bytes, info).slice();
   return encodeDer(msg.body.p10cr!.certificationRequestInfo);
 }

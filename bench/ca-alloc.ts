@@ -42,6 +42,13 @@ interface Job {
   perf?: string;
   /** With `perf`: false to run the server without --perf-basic-prof (JIT frames unnamed). */
   perfMap?: boolean;
+  /**
+   * With `perf`: the event recorded instead of minor faults, e.g. `cpu-clock` (a software event,
+   * which works where hardware counters do not: where the CPU goes, kernel included), with
+   * `perfFrequency` samples a second (default 4000).
+   */
+  perfEvent?: string;
+  perfFrequency?: number;
   /** Idle time between the warm-up and the measured sessions, ms (as a server waits while the A/B measures the others). */
   idleMs?: number;
   /** Extra node flags for the server. */
@@ -199,7 +206,11 @@ async function main(): Promise<void> {
     await warmUp(pki, port, job.warmup);
     if (job.idleMs) await new Promise((r) => setTimeout(r, job.idleMs));
     if (job.perf) {
-      const perf = spawn('perf', ['record', '-e', 'minor-faults', '-g', '-p', String(child.pid), '-o', job.perf], { stdio: 'inherit' });
+      const event = job.perfEvent ?? 'minor-faults';
+      const rate = job.perfEvent ? ['-F', String(job.perfFrequency ?? 4000)] : [];
+      const perf = spawn('perf', ['record', '-e', event, ...rate, '-g', '-p', String(child.pid), '-o', job.perf], { stdio: 'inherit' });
+      const cpu = () => readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      const cpuBefore = cpu();
       await new Promise((r) => setTimeout(r, 1000));
       const faults = () => Number(readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[7]);
       const before = faults();
@@ -207,7 +218,12 @@ async function main(): Promise<void> {
       const after = faults();
       perf.kill('SIGINT');
       await new Promise((r) => perf.once('close', r));
-      process.stdout.write(`${fixed((after - before) / job.sessions, 2)} minor page faults per session; perf report -i ${job.perf}\n`);
+      const cpuAfter = cpu();
+      // utime and stime in 10 ms ticks: the CPU the profile's samples share out.
+      const ms = (i: number) => ((Number(cpuAfter[i]) - Number(cpuBefore[i])) * 10) / job.sessions;
+      process.stdout.write(
+        `${fixed((after - before) / job.sessions, 2)} minor page faults, ${fixed(ms(11) + ms(12), 2)} ms CPU (system ${fixed(ms(12), 2)}) per session (under perf, load ${fixed(load, 1)}); perf report -i ${job.perf}\n`,
+      );
       return;
     }
     child.kill('SIGUSR2');

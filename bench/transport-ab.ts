@@ -8,7 +8,7 @@
  *
  *   npx ts-node --transpile-only bench/transport-ab.ts ir|genm CONTENDERS [WARMUP=1000] [BLOCKS=20] [PER_BLOCK=100]
  *
- * CONTENDERS: comma-separated `http`, `net` (bench/transport-clients.ts) or `transport:<dist directory>`
+ * CONTENDERS: comma-separated `http`, `http-shared`, `http-noagent`, `net` (bench/transport-clients.ts) or `transport:<dist directory>`
  * (a build of the repository, as `tsc -p tsconfig.build.json --outDir DIR` makes it). The mock runs in a child process.
  *
  * Under callgrind (`valgrind --tool=callgrind --instr-atstart=no node .tmp/bench-js/bench/transport-ab.js
@@ -43,8 +43,8 @@ async function main(): Promise<void> {
     if (saved.code !== 0) throw new Error(`openssl cmp -reqout failed:\n${saved.stderr}`);
     const requests = files.map((f) => readFileSync(f));
     const clients = names.map((name) =>
-      name === 'http'
-        ? httpClient(mock.port, requests)
+      name === 'http' || name === 'http-shared' || name === 'http-noagent'
+        ? httpClient(mock.port, requests, name === 'http' ? 'per-transaction' : name === 'http-shared' ? 'shared' : 'none')
         : name === 'net'
           ? netClient(mock.port, requests)
           : transportClient(mock.port, requests, bodyTypes, name.replace(/^transport:/, '')),

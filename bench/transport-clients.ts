@@ -24,8 +24,18 @@ export type Transaction = () => Promise<number[]>;
 const PATH = '/pkix/';
 const TYPE = 'application/pkixcmp';
 
-export function httpClient(port: number, requests: Buffer[]): Transaction {
-  const post = (agent: http.Agent, body: Buffer) =>
+/**
+ * How `httpClient` gets its connections: an agent per transaction (bench/http-floor.ts's way), one
+ * keep-alive agent for all (the transfer's way), or none, node:net's socket handed to the request
+ * (a transaction of one request only: nothing to keep alive).
+ */
+export type AgentUse = 'per-transaction' | 'shared' | 'none';
+
+export function httpClient(port: number, requests: Buffer[], agentUse: AgentUse = 'per-transaction'): Transaction {
+  if (agentUse === 'none' && requests.length > 1) throw new Error('without an agent, a transaction has one request');
+  const shared = agentUse === 'shared' ? new http.Agent({ keepAlive: true, noDelay: true }) : undefined;
+  const createConnection = () => net.connect({ host: '127.0.0.1', port, noDelay: true });
+  const post = (agent: http.Agent | undefined, body: Buffer, last: boolean) =>
     new Promise<number>((resolve, reject) => {
       const req = http.request(
         {
@@ -33,8 +43,9 @@ export function httpClient(port: number, requests: Buffer[]): Transaction {
           port,
           path: PATH,
           method: 'POST',
-          agent,
-          headers: { 'Content-Type': TYPE, 'Content-Length': body.length },
+          ...(agent ? { agent } : { createConnection }),
+          // A shared agent keeps the socket unless told: the mock closes it after a transaction.
+          headers: { 'Content-Type': TYPE, 'Content-Length': body.length, ...(shared && last ? { Connection: 'close' } : {}) },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -48,13 +59,13 @@ export function httpClient(port: number, requests: Buffer[]): Transaction {
       req.end(body);
     });
   return async () => {
-    const agent = new http.Agent({ keepAlive: requests.length > 1, maxSockets: 1 });
+    const agent = agentUse === 'per-transaction' ? new http.Agent({ keepAlive: requests.length > 1, maxSockets: 1 }) : shared;
     try {
       const sizes: number[] = [];
-      for (const body of requests) sizes.push(await post(agent, body));
+      for (let i = 0; i < requests.length; i++) sizes.push(await post(agent, requests[i]!, i === requests.length - 1));
       return sizes;
     } finally {
-      agent.destroy();
+      if (agentUse === 'per-transaction') agent!.destroy();
     }
   };
 }

@@ -1,7 +1,7 @@
 /**
  * One HTTP client's cost for the openssl mock's transactions, no CMP: the request bytes that
  * `openssl cmp -reqout` saved, POSTed in turn on one new connection per transaction, each answer
- * read whole, by one of bench/transport-clients.ts's clients (`http`, `transport`, `net`, `undici`);
+ * read whole, by one of bench/transport-clients.ts's clients (`http`, `http-shared`, `http-noagent`, `transport`, `net`, `undici`);
  * bench/transport-floor.ts runs each in a fresh process.
  *
  * Child program (bench/support/child.ts): argv[2] is JSON ExchangeArgs. Runs `transactions` cold (a
@@ -13,7 +13,7 @@ import { readFileSync } from 'fs';
 import { report } from './support/child';
 import { httpClient, netClient, transportClient, undiciClient, type Transaction } from './transport-clients';
 
-export type ExchangeMode = 'http' | 'transport' | 'net' | 'undici';
+export type ExchangeMode = 'http' | 'http-shared' | 'http-noagent' | 'transport' | 'net' | 'undici';
 
 export interface ExchangeArgs {
   mode: ExchangeMode;
@@ -70,8 +70,8 @@ async function main(): Promise<void> {
   const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   const run =
-    args.mode === 'http'
-      ? httpClient(args.port, requests)
+    args.mode === 'http' || args.mode === 'http-shared' || args.mode === 'http-noagent'
+      ? httpClient(args.port, requests, args.mode === 'http' ? 'per-transaction' : args.mode === 'http-shared' ? 'shared' : 'none')
       : args.mode === 'transport'
         ? transportClient(args.port, requests, args.bodyTypes)
         : args.mode === 'net'

@@ -9,7 +9,8 @@
  * reading and compiling some 400 of them) and about 180 ms from the bundle with its code cache
  * (docs/benchmarks.md, "Start-up"). But reading and deserialising the whole bundle costs 10 to
  * 20 ms more than `-help` and `-version` need, so those, alone on the command line, take the
- * modules, which load only what they use. Both builds run the same main(): the choice changes the
+ * modules, which load only what they use; `-help` alone (or nothing at all) prints the text the
+ * build wrote, dist/cli/usage.txt, and loads no module of the command. Both builds run the same main(): the choice changes the
  * cost, never the behaviour (test/package/bundled-cli.test.ts).
  *
  * In a work tree, the bundle is used only when it is newer than dist/src/cli/main.js, so a tsc run that did not
@@ -27,11 +28,15 @@ const DIST = path.join(__dirname, '..', 'dist');
 const MODULES_MAIN = path.join(DIST, 'src', 'cli', 'main.js');
 const BUNDLE = path.join(DIST, 'cli', 'cmpflow.js');
 const CACHE = `${BUNDLE}.cache`;
+/** The -help text, written by the build beside the bundle (scripts/bundle-cli.js). */
+const USAGE = path.join(DIST, 'cli', 'usage.txt');
 /** The bundle's name for a dynamic import function. */
 const IMPORT = '__cmpflowImport';
 
 /** Command lines the light build answers at least as fast: nothing but a help or version request. */
 const LIGHT = new Set(['-help', '--help', '-h', '-version', '--version']);
+/** Of those, the ones whose whole output is the -help text (an empty command line too, with status 1). */
+const HELP = new Set(['-help', '--help']);
 
 /**
  * V8's flags for a `-repeat` run. Tiering: four times V8's default budget of bytecode a function
@@ -44,18 +49,44 @@ const LIGHT = new Set(['-help', '--help', '-h', '-version', '--version']);
  * 7 % less CPU (ninth session).
  * Only for a run of several transactions, and only once the bundle is compiled: a changed flag
  * makes V8 refuse code caches made without it (the bundle's, and Node's own for its modules
- * loaded later), which costs a single transaction more than the flags save it.
+ * loaded later, hence TRANSACTION_BUILTINS first).
  */
 const TIERING_FLAGS = '--interrupt-budget=270336 --semi-space-growth-factor=1';
-let tieringSet = false;
+
+/**
+ * V8's flag for a single client transaction (-cmd, no -repeat, no -port on the command line): the
+ * young generation kept at its starting size too. Left to grow, V8 took its semi-spaces from 1 to
+ * 4 MB within one IR, about 460 freshly touched pages of the run's 6,250 (docs/benchmarks.md,
+ * tenth session). Not for a server (-port), which runs on and needs a young generation that grows
+ * with its load (ninth session, the embedded CA), nor for a run that writes the per-user code
+ * cache (one made under a changed flag would be refused by the next run). A server whose port
+ * comes from a config file and that has -cmd on its command line as well would get the flag:
+ * its young generation then stays at 1 MB a semi-space (more scavenges, no other effect).
+ */
+const SINGLE_TRANSACTION_FLAGS = '--semi-space-growth-factor=1';
+let flagsSet = false;
+/** True once bundleIfCurrent has planned a per-user code cache for the end of the run. */
+let cacheWritePlanned = false;
 
 /**
  * The built-in modules a transaction over HTTP loads, which the bundle requires only when it first
- * needs them: loaded before the tiering flag is set, so that each is compiled from Node's own code
- * cache (refused once a flag has changed). 65 M fewer instructions for a `-repeat 2` IR, 6 %
- * (docs/benchmarks.md, eighth session).
+ * needs them: loaded before a flag is set, so that each is compiled from Node's own code cache
+ * (refused once a flag has changed). 65 M fewer instructions for a `-repeat 2` IR, 6 %
+ * (docs/benchmarks.md, eighth session). node:crypto's webcrypto too, which @peculiar/x509 reads
+ * (globalThis.crypto) as it loads.
  */
 const TRANSACTION_BUILTINS = ['stream', 'net', 'fs/promises', 'crypto', 'http', 'perf_hooks'];
+
+function loadTransactionBuiltins() {
+  for (const name of TRANSACTION_BUILTINS) require(name);
+  void require('crypto').webcrypto;
+}
+
+/** -cmd on the command line without -port, and not a fleet or dump command: a client transaction. */
+function clientTransaction(argv) {
+  if (argv[0] === 'fleet' || argv[0] === 'dump' || argv[0] === '-dump' || argv[0] === '--dump') return false;
+  return argv.some((a) => /^--?cmd(?:=|$)/.test(a)) && !argv.some((a) => /^--?port(?:=|$)/.test(a));
+}
 
 /** -repeat N (or -repeat=N) with N above 1 on the command line. */
 function repeats(argv) {
@@ -134,14 +165,60 @@ function mtimeMs(file) {
   }
 }
 
+/**
+ * True for a file the build writes after tsc (the bundle, the help text) that is there and not
+ * older than the modules. Only a work tree can have modules newer than it: npm gives an installed
+ * package's files the times it unpacked them at, in no particular order, and ships no
+ * tsconfig.build.json.
+ */
+function builtAfterModules(file) {
+  const built = mtimeMs(file);
+  if (built === undefined) return false;
+  const modules = mtimeMs(MODULES_MAIN);
+  return modules === undefined || modules <= built || !fs.existsSync(path.join(__dirname, '..', 'tsconfig.build.json'));
+}
+
+/**
+ * Writes to standard output straight to its file descriptor: creating process.stdout for a pipe
+ * loads node:net and the stream modules, 160 page faults, more than the rest of a -help run above
+ * Node's start. What the descriptor does not take at once (a full non-blocking pipe) or refuses
+ * goes through process.stdout, as it always did.
+ */
+function writeOut(text) {
+  const bytes = Buffer.from(text);
+  let written = 0;
+  try {
+    while (written < bytes.length) written += fs.writeSync(1, bytes, written);
+  } catch {
+    process.stdout.write(bytes.subarray(written));
+  }
+}
+
+/**
+ * -help alone (or nothing at all): the text the build wrote, printed as main() prints it, without
+ * loading a module of the command. Loading the dozen modules that print it cost 20 ms of CPU and
+ * 400 page faults above Node's own start (docs/benchmarks.md, tenth session). Undefined when the
+ * text is missing or older than the modules.
+ */
+function helpText(argv) {
+  if (!(argv.length === 0 || (argv.length === 1 && HELP.has(argv[0]))) || !builtAfterModules(USAGE)) return undefined;
+  try {
+    const text = fs.readFileSync(USAGE, 'utf8');
+    return {
+      runAsProcess() {
+        writeOut(text);
+        // As main(): an empty command line prints the help and fails, as openssl does.
+        process.exitCode = argv.length === 0 ? 1 : 0;
+      },
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 /** The bundle, when there is one at least as new as the modules; undefined otherwise. */
 function bundleIfCurrent() {
-  const bundled = mtimeMs(BUNDLE);
-  const modules = mtimeMs(MODULES_MAIN);
-  if (bundled === undefined) return undefined;
-  // Only a work tree can have modules newer than its bundle; npm gives an installed package's files
-  // the times it unpacked them at, in no particular order, and ships no tsconfig.build.json.
-  if (modules !== undefined && modules > bundled && fs.existsSync(path.join(__dirname, '..', 'tsconfig.build.json'))) return undefined;
+  if (!builtAfterModules(BUNDLE)) return undefined;
   let bytes = readFileInto(BUNDLE);
   const source = bytes.toString('latin1');
   if (codeCacheIsCurrent()) {
@@ -156,8 +233,9 @@ function bundleIfCurrent() {
   // Made after the command ran, so that it holds the functions the run compiled, not only the top level.
   if (userCache.file && (userCache.data === undefined || run.cacheRejected)) {
     // Only a run that succeeded: a failed one may have stopped before compiling what a command needs.
-    // Not after a -repeat run: a cache made under its tiering flag would be refused by the next run.
-    process.once('exit', (code) => code === 0 && !tieringSet && userCache.write(run.script));
+    // Not after a -repeat run: a cache made under its flags would be refused by the next run.
+    cacheWritePlanned = true;
+    process.once('exit', (code) => code === 0 && !flagsSet && userCache.write(run.script));
   }
   return run.exports;
 }
@@ -254,13 +332,17 @@ function writeOwnFile(dir, file, script) {
 /** The exports of src/cli/main.ts from the build that suits `argv` (the arguments after the command). */
 function loadCli(argv) {
   const light = argv.length === 0 || (argv.length === 1 && LIGHT.has(argv[0]));
-  if (!light && process.env.CMPFLOW_CLI_BUILD !== 'modules') {
+  const built = process.env.CMPFLOW_CLI_BUILD !== 'modules';
+  const help = light && built ? helpText(argv) : undefined;
+  if (help) return help;
+  if (!light && built) {
     const bundled = bundleIfCurrent();
     if (bundled) {
-      if (repeats(argv)) {
-        for (const name of TRANSACTION_BUILTINS) require(name);
-        require('v8').setFlagsFromString(TIERING_FLAGS);
-        tieringSet = true;
+      const flags = repeats(argv) ? TIERING_FLAGS : clientTransaction(argv) && !cacheWritePlanned ? SINGLE_TRANSACTION_FLAGS : undefined;
+      if (flags) {
+        loadTransactionBuiltins();
+        require('v8').setFlagsFromString(flags);
+        flagsSet = true;
       }
       return bundled;
     }
@@ -271,4 +353,4 @@ function loadCli(argv) {
   return require(MODULES_MAIN);
 }
 
-module.exports = { loadCli, runBundle, codeCache, userCodeCache, BUNDLE, CACHE, IMPORT, WRAPPER };
+module.exports = { loadCli, runBundle, codeCache, userCodeCache, BUNDLE, CACHE, USAGE, IMPORT, WRAPPER, TRANSACTION_BUILTINS };

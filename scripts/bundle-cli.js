@@ -2,7 +2,8 @@
 /**
  * The second half of `npm run build` (after tsc): bundles the command line, dist/src/cli/main.js
  * with everything it requires, into dist/cli/cmpflow.js, and makes a V8 code cache for it,
- * dist/cli/cmpflow.js.cache, which bin/cli-loader.js hands to V8 when it runs the bundle.
+ * dist/cli/cmpflow.js.cache, which bin/cli-loader.js hands to V8 when it runs the bundle. It also
+ * writes the -help text, dist/cli/usage.txt, which the loader prints for -help alone.
  *
  * The cache is made by running the bundle through one PBM-protected IR against the embedded CA
  * on loopback, so that it holds the functions a client run compiles, not only the top level. If
@@ -22,7 +23,7 @@ const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
-const { runBundle, BUNDLE, CACHE, IMPORT, WRAPPER } = require(path.join(ROOT, 'bin', 'cli-loader.js'));
+const { runBundle, BUNDLE, CACHE, USAGE, IMPORT, WRAPPER } = require(path.join(ROOT, 'bin', 'cli-loader.js'));
 
 const EXTERNAL = ['bullmq', 'ioredis', 'pkcs11js', 'axios'];
 const BUNDLE_DIR = '__cmpflowBundleDir';
@@ -137,7 +138,13 @@ async function makeCodeCache() {
 
 const message = (e) => (e instanceof Error ? e.message : String(e));
 
+/** The -help text as main() prints it, which the loader prints for -help alone without loading the command. */
+function writeUsage() {
+  fs.writeFileSync(USAGE, require(path.join(DIST, 'src', 'cli', 'usage.js')).usage());
+}
+
 bundle()
+  .then(writeUsage)
   .then(() =>
     makeCodeCache().catch((e) => {
       // The bundle runs without its cache too, only slower to start (test/package/bundled-cli.test.ts

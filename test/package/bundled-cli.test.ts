@@ -66,14 +66,15 @@ async function cmpflow(argv: string[], build: 'bundle' | 'modules', extraEnv: No
   }
 }
 
-/** Asks the staged loader, in a process of its own, which build it would run for `argv`. */
-async function buildChosenFor(argv: string[]): Promise<'bundle' | 'modules'> {
+/** Asks the staged loader, in a process of its own, which build it would run for `argv` (the help text: neither). */
+async function buildChosenFor(argv: string[]): Promise<'bundle' | 'modules' | 'help text'> {
   const script = `
     const loader = require(${JSON.stringify(stage('bin', 'cli-loader.js'))});
     const cli = loader.loadCli(${JSON.stringify(argv)});
-    process.stdout.write(cli === require(${JSON.stringify(stage('dist', 'src', 'cli', 'main.js'))}) ? 'modules' : 'bundle');`;
+    const modules = cli === require(${JSON.stringify(stage('dist', 'src', 'cli', 'main.js'))});
+    process.stdout.write(modules ? 'modules' : typeof cli.main === 'function' ? 'bundle' : 'help text');`;
   const { stdout } = await run(process.execPath, ['-e', script], { cwd: work });
-  return stdout as 'bundle' | 'modules';
+  return stdout as 'bundle' | 'modules' | 'help text';
 }
 
 const irArgs = (certOut: string) => [
@@ -180,17 +181,32 @@ withNpm('-version and -help print the same from the bundle (which finds the pack
   expect((await cmpflow(['-version', '-verbosity', '3'], 'bundle')).stdout).toMatch(/^cmpflow \d+\.\d+\.\d+ \(Node\.js v/);
 });
 
-withNpm('the loader takes the bundle for work, the modules for -help or -version alone, and never a bundle older than the modules', async () => {
-  expect(await buildChosenFor(['-cmd', 'ir'])).toBe('bundle');
-  expect(await buildChosenFor(['-help'])).toBe('modules');
-  expect(await buildChosenFor(['-version'])).toBe('modules');
-  expect(await buildChosenFor([])).toBe('modules');
-  // A tsc run after the bundle (dist/src newer): the bundle would be an older program.
-  const main = stage('dist', 'src', 'cli', 'main.js');
-  const later = new Date(statSync(stage('dist', 'cli', 'cmpflow.js')).mtimeMs + 60_000);
-  utimesSync(main, later, later);
-  expect(await buildChosenFor(['-cmd', 'ir'])).toBe('modules');
+withNpm('the help text the build wrote is what the modules print: -help, --help, and an empty command line (status 1)', async () => {
+  for (const argv of [['-help'], ['--help'], []]) {
+    const text = await cmpflow(argv, 'bundle');
+    expect(text).toEqual(await cmpflow(argv, 'modules'));
+    expect(text.code).toBe(argv.length === 0 ? 1 : 0);
+    expect(text.stdout).toMatch(/^Usage: cmpflow \[options\]\n/);
+  }
 });
+
+withNpm(
+  'the loader takes the bundle for work, the help text for -help alone, the modules for -version alone, and never a build older than the modules',
+  async () => {
+    expect(await buildChosenFor(['-cmd', 'ir'])).toBe('bundle');
+    expect(await buildChosenFor(['-help'])).toBe('help text');
+    expect(await buildChosenFor(['--help'])).toBe('help text');
+    expect(await buildChosenFor([])).toBe('help text');
+    expect(await buildChosenFor(['-version'])).toBe('modules');
+    expect(await buildChosenFor(['-h'])).toBe('modules');
+    // A tsc run after the bundle (dist/src newer): the bundle and the text would be an older program's.
+    const main = stage('dist', 'src', 'cli', 'main.js');
+    const later = new Date(statSync(stage('dist', 'cli', 'cmpflow.js')).mtimeMs + 60_000);
+    utimesSync(main, later, later);
+    expect(await buildChosenFor(['-cmd', 'ir'])).toBe('modules');
+    expect(await buildChosenFor(['-help'])).toBe('modules');
+  },
+);
 
 withNpm('the loader hands V8 the code cache only while it is not older than the bundle (V8 itself compares lengths only)', async () => {
   const cacheGiven = async () => {

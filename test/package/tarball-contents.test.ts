@@ -85,8 +85,9 @@ withNpm('ships every file the build requires by a relative path', () => {
   expect(missing).toEqual([]);
 });
 
-withNpm('ships the bundled command line, but not the code cache the build made for this Node.js', () => {
+withNpm('ships the bundled command line and its help text, but not the code cache the build made for this Node.js', () => {
   expect(files.has('dist/cli/cmpflow.js')).toBe(true);
+  expect(files.has('dist/cli/usage.txt')).toBe(true);
   expect([...files].filter((f) => f.endsWith('.cache'))).toEqual([]);
 });
 

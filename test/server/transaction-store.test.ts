@@ -86,3 +86,16 @@ it('a finished transactionID stays reserved (transactionIdInUse) until it is dro
   finished(s, 'f3');
   expect(refusalOf(() => finished(s, 'f1'))).toBeUndefined();
 });
+
+it('a sweep expires every transaction whose time is up, in one pass over the store, and keeps the rest', () => {
+  const expired: string[] = [];
+  const s = store(100, 100, (t) => expired.push(t.id));
+  for (let i = 0; i < 5; i++) active(s, `old${i}`, `mac:client${i}`);
+  finished(s, 'done');
+  clock += 5_000;
+  active(s, 'new', 'mac:late');
+  clock += 5_000;
+  s.sweep(true);
+  expect(expired).toEqual(['old0', 'old1', 'old2', 'old3', 'old4']);
+  expect(s.list().map((t) => t.id)).toEqual(['done', 'new']);
+});

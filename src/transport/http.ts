@@ -203,6 +203,15 @@ function requestTarget(resolved: ResolvedOptions): RequestTarget {
   return { host: proxy.host, port: proxy.port, path: `http://${authority}${server.path}`, hostHeader: authority };
 }
 
+/**
+ * The Host header as node:http writes it for `host` and `port` (IPv6 in brackets, the port unless
+ * it is the agent's default). Written here because node:http adds none to a flat header list.
+ */
+function hostHeaderOf(host: string, port: number, agent: http.Agent): string {
+  const name = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return port !== (agent as { defaultPort?: number }).defaultPort ? `${name}:${port}` : name;
+}
+
 function hasInChain(e: unknown, type: new (...args: never[]) => Error): boolean {
   for (let cur: unknown = e, depth = 0; typeof cur === 'object' && cur !== null && depth < 5; depth++) {
     if (cur instanceof type) return true;
@@ -234,6 +243,7 @@ export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
   const agent = createAgent(resolved, options.tls);
   const { server, proxy, maxResponseBytes } = resolved;
   const { hostHeader, ...target } = requestTarget(resolved);
+  const host = hostHeader ?? hostHeaderOf(target.host, target.port, agent);
   const request = server.useTls ? loadHttps().request : http.request;
   const where = `CMP server ${server.display}${proxy !== undefined ? ` via proxy ${proxy.display}` : ''}`;
 
@@ -311,15 +321,24 @@ export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
         timer = setTimeout(() => fail(new CmpError(ErrorCodes.ERR_TIMEOUT, `${where} did not answer within ${timeoutMs} ms`)), timeoutMs);
       }
 
-      const headers: http.OutgoingHttpHeaders = {
-        'Content-Type': MEDIA_TYPE,
-        'Content-Length': payload.length,
+      // A flat list, which node:http validates and writes in one pass: as an object, each header
+      // went through setHeader, a map of its own and lookups for Host and Expect, about 19,000
+      // instructions a header in a fresh process (the tenth session). The same bytes either way.
+      const headers = [
+        'Content-Type',
+        MEDIA_TYPE,
+        'Content-Length',
+        String(payload.length),
         // CMP messages are never cacheable; Pragma is for HTTP/1.0 caches on the way.
-        'Cache-Control': 'no-cache',
-        Pragma: 'no-cache',
-        Connection: keepAliveWanted ? 'keep-alive' : 'close',
-      };
-      if (hostHeader !== undefined) headers.Host = hostHeader;
+        'Cache-Control',
+        'no-cache',
+        'Pragma',
+        'no-cache',
+        'Connection',
+        keepAliveWanted ? 'keep-alive' : 'close',
+        'Host',
+        host,
+      ];
       try {
         // The spread last: spread first, V8 11 gives each request's options a map of its own (ninth session).
         req = request({ method: 'POST', agent, headers, ...target });

@@ -55,6 +55,24 @@ describe('an RFC 9811 exchange', () => {
     expect(Array.from(response)).toEqual(Array.from(RESPONSE));
   });
 
+  it('writes the request head node:http writes: its headers in order, Host last with the port', async () => {
+    const heads: string[] = [];
+    const server = await startTcpServer((socket) => {
+      socket.once('data', (data: Buffer) => {
+        heads.push(data.toString('latin1').split('\r\n\r\n')[0]!);
+        socket.end(Buffer.concat([Buffer.from('HTTP/1.0 200 OK\r\nContent-Type: application/pkixcmp\r\n\r\n'), Buffer.from(RESPONSE)]));
+      });
+    });
+    servers.push(server);
+    const transfer = transferTo(`${server.origin}/pkix/`);
+    await transfer(PKIMESSAGE, { bodyType: 'genm' });
+    await transfer(PKIMESSAGE, { bodyType: 'ir' });
+    const head = (connection: string) =>
+      'POST /pkix/ HTTP/1.1\r\nContent-Type: application/pkixcmp\r\nContent-Length: 8\r\nCache-Control: no-cache\r\n' +
+      `Pragma: no-cache\r\nConnection: ${connection}\r\nHost: 127.0.0.1:${server.port}`;
+    expect(heads).toEqual([head('close'), head('keep-alive')]);
+  });
+
   it('sends neither an Accept nor an Accept-Encoding header, as RFC 9811 negotiates neither', async () => {
     let headers: http.IncomingHttpHeaders = {};
     const server = await serve((req, res) => {

@@ -39,31 +39,25 @@ const LIGHT = new Set(['-help', '--help', '-h', '-version', '--version']);
 const HELP = new Set(['-help', '--help']);
 
 /**
- * V8's flags for a `-repeat` run. Tiering: four times V8's default budget of bytecode a function
- * runs before it is optimised. With the default, TurboFan spent 40 % of a `-repeat 300` GENM's
- * instructions compiling functions that had only just become hot; with this, a fifth of that, and
- * the command 18 % less CPU (docs/benchmarks.md, seventh session). The young generation: kept at
+ * V8's flags for a `-repeat` run and for a single client transaction. Tiering: four times V8's
+ * default budget of bytecode a function runs before it is optimised. With the default, TurboFan
+ * spent 40 % of a `-repeat 300` GENM's instructions compiling functions that had only just become
+ * hot; with this, a fifth of that, and the command 18 % less CPU (docs/benchmarks.md, seventh
+ * session); a single IR 1.8 % fewer instructions (tenth session). The young generation: kept at
  * the size it has when the run starts. Left to grow, V8 took it from 1 to 16 MB a semi-space
  * within a GENM `-repeat 300`, and the run faulted twice the pages in: kept, a transaction has
  * half the minor page faults (an IR 45 -> 21, a GENM 22 -> 8, about 29 us each in a VM) and
- * 7 % less CPU (ninth session).
- * Only for a run of several transactions, and only once the bundle is compiled: a changed flag
- * makes V8 refuse code caches made without it (the bundle's, and Node's own for its modules
- * loaded later, hence TRANSACTION_BUILTINS first).
+ * 7 % less CPU (ninth session); a single IR, whose semi-spaces grew from 1 to 4 MB, about 460 of
+ * its 6,250 faults fewer (tenth session).
+ * Only once the bundle is compiled: a changed flag makes V8 refuse code caches made without it
+ * (the bundle's, and Node's own for its modules loaded later, hence TRANSACTION_BUILTINS first).
+ * A single transaction is -cmd without -repeat or -port on the command line: not a server, which
+ * runs on and needs a young generation that grows with its load (ninth session, the embedded CA),
+ * and not a run that writes the per-user code cache (one made under a changed flag would be
+ * refused by the next run). A server whose port comes from a config file and that has -cmd on its
+ * command line as well would get them: 1 MB semi-spaces (more scavenges, no other effect).
  */
 const TIERING_FLAGS = '--interrupt-budget=270336 --semi-space-growth-factor=1';
-
-/**
- * V8's flag for a single client transaction (-cmd, no -repeat, no -port on the command line): the
- * young generation kept at its starting size too. Left to grow, V8 took its semi-spaces from 1 to
- * 4 MB within one IR, about 460 freshly touched pages of the run's 6,250 (docs/benchmarks.md,
- * tenth session). Not for a server (-port), which runs on and needs a young generation that grows
- * with its load (ninth session, the embedded CA), nor for a run that writes the per-user code
- * cache (one made under a changed flag would be refused by the next run). A server whose port
- * comes from a config file and that has -cmd on its command line as well would get the flag:
- * its young generation then stays at 1 MB a semi-space (more scavenges, no other effect).
- */
-const SINGLE_TRANSACTION_FLAGS = '--semi-space-growth-factor=1';
 let flagsSet = false;
 /** True once bundleIfCurrent has planned a per-user code cache for the end of the run. */
 let cacheWritePlanned = false;
@@ -338,10 +332,10 @@ function loadCli(argv) {
   if (!light && built) {
     const bundled = bundleIfCurrent();
     if (bundled) {
-      const flags = repeats(argv) ? TIERING_FLAGS : clientTransaction(argv) && !cacheWritePlanned ? SINGLE_TRANSACTION_FLAGS : undefined;
-      if (flags) {
+      const tune = repeats(argv) || (clientTransaction(argv) && !cacheWritePlanned);
+      if (tune) {
         loadTransactionBuiltins();
-        require('v8').setFlagsFromString(flags);
+        require('v8').setFlagsFromString(TIERING_FLAGS);
         flagsSet = true;
       }
       return bundled;

@@ -205,6 +205,7 @@ async function main(): Promise<void> {
     table('Main thread, by who asked (innermost bundle frame)', many.caller, one.caller, repeat - 2);
   } finally {
     await mock.stop();
+    await pki.cleanup();
     rmSync(work, { recursive: true, force: true });
   }
 }

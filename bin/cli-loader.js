@@ -56,8 +56,12 @@ const HELP = new Set(['-help', '--help']);
  * and not a run that writes the per-user code cache (one made under a changed flag would be
  * refused by the next run). A server whose port comes from a config file and that has -cmd on its
  * command line as well would get them: 1 MB semi-spaces (more scavenges, no other effect).
+ * Inlining: TurboFan inlines at most 460 bytes of bytecode into one function (V8's default 920).
+ * A short run optimises few functions and runs them briefly, so what it saves is compile work on
+ * V8's other threads: a `-repeat 300` IR 9.1 % fewer instructions in all, the compiler threads
+ * 29 to 39 % fewer, and 2 % less CPU in 11 of 16 alternating rounds at load 1 to 1.6 (tenth session).
  */
-const TIERING_FLAGS = '--interrupt-budget=270336 --semi-space-growth-factor=1';
+const TIERING_FLAGS = '--interrupt-budget=270336 --semi-space-growth-factor=1 --max-inlined-bytecode-size-cumulative=460';
 let flagsSet = false;
 /** True once bundleIfCurrent has planned a per-user code cache for the end of the run. */
 let cacheWritePlanned = false;

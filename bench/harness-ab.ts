@@ -24,6 +24,7 @@ import { PerformanceObserver, constants } from 'perf_hooks';
 import { getHeapSpaceStatistics } from 'v8';
 import type * as Client from '../src/client';
 import type { CmpClientOptions } from '../src/options';
+import { handshake } from './support/callgrind-sync';
 import { compiledChild, report } from './support/child';
 import { ROOT, requireDist } from './support/dist';
 import { threadCpuMs } from './support/thread-cpu';
@@ -92,14 +93,6 @@ async function child(job: ChildJob): Promise<void> {
     gcMs: gcMs / n,
     newSpaceMb,
   } satisfies HarnessSample);
-}
-
-/** The callgrind controller's handshake (CMPFLOW_CALLGRIND_SYNC): announce `mine`, wait for `theirs`. */
-async function handshake(mine: string, theirs: string): Promise<void> {
-  const dir = process.env.CMPFLOW_CALLGRIND_SYNC;
-  if (!dir) return;
-  writeFileSync(path.join(dir, `${mine}.${process.pid}`), '');
-  while (!existsSync(path.join(dir, `${theirs}.${process.pid}`))) await new Promise((r) => setTimeout(r, 100));
 }
 
 /** Switches callgrind's instrumentation on for the child's measured sessions alone. */

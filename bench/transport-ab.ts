@@ -17,8 +17,9 @@
  * so that a controller switches instrumentation on and off around the measured transactions alone
  * (`callgrind_control -i on|off PID`).
  */
-import { existsSync, readFileSync, writeFileSync } from 'fs';
+import { readFileSync } from 'fs';
 import * as path from 'path';
+import { handshake } from './support/callgrind-sync';
 import { measureProcess } from './support/measure';
 import { withPbmIrMock } from './support/pbm-ir-mock';
 import { median } from './support/stats';
@@ -82,14 +83,6 @@ async function main(): Promise<void> {
       );
     }
   });
-}
-
-/** The callgrind controller's handshake (CMPFLOW_CALLGRIND_SYNC): announce `mine`, wait for `theirs`. */
-async function handshake(mine: string, theirs: string): Promise<void> {
-  const dir = process.env.CMPFLOW_CALLGRIND_SYNC;
-  if (!dir) return;
-  writeFileSync(path.join(dir, `${mine}.${process.pid}`), '');
-  while (!existsSync(path.join(dir, `${theirs}.${process.pid}`))) await new Promise((r) => setTimeout(r, 200));
 }
 
 main().catch((e: unknown) => {

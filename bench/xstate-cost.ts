@@ -22,9 +22,7 @@
  * Measures dist/ (or CMPFLOW_BENCH_DIST), like the other benchmarks.
  */
 import 'reflect-metadata';
-import { existsSync, writeFileSync } from 'fs';
 import { loadavg } from 'os';
-import * as path from 'path';
 import type * as Xstate from 'xstate';
 import type * as Client from '../src/client';
 import type * as Setup from '../src/client/setup';
@@ -33,6 +31,7 @@ import type * as RoundTrip from '../machines/round-trip';
 import type * as Enrollment from '../machines/enrollment';
 import type * as MachineServices from '../machines/services';
 import type { BuildRequestInput, CertAcceptance, CheckedResponse, SessionServices, TransactionState } from '../machines/actors';
+import { handshake } from './support/callgrind-sync';
 import { DIST, requireDist } from './support/dist';
 import { withPbmIrMock } from './support/pbm-ir-mock';
 import { cannedServices, irWithoutXstate, newTransactionId } from './support/services-session';
@@ -212,14 +211,6 @@ async function main(): Promise<void> {
       process.stdout.write(`${name} - ${names[0]}: paired median ${fixed(paired, 3)} ms\n`);
     }
   });
-}
-
-/** The callgrind controller's handshake (CMPFLOW_CALLGRIND_SYNC): announce `mine`, wait for `theirs`. */
-async function handshake(mine: string, theirs: string): Promise<void> {
-  const dir = process.env.CMPFLOW_CALLGRIND_SYNC;
-  if (!dir) return;
-  writeFileSync(path.join(dir, `${mine}.${process.pid}`), '');
-  while (!existsSync(path.join(dir, `${theirs}.${process.pid}`))) await new Promise((r) => setTimeout(r, 200));
 }
 
 main().catch((e: unknown) => {

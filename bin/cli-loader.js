@@ -351,4 +351,4 @@ function loadCli(argv) {
   return require(MODULES_MAIN);
 }
 
-module.exports = { loadCli, runBundle, codeCache, userCodeCache, BUNDLE, CACHE, USAGE, IMPORT, WRAPPER, TRANSACTION_BUILTINS };
+module.exports = { loadCli, runBundle, codeCache, userCodeCache, BUNDLE, CACHE, USAGE, IMPORT, WRAPPER, TRANSACTION_BUILTINS, TIERING_FLAGS };

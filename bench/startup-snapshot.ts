@@ -36,7 +36,12 @@ import { fixed, median, table } from './support/stats';
 
 const run = promisify(execFile);
 
-const loader = require(path.join(ROOT, 'bin', 'cli-loader.js')) as { BUNDLE: string; CACHE: string; TRANSACTION_BUILTINS: string[]; TIERING_FLAGS: string };
+const loader = require(path.join(ROOT, 'bin', 'cli-loader.js')) as {
+  BUNDLE: string;
+  CACHE: string;
+  TRANSACTION_BUILTINS: string[];
+  TIERING_FLAGS: string;
+};
 
 type Variant = 'bundle' | 'bundle+cache' | 'bundle+IR';
 
@@ -134,9 +139,13 @@ async function main(): Promise<void> {
         if (round % 2) order.reverse();
         for (const i of order) cpu[i]!.push(await once(i));
       }
-      console.log(`Node.js ${process.version}, ${rounds} alternating rounds, 1-minute load ${fixed(Math.min(...loads), 2)} to ${fixed(Math.max(...loads), 2)}\n`);
+      console.log(
+        `Node.js ${process.version}, ${rounds} alternating rounds, 1-minute load ${fixed(Math.min(...loads), 2)} to ${fixed(Math.max(...loads), 2)}\n`,
+      );
       const out = [['process', 'CPU (median)', 'min..max']];
-      rows.forEach((row, i) => out.push([row.name, `${fixed(median(cpu[i]!))} ms`, `${fixed(Math.min(...cpu[i]!), 0)}..${fixed(Math.max(...cpu[i]!), 0)}`]));
+      rows.forEach((row, i) =>
+        out.push([row.name, `${fixed(median(cpu[i]!))} ms`, `${fixed(Math.min(...cpu[i]!), 0)}..${fixed(Math.max(...cpu[i]!), 0)}`]),
+      );
       console.log(table(out));
       const failed = snapshots['bundle+IR']!;
       console.log(`\nthe \`bundle+IR\` snapshot: ${failed.blob ? 'built (not timed)' : `not built: ${failed.failure}`}`);

@@ -30,10 +30,9 @@ import { irCommandArgs } from './support/ir-command';
 import { withPbmIrMock } from './support/pbm-ir-mock';
 import { fixed, median, table } from './support/stats';
 import { ROOT } from './support/dist';
+import { transactionBuiltinsSource } from './support/cli-loader';
 
 const run = promisify(execFile);
-
-const { TRANSACTION_BUILTINS } = require(path.join(ROOT, 'bin', 'cli-loader.js')) as { TRANSACTION_BUILTINS: string[] };
 
 interface Usage {
   cpuMs: number;
@@ -48,10 +47,8 @@ process.on('exit', () => {
   require('fs').writeFileSync(report, JSON.stringify({ cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, faults: u.minorPageFault }));
 });`;
 
-const loadBuiltins = `for (const name of ${JSON.stringify(TRANSACTION_BUILTINS)}) require(name);\nvoid require('crypto').webcrypto;\n`;
-
 /** POSTs each request on its own connection, in turn, reading each answer whole. */
-const exchange = (port: number, requests: string[]) => `${loadBuiltins}
+const exchange = (port: number, requests: string[]) => `${transactionBuiltinsSource}
 const http = require('http');
 const fs = require('fs');
 const agent = new http.Agent({ keepAlive: false });
@@ -87,7 +84,7 @@ async function main(): Promise<void> {
       await run(process.execPath, [path.join(builds[0]!, 'bin', 'cmpflow.js'), ...irArgs, '-reqout', requests.join(',')], { cwd: pki.dir });
       writeFileSync(path.join(dir, 'reporter.js'), REPORTER);
       writeFileSync(path.join(dir, 'empty.js'), '');
-      writeFileSync(path.join(dir, 'builtins.js'), loadBuiltins);
+      writeFileSync(path.join(dir, 'builtins.js'), transactionBuiltinsSource);
       writeFileSync(path.join(dir, 'exchange.js'), exchange(mock.port, requests));
       const rows: [string, string[]][] = [
         ['node, empty script', [path.join(dir, 'empty.js')]],

@@ -23,25 +23,18 @@
  */
 import { execFile } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
-import { loadavg } from 'os';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import { timeProcess } from './support/cpu-time';
-import { CLI, ROOT } from './support/dist';
+import { loader, transactionBuiltinsSource } from './support/cli-loader';
+import { CLI } from './support/dist';
 import { irCommandArgs } from './support/ir-command';
 import { withPbmIrMock } from './support/pbm-ir-mock';
 import { mockServerArgs } from './openssl-comparison';
 import { fixed, median, table } from './support/stats';
 
 const run = promisify(execFile);
-
-const loader = require(path.join(ROOT, 'bin', 'cli-loader.js')) as {
-  BUNDLE: string;
-  CACHE: string;
-  TRANSACTION_BUILTINS: string[];
-  TIERING_FLAGS: string;
-};
 
 type Variant = 'bundle' | 'bundle+cache' | 'bundle+IR';
 
@@ -69,8 +62,7 @@ const cli = { exports: {} };
 bundle(cli.exports, require, cli, ${file}, ${JSON.stringify(path.dirname(loader.BUNDLE))}, (s) => import(s));
 ${warm}
 require('v8').startupSnapshot.setDeserializeMainFunction(() => {
-  for (const name of ${JSON.stringify(loader.TRANSACTION_BUILTINS)}) require(name);
-  void require('crypto').webcrypto;
+${transactionBuiltinsSource}
   require('v8').setFlagsFromString(${JSON.stringify(loader.TIERING_FLAGS)});
   process.argv.splice(1, 0, ${JSON.stringify(CLI)});
   cli.exports.runAsProcess();
@@ -134,7 +126,7 @@ async function main(): Promise<void> {
       // One untimed pass: the file cache, the mock's first connection.
       for (let i = 0; i < rows.length; i++) await once(i);
       for (let round = 0; round < rounds; round++) {
-        loads.push(loadavg()[0]!);
+        loads.push(os.loadavg()[0]!);
         const order = rows.map((_, i) => i);
         if (round % 2) order.reverse();
         for (const i of order) cpu[i]!.push(await once(i));

@@ -117,6 +117,26 @@ export interface KemCiphertextOutput {
   receivedNonce: B64;
 }
 
+/**
+ * Input of `roundTrip`, the one actor of a round trip in the machines made with `actorPer:
+ * 'roundTrip'`: build and protect the request, exchange it, check the response, as the
+ * buildRequest, exchangeMessage and checkResponse actors do one after the other.
+ */
+export interface RoundTripInput {
+  build: BuildRequestInput;
+  /** Absolute epoch ms by which the whole transaction must end (total timeout), if any. */
+  deadline?: number;
+  /** When the request is a pollReq: the request whose delayed answer it polls for. */
+  pollingFor?: PolledRequestKind;
+}
+
+/** What the three steps of a round trip produced, for the machine to record as the three actors' outputs. */
+export interface RoundTripOutput {
+  request: BuiltRequest;
+  der: B64;
+  checked: CheckedResponse;
+}
+
 export interface CertAcceptance {
   accept: boolean;
   /** The error code the session fails with after the negative certConf (default ERR_CERT_REJECTED_BY_CLIENT). */
@@ -153,6 +173,7 @@ export const ActorNames = {
   waitUntil: 'waitUntil',
   acceptCertificate: 'acceptCertificate',
   obtainKemCiphertext: 'obtainKemCiphertext',
+  roundTrip: 'roundTrip',
 } as const;
 
 /** The services behind the actors, as plain async functions (they know nothing of XState). */

@@ -11,7 +11,8 @@
  * A session protected with KEM-based MAC starts with kemCiphertextExchange (kem-ciphertext.ts).
  *
  * Each of requesting, polling, confirming, confirmationPolling and aborting is one round trip:
- * building → sending → checking. `waiting` (for the certificate) and `confirmationWaiting` (for the
+ * building → sending → checking, or with `actorPer: 'roundTrip'` one state whose one actor runs
+ * the three (round-trip.ts). `waiting` (for the certificate) and `confirmationWaiting` (for the
  * pkiConf of a delayed certConf) are the quiet states (tag `persistable`): nothing is in flight
  * there and the next poll time is absolute, so a snapshot taken there resumes correctly in any
  * process (see delayed-delivery.ts).
@@ -28,11 +29,12 @@ import type {
   KemCiphertextOutput,
   PkiStatusView,
   PolledRequestKind,
+  RoundTripOutput,
 } from './actors';
 import { delayedDeliveryUpdates, pastDeadline, stillWaiting, waitingState, type DelayedDeliveryContext } from './delayed-delivery';
 import { toSerializedError } from './errors';
 import { afterKemCiphertext, kemCiphertextStates, kemProtected } from './kem-ciphertext';
-import { roundTripStates, roundTripUpdates } from './round-trip';
+import { roundTripState, roundTripStates, roundTripUpdates, type ActorPer } from './round-trip';
 import { placeholderActors } from './services';
 
 export interface EnrollmentInput {
@@ -112,6 +114,7 @@ const enrollment = setup({
     recordSent: assign(({ context }, request: BuiltRequest) => roundTripUpdates.sent({ context }, request)),
     recordReceived: assign((_, der: B64) => roundTripUpdates.received(_, der)),
     recordChecked: assign(({ context }, checked: CheckedResponse) => roundTripUpdates.checked({ context }, checked)),
+    recordRoundTrip: assign(({ context }, output: RoundTripOutput) => roundTripUpdates.completed({ context }, output)),
     forgetMessages: assign(() => delayedDeliveryUpdates.forgetMessages()),
     scheduleNextPoll: assign(({ context }) => delayedDeliveryUpdates.scheduleNextPoll({ context })),
     countPoll: assign(({ context }) => delayedDeliveryUpdates.countPoll({ context })),
@@ -148,116 +151,144 @@ const enrollment = setup({
 const failTo = (target: string) =>
   ({ target, actions: { type: 'recordError', params: ({ event }: { event: { error: unknown } }) => event.error } }) as const;
 
-/** One message exchange: build and protect, send, check; then `then` decides where to go. */
-const roundTrip = (
+type RoundTripArgs = [
   build: (args: { context: EnrollmentContext }) => BuildRequestInput,
   then: string,
-  onFailure = '#enrollment.failed',
+  onFailure?: string,
   pollingFor?: (args: { context: EnrollmentContext }) => PolledRequestKind,
-) => roundTripStates<EnrollmentContext>(build, then, onFailure, pollingFor);
+];
+type StateConfig = NonNullable<Parameters<typeof enrollment.createMachine>[0]['states']>[string];
 
-export const enrollmentMachine = enrollment.createMachine({
-  id: 'enrollment',
-  context: ({ input }) => ({
-    kind: input.kind,
-    transaction: {
-      transactionId: input.transactionId,
-      pvno: 2,
-      messagesSent: 0,
-      ...(input.requestedPublicKey !== undefined ? { requestedPublicKey: input.requestedPublicKey } : {}),
-    },
-    ...(input.deadline !== undefined ? { deadline: input.deadline } : {}),
-    implicitConfirm: input.implicitConfirm ?? false,
-    disableConfirm: input.disableConfirm ?? false,
-    ...(input.kemProtected ? { kemProtected: true } : {}),
-    polls: 0,
-  }),
-  initial: 'starting',
-  states: {
-    ...kemCiphertextStates('requesting', 'failed'),
-    requesting: roundTrip(({ context }) => ({ kind: context.kind, transaction: context.transaction }), '#enrollment.answered'),
-    answered: {
-      always: [
-        // Refused by our own checks with nothing to confirm: fail without a certConf (as OpenSSL).
-        { guard: and(['certificateRefused', 'confirmationWaived']), target: 'failed', actions: ['recordCertificate', 'recordRefusal'] },
-        { guard: 'confirmationWaived', target: 'confirmed', actions: 'recordCertificate' },
-        { guard: 'certificateIssued', target: 'accepting', actions: 'recordCertificate' },
-        { guard: 'stillWaiting', target: 'waiting', actions: 'scheduleNextPoll' },
-        { target: 'failed', actions: 'recordRejection' },
-      ],
-    },
-    waiting: {
-      ...waitingState('#enrollment.polling', '#enrollment.failed'),
-      on: { abortRequested: 'aborting' },
-    },
-    polling: roundTrip(
-      ({ context }) => ({ kind: 'pollReq', transaction: context.transaction }),
-      '#enrollment.answered',
-      '#enrollment.failed',
-      ({ context }) => context.kind,
-    ),
-    accepting: {
-      tags: 'busy',
-      invoke: {
-        id: 'acceptCertificate',
-        src: 'acceptCertificate',
-        input: ({ context }) => ({
-          ...(context.enrolled!.refusal ? { refusal: context.enrolled!.refusal } : {}),
-          certificate: context.enrolled!.certificate,
-          chain: context.enrolled!.chain,
-          caPubs: context.enrolled!.caPubs,
-          extraCerts: context.enrolled!.extraCerts,
-        }),
-        onDone: { target: 'confirming', actions: { type: 'recordAcceptance', params: ({ event }) => event.output } },
-        onError: failTo('failed'),
+/** One message exchange: build and protect, send, check; then `then` decides where to go. */
+const roundTripShapes = {
+  step: (build: RoundTripArgs[0], then: string, onFailure = '#enrollment.failed', pollingFor?: RoundTripArgs[3]) =>
+    roundTripStates<EnrollmentContext>(build, then, onFailure, pollingFor),
+  roundTrip: (build: RoundTripArgs[0], then: string, onFailure = '#enrollment.failed', pollingFor?: RoundTripArgs[3]) =>
+    roundTripState<EnrollmentContext>(build, then, onFailure, pollingFor),
+};
+
+/**
+ * The enrollment statechart with its round trips in the shape `actorPer` asks for: 'step' (the
+ * default, and `enrollmentMachine`) gives each of build, send and check a state and an actor;
+ * 'roundTrip' one actor per exchange, the same services in the same order, for less of XState's
+ * work per session. Both take the same input, give the same output and share their quiet states,
+ * so a snapshot of one resumes in the other.
+ */
+export function createEnrollmentMachine<A extends ActorPer = 'step'>(actorPer: A = 'step' as A): EnrollmentMachineOf<A> {
+  const machine = actorPer === 'roundTrip' ? defineEnrollment(roundTripShapes.roundTrip) : defineEnrollment(roundTripShapes.step);
+  return machine as unknown as EnrollmentMachineOf<A>;
+}
+
+/** The type of the enrollment machine of one shape: its state values name that shape's states. */
+export type EnrollmentMachineOf<A extends ActorPer> = ReturnType<typeof defineEnrollment<ReturnType<(typeof roundTripShapes)[A]>>>;
+
+function defineEnrollment<R extends StateConfig>(roundTrip: (...args: RoundTripArgs) => R) {
+  return enrollment.createMachine({
+    id: 'enrollment',
+    context: ({ input }) => ({
+      kind: input.kind,
+      transaction: {
+        transactionId: input.transactionId,
+        pvno: 2,
+        messagesSent: 0,
+        ...(input.requestedPublicKey !== undefined ? { requestedPublicKey: input.requestedPublicKey } : {}),
       },
+      ...(input.deadline !== undefined ? { deadline: input.deadline } : {}),
+      implicitConfirm: input.implicitConfirm ?? false,
+      disableConfirm: input.disableConfirm ?? false,
+      ...(input.kemProtected ? { kemProtected: true } : {}),
+      polls: 0,
+    }),
+    initial: 'starting',
+    states: {
+      ...kemCiphertextStates('requesting', 'failed'),
+      requesting: roundTrip(({ context }) => ({ kind: context.kind, transaction: context.transaction }), '#enrollment.answered'),
+      answered: {
+        always: [
+          // Refused by our own checks with nothing to confirm: fail without a certConf (as OpenSSL).
+          { guard: and(['certificateRefused', 'confirmationWaived']), target: 'failed', actions: ['recordCertificate', 'recordRefusal'] },
+          { guard: 'confirmationWaived', target: 'confirmed', actions: 'recordCertificate' },
+          { guard: 'certificateIssued', target: 'accepting', actions: 'recordCertificate' },
+          { guard: 'stillWaiting', target: 'waiting', actions: 'scheduleNextPoll' },
+          { target: 'failed', actions: 'recordRejection' },
+        ],
+      },
+      waiting: {
+        ...waitingState('#enrollment.polling', '#enrollment.failed'),
+        on: { abortRequested: 'aborting' },
+      },
+      polling: roundTrip(
+        ({ context }) => ({ kind: 'pollReq', transaction: context.transaction }),
+        '#enrollment.answered',
+        '#enrollment.failed',
+        ({ context }) => context.kind,
+      ),
+      accepting: {
+        tags: 'busy',
+        invoke: {
+          id: 'acceptCertificate',
+          src: 'acceptCertificate',
+          input: ({ context }) => ({
+            ...(context.enrolled!.refusal ? { refusal: context.enrolled!.refusal } : {}),
+            certificate: context.enrolled!.certificate,
+            chain: context.enrolled!.chain,
+            caPubs: context.enrolled!.caPubs,
+            extraCerts: context.enrolled!.extraCerts,
+          }),
+          onDone: { target: 'confirming', actions: { type: 'recordAcceptance', params: ({ event }) => event.output } },
+          onError: failTo('failed'),
+        },
+      },
+      confirming: roundTrip(
+        ({ context }) => ({
+          kind: 'certConf',
+          transaction: context.transaction,
+          certificate: context.enrolled!.certificate,
+          accept: context.acceptance!,
+        }),
+        '#enrollment.confirmationAnswered',
+        '#enrollment.confirmationUnanswered',
+      ),
+      confirmationAnswered: {
+        always: [
+          { guard: 'stillWaiting', target: 'confirmationWaiting', actions: 'scheduleNextPoll' },
+          { guard: 'certificateAccepted', target: 'confirmed' },
+          { target: 'failed', actions: 'recordClientRejection' },
+        ],
+      },
+      // The certConf's answer was delayed: the certificate stays in the context, so the session
+      // resumed from here still ends with it.
+      confirmationWaiting: waitingState('#enrollment.confirmationPolling', '#enrollment.confirmationUnanswered'),
+      confirmationPolling: roundTrip(
+        ({ context }) => ({ kind: 'pollReq', transaction: context.transaction }),
+        '#enrollment.confirmationAnswered',
+        '#enrollment.confirmationUnanswered',
+        () => 'certConf',
+      ),
+      // A certificate we refused stays refused, whatever the certConf exchange came to (as OpenSSL).
+      confirmationUnanswered: {
+        always: [{ guard: not('certificateAccepted'), target: 'failed', actions: 'recordClientRejection' }, { target: 'failed' }],
+      },
+      aborting: roundTrip(
+        ({ context }) => ({ kind: 'error', transaction: context.transaction, reason: 'aborted', text: 'polling aborted' }),
+        '#enrollment.aborted',
+        '#enrollment.aborted',
+      ),
+      confirmed: { type: 'final', entry: ['forgetMessages', { type: 'settle', params: 'confirmed' }] },
+      failed: { type: 'final', entry: ['forgetMessages', { type: 'settle', params: 'failed' }] },
+      aborted: { type: 'final', entry: ['forgetMessages', { type: 'settle', params: 'aborted' }] },
     },
-    confirming: roundTrip(
-      ({ context }) => ({
-        kind: 'certConf',
-        transaction: context.transaction,
-        certificate: context.enrolled!.certificate,
-        accept: context.acceptance!,
-      }),
-      '#enrollment.confirmationAnswered',
-      '#enrollment.confirmationUnanswered',
-    ),
-    confirmationAnswered: {
-      always: [
-        { guard: 'stillWaiting', target: 'confirmationWaiting', actions: 'scheduleNextPoll' },
-        { guard: 'certificateAccepted', target: 'confirmed' },
-        { target: 'failed', actions: 'recordClientRejection' },
-      ],
-    },
-    // The certConf's answer was delayed: the certificate stays in the context, so the session
-    // resumed from here still ends with it.
-    confirmationWaiting: waitingState('#enrollment.confirmationPolling', '#enrollment.confirmationUnanswered'),
-    confirmationPolling: roundTrip(
-      ({ context }) => ({ kind: 'pollReq', transaction: context.transaction }),
-      '#enrollment.confirmationAnswered',
-      '#enrollment.confirmationUnanswered',
-      () => 'certConf',
-    ),
-    // A certificate we refused stays refused, whatever the certConf exchange came to (as OpenSSL).
-    confirmationUnanswered: {
-      always: [{ guard: not('certificateAccepted'), target: 'failed', actions: 'recordClientRejection' }, { target: 'failed' }],
-    },
-    aborting: roundTrip(
-      ({ context }) => ({ kind: 'error', transaction: context.transaction, reason: 'aborted', text: 'polling aborted' }),
-      '#enrollment.aborted',
-      '#enrollment.aborted',
-    ),
-    confirmed: { type: 'final', entry: ['forgetMessages', { type: 'settle', params: 'confirmed' }] },
-    failed: { type: 'final', entry: ['forgetMessages', { type: 'settle', params: 'failed' }] },
-    aborted: { type: 'final', entry: ['forgetMessages', { type: 'settle', params: 'aborted' }] },
-  },
-  output: ({ context }) => ({
-    outcome: context.outcome ?? 'failed',
-    transactionId: context.transaction.transactionId,
-    polls: context.polls,
-    ...(context.enrolled ? { certificate: context.enrolled } : {}),
-    ...(context.error ? { error: context.error } : {}),
-  }),
-});
+    output: ({ context }) => ({
+      outcome: context.outcome ?? 'failed',
+      transactionId: context.transaction.transactionId,
+      polls: context.polls,
+      ...(context.enrolled ? { certificate: context.enrolled } : {}),
+      ...(context.error ? { error: context.error } : {}),
+    }),
+  });
+}
+
+/** The enrollment machine with an actor per step, as applications and the inspector see it. */
+export const enrollmentMachine = createEnrollmentMachine();
 
 export type EnrollmentMachine = typeof enrollmentMachine;

@@ -1,4 +1,10 @@
 /** The general message session: genm → genp. See single-exchange.ts for the statechart. */
+import type { ActorPer } from './round-trip';
 import { createSingleExchangeMachine } from './single-exchange';
 
-export const generalMachine = createSingleExchangeMachine('general', 'genm', 'generalResponse');
+/** The general message machine with its round trips in the shape `actorPer` asks for (see createEnrollmentMachine). */
+export function createGeneralMachine<A extends ActorPer = 'step'>(actorPer: A = 'step' as A) {
+  return createSingleExchangeMachine('general', 'genm', 'generalResponse', actorPer);
+}
+
+export const generalMachine = createGeneralMachine();

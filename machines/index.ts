@@ -1,8 +1,9 @@
 export * from './actors';
-export { enrollmentMachine } from './enrollment';
-export type { EnrollmentInput, EnrollmentOutput, EnrollmentContext, EnrolledCertificate, EnrollmentMachine } from './enrollment';
-export { revocationMachine } from './revocation';
-export { generalMachine } from './general';
-export type { SingleExchangeOutput } from './single-exchange';
+export { createEnrollmentMachine, enrollmentMachine } from './enrollment';
+export type { EnrollmentInput, EnrollmentOutput, EnrollmentContext, EnrolledCertificate, EnrollmentMachine, EnrollmentMachineOf } from './enrollment';
+export { createRevocationMachine, revocationMachine } from './revocation';
+export { createGeneralMachine, generalMachine } from './general';
+export type { SingleExchangeOutput, SingleExchangeMachineOf } from './single-exchange';
+export type { ActorPer } from './round-trip';
 export { actorsFrom, bindServices, placeholderActors, systemActors, waitUntilClock } from './services';
 export { MACHINE_VERSION } from './version';

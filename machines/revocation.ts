@@ -1,4 +1,10 @@
 /** The revocation session: rr → rp. See single-exchange.ts for the statechart. */
+import type { ActorPer } from './round-trip';
 import { createSingleExchangeMachine } from './single-exchange';
 
-export const revocationMachine = createSingleExchangeMachine('revocation', 'rr', 'revocation');
+/** The revocation machine with its round trips in the shape `actorPer` asks for (see createEnrollmentMachine). */
+export function createRevocationMachine<A extends ActorPer = 'step'>(actorPer: A = 'step' as A) {
+  return createSingleExchangeMachine('revocation', 'rr', 'revocation', actorPer);
+}
+
+export const revocationMachine = createRevocationMachine();

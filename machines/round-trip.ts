@@ -1,8 +1,26 @@
 /**
  * The three steps every CMP message exchange takes: build and protect the request, exchange it over
- * the transport, check the response. Each session machine composes its protocol out of these.
+ * the transport, check the response. Each session machine composes its protocol out of these, in
+ * one of two shapes (`ActorPer`): a state and an actor for each step, which the inspector shows and
+ * an application replaces one by one; or one actor for the whole round trip, which runs the same
+ * three services in the same order for about half of XState's work per exchange
+ * (docs/benchmarks.md, thirteenth session). Both shapes have the same quiet states and context, so a
+ * snapshot taken by one resumes in the other.
  */
-import type { B64, BuiltRequest, CheckedResponse, PolledRequestKind, TransactionState } from './actors';
+import type {
+  B64,
+  BuiltRequest,
+  CheckedResponse,
+  CheckResponseInput,
+  ExchangeInput,
+  PolledRequestKind,
+  RoundTripInput,
+  RoundTripOutput,
+  TransactionState,
+} from './actors';
+
+/** How finely a machine invokes its work: an actor per step of a round trip, or one per round trip. */
+export type ActorPer = 'step' | 'roundTrip';
 
 /** The part of a session's context that the round-trip steps read and write. */
 export interface RoundTripContext {
@@ -49,19 +67,53 @@ export const roundTripUpdates = {
     checked,
     transaction: afterReceiving(context.transaction, checked),
   }),
+  /** The three updates above in their order, for the one actor of a round trip. */
+  completed: ({ context }: { context: RoundTripContext }, { request, der, checked }: RoundTripOutput) => ({
+    request,
+    responseDer: der,
+    checked,
+    transaction: afterReceiving(afterSending(context.transaction, request), checked),
+  }),
 };
 
-export const sendInput = ({ context }: { context: RoundTripContext }) => ({
-  der: context.request!.der,
-  bodyType: context.request!.bodyType,
-  ...(context.deadline !== undefined ? { deadline: context.deadline } : {}),
-});
+/** What the exchange step is given: the built request's bytes, and the transaction's deadline. */
+export function exchangeInputOf(request: BuiltRequest, deadline: number | undefined): ExchangeInput {
+  return { der: request.der, bodyType: request.bodyType, ...(deadline !== undefined ? { deadline } : {}) };
+}
 
-export const checkInput = ({ context }: { context: RoundTripContext }) => ({
-  der: context.responseDer!,
-  requestType: context.request!.bodyType,
-  transaction: context.transaction,
-});
+/** What the check step is given: the response's bytes and the transaction as it was when the request left. */
+export function checkInputOf(
+  request: BuiltRequest,
+  der: B64,
+  transaction: TransactionState,
+  pollingFor: PolledRequestKind | undefined,
+): CheckResponseInput {
+  return { der, requestType: request.bodyType, transaction, ...(pollingFor !== undefined ? { pollingFor } : {}) };
+}
+
+export const sendInput = ({ context }: { context: RoundTripContext }) => exchangeInputOf(context.request!, context.deadline);
+
+export const checkInput = ({ context }: { context: RoundTripContext }) =>
+  checkInputOf(context.request!, context.responseDer!, context.transaction, undefined);
+
+/**
+ * The three steps run by one actor: the same services, in the same order, with the same inputs as
+ * the states of roundTripStates give them (so the check sees the transaction after sending).
+ */
+export async function runRoundTrip(
+  steps: {
+    buildRequest(input: RoundTripInput['build']): Promise<BuiltRequest>;
+    exchangeMessage(input: ExchangeInput, signal?: AbortSignal): Promise<{ der: B64 }>;
+    checkResponse(input: CheckResponseInput): Promise<CheckedResponse>;
+  },
+  input: RoundTripInput,
+  signal?: AbortSignal,
+): Promise<RoundTripOutput> {
+  const request = await steps.buildRequest(input.build);
+  const { der } = await steps.exchangeMessage(exchangeInputOf(request, input.deadline), signal);
+  const checked = await steps.checkResponse(checkInputOf(request, der, afterSending(input.build.transaction, request), input.pollingFor));
+  return { request, der, checked };
+}
 
 type BuildInputOf<TContext> = (args: { context: TContext }) => import('./actors').BuildRequestInput;
 
@@ -118,6 +170,36 @@ export function roundTripStates<TContext extends RoundTripContext>(
           onError: fail,
         },
       },
+    },
+  };
+}
+
+/**
+ * A round trip as one state and one actor (`roundTrip`), then `then`; any failure goes to
+ * `onFailure`. The same arguments as roundTripStates; the machine's setup() must name the actions
+ * recordRoundTrip and recordError.
+ */
+export function roundTripState<TContext extends RoundTripContext>(
+  build: BuildInputOf<TContext>,
+  then: string,
+  onFailure: string,
+  pollingFor?: (args: { context: TContext }) => PolledRequestKind,
+) {
+  return {
+    tags: 'busy' as const,
+    invoke: {
+      id: 'roundTrip',
+      src: 'roundTrip' as const,
+      input: (args: { context: TContext }): RoundTripInput => ({
+        build: build(args),
+        ...(args.context.deadline !== undefined ? { deadline: args.context.deadline } : {}),
+        ...(pollingFor ? { pollingFor: pollingFor(args) } : {}),
+      }),
+      onDone: {
+        target: then,
+        actions: { type: 'recordRoundTrip' as const, params: ({ event }: { event: { output: RoundTripOutput } }) => event.output },
+      },
+      onError: { target: onFailure, actions: { type: 'recordError' as const, params: ({ event }: { event: { error: unknown } }) => event.error } },
     },
   };
 }

@@ -16,10 +16,13 @@ import type {
   ExchangeOutput,
   KemCiphertextInput,
   KemCiphertextOutput,
+  RoundTripInput,
+  RoundTripOutput,
   SessionServices,
   WaitInput,
   WaitOutput,
 } from './actors';
+import { runRoundTrip } from './round-trip';
 
 function missing(name: string): never {
   throw new CmpError('ERR_INTERNAL', `the session's ${name} actor was not provided (see withServices)`);
@@ -32,6 +35,7 @@ export const placeholderActors = {
   waitUntil: fromPromise<WaitOutput, WaitInput>(async () => missing('waitUntil')),
   acceptCertificate: fromPromise<CertAcceptance, AcceptCertificateInput>(async () => missing('acceptCertificate')),
   obtainKemCiphertext: fromPromise<KemCiphertextOutput, KemCiphertextInput>(async () => missing('obtainKemCiphertext')),
+  roundTrip: fromPromise<RoundTripOutput, RoundTripInput>(async () => missing('roundTrip')),
 };
 
 function kemCiphertextOf(services: SessionServices, input: KemCiphertextInput, signal: AbortSignal): Promise<KemCiphertextOutput> {
@@ -47,6 +51,7 @@ export function actorsFrom(services: SessionServices): typeof placeholderActors 
     waitUntil: fromPromise(({ input, signal }) => services.waitUntil(input, signal)),
     acceptCertificate: fromPromise(({ input }) => services.acceptCertificate(input)),
     obtainKemCiphertext: fromPromise(({ input, signal }) => kemCiphertextOf(services, input, signal)),
+    roundTrip: fromPromise(({ input, signal }) => runRoundTrip(services, input, signal)),
   };
 }
 
@@ -73,6 +78,7 @@ export const systemActors: typeof placeholderActors = {
   waitUntil: fromPromise(({ input, signal, system }) => servicesOf(system).waitUntil(input, signal)),
   acceptCertificate: fromPromise(({ input, system }) => servicesOf(system).acceptCertificate(input)),
   obtainKemCiphertext: fromPromise(({ input, signal, system }) => kemCiphertextOf(servicesOf(system), input, signal)),
+  roundTrip: fromPromise(({ input, signal, system }) => runRoundTrip(servicesOf(system), input, signal)),
 };
 
 /** Binds a session's services to its root actor (before it starts) running a machine provided with systemActors. */

@@ -9,18 +9,19 @@
  *
  * A session protected with KEM-based MAC starts with kemCiphertextExchange (kem-ciphertext.ts).
  *
- * requesting and polling are one round trip each: building → sending → checking. `waiting` is the
+ * requesting and polling are one round trip each: building → sending → checking, or with
+ * `actorPer: 'roundTrip'` one state whose one actor runs the three (round-trip.ts). `waiting` is the
  * only quiet state (tag `persistable`), as in the enrollment machine. What the answer means (e.g.
  * rr's revocationWarning is a success with a warning) is decided by the checkResponse service; the
  * machine only tells success from failure.
  */
 import { assign, setup } from 'xstate';
 import type { SerializedCmpError } from '../src/errors';
-import type { B64, BuiltRequest, CheckedResponse, KemCiphertextOutput } from './actors';
+import type { B64, BuildRequestInput, BuiltRequest, CheckedResponse, KemCiphertextOutput, PolledRequestKind, RoundTripOutput } from './actors';
 import { delayedDeliveryUpdates, pastDeadline, stillWaiting, waitingState, type DelayedDeliveryContext } from './delayed-delivery';
 import { toSerializedError } from './errors';
 import { afterKemCiphertext, kemCiphertextStates, kemProtected, type KemCiphertextContext } from './kem-ciphertext';
-import { roundTripStates, roundTripUpdates } from './round-trip';
+import { roundTripState, roundTripStates, roundTripUpdates, type ActorPer } from './round-trip';
 import { placeholderActors } from './services';
 
 export interface SingleExchangeInput {
@@ -46,7 +47,44 @@ export interface SingleExchangeOutput {
 
 export type SingleExchangeKind = 'rr' | 'genm';
 
-export function createSingleExchangeMachine(id: string, kind: SingleExchangeKind, answer: CheckedResponse['kind']) {
+type RoundTripArgs = [
+  build: (args: { context: SingleExchangeContext }) => BuildRequestInput,
+  then: string,
+  onFailure: string,
+  pollingFor?: (args: { context: SingleExchangeContext }) => PolledRequestKind,
+];
+
+const roundTripShapes = {
+  step: (...args: RoundTripArgs) => roundTripStates<SingleExchangeContext>(...args),
+  roundTrip: (...args: RoundTripArgs) => roundTripState<SingleExchangeContext>(...args),
+};
+
+/** The type of a single-exchange machine of one shape: its state values name that shape's states. */
+export type SingleExchangeMachineOf<A extends ActorPer> = ReturnType<typeof defineSingleExchange<ReturnType<(typeof roundTripShapes)[A]>>>;
+
+/**
+ * The machine of one single-exchange session, its round trips in the shape `actorPer` asks for (see
+ * createEnrollmentMachine): 'step' by default, 'roundTrip' for one actor per exchange.
+ */
+export function createSingleExchangeMachine<A extends ActorPer = 'step'>(
+  id: string,
+  kind: SingleExchangeKind,
+  answer: CheckedResponse['kind'],
+  actorPer: A = 'step' as A,
+): SingleExchangeMachineOf<A> {
+  const machine =
+    actorPer === 'roundTrip'
+      ? defineSingleExchange(id, kind, answer, roundTripShapes.roundTrip)
+      : defineSingleExchange(id, kind, answer, roundTripShapes.step);
+  return machine as unknown as SingleExchangeMachineOf<A>;
+}
+
+function defineSingleExchange<R extends object>(
+  id: string,
+  kind: SingleExchangeKind,
+  answer: CheckedResponse['kind'],
+  roundTrip: (...args: RoundTripArgs) => R,
+) {
   return setup({
     types: {
       context: {} as SingleExchangeContext,
@@ -66,6 +104,7 @@ export function createSingleExchangeMachine(id: string, kind: SingleExchangeKind
       recordSent: assign(({ context }, request: BuiltRequest) => roundTripUpdates.sent({ context }, request)),
       recordReceived: assign((_, der: B64) => roundTripUpdates.received(_, der)),
       recordChecked: assign(({ context }, checked: CheckedResponse) => roundTripUpdates.checked({ context }, checked)),
+      recordRoundTrip: assign(({ context }, output: RoundTripOutput) => roundTripUpdates.completed({ context }, output)),
       forgetMessages: assign(() => delayedDeliveryUpdates.forgetMessages()),
       scheduleNextPoll: assign(({ context }) => delayedDeliveryUpdates.scheduleNextPoll({ context })),
       countPoll: assign(({ context }) => delayedDeliveryUpdates.countPoll({ context })),
@@ -91,11 +130,7 @@ export function createSingleExchangeMachine(id: string, kind: SingleExchangeKind
     initial: 'starting',
     states: {
       ...kemCiphertextStates('requesting', 'failed'),
-      requesting: roundTripStates<SingleExchangeContext>(
-        ({ context }) => ({ kind, transaction: context.transaction }),
-        `#${id}.answered`,
-        `#${id}.failed`,
-      ),
+      requesting: roundTrip(({ context }) => ({ kind, transaction: context.transaction }), `#${id}.answered`, `#${id}.failed`),
       answered: {
         always: [
           { guard: 'answered', target: 'done' },
@@ -104,7 +139,7 @@ export function createSingleExchangeMachine(id: string, kind: SingleExchangeKind
         ],
       },
       waiting: waitingState(`#${id}.polling`, `#${id}.failed`),
-      polling: roundTripStates<SingleExchangeContext>(
+      polling: roundTrip(
         ({ context }) => ({ kind: 'pollReq', transaction: context.transaction }),
         `#${id}.answered`,
         `#${id}.failed`,

@@ -9,10 +9,8 @@ import { CertReqMsg, type CertReqTemplateContent } from '../asn1';
 import { getCaCerts, getCertReqTemplate, getCrlUpdate, getRootCaUpdate, type RootCaUpdate } from './general-requests';
 import { createActor, toPromise, type AnyActorLogic, type InspectionEvent } from 'xstate';
 import type { CertRequestKind, CheckedResponse } from '../../machines/actors';
-import { enrollmentMachine, type EnrolledCertificate, type EnrollmentInput, type EnrollmentOutput } from '../../machines/enrollment';
-import { generalMachine } from '../../machines/general';
-import { revocationMachine } from '../../machines/revocation';
-import { bindServices, systemActors } from '../../machines/services';
+import type { EnrolledCertificate, EnrollmentInput, EnrollmentMachine, EnrollmentOutput } from '../../machines/enrollment';
+import { bindServices } from '../../machines/services';
 import type { SingleExchangeOutput } from '../../machines/single-exchange';
 import { getCryptoProvider, type PrivateKeyHandle } from '../crypto';
 import { isMlKemPkcs8, mlKemPrivateKeyFromPkcs8, type MlKemPrivateKey } from '../crypto/ml-kem';
@@ -24,6 +22,7 @@ import { persistSession, parsePersistedSession, resumeOptions, sessionTransactio
 import { sanitizingInspector } from '../session/inspect';
 import { assertSecretFitsResponse } from '../session/secret-check';
 import { createSessionServices, type OpenSessionServices, type SessionOptions } from './services';
+import { enrollmentMachineFor, exchangeMachineFor, type ExchangeMachine, type ExchangeName } from './session-machines';
 import { guardedStepObserver, withSessionSteps } from './session-steps';
 import { setupClient, type ClientSetup, type SessionTransfer } from './setup';
 import { buildRequestTemplate, requestedPublicKey } from './template';
@@ -149,22 +148,7 @@ function generalResult(out: SingleExchangeOutput): GeneralResult {
   };
 }
 
-/** The sessions of one exchange (rr → rp, genm → genp), which wait only when the answer is delayed. */
-type ExchangeName = 'revocation' | 'general';
-const exchangeMachines = { revocation: revocationMachine, general: generalMachine } as const;
-type ExchangeActor = ReturnType<typeof createActor<typeof revocationMachine>>;
-
-const provided = new WeakMap<AnyActorLogic, AnyActorLogic>();
-
-/** The machine with the actors that find each session's services (bindServices), made once per machine. */
-function withSystemActors<T extends AnyActorLogic>(machine: T): T {
-  let logic = provided.get(machine);
-  if (!logic) {
-    logic = (machine as unknown as { provide(i: object): T }).provide({ actors: systemActors });
-    provided.set(machine, logic);
-  }
-  return logic as T;
-}
+type ExchangeActor = ReturnType<typeof createActor<ExchangeMachine>>;
 
 export class CmpClient {
   readonly #options: CmpClientOptions;
@@ -207,6 +191,15 @@ export class CmpClient {
     if (!observer) return {};
     this.#inspector ??= sanitizingInspector(observer);
     return { inspect: this.#inspector };
+  }
+
+  /** One actor per round trip, unless the application inspects the sessions (session-machines.ts). */
+  #enrollmentMachine(): EnrollmentMachine {
+    return enrollmentMachineFor(this.#options.inspect ? 'step' : 'roundTrip');
+  }
+
+  #exchangeMachine(name: ExchangeName): ExchangeMachine {
+    return exchangeMachineFor(name, this.#options.inspect ? 'step' : 'roundTrip');
   }
 
   /** `waiting` with the response that left the session waiting, as received, for the secret check on resume. */
@@ -267,7 +260,7 @@ export class CmpClient {
 
   /** Starts a session; its connections end with it (done, failed, or stopped while waiting). */
   #run<T extends AnyActorLogic>(machine: T, services: OpenSessionServices, options: object): ReturnType<typeof createActor<T>> {
-    const actor = createActor(withSystemActors(machine), { ...options, ...this.#inspect() } as never) as ReturnType<typeof createActor<T>>;
+    const actor = createActor(machine, { ...options, ...this.#inspect() } as never) as ReturnType<typeof createActor<T>>;
     const check = services.checkResponse;
     this.#validatedSrvCert = undefined;
     const bound: OpenSessionServices = {
@@ -300,7 +293,7 @@ export class CmpClient {
   async certReq(kind: CertRequestKind, certReqMsg?: Uint8Array): Promise<EnrollmentResult> {
     const { setup, spec, input } = await this.#newEnrollment(kind, certReqMsg);
     const services = createSessionServices(setup, spec);
-    const actor = this.#run(enrollmentMachine, services, { input });
+    const actor = this.#run(this.#enrollmentMachine(), services, { input });
     return withGeneratedKey(enrollmentResult(await toPromise(actor)), services.generatedKey());
   }
 
@@ -334,7 +327,7 @@ export class CmpClient {
     const connection = setup.openTransfer();
     return this.#step(
       connection,
-      () => this.#run(enrollmentMachine, createSessionServices(setup, { ...spec, immediateWaits: 0 }, connection), { input }),
+      () => this.#run(this.#enrollmentMachine(), createSessionServices(setup, { ...spec, immediateWaits: 0 }, connection), { input }),
       spec,
       setup.now,
     );
@@ -358,7 +351,7 @@ export class CmpClient {
     const connection = this.#takeConnection(session) ?? setup.openTransfer();
     return this.#step(
       connection,
-      () => this.#run(enrollmentMachine, createSessionServices(setup, { ...spec, immediateWaits: 1 }, connection), resumeOptions(session)),
+      () => this.#run(this.#enrollmentMachine(), createSessionServices(setup, { ...spec, immediateWaits: 1 }, connection), resumeOptions(session)),
       spec,
       setup.now,
     );
@@ -377,7 +370,7 @@ export class CmpClient {
   /** One stepping call over `connection`: kept while the transaction waits, ended with it otherwise. */
   async #step(
     connection: SessionTransfer,
-    start: () => ReturnType<typeof createActor<typeof enrollmentMachine>>,
+    start: () => ReturnType<typeof createActor<EnrollmentMachine>>,
     spec: SessionOptions,
     now: () => number,
   ): Promise<TryCertReqResult> {
@@ -392,7 +385,7 @@ export class CmpClient {
   }
 
   async #untilWaitingOrDone(
-    actor: ReturnType<typeof createActor<typeof enrollmentMachine>>,
+    actor: ReturnType<typeof createActor<EnrollmentMachine>>,
     spec: SessionOptions,
     now: () => number,
     connection: SessionTransfer,
@@ -431,7 +424,7 @@ export class CmpClient {
     const setup = await this.#ready();
     await this.#assertSameSecret(target, setup);
     const connection = this.#takeConnection(target) ?? setup.openTransfer();
-    const actor = this.#run(enrollmentMachine, createSessionServices(setup, spec, connection), resumeOptions(target));
+    const actor = this.#run(this.#enrollmentMachine(), createSessionServices(setup, spec, connection), resumeOptions(target));
     actor.send({ type: 'abortRequested' });
     const out = await toPromise(actor).finally(() => connection.close());
     if (out.outcome !== 'aborted') throw new CmpError('ERR_SESSION_STATE', `the session ended ${out.outcome} instead of aborted`);
@@ -447,7 +440,7 @@ export class CmpClient {
     const setup = await this.#ready();
     await this.#assertSameSecret(parsed, setup);
     const services = createSessionServices(setup, specOf(parsed));
-    const actor = this.#run(enrollmentMachine, services, resumeOptions(parsed));
+    const actor = this.#run(this.#enrollmentMachine(), services, resumeOptions(parsed));
     return withGeneratedKey(enrollmentResult(await toPromise(actor)), services.generatedKey());
   }
 
@@ -517,14 +510,14 @@ export class CmpClient {
 
   async #exchange(name: ExchangeName, spec: SessionOptions): Promise<SingleExchangeOutput> {
     const setup = await this.#ready();
-    return toPromise(this.#run(exchangeMachines[name], createSessionServices(setup, spec), { input: this.#exchangeInput(setup) }));
+    return toPromise(this.#run(this.#exchangeMachine(name), createSessionServices(setup, spec), { input: this.#exchangeInput(setup) }));
   }
 
   async #resumeExchange(name: ExchangeName, session: PersistedSession | string): Promise<SingleExchangeOutput> {
     const parsed = parsePersistedSession(session, name);
     const setup = await this.#ready();
     await this.#assertSameSecret(parsed, setup);
-    return toPromise(this.#run(exchangeMachines[name], createSessionServices(setup, {}), resumeOptions(parsed)));
+    return toPromise(this.#run(this.#exchangeMachine(name), createSessionServices(setup, {}), resumeOptions(parsed)));
   }
 
   async #tryExchange<T>(name: ExchangeName, spec: SessionOptions, result: (out: SingleExchangeOutput) => T): Promise<TryExchangeResult<T>> {
@@ -537,7 +530,7 @@ export class CmpClient {
     const setup = await this.#ready();
     const connection = setup.openTransfer();
     const start = () =>
-      this.#run(exchangeMachines[name], createSessionServices(setup, { ...spec, immediateWaits: 0 }, connection), {
+      this.#run(this.#exchangeMachine(name), createSessionServices(setup, { ...spec, immediateWaits: 0 }, connection), {
         input: this.#exchangeInput(setup),
       });
     return this.#exchangeStep(name, connection, start, setup.now, result);
@@ -556,7 +549,8 @@ export class CmpClient {
     if (pending && sessionTransactionId(pending.session) === sessionTransactionId(session)) connection = pending.connection;
     else pending?.connection.close();
     connection ??= setup.openTransfer();
-    const start = () => this.#run(exchangeMachines[name], createSessionServices(setup, { immediateWaits: 1 }, connection), resumeOptions(session));
+    const start = () =>
+      this.#run(this.#exchangeMachine(name), createSessionServices(setup, { immediateWaits: 1 }, connection), resumeOptions(session));
     return this.#exchangeStep(name, connection, start, setup.now, result);
   }
 

@@ -9,6 +9,9 @@ export {
   enrollmentMachine,
   revocationMachine,
   generalMachine,
+  createEnrollmentMachine,
+  createRevocationMachine,
+  createGeneralMachine,
   actorsFrom,
   systemActors,
   bindServices,
@@ -37,7 +40,12 @@ export type {
   EnrollmentContext,
   EnrolledCertificate,
   EnrollmentMachine,
+  EnrollmentMachineOf,
   SingleExchangeOutput,
+  SingleExchangeMachineOf,
+  ActorPer,
+  RoundTripInput,
+  RoundTripOutput,
 } from '../../machines';
 export { createSessionServices } from '../client/services';
 export { setupClient } from '../client/setup';

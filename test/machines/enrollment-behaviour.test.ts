@@ -1,21 +1,28 @@
 /**
  * What the enrollment machine promises beyond its graph: nonces chain from response to request,
  * waits are absolute and capped by the total deadline, and a snapshot taken while waiting is plain
- * JSON that resumes in a fresh actor and finishes the transaction.
+ * JSON that resumes in a fresh actor and finishes the transaction. Both shapes keep every promise:
+ * an actor per step (enrollmentMachine) and one actor per round trip.
  */
 import { createActor, toPromise } from 'xstate';
-import { enrollmentMachine } from '../../machines/enrollment';
+import { createEnrollmentMachine, enrollmentMachine as stepMachine } from '../../machines/enrollment';
 import { actorsFrom } from '../../machines/services';
 import type { BuildRequestInput } from '../../machines/actors';
 import { fail, ok, responses, scriptedServices } from './fake-services';
 
-const run = async (services: ReturnType<typeof scriptedServices>['services'], input: Parameters<typeof createActor<typeof enrollmentMachine>>[1]) => {
-  const actor = createActor(enrollmentMachine.provide({ actors: actorsFrom(services) }), input);
-  actor.start();
-  return toPromise(actor);
-};
+// Typed as the step machine: these tests read only what both shapes share (output, context, quiet states).
+const roundTripMachine = createEnrollmentMachine('roundTrip') as unknown as typeof stepMachine;
 
-describe('enrollment machine', () => {
+describe.each([
+  ['an actor per step', stepMachine],
+  ['an actor per round trip', roundTripMachine],
+])('enrollment machine with %s', (_shape, enrollmentMachine) => {
+  const run = async (services: ReturnType<typeof scriptedServices>['services'], input: Parameters<typeof createActor<typeof stepMachine>>[1]) => {
+    const actor = createActor(enrollmentMachine.provide({ actors: actorsFrom(services) }), input);
+    actor.start();
+    return toPromise(actor);
+  };
+
   it('echoes each response senderNonce as the next recipNonce and expects its own nonce back', async () => {
     const rec = scriptedServices({
       buildRequest: [ok({}), ok({}), ok({})],
@@ -192,5 +199,94 @@ describe('enrollment machine', () => {
     const out = await toPromise(actor);
     expect(out.outcome).toBe('aborted');
     expect(rec.built[1]).toMatchObject({ kind: 'error', reason: 'aborted' });
+  });
+});
+
+describe('the two shapes of the enrollment machine', () => {
+  const shapes = { step: stepMachine, roundTrip: roundTripMachine };
+
+  it.each([
+    ['step', 'roundTrip'],
+    ['roundTrip', 'step'],
+  ] as const)('resume each other: a session persisted while waiting by the %s shape finishes in the %s shape', async (from, to) => {
+    const first = scriptedServices({
+      buildRequest: [ok({})],
+      exchangeMessage: [ok({ der: 'AQ==' })],
+      checkResponse: [ok(responses.waiting(30, 1_000))],
+    });
+    first.services.waitUntil = () => new Promise(() => undefined);
+    const actor = createActor(shapes[from].provide({ actors: actorsFrom(first.services) }), { input: { kind: 'ir', transactionId: 'dHg=' } });
+    actor.start();
+    await new Promise<void>((resolve) => actor.subscribe((s) => s.hasTag('persistable') && resolve()));
+    const json = JSON.stringify(actor.getPersistedSnapshot());
+    actor.stop();
+
+    const second = scriptedServices({
+      buildRequest: [ok({}), ok({})],
+      exchangeMessage: [ok({ der: 'Ag==' }), ok({ der: 'Aw==' })],
+      checkResponse: [ok(responses.certificate()), ok(responses.pkiConf())],
+      waitUntil: [ok({ now: 31_000 })],
+      acceptCertificate: [ok({ accept: true })],
+    });
+    const resumed = createActor(shapes[to].provide({ actors: actorsFrom(second.services) }), {
+      snapshot: JSON.parse(json),
+      input: undefined as never,
+    });
+    resumed.start();
+    const out = await toPromise(resumed);
+    expect(out).toMatchObject({ outcome: 'confirmed', polls: 1 });
+    expect(second.built.map((b) => [b.kind, b.transaction.recipNonce])).toEqual([
+      ['pollReq', responses.waiting().senderNonce],
+      ['certConf', responses.certificate().senderNonce],
+    ]);
+  });
+
+  it('give the services the same calls with the same inputs, in the same order, and end with the same output and context', async () => {
+    const script = () => ({
+      buildRequest: [ok({}), ok({}), ok({})],
+      exchangeMessage: [ok({ der: 'AQ==' }), ok({ der: 'Ag==' }), ok({ der: 'Aw==' })],
+      checkResponse: [ok(responses.waiting(2, 1000)), ok(responses.certificate()), ok(responses.pkiConf())],
+      waitUntil: [ok({ now: 3000 })],
+      acceptCertificate: [ok({ accept: true })],
+    });
+    const runShape = async (machine: typeof stepMachine) => {
+      const rec = scriptedServices(script());
+      const actor = createActor(machine.provide({ actors: actorsFrom(rec.services) }), {
+        input: { kind: 'ir', transactionId: 'dHg=', deadline: 10_000 },
+      });
+      actor.start();
+      const output = await toPromise(actor);
+      return { calls: rec.calls, output, context: actor.getSnapshot().context };
+    };
+    const step = await runShape(stepMachine);
+    const roundTrip = await runShape(roundTripMachine);
+    expect(step.calls.map((c) => c.actor)).toEqual([
+      ...['buildRequest', 'exchangeMessage', 'checkResponse', 'waitUntil'],
+      ...['buildRequest', 'exchangeMessage', 'checkResponse', 'acceptCertificate'],
+      ...['buildRequest', 'exchangeMessage', 'checkResponse'],
+    ]);
+    expect(roundTrip.calls).toEqual(step.calls);
+    expect(roundTrip.output).toEqual(step.output);
+    expect(roundTrip.context).toEqual(step.context);
+  });
+
+  it('name their busy states apart: building, sending and checking are states only in the step shape', async () => {
+    const visited = async (machine: typeof stepMachine) => {
+      const rec = scriptedServices({
+        buildRequest: [ok({})],
+        exchangeMessage: [ok({ der: 'AQ==' })],
+        checkResponse: [ok(responses.certificate(true))],
+      });
+      const actor = createActor(machine.provide({ actors: actorsFrom(rec.services) }), {
+        input: { kind: 'ir', transactionId: 'dHg=', implicitConfirm: true },
+      });
+      const states: string[] = [];
+      actor.subscribe((s) => states.push(JSON.stringify(s.value)));
+      actor.start();
+      await toPromise(actor);
+      return states;
+    };
+    expect(await visited(stepMachine)).toEqual(['{"requesting":"building"}', '{"requesting":"sending"}', '{"requesting":"checking"}', '"confirmed"']);
+    expect(await visited(roundTripMachine)).toEqual(['"requesting"', '"confirmed"']);
   });
 });

@@ -26,7 +26,7 @@ import type * as Client from '../src/client';
 import type * as Setup from '../src/client/setup';
 import type * as Transport from '../src/transport';
 import type * as Bytes from '../src/bytes';
-import type * as Enrollment from '../machines/enrollment';
+import type * as Machines from '../machines';
 import type * as MachineServices from '../machines/services';
 import { requireDist } from './support/dist';
 import { withPbmIrMock } from './support/pbm-ir-mock';
@@ -51,7 +51,7 @@ export async function measureLibraryFloor(rounds: number, block: number, warmup:
   const { setupClient } = requireDist<typeof Setup>('src/client/setup');
   const { createHttpTransfer } = requireDist<typeof Transport>('src/transport');
   const { fromB64 } = requireDist<typeof Bytes>('src/bytes');
-  const { enrollmentMachine } = requireDist<typeof Enrollment>('machines/enrollment');
+  const { enrollmentMachine } = requireDist<typeof Machines>('machines');
   const { systemActors, bindServices } = requireDist<typeof MachineServices>('machines/services');
   // The xstate the dist modules use.
   const { createActor, toPromise } = require('xstate') as typeof Xstate;

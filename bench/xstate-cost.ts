@@ -28,7 +28,7 @@ import type * as Client from '../src/client';
 import type * as Setup from '../src/client/setup';
 import type * as Services from '../src/client/services';
 import type * as RoundTrip from '../machines/round-trip';
-import type * as Enrollment from '../machines/enrollment';
+import type * as Machines from '../machines';
 import type * as MachineServices from '../machines/services';
 import type { BuildRequestInput, CertAcceptance, CheckedResponse, SessionServices, TransactionState } from '../machines/actors';
 import { handshake } from './support/callgrind-sync';
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const { setupClient } = requireDist<typeof Setup>('src/client/setup');
   const { createSessionServices } = requireDist<typeof Services>('src/client/services');
   const { afterSending, afterReceiving } = requireDist<typeof RoundTrip>('machines/round-trip');
-  const { enrollmentMachine } = requireDist<typeof Enrollment>('machines/enrollment');
+  const { enrollmentMachine } = requireDist<typeof Machines>('machines');
   const { systemActors, bindServices } = requireDist<typeof MachineServices>('machines/services');
   // The xstate the dist modules use.
   const { createActor, toPromise, setup, assign, fromPromise } = require(require.resolve('xstate', { paths: [DIST] })) as typeof Xstate;

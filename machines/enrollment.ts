@@ -288,7 +288,5 @@ function defineEnrollment<R extends StateConfig>(roundTrip: (...args: RoundTripA
   });
 }
 
-/** The enrollment machine with an actor per step, as applications and the inspector see it. */
-export const enrollmentMachine = createEnrollmentMachine();
-
-export type EnrollmentMachine = typeof enrollmentMachine;
+/** The enrollment machine with an actor per step (machines/index.ts's enrollmentMachine). */
+export type EnrollmentMachine = EnrollmentMachineOf<'step'>;

@@ -6,5 +6,3 @@ import { createSingleExchangeMachine } from './single-exchange';
 export function createGeneralMachine<A extends ActorPer = 'step'>(actorPer: A = 'step' as A) {
   return createSingleExchangeMachine('general', 'genm', 'generalResponse', actorPer);
 }
-
-export const generalMachine = createGeneralMachine();

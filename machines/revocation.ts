@@ -6,5 +6,3 @@ import { createSingleExchangeMachine } from './single-exchange';
 export function createRevocationMachine<A extends ActorPer = 'step'>(actorPer: A = 'step' as A) {
   return createSingleExchangeMachine('revocation', 'rr', 'revocation', actorPer);
 }
-
-export const revocationMachine = createRevocationMachine();

@@ -61,6 +61,8 @@ const roundTripShapes = {
 
 /** The type of a single-exchange machine of one shape: its state values name that shape's states. */
 export type SingleExchangeMachineOf<A extends ActorPer> = ReturnType<typeof defineSingleExchange<ReturnType<(typeof roundTripShapes)[A]>>>;
+/** A revocation or general-message machine with an actor per step (machines/index.ts). */
+export type SingleExchangeMachine = SingleExchangeMachineOf<'step'>;
 
 /**
  * The machine of one single-exchange session, its round trips in the shape `actorPer` asks for (see

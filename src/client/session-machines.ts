@@ -15,11 +15,11 @@ import type { ActorPer } from '../../machines/round-trip';
 import { systemActors } from '../../machines/services';
 import { createGeneralMachine } from '../../machines/general';
 import { createRevocationMachine } from '../../machines/revocation';
-import type { SingleExchangeMachineOf } from '../../machines/single-exchange';
+import type { SingleExchangeMachine } from '../../machines/single-exchange';
 
 /** The sessions of one exchange (rr → rp, genm → genp), which wait only when the answer is delayed. */
 export type ExchangeName = 'revocation' | 'general';
-export type ExchangeMachine = SingleExchangeMachineOf<'step'>;
+export type ExchangeMachine = SingleExchangeMachine;
 
 const made = new Map<string, AnyActorLogic>();
 

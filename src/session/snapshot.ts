@@ -12,14 +12,13 @@ import { fromB64 } from '../bytes';
 import { CmpError, type ErrorCode } from '../errors';
 import { CERT_REQUEST_KINDS } from '../protocol';
 import type { EnrollmentMachine } from '../../machines/enrollment';
-import type { generalMachine } from '../../machines/general';
-import type { revocationMachine } from '../../machines/revocation';
+import type { SingleExchangeMachine } from '../../machines/single-exchange';
 import { MACHINE_VERSION } from '../../machines/version';
 import { checkStoredResponse } from './secret-check';
 import { isSecretLikeName } from './secret-names';
 
-type RevocationMachine = typeof revocationMachine;
-type GeneralMachine = typeof generalMachine;
+type RevocationMachine = SingleExchangeMachine;
+type GeneralMachine = SingleExchangeMachine;
 
 export const SESSION_FORMAT = 'cmpflow-session';
 /** A session in a quiet state is about 1 KiB; anything far larger is not one of ours. */

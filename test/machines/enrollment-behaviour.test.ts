@@ -5,7 +5,7 @@
  * an actor per step (enrollmentMachine) and one actor per round trip.
  */
 import { createActor, toPromise } from 'xstate';
-import { createEnrollmentMachine, enrollmentMachine as stepMachine } from '../../machines/enrollment';
+import { createEnrollmentMachine, enrollmentMachine as stepMachine } from '../../machines';
 import { actorsFrom } from '../../machines/services';
 import type { BuildRequestInput } from '../../machines/actors';
 import { fail, ok, responses, scriptedServices } from './fake-services';

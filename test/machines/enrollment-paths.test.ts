@@ -6,7 +6,7 @@
  */
 import { TestModel } from '@xstate/graph';
 import { createActor, type AnyEventObject, type SnapshotFrom } from 'xstate';
-import { createEnrollmentMachine, enrollmentMachine, type EnrollmentInput } from '../../machines/enrollment';
+import { createEnrollmentMachine, enrollmentMachine, type EnrollmentInput } from '../../machines';
 import { actorsFrom } from '../../machines/services';
 import { CmpError } from '../../src/errors';
 import { responses, scriptedServices, type Script } from './fake-services';

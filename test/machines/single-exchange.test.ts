@@ -4,8 +4,7 @@
  * server delays its answer (RFC 9810 section 5.3.22), they wait and poll until it comes.
  */
 import { createActor, toPromise } from 'xstate';
-import { createGeneralMachine, generalMachine } from '../../machines/general';
-import { createRevocationMachine, revocationMachine } from '../../machines/revocation';
+import { createGeneralMachine, createRevocationMachine, generalMachine, revocationMachine } from '../../machines';
 import { actorsFrom } from '../../machines/services';
 import type { CheckedResponse } from '../../machines/actors';
 import { fail, ok, responses, scriptedServices, type Script } from './fake-services';

@@ -3,7 +3,7 @@
  * services bound to its own actor.
  */
 import { createActor, toPromise } from 'xstate';
-import { generalMachine } from '../../machines/general';
+import { generalMachine } from '../../machines';
 import { bindServices, systemActors } from '../../machines/services';
 import type { SessionServices } from '../../machines/actors';
 

@@ -3,7 +3,7 @@
  * transaction ends; a failing store is reported but never stops the session.
  */
 import { createActor, toPromise } from 'xstate';
-import { enrollmentMachine } from '../../machines/enrollment';
+import { enrollmentMachine } from '../../machines';
 import { actorsFrom } from '../../machines/services';
 import type { WaitInput, WaitOutput } from '../../machines/actors';
 import { CmpError } from '../../src/errors';

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createActor, toPromise } from 'xstate';
-import { enrollmentMachine } from '../../machines/enrollment';
+import { enrollmentMachine } from '../../machines';
 import { actorsFrom } from '../../machines/services';
 import type { EnrollmentOutput } from '../../machines/enrollment';
 import { autosaveSession, FileSessionStore, persistSession, resumeOptions } from '../../src/session';

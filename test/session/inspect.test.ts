@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { createActor, toPromise, type AnyActorRef, type InspectionEvent } from 'xstate';
-import { enrollmentMachine } from '../../machines/enrollment';
+import { enrollmentMachine } from '../../machines';
 import { actorsFrom } from '../../machines/services';
 import { CmpError } from '../../src/errors';
 import {

@@ -3,7 +3,7 @@
  * scripted services that finish it after a resume. Shared with the child-process fixtures.
  */
 import { createActor, type Actor, type SnapshotFrom } from 'xstate';
-import { enrollmentMachine, type EnrollmentMachine } from '../../machines/enrollment';
+import { enrollmentMachine, type EnrollmentMachine } from '../../machines';
 import { actorsFrom } from '../../machines/services';
 import type { SessionServices } from '../../machines/actors';
 import { ok, responses, scriptedServices, type Recorder } from '../machines/fake-services';

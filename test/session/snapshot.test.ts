@@ -4,9 +4,7 @@
  * that says why and a message that names the field.
  */
 import { createActor, toPromise, type AnyStateNode } from 'xstate';
-import { enrollmentMachine } from '../../machines/enrollment';
-import { generalMachine } from '../../machines/general';
-import { revocationMachine } from '../../machines/revocation';
+import { enrollmentMachine, generalMachine, revocationMachine } from '../../machines';
 import { actorsFrom } from '../../machines/services';
 import { MACHINE_VERSION } from '../../machines/version';
 import { CmpError } from '../../src/errors';

@@ -3,9 +3,10 @@
  * which the inspector shows. They are made here, where only an importer of the machines pays for
  * them; CmpClient makes the shapes it runs on first use (src/client/session-machines.ts).
  */
-import { createEnrollmentMachine } from './enrollment';
+import { createEnrollmentMachine, type EnrollmentMachine } from './enrollment';
 import { createGeneralMachine } from './general';
 import { createRevocationMachine } from './revocation';
+import type { SingleExchangeMachine } from './single-exchange';
 
 export * from './actors';
 export { createEnrollmentMachine } from './enrollment';
@@ -17,6 +18,6 @@ export type { ActorPer } from './round-trip';
 export { actorsFrom, bindServices, placeholderActors, systemActors, waitUntilClock } from './services';
 export { MACHINE_VERSION } from './version';
 
-export const enrollmentMachine = createEnrollmentMachine();
-export const revocationMachine = createRevocationMachine();
-export const generalMachine = createGeneralMachine();
+export const enrollmentMachine: EnrollmentMachine = createEnrollmentMachine();
+export const revocationMachine: SingleExchangeMachine = createRevocationMachine();
+export const generalMachine: SingleExchangeMachine = createGeneralMachine();

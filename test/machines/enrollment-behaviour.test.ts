@@ -13,6 +13,36 @@ import { fail, ok, responses, scriptedServices } from './fake-services';
 // Typed as the step machine: these tests read only what both shapes share (output, context, quiet states).
 const roundTripMachine = createEnrollmentMachine('roundTrip') as unknown as typeof stepMachine;
 
+/** An IR the CA answered `waiting` (30 s from 1,000), persisted in its wait: the first process never gets an answer to it. */
+async function persistedWhileWaiting(machine: typeof stepMachine): Promise<string> {
+  const first = scriptedServices({
+    buildRequest: [ok({})],
+    exchangeMessage: [ok({ der: 'AQ==' })],
+    checkResponse: [ok(responses.waiting(30, 1_000))],
+  });
+  first.services.waitUntil = () => new Promise(() => undefined);
+  const actor = createActor(machine.provide({ actors: actorsFrom(first.services) }), { input: { kind: 'ir', transactionId: 'dHg=' } });
+  actor.start();
+  await new Promise<void>((resolve) => actor.subscribe((s) => s.hasTag('persistable') && resolve()));
+  const json = JSON.stringify(actor.getPersistedSnapshot());
+  actor.stop();
+  return json;
+}
+
+/** That session resumed in a fresh actor: it polls, gets the certificate, confirms it. */
+async function finishedAfterWaiting(machine: typeof stepMachine, json: string) {
+  const second = scriptedServices({
+    buildRequest: [ok({}), ok({})],
+    exchangeMessage: [ok({ der: 'Ag==' }), ok({ der: 'Aw==' })],
+    checkResponse: [ok(responses.certificate()), ok(responses.pkiConf())],
+    waitUntil: [ok({ now: 31_000 })],
+    acceptCertificate: [ok({ accept: true })],
+  });
+  const resumed = createActor(machine.provide({ actors: actorsFrom(second.services) }), { snapshot: JSON.parse(json), input: undefined as never });
+  resumed.start();
+  return { out: await toPromise(resumed), second };
+}
+
 describe.each([
   ['an actor per step', stepMachine],
   ['an actor per round trip', roundTripMachine],
@@ -105,36 +135,11 @@ describe.each([
   });
 
   it('persists while waiting as plain JSON and resumes in a fresh actor', async () => {
-    const first = scriptedServices({
-      buildRequest: [ok({})],
-      exchangeMessage: [ok({ der: 'AQ==' })],
-      checkResponse: [ok(responses.waiting(30, 1_000))],
-    });
-    // The first process never gets an answer to its wait: it is stopped while waiting.
-    first.services.waitUntil = () => new Promise(() => undefined);
-    const actor = createActor(enrollmentMachine.provide({ actors: actorsFrom(first.services) }), {
-      input: { kind: 'ir', transactionId: 'dHg=' },
-    });
-    actor.start();
-    await new Promise<void>((resolve) => actor.subscribe((s) => s.hasTag('persistable') && resolve()));
-    const json = JSON.stringify(actor.getPersistedSnapshot());
-    actor.stop();
+    const json = await persistedWhileWaiting(enrollmentMachine);
     expect(json).not.toContain('"request"');
     expect(JSON.parse(json).context).toMatchObject({ nextPollAt: 31_000, transaction: { recipNonce: responses.waiting().senderNonce } });
 
-    const second = scriptedServices({
-      buildRequest: [ok({}), ok({})],
-      exchangeMessage: [ok({ der: 'Ag==' }), ok({ der: 'Aw==' })],
-      checkResponse: [ok(responses.certificate()), ok(responses.pkiConf())],
-      waitUntil: [ok({ now: 31_000 })],
-      acceptCertificate: [ok({ accept: true })],
-    });
-    const resumed = createActor(enrollmentMachine.provide({ actors: actorsFrom(second.services) }), {
-      snapshot: JSON.parse(json),
-      input: undefined as never,
-    });
-    resumed.start();
-    const out = await toPromise(resumed);
+    const { out, second } = await finishedAfterWaiting(enrollmentMachine, json);
     expect(out.outcome).toBe('confirmed');
     expect(second.calls[0]).toEqual({ actor: 'waitUntil', input: { until: 31_000 } });
     expect(second.built.map((b) => b.kind)).toEqual(['pollReq', 'certConf']);
@@ -209,31 +214,7 @@ describe('the two shapes of the enrollment machine', () => {
     ['step', 'roundTrip'],
     ['roundTrip', 'step'],
   ] as const)('resume each other: a session persisted while waiting by the %s shape finishes in the %s shape', async (from, to) => {
-    const first = scriptedServices({
-      buildRequest: [ok({})],
-      exchangeMessage: [ok({ der: 'AQ==' })],
-      checkResponse: [ok(responses.waiting(30, 1_000))],
-    });
-    first.services.waitUntil = () => new Promise(() => undefined);
-    const actor = createActor(shapes[from].provide({ actors: actorsFrom(first.services) }), { input: { kind: 'ir', transactionId: 'dHg=' } });
-    actor.start();
-    await new Promise<void>((resolve) => actor.subscribe((s) => s.hasTag('persistable') && resolve()));
-    const json = JSON.stringify(actor.getPersistedSnapshot());
-    actor.stop();
-
-    const second = scriptedServices({
-      buildRequest: [ok({}), ok({})],
-      exchangeMessage: [ok({ der: 'Ag==' }), ok({ der: 'Aw==' })],
-      checkResponse: [ok(responses.certificate()), ok(responses.pkiConf())],
-      waitUntil: [ok({ now: 31_000 })],
-      acceptCertificate: [ok({ accept: true })],
-    });
-    const resumed = createActor(shapes[to].provide({ actors: actorsFrom(second.services) }), {
-      snapshot: JSON.parse(json),
-      input: undefined as never,
-    });
-    resumed.start();
-    const out = await toPromise(resumed);
+    const { out, second } = await finishedAfterWaiting(shapes[to], await persistedWhileWaiting(shapes[from]));
     expect(out).toMatchObject({ outcome: 'confirmed', polls: 1 });
     expect(second.built.map((b) => [b.kind, b.transaction.recipNonce])).toEqual([
       ['pollReq', responses.waiting().senderNonce],

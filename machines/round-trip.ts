@@ -7,6 +7,7 @@
  * (docs/benchmarks.md, thirteenth session). Both shapes have the same quiet states and context, so a
  * snapshot taken by one resumes in the other.
  */
+import { CmpError } from '../src/errors';
 import type {
   B64,
   BuiltRequest,
@@ -110,6 +111,9 @@ export async function runRoundTrip(
   signal?: AbortSignal,
 ): Promise<RoundTripOutput> {
   const request = await steps.buildRequest(input.build);
+  // Stopped while building: as in the step shape, whose stopped machine never starts the exchange,
+  // nothing is sent (a transport of the application's may not look at a signal already aborted).
+  if (signal?.aborted) throw new CmpError('ERR_ABORTED', 'the session was stopped before its request was sent');
   const { der } = await steps.exchangeMessage(exchangeInputOf(request, input.deadline), signal);
   const checked = await steps.checkResponse(checkInputOf(request, der, afterSending(input.build.transaction, request), input.pollingFor));
   return { request, der, checked };

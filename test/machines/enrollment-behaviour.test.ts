@@ -251,6 +251,23 @@ describe('the two shapes of the enrollment machine', () => {
     expect(roundTrip.context).toEqual(step.context);
   });
 
+  it.each(Object.entries(shapes))(
+    'send nothing once stopped: a %s round trip stopped while its request is being built never starts the exchange',
+    async (_shape, machine) => {
+      let built!: () => void;
+      const rec = scriptedServices({ buildRequest: [ok({})], exchangeMessage: [ok({ der: 'AQ==' })] });
+      const build = rec.services.buildRequest;
+      rec.services.buildRequest = (input) => new Promise((resolve) => (built = () => resolve(build(input))));
+      const actor = createActor(machine.provide({ actors: actorsFrom(rec.services) }), { input: { kind: 'ir', transactionId: 'dHg=' } });
+      actor.start();
+      await new Promise((resolve) => setImmediate(resolve));
+      actor.stop();
+      built();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(rec.calls.map((c) => c.actor)).toEqual(['buildRequest']);
+    },
+  );
+
   it('name their busy states apart: building, sending and checking are states only in the step shape', async () => {
     const visited = async (machine: typeof stepMachine) => {
       const rec = scriptedServices({

@@ -22,19 +22,17 @@ import type { SerializedCmpError } from '../src/errors';
 import type {
   B64,
   BuiltRequest,
-  BuildRequestInput,
   CertAcceptance,
   CertRequestKind,
   CheckedResponse,
   KemCiphertextOutput,
   PkiStatusView,
-  PolledRequestKind,
   RoundTripOutput,
 } from './actors';
 import { delayedDeliveryUpdates, pastDeadline, stillWaiting, waitingState, type DelayedDeliveryContext } from './delayed-delivery';
 import { toSerializedError } from './errors';
 import { afterKemCiphertext, kemCiphertextStates, kemProtected } from './kem-ciphertext';
-import { roundTripState, roundTripStates, roundTripUpdates, type ActorPer } from './round-trip';
+import { roundTripShapes, roundTripUpdates, type ActorPer, type RoundTripArgs } from './round-trip';
 import { placeholderActors } from './services';
 
 export interface EnrollmentInput {
@@ -151,21 +149,10 @@ const enrollment = setup({
 const failTo = (target: string) =>
   ({ target, actions: { type: 'recordError', params: ({ event }: { event: { error: unknown } }) => event.error } }) as const;
 
-type RoundTripArgs = [
-  build: (args: { context: EnrollmentContext }) => BuildRequestInput,
-  then: string,
-  onFailure?: string,
-  pollingFor?: (args: { context: EnrollmentContext }) => PolledRequestKind,
-];
 type StateConfig = NonNullable<Parameters<typeof enrollment.createMachine>[0]['states']>[string];
 
 /** One message exchange: build and protect, send, check; then `then` decides where to go. */
-const roundTripShapes = {
-  step: (build: RoundTripArgs[0], then: string, onFailure = '#enrollment.failed', pollingFor?: RoundTripArgs[3]) =>
-    roundTripStates<EnrollmentContext>(build, then, onFailure, pollingFor),
-  roundTrip: (build: RoundTripArgs[0], then: string, onFailure = '#enrollment.failed', pollingFor?: RoundTripArgs[3]) =>
-    roundTripState<EnrollmentContext>(build, then, onFailure, pollingFor),
-};
+const roundTripShapesOfEnrollment = roundTripShapes<EnrollmentContext>();
 
 /**
  * The enrollment statechart with its round trips in the shape `actorPer` asks for: 'step' (the
@@ -175,14 +162,15 @@ const roundTripShapes = {
  * so a snapshot of one resumes in the other.
  */
 export function createEnrollmentMachine<A extends ActorPer = 'step'>(actorPer: A = 'step' as A): EnrollmentMachineOf<A> {
-  const machine = actorPer === 'roundTrip' ? defineEnrollment(roundTripShapes.roundTrip) : defineEnrollment(roundTripShapes.step);
+  const machine =
+    actorPer === 'roundTrip' ? defineEnrollment(roundTripShapesOfEnrollment.roundTrip) : defineEnrollment(roundTripShapesOfEnrollment.step);
   return machine as unknown as EnrollmentMachineOf<A>;
 }
 
 /** The type of the enrollment machine of one shape: its state values name that shape's states. */
-export type EnrollmentMachineOf<A extends ActorPer> = ReturnType<typeof defineEnrollment<ReturnType<(typeof roundTripShapes)[A]>>>;
+export type EnrollmentMachineOf<A extends ActorPer> = ReturnType<typeof defineEnrollment<ReturnType<(typeof roundTripShapesOfEnrollment)[A]>>>;
 
-function defineEnrollment<R extends StateConfig>(roundTrip: (...args: RoundTripArgs) => R) {
+function defineEnrollment<R extends StateConfig>(roundTrip: (...args: RoundTripArgs<EnrollmentContext>) => R) {
   return enrollment.createMachine({
     id: 'enrollment',
     context: ({ input }) => ({
@@ -202,7 +190,11 @@ function defineEnrollment<R extends StateConfig>(roundTrip: (...args: RoundTripA
     initial: 'starting',
     states: {
       ...kemCiphertextStates('requesting', 'failed'),
-      requesting: roundTrip(({ context }) => ({ kind: context.kind, transaction: context.transaction }), '#enrollment.answered'),
+      requesting: roundTrip(
+        ({ context }) => ({ kind: context.kind, transaction: context.transaction }),
+        '#enrollment.answered',
+        '#enrollment.failed',
+      ),
       answered: {
         always: [
           // Refused by our own checks with nothing to confirm: fail without a certConf (as OpenSSL).

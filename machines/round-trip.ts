@@ -17,6 +17,7 @@ import type {
   PolledRequestKind,
   RoundTripInput,
   RoundTripOutput,
+  SessionServices,
   TransactionState,
 } from './actors';
 
@@ -102,11 +103,7 @@ export const checkInput = ({ context }: { context: RoundTripContext }) =>
  * the states of roundTripStates give them (so the check sees the transaction after sending).
  */
 export async function runRoundTrip(
-  steps: {
-    buildRequest(input: RoundTripInput['build']): Promise<BuiltRequest>;
-    exchangeMessage(input: ExchangeInput, signal?: AbortSignal): Promise<{ der: B64 }>;
-    checkResponse(input: CheckResponseInput): Promise<CheckedResponse>;
-  },
+  steps: Pick<SessionServices, 'buildRequest' | 'exchangeMessage' | 'checkResponse'>,
   input: RoundTripInput,
   signal?: AbortSignal,
 ): Promise<RoundTripOutput> {
@@ -120,6 +117,25 @@ export async function runRoundTrip(
 }
 
 type BuildInputOf<TContext> = (args: { context: TContext }) => import('./actors').BuildRequestInput;
+
+/** The arguments both shapes of a round trip take: what to build, where to go after, where to fail, what a poll awaits. */
+export type RoundTripArgs<TContext> = [
+  build: BuildInputOf<TContext>,
+  then: string,
+  onFailure: string,
+  pollingFor?: (args: { context: TContext }) => PolledRequestKind,
+];
+
+/**
+ * Both shapes of a round trip for a machine of context TContext, by `ActorPer`: a machine's
+ * definition takes one of them as a parameter, and its type names that shape's states.
+ */
+export function roundTripShapes<TContext extends RoundTripContext>() {
+  return {
+    step: (...args: RoundTripArgs<TContext>) => roundTripStates<TContext>(...args),
+    roundTrip: (...args: RoundTripArgs<TContext>) => roundTripState<TContext>(...args),
+  };
+}
 
 /**
  * The states of one round trip, shared by every session machine: building → sending → checking,

@@ -17,11 +17,11 @@
  */
 import { assign, setup } from 'xstate';
 import type { SerializedCmpError } from '../src/errors';
-import type { B64, BuildRequestInput, BuiltRequest, CheckedResponse, KemCiphertextOutput, PolledRequestKind, RoundTripOutput } from './actors';
+import type { B64, BuiltRequest, CheckedResponse, KemCiphertextOutput, RoundTripOutput } from './actors';
 import { delayedDeliveryUpdates, pastDeadline, stillWaiting, waitingState, type DelayedDeliveryContext } from './delayed-delivery';
 import { toSerializedError } from './errors';
 import { afterKemCiphertext, kemCiphertextStates, kemProtected, type KemCiphertextContext } from './kem-ciphertext';
-import { roundTripState, roundTripStates, roundTripUpdates, type ActorPer } from './round-trip';
+import { roundTripShapes, roundTripUpdates, type ActorPer, type RoundTripArgs } from './round-trip';
 import { placeholderActors } from './services';
 
 export interface SingleExchangeInput {
@@ -47,20 +47,10 @@ export interface SingleExchangeOutput {
 
 export type SingleExchangeKind = 'rr' | 'genm';
 
-type RoundTripArgs = [
-  build: (args: { context: SingleExchangeContext }) => BuildRequestInput,
-  then: string,
-  onFailure: string,
-  pollingFor?: (args: { context: SingleExchangeContext }) => PolledRequestKind,
-];
-
-const roundTripShapes = {
-  step: (...args: RoundTripArgs) => roundTripStates<SingleExchangeContext>(...args),
-  roundTrip: (...args: RoundTripArgs) => roundTripState<SingleExchangeContext>(...args),
-};
+const roundTripShapesOfExchange = roundTripShapes<SingleExchangeContext>();
 
 /** The type of a single-exchange machine of one shape: its state values name that shape's states. */
-export type SingleExchangeMachineOf<A extends ActorPer> = ReturnType<typeof defineSingleExchange<ReturnType<(typeof roundTripShapes)[A]>>>;
+export type SingleExchangeMachineOf<A extends ActorPer> = ReturnType<typeof defineSingleExchange<ReturnType<(typeof roundTripShapesOfExchange)[A]>>>;
 /** A revocation or general-message machine with an actor per step (machines/index.ts). */
 export type SingleExchangeMachine = SingleExchangeMachineOf<'step'>;
 
@@ -76,8 +66,8 @@ export function createSingleExchangeMachine<A extends ActorPer = 'step'>(
 ): SingleExchangeMachineOf<A> {
   const machine =
     actorPer === 'roundTrip'
-      ? defineSingleExchange(id, kind, answer, roundTripShapes.roundTrip)
-      : defineSingleExchange(id, kind, answer, roundTripShapes.step);
+      ? defineSingleExchange(id, kind, answer, roundTripShapesOfExchange.roundTrip)
+      : defineSingleExchange(id, kind, answer, roundTripShapesOfExchange.step);
   return machine as unknown as SingleExchangeMachineOf<A>;
 }
 
@@ -85,7 +75,7 @@ function defineSingleExchange<R extends object>(
   id: string,
   kind: SingleExchangeKind,
   answer: CheckedResponse['kind'],
-  roundTrip: (...args: RoundTripArgs) => R,
+  roundTrip: (...args: RoundTripArgs<SingleExchangeContext>) => R,
 ) {
   return setup({
     types: {

@@ -11,7 +11,7 @@ import { createActor, toPromise, type AnyActorLogic, type InspectionEvent } from
 import type { CertRequestKind, CheckedResponse } from '../../machines/actors';
 import type { EnrolledCertificate, EnrollmentInput, EnrollmentMachine, EnrollmentOutput } from '../../machines/enrollment';
 import { bindServices } from '../../machines/services';
-import type { SingleExchangeOutput } from '../../machines/single-exchange';
+import type { SingleExchangeMachine, SingleExchangeOutput } from '../../machines/single-exchange';
 import { getCryptoProvider, type PrivateKeyHandle } from '../crypto';
 import { isMlKemPkcs8, mlKemPrivateKeyFromPkcs8, type MlKemPrivateKey } from '../crypto/ml-kem';
 import { CmpError } from '../errors';
@@ -22,7 +22,7 @@ import { persistSession, parsePersistedSession, resumeOptions, sessionTransactio
 import { sanitizingInspector } from '../session/inspect';
 import { assertSecretFitsResponse } from '../session/secret-check';
 import { createSessionServices, type OpenSessionServices, type SessionOptions } from './services';
-import { enrollmentMachineFor, exchangeMachineFor, type ExchangeMachine, type ExchangeName } from './session-machines';
+import { enrollmentMachineFor, exchangeMachineFor, type ExchangeName } from './session-machines';
 import { guardedStepObserver, withSessionSteps } from './session-steps';
 import { setupClient, type ClientSetup, type SessionTransfer } from './setup';
 import { buildRequestTemplate, requestedPublicKey } from './template';
@@ -148,7 +148,7 @@ function generalResult(out: SingleExchangeOutput): GeneralResult {
   };
 }
 
-type ExchangeActor = ReturnType<typeof createActor<ExchangeMachine>>;
+type ExchangeActor = ReturnType<typeof createActor<SingleExchangeMachine>>;
 
 export class CmpClient {
   readonly #options: CmpClientOptions;
@@ -198,7 +198,7 @@ export class CmpClient {
     return enrollmentMachineFor(this.#options.inspect ? 'step' : 'roundTrip');
   }
 
-  #exchangeMachine(name: ExchangeName): ExchangeMachine {
+  #exchangeMachine(name: ExchangeName): SingleExchangeMachine {
     return exchangeMachineFor(name, this.#options.inspect ? 'step' : 'roundTrip');
   }
 

@@ -19,7 +19,6 @@ import type { SingleExchangeMachine } from '../../machines/single-exchange';
 
 /** The sessions of one exchange (rr → rp, genm → genp), which wait only when the answer is delayed. */
 export type ExchangeName = 'revocation' | 'general';
-export type ExchangeMachine = SingleExchangeMachine;
 
 const made = new Map<string, AnyActorLogic>();
 
@@ -42,6 +41,6 @@ export function enrollmentMachineFor(actorPer: ActorPer): EnrollmentMachine {
 
 const createExchangeMachine = { revocation: createRevocationMachine, general: createGeneralMachine };
 
-export function exchangeMachineFor(name: ExchangeName, actorPer: ActorPer): ExchangeMachine {
-  return once(`${name}:${actorPer}`, () => createExchangeMachine[name](actorPer) as unknown as ExchangeMachine);
+export function exchangeMachineFor(name: ExchangeName, actorPer: ActorPer): SingleExchangeMachine {
+  return once(`${name}:${actorPer}`, () => createExchangeMachine[name](actorPer) as unknown as SingleExchangeMachine);
 }

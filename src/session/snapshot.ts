@@ -17,9 +17,6 @@ import { MACHINE_VERSION } from '../../machines/version';
 import { checkStoredResponse } from './secret-check';
 import { isSecretLikeName } from './secret-names';
 
-type RevocationMachine = SingleExchangeMachine;
-type GeneralMachine = SingleExchangeMachine;
-
 export const SESSION_FORMAT = 'cmpflow-session';
 /** A session in a quiet state is about 1 KiB; anything far larger is not one of ours. */
 export const MAX_SESSION_BYTES = 64 * 1024;
@@ -418,7 +415,7 @@ export function parsePersistedSession(json: string | unknown, expectMachine?: Se
  * persisted: elsewhere a request may be in flight, and resuming would send it again.
  */
 export function persistSession(
-  actor: ActorRefFrom<EnrollmentMachine | RevocationMachine | GeneralMachine>,
+  actor: ActorRefFrom<EnrollmentMachine | SingleExchangeMachine>,
   machine: PersistableMachineName,
   meta?: SessionMeta,
 ): PersistedSession {

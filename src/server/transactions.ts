@@ -88,8 +88,44 @@ export interface NewTransaction {
   certReqId?: bigint;
 }
 
-/** A full sweep walks every entry, so it runs at most this often; single lookups check their own entry. */
+/** A sweep runs at most this often; single lookups check their own entry. */
 const SWEEP_INTERVAL_MS = 1000;
+
+/**
+ * Transactions in the order their expiry was last set. Every expiry set through one queue is
+ * "now + the same period", so with a clock that does not go back the queue is in expiry order and
+ * a sweep stops at the first entry still running. A clock that went back makes it walk the whole
+ * queue until it is in order again.
+ */
+class ExpiryQueue {
+  readonly entries = new Set<Transaction>();
+  private lastExpiry = -Infinity;
+  private ordered = true;
+
+  push(t: Transaction): void {
+    this.entries.delete(t);
+    this.entries.add(t);
+    if (t.expiresAt < this.lastExpiry) this.ordered = false;
+    this.lastExpiry = t.expiresAt;
+  }
+
+  /** Calls `expire` for each entry whose time is up; busy ones stay where they are. */
+  sweep(now: number, expire: (t: Transaction) => void): void {
+    let previous = -Infinity;
+    let ordered = true;
+    for (const t of this.entries) {
+      if (t.expiresAt <= now && !t.busy) {
+        expire(t);
+        continue;
+      }
+      if (this.ordered && t.expiresAt > now) return;
+      if (t.expiresAt < previous) ordered = false;
+      previous = t.expiresAt;
+    }
+    this.ordered = ordered;
+    this.lastExpiry = previous;
+  }
+}
 
 export class TransactionStore {
   /** In the order they began: the oldest finished ones are the first found when room is needed. */
@@ -100,6 +136,12 @@ export class TransactionStore {
    * client has in progress, not what the store remembers (an hour of finished transactions).
    */
   private readonly unfinished = new Map<string, Set<Transaction>>();
+  /**
+   * Every entry is in exactly one of these, by the period its expiry was last set with: the sweep
+   * looks at what can have expired, not at an hour of finished transactions.
+   */
+  private readonly running = new ExpiryQueue();
+  private readonly retained = new ExpiryQueue();
   private nextSweep = 0;
 
   constructor(private readonly options: TransactionStoreOptions) {}
@@ -152,6 +194,7 @@ export class TransactionStore {
       busy: true,
     };
     this.entries.set(id, transaction);
+    this.running.push(transaction);
     const ofClient = this.unfinished.get(init.client);
     if (ofClient) ofClient.add(transaction);
     else this.unfinished.set(init.client, new Set([transaction]));
@@ -162,7 +205,12 @@ export class TransactionStore {
   touch(transaction: Transaction): void {
     const now = this.options.now().getTime();
     transaction.updatedAt = now;
-    transaction.expiresAt = now + (transaction.phase === 'done' ? this.options.retentionMs : this.options.timeoutMs);
+    const done = transaction.phase === 'done';
+    transaction.expiresAt = now + (done ? this.options.retentionMs : this.options.timeoutMs);
+    // A transaction that is no longer an entry (expired or dropped while being processed) is not queued again.
+    if (this.entries.get(transaction.id) !== transaction) return;
+    (done ? this.running : this.retained).entries.delete(transaction);
+    (done ? this.retained : this.running).push(transaction);
   }
 
   finish(transaction: Transaction): void {
@@ -177,16 +225,23 @@ export class TransactionStore {
     const now = this.options.now().getTime();
     if (!force && now < this.nextSweep) return;
     this.nextSweep = now + SWEEP_INTERVAL_MS;
-    // A Map's iterator goes on past entries deleted under it: no copy of the whole store each second.
-    for (const t of this.entries.values()) this.expire(t, now);
+    const expire = (t: Transaction) => this.expire(t, now);
+    this.running.sweep(now, expire);
+    this.retained.sweep(now, expire);
   }
 
   /** Removes `t` if it has expired; true when it did. */
   private expire(t: Transaction, now: number): boolean {
     if (t.expiresAt > now || t.busy) return false;
-    this.entries.delete(t.id);
+    this.remove(t);
     if (t.phase !== 'done') this.options.onExpire?.(t);
     return true;
+  }
+
+  private remove(t: Transaction): void {
+    this.entries.delete(t.id);
+    this.running.entries.delete(t);
+    this.retained.entries.delete(t);
   }
 
   /** Transactions of `client` that are not finished (a new one counts as soon as it begins). */
@@ -208,7 +263,7 @@ export class TransactionStore {
   private evictFinished(): void {
     for (const t of this.entries.values()) {
       if (this.entries.size < this.options.maxTransactions) return;
-      if (t.phase === 'done' && !t.busy) this.entries.delete(t.id);
+      if (t.phase === 'done' && !t.busy) this.remove(t);
     }
   }
 }

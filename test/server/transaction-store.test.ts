@@ -5,6 +5,7 @@
  * soon as its own transactions time out.
  */
 import { TransactionStore, type Transaction } from '../../src/server/transactions';
+import fc from 'fast-check';
 import { Refusal } from '../../src/server/refusal';
 
 let clock = 0;
@@ -29,6 +30,11 @@ function active(s: TransactionStore, id: string, client: string): Transaction {
   t.phase = 'confirming';
   t.busy = false;
   return t;
+}
+
+/** What the store holds, read without the sweep that list() runs first. */
+function stored(s: TransactionStore): Transaction[] {
+  return [...(s as unknown as { entries: Map<string, Transaction> }).entries.values()];
 }
 
 function refusalOf(run: () => unknown): Refusal | undefined {
@@ -98,4 +104,97 @@ it('a sweep expires every transaction whose time is up, in one pass over the sto
   s.sweep(true);
   expect(expired).toEqual(['old0', 'old1', 'old2', 'old3', 'old4']);
   expect(s.list().map((t) => t.id)).toEqual(['done', 'new']);
+});
+
+it('a sweep looks only at what can have expired: finished transactions still retained are not walked', () => {
+  const s = store(20_000, 20_000);
+  let reads = 0;
+  for (let i = 0; i < 10_000; i++) {
+    const t = finished(s, `f${i}`);
+    let expiresAt = t.expiresAt;
+    Object.defineProperty(t, 'expiresAt', {
+      get: () => (reads++, expiresAt),
+      set: (v: number) => void (expiresAt = v),
+    });
+  }
+  clock += 60_000;
+  reads = 0;
+  s.sweep(true);
+  expect(reads).toBeLessThanOrEqual(2);
+  expect(s.list()).toHaveLength(10_000);
+});
+
+it('a sweep expires exactly what a walk over every transaction would, whatever the order of their activity and a clock that goes back', () => {
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.oneof(
+          { weight: 3, arbitrary: fc.record({ op: fc.constant('begin' as const), client: fc.integer({ min: 0, max: 3 }), busy: fc.boolean() }) },
+          fc.record({ op: fc.constantFrom('wait' as const, 'finish' as const, 'touch' as const, 'busy' as const), pick: fc.nat() }),
+          {
+            weight: 3,
+            arbitrary: fc.record({ op: fc.constant('clock' as const), by: fc.constantFrom(-15_000, -5_000, 1_000, 5_000, 10_000, 3_600_000) }),
+          },
+          fc.record({ op: fc.constant('sweep' as const) }),
+        ),
+        { minLength: 20, maxLength: 80 },
+      ),
+      (ops) => {
+        clock = 1_000_000;
+        const expired: string[] = [];
+        const s = new TransactionStore({
+          timeoutMs: 10_000,
+          retentionMs: 3_600_000,
+          maxTransactions: 1_000,
+          now,
+          onExpire: (t) => expired.push(t.id),
+        });
+        const begun: Transaction[] = [];
+        for (const [i, step] of ops.entries()) {
+          const t = 'pick' in step && begun.length > 0 ? begun[step.pick % begun.length]! : undefined;
+          switch (step.op) {
+            case 'begin':
+              begun.push(s.begin(`t${i}`, { kind: 'enrollment', client: `mac:${step.client}` }));
+              begun[begun.length - 1]!.busy = step.busy;
+              break;
+            case 'wait':
+              if (t && t.phase !== 'done') s.touch(t);
+              else if (t) t.busy = false;
+              break;
+            case 'finish':
+              if (t) s.finish(t);
+              break;
+            case 'touch':
+              if (t && t.busy) {
+                t.phase = 'confirming';
+                s.touch(t);
+              }
+              break;
+            case 'busy':
+              if (t) t.busy = !t.busy;
+              break;
+            case 'clock':
+              clock += step.by;
+              break;
+            case 'sweep': {
+              const before = stored(s);
+              expired.length = 0;
+              const at = clock;
+              s.sweep(true);
+              const due = (x: Transaction) => x.expiresAt <= at && !x.busy;
+              expect(stored(s)).toEqual(before.filter((x) => !due(x)));
+              expect(expired.sort()).toEqual(
+                before
+                  .filter((x) => due(x) && x.phase !== 'done')
+                  .map((x) => x.id)
+                  .sort(),
+              );
+              break;
+            }
+          }
+        }
+      },
+    ),
+    { numRuns: 500 },
+  );
 });

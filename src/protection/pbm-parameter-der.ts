@@ -10,7 +10,7 @@
  */
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { PBMParameter } from '../asn1/crmf/pbm_parameter';
-import { encodeTlv, nodeBytes, nodeContent, readDer } from '../asn1/der';
+import { encodeTlv, nodeBytes, nodeContent, readDer, type DerNode } from '../asn1/der';
 import { BoundedMap } from '../bounded-map';
 import { hex, sameBytes } from '../bytes';
 import { decodeDer, encodeDer } from '../asn1/der-codec';
@@ -18,7 +18,13 @@ import { copyAsnValue } from '../asn1/copy';
 
 /** DER of AlgorithmIdentifiers by OID and parameters, and the other way round. */
 const encodings = new BoundedMap<string, Uint8Array>(64);
-const decodings = new BoundedMap<string, AlgorithmIdentifier>(64);
+const decodings = new BoundedMap<string, ReadAlgorithm>(64);
+
+interface ReadAlgorithm {
+  value: AlgorithmIdentifier;
+  /** Whether the bytes it was read from are what encoding it gives. */
+  exact: boolean;
+}
 
 function algorithmDer(id: AlgorithmIdentifier): Uint8Array {
   const p = id.parameters;
@@ -26,10 +32,14 @@ function algorithmDer(id: AlgorithmIdentifier): Uint8Array {
   return encodings.get(key) ?? encodings.set(key, encodeDer(id));
 }
 
-function algorithmOf(der: Uint8Array): AlgorithmIdentifier {
+function readAlgorithm(der: Uint8Array): ReadAlgorithm {
   const key = hex(der);
-  const known = decodings.get(key) ?? decodings.set(key, decodeDer(der, AlgorithmIdentifier));
-  return copyAsnValue(known);
+  let known = decodings.get(key);
+  if (!known) {
+    const value = decodeDer(der, AlgorithmIdentifier);
+    known = decodings.set(key, { value, exact: sameBytes(algorithmDer(value), der) });
+  }
+  return known;
 }
 
 /** DER INTEGER content octets: minimal two's complement. */
@@ -71,6 +81,22 @@ export function decodePbmParameter(der: Uint8Array): PBMParameter {
   return fast ?? decodeDer(der, PBMParameter);
 }
 
+/** A header of one identifier octet and the shortest length form: what encodeTlv writes. */
+function shortestHeader(node: DerNode): boolean {
+  const n = node.contentLength;
+  return node.headerLength === (n < 0x80 ? 2 : n < 0x100 ? 3 : n < 0x10000 ? 4 : n < 0x1000000 ? 5 : 6);
+}
+
+/** INTEGER content that integerContent gives for a count (not negative): shortest form. */
+function shortestCount(content: Uint8Array): boolean {
+  if (content.length === 0 || (content[0]! & 0x80) !== 0) return false;
+  return content.length === 1 || content[0] !== 0 || (content[1]! & 0x80) !== 0;
+}
+
+/**
+ * The value, for input that is exactly what encodePbmParameter writes of it; checked element by
+ * element as read rather than by encoding the value again, since every received message has one.
+ */
 function readExactly(der: Uint8Array): PBMParameter | undefined {
   try {
     const root = readDer(der);
@@ -79,13 +105,18 @@ function readExactly(der: Uint8Array): PBMParameter | undefined {
       n !== undefined && n.tagClass === 0 && n.tagNumber === tag && n.constructed === constructed;
     if (root.tagClass !== 0 || root.tagNumber !== 16 || root.children!.length !== 4) return undefined;
     if (!is(salt, 4, false) || !is(owf, 16, true) || !is(count, 2, false) || !is(mac, 16, true)) return undefined;
-    const parameter = new PBMParameter({
+    if (!shortestHeader(root) || !shortestHeader(salt!) || !shortestHeader(count!)) return undefined;
+    const countContent = nodeContent(der, count!);
+    if (!shortestCount(countContent)) return undefined;
+    const owfRead = readAlgorithm(nodeBytes(der, owf!));
+    const macRead = readAlgorithm(nodeBytes(der, mac!));
+    if (!owfRead.exact || !macRead.exact) return undefined;
+    return new PBMParameter({
       salt: nodeContent(der, salt!).slice().buffer,
-      owf: algorithmOf(nodeBytes(der, owf!)),
-      iterationCount: integerValue(nodeContent(der, count!)),
-      mac: algorithmOf(nodeBytes(der, mac!)),
+      owf: copyAsnValue(owfRead.value),
+      iterationCount: integerValue(countContent),
+      mac: copyAsnValue(macRead.value),
     });
-    return sameBytes(encodePbmParameter(parameter), der) ? parameter : undefined;
   } catch {
     return undefined;
   }

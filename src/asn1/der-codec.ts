@@ -7,7 +7,7 @@ import { serializeDer } from './der-writer';
 import { CmpError, ErrorCodes } from '../errors';
 import { bytesOf, sameBytes } from '../bytes';
 import { readDer, sameStructure, type DerNode } from './der';
-import { parseDer } from './der-reader';
+import { parseDerExact } from './der-reader';
 
 export type AsnClass<T> = new () => T;
 
@@ -39,7 +39,10 @@ export function decodeDerChecked<T>(data: Uint8Array | ArrayBuffer, type: AsnCla
   let value: T;
   try {
     // readDer's limits on depth and element count bound the reader's work.
-    value = parseDer(bytes, type, tree);
+    const parsed = parseDerExact(bytes, type, tree);
+    value = parsed.value;
+    // The reader saw that encoding the value gives exactly these bytes: no need to do it to compare.
+    if (parsed.exact) return { value, reencoded: new Uint8Array(bytes), identical: true };
   } catch (e) {
     throw new CmpError(ErrorCodes.ERR_ASN1_DECODE, `not a valid ${type.name}: ${errorText(e)}`, { cause: e });
   }

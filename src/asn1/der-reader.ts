@@ -18,6 +18,7 @@ import type { IAsnSchema, IAsnSchemaItem } from '@peculiar/asn1-schema/build/typ
 import { BoundedMap } from '../bounded-map';
 import { DEFAULT_MAX_DEPTH, readDer, type DerNode } from './der';
 import { GeneralizedTimeConverter, RawAnyConverter, SmallIntegerConverter } from './converters';
+import { anyIsVerbatim, oidBytesAreCanonical } from './der-writer';
 
 // The bindings used below, read once. Compiled to CommonJS, `asn1js.X` and asn1-schema's named
 // exports are getters (TypeScript's and tslib's re-export wrappers): each use was a call and a
@@ -57,6 +58,11 @@ const CHOICE_MISMATCH = 'Wrong values for Choice type';
 
 interface Input {
   bytes: Uint8Array;
+  /**
+   * Still true: der-writer.ts writes exactly the bytes read so far for what was made of them. Set
+   * false at the first element read in any way whose writing back is not certain (see parseDerExact).
+   */
+  exact: boolean;
 }
 
 // ---- Tag-level replica of asn1js.compareSchema -------------------------------------------------
@@ -259,6 +265,7 @@ function isTaggedConstructed(node: DerNode): boolean {
 /** AsnParser.fromASN(element of `node`, type). `asUniversal`: an implicit tag already replaced. */
 function parseClass(input: Input, node: DerNode, type: Ctor, asUniversal = false): unknown {
   if (isConvertible(type)) {
+    input.exact = false;
     if (typeof type.fromDer === 'function' && !asUniversal) return type.fromDer(input.bytes.subarray(node.start, node.end));
     const value = new type() as { fromASN(asn: unknown): unknown };
     return value.fromASN(asn1jsOf(input, node, asUniversal ? universalHeader(type, node) : undefined));
@@ -271,6 +278,8 @@ function parseClass(input: Input, node: DerNode, type: Ctor, asUniversal = false
     // asn1-schema reads a context-tagged constructed element as this type under that tag.
     const ok = isTaggedConstructed(node) ? node.tagClass === 2 : node.tagClass === 0 && node.tagNumber === expectedTag && node.constructed;
     if (!ok) throw new Error(`Data does not match to ${type.name} ASN1 schema.`);
+    // Written back under its universal tag.
+    if (node.tagClass !== 0) input.exact = false;
   }
   const children = node.children!;
   if (isTypeOfArray(type)) {
@@ -286,11 +295,14 @@ function parseClass(input: Input, node: DerNode, type: Ctor, asUniversal = false
   if (!taken) throw new Error(`Data does not match to ${type.name} ASN1 schema.`);
   const used = taken.reduce((n, t) => (t ? n + 1 : n), 0);
   checkLeftovers(input, children, used);
+  // Leftovers (spelled-out DEFAULTs) are not written back.
+  if (used !== children.length) input.exact = false;
   const res = new type() as Record<string, unknown>;
   for (let i = 0; i < plan.items.length; i++) {
     const element = taken[i];
     if (element) assign(input, res, plan.items[i]!, element);
   }
+  if (input.exact) noteWrittenItems(input, res, plan, taken);
   return res;
 }
 
@@ -303,6 +315,14 @@ function parseChoice(input: Input, node: DerNode, plan: ClassPlan): unknown {
         if (schemaStorage.get(item.type).type === TypeKinds.Sequence) {
           const res = new plan.type() as Record<string, unknown>;
           res[p.key] = parseClass(input, node, item.type as Ctor, true);
+          if (item.repeated) input.exact = false;
+          if (input.exact)
+            noteWrittenItems(
+              input,
+              res,
+              plan,
+              plan.items.map((q) => (q === p ? node : undefined)),
+            );
           return res;
         }
       }
@@ -312,10 +332,59 @@ function parseChoice(input: Input, node: DerNode, plan: ClassPlan): unknown {
     if (fits(p.matcher, node)) {
       const res = new plan.type() as Record<string, unknown>;
       assign(input, res, p, node);
+      if (input.exact)
+        noteWrittenItems(
+          input,
+          res,
+          plan,
+          plan.items.map((q) => (q === p ? node : undefined)),
+        );
       return res;
     }
   }
   throw new ChoiceMismatch(CHOICE_MISMATCH);
+}
+
+/**
+ * The writer writes an item unless its value is undefined or its DEFAULT: each item that took an
+ * element must be written and each other one skipped, for certain. (An object DEFAULT is compared
+ * by its encoding there: uncertain here.)
+ */
+function noteWrittenItems(input: Input, res: Record<string, unknown>, plan: ClassPlan, taken: (DerNode | undefined)[]): void {
+  for (let i = 0; i < plan.items.length; i++) {
+    const value = res[plan.items[i]!.key];
+    const d = plan.items[i]!.item.defaultValue;
+    const written = taken[i] !== undefined;
+    const certain = written
+      ? value !== undefined && value !== d && !(d !== undefined && typeof d === 'object' && typeof value === 'object')
+      : value === undefined || (d !== undefined && value === d);
+    if (!certain) {
+      input.exact = false;
+      return;
+    }
+  }
+}
+
+/**
+ * Whether the writer puts back the element of `node` as it is around an item's value: an EXPLICIT
+ * [n] around it, an IMPLICIT [n] in place of its tag (constructed as the writer does it), a
+ * SEQUENCE OF or SET OF around a repeated one. Anything rarer is left uncertain.
+ */
+function writtenAround(input: Input, p: ItemPlan, node: DerNode): boolean {
+  const { item } = p;
+  let list = node;
+  if (item.context !== undefined && item.context !== null) {
+    if (node.tagClass !== 2 || node.tagNumber !== item.context) return false;
+    if (item.implicit) {
+      if (item.repeated) return false;
+      if (p.primitive) return !node.constructed;
+      return node.constructed && schemaStorage.get(item.type as Ctor).type !== TypeKinds.Choice;
+    }
+    if (!node.constructed || node.children!.length !== 1) return false;
+    list = node.children![0]!;
+  }
+  if (!item.repeated) return true;
+  return list.tagClass === 0 && list.constructed && list.tagNumber === (item.repeated === 'sequence' ? 16 : 17);
 }
 
 /** What compareSchema names for an item whose schema element took `node`. */
@@ -337,6 +406,7 @@ function namedElement(input: Input, p: ItemPlan, node: DerNode): DerNode | DerNo
 
 /** processSchemaItems for one item whose schema element took `node`. */
 function assign(input: Input, res: Record<string, unknown>, p: ItemPlan, node: DerNode): void {
+  if (input.exact && !writtenAround(input, p, node)) input.exact = false;
   const element = namedElement(input, p, node);
   if (element === undefined) return;
   const { item, key } = p;
@@ -404,6 +474,109 @@ const SIMPLE_STRINGS = new Set<Converter>(
  * asn1-schema hands over carries the type's universal tag instead.
  */
 function convert(input: Input, node: DerNode, converter: Converter, implicit: ItemPlan | undefined): unknown {
+  if (input.exact && !writtenBack(input.bytes, node, converter, implicit !== undefined)) input.exact = false;
+  return convertValue(input, node, converter, implicit);
+}
+
+/** The universal tag number each converter's values are written under (der-writer.ts's fast paths). */
+const WRITTEN_TAGS = new Map<Converter, number>([
+  [AsnIntegerConverter, 2],
+  [AsnIntegerBigIntConverter, 2],
+  [SmallIntegerConverter, 2],
+  [AsnIntegerArrayBufferConverter, 2],
+  [AsnEnumeratedConverter, 10],
+  [AsnOctetStringConverter, 4],
+  [OCTET_STRING_CLASS, 4],
+  [AsnBitStringConverter, 3],
+  [AsnObjectIdentifierConverter, 6],
+  [AsnBooleanConverter, 1],
+  [AsnNullConverter, 5],
+  [AsnUtf8StringConverter, 12],
+  [AsnPrintableStringConverter, 19],
+  [AsnIA5StringConverter, 22],
+  [AsnVisibleStringConverter, 26],
+  [AsnUTCTimeConverter, 23],
+  [AsnGeneralizedTimeConverter, 24],
+  [GeneralizedTimeConverter, 24],
+]);
+
+/**
+ * Whether der-writer.ts writes back exactly `node`'s element for the value convertValue makes of
+ * it: only for the forms where both are certain (the converters both read and write directly, DER's
+ * one spelling of each value); false for anything else, which is then encoded again to compare.
+ * `implicit`: the [n] in place of the tag is the caller's (writtenAround).
+ */
+function writtenBack(bytes: Uint8Array, node: DerNode, converter: Converter, implicit: boolean): boolean {
+  if (converter === AsnAnyConverter || converter === RawAnyConverter) {
+    if (implicit) return false;
+    // A NULL read as null is written as NULL, which anyIsVerbatim requires it to be.
+    return converter === RawAnyConverter || anyIsVerbatim(bytes, node);
+  }
+  if (node.constructed || converter.fromDer) return false;
+  if (!implicit && (node.tagClass !== 0 || node.tagNumber !== WRITTEN_TAGS.get(converter))) return false;
+  const start = node.start + node.headerLength;
+  const end = node.end;
+  const len = end - start;
+  switch (converter) {
+    case AsnIntegerConverter:
+      return len <= 5 && shortestInteger(bytes, start, end);
+    case AsnIntegerBigIntConverter:
+    case SmallIntegerConverter:
+      return shortestInteger(bytes, start, end) && (bytes[start]! & 0x80) === 0;
+    case AsnEnumeratedConverter:
+      return len <= 3 && shortestInteger(bytes, start, end);
+    case AsnIntegerArrayBufferConverter:
+    case AsnOctetStringConverter:
+      return len > 0;
+    case OCTET_STRING_CLASS:
+      return true;
+    case AsnBooleanConverter:
+      return len === 1 && (bytes[start] === 0 || bytes[start] === 0xff);
+    case AsnBitStringConverter:
+      return len > 0 && bytes[start] === 0;
+    case AsnObjectIdentifierConverter:
+      return len <= 64 && oidBytesAreCanonical(bytes, node);
+    case AsnNullConverter:
+      return len === 0;
+    case AsnUTCTimeConverter:
+      return len === 13 && timeWrittenBack(bytes, start, end);
+    case AsnGeneralizedTimeConverter:
+    case GeneralizedTimeConverter:
+      return len === 15 && timeWrittenBack(bytes, start, end);
+    default:
+      return (converter === AsnUtf8StringConverter || SIMPLE_STRINGS.has(converter)) && isAscii(bytes, start, end);
+  }
+}
+
+/** INTEGER content in its one DER form: not empty, no octet that only repeats the sign. */
+function shortestInteger(bytes: Uint8Array, start: number, end: number): boolean {
+  if (end - start < 2) return end > start;
+  const first = bytes[start]!;
+  const second = bytes[start + 1]!;
+  return !((first === 0 && second < 0x80) || (first === 0xff && second >= 0x80));
+}
+
+/**
+ * A plain time string whose digits are a real time (plainTime's Date.UTC rolls 24:00 or Feb 30
+ * over into another time, which is written back as that), with a year the writer writes itself.
+ */
+function timeWrittenBack(bytes: Uint8Array, start: number, end: number): boolean {
+  const time = plainTime(bytes, start, end);
+  if (time === undefined) return false;
+  const two = (at: number) => (bytes[at]! - 0x30) * 10 + (bytes[at + 1]! - 0x30);
+  let at = start + (end - start === 13 ? 2 : 4);
+  const year = end - start === 13 ? time.getUTCFullYear() : two(start) * 100 + two(start + 2);
+  if (year < 1000 || time.getUTCFullYear() !== year || time.getUTCMonth() + 1 !== two(at)) return false;
+  at += 2;
+  return (
+    time.getUTCDate() === two(at) &&
+    time.getUTCHours() === two(at + 2) &&
+    time.getUTCMinutes() === two(at + 4) &&
+    time.getUTCSeconds() === two(at + 6)
+  );
+}
+
+function convertValue(input: Input, node: DerNode, converter: Converter, implicit: ItemPlan | undefined): unknown {
   const { bytes } = input;
   const start = node.start + node.headerLength;
   const end = node.end;
@@ -678,7 +851,9 @@ function checkLeftovers(input: Input, children: DerNode[], used: number): void {
  * on. (Errors asn1js only notes on an element do not stop
  * it; the converter meets them.)
  */
-function checkContents(bytes: Uint8Array, node: DerNode): void {
+function checkContents(input: Input, node: DerNode): void {
+  const { bytes } = input;
+  if (input.exact && !shortestHeader(node)) input.exact = false;
   if (node.tagClass === 0) {
     const t = node.tagNumber;
     if (t >= 37 || t === 15) throw new Error(`[UNIVERSAL ${t}] is reserved`);
@@ -692,9 +867,17 @@ function checkContents(bytes: Uint8Array, node: DerNode): void {
     }
     // asn1js throws on some malformed time strings (and only notes others): ask it, unless the
     // string has the one form DER allows, which it reads without complaint.
-    if ((t === 23 || t === 24) && plainTime(bytes, start, node.end) === undefined) asn1jsOf({ bytes }, node);
+    if ((t === 23 || t === 24) && plainTime(bytes, start, node.end) === undefined) asn1jsOf(input, node);
   }
-  if (node.children) for (const child of node.children) checkContents(bytes, child);
+  if (node.children) for (const child of node.children) checkContents(input, child);
+}
+
+/** Identifier and length octets in the shortest form, the only one the writer uses. */
+function shortestHeader(node: DerNode): boolean {
+  let id = 1;
+  if (node.tagNumber >= 31) for (let t = node.tagNumber; t > 0; t = Math.floor(t / 128)) id++;
+  const n = node.contentLength;
+  return node.headerLength === id + (n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < 0x1000000 ? 4 : 5);
 }
 
 /**
@@ -702,6 +885,24 @@ function checkContents(bytes: Uint8Array, node: DerNode): void {
  * where either of them would fail. `root`: readDer's tree of the same bytes, if already made.
  */
 export function parseDer<T>(bytes: Uint8Array, type: new () => T, root: DerNode = readDer(bytes)): T {
-  checkContents(bytes, root);
-  return parseClass({ bytes }, root, type as unknown as Ctor) as T;
+  return parseDerExact(bytes, type, root).value;
+}
+
+export interface ExactParse<T> {
+  value: T;
+  /**
+   * True only when der-writer.ts's serializeDer(value) gives exactly `bytes` back, found while
+   * reading: every element in DER's one form (shortest headers, integers, plain times...), read by
+   * a path whose writing back is known, and taken up by the value. False says nothing: the value
+   * must be encoded to find out.
+   */
+  exact: boolean;
+}
+
+/** parseDer, also telling whether writing the value gives exactly `bytes` back. */
+export function parseDerExact<T>(bytes: Uint8Array, type: new () => T, root: DerNode = readDer(bytes)): ExactParse<T> {
+  const input: Input = { bytes, exact: true };
+  checkContents(input, root);
+  const value = parseClass(input, root, type as unknown as Ctor) as T;
+  return { value, exact: input.exact };
 }

@@ -354,9 +354,10 @@ function bitStringContent(bits: Uint8Array, unusedBits: number): Uint8Array {
 
 /**
  * asn1js re-encodes what it parses, so ANY bytes are copied as they are only when made of elements
- * it writes back unchanged: definite minimal DER of a few universal types and context tags.
+ * it writes back unchanged: definite minimal DER of a few universal types and context tags. (The
+ * reader asks too, to know whether this writer gives back an ANY value it read: der-reader.ts.)
  */
-function anyIsVerbatim(bytes: Uint8Array, node: DerNode): boolean {
+export function anyIsVerbatim(bytes: Uint8Array, node: DerNode): boolean {
   if (node.tagClass === 2) {
     if (node.tagNumber >= 31) return false;
   } else if (node.tagClass === 0) {
@@ -389,7 +390,8 @@ function anyIsVerbatim(bytes: Uint8Array, node: DerNode): boolean {
   return (node.children ?? []).every((child) => anyIsVerbatim(bytes, child));
 }
 
-function oidBytesAreCanonical(bytes: Uint8Array, node: DerNode): boolean {
+/** Whether the OBJECT IDENTIFIER `node` holds is in the form oidContent writes (der-reader.ts asks too). */
+export function oidBytesAreCanonical(bytes: Uint8Array, node: DerNode): boolean {
   const start = node.start + node.headerLength;
   if (node.contentLength === 0 || (bytes[node.end - 1]! & 0x80) !== 0) return false;
   let sidLength = 0;

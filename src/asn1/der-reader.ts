@@ -189,6 +189,21 @@ interface ItemPlan {
   /** For implicitly tagged primitive items: the universal identifier octet of the type. */
   universalId?: number;
   optionalChoice: boolean;
+  /**
+   * How the writer puts the value's element around it, read off `item` once (its fields are
+   * megamorphic loads): the context tag number or -1, IMPLICIT, the SEQUENCE OF or SET OF tag
+   * number of a repeated item or 0, and whether an IMPLICIT class is a CHOICE.
+   */
+  context: number;
+  implicit: boolean;
+  repeatedTag: number;
+  implicitChoice: boolean;
+  /**
+   * Whether the value must be looked at to know if the writer writes it: the item has a DEFAULT,
+   * or the class's constructor gives it a value (which the writer writes, element read or not).
+   * For the others, taken up is written and left unset is skipped.
+   */
+  watched: boolean;
 }
 
 interface ClassPlan {
@@ -208,9 +223,11 @@ function planOf(type: Ctor): ClassPlan {
   const schema = schemaStorage.get(type);
   const asn = schema.schema as unknown as Schema;
   const elements = (asn instanceof Choice ? asn.value : asn.valueBlock!.value) as Schema[];
+  const fresh = new type() as Record<string, unknown>;
   const items = Object.keys(schema.items).map((key, i): ItemPlan => {
     const item = schema.items[key]!;
     const primitive = typeof item.type === 'number' || isConvertible(item.type);
+    const tagged = item.context !== undefined && item.context !== null;
     // A convertible class decodes into a fresh instance each time (fromASN returns `this`).
     const converter = primitive ? ((item.converter ?? freshInstanceConverter(item.type as Ctor)) as Converter) : undefined;
     return {
@@ -222,6 +239,16 @@ function planOf(type: Ctor): ClassPlan {
       universalId: primitive && item.implicit ? universalIdOf(item.type as AsnPropTypes | Ctor) : undefined,
       optionalChoice:
         !!item.optional && typeof item.type === 'function' && schemaStorage.has(item.type) && schemaStorage.get(item.type).type === TypeKinds.Choice,
+      context: tagged ? item.context! : -1,
+      implicit: tagged && !!item.implicit,
+      repeatedTag: item.repeated === 'sequence' ? 16 : item.repeated ? 17 : 0,
+      implicitChoice:
+        tagged &&
+        !!item.implicit &&
+        typeof item.type === 'function' &&
+        schemaStorage.has(item.type) &&
+        schemaStorage.get(item.type).type === TypeKinds.Choice,
+      watched: item.defaultValue !== undefined || fresh[key] !== undefined,
     };
   });
   plan = { type, schema, items, matchers: items.map((p) => p.matcher) };
@@ -302,7 +329,7 @@ function parseClass(input: Input, node: DerNode, type: Ctor, asUniversal = false
     const element = taken[i];
     if (element) assign(input, res, plan.items[i]!, element);
   }
-  if (input.exact) noteWrittenItems(input, res, plan, taken);
+  if (input.exact) noteWrittenItems(input, res, plan, taken, null);
   return res;
 }
 
@@ -316,13 +343,7 @@ function parseChoice(input: Input, node: DerNode, plan: ClassPlan): unknown {
           const res = new plan.type() as Record<string, unknown>;
           res[p.key] = parseClass(input, node, item.type as Ctor, true);
           if (item.repeated) input.exact = false;
-          if (input.exact)
-            noteWrittenItems(
-              input,
-              res,
-              plan,
-              plan.items.map((q) => (q === p ? node : undefined)),
-            );
+          if (input.exact) noteWrittenItems(input, res, plan, null, p);
           return res;
         }
       }
@@ -332,13 +353,7 @@ function parseChoice(input: Input, node: DerNode, plan: ClassPlan): unknown {
     if (fits(p.matcher, node)) {
       const res = new plan.type() as Record<string, unknown>;
       assign(input, res, p, node);
-      if (input.exact)
-        noteWrittenItems(
-          input,
-          res,
-          plan,
-          plan.items.map((q) => (q === p ? node : undefined)),
-        );
+      if (input.exact) noteWrittenItems(input, res, plan, null, p);
       return res;
     }
   }
@@ -347,14 +362,23 @@ function parseChoice(input: Input, node: DerNode, plan: ClassPlan): unknown {
 
 /**
  * The writer writes an item unless its value is undefined or its DEFAULT: each item that took an
- * element must be written and each other one skipped, for certain. (An object DEFAULT is compared
- * by its encoding there: uncertain here.)
+ * element must be written and each other one skipped, for certain. Only the watched items can be
+ * otherwise (assign sees to the others). An object DEFAULT is compared by its encoding there:
+ * uncertain here. `taken`: the elements the items took, or for a CHOICE, `chosen` took one.
  */
-function noteWrittenItems(input: Input, res: Record<string, unknown>, plan: ClassPlan, taken: (DerNode | undefined)[]): void {
+function noteWrittenItems(
+  input: Input,
+  res: Record<string, unknown>,
+  plan: ClassPlan,
+  taken: readonly (DerNode | undefined)[] | null,
+  chosen: ItemPlan | null,
+): void {
   for (let i = 0; i < plan.items.length; i++) {
-    const value = res[plan.items[i]!.key];
-    const d = plan.items[i]!.item.defaultValue;
-    const written = taken[i] !== undefined;
+    const p = plan.items[i]!;
+    if (!p.watched) continue;
+    const value = res[p.key];
+    const d = p.item.defaultValue;
+    const written = taken ? taken[i] !== undefined : p === chosen;
     const certain = written
       ? value !== undefined && value !== d && !(d !== undefined && typeof d === 'object' && typeof value === 'object')
       : value === undefined || (d !== undefined && value === d);
@@ -370,21 +394,19 @@ function noteWrittenItems(input: Input, res: Record<string, unknown>, plan: Clas
  * [n] around it, an IMPLICIT [n] in place of its tag (constructed as the writer does it), a
  * SEQUENCE OF or SET OF around a repeated one. Anything rarer is left uncertain.
  */
-function writtenAround(input: Input, p: ItemPlan, node: DerNode): boolean {
-  const { item } = p;
+function writtenAround(p: ItemPlan, node: DerNode): boolean {
   let list = node;
-  if (item.context !== undefined && item.context !== null) {
-    if (node.tagClass !== 2 || node.tagNumber !== item.context) return false;
-    if (item.implicit) {
-      if (item.repeated) return false;
+  if (p.context >= 0) {
+    if (node.tagClass !== 2 || node.tagNumber !== p.context) return false;
+    if (p.implicit) {
+      if (p.repeatedTag !== 0) return false;
       if (p.primitive) return !node.constructed;
-      return node.constructed && schemaStorage.get(item.type as Ctor).type !== TypeKinds.Choice;
+      return node.constructed && !p.implicitChoice;
     }
     if (!node.constructed || node.children!.length !== 1) return false;
     list = node.children![0]!;
   }
-  if (!item.repeated) return true;
-  return list.tagClass === 0 && list.constructed && list.tagNumber === (item.repeated === 'sequence' ? 16 : 17);
+  return p.repeatedTag === 0 || (list.tagClass === 0 && list.constructed && list.tagNumber === p.repeatedTag);
 }
 
 /** What compareSchema names for an item whose schema element took `node`. */
@@ -406,9 +428,13 @@ function namedElement(input: Input, p: ItemPlan, node: DerNode): DerNode | DerNo
 
 /** processSchemaItems for one item whose schema element took `node`. */
 function assign(input: Input, res: Record<string, unknown>, p: ItemPlan, node: DerNode): void {
-  if (input.exact && !writtenAround(input, p, node)) input.exact = false;
+  if (input.exact && !writtenAround(p, node)) input.exact = false;
   const element = namedElement(input, p, node);
-  if (element === undefined) return;
+  if (element === undefined) {
+    // An element taken up for a value left unset (an empty list): the writer writes nothing.
+    input.exact = false;
+    return;
+  }
   const { item, key } = p;
   if (p.primitive) {
     if (!p.converter) throw new Error('Converter is empty');
@@ -438,6 +464,8 @@ function assign(input: Input, res: Record<string, unknown>, p: ItemPlan, node: D
     } catch (e) {
       if (!(e instanceof ChoiceMismatch)) throw e;
       res[key] = undefined;
+      // Taken up, but not written back.
+      input.exact = false;
     }
     return;
   }

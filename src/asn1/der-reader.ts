@@ -45,11 +45,15 @@ type Ctor = (new () => object) & {
   from?: (items: unknown[], map: (x: unknown) => unknown) => unknown;
   /** A convertible class that decodes itself from its own DER, bypassing asn1js (CMPCertificate). */
   fromDer?: (der: Uint8Array) => unknown;
+  /** Such a class's answer to whether a value fromDer just gave encodes as the bytes it read. */
+  readExactly?: (value: unknown) => boolean;
 };
 type Converter = {
   fromASN(value: unknown): unknown;
   /** For a convertible class that reads its own DER: the class's static fromDer. */
   fromDer?(der: Uint8Array): unknown;
+  /** ... and its static readExactly. */
+  readExactly?(value: unknown): boolean;
 };
 
 /** asn1-schema's message for an optional CHOICE field whose element fits no alternative. */
@@ -262,6 +266,7 @@ function freshInstanceConverter(type: Ctor): Converter {
   // Static: no instance is constructed only to be replaced (a Certificate's constructor builds a
   // whole empty certificate, buffers included).
   if (typeof type.fromDer === 'function') converter.fromDer = (der) => type.fromDer!(der);
+  if (typeof type.readExactly === 'function') converter.readExactly = (value) => type.readExactly!(value);
   return converter;
 }
 
@@ -502,8 +507,9 @@ const SIMPLE_STRINGS = new Set<Converter>(
  * asn1-schema hands over carries the type's universal tag instead.
  */
 function convert(input: Input, node: DerNode, converter: Converter, implicit: ItemPlan | undefined): unknown {
-  if (input.exact && !writtenBack(input.bytes, node, converter, implicit !== undefined)) input.exact = false;
-  return convertValue(input, node, converter, implicit);
+  const value = convertValue(input, node, converter, implicit);
+  if (input.exact && !writtenBack(input.bytes, node, converter, implicit !== undefined, value)) input.exact = false;
+  return value;
 }
 
 /** The universal tag number each converter's values are written under (der-writer.ts's fast paths). */
@@ -531,16 +537,18 @@ const WRITTEN_TAGS = new Map<Converter, number>([
 /**
  * Whether der-writer.ts writes back exactly `node`'s element for the value convertValue makes of
  * it: only for the forms where both are certain (the converters both read and write directly, DER's
- * one spelling of each value); false for anything else, which is then encoded again to compare.
- * `implicit`: the [n] in place of the tag is the caller's (writtenAround).
+ * one spelling of each value; a certificate answers for itself); false for anything else, which is
+ * then encoded again to compare. `implicit`: the [n] in place of the tag is the caller's
+ * (writtenAround).
  */
-function writtenBack(bytes: Uint8Array, node: DerNode, converter: Converter, implicit: boolean): boolean {
+function writtenBack(bytes: Uint8Array, node: DerNode, converter: Converter, implicit: boolean, value: unknown): boolean {
   if (converter === AsnAnyConverter || converter === RawAnyConverter) {
     if (implicit) return false;
     // A NULL read as null is written as NULL, which anyIsVerbatim requires it to be.
     return converter === RawAnyConverter || anyIsVerbatim(bytes, node);
   }
-  if (node.constructed || converter.fromDer) return false;
+  if (converter.fromDer) return !implicit && converter.readExactly?.(value) === true;
+  if (node.constructed) return false;
   if (!implicit && (node.tagClass !== 0 || node.tagNumber !== WRITTEN_TAGS.get(converter))) return false;
   const start = node.start + node.headerLength;
   const end = node.end;

@@ -46,6 +46,15 @@ export class CMPCertificate extends Certificate implements IAsnConvertible {
   }
 
   /**
+   * Whether `cert`, as fromDer just gave it, encodes as exactly the bytes it was read from: the DER
+   * reader then knows that writing a message read with it gives the message's bytes back
+   * (der-reader.ts's exact reading), without encoding the certificate again to find out.
+   */
+  static readExactly(cert: unknown): boolean {
+    return cert instanceof CMPCertificate && decodedFrom.get(cert)?.identical === true;
+  }
+
+  /**
    * Only for asn1js's reading of a certificate (asn1-schema's own parser, or the DER reader's
    * fallback for unusual forms): known bytes come from the cache, anything else is decoded from
    * the asn1js tree and never remembered, since that is not the strict decoder's check.
@@ -59,7 +68,7 @@ export class CMPCertificate extends Certificate implements IAsnConvertible {
       if (der && !sameBytes(der, reencoded) && !sameStructure(der, reencoded)) {
         throw new Error('a certificate contains elements that do not fit its ASN.1 definition');
       }
-      decoded = { value, reencoded };
+      decoded = { value, reencoded, identical: !!der && sameBytes(der, reencoded) };
     }
     return copyOf(decoded) as this;
   }
@@ -123,6 +132,8 @@ interface DecodedCertificate {
   /** The schema's value, never handed out: every decoded CMPCertificate gets a copy. */
   value: Certificate;
   reencoded: Uint8Array;
+  /** Whether `reencoded` is exactly the bytes it was decoded from. */
+  identical: boolean;
 }
 
 /** About 256 distinct certificates: a few per server, with room for many servers. */

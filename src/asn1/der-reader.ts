@@ -16,7 +16,7 @@ import * as schemaLib from '@peculiar/asn1-schema';
 import { AsnPropTypes, AsnTypeTypes } from '@peculiar/asn1-schema';
 import type { IAsnSchema, IAsnSchemaItem } from '@peculiar/asn1-schema/build/types/schema';
 import { BoundedMap } from '../bounded-map';
-import { DEFAULT_MAX_DEPTH, readDer, type DerNode } from './der';
+import { DEFAULT_MAX_DEPTH, readDer, shortestHeader, shortestInteger, type DerNode } from './der';
 import { GeneralizedTimeConverter, RawAnyConverter, SmallIntegerConverter } from './converters';
 import { anyIsVerbatim, oidBytesAreCanonical } from './der-writer';
 
@@ -584,14 +584,6 @@ function writtenBack(bytes: Uint8Array, node: DerNode, converter: Converter, imp
   }
 }
 
-/** INTEGER content in its one DER form: not empty, no octet that only repeats the sign. */
-function shortestInteger(bytes: Uint8Array, start: number, end: number): boolean {
-  if (end - start < 2) return end > start;
-  const first = bytes[start]!;
-  const second = bytes[start + 1]!;
-  return !((first === 0 && second < 0x80) || (first === 0xff && second >= 0x80));
-}
-
 /**
  * A plain time string whose digits are a real time (plainTime's Date.UTC rolls 24:00 or Feb 30
  * over into another time, which is written back as that), with a year the writer writes itself.
@@ -906,14 +898,6 @@ function checkContents(input: Input, node: DerNode): void {
     if ((t === 23 || t === 24) && plainTime(bytes, start, node.end) === undefined) asn1jsOf(input, node);
   }
   if (node.children) for (const child of node.children) checkContents(input, child);
-}
-
-/** Identifier and length octets in the shortest form, the only one the writer uses. */
-function shortestHeader(node: DerNode): boolean {
-  let id = 1;
-  if (node.tagNumber >= 31) for (let t = node.tagNumber; t > 0; t = Math.floor(t / 128)) id++;
-  const n = node.contentLength;
-  return node.headerLength === id + (n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < 0x1000000 ? 4 : 5);
 }
 
 /**

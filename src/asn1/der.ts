@@ -288,3 +288,19 @@ export function sameStructure(received: Uint8Array, reencoded: Uint8Array): bool
   const options = { maxDepth: Number.MAX_SAFE_INTEGER, maxNodes: Number.MAX_SAFE_INTEGER };
   return sameShape(received, readDer(received, options), reencoded, readDer(reencoded, options));
 }
+
+/** INTEGER content in its one DER form: not empty, no octet that only repeats the sign. */
+export function shortestInteger(bytes: Uint8Array, start: number, end: number): boolean {
+  if (end - start < 2) return end > start;
+  const first = bytes[start]!;
+  const second = bytes[start + 1]!;
+  return !((first === 0 && second < 0x80) || (first === 0xff && second >= 0x80));
+}
+
+/** Identifier and length octets in the shortest form, the only one DER and our writers use. */
+export function shortestHeader(node: DerNode): boolean {
+  let id = 1;
+  if (node.tagNumber >= 31) for (let t = node.tagNumber; t > 0; t = Math.floor(t / 128)) id++;
+  const n = node.contentLength;
+  return node.headerLength === id + (n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < 0x1000000 ? 4 : 5);
+}

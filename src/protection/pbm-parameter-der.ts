@@ -10,7 +10,7 @@
  */
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { PBMParameter } from '../asn1/crmf/pbm_parameter';
-import { encodeTlv, nodeBytes, nodeContent, readDer, type DerNode } from '../asn1/der';
+import { encodeTlv, nodeBytes, nodeContent, readDer, shortestHeader, shortestInteger } from '../asn1/der';
 import { BoundedMap } from '../bounded-map';
 import { hex, sameBytes } from '../bytes';
 import { decodeDer, encodeDer } from '../asn1/der-codec';
@@ -81,16 +81,9 @@ export function decodePbmParameter(der: Uint8Array): PBMParameter {
   return fast ?? decodeDer(der, PBMParameter);
 }
 
-/** A header of one identifier octet and the shortest length form: what encodeTlv writes. */
-function shortestHeader(node: DerNode): boolean {
-  const n = node.contentLength;
-  return node.headerLength === (n < 0x80 ? 2 : n < 0x100 ? 3 : n < 0x10000 ? 4 : n < 0x1000000 ? 5 : 6);
-}
-
 /** INTEGER content that integerContent gives for a count (not negative): shortest form. */
 function shortestCount(content: Uint8Array): boolean {
-  if (content.length === 0 || (content[0]! & 0x80) !== 0) return false;
-  return content.length === 1 || content[0] !== 0 || (content[1]! & 0x80) !== 0;
+  return shortestInteger(content, 0, content.length) && (content[0]! & 0x80) === 0;
 }
 
 /**

@@ -65,10 +65,11 @@ export class CMPCertificate extends Certificate implements IAsnConvertible {
     if (!decoded) {
       const value = AsnParser.fromASN<Certificate>(asn, Certificate);
       const reencoded = new Uint8Array(AsnSerializer.serialize(value));
-      if (der && !sameBytes(der, reencoded) && !sameStructure(der, reencoded)) {
+      const identical = !!der && sameBytes(der, reencoded);
+      if (der && !identical && !sameStructure(der, reencoded)) {
         throw new Error('a certificate contains elements that do not fit its ASN.1 definition');
       }
-      decoded = { value, reencoded, identical: !!der && sameBytes(der, reencoded) };
+      decoded = { value, reencoded, identical };
     }
     return copyOf(decoded) as this;
   }

@@ -8,14 +8,14 @@
  *   --rounds N        rounds of the openssl comparison (default 3) and of the start-up runs (default 10)
  *   --repeat N        -repeat of each openssl/cmpflow run, and sessions of each axios/default run (default 100)
  *   --library-warmup N  untimed sessions of each library child before its measured ones (default 14 × --repeat, at most 4000)
- *   --restore N       suspended sessions to restore and finish (default 100000)
+ *   --restore N       suspended sessions to restore and finish (default 10000, 1000 with --quick)
  *   --devices N       devices of the fleet section (default 10000, 500 with --quick)
  *   --no-build        use dist/ as it is
  *   --json FILE       write all results as JSON
  */
 import 'reflect-metadata';
 import { execFileSync } from 'child_process';
-import { writeFileSync } from 'fs';
+import { accessSync, constants, writeFileSync } from 'fs';
 import { benchCaScaling, scalingTable, type ScalingResult } from './ca-scaling';
 import { benchCaServer, caTables, type CaBenchResult } from './ca-server';
 import { axiosTable, compareAxiosTransfer, type AxiosComparisonResult } from './axios-transfer';
@@ -27,6 +27,7 @@ import { measureStartup, startupTable, type StartupResult } from './startup';
 import { runChild } from './support/child';
 import { ROOT } from './support/dist';
 import { machineInfo } from './support/machine';
+import { REDIS_SERVER } from '../test/support/redis';
 import { fixed, megabytes, table } from './support/stats';
 
 interface Args {
@@ -90,6 +91,31 @@ function parseArgs(argv: string[]): Args {
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /**
+ * The programs the chosen sections run, checked before anything is measured: a full run takes
+ * about half an hour, and the fleet section, the last, needs Redis (it once failed there with a
+ * bare ENOENT after 26 minutes).
+ */
+function missingPrograms(args: Args): string[] {
+  const missing: string[] = [];
+  const needsOpenssl = ['startup', 'openssl', 'axios', 'ca'].some((s) => args.only.has(s));
+  if (needsOpenssl) {
+    try {
+      execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    } catch {
+      missing.push('openssl (apt-get install openssl)');
+    }
+  }
+  if (args.only.has('fleet')) {
+    try {
+      accessSync(REDIS_SERVER, constants.X_OK);
+    } catch {
+      missing.push(`${REDIS_SERVER} for the fleet section (apt-get install redis-server, or REDIS_SERVER=path; --only without fleet skips it)`);
+    }
+  }
+  return missing;
+}
+
+/**
  * Untimed sessions of each library child before its measured ones. The library rows are the
  * library's steady state, as a long-running application has it, and V8 reaches it only after
  * thousands of sessions: CmpClient.ir against the mock (bench/harness-ab.ts, 300 sessions, load
@@ -103,6 +129,8 @@ function libraryWarmup(args: Args, repeat: number): number {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  const missing = missingPrograms(args);
+  if (missing.length > 0) throw new Error(`not installed: ${missing.join('; ')}`);
   const started = Date.now();
   if (args.build) {
     log('building dist/ (npm run build) ...');

@@ -2,7 +2,8 @@
  * The embedded CA as a server (issue #22): its CPU per PBM-protected IR session beside OpenSSL's
  * mock server's, the same client (`openssl cmp -repeat N`) driving each, and each server's
  * process CPU read from /proc/PID/stat before and after (worker threads included: they are
- * threads of the one process). Then the throughput of the CA at 1 and 2 worker threads
+ * threads of the one process); each round also drives the server with `cmpflow -repeat N`, which
+ * does not pause between messages as openssl's client does (runCmpflowClient). Then the throughput of the CA at 1 and 2 worker threads
  * (`cmpflow -port 0 -srv_workers K`) under the compiled library client with many sessions in
  * flight, in a process of its own.
  */
@@ -79,6 +80,8 @@ export interface CaCpuRow {
   rounds: number[];
   /** The client's wall time per session (openssl cmp -repeat). */
   wallMsPerSession: number;
+  /** The same server driven by `cmpflow -repeat` (rounds alternating with openssl's), when measured. */
+  unpaused?: { cpuMsPerSession: number; rounds: number[]; wallMsPerSession: number };
 }
 
 export interface CaThroughputRow {
@@ -132,6 +135,18 @@ export interface CaBenchSettings {
 
 function clientArgs(pki: TestPki, port: number, repeat: number): string[] {
   return ['cmp', ...irCommandArgs(pki, port), '-repeat', String(repeat)];
+}
+
+/**
+ * openssl's client waits about 40 ms in each session's HTTP exchange, so a server it drives idles
+ * about 20 ms before each request, and on the fifteenth session's host a CPU that has idled runs a
+ * JavaScript server's request far slower for a while (docs/benchmarks.md, "Fifteenth session: the
+ * embedded CA's cost"): the same options from `cmpflow -repeat`, which does not pause, measure
+ * each server kept busy. NODE_EXTRA_CA_CERTS is left out, as in the start-up rows.
+ */
+async function runCmpflowClient(pki: TestPki, port: number, repeat: number) {
+  const { NODE_EXTRA_CA_CERTS: _unset, ...env } = process.env;
+  return measureProcess(process.execPath, [CLI, ...irCommandArgs(pki, port), '-repeat', String(repeat)], { cwd: pki.dir, env });
 }
 
 /**
@@ -267,16 +282,33 @@ export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchR
         await warmUp(pki, server.port, serverWarmupSessions(settings), s.name);
         const rounds: number[] = [];
         const walls: number[] = [];
+        const unpaused: number[] = [];
+        const unpausedWalls: number[] = [];
+        // Each round: openssl's client, then cmpflow's, so that drift of the machine weighs on both.
         for (let round = 0; round < settings.rounds; round++) {
-          const before = processCpuMs(server.pid);
+          let before = processCpuMs(server.pid);
           const run = await measureProcess('openssl', clientArgs(pki, server.port, settings.repeat), { cwd: pki.dir });
           const used = processCpuMs(server.pid) - before;
           if (run.code !== 0) throw new Error(`openssl cmp against ${s.name} failed:\n${run.stderr}`);
           rounds.push(used / settings.repeat);
           walls.push(run.wallMs / settings.repeat);
-          settings.log(`${s.name}, round ${round + 1}: ${fixed(used / settings.repeat, 2)} ms server CPU per session`);
+          before = processCpuMs(server.pid);
+          const ours = await runCmpflowClient(pki, server.port, settings.repeat);
+          const usedByOurs = processCpuMs(server.pid) - before;
+          if (ours.code !== 0) throw new Error(`cmpflow -repeat against ${s.name} failed:\n${ours.stderr}`);
+          unpaused.push(usedByOurs / settings.repeat);
+          unpausedWalls.push(ours.wallMs / settings.repeat);
+          settings.log(
+            `${s.name}, round ${round + 1}: ${fixed(used / settings.repeat, 2)} ms server CPU per session (openssl's client), ${fixed(usedByOurs / settings.repeat, 2)} ms (cmpflow's)`,
+          );
         }
-        cpu.push({ server: s.name, cpuMsPerSession: median(rounds), rounds, wallMsPerSession: median(walls) });
+        cpu.push({
+          server: s.name,
+          cpuMsPerSession: median(rounds),
+          rounds,
+          wallMsPerSession: median(walls),
+          unpaused: { cpuMsPerSession: median(unpaused), rounds: unpaused, wallMsPerSession: median(unpausedWalls) },
+        });
       } finally {
         await server.stop();
       }
@@ -394,14 +426,32 @@ export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchR
 
 export function caTables(r: CaBenchResult): string {
   const openssl = r.cpu[0]!.cpuMsPerSession;
-  const cpu = [['server', 'server CPU per IR session', 'against OpenSSL mock', 'rounds', 'client wall per session']];
+  const mockUnpaused = r.cpu[0]!.unpaused?.cpuMsPerSession;
+  const cpu = [
+    [
+      'server',
+      'server CPU per IR session',
+      'against OpenSSL mock',
+      'rounds',
+      'client wall per session',
+      'driven by cmpflow -repeat (no pause): server CPU',
+      'against OpenSSL mock',
+      'rounds',
+      'client wall',
+    ],
+  ];
   for (const row of r.cpu) {
+    const u = row.unpaused;
     cpu.push([
       row.server,
       `${fixed(row.cpuMsPerSession, 2)} ms`,
       ratio(row.cpuMsPerSession, openssl),
       row.rounds.map((x) => fixed(x, 2)).join(', '),
       row.wallMsPerSession ? `${fixed(row.wallMsPerSession)} ms` : '-',
+      u ? `${fixed(u.cpuMsPerSession, 2)} ms` : '-',
+      u && mockUnpaused ? ratio(u.cpuMsPerSession, mockUnpaused) : '-',
+      u ? u.rounds.map((x) => fixed(x, 2)).join(', ') : '-',
+      u ? `${fixed(u.wallMsPerSession)} ms` : '-',
     ]);
   }
   const tp = [['server', 'in flight', 'sessions (failed)', 'sessions/s', 'server CPU per session', 'client CPU per session', 'p50', 'p99']];

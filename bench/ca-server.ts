@@ -3,9 +3,9 @@
  * mock server's, the same client (`openssl cmp -repeat N`) driving each, and each server's
  * process CPU read from /proc/PID/stat before and after (worker threads included: they are
  * threads of the one process); each round also drives the server with `cmpflow -repeat N`, which
- * does not pause between messages as openssl's client does (runCmpflowClient). Then the throughput of the CA at 1 and 2 worker threads
- * (`cmpflow -port 0 -srv_workers K`) under the compiled library client with many sessions in
- * flight, in a process of its own.
+ * does not pause between messages as openssl's client does (runCmpflowClient). Then the
+ * throughput of the CA at 1 and 2 worker threads (`cmpflow -port 0 -srv_workers K`) under the
+ * compiled library client with many sessions in flight, in a process of its own.
  */
 import { spawn, type ChildProcess } from 'child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'fs';

@@ -20,6 +20,7 @@ import type { CapacityResult } from './ca-capacity';
 import type { LoadResult } from './embedded-load';
 import { mockServerArgs } from './openssl-comparison';
 import { measureProcess } from './support/measure';
+import { withoutExtraCaCerts } from './support/node-env';
 import { WARMUP_CLIENTS, warmUp } from './ca-drive';
 import { fixed, median, ratio, table } from './support/stats';
 
@@ -145,8 +146,10 @@ function clientArgs(pki: TestPki, port: number, repeat: number): string[] {
  * each server kept busy. NODE_EXTRA_CA_CERTS is left out, as in the start-up rows.
  */
 async function runCmpflowClient(pki: TestPki, port: number, repeat: number) {
-  const { NODE_EXTRA_CA_CERTS: _unset, ...env } = process.env;
-  return measureProcess(process.execPath, [CLI, ...irCommandArgs(pki, port), '-repeat', String(repeat)], { cwd: pki.dir, env });
+  return measureProcess(process.execPath, [CLI, ...irCommandArgs(pki, port), '-repeat', String(repeat)], {
+    cwd: pki.dir,
+    env: withoutExtraCaCerts(),
+  });
 }
 
 /**

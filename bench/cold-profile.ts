@@ -30,6 +30,7 @@ import { makeTestPki } from '../test/support/pki';
 import { startMockServer } from '../test/support/openssl';
 import { mockServerArgs, scenarios } from './openssl-comparison';
 import { ROOT } from './support/dist';
+import { withoutExtraCaCerts } from './support/node-env';
 
 const HZ = 4000;
 
@@ -162,8 +163,7 @@ async function main(): Promise<void> {
   const pki = await makeTestPki();
   const mock = await startMockServer(mockServerArgs(pki), { cwd: pki.dir });
   const work = mkdtempSync(path.join(tmpdir(), 'cold-profile-'));
-  const env = { ...process.env };
-  delete env.NODE_EXTRA_CA_CERTS;
+  const env = withoutExtraCaCerts();
   const load0 = loadavg()[0]!;
   try {
     const args = ['-config', '', ...scenarios.find((s) => s.name === command)!.args(pki), '-server', `127.0.0.1:${mock.port}`, '-path', 'pkix/'];

@@ -27,6 +27,7 @@ import { measureStartup, startupTable, type StartupResult } from './startup';
 import { runChild } from './support/child';
 import { ROOT } from './support/dist';
 import { machineInfo } from './support/machine';
+import { opensslAvailable } from '../test/support/openssl';
 import { REDIS_SERVER } from '../test/support/redis';
 import { fixed, megabytes, table } from './support/stats';
 
@@ -95,16 +96,10 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
  * about half an hour, and the fleet section, the last, needs Redis (it once failed there with a
  * bare ENOENT after 26 minutes).
  */
-function missingPrograms(args: Args): string[] {
+async function missingPrograms(args: Args): Promise<string[]> {
   const missing: string[] = [];
   const needsOpenssl = ['startup', 'openssl', 'axios', 'ca'].some((s) => args.only.has(s));
-  if (needsOpenssl) {
-    try {
-      execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    } catch {
-      missing.push('openssl (apt-get install openssl)');
-    }
-  }
+  if (needsOpenssl && !(await opensslAvailable())) missing.push('openssl 3.x (apt-get install openssl)');
   if (args.only.has('fleet')) {
     try {
       accessSync(REDIS_SERVER, constants.X_OK);
@@ -129,7 +124,7 @@ function libraryWarmup(args: Args, repeat: number): number {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const missing = missingPrograms(args);
+  const missing = await missingPrograms(args);
   if (missing.length > 0) throw new Error(`not installed: ${missing.join('; ')}`);
   const started = Date.now();
   if (args.build) {

@@ -31,6 +31,7 @@ import { withPbmIrMock } from './support/pbm-ir-mock';
 import { fixed, median, table } from './support/stats';
 import { ROOT } from './support/dist';
 import { transactionBuiltinsSource } from './support/cli-loader';
+import { withoutExtraCaCerts } from './support/node-env';
 
 const run = promisify(execFile);
 
@@ -67,8 +68,10 @@ const post = (body) => new Promise((resolve, reject) => {
 
 async function measure(dir: string, cwd: string, argv: string[]): Promise<Usage> {
   const report = path.join(dir, 'report.json');
-  const { NODE_EXTRA_CA_CERTS: _unset, ...env } = process.env;
-  await run(process.execPath, ['-r', path.join(dir, 'reporter.js'), ...argv], { cwd, env: { ...env, CMPFLOW_FLOOR_REPORT: report } });
+  await run(process.execPath, ['-r', path.join(dir, 'reporter.js'), ...argv], {
+    cwd,
+    env: { ...withoutExtraCaCerts(), CMPFLOW_FLOOR_REPORT: report },
+  });
   return JSON.parse(readFileSync(report, 'utf8')) as Usage;
 }
 

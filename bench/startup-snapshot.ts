@@ -33,6 +33,7 @@ import { irCommandArgs } from './support/ir-command';
 import { withPbmIrMock } from './support/pbm-ir-mock';
 import { mockServerArgs } from './openssl-comparison';
 import { fixed, median, table } from './support/stats';
+import { withoutExtraCaCerts } from './support/node-env';
 
 const run = promisify(execFile);
 
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
         { name: 'cmpflow -cmd ir from the `bundle+cache` snapshot', command: process.execPath, args: [...snapshot('bundle+cache'), ...irArgs] },
         { name: 'openssl cmp -cmd ir', command: 'openssl', args: ['cmp', ...irArgs] },
       ];
-      const { NODE_EXTRA_CA_CERTS: _unset, ...env } = process.env;
+      const env = withoutExtraCaCerts();
       const cpu = rows.map((): number[] => []);
       const loads: number[] = [];
       const once = async (i: number) => {

@@ -22,6 +22,7 @@ import { CLI } from './support/dist';
 import { irCommandArgs } from './support/ir-command';
 import { mockServerArgs } from './openssl-comparison';
 import { fixed, median, ratio, table } from './support/stats';
+import { withoutExtraCaCerts } from './support/node-env';
 
 export interface StartupSettings {
   rounds: number;
@@ -65,8 +66,8 @@ export async function measureStartup(settings: StartupSettings): Promise<Startup
     const empty = path.join(pki.dir, 'empty.js');
     writeFileSync(empty, '');
     const irArgs = irCommandArgs(pki, mock.port);
-    const { NODE_EXTRA_CA_CERTS: extraCaCerts, ...withoutExtraCaCerts } = process.env;
-    const cwd = { cwd: pki.dir, env: withoutExtraCaCerts };
+    const extraCaCerts = process.env.NODE_EXTRA_CA_CERTS;
+    const cwd = { cwd: pki.dir, env: withoutExtraCaCerts() };
     const runs = {
       node: async () => sample(await timeProcess(process.execPath, [empty], cwd), 'node'),
       nodeWithExtraCaCerts: async () => sample(await timeProcess(process.execPath, [empty], { cwd: pki.dir, env: process.env }), 'node'),
@@ -76,7 +77,7 @@ export async function measureStartup(settings: StartupSettings): Promise<Startup
       // The same command from the modules tsc writes, without the bundle and its code cache (bin/cli-loader.js).
       modulesIr: async () =>
         sample(
-          await timeProcess(process.execPath, [CLI, ...irArgs], { ...cwd, env: { ...withoutExtraCaCerts, CMPFLOW_CLI_BUILD: 'modules' } }),
+          await timeProcess(process.execPath, [CLI, ...irArgs], { ...cwd, env: { ...cwd.env, CMPFLOW_CLI_BUILD: 'modules' } }),
           'cmpflow -cmd ir (modules)',
         ),
       opensslIr: async () => sample(await timeProcess('openssl', ['cmp', ...irArgs], cwd), 'openssl cmp -cmd ir'),

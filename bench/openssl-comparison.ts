@@ -13,6 +13,7 @@ import { startMockServer, type MockServer } from '../test/support/openssl';
 import type { CmpClientOptions } from '../src/options';
 import { runChild } from './support/child';
 import { CLI } from './support/dist';
+import { withoutExtraCaCerts } from './support/node-env';
 import type { HttpFloorResult } from './http-floor';
 import type { LibraryClientResult } from './library-client';
 import { measureProcess, type ProcessCost } from './support/measure';
@@ -194,9 +195,11 @@ export async function compareWithOpenSsl(settings: ComparisonSettings): Promise<
     const address = ['-server', `127.0.0.1:${mock.port}`, '-path', 'pkix/'];
     const n = settings.repeat;
 
-    // Node's start and module loading, which every CLI run pays once.
+    // Node's start and module loading, which every CLI run pays once. Without the machine's
+    // NODE_EXTRA_CA_CERTS, as in the start-up rows (bench/support/node-env.ts).
+    const env = withoutExtraCaCerts();
     const startups: ProcessCost[] = [];
-    for (let i = 0; i < Math.max(3, settings.rounds); i++) startups.push(await measureProcess(process.execPath, [CLI, '-help']));
+    for (let i = 0; i < Math.max(3, settings.rounds); i++) startups.push(await measureProcess(process.execPath, [CLI, '-help'], { env }));
     const startup = {
       wallMs: median(startups.map((s) => s.wallMs)),
       cpuMs: median(startups.map((s) => s.cpuMs)),
@@ -220,7 +223,7 @@ export async function compareWithOpenSsl(settings: ComparisonSettings): Promise<
         openssl: async () =>
           perSession(await measureProcess('openssl', ['cmp', '-config', '', ...args], { cwd: pki.dir }), n, `openssl cmp (${scenario.name})`),
         cli: async () =>
-          perSession(await measureProcess(process.execPath, [CLI, '-config', '', ...args], { cwd: pki.dir }), n, `cmpflow (${scenario.name})`),
+          perSession(await measureProcess(process.execPath, [CLI, '-config', '', ...args], { cwd: pki.dir, env }), n, `cmpflow (${scenario.name})`),
         library: async () => {
           const r = await runChild<LibraryClientResult>('library-client.ts', [
             JSON.stringify({

@@ -39,11 +39,16 @@ const LIGHT = new Set(['-help', '--help', '-h', '-version', '--version']);
 const HELP = new Set(['-help', '--help']);
 
 /**
- * V8's flags for a `-repeat` run and for a single client transaction. Tiering: four times V8's
- * default budget of bytecode a function runs before it is optimised. With the default, TurboFan
- * spent 40 % of a `-repeat 300` GENM's instructions compiling functions that had only just become
- * hot; with this, a fifth of that, and the command 18 % less CPU (docs/benchmarks.md, seventh
- * session); a single IR 1.8 % fewer instructions (tenth session). The young generation: kept at
+ * V8's flags for a `-repeat` run and for a single client transaction. Tiering: a larger budget of
+ * bytecode a function runs before it is optimised than V8's default (67,584), by how many
+ * transactions the run will make. With the default, TurboFan spent 40 % of a `-repeat 300` GENM's
+ * instructions compiling functions that had only just become hot; four times the default cut that
+ * to a fifth and the command's CPU by 18 % (docs/benchmarks.md, seventh session); a single IR 1.8 %
+ * fewer instructions (tenth session). Sixteen times is cheaper still for a run of up to a few
+ * hundred transactions, which ends before most of what it would compile pays back (`-repeat 300`:
+ * IR -5 %, GENM -3 %), and dearer for a long one, which then runs longer in the slower tiers (IR
+ * `-repeat 1000` even, `-repeat 2000` +6 to +12 %): so sixteen times up to LONG_RUN transactions,
+ * four times beyond (sixteenth session). The young generation: kept at
  * the size it has when the run starts. Left to grow, V8 took it from 1 to 16 MB a semi-space
  * within a GENM `-repeat 300`, and the run faulted twice the pages in: kept, a transaction has
  * half the minor page faults (an IR 45 -> 21, a GENM 22 -> 8, about 29 us each in a VM) and
@@ -61,7 +66,18 @@ const HELP = new Set(['-help', '--help']);
  * V8's other threads: a `-repeat 300` IR 9.1 % fewer instructions in all, the compiler threads
  * 29 to 39 % fewer, and 2 % less CPU in 11 of 16 alternating rounds at load 1 to 1.6 (tenth session).
  */
-const TIERING_FLAGS = '--interrupt-budget=270336 --semi-space-growth-factor=1 --max-inlined-bytecode-size-cumulative=460';
+/** Transactions above which a run keeps V8's code tiering at four times its default budget. */
+const LONG_RUN = 500;
+const SHORT_RUN_BUDGET = 16 * 67584;
+const LONG_RUN_BUDGET = 4 * 67584;
+
+/** The tiering flags for a run of `transactions` client transactions. */
+function tieringFlags(transactions) {
+  const budget = transactions > LONG_RUN ? LONG_RUN_BUDGET : SHORT_RUN_BUDGET;
+  return `--interrupt-budget=${budget} --semi-space-growth-factor=1 --max-inlined-bytecode-size-cumulative=460`;
+}
+/** A single transaction's. */
+const TIERING_FLAGS = tieringFlags(1);
 let flagsSet = false;
 /** True once bundleIfCurrent has planned a per-user code cache for the end of the run. */
 let cacheWritePlanned = false;
@@ -86,13 +102,16 @@ function clientTransaction(argv) {
   return argv.some((a) => /^--?cmd(?:=|$)/.test(a)) && !argv.some((a) => /^--?port(?:=|$)/.test(a));
 }
 
-/** -repeat N (or -repeat=N) with N above 1 on the command line. */
-function repeats(argv) {
+/** N of -repeat N (or -repeat=N) on the command line when it is a number above 1, else 0. */
+function repeatCount(argv) {
   for (let i = 0; i < argv.length; i++) {
     const m = /^--?repeat(?:=(.*))?$/.exec(argv[i]);
-    if (m) return Number(m[1] ?? argv[i + 1]) > 1;
+    if (m) {
+      const n = Number(m[1] ?? argv[i + 1]);
+      return n > 1 ? n : 0;
+    }
   }
-  return false;
+  return 0;
 }
 
 /**
@@ -336,10 +355,11 @@ function loadCli(argv) {
   if (!light && built) {
     const bundled = bundleIfCurrent();
     if (bundled) {
-      const tune = repeats(argv) || (clientTransaction(argv) && !cacheWritePlanned);
+      const repeat = repeatCount(argv);
+      const tune = repeat > 1 || (clientTransaction(argv) && !cacheWritePlanned);
       if (tune) {
         loadTransactionBuiltins();
-        require('v8').setFlagsFromString(TIERING_FLAGS);
+        require('v8').setFlagsFromString(tieringFlags(Math.max(repeat, 1)));
         flagsSet = true;
       }
       return bundled;
@@ -351,4 +371,17 @@ function loadCli(argv) {
   return require(MODULES_MAIN);
 }
 
-module.exports = { loadCli, runBundle, codeCache, userCodeCache, BUNDLE, CACHE, USAGE, IMPORT, WRAPPER, TRANSACTION_BUILTINS, TIERING_FLAGS };
+module.exports = {
+  loadCli,
+  runBundle,
+  codeCache,
+  userCodeCache,
+  BUNDLE,
+  CACHE,
+  USAGE,
+  IMPORT,
+  WRAPPER,
+  TRANSACTION_BUILTINS,
+  TIERING_FLAGS,
+  tieringFlags,
+};

@@ -11,6 +11,7 @@ export function copyAsnValue<T>(value: T, prototype?: object): T {
   const source = value as Record<string, unknown>;
   const out = (Array.isArray(value) ? new Array(value.length) : {}) as Record<string, unknown>;
   Object.setPrototypeOf(out, prototype ?? Object.getPrototypeOf(value));
-  for (const key of Object.keys(source)) out[key] = copyAsnValue(source[key]);
+  const keys = Object.keys(source);
+  for (let i = 0; i < keys.length; i++) out[keys[i]!] = copyAsnValue(source[keys[i]!]);
   return out as T;
 }

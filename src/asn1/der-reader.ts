@@ -138,7 +138,8 @@ function matcherOf(s: Schema): Matcher {
 function fits(m: Matcher, node: DerNode): boolean {
   const kind = m.kind;
   if (kind === CHOICE) {
-    for (const alternative of m.items) if (fits(alternative, node)) return true;
+    const alternatives = m.items;
+    for (let i = 0; i < alternatives.length; i++) if (fits(alternatives[i]!, node)) return true;
     return false;
   }
   if (kind === ANY) return true;
@@ -156,14 +157,15 @@ function matchChildren(items: Matcher[], children: DerNode[]): (DerNode | undefi
   const first = items[0]!;
   if (first.repeated !== null) {
     const inner = first.repeated;
-    for (const child of children) if (!fits(inner, child) && !first.optional) return undefined;
+    for (let i = 0; i < children.length; i++) if (!fits(inner, children[i]!) && !first.optional) return undefined;
     return [];
   }
   if (children.length === 0) return items.every((s) => s.optional) ? items.map(() => undefined) : undefined;
   const taken: (DerNode | undefined)[] = [];
   let j = 0;
   let lastFit = true;
-  for (const item of items) {
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
     if (j >= children.length) {
       if (!item.optional) return undefined;
       taken.push(undefined);
@@ -341,7 +343,9 @@ function parseClass(input: Input, node: DerNode, type: Ctor, asUniversal = false
 /** compareSchema against the CHOICE: the first alternative the element fits. */
 function parseChoice(input: Input, node: DerNode, plan: ClassPlan): unknown {
   if (isTaggedConstructed(node) && node.tagClass === 2) {
-    for (const p of plan.items) {
+    const items = plan.items;
+    for (let i = 0; i < items.length; i++) {
+      const p = items[i]!;
       const { item } = p;
       if (item.context === node.tagNumber && item.implicit && typeof item.type === 'function' && schemaStorage.has(item.type)) {
         if (schemaStorage.get(item.type).type === TypeKinds.Sequence) {
@@ -354,7 +358,9 @@ function parseChoice(input: Input, node: DerNode, plan: ClassPlan): unknown {
       }
     }
   }
-  for (const p of plan.items) {
+  const items = plan.items;
+  for (let i = 0; i < items.length; i++) {
+    const p = items[i]!;
     if (fits(p.matcher, node)) {
       const res = new plan.type() as Record<string, unknown>;
       assign(input, res, p, node);
@@ -897,7 +903,8 @@ function checkContents(input: Input, node: DerNode): void {
     // string has the one form DER allows, which it reads without complaint.
     if ((t === 23 || t === 24) && plainTime(bytes, start, node.end) === undefined) asn1jsOf(input, node);
   }
-  if (node.children) for (const child of node.children) checkContents(input, child);
+  const children = node.children;
+  if (children) for (let i = 0; i < children.length; i++) checkContents(input, children[i]!);
 }
 
 /**

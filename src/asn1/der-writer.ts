@@ -99,7 +99,8 @@ function prim(tag: Uint8Array, content: Uint8Array): Node {
 function cons(tag: Uint8Array, children: Node[]): Node {
   let len = 0;
   let indef = false;
-  for (const c of children) {
+  for (let i = 0; i < children.length; i++) {
+    const c = children[i]!;
     len += c.size;
     if (c.indef) indef = true;
   }
@@ -110,7 +111,7 @@ function cons(tag: Uint8Array, children: Node[]): Node {
 /** A primitive tag over the encodings of `children`: asn1-schema's implicit tagging of a constructed value. */
 function primOver(tag: Uint8Array, children: Node[]): Node {
   let len = 0;
-  for (const c of children) len += c.size;
+  for (let i = 0; i < children.length; i++) len += children[i]!.size;
   return { tag, constructed: false, children, len, size: tag.length + lengthSize(len) + len };
 }
 
@@ -179,7 +180,8 @@ function write(node: Node, out: Uint8Array, pos: number): number {
   const len = node.len;
   if (node.indef) {
     out[pos++] = 0x80;
-    for (const c of node.children!) pos = write(c, out, pos);
+    const children = node.children!;
+    for (let i = 0; i < children.length; i++) pos = write(children[i]!, out, pos);
     out[pos++] = 0;
     out[pos++] = 0;
     return pos;
@@ -191,8 +193,9 @@ function write(node: Node, out: Uint8Array, pos: number): number {
     out[pos++] = 0x80 | n;
     for (let i = n - 1; i >= 0; i--) out[pos++] = Math.floor(len / 2 ** (8 * i)) & 0xff;
   }
-  if (node.children) {
-    for (const c of node.children) pos = write(c, out, pos);
+  const children = node.children;
+  if (children) {
+    for (let i = 0; i < children.length; i++) pos = write(children[i]!, out, pos);
   } else {
     out.set(node.content!, pos);
     pos += len;
@@ -619,12 +622,14 @@ function encodeSchema(obj: object, target: object): Node {
     if (typeof schema.itemType === 'number') {
       const converter = defaultConverter(schema.itemType);
       if (!converter) throw new Error(`Cannot get default converter for array item of ${nameOf(target)} ASN1 schema`);
-      for (const o of obj) values.push(converted(converter, o));
+      for (let i = 0; i < obj.length; i++) values.push(converted(converter, obj[i]));
     } else {
-      for (const o of obj) values.push(encodeObject(o));
+      for (let i = 0; i < obj.length; i++) values.push(encodeObject(obj[i]));
     }
   } else {
-    for (const w of itemsOf(target, schema)) {
+    const writerItems = itemsOf(target, schema);
+    for (let i = 0; i < writerItems.length; i++) {
+      const w = writerItems[i]!;
       const prop = (obj as Record<string, unknown>)[w.key];
       const defaultValue = w.defaultValue;
       if (

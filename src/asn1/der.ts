@@ -198,7 +198,8 @@ export function replaceElements(
     chunks.push(new Uint8Array(0));
     const headerStart = size;
     let contentLength = 0;
-    for (const child of node.children) contentLength += emit(child);
+    const children = node.children;
+    for (let i = 0; i < children.length; i++) contentLength += emit(children[i]!);
     const idLength = identifierLength(bytes, node.start);
     const header = new Uint8Array([...bytes.subarray(node.start, node.start + idLength), ...encodeLength(contentLength)]);
     chunks[headerIndex] = header;
@@ -234,7 +235,8 @@ export function encodeTlv(identifier: number, ...parts: Uint8Array[]): Uint8Arra
   out[0] = identifier;
   out.set(length, 1);
   let offset = 1 + length.length;
-  for (const p of parts) {
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
     out.set(p, offset);
     offset += p.length;
   }

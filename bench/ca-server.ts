@@ -288,21 +288,25 @@ export async function benchCaServer(settings: CaBenchSettings): Promise<CaBenchR
         const unpaused: number[] = [];
         const unpausedWalls: number[] = [];
         // Each round: openssl's client, then cmpflow's, so that drift of the machine weighs on both.
+        // The server's CPU and the client's wall time per session while `client` drives it.
+        const perSession = async (client: string, drive: () => ReturnType<typeof measureProcess>) => {
+          const before = processCpuMs(server.pid);
+          const run = await drive();
+          const cpuMs = (processCpuMs(server.pid) - before) / settings.repeat;
+          if (run.code !== 0) throw new Error(`${client} against ${s.name} failed:\n${run.stderr}`);
+          return { cpuMs, wallMs: run.wallMs / settings.repeat };
+        };
         for (let round = 0; round < settings.rounds; round++) {
-          let before = processCpuMs(server.pid);
-          const run = await measureProcess('openssl', clientArgs(pki, server.port, settings.repeat), { cwd: pki.dir });
-          const used = processCpuMs(server.pid) - before;
-          if (run.code !== 0) throw new Error(`openssl cmp against ${s.name} failed:\n${run.stderr}`);
-          rounds.push(used / settings.repeat);
-          walls.push(run.wallMs / settings.repeat);
-          before = processCpuMs(server.pid);
-          const ours = await runCmpflowClient(pki, server.port, settings.repeat);
-          const usedByOurs = processCpuMs(server.pid) - before;
-          if (ours.code !== 0) throw new Error(`cmpflow -repeat against ${s.name} failed:\n${ours.stderr}`);
-          unpaused.push(usedByOurs / settings.repeat);
-          unpausedWalls.push(ours.wallMs / settings.repeat);
+          const theirs = await perSession('openssl cmp', () =>
+            measureProcess('openssl', clientArgs(pki, server.port, settings.repeat), { cwd: pki.dir }),
+          );
+          rounds.push(theirs.cpuMs);
+          walls.push(theirs.wallMs);
+          const ours = await perSession('cmpflow -repeat', () => runCmpflowClient(pki, server.port, settings.repeat));
+          unpaused.push(ours.cpuMs);
+          unpausedWalls.push(ours.wallMs);
           settings.log(
-            `${s.name}, round ${round + 1}: ${fixed(used / settings.repeat, 2)} ms server CPU per session (openssl's client), ${fixed(usedByOurs / settings.repeat, 2)} ms (cmpflow's)`,
+            `${s.name}, round ${round + 1}: ${fixed(theirs.cpuMs, 2)} ms server CPU per session (openssl's client), ${fixed(ours.cpuMs, 2)} ms (cmpflow's)`,
           );
         }
         cpu.push({

@@ -1,5 +1,5 @@
 /**
- * What every HTTP transfer of CMP agrees on, whatever client library sends the bytes (node:http in
+ * What every HTTP transfer of CMP agrees on, whatever sends the bytes (node:net or node:https in
  * http.ts, the application's axios instance in axios.ts): RFC 9811's media types, OpenSSL's
  * defaults, which requests keep a connection worth keeping, and how a failure is classified.
  */

@@ -1,4 +1,4 @@
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import type * as https from 'node:https';
 import type * as tls from 'node:tls';
 import { CmpError, ErrorCodes } from '../errors';
@@ -16,6 +16,8 @@ import {
 import { parseServerAddress, selectProxy, type ProxyAddress, type ServerAddress } from './address';
 import type * as tunnel from './connect-tunnel-agent';
 import { ProxyTunnelError } from './proxy-tunnel-error';
+import type { HttpResponseHead } from './http-response-reader';
+import { PlainHttpConnections, type ResponseSink } from './plain-http-exchange';
 import { explainTlsFailure } from './tls-errors';
 import { certificatesToPem, privateKeyToPem, type CertificateSource, type PrivateKeySource } from './tls-material';
 import type { Transfer, TransferContext } from './types';
@@ -23,7 +25,9 @@ import type { Transfer, TransferContext } from './types';
 /**
  * CMP over HTTP(S) as RFC 9811 specifies it: the DER PKIMessage is POSTed as
  * application/pkixcmp and a 200 response with the same media type carries the answer.
- * The options are named after `openssl cmp`'s and default as it does.
+ * The options are named after `openssl cmp`'s and default as it does. Plain HTTP (to the server
+ * or through a proxy) goes over node:net (plain-http-exchange.ts), TLS over node:https; both
+ * report to the same checks here.
  */
 
 export interface HttpTlsOptions {
@@ -121,8 +125,8 @@ function resolveOptions(options: HttpTransferOptions): ResolvedOptions {
 }
 
 /*
- * node:https, node:tls and the proxy tunnel agent load when a transfer uses TLS: about 2.4 ms of
- * CPU that every plain-HTTP command (a CLI run is mostly start-up) would pay otherwise.
+ * node:https (and with it node:http), node:tls and the proxy tunnel agent load when a transfer
+ * uses TLS: CPU that every plain-HTTP command (a CLI run is mostly start-up) would pay otherwise.
  */
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, see above */
 const loadHttps = () => require('node:https') as typeof https;
@@ -175,11 +179,10 @@ function tlsAgentOptions(opts: HttpTlsOptions | undefined): https.AgentOptions {
   return result;
 }
 
-function createAgent(resolved: ResolvedOptions, tlsOptions: HttpTlsOptions | undefined): http.Agent {
+function createTlsAgent(resolved: ResolvedOptions, tlsOptions: HttpTlsOptions | undefined): http.Agent {
   // Nagle's algorithm would hold back the small request until the previous segment is
   // acknowledged, adding a delayed-ACK round trip (~40 ms) to each message.
   const base: http.AgentOptions = { keepAlive: resolved.keepAlive !== 0, noDelay: true, scheduling: 'lifo' };
-  if (!resolved.server.useTls) return new http.Agent(base);
   const options = { ...base, ...tlsAgentOptions(tlsOptions) };
   if (resolved.proxy !== undefined) return new (loadTunnelAgent())(resolved.proxy, options, resolved.timeoutMs);
   return new (loadHttps().Agent)(options);
@@ -205,11 +208,11 @@ function requestTarget(resolved: ResolvedOptions): RequestTarget {
 
 /**
  * The Host header as node:http writes it for `host` and `port` (IPv6 in brackets, the port unless
- * it is the agent's default). Written here because node:http adds none to a flat header list.
+ * it is the scheme's default). Written here because node:http adds none to a flat header list.
  */
-function hostHeaderOf(host: string, port: number, agent: http.Agent): string {
+function hostHeaderOf(host: string, port: number, defaultPort: number): string {
   const name = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return port !== (agent as { defaultPort?: number }).defaultPort ? `${name}:${port}` : name;
+  return port !== defaultPort ? `${name}:${port}` : name;
 }
 
 function hasInChain(e: unknown, type: new (...args: never[]) => Error): boolean {
@@ -220,10 +223,17 @@ function hasInChain(e: unknown, type: new (...args: never[]) => Error): boolean 
   return false;
 }
 
-function serverKeptConnection(res: http.IncomingMessage): boolean {
-  const connection = (res.headers.connection ?? '').toLowerCase();
+/** A response's head as either client reports it: node:http's IncomingMessage or HttpResponseReader's. */
+type ResponseHead = Pick<HttpResponseHead, 'httpVersion'> & {
+  statusCode?: number;
+  statusMessage?: string;
+  headers: Record<string, string | string[] | undefined>;
+};
+
+function serverKeptConnection(head: ResponseHead): boolean {
+  const connection = String(head.headers['connection'] ?? '').toLowerCase();
   if (/\bclose\b/.test(connection)) return false;
-  return res.httpVersion !== '1.0' || /\bkeep-alive\b/.test(connection);
+  return head.httpVersion !== '1.0' || /\bkeep-alive\b/.test(connection);
 }
 
 /** The bytes of `chunks` in one fresh array: a chunk may be a view into a larger socket or pool buffer. */
@@ -237,14 +247,68 @@ function joinChunks(chunks: Buffer[], total: number): Uint8Array {
   return out;
 }
 
+/** The request line and header fields node:http would write for this flat header list. */
+function requestHead(path: string, headers: string[]): string {
+  let head = `POST ${path} HTTP/1.1\r\n`;
+  for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  return `${head}\r\n`;
+}
+
+/**
+ * Sends one request through node:http(s) and its agent (TLS, and TLS through a proxy's CONNECT
+ * tunnel), reporting to `sink` as PlainHttpConnections does. Returns a cancel function.
+ */
+function sendWithNodeHttp(
+  request: typeof https.request,
+  options: https.RequestOptions & { headers: string[] },
+  body: Uint8Array,
+  sink: ResponseSink,
+): () => void {
+  let req: http.ClientRequest | undefined;
+  const cancel = () => req?.destroy();
+  try {
+    // The spread last: spread first, V8 11 gives each request's options a map of its own (ninth session).
+    req = request({ method: 'POST', ...options });
+  } catch (e) {
+    sink.fail(e);
+    return cancel;
+  }
+  req.on('error', (e) => sink.fail(e));
+  req.on('response', (res: http.IncomingMessage) => {
+    res.on('error', (e) => sink.fail(e));
+    const refusal = sink.head(res as ResponseHead as HttpResponseHead);
+    if (refusal !== undefined) return sink.fail(refusal);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    res.on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      // Checked per chunk so an endless or oversized body is cut off, not buffered.
+      const tooLarge = sink.progress(total);
+      if (tooLarge !== undefined) return sink.fail(tooLarge);
+      chunks.push(chunk);
+    });
+    res.on('end', () => sink.done(joinChunks(chunks, total)));
+    // Node reports a connection lost mid-body as an 'error'; this covers a silent close.
+    res.on('close', () => {
+      if (res.complete) return;
+      sink.fail(Object.assign(new Error('connection closed during the response'), { code: 'ECONNRESET' }));
+    });
+  });
+  req.end(body);
+  return cancel;
+}
+
 /** Creates a Transfer that POSTs each message to the CMP server. Option errors throw here, not per message. */
 export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
   const resolved = resolveOptions(options);
-  const agent = createAgent(resolved, options.tls);
   const { server, proxy, maxResponseBytes } = resolved;
   const { hostHeader, ...target } = requestTarget(resolved);
-  const host = hostHeader ?? hostHeaderOf(target.host, target.port, agent);
-  const request = server.useTls ? loadHttps().request : http.request;
+  // node:http takes the same characters in a path (and writes them as latin1).
+  if (/[^\u0021-\u00ff]/.test(target.path)) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'path holds a character a request line cannot carry');
+  const host = hostHeader ?? hostHeaderOf(target.host, target.port, server.useTls ? 443 : 80);
+  // Plain HTTP, to the server or a proxy, goes over node:net with our reader; TLS through node:https.
+  const plain = server.useTls ? undefined : new PlainHttpConnections(target.host, target.port);
+  const agent = server.useTls ? createTlsAgent(resolved, options.tls) : undefined;
   const where = `CMP server ${server.display}${proxy !== undefined ? ` via proxy ${proxy.display}` : ''}`;
 
   const toCmpError = (e: unknown): CmpError => {
@@ -269,15 +333,15 @@ export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
   const tooLarge = () => new CmpError(ErrorCodes.ERR_RESPONSE_TOO_LARGE, `response from ${where} exceeds ${maxResponseBytes} bytes`);
 
   /** Why a response is not a CMP answer, or undefined when its body is worth reading. */
-  const rejectResponse = (res: http.IncomingMessage, keepAliveWanted: boolean): CmpError | undefined => {
+  const rejectResponse = (res: ResponseHead, keepAliveWanted: boolean): CmpError | undefined => {
     const status = res.statusCode ?? 0;
-    // node:http never follows redirects, which suits RFC 9811 section 3.3 (a 301 can be abused
+    // Redirects are never followed, which suits RFC 9811 section 3.3 (a 301 can be abused
     // for a lasting denial of service); OpenSSL does not follow them for POST either.
     if (status !== 200) {
       const redirect = status >= 300 && status < 400 ? ' (redirects are not followed)' : '';
       return new CmpError(ErrorCodes.ERR_HTTP_STATUS, `${where} answered HTTP ${status} ${sanitize(res.statusMessage ?? '')}${redirect}`.trimEnd());
     }
-    const contentType = res.headers['content-type'];
+    const contentType = res.headers['content-type'] as string | undefined;
     if (!isMediaTypeOk(contentType)) {
       return new CmpError(
         ErrorCodes.ERR_CONTENT_TYPE,
@@ -298,7 +362,7 @@ export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
     new Promise((resolve, reject) => {
       const signal = ctx.signal;
       const keepAliveWanted = resolved.keepAlive !== 0 && (ctx.bodyType === undefined || CONTINUING_BODY_TYPES.has(ctx.bodyType));
-      let req: http.ClientRequest | undefined;
+      let cancel: (() => void) | undefined;
       let timer: NodeJS.Timeout | undefined;
       let settled = false;
       const settle = (): boolean => {
@@ -308,11 +372,11 @@ export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
         signal?.removeEventListener('abort', onAbort);
         return true;
       };
-      // Timeout, abort and every failure end here; destroying the request also drops its socket,
-      // since a half-read body leaves the connection unusable for the next message.
+      // Timeout, abort and every failure end here; cancelling also drops the connection, since a
+      // half-read body leaves it unusable for the next message.
       const fail = (e: unknown): void => {
         if (!settle()) return;
-        req?.destroy();
+        cancel?.();
         reject(toCmpError(e));
       };
       const onAbort = () => fail(aborted(signal));
@@ -320,8 +384,17 @@ export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
       if (timeoutMs > 0) {
         timer = setTimeout(() => fail(new CmpError(ErrorCodes.ERR_TIMEOUT, `${where} did not answer within ${timeoutMs} ms`)), timeoutMs);
       }
+      const sink: ResponseSink = {
+        head: (head) => rejectResponse(head, keepAliveWanted),
+        // Checked as the body arrives, so an endless or oversized body is cut off, not buffered.
+        progress: (bytes) => (maxResponseBytes > 0 && bytes > maxResponseBytes ? tooLarge() : undefined),
+        done: (body) => {
+          if (settle()) resolve(body);
+        },
+        fail,
+      };
 
-      // A flat list, which node:http validates and writes in one pass; an object's headers each go
+      // A flat list, which node:http validates and writes in one pass (and requestHead joins); an object's headers each go
       // through setHeader into a map of their own, with lookups for Host and Expect: 7 % more
       // instructions a warm GENM exchange (callgrind, the tenth session). The same bytes.
       const headers = [
@@ -339,36 +412,11 @@ export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
         'Host',
         host,
       ];
-      try {
-        // The spread last: spread first, V8 11 gives each request's options a map of its own (ninth session).
-        req = request({ method: 'POST', agent, headers, ...target });
-      } catch (e) {
-        fail(e);
-        return;
-      }
-      req.on('error', fail);
-      req.on('response', (res: http.IncomingMessage) => {
-        res.on('error', fail);
-        const refusal = rejectResponse(res, keepAliveWanted);
-        if (refusal !== undefined) return fail(refusal);
-        const chunks: Buffer[] = [];
-        let total = 0;
-        res.on('data', (chunk: Buffer) => {
-          total += chunk.length;
-          // Checked per chunk so an endless or oversized body is cut off, not buffered.
-          if (maxResponseBytes > 0 && total > maxResponseBytes) return fail(tooLarge());
-          chunks.push(chunk);
-        });
-        res.on('end', () => {
-          if (settle()) resolve(joinChunks(chunks, total));
-        });
-        // Node reports a connection lost mid-body as an 'error'; this covers a silent close.
-        res.on('close', () => {
-          if (res.complete) return;
-          fail(Object.assign(new Error('connection closed during the response'), { code: 'ECONNRESET' }));
-        });
-      });
-      req.end(payload);
+      cancel =
+        plain !== undefined
+          ? plain.send(requestHead(target.path, headers), payload, keepAliveWanted, sink)
+          : sendWithNodeHttp(loadHttps().request, { agent, headers, ...target }, payload, sink);
+      if (settled) cancel();
     });
 
   const transfer = (request: Uint8Array, context?: TransferContext): Promise<Uint8Array> => {
@@ -388,6 +436,6 @@ export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
 
   return Object.assign(transfer, {
     url: server.display,
-    close: () => agent.destroy(),
+    close: () => (plain !== undefined ? plain.close() : agent!.destroy()),
   });
 }

@@ -73,9 +73,10 @@ describe('cmpflow loads what the command needs', () => {
     for (const file of ['src/cli/server-command.ts', 'src/cli/session-command.ts', 'src/cli/dump-command.ts']) expect(modules).not.toContain(file);
     // @noble's ML-DSA and ML-KEM load when a key of theirs is used (each about 17 ms of start-up).
     expect(packages(modules, '@noble/post-quantum')).toEqual([]);
-    // Plain HTTP: node:https and node:tls (and the proxy tunnel agent) load only for TLS.
-    expect(builtins.filter((m) => m === 'https' || m === 'tls')).toEqual([]);
+    // Plain HTTP goes over node:net: node:http, node:https and node:tls (and the proxy tunnel
+    // agent) load only for TLS.
+    expect(builtins.filter((m) => m === 'http' || m === 'https' || m === 'tls')).toEqual([]);
     expect(modules).not.toContain('src/transport/connect-tunnel-agent.ts');
-    expect(builtins).toContain('http');
+    expect(builtins).toContain('net');
   });
 });

@@ -305,6 +305,89 @@ describe('connection failures', () => {
   });
 });
 
+describe('HTTP framing, read strictly (plain HTTP goes over node:net with our own reader)', () => {
+  /** A raw server that answers each request on a connection with the next of `answers`. */
+  async function answering(...answers: string[]): Promise<LocalServer> {
+    const server = await startTcpServer((socket) => {
+      let next = 0;
+      socket.on('data', () => {
+        if (next < answers.length) socket.write(Buffer.from(answers[next++]!, 'latin1'));
+      });
+    });
+    servers.push(server);
+    return server;
+  }
+  const OK_HEAD = 'HTTP/1.1 200 OK\r\nContent-Type: application/pkixcmp\r\n';
+  const body = Buffer.from(RESPONSE).toString('latin1');
+
+  it('reads a chunked answer after a 100 Continue', async () => {
+    const chunked = `HTTP/1.1 100 Continue\r\n\r\n${OK_HEAD}Transfer-Encoding: chunked\r\n\r\n3\r\n${body.slice(0, 3)}\r\n4\r\n${body.slice(3)}\r\n0\r\n\r\n`;
+    const server = await answering(chunked);
+    await expect(transferTo(server.origin)(PKIMESSAGE, {})).resolves.toEqual(RESPONSE);
+  });
+
+  it('refuses Transfer-Encoding beside Content-Length with ERR_TRANSPORT naming the server', async () => {
+    const server = await answering(`${OK_HEAD}Content-Length: 7\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`);
+    const err = await expectCmpError(transferTo(server.origin)(PKIMESSAGE, {}), 'ERR_TRANSPORT');
+    expect(err.message).toBe(`transfer with CMP server ${server.origin}/ failed: malformed HTTP response: both Transfer-Encoding and Content-Length`);
+  });
+
+  it('refuses a head that never ends once it passes 16 KiB, without waiting for the timeout', async () => {
+    const server = await answering(`${OK_HEAD}X-Pad: ${'a'.repeat(17 * 1024)}`);
+    const err = await expectCmpError(transferTo(server.origin)(PKIMESSAGE, { timeoutMs: 10_000 }), 'ERR_TRANSPORT');
+    expect(err.message).toMatch(/head longer than 16384 bytes/);
+  });
+
+  it('does not reuse a connection that carried bytes after the answer', async () => {
+    const ports: number[] = [];
+    const server = await startTcpServer((socket) => {
+      ports.push(socket.remotePort!);
+      socket.on('data', () => socket.write(`${OK_HEAD}Content-Length: ${RESPONSE.length}\r\n\r\n${body}unasked`, 'latin1'));
+    });
+    servers.push(server);
+    const transfer = transferTo(server.origin);
+    await expect(transfer(PKIMESSAGE, { bodyType: 'ir' })).resolves.toEqual(RESPONSE);
+    await expect(transfer(PKIMESSAGE, { bodyType: 'certConf' })).resolves.toEqual(RESPONSE);
+    expect(ports).toHaveLength(2);
+  });
+
+  it('opens a new connection when the server closed the kept one while it was idle', async () => {
+    const ports: number[] = [];
+    const server = await startTcpServer((socket) => {
+      ports.push(socket.remotePort!);
+      socket.once('data', () => {
+        socket.write(`${OK_HEAD}Content-Length: ${RESPONSE.length}\r\n\r\n${body}`, 'latin1');
+        setTimeout(() => socket.end(), 20);
+      });
+    });
+    servers.push(server);
+    const transfer = transferTo(server.origin);
+    await expect(transfer(PKIMESSAGE, { bodyType: 'ir' })).resolves.toEqual(RESPONSE);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await expect(transfer(PKIMESSAGE, { bodyType: 'certConf' })).resolves.toEqual(RESPONSE);
+    expect(ports).toHaveLength(2);
+  });
+
+  it('keeps one connection for concurrent transactions each, and reuses them afterwards', async () => {
+    const rec: number[] = [];
+    const server = await serve((req, res) => {
+      rec.push(req.socket.remotePort ?? -1);
+      setTimeout(() => answerPkix(res), 20);
+    });
+    const transfer = transferTo(server.origin);
+    await Promise.all([transfer(PKIMESSAGE, { bodyType: 'ir' }), transfer(PKIMESSAGE, { bodyType: 'ir' })]);
+    await Promise.all([transfer(PKIMESSAGE, { bodyType: 'certConf' }), transfer(PKIMESSAGE, { bodyType: 'certConf' })]);
+    expect(new Set(rec.slice(0, 2)).size).toBe(2);
+    expect(new Set(rec.slice(2))).toEqual(new Set(rec.slice(0, 2)));
+  });
+
+  it('refuses a path that a request line cannot carry when the transfer is made', () => {
+    expect(() => createHttpTransfer({ server: 'http://127.0.0.1:1/', path: 'caf\u20ac', env: {} })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+    );
+  });
+});
+
 describe('aborting', () => {
   it('rejects with ERR_ABORTED soon after the signal fires', async () => {
     const server = await serve(() => undefined);

@@ -3,8 +3,9 @@
  * loopback with the same options: `openssl cmp ... -repeat N` and `cmpflow ... -repeat N` as
  * processes (wall time and CPU from GNU time's rusage, so process start is included), and the
  * compiled CmpClient in a child process (steady state, start excluded). For the PBM IR and the
- * GENM, the floor under any Node client too: node:http alone POSTing the bytes `openssl cmp -reqout`
- * saved, a connection per transaction, in a child process (bench/http-floor.ts). Rounds alternate
+ * GENM, two floors too, each an HTTP client alone POSTing the bytes `openssl cmp -reqout` saved, a
+ * connection per transaction, in a child process (bench/http-floor.ts): node:http, the floor under
+ * any Node client, and cmpflow's own HTTP transfer with no CMP above it, the floor under cmpflow. Rounds alternate
  * the order of the contenders, so that drift of the machine falls on both.
  */
 import * as path from 'path';
@@ -14,7 +15,7 @@ import type { CmpClientOptions } from '../src/options';
 import { runChild } from './support/child';
 import { CLI } from './support/dist';
 import { withoutExtraCaCerts } from './support/node-env';
-import type { HttpFloorResult } from './http-floor';
+import type { FloorClient, HttpFloorResult } from './http-floor';
 import type { LibraryClientResult } from './library-client';
 import { measureProcess, type ProcessCost } from './support/measure';
 import { fixed, median, ratio, table } from './support/stats';
@@ -143,8 +144,19 @@ export interface ScenarioResult {
   libraryEarly?: Sample;
   /** node:http alone, per transaction: its first `repeat` in a fresh process (cold), then as many more (warm). */
   floor?: { cold: Sample; warm: Sample };
+  /** cmpflow's HTTP transfer alone, measured as `floor`. */
+  transportFloor?: { cold: Sample; warm: Sample };
   /** Per-round values behind the medians. */
-  rounds: { openssl: Sample[]; cli: Sample[]; library: Sample[]; libraryEarly: Sample[]; floorCold: Sample[]; floorWarm: Sample[] };
+  rounds: {
+    openssl: Sample[];
+    cli: Sample[];
+    library: Sample[];
+    libraryEarly: Sample[];
+    floorCold: Sample[];
+    floorWarm: Sample[];
+    transportFloorCold: Sample[];
+    transportFloorWarm: Sample[];
+  };
 }
 
 export interface ComparisonResult {
@@ -218,7 +230,23 @@ export async function compareWithOpenSsl(settings: ComparisonSettings): Promise<
         });
         if (saved.code !== 0) throw new Error(`openssl cmp -reqout (${scenario.name}) failed:\n${saved.stderr}`);
       }
-      let lastFloor: HttpFloorResult | undefined;
+      const floorRun = (client: FloorClient, cold: Sample[]) => async (): Promise<Sample> => {
+        const r = await runChild<HttpFloorResult>('http-floor.ts', [
+          JSON.stringify({ port: mock!.port, requests: floorFiles, transactions: n, client }),
+        ]);
+        cold.push({ wallMs: r.cold.wallMsPerTransaction, cpuMs: r.cold.cpuMsPerTransaction });
+        return { wallMs: r.warm.wallMsPerTransaction, cpuMs: r.warm.cpuMsPerTransaction };
+      };
+      const rounds = {
+        openssl: [] as Sample[],
+        cli: [] as Sample[],
+        library: [] as Sample[],
+        libraryEarly: [] as Sample[],
+        floorCold: [] as Sample[],
+        floorWarm: [] as Sample[],
+        transportFloorCold: [] as Sample[],
+        transportFloorWarm: [] as Sample[],
+      };
       const runs = {
         openssl: async () =>
           perSession(await measureProcess('openssl', ['cmp', '-config', '', ...args], { cwd: pki.dir }), n, `openssl cmp (${scenario.name})`),
@@ -238,31 +266,18 @@ export async function compareWithOpenSsl(settings: ComparisonSettings): Promise<
           if (r.early) rounds.libraryEarly.push({ wallMs: r.early.wallMsPerSession, cpuMs: r.early.cpuMsPerSession });
           return { wallMs: r.wallMsPerSession, cpuMs: r.cpuMsPerSession };
         },
-        floor: async () => {
-          lastFloor = await runChild<HttpFloorResult>('http-floor.ts', [JSON.stringify({ port: mock!.port, requests: floorFiles, transactions: n })]);
-          return { wallMs: lastFloor.warm.wallMsPerTransaction, cpuMs: lastFloor.warm.cpuMsPerTransaction };
-        },
+        floorWarm: floorRun('node:http', rounds.floorCold),
+        transportFloorWarm: floorRun('cmpflow', rounds.transportFloorCold),
       };
-      const order: (keyof typeof runs)[] = floorFiles ? ['openssl', 'cli', 'library', 'floor'] : ['openssl', 'cli', 'library'];
-      const rounds = {
-        openssl: [] as Sample[],
-        cli: [] as Sample[],
-        library: [] as Sample[],
-        libraryEarly: [] as Sample[],
-        floorCold: [] as Sample[],
-        floorWarm: [] as Sample[],
-      };
+      const order: (keyof typeof runs)[] = floorFiles
+        ? ['openssl', 'cli', 'library', 'floorWarm', 'transportFloorWarm']
+        : ['openssl', 'cli', 'library'];
       for (let round = 0; round < settings.rounds; round++) {
-        for (const who of round % 2 === 0 ? order : [...order].reverse()) {
-          const sample = await runs[who]();
-          if (who !== 'floor') rounds[who].push(sample);
-          else {
-            rounds.floorWarm.push(sample);
-            rounds.floorCold.push({ wallMs: lastFloor!.cold.wallMsPerTransaction, cpuMs: lastFloor!.cold.cpuMsPerTransaction });
-          }
-        }
+        for (const who of round % 2 === 0 ? order : [...order].reverse()) rounds[who].push(await runs[who]());
         const last = (s: Sample[]) => `${fixed(s[s.length - 1]!.wallMs)}/${fixed(s[s.length - 1]!.cpuMs)}`;
-        const floorNote = floorFiles ? `, node:http floor cold ${last(rounds.floorCold)} warm ${last(rounds.floorWarm)}` : '';
+        const floorNote = floorFiles
+          ? `, node:http floor cold ${last(rounds.floorCold)} warm ${last(rounds.floorWarm)}, cmpflow's transfer cold ${last(rounds.transportFloorCold)} warm ${last(rounds.transportFloorWarm)}`
+          : '';
         settings.log(
           `${scenario.name}, round ${round + 1}: ms wall/CPU per session: openssl ${last(rounds.openssl)}, cmpflow ${last(rounds.cli)}, library ${last(rounds.library)}${rounds.libraryEarly.length > 0 ? ` (after ${settings.early}: ${last(rounds.libraryEarly)})` : ''}${floorNote}`,
         );
@@ -273,7 +288,12 @@ export async function compareWithOpenSsl(settings: ComparisonSettings): Promise<
         cli: medianSample(rounds.cli),
         library: medianSample(rounds.library),
         ...(rounds.libraryEarly.length > 0 ? { libraryEarly: medianSample(rounds.libraryEarly) } : {}),
-        ...(floorFiles ? { floor: { cold: medianSample(rounds.floorCold), warm: medianSample(rounds.floorWarm) } } : {}),
+        ...(floorFiles
+          ? {
+              floor: { cold: medianSample(rounds.floorCold), warm: medianSample(rounds.floorWarm) },
+              transportFloor: { cold: medianSample(rounds.transportFloorCold), warm: medianSample(rounds.transportFloorWarm) },
+            }
+          : {}),
         rounds,
       });
     }
@@ -336,11 +356,12 @@ export function comparisonTable(result: ComparisonResult): string {
   const floorRows = [
     [
       'transaction',
+      'client, no CMP',
       'openssl CPU',
-      'node:http floor CPU, cold',
+      'floor CPU, cold',
       'floor cold / openssl',
       'cmpflow CPU',
-      'node:http floor CPU, warm',
+      'floor CPU, warm',
       'floor warm / openssl',
       'library CPU',
       'openssl wall',
@@ -348,19 +369,26 @@ export function comparisonTable(result: ComparisonResult): string {
     ],
   ];
   for (const s of floors) {
-    const f = s.floor!;
-    floorRows.push([
-      s.name,
-      `${fixed(s.openssl.cpuMs, 2)} ms`,
-      `${fixed(f.cold.cpuMs, 2)} ms`,
-      ratio(f.cold.cpuMs, s.openssl.cpuMs),
-      `${fixed(s.cli.cpuMs, 2)} ms`,
-      `${fixed(f.warm.cpuMs, 2)} ms`,
-      ratio(f.warm.cpuMs, s.openssl.cpuMs),
-      `${fixed(s.library.cpuMs, 2)} ms`,
-      `${fixed(s.openssl.wallMs)} ms`,
-      `${fixed(f.warm.wallMs)} ms`,
-    ]);
+    const clients: [string, { cold: Sample; warm: Sample } | undefined][] = [
+      ['node:http', s.floor],
+      ["cmpflow's HTTP transfer", s.transportFloor],
+    ];
+    for (const [client, f] of clients) {
+      if (f === undefined) continue;
+      floorRows.push([
+        s.name,
+        client,
+        `${fixed(s.openssl.cpuMs, 2)} ms`,
+        `${fixed(f.cold.cpuMs, 2)} ms`,
+        ratio(f.cold.cpuMs, s.openssl.cpuMs),
+        `${fixed(s.cli.cpuMs, 2)} ms`,
+        `${fixed(f.warm.cpuMs, 2)} ms`,
+        ratio(f.warm.cpuMs, s.openssl.cpuMs),
+        `${fixed(s.library.cpuMs, 2)} ms`,
+        `${fixed(s.openssl.wallMs)} ms`,
+        `${fixed(f.warm.wallMs)} ms`,
+      ]);
+    }
   }
-  return `${table(rows)}\n\nThe floor: node:http alone POSTing the requests openssl saved (-reqout), a connection per transaction, no CMP (cold: the first ${result.repeat} in a fresh process, as the command's; warm: ${result.repeat} more, as the library's):\n\n${table(floorRows)}`;
+  return `${table(rows)}\n\nThe floors: an HTTP client alone POSTing the requests openssl saved (-reqout), a connection per transaction, no CMP: node:http, under any Node client, and cmpflow's own transfer (plain HTTP over node:net with its reader), under cmpflow (cold: the first ${result.repeat} in a fresh process, as the command's; warm: ${result.repeat} more, as the library's):\n\n${table(floorRows)}`;
 }

@@ -89,10 +89,23 @@ let cacheWritePlanned = false;
  * (docs/benchmarks.md, eighth session). node:crypto's webcrypto too, which @peculiar/x509 reads
  * (globalThis.crypto) as it loads.
  */
-const TRANSACTION_BUILTINS = ['stream', 'net', 'fs/promises', 'crypto', 'http', 'perf_hooks'];
+const TRANSACTION_BUILTINS = ['stream', 'net', 'fs/promises', 'crypto', 'perf_hooks'];
+/** Plain HTTP goes over node:net (src/transport/plain-http-exchange.ts); TLS over these. */
+const TLS_BUILTINS = ['http', 'https', 'tls'];
 
-function loadTransactionBuiltins() {
+/** Whether the command line asks for TLS: -tls_used, or a -server URL that says https. */
+function usesTls(argv) {
+  for (let i = 0; i < argv.length; i++) {
+    if (/^--?tls_used$/.test(argv[i])) return true;
+    const m = /^--?server(?:=(.*))?$/.exec(argv[i]);
+    if (m && /^https:/i.test(m[1] ?? argv[i + 1] ?? '')) return true;
+  }
+  return false;
+}
+
+function loadTransactionBuiltins(argv) {
   for (const name of TRANSACTION_BUILTINS) require(name);
+  if (usesTls(argv)) for (const name of TLS_BUILTINS) require(name);
   void require('crypto').webcrypto;
 }
 
@@ -358,7 +371,7 @@ function loadCli(argv) {
       const repeat = repeatCount(argv);
       const tune = repeat > 1 || (clientTransaction(argv) && !cacheWritePlanned);
       if (tune) {
-        loadTransactionBuiltins();
+        loadTransactionBuiltins(argv);
         require('v8').setFlagsFromString(tieringFlags(Math.max(repeat, 1)));
         flagsSet = true;
       }
@@ -382,6 +395,8 @@ module.exports = {
   IMPORT,
   WRAPPER,
   TRANSACTION_BUILTINS,
+  TLS_BUILTINS,
+  usesTls,
   TIERING_FLAGS,
   tieringFlags,
 };

@@ -12,6 +12,7 @@ import type { Readable } from 'stream';
 import { parseArgs } from './args';
 import { hideSecretArguments } from './argv-secrets';
 import { EXIT_INTERRUPTED } from './exit-status';
+import { fdOutput } from './fd-output';
 import { InterruptNotice } from './interrupt';
 import { CliLog, errorLine, type OutputStream } from './log';
 import { usage } from './usage';
@@ -89,6 +90,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
 /** Runs main() as the `cmpflow` process: its arguments, streams and environment, its exit status. */
 export function runAsProcess(): void {
+  const stdout = fdOutput(1, () => process.stdout);
+  const stderr = fdOutput(2, () => process.stderr);
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   const stopSignal = () => {
@@ -100,16 +103,16 @@ export function runAsProcess(): void {
   const onInterrupt = (notice: () => string) => {
     onInterruptSignal = () => {
       // A progress line being rewritten on a terminal would otherwise run into the notice.
-      process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${notice()}`);
+      stderr.write(`${stderr.isTTY ? '\r\x1b[K' : ''}${notice()}`);
       process.exit(EXIT_INTERRUPTED);
     };
     process.once('SIGINT', onInterruptSignal);
   };
   const exposed = hideSecretArguments();
-  if (exposed !== undefined) process.stderr.write(`CMP warning: ${exposed}\n`);
+  if (exposed !== undefined) stderr.write(`CMP warning: ${exposed}\n`);
   main(process.argv.slice(2), {
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout,
+    stderr,
     // Opened only if read (a stdin pass phrase, `dump -`): creating the stream costs a few ms of start-up.
     get stdin() {
       return process.stdin;
@@ -123,7 +126,7 @@ export function runAsProcess(): void {
       process.exitCode = status;
     })
     .catch((e: unknown) => {
-      process.stderr.write(errorLine(e));
+      stderr.write(errorLine(e));
       process.exitCode = 1;
     })
     .finally(() => {

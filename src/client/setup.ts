@@ -15,7 +15,7 @@ import { integerContent } from '../message/cert-identity';
 import { parseName } from '../pki/names';
 import type { CertificateInput, CertificatesInput, CmpClientOptions, KeyInput } from '../options';
 import type { ProtectionConfig } from '../protection/protect';
-import { createFileTransfer, createHttpTransfer, type HttpTlsOptions, type HttpTransferOptions, type Transfer } from '../transport';
+import { createFileTransfer, httpTransferFactory, type HttpTlsOptions, type HttpTransferOptions, type Transfer } from '../transport';
 import { loadTlsCredentials, tlsInEffect } from './tls-credentials';
 import { readKeySource } from '../credentials/ml-kem-key';
 import type { MlKemPrivateKey } from '../crypto/ml-kem';
@@ -280,12 +280,14 @@ export async function setupClient(o: CmpClientOptions): Promise<ClientSetup> {
   const senderKID = signing ? (cert ? subjectKeyId(cert) : undefined) : o.ref !== undefined ? textBytes(o.ref) : undefined;
 
   // One connection pool per session: a transaction keeps its connection alive between messages,
-  // and ends it with the transaction (as OpenSSL does), whatever way the transaction ends.
+  // and ends it with the transaction (as OpenSSL does), whatever way the transaction ends. The
+  // options are resolved once, here.
+  const newHttpTransfer = !o.transfer && o.server ? httpTransferFactory(httpOptions(o, tls)) : undefined;
   const openTransfer = (): SessionTransfer => {
     let inner: Transfer | undefined = o.transfer;
     let close = (): void => undefined;
-    if (!inner && o.server) {
-      const http = createHttpTransfer(httpOptions(o, tls));
+    if (newHttpTransfer !== undefined) {
+      const http = newHttpTransfer();
       inner = http;
       close = () => http.close();
     }

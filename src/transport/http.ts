@@ -179,11 +179,14 @@ function tlsAgentOptions(opts: HttpTlsOptions | undefined): https.AgentOptions {
   return result;
 }
 
-function createTlsAgent(resolved: ResolvedOptions, tlsOptions: HttpTlsOptions | undefined): http.Agent {
+function tlsAgentOptionsFor(resolved: ResolvedOptions, tlsOptions: HttpTlsOptions | undefined): https.AgentOptions {
   // Nagle's algorithm would hold back the small request until the previous segment is
   // acknowledged, adding a delayed-ACK round trip (~40 ms) to each message.
   const base: http.AgentOptions = { keepAlive: resolved.keepAlive !== 0, noDelay: true, scheduling: 'lifo' };
-  const options = { ...base, ...tlsAgentOptions(tlsOptions) };
+  return { ...base, ...tlsAgentOptions(tlsOptions) };
+}
+
+function newTlsAgent(resolved: ResolvedOptions, options: https.AgentOptions): http.Agent {
   if (resolved.proxy !== undefined) return new (loadTunnelAgent())(resolved.proxy, options, resolved.timeoutMs);
   return new (loadHttps().Agent)(options);
 }
@@ -300,15 +303,22 @@ function sendWithNodeHttp(
 
 /** Creates a Transfer that POSTs each message to the CMP server. Option errors throw here, not per message. */
 export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
+  return httpTransferFactory(options)();
+}
+
+/**
+ * Resolves and checks `options` once (option errors throw here), and returns a function that
+ * makes transfers of them, each with a connection pool of its own: the client makes one per
+ * transaction, so that a transaction's connection ends with it.
+ */
+export function httpTransferFactory(options: HttpTransferOptions): () => HttpTransfer {
   const resolved = resolveOptions(options);
   const { server, proxy, maxResponseBytes } = resolved;
   const { hostHeader, ...target } = requestTarget(resolved);
   // node:http takes the same characters in a path (and writes them as latin1).
   if (/[^\u0021-\u00ff]/.test(target.path)) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'path holds a character a request line cannot carry');
   const host = hostHeader ?? hostHeaderOf(target.host, target.port, server.useTls ? 443 : 80);
-  // Plain HTTP, to the server or a proxy, goes over node:net with our reader; TLS through node:https.
-  const plain = server.useTls ? undefined : new PlainHttpConnections(target.host, target.port);
-  const agent = server.useTls ? createTlsAgent(resolved, options.tls) : undefined;
+  const agentOptions = server.useTls ? tlsAgentOptionsFor(resolved, options.tls) : undefined;
   const where = `CMP server ${server.display}${proxy !== undefined ? ` via proxy ${proxy.display}` : ''}`;
 
   const toCmpError = (e: unknown): CmpError => {
@@ -358,84 +368,90 @@ export function createHttpTransfer(options: HttpTransferOptions): HttpTransfer {
     return undefined;
   };
 
-  const exchange = (payload: Buffer, ctx: TransferContext, timeoutMs: number): Promise<Uint8Array> =>
-    new Promise((resolve, reject) => {
-      const signal = ctx.signal;
-      const keepAliveWanted = resolved.keepAlive !== 0 && (ctx.bodyType === undefined || CONTINUING_BODY_TYPES.has(ctx.bodyType));
-      let cancel: (() => void) | undefined;
-      let timer: NodeJS.Timeout | undefined;
-      let settled = false;
-      const settle = (): boolean => {
-        if (settled) return false;
-        settled = true;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        return true;
-      };
-      // Timeout, abort and every failure end here; cancelling also drops the connection, since a
-      // half-read body leaves it unusable for the next message.
-      const fail = (e: unknown): void => {
-        if (!settle()) return;
-        cancel?.();
-        reject(toCmpError(e));
-      };
-      const onAbort = () => fail(aborted(signal));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeoutMs > 0) {
-        timer = setTimeout(() => fail(new CmpError(ErrorCodes.ERR_TIMEOUT, `${where} did not answer within ${timeoutMs} ms`)), timeoutMs);
+  return () => {
+    // Plain HTTP, to the server or a proxy, goes over node:net with our reader; TLS through node:https.
+    const plain = agentOptions === undefined ? new PlainHttpConnections(target.host, target.port) : undefined;
+    const agent = agentOptions !== undefined ? newTlsAgent(resolved, agentOptions) : undefined;
+
+    const exchange = (payload: Buffer, ctx: TransferContext, timeoutMs: number): Promise<Uint8Array> =>
+      new Promise((resolve, reject) => {
+        const signal = ctx.signal;
+        const keepAliveWanted = resolved.keepAlive !== 0 && (ctx.bodyType === undefined || CONTINUING_BODY_TYPES.has(ctx.bodyType));
+        let cancel: (() => void) | undefined;
+        let timer: NodeJS.Timeout | undefined;
+        let settled = false;
+        const settle = (): boolean => {
+          if (settled) return false;
+          settled = true;
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          return true;
+        };
+        // Timeout, abort and every failure end here; cancelling also drops the connection, since a
+        // half-read body leaves it unusable for the next message.
+        const fail = (e: unknown): void => {
+          if (!settle()) return;
+          cancel?.();
+          reject(toCmpError(e));
+        };
+        const onAbort = () => fail(aborted(signal));
+        signal?.addEventListener('abort', onAbort, { once: true });
+        if (timeoutMs > 0) {
+          timer = setTimeout(() => fail(new CmpError(ErrorCodes.ERR_TIMEOUT, `${where} did not answer within ${timeoutMs} ms`)), timeoutMs);
+        }
+        const sink: ResponseSink = {
+          head: (head) => rejectResponse(head, keepAliveWanted),
+          // Checked as the body arrives, so an endless or oversized body is cut off, not buffered.
+          progress: (bytes) => (maxResponseBytes > 0 && bytes > maxResponseBytes ? tooLarge() : undefined),
+          done: (body) => {
+            if (settle()) resolve(body);
+          },
+          fail,
+        };
+
+        // A flat list, which node:http validates and writes in one pass (and requestHead joins); an object's headers each go
+        // through setHeader into a map of their own, with lookups for Host and Expect: 7 % more
+        // instructions a warm GENM exchange (callgrind, the tenth session). The same bytes.
+        const headers = [
+          'Content-Type',
+          MEDIA_TYPE,
+          'Content-Length',
+          String(payload.length),
+          // CMP messages are never cacheable; Pragma is for HTTP/1.0 caches on the way.
+          'Cache-Control',
+          'no-cache',
+          'Pragma',
+          'no-cache',
+          'Connection',
+          keepAliveWanted ? 'keep-alive' : 'close',
+          'Host',
+          host,
+        ];
+        cancel =
+          plain !== undefined
+            ? plain.send(requestHead(target.path, headers), payload, keepAliveWanted, sink)
+            : sendWithNodeHttp(loadHttps().request, { agent, headers, ...target }, payload, sink);
+        if (settled) cancel();
+      });
+
+    const transfer = (request: Uint8Array, context?: TransferContext): Promise<Uint8Array> => {
+      const ctx = context ?? {};
+      // By tag rather than instanceof, so Buffers from another realm (e.g. under jest) pass.
+      const tag = ArrayBuffer.isView(request) ? (request as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] : '';
+      if (tag !== 'Uint8Array') {
+        return Promise.reject(new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'the request to send must be a Uint8Array'));
       }
-      const sink: ResponseSink = {
-        head: (head) => rejectResponse(head, keepAliveWanted),
-        // Checked as the body arrives, so an endless or oversized body is cut off, not buffered.
-        progress: (bytes) => (maxResponseBytes > 0 && bytes > maxResponseBytes ? tooLarge() : undefined),
-        done: (body) => {
-          if (settle()) resolve(body);
-        },
-        fail,
-      };
+      const timeoutMs = ctx.timeoutMs ?? resolved.timeoutMs;
+      if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
+        return Promise.reject(new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'timeoutMs must be a number of milliseconds >= 0'));
+      }
+      if (ctx.signal?.aborted) return Promise.reject(aborted(ctx.signal));
+      return exchange(Buffer.from(request.buffer, request.byteOffset, request.byteLength), ctx, timeoutMs);
+    };
 
-      // A flat list, which node:http validates and writes in one pass (and requestHead joins); an object's headers each go
-      // through setHeader into a map of their own, with lookups for Host and Expect: 7 % more
-      // instructions a warm GENM exchange (callgrind, the tenth session). The same bytes.
-      const headers = [
-        'Content-Type',
-        MEDIA_TYPE,
-        'Content-Length',
-        String(payload.length),
-        // CMP messages are never cacheable; Pragma is for HTTP/1.0 caches on the way.
-        'Cache-Control',
-        'no-cache',
-        'Pragma',
-        'no-cache',
-        'Connection',
-        keepAliveWanted ? 'keep-alive' : 'close',
-        'Host',
-        host,
-      ];
-      cancel =
-        plain !== undefined
-          ? plain.send(requestHead(target.path, headers), payload, keepAliveWanted, sink)
-          : sendWithNodeHttp(loadHttps().request, { agent, headers, ...target }, payload, sink);
-      if (settled) cancel();
+    return Object.assign(transfer, {
+      url: server.display,
+      close: () => (plain !== undefined ? plain.close() : agent!.destroy()),
     });
-
-  const transfer = (request: Uint8Array, context?: TransferContext): Promise<Uint8Array> => {
-    const ctx = context ?? {};
-    // By tag rather than instanceof, so Buffers from another realm (e.g. under jest) pass.
-    const tag = ArrayBuffer.isView(request) ? (request as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] : '';
-    if (tag !== 'Uint8Array') {
-      return Promise.reject(new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'the request to send must be a Uint8Array'));
-    }
-    const timeoutMs = ctx.timeoutMs ?? resolved.timeoutMs;
-    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
-      return Promise.reject(new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'timeoutMs must be a number of milliseconds >= 0'));
-    }
-    if (ctx.signal?.aborted) return Promise.reject(aborted(ctx.signal));
-    return exchange(Buffer.from(request.buffer, request.byteOffset, request.byteLength), ctx, timeoutMs);
   };
-
-  return Object.assign(transfer, {
-    url: server.display,
-    close: () => (plain !== undefined ? plain.close() : agent!.destroy()),
-  });
 }

@@ -1,5 +1,5 @@
 export type { Transfer, TransferContext } from './types';
-export { createHttpTransfer } from './http';
+export { createHttpTransfer, httpTransferFactory } from './http';
 export type { HttpTransfer, HttpTransferOptions, HttpTlsOptions } from './http';
 export { createFileTransfer } from './file';
 export type { FileTransferOptions } from './file';

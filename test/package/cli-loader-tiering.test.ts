@@ -8,6 +8,9 @@ import * as path from 'path';
 const loader = require(path.join(__dirname, '..', '..', 'bin', 'cli-loader.js')) as {
   tieringFlags(transactions: number): string;
   TIERING_FLAGS: string;
+  TRANSACTION_BUILTINS: string[];
+  TLS_BUILTINS: string[];
+  usesTls(argv: string[]): boolean;
 };
 
 const budgetOf = (flags: string) => Number(/--interrupt-budget=(\d+)/.exec(flags)?.[1]);
@@ -27,5 +30,20 @@ describe('the V8 flags of a client run', () => {
 
   it('keep the young generation at its starting size whatever the length', () => {
     for (const n of [1, 300, 2000]) expect(loader.tieringFlags(n)).toContain('--semi-space-growth-factor=1');
+  });
+});
+
+describe('the built-in modules loaded before the flags are set', () => {
+  it('leave out node:http, which plain HTTP no longer uses, and take it with node:https and node:tls for TLS', () => {
+    expect(loader.TRANSACTION_BUILTINS).not.toContain('http');
+    expect(loader.TLS_BUILTINS).toEqual(['http', 'https', 'tls']);
+  });
+
+  it('see TLS in -tls_used and in an https -server, in either spelling of an option', () => {
+    expect(loader.usesTls(['-cmd', 'ir', '-tls_used', '-server', 'ca:80'])).toBe(true);
+    expect(loader.usesTls(['-cmd', 'ir', '--server', 'HTTPS://ca/pkix'])).toBe(true);
+    expect(loader.usesTls(['-cmd', 'ir', '-server=https://ca'])).toBe(true);
+    expect(loader.usesTls(['-cmd', 'ir', '-server', 'http://ca', '-path', 'https:'])).toBe(false);
+    expect(loader.usesTls(['-cmd', 'ir', '-server', '127.0.0.1:80'])).toBe(false);
   });
 });

@@ -16,6 +16,7 @@ import {
 import { parseServerAddress, selectProxy, type ProxyAddress, type ServerAddress } from './address';
 import type * as tunnel from './connect-tunnel-agent';
 import { ProxyTunnelError } from './proxy-tunnel-error';
+import { setDeadline } from './deadlines';
 import type { HttpResponseHead } from './http-response-reader';
 import { PlainHttpConnections, type ResponseSink } from './plain-http-exchange';
 import { explainTlsFailure } from './tls-errors';
@@ -378,12 +379,12 @@ export function httpTransferFactory(options: HttpTransferOptions): () => HttpTra
         const signal = ctx.signal;
         const keepAliveWanted = resolved.keepAlive !== 0 && (ctx.bodyType === undefined || CONTINUING_BODY_TYPES.has(ctx.bodyType));
         let cancel: (() => void) | undefined;
-        let timer: NodeJS.Timeout | undefined;
+        let clearDeadline: (() => void) | undefined;
         let settled = false;
         const settle = (): boolean => {
           if (settled) return false;
           settled = true;
-          clearTimeout(timer);
+          clearDeadline?.();
           signal?.removeEventListener('abort', onAbort);
           return true;
         };
@@ -397,7 +398,7 @@ export function httpTransferFactory(options: HttpTransferOptions): () => HttpTra
         const onAbort = () => fail(aborted(signal));
         signal?.addEventListener('abort', onAbort, { once: true });
         if (timeoutMs > 0) {
-          timer = setTimeout(() => fail(new CmpError(ErrorCodes.ERR_TIMEOUT, `${where} did not answer within ${timeoutMs} ms`)), timeoutMs);
+          clearDeadline = setDeadline(timeoutMs, () => fail(new CmpError(ErrorCodes.ERR_TIMEOUT, `${where} did not answer within ${timeoutMs} ms`)));
         }
         const sink: ResponseSink = {
           head: (head) => rejectResponse(head, keepAliveWanted),

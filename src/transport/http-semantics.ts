@@ -3,7 +3,9 @@
  * http.ts, the application's axios instance in axios.ts): RFC 9811's media types, OpenSSL's
  * defaults, which requests keep a connection worth keeping, and how a failure is classified.
  */
+import { CmpError, ErrorCodes } from '../errors';
 import { CERT_REQUEST_KINDS } from '../protocol';
+import type { TransferContext } from './types';
 
 export const MEDIA_TYPE = 'application/pkixcmp';
 /** RFC 9811 section 4 lets clients treat this pre-RFC 6712 type like application/pkixcmp. */
@@ -63,4 +65,24 @@ export function errorChainCodes(e: unknown): string[] {
     cur = (cur as { cause?: unknown }).cause;
   }
   return codes;
+}
+
+/** A call of a transfer, checked: its context, its timeout in ms, and the request as a Buffer over the same bytes. */
+export interface TransferCall {
+  ctx: TransferContext;
+  timeoutMs: number;
+  payload: Buffer;
+}
+
+/** Checks a call of a transfer before anything is sent; returns the error to reject it with, if any. */
+export function checkTransferCall(request: Uint8Array, context: TransferContext | undefined, defaultTimeoutMs: number): TransferCall | CmpError {
+  const ctx = context ?? {};
+  // By tag rather than instanceof, so Buffers from another realm (e.g. under jest) pass.
+  const tag = ArrayBuffer.isView(request) ? (request as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] : '';
+  if (tag !== 'Uint8Array') return new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'the request to send must be a Uint8Array');
+  const timeoutMs = ctx.timeoutMs ?? defaultTimeoutMs;
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
+    return new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'timeoutMs must be a number of milliseconds >= 0');
+  }
+  return { ctx, timeoutMs, payload: Buffer.from(request.buffer, request.byteOffset, request.byteLength) };
 }

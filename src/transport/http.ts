@@ -3,6 +3,7 @@ import type * as https from 'node:https';
 import type * as tls from 'node:tls';
 import { CmpError, ErrorCodes } from '../errors';
 import {
+  checkTransferCall,
   CONNECTION_ERROR_CODES,
   CONTINUING_BODY_TYPES,
   DEFAULT_MAX_RESPONSE_BYTES,
@@ -436,18 +437,10 @@ export function httpTransferFactory(options: HttpTransferOptions): () => HttpTra
       });
 
     const transfer = (request: Uint8Array, context?: TransferContext): Promise<Uint8Array> => {
-      const ctx = context ?? {};
-      // By tag rather than instanceof, so Buffers from another realm (e.g. under jest) pass.
-      const tag = ArrayBuffer.isView(request) ? (request as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] : '';
-      if (tag !== 'Uint8Array') {
-        return Promise.reject(new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'the request to send must be a Uint8Array'));
-      }
-      const timeoutMs = ctx.timeoutMs ?? resolved.timeoutMs;
-      if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
-        return Promise.reject(new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'timeoutMs must be a number of milliseconds >= 0'));
-      }
-      if (ctx.signal?.aborted) return Promise.reject(aborted(ctx.signal));
-      return exchange(Buffer.from(request.buffer, request.byteOffset, request.byteLength), ctx, timeoutMs);
+      const call = checkTransferCall(request, context, resolved.timeoutMs);
+      if (call instanceof CmpError) return Promise.reject(call);
+      if (call.ctx.signal?.aborted) return Promise.reject(aborted(call.ctx.signal));
+      return exchange(call.payload, call.ctx, call.timeoutMs);
     };
 
     return Object.assign(transfer, {

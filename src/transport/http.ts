@@ -1,6 +1,3 @@
-import type * as http from 'node:http';
-import type * as https from 'node:https';
-import type * as tls from 'node:tls';
 import { CmpError, ErrorCodes } from '../errors';
 import {
   checkTransferCall,
@@ -15,53 +12,23 @@ import {
   TLS_ERROR_CODE,
 } from './http-semantics';
 import { parseServerAddress, selectProxy, type ProxyAddress, type ServerAddress } from './address';
-import type * as tunnel from './connect-tunnel-agent';
 import { ProxyTunnelError } from './proxy-tunnel-error';
 import { setDeadline } from './deadlines';
 import type { HttpResponseHead } from './http-response-reader';
 import { PlainHttpConnections, type ResponseSink } from './plain-http-exchange';
 import { explainTlsFailure } from './tls-errors';
-import { certificatesToPem, privateKeyToPem, type CertificateSource, type PrivateKeySource } from './tls-material';
+import { newTlsAgent, sendOverHttps, tlsAgentOptionsFor, type HttpTlsOptions } from './https-exchange';
 import type { Transfer, TransferContext } from './types';
+
+export type { HttpTlsOptions } from './https-exchange';
 
 /**
  * CMP over HTTP(S) as RFC 9811 specifies it: the DER PKIMessage is POSTed as
  * application/pkixcmp and a 200 response with the same media type carries the answer.
  * The options are named after `openssl cmp`'s and default as it does. Plain HTTP (to the server
- * or through a proxy) goes over node:net (plain-http-exchange.ts), TLS over node:https; both
- * report to the same checks here.
+ * or through a proxy) goes over node:net (plain-http-exchange.ts), TLS over node:https
+ * (https-exchange.ts); both report to the same checks here.
  */
-
-export interface HttpTlsOptions {
-  /**
-   * Use TLS (`-tls_used`). An https:// server URL implies it; true makes even an http:// URL use
-   * TLS (on port 80 unless it gives one), as `openssl cmp` 3.0 does; false contradicts https://.
-   * The credentials below are loaded material (PEM text, DER bytes): CmpClient loads file paths,
-   * PKCS#12 and key objects through src/credentials before they come here.
-   */
-  used: boolean;
-  /** Client certificate for TLS client authentication (`-tls_cert`). */
-  cert?: CertificateSource;
-  /** Its private key (`-tls_key`). */
-  key?: PrivateKeySource;
-  /**
-   * Instead of `key`, a key that OpenSSL opens through an engine (a PKCS#11 token key, which
-   * never leaves the token). `identifier` may carry a PIN: it is called only to make the context.
-   */
-  engineKey?: { engine: string; identifier(): string };
-  /** Pass phrase of an encrypted `key` (`-tls_keypass`). */
-  keyPassphrase?: string;
-  /**
-   * CA certificates that may issue the server's certificate (`-tls_trusted`). Unlike
-   * `openssl cmp`, which skips server authentication without them, the default is
-   * Node's bundled root CAs: a TLS connection here is always authenticated.
-   */
-  trusted?: CertificateSource | CertificateSource[];
-  /** DNS name or IP address to expect in the server certificate (`-tls_host`); default: the server's host. */
-  host?: string;
-  /** Intermediate certificates sent along with `cert` (`-tls_extra`). */
-  extra?: CertificateSource[];
-}
 
 export interface HttpTransferOptions {
   /** `[http[s]://][userinfo@]host[:port][/path][?query]` (`-server`); userinfo is ignored. */
@@ -126,73 +93,6 @@ function resolveOptions(options: HttpTransferOptions): ResolvedOptions {
   return { server, proxy, keepAlive, timeoutMs: msgTimeout * 1000, maxResponseBytes };
 }
 
-/*
- * node:https (and with it node:http), node:tls and the proxy tunnel agent load when a transfer
- * uses TLS: CPU that every plain-HTTP command (a CLI run is mostly start-up) would pay otherwise.
- */
-/* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, see above */
-const loadHttps = () => require('node:https') as typeof https;
-const loadTls = () => require('node:tls') as typeof tls;
-const loadTunnelAgent = () => (require('./connect-tunnel-agent') as typeof tunnel).ConnectTunnelAgent;
-/* eslint-enable @typescript-eslint/no-require-imports */
-
-const engineOptions = (o: https.AgentOptions) =>
-  o.privateKeyEngine !== undefined ? { privateKeyEngine: o.privateKeyEngine, privateKeyIdentifier: o.privateKeyIdentifier! } : {};
-
-function tlsAgentOptions(opts: HttpTlsOptions | undefined): https.AgentOptions {
-  const result: https.AgentOptions = { minVersion: 'TLSv1.2', rejectUnauthorized: true };
-  if (opts === undefined) return result;
-  if (opts.trusted !== undefined) {
-    const sources = Array.isArray(opts.trusted) ? opts.trusted : [opts.trusted];
-    result.ca = sources.flatMap((s) => certificatesToPem(s, 'tls.trusted'));
-    if (result.ca.length === 0) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'tls.trusted holds no certificate');
-  }
-  const hasKey = opts.key !== undefined || opts.engineKey !== undefined;
-  if ((opts.cert === undefined) !== !hasKey) {
-    throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'tls.cert and tls.key must be given together');
-  }
-  if (opts.extra !== undefined && opts.extra.length > 0 && opts.cert === undefined) {
-    throw new CmpError(ErrorCodes.ERR_MISSING_OPTION, 'tls.extra needs tls.cert');
-  }
-  if (opts.cert !== undefined && hasKey) {
-    const chain = [...certificatesToPem(opts.cert, 'tls.cert'), ...(opts.extra ?? []).flatMap((s) => certificatesToPem(s, 'tls.extra'))];
-    result.cert = chain.join('');
-    if (opts.engineKey !== undefined) {
-      result.privateKeyEngine = opts.engineKey.engine;
-      result.privateKeyIdentifier = opts.engineKey.identifier();
-    } else result.key = privateKeyToPem(opts.key!, opts.keyPassphrase, 'tls.key');
-    try {
-      loadTls().createSecureContext({ cert: result.cert, ...(result.key !== undefined ? { key: result.key } : {}), ...engineOptions(result) });
-    } catch (e) {
-      if (opts.engineKey !== undefined)
-        // OpenSSL's messages here name the engine or the token, never the identifier's PIN.
-        throw new CmpError(
-          ErrorCodes.ERR_CREDENTIALS,
-          `tls.key: OpenSSL's ${opts.engineKey.engine} engine cannot use the token key (is libengine-pkcs11-openssl installed and OPENSSL_ENGINES its folder?): ${(e as Error).message}`,
-        );
-      throw new CmpError(ErrorCodes.ERR_CREDENTIALS, 'tls.key does not belong to tls.cert');
-    }
-  }
-  if (opts.host !== undefined) {
-    const expected = opts.host.trim();
-    if (expected === '') throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'tls.host is empty');
-    result.checkServerIdentity = (_host, cert) => loadTls().checkServerIdentity(expected, cert);
-  }
-  return result;
-}
-
-function tlsAgentOptionsFor(resolved: ResolvedOptions, tlsOptions: HttpTlsOptions | undefined): https.AgentOptions {
-  // Nagle's algorithm would hold back the small request until the previous segment is
-  // acknowledged, adding a delayed-ACK round trip (~40 ms) to each message.
-  const base: http.AgentOptions = { keepAlive: resolved.keepAlive !== 0, noDelay: true, scheduling: 'lifo' };
-  return { ...base, ...tlsAgentOptions(tlsOptions) };
-}
-
-function newTlsAgent(resolved: ResolvedOptions, options: https.AgentOptions): http.Agent {
-  if (resolved.proxy !== undefined) return new (loadTunnelAgent())(resolved.proxy, options, resolved.timeoutMs);
-  return new (loadHttps().Agent)(options);
-}
-
 interface RequestTarget {
   host: string;
   port: number;
@@ -241,66 +141,11 @@ function serverKeptConnection(head: ResponseHead): boolean {
   return head.httpVersion !== '1.0' || /\bkeep-alive\b/.test(connection);
 }
 
-/** The bytes of `chunks` in one fresh array: a chunk may be a view into a larger socket or pool buffer. */
-function joinChunks(chunks: Buffer[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
-}
-
 /** The request line and header fields node:http would write for this flat header list. */
 function requestHead(path: string, headers: string[]): string {
   let head = `POST ${path} HTTP/1.1\r\n`;
   for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
   return `${head}\r\n`;
-}
-
-/**
- * Sends one request through node:http(s) and its agent (TLS, and TLS through a proxy's CONNECT
- * tunnel), reporting to `sink` as PlainHttpConnections does. Returns a cancel function.
- */
-function sendWithNodeHttp(
-  request: typeof https.request,
-  options: https.RequestOptions & { headers: string[] },
-  body: Uint8Array,
-  sink: ResponseSink,
-): () => void {
-  let req: http.ClientRequest | undefined;
-  const cancel = () => req?.destroy();
-  try {
-    // The spread last: spread first, V8 11 gives each request's options a map of its own (ninth session).
-    req = request({ method: 'POST', ...options });
-  } catch (e) {
-    sink.fail(e);
-    return cancel;
-  }
-  req.on('error', (e) => sink.fail(e));
-  req.on('response', (res: http.IncomingMessage) => {
-    res.on('error', (e) => sink.fail(e));
-    const refusal = sink.head(res as ResponseHead as HttpResponseHead);
-    if (refusal !== undefined) return sink.fail(refusal);
-    const chunks: Buffer[] = [];
-    let total = 0;
-    res.on('data', (chunk: Buffer) => {
-      total += chunk.length;
-      // Checked per chunk so an endless or oversized body is cut off, not buffered.
-      const tooLarge = sink.progress(total);
-      if (tooLarge !== undefined) return sink.fail(tooLarge);
-      chunks.push(chunk);
-    });
-    res.on('end', () => sink.done(joinChunks(chunks, total)));
-    // Node reports a connection lost mid-body as an 'error'; this covers a silent close.
-    res.on('close', () => {
-      if (res.complete) return;
-      sink.fail(Object.assign(new Error('connection closed during the response'), { code: 'ECONNRESET' }));
-    });
-  });
-  req.end(body);
-  return cancel;
 }
 
 /** Creates a Transfer that POSTs each message to the CMP server. Option errors throw here, not per message. */
@@ -320,7 +165,7 @@ export function httpTransferFactory(options: HttpTransferOptions): () => HttpTra
   // node:http takes the same characters in a path (and writes them as latin1).
   if (/[^\u0021-\u00ff]/.test(target.path)) throw new CmpError(ErrorCodes.ERR_INVALID_OPTION, 'path holds a character a request line cannot carry');
   const host = hostHeader ?? hostHeaderOf(target.host, target.port, server.useTls ? 443 : 80);
-  const agentOptions = server.useTls ? tlsAgentOptionsFor(resolved, options.tls) : undefined;
+  const agentOptions = server.useTls ? tlsAgentOptionsFor(resolved.keepAlive !== 0, options.tls) : undefined;
   const where = `CMP server ${server.display}${proxy !== undefined ? ` via proxy ${proxy.display}` : ''}`;
 
   const toCmpError = (e: unknown): CmpError => {
@@ -373,7 +218,7 @@ export function httpTransferFactory(options: HttpTransferOptions): () => HttpTra
   return () => {
     // Plain HTTP, to the server or a proxy, goes over node:net with our reader; TLS through node:https.
     const plain = agentOptions === undefined ? new PlainHttpConnections(target.host, target.port) : undefined;
-    const agent = agentOptions !== undefined ? newTlsAgent(resolved, agentOptions) : undefined;
+    const agent = agentOptions !== undefined ? newTlsAgent(agentOptions, resolved.proxy, resolved.timeoutMs) : undefined;
 
     const exchange = (payload: Buffer, ctx: TransferContext, timeoutMs: number): Promise<Uint8Array> =>
       new Promise((resolve, reject) => {
@@ -432,7 +277,7 @@ export function httpTransferFactory(options: HttpTransferOptions): () => HttpTra
         cancel =
           plain !== undefined
             ? plain.send(requestHead(target.path, headers), payload, keepAliveWanted, sink)
-            : sendWithNodeHttp(loadHttps().request, { agent, headers, ...target }, payload, sink);
+            : sendOverHttps({ agent, headers, ...target }, payload, sink);
         if (settled) cancel();
       });
 

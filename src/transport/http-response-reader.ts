@@ -92,9 +92,24 @@ function contentLength(field: string): number {
   return length;
 }
 
-function hasConnectionOption(head: HttpResponseHead, option: string): boolean {
-  const field = head.headers['connection'];
-  return field !== undefined && field.split(',').some((o) => o.trim().toLowerCase() === option);
+/** A response's head as node:http's IncomingMessage and this reader both give it. */
+export interface ResponseHead {
+  statusCode?: number;
+  statusMessage?: string;
+  httpVersion: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/**
+ * Whether the server lets the connection carry another request (RFC 9112 9.3): no `close` among
+ * its Connection options, and HTTP/1.1 or an HTTP/1.0 answer that says `keep-alive`.
+ */
+export function serverKeepsConnection(head: ResponseHead): boolean {
+  const options = String(head.headers['connection'] ?? '')
+    .split(',')
+    .map((o) => o.trim().toLowerCase());
+  if (options.includes('close')) return false;
+  return head.httpVersion !== '1.0' || options.includes('keep-alive');
 }
 
 /**
@@ -222,8 +237,7 @@ export class HttpResponseReader {
   get reusable(): boolean {
     const head = this.head;
     if (!this.complete || head === undefined || this.framing === Body.UntilClose) return false;
-    if (hasConnectionOption(head, 'close')) return false;
-    return head.httpVersion === '1.1' || hasConnectionOption(head, 'keep-alive');
+    return serverKeepsConnection(head);
   }
 
   /** The body in one fresh array that owns its bytes (the chunks are views into socket buffers). */

@@ -4,7 +4,6 @@ import type * as tls from 'node:tls';
 import { CmpError, ErrorCodes } from '../errors';
 import type { ProxyAddress } from './address';
 import type * as tunnel from './connect-tunnel-agent';
-import type { HttpResponseHead } from './http-response-reader';
 import type { ResponseSink } from './plain-http-exchange';
 import { certificatesToPem, privateKeyToPem, type CertificateSource, type PrivateKeySource } from './tls-material';
 
@@ -142,8 +141,7 @@ export function sendOverHttps(options: https.RequestOptions & { headers: string[
   req.on('error', (e) => sink.fail(e));
   req.on('response', (res: http.IncomingMessage) => {
     res.on('error', (e) => sink.fail(e));
-    // IncomingMessage has the head's fields; its headers may hold arrays, which the checks read as such.
-    const refusal = sink.head(res as unknown as HttpResponseHead);
+    const refusal = sink.head(res);
     if (refusal !== undefined) return sink.fail(refusal);
     const chunks: Buffer[] = [];
     let total = 0;

@@ -1,5 +1,5 @@
 import * as net from 'node:net';
-import { HttpResponseReader, type HttpResponseHead } from './http-response-reader';
+import { HttpResponseReader, type ResponseHead } from './http-response-reader';
 
 /**
  * Plain-HTTP request/response exchanges over node:net, with the kept-alive connections between
@@ -12,7 +12,7 @@ import { HttpResponseReader, type HttpResponseHead } from './http-response-reade
 /** What the exchange tells the transfer, which decides about the response. */
 export interface ResponseSink {
   /** The final head arrived. An error returned refuses the response before its body is read. */
-  head(head: HttpResponseHead): Error | undefined;
+  head(head: ResponseHead): Error | undefined;
   /** `bytes` of the body have arrived so far. An error returned stops reading. */
   progress(bytes: number): Error | undefined;
   /** The body is complete. */
